@@ -1,0 +1,81 @@
+using KerasStyle.Graph;
+using static TorchSharp.torch;
+
+namespace KerasStyle.Engine;
+
+/// <summary>Moves C# arrays in and out of TorchSharp tensors, checking them against a model input.</summary>
+internal static class TensorData
+{
+    /// <summary>Converts a float, double, int or long array of any rank to a tensor for <paramref name="input"/>.</summary>
+    /// <param name="array">The data, samples along the first dimension.</param>
+    /// <param name="input">The model input it feeds.</param>
+    /// <param name="argument">The argument name, for messages.</param>
+    public static Tensor FromArray(Array array, KerasTensor input, string argument)
+    {
+        ArgumentNullException.ThrowIfNull(array, argument);
+        var dims = Enumerable.Range(0, array.Rank).Select(d => (long)array.GetLength(d)).ToArray();
+        CheckShape(dims, input, argument, array.GetType().Name);
+        var element = array.GetType().GetElementType()!;
+        if (input.DType.IsInteger())
+        {
+            if (element == typeof(long))
+            {
+                return tensor(Flatten<long>(array), dims);
+            }
+
+            if (element == typeof(int))
+            {
+                return tensor(Flatten<int>(array), dims).to_type(ScalarType.Int64);
+            }
+
+            throw new ArgumentException(
+                $"{argument}: input '{input.Layer.Name}' takes integer token ids with shape {input.Shape}, but a {array.GetType().Name} was given; pass int[,] or long[,].", argument);
+        }
+
+        if (element == typeof(float))
+        {
+            return tensor(Flatten<float>(array), dims);
+        }
+
+        if (element == typeof(double) || element == typeof(int) || element == typeof(long))
+        {
+            using var converted = element == typeof(double) ? tensor(Flatten<double>(array), dims)
+                : element == typeof(int) ? tensor(Flatten<int>(array), dims) : tensor(Flatten<long>(array), dims);
+            return converted.to_type(ScalarType.Float32);
+        }
+
+        throw new ArgumentException(
+            $"{argument}: input '{input.Layer.Name}' takes float32 data with shape {input.Shape}, but a {array.GetType().Name} was given; pass float[...] (or double[...]).", argument);
+    }
+
+    /// <summary>Throws unless the sizes fit the input's rank and known per-sample dimensions.</summary>
+    public static void CheckShape(long[] dims, KerasTensor input, string argument, string what)
+    {
+        var expected = input.Shape;
+        var fits = dims.Length == expected.Rank
+            && Enumerable.Range(1, dims.Length - 1).All(d => expected[d] is null || expected[d] == dims[d]);
+        if (!fits)
+        {
+            throw new ArgumentException(
+                $"{argument}: input '{input.Layer.Name}' expects shape {expected}, but the {what} given has shape ({string.Join(", ", dims)}).", argument);
+        }
+    }
+
+    /// <summary>Copies a float tensor into a C# array of the same rank and sizes.</summary>
+    public static Array ToArray(Tensor value)
+    {
+        using var cpu = value.to_type(ScalarType.Float32).cpu().contiguous();
+        var result = Array.CreateInstance(typeof(float), cpu.shape.Select(d => (int)d).ToArray());
+        var data = cpu.data<float>().ToArray();
+        Buffer.BlockCopy(data, 0, result, 0, data.Length * sizeof(float));
+        return result;
+    }
+
+    private static T[] Flatten<T>(Array array)
+        where T : unmanaged
+    {
+        var flat = new T[array.Length];
+        Buffer.BlockCopy(array, 0, flat, 0, flat.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>());
+        return flat;
+    }
+}

@@ -1,0 +1,43 @@
+using KerasStyle.Layers;
+
+namespace KerasStyle.Graph;
+
+/// <summary>
+/// A symbolic tensor: a static shape and dtype, plus the layer, node index and tensor index that produced it,
+/// as Keras' <c>_keras_history</c>. Calling a layer on it records a node and returns new symbolic tensors.
+/// </summary>
+public class KerasTensor
+{
+    internal KerasTensor(Shape shape, DType dtype, Layer layer, int nodeIndex, int tensorIndex)
+    {
+        Shape = shape;
+        DType = dtype;
+        Layer = layer;
+        NodeIndex = nodeIndex;
+        TensorIndex = tensorIndex;
+    }
+
+    /// <summary>The static shape; the batch dimension is unknown (<c>None</c>).</summary>
+    public Shape Shape { get; }
+
+    /// <summary>The element type.</summary>
+    public DType DType { get; }
+
+    /// <summary>The layer whose call produced this tensor.</summary>
+    public Layer Layer { get; }
+
+    /// <summary>The index of that call among the layer's inbound nodes.</summary>
+    public int NodeIndex { get; }
+
+    /// <summary>The index of this tensor among that call's outputs.</summary>
+    public int TensorIndex { get; }
+
+    /// <summary>The node (layer call) that produced this tensor.</summary>
+    public Node Node => Layer.InboundNodes[NodeIndex];
+
+    /// <summary>Keras' connection label, <c>layer_name[node_index][tensor_index]</c>.</summary>
+    public string Label => $"{Layer.Name}[{NodeIndex}][{TensorIndex}]";
+
+    /// <summary>Describes the tensor with its origin and shape.</summary>
+    public override string ToString() => $"{Label} {Shape} {DType.ToKerasName()}";
+}

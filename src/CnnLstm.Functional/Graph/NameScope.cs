@@ -1,0 +1,45 @@
+using System.Text.RegularExpressions;
+
+namespace KerasStyle.Graph;
+
+/// <summary>
+/// Hands out Keras 2 default layer names (<c>conv1d_1</c>, <c>conv1d_2</c>, ...), counting per prefix.
+/// <see cref="Backend.ClearSession"/> resets the counters, as Keras' <c>clear_session()</c> does.
+/// </summary>
+internal static partial class NameScope
+{
+    private static readonly Dictionary<string, int> Counters = new(StringComparer.Ordinal);
+    private static readonly Lock Gate = new();
+
+    /// <summary>The next name for <paramref name="prefix"/>: <c>prefix_1</c>, then <c>prefix_2</c>, ...</summary>
+    public static string UniqueName(string prefix)
+    {
+        lock (Gate)
+        {
+            Counters.TryGetValue(prefix, out var count);
+            Counters[prefix] = count + 1;
+            return $"{prefix}_{count + 1}";
+        }
+    }
+
+    public static void Reset()
+    {
+        lock (Gate)
+        {
+            Counters.Clear();
+        }
+    }
+
+    /// <summary>Keras' <c>to_snake_case</c>: <c>MaxPooling1D</c> becomes <c>max_pooling1d</c>.</summary>
+    public static string ToSnakeCase(string name)
+    {
+        var intermediate = FirstCap().Replace(name, "$1_$2");
+        return LowerUpper().Replace(intermediate, "$1_$2").ToLowerInvariant();
+    }
+
+    [GeneratedRegex("(.)([A-Z][a-z]+)")]
+    private static partial Regex FirstCap();
+
+    [GeneratedRegex("([a-z])([A-Z])")]
+    private static partial Regex LowerUpper();
+}

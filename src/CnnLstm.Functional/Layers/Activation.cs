@@ -1,0 +1,31 @@
+using KerasStyle.Engine;
+using KerasStyle.Graph;
+using static TorchSharp.torch;
+
+namespace KerasStyle.Layers;
+
+/// <summary>Applies a named activation function, as Keras' <c>Activation</c>.</summary>
+public sealed class Activation : Layer
+{
+    /// <summary>Creates an activation layer.</summary>
+    /// <param name="activation">A Keras activation name, e.g. <c>sigmoid</c>.</param>
+    /// <param name="name">Layer name; defaults to <c>activation_N</c>.</param>
+    public Activation(string activation, string? name = null)
+        : base(name)
+    {
+        ArgumentNullException.ThrowIfNull(activation);
+        Function = Activations.Validate(activation, nameof(Activation), nameof(activation));
+    }
+
+    /// <summary>The activation name.</summary>
+    public string Function { get; }
+
+    private protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input)
+    {
+        RequireFloat(input);
+        return new[] { (input.Shape, input.DType) };
+    }
+
+    internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) =>
+        new[] { Activations.Apply(Function, input) };
+}

@@ -1,0 +1,121 @@
+using KerasStyle.Engine;
+using KerasStyle.Graph;
+using static TorchSharp.torch;
+
+namespace KerasStyle.Layers;
+
+/// <summary>
+/// 1-D convolution over channels-last sequences (batch, steps, channels), as Keras' <c>Conv1D</c>.
+/// Weights: kernel (kernelSize, in, filters) glorot_uniform, bias (filters) zeros. The engine keeps the kernel in
+/// torch's (filters, in, kernelSize) layout.
+/// </summary>
+public sealed class Conv1D : Layer
+{
+    private readonly Padding padding;
+    private LayerWeight? kernel;
+    private LayerWeight? bias;
+    private int inputChannels;
+
+    /// <summary>Creates a 1-D convolution layer.</summary>
+    /// <param name="filters">Number of output channels; must be positive.</param>
+    /// <param name="kernelSize">Window length; must be positive.</param>
+    /// <param name="strides">Step between windows; must be positive.</param>
+    /// <param name="padding"><c>valid</c> (no padding), <c>same</c> (output length ceil(L / strides)) or
+    /// <c>causal</c> (left padding of (kernelSize - 1) * dilationRate).</param>
+    /// <param name="dilationRate">Spacing between kernel taps; must be positive.</param>
+    /// <param name="activation">Keras activation name; null or <c>linear</c> for none.</param>
+    /// <param name="useBias">Whether to add a bias vector.</param>
+    /// <param name="name">Layer name; defaults to <c>conv1d_N</c>.</param>
+    public Conv1D(int filters, int kernelSize, int strides = 1, string padding = "valid", int dilationRate = 1,
+        string? activation = null, bool useBias = true, string? name = null)
+        : base(name)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(filters);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(kernelSize);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(strides);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(dilationRate);
+        Filters = filters;
+        KernelSize = kernelSize;
+        Strides = strides;
+        DilationRate = dilationRate;
+        this.padding = PaddingRules.Parse(padding, nameof(Conv1D), allowCausal: true);
+        Activation = Activations.Validate(activation, nameof(Conv1D), nameof(activation));
+        UseBias = useBias;
+    }
+
+    /// <summary>Number of output channels.</summary>
+    public int Filters { get; }
+
+    /// <summary>Window length.</summary>
+    public int KernelSize { get; }
+
+    /// <summary>Step between windows.</summary>
+    public int Strides { get; }
+
+    /// <summary>Spacing between kernel taps.</summary>
+    public int DilationRate { get; }
+
+    /// <summary>The padding mode: <c>valid</c>, <c>same</c> or <c>causal</c>.</summary>
+    public string Padding => padding.Name();
+
+    /// <summary>The activation name.</summary>
+    public string Activation { get; }
+
+    /// <summary>Whether a bias is added.</summary>
+    public bool UseBias { get; }
+
+    private int EffectiveKernel => ((KernelSize - 1) * DilationRate) + 1;
+
+    private protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input)
+    {
+        RequireRank(input, 3, "(batch, steps, channels)");
+        RequireFloat(input);
+        var channels = RequireKnownLast(input, "channel");
+        if (Built && channels != inputChannels)
+        {
+            throw InputError($"the kernel is ({KernelSize}, {inputChannels}, {Filters}), built for {inputChannels} channels, but {input.Label} has shape {input.Shape} with {channels} channels.");
+        }
+
+        int? steps = input.Shape[1];
+        if (steps is int length)
+        {
+            steps = PaddingRules.OutputLength(length, EffectiveKernel, Strides, padding);
+            if (steps <= 0)
+            {
+                throw InputError($"kernel size {KernelSize} (dilation {DilationRate}, effective {EffectiveKernel}) is longer than the input sequence: {input.Label} has shape {input.Shape}, which gives output length {steps} with padding '{Padding}'. Expected at least {EffectiveKernel} steps, or padding 'same'/'causal'.");
+            }
+        }
+
+        return new[] { (new Shape(null, steps, Filters), DType.Float32) };
+    }
+
+    private protected override void Build(KerasTensor input)
+    {
+        inputChannels = input.Shape.Last!.Value;
+        var value = Initializers.GlorotUniform(new long[] { KernelSize, inputChannels, Filters }, KernelSize * inputChannels, KernelSize * Filters);
+        kernel = AddWeight("kernel", new[] { KernelSize, inputChannels, Filters }, value.permute(2, 1, 0).contiguous(), t => t.permute(2, 1, 0));
+        if (UseBias)
+        {
+            bias = AddWeight("bias", new[] { Filters }, zeros(Filters));
+        }
+    }
+
+    internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training)
+    {
+        // (batch, steps, channels) -> torch's (batch, channels, steps).
+        var x = input.transpose(1, 2);
+        var (left, right) = padding switch
+        {
+            Layers.Padding.Same => PaddingRules.SamePadding((int)x.shape[2], EffectiveKernel, Strides),
+            Layers.Padding.Causal => (EffectiveKernel - 1L, 0L),
+            _ => (0L, 0L),
+        };
+        if (left + right > 0)
+        {
+            x = nn.functional.pad(x, new[] { left, right });
+        }
+
+        var y = nn.functional.conv1d(x, kernel!.Variable, bias?.Variable, stride: Strides, dilation: DilationRate);
+        return new[] { Activations.Apply(Activation, y.transpose(1, 2)) };
+    }
+}

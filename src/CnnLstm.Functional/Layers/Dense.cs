@@ -1,0 +1,74 @@
+using KerasStyle.Engine;
+using KerasStyle.Graph;
+using static TorchSharp.torch;
+
+namespace KerasStyle.Layers;
+
+/// <summary>
+/// Densely connected layer, <c>activation(dot(input, kernel) + bias)</c> on the last axis, as Keras' <c>Dense</c>.
+/// Weights: kernel (in, units) glorot_uniform, bias (units) zeros.
+/// </summary>
+public sealed class Dense : Layer
+{
+    private LayerWeight? kernel;
+    private LayerWeight? bias;
+    private int inputDim;
+
+    /// <summary>Creates a dense layer.</summary>
+    /// <param name="units">Output size; must be positive.</param>
+    /// <param name="activation">Keras activation name; null or <c>linear</c> for none.</param>
+    /// <param name="useBias">Whether to add a bias vector.</param>
+    /// <param name="name">Layer name; defaults to <c>dense_N</c>.</param>
+    public Dense(int units, string? activation = null, bool useBias = true, string? name = null)
+        : base(name)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(units);
+        Units = units;
+        Activation = Activations.Validate(activation, nameof(Dense), nameof(activation));
+        UseBias = useBias;
+    }
+
+    /// <summary>Output size.</summary>
+    public int Units { get; }
+
+    /// <summary>The activation name.</summary>
+    public string Activation { get; }
+
+    /// <summary>Whether a bias is added.</summary>
+    public bool UseBias { get; }
+
+    private protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input)
+    {
+        if (input.Shape.Rank < 2)
+        {
+            throw InputError($"expected input of rank 2 or more (batch, ..., features), but got {input.Label} with shape {input.Shape}.");
+        }
+
+        RequireFloat(input);
+        var features = RequireKnownLast(input, "feature");
+        if (Built && features != inputDim)
+        {
+            throw InputError($"the kernel is ({inputDim}, {Units}), built for {inputDim} input features, but {input.Label} has shape {input.Shape} with {features} features.");
+        }
+
+        return new[] { (input.Shape.With(input.Shape.Rank - 1, Units), DType.Float32) };
+    }
+
+    private protected override void Build(KerasTensor input)
+    {
+        inputDim = input.Shape.Last!.Value;
+        kernel = AddWeight("kernel", new[] { inputDim, Units }, Initializers.GlorotUniform(new long[] { inputDim, Units }, inputDim, Units));
+        if (UseBias)
+        {
+            bias = AddWeight("bias", new[] { Units }, zeros(Units));
+        }
+    }
+
+    internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training)
+    {
+        var z = bias is null ? input.matmul(kernel!.Variable)
+            : input.dim() == 2 ? addmm(bias.Variable, input, kernel!.Variable, 1, 1)
+            : input.matmul(kernel!.Variable) + bias.Variable;
+        return new[] { Activations.Apply(Activation, z) };
+    }
+}

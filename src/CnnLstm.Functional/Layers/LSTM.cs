@@ -1,0 +1,182 @@
+using KerasStyle.Engine;
+using KerasStyle.Graph;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace KerasStyle.Layers;
+
+/// <summary>
+/// Long short-term memory layer over (batch, steps, features), as Keras' <c>LSTM</c>.
+/// Weights in Keras order and layout: kernel (in, 4u) glorot_uniform, recurrent_kernel (u, 4u) orthogonal,
+/// bias (4u) zeros with the forget block set to 1 (unit_forget_bias); gate blocks i, f, c, o.
+/// There is ONE bias vector: 4u(in + u) + 4u parameters.
+/// </summary>
+/// <remarks>
+/// With activation tanh and recurrent activation sigmoid the engine runs TorchSharp's fused LSTM, whose second bias
+/// is held at zero and is not a weight; other activations run a step-by-step cell with the same maths.
+/// </remarks>
+public sealed class LSTM : Layer
+{
+    private LayerWeight? kernel;
+    private LayerWeight? recurrentKernel;
+    private LayerWeight? bias;
+    private TorchSharp.Modules.LSTM? fused;
+    private int inputDim;
+
+    /// <summary>Creates an LSTM layer.</summary>
+    /// <param name="units">Size of the hidden state; must be positive.</param>
+    /// <param name="activation">Activation of the cell candidate and output (Keras default <c>tanh</c>).</param>
+    /// <param name="recurrentActivation">Gate activation: <c>sigmoid</c> (tf.keras 2 and Keras 3 default) or
+    /// <c>hard_sigmoid</c> (Keras 2.1 default), or any known activation.</param>
+    /// <param name="useBias">Whether the gates have a bias.</param>
+    /// <param name="returnSequences">True to return the output at every step (batch, steps, units), false for the
+    /// last step only (batch, units).</param>
+    /// <param name="returnState">True to also return the last hidden and cell states (use <see cref="Layer.CallMulti"/>).</param>
+    /// <param name="unitForgetBias">Whether the forget-gate bias starts at 1.</param>
+    /// <param name="name">Layer name; defaults to <c>lstm_N</c>.</param>
+    public LSTM(int units, string activation = "tanh", string recurrentActivation = "sigmoid", bool useBias = true,
+        bool returnSequences = false, bool returnState = false, bool unitForgetBias = true, string? name = null)
+        : base(name)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(units);
+        Units = units;
+        Activation = Activations.Validate(activation, nameof(LSTM), nameof(activation));
+        RecurrentActivation = Activations.Validate(recurrentActivation, nameof(LSTM), nameof(recurrentActivation));
+        UseBias = useBias;
+        ReturnSequences = returnSequences;
+        ReturnState = returnState;
+        UnitForgetBias = unitForgetBias;
+    }
+
+    /// <summary>Size of the hidden state.</summary>
+    public int Units { get; }
+
+    /// <summary>Cell activation.</summary>
+    public string Activation { get; }
+
+    /// <summary>Gate activation.</summary>
+    public string RecurrentActivation { get; }
+
+    /// <summary>Whether the gates have a bias.</summary>
+    public bool UseBias { get; }
+
+    /// <summary>Whether every step's output is returned.</summary>
+    public bool ReturnSequences { get; }
+
+    /// <summary>Whether the last states are returned too.</summary>
+    public bool ReturnState { get; }
+
+    /// <summary>Whether the forget-gate bias starts at 1.</summary>
+    public bool UnitForgetBias { get; }
+
+    /// <inheritdoc/>
+    public override int OutputCount => ReturnState ? 3 : 1;
+
+    private bool UsesFusedKernel => Activation == "tanh" && RecurrentActivation == "sigmoid";
+
+    private protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input)
+    {
+        RequireRank(input, 3, "(batch, steps, features)");
+        RequireFloat(input);
+        var features = RequireKnownLast(input, "feature");
+        if (Built && features != inputDim)
+        {
+            throw InputError($"the kernel is ({inputDim}, {4 * Units}), built for {inputDim} features, but {input.Label} has shape {input.Shape} with {features} features.");
+        }
+
+        var state = (new Shape(null, Units), DType.Float32);
+        var output = ReturnSequences ? (new Shape(null, input.Shape[1], Units), DType.Float32) : state;
+        return ReturnState ? new[] { output, state, state } : new[] { output };
+    }
+
+    private protected override void Build(KerasTensor input)
+    {
+        inputDim = input.Shape.Last!.Value;
+        var gates = 4 * Units;
+        using var kernelValue = Initializers.GlorotUniform(new long[] { inputDim, gates }, inputDim, gates);
+        using var recurrentValue = Initializers.Orthogonal(Units, gates);
+        using var biasValue = zeros(gates);
+        if (UnitForgetBias)
+        {
+            biasValue[TensorIndex.Slice(Units, 2 * Units)] = ones(Units);
+        }
+
+        if (UsesFusedKernel)
+        {
+            fused = nn.LSTM(inputDim, Units, numLayers: 1, bias: true, batchFirst: true);
+            var parameters = fused.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+            var biasHh = parameters["bias_hh_l0"];
+            biasHh.requires_grad_(false);
+            biasHh.zero_();
+            if (!UseBias)
+            {
+                parameters["bias_ih_l0"].requires_grad_(false);
+                parameters["bias_ih_l0"].zero_();
+            }
+
+            kernel = AddWeight("kernel", new[] { inputDim, gates }, parameters["weight_ih_l0"], kernelValue.t(), t => t.t());
+            recurrentKernel = AddWeight("recurrent_kernel", new[] { Units, gates }, parameters["weight_hh_l0"], recurrentValue.t(), t => t.t());
+            if (UseBias)
+            {
+                bias = AddWeight("bias", new[] { gates }, parameters["bias_ih_l0"], biasValue);
+            }
+
+            return;
+        }
+
+        kernel = AddWeight("kernel", new[] { inputDim, gates }, kernelValue.t().contiguous(), t => t.t());
+        recurrentKernel = AddWeight("recurrent_kernel", new[] { Units, gates }, recurrentValue.t().contiguous(), t => t.t());
+        if (UseBias)
+        {
+            bias = AddWeight("bias", new[] { gates }, biasValue.clone());
+        }
+    }
+
+    internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training)
+    {
+        var (sequence, h, c) = fused is not null ? fused.call(input) : RunCell(input);
+        if (fused is not null)
+        {
+            h = h.squeeze(0);
+            c = c.squeeze(0);
+        }
+
+        var output = ReturnSequences ? sequence : h;
+        return ReturnState ? new[] { output, h, c } : new[] { output };
+    }
+
+    /// <inheritdoc/>
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing)
+        {
+            fused?.Dispose();
+        }
+    }
+
+    private (Tensor Sequence, Tensor H, Tensor C) RunCell(Tensor input)
+    {
+        var batch = input.shape[0];
+        var steps = input.shape[1];
+        // Project every step's input at once; only the recurrent product stays in the loop.
+        var projected = nn.functional.linear(input, kernel!.Variable, bias?.Variable);
+        var h = zeros(batch, Units, dtype: input.dtype, device: input.device);
+        var c = zeros(batch, Units, dtype: input.dtype, device: input.device);
+        var outputs = new List<Tensor>((int)steps);
+        for (long t = 0; t < steps; t++)
+        {
+            var z = projected.select(1, t) + h.matmul(recurrentKernel!.Variable.t());
+            var chunks = z.chunk(4, 1);
+            var i = Activations.Apply(RecurrentActivation, chunks[0]);
+            var f = Activations.Apply(RecurrentActivation, chunks[1]);
+            var g = Activations.Apply(Activation, chunks[2]);
+            var o = Activations.Apply(RecurrentActivation, chunks[3]);
+            c = (f * c) + (i * g);
+            h = o * Activations.Apply(Activation, c);
+            outputs.Add(h);
+        }
+
+        return (stack(outputs, 1), h, c);
+    }
+}

@@ -1,0 +1,198 @@
+using KerasStyle.Engine;
+using KerasStyle.Graph;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace KerasStyle.Layers;
+
+/// <summary>
+/// Base of every layer. A layer is called on symbolic tensors (<see cref="Call(KerasTensor)"/>); on its first call it
+/// creates its weights from the input shape, and every call records a <see cref="Node"/>. Calling one layer on several
+/// tensors shares its weights.
+/// </summary>
+public abstract class Layer : IDisposable
+{
+    private readonly List<Node> inboundNodes = new();
+    private readonly List<LayerWeight> weights = new();
+    private bool disposed;
+
+    /// <summary>Creates a layer with the given name, or a Keras 2 default name (<c>snake_case_N</c>).</summary>
+    /// <param name="name">The layer name; null for the default.</param>
+    protected Layer(string? name)
+    {
+        if (name is not null && string.IsNullOrWhiteSpace(name))
+        {
+            throw new ArgumentException($"{GetType().Name}: name must not be empty or white space.", nameof(name));
+        }
+
+        Name = name ?? NameScope.UniqueName(DefaultNamePrefix);
+    }
+
+    /// <summary>The layer name, unique within a model.</summary>
+    public string Name { get; }
+
+    /// <summary>The Keras class name shown in summaries and configs, e.g. <c>Conv1D</c>.</summary>
+    public virtual string ClassName => GetType().Name;
+
+    /// <summary>Whether the layer's weights are trained.</summary>
+    public bool Trainable { get; set; } = true;
+
+    /// <summary>Whether the weights exist (the layer has been called once).</summary>
+    public bool Built { get; private set; }
+
+    /// <summary>The layer's calls, in order.</summary>
+    public IReadOnlyList<Node> InboundNodes => inboundNodes;
+
+    /// <summary>The weights in Keras order (e.g. kernel, recurrent_kernel, bias).</summary>
+    public IReadOnlyList<LayerWeight> Weights => weights;
+
+    /// <summary>How many outputs one call produces (LSTM with <c>returnState</c> produces three).</summary>
+    public virtual int OutputCount => 1;
+
+    /// <summary>The prefix of default names: Keras' snake_case of the class name.</summary>
+    protected virtual string DefaultNamePrefix => NameScope.ToSnakeCase(GetType().Name);
+
+    /// <summary>The number of scalars in all weights (Keras' <c>count_params()</c>).</summary>
+    public long CountParams() => weights.Sum(w => w.Count);
+
+    /// <summary>Calls the layer on one symbolic tensor and returns its single output.</summary>
+    /// <param name="input">The input tensor.</param>
+    /// <returns>The output tensor, which remembers this layer, the new node and index 0.</returns>
+    public KerasTensor Call(KerasTensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var outputs = CallCore(new[] { input });
+        if (outputs.Count != 1)
+        {
+            throw new InvalidOperationException(
+                $"{ClassName} '{Name}' returns {outputs.Count} tensors for this call; use CallMulti to get all of them.");
+        }
+
+        return outputs[0];
+    }
+
+    /// <summary>Calls the layer on one symbolic tensor and returns all of its outputs (e.g. LSTM output, h and c).</summary>
+    /// <param name="input">The input tensor.</param>
+    /// <returns>The output tensors, in the layer's order.</returns>
+    public IReadOnlyList<KerasTensor> CallMulti(KerasTensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return CallCore(new[] { input });
+    }
+
+    /// <summary>Releases the layer's weights.</summary>
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Disposes the weight variables.</summary>
+    /// <param name="disposing">True when called from <see cref="Dispose()"/>.</param>
+    protected virtual void Dispose(bool disposing)
+    {
+        if (disposed)
+        {
+            return;
+        }
+
+        disposed = true;
+        if (disposing)
+        {
+            foreach (var w in weights)
+            {
+                w.Variable.Dispose();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Checks the input and returns the output shapes and dtypes. Throws <see cref="LayerInputException"/> naming the
+    /// layer and the shapes when the input does not fit.
+    /// </summary>
+    /// <param name="input">The input's shape and dtype.</param>
+    /// <returns>One (shape, dtype) per output.</returns>
+    private protected abstract IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input);
+
+    /// <summary>Creates the weights from the first input's shape.</summary>
+    /// <param name="input">The first input.</param>
+    private protected virtual void Build(KerasTensor input)
+    {
+    }
+
+    /// <summary>Runs the layer on concrete tensors.</summary>
+    /// <param name="input">The input batch.</param>
+    /// <param name="training">True while training (enables dropout).</param>
+    /// <returns>One tensor per output.</returns>
+    internal abstract IReadOnlyList<Tensor> Forward(Tensor input, bool training);
+
+    /// <summary>Records a call of this layer.</summary>
+    private protected void RegisterNode(IReadOnlyList<KerasTensor> inputs, IReadOnlyList<KerasTensor> outputs) =>
+        inboundNodes.Add(new Node(this, inboundNodes.Count, inputs, outputs));
+
+    /// <summary>Registers a weight created by <see cref="Build"/>.</summary>
+    private protected LayerWeight AddWeight(string name, int[] kerasShape, Tensor value, Func<Tensor, Tensor>? toKeras = null)
+    {
+        var variable = new TorchSharp.Modules.Parameter(value, requires_grad: true);
+        var weight = new LayerWeight(this, name, kerasShape, variable, toKeras);
+        weights.Add(weight);
+        return weight;
+    }
+
+    /// <summary>Registers an engine-owned variable (e.g. inside a fused TorchSharp module) as a weight, with its initial value.</summary>
+    private protected LayerWeight AddWeight(string name, int[] kerasShape, TorchSharp.Modules.Parameter variable, Tensor initial, Func<Tensor, Tensor>? toKeras = null)
+    {
+        variable.copy_(initial);
+        var weight = new LayerWeight(this, name, kerasShape, variable, toKeras);
+        weights.Add(weight);
+        return weight;
+    }
+
+    /// <summary>A <see cref="LayerInputException"/> whose message starts with this layer's class and name.</summary>
+    private protected LayerInputException InputError(string message) => new(Name, $"{ClassName} '{Name}': {message}");
+
+    /// <summary>Throws unless the input has the given rank.</summary>
+    private protected void RequireRank(KerasTensor input, int rank, string expected)
+    {
+        if (input.Shape.Rank != rank)
+        {
+            throw InputError($"expected input of rank {rank} {expected}, but got {input.Label} with shape {input.Shape} (rank {input.Shape.Rank}).");
+        }
+    }
+
+    /// <summary>Throws unless the input is floating point.</summary>
+    private protected void RequireFloat(KerasTensor input)
+    {
+        if (input.DType != DType.Float32)
+        {
+            throw InputError($"expected a float32 input, but got {input.Label} with dtype {input.DType.ToKerasName()} and shape {input.Shape}.");
+        }
+    }
+
+    /// <summary>Throws unless the input's last dimension is known, and returns it.</summary>
+    private protected int RequireKnownLast(KerasTensor input, string what)
+    {
+        return input.Shape.Last ?? throw InputError($"the {what} dimension (last) of the input must be known, but the input shape is {input.Shape}.");
+    }
+
+    private IReadOnlyList<KerasTensor> CallCore(IReadOnlyList<KerasTensor> inputs)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        var input = inputs[0];
+        var specs = ComputeOutputSpecs(input);
+        if (!Built)
+        {
+            using (no_grad())
+            {
+                Build(input);
+            }
+
+            Built = true;
+        }
+
+        var index = inboundNodes.Count;
+        var outputs = specs.Select((spec, i) => new KerasTensor(spec.Shape, spec.DType, this, index, i)).ToArray();
+        RegisterNode(inputs, outputs);
+        return outputs;
+    }
+}

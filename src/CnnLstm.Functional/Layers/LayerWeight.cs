@@ -1,0 +1,50 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace KerasStyle.Layers;
+
+/// <summary>
+/// One weight variable of a layer (e.g. <c>kernel</c>). The engine may keep it in the layout its kernels want
+/// (Conv1D as torch's (filters, in, k)); <see cref="Shape"/> is always the Keras layout.
+/// </summary>
+public sealed class LayerWeight
+{
+    private readonly Func<Tensor, Tensor> toKeras;
+
+    internal LayerWeight(Layer layer, string name, int[] kerasShape, TorchSharp.Modules.Parameter variable, Func<Tensor, Tensor>? toKeras = null)
+    {
+        Layer = layer;
+        Name = name;
+        Shape = kerasShape;
+        Variable = variable;
+        this.toKeras = toKeras ?? (t => t);
+    }
+
+    /// <summary>The layer that owns the weight.</summary>
+    public Layer Layer { get; }
+
+    /// <summary>The Keras weight name, e.g. <c>kernel</c>, <c>recurrent_kernel</c>, <c>bias</c>, <c>embeddings</c>.</summary>
+    public string Name { get; }
+
+    /// <summary>Keras' full name, e.g. <c>lstm_1/kernel:0</c>.</summary>
+    public string FullName => $"{Layer.Name}/{Name}:0";
+
+    /// <summary>The shape in Keras layout.</summary>
+    public IReadOnlyList<int> Shape { get; }
+
+    /// <summary>The number of scalars in the weight.</summary>
+    public long Count => Shape.Aggregate(1L, (a, d) => a * d);
+
+    /// <summary>Whether an optimizer updates this weight.</summary>
+    public bool Trainable => Layer.Trainable;
+
+    /// <summary>The engine-side variable (TorchSharp layout).</summary>
+    internal TorchSharp.Modules.Parameter Variable { get; }
+
+    /// <summary>A copy of the value in Keras layout, detached and on the CPU.</summary>
+    internal Tensor ToKerasLayout()
+    {
+        using var noGrad = no_grad();
+        return toKeras(Variable).contiguous().cpu().clone();
+    }
+}

@@ -1,0 +1,295 @@
+using KerasStyle.Engine;
+using KerasStyle.Graph;
+using KerasStyle.Layers;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace KerasStyle.Models;
+
+/// <summary>
+/// A functional model, as Keras' <c>Model(inputs, outputs)</c>: the graph of layer calls between the given input
+/// tensors and output tensors, run in depth order.
+/// </summary>
+public class Model : IDisposable
+{
+    private GraphTopology? topology;
+    private IReadOnlyList<KerasTensor> inputs = Array.Empty<KerasTensor>();
+    private IReadOnlyList<KerasTensor> outputs = Array.Empty<KerasTensor>();
+
+    /// <summary>Creates a model with one input and one output.</summary>
+    /// <param name="inputs">The input tensor, made by <see cref="Input"/>.</param>
+    /// <param name="outputs">The output tensor.</param>
+    /// <param name="name">Model name; defaults to <c>model_N</c>.</param>
+    public Model(KerasTensor inputs, KerasTensor outputs, string? name = null)
+        : this(new[] { inputs ?? throw new ArgumentNullException(nameof(inputs)) }, new[] { outputs ?? throw new ArgumentNullException(nameof(outputs)) }, name)
+    {
+    }
+
+    /// <summary>Creates a model with several inputs and outputs, in the given order.</summary>
+    /// <param name="inputs">The input tensors, each made by <see cref="Input"/>.</param>
+    /// <param name="outputs">The output tensors.</param>
+    /// <param name="name">Model name; defaults to <c>model_N</c>.</param>
+    public Model(IEnumerable<KerasTensor> inputs, IEnumerable<KerasTensor> outputs, string? name = null)
+        : this(name, "model")
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(outputs);
+        SetGraph(inputs.ToArray(), outputs.ToArray());
+    }
+
+    /// <summary>Creates a model whose graph is set later (used by <see cref="Sequential"/>).</summary>
+    /// <param name="name">Model name, or null for the default.</param>
+    /// <param name="defaultPrefix">Prefix of the default name.</param>
+    private protected Model(string? name, string defaultPrefix)
+    {
+        Name = name ?? NameScope.UniqueName(defaultPrefix);
+    }
+
+    /// <summary>The model name.</summary>
+    public string Name { get; }
+
+    /// <summary>The input tensors, in order.</summary>
+    public IReadOnlyList<KerasTensor> Inputs => inputs;
+
+    /// <summary>The output tensors, in order.</summary>
+    public IReadOnlyList<KerasTensor> Outputs => outputs;
+
+    /// <summary>The layers, deepest first as Keras lists them (functional models include their input layers).</summary>
+    public virtual IReadOnlyList<Layer> Layers => Topology.Layers;
+
+    /// <summary>Whether the graph is known (a <see cref="Sequential"/> model without an input is not).</summary>
+    public bool Built => topology is not null;
+
+    private protected GraphTopology Topology => topology
+        ?? throw new InvalidOperationException($"Model '{Name}' has no input yet, so it has no graph: add an Input first (or give the first layer an input shape).");
+
+    /// <summary>Looks up a layer by name.</summary>
+    /// <param name="name">The layer name.</param>
+    public Layer GetLayer(string name) =>
+        Layers.FirstOrDefault(l => l.Name == name)
+        ?? throw new ArgumentException($"Model '{Name}' has no layer named '{name}'; its layers are {string.Join(", ", Layers.Select(l => l.Name))}.", nameof(name));
+
+    /// <summary>The number of scalars in all weights.</summary>
+    public long CountParams() => Layers.Sum(l => l.CountParams());
+
+    /// <summary>The Keras 2 summary table, exactly as <c>model.summary()</c> prints it.</summary>
+    public string Summary() => SummaryFormatter.Format(this, Layers, Topology.Nodes.ToHashSet(), IsChainLike);
+
+    /// <summary>Writes <see cref="Summary"/> to <paramref name="writer"/> (standard output by default).</summary>
+    /// <param name="writer">Where to write.</param>
+    public void PrintSummary(TextWriter? writer = null) => (writer ?? Console.Out).Write(Summary());
+
+    /// <summary>Runs the model on one input array in inference mode (dropout off), in batches.</summary>
+    /// <param name="x">Samples along the first dimension: float[,,] for sequences, int[,] or long[,] for token ids.</param>
+    /// <param name="batchSize">Samples per batch; must be positive.</param>
+    /// <returns>The single output as a float array of the output's rank, e.g. float[,] for (None, 1).</returns>
+    public Array Predict(Array x, int batchSize = 32)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        var result = Predict((IReadOnlyList<Array>)new[] { x }, batchSize);
+        if (result.Count != 1)
+        {
+            throw new InvalidOperationException($"Model '{Name}' has {result.Count} outputs; use the Predict overload that takes a list.");
+        }
+
+        return result[0];
+    }
+
+    /// <summary>Runs a model with several inputs in inference mode, in batches.</summary>
+    /// <param name="x">One array per model input, in order.</param>
+    /// <param name="batchSize">Samples per batch; must be positive.</param>
+    /// <returns>One float array per model output, in order.</returns>
+    public IReadOnlyList<Array> Predict(Array[] x, int batchSize = 32) => Predict((IReadOnlyList<Array>)x, batchSize);
+
+    /// <summary>Runs a model with several inputs in inference mode, in batches.</summary>
+    /// <param name="x">One array per model input, in order.</param>
+    /// <param name="batchSize">Samples per batch; must be positive.</param>
+    /// <returns>One float array per model output, in order.</returns>
+    public IReadOnlyList<Array> Predict(IReadOnlyList<Array> x, int batchSize = 32)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        var graph = Topology;
+        if (x.Count != inputs.Count)
+        {
+            throw new ArgumentException($"Model '{Name}' has {inputs.Count} inputs ({string.Join(", ", inputs.Select(i => $"{i.Layer.Name} {i.Shape}"))}), but {x.Count} arrays were given.", nameof(x));
+        }
+
+        var tensors = new List<Tensor>();
+        try
+        {
+            for (var i = 0; i < x.Count; i++)
+            {
+                tensors.Add(TensorData.FromArray(x[i], inputs[i], nameof(x)));
+            }
+
+            var predicted = PredictTensors(tensors, batchSize);
+            try
+            {
+                return predicted.Select(TensorData.ToArray).ToArray();
+            }
+            finally
+            {
+                predicted.ForEach(t => t.Dispose());
+            }
+        }
+        finally
+        {
+            tensors.ForEach(t => t.Dispose());
+        }
+    }
+
+    /// <summary>Runs the model on TorchSharp tensors in inference mode, in batches.</summary>
+    /// <param name="x">One tensor per model input, samples along dimension 0.</param>
+    /// <param name="batchSize">Samples per batch; must be positive.</param>
+    /// <returns>One new tensor per output, owned by the caller.</returns>
+    public List<Tensor> PredictTensors(IReadOnlyList<Tensor> x, int batchSize = 32)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
+        CheckInputTensors(x, nameof(x));
+        var samples = x[0].shape[0];
+        var batches = new List<Tensor>[outputs.Count];
+        for (var o = 0; o < outputs.Count; o++)
+        {
+            batches[o] = new List<Tensor>();
+        }
+
+        using var noGrad = no_grad();
+        try
+        {
+            for (long start = 0; start < samples; start += batchSize)
+            {
+                using var scope = NewDisposeScope();
+                var length = Math.Min(batchSize, samples - start);
+                var results = Run(x.Select(t => t.narrow(0, start, length)).ToArray(), training: false);
+                for (var o = 0; o < results.Count; o++)
+                {
+                    batches[o].Add(results[o].MoveToOuterDisposeScope());
+                }
+            }
+
+            return batches.Select(list => cat(list, 0)).ToList();
+        }
+        finally
+        {
+            foreach (var list in batches)
+            {
+                list.ForEach(t => t.Dispose());
+            }
+        }
+    }
+
+    /// <summary>Releases every layer's weights.</summary>
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Disposes the layers.</summary>
+    /// <param name="disposing">True when called from <see cref="Dispose()"/>.</param>
+    protected virtual void Dispose(bool disposing)
+    {
+        if (disposing && topology is not null)
+        {
+            foreach (var layer in topology.Layers)
+            {
+                layer.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Whether <see cref="Summary"/> uses the 65-column chain form.</summary>
+    private protected virtual bool IsChainLike => SummaryFormatter.IsChainLike(Topology.NodesByDepth, Layers);
+
+    /// <summary>Sets (or replaces) the graph, checking it is connected and its layer names unique.</summary>
+    private protected void SetGraph(IReadOnlyList<KerasTensor> newInputs, IReadOnlyList<KerasTensor> newOutputs)
+    {
+        if (newInputs.Count == 0 || newOutputs.Count == 0)
+        {
+            throw new ArgumentException($"Model '{Name}': a model needs at least one input and one output, got {newInputs.Count} inputs and {newOutputs.Count} outputs.");
+        }
+
+        foreach (var input in newInputs)
+        {
+            ArgumentNullException.ThrowIfNull(input, nameof(inputs));
+            if (input.Layer is not InputLayer)
+            {
+                throw new ArgumentException($"Model '{Name}': every input must be a tensor made by Input(...), but {input.Label} with shape {input.Shape} comes from {input.Layer.ClassName} '{input.Layer.Name}'.", nameof(inputs));
+            }
+        }
+
+        if (newInputs.Distinct(ReferenceEqualityComparer.Instance).Count() != newInputs.Count)
+        {
+            throw new ArgumentException($"Model '{Name}': the same input tensor is given twice in [{string.Join(", ", newInputs.Select(t => t.Label))}].", nameof(inputs));
+        }
+
+        topology = GraphTopology.Build(Name, newInputs, newOutputs);
+        inputs = newInputs;
+        outputs = newOutputs;
+    }
+
+    /// <summary>Runs the graph once on a batch; <paramref name="training"/> enables dropout.</summary>
+    internal IReadOnlyList<Tensor> Run(IReadOnlyList<Tensor> batch, bool training)
+    {
+        var values = new Dictionary<KerasTensor, Tensor>(ReferenceEqualityComparer.Instance);
+        for (var i = 0; i < inputs.Count; i++)
+        {
+            values[inputs[i]] = batch[i];
+        }
+
+        foreach (var node in Topology.Nodes)
+        {
+            if (node.Layer is InputLayer)
+            {
+                continue;
+            }
+
+            var results = node.Layer.Forward(values[node.Inputs[0]], training);
+            for (var o = 0; o < results.Count; o++)
+            {
+                values[node.Outputs[o]] = results[o];
+            }
+        }
+
+        return outputs.Select(o => values[o]).ToArray();
+    }
+
+    /// <summary>Checks count, shapes and token-id ranges of input tensors before anything runs.</summary>
+    internal void CheckInputTensors(IReadOnlyList<Tensor> x, string argument)
+    {
+        _ = Topology;
+        if (x.Count != inputs.Count)
+        {
+            throw new ArgumentException($"Model '{Name}' has {inputs.Count} inputs, but {x.Count} were given.", argument);
+        }
+
+        for (var i = 0; i < x.Count; i++)
+        {
+            TensorData.CheckShape(x[i].shape, inputs[i], argument, "tensor");
+            if (x[i].shape[0] != x[0].shape[0])
+            {
+                throw new ArgumentException($"{argument}: all inputs must have the same number of samples, but input '{inputs[0].Layer.Name}' has {x[0].shape[0]} and '{inputs[i].Layer.Name}' has {x[i].shape[0]}.", argument);
+            }
+
+            CheckTokenIds(x[i], inputs[i], argument);
+        }
+    }
+
+    private void CheckTokenIds(Tensor x, KerasTensor input, string argument)
+    {
+        var embeddings = Topology.Nodes.Where(n => n.Layer is Embedding && n.Inputs.Contains(input)).Select(n => (Embedding)n.Layer).ToList();
+        if (embeddings.Count == 0 || x.numel() == 0)
+        {
+            return;
+        }
+
+        var min = x.min().item<long>();
+        var max = x.max().item<long>();
+        foreach (var embedding in embeddings.Where(e => min < 0 || max >= e.InputDim))
+        {
+            throw new ArgumentOutOfRangeException(argument,
+                $"{argument}: token ids for input '{input.Layer.Name}' range over [{min}, {max}], but Embedding '{embedding.Name}' accepts ids in [0, {embedding.InputDim}).");
+        }
+    }
+}
