@@ -26,6 +26,10 @@ public sealed class Activation : Layer
         return new[] { (input.Shape, input.DType) };
     }
 
+    internal override string? FinalActivation => Function;
+
+    internal override Tensor ForwardPreActivation(Tensor input, bool training) => input.alias();
+
     internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) =>
         new[] { Activations.Apply(Function, input) };
 }

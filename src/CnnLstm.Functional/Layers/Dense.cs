@@ -64,11 +64,13 @@ public sealed class Dense : Layer
         }
     }
 
-    internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training)
-    {
-        var z = bias is null ? input.matmul(kernel!.Variable)
-            : input.dim() == 2 ? addmm(bias.Variable, input, kernel!.Variable, 1, 1)
-            : input.matmul(kernel!.Variable) + bias.Variable;
-        return new[] { Activations.Apply(Activation, z) };
-    }
+    internal override string? FinalActivation => Activation;
+
+    internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) =>
+        new[] { Activations.Apply(Activation, ForwardPreActivation(input, training)) };
+
+    internal override Tensor ForwardPreActivation(Tensor input, bool training) =>
+        bias is null ? input.matmul(kernel!.Variable)
+        : input.dim() == 2 ? addmm(bias.Variable, input, kernel!.Variable, 1, 1)
+        : input.matmul(kernel!.Variable) + bias.Variable;
 }

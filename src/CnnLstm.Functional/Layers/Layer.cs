@@ -80,6 +80,50 @@ public abstract class Layer : IDisposable
         return CallCore(new[] { input });
     }
 
+    /// <summary>The weight values in Keras order and layout, as Keras' <c>get_weights()</c>.</summary>
+    public IReadOnlyList<WeightArray> GetWeights() => weights.Select(w => w.Get()).ToArray();
+
+    /// <summary>
+    /// Sets all weights from values in Keras order and layout, as Keras' <c>set_weights()</c>. Every value is checked
+    /// before any is written, so a wrong count or shape changes nothing.
+    /// </summary>
+    /// <param name="values">One value per weight.</param>
+    public void SetWeights(IReadOnlyList<WeightArray> values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        CheckWeights(values, 0, values.Count);
+        AssignWeights(values, 0);
+    }
+
+    /// <summary>Throws unless <paramref name="count"/> values from <paramref name="offset"/> fit this layer's weights.</summary>
+    internal void CheckWeights(IReadOnlyList<WeightArray> values, int offset, int count)
+    {
+        if (count != weights.Count)
+        {
+            throw new ArgumentException(
+                $"{ClassName} '{Name}' has {weights.Count} weights ({string.Join(", ", weights.Select(w => $"{w.Name} {WeightArray.ShapeText(w.Shape)}"))}), but {count} values were given.", nameof(values));
+        }
+
+        for (var i = 0; i < count; i++)
+        {
+            var value = values[offset + i] ?? throw new ArgumentNullException(nameof(values), $"{ClassName} '{Name}': value for weight '{weights[i].Name}' is null.");
+            if (!value.Shape.SequenceEqual(weights[i].Shape))
+            {
+                throw new ArgumentException(
+                    $"{ClassName} '{Name}': weight '{weights[i].Name}' has shape {WeightArray.ShapeText(weights[i].Shape)}, but the value given has shape {value.ShapeText()}.", nameof(values));
+            }
+        }
+    }
+
+    /// <summary>Writes checked values into the weights.</summary>
+    internal void AssignWeights(IReadOnlyList<WeightArray> values, int offset)
+    {
+        for (var i = 0; i < weights.Count; i++)
+        {
+            weights[i].Set(values[offset + i]);
+        }
+    }
+
     /// <summary>Releases the layer's weights.</summary>
     public void Dispose()
     {
@@ -129,6 +173,13 @@ public abstract class Layer : IDisposable
     /// <summary>Records a call of this layer.</summary>
     private protected void RegisterNode(IReadOnlyList<KerasTensor> inputs, IReadOnlyList<KerasTensor> outputs) =>
         inboundNodes.Add(new Node(this, inboundNodes.Count, inputs, outputs));
+
+    /// <summary>The activation this layer applies last, if any; losses use its input as logits, as Keras does.</summary>
+    internal virtual string? FinalActivation => null;
+
+    /// <summary>The layer's output before <see cref="FinalActivation"/>.</summary>
+    internal virtual Tensor ForwardPreActivation(Tensor input, bool training) =>
+        throw new InvalidOperationException($"{ClassName} '{Name}' has no final activation.");
 
     /// <summary>Registers a weight created by <see cref="Build"/>.</summary>
     private protected LayerWeight AddWeight(string name, int[] kerasShape, Tensor value, Func<Tensor, Tensor>? toKeras = null)

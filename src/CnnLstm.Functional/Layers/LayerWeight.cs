@@ -9,7 +9,8 @@ namespace KerasStyle.Layers;
 /// </summary>
 public sealed class LayerWeight
 {
-    private readonly Func<Tensor, Tensor> toKeras;
+    // A self-inverse layout change (a transpose or a reversing permute) between the engine and Keras layouts.
+    private readonly Func<Tensor, Tensor> swapLayout;
 
     internal LayerWeight(Layer layer, string name, int[] kerasShape, TorchSharp.Modules.Parameter variable, Func<Tensor, Tensor>? toKeras = null)
     {
@@ -17,7 +18,7 @@ public sealed class LayerWeight
         Name = name;
         Shape = kerasShape;
         Variable = variable;
-        this.toKeras = toKeras ?? (t => t);
+        swapLayout = toKeras ?? (t => t.alias());
     }
 
     /// <summary>The layer that owns the weight.</summary>
@@ -41,10 +42,26 @@ public sealed class LayerWeight
     /// <summary>The engine-side variable (TorchSharp layout).</summary>
     internal TorchSharp.Modules.Parameter Variable { get; }
 
+    /// <summary>The value in Keras layout.</summary>
+    internal WeightArray Get()
+    {
+        using var keras = ToKerasLayout();
+        return new WeightArray(Shape.ToArray(), keras.data<float>().ToArray());
+    }
+
+    /// <summary>Overwrites the value from Keras layout; the shape must already be checked.</summary>
+    internal void Set(WeightArray value)
+    {
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        Variable.copy_(swapLayout(tensor(value.Data, Shape.Select(d => (long)d).ToArray())));
+    }
+
     /// <summary>A copy of the value in Keras layout, detached and on the CPU.</summary>
     internal Tensor ToKerasLayout()
     {
         using var noGrad = no_grad();
-        return toKeras(Variable).contiguous().cpu().clone();
+        using var scope = NewDisposeScope();
+        return swapLayout(Variable).contiguous().cpu().clone().MoveToOuterDisposeScope();
     }
 }

@@ -10,7 +10,7 @@ namespace KerasStyle.Models;
 /// A functional model, as Keras' <c>Model(inputs, outputs)</c>: the graph of layer calls between the given input
 /// tensors and output tensors, run in depth order.
 /// </summary>
-public class Model : IDisposable
+public partial class Model : IDisposable
 {
     private GraphTopology? topology;
     private IReadOnlyList<KerasTensor> inputs = Array.Empty<KerasTensor>();
@@ -230,8 +230,15 @@ public class Model : IDisposable
     }
 
     /// <summary>Runs the graph once on a batch; <paramref name="training"/> enables dropout.</summary>
-    internal IReadOnlyList<Tensor> Run(IReadOnlyList<Tensor> batch, bool training)
+    internal IReadOnlyList<Tensor> Run(IReadOnlyList<Tensor> batch, bool training) => Run(batch, training, null).Outputs;
+
+    /// <summary>
+    /// Runs the graph once; for each output whose layer ends in the activation named in <paramref name="logitsFor"/>,
+    /// also returns the values before that activation.
+    /// </summary>
+    internal (IReadOnlyList<Tensor> Outputs, Tensor?[] Logits) Run(IReadOnlyList<Tensor> batch, bool training, IReadOnlyList<string?>? logitsFor)
     {
+        var logits = new Tensor?[outputs.Count];
         var values = new Dictionary<KerasTensor, Tensor>(ReferenceEqualityComparer.Instance);
         for (var i = 0; i < inputs.Count; i++)
         {
@@ -245,14 +252,37 @@ public class Model : IDisposable
                 continue;
             }
 
-            var results = node.Layer.Forward(values[node.Inputs[0]], training);
+            var input = values[node.Inputs[0]];
+            var wanted = logitsFor is null ? -1 : IndexOfLogitsOutput(node, logitsFor);
+            if (wanted >= 0)
+            {
+                var pre = node.Layer.ForwardPreActivation(input, training);
+                logits[wanted] = pre;
+                values[node.Outputs[0]] = Activations.Apply(node.Layer.FinalActivation!, pre);
+                continue;
+            }
+
+            var results = node.Layer.Forward(input, training);
             for (var o = 0; o < results.Count; o++)
             {
                 values[node.Outputs[o]] = results[o];
             }
         }
 
-        return outputs.Select(o => values[o]).ToArray();
+        return (outputs.Select(o => values[o]).ToArray(), logits);
+    }
+
+    private int IndexOfLogitsOutput(Node node, IReadOnlyList<string?> logitsFor)
+    {
+        for (var i = 0; i < outputs.Count; i++)
+        {
+            if (ReferenceEquals(outputs[i], node.Outputs[0]) && logitsFor[i] is string activation && node.Layer.FinalActivation == activation)
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>Checks count, shapes and token-id ranges of input tensors before anything runs.</summary>

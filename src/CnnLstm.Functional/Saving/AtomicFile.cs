@@ -1,0 +1,36 @@
+namespace KerasStyle.Saving;
+
+/// <summary>Writes files so that a failure never leaves a truncated file or destroys the previous one.</summary>
+internal static class AtomicFile
+{
+    /// <summary>
+    /// Runs <paramref name="write"/> on a temporary file in the target's directory, then renames it over
+    /// <paramref name="path"/>; on any exception the temporary file is deleted and the target is untouched.
+    /// </summary>
+    public static void Write(string path, Action<Stream> write)
+    {
+        var full = Path.GetFullPath(path);
+        var directory = Path.GetDirectoryName(full)!;
+        if (!Directory.Exists(directory))
+        {
+            throw new DirectoryNotFoundException($"Cannot write '{path}': directory '{directory}' does not exist.");
+        }
+
+        var temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+            {
+                write(stream);
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(temp, full, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+    }
+}

@@ -1,0 +1,113 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace KerasStyle.Training.Callbacks;
+
+/// <summary>
+/// Saves the model's weights after each epoch, as Keras' <c>ModelCheckpoint</c>. The path may hold Keras
+/// placeholders such as <c>weights.{epoch:02d}-{val_loss:.2f}.ksw</c>. Weights are written in the library's
+/// <c>.ksw</c> format (see <see cref="Models.Model.SaveWeights"/>); whole-model files come with the Keras formats.
+/// </summary>
+public sealed partial class ModelCheckpoint : Callback
+{
+    private readonly Monitor monitor;
+    private double best;
+
+    /// <summary>Creates the callback.</summary>
+    /// <param name="filepath">Where to save; may contain <c>{epoch}</c> and <c>{key:format}</c> placeholders.</param>
+    /// <param name="monitor">The quantity compared when <paramref name="saveBestOnly"/> is set.</param>
+    /// <param name="saveBestOnly">Save only when the monitored quantity improves.</param>
+    /// <param name="saveWeightsOnly">Must be true for now: only weights can be saved until the Keras model formats land.</param>
+    /// <param name="mode"><c>auto</c>, <c>min</c> or <c>max</c>.</param>
+    /// <param name="verbose">1 to print each save.</param>
+    public ModelCheckpoint(string filepath, string monitor = "val_loss", bool saveBestOnly = false, bool saveWeightsOnly = true,
+        string mode = "auto", int verbose = 0)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(filepath);
+        if (!saveWeightsOnly)
+        {
+            throw new NotSupportedException("ModelCheckpoint: saving the whole model needs the Keras model formats, which this version does not write yet; pass saveWeightsOnly: true.");
+        }
+
+        Filepath = filepath;
+        this.monitor = new Monitor(nameof(ModelCheckpoint), monitor, mode);
+        SaveBestOnly = saveBestOnly;
+        Verbose = verbose;
+    }
+
+    /// <summary>The path pattern.</summary>
+    public string Filepath { get; }
+
+    /// <summary>Whether only improvements are saved.</summary>
+    public bool SaveBestOnly { get; }
+
+    /// <summary>1 to print each save.</summary>
+    public int Verbose { get; }
+
+    /// <summary>The files written, in order.</summary>
+    public List<string> Saved { get; } = new();
+
+    /// <summary>Fills Keras placeholders: <c>{epoch}</c> is 1-based; formats <c>0Nd</c>, <c>.Nf</c>, <c>.Ne</c>.</summary>
+    /// <param name="pattern">The path pattern.</param>
+    /// <param name="epoch">The epoch index, from 0.</param>
+    /// <param name="logs">The epoch logs.</param>
+    public static string FormatPath(string pattern, int epoch, IReadOnlyDictionary<string, double> logs)
+    {
+        ArgumentNullException.ThrowIfNull(pattern);
+        ArgumentNullException.ThrowIfNull(logs);
+        return Placeholder().Replace(pattern, m =>
+        {
+            var key = m.Groups[1].Value;
+            var spec = m.Groups[2].Success ? m.Groups[2].Value : string.Empty;
+            double value = key == "epoch" ? epoch + 1
+                : logs.TryGetValue(key, out var v) ? v
+                : throw new ArgumentException($"ModelCheckpoint: the path '{pattern}' uses '{{{key}}}', which is not in the logs ({string.Join(", ", logs.Keys)}).");
+            return spec switch
+            {
+                "" => key == "epoch" ? ((int)value).ToString(CultureInfo.InvariantCulture) : value.ToString("R", CultureInfo.InvariantCulture),
+                _ when spec.EndsWith('d') => ((long)value).ToString("D" + (spec.Length > 1 ? spec[..^1].TrimStart('0') : string.Empty), CultureInfo.InvariantCulture),
+                _ when spec.StartsWith('.') && spec.EndsWith('f') => value.ToString("F" + spec[1..^1], CultureInfo.InvariantCulture),
+                _ when spec.StartsWith('.') && spec.EndsWith('e') => value.ToString("0." + new string('0', int.Parse(spec[1..^1], CultureInfo.InvariantCulture)) + "e+00", CultureInfo.InvariantCulture),
+                _ => throw new ArgumentException($"ModelCheckpoint: unsupported format '{spec}' for '{key}' in '{pattern}'; use 0Nd, .Nf or .Ne."),
+            };
+        });
+    }
+
+    /// <inheritdoc/>
+    public override void OnTrainBegin(Dictionary<string, double> logs) => best = monitor.Worst;
+
+    /// <inheritdoc/>
+    public override void OnEpochEnd(int epoch, Dictionary<string, double> logs)
+    {
+        var path = FormatPath(Filepath, epoch, logs);
+        if (SaveBestOnly)
+        {
+            if (!monitor.TryGet(logs, nameof(ModelCheckpoint), out var current) || !monitor.Improves(current, best, 0))
+            {
+                if (Verbose > 0)
+                {
+                    Console.WriteLine($"\nEpoch {epoch + 1:D5}: {monitor.Name} did not improve from {best:F5}");
+                }
+
+                return;
+            }
+
+            if (Verbose > 0)
+            {
+                Console.WriteLine($"\nEpoch {epoch + 1:D5}: {monitor.Name} improved from {best:F5} to {current:F5}, saving model to {path}");
+            }
+
+            best = current;
+        }
+        else if (Verbose > 0)
+        {
+            Console.WriteLine($"\nEpoch {epoch + 1:D5}: saving model to {path}");
+        }
+
+        TrainingModel.SaveWeights(path);
+        Saved.Add(path);
+    }
+
+    [GeneratedRegex(@"\{(\w+)(?::([^}]*))?\}")]
+    private static partial Regex Placeholder();
+}

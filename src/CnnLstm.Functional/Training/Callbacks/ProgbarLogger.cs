@@ -1,0 +1,74 @@
+namespace KerasStyle.Training.Callbacks;
+
+/// <summary>
+/// Prints <c>Epoch i/n</c> and a <see cref="ProgressBar"/> per epoch, as Keras' <c>ProgbarLogger</c>. Verbose 1 on a
+/// terminal redraws the bar; verbose 2, or verbose 1 with redirected output, writes one line per epoch.
+/// </summary>
+public sealed class ProgbarLogger : Callback
+{
+    private readonly TextWriter writer;
+    private readonly bool dynamic;
+    private readonly Dictionary<string, double> sums = new(StringComparer.Ordinal);
+    private ProgressBar? bar;
+    private int epochs;
+    private int steps;
+    private int seen;
+    private double samples;
+
+    /// <summary>Creates the logger.</summary>
+    /// <param name="verbose">1 for a live bar (on a terminal), 2 for one line per epoch.</param>
+    /// <param name="writer">Where to write; standard output by default.</param>
+    public ProgbarLogger(int verbose = 1, TextWriter? writer = null)
+    {
+        if (verbose is not (1 or 2))
+        {
+            throw new ArgumentOutOfRangeException(nameof(verbose), verbose, "ProgbarLogger: verbose must be 1 or 2.");
+        }
+
+        this.writer = writer ?? Console.Out;
+        dynamic = verbose == 1 && writer is null && !Console.IsOutputRedirected;
+    }
+
+    /// <inheritdoc/>
+    public override void OnTrainBegin(Dictionary<string, double> logs)
+    {
+        epochs = Convert.ToInt32(Params["epochs"], System.Globalization.CultureInfo.InvariantCulture);
+        steps = Convert.ToInt32(Params["steps"], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <inheritdoc/>
+    public override void OnEpochBegin(int epoch, Dictionary<string, double> logs)
+    {
+        writer.WriteLine($"Epoch {epoch + 1}/{epochs}");
+        bar = new ProgressBar(steps, writer, dynamic);
+        sums.Clear();
+        seen = 0;
+        samples = 0;
+    }
+
+    /// <inheritdoc/>
+    public override void OnBatchEnd(int batch, Dictionary<string, double> logs)
+    {
+        var size = logs.GetValueOrDefault("size", 1);
+        foreach (var (key, value) in logs.Where(kv => kv.Key is not ("batch" or "size")))
+        {
+            sums[key] = sums.GetValueOrDefault(key) + (value * size);
+        }
+
+        samples += size;
+        seen++;
+        if (seen < steps)
+        {
+            bar?.Update(seen, Means());
+        }
+    }
+
+    /// <inheritdoc/>
+    public override void OnEpochEnd(int epoch, Dictionary<string, double> logs)
+    {
+        bar?.Update(seen, logs.Where(kv => kv.Key != "lr"));
+    }
+
+    private IEnumerable<KeyValuePair<string, double>> Means() =>
+        sums.Select(kv => new KeyValuePair<string, double>(kv.Key, kv.Value / samples)).ToArray();
+}

@@ -1,0 +1,48 @@
+using static TorchSharp.torch;
+
+namespace KerasStyle.Training;
+
+/// <summary>Checked input and target tensors for training or evaluation; disposes the tensors it created.</summary>
+internal sealed class DataSet : IDisposable
+{
+    private readonly List<Tensor> owned;
+
+    public DataSet(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> targets, List<Tensor> owned)
+    {
+        Inputs = inputs;
+        Targets = targets;
+        this.owned = owned;
+    }
+
+    public IReadOnlyList<Tensor> Inputs { get; }
+
+    public IReadOnlyList<Tensor> Targets { get; }
+
+    public long Count => Inputs[0].shape[0];
+
+    /// <summary>Samples [start, start + length) as views that share this set's memory.</summary>
+    public DataSet Slice(long start, long length)
+    {
+        var inputs = Inputs.Select(t => t.narrow(0, start, length)).ToArray();
+        var targets = Targets.Select(t => t.narrow(0, start, length)).ToArray();
+        return new DataSet(inputs, targets, inputs.Concat(targets).ToList());
+    }
+
+    /// <summary>The samples at <paramref name="indices"/>, copied (for shuffled batches).</summary>
+    public DataSet Take(Tensor indices)
+    {
+        var inputs = Inputs.Select(t => t.index_select(0, indices)).ToArray();
+        var targets = Targets.Select(t => t.index_select(0, indices)).ToArray();
+        return new DataSet(inputs, targets, inputs.Concat(targets).ToList());
+    }
+
+    public void Dispose()
+    {
+        foreach (var t in owned)
+        {
+            t.Dispose();
+        }
+
+        owned.Clear();
+    }
+}

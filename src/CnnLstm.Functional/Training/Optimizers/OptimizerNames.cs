@@ -1,0 +1,25 @@
+namespace KerasStyle.Training.Optimizers;
+
+/// <summary>Creates optimizers from their Keras names, with Keras defaults.</summary>
+public static class OptimizerNames
+{
+    private static readonly Dictionary<string, Func<Optimizer>> Factories = new(StringComparer.Ordinal)
+    {
+        ["adam"] = () => new Adam(),
+        ["sgd"] = () => new SGD(),
+        ["rmsprop"] = () => new RMSprop(),
+    };
+
+    /// <summary>The known names.</summary>
+    public static IReadOnlyList<string> Known { get; } = Factories.Keys.ToArray();
+
+    /// <summary>A new optimizer for a Keras name such as <c>adam</c>.</summary>
+    /// <param name="name">The name.</param>
+    public static Optimizer Create(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return Factories.TryGetValue(name, out var factory)
+            ? factory()
+            : throw new ArgumentException($"Compile: unknown optimizer '{name}'; known optimizers are {string.Join(", ", Known)} (or pass an Optimizer object).", "optimizer");
+    }
+}

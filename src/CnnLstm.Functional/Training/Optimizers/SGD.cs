@@ -1,0 +1,57 @@
+using static TorchSharp.torch;
+
+namespace KerasStyle.Training.Optimizers;
+
+/// <summary>
+/// Keras' SGD: with momentum, v = momentum v - lr g, then p += v (or, with Nesterov, p += momentum v - lr g);
+/// without momentum, p -= lr g.
+/// </summary>
+public sealed class SGD : Optimizer
+{
+    /// <summary>Creates SGD with Keras defaults.</summary>
+    /// <param name="learningRate">Learning rate (Keras default 0.01).</param>
+    /// <param name="momentum">Momentum, in [0, 1).</param>
+    /// <param name="nesterov">Whether to use Nesterov momentum.</param>
+    public SGD(double learningRate = 0.01, double momentum = 0.0, bool nesterov = false)
+        : base(learningRate)
+    {
+        if (!(momentum >= 0 && momentum < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "SGD: momentum must be in [0, 1).");
+        }
+
+        Momentum = momentum;
+        Nesterov = nesterov;
+    }
+
+    /// <inheritdoc/>
+    public override string Name => "sgd";
+
+    /// <summary>Momentum.</summary>
+    public double Momentum { get; }
+
+    /// <summary>Whether Nesterov momentum is used.</summary>
+    public bool Nesterov { get; }
+
+    private protected override int SlotCount => 1;
+
+    private protected override void Update(Tensor variable, Tensor grad, Tensor[] state, long step)
+    {
+        if (Momentum == 0)
+        {
+            variable.add_(grad, -LearningRate);
+            return;
+        }
+
+        var velocity = state[0];
+        velocity.mul_(Momentum).add_(grad, -LearningRate);
+        if (Nesterov)
+        {
+            variable.add_(velocity, Momentum).add_(grad, -LearningRate);
+        }
+        else
+        {
+            variable.add_(velocity);
+        }
+    }
+}
