@@ -1,0 +1,87 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using KerasStyle.Datasets;
+using KerasStyle.Models;
+using KerasStyle.Preprocessing;
+using KerasStyle.Training.Optimizers;
+
+namespace KerasStyle.Examples.Commands;
+
+/// <summary>
+/// <c>regression</c>: the seed's CNN-LSTM on the monthly airline-passengers series. Scales to [0, 1], uses the 3
+/// previous months as one step of 3 features, trains on the first 67% of months, tests on the rest in time order,
+/// and compares the test RMSE with the naive forecast (next month = this month).
+/// </summary>
+internal static class RegressionCommand
+{
+    private const string SeriesFile = "timeseries/airline-passengers.csv";
+    private const int LookBack = 3;
+
+    public static Command Create()
+    {
+        var data = ExampleOptions.Data();
+        var epochs = ExampleOptions.Epochs(100);
+        var batchSize = ExampleOptions.BatchSize(1);
+        var seed = ExampleOptions.Seed(7);
+        var dropout = new Option<double>("--dropout") { Description = "Dropout rate on the input (the seed uses 0.25).", DefaultValueFactory = _ => 0.25 };
+        var plot = new Option<string>("--plot") { Description = "PNG file for actual vs predicted and the loss curve.", DefaultValueFactory = _ => "regression.png" };
+        var verbose = new Option<int>("--verbose") { Description = "0 silent, 1 progress bar, 2 one line per epoch.", DefaultValueFactory = _ => 1 };
+        var command = new Command("regression", "Train the seed's regression model on airline passengers and report train/test RMSE against the naive forecast.")
+        {
+            data, epochs, batchSize, seed, dropout, plot, verbose,
+        };
+        command.SetAction(result => DataNotFoundException.Report(() => Run(
+            result.GetValue(data), result.GetValue(epochs), result.GetValue(batchSize), result.GetValue(seed),
+            result.GetValue(dropout), result.GetValue(plot)!, result.GetValue(verbose))));
+        return command;
+    }
+
+    private static int Run(string? dataOption, int epochs, int batchSize, int seed, double dropout, string plotPath, int verbose)
+    {
+        var folder = DataDirectory.Resolve(dataOption, SeriesFile);
+        var (months, passengers) = CsvSeries.Read(Path.Combine(folder, SeriesFile));
+        var clock = Stopwatch.StartNew();
+
+        var scaler = new MinMaxScaler().Fit(passengers);
+        var scaled = scaler.Transform(passengers);
+        var trainSize = (int)(scaled.Length * 0.67);
+        var (trainX, trainY) = TimeSeriesWindows.Create(scaled[..trainSize], LookBack);
+        var (testX, testY) = TimeSeriesWindows.Create(scaled[trainSize..], LookBack);
+        Console.WriteLine($"Airline passengers: {passengers.Count} months ({months[0]} to {months[^1]}); train {trainSize} months -> {trainY.Length} windows, test {scaled.Length - trainSize} months -> {testY.Length} windows.");
+
+        Backend.ClearSession();
+        Utils.SetRandomSeed(seed);
+        using var model = CnnLstmModels.Regression(dropoutRate: dropout);
+        model.Compile(new Adam(), "mse");
+        var history = model.Fit(trainX, trainY, batchSize: batchSize, epochs: epochs, verbose: verbose, shuffle: true);
+        var testLoss = model.Evaluate(testX, testY)["loss"];
+
+        var trainPredicted = Passengers(scaler, (float[,])model.Predict(trainX));
+        var testPredicted = Passengers(scaler, (float[,])model.Predict(testX));
+        var trainActual = scaler.InverseTransform(trainY.Select(v => (double)v).ToArray());
+        var testActual = scaler.InverseTransform(testY.Select(v => (double)v).ToArray());
+        // Naive forecast: next month = this month, i.e. the last value of each test window.
+        var naive = Enumerable.Range(0, testActual.Length).Select(i => passengers[trainSize + LookBack + i - 1]).ToArray();
+
+        var trainRmse = Rmse(trainActual, trainPredicted);
+        var testRmse = Rmse(testActual, testPredicted);
+        var naiveRmse = Rmse(testActual, naive);
+        var seconds = clock.Elapsed.TotalSeconds;
+
+        RegressionPlot.Save(plotPath, passengers, LookBack, trainSize, trainPredicted, testPredicted, history["loss"]);
+        Console.WriteLine($"Test loss (mse, scaled): {testLoss:F6}");
+        Console.WriteLine($"Train RMSE: {trainRmse:F2} thousand passengers");
+        Console.WriteLine($"Test RMSE: {testRmse:F2} thousand passengers (naive forecast: {naiveRmse:F2})");
+        Console.WriteLine($"Plot: {Path.GetFullPath(plotPath)}");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"result task=regression train_rmse={trainRmse:F3} test_rmse={testRmse:F3} naive_test_rmse={naiveRmse:F3} seconds={seconds:F1}"));
+        return 0;
+    }
+
+    private static double[] Passengers(MinMaxScaler scaler, float[,] predicted) =>
+        scaler.InverseTransform(Enumerable.Range(0, predicted.GetLength(0)).Select(i => (double)predicted[i, 0]).ToArray());
+
+    private static double Rmse(IReadOnlyList<double> actual, IReadOnlyList<double> predicted) =>
+        Math.Sqrt(actual.Zip(predicted, (a, p) => (a - p) * (a - p)).Average());
+}

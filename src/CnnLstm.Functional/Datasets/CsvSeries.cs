@@ -1,0 +1,52 @@
+using System.Globalization;
+
+namespace KerasStyle.Datasets;
+
+/// <summary>
+/// Reads a two-column CSV series such as <c>airline-passengers.csv</c> (<c>"Month","Passengers"</c>) or
+/// <c>daily-min-temperatures.csv</c>: a header line, then a quoted label and a number per line.
+/// </summary>
+public static class CsvSeries
+{
+    /// <summary>Reads the labels (first column) and values (second column).</summary>
+    /// <param name="path">The CSV file.</param>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">A line is malformed; the message names the file and line.</exception>
+    public static (IReadOnlyList<string> Labels, IReadOnlyList<double> Values) Read(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"Series file '{path}' does not exist; expected a CSV with a header and lines of \"label\",value.", path);
+        }
+
+        var labels = new List<string>();
+        var values = new List<double>();
+        var lineNumber = 0;
+        foreach (var raw in File.ReadLines(path))
+        {
+            lineNumber++;
+            var line = raw.TrimEnd('\r');
+            if (lineNumber == 1 || line.Length == 0)
+            {
+                continue;
+            }
+
+            var comma = line.LastIndexOf(',');
+            if (comma <= 0 || !double.TryParse(line[(comma + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value))
+            {
+                throw new InvalidDataException($"{path}:{lineNumber}: expected \"label\",number but got '{line}'.");
+            }
+
+            labels.Add(line[..comma].Trim('"'));
+            values.Add(value);
+        }
+
+        if (values.Count == 0)
+        {
+            throw new InvalidDataException($"{path}: no data lines after the header.");
+        }
+
+        return (labels, values);
+    }
+}

@@ -1,0 +1,39 @@
+using System.Text;
+
+namespace KerasStyle.Preprocessing;
+
+/// <summary>Keras' text helpers (<c>keras.preprocessing.text</c>).</summary>
+public static class Text
+{
+    /// <summary>Keras' default filters: punctuation, tab and newline.</summary>
+    public const string DefaultFilters = "!\"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n";
+
+    /// <summary>
+    /// Keras' <c>text_to_word_sequence</c>: lower-cases, turns every filter character into a separator, and splits
+    /// on whitespace, dropping empty pieces. HTML line breaks (<c>&lt;br /&gt;</c>, as in the IMDB reviews) count as
+    /// separators too.
+    /// </summary>
+    /// <param name="text">The text.</param>
+    /// <param name="filters">Characters to remove.</param>
+    /// <param name="lower">Whether to lower-case first.</param>
+    public static IReadOnlyList<string> TextToWordSequence(string text, string filters = DefaultFilters, bool lower = true)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(filters);
+        if (lower)
+        {
+            text = text.ToLowerInvariant();
+        }
+
+        var cleaned = new StringBuilder(text.Replace("<br />", " ", StringComparison.OrdinalIgnoreCase).Replace("<br/>", " ", StringComparison.OrdinalIgnoreCase));
+        for (var i = 0; i < cleaned.Length; i++)
+        {
+            if (filters.Contains(cleaned[i], StringComparison.Ordinal) || char.IsWhiteSpace(cleaned[i]))
+            {
+                cleaned[i] = ' ';
+            }
+        }
+
+        return cleaned.ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+    }
+}
