@@ -30,14 +30,17 @@ internal static partial class NameScope
         }
     }
 
-    /// <summary>Keras' <c>to_snake_case</c>: <c>MaxPooling1D</c> becomes <c>max_pooling1d</c>.</summary>
+    /// <summary>
+    /// Keras' <c>to_snake_case</c>: <c>MaxPooling1D</c> becomes <c>max_pooling1d</c>, and (digits count as lower case)
+    /// <c>ConvLSTM2D</c> becomes <c>conv_lst_m2d</c>.
+    /// </summary>
     public static string ToSnakeCase(string name)
     {
         var intermediate = FirstCap().Replace(name, "$1_$2");
         return LowerUpper().Replace(intermediate, "$1_$2").ToLowerInvariant();
     }
 
-    [GeneratedRegex("(.)([A-Z][a-z]+)")]
+    [GeneratedRegex("(.)([A-Z][a-z0-9]+)")]
     private static partial Regex FirstCap();
 
     [GeneratedRegex("([a-z])([A-Z])")]

@@ -61,14 +61,14 @@ public abstract class Layer : IDisposable
     public KerasTensor Call(KerasTensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var outputs = CallCore(new[] { input });
-        if (outputs.Count != 1)
+        // Refuse before calling, so a refused call neither builds the layer nor records a node.
+        if (OutputCount != 1)
         {
             throw new InvalidOperationException(
-                $"{ClassName} '{Name}' returns {outputs.Count} tensors for this call; use CallMulti to get all of them.");
+                $"{ClassName} '{Name}' returns {OutputCount} tensors for this call; use CallMulti to get all of them.");
         }
 
-        return outputs[0];
+        return CallCore(new[] { input })[0];
     }
 
     /// <summary>Calls the layer on one symbolic tensor and returns all of its outputs (e.g. LSTM output, h and c).</summary>

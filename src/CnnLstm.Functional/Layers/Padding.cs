@@ -11,10 +11,11 @@ internal enum Padding
 /// <summary>Parses Keras padding names and computes 1-D output lengths the way Keras does.</summary>
 internal static class PaddingRules
 {
+    /// <summary>Keras' <c>normalize_padding</c>: the name is case-insensitive (<c>"SAME"</c> is <c>same</c>).</summary>
     public static Padding Parse(string? padding, string layerClass, bool allowCausal)
     {
         var known = allowCausal ? "'valid', 'same' or 'causal'" : "'valid' or 'same'";
-        return padding switch
+        return padding?.ToLowerInvariant() switch
         {
             "valid" => Padding.Valid,
             "same" => Padding.Same,
