@@ -1,0 +1,60 @@
+using System.CommandLine;
+using System.Globalization;
+using KerasStyle.Models;
+
+namespace KerasStyle.Examples.Commands;
+
+/// <summary><c>predict</c>: scores reviews with a model saved by <c>sentiment</c>.</summary>
+internal static class PredictCommand
+{
+    public static Command Create()
+    {
+        var data = ExampleOptions.Data();
+        var model = new Option<string>("--model") { Description = "The weights saved by the sentiment command.", DefaultValueFactory = _ => "sentiment.ksw" };
+        var reviews = new Argument<string[]>("reviews") { Description = "Review texts; when none are given, one review per line is read from standard input.", Arity = ArgumentArity.ZeroOrMore };
+        var command = new Command("predict", "Score reviews with a saved sentiment model: probability of positive and the label.")
+        {
+            data, model, reviews,
+        };
+        command.SetAction(result => DataNotFoundException.Report(() => Run(result.GetValue(data), result.GetValue(model)!, result.GetValue(reviews) ?? Array.Empty<string>())));
+        return command;
+    }
+
+    private static int Run(string? dataOption, string modelPath, string[] reviews)
+    {
+        if (!File.Exists(modelPath))
+        {
+            Console.Error.WriteLine($"Model file '{Path.GetFullPath(modelPath)}' does not exist; train one with the sentiment command (--output) or pass --model.");
+            return 2;
+        }
+
+        var folder = DataDirectory.Resolve(dataOption, SentimentData.WordIndexFile);
+        var texts = reviews.Length > 0 ? reviews : ReadLines(Console.In).Where(l => l.Trim().Length > 0).ToArray();
+        if (texts.Length == 0)
+        {
+            Console.Error.WriteLine("No reviews given: pass them as arguments or one per line on standard input.");
+            return 2;
+        }
+
+        Backend.ClearSession();
+        using var sentiment = CnnLstmModels.Sentiment();
+        sentiment.LoadWeights(modelPath);
+        var probabilities = (float[,])sentiment.Predict(SentimentData.Encode(SentimentData.Encoder(folder), texts));
+        for (var i = 0; i < texts.Length; i++)
+        {
+            var p = probabilities[i, 0];
+            var preview = texts[i].Length > 70 ? texts[i][..70] + "..." : texts[i];
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{p:F4}\t{(p > 0.5 ? "positive" : "negative")}\t{preview}"));
+        }
+
+        return 0;
+    }
+
+    private static IEnumerable<string> ReadLines(TextReader reader)
+    {
+        while (reader.ReadLine() is { } line)
+        {
+            yield return line;
+        }
+    }
+}

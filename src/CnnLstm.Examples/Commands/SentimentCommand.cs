@@ -1,0 +1,78 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using KerasStyle.Models;
+
+namespace KerasStyle.Examples.Commands;
+
+/// <summary>
+/// <c>sentiment</c>: the seed's IMDB CNN-LSTM (Keras' imdb_cnn_lstm example): 20,000 words, length 100, batch 30,
+/// 2 epochs with Adam, validated on the test set each epoch.
+/// </summary>
+internal static class SentimentCommand
+{
+    public static Command Create()
+    {
+        var data = ExampleOptions.Data();
+        var epochs = ExampleOptions.Epochs(2);
+        var batchSize = ExampleOptions.BatchSize(30);
+        var seed = ExampleOptions.Seed(7);
+        var limit = new Option<int?>("--limit") { Description = "Use only N reviews of each split (after a seeded shuffle), for a quick run." };
+        limit.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int?>() is < 1)
+            {
+                r.AddError("--limit must be at least 1.");
+            }
+        });
+        var output = new Option<string>("--output") { Description = "Where to save the trained model's weights.", DefaultValueFactory = _ => "sentiment.ksw" };
+        var verbose = new Option<int>("--verbose") { Description = "0 silent, 1 progress bar, 2 one line per epoch.", DefaultValueFactory = _ => 1 };
+        var command = new Command("sentiment", "Train the seed's IMDB sentiment model (Embedding, Conv1D, MaxPooling1D, LSTM) and report test accuracy.")
+        {
+            data, epochs, batchSize, seed, limit, output, verbose,
+        };
+        command.SetAction(result => DataNotFoundException.Report(() => Run(
+            result.GetValue(data), result.GetValue(epochs), result.GetValue(batchSize), result.GetValue(seed),
+            result.GetValue(limit), result.GetValue(output)!, result.GetValue(verbose))));
+        return command;
+    }
+
+    private static int Run(string? dataOption, int epochs, int batchSize, int seed, int? limit, string output, int verbose)
+    {
+        var folder = DataDirectory.Resolve(dataOption, SentimentData.TrainFile, SentimentData.TestFile, SentimentData.WordIndexFile);
+        Console.WriteLine("Loading data...");
+        var encoder = SentimentData.Encoder(folder);
+        var train = SentimentData.Load(folder, SentimentData.TrainFile, seed, limit);
+        var test = SentimentData.Load(folder, SentimentData.TestFile, seed + 1, limit);
+        Console.WriteLine($"{train.Count} train sequences");
+        Console.WriteLine($"{test.Count} test sequences");
+        Console.WriteLine("Pad sequences (samples x time)");
+        var xTrain = SentimentData.Encode(encoder, train.Select(r => r.Text));
+        var xTest = SentimentData.Encode(encoder, test.Select(r => r.Text));
+        var yTrain = train.Select(r => (float)r.Label).ToArray();
+        var yTest = test.Select(r => (float)r.Label).ToArray();
+        Console.WriteLine($"x_train shape: ({xTrain.GetLength(0)}, {xTrain.GetLength(1)})");
+        Console.WriteLine($"x_test shape: ({xTest.GetLength(0)}, {xTest.GetLength(1)})");
+
+        Console.WriteLine("Build model...");
+        Backend.ClearSession();
+        Utils.SetRandomSeed(seed);
+        using var model = CnnLstmModels.Sentiment();
+        model.Compile(optimizer: "adam", loss: "binary_crossentropy", metrics: new[] { "accuracy" });
+
+        Console.WriteLine("Train...");
+        var clock = Stopwatch.StartNew();
+        model.Fit(xTrain, yTrain, batchSize: batchSize, epochs: epochs, verbose: verbose, validationData: (xTest, yTest));
+        var trainSeconds = clock.Elapsed.TotalSeconds;
+        var scores = model.Evaluate(xTest, yTest, batchSize: batchSize);
+        Console.WriteLine($"Test score: {scores["loss"].ToString("F4", CultureInfo.InvariantCulture)}");
+        Console.WriteLine($"Test accuracy: {scores["accuracy"].ToString("F4", CultureInfo.InvariantCulture)}");
+
+        model.SaveWeights(output);
+        Console.WriteLine($"Saved: {Path.GetFullPath(output)}");
+        var samplesPerSecond = xTrain.GetLength(0) * (double)epochs / trainSeconds;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"result task=sentiment test_loss={scores["loss"]:F4} test_accuracy={scores["accuracy"]:F4} train_seconds={trainSeconds:F1} samples_per_second={samplesPerSecond:F1}"));
+        return 0;
+    }
+}
