@@ -27,28 +27,28 @@ internal static class RegressionCommand
         var dropout = new Option<double>("--dropout") { Description = "Dropout rate on the input (the seed uses 0.25).", DefaultValueFactory = _ => 0.25 };
         var plot = new Option<string>("--plot") { Description = "PNG file for actual vs predicted and the loss curve.", DefaultValueFactory = _ => "regression.png" };
         var verbose = new Option<int>("--verbose") { Description = "0 silent, 1 progress bar, 2 one line per epoch.", DefaultValueFactory = _ => 1 };
+        var target = new Option<string>("--target") { Description = "difference (default): predict the scaled change from this month, which beats the naive forecast; level: predict next month's scaled passengers as the seed does, which does not.", DefaultValueFactory = _ => "difference" };
+        target.AcceptOnlyFromAmong("level", "difference");
         var command = new Command("regression", "Train the seed's regression model on airline passengers and report train/test RMSE against the naive forecast.")
         {
-            data, epochs, batchSize, seed, dropout, plot, verbose,
+            data, epochs, batchSize, seed, dropout, target, plot, verbose,
         };
         command.SetAction(result => DataNotFoundException.Report(() => Run(
             result.GetValue(data), result.GetValue(epochs), result.GetValue(batchSize), result.GetValue(seed),
-            result.GetValue(dropout), result.GetValue(plot)!, result.GetValue(verbose))));
+            result.GetValue(dropout), result.GetValue(target) == "difference", result.GetValue(plot)!, result.GetValue(verbose))));
         return command;
     }
 
-    private static int Run(string? dataOption, int epochs, int batchSize, int seed, double dropout, string plotPath, int verbose)
+    private static int Run(string? dataOption, int epochs, int batchSize, int seed, double dropout, bool difference, string plotPath, int verbose)
     {
         var folder = DataDirectory.Resolve(dataOption, SeriesFile);
         var (months, passengers) = CsvSeries.Read(Path.Combine(folder, SeriesFile));
         var clock = Stopwatch.StartNew();
 
-        var scaler = new MinMaxScaler().Fit(passengers);
-        var scaled = scaler.Transform(passengers);
-        var trainSize = (int)(scaled.Length * 0.67);
-        var (trainX, trainY) = TimeSeriesWindows.Create(scaled[..trainSize], LookBack);
-        var (testX, testY) = TimeSeriesWindows.Create(scaled[trainSize..], LookBack);
-        Console.WriteLine($"Airline passengers: {passengers.Count} months ({months[0]} to {months[^1]}); train {trainSize} months -> {trainY.Length} windows, test {scaled.Length - trainSize} months -> {testY.Length} windows.");
+        var trainSize = (int)(passengers.Count * 0.67);
+        var problem = difference ? DifferenceProblem(passengers, trainSize) : LevelProblem(passengers, trainSize);
+        var (trainX, trainY, testX, testY, scaler) = problem;
+        Console.WriteLine($"Airline passengers: {passengers.Count} months ({months[0]} to {months[^1]}); train on {trainSize} months ({trainY.Length} windows), test on {testY.Length} later months; target: {(difference ? "change from this month" : "next month")}.");
 
         Backend.ClearSession();
         Utils.SetRandomSeed(seed);
@@ -57,12 +57,15 @@ internal static class RegressionCommand
         var history = model.Fit(trainX, trainY, batchSize: batchSize, epochs: epochs, verbose: verbose, shuffle: true);
         var testLoss = model.Evaluate(testX, testY)["loss"];
 
-        var trainPredicted = Passengers(scaler, (float[,])model.Predict(trainX));
-        var testPredicted = Passengers(scaler, (float[,])model.Predict(testX));
-        var trainActual = scaler.InverseTransform(trainY.Select(v => (double)v).ToArray());
-        var testActual = scaler.InverseTransform(testY.Select(v => (double)v).ToArray());
-        // Naive forecast: next month = this month, i.e. the last value of each test window.
-        var naive = Enumerable.Range(0, testActual.Length).Select(i => passengers[trainSize + LookBack + i - 1]).ToArray();
+        // Targets are months LookBack.. of the train part and trainSize + LookBack.. of the test part.
+        var trainMonths = Enumerable.Range(trainSize - trainY.Length, trainY.Length).ToArray();
+        var testMonths = Enumerable.Range(passengers.Count - testY.Length, testY.Length).ToArray();
+        var trainPredicted = Passengers(passengers, scaler, (float[,])model.Predict(trainX), trainMonths, difference);
+        var testPredicted = Passengers(passengers, scaler, (float[,])model.Predict(testX), testMonths, difference);
+        var trainActual = trainMonths.Select(m => passengers[m]).ToArray();
+        var testActual = testMonths.Select(m => passengers[m]).ToArray();
+        // Naive forecast: next month = this month.
+        var naive = testMonths.Select(m => passengers[m - 1]).ToArray();
 
         var trainRmse = Rmse(trainActual, trainPredicted);
         var testRmse = Rmse(testActual, testPredicted);
@@ -79,8 +82,36 @@ internal static class RegressionCommand
         return 0;
     }
 
-    private static double[] Passengers(MinMaxScaler scaler, float[,] predicted) =>
-        scaler.InverseTransform(Enumerable.Range(0, predicted.GetLength(0)).Select(i => (double)predicted[i, 0]).ToArray());
+    /// <summary>The seed's set-up: the whole series scaled to [0, 1], windows within each part.</summary>
+    private static (float[,,], float[], float[,,], float[], MinMaxScaler) LevelProblem(IReadOnlyList<double> passengers, int trainSize)
+    {
+        var scaler = new MinMaxScaler().Fit(passengers);
+        var scaled = scaler.Transform(passengers);
+        var (trainX, trainY) = TimeSeriesWindows.Create(scaled[..trainSize], LookBack);
+        var (testX, testY) = TimeSeriesWindows.Create(scaled[trainSize..], LookBack);
+        return (trainX, trainY, testX, testY, scaler);
+    }
+
+    /// <summary>
+    /// Month-to-month changes, scaled to [0, 1] on the training months only; the same target months as
+    /// <see cref="LevelProblem"/>, so the test RMSE compares like for like.
+    /// </summary>
+    private static (float[,,], float[], float[,,], float[], MinMaxScaler) DifferenceProblem(IReadOnlyList<double> passengers, int trainSize)
+    {
+        var changes = passengers.Skip(1).Select((v, i) => v - passengers[i]).ToArray();
+        // changes[i] is month i + 1 minus month i: the train part's changes end at month trainSize - 1.
+        var scaler = new MinMaxScaler().Fit(changes[..(trainSize - 1)]);
+        var scaled = scaler.Transform(changes);
+        var (trainX, trainY) = TimeSeriesWindows.Create(scaled[..(trainSize - 1)], LookBack);
+        var (testX, testY) = TimeSeriesWindows.Create(scaled[(trainSize - 1)..], LookBack);
+        return (trainX, trainY, testX, testY, scaler);
+    }
+
+    private static double[] Passengers(IReadOnlyList<double> passengers, MinMaxScaler scaler, float[,] predicted, int[] months, bool difference)
+    {
+        var values = scaler.InverseTransform(Enumerable.Range(0, predicted.GetLength(0)).Select(i => (double)predicted[i, 0]).ToArray());
+        return difference ? values.Select((change, i) => passengers[months[i] - 1] + change).ToArray() : values;
+    }
 
     private static double Rmse(IReadOnlyList<double> actual, IReadOnlyList<double> predicted) =>
         Math.Sqrt(actual.Zip(predicted, (a, p) => (a - p) * (a - p)).Average());
