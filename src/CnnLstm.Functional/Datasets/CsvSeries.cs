@@ -33,12 +33,13 @@ public static class CsvSeries
             }
 
             var comma = line.LastIndexOf(',');
-            if (comma <= 0 || !double.TryParse(line[(comma + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value))
+            var label = comma <= 0 ? null : Label(line[..comma]);
+            if (label is null || !double.TryParse(line[(comma + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value))
             {
                 throw new InvalidDataException($"{path}:{lineNumber}: expected \"label\",number but got '{line}'.");
             }
 
-            labels.Add(line[..comma].Trim('"'));
+            labels.Add(label);
             values.Add(value);
         }
 
@@ -48,5 +49,14 @@ public static class CsvSeries
         }
 
         return (labels, values);
+    }
+
+    // The first column: a quoted label (which may hold commas) or a bare one without commas or quotes; null when
+    // it is neither, e.g. when a line has more than two columns.
+    private static string? Label(string field)
+    {
+        var quoted = field.Length >= 2 && field[0] == '"' && field[^1] == '"';
+        var label = quoted ? field[1..^1] : field;
+        return label.Contains('"', StringComparison.Ordinal) || (!quoted && label.Contains(',', StringComparison.Ordinal)) ? null : label;
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Globalization;
 using System.IO.Compression;
 
@@ -25,7 +26,8 @@ public static class ImdbReviews
         }
 
         using var file = File.OpenRead(path);
-        using Stream data = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionMode.Decompress) : file;
+        var gzipped = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
+        using Stream data = gzipped ? new CountingStream(new GZipStream(file, CompressionMode.Decompress)) : file;
         using var reader = new StreamReader(data);
         var reviews = new List<ImdbReview>();
         var lineNumber = 1;
@@ -50,6 +52,12 @@ public static class ImdbReviews
 
                 reviews.Add(new ImdbReview(label, id, rating, fields[3]));
             }
+
+            if (gzipped)
+            {
+                // GZipStream ends silently at the end of a truncated file; the gzip trailer's size tells.
+                RequireWholeGzip(path, file, ((CountingStream)data).Count, lineNumber);
+            }
         }
         catch (InvalidDataException e) when (e.InnerException is null && !e.Message.StartsWith(path, StringComparison.Ordinal))
         {
@@ -61,4 +69,62 @@ public static class ImdbReviews
     }
 
     private static InvalidDataException Malformed(string path, int line, string what) => new($"{path}:{line}: {what}.");
+
+    // The last 4 bytes of a gzip file hold the uncompressed size modulo 2^32 (ISIZE, RFC 1952).
+    private static void RequireWholeGzip(string path, FileStream file, long decompressed, int lineNumber)
+    {
+        Span<byte> trailer = stackalloc byte[4];
+        file.Seek(-Math.Min(4, file.Length), SeekOrigin.End);
+        if (file.Length < 4 || file.ReadAtLeast(trailer, 4, throwOnEndOfStream: false) < 4
+            || BinaryPrimitives.ReadUInt32LittleEndian(trailer) != (uint)decompressed)
+        {
+            throw Malformed(path, lineNumber, $"the gzip data ends after {decompressed} bytes but its trailer gives another size: the file is truncated (or not a single gzip member)");
+        }
+    }
+
+    /// <summary>A read-only pass-through that counts the bytes read.</summary>
+    private sealed class CountingStream(Stream inner) : Stream
+    {
+        public long Count { get; private set; }
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => Count; set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Counted(inner.Read(buffer, offset, count));
+
+        public override int Read(Span<byte> buffer) => Counted(inner.Read(buffer));
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+
+        private int Counted(int read)
+        {
+            Count += read;
+            return read;
+        }
+    }
 }

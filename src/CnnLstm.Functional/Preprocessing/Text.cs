@@ -9,9 +9,10 @@ public static class Text
     public const string DefaultFilters = "!\"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n";
 
     /// <summary>
-    /// Keras' <c>text_to_word_sequence</c>: lower-cases, turns every filter character into a separator, and splits
-    /// on whitespace, dropping empty pieces. HTML line breaks (<c>&lt;br /&gt;</c>, as in the IMDB reviews) count as
-    /// separators too.
+    /// Keras' <c>text_to_word_sequence</c>: lower-cases, turns every filter character into a space, and splits on
+    /// spaces, dropping empty pieces. HTML line breaks (<c>&lt;br /&gt;</c>, as in the IMDB reviews) count as
+    /// separators too. As in Keras (<c>split=" "</c>), other whitespace such as <c>\r</c>, U+0085 or U+00A0 stays
+    /// inside words; the Keras IMDB word index has such words (<c>"if\u00a0you"</c>).
     /// </summary>
     /// <param name="text">The text.</param>
     /// <param name="filters">Characters to remove.</param>
@@ -28,7 +29,7 @@ public static class Text
         var cleaned = new StringBuilder(text.Replace("<br />", " ", StringComparison.OrdinalIgnoreCase).Replace("<br/>", " ", StringComparison.OrdinalIgnoreCase));
         for (var i = 0; i < cleaned.Length; i++)
         {
-            if (filters.Contains(cleaned[i], StringComparison.Ordinal) || char.IsWhiteSpace(cleaned[i]))
+            if (filters.Contains(cleaned[i], StringComparison.Ordinal))
             {
                 cleaned[i] = ' ';
             }

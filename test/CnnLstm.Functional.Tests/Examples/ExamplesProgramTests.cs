@@ -1,0 +1,159 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using KerasStyle.Datasets;
+
+namespace KerasStyle.Tests.Examples;
+
+/// <summary>End to end: the built examples program on the real shared data, with short runs.</summary>
+public class ExamplesProgramTests
+{
+    private static readonly byte[] PngSignature = { 0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A };
+
+    private static readonly string[] Reviews = { "a wonderful film", "a dull boring film" };
+
+    private DirectoryInfo scratch = null!;
+    private ProgramRun? sentimentRun;
+
+    private string SentimentModel => Path.Combine(scratch.FullName, "sentiment-model.ksw");
+
+    [OneTimeSetUp]
+    public void CreateScratch() => scratch = Directory.CreateTempSubdirectory("kerasstyle-examples-");
+
+    [OneTimeTearDown]
+    public void DeleteScratch() => scratch.Delete(recursive: true);
+
+    [Test]
+    public void Regression_TwoEpochs_PrintsResultLineAndWritesThePng()
+    {
+        var plot = Path.Combine(scratch.FullName, "regression.png");
+
+        var run = ExamplesProgram.Run(ExamplesProgram.Dll, scratch.FullName, null,
+            "regression", "--epochs", "2", "--verbose", "0", "--plot", plot, "--data", TestPaths.SharedData);
+
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
+        Assert.That(run.Stdout, Does.Contain("Airline passengers: 144 months (1949-01 to 1960-12)"), run.ToString());
+        var results = run.StdoutLines.Where(l => l.StartsWith("result ", StringComparison.Ordinal)).ToArray();
+        Assert.That(results, Has.Length.EqualTo(1), run.ToString());
+        var result = Regex.Match(results[0],
+            @"^result task=regression train_rmse=(?<train>\d+\.\d{3}) test_rmse=(?<test>\d+\.\d{3}) naive_test_rmse=(?<naive>\d+\.\d{3}) seconds=(?<seconds>\d+\.\d)$");
+        Assert.That(result.Success, Is.True, results[0]);
+        Assert.That(double.Parse(result.Groups["train"].Value, CultureInfo.InvariantCulture), Is.GreaterThan(0));
+        Assert.That(double.Parse(result.Groups["test"].Value, CultureInfo.InvariantCulture), Is.GreaterThan(0));
+        Assert.That(result.Groups["naive"].Value, Is.EqualTo(NaiveTestRmse().ToString("F3", CultureInfo.InvariantCulture)));
+
+        Assert.That(File.Exists(plot), Is.True, $"{plot} was not written");
+        var png = File.ReadAllBytes(plot);
+        Assert.That(png[..8], Is.EqualTo(PngSignature));
+        // IHDR: width and height, big-endian, right after the signature and the chunk's length and type.
+        Assert.That((BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(16)), BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(20))), Is.EqualTo((900, 800)));
+    }
+
+    [Test]
+    public void Sentiment_OnTwoHundredReviews_PrintsResultLineAndSavesTheModel()
+    {
+        var run = Sentiment();
+
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
+        Assert.That(run.StdoutLines, Does.Contain("200 train sequences").And.Contain("200 test sequences"), run.ToString());
+        Assert.That(run.StdoutLines, Does.Contain("x_train shape: (200, 100)").And.Contain("x_test shape: (200, 100)"), run.ToString());
+        var results = run.StdoutLines.Where(l => l.StartsWith("result ", StringComparison.Ordinal)).ToArray();
+        Assert.That(results, Has.Length.EqualTo(1), run.ToString());
+        var result = Regex.Match(results[0],
+            @"^result task=sentiment test_loss=(?<loss>\d+\.\d{4}) test_accuracy=(?<accuracy>\d\.\d{4}) train_seconds=(?<seconds>\d+\.\d) samples_per_second=(?<rate>\d+\.\d)$");
+        Assert.That(result.Success, Is.True, results[0]);
+        Assert.That(double.Parse(result.Groups["accuracy"].Value, CultureInfo.InvariantCulture), Is.InRange(0.0, 1.0));
+        Assert.That(double.Parse(result.Groups["rate"].Value, CultureInfo.InvariantCulture), Is.GreaterThan(0));
+        Assert.That(new FileInfo(SentimentModel).Length, Is.GreaterThan(0), "the saved weights");
+    }
+
+    [Test]
+    public void Predict_WithTheSavedModel_PrintsProbabilityAndLabelPerReview()
+    {
+        Assert.That(Sentiment().ExitCode, Is.EqualTo(0), Sentiment().ToString());
+
+        // The data folder from KERASSTYLE_DATA this time.
+        var run = ExamplesProgram.Run(ExamplesProgram.Dll, scratch.FullName, TestPaths.SharedData,
+            "predict", "--model", SentimentModel, Reviews[0], Reviews[1]);
+
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
+        Assert.That(run.StdoutLines, Has.Length.EqualTo(2), run.ToString());
+        for (var i = 0; i < Reviews.Length; i++)
+        {
+            var line = Regex.Match(run.StdoutLines[i], @"^(?<p>[01]\.\d{4})\t(?<label>positive|negative)\t(?<text>.*)$");
+            Assert.That(line.Success, Is.True, run.StdoutLines[i]);
+            var probability = double.Parse(line.Groups["p"].Value, CultureInfo.InvariantCulture);
+            Assert.That(probability, Is.InRange(0.0, 1.0));
+            Assert.That(line.Groups["label"].Value, Is.EqualTo(probability > 0.5 ? "positive" : "negative"), run.StdoutLines[i]);
+            Assert.That(line.Groups["text"].Value, Is.EqualTo(Reviews[i]));
+        }
+    }
+
+    [Test]
+    public void Predict_MissingModelFile_ExitsWithTwoNamingIt()
+    {
+        var model = Path.Combine(scratch.FullName, "never-trained.ksw");
+
+        var run = ExamplesProgram.Run(ExamplesProgram.Dll, scratch.FullName, TestPaths.SharedData, "predict", "--model", model, "fine");
+
+        Assert.That(run.ExitCode, Is.EqualTo(2), run.ToString());
+        Assert.That(run.Stderr, Does.Contain(model));
+        Assert.That(run.Stdout, Is.Empty);
+    }
+
+    [TestCase("regression")]
+    [TestCase("sentiment")]
+    [TestCase("predict")]
+    public void Command_WithNoDataFolderAnywhere_ExitsWithTwoListingEveryPathTried(string command)
+    {
+        // A copy of the program outside the repository, so that no ../shared/data beside it exists either. Only the
+        // managed files are copied (no deps.json, no native libraries): the folder is resolved before any is needed.
+        var app = scratch.CreateSubdirectory($"app-{command}");
+        foreach (var file in Directory.EnumerateFiles(Path.GetDirectoryName(ExamplesProgram.Dll)!)
+                     .Where(f => !f.EndsWith(".deps.json", StringComparison.Ordinal)))
+        {
+            File.Copy(file, Path.Combine(app.FullName, Path.GetFileName(file)));
+        }
+
+        var fromOption = Path.Combine(scratch.FullName, "no-data-here");
+        var fromEnvironment = Path.Combine(scratch.FullName, "no-data-there");
+        var model = Path.Combine(scratch.FullName, "placeholder.ksw");
+        File.WriteAllText(model, "not read");
+        var args = command == "predict"
+            ? new[] { command, "--data", fromOption, "--model", model, "a review" }
+            : new[] { command, "--data", fromOption };
+
+        var run = ExamplesProgram.Run(Path.Combine(app.FullName, "CnnLstm.Examples.dll"), app.FullName, fromEnvironment, args);
+
+        Assert.That(run.ExitCode, Is.EqualTo(2), run.ToString());
+        Assert.That(run.Stderr, Does.Contain("No data folder found"), run.ToString());
+        Assert.That(run.Stderr, Does.Contain($"{fromOption}  (from --data)").And.Contain($"{fromEnvironment}  (from KERASSTYLE_DATA)"), run.ToString());
+        Assert.That(run.Stderr, Does.Not.Match(@"(?m)^\s+at "), "no stack trace");
+        Assert.That(run.Stdout, Does.Not.Contain("result "));
+    }
+
+    [Test]
+    public void Regression_DataFolderWithoutTheSeries_ExitsWithTwoNamingTheMissingFile()
+    {
+        var empty = scratch.CreateSubdirectory("empty-data");
+
+        var run = ExamplesProgram.Run(ExamplesProgram.Dll, scratch.FullName, null, "regression", "--data", empty.FullName);
+
+        Assert.That(run.ExitCode, Is.EqualTo(2), run.ToString());
+        Assert.That(run.Stderr, Does.Contain(empty.FullName).And.Contain("timeseries/airline-passengers.csv"), run.ToString());
+    }
+
+    // The naive forecast (next month = this month) over the test windows, computed here from the series: the first
+    // 67% of months train, the test windows start 3 months later.
+    private static double NaiveTestRmse()
+    {
+        var (_, passengers) = CsvSeries.Read(TestPaths.DataFile("timeseries/airline-passengers.csv"));
+        var firstTarget = (int)(passengers.Count * 0.67) + 3;
+        var errors = Enumerable.Range(firstTarget, passengers.Count - firstTarget).Select(t => passengers[t] - passengers[t - 1]).ToArray();
+        Assert.That(errors, Has.Length.EqualTo(45));
+        return Math.Sqrt(errors.Average(e => e * e));
+    }
+
+    private ProgramRun Sentiment() => sentimentRun ??= ExamplesProgram.Run(ExamplesProgram.Dll, scratch.FullName, null,
+        "sentiment", "--limit", "200", "--epochs", "1", "--verbose", "0", "--output", SentimentModel, "--data", TestPaths.SharedData);
+}
