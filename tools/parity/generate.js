@@ -488,6 +488,11 @@ trainingCase('train_binary_sgd_momentum', 'Small sentiment-like classifier, bina
   binaryGraph(), sgdMomentum, 'binary_crossentropy', 10, { target: binaryTarget, notes: [bceNote] });
 trainingCase('train_binary_dense_sigmoid_adam', 'Dense 4 tanh, Dense 1 sigmoid, binary_crossentropy, Adam, 3 steps on one batch of 8',
   binaryDenseGraph(), adamKeras, 'binary_crossentropy', 8, { target: binaryTarget, notes: [bceNote] });
+// With epsilon 1e-7 the placement of epsilon (sqrt(v) or sqrt(v_hat)) changes the weights by far less than the
+// tolerance. With epsilon 1e-3, comparable to sqrt(v) here, it changes them by more: this case tells the two apart.
+const adamLargeEpsilon = { class_name: 'Adam', config: { learning_rate: 0.001, beta_1: 0.9, beta_2: 0.999, epsilon: 1e-3 } };
+trainingCase('train_binary_dense_sigmoid_adam_epsilon_1e-3', 'Dense 4 tanh, Dense 1 sigmoid, binary_crossentropy, Adam with epsilon 1e-3 (large enough that adding it to sqrt(v) or to sqrt(v_hat) differs by more than the tolerance), 3 steps on one batch of 8',
+  binaryDenseGraph(), adamLargeEpsilon, 'binary_crossentropy', 8, { target: binaryTarget, notes: [bceNote] });
 
 // ---------------------------------------------------------------------------------------------------------------
 // Running the cases.
