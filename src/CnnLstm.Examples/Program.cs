@@ -6,5 +6,6 @@ root.Subcommands.Add(SummaryCommand.Create());
 root.Subcommands.Add(RegressionCommand.Create());
 root.Subcommands.Add(SentimentCommand.Create());
 root.Subcommands.Add(PredictCommand.Create());
+root.Subcommands.Add(BenchCommand.Create());
 
 return root.Parse(args).Invoke();

@@ -1,3 +1,4 @@
+using KerasStyle.Engine;
 using static TorchSharp.torch;
 
 namespace KerasStyle.Training.Optimizers;
@@ -54,6 +55,12 @@ public sealed class Adam : Optimizer
     {
         var (m, v) = (state[0], state[1]);
         var lrT = LearningRate * Math.Sqrt(1 - Math.Pow(Beta2, step)) / (1 - Math.Pow(Beta1, step));
+        if (FusedAdam.Supports(variable, grad, m, v))
+        {
+            FusedAdam.Step(variable, grad, m, v, (float)Beta1, (float)Beta2, (float)lrT, (float)Epsilon);
+            return;
+        }
+
         m.mul_(Beta1).add_(grad, 1 - Beta1);
         v.mul_(Beta2).addcmul_(grad, grad, 1 - Beta2);
         variable.addcdiv_(m, v.sqrt().add_(Epsilon), -lrT);

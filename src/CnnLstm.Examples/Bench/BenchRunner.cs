@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using System.Globalization;
+using KerasStyle.Models;
+using static TorchSharp.torch;
+
+namespace KerasStyle.Examples.Bench;
+
+/// <summary>
+/// Measures a workload both ways in one process, alternating library and hand-written rounds so drift in machine
+/// load hits both alike, and reports medians.
+/// </summary>
+internal sealed class BenchRunner(int rounds, int stepsPerRound, int latencyCalls)
+{
+    public sealed record Result(double TrainLibrary, double TrainHand, double InferLibrary, double InferHand,
+        (double Median, double P99) LatencyLibrary, (double Median, double P99) LatencyHand, double TrainFlopsPerSample);
+
+    public Result Run(Workload workload)
+    {
+        Backend.ClearSession();
+        Utils.SetRandomSeed(1);
+        using var library = workload.Library();
+        using var hand = workload.HandWritten();
+        var samples = workload.BatchSize * stepsPerRound;
+        var (x, y) = workload.Data(samples);
+        using var xOwner = x;
+        using var yOwner = y;
+
+        // Warm-up: one round each, unmeasured.
+        TrainLibrary(library, x, y, workload.BatchSize);
+        TrainHand(hand, x, y, workload.BatchSize);
+        InferLibrary(library, x, workload.BatchSize);
+        InferHand(hand, x, workload.BatchSize);
+
+        var trainLib = new List<double>();
+        var trainHand = new List<double>();
+        var inferLib = new List<double>();
+        var inferHand = new List<double>();
+        for (var round = 0; round < rounds; round++)
+        {
+            trainLib.Add(samples / TrainLibrary(library, x, y, workload.BatchSize));
+            trainHand.Add(samples / TrainHand(hand, x, y, workload.BatchSize));
+            inferLib.Add(samples / InferLibrary(library, x, workload.BatchSize));
+            inferHand.Add(samples / InferHand(hand, x, workload.BatchSize));
+        }
+
+        var single = x.narrow(0, 0, 1);
+        var array = workload.SingleSample(single);
+        var latencyLib = new List<double>();
+        var latencyHand = new List<double>();
+        for (var i = 0; i < latencyCalls; i++)
+        {
+            latencyLib.Add(Time(() => library.Predict(array)));
+            latencyHand.Add(Time(() =>
+            {
+                using var scope = NewDisposeScope();
+                using var input = TensorFromArray(array);
+                _ = hand.Infer(input).data<float>().ToArray();
+            }));
+        }
+
+        return new Result(Median(trainLib), Median(trainHand), Median(inferLib), Median(inferHand),
+            Percentiles(latencyLib), Percentiles(latencyHand), FlopCount.TrainingPerSample(library));
+    }
+
+    private static Tensor TensorFromArray(Array array) => array switch
+    {
+        long[,] ids => tensor(ids),
+        float[,,] values => tensor(values),
+        _ => throw new ArgumentException($"Unexpected sample array {array.GetType().Name}."),
+    };
+
+    private static double TrainLibrary(Model model, Tensor x, Tensor y, int batchSize) =>
+        Time(() => model.Fit(x, y, batchSize: batchSize, epochs: 1, verbose: 0, shuffle: true));
+
+    private static double TrainHand(IHandWritten model, Tensor x, Tensor y, int batchSize) => Time(() =>
+    {
+        var samples = x.shape[0];
+        using var order = randperm(samples);
+        for (long start = 0; start < samples; start += batchSize)
+        {
+            using var scope = NewDisposeScope();
+            var index = order.narrow(0, start, Math.Min(batchSize, samples - start));
+            model.TrainStep(x.index_select(0, index), y.index_select(0, index));
+        }
+    });
+
+    private static double InferLibrary(Model model, Tensor x, int batchSize) => Time(() =>
+    {
+        foreach (var output in model.PredictTensors(new[] { x }, batchSize))
+        {
+            output.Dispose();
+        }
+    });
+
+    private static double InferHand(IHandWritten model, Tensor x, int batchSize) => Time(() =>
+    {
+        var samples = x.shape[0];
+        var outputs = new List<Tensor>();
+        for (long start = 0; start < samples; start += batchSize)
+        {
+            using var scope = NewDisposeScope();
+            outputs.Add(model.Infer(x.narrow(0, start, Math.Min(batchSize, samples - start))).MoveToOuterDisposeScope());
+        }
+
+        using var all = cat(outputs, 0);
+        outputs.ForEach(o => o.Dispose());
+    });
+
+    private static double Time(Action action)
+    {
+        var clock = Stopwatch.StartNew();
+        action();
+        return clock.Elapsed.TotalSeconds;
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    private static (double Median, double P99) Percentiles(List<double> seconds)
+    {
+        var sorted = seconds.Order().ToArray();
+        var p99 = sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(0.99 * sorted.Length) - 1)];
+        return (Median(seconds) * 1e3, p99 * 1e3);
+    }
+
+    public static string F(double value) => value.ToString("F2", CultureInfo.InvariantCulture);
+}
