@@ -48,7 +48,7 @@ public sealed class Adam : Optimizer
     /// <summary>Added to √v.</summary>
     public double Epsilon { get; }
 
-    private protected override int SlotCount => 2;
+    private protected override IReadOnlyList<string> SlotNames { get; } = new[] { "momentum", "velocity" };
 
     private protected override void Update(Tensor variable, Tensor grad, Tensor[] state, long step)
     {
