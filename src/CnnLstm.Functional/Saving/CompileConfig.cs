@@ -107,7 +107,7 @@ internal static class CompileConfig
             case JsonObject obj:
                 var className = obj["class_name"] is JsonValue c && c.TryGetValue<string>(out var text) ? text
                     : throw new FormatException($"compile_config: the optimizer has no class_name: {obj.ToJsonString()}.");
-                var config = new LayerConfig(className, NameOf(obj), obj["config"] as JsonObject ?? new JsonObject(), keras3: obj.ContainsKey("module"));
+                var config = new LayerConfig(className, NameOf(obj), obj["config"] as JsonObject ?? new JsonObject());
                 var learningRate = config.GetRaw("learning_rate") ?? config.GetRaw("lr");
                 if (learningRate is JsonObject)
                 {

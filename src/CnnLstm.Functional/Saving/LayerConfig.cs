@@ -16,12 +16,11 @@ public sealed class LayerConfig
     private readonly JsonObject values;
     private readonly HashSet<string> read = new(StringComparer.Ordinal);
 
-    internal LayerConfig(string className, string name, JsonObject values, bool keras3)
+    internal LayerConfig(string className, string name, JsonObject values)
     {
         ClassName = className;
         Name = name;
         this.values = values;
-        Keras3 = keras3;
         read.Add("name");
     }
 
@@ -30,9 +29,6 @@ public sealed class LayerConfig
 
     /// <summary>The layer name; pass it to the layer's constructor.</summary>
     public string Name { get; }
-
-    /// <summary>Whether the config came in the Keras 3 form (entries with <c>module</c>).</summary>
-    internal bool Keras3 { get; }
 
     /// <summary>The keys the factory did not read, in file order.</summary>
     internal IReadOnlyList<string> UnreadKeys => values.Select(kv => kv.Key).Where(k => !read.Contains(k)).ToArray();
@@ -175,11 +171,6 @@ public sealed class LayerConfig
         if (!Activations.IsKnown(name))
         {
             throw Error($"unknown activation '{name}' for '{key}'; known activations are {string.Join(", ", Activations.Names)}.");
-        }
-
-        if (Keras3 && name == "hard_sigmoid")
-        {
-            Warnings.Warn($"{Describe()}: '{key}' is hard_sigmoid. Keras 3 defines it as relu6(x + 3) / 6; this library computes Keras 2's clip(0.2 x + 0.5, 0, 1).");
         }
 
         return name;

@@ -420,7 +420,7 @@ internal static class ModelConfig
             config["dtype"] = "int64";
         }
 
-        return LayerRegistry.Create(new LayerConfig(className, name, config, keras3: entry.ContainsKey("module")));
+        return LayerRegistry.Create(new LayerConfig(className, name, config));
     }
 
     private static string EntryName(JsonObject entry) =>

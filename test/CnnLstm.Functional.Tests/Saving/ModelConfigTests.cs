@@ -88,6 +88,27 @@ public class ModelConfigTests : SavingTestBase
     }
 
     [Test]
+    public void LstmWithReturnState_OutputsByTensorIndex_RoundTrip()
+    {
+        var input = new Input(new[] { 5, 2 });
+        var states = new LSTM(3, returnState: true, returnSequences: true).CallMulti(input);
+        using var model = new Model(new[] { input }, new[] { new Dense(1).Call(states[1]), states[2] });
+        var config = JsonNode.Parse(model.ToJson())!["config"]!;
+        Assert.That(config["output_layers"]!.ToJsonString(), Is.EqualTo("""[["dense_1",0,0],["lstm_1",0,2]]"""));
+        Assert.That(config["layers"]![2]!["inbound_nodes"]![0]!["args"]![0]!["config"]!["keras_history"]!.ToJsonString(), Is.EqualTo("""["lstm_1",0,1]"""));
+
+        var path = PathOf("states.keras");
+        model.Save(path);
+        using var loaded = Model.Load(path);
+        var x = new float[3, 5, 2];
+        x[1, 2, 0] = 1;
+        var before = model.Predict(new Array[] { x });
+        var after = loaded.Predict(new Array[] { x });
+        Assert.That(after.Select(Bits), Is.EqualTo(before.Select(Bits)));
+        Assert.That(((LSTM)loaded.GetLayer("lstm_1")).ReturnState, Is.True);
+    }
+
+    [Test]
     public void FromJson_CompileConfig_CompilesWithTheSameOptimizer()
     {
         using var model = CnnLstmModels.Regression();
