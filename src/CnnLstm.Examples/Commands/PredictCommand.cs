@@ -10,7 +10,7 @@ internal static class PredictCommand
     public static Command Create()
     {
         var data = ExampleOptions.Data();
-        var model = new Option<string>("--model") { Description = "The weights saved by the sentiment command.", DefaultValueFactory = _ => "sentiment.ksw" };
+        var model = new Option<string>("--model") { Description = "The model saved by the sentiment command (.keras).", DefaultValueFactory = _ => "sentiment.keras" };
         var reviews = new Argument<string[]>("reviews") { Description = "Review texts; when none are given, one review per line is read from standard input.", Arity = ArgumentArity.ZeroOrMore };
         var command = new Command("predict", "Score reviews with a saved sentiment model: probability of positive and the label.")
         {
@@ -36,9 +36,7 @@ internal static class PredictCommand
             return 2;
         }
 
-        Backend.ClearSession();
-        using var sentiment = CnnLstmModels.Sentiment();
-        sentiment.LoadWeights(modelPath);
+        using var sentiment = Model.Load(modelPath, compile: false);
         var probabilities = (float[,])sentiment.Predict(SentimentData.Encode(SentimentData.Encoder(folder), texts));
         for (var i = 0; i < texts.Length; i++)
         {

@@ -25,7 +25,7 @@ internal static class SentimentCommand
                 r.AddError("--limit must be at least 1.");
             }
         });
-        var output = new Option<string>("--output") { Description = "Where to save the trained model's weights.", DefaultValueFactory = _ => "sentiment.ksw" };
+        var output = new Option<string>("--output") { Description = "Where to save the trained model (Keras 3 .keras file).", DefaultValueFactory = _ => "sentiment.keras" };
         var verbose = new Option<int>("--verbose") { Description = "0 silent, 1 progress bar, 2 one line per epoch.", DefaultValueFactory = _ => 1 };
         var command = new Command("sentiment", "Train the seed's IMDB sentiment model (Embedding, Conv1D, MaxPooling1D, LSTM) and report test accuracy.")
         {
@@ -68,7 +68,7 @@ internal static class SentimentCommand
         Console.WriteLine($"Test score: {scores["loss"].ToString("F4", CultureInfo.InvariantCulture)}");
         Console.WriteLine($"Test accuracy: {scores["accuracy"].ToString("F4", CultureInfo.InvariantCulture)}");
 
-        model.SaveWeights(output);
+        model.Save(output);
         Console.WriteLine($"Saved: {Path.GetFullPath(output)}");
         var samplesPerSecond = xTrain.GetLength(0) * (double)epochs / trainSeconds;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -27,10 +27,11 @@ internal static unsafe class FusedAdam
     }
 
     /// <summary>m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g²; p -= lrT m / (√v + ε), in place.</summary>
-    public static void Step(Tensor variable, Tensor grad, Tensor m, Tensor v, float beta1, float beta2, float lrT, float epsilon)
+    public static void Step(Tensor variable, Tensor grad, Tensor m, Tensor v, double beta1, double beta2, double lrT, double epsilon)
     {
         var n = variable.numel();
-        var state = new State(Pointer(variable), Pointer(grad), Pointer(m), Pointer(v), beta1, beta2, lrT, epsilon);
+        // 1 - beta in double, then rounded: (float)(1 - 0.999) is 0.001, but 1 - 0.999f is 0.000999987.
+        var state = new State(Pointer(variable), Pointer(grad), Pointer(m), Pointer(v), (float)beta1, (float)beta2, (float)(1 - beta1), (float)(1 - beta2), (float)lrT, (float)epsilon);
         if (n < ParallelThreshold || Environment.ProcessorCount == 1)
         {
             Kernel(state, 0, n);
@@ -55,7 +56,7 @@ internal static unsafe class FusedAdam
 
     private static void Kernel(State s, long start, long end)
     {
-        float oneMinusB1 = 1 - s.Beta1, oneMinusB2 = 1 - s.Beta2;
+        float oneMinusB1 = s.OneMinusBeta1, oneMinusB2 = s.OneMinusBeta2;
         var b1 = new Vector<float>(s.Beta1);
         var b2 = new Vector<float>(s.Beta2);
         var c1 = new Vector<float>(oneMinusB1);
@@ -84,7 +85,7 @@ internal static unsafe class FusedAdam
         }
     }
 
-    private readonly struct State(float* p, float* g, float* m, float* v, float beta1, float beta2, float lrT, float epsilon)
+    private readonly struct State(float* p, float* g, float* m, float* v, float beta1, float beta2, float oneMinusBeta1, float oneMinusBeta2, float lrT, float epsilon)
     {
         public readonly float* P = p;
         public readonly float* G = g;
@@ -92,6 +93,8 @@ internal static unsafe class FusedAdam
         public readonly float* V = v;
         public readonly float Beta1 = beta1;
         public readonly float Beta2 = beta2;
+        public readonly float OneMinusBeta1 = oneMinusBeta1;
+        public readonly float OneMinusBeta2 = oneMinusBeta2;
         public readonly float LrT = lrT;
         public readonly float Epsilon = epsilon;
     }

@@ -1,5 +1,7 @@
+using System.Text.Json.Nodes;
 using KerasStyle.Engine;
 using KerasStyle.Graph;
+using KerasStyle.Saving;
 using static TorchSharp.torch;
 
 namespace KerasStyle.Layers;
@@ -19,6 +21,18 @@ public sealed class Activation : Layer
 
     /// <summary>The activation name.</summary>
     public string Function { get; }
+
+    /// <inheritdoc/>
+    public override JsonObject GetConfig()
+    {
+        var config = base.GetConfig();
+        config["activation"] = Function;
+        return config;
+    }
+
+    /// <summary>Creates the layer from a Keras 2 or Keras 3 config.</summary>
+    internal static Activation FromConfig(LayerConfig config) =>
+        new(config.Has("activation") ? config.GetActivation("activation", "linear") : throw config.Error("the argument 'activation' is required."), config.Name);
 
     private protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input)
     {

@@ -1,5 +1,7 @@
+using System.Text.Json.Nodes;
 using KerasStyle.Engine;
 using KerasStyle.Graph;
+using KerasStyle.Saving;
 using static TorchSharp.torch;
 
 namespace KerasStyle.Layers;
@@ -65,6 +67,47 @@ public sealed class Conv1D : Layer
     public bool UseBias { get; }
 
     private int EffectiveKernel => ((KernelSize - 1) * DilationRate) + 1;
+
+    /// <inheritdoc/>
+    public override JsonObject GetConfig()
+    {
+        var config = base.GetConfig();
+        config["filters"] = Filters;
+        config["kernel_size"] = new JsonArray(KernelSize);
+        config["strides"] = new JsonArray(Strides);
+        config["padding"] = Padding;
+        config["data_format"] = "channels_last";
+        config["dilation_rate"] = new JsonArray(DilationRate);
+        config["groups"] = 1;
+        config["activation"] = Activation;
+        config["use_bias"] = UseBias;
+        config["kernel_initializer"] = KerasInitializer("GlorotUniform", new JsonObject { ["seed"] = null });
+        config["bias_initializer"] = KerasInitializer("Zeros", new JsonObject());
+        config["kernel_regularizer"] = null;
+        config["bias_regularizer"] = null;
+        config["activity_regularizer"] = null;
+        config["kernel_constraint"] = null;
+        config["bias_constraint"] = null;
+        return config;
+    }
+
+    /// <summary>Creates the layer from a Keras 2 or Keras 3 config.</summary>
+    internal static Conv1D FromConfig(LayerConfig config)
+    {
+        config.RequireDefault("data_format", "channels_last");
+        config.RequireDefault("groups", 1);
+        config.ReadInitializer("kernel_initializer", "glorot_uniform");
+        config.ReadInitializer("bias_initializer", "zeros");
+        foreach (var key in new[] { "kernel_regularizer", "bias_regularizer", "kernel_constraint", "bias_constraint", "lora_rank" })
+        {
+            config.RequireDefault(key, null);
+        }
+
+        config.Ignore("lora_alpha");
+        return new Conv1D(config.GetInt("filters"), config.GetSize("kernel_size"), config.GetSize("strides", 1),
+            config.GetString("padding", "valid"), config.GetSize("dilation_rate", 1), config.GetActivation("activation", "linear"),
+            config.GetBool("use_bias", true), config.Name);
+    }
 
     private protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input)
     {

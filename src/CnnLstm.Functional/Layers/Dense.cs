@@ -1,5 +1,7 @@
+using System.Text.Json.Nodes;
 using KerasStyle.Engine;
 using KerasStyle.Graph;
+using KerasStyle.Saving;
 using static TorchSharp.torch;
 
 namespace KerasStyle.Layers;
@@ -36,6 +38,36 @@ public sealed class Dense : Layer
 
     /// <summary>Whether a bias is added.</summary>
     public bool UseBias { get; }
+
+    /// <inheritdoc/>
+    public override JsonObject GetConfig()
+    {
+        var config = base.GetConfig();
+        config["units"] = Units;
+        config["activation"] = Activation;
+        config["use_bias"] = UseBias;
+        config["kernel_initializer"] = KerasInitializer("GlorotUniform", new JsonObject { ["seed"] = null });
+        config["bias_initializer"] = KerasInitializer("Zeros", new JsonObject());
+        config["kernel_regularizer"] = null;
+        config["bias_regularizer"] = null;
+        config["kernel_constraint"] = null;
+        config["bias_constraint"] = null;
+        return config;
+    }
+
+    /// <summary>Creates the layer from a Keras 2 or Keras 3 config.</summary>
+    internal static Dense FromConfig(LayerConfig config)
+    {
+        config.ReadInitializer("kernel_initializer", "glorot_uniform");
+        config.ReadInitializer("bias_initializer", "zeros");
+        foreach (var key in new[] { "kernel_regularizer", "bias_regularizer", "kernel_constraint", "bias_constraint", "quantization_config", "lora_rank" })
+        {
+            config.RequireDefault(key, null);
+        }
+
+        config.Ignore("lora_alpha");
+        return new Dense(config.GetInt("units"), config.GetActivation("activation", "linear"), config.GetBool("use_bias", true), config.Name);
+    }
 
     private protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input)
     {

@@ -1,4 +1,6 @@
+using System.Text.Json.Nodes;
 using KerasStyle.Graph;
+using KerasStyle.Saving;
 using static TorchSharp.torch;
 
 namespace KerasStyle.Layers;
@@ -22,6 +24,24 @@ public sealed class Dropout : Layer
 
     /// <summary>Fraction of inputs dropped while training.</summary>
     public double Rate { get; }
+
+    /// <inheritdoc/>
+    public override JsonObject GetConfig()
+    {
+        var config = base.GetConfig();
+        config["rate"] = Rate;
+        config["seed"] = null;
+        config["noise_shape"] = null;
+        return config;
+    }
+
+    /// <summary>Creates the layer from a Keras 2 or Keras 3 config (a <c>seed</c> is ignored: the library's global generator is used).</summary>
+    internal static Dropout FromConfig(LayerConfig config)
+    {
+        config.RequireDefault("noise_shape", null);
+        config.Ignore("seed");
+        return new Dropout(config.GetDouble("rate", 0), config.Name);
+    }
 
     private protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input)
     {

@@ -1,5 +1,7 @@
+using System.Text.Json.Nodes;
 using KerasStyle.Engine;
 using KerasStyle.Graph;
+using KerasStyle.Saving;
 using static TorchSharp.torch;
 
 namespace KerasStyle.Layers;
@@ -41,6 +43,41 @@ public sealed class Embedding : Layer
 
     /// <summary>The fixed sequence length, if given.</summary>
     public int? InputLength { get; }
+
+    /// <inheritdoc/>
+    /// <remarks><c>input_length</c> is written only when set; Keras 3 accepts it with a deprecation warning.</remarks>
+    public override JsonObject GetConfig()
+    {
+        var config = base.GetConfig();
+        config["input_dim"] = InputDim;
+        config["output_dim"] = OutputDim;
+        config["embeddings_initializer"] = KerasInitializer("RandomUniform", new JsonObject { ["minval"] = -0.05, ["maxval"] = 0.05, ["seed"] = null });
+        config["embeddings_regularizer"] = null;
+        config["activity_regularizer"] = null;
+        config["embeddings_constraint"] = null;
+        config["mask_zero"] = false;
+        if (InputLength is int length)
+        {
+            config["input_length"] = length;
+        }
+
+        return config;
+    }
+
+    /// <summary>Creates the layer from a Keras 2 or Keras 3 config.</summary>
+    internal static Embedding FromConfig(LayerConfig config)
+    {
+        config.ReadInitializer("embeddings_initializer", "random_uniform");
+        foreach (var key in new[] { "embeddings_regularizer", "embeddings_constraint", "lora_rank" })
+        {
+            config.RequireDefault(key, null);
+        }
+
+        config.RequireDefault("mask_zero", false);
+        config.RequireDefault("sparse", false);
+        config.Ignore("lora_alpha");
+        return new Embedding(config.GetInt("input_dim"), config.GetInt("output_dim"), config.GetNullableSize("input_length"), config.Name);
+    }
 
     private protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input)
     {

@@ -1,4 +1,6 @@
+using System.Text.Json.Nodes;
 using KerasStyle.Graph;
+using KerasStyle.Saving;
 using static TorchSharp.torch;
 
 namespace KerasStyle.Layers;
@@ -36,6 +38,47 @@ public sealed class InputLayer : Layer
     /// <summary>The symbolic tensor this layer produces (made on first use when the layer was built directly).</summary>
     public KerasTensor Output => output ??= Input.ForLayer(this);
 
+    /// <summary>The Keras 3 config: <c>batch_shape</c>, <c>dtype</c>, <c>sparse</c> and <c>name</c>.</summary>
+    public override JsonObject GetConfig() => new()
+    {
+        ["batch_shape"] = new JsonArray(OutputShape.Select(d => (JsonNode?)(d is int size ? JsonValue.Create(size) : null)).ToArray()),
+        ["dtype"] = DType.ToKerasName(),
+        ["sparse"] = false,
+        ["name"] = Name,
+    };
+
+    /// <summary>
+    /// Creates the layer from a Keras 3 config (<c>batch_shape</c>, or <c>shape</c>) or a Keras 2 one
+    /// (<c>batch_input_shape</c>). The batch size, if fixed, is ignored; other dimensions must be known.
+    /// </summary>
+    internal static InputLayer FromConfig(LayerConfig config)
+    {
+        var batchShape = config.GetRaw("batch_shape") ?? config.GetRaw("batch_input_shape");
+        var shape = config.GetRaw("shape");
+        config.Ignore("batch_size");
+        int?[] dims = batchShape is JsonArray withBatch ? ShapeOf(config, withBatch).Skip(1).ToArray()
+            : shape is JsonArray sample ? ShapeOf(config, sample)
+            : throw config.Error("the input shape is missing: expected 'batch_shape' (Keras 3) or 'batch_input_shape' (Keras 2).");
+        if (dims.Length == 0 || dims.Any(d => d is null))
+        {
+            throw new NotSupportedException($"{config.Describe()}: input shape ({string.Join(", ", dims.Select(d => d?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "None"))}) has an unknown dimension; this library needs every dimension after the batch to be known.");
+        }
+
+        config.RequireDefault("sparse", false);
+        config.RequireDefault("ragged", false);
+        config.RequireDefault("optional", false);
+        var dtypeName = LayerConfig.DTypeName(config.GetRaw("dtype")) ?? "float32";
+        var dtype = dtypeName switch
+        {
+            "float32" => DType.Float32,
+            "int32" => DType.Int32,
+            "int64" => DType.Int64,
+            _ => throw new NotSupportedException($"{config.Describe()}: dtype '{dtypeName}' is not supported; use float32, int32 or int64."),
+        };
+        // Made through Input so that the layer has its node, as every input layer in a graph does.
+        return (InputLayer)new Input(dims.Select(d => d!.Value).ToArray(), dtype, config.Name).Layer;
+    }
+
     /// <summary>Keras names input layers <c>input_N</c>.</summary>
     protected override string DefaultNamePrefix => "input";
 
@@ -50,4 +93,11 @@ public sealed class InputLayer : Layer
         throw InputError("an InputLayer cannot be called on a tensor; use its Output.");
 
     internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) => new[] { input };
+
+    private static int?[] ShapeOf(LayerConfig config, JsonArray dims) => dims.Select(d => d switch
+    {
+        null => (int?)null,
+        JsonValue v when v.TryGetValue<int>(out var size) => size,
+        _ => throw config.Error($"a shape must hold integers or null, got {dims.ToJsonString()}."),
+    }).ToArray();
 }

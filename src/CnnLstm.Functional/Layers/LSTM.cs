@@ -1,5 +1,7 @@
+using System.Text.Json.Nodes;
 using KerasStyle.Engine;
 using KerasStyle.Graph;
+using KerasStyle.Saving;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -72,7 +74,65 @@ public sealed class LSTM : Layer
     /// <inheritdoc/>
     public override int OutputCount => ReturnState ? 3 : 1;
 
+    /// <summary>Keras 3 keeps an LSTM's weights on its cell: <c>layers/lstm/cell/vars/0..2</c>.</summary>
+    internal override string KerasVarsPath => "cell/vars";
+
     private bool UsesFusedKernel => Activation == "tanh" && RecurrentActivation == "sigmoid";
+
+    /// <inheritdoc/>
+    public override JsonObject GetConfig()
+    {
+        var config = base.GetConfig();
+        config["return_sequences"] = ReturnSequences;
+        config["return_state"] = ReturnState;
+        config["go_backwards"] = false;
+        config["stateful"] = false;
+        config["unroll"] = false;
+        config["zero_output_for_mask"] = false;
+        config["units"] = Units;
+        config["activation"] = Activation;
+        config["recurrent_activation"] = RecurrentActivation;
+        config["use_bias"] = UseBias;
+        config["kernel_initializer"] = KerasInitializer("GlorotUniform", new JsonObject { ["seed"] = null });
+        config["recurrent_initializer"] = KerasInitializer("Orthogonal", new JsonObject { ["gain"] = 1.0, ["seed"] = null });
+        config["bias_initializer"] = KerasInitializer("Zeros", new JsonObject());
+        config["unit_forget_bias"] = UnitForgetBias;
+        config["kernel_regularizer"] = null;
+        config["recurrent_regularizer"] = null;
+        config["bias_regularizer"] = null;
+        config["activity_regularizer"] = null;
+        config["kernel_constraint"] = null;
+        config["recurrent_constraint"] = null;
+        config["bias_constraint"] = null;
+        config["dropout"] = 0.0;
+        config["recurrent_dropout"] = 0.0;
+        config["seed"] = null;
+        return config;
+    }
+
+    /// <summary>Creates the layer from a Keras 2 or Keras 3 config.</summary>
+    internal static LSTM FromConfig(LayerConfig config)
+    {
+        config.ReadInitializer("kernel_initializer", "glorot_uniform");
+        config.ReadInitializer("recurrent_initializer", "orthogonal");
+        config.ReadInitializer("bias_initializer", "zeros");
+        foreach (var key in new[] { "kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "kernel_constraint", "recurrent_constraint", "bias_constraint" })
+        {
+            config.RequireDefault(key, null);
+        }
+
+        config.RequireDefault("dropout", 0.0);
+        config.RequireDefault("recurrent_dropout", 0.0);
+        config.RequireDefault("go_backwards", false);
+        config.RequireDefault("stateful", false);
+        config.RequireDefault("time_major", false);
+        // No effect on the maths here: loop unrolling, kernel choice, masking (not supported) and dropout seeds.
+        config.Ignore("unroll", "implementation", "use_cudnn", "zero_output_for_mask", "seed");
+        return new LSTM(config.GetInt("units"), config.GetActivation("activation", "tanh"),
+            config.GetActivation("recurrent_activation", "sigmoid"), config.GetBool("use_bias", true),
+            config.GetBool("return_sequences", false), config.GetBool("return_state", false),
+            config.GetBool("unit_forget_bias", true), config.Name);
+    }
 
     private protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input)
     {

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using KerasStyle.Engine;
 using KerasStyle.Graph;
 using TorchSharp;
@@ -79,6 +80,24 @@ public abstract class Layer : IDisposable
         ArgumentNullException.ThrowIfNull(input);
         return CallCore(new[] { input });
     }
+
+    /// <summary>
+    /// The layer's config in the Keras 3 form (Keras' <c>get_config()</c>): <c>name</c>, <c>trainable</c>,
+    /// <c>dtype</c> and the constructor arguments under their Keras names, e.g. <c>kernel_size: [5]</c>. The registered
+    /// factory of <see cref="ClassName"/> (see <see cref="Saving.LayerRegistry"/>) turns it back into an equal layer.
+    /// </summary>
+    public virtual JsonObject GetConfig() => new()
+    {
+        ["name"] = Name,
+        ["trainable"] = Trainable,
+        ["dtype"] = "float32",
+    };
+
+    /// <summary>
+    /// Where Keras 3 keeps this layer's variables, below <c>layers/&lt;path&gt;/</c> in a weights file: <c>vars</c>,
+    /// or <c>cell/vars</c> for recurrent layers, whose weights belong to their cell.
+    /// </summary>
+    internal virtual string KerasVarsPath => "vars";
 
     /// <summary>The weight values in Keras order and layout, as Keras' <c>get_weights()</c>.</summary>
     public IReadOnlyList<WeightArray> GetWeights() => weights.Select(w => w.Get()).ToArray();
@@ -198,6 +217,15 @@ public abstract class Layer : IDisposable
         weights.Add(weight);
         return weight;
     }
+
+    /// <summary>A Keras 3 serialized initializer, e.g. <c>{"module": "keras.initializers", "class_name": "Zeros", ...}</c>.</summary>
+    private protected static JsonObject KerasInitializer(string className, JsonObject config) => new()
+    {
+        ["module"] = "keras.initializers",
+        ["class_name"] = className,
+        ["config"] = config,
+        ["registered_name"] = null,
+    };
 
     /// <summary>A <see cref="LayerInputException"/> whose message starts with this layer's class and name.</summary>
     private protected LayerInputException InputError(string message) => new(Name, $"{ClassName} '{Name}': {message}");

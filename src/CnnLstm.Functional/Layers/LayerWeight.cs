@@ -43,11 +43,7 @@ public sealed class LayerWeight
     internal TorchSharp.Modules.Parameter Variable { get; }
 
     /// <summary>The value in Keras layout.</summary>
-    internal WeightArray Get()
-    {
-        using var keras = ToKerasLayout();
-        return new WeightArray(Shape.ToArray(), keras.data<float>().ToArray());
-    }
+    internal WeightArray Get() => ToKerasArray(Variable);
 
     /// <summary>Overwrites the value from Keras layout; the shape must already be checked.</summary>
     internal void Set(WeightArray value)
@@ -55,6 +51,27 @@ public sealed class LayerWeight
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         Variable.copy_(swapLayout(tensor(value.Data, Shape.Select(d => (long)d).ToArray())));
+    }
+
+    /// <summary>
+    /// Converts a tensor in this weight's engine layout (the variable itself, or an optimizer slot made with
+    /// <c>zeros_like</c>) to a Keras-layout value.
+    /// </summary>
+    internal WeightArray ToKerasArray(Tensor engineLayout)
+    {
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var keras = swapLayout(engineLayout).contiguous().cpu();
+        return new WeightArray(Shape.ToArray(), keras.data<float>().ToArray());
+    }
+
+    /// <summary>A new tensor in this weight's engine layout holding a Keras-layout value (shape already checked).</summary>
+    internal Tensor FromKerasArray(WeightArray value)
+    {
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var keras = tensor(value.Data, Shape.Select(d => (long)d).ToArray());
+        return swapLayout(keras).contiguous().clone().MoveToOuterDisposeScope();
     }
 
     /// <summary>A copy of the value in Keras layout, detached and on the CPU.</summary>

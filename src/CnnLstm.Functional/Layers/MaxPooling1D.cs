@@ -1,4 +1,6 @@
+using System.Text.Json.Nodes;
 using KerasStyle.Graph;
+using KerasStyle.Saving;
 using static TorchSharp.torch;
 
 namespace KerasStyle.Layers;
@@ -38,6 +40,24 @@ public sealed class MaxPooling1D : Layer
 
     /// <summary>The padding mode: <c>valid</c> or <c>same</c>.</summary>
     public string Padding => padding.Name();
+
+    /// <inheritdoc/>
+    public override JsonObject GetConfig()
+    {
+        var config = base.GetConfig();
+        config["pool_size"] = new JsonArray(PoolSize);
+        config["padding"] = Padding;
+        config["strides"] = new JsonArray(Strides);
+        config["data_format"] = "channels_last";
+        return config;
+    }
+
+    /// <summary>Creates the layer from a Keras 2 or Keras 3 config.</summary>
+    internal static MaxPooling1D FromConfig(LayerConfig config)
+    {
+        config.RequireDefault("data_format", "channels_last");
+        return new MaxPooling1D(config.GetSize("pool_size", 2), config.GetNullableSize("strides"), config.GetString("padding", "valid"), config.Name);
+    }
 
     private protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input)
     {

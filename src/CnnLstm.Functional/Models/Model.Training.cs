@@ -1,7 +1,6 @@
 using KerasStyle.Engine;
 using KerasStyle.Graph;
 using KerasStyle.Layers;
-using KerasStyle.Saving;
 using KerasStyle.Training;
 using KerasStyle.Training.Callbacks;
 using KerasStyle.Training.Losses;
@@ -185,33 +184,23 @@ public partial class Model
     }
 
     /// <summary>
-    /// Saves all weights to <paramref name="path"/> in the library's <c>.ksw</c> format, atomically (a failed save
-    /// leaves any previous file intact). Keras HDF5 files (<c>.h5</c>) are not written by this version.
+    /// Saves all weights, atomically (a failed save leaves any previous file intact), as Keras' <c>save_weights</c>:
+    /// <c>.weights.h5</c> in the Keras 3 layout (with the optimizer state when compiled), <c>.h5</c> in the Keras 2
+    /// layout.
     /// </summary>
     /// <param name="path">The file to write.</param>
-    public void SaveWeights(string path)
-    {
-        RequireNativeWeightsPath(path);
-        WeightsFile.Save(path, Layers);
-    }
+    public void SaveWeights(string path) => SaveWeightsTo(path);
 
-    /// <summary>Loads weights saved by <see cref="SaveWeights"/>; on any mismatch nothing is changed.</summary>
+    /// <summary>
+    /// Loads weights from a Keras 2 <c>.h5</c> (also a full-model file's <c>/model_weights</c>), a Keras 3
+    /// <c>.weights.h5</c> or a <c>.keras</c> file, as Keras' <c>load_weights</c>. Everything is checked before
+    /// anything is written; a mismatch throws a <see cref="Saving.KerasFileException"/> naming the file, the layer,
+    /// the weight and both shapes.
+    /// </summary>
     /// <param name="path">The file to read.</param>
-    public void LoadWeights(string path)
-    {
-        RequireNativeWeightsPath(path);
-        WeightsFile.Load(path, Layers);
-    }
-
-    private static void RequireNativeWeightsPath(string path)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        var extension = Path.GetExtension(path).ToLowerInvariant();
-        if (extension is ".h5" or ".hdf5" or ".keras")
-        {
-            throw new NotSupportedException($"'{path}': Keras HDF5 and .keras files are not supported by this version; use the library's weights format (e.g. a .ksw file).");
-        }
-    }
+    /// <param name="byName">Match layers by name instead of by position (Keras 2 files only).</param>
+    /// <param name="skipMismatch">Skip, with a warning, layers whose weights differ in count or shape.</param>
+    public void LoadWeights(string path, bool byName = false, bool skipMismatch = false) => LoadWeightsFrom(path, byName, skipMismatch);
 
     private void RequireCompiled(string method)
     {

@@ -19,7 +19,7 @@ internal static class AtomicFile
         var temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
         try
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite))
             {
                 write(stream);
                 stream.Flush(flushToDisk: true);

@@ -15,7 +15,7 @@ public class ExamplesProgramTests
     private DirectoryInfo scratch = null!;
     private ProgramRun? sentimentRun;
 
-    private string SentimentModel => Path.Combine(scratch.FullName, "sentiment-model.ksw");
+    private string SentimentModel => Path.Combine(scratch.FullName, "sentiment-model.keras");
 
     [OneTimeSetUp]
     public void CreateScratch() => scratch = Directory.CreateTempSubdirectory("kerasstyle-examples-");
@@ -92,7 +92,7 @@ public class ExamplesProgramTests
     [Test]
     public void Predict_MissingModelFile_ExitsWithTwoNamingIt()
     {
-        var model = Path.Combine(scratch.FullName, "never-trained.ksw");
+        var model = Path.Combine(scratch.FullName, "never-trained.keras");
 
         var run = ExamplesProgram.Run(ExamplesProgram.Dll, scratch.FullName, TestPaths.SharedData, "predict", "--model", model, "fine");
 
@@ -117,7 +117,7 @@ public class ExamplesProgramTests
 
         var fromOption = Path.Combine(scratch.FullName, "no-data-here");
         var fromEnvironment = Path.Combine(scratch.FullName, "no-data-there");
-        var model = Path.Combine(scratch.FullName, "placeholder.ksw");
+        var model = Path.Combine(scratch.FullName, "placeholder.keras");
         File.WriteAllText(model, "not read");
         var args = command == "predict"
             ? new[] { command, "--data", fromOption, "--model", model, "a review" }

@@ -4,9 +4,11 @@ using System.Text.RegularExpressions;
 namespace KerasStyle.Training.Callbacks;
 
 /// <summary>
-/// Saves the model's weights after each epoch, as Keras' <c>ModelCheckpoint</c>. The path may hold Keras
-/// placeholders such as <c>weights.{epoch:02d}-{val_loss:.2f}.ksw</c>. Weights are written in the library's
-/// <c>.ksw</c> format (see <see cref="Models.Model.SaveWeights"/>); whole-model files come with the Keras formats.
+/// Saves the model after each epoch, as Keras' <c>ModelCheckpoint</c>. The path may hold Keras placeholders such as
+/// <c>model.{epoch:02d}-{val_loss:.2f}.keras</c>. By default the whole model is saved as a Keras 3 <c>.keras</c>
+/// file (see <see cref="Models.Model.Save"/>); with <c>saveWeightsOnly</c> only the weights, as <c>.weights.h5</c>
+/// (Keras 3 layout) or <c>.h5</c> (Keras 2 layout, see <see cref="Models.Model.SaveWeights"/>). Every file is written
+/// atomically.
 /// </summary>
 public sealed partial class ModelCheckpoint : Callback
 {
@@ -14,24 +16,32 @@ public sealed partial class ModelCheckpoint : Callback
     private double best;
 
     /// <summary>Creates the callback.</summary>
-    /// <param name="filepath">Where to save; may contain <c>{epoch}</c> and <c>{key:format}</c> placeholders.</param>
+    /// <param name="filepath">Where to save; may contain <c>{epoch}</c> and <c>{key:format}</c> placeholders. Must end
+    /// in <c>.keras</c>, or with <paramref name="saveWeightsOnly"/> in <c>.weights.h5</c> or <c>.h5</c>.</param>
     /// <param name="monitor">The quantity compared when <paramref name="saveBestOnly"/> is set.</param>
     /// <param name="saveBestOnly">Save only when the monitored quantity improves.</param>
-    /// <param name="saveWeightsOnly">Must be true for now: only weights can be saved until the Keras model formats land.</param>
+    /// <param name="saveWeightsOnly">Save only the weights instead of the whole model.</param>
     /// <param name="mode"><c>auto</c>, <c>min</c> or <c>max</c>.</param>
     /// <param name="verbose">1 to print each save.</param>
-    public ModelCheckpoint(string filepath, string monitor = "val_loss", bool saveBestOnly = false, bool saveWeightsOnly = true,
+    public ModelCheckpoint(string filepath, string monitor = "val_loss", bool saveBestOnly = false, bool saveWeightsOnly = false,
         string mode = "auto", int verbose = 0)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(filepath);
-        if (!saveWeightsOnly)
+        var extension = Path.GetExtension(filepath).ToLowerInvariant();
+        if (saveWeightsOnly && extension is not (".h5" or ".hdf5"))
         {
-            throw new NotSupportedException("ModelCheckpoint: saving the whole model needs the Keras model formats, which this version does not write yet; pass saveWeightsOnly: true.");
+            throw new ArgumentException($"ModelCheckpoint: with saveWeightsOnly the path must end in .weights.h5 (Keras 3 layout) or .h5 (Keras 2 layout), got '{filepath}'.", nameof(filepath));
+        }
+
+        if (!saveWeightsOnly && extension != ".keras")
+        {
+            throw new ArgumentException($"ModelCheckpoint: the path must end in .keras to save the whole model (or pass saveWeightsOnly: true for .weights.h5 / .h5), got '{filepath}'.", nameof(filepath));
         }
 
         Filepath = filepath;
         this.monitor = new Monitor(nameof(ModelCheckpoint), monitor, mode);
         SaveBestOnly = saveBestOnly;
+        SaveWeightsOnly = saveWeightsOnly;
         Verbose = verbose;
     }
 
@@ -40,6 +50,9 @@ public sealed partial class ModelCheckpoint : Callback
 
     /// <summary>Whether only improvements are saved.</summary>
     public bool SaveBestOnly { get; }
+
+    /// <summary>Whether only the weights are saved (otherwise the whole model).</summary>
+    public bool SaveWeightsOnly { get; }
 
     /// <summary>1 to print each save.</summary>
     public int Verbose { get; }
@@ -104,7 +117,15 @@ public sealed partial class ModelCheckpoint : Callback
             Console.WriteLine($"\nEpoch {epoch + 1:D5}: saving model to {path}");
         }
 
-        TrainingModel.SaveWeights(path);
+        if (SaveWeightsOnly)
+        {
+            TrainingModel.SaveWeights(path);
+        }
+        else
+        {
+            TrainingModel.Save(path);
+        }
+
         Saved.Add(path);
     }
 

@@ -49,7 +49,7 @@ public sealed class Adam : Optimizer
     /// <summary>Added to √v.</summary>
     public double Epsilon { get; }
 
-    private protected override int SlotCount => 2;
+    private protected override IReadOnlyList<string> SlotNames { get; } = new[] { "momentum", "velocity" };
 
     private protected override void Update(Tensor variable, Tensor grad, Tensor[] state, long step)
     {
@@ -57,7 +57,7 @@ public sealed class Adam : Optimizer
         var lrT = LearningRate * Math.Sqrt(1 - Math.Pow(Beta2, step)) / (1 - Math.Pow(Beta1, step));
         if (FusedAdam.Supports(variable, grad, m, v))
         {
-            FusedAdam.Step(variable, grad, m, v, (float)Beta1, (float)Beta2, (float)lrT, (float)Epsilon);
+            FusedAdam.Step(variable, grad, m, v, Beta1, Beta2, lrT, Epsilon);
             return;
         }
 

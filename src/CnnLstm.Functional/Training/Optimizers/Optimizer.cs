@@ -40,22 +40,63 @@ public abstract class Optimizer : IDisposable
     /// <summary>How many updates have been applied (Keras' <c>iterations</c>).</summary>
     public long Iterations { get; private set; }
 
-    /// <summary>How many slot tensors each weight needs.</summary>
-    private protected abstract int SlotCount { get; }
+    /// <summary>
+    /// The Keras names of the per-weight slots, in Keras' order (Adam: <c>momentum</c>, <c>velocity</c>); empty when
+    /// the update needs none (SGD without momentum).
+    /// </summary>
+    private protected abstract IReadOnlyList<string> SlotNames { get; }
+
+    /// <summary>The slot names, for the saving code.</summary>
+    internal IReadOnlyList<string> KerasSlotNames => SlotNames;
 
     /// <summary>Releases the slot tensors.</summary>
     public void Dispose()
     {
-        foreach (var tensors in slots.Values)
+        ClearSlots();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>
+    /// The state Keras saves as <c>optimizer.variables</c>: the step count, the learning rate and, once the optimizer
+    /// has been used, every slot of every weight in <paramref name="weights"/> (in that order, Keras layout). A weight
+    /// without slots yet gets zeros, as Keras creates all slots when it builds the optimizer.
+    /// </summary>
+    /// <param name="weights">The model's trainable weights, in model order.</param>
+    internal OptimizerState ExportState(IReadOnlyList<LayerWeight> weights)
+    {
+        var built = SlotNames.Count > 0 && (Iterations > 0 || slots.Count > 0);
+        if (!built)
         {
-            foreach (var t in tensors)
-            {
-                t.Dispose();
-            }
+            return new OptimizerState(Iterations, LearningRate, null);
         }
 
-        slots.Clear();
-        GC.SuppressFinalize(this);
+        var values = weights.Select(w => slots.TryGetValue(w, out var state)
+            ? state.Select(w.ToKerasArray).ToArray()
+            : SlotNames.Select(_ => new WeightArray(w.Shape.ToArray(), new float[w.Count])).ToArray()).ToArray();
+        return new OptimizerState(Iterations, LearningRate, values);
+    }
+
+    /// <summary>
+    /// Replaces the step count, learning rate and slots with saved ones. The caller has checked that
+    /// <paramref name="state"/> has one array per slot name for each weight, in Keras layout and shape.
+    /// </summary>
+    /// <param name="weights">The model's trainable weights, in the order the state was saved.</param>
+    /// <param name="state">The saved state.</param>
+    internal void ImportState(IReadOnlyList<LayerWeight> weights, OptimizerState state)
+    {
+        ClearSlots();
+        Iterations = state.Iterations;
+        LearningRate = state.LearningRate;
+        if (state.Slots is null)
+        {
+            return;
+        }
+
+        for (var i = 0; i < weights.Count; i++)
+        {
+            var weight = weights[i];
+            slots[weight] = state.Slots[i].Select(v => weight.FromKerasArray(v).DetachFromDisposeScope()).ToArray();
+        }
     }
 
     /// <summary>Applies one update to every trainable weight that has a gradient.</summary>
@@ -74,7 +115,7 @@ public abstract class Optimizer : IDisposable
             if (!slots.TryGetValue(weight, out var state))
             {
                 // Slots outlive the caller's per-batch dispose scope.
-                state = Enumerable.Range(0, SlotCount).Select(_ => zeros_like(weight.Variable).DetachFromDisposeScope()).ToArray();
+                state = Enumerable.Range(0, SlotNames.Count).Select(_ => zeros_like(weight.Variable).DetachFromDisposeScope()).ToArray();
                 slots[weight] = state;
             }
 
@@ -89,4 +130,17 @@ public abstract class Optimizer : IDisposable
     /// <param name="state">Its slots, updated in place.</param>
     /// <param name="step">The step number, from 1.</param>
     private protected abstract void Update(Tensor variable, Tensor grad, Tensor[] state, long step);
+
+    private void ClearSlots()
+    {
+        foreach (var tensors in slots.Values)
+        {
+            foreach (var t in tensors)
+            {
+                t.Dispose();
+            }
+        }
+
+        slots.Clear();
+    }
 }

@@ -35,7 +35,7 @@ public sealed class RMSprop : Optimizer
     /// <summary>Added to √a.</summary>
     public double Epsilon { get; }
 
-    private protected override int SlotCount => 1;
+    private protected override IReadOnlyList<string> SlotNames { get; } = new[] { "velocity" };
 
     private protected override void Update(Tensor variable, Tensor grad, Tensor[] state, long step)
     {

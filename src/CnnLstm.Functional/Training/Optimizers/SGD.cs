@@ -8,6 +8,8 @@ namespace KerasStyle.Training.Optimizers;
 /// </summary>
 public sealed class SGD : Optimizer
 {
+    private static readonly string[] MomentumSlot = { "momentum" };
+
     /// <summary>Creates SGD with Keras defaults.</summary>
     /// <param name="learningRate">Learning rate (Keras default 0.01).</param>
     /// <param name="momentum">Momentum, in [0, 1).</param>
@@ -33,7 +35,8 @@ public sealed class SGD : Optimizer
     /// <summary>Whether Nesterov momentum is used.</summary>
     public bool Nesterov { get; }
 
-    private protected override int SlotCount => 1;
+    /// <summary>Keras keeps a <c>momentum</c> slot only when momentum is used.</summary>
+    private protected override IReadOnlyList<string> SlotNames => Momentum == 0 ? Array.Empty<string>() : MomentumSlot;
 
     private protected override void Update(Tensor variable, Tensor grad, Tensor[] state, long step)
     {

@@ -1,0 +1,287 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using KerasStyle.Layers;
+using KerasStyle.Saving;
+using KerasStyle.Training.Losses;
+using KerasStyle.Training.Optimizers;
+
+namespace KerasStyle.Models;
+
+/// <summary>
+/// Saving and loading in Keras' formats: whole models as Keras 3 <c>.keras</c> files (<see cref="Save"/>,
+/// <see cref="Load"/>), weights as Keras 3 <c>.weights.h5</c> or Keras 2 <c>.h5</c> files (<c>SaveWeights</c>,
+/// <c>LoadWeights</c>), and architectures as Keras JSON (<see cref="ToJson"/>, <see cref="FromJson"/>). See
+/// docs/saving.md.
+/// </summary>
+public partial class Model
+{
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    /// <summary>
+    /// Saves the whole model to a Keras 3 <c>.keras</c> file, as Keras' <c>model.save("m.keras")</c>: the config, the
+    /// compile config, the weights and the optimizer state (so <c>Fit</c> after <see cref="Load"/> continues where it
+    /// stopped). The file is written to a temporary file beside it and renamed over <paramref name="path"/> only when
+    /// complete, so a failed save leaves any previous file intact.
+    /// </summary>
+    /// <param name="path">The file; must end in <c>.keras</c>.</param>
+    public void Save(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        if (!path.EndsWith(".keras", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ArgumentException($"Save: '{path}' must end in .keras (the Keras 3 model format); use SaveWeights for .weights.h5 or .h5 weights files.", nameof(path));
+        }
+
+        _ = Topology;
+        KerasArchive.Write(path, () => ToJson(), stream => Keras3WeightsH5.Write(stream, Layers, ExportOptimizerState()));
+    }
+
+    /// <summary>
+    /// Loads a model saved as a Keras 3 <c>.keras</c> file (by <see cref="Save"/> or by Keras 3), or a Keras 2
+    /// full-model <c>.h5</c> file (<c>model.save('m.h5')</c>), as Keras' <c>load_model</c>. The model comes back
+    /// compiled, with its optimizer state, when the file records a compile config. A truncated, corrupted or
+    /// non-Keras file, an invalid config or weights that do not fit throw a <see cref="KerasFileException"/> naming
+    /// the file (and the layer, weight and shapes where it applies).
+    /// </summary>
+    /// <param name="path">A <c>.keras</c>, <c>.h5</c> or <c>.hdf5</c> file.</param>
+    /// <param name="compile">False to ignore the compile config, as Keras' <c>compile=False</c>.</param>
+    /// <returns>The model (a <see cref="Sequential"/> for Sequential configs).</returns>
+    public static Model Load(string path, bool compile = true)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        return Path.GetExtension(path).ToLowerInvariant() switch
+        {
+            ".keras" => LoadKeras(path, compile),
+            ".h5" or ".hdf5" => LoadKeras2(path, compile),
+            _ => throw new ArgumentException($"Load: '{path}' must be a .keras file, or a Keras 2 full-model .h5 file.", nameof(path)),
+        };
+    }
+
+    /// <summary>
+    /// The model's Keras 3 config as JSON, as Keras' <c>model.to_json()</c>: <c>{"module": "keras", "class_name":
+    /// "Functional", "config": {"name": ..., "layers": [...], "input_layers": ..., "output_layers": ...}}</c>, with
+    /// <c>compile_config</c> when the model is compiled. Weights are not included.
+    /// </summary>
+    /// <param name="indented">Whether to indent the JSON.</param>
+    public string ToJson(bool indented = false)
+    {
+        var config = ModelConfig.Serialize(this, Topology.Nodes, CompileConfigJson());
+        return indented ? config.ToJsonString(Indented) : config.ToJsonString();
+    }
+
+    /// <summary>
+    /// Builds a model from a Keras JSON config, as Keras' <c>model_from_json</c>: the Keras 3 form (as
+    /// <see cref="ToJson"/> writes) or the Keras 2 / tf.keras 2 form (<c>class_name</c> <c>Model</c>,
+    /// <c>batch_input_shape</c>, <c>inbound_nodes: [[["dropout_1", 0, 0, {}]]]</c>). Weights are freshly
+    /// initialised; a <c>compile_config</c> compiles the model. Unknown layer classes (see
+    /// <see cref="LayerRegistry"/>) and unknown arguments throw a <see cref="FormatException"/> naming them; Keras
+    /// features this library lacks throw a <see cref="NotSupportedException"/>.
+    /// </summary>
+    /// <param name="json">The JSON text.</param>
+    public static Model FromJson(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        return Build(ParseJson(json, "FromJson"), compile: true);
+    }
+
+    /// <summary>Writes the weights, by the file name: <c>.weights.h5</c> in the Keras 3 layout, <c>.h5</c> in the Keras 2 one.</summary>
+    private void SaveWeightsTo(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        _ = Topology;
+        if (path.EndsWith(".weights.h5", StringComparison.OrdinalIgnoreCase))
+        {
+            Keras3WeightsH5.Save(path, Layers, ExportOptimizerState);
+            return;
+        }
+
+        switch (Path.GetExtension(path).ToLowerInvariant())
+        {
+            case ".h5" or ".hdf5":
+                Keras2WeightsH5.Save(path, Layers);
+                return;
+            case ".keras":
+                throw new ArgumentException($"SaveWeights: '{path}' is a .keras file, which holds a whole model; use Save.", nameof(path));
+            default:
+                throw new ArgumentException($"SaveWeights: '{path}' must end in .weights.h5 (Keras 3 layout) or .h5 (Keras 2 layout).", nameof(path));
+        }
+    }
+
+    /// <summary>Reads weights from any of the supported files, choosing the layout by the file's content.</summary>
+    private void LoadWeightsFrom(string path, bool byName, bool skipMismatch)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        _ = Topology;
+        var extension = Path.GetExtension(path).ToLowerInvariant();
+        if (extension == ".keras")
+        {
+            RefuseByName(byName, path);
+            var (_, weights) = KerasArchive.Read(path);
+            using var archived = HdfReader.Open(weights, path);
+            LoadKeras3State(Keras3WeightsH5.Read(archived, path), path, skipMismatch);
+            return;
+        }
+
+        if (extension is not (".h5" or ".hdf5"))
+        {
+            throw new ArgumentException($"LoadWeights: '{path}' must be a .weights.h5, .h5 or .keras file.", nameof(path));
+        }
+
+        using var file = HdfReader.Open(path);
+        if (Keras2WeightsH5.Matches(file, path))
+        {
+            var plan = new WeightsLoadPlan(path, skipMismatch);
+            Keras2WeightsH5.Plan(plan, Layers, Keras2WeightsH5.Read(file, path), byName);
+            plan.Apply();
+            return;
+        }
+
+        if (!Keras3WeightsH5.Matches(file, path))
+        {
+            throw new KerasFileException(path, "an HDF5 file, but not a Keras weights file: it has neither the Keras 2 'layer_names' attribute nor the Keras 3 'layers' group.");
+        }
+
+        RefuseByName(byName, path);
+        LoadKeras3State(Keras3WeightsH5.Read(file, path), path, skipMismatch);
+    }
+
+    private static void RefuseByName(bool byName, string path)
+    {
+        if (byName)
+        {
+            throw new ArgumentException($"LoadWeights: '{path}' has the Keras 3 layout, which addresses layers by position; byName works with Keras 2 .h5 files only (as in Keras).", nameof(byName));
+        }
+    }
+
+    /// <summary>Checks the weights and optimizer state of a Keras 3 file against the model, then assigns both.</summary>
+    private void LoadKeras3State(IReadOnlyDictionary<string, H5Array> datasets, string path, bool skipMismatch)
+    {
+        var plan = new WeightsLoadPlan(path, skipMismatch);
+        Keras3WeightsH5.Plan(plan, Layers, datasets);
+        var trainable = TrainableWeights();
+        var state = Optimizer is null ? null : Keras3WeightsH5.ReadOptimizer(datasets, Optimizer, trainable, path);
+        plan.Apply();
+        if (state is not null)
+        {
+            Optimizer!.ImportState(trainable, state);
+        }
+    }
+
+    private static Model LoadKeras(string path, bool compile)
+    {
+        var (config, weights) = KerasArchive.Read(path);
+        using (weights)
+        {
+            var model = Rebuild(path, () => Build(config, compile));
+            try
+            {
+                using var file = HdfReader.Open(weights, path);
+                model.LoadKeras3State(Keras3WeightsH5.Read(file, path), path, skipMismatch: false);
+                return model;
+            }
+            catch
+            {
+                model.Dispose();
+                throw;
+            }
+        }
+    }
+
+    private static Model LoadKeras2(string path, bool compile)
+    {
+        using var file = HdfReader.Open(path);
+        var (modelConfig, trainingConfig) = Keras2WeightsH5.ReadConfigs(file, path);
+        if (modelConfig is null)
+        {
+            throw new KerasFileException(path, "the file has no 'model_config' attribute, so it holds weights only: build the model and call LoadWeights.");
+        }
+
+        var model = Rebuild(path, () =>
+        {
+            var (built, _) = ModelConfig.Deserialize(ParseJson(modelConfig, "model_config"));
+            try
+            {
+                if (compile && trainingConfig is not null)
+                {
+                    built.Compile(CompileConfig.DeserializeKeras2(ParseJson(trainingConfig, "training_config") as JsonObject
+                        ?? throw new FormatException("training_config must be a JSON object.")));
+                }
+
+                return built;
+            }
+            catch
+            {
+                built.Dispose();
+                throw;
+            }
+        });
+        try
+        {
+            var plan = new WeightsLoadPlan(path, skipMismatch: false);
+            Keras2WeightsH5.Plan(plan, model.Layers, Keras2WeightsH5.Read(file, path), byName: false);
+            plan.Apply();
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Builds (and compiles, when asked and configured) a model from a parsed config.</summary>
+    private static Model Build(JsonNode? root, bool compile)
+    {
+        var (model, compileConfig) = ModelConfig.Deserialize(root);
+        try
+        {
+            if (compile && compileConfig is not null)
+            {
+                model.Compile(CompileConfig.Deserialize(compileConfig));
+            }
+
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Runs a model build from a file's config, naming the file in any config error.</summary>
+    private static Model Rebuild(string path, Func<Model> build)
+    {
+        try
+        {
+            return build();
+        }
+        catch (Exception e) when (e is FormatException or NotSupportedException or ArgumentException or InvalidOperationException)
+        {
+            throw new KerasFileException(path, $"the model config cannot be loaded: {e.Message}", e);
+        }
+    }
+
+    private static JsonNode? ParseJson(string json, string what)
+    {
+        try
+        {
+            return JsonNode.Parse(json);
+        }
+        catch (JsonException e)
+        {
+            throw new FormatException($"{what}: not valid JSON ({e.Message}).", e);
+        }
+    }
+
+    private void Compile((Optimizer Optimizer, Loss Loss, string[] Metrics) config) => Compile(config.Optimizer, config.Loss, config.Metrics);
+
+    private JsonObject? CompileConfigJson() =>
+        Optimizer is null || losses is null || metrics is null ? null
+        : CompileConfig.Serialize(Optimizer, losses[0].Name, metrics[0].Select(m => m.Name).ToArray());
+
+    private OptimizerState? ExportOptimizerState() => Optimizer?.ExportState(TrainableWeights());
+
+    /// <summary>The weights an optimizer updates, in model order (the order of Keras' <c>trainable_variables</c>).</summary>
+    private LayerWeight[] TrainableWeights() => Layers.Where(l => l.Trainable).SelectMany(l => l.Weights).ToArray();
+}

@@ -1,0 +1,140 @@
+using System.Text;
+using KerasStyle.Layers;
+using PureHDF;
+using PureHDF.VOL.Native;
+
+namespace KerasStyle.Saving;
+
+/// <summary>One layer's weights in a Keras 2 HDF5 file, in the order of its <c>weight_names</c>.</summary>
+/// <param name="Name">The layer name.</param>
+/// <param name="Weights">The stored values.</param>
+internal sealed record StoredLayer(string Name, IReadOnlyList<H5Array> Weights);
+
+/// <summary>
+/// The Keras 2 HDF5 weights layout (<c>model.save_weights('w.h5')</c> in Keras 2.x and tf.keras 2): the root
+/// attribute <c>layer_names</c> (byte strings, model order), one group per layer with the attribute
+/// <c>weight_names</c> (e.g. <c>lstm_1/kernel:0</c>) and float32 datasets at those paths inside the group. Full-model
+/// files (<c>model.save('m.h5')</c>) hold the same under <c>/model_weights</c>, plus the root attribute
+/// <c>model_config</c>.
+/// </summary>
+internal static class Keras2WeightsH5
+{
+    /// <summary>The Keras version written to <c>keras_version</c>; any 2.x value makes Keras 2 read the layouts as they are.</summary>
+    private const string KerasVersion = "2.1.6";
+
+    /// <summary>Writes the weights of <paramref name="layers"/> (model order) atomically.</summary>
+    public static void Save(string path, IReadOnlyList<Layer> layers) => AtomicFile.Write(path, stream => Write(stream, layers));
+
+    /// <summary>Whether an open file has the Keras 2 layout.</summary>
+    public static bool Matches(NativeFile file, string path) => HdfReader.Guard(path, "the root group", () =>
+        file.AttributeExists("layer_names") || file.AttributeExists("layer_names0") || file.LinkExists("model_weights"));
+
+    /// <summary>Reads every layer's stored weights, from the root or from <c>/model_weights</c>.</summary>
+    public static List<StoredLayer> Read(NativeFile file, string path)
+    {
+        var root = HdfReader.Guard<IH5Group>(path, "the root group", () =>
+            file.AttributeExists("layer_names") || file.AttributeExists("layer_names0") || !file.LinkExists("model_weights") ? file : file.Group("model_weights"));
+        var where = ReferenceEquals(root, file) ? "the root group" : "/model_weights";
+        var layerNames = HdfReader.ReadStrings(root, "layer_names", path, where)
+            ?? throw new KerasFileException(path, $"{where} has no 'layer_names' attribute, so this is not a Keras 2 weights file.");
+        var result = new List<StoredLayer>();
+        foreach (var name in layerNames)
+        {
+            var group = HdfReader.Guard(path, $"group '{name}'", () => root.LinkExists(name) ? root.Group(name) : null)
+                ?? throw new KerasFileException(path, $"'layer_names' lists '{name}', but there is no group of that name.") { Layer = name };
+            var weightNames = HdfReader.ReadStrings(group, "weight_names", path, $"group '{name}'") ?? Array.Empty<string>();
+            var values = weightNames.Select(weight =>
+            {
+                var dataset = HdfReader.Guard(path, $"'{name}/{weight}'", () => group.LinkExists(weight) ? group.Dataset(weight) : null)
+                    ?? throw new KerasFileException(path, $"layer '{name}' lists weight '{weight}', but there is no dataset '{name}/{weight}'.") { Layer = name, Weight = weight };
+                return HdfReader.ReadDataset(dataset, $"{name}/{weight}", path);
+            }).ToList();
+            result.Add(new StoredLayer(name, values));
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Plans the load: by position over the layers that have weights (the counts must match), or by layer name
+    /// (layers missing on either side are left alone), as Keras 2's <c>load_weights(by_name=...)</c>.
+    /// </summary>
+    public static void Plan(WeightsLoadPlan plan, IReadOnlyList<Layer> layers, IReadOnlyList<StoredLayer> stored, bool byName)
+    {
+        var fileLayers = stored.Where(s => s.Weights.Count > 0).ToList();
+        if (byName)
+        {
+            var modelLayers = layers.ToDictionary(l => l.Name, StringComparer.Ordinal);
+            foreach (var fileLayer in fileLayers)
+            {
+                if (modelLayers.TryGetValue(fileLayer.Name, out var layer))
+                {
+                    plan.Add(layer, fileLayer.Name, fileLayer.Weights);
+                }
+            }
+
+            return;
+        }
+
+        var withWeights = layers.Where(l => l.Weights.Count > 0).ToList();
+        if (withWeights.Count != fileLayers.Count)
+        {
+            throw new KerasFileException(plan.Path,
+                $"the file stores weights for {fileLayers.Count} layers ({string.Join(", ", fileLayers.Select(l => l.Name))}), but the model has {withWeights.Count} layers with weights ({string.Join(", ", withWeights.Select(l => l.Name))}); loading by position needs the same layers (or pass byName: true).");
+        }
+
+        for (var i = 0; i < withWeights.Count; i++)
+        {
+            plan.Add(withWeights[i], fileLayers[i].Name, fileLayers[i].Weights);
+        }
+    }
+
+    /// <summary>The <c>model_config</c> and <c>training_config</c> root attributes of a Keras 2 full-model file.</summary>
+    public static (string? ModelConfig, string? TrainingConfig) ReadConfigs(NativeFile file, string path) =>
+        (HdfReader.ReadString(file, "model_config", path), HdfReader.ReadString(file, "training_config", path));
+
+    private static void Write(Stream stream, IReadOnlyList<Layer> layers)
+    {
+        var file = new H5File();
+        var strings = new List<string> { "tensorflow", KerasVersion };
+        foreach (var layer in layers)
+        {
+            var names = layer.Weights.Select(w => w.FullName).ToArray();
+            strings.AddRange(names);
+            var group = new H5Group { Attributes = new() { ["weight_names"] = names } };
+            var values = layer.GetWeights();
+            for (var i = 0; i < names.Length; i++)
+            {
+                // 'lstm_1/kernel:0' is a path: group 'lstm_1', dataset 'kernel:0'.
+                var parts = names[i].Split('/');
+                var parent = group;
+                foreach (var part in parts[..^1])
+                {
+                    if (!parent.TryGetValue(part, out var child))
+                    {
+                        child = new H5Group();
+                        parent[part] = child;
+                    }
+
+                    parent = (H5Group)child;
+                }
+
+                parent[parts[^1]] = Dataset(values[i]);
+            }
+
+            file[layer.Name] = group;
+        }
+
+        var layerNames = layers.Select(l => l.Name).ToArray();
+        strings.AddRange(layerNames);
+        file.Attributes["layer_names"] = layerNames;
+        file.Attributes["backend"] = "tensorflow";
+        file.Attributes["keras_version"] = KerasVersion;
+        // Keras 2 stores these as numpy byte strings ('S' arrays); fixed-length strings are what PureHDF writes for them.
+        var length = Math.Max(1, strings.Max(s => Encoding.UTF8.GetByteCount(s)));
+        file.Write(stream, new H5WriteOptions(DefaultStringLength: length));
+    }
+
+    /// <summary>A float32 dataset with the weight's Keras shape.</summary>
+    internal static H5Dataset Dataset(WeightArray value) => new(value.Data, fileDims: value.Shape.Select(d => (ulong)d).ToArray());
+}

@@ -1,0 +1,208 @@
+using KerasStyle.Graph;
+using KerasStyle.Layers;
+using KerasStyle.Training.Optimizers;
+using PureHDF;
+using PureHDF.VOL.Native;
+
+namespace KerasStyle.Saving;
+
+/// <summary>
+/// The Keras 3 weights layout (<c>model.weights.h5</c> inside a <c>.keras</c> file, and <c>.weights.h5</c> files):
+/// <c>layers/&lt;path&gt;/vars/0..n</c> per layer in model order, where the path is the snake_case class name made
+/// unique by a counter (<c>dense</c>, <c>dense_1</c>, ...; Keras does not use layer names here), LSTM weights under
+/// <c>layers/lstm/cell/vars/0..2</c>, and the optimizer's variables under <c>optimizer/vars/0..n</c>: iterations,
+/// learning rate, then each trainable weight's slots in turn (Adam: momentum, velocity).
+/// </summary>
+internal static class Keras3WeightsH5
+{
+    private const string Layers = "layers";
+    private const string Tf213Layers = "_layer_checkpoint_dependencies";
+    private const string OptimizerVars = "optimizer/vars";
+
+    /// <summary>Writes a <c>.weights.h5</c> file atomically; values are gathered while the temporary file is open.</summary>
+    public static void Save(string path, IReadOnlyList<Layer> layers, Func<OptimizerState?> optimizer) =>
+        AtomicFile.Write(path, stream => Write(stream, layers, optimizer()));
+
+    /// <summary>Writes the layout to a stream.</summary>
+    public static void Write(Stream stream, IReadOnlyList<Layer> layers, OptimizerState? optimizer)
+    {
+        var layerGroups = new H5Group();
+        foreach (var (layer, path) in Paths(layers))
+        {
+            var values = layer.GetWeights();
+            var vars = new H5Group();
+            for (var i = 0; i < values.Count; i++)
+            {
+                vars[i.ToString(System.Globalization.CultureInfo.InvariantCulture)] = Keras2WeightsH5.Dataset(values[i]);
+            }
+
+            // Keras visits every layer, so each has its own (possibly empty) 'vars' group.
+            var group = new H5Group { ["vars"] = layer.KerasVarsPath == "vars" ? vars : new H5Group() };
+            if (layer.KerasVarsPath != "vars")
+            {
+                var parts = layer.KerasVarsPath.Split('/');
+                var parent = group;
+                foreach (var part in parts[..^1])
+                {
+                    var child = new H5Group();
+                    parent[part] = child;
+                    parent = child;
+                }
+
+                parent[parts[^1]] = vars;
+            }
+
+            layerGroups[path] = group;
+        }
+
+        var file = new H5File { [Layers] = layerGroups, ["vars"] = new H5Group() };
+        if (optimizer is not null)
+        {
+            file["optimizer"] = new H5Group { ["vars"] = OptimizerGroup(optimizer) };
+        }
+
+        file.Write(stream);
+    }
+
+    /// <summary>Whether an open file has the Keras 3 layout.</summary>
+    public static bool Matches(NativeFile file, string path) => HdfReader.Guard(path, "the root group", () =>
+        file.LinkExists(Layers) || file.LinkExists(Tf213Layers) || file.LinkExists("vars"));
+
+    /// <summary>Every dataset of the file, by path.</summary>
+    public static Dictionary<string, H5Array> Read(NativeFile file, string path) => HdfReader.ReadAll(file, string.Empty, path);
+
+    /// <summary>
+    /// Plans the load by position: each model layer reads the group its class-name path gives. Weights stored for
+    /// layers the model lacks are a mismatch too.
+    /// </summary>
+    public static void Plan(WeightsLoadPlan plan, IReadOnlyList<Layer> layers, IReadOnlyDictionary<string, H5Array> datasets)
+    {
+        // Files from tf.keras 2.13-2.15 name the list '_layer_checkpoint_dependencies', as Keras 3 accepts too.
+        var root = datasets.Keys.Any(k => k.StartsWith(Layers + "/", StringComparison.Ordinal)) || !datasets.Keys.Any(k => k.StartsWith(Tf213Layers + "/", StringComparison.Ordinal))
+            ? Layers : Tf213Layers;
+        var used = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (layer, path) in Paths(layers))
+        {
+            var directory = $"{root}/{path}/{layer.KerasVarsPath}/";
+            var stored = new List<H5Array>();
+            for (var i = 0; datasets.TryGetValue(directory + i.ToString(System.Globalization.CultureInfo.InvariantCulture), out var value); i++)
+            {
+                stored.Add(value);
+                used.Add(value.Path);
+            }
+
+            if (layer.Weights.Count > 0 || stored.Count > 0)
+            {
+                plan.Add(layer, $"{root}/{path}", stored);
+            }
+        }
+
+        var extra = datasets.Keys.Where(k => k.StartsWith(root + "/", StringComparison.Ordinal) && !used.Contains(k)).Order(StringComparer.Ordinal).ToList();
+        if (extra.Count > 0)
+        {
+            plan.Mismatch(new KerasFileException(plan.Path,
+                $"the file stores weights the model has no place for: {string.Join(", ", extra.Take(6))}{(extra.Count > 6 ? $" and {extra.Count - 6} more" : string.Empty)}; the model's layers map to {string.Join(", ", Paths(layers).Where(p => p.Layer.Weights.Count > 0).Select(p => $"{root}/{p.Path}/{p.Layer.KerasVarsPath}"))}."));
+        }
+    }
+
+    /// <summary>
+    /// The saved optimizer state for <paramref name="optimizer"/> over <paramref name="weights"/>, checked against
+    /// them; null when the file has none. A file whose variable count does not fit (another optimizer or model) is
+    /// skipped with a warning, as Keras does.
+    /// </summary>
+    public static OptimizerState? ReadOptimizer(IReadOnlyDictionary<string, H5Array> datasets, Optimizer optimizer, IReadOnlyList<LayerWeight> weights, string path)
+    {
+        var vars = new List<H5Array>();
+        for (var i = 0; datasets.TryGetValue($"{OptimizerVars}/{i}", out var value); i++)
+        {
+            vars.Add(value);
+        }
+
+        if (vars.Count == 0)
+        {
+            return null;
+        }
+
+        var slotNames = optimizer.KerasSlotNames;
+        var expected = 2 + (slotNames.Count * weights.Count);
+        if (vars.Count < 2 || (vars.Count != 2 && (slotNames.Count == 0 || vars.Count != expected)))
+        {
+            Warnings.Warn($"'{path}': the file stores {vars.Count} optimizer variables, but {optimizer.GetType().Name} over this model's {weights.Count} trainable weights has {expected} ({(slotNames.Count == 0 ? "iterations, learning_rate" : $"iterations, learning_rate, then {string.Join(", ", slotNames)} per weight")}); the optimizer state is not loaded.");
+            return null;
+        }
+
+        var iterations = Scalar(vars[0], "iterations", path);
+        var learningRate = Scalar(vars[1], "learning_rate", path);
+        if (vars.Count == 2)
+        {
+            return new OptimizerState((long)iterations, KeepExact(optimizer.LearningRate, learningRate), null);
+        }
+
+        var slots = new List<WeightArray[]>();
+        for (var w = 0; w < weights.Count; w++)
+        {
+            var values = new WeightArray[slotNames.Count];
+            for (var s = 0; s < slotNames.Count; s++)
+            {
+                var stored = vars[2 + (w * slotNames.Count) + s];
+                if (stored.Floats is null || !stored.Shape.SequenceEqual(weights[w].Shape))
+                {
+                    throw new KerasFileException(path,
+                        $"optimizer variable '{stored.Path}' ({slotNames[s]} of weight '{weights[w].FullName}') has shape {stored.ShapeText}{(stored.Floats is null ? " (integers)" : string.Empty)}, but the weight has shape {WeightArray.ShapeText(weights[w].Shape)}.")
+                    {
+                        Layer = weights[w].Layer.Name,
+                        Weight = weights[w].Name,
+                        ExpectedShape = weights[w].Shape.ToArray(),
+                        FileShape = stored.Shape,
+                    };
+                }
+
+                values[s] = stored.ToWeight();
+            }
+
+            slots.Add(values);
+        }
+
+        return new OptimizerState((long)iterations, KeepExact(optimizer.LearningRate, learningRate), slots);
+    }
+
+    /// <summary>Each layer with its Keras 3 path: snake_case class name, then <c>_1</c>, <c>_2</c>, ... for repeats.</summary>
+    public static IEnumerable<(Layer Layer, string Path)> Paths(IReadOnlyList<Layer> layers)
+    {
+        var used = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var layer in layers)
+        {
+            var name = NameScope.ToSnakeCase(new string(layer.ClassName.Where(c => char.IsLetterOrDigit(c) || c == '_').ToArray()));
+            if (used.TryGetValue(name, out var count))
+            {
+                used[name] = count + 1;
+                yield return (layer, $"{name}_{count + 1}");
+            }
+            else
+            {
+                used[name] = 0;
+                yield return (layer, name);
+            }
+        }
+    }
+
+    private static H5Group OptimizerGroup(OptimizerState state)
+    {
+        var group = new H5Group { ["0"] = state.Iterations, ["1"] = (float)state.LearningRate };
+        var index = 2;
+        foreach (var value in state.Slots?.SelectMany(s => s) ?? Enumerable.Empty<WeightArray>())
+        {
+            group[(index++).ToString(System.Globalization.CultureInfo.InvariantCulture)] = Keras2WeightsH5.Dataset(value);
+        }
+
+        return group;
+    }
+
+    private static double Scalar(H5Array value, string what, string path) =>
+        value.Shape.Length == 0 || value.Shape.All(d => d == 1)
+            ? value.Integers is { } ints ? ints[0] : value.Floats![0]
+            : throw new KerasFileException(path, $"optimizer variable '{value.Path}' ({what}) should be a scalar, but has shape {value.ShapeText}.");
+
+    /// <summary>Keras stores the learning rate as float32; keep the exact current value when it rounds to the stored one.</summary>
+    private static double KeepExact(double current, double stored) => (float)current == (float)stored ? current : stored;
+}

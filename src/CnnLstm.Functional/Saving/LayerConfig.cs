@@ -1,0 +1,305 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using KerasStyle.Engine;
+using KerasStyle.Graph;
+
+namespace KerasStyle.Saving;
+
+/// <summary>
+/// The <c>config</c> object of one layer in a Keras model config, as a layer factory reads it (see
+/// <see cref="LayerRegistry"/>). Every getter records the key it reads; a key the factory never reads is an unknown
+/// argument, and loading fails with an error naming it. Tuples may be written as lists (<c>[5]</c>) or plain numbers,
+/// as Keras 2 and Keras 3 differ there.
+/// </summary>
+public sealed class LayerConfig
+{
+    private readonly JsonObject values;
+    private readonly HashSet<string> read = new(StringComparer.Ordinal);
+
+    internal LayerConfig(string className, string name, JsonObject values)
+    {
+        ClassName = className;
+        Name = name;
+        this.values = values;
+        read.Add("name");
+    }
+
+    /// <summary>The Keras class name, e.g. <c>Dense</c>.</summary>
+    public string ClassName { get; }
+
+    /// <summary>The layer name; pass it to the layer's constructor.</summary>
+    public string Name { get; }
+
+    /// <summary>The keys the factory did not read, in file order.</summary>
+    internal IReadOnlyList<string> UnreadKeys => values.Select(kv => kv.Key).Where(k => !read.Contains(k)).ToArray();
+
+    /// <summary>The keys the factory read (present or not), for error messages.</summary>
+    internal IReadOnlyCollection<string> ReadKeys => read;
+
+    /// <summary>Whether the config has <paramref name="key"/> with a non-null value.</summary>
+    /// <param name="key">The Keras argument name.</param>
+    public bool Has(string key)
+    {
+        read.Add(key);
+        return values[key] is not null;
+    }
+
+    /// <summary>The raw JSON value of <paramref name="key"/>, or null when absent or null.</summary>
+    /// <param name="key">The Keras argument name.</param>
+    public JsonNode? GetRaw(string key)
+    {
+        read.Add(key);
+        return values[key];
+    }
+
+    /// <summary>A required integer.</summary>
+    /// <param name="key">The Keras argument name.</param>
+    public int GetInt(string key) => GetNullableInt(key) ?? throw Error($"the argument '{key}' is required.");
+
+    /// <summary>An integer, or <paramref name="defaultValue"/> when absent or null.</summary>
+    /// <param name="key">The Keras argument name.</param>
+    /// <param name="defaultValue">The Keras default.</param>
+    public int GetInt(string key, int defaultValue) => GetNullableInt(key) ?? defaultValue;
+
+    /// <summary>An integer that may be absent or null.</summary>
+    /// <param name="key">The Keras argument name.</param>
+    public int? GetNullableInt(string key)
+    {
+        var node = GetRaw(key);
+        return node is null ? null : ToInt(node, key);
+    }
+
+    /// <summary>
+    /// A size given as a number or a one-element tuple (Keras' <c>kernel_size</c>, <c>strides</c>...): <c>5</c>,
+    /// <c>[5]</c>. Absent or null gives null.
+    /// </summary>
+    /// <param name="key">The Keras argument name.</param>
+    public int? GetNullableSize(string key)
+    {
+        var node = GetRaw(key);
+        if (node is JsonArray array)
+        {
+            if (array.Count != 1 || array[0] is null)
+            {
+                throw Error($"'{key}' must be one number for a 1-D layer, got {node.ToJsonString()}.");
+            }
+
+            return ToInt(array[0]!, key);
+        }
+
+        return node is null ? null : ToInt(node, key);
+    }
+
+    /// <summary>A required size given as a number or a one-element tuple.</summary>
+    /// <param name="key">The Keras argument name.</param>
+    public int GetSize(string key) => GetNullableSize(key) ?? throw Error($"the argument '{key}' is required.");
+
+    /// <summary>A size given as a number or a one-element tuple, or <paramref name="defaultValue"/>.</summary>
+    /// <param name="key">The Keras argument name.</param>
+    /// <param name="defaultValue">The Keras default.</param>
+    public int GetSize(string key, int defaultValue) => GetNullableSize(key) ?? defaultValue;
+
+    /// <summary>A number, or <paramref name="defaultValue"/> when absent or null.</summary>
+    /// <param name="key">The Keras argument name.</param>
+    /// <param name="defaultValue">The Keras default.</param>
+    public double GetDouble(string key, double defaultValue)
+    {
+        var node = GetRaw(key);
+        if (node is null)
+        {
+            return defaultValue;
+        }
+
+        return node is JsonValue value && value.TryGetValue<double>(out var number)
+            ? number
+            : throw Error($"'{key}' must be a number, got {node.ToJsonString()}.");
+    }
+
+    /// <summary>A boolean, or <paramref name="defaultValue"/> when absent or null.</summary>
+    /// <param name="key">The Keras argument name.</param>
+    /// <param name="defaultValue">The Keras default.</param>
+    public bool GetBool(string key, bool defaultValue)
+    {
+        var node = GetRaw(key);
+        if (node is null)
+        {
+            return defaultValue;
+        }
+
+        return node is JsonValue value && value.TryGetValue<bool>(out var flag)
+            ? flag
+            : throw Error($"'{key}' must be true or false, got {node.ToJsonString()}.");
+    }
+
+    /// <summary>A string, or <paramref name="defaultValue"/> when absent or null.</summary>
+    /// <param name="key">The Keras argument name.</param>
+    /// <param name="defaultValue">The Keras default.</param>
+    public string GetString(string key, string defaultValue) => GetNullableString(key) ?? defaultValue;
+
+    /// <summary>A string that may be absent or null.</summary>
+    /// <param name="key">The Keras argument name.</param>
+    public string? GetNullableString(string key)
+    {
+        var node = GetRaw(key);
+        if (node is null)
+        {
+            return null;
+        }
+
+        return node is JsonValue value && value.TryGetValue<string>(out var text)
+            ? text
+            : throw Error($"'{key}' must be a string, got {node.ToJsonString()}.");
+    }
+
+    /// <summary>
+    /// An activation name (<c>"relu"</c>, or a serialized built-in function), checked against the activations this
+    /// library knows; absent or null gives <paramref name="defaultValue"/>.
+    /// </summary>
+    /// <param name="key">The Keras argument name.</param>
+    /// <param name="defaultValue">The Keras default.</param>
+    public string GetActivation(string key, string defaultValue)
+    {
+        var node = GetRaw(key);
+        var name = node switch
+        {
+            null => defaultValue,
+            JsonValue value when value.TryGetValue<string>(out var text) => text,
+            JsonObject obj when obj["config"] is JsonValue inner && inner.TryGetValue<string>(out var text) => text,
+            JsonObject obj when obj["class_name"] is JsonValue cls && cls.TryGetValue<string>(out var text) => NameScope.ToSnakeCase(text),
+            _ => throw Error($"'{key}' must be an activation name, got {node.ToJsonString()}."),
+        };
+        if (!Activations.IsKnown(name))
+        {
+            throw Error($"unknown activation '{name}' for '{key}'; known activations are {string.Join(", ", Activations.Names)}.");
+        }
+
+        return name;
+    }
+
+    /// <summary>
+    /// Reads a weight initializer. This library initialises each weight with the Keras default; when the config
+    /// names another initializer, a warning says so (loaded weights replace the initial values anyway).
+    /// </summary>
+    /// <param name="key">The Keras argument name, e.g. <c>kernel_initializer</c>.</param>
+    /// <param name="libraryInitializer">The initializer this library uses: <c>glorot_uniform</c>, <c>orthogonal</c>,
+    /// <c>zeros</c> or <c>random_uniform</c> (-0.05, 0.05).</param>
+    public void ReadInitializer(string key, string libraryInitializer)
+    {
+        var node = GetRaw(key);
+        if (node is null || InitializerMatches(node, libraryInitializer))
+        {
+            return;
+        }
+
+        Warnings.Warn($"{Describe()}: '{key}' is {node.ToJsonString()}; this library initialises that weight with {libraryInitializer} (weights loaded from a file replace it).");
+    }
+
+    /// <summary>
+    /// Accepts <paramref name="key"/> only with its default (absent, or equal to <paramref name="defaultValue"/>);
+    /// any other value is a feature this library does not implement, and loading fails naming it.
+    /// </summary>
+    /// <param name="key">The Keras argument name.</param>
+    /// <param name="defaultValue">The only accepted value (null for arguments that must be null, such as regularizers).</param>
+    public void RequireDefault(string key, JsonNode? defaultValue)
+    {
+        var node = GetRaw(key);
+        if (node is null || JsonNode.DeepEquals(node, defaultValue) || IsSameNumber(node, defaultValue))
+        {
+            return;
+        }
+
+        throw new NotSupportedException($"{Describe()}: '{key}' = {node.ToJsonString()} is not supported by this library (only {defaultValue?.ToJsonString() ?? "null"}).");
+    }
+
+    /// <summary>Marks keys as known and without effect in this library (e.g. <c>unroll</c>).</summary>
+    /// <param name="keys">The Keras argument names.</param>
+    public void Ignore(params string[] keys)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        foreach (var key in keys)
+        {
+            read.Add(key);
+        }
+    }
+
+    /// <summary>A <see cref="FormatException"/> whose message starts with the layer's class and name.</summary>
+    /// <param name="message">What is wrong.</param>
+    public FormatException Error(string message) => new($"{Describe()}: {message}");
+
+    /// <summary>Reads the arguments every Keras layer accepts: name, trainable, dtype and the input-shape hints.</summary>
+    internal bool ReadBaseArguments(bool ownsDtype)
+    {
+        var trainable = GetBool("trainable", true);
+        if (!ownsDtype)
+        {
+            var dtype = DTypeName(GetRaw("dtype"));
+            if (dtype is not null && dtype != "float32")
+            {
+                throw new NotSupportedException($"{Describe()}: dtype '{dtype}' is not supported; this library computes in float32.");
+            }
+        }
+
+        // Input-shape hints of a first layer; the model builders read them from the raw config.
+        Ignore("batch_input_shape", "input_shape", "batch_size", "input_dim", "autocast");
+        RequireDefault("weights", null);
+        RequireDefault("activity_regularizer", null);
+        return trainable;
+    }
+
+    /// <summary>The dtype name of a Keras dtype value: a string, or a DTypePolicy / Policy object.</summary>
+    internal static string? DTypeName(JsonNode? node) => node switch
+    {
+        null => null,
+        JsonValue value when value.TryGetValue<string>(out var text) => text,
+        JsonObject obj when obj["config"]?["name"] is JsonValue name && name.TryGetValue<string>(out var text) => text,
+        _ => node.ToJsonString(),
+    };
+
+    internal string Describe() => $"{ClassName} '{Name}'";
+
+    private static bool IsSameNumber(JsonNode node, JsonNode? expected) =>
+        node is JsonValue a && expected is JsonValue b && a.GetValueKind() == JsonValueKind.Number && b.GetValueKind() == JsonValueKind.Number
+        && a.GetValue<double>() == b.GetValue<double>();
+
+    private static bool InitializerMatches(JsonNode node, string expected)
+    {
+        string name;
+        JsonObject? config = null;
+        switch (node)
+        {
+            case JsonValue value when value.TryGetValue<string>(out var text):
+                name = text;
+                break;
+            case JsonObject obj when obj["class_name"] is JsonValue cls && cls.TryGetValue<string>(out var text):
+                name = NameScope.ToSnakeCase(text);
+                config = obj["config"] as JsonObject;
+                break;
+            default:
+                return false;
+        }
+
+        double Arg(string key, double fallback) => config?[key] is JsonValue v && v.TryGetValue<double>(out var d) ? d : fallback;
+        string Text(string key) => config?[key] is JsonValue v && v.TryGetValue<string>(out var s) ? s : string.Empty;
+        return (expected, name) switch
+        {
+            ("glorot_uniform", "glorot_uniform") => true,
+            // Keras 2.1 serializes glorot_uniform as VarianceScaling(1.0, fan_avg, uniform).
+            ("glorot_uniform", "variance_scaling") => Arg("scale", 1) == 1 && Text("mode") == "fan_avg" && Text("distribution") == "uniform",
+            ("orthogonal", "orthogonal") => Arg("gain", 1) == 1,
+            ("zeros", "zeros" or "zero") => true,
+            ("random_uniform", "random_uniform" or "uniform") => Arg("minval", -0.05) == -0.05 && Arg("maxval", 0.05) == 0.05,
+            _ => false,
+        };
+    }
+
+    private int ToInt(JsonNode node, string key)
+    {
+        if (node is JsonValue value && value.TryGetValue<double>(out var number) && number == Math.Floor(number)
+            && number >= int.MinValue && number <= int.MaxValue)
+        {
+            return (int)number;
+        }
+
+        throw Error($"'{key}' must be an integer, got {node.ToJsonString()}.");
+    }
+}

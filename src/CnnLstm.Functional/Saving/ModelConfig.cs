@@ -1,0 +1,459 @@
+using System.Text.Json.Nodes;
+using KerasStyle.Graph;
+using KerasStyle.Layers;
+using KerasStyle.Models;
+
+namespace KerasStyle.Saving;
+
+/// <summary>
+/// The Keras model config (<c>config.json</c> in a <c>.keras</c> file, <c>model.to_json()</c>): written in the
+/// Keras 3 form, read in the Keras 3 form and in the Keras 2 / tf.keras 2 form (<c>class_name</c> <c>Model</c>,
+/// <c>batch_input_shape</c>, <c>inbound_nodes: [[["dropout_1", 0, 0, {}]]]</c>).
+/// </summary>
+internal static class ModelConfig
+{
+    /// <summary>The Keras 3 serialized model: <c>{"module": "keras", "class_name": "Functional", "config": ...}</c>.</summary>
+    /// <param name="model">The model.</param>
+    /// <param name="modelNodes">The model's nodes (a shared layer may have calls outside the model).</param>
+    /// <param name="compileConfig">The compile config, or null when the model is not compiled.</param>
+    public static JsonObject Serialize(Model model, IReadOnlyCollection<Node> modelNodes, JsonObject? compileConfig)
+    {
+        var sequential = model is Sequential;
+        var config = sequential ? SequentialConfig((Sequential)model) : FunctionalConfig(model, modelNodes);
+        var batchShape = ShapeJson(model.Inputs[0].Shape);
+        var root = new JsonObject
+        {
+            ["module"] = "keras",
+            ["class_name"] = sequential ? "Sequential" : "Functional",
+            ["config"] = config,
+            ["registered_name"] = sequential ? null : "Functional",
+            ["build_config"] = new JsonObject { ["input_shape"] = sequential ? batchShape : null },
+        };
+        if (compileConfig is not null)
+        {
+            root["compile_config"] = compileConfig;
+        }
+
+        return root;
+    }
+
+    /// <summary>
+    /// Builds a model from a serialized model in the Keras 3 or Keras 2 form. Throws <see cref="FormatException"/>
+    /// for invalid configs (unknown classes or arguments, missing layers) and <see cref="NotSupportedException"/> for
+    /// Keras features this library does not implement.
+    /// </summary>
+    /// <param name="root">The parsed JSON.</param>
+    /// <returns>The model and the compile config, if any.</returns>
+    public static (Model Model, JsonObject? CompileConfig) Deserialize(JsonNode? root)
+    {
+        var top = root as JsonObject ?? throw new FormatException("a Keras model config must be a JSON object with 'class_name' and 'config'.");
+        var className = Text(top["class_name"], "class_name");
+        Model model = className switch
+        {
+            "Functional" or "Model" => BuildFunctional(top["config"] as JsonObject ?? throw new FormatException($"'{className}' config must be an object.")),
+            "Sequential" => BuildSequential(top["config"]),
+            _ => throw new FormatException($"'{className}' is not a model class this library can load; expected Functional, Model or Sequential."),
+        };
+        return (model, top["compile_config"] as JsonObject);
+    }
+
+    private static JsonObject FunctionalConfig(Model model, IReadOnlyCollection<Node> modelNodes)
+    {
+        var nodeSet = modelNodes.ToHashSet();
+        // Keras re-indexes each layer's nodes over the ones that belong to this model.
+        var reindexed = new Dictionary<Node, int>();
+        foreach (var layer in model.Layers)
+        {
+            var kept = 0;
+            foreach (var node in layer.InboundNodes.Where(nodeSet.Contains))
+            {
+                reindexed[node] = kept++;
+            }
+        }
+
+        JsonArray TensorRef(KerasTensor t) => new(t.Layer.Name, reindexed[t.Node], t.TensorIndex);
+        var layers = new JsonArray();
+        foreach (var layer in model.Layers)
+        {
+            var entry = LayerEntry(layer, layer.InboundNodes.FirstOrDefault(nodeSet.Contains));
+            entry["name"] = layer.Name;
+            entry["inbound_nodes"] = new JsonArray(layer.InboundNodes.Where(n => nodeSet.Contains(n) && n.Inputs.Count > 0).Select(n => (JsonNode)new JsonObject
+            {
+                ["args"] = new JsonArray(n.Inputs.Select(input => (JsonNode)new JsonObject
+                {
+                    ["class_name"] = "__keras_tensor__",
+                    ["config"] = new JsonObject
+                    {
+                        ["shape"] = ShapeJson(input.Shape),
+                        ["dtype"] = input.DType.ToKerasName(),
+                        ["keras_history"] = TensorRef(input),
+                    },
+                }).ToArray()),
+                ["kwargs"] = new JsonObject(),
+            }).ToArray());
+            layers.Add(entry);
+        }
+
+        return new JsonObject
+        {
+            ["name"] = model.Name,
+            ["trainable"] = true,
+            ["layers"] = layers,
+            ["input_layers"] = new JsonArray(model.Inputs.Select(t => (JsonNode)TensorRef(t)).ToArray()),
+            ["output_layers"] = new JsonArray(model.Outputs.Select(t => (JsonNode)TensorRef(t)).ToArray()),
+        };
+    }
+
+    private static JsonObject SequentialConfig(Sequential model)
+    {
+        var input = model.Inputs[0];
+        var layers = new JsonArray { LayerEntry(input.Layer, null) };
+        foreach (var layer in model.Layers)
+        {
+            layers.Add(LayerEntry(layer, layer.InboundNodes[0]));
+        }
+
+        return new JsonObject
+        {
+            ["name"] = model.Name,
+            ["trainable"] = true,
+            ["dtype"] = "float32",
+            ["layers"] = layers,
+            ["build_input_shape"] = ShapeJson(input.Shape),
+        };
+    }
+
+    /// <summary>A Keras 3 serialized layer; <c>build_config</c> records the shape its first call in the model got.</summary>
+    private static JsonObject LayerEntry(Layer layer, Node? firstNode)
+    {
+        var builtIn = LayerRegistry.IsBuiltIn(layer.ClassName);
+        var entry = new JsonObject
+        {
+            ["module"] = builtIn ? "keras.layers" : null,
+            ["class_name"] = layer.ClassName,
+            ["config"] = layer.GetConfig(),
+            ["registered_name"] = builtIn ? null : layer.ClassName,
+        };
+        if (layer is not InputLayer && firstNode is { Inputs.Count: > 0 })
+        {
+            entry["build_config"] = new JsonObject { ["input_shape"] = ShapeJson(firstNode.Inputs[0].Shape) };
+        }
+
+        return entry;
+    }
+
+    private static JsonArray ShapeJson(Shape shape) =>
+        new(shape.Select(d => d is int size ? (JsonNode?)JsonValue.Create(size) : null).ToArray());
+
+    private static Model BuildFunctional(JsonObject config)
+    {
+        var entries = config["layers"] as JsonArray ?? throw new FormatException("the model config has no 'layers' list.");
+        var created = new Dictionary<string, Layer>(StringComparer.Ordinal);
+        var pending = new List<(Layer Layer, Queue<JsonNode?> Nodes)>();
+        var embeddingInputs = InputsFeedingEmbeddings(entries);
+        try
+        {
+            foreach (var item in entries)
+            {
+                var entry = item as JsonObject ?? throw new FormatException($"every entry of 'layers' must be an object, got {item?.ToJsonString() ?? "null"}.");
+                var layer = CreateLayer(entry, embeddingInputs.Contains(EntryName(entry)));
+                if (!created.TryAdd(layer.Name, layer))
+                {
+                    layer.Dispose();
+                    throw new FormatException($"two layers are named '{layer.Name}'; layer names must be unique.");
+                }
+
+                var nodes = entry["inbound_nodes"] as JsonArray;
+                if (nodes is null && layer is not InputLayer)
+                {
+                    throw new FormatException($"{layer.ClassName} '{layer.Name}' has no 'inbound_nodes'.");
+                }
+
+                pending.Add((layer, new Queue<JsonNode?>(nodes ?? new JsonArray())));
+            }
+
+            CallNodes(created, pending);
+            var inputs = TensorList(config["input_layers"], "input_layers", created);
+            var outputs = TensorList(config["output_layers"], "output_layers", created);
+            var name = config["name"] is JsonValue n && n.TryGetValue<string>(out var text) ? text : null;
+            return new Model(inputs, outputs, name);
+        }
+        catch
+        {
+            foreach (var layer in created.Values)
+            {
+                layer.Dispose();
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Replays the layer calls, as Keras' <c>functional_from_config</c>: a call waits until its input exists.</summary>
+    private static void CallNodes(Dictionary<string, Layer> created, List<(Layer Layer, Queue<JsonNode?> Nodes)> pending)
+    {
+        while (pending.Any(p => p.Nodes.Count > 0))
+        {
+            var progress = false;
+            (Layer Layer, (string Layer, int Node, int Tensor) Ref)? waiting = null;
+            foreach (var (layer, nodes) in pending)
+            {
+                while (nodes.Count > 0)
+                {
+                    var reference = NodeInput(nodes.Peek(), layer);
+                    var source = created.GetValueOrDefault(reference.Layer)
+                        ?? throw new FormatException($"{layer.ClassName} '{layer.Name}' is called on '{reference.Layer}', but the config has no layer of that name.");
+                    if (reference.Node >= source.InboundNodes.Count)
+                    {
+                        waiting ??= (layer, reference);
+                        break;
+                    }
+
+                    layer.CallMulti(OutputOf(source, reference.Node, reference.Tensor, $"{layer.ClassName} '{layer.Name}'"));
+                    nodes.Dequeue();
+                    progress = true;
+                }
+            }
+
+            if (!progress && waiting is { } stuck)
+            {
+                throw new FormatException($"{stuck.Layer.ClassName} '{stuck.Layer.Name}' is called on node {stuck.Ref.Node} of '{stuck.Ref.Layer}', which is never created ('{stuck.Ref.Layer}' has {created[stuck.Ref.Layer].InboundNodes.Count} nodes).");
+            }
+        }
+    }
+
+    /// <summary>The single input of a serialized node, Keras 3 (<c>{"args": [...], "kwargs": {}}</c>) or Keras 2 (<c>[["x", 0, 0, {}]]</c>).</summary>
+    private static (string Layer, int Node, int Tensor) NodeInput(JsonNode? node, Layer layer)
+    {
+        var what = $"{layer.ClassName} '{layer.Name}'";
+        var references = new List<(string, int, int)>();
+        switch (node)
+        {
+            case JsonObject call:
+                var args = call["args"] as JsonArray ?? throw new FormatException($"{what}: an inbound node has no 'args' list: {call.ToJsonString()}.");
+                if (args.Count != 1)
+                {
+                    throw new NotSupportedException($"{what}: an inbound node has {args.Count} positional arguments ({args.ToJsonString()}); this library's layers take one input tensor.");
+                }
+
+                foreach (var tensor in args[0] is JsonArray many ? many : new JsonArray(args[0]?.DeepClone()))
+                {
+                    var history = tensor?["config"]?["keras_history"] as JsonArray;
+                    if (tensor?["class_name"]?.GetValue<string>() != "__keras_tensor__" || history is null)
+                    {
+                        throw new NotSupportedException($"{what}: an inbound node argument is not a Keras tensor: {tensor?.ToJsonString() ?? "null"}.");
+                    }
+
+                    references.Add(Triple(history, what));
+                }
+
+                CheckCallArguments(call["kwargs"], what);
+                break;
+            case JsonArray legacy:
+                foreach (var item in legacy)
+                {
+                    var triple = item as JsonArray ?? throw new FormatException($"{what}: an inbound node entry must be [layer, node, tensor, kwargs], got {item?.ToJsonString() ?? "null"}.");
+                    references.Add(Triple(triple, what));
+                    if (triple.Count > 3)
+                    {
+                        CheckCallArguments(triple[3], what);
+                    }
+                }
+
+                break;
+            default:
+                throw new FormatException($"{what}: an inbound node must be an object (Keras 3) or a list (Keras 2), got {node?.ToJsonString() ?? "null"}.");
+        }
+
+        return references.Count == 1
+            ? references[0]
+            : throw new NotSupportedException($"{what} is called on {references.Count} tensors ({string.Join(", ", references.Select(r => $"{r.Item1}[{r.Item2}][{r.Item3}]"))}); this library's layers take one input tensor.");
+    }
+
+    private static void CheckCallArguments(JsonNode? kwargs, string what)
+    {
+        if (kwargs is null)
+        {
+            return;
+        }
+
+        var map = kwargs as JsonObject ?? throw new FormatException($"{what}: call arguments must be an object, got {kwargs.ToJsonString()}.");
+        foreach (var (key, value) in map)
+        {
+            // 'training' only forces a mode Fit/Predict already choose; a null mask is no mask.
+            if (key == "training" || (key == "mask" && value is null))
+            {
+                continue;
+            }
+
+            throw new NotSupportedException($"{what}: the call argument '{key}' = {value?.ToJsonString() ?? "null"} is not supported by this library.");
+        }
+    }
+
+    private static (string Layer, int Node, int Tensor) Triple(JsonArray triple, string what)
+    {
+        if (triple.Count < 3 || triple[0] is not JsonValue name || !name.TryGetValue<string>(out var layer)
+            || triple[1] is not JsonValue node || !node.TryGetValue<int>(out var nodeIndex)
+            || triple[2] is not JsonValue tensor || !tensor.TryGetValue<int>(out var tensorIndex)
+            || nodeIndex < 0 || tensorIndex < 0)
+        {
+            throw new FormatException($"{what}: expected a tensor reference [layer name, node index, tensor index], got {triple.ToJsonString()}.");
+        }
+
+        return (layer, nodeIndex, tensorIndex);
+    }
+
+    private static KerasTensor OutputOf(Layer source, int node, int tensor, string what)
+    {
+        if (node >= source.InboundNodes.Count)
+        {
+            throw new FormatException($"{what} refers to node {node} of '{source.Name}', which has {source.InboundNodes.Count} nodes.");
+        }
+
+        var outputs = source.InboundNodes[node].Outputs;
+        return tensor < outputs.Count
+            ? outputs[tensor]
+            : throw new FormatException($"{what} refers to output {tensor} of '{source.Name}' node {node}, which has {outputs.Count} outputs.");
+    }
+
+    private static List<KerasTensor> TensorList(JsonNode? node, string key, Dictionary<string, Layer> created)
+    {
+        var array = node as JsonArray ?? throw new FormatException($"the model config has no '{key}' list.");
+        // One reference ["x", 0, 0] (a model built on single tensors) or a list of them.
+        var triples = array.Count > 0 && array[0] is JsonValue ? new List<JsonArray> { array } : array.Select(t => t as JsonArray ?? throw new FormatException($"'{key}' must hold tensor references, got {t?.ToJsonString() ?? "null"}.")).ToList();
+        return triples.Select(t =>
+        {
+            var (layer, nodeIndex, tensor) = Triple(t, $"'{key}'");
+            var source = created.GetValueOrDefault(layer) ?? throw new FormatException($"'{key}' refers to layer '{layer}', but the config has no layer of that name.");
+            return OutputOf(source, nodeIndex, tensor, $"'{key}'");
+        }).ToList();
+    }
+
+    private static Model BuildSequential(JsonNode? config)
+    {
+        // Keras 2.1 writes the layer list itself; later versions an object with 'name' and 'layers'.
+        var settings = config as JsonObject;
+        var entries = (config as JsonArray ?? settings?["layers"] as JsonArray)
+            ?? throw new FormatException("the Sequential config has no 'layers' list.");
+        var name = settings?["name"] is JsonValue n && n.TryGetValue<string>(out var text) ? text : null;
+        var items = entries.Select(e => e as JsonObject ?? throw new FormatException($"every entry of 'layers' must be an object, got {e?.ToJsonString() ?? "null"}.")).ToList();
+        if (items.Count == 0)
+        {
+            throw new FormatException("the Sequential config has no layers.");
+        }
+
+        var model = new Sequential(name);
+        try
+        {
+            var start = Text(items[0]["class_name"], "class_name") == "InputLayer" ? 1 : 0;
+            var embeddingFirst = items.Count > start && Text(items[start]["class_name"], "class_name") == "Embedding";
+            if (start == 1)
+            {
+                model.Add(CreateLayer(items[0], embeddingFirst));
+            }
+            else if (ImplicitInput(items[0], settings?["build_input_shape"], embeddingFirst) is { } input)
+            {
+                model.Add(input);
+            }
+
+            foreach (var entry in items.Skip(start))
+            {
+                var layer = CreateLayer(entry, false);
+                try
+                {
+                    model.Add(layer);
+                }
+                catch
+                {
+                    if (!model.Layers.Contains(layer))
+                    {
+                        layer.Dispose();
+                    }
+
+                    throw;
+                }
+            }
+
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The input a Keras 2 Sequential declares on its first layer (<c>batch_input_shape</c>, <c>input_shape</c>, <c>input_dim</c>) or in <c>build_input_shape</c>.</summary>
+    private static Input? ImplicitInput(JsonObject first, JsonNode? buildInputShape, bool embedding)
+    {
+        var config = first["config"] as JsonObject;
+        var name = EntryName(first);
+        int[]? shape = config?["batch_input_shape"] is JsonArray batch ? SampleShape(batch.Skip(1), name)
+            : config?["input_shape"] is JsonArray sample ? SampleShape(sample, name)
+            : config?["input_dim"] is JsonValue dim && dim.TryGetValue<int>(out var size) ? new[] { size }
+            : buildInputShape is JsonArray built ? SampleShape(built.Skip(1), name)
+            : null;
+        if (shape is null)
+        {
+            // An Embedding with input_length starts the model by itself; anything else lacks an input shape.
+            return embedding && config?["input_length"] is JsonValue ? null
+                : throw new FormatException($"the first layer '{name}' of the Sequential model has no input shape (batch_input_shape, input_shape or input_dim).");
+        }
+
+        var dtype = embedding ? DType.Int64 : DType.Float32;
+        return new Input(shape, dtype, $"{name}_input");
+    }
+
+    private static int[] SampleShape(IEnumerable<JsonNode?> dims, string layer) => dims.Select(d =>
+        d is JsonValue v && v.TryGetValue<int>(out var size) ? size
+        : throw new NotSupportedException($"the input shape of '{layer}' has an unknown dimension ({d?.ToJsonString() ?? "None"}); this library needs every dimension after the batch to be known.")).ToArray();
+
+    /// <summary>Builds one layer; an input that feeds an Embedding is read as int64, since this library's Embedding takes integer ids.</summary>
+    private static Layer CreateLayer(JsonObject entry, bool integerInput)
+    {
+        var className = Text(entry["class_name"], "class_name");
+        var config = entry["config"] as JsonObject ?? throw new FormatException($"layer entry '{className}' has no 'config' object.");
+        var name = EntryName(entry);
+        if (integerInput && className == "InputLayer" && LayerConfig.DTypeName(config["dtype"]) is null or "float32")
+        {
+            config = (JsonObject)config.DeepClone();
+            config["dtype"] = "int64";
+        }
+
+        return LayerRegistry.Create(new LayerConfig(className, name, config));
+    }
+
+    private static string EntryName(JsonObject entry) =>
+        entry["name"] is JsonValue top && top.TryGetValue<string>(out var name) ? name
+        : entry["config"]?["name"] is JsonValue inner && inner.TryGetValue<string>(out var configName) ? configName
+        : throw new FormatException($"a '{entry["class_name"]?.ToJsonString()}' layer entry has no name.");
+
+    /// <summary>The names of input layers that some Embedding is called on directly.</summary>
+    private static HashSet<string> InputsFeedingEmbeddings(JsonArray entries)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var entry in entries.OfType<JsonObject>().Where(e => e["class_name"] is JsonValue c && c.TryGetValue<string>(out var cls) && cls == "Embedding"))
+        {
+            foreach (var history in Histories(entry["inbound_nodes"]))
+            {
+                names.Add(history);
+            }
+        }
+
+        return names;
+    }
+
+    /// <summary>Every layer name referenced by a list of inbound nodes, in either form.</summary>
+    private static IEnumerable<string> Histories(JsonNode? node) => node switch
+    {
+        JsonObject obj when obj["keras_history"] is JsonArray history && history.Count > 0 && history[0] is JsonValue v && v.TryGetValue<string>(out var name) => new[] { name },
+        JsonObject obj => obj.SelectMany(kv => Histories(kv.Value)),
+        JsonArray array when array.Count >= 3 && array[0] is JsonValue v && v.TryGetValue<string>(out var name) && array[1] is JsonValue => new[] { name },
+        JsonArray array => array.SelectMany(Histories),
+        _ => Array.Empty<string>(),
+    };
+
+    private static string Text(JsonNode? node, string key) =>
+        node is JsonValue value && value.TryGetValue<string>(out var text) ? text
+        : throw new FormatException($"'{key}' must be a string, got {node?.ToJsonString() ?? "nothing"}.");
+}

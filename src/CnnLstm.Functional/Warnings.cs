@@ -1,0 +1,25 @@
+namespace KerasStyle;
+
+/// <summary>
+/// Non-fatal problems the library reports instead of failing, as Python's <c>warnings.warn</c> does for Keras (e.g. a
+/// layer skipped by <c>LoadWeights(..., skipMismatch: true)</c>). Without a handler they are written to standard
+/// error as <c>Warning: ...</c>.
+/// </summary>
+public static class Warnings
+{
+    /// <summary>Raised for every warning; when at least one handler is attached, nothing is written to standard error.</summary>
+    public static event EventHandler<string>? Raised;
+
+    /// <summary>Reports a warning to the handlers, or to standard error when there are none.</summary>
+    internal static void Warn(string message)
+    {
+        var handlers = Raised;
+        if (handlers is null)
+        {
+            Console.Error.WriteLine($"Warning: {message}");
+            return;
+        }
+
+        handlers(null, message);
+    }
+}
