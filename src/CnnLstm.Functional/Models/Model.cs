@@ -138,10 +138,11 @@ public partial class Model : IDisposable
         }
     }
 
-    /// <summary>Runs the model on TorchSharp tensors in inference mode, in batches.</summary>
+    /// <summary>Runs the model on TorchSharp tensors in inference mode (dropout off), in batches.</summary>
     /// <param name="x">One tensor per model input, samples along dimension 0.</param>
     /// <param name="batchSize">Samples per batch; must be positive.</param>
-    /// <returns>One new tensor per output, owned by the caller.</returns>
+    /// <returns>One new tensor per output, owned by the caller. They are made under torch's inference mode, so they
+    /// cannot take part in autograd.</returns>
     public List<Tensor> PredictTensors(IReadOnlyList<Tensor> x, int batchSize = 32)
     {
         ArgumentNullException.ThrowIfNull(x);
@@ -154,7 +155,8 @@ public partial class Model : IDisposable
             batches[o] = new List<Tensor>();
         }
 
-        using var noGrad = no_grad();
+        // Inference mode skips autograd's view and version tracking, which no_grad still does.
+        using var inference = inference_mode(true);
         try
         {
             for (long start = 0; start < samples; start += batchSize)
