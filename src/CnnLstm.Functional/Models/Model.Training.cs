@@ -203,7 +203,8 @@ public partial class Model
         WeightsFile.Load(path, Layers);
     }
 
-    private static void RequireNativeWeightsPath(string path)
+    /// <summary>Throws <see cref="NotSupportedException"/> for Keras file extensions this version cannot write.</summary>
+    internal static void RequireNativeWeightsPath(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         var extension = Path.GetExtension(path).ToLowerInvariant();

@@ -29,6 +29,8 @@ public sealed partial class ModelCheckpoint : Callback
             throw new NotSupportedException("ModelCheckpoint: saving the whole model needs the Keras model formats, which this version does not write yet; pass saveWeightsOnly: true.");
         }
 
+        // Fail now rather than after the first epoch has trained.
+        Models.Model.RequireNativeWeightsPath(filepath);
         Filepath = filepath;
         this.monitor = new Monitor(nameof(ModelCheckpoint), monitor, mode);
         SaveBestOnly = saveBestOnly;

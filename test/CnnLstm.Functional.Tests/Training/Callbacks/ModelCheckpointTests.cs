@@ -1,0 +1,100 @@
+using KerasStyle.Training.Callbacks;
+
+namespace KerasStyle.Tests.Training.Callbacks;
+
+public class ModelCheckpointTests
+{
+    private string directory = null!;
+
+    [SetUp]
+    public void Setup()
+    {
+        Backend.ClearSession();
+        Utils.SetRandomSeed(31);
+        directory = Directory.CreateTempSubdirectory("ks-checkpoint-").FullName;
+    }
+
+    [TearDown]
+    public void RemoveFiles() => Directory.Delete(directory, recursive: true);
+
+    [TestCase("w.{epoch:02d}-{val_loss:.2f}.ksw", 4, "w.05-0.12.ksw")]
+    [TestCase("w.{epoch}.ksw", 9, "w.10.ksw")]
+    [TestCase("w.{epoch:03d}.ksw", 0, "w.001.ksw")]
+    [TestCase("w-{val_loss:.3e}.ksw", 0, "w-1.235e-01.ksw")]
+    [TestCase("w-{val_loss}.ksw", 0, "w-0.12345.ksw")]
+    [TestCase("plain.ksw", 3, "plain.ksw")]
+    public void FormatPath_FillsKerasPlaceholders_WithOneBasedEpoch(string pattern, int epoch, string expected)
+    {
+        var logs = new Dictionary<string, double> { ["val_loss"] = 0.12345, ["loss"] = 0.5 };
+        Assert.That(ModelCheckpoint.FormatPath(pattern, epoch, logs), Is.EqualTo(expected));
+    }
+
+    [Test]
+    public void FormatPath_UnknownKey_NamesItAndTheAvailableKeys()
+    {
+        var e = Assert.Throws<ArgumentException>(() => ModelCheckpoint.FormatPath("w-{val_acc:.2f}.ksw", 0, new Dictionary<string, double> { ["loss"] = 1 }));
+        Assert.That(e!.Message, Does.Contain("{val_acc}").And.Contain("(loss)"));
+    }
+
+    [Test]
+    public void FormatPath_UnsupportedFormat_Throws()
+    {
+        Assert.Throws<ArgumentException>(() => ModelCheckpoint.FormatPath("w-{loss:x}.ksw", 0, new Dictionary<string, double> { ["loss"] = 1 }));
+    }
+
+    [Test]
+    public void EveryEpoch_WritesAFileThatLoadsBackToThatEpochsWeights()
+    {
+        var recorder = new RecordingCallback();
+        var checkpoint = new ModelCheckpoint(Path.Combine(directory, "w-{epoch:02d}.ksw"), saveBestOnly: false);
+        using var model = CallbackTesting.CompiledMlp();
+        CallbackTesting.Fit(model, 3, recorder, checkpoint);
+        Assert.That(checkpoint.Saved.Select(Path.GetFileName), Is.EqualTo(new[] { "w-01.ksw", "w-02.ksw", "w-03.ksw" }));
+        for (var epoch = 0; epoch < 3; epoch++)
+        {
+            model.LoadWeights(checkpoint.Saved[epoch]);
+            Assert.That(TinyModels.Flat(model), Is.EqualTo(recorder.EpochWeights[epoch]), $"epoch {epoch}");
+        }
+    }
+
+    [Test]
+    public void SaveBestOnly_WritesOnlyWhenTheMonitoredValueImproves()
+    {
+        var recorder = new RecordingCallback("score", 3, 2, 2.5, 1, 1);
+        var checkpoint = new ModelCheckpoint(Path.Combine(directory, "best-{epoch:02d}.ksw"), monitor: "score", saveBestOnly: true);
+        using var model = CallbackTesting.CompiledMlp();
+        CallbackTesting.Fit(model, 5, recorder, checkpoint);
+        Assert.That(checkpoint.Saved.Select(Path.GetFileName), Is.EqualTo(new[] { "best-01.ksw", "best-02.ksw", "best-04.ksw" }));
+        Assert.That(Directory.GetFiles(directory).Select(Path.GetFileName), Is.EquivalentTo(new[] { "best-01.ksw", "best-02.ksw", "best-04.ksw" }));
+        model.LoadWeights(Path.Combine(directory, "best-04.ksw"));
+        Assert.That(TinyModels.Flat(model), Is.EqualTo(recorder.EpochWeights[3]));
+    }
+
+    [Test]
+    public void SaveBestOnly_OneFile_HoldsTheBestEpoch()
+    {
+        var recorder = new RecordingCallback("val_accuracy", 0.5, 0.8, 0.7, 0.6);
+        var path = Path.Combine(directory, "best.ksw");
+        var checkpoint = new ModelCheckpoint(path, monitor: "val_accuracy", saveBestOnly: true);
+        using var model = CallbackTesting.CompiledMlp();
+        CallbackTesting.Fit(model, 4, recorder, checkpoint);
+        Assert.That(checkpoint.Saved, Has.Count.EqualTo(2));
+        model.LoadWeights(path);
+        Assert.That(TinyModels.Flat(model), Is.EqualTo(recorder.EpochWeights[1]));
+    }
+
+    [Test]
+    public void WholeModelSaving_IsNotSupportedYet()
+    {
+        Assert.Throws<NotSupportedException>(() => new ModelCheckpoint(Path.Combine(directory, "m.ksw"), saveWeightsOnly: false));
+    }
+
+    [TestCase("weights.{epoch:02d}-{val_loss:.2f}.hdf5")]
+    [TestCase("weights.h5")]
+    [TestCase("model.keras")]
+    public void KerasFileFormats_FailAtConstruction_NotAfterTheFirstEpoch(string name)
+    {
+        var e = Assert.Throws<NotSupportedException>(() => new ModelCheckpoint(Path.Combine(directory, name)));
+        Assert.That(e!.Message, Does.Contain(".ksw"));
+    }
+}
