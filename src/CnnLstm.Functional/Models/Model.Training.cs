@@ -530,7 +530,15 @@ public partial class Model
             target = reshaped;
         }
 
-        TensorData.CheckShape(target.shape, output, argument, "target");
+        var sizes = target.shape;
+        var fits = sizes.Length == output.Shape.Rank
+            && Enumerable.Range(1, sizes.Length - 1).All(d => output.Shape[d] is null || output.Shape[d] == sizes[d]);
+        if (!fits)
+        {
+            throw new ArgumentException(
+                $"{argument}: output '{output.Layer.Name}' has shape {output.Shape}, so its targets must have shape {output.Shape}{(output.Shape.Rank == 2 && output.Shape[1] == 1 ? " or (samples,)" : string.Empty)}, but the targets given have shape ({string.Join(", ", sizes)}).", argument);
+        }
+
         return target;
     }
 }
