@@ -16,9 +16,9 @@ internal static class AtomicFile
             throw new DirectoryNotFoundException($"Cannot write '{path}': directory '{directory}' does not exist.");
         }
 
-        // The name is capped so that a target name near the file-system limit (255 bytes) still gets a valid one.
+        // The name is capped (50 chars: at most 200 UTF-8 bytes, plus 38) so a target name near the 255-byte limit still gets a valid one.
         var name = Path.GetFileName(full);
-        var temp = Path.Combine(directory, $".{name[..Math.Min(name.Length, 100)]}.{Guid.NewGuid():N}.tmp");
+        var temp = Path.Combine(directory, $".{name[..Math.Min(name.Length, 50)]}.{Guid.NewGuid():N}.tmp");
         try
         {
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
