@@ -440,7 +440,7 @@ public partial class Model
         for (var i = 0; i < data.Count; i++)
         {
             var tensor = inputs ? InputTensor(data, i, argument, owned) : TargetTensor(data, i, argument, owned);
-            if (tensor.is_floating_point() && !tensor.isfinite().all().item<bool>())
+            if (tensor.is_floating_point() && !AllFinite(tensor))
             {
                 throw new ArgumentException($"{argument}: the data for '{expected[i].Layer.Name}' contains NaN or infinity; expected finite values.", argument);
             }
@@ -449,6 +449,20 @@ public partial class Model
         }
 
         return result;
+    }
+
+    private static bool AllFinite(Tensor tensor)
+    {
+        using var finite = tensor.isfinite();
+        using var all = finite.all();
+        return all.item<bool>();
+    }
+
+    private static (float Min, float Max) Range(Tensor tensor)
+    {
+        using var min = tensor.min();
+        using var max = tensor.max();
+        return (min.item<float>(), max.item<float>());
     }
 
     private Tensor InputTensor(ModelData data, int i, string argument, List<Tensor> owned)
@@ -514,9 +528,9 @@ public partial class Model
                 throw new ArgumentException($"{argument}: {losses[o].Name} takes class ids of shape (samples,) or (samples, 1) for output '{output.Layer.Name}' {output.Shape}, but got ({string.Join(", ", target.shape)}).", argument);
             }
 
-            if (target.numel() > 0 && (target.min().item<float>() < 0 || target.max().item<float>() >= classes))
+            if (target.numel() > 0 && Range(target) is var (min, max) && (min < 0 || max >= classes))
             {
-                throw new ArgumentOutOfRangeException(argument, $"{argument}: class ids for output '{output.Layer.Name}' must be in [0, {classes}), but range over [{target.min().item<float>()}, {target.max().item<float>()}].");
+                throw new ArgumentOutOfRangeException(argument, $"{argument}: class ids for output '{output.Layer.Name}' must be in [0, {classes}), but range over [{min}, {max}].");
             }
 
             return target;
