@@ -117,6 +117,15 @@ public class EarlyStoppingTests
     }
 
     [Test]
+    public void Verbose_PrintsRestoringAndTheStoppedEpoch()
+    {
+        using var console = new ConsoleCapture();
+        Fit(10, new EarlyStopping(monitor: "score", patience: 1, restoreBestWeights: true, verbose: 1), "score", 2, 1, 3);
+        var nl = Environment.NewLine;
+        Assert.That(console.Text, Is.EqualTo($"Restoring model weights from the end of the best epoch.{nl}Epoch 00003: early stopping{nl}"));
+    }
+
+    [Test]
     public void Ctor_BadArguments_Throw()
     {
         Assert.That(Assert.Throws<ArgumentOutOfRangeException>(() => new EarlyStopping(patience: -1))!.ParamName, Is.EqualTo("patience"));

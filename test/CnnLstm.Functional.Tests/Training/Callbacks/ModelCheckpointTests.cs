@@ -84,6 +84,31 @@ public class ModelCheckpointTests
     }
 
     [Test]
+    public void Verbose_PrintsKerasMessages_WithPythonNumbersInAnyCulture()
+    {
+        var path = Path.Combine(directory, "best.ksw");
+        var recorder = new RecordingCallback("score", 0.5, 0.7, 0.25);
+        using var model = CallbackTesting.CompiledMlp();
+        using var console = new ConsoleCapture();
+        var culture = System.Globalization.CultureInfo.CurrentCulture;
+        System.Globalization.CultureInfo.CurrentCulture = new System.Globalization.CultureInfo("de-DE");
+        try
+        {
+            CallbackTesting.Fit(model, 3, recorder, new ModelCheckpoint(path, monitor: "score", saveBestOnly: true, verbose: 1));
+        }
+        finally
+        {
+            System.Globalization.CultureInfo.CurrentCulture = culture;
+        }
+
+        var nl = Environment.NewLine;
+        Assert.That(console.Text, Is.EqualTo(
+            $"\nEpoch 00001: score improved from inf to 0.50000, saving model to {path}{nl}" +
+            $"\nEpoch 00002: score did not improve from 0.50000{nl}" +
+            $"\nEpoch 00003: score improved from 0.50000 to 0.25000, saving model to {path}{nl}"));
+    }
+
+    [Test]
     public void WholeModelSaving_IsNotSupportedYet()
     {
         Assert.Throws<NotSupportedException>(() => new ModelCheckpoint(Path.Combine(directory, "m.ksw"), saveWeightsOnly: false));

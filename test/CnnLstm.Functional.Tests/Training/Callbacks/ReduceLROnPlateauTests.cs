@@ -77,6 +77,24 @@ public class ReduceLROnPlateauTests
         Assert.That(history.Values.Keys, Does.Contain("lr"));
     }
 
+    [Test]
+    public void Verbose_PrintsTheNewRateInInvariantForm()
+    {
+        using var console = new ConsoleCapture();
+        var culture = System.Globalization.CultureInfo.CurrentCulture;
+        System.Globalization.CultureInfo.CurrentCulture = new System.Globalization.CultureInfo("de-DE");
+        try
+        {
+            Fit(new ReduceLROnPlateau(monitor: "score", factor: 0.5, patience: 1, verbose: 1), "score", 2, 1, 1).Model.Dispose();
+        }
+        finally
+        {
+            System.Globalization.CultureInfo.CurrentCulture = culture;
+        }
+
+        Assert.That(console.Text, Is.EqualTo($"\nEpoch 00002: ReduceLROnPlateau reducing learning rate to 0.05.{Environment.NewLine}"));
+    }
+
     [TestCase(1.0)]
     [TestCase(0.0)]
     [TestCase(1.5)]
