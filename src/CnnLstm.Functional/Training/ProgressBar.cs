@@ -48,7 +48,9 @@ public sealed class ProgressBar
     /// <param name="elapsedSeconds">Seconds since the epoch started.</param>
     /// <param name="values">Named values to show, in order.</param>
     /// <param name="withBar">False for Keras' verbose-2 form (<c>750/750 - 12s - loss: ... - 12s/epoch - 16ms/step</c>).</param>
-    public static string Format(int current, int target, double elapsedSeconds, IEnumerable<KeyValuePair<string, double>> values, bool withBar = true)
+    /// <param name="finalize">True for the epoch's last line when it ended early (a callback stopped training): Keras
+    /// then shows the time per step instead of an ETA.</param>
+    public static string Format(int current, int target, double elapsedSeconds, IEnumerable<KeyValuePair<string, double>> values, bool withBar = true, bool finalize = false)
     {
         var digits = target > 0 ? (int)Math.Floor(Math.Log10(target)) + 1 : 1;
         var line = new StringBuilder();
@@ -65,7 +67,7 @@ public sealed class ProgressBar
             }
 
             line.Append('.', Math.Max(0, Width - filled)).Append(']');
-            if (current < target)
+            if (current < target && !finalize)
             {
                 line.Append(" - ETA: ").Append(Eta(timePerUnit * (target - current)));
             }
@@ -98,15 +100,16 @@ public sealed class ProgressBar
     /// <summary>Shows progress after <paramref name="current"/> steps.</summary>
     /// <param name="current">Steps done.</param>
     /// <param name="values">Running means to show.</param>
-    public void Update(int current, IEnumerable<KeyValuePair<string, double>> values)
+    /// <param name="finalize">True to write the epoch's final line even though fewer than the target steps ran.</param>
+    public void Update(int current, IEnumerable<KeyValuePair<string, double>> values, bool finalize = false)
     {
         var now = clock.Elapsed.TotalSeconds;
-        var done = current >= target;
+        var done = finalize || current >= target;
         if (!dynamic)
         {
             if (done)
             {
-                writer.WriteLine(Format(current, target, now, values, withBar));
+                writer.WriteLine(Format(current, target, now, values, withBar, done));
                 writer.Flush();
             }
 
@@ -120,7 +123,7 @@ public sealed class ProgressBar
         }
 
         lastDraw = now;
-        var line = Format(current, target, now, values);
+        var line = Format(current, target, now, values, finalize: done);
         var padding = previousWidth > line.Length ? new string(' ', previousWidth - line.Length) : string.Empty;
         writer.Write('\r');
         writer.Write(line);

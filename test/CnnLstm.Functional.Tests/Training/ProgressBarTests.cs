@@ -84,6 +84,30 @@ public class ProgressBarTests
     }
 
     [Test]
+    public void Format_FinalizedEarly_ShowsTimePerStepInsteadOfEta()
+    {
+        Assert.That(ProgressBar.Format(2, 5, 1.0, LossAndAccuracy, finalize: true),
+            Is.EqualTo("2/5 [===========>..................] - 1s 500ms/step - loss: 0.3896 - accuracy: 0.8215"));
+    }
+
+    [Test]
+    public void ProgbarLogger_TrainingStoppedMidEpoch_StillEndsTheEpochsLine()
+    {
+        using var model = TinyModels.Linear(new float[,] { { 1f } });
+        model.Compile(new KerasStyle.Training.Optimizers.SGD(learningRate: 1000), "mse");
+        using var writer = new StringWriter { NewLine = "\n" };
+        using var console = new ConsoleCapture();
+        var x = new float[40, 1];
+        for (var i = 0; i < 40; i++)
+        {
+            x[i, 0] = 10;
+        }
+
+        model.Fit(x, new float[40], batchSize: 1, epochs: 1, verbose: 0, shuffle: false, callbacks: new ICallback[] { new TerminateOnNaN(), new ProgbarLogger(1, writer) });
+        Assert.That(writer.ToString(), Does.Match(@"^Epoch 1/1\n *\d+/40 \[=*>?\.*\] - \d+s \d+(s|ms|us)/step - loss: (inf|nan)\n$"));
+    }
+
+    [Test]
     public void Update_NotDynamic_WritesOnlyTheFinalBarLine()
     {
         using var writer = new StringWriter { NewLine = "\n" };
