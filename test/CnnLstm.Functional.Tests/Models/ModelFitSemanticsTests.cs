@@ -133,6 +133,16 @@ public class ModelFitSemanticsTests
     }
 
     [Test]
+    public void ICallback_ImplementedDirectly_GetsContextAndEveryHook()
+    {
+        var counter = new HookCounter();
+        FitCounting(5, batchSize: 2, epochs: 2, callbacks: new[] { counter });
+        Assert.That(counter.Model, Is.Not.Null);
+        Assert.That(counter.Parameters!["steps"], Is.EqualTo(3));
+        Assert.That(counter.Counts, Is.EqualTo(new[] { 1, 1, 2, 2, 6, 6 }));
+    }
+
+    [Test]
     public void StopTraining_SetInABatch_EndsAfterThatBatchAndEpoch()
     {
         var recorder = new RecordingCallback();
@@ -227,6 +237,30 @@ public class ModelFitSemanticsTests
         using var model = CountingModel();
         var (x, y) = Counting(count);
         return model.Fit(x, y, batchSize, epochs, verbose, validationData, validationSplit, shuffle, callbacks, initialEpoch);
+    }
+
+    private sealed class HookCounter : ICallback
+    {
+        public Model? Model { get; private set; }
+
+        public IReadOnlyDictionary<string, object>? Parameters { get; private set; }
+
+        /// <summary>Calls of train begin, train end, epoch begin, epoch end, batch begin, batch end.</summary>
+        public int[] Counts { get; } = new int[6];
+
+        public void SetContext(Model model, IReadOnlyDictionary<string, object> parameters) => (Model, Parameters) = (model, parameters);
+
+        public void OnTrainBegin(Dictionary<string, double> logs) => Counts[0]++;
+
+        public void OnTrainEnd(Dictionary<string, double> logs) => Counts[1]++;
+
+        public void OnEpochBegin(int epoch, Dictionary<string, double> logs) => Counts[2]++;
+
+        public void OnEpochEnd(int epoch, Dictionary<string, double> logs) => Counts[3]++;
+
+        public void OnBatchBegin(int batch, Dictionary<string, double> logs) => Counts[4]++;
+
+        public void OnBatchEnd(int batch, Dictionary<string, double> logs) => Counts[5]++;
     }
 
     private sealed class StopAtBatch(int batch) : Callback
