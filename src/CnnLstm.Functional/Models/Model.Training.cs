@@ -117,8 +117,13 @@ public partial class Model
         }
 
         using var all = Prepare(x, y, nameof(x), nameof(y));
+        RequireSamples(all, nameof(x));
         DataSet? givenValidation = validationData is { } v ? Prepare(v.X, v.Y, "validationData.X", "validationData.Y") : null;
         using var validationOwner = givenValidation;
+        if (givenValidation is not null)
+        {
+            RequireSamples(givenValidation, "validationData.X");
+        }
         var splitAt = givenValidation is null && validationSplit > 0 ? (long)(all.Count * (1 - validationSplit)) : all.Count;
         if (splitAt == 0)
         {
@@ -201,6 +206,14 @@ public partial class Model
     {
         RequireNativeWeightsPath(path);
         WeightsFile.Load(path, Layers);
+    }
+
+    private static void RequireSamples(DataSet data, string argument)
+    {
+        if (data.Count == 0)
+        {
+            throw new ArgumentException($"{argument}: no samples were given (shape ({string.Join(", ", data.Inputs[0].shape)})); expected at least one.", argument);
+        }
     }
 
     /// <summary>Throws <see cref="NotSupportedException"/> for Keras file extensions this version cannot write.</summary>

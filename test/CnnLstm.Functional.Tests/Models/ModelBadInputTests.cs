@@ -173,6 +173,21 @@ public class ModelBadInputTests
     }
 
     [Test]
+    public void NoSamples()
+    {
+        var e = Rejected<ArgumentException>(() => Fit(new float[0, 4, 2], new float[0]));
+        Assert.That(e.ParamName, Is.EqualTo("x"));
+        Assert.That(e.Message, Does.Contain("no samples").And.Contain("(0, 4, 2)").And.Contain("at least one"));
+    }
+
+    [Test]
+    public void NoValidationSamples()
+    {
+        var e = Rejected<ArgumentException>(() => Fit(new float[4, 4, 2], new float[4], validationData: (new float[0, 4, 2], new float[0])));
+        Assert.That(e.ParamName, Is.EqualTo("validationData.X"));
+    }
+
+    [Test]
     public void NullCallback()
     {
         var e = Rejected<ArgumentNullException>(() => Fit(new float[10, 4, 2], new float[10], callbacks: new ICallback[] { recorder, null! }));
