@@ -146,6 +146,7 @@ public partial class Model
         RequireCompiled(nameof(Evaluate));
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         using var data = Prepare(x, y, nameof(x), nameof(y));
+        RequireSamples(data, nameof(x));
         return EvaluateSet(data, batchSize);
     }
 
@@ -157,6 +158,7 @@ public partial class Model
     {
         RequireCompiled(nameof(TrainOnBatch));
         using var data = Prepare(x, y, nameof(x), nameof(y));
+        RequireSamples(data, nameof(x));
         return TrainStep(data);
     }
 

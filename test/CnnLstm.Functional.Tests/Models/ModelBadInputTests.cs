@@ -181,6 +181,13 @@ public class ModelBadInputTests
     }
 
     [Test]
+    public void NoSamples_InEvaluateAndTrainOnBatch()
+    {
+        Assert.That(Assert.Throws<ArgumentException>(() => model.Evaluate(new float[0, 4, 2], new float[0]))!.ParamName, Is.EqualTo("x"));
+        Rejected<ArgumentException>(() => model.TrainOnBatch(new float[0, 4, 2], new float[0]));
+    }
+
+    [Test]
     public void NoValidationSamples()
     {
         var e = Rejected<ArgumentException>(() => Fit(new float[4, 4, 2], new float[4], validationData: (new float[0, 4, 2], new float[0])));
