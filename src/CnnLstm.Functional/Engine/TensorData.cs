@@ -25,7 +25,8 @@ internal static class TensorData
 
             if (element == typeof(int))
             {
-                return tensor(Flatten<int>(array), dims).to_type(ScalarType.Int64);
+                using var ints = tensor(Flatten<int>(array), dims);
+                return ints.to_type(ScalarType.Int64);
             }
 
             throw new ArgumentException(
@@ -64,7 +65,9 @@ internal static class TensorData
     /// <summary>Copies a float tensor into a C# array of the same rank and sizes.</summary>
     public static Array ToArray(Tensor value)
     {
-        using var cpu = value.to_type(ScalarType.Float32).cpu().contiguous();
+        // Each step returns a new tensor handle; the scope releases them all, so nothing waits for the finalizer.
+        using var scope = NewDisposeScope();
+        var cpu = value.to_type(ScalarType.Float32).cpu().contiguous();
         var result = Array.CreateInstance(typeof(float), cpu.shape.Select(d => (int)d).ToArray());
         var data = cpu.data<float>().ToArray();
         Buffer.BlockCopy(data, 0, result, 0, data.Length * sizeof(float));

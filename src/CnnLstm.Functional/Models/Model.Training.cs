@@ -116,8 +116,13 @@ public partial class Model
         }
 
         using var all = Prepare(x, y, nameof(x), nameof(y));
+        RequireSamples(all, nameof(x));
         DataSet? givenValidation = validationData is { } v ? Prepare(v.X, v.Y, "validationData.X", "validationData.Y") : null;
         using var validationOwner = givenValidation;
+        if (givenValidation is not null)
+        {
+            RequireSamples(givenValidation, "validationData.X");
+        }
         var splitAt = givenValidation is null && validationSplit > 0 ? (long)(all.Count * (1 - validationSplit)) : all.Count;
         if (splitAt == 0)
         {
@@ -140,6 +145,7 @@ public partial class Model
         RequireCompiled(nameof(Evaluate));
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         using var data = Prepare(x, y, nameof(x), nameof(y));
+        RequireSamples(data, nameof(x));
         return EvaluateSet(data, batchSize);
     }
 
@@ -151,6 +157,7 @@ public partial class Model
     {
         RequireCompiled(nameof(TrainOnBatch));
         using var data = Prepare(x, y, nameof(x), nameof(y));
+        RequireSamples(data, nameof(x));
         return TrainStep(data);
     }
 
@@ -201,6 +208,14 @@ public partial class Model
     /// <param name="byName">Match layers by name instead of by position (Keras 2 files only).</param>
     /// <param name="skipMismatch">Skip, with a warning, layers whose weights differ in count or shape.</param>
     public void LoadWeights(string path, bool byName = false, bool skipMismatch = false) => LoadWeightsFrom(path, byName, skipMismatch);
+
+    private static void RequireSamples(DataSet data, string argument)
+    {
+        if (data.Count == 0)
+        {
+            throw new ArgumentException($"{argument}: no samples were given (shape ({string.Join(", ", data.Inputs[0].shape)})); expected at least one.", argument);
+        }
+    }
 
     private void RequireCompiled(string method)
     {
@@ -428,7 +443,7 @@ public partial class Model
         for (var i = 0; i < data.Count; i++)
         {
             var tensor = inputs ? InputTensor(data, i, argument, owned) : TargetTensor(data, i, argument, owned);
-            if (tensor.is_floating_point() && !tensor.isfinite().all().item<bool>())
+            if (tensor.is_floating_point() && !AllFinite(tensor))
             {
                 throw new ArgumentException($"{argument}: the data for '{expected[i].Layer.Name}' contains NaN or infinity; expected finite values.", argument);
             }
@@ -437,6 +452,20 @@ public partial class Model
         }
 
         return result;
+    }
+
+    private static bool AllFinite(Tensor tensor)
+    {
+        using var finite = tensor.isfinite();
+        using var all = finite.all();
+        return all.item<bool>();
+    }
+
+    private static (float Min, float Max) Range(Tensor tensor)
+    {
+        using var min = tensor.min();
+        using var max = tensor.max();
+        return (min.item<float>(), max.item<float>());
     }
 
     private Tensor InputTensor(ModelData data, int i, string argument, List<Tensor> owned)
@@ -502,9 +531,9 @@ public partial class Model
                 throw new ArgumentException($"{argument}: {losses[o].Name} takes class ids of shape (samples,) or (samples, 1) for output '{output.Layer.Name}' {output.Shape}, but got ({string.Join(", ", target.shape)}).", argument);
             }
 
-            if (target.numel() > 0 && (target.min().item<float>() < 0 || target.max().item<float>() >= classes))
+            if (target.numel() > 0 && Range(target) is var (min, max) && (min < 0 || max >= classes))
             {
-                throw new ArgumentOutOfRangeException(argument, $"{argument}: class ids for output '{output.Layer.Name}' must be in [0, {classes}), but range over [{target.min().item<float>()}, {target.max().item<float>()}].");
+                throw new ArgumentOutOfRangeException(argument, $"{argument}: class ids for output '{output.Layer.Name}' must be in [0, {classes}), but range over [{min}, {max}].");
             }
 
             return target;
@@ -518,7 +547,15 @@ public partial class Model
             target = reshaped;
         }
 
-        TensorData.CheckShape(target.shape, output, argument, "target");
+        var sizes = target.shape;
+        var fits = sizes.Length == output.Shape.Rank
+            && Enumerable.Range(1, sizes.Length - 1).All(d => output.Shape[d] is null || output.Shape[d] == sizes[d]);
+        if (!fits)
+        {
+            throw new ArgumentException(
+                $"{argument}: output '{output.Layer.Name}' has shape {output.Shape}, so its targets must have shape {output.Shape}{(output.Shape.Rank == 2 && output.Shape[1] == 1 ? " or (samples,)" : string.Empty)}, but the targets given have shape ({string.Join(", ", sizes)}).", argument);
+        }
+
         return target;
     }
 }

@@ -316,8 +316,13 @@ public partial class Model : IDisposable
             return;
         }
 
-        var min = x.min().item<long>();
-        var max = x.max().item<long>();
+        long min, max;
+        using (var low = x.min())
+        using (var high = x.max())
+        {
+            (min, max) = (low.item<long>(), high.item<long>());
+        }
+
         foreach (var embedding in embeddings.Where(e => min < 0 || max >= e.InputDim))
         {
             throw new ArgumentOutOfRangeException(argument,

@@ -16,7 +16,9 @@ internal static class AtomicFile
             throw new DirectoryNotFoundException($"Cannot write '{path}': directory '{directory}' does not exist.");
         }
 
-        var temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        // The name is capped (50 chars: at most 200 UTF-8 bytes, plus 38) so a target name near the 255-byte limit still gets a valid one.
+        var name = Path.GetFileName(full);
+        var temp = Path.Combine(directory, $".{name[..Math.Min(name.Length, 50)]}.{Guid.NewGuid():N}.tmp");
         try
         {
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite))
@@ -29,7 +31,15 @@ internal static class AtomicFile
         }
         catch
         {
-            File.Delete(temp);
+            try
+            {
+                File.Delete(temp);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Keep the original error.
+            }
+
             throw;
         }
     }

@@ -4,14 +4,16 @@ using System.Text;
 namespace KerasStyle.Training;
 
 /// <summary>
-/// Keras 2's <c>Progbar</c> text: <c>750/750 [==============================] - 12s 16ms/step - loss: 0.3896</c>.
-/// On a terminal the line is redrawn in place; otherwise only the final line of each epoch is written.
+/// Keras 2's <c>Progbar</c> text: <c>750/750 [==============================] - 12s 16ms/step - loss: 0.3896</c>
+/// (verbose 1) or <c>750/750 - 12s - loss: 0.3896 - 12s/epoch - 16ms/step</c> (verbose 2). With verbose 1 on a
+/// terminal the bar is redrawn in place; otherwise only the final line of each epoch is written.
 /// </summary>
 public sealed class ProgressBar
 {
     private const int Width = 30;
     private readonly TextWriter writer;
     private readonly bool dynamic;
+    private readonly bool withBar;
     private readonly int target;
     private readonly System.Diagnostics.Stopwatch clock = System.Diagnostics.Stopwatch.StartNew();
     private int previousWidth;
@@ -21,13 +23,20 @@ public sealed class ProgressBar
     /// <param name="target">Steps in the epoch.</param>
     /// <param name="writer">Where to write.</param>
     /// <param name="dynamic">True to redraw in place (a terminal), false for one final line.</param>
-    public ProgressBar(int target, TextWriter writer, bool dynamic)
+    /// <param name="verbose">1 for the bar form, 2 for Keras' verbose-2 form (always one final line).</param>
+    public ProgressBar(int target, TextWriter writer, bool dynamic, int verbose = 1)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(target);
         ArgumentNullException.ThrowIfNull(writer);
+        if (verbose is not (1 or 2))
+        {
+            throw new ArgumentOutOfRangeException(nameof(verbose), verbose, "ProgressBar: verbose must be 1 or 2.");
+        }
+
         this.target = target;
         this.writer = writer;
-        this.dynamic = dynamic;
+        withBar = verbose == 1;
+        this.dynamic = dynamic && withBar;
     }
 
     /// <summary>
@@ -38,8 +47,10 @@ public sealed class ProgressBar
     /// <param name="target">Steps in the epoch.</param>
     /// <param name="elapsedSeconds">Seconds since the epoch started.</param>
     /// <param name="values">Named values to show, in order.</param>
-    /// <param name="withBar">False for Keras' verbose-2 form (<c>750/750 - 12s - loss: ...</c>).</param>
-    public static string Format(int current, int target, double elapsedSeconds, IEnumerable<KeyValuePair<string, double>> values, bool withBar = true)
+    /// <param name="withBar">False for Keras' verbose-2 form (<c>750/750 - 12s - loss: ... - 12s/epoch - 16ms/step</c>).</param>
+    /// <param name="finalize">True for the epoch's last line when it ended early (a callback stopped training): Keras
+    /// then shows the time per step instead of an ETA.</param>
+    public static string Format(int current, int target, double elapsedSeconds, IEnumerable<KeyValuePair<string, double>> values, bool withBar = true, bool finalize = false)
     {
         var digits = target > 0 ? (int)Math.Floor(Math.Log10(target)) + 1 : 1;
         var line = new StringBuilder();
@@ -55,24 +66,32 @@ public sealed class ProgressBar
                 line.Append('=', filled - 1).Append(current < target ? '>' : '=');
             }
 
-            line.Append('.', Width - filled).Append(']');
-            if (current < target)
+            line.Append('.', Math.Max(0, Width - filled)).Append(']');
+            if (current < target && !finalize)
             {
                 line.Append(" - ETA: ").Append(Eta(timePerUnit * (target - current)));
             }
             else
             {
-                line.Append(" - ").Append(Seconds(elapsedSeconds)).Append("s ").Append(PerStep(timePerUnit));
+                line.Append(" - ").Append(Seconds(elapsedSeconds)).Append("s ").Append(PerUnit(timePerUnit, "step"));
             }
         }
         else
         {
-            line.Append(" - ").Append(Seconds(elapsedSeconds)).Append("s - ").Append(PerStep(timePerUnit));
+            // tf.keras 2's verbose 2: elapsed time, the values, then time per epoch and per step.
+            line.Append(" - ").Append(Seconds(elapsedSeconds)).Append('s');
+            foreach (var (name, value) in values)
+            {
+                line.Append(" - ").Append(name).Append(": ").Append(Value(value, signed: false));
+            }
+
+            return line.Append(" - ").Append(PerUnit(elapsedSeconds, "epoch"))
+                .Append(" - ").Append(PerUnit(target > 0 ? elapsedSeconds / target : 0, "step")).ToString();
         }
 
         foreach (var (name, value) in values)
         {
-            line.Append(" - ").Append(name).Append(": ").Append(Value(value));
+            line.Append(" - ").Append(name).Append(": ").Append(Value(value, signed: true));
         }
 
         return line.ToString();
@@ -81,15 +100,17 @@ public sealed class ProgressBar
     /// <summary>Shows progress after <paramref name="current"/> steps.</summary>
     /// <param name="current">Steps done.</param>
     /// <param name="values">Running means to show.</param>
-    public void Update(int current, IEnumerable<KeyValuePair<string, double>> values)
+    /// <param name="finalize">True to write the epoch's final line even though fewer than the target steps ran.</param>
+    public void Update(int current, IEnumerable<KeyValuePair<string, double>> values, bool finalize = false)
     {
         var now = clock.Elapsed.TotalSeconds;
-        var done = current >= target;
+        var done = finalize || current >= target;
         if (!dynamic)
         {
             if (done)
             {
-                writer.WriteLine(Format(current, target, now, values, withBar: false));
+                writer.WriteLine(Format(current, target, now, values, withBar, done));
+                writer.Flush();
             }
 
             return;
@@ -102,7 +123,7 @@ public sealed class ProgressBar
         }
 
         lastDraw = now;
-        var line = Format(current, target, now, values);
+        var line = Format(current, target, now, values, finalize: done);
         var padding = previousWidth > line.Length ? new string(' ', previousWidth - line.Length) : string.Empty;
         writer.Write('\r');
         writer.Write(line);
@@ -118,10 +139,11 @@ public sealed class ProgressBar
 
     private static string Seconds(double seconds) => Math.Round(seconds).ToString("F0", CultureInfo.InvariantCulture);
 
-    private static string PerStep(double seconds) =>
-        seconds >= 1 ? $"{Seconds(seconds)}s/step"
-        : seconds >= 1e-3 ? $"{Math.Round(seconds * 1e3).ToString("F0", CultureInfo.InvariantCulture)}ms/step"
-        : $"{Math.Round(seconds * 1e6).ToString("F0", CultureInfo.InvariantCulture)}us/step";
+    // Keras' _format_time: whole seconds from 1 s (and for 0), else ms from 1 ms, else us.
+    private static string PerUnit(double seconds, string unit) =>
+        seconds >= 1 || seconds == 0 ? $"{Seconds(seconds)}s/{unit}"
+        : seconds >= 1e-3 ? $"{Math.Round(seconds * 1e3).ToString("F0", CultureInfo.InvariantCulture)}ms/{unit}"
+        : $"{Math.Round(seconds * 1e6).ToString("F0", CultureInfo.InvariantCulture)}us/{unit}";
 
     private static string Eta(double eta)
     {
@@ -131,7 +153,11 @@ public sealed class ProgressBar
             : $"{total}s";
     }
 
-    // Keras: '%.4f' above 1e-3 in magnitude, '%.4e' below.
-    private static string Value(double value) =>
-        Math.Abs(value) > 1e-3 ? value.ToString("F4", CultureInfo.InvariantCulture) : value.ToString("0.0000e+00", CultureInfo.InvariantCulture);
+    // Keras: '%.4f' above 1e-3 ('abs(avg) > 1e-3' with the bar, 'avg > 1e-3' in verbose 2), '%.4e' otherwise;
+    // Python prints nan, inf and -inf.
+    private static string Value(double value, bool signed) =>
+        double.IsNaN(value) ? "nan"
+        : double.IsInfinity(value) ? (value > 0 ? "inf" : "-inf")
+        : (signed ? Math.Abs(value) : value) > 1e-3 ? value.ToString("F4", CultureInfo.InvariantCulture)
+        : value.ToString("0.0000e+00", CultureInfo.InvariantCulture);
 }

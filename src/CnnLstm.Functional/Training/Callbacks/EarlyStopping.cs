@@ -79,6 +79,9 @@ public sealed class EarlyStopping : Callback
             {
                 bestWeights = TrainingModel.GetWeights();
             }
+
+            // An improving epoch never stops training (without this, patience 0 would stop at epoch 1 regardless).
+            return;
         }
 
         if (wait >= Patience && epoch > 0)

@@ -99,7 +99,7 @@ public sealed partial class ModelCheckpoint : Callback
             {
                 if (Verbose > 0)
                 {
-                    Console.WriteLine($"\nEpoch {epoch + 1:D5}: {monitor.Name} did not improve from {best:F5}");
+                    Console.WriteLine($"\nEpoch {epoch + 1:D5}: {monitor.Name} did not improve from {Monitor.Fixed(best, 5)}");
                 }
 
                 return;
@@ -107,7 +107,7 @@ public sealed partial class ModelCheckpoint : Callback
 
             if (Verbose > 0)
             {
-                Console.WriteLine($"\nEpoch {epoch + 1:D5}: {monitor.Name} improved from {best:F5} to {current:F5}, saving model to {path}");
+                Console.WriteLine($"\nEpoch {epoch + 1:D5}: {monitor.Name} improved from {Monitor.Fixed(best, 5)} to {Monitor.Fixed(current, 5)}, saving model to {path}");
             }
 
             best = current;

@@ -19,6 +19,12 @@ internal sealed class Monitor
 
     public string Name { get; }
 
+    /// <summary>A number as Python's <c>'%.Nf'</c> prints it: invariant culture, <c>inf</c>, <c>-inf</c>, <c>nan</c>.</summary>
+    public static string Fixed(double value, int decimals) =>
+        double.IsNaN(value) ? "nan"
+        : double.IsInfinity(value) ? (value > 0 ? "inf" : "-inf")
+        : value.ToString("F" + decimals, System.Globalization.CultureInfo.InvariantCulture);
+
     public bool Maximize { get; }
 
     /// <summary>The worst possible value, where tracking starts.</summary>

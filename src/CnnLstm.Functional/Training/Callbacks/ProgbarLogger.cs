@@ -2,7 +2,8 @@ namespace KerasStyle.Training.Callbacks;
 
 /// <summary>
 /// Prints <c>Epoch i/n</c> and a <see cref="ProgressBar"/> per epoch, as Keras' <c>ProgbarLogger</c>. Verbose 1 on a
-/// terminal redraws the bar; verbose 2, or verbose 1 with redirected output, writes one line per epoch.
+/// terminal redraws the bar in place; with redirected output (or an explicit writer) it writes only the epoch's
+/// final bar line. Verbose 2 writes Keras' one-line verbose-2 form per epoch.
 /// </summary>
 public sealed class ProgbarLogger : Callback
 {
@@ -26,8 +27,12 @@ public sealed class ProgbarLogger : Callback
         }
 
         this.writer = writer ?? Console.Out;
+        Verbose = verbose;
         dynamic = verbose == 1 && writer is null && !Console.IsOutputRedirected;
     }
+
+    /// <summary>1 for the bar, 2 for one line per epoch.</summary>
+    public int Verbose { get; }
 
     /// <inheritdoc/>
     public override void OnTrainBegin(Dictionary<string, double> logs)
@@ -40,7 +45,7 @@ public sealed class ProgbarLogger : Callback
     public override void OnEpochBegin(int epoch, Dictionary<string, double> logs)
     {
         writer.WriteLine($"Epoch {epoch + 1}/{epochs}");
-        bar = new ProgressBar(steps, writer, dynamic);
+        bar = new ProgressBar(steps, writer, dynamic, Verbose);
         sums.Clear();
         seen = 0;
         samples = 0;
@@ -66,7 +71,7 @@ public sealed class ProgbarLogger : Callback
     /// <inheritdoc/>
     public override void OnEpochEnd(int epoch, Dictionary<string, double> logs)
     {
-        bar?.Update(seen, logs.Where(kv => kv.Key != "lr"));
+        bar?.Update(seen, logs.Where(kv => kv.Key != "lr"), finalize: true);
     }
 
     private IEnumerable<KeyValuePair<string, double>> Means() =>

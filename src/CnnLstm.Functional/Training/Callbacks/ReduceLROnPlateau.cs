@@ -96,7 +96,7 @@ public sealed class ReduceLROnPlateau : Callback
                 optimizer.LearningRate = newLr;
                 if (Verbose > 0)
                 {
-                    Console.WriteLine($"\nEpoch {epoch + 1:D5}: ReduceLROnPlateau reducing learning rate to {newLr:G}.");
+                    Console.WriteLine($"\nEpoch {epoch + 1:D5}: ReduceLROnPlateau reducing learning rate to {newLr.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}.");
                 }
 
                 cooldownCounter = Cooldown;

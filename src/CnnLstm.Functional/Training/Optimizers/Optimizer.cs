@@ -16,7 +16,7 @@ public abstract class Optimizer : IDisposable
     /// <param name="learningRate">The learning rate; must be positive and finite.</param>
     protected Optimizer(double learningRate)
     {
-        LearningRate = learningRate;
+        this.learningRate = CheckRate(learningRate, nameof(learningRate));
     }
 
     /// <summary>The Keras name, e.g. <c>adam</c>.</summary>
@@ -26,15 +26,7 @@ public abstract class Optimizer : IDisposable
     public double LearningRate
     {
         get => learningRate;
-        set
-        {
-            if (!(value > 0) || double.IsInfinity(value))
-            {
-                throw new ArgumentOutOfRangeException(nameof(value), value, $"{GetType().Name}: the learning rate must be positive and finite.");
-            }
-
-            learningRate = value;
-        }
+        set => learningRate = CheckRate(value, nameof(LearningRate));
     }
 
     /// <summary>How many updates have been applied (Keras' <c>iterations</c>).</summary>
@@ -48,6 +40,11 @@ public abstract class Optimizer : IDisposable
 
     /// <summary>The slot names, for the saving code.</summary>
     internal IReadOnlyList<string> KerasSlotNames => SlotNames;
+
+    private double CheckRate(double value, string argument) =>
+        value > 0 && !double.IsInfinity(value)
+            ? value
+            : throw new ArgumentOutOfRangeException(argument, value, $"{GetType().Name}: {argument} must be positive and finite, but {value} was given.");
 
     /// <summary>Releases the slot tensors.</summary>
     public void Dispose()

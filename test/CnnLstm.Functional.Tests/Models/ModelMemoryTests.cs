@@ -1,0 +1,143 @@
+using System.Diagnostics;
+using KerasStyle.Graph;
+using KerasStyle.Layers;
+using KerasStyle.Models;
+using KerasStyle.Training.Callbacks;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace KerasStyle.Tests.Models;
+
+/// <summary>
+/// Training and prediction release every tensor they create. Live tensors are counted two ways: TorchSharp's
+/// per-thread statistics (created minus disposed on this thread; a tensor left to the finalizer stays counted, so
+/// leaks show even after a GC) and <see cref="Tensor.TotalCount"/> (all live tensor objects in the process). Each
+/// test runs synchronously on one thread, so the per-thread counts before and after are comparable.
+/// </summary>
+public class ModelMemoryTests
+{
+    private static long LiveOnThisThread => DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+
+    [SetUp]
+    public void Seed()
+    {
+        Backend.ClearSession();
+        Utils.SetRandomSeed(17);
+    }
+
+    [Test]
+    public void TwoThousandStepsAndTenThousandPredictions_KeepLiveTensorsAndMemoryFlat()
+    {
+        var input = new Input(new[] { 3 });
+        var h = new Dropout(0.2).Call(new Dense(8, activation: "relu").Call(input));
+        using var model = new Model(input, new Dense(1, activation: "sigmoid").Call(h));
+        model.Compile("adam", "binary_crossentropy", new[] { "accuracy" });
+        var random = new Random(1);
+        var x = new float[100, 3];
+        var y = new float[100];
+        for (var i = 0; i < 100; i++)
+        {
+            y[i] = i % 2;
+            for (var f = 0; f < 3; f++)
+            {
+                x[i, f] = (float)(random.NextDouble() + y[i]);
+            }
+        }
+
+        var one = new float[1, 3];
+        void Work(int epochs, int predictions)
+        {
+            // 80 training samples in batches of 10: 8 steps per epoch.
+            model.Fit(x, y, batchSize: 10, epochs: epochs, verbose: 0, validationSplit: 0.2);
+            for (var i = 0; i < predictions; i++)
+            {
+                one[0, 0] = i % 7;
+                model.Predict(one);
+            }
+        }
+
+        // Warm-up: the first round grows the allocators' caches and JIT state (about 15-25 MB); later rounds stay flat.
+        Work(epochs: 250, predictions: 10_000);
+        Settle();
+        var live = LiveOnThisThread;
+        var total = Tensor.TotalCount;
+        var memory = Process.GetCurrentProcess().PrivateMemorySize64;
+
+        Work(epochs: 250, predictions: 10_000);
+        Assert.That(model.Optimizer!.Iterations, Is.EqualTo(4000), "2,000 steps in each round");
+        Settle();
+
+        Assert.That(LiveOnThisThread, Is.EqualTo(live), "tensors created and not disposed on this thread");
+        Assert.That(Tensor.TotalCount, Is.LessThanOrEqualTo(total), "live tensors in the process");
+        var growth = Process.GetCurrentProcess().PrivateMemorySize64 - memory;
+        TestContext.Out.WriteLine($"live tensors {live} -> {LiveOnThisThread}; process tensors {total} -> {Tensor.TotalCount}; private memory growth {growth / 1e6:F1} MB");
+        Assert.That(growth, Is.LessThan(50_000_000), "private memory growth in bytes");
+    }
+
+    [Test]
+    public void EveryTrainingPath_ReleasesItsTensors()
+    {
+        var directory = Directory.CreateTempSubdirectory("ks-memory-").FullName;
+        try
+        {
+            // Conv1D, pooling, LSTM, dropout; token ids through an Embedding; sparse targets; tensors as data;
+            // callbacks that read and write weights.
+            var ids = new Input(new[] { 6 }, dtype: DType.Int64);
+            var e = new Embedding(12, 4).Call(ids);
+            var c = new MaxPooling1D(poolSize: 2).Call(new Conv1D(3, 2, activation: "relu").Call(new Dropout(0.1).Call(e)));
+            using var model = new Model(ids, new Dense(3, activation: "softmax").Call(new LSTM(4).Call(c)));
+            model.Compile("rmsprop", "sparse_categorical_crossentropy", new[] { "accuracy" });
+            var x = new long[12, 6];
+            var y = new int[12];
+            for (var i = 0; i < 12; i++)
+            {
+                y[i] = i % 3;
+                for (var t = 0; t < 6; t++)
+                {
+                    x[i, t] = (i + t) % 12;
+                }
+            }
+
+            using var xTensor = tensor(x.Cast<long>().ToArray(), new long[] { 12, 6 });
+            using var yTensor = tensor(y, new long[] { 12 });
+            void Work()
+            {
+                ICallback[] callbacks =
+                {
+                    new EarlyStopping(monitor: "loss", patience: 5, restoreBestWeights: true),
+                    new ModelCheckpoint(Path.Combine(directory, "w.keras"), monitor: "loss"),
+                    new ReduceLROnPlateau(monitor: "loss", patience: 1),
+                    new CSVLogger(Path.Combine(directory, "log.csv")),
+                    new TerminateOnNaN(),
+                };
+                model.Fit(x, y, batchSize: 5, epochs: 3, verbose: 0, validationData: (xTensor, yTensor), callbacks: callbacks);
+                model.Fit(xTensor, yTensor, batchSize: 4, epochs: 1, verbose: 0, validationSplit: 0.25);
+                model.Evaluate(x, y, batchSize: 5);
+                model.TrainOnBatch(x, y);
+                model.Predict(x, batchSize: 5);
+                model.PredictTensors(new[] { xTensor }).ForEach(t => t.Dispose());
+                model.SetWeights(model.GetWeights());
+                model.LoadWeights(Path.Combine(directory, "w.keras"));
+            }
+
+            Work();
+            Settle();
+            var live = LiveOnThisThread;
+            Work();
+            Work();
+            Settle();
+            Assert.That(LiveOnThisThread, Is.EqualTo(live));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static void Settle()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+    }
+}
