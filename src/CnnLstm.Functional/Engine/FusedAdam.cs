@@ -52,6 +52,50 @@ internal static unsafe class FusedAdam
         });
     }
 
+    /// <summary>Whether the by-rows kernel applies: 2-D CPU float32 contiguous weight and slots, int64 ids.</summary>
+    public static bool SupportsRows(Tensor variable, Tensor ids, Tensor rowGrad, Tensor m, Tensor v) =>
+        variable.dim() == 2 && Supports(variable, variable, m, v)
+        && ids.device_type == TorchSharp.DeviceType.CPU && ids.dtype == ScalarType.Int64 && ids.is_contiguous()
+        && rowGrad.device_type == TorchSharp.DeviceType.CPU && rowGrad.dtype == ScalarType.Float32 && rowGrad.is_contiguous()
+        && rowGrad.dim() == 2 && rowGrad.shape[0] == ids.shape[0] && rowGrad.shape[1] == variable.shape[1];
+
+    /// <summary>
+    /// The dense Adam step where the gradient is zero except for the given rows: every row's m, v and weight are
+    /// updated (Keras updates them all), but no dense gradient is read or built.
+    /// </summary>
+    public static void StepRows(Tensor variable, Tensor ids, Tensor rowGrad, Tensor m, Tensor v, double beta1, double beta2, double lrT, double epsilon)
+    {
+        var rows = variable.shape[0];
+        var width = variable.shape[1];
+        var gradRowOf = new int[rows];
+        Array.Fill(gradRowOf, -1);
+        var idSpan = MemoryMarshal.Cast<byte, long>(ids.bytes);
+        for (var k = 0; k < idSpan.Length; k++)
+        {
+            gradRowOf[idSpan[k]] = k;
+        }
+
+        var state = new State(Pointer(variable), Pointer(rowGrad), Pointer(m), Pointer(v), (float)beta1, (float)beta2, (float)(1 - beta1), (float)(1 - beta2), (float)lrT, (float)epsilon);
+        var chunks = rows * width < ParallelThreshold ? 1 : Environment.ProcessorCount;
+        var chunk = (rows + chunks - 1) / chunks;
+        Parallel.For(0, chunks, c =>
+        {
+            for (var r = c * chunk; r < Math.Min(rows, (c + 1) * chunk); r++)
+            {
+                var g = gradRowOf[r];
+                var offset = r * width;
+                if (g >= 0)
+                {
+                    Kernel(state.At(offset, (long)g * width), 0, width);
+                }
+                else
+                {
+                    NoGradientKernel(state.At(offset, 0), width);
+                }
+            }
+        });
+    }
+
     private static float* Pointer(Tensor t) => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(t.bytes));
 
     private static void Kernel(State s, long start, long end)
@@ -85,6 +129,33 @@ internal static unsafe class FusedAdam
         }
     }
 
+    /// <summary>Adam with g = 0: m = b1 m; v = b2 v; p -= lrT m / (√v + ε).</summary>
+    private static void NoGradientKernel(State s, long width)
+    {
+        var b1 = new Vector<float>(s.Beta1);
+        var b2 = new Vector<float>(s.Beta2);
+        var lr = new Vector<float>(s.LrT);
+        var eps = new Vector<float>(s.Epsilon);
+        var i = 0L;
+        for (; i + Vector<float>.Count <= width; i += Vector<float>.Count)
+        {
+            var m = Vector.Load(s.M + i) * b1;
+            var v = Vector.Load(s.V + i) * b2;
+            m.Store(s.M + i);
+            v.Store(s.V + i);
+            (Vector.Load(s.P + i) - (lr * m / (Vector.SquareRoot(v) + eps))).Store(s.P + i);
+        }
+
+        for (; i < width; i++)
+        {
+            var m = s.M[i] * s.Beta1;
+            var v = s.V[i] * s.Beta2;
+            s.M[i] = m;
+            s.V[i] = v;
+            s.P[i] -= s.LrT * m / (MathF.Sqrt(v) + s.Epsilon);
+        }
+    }
+
     private readonly struct State(float* p, float* g, float* m, float* v, float beta1, float beta2, float oneMinusBeta1, float oneMinusBeta2, float lrT, float epsilon)
     {
         public readonly float* P = p;
@@ -97,5 +168,9 @@ internal static unsafe class FusedAdam
         public readonly float OneMinusBeta2 = oneMinusBeta2;
         public readonly float LrT = lrT;
         public readonly float Epsilon = epsilon;
+
+        /// <summary>The same state with weight and slots moved by <paramref name="offset"/>, gradient by <paramref name="gradOffset"/>.</summary>
+        public State At(long offset, long gradOffset) =>
+            new(P + offset, G + gradOffset, M + offset, V + offset, Beta1, Beta2, OneMinusBeta1, OneMinusBeta2, LrT, Epsilon);
     }
 }

@@ -145,20 +145,27 @@ public sealed class Conv1D : Layer
 
     internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training)
     {
-        // (batch, steps, channels) -> torch's (batch, channels, steps).
-        var x = input.transpose(1, 2);
+        if (KernelSize == 1 && Strides == 1)
+        {
+            // A width-1 convolution is a dense map of each step's channels: one matrix product on the
+            // channels-last input, no layout changes, no convolution set-up (the seed's regression model).
+            using var matrix = kernel!.Variable.squeeze(-1);
+            return new[] { Activations.Apply(Activation, nn.functional.linear(input, matrix, bias?.Variable)) };
+        }
+
         var (left, right) = padding switch
         {
-            Layers.Padding.Same => PaddingRules.SamePadding((int)x.shape[2], EffectiveKernel, Strides),
+            Layers.Padding.Same => PaddingRules.SamePadding((int)input.shape[1], EffectiveKernel, Strides),
             Layers.Padding.Causal => (EffectiveKernel - 1L, 0L),
             _ => (0L, 0L),
         };
-        if (left + right > 0)
-        {
-            x = nn.functional.pad(x, new[] { left, right });
-        }
+        var x = left + right > 0 ? nn.functional.pad(input, new[] { 0L, 0L, left, right }) : input;
 
-        var y = nn.functional.conv1d(x, kernel!.Variable, bias?.Variable, stride: Strides, dilation: DilationRate);
-        return new[] { Activations.Apply(Activation, y.transpose(1, 2)) };
+        // Seen as (batch, channels, 1, steps), the channels-last input already has the memory layout of a channels-last
+        // 2-D image, so oneDNN convolves it in place (about 3x faster than conv1d, which first reorders to
+        // channels-first), and the output comes back channels-last too.
+        var y = nn.functional.conv2d(x.unsqueeze(1).permute(0, 3, 1, 2), kernel!.Variable.unsqueeze(2), bias?.Variable,
+            strides: new long[] { 1, Strides }, dilation: new long[] { 1, DilationRate });
+        return new[] { Activations.Apply(Activation, y.squeeze(2).transpose(1, 2)) };
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using KerasStyle.Engine;
 using KerasStyle.Graph;
 using KerasStyle.Saving;
 using static TorchSharp.torch;
@@ -50,5 +51,5 @@ public sealed class Dropout : Layer
     }
 
     internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) =>
-        new[] { training && Rate > 0 ? nn.functional.dropout(input, Rate, true) : input.alias() };
+        new[] { !training || Rate == 0 ? input.alias() : DropoutMask.Supports(input) ? DropoutMask.Apply(input, Rate) : nn.functional.dropout(input, Rate, true) };
 }

@@ -102,8 +102,22 @@ public sealed class Embedding : Layer
 
     internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training)
     {
-        using var flat = input.reshape(-1);
-        var vectors = embeddings!.Variable.index_select(0, flat);
+        var flat = input.reshape(-1);
+        Tensor vectors;
+        if (training && Trainable && is_grad_enabled())
+        {
+            // The rows become their own leaf, so backward yields their gradient instead of a dense (inputDim,
+            // outputDim) one that is almost all zeros; the optimizer applies it by rows.
+            using var table = embeddings!.Variable.detach();
+            vectors = table.index_select(0, flat).requires_grad_(true);
+            embeddings.AddRowLookup(flat, vectors);
+        }
+        else
+        {
+            vectors = embeddings!.Variable.index_select(0, flat);
+            flat.Dispose();
+        }
+
         return new[] { vectors.view(input.shape[0], input.shape[1], OutputDim) };
     }
 }

@@ -39,6 +39,55 @@ public sealed class LayerWeight
     /// <summary>Whether an optimizer updates this weight.</summary>
     public bool Trainable => Layer.Trainable;
 
+    /// <summary>
+    /// Row lookups made while training (Embedding): the ids and the looked-up rows, each a leaf whose gradient is the
+    /// gradient of those rows. The dense gradient is their sum by id; optimizers that can use rows directly avoid
+    /// building it.
+    /// </summary>
+    private readonly List<(Tensor Ids, Tensor Rows)> rowLookups = new();
+
+    /// <summary>Records a row lookup made in a training forward pass.</summary>
+    internal void AddRowLookup(Tensor ids, Tensor rows) => rowLookups.Add((ids, rows));
+
+    /// <summary>Forgets the gradient of the previous step (dense and by rows).</summary>
+    internal void ClearGradient()
+    {
+        Variable.grad = null;
+        rowLookups.Clear();
+    }
+
+    /// <summary>
+    /// The gradient by rows: the distinct ids and the summed gradient of each, or null when there were no lookups
+    /// with a gradient.
+    /// </summary>
+    internal (Tensor Ids, Tensor Grad)? RowGradient()
+    {
+        var withGrad = rowLookups.Where(l => l.Rows.grad is not null).ToArray();
+        if (withGrad.Length == 0)
+        {
+            return null;
+        }
+
+        var ids = cat(withGrad.Select(l => l.Ids).ToArray(), 0);
+        var grads = cat(withGrad.Select(l => l.Rows.grad!).ToArray(), 0);
+        var (distinct, inverse, _) = unique(ids, sorted: true, return_inverse: true);
+        var summed = zeros(distinct.shape[0], grads.shape[1], dtype: grads.dtype).index_add_(0, inverse!, grads, 1);
+        return (distinct, summed);
+    }
+
+    /// <summary>The dense gradient: autograd's, plus the rows' gradients added at their ids.</summary>
+    internal Tensor? DenseGradient()
+    {
+        var dense = Variable.grad;
+        if (RowGradient() is not { } rows)
+        {
+            return dense;
+        }
+
+        var result = dense is null ? zeros_like(Variable) : dense.clone();
+        return result.index_add_(0, rows.Ids, rows.Grad, 1);
+    }
+
     /// <summary>The engine-side variable (TorchSharp layout).</summary>
     internal TorchSharp.Modules.Parameter Variable { get; }
 

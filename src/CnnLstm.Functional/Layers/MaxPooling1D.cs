@@ -78,18 +78,25 @@ public sealed class MaxPooling1D : Layer
 
     internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training)
     {
-        var x = input.transpose(1, 2);
+        if (PoolSize == 1 && Strides == 1)
+        {
+            // Pooling one step at a time is the identity (the seed's regression model).
+            return new[] { input.alias() };
+        }
+
+        var x = input;
         if (padding == Layers.Padding.Same)
         {
             // TensorFlow pads 'same' pooling with -inf so padded cells never win.
-            var (left, right) = PaddingRules.SamePadding((int)x.shape[2], PoolSize, Strides);
+            var (left, right) = PaddingRules.SamePadding((int)input.shape[1], PoolSize, Strides);
             if (left + right > 0)
             {
-                x = nn.functional.pad(x, new[] { left, right }, value: double.NegativeInfinity);
+                x = nn.functional.pad(input, new[] { 0L, 0L, left, right }, value: double.NegativeInfinity);
             }
         }
 
-        var y = nn.functional.max_pool1d(x, PoolSize, Strides);
-        return new[] { y.transpose(1, 2) };
+        // Pool the channels-last data as a channels-last (batch, channels, 1, steps) image: no reordering copies.
+        var y = nn.functional.max_pool2d(x.unsqueeze(1).permute(0, 3, 1, 2), new long[] { 1, PoolSize }, new long[] { 1, Strides });
+        return new[] { y.squeeze(2).transpose(1, 2) };
     }
 }

@@ -336,14 +336,25 @@ public partial class Model
         var trainable = Layers.Where(l => l.Trainable).SelectMany(l => l.Weights).ToArray();
         foreach (var weight in trainable)
         {
-            weight.Variable.grad = null;
+            weight.ClearGradient();
         }
 
-        var (outs, logits) = Run(batch.Inputs, training: true, losses!.Select(l => l.LogitsActivation).ToArray());
-        var (total, values) = LossAndMetrics(batch.Targets, outs, logits);
-        total.backward();
-        Optimizer!.Step(trainable);
-        return values;
+        try
+        {
+            var (outs, logits) = Run(batch.Inputs, training: true, losses!.Select(l => l.LogitsActivation).ToArray());
+            var (total, values) = LossAndMetrics(batch.Targets, outs, logits);
+            total.backward();
+            Optimizer!.Step(trainable);
+            return values;
+        }
+        finally
+        {
+            // The recorded row lookups die with this step's dispose scope.
+            foreach (var weight in trainable)
+            {
+                weight.ClearGradient();
+            }
+        }
     }
 
     private Dictionary<string, double> EvaluateSet(DataSet data, int batchSize)

@@ -51,10 +51,24 @@ public sealed class Adam : Optimizer
 
     private protected override IReadOnlyList<string> SlotNames { get; } = new[] { "momentum", "velocity" };
 
+    private protected override bool UpdateByRows(Tensor variable, Tensor ids, Tensor rowGrad, Tensor[] state, long step)
+    {
+        var (m, v) = (state[0], state[1]);
+        if (!FusedAdam.SupportsRows(variable, ids, rowGrad, m, v))
+        {
+            return false;
+        }
+
+        FusedAdam.StepRows(variable, ids, rowGrad, m, v, Beta1, Beta2, LearningRateAt(step), Epsilon);
+        return true;
+    }
+
+    private double LearningRateAt(long step) => LearningRate * Math.Sqrt(1 - Math.Pow(Beta2, step)) / (1 - Math.Pow(Beta1, step));
+
     private protected override void Update(Tensor variable, Tensor grad, Tensor[] state, long step)
     {
         var (m, v) = (state[0], state[1]);
-        var lrT = LearningRate * Math.Sqrt(1 - Math.Pow(Beta2, step)) / (1 - Math.Pow(Beta1, step));
+        var lrT = LearningRateAt(step);
         if (FusedAdam.Supports(variable, grad, m, v))
         {
             FusedAdam.Step(variable, grad, m, v, Beta1, Beta2, lrT, Epsilon);

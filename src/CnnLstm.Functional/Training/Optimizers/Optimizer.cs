@@ -103,8 +103,10 @@ public abstract class Optimizer : IDisposable
         using var noGrad = no_grad();
         foreach (var weight in weights)
         {
-            var grad = weight.Variable.grad;
-            if (grad is null)
+            using var scope = NewDisposeScope();
+            var rows = weight.Variable.grad is null ? weight.RowGradient() : null;
+            var grad = rows is null ? weight.DenseGradient() : null;
+            if (grad is null && rows is null)
             {
                 continue;
             }
@@ -116,10 +118,25 @@ public abstract class Optimizer : IDisposable
                 slots[weight] = state;
             }
 
-            using var scope = NewDisposeScope();
-            Update(weight.Variable, grad, state, Iterations);
+            if (rows is { } r && UpdateByRows(weight.Variable, r.Ids, r.Grad, state, Iterations))
+            {
+                continue;
+            }
+
+            Update(weight.Variable, grad ?? weight.DenseGradient()!, state, Iterations);
         }
     }
+
+    /// <summary>
+    /// The same update as <see cref="Update"/> for a gradient given by rows (every other row's gradient is zero),
+    /// without building the dense gradient; returns false where the optimizer has no such path.
+    /// </summary>
+    /// <param name="variable">The weight, (rows, width).</param>
+    /// <param name="ids">Distinct row ids.</param>
+    /// <param name="rowGrad">The gradient of each of those rows.</param>
+    /// <param name="state">Its slots, updated in place.</param>
+    /// <param name="step">The step number, from 1.</param>
+    private protected virtual bool UpdateByRows(Tensor variable, Tensor ids, Tensor rowGrad, Tensor[] state, long step) => false;
 
     /// <summary>The Keras update of one weight at step <paramref name="step"/> (counted from 1), in place.</summary>
     /// <param name="variable">The weight.</param>
