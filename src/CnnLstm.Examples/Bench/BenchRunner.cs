@@ -25,11 +25,9 @@ internal sealed class BenchRunner(int rounds, int stepsPerRound, int latencyCall
         using var xOwner = x;
         using var yOwner = y;
 
-        // Warm-up: one round each, unmeasured.
-        TrainLibrary(library, x, y, workload.BatchSize);
-        TrainHand(hand, x, y, workload.BatchSize);
-        InferLibrary(library, x, workload.BatchSize);
-        InferHand(hand, x, workload.BatchSize);
+        // Warm-up: one pass each, unmeasured; it also sizes the rounds so each lasts long enough to time well.
+        var trainPasses = Passes(TrainLibrary(library, x, y, workload.BatchSize) + TrainHand(hand, x, y, workload.BatchSize));
+        var inferPasses = Passes(InferLibrary(library, x, workload.BatchSize) + InferHand(hand, x, workload.BatchSize));
 
         var trainLib = new List<double>();
         var trainHand = new List<double>();
@@ -37,10 +35,10 @@ internal sealed class BenchRunner(int rounds, int stepsPerRound, int latencyCall
         var inferHand = new List<double>();
         for (var round = 0; round < rounds; round++)
         {
-            trainLib.Add(samples / TrainLibrary(library, x, y, workload.BatchSize));
-            trainHand.Add(samples / TrainHand(hand, x, y, workload.BatchSize));
-            inferLib.Add(samples / InferLibrary(library, x, workload.BatchSize));
-            inferHand.Add(samples / InferHand(hand, x, workload.BatchSize));
+            trainLib.Add(trainPasses * samples / Repeat(trainPasses, () => TrainLibrary(library, x, y, workload.BatchSize)));
+            trainHand.Add(trainPasses * samples / Repeat(trainPasses, () => TrainHand(hand, x, y, workload.BatchSize)));
+            inferLib.Add(inferPasses * samples / Repeat(inferPasses, () => InferLibrary(library, x, workload.BatchSize)));
+            inferHand.Add(inferPasses * samples / Repeat(inferPasses, () => InferHand(hand, x, workload.BatchSize)));
         }
 
         var single = x.narrow(0, 0, 1);
@@ -60,6 +58,22 @@ internal sealed class BenchRunner(int rounds, int stepsPerRound, int latencyCall
 
         return new Result(Median(trainLib), Median(trainHand), Median(inferLib), Median(inferHand),
             Percentiles(latencyLib), Percentiles(latencyHand), FlopCount.TrainingPerSample(library));
+    }
+
+    /// <summary>Passes per measured round so that a round of both sides lasts about <see cref="RoundSeconds"/>.</summary>
+    private int Passes(double warmupSeconds) => Math.Clamp((int)Math.Ceiling(RoundSeconds / Math.Max(warmupSeconds, 1e-6)), 1, 1000);
+
+    private double RoundSeconds => stepsPerRound <= 2 ? 0 : 0.5;
+
+    private static double Repeat(int passes, Func<double> pass)
+    {
+        var total = 0.0;
+        for (var i = 0; i < passes; i++)
+        {
+            total += pass();
+        }
+
+        return total;
     }
 
     private static Tensor TensorFromArray(Array array) => array switch
