@@ -86,7 +86,7 @@ internal sealed class BenchRunner(int rounds, int stepsPerRound, int latencyCall
     private static double TrainLibrary(Model model, Tensor x, Tensor y, int batchSize) =>
         Time(() => model.Fit(x, y, batchSize: batchSize, epochs: 1, verbose: 0, shuffle: true));
 
-    private static double TrainHand(IHandWritten model, Tensor x, Tensor y, int batchSize) => Time(() =>
+    private static double TrainHand(HandWrittenModel model, Tensor x, Tensor y, int batchSize) => Time(() =>
     {
         var samples = x.shape[0];
         using var order = randperm(samples);
@@ -106,7 +106,7 @@ internal sealed class BenchRunner(int rounds, int stepsPerRound, int latencyCall
         }
     });
 
-    private static double InferHand(IHandWritten model, Tensor x, int batchSize) => Time(() =>
+    private static double InferHand(HandWrittenModel model, Tensor x, int batchSize) => Time(() =>
     {
         var samples = x.shape[0];
         var outputs = new List<Tensor>();

@@ -8,15 +8,13 @@ namespace KerasStyle.Examples.Bench;
 /// The seed's sentiment model as a careful user would write it directly in TorchSharp: nn.Embedding, nn.Conv1d,
 /// nn.LSTM, nn.Linear, torch.optim.Adam, BCELoss, one DisposeScope per batch.
 /// </summary>
-internal sealed class HandWrittenSentiment : nn.Module<Tensor, Tensor>, IHandWritten
+internal sealed class HandWrittenSentiment : HandWrittenModel
 {
     private readonly Embedding embedding;
     private readonly Dropout dropout;
     private readonly Conv1d conv;
     private readonly TorchSharp.Modules.LSTM lstm;
     private readonly Linear dense;
-    private readonly optim.Optimizer optimizer;
-    private readonly Loss<Tensor, Tensor, Tensor> loss = nn.BCELoss();
 
     public HandWrittenSentiment(int maxFeatures = 20000, int embeddingSize = 128, int filters = 64, int kernelSize = 5, int lstmUnits = 70)
         : base(nameof(HandWrittenSentiment))
@@ -26,9 +24,10 @@ internal sealed class HandWrittenSentiment : nn.Module<Tensor, Tensor>, IHandWri
         conv = nn.Conv1d(embeddingSize, filters, kernelSize);
         lstm = nn.LSTM(filters, lstmUnits, batchFirst: true);
         dense = nn.Linear(lstmUnits, 1);
-        RegisterComponents();
-        optimizer = optim.Adam(parameters(), lr: 1e-3);
+        Initialize();
     }
+
+    protected override Loss<Tensor, Tensor, Tensor> Loss { get; } = nn.BCELoss();
 
     public override Tensor forward(Tensor tokens)
     {
@@ -36,24 +35,5 @@ internal sealed class HandWrittenSentiment : nn.Module<Tensor, Tensor>, IHandWri
         x = nn.functional.max_pool1d(nn.functional.relu(conv.call(x)), 4).transpose(1, 2);
         var (_, h, _) = lstm.call(x);
         return dense.call(h[0]).sigmoid();
-    }
-
-    public float TrainStep(Tensor x, Tensor y)
-    {
-        using var scope = NewDisposeScope();
-        train();
-        optimizer.zero_grad();
-        var output = call(x);
-        var value = loss.call(output, y);
-        value.backward();
-        optimizer.step();
-        return value.item<float>();
-    }
-
-    public Tensor Infer(Tensor x)
-    {
-        eval();
-        using var noGrad = no_grad();
-        return call(x);
     }
 }

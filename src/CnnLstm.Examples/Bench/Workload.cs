@@ -8,7 +8,7 @@ internal sealed record Workload(
     string Name,
     int BatchSize,
     Func<Model> Library,
-    Func<IHandWritten> HandWritten,
+    Func<HandWrittenModel> HandWritten,
     Func<int, (Tensor X, Tensor Y)> Data,
     Func<Tensor, Array> SingleSample);
 

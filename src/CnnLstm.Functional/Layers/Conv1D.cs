@@ -81,13 +81,7 @@ public sealed class Conv1D : Layer
         config["groups"] = 1;
         config["activation"] = Activation;
         config["use_bias"] = UseBias;
-        config["kernel_initializer"] = KerasInitializer("GlorotUniform", new JsonObject { ["seed"] = null });
-        config["bias_initializer"] = KerasInitializer("Zeros", new JsonObject());
-        config["kernel_regularizer"] = null;
-        config["bias_regularizer"] = null;
-        config["activity_regularizer"] = null;
-        config["kernel_constraint"] = null;
-        config["bias_constraint"] = null;
+        AddKernelAndBiasConfig(config);
         return config;
     }
 

@@ -46,12 +46,7 @@ public sealed class Dense : Layer
         config["units"] = Units;
         config["activation"] = Activation;
         config["use_bias"] = UseBias;
-        config["kernel_initializer"] = KerasInitializer("GlorotUniform", new JsonObject { ["seed"] = null });
-        config["bias_initializer"] = KerasInitializer("Zeros", new JsonObject());
-        config["kernel_regularizer"] = null;
-        config["bias_regularizer"] = null;
-        config["kernel_constraint"] = null;
-        config["bias_constraint"] = null;
+        AddKernelAndBiasConfig(config);
         return config;
     }
 

@@ -219,6 +219,21 @@ public abstract class Layer : IDisposable
     }
 
     /// <summary>A Keras 3 serialized initializer, e.g. <c>{"module": "keras.initializers", "class_name": "Zeros", ...}</c>.</summary>
+    /// <summary>
+    /// The config entries of a layer with a glorot_uniform kernel and a zeros bias (Dense, Conv1D): initializers, and
+    /// regularizers and constraints, which this library does not support and so writes as null.
+    /// </summary>
+    private protected static void AddKernelAndBiasConfig(JsonObject config)
+    {
+        config["kernel_initializer"] = KerasInitializer("GlorotUniform", new JsonObject { ["seed"] = null });
+        config["bias_initializer"] = KerasInitializer("Zeros", new JsonObject());
+        config["kernel_regularizer"] = null;
+        config["bias_regularizer"] = null;
+        config["activity_regularizer"] = null;
+        config["kernel_constraint"] = null;
+        config["bias_constraint"] = null;
+    }
+
     private protected static JsonObject KerasInitializer(string className, JsonObject config) => new()
     {
         ["module"] = "keras.initializers",

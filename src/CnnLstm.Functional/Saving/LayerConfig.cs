@@ -102,34 +102,12 @@ public sealed class LayerConfig
     /// <summary>A number, or <paramref name="defaultValue"/> when absent or null.</summary>
     /// <param name="key">The Keras argument name.</param>
     /// <param name="defaultValue">The Keras default.</param>
-    public double GetDouble(string key, double defaultValue)
-    {
-        var node = GetRaw(key);
-        if (node is null)
-        {
-            return defaultValue;
-        }
-
-        return node is JsonValue value && value.TryGetValue<double>(out var number)
-            ? number
-            : throw Error($"'{key}' must be a number, got {node.ToJsonString()}.");
-    }
+    public double GetDouble(string key, double defaultValue) => TryGetValue<double>(key, "a number", out var number) ? number : defaultValue;
 
     /// <summary>A boolean, or <paramref name="defaultValue"/> when absent or null.</summary>
     /// <param name="key">The Keras argument name.</param>
     /// <param name="defaultValue">The Keras default.</param>
-    public bool GetBool(string key, bool defaultValue)
-    {
-        var node = GetRaw(key);
-        if (node is null)
-        {
-            return defaultValue;
-        }
-
-        return node is JsonValue value && value.TryGetValue<bool>(out var flag)
-            ? flag
-            : throw Error($"'{key}' must be true or false, got {node.ToJsonString()}.");
-    }
+    public bool GetBool(string key, bool defaultValue) => TryGetValue<bool>(key, "true or false", out var flag) ? flag : defaultValue;
 
     /// <summary>A string, or <paramref name="defaultValue"/> when absent or null.</summary>
     /// <param name="key">The Keras argument name.</param>
@@ -138,17 +116,21 @@ public sealed class LayerConfig
 
     /// <summary>A string that may be absent or null.</summary>
     /// <param name="key">The Keras argument name.</param>
-    public string? GetNullableString(string key)
+    public string? GetNullableString(string key) => TryGetValue<string>(key, "a string", out var text) ? text : null;
+
+    /// <summary>Reads a JSON scalar of type <typeparamref name="T"/>; false when absent or null, an error when of another type.</summary>
+    private bool TryGetValue<T>(string key, string expected, out T value)
     {
+        value = default!;
         var node = GetRaw(key);
         if (node is null)
         {
-            return null;
+            return false;
         }
 
-        return node is JsonValue value && value.TryGetValue<string>(out var text)
-            ? text
-            : throw Error($"'{key}' must be a string, got {node.ToJsonString()}.");
+        return node is JsonValue scalar && scalar.TryGetValue(out value!)
+            ? true
+            : throw Error($"'{key}' must be {expected}, got {node.ToJsonString()}.");
     }
 
     /// <summary>
