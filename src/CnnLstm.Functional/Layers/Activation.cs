@@ -34,7 +34,8 @@ public sealed class Activation : Layer
     internal static Activation FromConfig(LayerConfig config) =>
         new(config.Has("activation") ? config.GetActivation("activation", "linear") : throw config.Error("the argument 'activation' is required."), config.Name);
 
-    private protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input)
+    /// <inheritdoc/>
+    protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input)
     {
         RequireFloat(input);
         return new[] { (input.Shape, input.DType) };
@@ -44,6 +45,7 @@ public sealed class Activation : Layer
 
     internal override Tensor ForwardPreActivation(Tensor input, bool training) => input.alias();
 
-    internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) =>
+    /// <inheritdoc/>
+    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) =>
         new[] { Activations.Apply(Function, input) };
 }

@@ -103,7 +103,8 @@ public sealed class Conv1D : Layer
             config.GetBool("use_bias", true), config.Name);
     }
 
-    private protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input)
+    /// <inheritdoc/>
+    protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input)
     {
         RequireRank(input, 3, "(batch, steps, channels)");
         RequireFloat(input);
@@ -126,7 +127,8 @@ public sealed class Conv1D : Layer
         return new[] { (new Shape(null, steps, Filters), DType.Float32) };
     }
 
-    private protected override void Build(KerasTensor input)
+    /// <inheritdoc/>
+    protected override void Build(KerasTensor input)
     {
         inputChannels = input.Shape.Last!.Value;
         var value = Initializers.GlorotUniform(new long[] { KernelSize, inputChannels, Filters }, KernelSize * inputChannels, KernelSize * Filters);
@@ -137,7 +139,8 @@ public sealed class Conv1D : Layer
         }
     }
 
-    internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training)
+    /// <inheritdoc/>
+    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training)
     {
         if (KernelSize == 1 && Strides == 1)
         {

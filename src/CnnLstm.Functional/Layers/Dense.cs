@@ -64,7 +64,8 @@ public sealed class Dense : Layer
         return new Dense(config.GetInt("units"), config.GetActivation("activation", "linear"), config.GetBool("use_bias", true), config.Name);
     }
 
-    private protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input)
+    /// <inheritdoc/>
+    protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input)
     {
         if (input.Shape.Rank < 2)
         {
@@ -81,7 +82,8 @@ public sealed class Dense : Layer
         return new[] { (input.Shape.With(input.Shape.Rank - 1, Units), DType.Float32) };
     }
 
-    private protected override void Build(KerasTensor input)
+    /// <inheritdoc/>
+    protected override void Build(KerasTensor input)
     {
         inputDim = input.Shape.Last!.Value;
         kernel = AddWeight("kernel", new[] { inputDim, Units }, Initializers.GlorotUniform(new long[] { inputDim, Units }, inputDim, Units));
@@ -93,7 +95,8 @@ public sealed class Dense : Layer
 
     internal override string? FinalActivation => Activation;
 
-    internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) =>
+    /// <inheritdoc/>
+    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) =>
         new[] { Activations.Apply(Activation, ForwardPreActivation(input, training)) };
 
     internal override Tensor ForwardPreActivation(Tensor input, bool training) =>

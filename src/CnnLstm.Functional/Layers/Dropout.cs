@@ -44,12 +44,14 @@ public sealed class Dropout : Layer
         return new Dropout(config.GetDouble("rate", 0), config.Name);
     }
 
-    private protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input)
+    /// <inheritdoc/>
+    protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input)
     {
         RequireFloat(input);
         return new[] { (input.Shape, input.DType) };
     }
 
-    internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) =>
+    /// <inheritdoc/>
+    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) =>
         new[] { !training || Rate == 0 ? input.alias() : DropoutMask.Supports(input) ? DropoutMask.Apply(input, Rate) : nn.functional.dropout(input, Rate, true) };
 }

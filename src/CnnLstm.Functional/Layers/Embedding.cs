@@ -79,7 +79,8 @@ public sealed class Embedding : Layer
         return new Embedding(config.GetInt("input_dim"), config.GetInt("output_dim"), config.GetNullableSize("input_length"), config.Name);
     }
 
-    private protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input)
+    /// <inheritdoc/>
+    protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input)
     {
         RequireRank(input, 2, "(batch, sequence length) of token ids");
         if (!input.DType.IsInteger())
@@ -95,12 +96,14 @@ public sealed class Embedding : Layer
         return new[] { (new Shape(null, input.Shape[1], OutputDim), DType.Float32) };
     }
 
-    private protected override void Build(KerasTensor input)
+    /// <inheritdoc/>
+    protected override void Build(KerasTensor input)
     {
         embeddings = AddWeight("embeddings", new[] { InputDim, OutputDim }, Initializers.Uniform(new long[] { InputDim, OutputDim }, -0.05, 0.05));
     }
 
-    internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training)
+    /// <inheritdoc/>
+    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training)
     {
         var flat = input.reshape(-1);
         Tensor vectors;

@@ -89,10 +89,12 @@ public sealed class InputLayer : Layer
         RegisterNode(Array.Empty<KerasTensor>(), new KerasTensor[] { tensor });
     }
 
-    private protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input) =>
+    /// <inheritdoc/>
+    protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input) =>
         throw InputError("an InputLayer cannot be called on a tensor; use its Output.");
 
-    internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) => new[] { input };
+    /// <inheritdoc/>
+    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) => new[] { input };
 
     private static int?[] ShapeOf(LayerConfig config, JsonArray dims) => dims.Select(d => d switch
     {

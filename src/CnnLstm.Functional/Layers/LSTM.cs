@@ -134,7 +134,8 @@ public sealed class LSTM : Layer
             config.GetBool("unit_forget_bias", true), config.Name);
     }
 
-    private protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input)
+    /// <inheritdoc/>
+    protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input)
     {
         RequireRank(input, 3, "(batch, steps, features)");
         RequireFloat(input);
@@ -149,7 +150,8 @@ public sealed class LSTM : Layer
         return ReturnState ? new[] { output, state, state } : new[] { output };
     }
 
-    private protected override void Build(KerasTensor input)
+    /// <inheritdoc/>
+    protected override void Build(KerasTensor input)
     {
         inputDim = input.Shape.Last!.Value;
         var gates = 4 * Units;
@@ -192,7 +194,8 @@ public sealed class LSTM : Layer
         }
     }
 
-    internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training)
+    /// <inheritdoc/>
+    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training)
     {
         var (sequence, h, c) = fused is not null ? fused.call(input) : RunCell(input);
         if (fused is not null)

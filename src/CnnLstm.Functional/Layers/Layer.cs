@@ -170,24 +170,28 @@ public abstract class Layer : IDisposable
     }
 
     /// <summary>
-    /// Checks the input and returns the output shapes and dtypes. Throws <see cref="LayerInputException"/> naming the
-    /// layer and the shapes when the input does not fit.
+    /// Checks the input and returns the output shapes and dtypes; called on every <see cref="Call(KerasTensor)"/>,
+    /// before <see cref="Build"/> on the first. Throw <see cref="LayerInputException"/> (see <see cref="InputError"/>)
+    /// naming the layer and the shapes when the input does not fit, so errors surface when the graph is built.
     /// </summary>
     /// <param name="input">The input's shape and dtype.</param>
     /// <returns>One (shape, dtype) per output.</returns>
-    private protected abstract IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input);
+    protected abstract IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input);
 
-    /// <summary>Creates the weights from the first input's shape.</summary>
+    /// <summary>Creates the weights from the first input's shape, with <see cref="AddWeight(string, int[], Tensor, Func{Tensor, Tensor})"/>.</summary>
     /// <param name="input">The first input.</param>
-    private protected virtual void Build(KerasTensor input)
+    protected virtual void Build(KerasTensor input)
     {
     }
 
-    /// <summary>Runs the layer on concrete tensors.</summary>
+    /// <summary>
+    /// Runs the layer on concrete tensors, with TorchSharp operations on the input and the weights'
+    /// <see cref="LayerWeight.Variable"/>s, so autograd can differentiate it. The model calls it inside a dispose scope.
+    /// </summary>
     /// <param name="input">The input batch.</param>
     /// <param name="training">True while training (enables dropout).</param>
-    /// <returns>One tensor per output.</returns>
-    internal abstract IReadOnlyList<Tensor> Forward(Tensor input, bool training);
+    /// <returns>One tensor per output, shaped as <see cref="ComputeOutputSpecs"/> promised.</returns>
+    protected internal abstract IReadOnlyList<Tensor> Forward(Tensor input, bool training);
 
     /// <summary>Records a call of this layer.</summary>
     private protected void RegisterNode(IReadOnlyList<KerasTensor> inputs, IReadOnlyList<KerasTensor> outputs) =>
@@ -200,8 +204,14 @@ public abstract class Layer : IDisposable
     internal virtual Tensor ForwardPreActivation(Tensor input, bool training) =>
         throw new InvalidOperationException($"{ClassName} '{Name}' has no final activation.");
 
-    /// <summary>Registers a weight created by <see cref="Build"/>.</summary>
-    private protected LayerWeight AddWeight(string name, int[] kerasShape, Tensor value, Func<Tensor, Tensor>? toKeras = null)
+    /// <summary>Registers a weight created by <see cref="Build"/>; weights are listed in the order they are added.</summary>
+    /// <param name="name">The Keras weight name, e.g. <c>kernel</c>.</param>
+    /// <param name="kerasShape">The shape in Keras layout.</param>
+    /// <param name="value">The initial value, in the engine layout (the layer takes ownership).</param>
+    /// <param name="toKeras">A self-inverse layout change from the engine layout to Keras' (a transpose or a reversing
+    /// permute); null when both layouts are the same.</param>
+    /// <returns>The weight; its <see cref="LayerWeight.Variable"/> is what <see cref="Forward"/> uses.</returns>
+    protected LayerWeight AddWeight(string name, int[] kerasShape, Tensor value, Func<Tensor, Tensor>? toKeras = null)
     {
         var variable = new TorchSharp.Modules.Parameter(value, requires_grad: true);
         var weight = new LayerWeight(this, name, kerasShape, variable, toKeras);
@@ -243,10 +253,10 @@ public abstract class Layer : IDisposable
     };
 
     /// <summary>A <see cref="LayerInputException"/> whose message starts with this layer's class and name.</summary>
-    private protected LayerInputException InputError(string message) => new(Name, $"{ClassName} '{Name}': {message}");
+    protected LayerInputException InputError(string message) => new(Name, $"{ClassName} '{Name}': {message}");
 
     /// <summary>Throws unless the input has the given rank.</summary>
-    private protected void RequireRank(KerasTensor input, int rank, string expected)
+    protected void RequireRank(KerasTensor input, int rank, string expected)
     {
         if (input.Shape.Rank != rank)
         {
@@ -255,7 +265,7 @@ public abstract class Layer : IDisposable
     }
 
     /// <summary>Throws unless the input is floating point.</summary>
-    private protected void RequireFloat(KerasTensor input)
+    protected void RequireFloat(KerasTensor input)
     {
         if (input.DType != DType.Float32)
         {
@@ -264,7 +274,7 @@ public abstract class Layer : IDisposable
     }
 
     /// <summary>Throws unless the input's last dimension is known, and returns it.</summary>
-    private protected int RequireKnownLast(KerasTensor input, string what)
+    protected int RequireKnownLast(KerasTensor input, string what)
     {
         return input.Shape.Last ?? throw InputError($"the {what} dimension (last) of the input must be known, but the input shape is {input.Shape}.");
     }

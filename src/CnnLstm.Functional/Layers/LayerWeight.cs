@@ -88,8 +88,11 @@ public sealed class LayerWeight
         return result.index_add_(0, rows.Ids, rows.Grad, 1);
     }
 
-    /// <summary>The engine-side variable (TorchSharp layout).</summary>
-    internal TorchSharp.Modules.Parameter Variable { get; }
+    /// <summary>
+    /// The engine-side variable, in the layout the layer's TorchSharp kernels use (custom layers read it in
+    /// <c>Forward</c>; optimizers update it in place).
+    /// </summary>
+    public TorchSharp.Modules.Parameter Variable { get; }
 
     /// <summary>The value in Keras layout.</summary>
     internal WeightArray Get() => ToKerasArray(Variable);

@@ -59,7 +59,8 @@ public sealed class MaxPooling1D : Layer
         return new MaxPooling1D(config.GetSize("pool_size", 2), config.GetNullableSize("strides"), config.GetString("padding", "valid"), config.Name);
     }
 
-    private protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input)
+    /// <inheritdoc/>
+    protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input)
     {
         RequireRank(input, 3, "(batch, steps, channels)");
         RequireFloat(input);
@@ -76,7 +77,8 @@ public sealed class MaxPooling1D : Layer
         return new[] { (input.Shape.With(1, steps), DType.Float32) };
     }
 
-    internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training)
+    /// <inheritdoc/>
+    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training)
     {
         if (PoolSize == 1 && Strides == 1)
         {

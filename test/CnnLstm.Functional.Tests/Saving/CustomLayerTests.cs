@@ -1,0 +1,120 @@
+using System.Text.Json.Nodes;
+using KerasStyle.Graph;
+using KerasStyle.Layers;
+using KerasStyle.Models;
+using KerasStyle.Saving;
+using static TorchSharp.torch;
+
+namespace KerasStyle.Tests.Saving;
+
+/// <summary>A user-defined layer class: it builds, trains, and survives JSON and .keras round trips once registered.</summary>
+public class CustomLayerTests
+{
+    private string directory = null!;
+
+    [SetUp]
+    public void Setup()
+    {
+        Backend.ClearSession();
+        Utils.SetRandomSeed(3);
+        directory = Directory.CreateTempSubdirectory("ks-custom-").FullName;
+        LayerRegistry.Register("Scale", config => new Scale(config.GetDouble("factor", 1), name: config.Name));
+    }
+
+    [TearDown]
+    public void TearDown()
+    {
+        LayerRegistry.Unregister("Scale");
+        Directory.Delete(directory, recursive: true);
+    }
+
+    [Test]
+    public void CustomLayer_BuildsItsWeightFromTheInputShape_AndComputesItsForward()
+    {
+        var input = new Input(new[] { 4 });
+        var scale = new Scale(2);
+        using var model = new Model(input, scale.Call(input));
+        Assert.That(scale.Weights.Single().Shape, Is.EqualTo(new[] { 4 }));
+        Assert.That(model.Summary(), Does.Contain("scale_1 (Scale)"));
+        var output = (float[,])model.Predict(new float[,] { { 1, 2, 3, 4 } });
+        Assert.That(output, Is.EqualTo(new float[,] { { 2, 4, 6, 8 } }));
+    }
+
+    [Test]
+    public void CustomLayer_IsTrainedByFit()
+    {
+        var input = new Input(new[] { 2 });
+        var scale = new Scale(1);
+        using var model = new Model(input, scale.Call(input));
+        model.Compile("sgd", "mse");
+        var before = scale.GetWeights()[0].Data.ToArray();
+        model.Fit(new float[,] { { 1, 1 }, { 2, 2 } }, new float[,] { { 3, 3 }, { 6, 6 } }, epochs: 3, verbose: 0);
+        Assert.That(scale.GetWeights()[0].Data, Is.Not.EqualTo(before));
+    }
+
+    [Test]
+    public void CustomLayer_RoundTripsThroughJsonAndKerasFiles_WhenRegistered()
+    {
+        var input = new Input(new[] { 3 });
+        using var model = new Model(input, new Scale(0.5).Call(new Dense(2).Call(input)));
+        var x = new float[,] { { 1, -2, 3 } };
+        var expected = (float[,])model.Predict(x);
+
+        using var fromJson = Model.FromJson(model.ToJson());
+        Assert.That(fromJson.Layers.Last(), Is.InstanceOf<Scale>());
+        Assert.That(((Scale)fromJson.Layers.Last()).Factor, Is.EqualTo(0.5));
+
+        var path = Path.Combine(directory, "custom.keras");
+        model.Save(path);
+        using var loaded = Model.Load(path);
+        Assert.That((float[,])loaded.Predict(x), Is.EqualTo(expected));
+    }
+
+    [Test]
+    public void CustomLayer_NotRegistered_LoadFailsNamingTheClass()
+    {
+        var input = new Input(new[] { 3 });
+        using var model = new Model(input, new Scale(2).Call(input));
+        var json = model.ToJson();
+        LayerRegistry.Unregister("Scale");
+        var e = Assert.Catch(() => Model.FromJson(json));
+        Assert.That(e!.Message, Does.Contain("Scale"));
+    }
+
+    /// <summary>Multiplies each feature by a trained weight and a fixed factor.</summary>
+    private sealed class Scale : Layer
+    {
+        private LayerWeight? gamma;
+
+        public Scale(double factor, string? name = null)
+            : base(name)
+        {
+            Factor = factor;
+        }
+
+        public double Factor { get; }
+
+        public override JsonObject GetConfig()
+        {
+            var config = base.GetConfig();
+            config["factor"] = Factor;
+            return config;
+        }
+
+        protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input)
+        {
+            RequireFloat(input);
+            RequireKnownLast(input, "feature");
+            return new[] { (input.Shape, DType.Float32) };
+        }
+
+        protected override void Build(KerasTensor input)
+        {
+            var features = input.Shape.Last!.Value;
+            gamma = AddWeight("gamma", new[] { features }, ones(features));
+        }
+
+        protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) =>
+            new[] { input * gamma!.Variable * Factor };
+    }
+}
