@@ -14,7 +14,7 @@ internal static class TensorData
     {
         ArgumentNullException.ThrowIfNull(array, argument);
         var dims = Enumerable.Range(0, array.Rank).Select(d => (long)array.GetLength(d)).ToArray();
-        CheckShape(dims, input, argument, array.GetType().Name);
+        CheckShape(dims, input, argument, TypeName(array));
         var element = array.GetType().GetElementType()!;
         if (input.DType.IsInteger())
         {
@@ -30,7 +30,7 @@ internal static class TensorData
             }
 
             throw new ArgumentException(
-                $"{argument}: input '{input.Layer.Name}' takes integer token ids with shape {input.Shape}, but a {array.GetType().Name} was given; pass int[,] or long[,].", argument);
+                $"{argument}: input '{input.Layer.Name}' takes integer token ids with shape {input.Shape}, but a {TypeName(array)} was given; pass int[,] or long[,].", argument);
         }
 
         if (element == typeof(float))
@@ -46,7 +46,7 @@ internal static class TensorData
         }
 
         throw new ArgumentException(
-            $"{argument}: input '{input.Layer.Name}' takes float32 data with shape {input.Shape}, but a {array.GetType().Name} was given; pass float[...] (or double[...]).", argument);
+            $"{argument}: input '{input.Layer.Name}' takes float32 data with shape {input.Shape}, but a {TypeName(array)} was given; pass float[...] (or double[...]).", argument);
     }
 
     /// <summary>Throws unless the sizes fit the input's rank and known per-sample dimensions.</summary>
@@ -72,6 +72,15 @@ internal static class TensorData
         var data = cpu.data<float>().ToArray();
         Buffer.BlockCopy(data, 0, result, 0, data.Length * sizeof(float));
         return result;
+    }
+
+    /// <summary>An array's type as C# spells it, e.g. <c>float[,,]</c> (not <c>Single[,,]</c>).</summary>
+    public static string TypeName(Array array)
+    {
+        var element = array.GetType().GetElementType()!;
+        var name = element == typeof(float) ? "float" : element == typeof(double) ? "double"
+            : element == typeof(int) ? "int" : element == typeof(long) ? "long" : element.Name;
+        return $"{name}[{new string(',', array.Rank - 1)}]";
     }
 
     private static T[] Flatten<T>(Array array)

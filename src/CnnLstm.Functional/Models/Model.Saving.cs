@@ -274,7 +274,7 @@ public partial class Model
         }
     }
 
-    private void Compile((Optimizer Optimizer, Loss Loss, string[] Metrics) config) => Compile(config.Optimizer, config.Loss, config.Metrics);
+    private void Compile((Optimizer Optimizer, Loss Loss, string[] Metrics) config) => CompileOwned(config.Optimizer, config.Loss, config.Metrics);
 
     private JsonObject? CompileConfigJson() =>
         Optimizer is null || losses is null || metrics is null ? null

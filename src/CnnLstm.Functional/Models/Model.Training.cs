@@ -13,6 +13,7 @@ namespace KerasStyle.Models;
 public partial class Model
 {
     private Loss[]? losses;
+    private bool ownsOptimizer;
     private Metric[][]? metrics;
 
     /// <summary>Raised after every training batch and every epoch of <see cref="Fit"/>.</summary>
@@ -35,7 +36,7 @@ public partial class Model
     /// <param name="loss">A Keras loss name, applied to every output.</param>
     /// <param name="metrics">Metric names: <c>accuracy</c>, <c>mae</c>, <c>mse</c>.</param>
     public void Compile(string optimizer, string loss, IEnumerable<string>? metrics = null) =>
-        Compile(OptimizerNames.Create(optimizer), LossNames.Create(loss), metrics);
+        CompileOwned(OptimizerNames.Create(optimizer), LossNames.Create(loss), metrics);
 
     /// <summary>Configures training with an optimizer object and a loss name.</summary>
     /// <param name="optimizer">The optimizer, e.g. <c>new Adam(learningRate: 1e-3)</c>.</param>
@@ -49,17 +50,33 @@ public partial class Model
     /// <param name="loss">The loss.</param>
     /// <param name="metrics">Metric names.</param>
     public void Compile(string optimizer, Loss loss, IEnumerable<string>? metrics = null) =>
-        Compile(OptimizerNames.Create(optimizer), loss, metrics);
+        CompileOwned(OptimizerNames.Create(optimizer), loss, metrics);
 
     /// <summary>Configures training with objects.</summary>
     /// <param name="optimizer">The optimizer.</param>
     /// <param name="loss">The loss, applied to every output.</param>
     /// <param name="metrics">Metric names.</param>
-    public void Compile(Optimizer optimizer, Loss loss, IEnumerable<string>? metrics = null)
+    public void Compile(Optimizer optimizer, Loss loss, IEnumerable<string>? metrics = null) => Compile(optimizer, loss, metrics, ownsOptimizer: false);
+
+    /// <summary>Compiles with an optimizer the model created, and so disposes with itself.</summary>
+    private protected void CompileOwned(Optimizer optimizer, Loss loss, IEnumerable<string>? metrics)
+    {
+        try
+        {
+            Compile(optimizer, loss, metrics, ownsOptimizer: true);
+        }
+        catch
+        {
+            optimizer.Dispose();
+            throw;
+        }
+    }
+
+    private void Compile(Optimizer optimizer, Loss loss, IEnumerable<string>? metrics, bool ownsOptimizer)
     {
         ArgumentNullException.ThrowIfNull(optimizer);
         ArgumentNullException.ThrowIfNull(loss);
-        var graph = Topology;
+        _ = Topology; // a model without a graph (an empty Sequential) cannot be compiled
         var names = metrics?.ToArray() ?? Array.Empty<string>();
         if (names.Any(n => n is null))
         {
@@ -73,8 +90,13 @@ public partial class Model
 
         this.metrics = outputs.Select(o => names.Select(n => Metric.Resolve(n, loss, o.Shape.Last)).ToArray()).ToArray();
         losses = outputs.Select(_ => loss).ToArray();
+        if (this.ownsOptimizer && !ReferenceEquals(Optimizer, optimizer))
+        {
+            Optimizer?.Dispose();
+        }
+
         Optimizer = optimizer;
-        _ = graph;
+        this.ownsOptimizer = ownsOptimizer;
     }
 
     /// <summary>
@@ -516,7 +538,7 @@ public partial class Model
             var element = array.GetType().GetElementType();
             if (element != typeof(float) && element != typeof(double) && element != typeof(int) && element != typeof(long))
             {
-                throw new ArgumentException($"{argument}: targets for output '{output.Layer.Name}' must be float, double, int or long arrays, got {array.GetType().Name}.", argument);
+                throw new ArgumentException($"{argument}: targets for output '{output.Layer.Name}' must be float, double, int or long arrays, got {TensorData.TypeName(array)}.", argument);
             }
 
             var dims = Enumerable.Range(0, array.Rank).Select(d => (long)array.GetLength(d)).ToArray();
@@ -545,6 +567,14 @@ public partial class Model
             if (target.numel() > 0 && Range(target) is var (min, max) && (min < 0 || max >= classes))
             {
                 throw new ArgumentOutOfRangeException(argument, $"{argument}: class ids for output '{output.Layer.Name}' must be in [0, {classes}), but range over [{min}, {max}].");
+            }
+
+            using (var fractional = target.frac().abs().max())
+            {
+                if (target.numel() > 0 && fractional.item<float>() > 0)
+                {
+                    throw new ArgumentException($"{argument}: class ids for output '{output.Layer.Name}' must be whole numbers, but some have a fractional part.", argument);
+                }
             }
 
             return target;

@@ -188,16 +188,26 @@ public partial class Model : IDisposable
         GC.SuppressFinalize(this);
     }
 
-    /// <summary>Disposes the layers.</summary>
+    /// <summary>
+    /// Disposes the layers, and the optimizer when the model created it (compiled by name or loaded from a file);
+    /// an optimizer object passed to <c>Compile</c> stays the caller's.
+    /// </summary>
     /// <param name="disposing">True when called from <see cref="Dispose()"/>.</param>
     protected virtual void Dispose(bool disposing)
     {
-        if (disposing && topology is not null)
+        if (!disposing)
         {
-            foreach (var layer in topology.Layers)
-            {
-                layer.Dispose();
-            }
+            return;
+        }
+
+        foreach (var layer in topology?.Layers ?? Array.Empty<Layer>())
+        {
+            layer.Dispose();
+        }
+
+        if (ownsOptimizer)
+        {
+            Optimizer?.Dispose();
         }
     }
 
