@@ -569,9 +569,9 @@ public partial class Model
                 throw new ArgumentOutOfRangeException(argument, $"{argument}: class ids for output '{output.Layer.Name}' must be in [0, {classes}), but range over [{min}, {max}].");
             }
 
-            using (var fractional = target.frac().abs().max())
+            using (NewDisposeScope())
             {
-                if (target.numel() > 0 && fractional.item<float>() > 0)
+                if (target.numel() > 0 && target.frac().abs().max().item<float>() > 0)
                 {
                     throw new ArgumentException($"{argument}: class ids for output '{output.Layer.Name}' must be whole numbers, but some have a fractional part.", argument);
                 }
