@@ -5,6 +5,8 @@ internal static class DataDirectory
 {
     public const string EnvironmentVariable = "KERASSTYLE_DATA";
 
+    private const string BesideRepository = "beside the repository";
+
     /// <summary>Returns the first candidate folder that exists, or throws naming every path tried.</summary>
     /// <param name="option">The --data value, if given.</param>
     /// <param name="expected">The files the command needs, relative to the folder, for the message.</param>
@@ -24,21 +26,29 @@ internal static class DataDirectory
 
         foreach (var root in RepositoryRoots())
         {
-            candidates.Add(("beside the repository", Path.GetFullPath(Path.Combine(root, "..", "shared", "data"))));
+            candidates.Add((BesideRepository, Path.GetFullPath(Path.Combine(root, "..", "shared", "data"))));
         }
 
-        foreach (var (_, path) in candidates)
+        foreach (var (source, path) in candidates)
         {
-            if (Directory.Exists(path))
+            if (!Directory.Exists(path))
             {
-                var missing = expected.Where(f => !File.Exists(Path.Combine(path, f))).ToArray();
-                if (missing.Length > 0)
+                // A path the user named is skipped loudly, so a typo never silently trains on other data.
+                if (source != BesideRepository)
                 {
-                    throw new DataNotFoundException($"Data folder '{path}' lacks {string.Join(", ", missing)}.");
+                    Console.Error.WriteLine($"note: data folder '{path}' (from {source}) does not exist; trying the next place.");
                 }
 
-                return path;
+                continue;
             }
+
+            var missing = expected.Where(f => !File.Exists(Path.Combine(path, f))).ToArray();
+            if (missing.Length > 0)
+            {
+                throw new DataNotFoundException($"Data folder '{path}' lacks {string.Join(", ", missing)}.");
+            }
+
+            return path;
         }
 
         var tried = candidates.Count == 0 ? "(none)" : string.Join("\n", candidates.Select(c => $"  {c.Path}  (from {c.Source})"));
