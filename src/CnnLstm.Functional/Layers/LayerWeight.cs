@@ -75,17 +75,16 @@ public sealed class LayerWeight
         return (distinct, summed);
     }
 
-    /// <summary>The dense gradient: autograd's, plus the rows' gradients added at their ids.</summary>
-    internal Tensor? DenseGradient()
+    /// <summary>The dense gradient: autograd's <paramref name="dense"/>, plus the <paramref name="rows"/>' gradients added at their ids.</summary>
+    internal Tensor? DenseGradient(Tensor? dense, (Tensor Ids, Tensor Grad)? rows)
     {
-        var dense = Variable.grad;
-        if (RowGradient() is not { } rows)
+        if (rows is not { } r)
         {
             return dense;
         }
 
         var result = dense is null ? zeros_like(Variable) : dense.clone();
-        return result.index_add_(0, rows.Ids, rows.Grad, 1);
+        return result.index_add_(0, r.Ids, r.Grad, 1);
     }
 
     /// <summary>

@@ -13,6 +13,7 @@ namespace KerasStyle.Models;
 public partial class Model
 {
     private Loss[]? losses;
+    private IReadOnlyList<string> logNames = new[] { "loss" };
     private bool ownsOptimizer;
     private Metric[][]? metrics;
 
@@ -29,7 +30,7 @@ public partial class Model
     public bool StopTraining { get; set; }
 
     /// <summary>The names of the values <see cref="Fit"/> logs and <see cref="Evaluate"/> returns, <c>loss</c> first.</summary>
-    public IReadOnlyList<string> MetricsNames => LogNames();
+    public IReadOnlyList<string> MetricsNames => logNames;
 
     /// <summary>Configures training with Keras names, e.g. <c>Compile("adam", "binary_crossentropy", new[] { "accuracy" })</c>.</summary>
     /// <param name="optimizer"><c>adam</c>, <c>sgd</c> or <c>rmsprop</c>, with Keras defaults.</param>
@@ -90,6 +91,7 @@ public partial class Model
 
         this.metrics = outputs.Select(o => names.Select(n => Metric.Resolve(n, loss, o.Shape.Last)).ToArray()).ToArray();
         losses = outputs.Select(_ => loss).ToArray();
+        logNames = LogNames().ToArray();
         if (this.ownsOptimizer && !ReferenceEquals(Optimizer, optimizer))
         {
             Optimizer?.Dispose();
@@ -247,6 +249,7 @@ public partial class Model
         }
     }
 
+    /// <summary>The logged names for the compiled losses and metrics; computed once per Compile.</summary>
     private List<string> LogNames()
     {
         var names = new List<string> { "loss" };
@@ -284,7 +287,7 @@ public partial class Model
             callbacks.Add(new ProgbarLogger(verbose));
         }
 
-        var names = LogNames();
+        var names = logNames.ToList();
         var parameters = new Dictionary<string, object>
         {
             ["batch_size"] = batchSize,
@@ -401,7 +404,7 @@ public partial class Model
     /// <summary>The total loss (summed over outputs, as Keras) and the logged values.</summary>
     private (Tensor Total, Dictionary<string, double> Values) LossAndMetrics(IReadOnlyList<Tensor> targets, IReadOnlyList<Tensor> outs, Tensor?[] logits)
     {
-        var names = LogNames();
+        var names = logNames;
         var values = new Dictionary<string, double>(StringComparer.Ordinal);
         Tensor? total = null;
         var perOutputLoss = new double[outs.Count];

@@ -104,9 +104,9 @@ public abstract class Optimizer : IDisposable
         foreach (var weight in weights)
         {
             using var scope = NewDisposeScope();
-            var rows = weight.Variable.grad is null ? weight.RowGradient() : null;
-            var grad = rows is null ? weight.DenseGradient() : null;
-            if (grad is null && rows is null)
+            var dense = weight.Variable.grad;
+            var rows = weight.RowGradient();
+            if (dense is null && rows is null)
             {
                 continue;
             }
@@ -118,12 +118,12 @@ public abstract class Optimizer : IDisposable
                 slots[weight] = state;
             }
 
-            if (rows is { } r && UpdateByRows(weight.Variable, r.Ids, r.Grad, state, Iterations))
+            if (dense is null && rows is { } r && UpdateByRows(weight.Variable, r.Ids, r.Grad, state, Iterations))
             {
                 continue;
             }
 
-            Update(weight.Variable, grad ?? weight.DenseGradient()!, state, Iterations);
+            Update(weight.Variable, weight.DenseGradient(dense, rows)!, state, Iterations);
         }
     }
 
