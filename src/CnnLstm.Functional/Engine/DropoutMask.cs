@@ -29,24 +29,8 @@ internal static unsafe class DropoutMask
         // Keep when the 32-bit draw is at or above rate * 2^32, i.e. with probability 1 - rate.
         var threshold = (uint)Math.Min(Math.Round(rate * 4294967296.0), uint.MaxValue);
         var scale = (float)(1 / (1 - rate));
-        if (n < ParallelThreshold || Environment.ProcessorCount == 1)
-        {
-            Fill(data, 0, n, seed, threshold, scale);
-        }
-        else
-        {
-            var chunks = Environment.ProcessorCount;
-            var chunk = ((n / chunks) + 1) & ~1L;
-            Parallel.For(0, chunks, i =>
-            {
-                var start = i * chunk;
-                var end = Math.Min(n, start + chunk);
-                if (start < end)
-                {
-                    Fill(data, start, end, seed, threshold, scale);
-                }
-            });
-        }
+        // Ranges start on even indices: elements 2k and 2k + 1 share one hash.
+        ParallelRanges.For(n, n, ParallelThreshold, 2, (start, end) => Fill(data, start, end, seed, threshold, scale));
 
         return x * mask;
     }

@@ -32,24 +32,8 @@ internal static unsafe class FusedAdam
         var n = variable.numel();
         // 1 - beta in double, then rounded: (float)(1 - 0.999) is 0.001, but 1 - 0.999f is 0.000999987.
         var state = new State(Pointer(variable), Pointer(grad), Pointer(m), Pointer(v), (float)beta1, (float)beta2, (float)(1 - beta1), (float)(1 - beta2), (float)lrT, (float)epsilon);
-        if (n < ParallelThreshold || Environment.ProcessorCount == 1)
-        {
-            Kernel(state, 0, n);
-            return;
-        }
-
-        var chunks = Environment.ProcessorCount;
-        // Chunk edges on vector boundaries so only the last chunk has a scalar tail.
-        var chunk = (n / chunks + Vector<float>.Count - 1) / Vector<float>.Count * Vector<float>.Count;
-        Parallel.For(0, chunks, i =>
-        {
-            var start = i * chunk;
-            var end = Math.Min(n, start + chunk);
-            if (start < end)
-            {
-                Kernel(state, start, end);
-            }
-        });
+        // Ranges start on vector boundaries so only the last has a scalar tail.
+        ParallelRanges.For(n, n, ParallelThreshold, Vector<float>.Count, (start, end) => Kernel(state, start, end));
     }
 
     /// <summary>Whether the by-rows kernel applies: 2-D CPU float32 contiguous weight and slots, int64 ids.</summary>
@@ -76,11 +60,9 @@ internal static unsafe class FusedAdam
         }
 
         var state = new State(Pointer(variable), Pointer(rowGrad), Pointer(m), Pointer(v), (float)beta1, (float)beta2, (float)(1 - beta1), (float)(1 - beta2), (float)lrT, (float)epsilon);
-        var chunks = rows * width < ParallelThreshold ? 1 : Environment.ProcessorCount;
-        var chunk = (rows + chunks - 1) / chunks;
-        Parallel.For(0, chunks, c =>
+        ParallelRanges.For(rows, rows * width, ParallelThreshold, 1, (first, last) =>
         {
-            for (var r = c * chunk; r < Math.Min(rows, (c + 1) * chunk); r++)
+            for (var r = first; r < last; r++)
             {
                 var g = gradRowOf[r];
                 var offset = r * width;

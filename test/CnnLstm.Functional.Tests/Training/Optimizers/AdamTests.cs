@@ -131,4 +131,24 @@ public class AdamTests
 
         return result;
     }
+
+    [Test]
+    public void Step_WeightLargerThanOneThreadsShare_UpdatesEveryElement()
+    {
+        // 131,073 kernel entries: split across threads, the last one must not be left out.
+        const int features = 131_073;
+        var input = new KerasStyle.Graph.Input(new[] { features });
+        using var model = new KerasStyle.Models.Model(input, new KerasStyle.Layers.Dense(1, useBias: false).Call(input));
+        model.Compile(new Adam(learningRate: 0.1), "mse");
+        var before = model.GetWeights()[0].Data.ToArray();
+        var x = new float[1, features];
+        for (var i = 0; i < features; i++)
+        {
+            x[0, i] = 1;
+        }
+
+        model.TrainOnBatch(x, new float[,] { { 1e6f } });
+        var after = model.GetWeights()[0].Data;
+        Assert.That(Enumerable.Range(0, features).Count(i => after[i] == before[i]), Is.Zero);
+    }
 }
