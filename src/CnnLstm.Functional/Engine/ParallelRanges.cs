@@ -5,12 +5,13 @@ internal static class ParallelRanges
 {
     /// <summary>
     /// Runs <paramref name="body"/>(start, end) over [0, count): inline when <paramref name="work"/> is below
-    /// <paramref name="threshold"/> (a second thread would cost more than it saves), otherwise one range per core,
+    /// <paramref name="threshold"/> (a second thread would cost more than it saves), otherwise one range per thread of the ThreadPolicy,
     /// each starting on a multiple of <paramref name="alignment"/>.
     /// </summary>
     public static void For(long count, long work, long threshold, long alignment, Action<long, long> body)
     {
-        var cores = Environment.ProcessorCount;
+        // The same count as libtorch's pool: on a busy machine a second range would wait for a core.
+        var cores = ThreadPolicy.CurrentThreads;
         if (work < threshold || cores == 1)
         {
             body(0, count);

@@ -158,11 +158,12 @@ public sealed class Conv1D : Layer
         };
         var x = left + right > 0 ? nn.functional.pad(input, new[] { 0L, 0L, left, right }) : input;
 
-        // Seen as (batch, channels, 1, steps), the channels-last input already has the memory layout of a channels-last
-        // 2-D image, so oneDNN convolves it in place (about 3x faster than conv1d, which first reorders to
-        // channels-first), and the output comes back channels-last too.
-        var y = nn.functional.conv2d(x.unsqueeze(1).permute(0, 3, 1, 2), kernel!.Variable.unsqueeze(2), bias?.Variable,
-            strides: new long[] { 1, Strides }, dilation: new long[] { 1, DilationRate });
-        return new[] { Activations.Apply(Activation, y.squeeze(2).transpose(1, 2)) };
+        // The channels-last conv2d is the fast path where its check passed for this geometry and mode. One sample
+        // goes through im2col: libtorch would not pick oneDNN for it, but probe NNPACK (a warning on CPUs NNPACK does
+        // not support) and fall back to its slow reference convolution.
+        var y = x.shape[0] > 1 && ChannelsLastConvKernel.Trusted(is_grad_enabled(), inputChannels, Filters, KernelSize, Strides, DilationRate)
+            ? ChannelsLastConvKernel.Apply(x, kernel!.Variable, bias?.Variable, Strides, DilationRate)
+            : ChannelsLastConvKernel.Im2Col(x, kernel!.Variable, bias?.Variable, Strides, DilationRate);
+        return new[] { Activations.Apply(Activation, y) };
     }
 }

@@ -15,7 +15,9 @@ namespace KerasStyle.Layers;
 /// </summary>
 /// <remarks>
 /// With activation tanh and recurrent activation sigmoid the engine runs TorchSharp's fused LSTM, whose second bias
-/// is held at zero and is not a weight; other activations run a step-by-step cell with the same maths.
+/// is held at zero and is not a weight; other activations run a step-by-step cell with the same maths. The fused
+/// kernel is used in each mode only after <see cref="KernelChecks"/> has found it right on this CPU; otherwise the
+/// layer falls back to a checked path (issue 10: oneDNN's inference kernel is wrong on AMD Zen 5).
 /// </remarks>
 public sealed class LSTM : Layer
 {
@@ -197,13 +199,7 @@ public sealed class LSTM : Layer
     /// <inheritdoc/>
     protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training)
     {
-        var (sequence, h, c) = fused is not null ? fused.call(input) : RunCell(input);
-        if (fused is not null)
-        {
-            h = h.squeeze(0);
-            c = c.squeeze(0);
-        }
-
+        var (sequence, h, c) = fused is null ? RunCell(input) : RunFused(input);
         var output = ReturnSequences ? sequence : h;
         return ReturnState ? new[] { output, h, c } : new[] { output };
     }
@@ -218,28 +214,63 @@ public sealed class LSTM : Layer
         }
     }
 
+    /// <summary>
+    /// The fused kernel where its check passed for this mode (libtorch picks oneDNN's inference kernel with autograd
+    /// off and its training kernel with autograd on), otherwise a checked alternative (see KernelChecks).
+    /// </summary>
+    private (Tensor Sequence, Tensor H, Tensor C) RunFused(Tensor input)
+    {
+        if (is_grad_enabled())
+        {
+            return FusedLstmKernel.Trusted(training: true, inputDim, Units) ? CallFused(input) : RunCell(input);
+        }
+
+        if (FusedLstmKernel.Trusted(training: false, inputDim, Units))
+        {
+            return CallFused(input);
+        }
+
+        if (!FusedLstmKernel.Trusted(training: true, inputDim, Units))
+        {
+            return RunCell(input);
+        }
+
+        // The training kernel is right where the inference kernel is not, and faster than the cell for small batches.
+        // It runs only with autograd on, outside inference mode, on a normal (not inference) copy of the input.
+        using var notInference = inference_mode(false);
+        using var grad = enable_grad();
+        var (sequence, h, c) = CallFused(input.clone());
+        return (sequence.detach(), h.detach(), c.detach());
+    }
+
+    private (Tensor Sequence, Tensor H, Tensor C) CallFused(Tensor input)
+    {
+        var (sequence, h, c) = fused!.call(input);
+        return (sequence, h.squeeze(0), c.squeeze(0));
+    }
+
+    /// <summary>The LSTM step by step from elementary operations: any activations, and the checked fallback.</summary>
     private (Tensor Sequence, Tensor H, Tensor C) RunCell(Tensor input)
     {
         var batch = input.shape[0];
         var steps = input.shape[1];
         // Project every step's input at once; only the recurrent product stays in the loop.
         var projected = nn.functional.linear(input, kernel!.Variable, bias?.Variable);
+        var recurrent = recurrentKernel!.Variable.t();
         var h = zeros(batch, Units, dtype: input.dtype, device: input.device);
         var c = zeros(batch, Units, dtype: input.dtype, device: input.device);
-        var outputs = new List<Tensor>((int)steps);
+        var outputs = new Tensor[steps];
         for (long t = 0; t < steps; t++)
         {
-            var z = projected.select(1, t) + h.matmul(recurrentKernel!.Variable.t());
-            var chunks = z.chunk(4, 1);
-            var i = Activations.Apply(RecurrentActivation, chunks[0]);
-            var f = Activations.Apply(RecurrentActivation, chunks[1]);
-            var g = Activations.Apply(Activation, chunks[2]);
-            var o = Activations.Apply(RecurrentActivation, chunks[3]);
-            c = (f * c) + (i * g);
-            h = o * Activations.Apply(Activation, c);
-            outputs.Add(h);
+            var z = addmm(projected.select(1, t), h, recurrent, 1, 1);
+            // One activation call over all four blocks (the candidate's block is recomputed with its own activation).
+            var gates = Activations.Apply(RecurrentActivation, z);
+            var candidate = Activations.Apply(Activation, z.narrow(1, 2 * Units, Units));
+            c = addcmul(gates.narrow(1, Units, Units) * c, gates.narrow(1, 0, Units), candidate, 1);
+            h = gates.narrow(1, 3 * Units, Units) * Activations.Apply(Activation, c);
+            outputs[t] = h;
         }
 
-        return (stack(outputs, 1), h, c);
+        return (steps == 0 ? zeros(batch, 0, Units, dtype: input.dtype, device: input.device) : stack(outputs, 1), h, c);
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using KerasStyle.Engine;
 using KerasStyle.Graph;
 using KerasStyle.Saving;
 using static TorchSharp.torch;
@@ -97,8 +98,12 @@ public sealed class MaxPooling1D : Layer
             }
         }
 
-        // Pool the channels-last data as a channels-last (batch, channels, 1, steps) image: no reordering copies.
-        var y = nn.functional.max_pool2d(x.unsqueeze(1).permute(0, 3, 1, 2), new long[] { 1, PoolSize }, new long[] { 1, Strides });
-        return new[] { y.squeeze(2).transpose(1, 2) };
+        // The channels-last max_pool2d where its check passed for this window and mode, otherwise unfold and max.
+        return new[]
+        {
+            ChannelsLastPoolKernel.Trusted(is_grad_enabled(), PoolSize, Strides)
+                ? ChannelsLastPoolKernel.Apply(x, PoolSize, Strides)
+                : ChannelsLastPoolKernel.Unfolded(x, PoolSize, Strides),
+        };
     }
 }

@@ -162,6 +162,7 @@ public partial class Model : IDisposable
             for (long start = 0; start < samples; start += batchSize)
             {
                 using var scope = NewDisposeScope();
+                ThreadPolicy.Apply();
                 var length = Math.Min(batchSize, samples - start);
                 var results = Run(x.Select(t => t.narrow(0, start, length)).ToArray(), training: false);
                 for (var o = 0; o < results.Count; o++)

@@ -14,7 +14,6 @@ namespace KerasStyle.Tests.Parity;
 public class ParityTests
 {
     private static string referenceVersion = "?";
-    private int previousThreads;
 
     public static IEnumerable<TestCaseData> ForwardCases() =>
         ParityFixture.CaseNames().Where(n => !n.StartsWith("train_", StringComparison.Ordinal)).Select(n => new TestCaseData(n).SetName($"Forward_{n}"));
@@ -22,24 +21,12 @@ public class ParityTests
     public static IEnumerable<TestCaseData> TrainingCases() =>
         ParityFixture.CaseNames().Where(n => n.StartsWith("train_", StringComparison.Ordinal)).Select(n => new TestCaseData(n).SetName($"Training_{n}"));
 
-    /// <summary>
-    /// These models are tiny: one torch thread is faster than several, and far faster on a shared, loaded machine
-    /// (measured 0.6 s instead of 8 to 14 s for all parity tests at load 7 on 2 cores). Restored afterwards.
-    /// </summary>
-    [OneTimeSetUp]
-    public void UseOneThread()
-    {
-        previousThreads = TorchSharp.torch.get_num_threads();
-        TorchSharp.torch.set_num_threads(1);
-    }
-
     [SetUp]
     public void ClearSession() => Backend.ClearSession();
 
     [OneTimeTearDown]
-    public void RestoreThreadsAndPrintTable()
+    public void PrintTable()
     {
-        TorchSharp.torch.set_num_threads(previousThreads);
         TestContext.Progress.Write(ParityReport.Table(referenceVersion));
     }
 

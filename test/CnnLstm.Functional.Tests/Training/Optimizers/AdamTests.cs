@@ -136,6 +136,8 @@ public class AdamTests
     public void Step_WeightLargerThanOneThreadsShare_UpdatesEveryElement()
     {
         // 131,073 kernel entries: split across threads, the last one must not be left out.
+        Assume.That(Environment.ProcessorCount, Is.GreaterThan(1), "splitting needs two cores");
+        using var threads = TestSetup.Threads(2);
         const int features = 131_073;
         var input = new KerasStyle.Graph.Input(new[] { features });
         using var model = new KerasStyle.Models.Model(input, new KerasStyle.Layers.Dense(1, useBias: false).Call(input));

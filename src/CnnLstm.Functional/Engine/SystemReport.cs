@@ -1,0 +1,102 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+using System.Text;
+using static TorchSharp.torch;
+
+namespace KerasStyle.Engine;
+
+/// <summary>
+/// What a bug report needs about the machine and the engine: OS, CPU model and instruction sets, .NET, TorchSharp
+/// and libtorch versions, the thread policy, the Debian native fix, and every kernel check. The examples'
+/// <c>doctor</c> command prints <see cref="Describe"/>.
+/// </summary>
+public static class SystemReport
+{
+    private static readonly string[] IsaFlags =
+    {
+        "sse4_2", "avx", "avx2", "fma", "f16c", "avx_vnni", "avx512f", "avx512dq", "avx512bw", "avx512vl", "avx512_vnni",
+        "avx512_bf16", "avx512_fp16", "avx512_vp2intersect", "amx_tile", "amx_bf16", "amx_int8",
+    };
+
+    private static readonly Lazy<(string Model, IReadOnlyList<string> Flags)> Cpu = new(ReadCpu);
+
+    /// <summary>The CPU's model name (from <c>/proc/cpuinfo</c> on Linux), or the architecture elsewhere.</summary>
+    public static string CpuModel => Cpu.Value.Model;
+
+    /// <summary>The vector instruction sets of the CPU that decide which libtorch and oneDNN kernels run.</summary>
+    public static IReadOnlyList<string> CpuIsaFlags => Cpu.Value.Flags;
+
+    /// <summary>
+    /// The full report, one fact per line. Runs <see cref="KernelChecks.RunAll"/> first (tens of milliseconds), so
+    /// every kernel check appears with its measured difference.
+    /// </summary>
+    public static string Describe()
+    {
+        var checks = KernelChecks.RunAll();
+        var report = new StringBuilder();
+        report.AppendLine($"os: {RuntimeInformation.OSDescription} ({RuntimeInformation.OSArchitecture})");
+        report.AppendLine($"cpu: {CpuModel}, {Environment.ProcessorCount} logical cores");
+        report.AppendLine($"cpu isa: {(CpuIsaFlags.Count == 0 ? "unknown" : string.Join(' ', CpuIsaFlags))}");
+        report.AppendLine($".net: {RuntimeInformation.FrameworkDescription}");
+        report.AppendLine($"kerasstyle: {Version(typeof(SystemReport).Assembly)}");
+        report.AppendLine($"torchsharp: {Version(typeof(TorchSharp.torch).Assembly)}");
+        report.AppendLine($"libtorch: {__version__}");
+        report.AppendLine($"threads: {ThreadPolicy.Describe()}; torch threads on this thread {get_num_threads()}, inter-op {get_num_interop_threads()}; OMP_NUM_THREADS={Environment.GetEnvironmentVariable("OMP_NUM_THREADS") ?? "(unset)"}");
+        report.AppendLine($"native fix: {NativeFix()}");
+        report.AppendLine($"kernel checks: {checks.Count(c => c.Passed)} of {checks.Count} passed");
+        foreach (var check in checks)
+        {
+            report.AppendLine($"  {check}");
+        }
+
+        return report.ToString();
+    }
+
+    private static string Version(Assembly assembly) =>
+        assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
+        ?? assembly.GetName().Version?.ToString() ?? "unknown";
+
+    /// <summary>
+    /// The build marks TorchSharp's GLIBCXX_3.4.32 need weak where the system libstdc++ lacks that version; libtorch
+    /// has loaded by the time this runs, so where the version is missing the fix is in effect.
+    /// </summary>
+    private static string NativeFix()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return "not applicable (not Linux)";
+        }
+
+        var libstdcxx = new[] { "/usr/lib/x86_64-linux-gnu/libstdc++.so.6", "/lib/x86_64-linux-gnu/libstdc++.so.6", "/usr/lib64/libstdc++.so.6", "/usr/lib/libstdc++.so.6" }
+            .FirstOrDefault(File.Exists);
+        if (libstdcxx is null)
+        {
+            return "unknown (no system libstdc++.so.6 found)";
+        }
+
+        var needle = Encoding.ASCII.GetBytes("GLIBCXX_3.4.32\0");
+        return File.ReadAllBytes(libstdcxx).AsSpan().IndexOf(needle) >= 0
+            ? $"not needed ({libstdcxx} has GLIBCXX_3.4.32)"
+            : $"applied ({libstdcxx} lacks GLIBCXX_3.4.32, and libLibTorchSharp.so loaded with that need marked weak)";
+    }
+
+    private static (string Model, IReadOnlyList<string> Flags) ReadCpu()
+    {
+        try
+        {
+            if (File.Exists("/proc/cpuinfo"))
+            {
+                var lines = File.ReadLines("/proc/cpuinfo").TakeWhile(l => l.Length > 0).ToArray();
+                string? Value(string key) => lines.FirstOrDefault(l => l.StartsWith(key, StringComparison.Ordinal))?.Split(':', 2)[1].Trim();
+                var flags = (Value("flags") ?? string.Empty).Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
+                var model = $"{Value("model name") ?? RuntimeInformation.ProcessArchitecture.ToString()} ({Value("vendor_id")} family {Value("cpu family")} model {Value("model")})";
+                return (model, IsaFlags.Where(flags.Contains).ToArray());
+            }
+        }
+        catch (IOException)
+        {
+        }
+
+        return (RuntimeInformation.ProcessArchitecture.ToString(), Array.Empty<string>());
+    }
+}

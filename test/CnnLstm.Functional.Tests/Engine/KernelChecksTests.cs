@@ -1,0 +1,223 @@
+using KerasStyle.Engine;
+using KerasStyle.Graph;
+using KerasStyle.Layers;
+using KerasStyle.Models;
+using KerasStyle.Training.Optimizers;
+using static TorchSharp.torch;
+
+namespace KerasStyle.Tests.Engine;
+
+/// <summary>
+/// The kernel checks, and the fallbacks they switch to. This machine may well run every fast kernel correctly, so
+/// each failure is forced through the internal hook; the fallback must then give the reference maths (C# doubles).
+/// </summary>
+[NonParallelizable]
+public class KernelChecksTests
+{
+    private readonly List<string> warnings = new();
+
+    [SetUp]
+    public void SetUp()
+    {
+        Backend.ClearSession();
+        Utils.SetRandomSeed(11);
+        warnings.Clear();
+        Warnings.Raised += Record;
+    }
+
+    [TearDown]
+    public void TearDown()
+    {
+        Warnings.Raised -= Record;
+        KernelChecks.ClearForcedFailures();
+    }
+
+    [Test]
+    public void RunAll_ChecksEveryFastKernelInBothModes()
+    {
+        var results = KernelChecks.RunAll();
+        Assert.That(results.Select(r => r.Kernel).Distinct(), Is.SupersetOf(new[]
+        {
+            FusedLstmKernel.Inference, FusedLstmKernel.Training, ChannelsLastConvKernel.Inference, ChannelsLastConvKernel.Training,
+            ChannelsLastPoolKernel.Inference, ChannelsLastPoolKernel.Training,
+        }));
+        Assert.That(results, Has.All.Matches<KernelCheckResult>(r => r != null && !double.IsNaN(r.MaxDifference) && r.Milliseconds > 0 && r.Fallback.Length > 0));
+    }
+
+    [Test]
+    public void Check_WhenForced_ReportsFailureWithItsMeasuredDifference()
+    {
+        KernelChecks.ForceFailure(ChannelsLastPoolKernel.Inference);
+        Assert.That(ChannelsLastPoolKernel.Trusted(training: false, pool: 3, stride: 2), Is.False);
+        var result = KernelChecks.Results.Single(r => r.Kernel == ChannelsLastPoolKernel.Inference && r.Case.StartsWith("pool 3, stride 2", StringComparison.Ordinal));
+        Assert.That(result.Forced, Is.True);
+        Assert.That(result.Passed, Is.False);
+        Assert.That(result.MaxDifference, Is.LessThanOrEqualTo(result.Tolerance), "max_pool2d itself is right here; only the verdict is forced");
+        Assert.That(result.ToString(), Does.Contain("FAILED (forced by a test)").And.Contain("using unfold and max"));
+    }
+
+    [Test]
+    public void Check_DoesNotMoveTorchsRandomGenerator()
+    {
+        Utils.SetRandomSeed(3);
+        using var expected = rand(5);
+        Utils.SetRandomSeed(3);
+        // A shape no other test uses, so the check runs now (it builds an nn.LSTM, whose initialisation draws numbers).
+        FusedLstmKernel.Trusted(training: true, input: 13, units: 11);
+        using var actual = rand(5);
+        Assert.That(actual.data<float>().ToArray(), Is.EqualTo(expected.data<float>().ToArray()));
+    }
+
+    [TestCase(false, TestName = "Predict_WithFusedLstmInferenceKernelForcedToFail_UsesTrainingKernelAndGivesReferenceNumbers")]
+    [TestCase(true, TestName = "Predict_WithBothFusedLstmKernelsForcedToFail_UsesCellAndGivesReferenceNumbers")]
+    public void Predict_WithFusedLstmKernelForcedToFail_GivesReferenceNumbers(bool trainingKernelToo)
+    {
+        KernelChecks.ForceFailure(FusedLstmKernel.Inference);
+        if (trainingKernelToo)
+        {
+            KernelChecks.ForceFailure(FusedLstmKernel.Training);
+        }
+
+        var lstm = new LSTM(7, returnSequences: true);
+        var model = TestData.Wrap(lstm, new[] { 5, 3 });
+        TestData.Randomize(lstm.Weights[2], seed: 4);
+        var x = TestData.Sequence(4, 5, 3, seed: 8);
+
+        var actual = ((float[,,])model.Predict(x)).Cast<float>().ToArray();
+        var expected = LstmReference(lstm, x);
+        Assert.That(MaxDifference(actual, expected), Is.LessThan(1e-5));
+        Assert.That(warnings.Count(w => w.Contains(FusedLstmKernel.Inference, StringComparison.Ordinal) && w.Contains(SystemReport.CpuModel, StringComparison.Ordinal)), Is.EqualTo(1),
+            "one warning names the kernel and the CPU");
+        model.Predict(x);
+        Assert.That(warnings.Count(w => w.Contains(FusedLstmKernel.Inference, StringComparison.Ordinal)), Is.EqualTo(1), "the warning is written once per process");
+    }
+
+    [Test]
+    public void TrainOnBatch_WithFusedLstmTrainingKernelForcedToFail_UsesCellAndStepsAsTheFusedKernel()
+    {
+        var x = TestData.Sequence(4, 5, 3, seed: 8);
+        var y = TestData.Matrix(4, 6, seed: 9);
+        float[] Train()
+        {
+            Backend.ClearSession();
+            Utils.SetRandomSeed(21);
+            var input = new Input(new[] { 5, 3 });
+            using var model = new Model(input, new LSTM(6).Call(input));
+            model.Compile(new SGD(learningRate: 0.5), "mse");
+            model.TrainOnBatch(x, y);
+            return TinyModels.Flat(model);
+        }
+
+        var fused = Train();
+        KernelChecks.ForceFailure(FusedLstmKernel.Training);
+        var cell = Train();
+
+        Assert.That(MaxDifference(cell, fused.Select(v => (double)v).ToArray()), Is.LessThan(1e-6));
+        Assert.That(warnings, Has.One.Contains(FusedLstmKernel.Training));
+    }
+
+    [TestCase(1, 1, "valid")]
+    [TestCase(2, 3, "valid")]
+    [TestCase(1, 2, "causal")]
+    [TestCase(1, 1, "same")]
+    public void Predict_WithChannelsLastConvForcedToFail_GivesReferenceNumbers(int strides, int dilation, string padding)
+    {
+        KernelChecks.ForceFailure(ChannelsLastConvKernel.Inference);
+        var conv = new Conv1D(filters: 4, kernelSize: 3, strides: strides, padding: padding, dilationRate: dilation);
+        var model = TestData.Wrap(conv, new[] { 12, 5 });
+        TestData.Randomize(conv.Weights[1], seed: 2);
+        var x = TestData.Sequence(3, 12, 5, seed: 6);
+
+        var actual = ((float[,,])model.Predict(x)).Cast<float>().ToArray();
+        var left = padding == "causal" ? 2 * dilation : padding == "same" ? 1 : 0;
+        var right = padding == "same" ? 1 : 0;
+        Assert.That(MaxDifference(actual, ConvReference(conv, x, left, right, strides, dilation)), Is.LessThan(1e-5));
+        Assert.That(warnings, Has.One.Contains(ChannelsLastConvKernel.Inference));
+    }
+
+    [Test]
+    public void Predict_OneSample_GoesThroughIm2ColAndGivesReferenceNumbers()
+    {
+        var conv = new Conv1D(filters: 4, kernelSize: 3, strides: 2, padding: "valid", dilationRate: 1);
+        var model = TestData.Wrap(conv, new[] { 9, 5 });
+        TestData.Randomize(conv.Weights[1], seed: 2);
+        var x = TestData.Sequence(1, 9, 5, seed: 6);
+        var actual = ((float[,,])model.Predict(x)).Cast<float>().ToArray();
+        Assert.That(MaxDifference(actual, ConvReference(conv, x, 0, 0, 2, 1)), Is.LessThan(1e-5));
+    }
+
+    [Test]
+    public void TrainOnBatch_WithChannelsLastConvAndPoolForcedToFail_StepsAsTheFastKernels()
+    {
+        var x = TestData.Sequence(4, 12, 3, seed: 8);
+        var y = TestData.Matrix(4, 2, seed: 9);
+        float[] Train()
+        {
+            Backend.ClearSession();
+            Utils.SetRandomSeed(21);
+            var input = new Input(new[] { 12, 3 });
+            var h = new Conv1D(filters: 5, kernelSize: 3, strides: 1, padding: "valid", dilationRate: 2, activation: "relu").Call(input);
+            h = new MaxPooling1D(poolSize: 2).Call(h);
+            using var model = new Model(input, new Dense(2).Call(new LSTM(3).Call(h)));
+            model.Compile(new SGD(learningRate: 0.5), "mse");
+            model.TrainOnBatch(x, y);
+            return TinyModels.Flat(model);
+        }
+
+        var fast = Train();
+        KernelChecks.ForceFailure(ChannelsLastConvKernel.Training);
+        KernelChecks.ForceFailure(ChannelsLastPoolKernel.Training);
+        var plain = Train();
+
+        Assert.That(MaxDifference(plain, fast.Select(v => (double)v).ToArray()), Is.LessThan(1e-6));
+        Assert.That(warnings, Has.One.Contains(ChannelsLastConvKernel.Training));
+        Assert.That(warnings, Has.One.Contains(ChannelsLastPoolKernel.Training));
+    }
+
+    [TestCase(2, 2)]
+    [TestCase(3, 1)]
+    public void Predict_WithChannelsLastPoolForcedToFail_GivesReferenceNumbers(int poolSize, int strides)
+    {
+        KernelChecks.ForceFailure(ChannelsLastPoolKernel.Inference);
+        var model = TestData.Wrap(new MaxPooling1D(poolSize: poolSize, strides: strides), new[] { 9, 4 });
+        var x = TestData.Sequence(3, 9, 4, seed: 6);
+        var actual = ((float[,,])model.Predict(x)).Cast<float>().ToArray();
+        var expected = ReferenceMaths.MaxPool1D(x.Cast<float>().Select(v => (double)v).ToArray(), 3, 9, 4, poolSize, strides);
+        Assert.That(MaxDifference(actual, expected), Is.EqualTo(0));
+        Assert.That(warnings, Has.One.Contains(ChannelsLastPoolKernel.Inference));
+    }
+
+    private static double[] LstmReference(LSTM lstm, float[,,] x)
+    {
+        double[] Torch(int i) => lstm.Weights[i].Variable.detach().contiguous().data<float>().ToArray().Select(v => (double)v).ToArray();
+        return ReferenceMaths.Lstm(x.Cast<float>().Select(v => (double)v).ToArray(), Torch(0), Torch(1), Torch(2),
+            x.GetLength(0), x.GetLength(1), x.GetLength(2), lstm.Units).Sequence;
+    }
+
+    private static double[] ConvReference(Conv1D conv, float[,,] x, int left, int right, int strides, int dilation)
+    {
+        var (batch, length, channels) = (x.GetLength(0), x.GetLength(1), x.GetLength(2));
+        var padded = new double[batch * (length + left + right) * channels];
+        for (var n = 0; n < batch; n++)
+        {
+            for (var t = 0; t < length; t++)
+            {
+                for (var c = 0; c < channels; c++)
+                {
+                    padded[(((n * (length + left + right)) + t + left) * channels) + c] = x[n, t, c];
+                }
+            }
+        }
+
+        double[] Torch(int i) => conv.Weights[i].Variable.detach().contiguous().data<float>().ToArray().Select(v => (double)v).ToArray();
+        return ReferenceMaths.Conv1D(padded, Torch(0), Torch(1), batch, length + left + right, channels, conv.Filters, conv.KernelSize, strides, dilation);
+    }
+
+    private static double MaxDifference(float[] actual, double[] expected)
+    {
+        Assert.That(actual, Has.Length.EqualTo(expected.Length));
+        return actual.Select((v, i) => Math.Abs(v - expected[i])).DefaultIfEmpty(0).Max();
+    }
+
+    private void Record(object? sender, string message) => warnings.Add(message);
+}
