@@ -7,5 +7,6 @@ root.Subcommands.Add(RegressionCommand.Create());
 root.Subcommands.Add(SentimentCommand.Create());
 root.Subcommands.Add(PredictCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(DoctorCommand.Create());
 
 return root.Parse(args).Invoke();

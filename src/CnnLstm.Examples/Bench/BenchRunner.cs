@@ -11,8 +11,21 @@ namespace KerasStyle.Examples.Bench;
 /// </summary>
 internal sealed class BenchRunner(int rounds, int stepsPerRound, int latencyCalls)
 {
-    public sealed record Result(double TrainLibrary, double TrainHand, double InferLibrary, double InferHand,
-        (double Median, double P99) LatencyLibrary, (double Median, double P99) LatencyHand, double TrainFlopsPerSample);
+    /// <param name="HandInferenceDifference">Largest difference between the hand-written model's no_grad output and
+    /// its autograd forward (libtorch's inference kernels against its training kernels, which the library checks).</param>
+    public sealed record Result(double TrainLibrary, double TrainHand, double InferLibrary, double InferHand, double InferHandAutograd,
+        (double Median, double P99) LatencyLibrary, (double Median, double P99) LatencyHand, (double Median, double P99) LatencyHandAutograd,
+        double TrainFlopsPerSample, double HandInferenceDifference)
+    {
+        /// <summary>Whether the hand-written no_grad path gives correct numbers on this CPU.</summary>
+        public bool HandInferenceCorrect => HandInferenceDifference <= 1e-5;
+
+        /// <summary>The hand-written inference throughput on a correct path: no_grad where it is right, else autograd.</summary>
+        public double InferHandCorrect => HandInferenceCorrect ? Math.Max(InferHand, InferHandAutograd) : InferHandAutograd;
+
+        /// <summary>The hand-written single-sample median latency on a correct path, as <see cref="InferHandCorrect"/>.</summary>
+        public double LatencyHandCorrect => HandInferenceCorrect ? Math.Min(LatencyHand.Median, LatencyHandAutograd.Median) : LatencyHandAutograd.Median;
+    }
 
     public Result Run(Workload workload)
     {
@@ -27,37 +40,51 @@ internal sealed class BenchRunner(int rounds, int stepsPerRound, int latencyCall
 
         // Warm-up: one pass each, unmeasured; it also sizes the rounds so each lasts long enough to time well.
         var trainPasses = Passes(TrainLibrary(library, x, y, workload.BatchSize) + TrainHand(hand, x, y, workload.BatchSize));
-        var inferPasses = Passes(InferLibrary(library, x, workload.BatchSize) + InferHand(hand, x, workload.BatchSize));
+        var inferPasses = Passes(InferLibrary(library, x, workload.BatchSize) + InferHand(hand.Infer, x, workload.BatchSize));
+
+        double handDifference;
+        using (var check = x.narrow(0, 0, Math.Min(workload.BatchSize, x.shape[0])))
+        using (var fast = hand.Infer(check))
+        using (var correct = hand.InferWithAutograd(check))
+        using (var difference = (fast - correct).abs().max())
+        {
+            handDifference = difference.item<float>();
+        }
 
         var trainLib = new List<double>();
         var trainHand = new List<double>();
         var inferLib = new List<double>();
         var inferHand = new List<double>();
+        var inferHandAutograd = new List<double>();
         for (var round = 0; round < rounds; round++)
         {
             trainLib.Add(trainPasses * samples / Repeat(trainPasses, () => TrainLibrary(library, x, y, workload.BatchSize)));
             trainHand.Add(trainPasses * samples / Repeat(trainPasses, () => TrainHand(hand, x, y, workload.BatchSize)));
             inferLib.Add(inferPasses * samples / Repeat(inferPasses, () => InferLibrary(library, x, workload.BatchSize)));
-            inferHand.Add(inferPasses * samples / Repeat(inferPasses, () => InferHand(hand, x, workload.BatchSize)));
+            inferHand.Add(inferPasses * samples / Repeat(inferPasses, () => InferHand(hand.Infer, x, workload.BatchSize)));
+            inferHandAutograd.Add(inferPasses * samples / Repeat(inferPasses, () => InferHand(hand.InferWithAutograd, x, workload.BatchSize)));
         }
 
         var single = x.narrow(0, 0, 1);
         var array = workload.SingleSample(single);
         var latencyLib = new List<double>();
         var latencyHand = new List<double>();
+        var latencyHandAutograd = new List<double>();
+        double HandLatency(Func<Tensor, Tensor> infer) => Time(() =>
+        {
+            using var scope = NewDisposeScope();
+            using var input = TensorFromArray(array);
+            _ = infer(input).data<float>().ToArray();
+        });
         for (var i = 0; i < latencyCalls; i++)
         {
             latencyLib.Add(Time(() => library.Predict(array)));
-            latencyHand.Add(Time(() =>
-            {
-                using var scope = NewDisposeScope();
-                using var input = TensorFromArray(array);
-                _ = hand.Infer(input).data<float>().ToArray();
-            }));
+            latencyHand.Add(HandLatency(hand.Infer));
+            latencyHandAutograd.Add(HandLatency(hand.InferWithAutograd));
         }
 
-        return new Result(Median(trainLib), Median(trainHand), Median(inferLib), Median(inferHand),
-            Percentiles(latencyLib), Percentiles(latencyHand), FlopCount.TrainingPerSample(library));
+        return new Result(Median(trainLib), Median(trainHand), Median(inferLib), Median(inferHand), Median(inferHandAutograd),
+            Percentiles(latencyLib), Percentiles(latencyHand), Percentiles(latencyHandAutograd), FlopCount.TrainingPerSample(library), handDifference);
     }
 
     /// <summary>Passes per measured round so that a round of both sides lasts about <see cref="RoundSeconds"/>.</summary>
@@ -106,14 +133,14 @@ internal sealed class BenchRunner(int rounds, int stepsPerRound, int latencyCall
         }
     });
 
-    private static double InferHand(HandWrittenModel model, Tensor x, int batchSize) => Time(() =>
+    private static double InferHand(Func<Tensor, Tensor> infer, Tensor x, int batchSize) => Time(() =>
     {
         var samples = x.shape[0];
         var outputs = new List<Tensor>();
         for (long start = 0; start < samples; start += batchSize)
         {
             using var scope = NewDisposeScope();
-            outputs.Add(model.Infer(x.narrow(0, start, Math.Min(batchSize, samples - start))).MoveToOuterDisposeScope());
+            outputs.Add(infer(x.narrow(0, start, Math.Min(batchSize, samples - start))).MoveToOuterDisposeScope());
         }
 
         using var all = cat(outputs, 0);

@@ -38,11 +38,22 @@ internal abstract class HandWrittenModel : nn.Module<Tensor, Tensor>
         return value.item<float>();
     }
 
-    /// <summary>Forward pass in evaluation mode without autograd.</summary>
+    /// <summary>Forward pass in evaluation mode without autograd (libtorch's inference kernels).</summary>
     public Tensor Infer(Tensor x)
     {
         eval();
         using var noGrad = no_grad();
         return call(x);
+    }
+
+    /// <summary>
+    /// Forward pass in evaluation mode with autograd on, detached: libtorch's training kernels, the correct path a
+    /// careful user would take where the inference kernels are wrong (oneDNN's LSTM on AMD Zen 5).
+    /// </summary>
+    public Tensor InferWithAutograd(Tensor x)
+    {
+        eval();
+        using var grad = enable_grad();
+        return call(x).detach();
     }
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using KerasStyle.Engine;
 using KerasStyle.Examples.Bench;
 using static KerasStyle.Examples.Bench.BenchRunner;
 
@@ -16,19 +17,39 @@ internal static class BenchCommand
         var quick = new Option<bool>("--quick") { Description = "A short run that only checks the benchmark completes (figures are not meaningful)." };
         var rounds = ExampleOptions.Positive("--rounds", "Measured rounds per side (alternating).", 5);
         var steps = ExampleOptions.Positive("--steps", "Training steps per round.", 40);
-        var command = new Command("bench", "Measure the library against hand-written TorchSharp on both seed models.") { quick, rounds, steps };
+        var distrust = new Option<string[]>("--distrust")
+        {
+            Description = $"Treat these kernels as failed (KernelChecks.Distrust), to time the library's fallbacks as a CPU with a wrong kernel would run them: {string.Join(", ", KernelChecks.Kernels)}.",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        distrust.AcceptOnlyFromAmong(KernelChecks.Kernels.ToArray());
+        var command = new Command("bench", "Measure the library against hand-written TorchSharp on both seed models.") { quick, rounds, steps, distrust };
         command.SetAction(result =>
         {
             var isQuick = result.GetValue(quick);
+            foreach (var kernel in result.GetValue(distrust) ?? Array.Empty<string>())
+            {
+                KernelChecks.Distrust(kernel);
+            }
+
             var runner = isQuick ? new BenchRunner(1, 2, 5) : new BenchRunner(result.GetValue(rounds), result.GetValue(steps), 200);
-            Console.WriteLine($"bench: {Environment.ProcessorCount} cores, torch threads {TorchSharp.torch.get_num_threads()}, {(isQuick ? "quick" : "full")} run");
+            Console.WriteLine($"bench: {SystemReport.CpuModel}, {Environment.ProcessorCount} cores, threads {ThreadPolicy.Describe()}, {(isQuick ? "quick" : "full")} run");
             var sentiment = Report(runner.Run(Workloads.Sentiment), "sentiment");
             var regression = Report(runner.Run(Workloads.Regression), "regression");
             Console.WriteLine($"peak working set: {Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0):F0} MiB");
+            Console.WriteLine("library kernel checks:");
+            foreach (var check in KernelChecks.Results)
+            {
+                Console.WriteLine($"  {check}");
+            }
+
             Console.WriteLine(
                 $"bench train_ratio_sentiment={F(sentiment.TrainLibrary / sentiment.TrainHand)} infer_ratio_sentiment={F(sentiment.InferLibrary / sentiment.InferHand)} "
                 + $"train_ratio_regression={F(regression.TrainLibrary / regression.TrainHand)} infer_ratio_regression={F(regression.InferLibrary / regression.InferHand)} "
-                + $"gflops_train_sentiment={F(sentiment.TrainLibrary * sentiment.TrainFlopsPerSample / 1e9)}");
+                + $"gflops_train_sentiment={F(sentiment.TrainLibrary * sentiment.TrainFlopsPerSample / 1e9)} "
+                + $"hand_inference_correct={(sentiment.HandInferenceCorrect && regression.HandInferenceCorrect ? "yes" : "no")} "
+                + $"infer_ratio_correct_sentiment={F(sentiment.InferLibrary / sentiment.InferHandCorrect)} latency_ratio_correct_sentiment={F(sentiment.LatencyHandCorrect / sentiment.LatencyLibrary.Median)} "
+                + $"infer_ratio_correct_regression={F(regression.InferLibrary / regression.InferHandCorrect)} latency_ratio_correct_regression={F(regression.LatencyHandCorrect / regression.LatencyLibrary.Median)}");
             return 0;
         });
         return command;
@@ -38,7 +59,9 @@ internal static class BenchCommand
     {
         Console.WriteLine($"{name} train samples/s: library {F(r.TrainLibrary)}, hand-written {F(r.TrainHand)}, ratio {F(r.TrainLibrary / r.TrainHand)}");
         Console.WriteLine($"{name} inference samples/s (batch): library {F(r.InferLibrary)}, hand-written {F(r.InferHand)}, ratio {F(r.InferLibrary / r.InferHand)}");
-        Console.WriteLine($"{name} single-sample latency ms: library median {F(r.LatencyLibrary.Median)} p99 {F(r.LatencyLibrary.P99)}, hand-written median {F(r.LatencyHand.Median)} p99 {F(r.LatencyHand.P99)}");
+        Console.WriteLine($"{name} hand-written no_grad inference on this CPU: {(r.HandInferenceCorrect ? "correct" : "WRONG")} (largest difference from its autograd forward {r.HandInferenceDifference:0.0e+00})");
+        Console.WriteLine($"{name} hand-written inference samples/s with autograd (training kernels, correct everywhere): {F(r.InferHandAutograd)}; library / correct hand-written path {F(r.InferLibrary / r.InferHandCorrect)}");
+        Console.WriteLine($"{name} single-sample latency ms: library median {F(r.LatencyLibrary.Median)} p99 {F(r.LatencyLibrary.P99)}, hand-written median {F(r.LatencyHand.Median)} p99 {F(r.LatencyHand.P99)}, hand-written with autograd median {F(r.LatencyHandAutograd.Median)} p99 {F(r.LatencyHandAutograd.P99)}; correct hand-written path / library {F(r.LatencyHandCorrect / r.LatencyLibrary.Median)}");
         Console.WriteLine($"{name} training GFLOP/s (counted): library {F(r.TrainLibrary * r.TrainFlopsPerSample / 1e9)}, hand-written {F(r.TrainHand * r.TrainFlopsPerSample / 1e9)}");
         return r;
     }

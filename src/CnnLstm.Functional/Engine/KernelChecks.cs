@@ -15,7 +15,7 @@ namespace KerasStyle.Engine;
 /// <param name="MaxDifference">The largest absolute difference from the reference (for gradients: the relative
 /// error of a random directional derivative).</param>
 /// <param name="Tolerance">The largest difference accepted as float rounding.</param>
-/// <param name="Forced">True when a test forced this check to fail (internal hook).</param>
+/// <param name="Forced">True when <see cref="KernelChecks.Distrust"/> made this check fail.</param>
 /// <param name="Milliseconds">Wall time of the check.</param>
 /// <param name="Fallback">The path used instead when the check fails.</param>
 public sealed record KernelCheckResult(string Kernel, string Case, double MaxDifference, double Tolerance, bool Forced, double Milliseconds, string Fallback)
@@ -26,7 +26,7 @@ public sealed record KernelCheckResult(string Kernel, string Case, double MaxDif
     /// <summary>One line for reports, e.g. <c>lstm-fused-inference (input 64, units 70): passed, max difference 2.4e-07 (tolerance 1e-04), 3.1 ms</c>.</summary>
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture,
-            $"{Kernel} ({Case}): {(Passed ? "passed" : Forced ? "FAILED (forced by a test)" : "FAILED")}, max difference {MaxDifference:0.0e+00} (tolerance {Tolerance:0e+00}), {Milliseconds:0.0} ms{(Passed ? string.Empty : $"; using {Fallback}")}");
+            $"{Kernel} ({Case}): {(Passed ? "passed" : Forced ? "FAILED (distrusted)" : "FAILED")}, max difference {MaxDifference:0.0e+00} (tolerance {Tolerance:0e+00}), {Milliseconds:0.0} ms{(Passed ? string.Empty : $"; using {Fallback}")}");
 }
 
 /// <summary>The integers that select a kernel's code path (weight shapes, window sizes); the key of a check.</summary>
@@ -56,6 +56,7 @@ public static class KernelChecks
     /// </summary>
     public static IReadOnlyList<KernelCheckResult> RunAll()
     {
+        // The seed models' shapes: the sentiment LSTM (64 → 70) and Conv1D (128 → 64, kernel 5), the regression LSTM (10 → 70).
         FusedLstmKernel.Trusted(training: false, input: 64, units: 70);
         FusedLstmKernel.Trusted(training: true, input: 64, units: 70);
         FusedLstmKernel.Trusted(training: false, input: 10, units: 70);
@@ -85,21 +86,40 @@ public static class KernelChecks
         if (!result.Passed && Warned.TryAdd(kernel, true))
         {
             Warnings.Warn(string.Create(CultureInfo.InvariantCulture,
-                $"kernel check failed on {SystemReport.CpuModel}: {kernel} ({result.Case}) differs from the library's reference maths by {result.MaxDifference:0.0e+00} (tolerance {result.Tolerance:0e+00}){(result.Forced ? " [forced by a test]" : string.Empty)}; using {fallback} instead, which gives Keras' numbers."));
+                $"kernel check failed on {SystemReport.CpuModel}: {kernel} ({result.Case}) differs from the library's reference maths by {result.MaxDifference:0.0e+00} (tolerance {result.Tolerance:0e+00}){(result.Forced ? " [distrusted by KernelChecks.Distrust]" : string.Empty)}; using {fallback} instead, which gives Keras' numbers."));
         }
 
         return result.Passed;
     }
 
-    /// <summary>Test hook: from now on, checks of <paramref name="kernel"/> report failure (already run ones are forgotten).</summary>
-    internal static void ForceFailure(string kernel)
+    /// <summary>The names of the checked kernels.</summary>
+    public static IReadOnlyList<string> Kernels { get; } = new[]
     {
+        FusedLstmKernel.Inference, FusedLstmKernel.Training, ChannelsLastConvKernel.Inference, ChannelsLastConvKernel.Training,
+        ChannelsLastPoolKernel.Inference, ChannelsLastPoolKernel.Training,
+    };
+
+    /// <summary>
+    /// Treats <paramref name="kernel"/> as failed from now on in this process, whatever its check measures: the
+    /// layers use its fallback. For a kernel a user has reason to doubt on a CPU the check did not catch, for
+    /// measuring the fallbacks (the examples' <c>bench --distrust</c>), and for the tests that prove the fallbacks.
+    /// Results of that kernel's earlier checks are forgotten.
+    /// </summary>
+    /// <param name="kernel">One of <see cref="Kernels"/>.</param>
+    /// <exception cref="ArgumentException">The name is not one of <see cref="Kernels"/>.</exception>
+    public static void Distrust(string kernel)
+    {
+        if (!Kernels.Contains(kernel, StringComparer.Ordinal))
+        {
+            throw new ArgumentException($"KernelChecks.Distrust: unknown kernel '{kernel}'; the checked kernels are {string.Join(", ", Kernels)}.", nameof(kernel));
+        }
+
         ForcedFailures[kernel] = true;
         Forget(kernel);
     }
 
-    /// <summary>Test hook: undoes every <see cref="ForceFailure"/> and forgets the results they changed.</summary>
-    internal static void ClearForcedFailures()
+    /// <summary>Test hook: undoes every <see cref="Distrust"/> and forgets the results it changed.</summary>
+    internal static void ClearDistrust()
     {
         foreach (var kernel in ForcedFailures.Keys)
         {

@@ -1,38 +1,21 @@
+using System.Runtime.CompilerServices;
+
 namespace KerasStyle.Engine;
 
 /// <summary>
 /// The library's own maths for the layers whose fast paths come from libtorch, oneDNN or MKL, in plain C# doubles:
 /// no third-party kernel is involved, so KernelChecks can judge those kernels against it. Arrays are
-/// row-major and use torch's weight layouts (the layouts the layers hand to the fast kernels).
+/// row-major and use torch's weight layouts (the layouts the layers hand to the fast kernels). The methods are
+/// compiled fully optimised at once: a check runs each loop only once, too few times for tiered JIT to catch up.
 /// </summary>
 internal static class ReferenceMaths
 {
-    /// <summary>y (m, n) = x (m, k) · wᵀ + b, with w (n, k) and b (n) or null.</summary>
-    public static double[] Linear(double[] x, double[] w, double[]? b, int m, int k, int n)
-    {
-        var y = new double[m * n];
-        for (var r = 0; r < m; r++)
-        {
-            for (var j = 0; j < n; j++)
-            {
-                var sum = b is null ? 0.0 : b[j];
-                for (var i = 0; i < k; i++)
-                {
-                    sum += x[(r * k) + i] * w[(j * k) + i];
-                }
-
-                y[(r * n) + j] = sum;
-            }
-        }
-
-        return y;
-    }
-
     /// <summary>
     /// Keras' LSTM with tanh and sigmoid over x (batch, steps, input) from zero states: gate blocks i, f, c, o of
     /// z = x·Wᵀ + h·Uᵀ + b, with w (4u, input), u (4u, u) and b (4u). Returns every step's h as (batch, steps, u)
     /// and the last c as (batch, u).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static (double[] Sequence, double[] LastCell) Lstm(double[] x, double[] w, double[] u, double[] b, int batch, int steps, int input, int units)
     {
         var sequence = new double[batch * steps * units];
@@ -83,6 +66,7 @@ internal static class ReferenceMaths
     /// Valid 1-D convolution of channels-last x (batch, length, channels) with w (filters, channels, kernel) and b
     /// (filters) or null, as Keras' Conv1D: y[n, t, f] = b[f] + Σ x[n, t·stride + k·dilation, c] · w[f, c, k].
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double[] Conv1D(double[] x, double[] w, double[]? b, int batch, int length, int channels, int filters, int kernel, int stride, int dilation)
     {
         var outLength = ((length - (((kernel - 1) * dilation) + 1)) / stride) + 1;
@@ -112,6 +96,7 @@ internal static class ReferenceMaths
     }
 
     /// <summary>Valid 1-D max pooling of channels-last x (batch, length, channels): y[n, t, c] = max over the window.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double[] MaxPool1D(double[] x, int batch, int length, int channels, int pool, int stride)
     {
         var outLength = ((length - pool) / stride) + 1;

@@ -32,6 +32,11 @@ public static class SystemReport
     /// </summary>
     public static string Describe()
     {
+        // libtorch's own start-up (a few hundred milliseconds) would otherwise be timed as the first check.
+        using (var warmUp = ones(1))
+        {
+        }
+
         var checks = KernelChecks.RunAll();
         var report = new StringBuilder();
         report.AppendLine($"os: {RuntimeInformation.OSDescription} ({RuntimeInformation.OSArchitecture})");

@@ -16,6 +16,9 @@ public partial class Model : IDisposable
     private IReadOnlyList<KerasTensor> inputs = Array.Empty<KerasTensor>();
     private IReadOnlyList<KerasTensor> outputs = Array.Empty<KerasTensor>();
 
+    /// <summary>The Embedding layers each input feeds directly, whose token-id range every batch is checked against.</summary>
+    private Dictionary<KerasTensor, IReadOnlyList<Embedding>> embeddingsByInput = new(ReferenceEqualityComparer.Instance);
+
     /// <summary>Creates a model with one input and one output.</summary>
     /// <param name="inputs">The input tensor, made by <see cref="Input"/>.</param>
     /// <param name="outputs">The output tensor.</param>
@@ -171,7 +174,14 @@ public partial class Model : IDisposable
                 }
             }
 
-            return batches.Select(list => cat(list, 0)).ToList();
+            // One batch (e.g. a single sample) is the result itself: no copy.
+            var result = batches.Select(list => list.Count == 1 ? list[0] : cat(list, 0)).ToList();
+            foreach (var list in batches.Where(list => list.Count == 1))
+            {
+                list.Clear();
+            }
+
+            return result;
         }
         finally
         {
@@ -240,6 +250,8 @@ public partial class Model : IDisposable
         topology = GraphTopology.Build(Name, newInputs, newOutputs);
         inputs = newInputs;
         outputs = newOutputs;
+        embeddingsByInput = newInputs.ToDictionary<KerasTensor, KerasTensor, IReadOnlyList<Embedding>>(input => input, input => topology.Nodes
+            .Where(n => n.Layer is Embedding && n.Inputs.Contains(input)).Select(n => (Embedding)n.Layer).ToArray(), ReferenceEqualityComparer.Instance);
     }
 
     /// <summary>Runs the graph once on a batch; <paramref name="training"/> enables dropout.</summary>
@@ -321,15 +333,16 @@ public partial class Model : IDisposable
 
     private void CheckTokenIds(Tensor x, KerasTensor input, string argument)
     {
-        var embeddings = Topology.Nodes.Where(n => n.Layer is Embedding && n.Inputs.Contains(input)).Select(n => (Embedding)n.Layer).ToList();
+        var embeddings = embeddingsByInput[input];
         if (embeddings.Count == 0 || x.numel() == 0)
         {
             return;
         }
 
         long min, max;
-        using (var low = x.min())
-        using (var high = x.max())
+        var (low, high) = x.aminmax();
+        using (low)
+        using (high)
         {
             (min, max) = (low.item<long>(), high.item<long>());
         }

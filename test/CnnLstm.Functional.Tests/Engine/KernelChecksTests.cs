@@ -9,7 +9,7 @@ namespace KerasStyle.Tests.Engine;
 
 /// <summary>
 /// The kernel checks, and the fallbacks they switch to. This machine may well run every fast kernel correctly, so
-/// each failure is forced through the internal hook; the fallback must then give the reference maths (C# doubles).
+/// each failure is forced with KernelChecks.Distrust (undone after each test by an internal hook); the fallback must then give the reference maths (C# doubles).
 /// </summary>
 [NonParallelizable]
 public class KernelChecksTests
@@ -29,7 +29,7 @@ public class KernelChecksTests
     public void TearDown()
     {
         Warnings.Raised -= Record;
-        KernelChecks.ClearForcedFailures();
+        KernelChecks.ClearDistrust();
     }
 
     [Test]
@@ -47,13 +47,20 @@ public class KernelChecksTests
     [Test]
     public void Check_WhenForced_ReportsFailureWithItsMeasuredDifference()
     {
-        KernelChecks.ForceFailure(ChannelsLastPoolKernel.Inference);
+        KernelChecks.Distrust(ChannelsLastPoolKernel.Inference);
         Assert.That(ChannelsLastPoolKernel.Trusted(training: false, pool: 3, stride: 2), Is.False);
         var result = KernelChecks.Results.Single(r => r.Kernel == ChannelsLastPoolKernel.Inference && r.Case.StartsWith("pool 3, stride 2", StringComparison.Ordinal));
         Assert.That(result.Forced, Is.True);
         Assert.That(result.Passed, Is.False);
         Assert.That(result.MaxDifference, Is.LessThanOrEqualTo(result.Tolerance), "max_pool2d itself is right here; only the verdict is forced");
-        Assert.That(result.ToString(), Does.Contain("FAILED (forced by a test)").And.Contain("using unfold and max"));
+        Assert.That(result.ToString(), Does.Contain("FAILED (distrusted)").And.Contain("using unfold and max"));
+    }
+
+    [Test]
+    public void Distrust_UnknownKernel_ThrowsListingTheKnownOnes()
+    {
+        var error = Assert.Throws<ArgumentException>(() => KernelChecks.Distrust("lstm-fused"));
+        Assert.That(error!.Message, Does.Contain("'lstm-fused'").And.Contain(FusedLstmKernel.Inference).And.Contain(ChannelsLastPoolKernel.Training));
     }
 
     [Test]
@@ -72,10 +79,10 @@ public class KernelChecksTests
     [TestCase(true, TestName = "Predict_WithBothFusedLstmKernelsForcedToFail_UsesCellAndGivesReferenceNumbers")]
     public void Predict_WithFusedLstmKernelForcedToFail_GivesReferenceNumbers(bool trainingKernelToo)
     {
-        KernelChecks.ForceFailure(FusedLstmKernel.Inference);
+        KernelChecks.Distrust(FusedLstmKernel.Inference);
         if (trainingKernelToo)
         {
-            KernelChecks.ForceFailure(FusedLstmKernel.Training);
+            KernelChecks.Distrust(FusedLstmKernel.Training);
         }
 
         var lstm = new LSTM(7, returnSequences: true);
@@ -109,7 +116,7 @@ public class KernelChecksTests
         }
 
         var fused = Train();
-        KernelChecks.ForceFailure(FusedLstmKernel.Training);
+        KernelChecks.Distrust(FusedLstmKernel.Training);
         var cell = Train();
 
         Assert.That(MaxDifference(cell, fused.Select(v => (double)v).ToArray()), Is.LessThan(1e-6));
@@ -122,7 +129,7 @@ public class KernelChecksTests
     [TestCase(1, 1, "same")]
     public void Predict_WithChannelsLastConvForcedToFail_GivesReferenceNumbers(int strides, int dilation, string padding)
     {
-        KernelChecks.ForceFailure(ChannelsLastConvKernel.Inference);
+        KernelChecks.Distrust(ChannelsLastConvKernel.Inference);
         var conv = new Conv1D(filters: 4, kernelSize: 3, strides: strides, padding: padding, dilationRate: dilation);
         var model = TestData.Wrap(conv, new[] { 12, 5 });
         TestData.Randomize(conv.Weights[1], seed: 2);
@@ -165,8 +172,8 @@ public class KernelChecksTests
         }
 
         var fast = Train();
-        KernelChecks.ForceFailure(ChannelsLastConvKernel.Training);
-        KernelChecks.ForceFailure(ChannelsLastPoolKernel.Training);
+        KernelChecks.Distrust(ChannelsLastConvKernel.Training);
+        KernelChecks.Distrust(ChannelsLastPoolKernel.Training);
         var plain = Train();
 
         Assert.That(MaxDifference(plain, fast.Select(v => (double)v).ToArray()), Is.LessThan(1e-6));
@@ -178,7 +185,7 @@ public class KernelChecksTests
     [TestCase(3, 1)]
     public void Predict_WithChannelsLastPoolForcedToFail_GivesReferenceNumbers(int poolSize, int strides)
     {
-        KernelChecks.ForceFailure(ChannelsLastPoolKernel.Inference);
+        KernelChecks.Distrust(ChannelsLastPoolKernel.Inference);
         var model = TestData.Wrap(new MaxPooling1D(poolSize: poolSize, strides: strides), new[] { 9, 4 });
         var x = TestData.Sequence(3, 9, 4, seed: 6);
         var actual = ((float[,,])model.Predict(x)).Cast<float>().ToArray();
