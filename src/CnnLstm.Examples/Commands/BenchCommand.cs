@@ -32,7 +32,7 @@ internal static class BenchCommand
                 KernelChecks.Distrust(kernel);
             }
 
-            var runner = isQuick ? new BenchRunner(1, 2, 5) : new BenchRunner(result.GetValue(rounds), result.GetValue(steps), 200);
+            var runner = isQuick ? new BenchRunner(1, 2, 5) : new BenchRunner(result.GetValue(rounds), result.GetValue(steps), 1000);
             Console.WriteLine($"bench: {SystemReport.CpuModel}, {Environment.ProcessorCount} cores, threads {ThreadPolicy.Describe()}, {(isQuick ? "quick" : "full")} run");
             var sentiment = Report(runner.Run(Workloads.Sentiment), "sentiment");
             var regression = Report(runner.Run(Workloads.Regression), "regression");

@@ -52,7 +52,7 @@ public static class KernelChecks
 
     /// <summary>
     /// Runs every kernel check on the shapes of the seed's two models (LSTM, Conv1D and MaxPooling1D fast paths, in
-    /// inference and training) and returns all results so far; used by the examples' <c>doctor</c> command.
+    /// inference and training, Conv1D for batches and for one sample) and returns all results so far; used by the examples' <c>doctor</c> command.
     /// </summary>
     public static IReadOnlyList<KernelCheckResult> RunAll()
     {
@@ -61,10 +61,16 @@ public static class KernelChecks
         FusedLstmKernel.Trusted(training: true, input: 64, units: 70);
         FusedLstmKernel.Trusted(training: false, input: 10, units: 70);
         FusedLstmKernel.Trusted(training: true, input: 10, units: 70);
-        ChannelsLastConvKernel.Trusted(training: false, channels: 128, filters: 64, kernel: 5, stride: 1, dilation: 1);
-        ChannelsLastConvKernel.Trusted(training: true, channels: 128, filters: 64, kernel: 5, stride: 1, dilation: 1);
-        ChannelsLastPoolKernel.Trusted(training: false, pool: 4, stride: 4);
-        ChannelsLastPoolKernel.Trusted(training: true, pool: 4, stride: 4);
+        foreach (var kernel in new[] { Conv1DKernels.ChannelsLastInference, Conv1DKernels.ChannelsLastTraining, Conv1DKernels.SingleSampleInference, Conv1DKernels.SingleSampleTraining })
+        {
+            Conv1DKernels.Trusted(kernel, new KernelCase(128, 64, 5, 1, 1));
+        }
+
+        foreach (var kernel in new[] { MaxPool1DKernels.ChannelsLastInference, MaxPool1DKernels.ChannelsLastTraining, MaxPool1DKernels.ChannelsFirstInference, MaxPool1DKernels.ChannelsFirstTraining })
+        {
+            MaxPool1DKernels.Trusted(kernel, pool: 4, stride: 4);
+        }
+
         return Results;
     }
 
@@ -95,8 +101,9 @@ public static class KernelChecks
     /// <summary>The names of the checked kernels.</summary>
     public static IReadOnlyList<string> Kernels { get; } = new[]
     {
-        FusedLstmKernel.Inference, FusedLstmKernel.Training, ChannelsLastConvKernel.Inference, ChannelsLastConvKernel.Training,
-        ChannelsLastPoolKernel.Inference, ChannelsLastPoolKernel.Training,
+        FusedLstmKernel.Inference, FusedLstmKernel.Training, Conv1DKernels.ChannelsLastInference, Conv1DKernels.ChannelsLastTraining,
+        Conv1DKernels.SingleSampleInference, Conv1DKernels.SingleSampleTraining, MaxPool1DKernels.ChannelsLastInference,
+        MaxPool1DKernels.ChannelsLastTraining, MaxPool1DKernels.ChannelsFirstInference, MaxPool1DKernels.ChannelsFirstTraining,
     };
 
     /// <summary>

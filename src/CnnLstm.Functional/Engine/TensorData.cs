@@ -83,6 +83,38 @@ internal static class TensorData
         return $"{name}[{new string(',', array.Rank - 1)}]";
     }
 
+    /// <summary>The smallest and largest id in an int or long array of token ids; null for other arrays or no elements.</summary>
+    public static (long Min, long Max)? IdRange(Array array)
+    {
+        if (array.Length == 0)
+        {
+            return null;
+        }
+
+        var element = array.GetType().GetElementType();
+        if (element == typeof(long))
+        {
+            return MinMax<long>(array);
+        }
+
+        return element == typeof(int) ? MinMax<int>(array) : null;
+    }
+
+    private static (long Min, long Max) MinMax<T>(Array array)
+        where T : unmanaged, System.Numerics.INumber<T>
+    {
+        ref var first = ref System.Runtime.CompilerServices.Unsafe.As<byte, T>(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(array));
+        var ids = System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(ref first, array.Length);
+        T min = ids[0], max = ids[0];
+        foreach (var id in ids)
+        {
+            min = T.Min(min, id);
+            max = T.Max(max, id);
+        }
+
+        return (long.CreateTruncating(min), long.CreateTruncating(max));
+    }
+
     private static T[] Flatten<T>(Array array)
         where T : unmanaged
     {

@@ -158,12 +158,8 @@ public sealed class Conv1D : Layer
         };
         var x = left + right > 0 ? nn.functional.pad(input, new[] { 0L, 0L, left, right }) : input;
 
-        // The channels-last conv2d is the fast path where its check passed for this geometry and mode. One sample
-        // goes through im2col: libtorch would not pick oneDNN for it, but probe NNPACK (a warning on CPUs NNPACK does
-        // not support) and fall back to its slow reference convolution.
-        var y = x.shape[0] > 1 && ChannelsLastConvKernel.Trusted(is_grad_enabled(), inputChannels, Filters, KernelSize, Strides, DilationRate)
-            ? ChannelsLastConvKernel.Apply(x, kernel!.Variable, bias?.Variable, Strides, DilationRate)
-            : ChannelsLastConvKernel.Im2Col(x, kernel!.Variable, bias?.Variable, Strides, DilationRate);
+        // The fastest libtorch path whose check passed on this CPU, or im2col (Engine/Conv1DKernels.cs).
+        var y = Conv1DKernels.Run(x, kernel!.Variable, bias?.Variable, Strides, DilationRate);
         return new[] { Activations.Apply(Activation, y) };
     }
 }

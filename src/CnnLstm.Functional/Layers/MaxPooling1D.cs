@@ -98,12 +98,7 @@ public sealed class MaxPooling1D : Layer
             }
         }
 
-        // The channels-last max_pool2d where its check passed for this window and mode, otherwise unfold and max.
-        return new[]
-        {
-            ChannelsLastPoolKernel.Trusted(is_grad_enabled(), PoolSize, Strides)
-                ? ChannelsLastPoolKernel.Apply(x, PoolSize, Strides)
-                : ChannelsLastPoolKernel.Unfolded(x, PoolSize, Strides),
-        };
+        // The libtorch path for the input's memory layout whose check passed on this CPU, or unfold and max.
+        return new[] { MaxPool1DKernels.Run(x, PoolSize, Strides) };
     }
 }

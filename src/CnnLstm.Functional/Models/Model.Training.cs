@@ -358,7 +358,7 @@ public partial class Model
     private Dictionary<string, double> TrainStep(DataSet batch)
     {
         using var scope = NewDisposeScope();
-        ThreadPolicy.Apply();
+        ThreadPolicy.Apply(batch.Count);
         var trainable = Layers.Where(l => l.Trainable).SelectMany(l => l.Weights).ToArray();
         foreach (var weight in trainable)
         {
@@ -390,8 +390,8 @@ public partial class Model
         for (long start = 0; start < data.Count; start += batchSize)
         {
             using var scope = NewDisposeScope();
-            ThreadPolicy.Apply();
             var size = Math.Min(batchSize, data.Count - start);
+            ThreadPolicy.Apply(size);
             using var batch = data.Slice(start, size);
             var (outs, logits) = Run(batch.Inputs, training: false, losses!.Select(l => l.LogitsActivation).ToArray());
             foreach (var (key, value) in LossAndMetrics(batch.Targets, outs, logits).Values)

@@ -117,15 +117,26 @@ public partial class Model : IDisposable
             throw new ArgumentException($"Model '{Name}' has {inputs.Count} inputs ({string.Join(", ", inputs.Select(i => $"{i.Layer.Name} {i.Shape}"))}), but {x.Count} arrays were given.", nameof(x));
         }
 
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         var tensors = new List<Tensor>();
         try
         {
             for (var i = 0; i < x.Count; i++)
             {
                 tensors.Add(TensorData.FromArray(x[i], inputs[i], nameof(x)));
+                if (tensors[i].shape[0] != tensors[0].shape[0])
+                {
+                    throw SampleCountMismatch(nameof(x), i, tensors[0].shape[0], tensors[i].shape[0]);
+                }
+
+                // On the C# array: cheaper than reducing the tensor, which costs a single-sample Predict ~10 µs.
+                if (TensorData.IdRange(x[i]) is { } range)
+                {
+                    CheckTokenIds(range.Min, range.Max, inputs[i], nameof(x));
+                }
             }
 
-            var predicted = PredictTensors(tensors, batchSize);
+            var predicted = PredictChecked(tensors, batchSize);
             try
             {
                 return predicted.Select(TensorData.ToArray).ToArray();
@@ -151,6 +162,19 @@ public partial class Model : IDisposable
         ArgumentNullException.ThrowIfNull(x);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
         CheckInputTensors(x, nameof(x));
+        return PredictChecked(x, batchSize);
+    }
+
+    /// <summary>Releases every layer's weights.</summary>
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Runs inputs that passed the count, shape and token-id checks, in batches, in inference mode.</summary>
+    private List<Tensor> PredictChecked(IReadOnlyList<Tensor> x, int batchSize)
+    {
         var samples = x[0].shape[0];
         var batches = new List<Tensor>[outputs.Count];
         for (var o = 0; o < outputs.Count; o++)
@@ -165,8 +189,8 @@ public partial class Model : IDisposable
             for (long start = 0; start < samples; start += batchSize)
             {
                 using var scope = NewDisposeScope();
-                ThreadPolicy.Apply();
                 var length = Math.Min(batchSize, samples - start);
+                ThreadPolicy.Apply(length);
                 var results = Run(x.Select(t => t.narrow(0, start, length)).ToArray(), training: false);
                 for (var o = 0; o < results.Count; o++)
                 {
@@ -190,13 +214,6 @@ public partial class Model : IDisposable
                 list.ForEach(t => t.Dispose());
             }
         }
-    }
-
-    /// <summary>Releases every layer's weights.</summary>
-    public void Dispose()
-    {
-        Dispose(true);
-        GC.SuppressFinalize(this);
     }
 
     /// <summary>
@@ -324,30 +341,27 @@ public partial class Model : IDisposable
             TensorData.CheckShape(x[i].shape, inputs[i], argument, "tensor");
             if (x[i].shape[0] != x[0].shape[0])
             {
-                throw new ArgumentException($"{argument}: all inputs must have the same number of samples, but input '{inputs[0].Layer.Name}' has {x[0].shape[0]} and '{inputs[i].Layer.Name}' has {x[i].shape[0]}.", argument);
+                throw SampleCountMismatch(argument, i, x[0].shape[0], x[i].shape[0]);
             }
 
-            CheckTokenIds(x[i], inputs[i], argument);
+            if (embeddingsByInput[inputs[i]].Count > 0 && x[i].numel() > 0)
+            {
+                var (low, high) = x[i].aminmax();
+                using (low)
+                using (high)
+                {
+                    CheckTokenIds(low.item<long>(), high.item<long>(), inputs[i], argument);
+                }
+            }
         }
     }
 
-    private void CheckTokenIds(Tensor x, KerasTensor input, string argument)
+    private ArgumentException SampleCountMismatch(string argument, int i, long first, long other) =>
+        new($"{argument}: all inputs must have the same number of samples, but input '{inputs[0].Layer.Name}' has {first} and '{inputs[i].Layer.Name}' has {other}.", argument);
+
+    private void CheckTokenIds(long min, long max, KerasTensor input, string argument)
     {
-        var embeddings = embeddingsByInput[input];
-        if (embeddings.Count == 0 || x.numel() == 0)
-        {
-            return;
-        }
-
-        long min, max;
-        var (low, high) = x.aminmax();
-        using (low)
-        using (high)
-        {
-            (min, max) = (low.item<long>(), high.item<long>());
-        }
-
-        foreach (var embedding in embeddings.Where(e => min < 0 || max >= e.InputDim))
+        foreach (var embedding in embeddingsByInput[input].Where(e => min < 0 || max >= e.InputDim))
         {
             throw new ArgumentOutOfRangeException(argument,
                 $"{argument}: token ids for input '{input.Layer.Name}' range over [{min}, {max}], but Embedding '{embedding.Name}' accepts ids in [0, {embedding.InputDim}).");

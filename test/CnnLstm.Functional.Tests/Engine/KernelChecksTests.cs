@@ -38,18 +38,20 @@ public class KernelChecksTests
         var results = KernelChecks.RunAll();
         Assert.That(results.Select(r => r.Kernel).Distinct(), Is.SupersetOf(new[]
         {
-            FusedLstmKernel.Inference, FusedLstmKernel.Training, ChannelsLastConvKernel.Inference, ChannelsLastConvKernel.Training,
-            ChannelsLastPoolKernel.Inference, ChannelsLastPoolKernel.Training,
+            FusedLstmKernel.Inference, FusedLstmKernel.Training, Conv1DKernels.ChannelsLastInference, Conv1DKernels.ChannelsLastTraining,
+            Conv1DKernels.SingleSampleInference, Conv1DKernels.SingleSampleTraining, MaxPool1DKernels.ChannelsLastInference,
+            MaxPool1DKernels.ChannelsLastTraining, MaxPool1DKernels.ChannelsFirstInference, MaxPool1DKernels.ChannelsFirstTraining,
         }));
+        Assert.That(results.Select(r => r.Kernel).Distinct(), Is.EquivalentTo(KernelChecks.Kernels), "KernelChecks.Kernels lists exactly the checked kernels");
         Assert.That(results, Has.All.Matches<KernelCheckResult>(r => r != null && !double.IsNaN(r.MaxDifference) && r.Milliseconds > 0 && r.Fallback.Length > 0));
     }
 
     [Test]
     public void Check_WhenForced_ReportsFailureWithItsMeasuredDifference()
     {
-        KernelChecks.Distrust(ChannelsLastPoolKernel.Inference);
-        Assert.That(ChannelsLastPoolKernel.Trusted(training: false, pool: 3, stride: 2), Is.False);
-        var result = KernelChecks.Results.Single(r => r.Kernel == ChannelsLastPoolKernel.Inference && r.Case.StartsWith("pool 3, stride 2", StringComparison.Ordinal));
+        KernelChecks.Distrust(MaxPool1DKernels.ChannelsLastInference);
+        Assert.That(MaxPool1DKernels.Trusted(MaxPool1DKernels.ChannelsLastInference, pool: 3, stride: 2), Is.False);
+        var result = KernelChecks.Results.Single(r => r.Kernel == MaxPool1DKernels.ChannelsLastInference && r.Case.StartsWith("pool 3, stride 2", StringComparison.Ordinal));
         Assert.That(result.Forced, Is.True);
         Assert.That(result.Passed, Is.False);
         Assert.That(result.MaxDifference, Is.LessThanOrEqualTo(result.Tolerance), "max_pool2d itself is right here; only the verdict is forced");
@@ -60,7 +62,7 @@ public class KernelChecksTests
     public void Distrust_UnknownKernel_ThrowsListingTheKnownOnes()
     {
         var error = Assert.Throws<ArgumentException>(() => KernelChecks.Distrust("lstm-fused"));
-        Assert.That(error!.Message, Does.Contain("'lstm-fused'").And.Contain(FusedLstmKernel.Inference).And.Contain(ChannelsLastPoolKernel.Training));
+        Assert.That(error!.Message, Does.Contain("'lstm-fused'").And.Contain(FusedLstmKernel.Inference).And.Contain(MaxPool1DKernels.ChannelsLastTraining));
     }
 
     [Test]
@@ -129,7 +131,7 @@ public class KernelChecksTests
     [TestCase(1, 1, "same")]
     public void Predict_WithChannelsLastConvForcedToFail_GivesReferenceNumbers(int strides, int dilation, string padding)
     {
-        KernelChecks.Distrust(ChannelsLastConvKernel.Inference);
+        KernelChecks.Distrust(Conv1DKernels.ChannelsLastInference);
         var conv = new Conv1D(filters: 4, kernelSize: 3, strides: strides, padding: padding, dilationRate: dilation);
         var model = TestData.Wrap(conv, new[] { 12, 5 });
         TestData.Randomize(conv.Weights[1], seed: 2);
@@ -139,18 +141,82 @@ public class KernelChecksTests
         var left = padding == "causal" ? 2 * dilation : padding == "same" ? 1 : 0;
         var right = padding == "same" ? 1 : 0;
         Assert.That(MaxDifference(actual, ConvReference(conv, x, left, right, strides, dilation)), Is.LessThan(1e-5));
-        Assert.That(warnings, Has.One.Contains(ChannelsLastConvKernel.Inference));
+        Assert.That(warnings, Has.One.Contains(Conv1DKernels.ChannelsLastInference));
+    }
+
+    [TestCase(false, TestName = "Predict_OneSample_GivesReferenceNumbers")]
+    [TestCase(true, TestName = "Predict_OneSample_WithSingleSampleConvForcedToFail_UsesIm2ColAndGivesReferenceNumbers")]
+    public void Predict_OneSample_GivesReferenceNumbers(bool distrust)
+    {
+        if (distrust)
+        {
+            KernelChecks.Distrust(Conv1DKernels.SingleSampleInference);
+        }
+
+        var conv = new Conv1D(filters: 4, kernelSize: 3, strides: 2, padding: "valid", dilationRate: 2);
+        var model = TestData.Wrap(conv, new[] { 11, 5 });
+        TestData.Randomize(conv.Weights[1], seed: 2);
+        var x = TestData.Sequence(1, 11, 5, seed: 6);
+        var actual = ((float[,,])model.Predict(x)).Cast<float>().ToArray();
+        Assert.That(MaxDifference(actual, ConvReference(conv, x, 0, 0, 2, 2)), Is.LessThan(1e-5));
+        Assert.That(warnings.Count(w => w.Contains(Conv1DKernels.SingleSampleInference, StringComparison.Ordinal)), Is.EqualTo(distrust ? 1 : 0));
     }
 
     [Test]
-    public void Predict_OneSample_GoesThroughIm2ColAndGivesReferenceNumbers()
+    public void TrainOnBatch_OneSample_WithSingleSampleConvAndChannelsFirstPoolForcedToFail_StepsAsLibtorch()
     {
-        var conv = new Conv1D(filters: 4, kernelSize: 3, strides: 2, padding: "valid", dilationRate: 1);
-        var model = TestData.Wrap(conv, new[] { 9, 5 });
-        TestData.Randomize(conv.Weights[1], seed: 2);
-        var x = TestData.Sequence(1, 9, 5, seed: 6);
-        var actual = ((float[,,])model.Predict(x)).Cast<float>().ToArray();
-        Assert.That(MaxDifference(actual, ConvReference(conv, x, 0, 0, 2, 1)), Is.LessThan(1e-5));
+        var x = TestData.Sequence(1, 12, 3, seed: 8);
+        var y = TestData.Matrix(1, 5, seed: 9);
+        float[] Train()
+        {
+            Backend.ClearSession();
+            Utils.SetRandomSeed(21);
+            var input = new Input(new[] { 12, 3 });
+            var h = new Conv1D(filters: 5, kernelSize: 3, strides: 1, padding: "valid", activation: "tanh").Call(input);
+            h = new MaxPooling1D(poolSize: 2).Call(h);
+            using var model = new Model(input, new LSTM(5).Call(h));
+            model.Compile(new SGD(learningRate: 0.5), "mse");
+            model.TrainOnBatch(x, y);
+            return TinyModels.Flat(model);
+        }
+
+        var libtorch = Train();
+        KernelChecks.Distrust(MaxPool1DKernels.ChannelsFirstTraining);
+        var unfoldedPool = Train();
+        // im2col's output is channels-last, so the pool after it takes the channels-last path.
+        KernelChecks.Distrust(Conv1DKernels.SingleSampleTraining);
+        var im2col = Train();
+
+        Assert.That(MaxDifference(unfoldedPool, libtorch.Select(v => (double)v).ToArray()), Is.LessThan(1e-6));
+        Assert.That(MaxDifference(im2col, libtorch.Select(v => (double)v).ToArray()), Is.LessThan(1e-6));
+        Assert.That(warnings, Has.One.Contains(Conv1DKernels.SingleSampleTraining));
+        Assert.That(warnings, Has.One.Contains(MaxPool1DKernels.ChannelsFirstTraining));
+    }
+
+    [Test]
+    public void Predict_ChannelsFirstInput_WithChannelsFirstPoolForcedToFail_GivesReferenceNumbers()
+    {
+        // One sample: the convolution's output is a transposed view of channels-first memory.
+        var input = new Input(new[] { 12, 3 });
+        var conv = new Conv1D(filters: 6, kernelSize: 3);
+        var convolved = conv.Call(input);
+        var model = new Model(new[] { input }, new[] { convolved, new MaxPooling1D(poolSize: 3, strides: 2).Call(convolved) });
+        var x = TestData.Sequence(1, 12, 3, seed: 6);
+        var expectedBefore = (float[,,])model.Predict(new Array[] { x })[0];
+        KernelChecks.Distrust(MaxPool1DKernels.ChannelsFirstInference);
+        var outputs = model.Predict(new Array[] { x });
+        var expected = ReferenceMaths.MaxPool1D(((float[,,])outputs[0]).Cast<float>().Select(v => (double)v).ToArray(), 1, 10, 6, 3, 2);
+        Assert.That(MaxDifference(((float[,,])outputs[1]).Cast<float>().ToArray(), expected), Is.EqualTo(0));
+        Assert.That(((float[,,])outputs[0]).Cast<float>(), Is.EqualTo(expectedBefore.Cast<float>()));
+        Assert.That(warnings, Has.One.Contains(MaxPool1DKernels.ChannelsFirstInference));
+    }
+
+    [Test]
+    public void Nnpack_IsTurnedOffOnceAConvolutionRan()
+    {
+        var conv = new Conv1D(filters: 2, kernelSize: 2);
+        TestData.Wrap(conv, new[] { 4, 3 }).Predict(TestData.Sequence(1, 4, 3, seed: 1));
+        Assert.That(LibTorchSwitches.NnpackDisabled, Is.True);
     }
 
     [Test]
@@ -172,26 +238,26 @@ public class KernelChecksTests
         }
 
         var fast = Train();
-        KernelChecks.Distrust(ChannelsLastConvKernel.Training);
-        KernelChecks.Distrust(ChannelsLastPoolKernel.Training);
+        KernelChecks.Distrust(Conv1DKernels.ChannelsLastTraining);
+        KernelChecks.Distrust(MaxPool1DKernels.ChannelsLastTraining);
         var plain = Train();
 
         Assert.That(MaxDifference(plain, fast.Select(v => (double)v).ToArray()), Is.LessThan(1e-6));
-        Assert.That(warnings, Has.One.Contains(ChannelsLastConvKernel.Training));
-        Assert.That(warnings, Has.One.Contains(ChannelsLastPoolKernel.Training));
+        Assert.That(warnings, Has.One.Contains(Conv1DKernels.ChannelsLastTraining));
+        Assert.That(warnings, Has.One.Contains(MaxPool1DKernels.ChannelsLastTraining));
     }
 
     [TestCase(2, 2)]
     [TestCase(3, 1)]
     public void Predict_WithChannelsLastPoolForcedToFail_GivesReferenceNumbers(int poolSize, int strides)
     {
-        KernelChecks.Distrust(ChannelsLastPoolKernel.Inference);
+        KernelChecks.Distrust(MaxPool1DKernels.ChannelsLastInference);
         var model = TestData.Wrap(new MaxPooling1D(poolSize: poolSize, strides: strides), new[] { 9, 4 });
         var x = TestData.Sequence(3, 9, 4, seed: 6);
         var actual = ((float[,,])model.Predict(x)).Cast<float>().ToArray();
         var expected = ReferenceMaths.MaxPool1D(x.Cast<float>().Select(v => (double)v).ToArray(), 3, 9, 4, poolSize, strides);
         Assert.That(MaxDifference(actual, expected), Is.EqualTo(0));
-        Assert.That(warnings, Has.One.Contains(ChannelsLastPoolKernel.Inference));
+        Assert.That(warnings, Has.One.Contains(MaxPool1DKernels.ChannelsLastInference));
     }
 
     private static double[] LstmReference(LSTM lstm, float[,,] x)
