@@ -107,21 +107,9 @@ internal static class Conv1DKernels
         var x = KernelChecks.Uniform(random, batch * length * channels, 1.0);
         var w = KernelChecks.Uniform(random, filters * channels * kernel, 1.0 / Math.Sqrt(channels * kernel));
         var b = KernelChecks.Uniform(random, filters, 0.5);
-        double[] Reference(IReadOnlyList<double[]> a) => ReferenceMaths.Conv1D(a[0], a[1], a[2], batch, length, channels, filters, kernel, stride, dilation);
-        var expected = Reference(new[] { KernelChecks.ToDouble(x), KernelChecks.ToDouble(w), KernelChecks.ToDouble(b) });
-
-        using var scope = NewDisposeScope();
-        var shapes = new[] { new long[] { batch, length, channels }, new long[] { filters, channels, kernel }, new long[] { filters } };
-        if (!training)
-        {
-            using var inference = inference_mode(true);
-            return KernelChecks.MaxDifference(path(tensor(x, shapes[0]), tensor(w, shapes[1]), tensor(b, shapes[2]), stride, dilation), expected);
-        }
-
-        using var notInference = inference_mode(false);
-        using var grad = enable_grad();
-        var leaves = new[] { tensor(x, shapes[0]), tensor(w, shapes[1]), tensor(b, shapes[2]) }.Select(t => t.requires_grad_(true)).ToArray();
-        var output = path(leaves[0], leaves[1], leaves[2], stride, dilation);
-        return Math.Max(KernelChecks.MaxDifference(output, expected), KernelChecks.DirectionalGradientError(random, leaves, output, Reference));
+        return KernelChecks.CompareWithReference(training, random,
+            new[] { (x, new long[] { batch, length, channels }), (w, new long[] { filters, channels, kernel }), (b, new long[] { filters }) },
+            t => path(t[0], t[1], t[2], stride, dilation),
+            a => ReferenceMaths.Conv1D(a[0], a[1], a[2], batch, length, channels, filters, kernel, stride, dilation));
     }
 }

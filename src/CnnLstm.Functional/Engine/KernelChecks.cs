@@ -51,8 +51,8 @@ public static class KernelChecks
         Checks.Values.Where(l => l.IsValueCreated).Select(l => l.Value).OrderBy(r => r.Kernel, StringComparer.Ordinal).ThenBy(r => r.Case, StringComparer.Ordinal).ToArray();
 
     /// <summary>
-    /// Runs every kernel check on the shapes of the seed's two models (LSTM, Conv1D and MaxPooling1D fast paths, in
-    /// inference and training, Conv1D for batches and for one sample) and returns all results so far; used by the examples' <c>doctor</c> command.
+    /// Runs every kernel check on the shapes of the seed's two models (the LSTM, Conv1D and MaxPooling1D paths, with
+    /// autograd off and on) and returns all results so far; used by the examples' <c>doctor</c> command.
     /// </summary>
     public static IReadOnlyList<KernelCheckResult> RunAll()
     {
@@ -203,6 +203,30 @@ public static class KernelChecks
         var finite = (Loss(1) - Loss(-1)) / (2 * Step);
         var error = Math.Abs(projected - finite) / Math.Max(scale, 1e-12);
         return double.IsNaN(error) ? double.PositiveInfinity : error;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="kernel"/> on tensors of <paramref name="arguments"/> and compares it with
+    /// <paramref name="reference"/> on the same values: the forward output with autograd off, or with
+    /// <paramref name="training"/> the forward output and the gradients (<see cref="DirectionalGradientError"/>) with
+    /// autograd on. Returns the larger difference.
+    /// </summary>
+    internal static double CompareWithReference(bool training, Random random, IReadOnlyList<(float[] Values, long[] Shape)> arguments,
+        Func<IReadOnlyList<Tensor>, Tensor> kernel, Func<IReadOnlyList<double[]>, double[]> reference)
+    {
+        var expected = reference(arguments.Select(a => ToDouble(a.Values)).ToArray());
+        using var scope = NewDisposeScope();
+        if (!training)
+        {
+            using var inference = inference_mode(true);
+            return MaxDifference(kernel(arguments.Select(a => tensor(a.Values, a.Shape)).ToArray()), expected);
+        }
+
+        using var notInference = inference_mode(false);
+        using var grad = enable_grad();
+        var leaves = arguments.Select(a => tensor(a.Values, a.Shape).requires_grad_(true)).ToArray();
+        var output = kernel(leaves);
+        return Math.Max(MaxDifference(output, expected), DirectionalGradientError(random, leaves, output, reference));
     }
 
     /// <summary>Converts floats to doubles for the reference.</summary>

@@ -73,24 +73,10 @@ internal static class MaxPool1DKernels
         var random = new Random(20261130 + pool + (97 * stride));
         var length = ((OutLength - 1) * stride) + pool;
         var x = KernelChecks.Uniform(random, Batch * length * Channels, 1.0);
-        double[] Reference(IReadOnlyList<double[]> a) => ReferenceMaths.MaxPool1D(a[0], Batch, length, Channels, pool, stride);
-        var expected = Reference(new[] { KernelChecks.ToDouble(x) });
-        var shape = new long[] { Batch, length, Channels };
 
         // The input in the layout this path is for: channels-first memory is a transposed view of a contiguous copy.
         Tensor Input(Tensor t) => channelsFirst ? t.transpose(1, 2).contiguous().transpose(1, 2) : t;
-
-        using var scope = NewDisposeScope();
-        if (!training)
-        {
-            using var inference = inference_mode(true);
-            return KernelChecks.MaxDifference(path(Input(tensor(x, shape)), pool, stride), expected);
-        }
-
-        using var notInference = inference_mode(false);
-        using var grad = enable_grad();
-        var leaf = tensor(x, shape).requires_grad_(true);
-        var output = path(Input(leaf), pool, stride);
-        return Math.Max(KernelChecks.MaxDifference(output, expected), KernelChecks.DirectionalGradientError(random, new[] { leaf }, output, Reference));
+        return KernelChecks.CompareWithReference(training, random, new[] { (x, new long[] { Batch, length, Channels }) },
+            t => path(Input(t[0]), pool, stride), a => ReferenceMaths.MaxPool1D(a[0], Batch, length, Channels, pool, stride));
     }
 }

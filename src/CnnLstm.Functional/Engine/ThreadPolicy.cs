@@ -7,13 +7,14 @@ namespace KerasStyle.Engine;
 /// <summary>
 /// How many threads libtorch's intra-op pool (and the library's own parallel kernels) use. By default the library
 /// adapts: every half second at most, at a batch boundary, it reads how much CPU other processes used (Linux
-/// <c>/proc/stat</c> less this process' own time) and uses the cores they leave free, at least one. Why: libtorch's
-/// OpenMP threads wait for each other at every parallel operation, so when other work keeps the cores busy a
-/// descheduled thread stalls all of them; on the project's 2-core machine, with two other busy processes, the
-/// regression example took 57 s with two threads and 14 s with one (docs/performance.md). On a quiet machine the
-/// policy keeps every core, libtorch's own default, except for a batch of one sample, which runs on one thread:
-/// there waking a second thread for every operation costs more than the work it takes over (the sentiment model's
-/// single-sample Predict measured 323 µs on one thread against 390 µs on two).
+/// <c>/proc/stat</c> less this process' own time) and uses the cores they leave free, at least one (a core at least
+/// half used by others counts as taken). Why: libtorch's OpenMP threads wait for each other at every parallel
+/// operation, so when other work keeps the cores busy a descheduled thread stalls all of them; on the project's
+/// 2-core machine, with two other busy processes, the regression example took 36–86 s with libtorch's default of two
+/// threads and 13 s with this policy (docs/performance.md). On a quiet machine the policy keeps every core,
+/// libtorch's own default, except for a batch of one sample, which runs on one thread: there waking a second thread
+/// for every operation costs more than the work it takes over (the sentiment model's single-sample Predict measured
+/// 323 µs on one thread against 390 µs on two).
 /// </summary>
 /// <remarks>
 /// The policy stays out of the way when the user has chosen: it never changes threads when <c>OMP_NUM_THREADS</c>
@@ -112,7 +113,7 @@ public static class ThreadPolicy
             {
                 // What the machine's cores spent on work that is not ours, in cores.
                 lastOtherCores = Math.Max(0, (ticks.Busy - previous.Busy - (ticks.Self - previous.Self)) / (ClockTicksPerSecond * elapsed));
-                adaptive = Math.Clamp((int)Math.Round(Environment.ProcessorCount - lastOtherCores), 1, Environment.ProcessorCount);
+                adaptive = ThreadsFor(lastOtherCores, Environment.ProcessorCount);
             }
 
             lastTicks = ticks;
@@ -120,6 +121,9 @@ public static class ThreadPolicy
             return adaptive;
         }
     }
+
+    /// <summary>The cores other processes leave free, at least one; a core half used by others counts as taken.</summary>
+    internal static int ThreadsFor(double otherCores, int cores) => Math.Clamp((int)Math.Ceiling(cores - otherCores - 0.5), 1, cores);
 
     private static bool CanAdapt() => canAdapt ??= OperatingSystem.IsLinux() && File.Exists("/proc/stat")
         && File.ReadLines("/proc/stat").Count(l => l.StartsWith("cpu", StringComparison.Ordinal) && l.Length > 3 && char.IsDigit(l[3])) == Environment.ProcessorCount;

@@ -106,16 +106,7 @@ public class KernelChecksTests
     {
         var x = TestData.Sequence(4, 5, 3, seed: 8);
         var y = TestData.Matrix(4, 6, seed: 9);
-        float[] Train()
-        {
-            Backend.ClearSession();
-            Utils.SetRandomSeed(21);
-            var input = new Input(new[] { 5, 3 });
-            using var model = new Model(input, new LSTM(6).Call(input));
-            model.Compile(new SGD(learningRate: 0.5), "mse");
-            model.TrainOnBatch(x, y);
-            return TinyModels.Flat(model);
-        }
+        float[] Train() => TrainedWeights(new[] { 5, 3 }, x, y, input => new LSTM(6).Call(input));
 
         var fused = Train();
         KernelChecks.Distrust(FusedLstmKernel.Training);
@@ -167,18 +158,12 @@ public class KernelChecksTests
     {
         var x = TestData.Sequence(1, 12, 3, seed: 8);
         var y = TestData.Matrix(1, 5, seed: 9);
-        float[] Train()
+        float[] Train() => TrainedWeights(new[] { 12, 3 }, x, y, input =>
         {
-            Backend.ClearSession();
-            Utils.SetRandomSeed(21);
-            var input = new Input(new[] { 12, 3 });
             var h = new Conv1D(filters: 5, kernelSize: 3, strides: 1, padding: "valid", activation: "tanh").Call(input);
             h = new MaxPooling1D(poolSize: 2).Call(h);
-            using var model = new Model(input, new LSTM(5).Call(h));
-            model.Compile(new SGD(learningRate: 0.5), "mse");
-            model.TrainOnBatch(x, y);
-            return TinyModels.Flat(model);
-        }
+            return new LSTM(5).Call(h);
+        });
 
         var libtorch = Train();
         KernelChecks.Distrust(MaxPool1DKernels.ChannelsFirstTraining);
@@ -224,18 +209,12 @@ public class KernelChecksTests
     {
         var x = TestData.Sequence(4, 12, 3, seed: 8);
         var y = TestData.Matrix(4, 2, seed: 9);
-        float[] Train()
+        float[] Train() => TrainedWeights(new[] { 12, 3 }, x, y, input =>
         {
-            Backend.ClearSession();
-            Utils.SetRandomSeed(21);
-            var input = new Input(new[] { 12, 3 });
             var h = new Conv1D(filters: 5, kernelSize: 3, strides: 1, padding: "valid", dilationRate: 2, activation: "relu").Call(input);
             h = new MaxPooling1D(poolSize: 2).Call(h);
-            using var model = new Model(input, new Dense(2).Call(new LSTM(3).Call(h)));
-            model.Compile(new SGD(learningRate: 0.5), "mse");
-            model.TrainOnBatch(x, y);
-            return TinyModels.Flat(model);
-        }
+            return new Dense(2).Call(new LSTM(3).Call(h));
+        });
 
         var fast = Train();
         KernelChecks.Distrust(Conv1DKernels.ChannelsLastTraining);
@@ -258,6 +237,18 @@ public class KernelChecksTests
         var expected = ReferenceMaths.MaxPool1D(x.Cast<float>().Select(v => (double)v).ToArray(), 3, 9, 4, poolSize, strides);
         Assert.That(MaxDifference(actual, expected), Is.EqualTo(0));
         Assert.That(warnings, Has.One.Contains(MaxPool1DKernels.ChannelsLastInference));
+    }
+
+    /// <summary>The weights after one SGD step from seed 21 of the model <paramref name="build"/> makes on an input.</summary>
+    private static float[] TrainedWeights(int[] inputShape, Array x, Array y, Func<Input, KerasTensor> build)
+    {
+        Backend.ClearSession();
+        Utils.SetRandomSeed(21);
+        var input = new Input(inputShape);
+        using var model = new Model(input, build(input));
+        model.Compile(new SGD(learningRate: 0.5), "mse");
+        model.TrainOnBatch(x, y);
+        return TinyModels.Flat(model);
     }
 
     private static double[] LstmReference(LSTM lstm, float[,,] x)

@@ -90,6 +90,38 @@ public class ExamplesProgramTests
     }
 
     [Test]
+    public void Predict_OneReview_WritesNoLibtorchNoiseToStandardError()
+    {
+        Assert.That(Sentiment().ExitCode, Is.EqualTo(0), Sentiment().ToString());
+
+        // One sample: libtorch would probe NNPACK here, which printed "Could not initialize NNPACK!" on AMD Zen 5.
+        var run = ExamplesProgram.Run(ExamplesProgram.Dll, scratch.FullName, TestPaths.SharedData, "predict", "--model", SentimentModel, Reviews[0]);
+
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
+        Assert.That(OtherThanLibraryWarnings(run.Stderr), Is.Empty, run.ToString());
+    }
+
+    [Test]
+    public void Doctor_PrintsMachineEngineAndEveryKernelCheck()
+    {
+        var run = ExamplesProgram.Run(ExamplesProgram.Dll, scratch.FullName, null, "doctor");
+
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
+        foreach (var prefix in new[] { "os: ", "cpu: ", "cpu isa: ", ".net: ", "kerasstyle: ", "torchsharp: 0.107.0", "libtorch: 2.10", "threads: ", "native fix: " })
+        {
+            Assert.That(run.StdoutLines, Has.One.StartsWith(prefix), run.ToString());
+        }
+
+        Assert.That(run.StdoutLines, Has.One.Match(@$"^kernel checks: \d+ of {KerasStyle.Engine.KernelChecks.Kernels.Count + 2} passed$"), "every kernel, the LSTM at both seed shapes");
+        foreach (var kernel in KerasStyle.Engine.KernelChecks.Kernels)
+        {
+            Assert.That(run.StdoutLines, Has.Some.Match(@$"^  {Regex.Escape(kernel)} \(.*\): (passed|FAILED), max difference \S+ \(tolerance \S+\), \d+\.\d ms"), run.ToString());
+        }
+
+        Assert.That(OtherThanLibraryWarnings(run.Stderr), Is.Empty, run.ToString());
+    }
+
+    [Test]
     public void Predict_MissingModelFile_ExitsWithTwoNamingIt()
     {
         var model = Path.Combine(scratch.FullName, "never-trained.keras");
@@ -145,6 +177,10 @@ public class ExamplesProgramTests
 
     // The naive forecast (next month = this month) over the test windows, computed here from the series: the first
     // 67% of months train, the test windows start 3 months later.
+    /// <summary>Standard error without the library's own kernel-check warnings, which a CPU with a wrong kernel shows.</summary>
+    private static string[] OtherThanLibraryWarnings(string stderr) =>
+        stderr.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Length > 0 && !l.StartsWith("Warning: kernel check failed", StringComparison.Ordinal)).ToArray();
+
     private static double NaiveTestRmse()
     {
         var (_, passengers) = CsvSeries.Read(TestPaths.DataFile("timeseries/airline-passengers.csv"));
