@@ -22,10 +22,10 @@ internal static class FusedLstmKernel
 
     /// <summary>Whether the fused kernel of the given mode gives the reference maths for (input, units).</summary>
     public static bool Trusted(bool training, int input, int units) => training
-        ? KernelChecks.Trusted(Training, new KernelCase(input, units), 1e-4, "the step-by-step LSTM cell", Describe, static c => Measure(true, c.A, c.B))
-        : KernelChecks.Trusted(Inference, new KernelCase(input, units), 1e-4, "the fused training kernel (or the step-by-step cell)", Describe, static c => Measure(false, c.A, c.B));
-
-    private static string Describe(KernelCase c) => string.Create(CultureInfo.InvariantCulture, $"input {c.A}, units {c.B}, batch {Batch} (and 1 for inference), {Steps} steps");
+        ? KernelChecks.Trusted(Training, new KernelCase(input, units), 1e-4, "the step-by-step LSTM cell",
+            static c => string.Create(CultureInfo.InvariantCulture, $"input {c.A}, units {c.B}, batch {Batch}, {Steps} steps"), static c => Measure(true, c.A, c.B))
+        : KernelChecks.Trusted(Inference, new KernelCase(input, units), 1e-4, "the fused training kernel (or the step-by-step cell)",
+            static c => string.Create(CultureInfo.InvariantCulture, $"input {c.A}, units {c.B}, batches {Batch} and 1, {Steps} steps"), static c => Measure(false, c.A, c.B));
 
     private static double Measure(bool training, int input, int units)
     {

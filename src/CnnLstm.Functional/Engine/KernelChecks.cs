@@ -240,6 +240,9 @@ public static class KernelChecks
         double difference;
         try
         {
+            // A check can start inside Predict's inference mode; its own tensors and modules must be normal ones, or
+            // the autograd half of a training check could not save them for backward.
+            using var normal = inference_mode(false);
             difference = measure();
         }
         catch (Exception e) when (e is ExternalException or InvalidOperationException or ArgumentException)
