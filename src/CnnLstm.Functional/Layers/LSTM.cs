@@ -24,7 +24,9 @@ public sealed class LSTM : Layer
     private LayerWeight? kernel;
     private LayerWeight? recurrentKernel;
     private LayerWeight? bias;
+    private readonly object twinGate = new();
     private TorchSharp.Modules.LSTM? fused;
+    private TorchSharp.Modules.LSTM? inferenceTwin;
     private int inputDim;
 
     /// <summary>Creates an LSTM layer.</summary>
@@ -211,6 +213,7 @@ public sealed class LSTM : Layer
         if (disposing)
         {
             fused?.Dispose();
+            inferenceTwin?.Dispose();
         }
     }
 
@@ -236,11 +239,39 @@ public sealed class LSTM : Layer
         }
 
         // The training kernel is right where the inference kernel is not, and faster than the cell for small batches.
-        // It runs only with autograd on, outside inference mode, on a normal (not inference) copy of the input.
+        // libtorch runs it whenever autograd is on; through the twin, whose weights do not require grad, nothing is
+        // recorded, so the (possibly inference-mode) input needs no copy and the outputs no detaching.
         using var notInference = inference_mode(false);
         using var grad = enable_grad();
-        var (sequence, h, c) = CallFused(input.clone());
-        return (sequence.detach(), h.detach(), c.detach());
+        var (sequence, h, c) = InferenceTwin().call(input);
+        return (sequence, h.squeeze(0), c.squeeze(0));
+    }
+
+    /// <summary>A second nn.LSTM whose parameters share the fused module's storage but do not require grad.</summary>
+    private TorchSharp.Modules.LSTM InferenceTwin()
+    {
+        lock (twinGate)
+        {
+            if (inferenceTwin is null)
+            {
+                // Its construction draws initial weights from the generator that Utils.SetRandomSeed fixed.
+                using var rngState = get_rng_state();
+                var twin = nn.LSTM(inputDim, Units, numLayers: 1, bias: true, batchFirst: true);
+                set_rng_state(rngState);
+                var source = fused!.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+                using (no_grad())
+                {
+                    foreach (var (name, parameter) in twin.named_parameters())
+                    {
+                        parameter.requires_grad_(false).set_(source[name]);
+                    }
+                }
+
+                inferenceTwin = twin;
+            }
+
+            return inferenceTwin;
+        }
     }
 
     private (Tensor Sequence, Tensor H, Tensor C) CallFused(Tensor input)

@@ -107,6 +107,24 @@ public class KernelChecksTests
     }
 
     [Test]
+    public void Predict_WithFusedLstmInferenceKernelForcedToFail_FollowsWeightsChangedByTrainingAndSetWeights()
+    {
+        KernelChecks.Distrust(FusedLstmKernel.Inference);
+        var lstm = new LSTM(6, returnSequences: true);
+        var model = TestData.Wrap(lstm, new[] { 5, 3 });
+        model.Compile(new SGD(learningRate: 0.5), "mse");
+        var x = TestData.Sequence(4, 5, 3, seed: 8);
+        model.Predict(x);
+
+        model.TrainOnBatch(x, TestData.Sequence(4, 5, 6, seed: 9));
+        Assert.That(MaxDifference(((float[,,])model.Predict(x)).Cast<float>().ToArray(), LstmReference(lstm, x)), Is.LessThan(1e-5), "after a training step");
+
+        var weights = model.GetWeights().Select((w, i) => new WeightArray(w.Shape.ToArray(), w.Data.Select((v, j) => v + (0.01f * (((i + j) % 7) - 3))).ToArray())).ToArray();
+        model.SetWeights(weights);
+        Assert.That(MaxDifference(((float[,,])model.Predict(x)).Cast<float>().ToArray(), LstmReference(lstm, x)), Is.LessThan(1e-5), "after SetWeights");
+    }
+
+    [Test]
     public void TrainOnBatch_WithFusedLstmTrainingKernelForcedToFail_UsesCellAndStepsAsTheFusedKernel()
     {
         var x = TestData.Sequence(4, 5, 3, seed: 8);
