@@ -18,17 +18,21 @@ internal sealed class BenchRunner(int rounds, int stepsPerRound, int latencyCall
 
     /// <param name="HandInferenceDifference">Largest difference between the hand-written model's no_grad output and
     /// its autograd forward (libtorch's inference kernels against its training kernels, which the library checks).</param>
+    /// <param name="TrainRatio">Median over rounds of library / hand-written training throughput, each round's pair
+    /// measured back to back (steadier on a shared machine than the ratio of the medians).</param>
+    /// <param name="InferRatio">The same for inference at batch size against the hand-written no_grad path.</param>
+    /// <param name="InferRatioCorrect">The same against the hand-written path that is correct on this CPU.</param>
     public sealed record Result(double TrainLibrary, double TrainHand, double InferLibrary, double InferHand, double InferHandAutograd,
         (double Median, double P99) LatencyLibrary, (double Median, double P99) LatencyHand, (double Median, double P99) LatencyHandAutograd,
-        double TrainFlopsPerSample, double HandInferenceDifference)
+        double TrainFlopsPerSample, double HandInferenceDifference, double TrainRatio, double InferRatio, double InferRatioCorrect)
     {
+        /// <summary>The largest difference from the autograd forward that still counts as correct (float rounding).</summary>
+        public const double CorrectTolerance = 1e-5;
+
         /// <summary>Whether the hand-written no_grad path gives correct numbers on this CPU.</summary>
-        public bool HandInferenceCorrect => HandInferenceDifference <= 1e-5;
+        public bool HandInferenceCorrect => HandInferenceDifference <= CorrectTolerance;
 
-        /// <summary>The hand-written inference throughput on a correct path: no_grad where it is right, else autograd.</summary>
-        public double InferHandCorrect => HandInferenceCorrect ? Math.Max(InferHand, InferHandAutograd) : InferHandAutograd;
-
-        /// <summary>The hand-written single-sample median latency on a correct path, as <see cref="InferHandCorrect"/>.</summary>
+        /// <summary>The hand-written single-sample median latency on a correct path: no_grad where it is right, else autograd.</summary>
         public double LatencyHandCorrect => HandInferenceCorrect ? Math.Min(LatencyHand.Median, LatencyHandAutograd.Median) : LatencyHandAutograd.Median;
     }
 
@@ -104,8 +108,13 @@ internal sealed class BenchRunner(int rounds, int stepsPerRound, int latencyCall
             }
         }
 
+        List<double> Ratios(List<double> library, List<double> hand) => library.Select((value, i) => value / hand[i]).ToList();
+        var handCorrect = handDifference <= Result.CorrectTolerance
+            ? inferHand.Select((value, i) => Math.Max(value, inferHandAutograd[i])).ToList()
+            : inferHandAutograd;
         return new Result(Median(trainLib), Median(trainHand), Median(inferLib), Median(inferHand), Median(inferHandAutograd),
-            Percentiles(latencyLib), Percentiles(latencyHand), Percentiles(latencyHandAutograd), FlopCount.TrainingPerSample(library), handDifference);
+            Percentiles(latencyLib), Percentiles(latencyHand), Percentiles(latencyHandAutograd), FlopCount.TrainingPerSample(library), handDifference,
+            Median(Ratios(trainLib, trainHand)), Median(Ratios(inferLib, inferHand)), Median(Ratios(inferLib, handCorrect)));
     }
 
     /// <summary>Runs a measurement of the hand-written side with libtorch's default thread count.</summary>

@@ -191,7 +191,7 @@ public partial class Model : IDisposable
                 using var scope = NewDisposeScope();
                 var length = Math.Min(batchSize, samples - start);
                 ThreadPolicy.Apply(length);
-                var results = Run(x.Select(t => t.narrow(0, start, length)).ToArray(), training: false);
+                var results = Run(length == samples ? x : x.Select(t => t.narrow(0, start, length)).ToArray(), training: false);
                 for (var o = 0; o < results.Count; o++)
                 {
                     batches[o].Add(results[o].MoveToOuterDisposeScope());
