@@ -194,7 +194,10 @@ public partial class Model : IDisposable
                 var results = Run(length == samples ? x : x.Select(t => t.narrow(0, start, length)).ToArray(), training: false);
                 for (var o = 0; o < results.Count; o++)
                 {
-                    batches[o].Add(results[o].MoveToOuterDisposeScope());
+                    // An output that is an input tensor itself (a model returning its input) must not hand the
+                    // caller's own tensor back as a result it will dispose.
+                    var output = x.Any(t => ReferenceEquals(t, results[o])) ? results[o].alias() : results[o];
+                    batches[o].Add(output.MoveToOuterDisposeScope());
                 }
             }
 

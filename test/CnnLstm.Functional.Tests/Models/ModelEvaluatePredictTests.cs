@@ -82,6 +82,18 @@ public class ModelEvaluatePredictTests
     }
 
     [Test]
+    public void PredictTensors_OneBatchOfAModelReturningItsInput_GivesANewTensorTheCallerCanDispose()
+    {
+        var input = new Input(new[] { 3 });
+        using var model = new Model(input, input);
+        using var x = tensor(new float[] { 1, 2, 3, 4, 5, 6 }, new long[] { 2, 3 });
+        var outputs = model.PredictTensors(new[] { x });
+        Assert.That(outputs[0], Is.Not.SameAs(x));
+        outputs.ForEach(t => t.Dispose());
+        Assert.That(x.data<float>().ToArray(), Is.EqualTo(new float[] { 1, 2, 3, 4, 5, 6 }), "the input is still the caller's and alive");
+    }
+
+    [Test]
     public void PredictTensors_MatchesPredictOnArrays()
     {
         using var model = DropoutModel();
