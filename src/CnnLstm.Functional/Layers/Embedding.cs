@@ -75,6 +75,8 @@ public sealed class Embedding : Layer
 
         config.RequireDefault("mask_zero", false);
         config.RequireDefault("sparse", false);
+        // Keras 3.13+ writes quantization_config for every Embedding; null means a float layer.
+        config.RequireDefault("quantization_config", null);
         config.Ignore("lora_alpha");
         return new Embedding(config.GetInt("input_dim"), config.GetInt("output_dim"), config.GetNullableSize("input_length"), config.Name);
     }

@@ -125,7 +125,12 @@ internal static class HdfReader
 
     private static string[] ReadStringAttribute(IH5Attribute attribute)
     {
-        if (attribute.Type.Class != H5DataTypeClass.String || attribute.Space.Dimensions.Aggregate(1UL, (a, d) => a * d) == 0)
+        // Fixed-length strings are class String; h5py's default (and so real Keras files) is a variable-length string.
+        var isString = attribute.Type.Class == H5DataTypeClass.String
+            || (attribute.Type.Class == H5DataTypeClass.VariableLength
+                && attribute.Type.VariableLength.BaseType is { } element
+                && (element.Class == H5DataTypeClass.String || (element.Class == H5DataTypeClass.FixedPoint && element.Size == 1)));
+        if (!isString || attribute.Space.Dimensions.Aggregate(1UL, (a, d) => a * d) == 0)
         {
             return Array.Empty<string>();
         }

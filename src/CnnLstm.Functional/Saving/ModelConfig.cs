@@ -12,7 +12,11 @@ namespace KerasStyle.Saving;
 /// </summary>
 internal static class ModelConfig
 {
-    /// <summary>The Keras 3 serialized model: <c>{"module": "keras", "class_name": "Functional", "config": ...}</c>.</summary>
+    /// <summary>
+    /// The Keras 3 serialized model as Keras 3.16 writes it: <c>{"module": "keras.src.models.functional",
+    /// "class_name": "Functional", "config": ..., "registered_name": "Functional"}</c>, or <c>{"module": "keras",
+    /// "class_name": "Sequential", ...}</c>.
+    /// </summary>
     /// <param name="model">The model.</param>
     /// <param name="modelNodes">The model's nodes (a shared layer may have calls outside the model).</param>
     /// <param name="compileConfig">The compile config, or null when the model is not compiled.</param>
@@ -23,7 +27,8 @@ internal static class ModelConfig
         var batchShape = ShapeJson(model.Inputs[0].Shape);
         var root = new JsonObject
         {
-            ["module"] = "keras",
+            // What Keras 3.16 writes: it cannot deserialize {"module": "keras", "class_name": "Functional"}.
+            ["module"] = sequential ? "keras" : "keras.src.models.functional",
             ["class_name"] = sequential ? "Sequential" : "Functional",
             ["config"] = config,
             ["registered_name"] = sequential ? null : "Functional",
@@ -54,7 +59,8 @@ internal static class ModelConfig
             "Sequential" => BuildSequential(top["config"]),
             _ => throw new FormatException($"'{className}' is not a model class this library can load; expected Functional, Model or Sequential."),
         };
-        return (model, top["compile_config"] as JsonObject);
+        // Keras writes "compile_config": {} for a model that was never compiled.
+        return (model, top["compile_config"] is JsonObject { Count: > 0 } compile ? compile : null);
     }
 
     private static JsonObject FunctionalConfig(Model model, IReadOnlyCollection<Node> modelNodes)
