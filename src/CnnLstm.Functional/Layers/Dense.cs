@@ -46,7 +46,9 @@ public sealed class Dense : Layer
         config["units"] = Units;
         config["activation"] = Activation;
         config["use_bias"] = UseBias;
-        AddKernelAndBiasConfig(config);
+        // Keras 3's Dense writes no activity_regularizer, and quantization_config null for a float layer.
+        AddKernelAndBiasConfig(config, activityRegularizer: false);
+        config["quantization_config"] = null;
         return config;
     }
 

@@ -56,11 +56,8 @@ public sealed class Embedding : Layer
         config["activity_regularizer"] = null;
         config["embeddings_constraint"] = null;
         config["mask_zero"] = false;
-        if (InputLength is int length)
-        {
-            config["input_length"] = length;
-        }
-
+        // Keras 3 writes no input_length (it warns that the argument is deprecated); the InputLayer holds the length.
+        config["quantization_config"] = null;
         return config;
     }
 

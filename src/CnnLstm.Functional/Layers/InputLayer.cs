@@ -38,13 +38,15 @@ public sealed class InputLayer : Layer
     /// <summary>The symbolic tensor this layer produces (made on first use when the layer was built directly).</summary>
     public KerasTensor Output => output ??= Input.ForLayer(this);
 
-    /// <summary>The Keras 3 config: <c>batch_shape</c>, <c>dtype</c>, <c>sparse</c> and <c>name</c>.</summary>
+    /// <summary>The Keras 3.16 config: <c>batch_shape</c>, <c>dtype</c>, <c>sparse</c>, <c>ragged</c>, <c>name</c>, <c>optional</c>.</summary>
     public override JsonObject GetConfig() => new()
     {
         ["batch_shape"] = new JsonArray(OutputShape.Select(d => (JsonNode?)(d is int size ? JsonValue.Create(size) : null)).ToArray()),
         ["dtype"] = DType.ToKerasName(),
         ["sparse"] = false,
+        ["ragged"] = false,
         ["name"] = Name,
+        ["optional"] = false,
     };
 
     /// <summary>

@@ -97,7 +97,7 @@ public sealed class LSTM : Layer
         config["activation"] = Activation;
         config["recurrent_activation"] = RecurrentActivation;
         config["use_bias"] = UseBias;
-        config["kernel_initializer"] = KerasInitializer("GlorotUniform", new JsonObject { ["seed"] = null });
+        config["kernel_initializer"] = GlorotUniformConfig();
         config["recurrent_initializer"] = KerasInitializer("Orthogonal", new JsonObject { ["gain"] = 1.0, ["seed"] = null });
         config["bias_initializer"] = KerasInitializer("Zeros", new JsonObject());
         config["unit_forget_bias"] = UnitForgetBias;

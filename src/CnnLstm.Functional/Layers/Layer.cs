@@ -90,7 +90,16 @@ public abstract class Layer : IDisposable
     {
         ["name"] = Name,
         ["trainable"] = Trainable,
-        ["dtype"] = "float32",
+        ["dtype"] = Float32Policy(),
+    };
+
+    /// <summary>The float32 dtype policy as Keras 3.16 serializes it in every layer config.</summary>
+    internal static JsonObject Float32Policy() => new()
+    {
+        ["module"] = "keras",
+        ["class_name"] = "DTypePolicy",
+        ["config"] = new JsonObject { ["name"] = "float32" },
+        ["registered_name"] = null,
     };
 
     /// <summary>
@@ -233,16 +242,24 @@ public abstract class Layer : IDisposable
     /// The config entries of a layer with a glorot_uniform kernel and a zeros bias (Dense, Conv1D): initializers, and
     /// regularizers and constraints, which this library does not support and so writes as null.
     /// </summary>
-    private protected static void AddKernelAndBiasConfig(JsonObject config)
+    private protected static void AddKernelAndBiasConfig(JsonObject config, bool activityRegularizer = true)
     {
-        config["kernel_initializer"] = KerasInitializer("GlorotUniform", new JsonObject { ["seed"] = null });
+        config["kernel_initializer"] = GlorotUniformConfig();
         config["bias_initializer"] = KerasInitializer("Zeros", new JsonObject());
         config["kernel_regularizer"] = null;
         config["bias_regularizer"] = null;
-        config["activity_regularizer"] = null;
+        if (activityRegularizer)
+        {
+            config["activity_regularizer"] = null;
+        }
+
         config["kernel_constraint"] = null;
         config["bias_constraint"] = null;
     }
+
+    /// <summary>glorot_uniform as Keras 3.16 serializes it (with its input_axes and output_axes arguments).</summary>
+    private protected static JsonObject GlorotUniformConfig() =>
+        KerasInitializer("GlorotUniform", new JsonObject { ["seed"] = null, ["input_axes"] = null, ["output_axes"] = null });
 
     private protected static JsonObject KerasInitializer(string className, JsonObject config) => new()
     {

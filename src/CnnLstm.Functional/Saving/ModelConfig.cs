@@ -34,10 +34,8 @@ internal static class ModelConfig
             ["registered_name"] = sequential ? null : "Functional",
             ["build_config"] = new JsonObject { ["input_shape"] = sequential ? batchShape : null },
         };
-        if (compileConfig is not null)
-        {
-            root["compile_config"] = compileConfig;
-        }
+        // Keras writes an empty compile_config for a model that was never compiled.
+        root["compile_config"] = compileConfig ?? new JsonObject();
 
         return root;
     }
@@ -123,13 +121,16 @@ internal static class ModelConfig
         {
             ["name"] = model.Name,
             ["trainable"] = true,
-            ["dtype"] = "float32",
+            ["dtype"] = Layer.Float32Policy(),
             ["layers"] = layers,
             ["build_input_shape"] = ShapeJson(input.Shape),
         };
     }
 
-    /// <summary>A Keras 3 serialized layer; <c>build_config</c> records the shape its first call in the model got.</summary>
+    /// <summary>
+    /// A Keras 3 serialized layer; <c>build_config</c> records the shape its first call in the model got. As Keras,
+    /// only layers that build something (have weights) record it.
+    /// </summary>
     private static JsonObject LayerEntry(Layer layer, Node? firstNode)
     {
         var builtIn = LayerRegistry.IsBuiltIn(layer.ClassName);
@@ -140,7 +141,7 @@ internal static class ModelConfig
             ["config"] = layer.GetConfig(),
             ["registered_name"] = builtIn ? null : layer.ClassName,
         };
-        if (layer is not InputLayer && firstNode is { Inputs.Count: > 0 })
+        if (layer is not InputLayer && layer.Weights.Count > 0 && firstNode is { Inputs.Count: > 0 })
         {
             entry["build_config"] = new JsonObject { ["input_shape"] = ShapeJson(firstNode.Inputs[0].Shape) };
         }

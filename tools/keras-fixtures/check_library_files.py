@@ -1,0 +1,65 @@
+"""Loads the files this library writes in real Keras 3 and compares Keras' predictions with the library's.
+
+Run from the repository root with real Keras 3 (../shared/tools/real-keras: `bash setup.sh; source env.sh`):
+    /usr/bin/python3 tools/keras-fixtures/check_library_files.py
+It runs tools/keras-interop (the library writes both seed models as .keras, .weights.h5, Keras 2 .h5 weights and
+ToJson, with its predictions) into test/CnnLstm.Functional.Tests/Saving/LibraryFiles/, loads each file in Keras,
+and writes report.json there: for every file, how Keras loaded it and the largest difference between Keras'
+prediction and the library's. The files and the report are committed; the tests check that the library still
+writes these same files, so the report stays true without Python in CI.
+"""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import keras
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+OUT = os.path.join(ROOT, "test", "CnnLstm.Functional.Tests", "Saving", "LibraryFiles")
+
+
+def main():
+    subprocess.run(["dotnet", "run", "--project", os.path.join(ROOT, "tools", "keras-interop"), "-c", "Release", "--", OUT], check=True)
+    predictions = json.load(open(os.path.join(OUT, "predictions.json")))
+    report = {"keras": keras.__version__, "backend": keras.backend.backend(), "checks": []}
+    worst = 0.0
+    for name, case in predictions.items():
+        x = np.asarray(case["x"], dtype="int32" if name == "sentiment" else "float32")
+        expected = np.asarray(case["y"], dtype="float64")
+
+        def check(kind, load):
+            nonlocal worst
+            entry = {"model": name, "file": kind}
+            try:
+                model = load()
+                y = np.asarray(model.predict(x, verbose=0), dtype="float64")
+                entry["max_difference"] = float(np.max(np.abs(y - expected)))
+                entry["loaded"] = True
+                worst = max(worst, entry["max_difference"])
+            except Exception as e:  # the report says what Keras answered
+                entry["loaded"] = False
+                entry["error"] = f"{type(e).__name__}: {e}"[:500]
+            report["checks"].append(entry)
+            print(json.dumps(entry))
+
+        path = lambda suffix: os.path.join(OUT, name + suffix)
+        check(".keras (keras.saving.load_model)", lambda: keras.saving.load_model(path(".keras")))
+
+        def from_json(weights):
+            model = keras.models.model_from_json(open(path(".json")).read())
+            model.load_weights(path(weights))
+            return model
+
+        check("ToJson + .weights.h5 (model_from_json, load_weights)", lambda: from_json(".weights.h5"))
+        check("ToJson + Keras 2 .h5 weights (model_from_json, load_weights)", lambda: from_json(".h5"))
+    report["all_loaded"] = all(c["loaded"] for c in report["checks"])
+    report["worst_difference"] = worst
+    with open(os.path.join(OUT, "report.json"), "w") as f:
+        json.dump(report, f, indent=2)
+    return 0 if report["all_loaded"] and worst <= 1e-5 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+using System.Text.Json;
+using KerasStyle;
+using KerasStyle.Models;
+
+// Writes, into the folder given, the seed's two models (sentiment with a 2,000-word vocabulary) in every format the
+// library writes, and the library's predictions on fixed inputs (predictions.json), for real Keras to load and
+// compare (tools/keras-fixtures/check_library_files.py).
+if (args.Length != 1)
+{
+    Console.Error.WriteLine("usage: KerasInterop OUTPUT_FOLDER");
+    return 2;
+}
+
+var folder = Directory.CreateDirectory(args[0]).FullName;
+var predictions = new Dictionary<string, object>();
+foreach (var name in new[] { "regression", "sentiment" })
+{
+    Backend.ClearSession();
+    Utils.SetRandomSeed(20261130);
+    using var model = name == "regression" ? CnnLstmModels.Regression() : CnnLstmModels.Sentiment(maxFeatures: 2000);
+    var random = new Random(7);
+    Array x;
+    if (name == "regression")
+    {
+        var values = new float[5, 1, 3];
+        for (var i = 0; i < 5; i++)
+        {
+            for (var j = 0; j < 3; j++)
+            {
+                values[i, 0, j] = (float)((random.NextDouble() * 2) - 1);
+            }
+        }
+
+        x = values;
+    }
+    else
+    {
+        var ids = new long[4, 100];
+        for (var i = 0; i < 4; i++)
+        {
+            for (var j = 0; j < 100; j++)
+            {
+                ids[i, j] = random.Next(2000);
+            }
+        }
+
+        x = ids;
+    }
+
+    model.Save(Path.Combine(folder, $"{name}.keras"));
+    model.SaveWeights(Path.Combine(folder, $"{name}.weights.h5"));
+    model.SaveWeights(Path.Combine(folder, $"{name}.h5"));
+    File.WriteAllText(Path.Combine(folder, $"{name}.json"), model.ToJson());
+    var y = (float[,])model.Predict(x);
+    predictions[name] = new { x = Nested(x), y = Nested(y) };
+}
+
+File.WriteAllText(Path.Combine(folder, "predictions.json"), JsonSerializer.Serialize(predictions));
+Console.WriteLine($"wrote {folder}");
+return 0;
+
+static object Nested(Array a) => a.Rank switch
+{
+    2 => Enumerable.Range(0, a.GetLength(0)).Select(i => Enumerable.Range(0, a.GetLength(1)).Select(j => Convert.ToDouble(a.GetValue(i, j))).ToArray()).ToArray(),
+    3 => Enumerable.Range(0, a.GetLength(0)).Select(i => Enumerable.Range(0, a.GetLength(1)).Select(j => Enumerable.Range(0, a.GetLength(2)).Select(k => Convert.ToDouble(a.GetValue(i, j, k))).ToArray()).ToArray()).ToArray(),
+    _ => throw new ArgumentException("rank 2 or 3"),
+};
