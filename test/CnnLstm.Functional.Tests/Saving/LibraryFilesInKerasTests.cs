@@ -43,7 +43,8 @@ public class LibraryFilesInKerasTests
         using var model = Build(name);
         using var committed = Build(name);
         committed.LoadWeights(Path.Combine(Folder, name + ".weights.h5"));
-        Assert.That(model.GetWeights().SelectMany(w => w.Data), Is.EqualTo(committed.GetWeights().SelectMany(w => w.Data)));
+        // Within float rounding: the orthogonal initializer's QR rounds differently with one thread or two.
+        Assert.That(model.GetWeights().SelectMany(w => w.Data), Is.EqualTo(committed.GetWeights().SelectMany(w => w.Data)).Within(1e-6));
     }
 
     /// <summary>The model as tools/keras-interop builds it.</summary>
