@@ -128,6 +128,16 @@ public sealed class Conv1D : Layer
     }
 
     /// <inheritdoc/>
+    protected override IEnumerable<(string Name, long[] Shape)> PlannedWeights(KerasTensor input)
+    {
+        yield return ("kernel", new long[] { KernelSize, input.Shape.Last!.Value, Filters });
+        if (UseBias)
+        {
+            yield return ("bias", new long[] { Filters });
+        }
+    }
+
+    /// <inheritdoc/>
     protected override void Build(KerasTensor input)
     {
         inputChannels = input.Shape.Last!.Value;

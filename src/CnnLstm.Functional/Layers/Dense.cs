@@ -85,6 +85,16 @@ public sealed class Dense : Layer
     }
 
     /// <inheritdoc/>
+    protected override IEnumerable<(string Name, long[] Shape)> PlannedWeights(KerasTensor input)
+    {
+        yield return ("kernel", new long[] { input.Shape.Last!.Value, Units });
+        if (UseBias)
+        {
+            yield return ("bias", new long[] { Units });
+        }
+    }
+
+    /// <inheritdoc/>
     protected override void Build(KerasTensor input)
     {
         inputDim = input.Shape.Last!.Value;

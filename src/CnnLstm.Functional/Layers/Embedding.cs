@@ -96,6 +96,10 @@ public sealed class Embedding : Layer
     }
 
     /// <inheritdoc/>
+    protected override IEnumerable<(string Name, long[] Shape)> PlannedWeights(KerasTensor input) =>
+        new[] { ("embeddings", new long[] { InputDim, OutputDim }) };
+
+    /// <inheritdoc/>
     protected override void Build(KerasTensor input)
     {
         embeddings = AddWeight("embeddings", new[] { InputDim, OutputDim }, Initializers.Uniform(new long[] { InputDim, OutputDim }, -0.05, 0.05));

@@ -155,6 +155,17 @@ public sealed class LSTM : Layer
     }
 
     /// <inheritdoc/>
+    protected override IEnumerable<(string Name, long[] Shape)> PlannedWeights(KerasTensor input)
+    {
+        yield return ("kernel", new long[] { input.Shape.Last!.Value, 4L * Units });
+        yield return ("recurrent_kernel", new long[] { Units, 4L * Units });
+        if (UseBias)
+        {
+            yield return ("bias", new long[] { 4L * Units });
+        }
+    }
+
+    /// <inheritdoc/>
     protected override void Build(KerasTensor input)
     {
         inputDim = input.Shape.Last!.Value;

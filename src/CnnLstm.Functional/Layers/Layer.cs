@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 using KerasStyle.Engine;
 using KerasStyle.Graph;
@@ -187,6 +188,15 @@ public abstract class Layer : IDisposable
     /// <returns>One (shape, dtype) per output.</returns>
     protected abstract IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input);
 
+    /// <summary>
+    /// The weights <see cref="Build"/> will create for <paramref name="input"/>, by Keras name and Keras shape. The
+    /// first call checks their size before building, so a layer too large for this machine is refused with an
+    /// <see cref="ArgumentOutOfRangeException"/> naming it, instead of ending the process inside libtorch's
+    /// allocator. Layers that create weights override it; the default is none.
+    /// </summary>
+    /// <param name="input">The first input.</param>
+    protected virtual IEnumerable<(string Name, long[] Shape)> PlannedWeights(KerasTensor input) => Array.Empty<(string, long[])>();
+
     /// <summary>Creates the weights from the first input's shape, with <see cref="AddWeight(string, int[], Tensor, Func{Tensor, Tensor})"/>.</summary>
     /// <param name="input">The first input.</param>
     protected virtual void Build(KerasTensor input)
@@ -296,6 +306,35 @@ public abstract class Layer : IDisposable
         return input.Shape.Last ?? throw InputError($"the {what} dimension (last) of the input must be known, but the input shape is {input.Shape}.");
     }
 
+    /// <summary>
+    /// Refuses weights that cannot exist here: one with more elements than a float[] holds (GetWeights returns
+    /// them as arrays), or all together larger than this machine's memory (training needs about four times that).
+    /// </summary>
+    private void CheckWeightSizes(IReadOnlyList<(string Name, long[] Shape)> planned)
+    {
+        var total = 0.0;
+        foreach (var (name, shape) in planned)
+        {
+            // In double: a product of two ints up to int.MaxValue overflows long only in far larger layers, but
+            // a config may hold anything.
+            var elements = shape.Aggregate(1.0, (a, d) => a * d);
+            if (elements > Array.MaxLength)
+            {
+                throw new ArgumentOutOfRangeException(name, string.Create(CultureInfo.InvariantCulture,
+                    $"{ClassName} '{Name}': the weight '{name}' of shape ({string.Join(", ", shape)}) would hold {elements:N0} floats ({elements * sizeof(float):N0} bytes), more than one array can hold ({Array.MaxLength:N0})."));
+            }
+
+            total += elements * sizeof(float);
+        }
+
+        var memory = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (total > memory)
+        {
+            throw new ArgumentOutOfRangeException(nameof(planned), string.Create(CultureInfo.InvariantCulture,
+                $"{ClassName} '{Name}': its weights ({string.Join(", ", planned.Select(p => $"{p.Name} ({string.Join(", ", p.Shape)})"))}) need {total:N0} bytes, more than this machine's {memory:N0} bytes of memory."));
+        }
+    }
+
     private IReadOnlyList<KerasTensor> CallCore(IReadOnlyList<KerasTensor> inputs)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
@@ -303,6 +342,7 @@ public abstract class Layer : IDisposable
         var specs = ComputeOutputSpecs(input);
         if (!Built)
         {
+            CheckWeightSizes(PlannedWeights(input).ToArray());
             using (no_grad())
             {
                 Build(input);
