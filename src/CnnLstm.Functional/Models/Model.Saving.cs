@@ -49,6 +49,7 @@ public partial class Model
     public static Model Load(string path, bool compile = true)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        RefuseDirectory(path, "Load");
         return Path.GetExtension(path).ToLowerInvariant() switch
         {
             ".keras" => LoadKeras(path, compile),
@@ -111,13 +112,14 @@ public partial class Model
     private void LoadWeightsFrom(string path, bool byName, bool skipMismatch)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        RefuseDirectory(path, "LoadWeights");
         _ = Topology;
         var extension = Path.GetExtension(path).ToLowerInvariant();
         if (extension == ".keras")
         {
             RefuseByName(byName, path);
-            var (_, weights) = KerasArchive.Read(path);
-            using var archived = HdfReader.Open(weights, path);
+            using var archive = KerasArchive.OpenRead(path);
+            using var archived = HdfReader.Open(archive.ReadWeights(WeightsBudget()), path);
             LoadKeras3State(Keras3WeightsH5.Read(archived, path), path, skipMismatch);
             return;
         }
@@ -169,23 +171,28 @@ public partial class Model
 
     private static Model LoadKeras(string path, bool compile)
     {
-        var (config, weights) = KerasArchive.Read(path);
-        using (weights)
+        using var archive = KerasArchive.OpenRead(path);
+        var config = archive.ReadConfig();
+        var model = Rebuild(path, () => Build(config, compile));
+        try
         {
-            var model = Rebuild(path, () => Build(config, compile));
-            try
-            {
-                using var file = HdfReader.Open(weights, path);
-                model.LoadKeras3State(Keras3WeightsH5.Read(file, path), path, skipMismatch: false);
-                return model;
-            }
-            catch
-            {
-                model.Dispose();
-                throw;
-            }
+            // The weights entry is bounded by what the model just built from the config can hold.
+            using var file = HdfReader.Open(archive.ReadWeights(model.WeightsBudget()), path);
+            model.LoadKeras3State(Keras3WeightsH5.Read(file, path), path, skipMismatch: false);
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
         }
     }
+
+    /// <summary>
+    /// The most bytes a weights file of this model can need: every weight with two optimizer slots (Adam's m and v,
+    /// the most any optimizer here keeps), as float64 at worst, plus HDF5's own structures.
+    /// </summary>
+    private long WeightsBudget() => (Layers.Sum(l => l.CountParams()) * 3 * sizeof(double)) + (Layers.Sum(l => l.Weights.Count) * 3 * 16384L) + (4L << 20);
 
     private static Model LoadKeras2(string path, bool compile)
     {
@@ -226,6 +233,15 @@ public partial class Model
         {
             model.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>A directory where a file is expected gave UnauthorizedAccessException from the file system.</summary>
+    private static void RefuseDirectory(string path, string method)
+    {
+        if (Directory.Exists(path))
+        {
+            throw new ArgumentException($"{method}: '{path}' is a directory; expected a model or weights file (.keras, .weights.h5 or .h5).", nameof(path));
         }
     }
 

@@ -1,3 +1,8 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
+using System.Runtime.ExceptionServices;
+
 namespace KerasStyle.Saving;
 
 /// <summary>Writes files so that a failure never leaves a truncated file or destroys the previous one.</summary>
@@ -5,7 +10,9 @@ internal static class AtomicFile
 {
     /// <summary>
     /// Runs <paramref name="write"/> on a temporary file in the target's directory, then renames it over
-    /// <paramref name="path"/>; on any exception the temporary file is deleted and the target is untouched.
+    /// <paramref name="path"/>; on any exception the temporary file is deleted and the target is untouched. A process
+    /// killed during a save cannot delete its temporary file, so each save first removes the temporary files of the
+    /// same target whose writing process is gone (the process id is part of the name).
     /// </summary>
     public static void Write(string path, Action<Stream> write)
     {
@@ -16,9 +23,11 @@ internal static class AtomicFile
             throw new DirectoryNotFoundException($"Cannot write '{path}': directory '{directory}' does not exist.");
         }
 
-        // The name is capped (50 chars: at most 200 UTF-8 bytes, plus 38) so a target name near the 255-byte limit still gets a valid one.
+        // The name is capped (50 chars: at most 200 UTF-8 bytes, plus 49) so a target name near the 255-byte limit still gets a valid one.
         var name = Path.GetFileName(full);
-        var temp = Path.Combine(directory, $".{name[..Math.Min(name.Length, 50)]}.{Guid.NewGuid():N}.tmp");
+        var prefix = $".{name[..Math.Min(name.Length, 50)]}.";
+        RemoveLeftovers(directory, prefix);
+        var temp = Path.Combine(directory, $"{prefix}{Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}-{Guid.NewGuid():N}.tmp");
         try
         {
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite))
@@ -29,18 +38,62 @@ internal static class AtomicFile
 
             File.Move(temp, full, overwrite: true);
         }
-        catch
+        catch (Exception e)
         {
             try
             {
                 File.Delete(temp);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException)
             {
                 // Keep the original error.
             }
 
+            // A write through reflection (the HDF5 writer) wraps a full disk's IOException; report the IOException.
+            if (e is TargetInvocationException { InnerException: IOException or UnauthorizedAccessException } wrapped)
+            {
+                ExceptionDispatchInfo.Throw(wrapped.InnerException!);
+            }
+
             throw;
+        }
+    }
+
+    /// <summary>Deletes <c>.name.PID-GUID.tmp</c> siblings whose process no longer runs; best effort.</summary>
+    private static void RemoveLeftovers(string directory, string prefix)
+    {
+        try
+        {
+            foreach (var leftover in Directory.EnumerateFiles(directory, prefix + "*.tmp"))
+            {
+                var middle = Path.GetFileName(leftover)[prefix.Length..^".tmp".Length];
+                var dash = middle.IndexOf('-', StringComparison.Ordinal);
+                if (dash > 0 && int.TryParse(middle[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && middle.Length - dash - 1 == 32 && !IsRunning(pid))
+                {
+                    File.Delete(leftover);
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Another save may be removing the same leftovers; the save itself goes on.
+        }
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
         }
     }
 }

@@ -42,41 +42,122 @@ internal static class KerasArchive
         WriteEntry(zip, WeightsEntry, weights.CopyTo);
     });
 
-    /// <summary>Reads the config and the weights file of an archive; anything missing or damaged names the file.</summary>
-    public static (JsonNode Config, MemoryStream Weights) Read(string path)
-    {
-        using var file = File.OpenRead(path);
-        try
-        {
-            using var zip = new ZipArchive(file, ZipArchiveMode.Read);
-            var configEntry = zip.GetEntry(ConfigEntry)
-                ?? throw new KerasFileException(path, $"the archive has no {ConfigEntry}, so it is not a Keras 3 .keras file (entries: {string.Join(", ", zip.Entries.Select(e => e.FullName))}).");
-            JsonNode config;
-            using (var reader = new StreamReader(configEntry.Open(), Encoding.UTF8))
-            {
-                config = JsonNode.Parse(reader.ReadToEnd()) ?? throw new KerasFileException(path, $"{ConfigEntry} is empty.");
-            }
-
-            var weightsEntry = zip.GetEntry(WeightsEntry)
-                ?? throw new KerasFileException(path, $"the archive has no {WeightsEntry} (only the h5 weights format is supported).");
-            var weights = new MemoryStream();
-            using (var source = weightsEntry.Open())
-            {
-                source.CopyTo(weights);
-            }
-
-            weights.Position = 0;
-            return (config, weights);
-        }
-        catch (Exception e) when (e is InvalidDataException or JsonException or EndOfStreamException or IOException and not FileNotFoundException)
-        {
-            throw new KerasFileException(path, $"not a readable .keras archive: it is truncated, corrupted or not a zip file ({e.Message}).", e);
-        }
-    }
+    /// <summary>
+    /// Opens an archive for reading. Each entry is read at most once, refused before reading when it declares more
+    /// bytes than allowed, cut off when it inflates to more than it declared, and checked against its CRC-32 (zip's
+    /// only integrity check: a flipped bit inside a stored weight loaded silently before). Anything missing or
+    /// damaged throws a <see cref="KerasFileException"/> naming the file.
+    /// </summary>
+    public static Reader OpenRead(string path) => new(path);
 
     private static void WriteEntry(ZipArchive zip, string name, Action<Stream> write)
     {
         using var entry = zip.CreateEntry(name, CompressionLevel.NoCompression).Open();
         write(entry);
+    }
+
+    /// <summary>An open <c>.keras</c> archive; see <see cref="OpenRead"/>.</summary>
+    public sealed class Reader : IDisposable
+    {
+        /// <summary>The largest config.json read: a model config of thousands of layers is a few megabytes.</summary>
+        public const long MaxConfigBytes = 64L << 20;
+
+        private readonly string path;
+        private readonly FileStream file;
+        private readonly ZipArchive zip;
+
+        internal Reader(string path)
+        {
+            this.path = path;
+            file = File.OpenRead(path);
+            try
+            {
+                zip = new ZipArchive(file, ZipArchiveMode.Read);
+            }
+            catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException)
+            {
+                file.Dispose();
+                throw new KerasFileException(path, $"not a readable .keras archive: it is truncated, corrupted or not a zip file ({e.Message}).", e);
+            }
+        }
+
+        /// <summary>The parsed config.json.</summary>
+        public JsonNode ReadConfig()
+        {
+            using var bytes = ReadEntry(ConfigEntry, MaxConfigBytes, "a model config");
+            try
+            {
+                return JsonNode.Parse(bytes) ?? throw new KerasFileException(path, $"{ConfigEntry} is empty.");
+            }
+            catch (JsonException e)
+            {
+                throw new KerasFileException(path, $"{ConfigEntry} is not valid JSON ({e.Message}).", e);
+            }
+        }
+
+        /// <summary>model.weights.h5, refused when it declares more than <paramref name="maxBytes"/>.</summary>
+        /// <param name="maxBytes">What the declared model's weights and optimizer state can need.</param>
+        public MemoryStream ReadWeights(long maxBytes) => ReadEntry(WeightsEntry, maxBytes, "the model's weights and optimizer state");
+
+        /// <inheritdoc/>
+        public void Dispose()
+        {
+            zip.Dispose();
+            file.Dispose();
+        }
+
+        private MemoryStream ReadEntry(string name, long maxBytes, string what)
+        {
+            var entry = zip.GetEntry(name) ?? throw new KerasFileException(path, name == ConfigEntry
+                ? $"the archive has no {ConfigEntry}, so it is not a Keras 3 .keras file (entries: {string.Join(", ", zip.Entries.Select(e => e.FullName))})."
+                : $"the archive has no {name} (only the h5 weights format is supported).");
+            if (entry.Length > maxBytes)
+            {
+                throw new KerasFileException(path, string.Create(CultureInfo.InvariantCulture,
+                    $"{name} declares {entry.Length:N0} bytes, more than {what} can need ({maxBytes:N0} bytes); refused before reading."));
+            }
+
+            var result = new MemoryStream();
+            try
+            {
+                var crc = new System.IO.Hashing.Crc32();
+                var buffer = new byte[81920];
+                using (var source = entry.Open())
+                {
+                    int read;
+                    while ((read = source.Read(buffer, 0, buffer.Length)) > 0)
+                    {
+                        if (result.Length + read > entry.Length)
+                        {
+                            throw new KerasFileException(path, string.Create(CultureInfo.InvariantCulture,
+                                $"{name} inflates to more than the {entry.Length:N0} bytes it declares; the archive is corrupted or crafted."));
+                        }
+
+                        crc.Append(buffer.AsSpan(0, read));
+                        result.Write(buffer, 0, read);
+                    }
+                }
+
+                var actual = crc.GetCurrentHashAsUInt32();
+                if (result.Length != entry.Length || actual != entry.Crc32)
+                {
+                    throw new KerasFileException(path, string.Create(CultureInfo.InvariantCulture,
+                        $"{name} is corrupted: {result.Length:N0} bytes with CRC-32 {actual:x8}, where the archive records {entry.Length:N0} bytes with CRC-32 {entry.Crc32:x8}."));
+                }
+
+                result.Position = 0;
+                return result;
+            }
+            catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException)
+            {
+                result.Dispose();
+                throw new KerasFileException(path, $"cannot read {name}: the archive is truncated or corrupted ({e.Message}).", e);
+            }
+            catch
+            {
+                result.Dispose();
+                throw;
+            }
+        }
     }
 }

@@ -1,0 +1,45 @@
+using System.Diagnostics;
+using KerasStyle.Saving;
+
+namespace KerasStyle.Tests.Saving;
+
+/// <summary>A save killed midway left its temporary sibling forever (18 kills left 39 MB); the next save cleans up.</summary>
+public class AtomicFileTests
+{
+    [Test]
+    public void Write_RemovesLeftoversOfDeadProcesses_AndKeepsThoseOfLiveOnes()
+    {
+        var directory = Directory.CreateTempSubdirectory("ks-atomic-").FullName;
+        try
+        {
+            var target = Path.Combine(directory, "m.weights.h5");
+            var dead = Path.Combine(directory, $".m.weights.h5.{DeadProcessId()}-{Guid.NewGuid():N}.tmp");
+            var live = Path.Combine(directory, $".m.weights.h5.{Environment.ProcessId}-{Guid.NewGuid():N}.tmp");
+            var other = Path.Combine(directory, $".other.h5.{DeadProcessId()}-{Guid.NewGuid():N}.tmp");
+            foreach (var file in new[] { dead, live, other })
+            {
+                File.WriteAllText(file, "partial");
+            }
+
+            AtomicFile.Write(target, stream => stream.WriteByte(42));
+
+            Assert.That(File.ReadAllBytes(target), Is.EqualTo(new byte[] { 42 }));
+            Assert.That(File.Exists(dead), Is.False, "a dead process' leftover of this target is removed");
+            Assert.That(File.Exists(live), Is.True, "a running process may still be writing it");
+            Assert.That(File.Exists(other), Is.True, "another target's leftovers are that target's business");
+            Assert.That(Directory.GetFiles(directory), Has.Length.EqualTo(3), "and the save leaves no temporary file of its own");
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static int DeadProcessId()
+    {
+        // A child that has exited: its id is free (and unlikely to be reused within the test).
+        using var child = Process.Start(new ProcessStartInfo("/bin/true") { UseShellExecute = false })!;
+        child.WaitForExit();
+        return child.Id;
+    }
+}
