@@ -1,3 +1,4 @@
+using System.Globalization;
 using KerasStyle.Graph;
 using KerasStyle.Layers;
 using KerasStyle.Training.Optimizers;
@@ -131,8 +132,22 @@ internal static class Keras3WeightsH5
             return null;
         }
 
+        // Checked here, before the caller assigns anything: a NaN rate was found only after every weight had been
+        // replaced, and a negative count loaded silently and turned every weight into NaN at the next Fit.
         var iterations = Scalar(vars[0], "iterations", path);
+        if (!(iterations >= 0 && iterations <= long.MaxValue && iterations == Math.Floor(iterations)))
+        {
+            throw new KerasFileException(path, string.Create(CultureInfo.InvariantCulture,
+                $"optimizer variable '{vars[0].Path}' (iterations) is {iterations}; expected a whole number of steps, 0 or more."));
+        }
+
         var learningRate = Scalar(vars[1], "learning_rate", path);
+        if (!(learningRate > 0 && !double.IsInfinity(learningRate)))
+        {
+            throw new KerasFileException(path, string.Create(CultureInfo.InvariantCulture,
+                $"optimizer variable '{vars[1].Path}' (learning_rate) is {learningRate}; expected a positive, finite number."));
+        }
+
         if (vars.Count == 2)
         {
             return new OptimizerState((long)iterations, KeepExact(optimizer.LearningRate, learningRate), null);
@@ -154,6 +169,16 @@ internal static class Keras3WeightsH5
                         Weight = weights[w].Name,
                         ExpectedShape = weights[w].Shape.ToArray(),
                         FileShape = stored.Shape,
+                    };
+                }
+
+                if (Array.FindIndex(stored.Floats, v => !float.IsFinite(v)) is var bad and >= 0)
+                {
+                    throw new KerasFileException(path, string.Create(CultureInfo.InvariantCulture,
+                        $"optimizer variable '{stored.Path}' ({slotNames[s]} of weight '{weights[w].FullName}') holds {stored.Floats[bad]} at flat index {bad}; the optimizer's slots must be finite."))
+                    {
+                        Layer = weights[w].Layer.Name,
+                        Weight = weights[w].Name,
                     };
                 }
 
