@@ -3,9 +3,11 @@
 Run from the repository root with real Keras 3 (../shared/tools/real-keras: `bash setup.sh; source env.sh`):
     /usr/bin/python3 tools/keras-fixtures/check_library_files.py
 It runs tools/keras-interop (the library writes both seed models as .keras, .weights.h5, Keras 2 .h5 weights and
-ToJson, with its predictions) into test/CnnLstm.Functional.Tests/Saving/LibraryFiles/, loads each file in Keras,
-and writes report.json there: for every file, how Keras loaded it and the largest difference between Keras'
-prediction and the library's. The files and the report are committed; the tests check that the library still
+ToJson, with its predictions, and a compiled model for the round trip) into
+test/CnnLstm.Functional.Tests/Saving/LibraryFiles/, loads each file in Keras, and writes report.json there: for every
+file, how Keras loaded it and the largest difference between Keras' prediction and the library's. For the round trip,
+Keras trains the library's compiled model one epoch, saves it (roundtrip-keras-1epoch.keras, with its optimizer
+state), trains a second epoch, and records the predictions after each. The files and the report are committed; the tests check that the library still
 writes these same files, so the report stays true without Python in CI.
 """
 import json
@@ -54,6 +56,20 @@ def main():
 
         check("ToJson + .weights.h5 (model_from_json, load_weights)", lambda: from_json(".weights.h5"))
         check("ToJson + Keras 2 .h5 weights (model_from_json, load_weights)", lambda: from_json(".h5"))
+    # The round trip: the library's compiled model trained one epoch in Keras and saved with its optimizer state;
+    # then a second epoch, whose predictions the library must reach from Keras' file.
+    data = json.load(open(os.path.join(OUT, "roundtrip-data.json")))
+    x = np.asarray(data["x"], dtype="float32")
+    y = np.asarray(data["y"], dtype="float32")
+    model = keras.saving.load_model(os.path.join(OUT, "roundtrip.keras"))
+    model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    model.save(os.path.join(OUT, "roundtrip-keras-1epoch.keras"))
+    after_one = np.asarray(model.predict(x, verbose=0), dtype="float64")
+    iterations = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+    model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    after_two = np.asarray(model.predict(x, verbose=0), dtype="float64")
+    report["roundtrip"] = {"optimizer": type(model.optimizer).__name__, "iterations_after_one_epoch": iterations,
+                           "predictions_after_one_epoch": after_one.tolist(), "predictions_after_two_epochs": after_two.tolist()}
     report["all_loaded"] = all(c["loaded"] for c in report["checks"])
     report["worst_difference"] = worst
     with open(os.path.join(OUT, "report.json"), "w") as f:

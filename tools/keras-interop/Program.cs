@@ -56,6 +56,31 @@ foreach (var name in new[] { "regression", "sentiment" })
 }
 
 File.WriteAllText(Path.Combine(folder, "predictions.json"), JsonSerializer.Serialize(predictions));
+
+// The round trip: a compiled model defined here (the regression model without dropout, whose masks could not match),
+// for Keras to train and save; the tests load Keras' file back and train on.
+Backend.ClearSession();
+Utils.SetRandomSeed(20261130);
+using (var roundTrip = CnnLstmModels.Regression(dropoutRate: 0))
+{
+    roundTrip.Compile(new KerasStyle.Training.Optimizers.Adam(learningRate: 0.01), "mse");
+    roundTrip.Save(Path.Combine(folder, "roundtrip.keras"));
+}
+
+var data = new Random(11);
+var trainX = new float[32, 1, 3];
+var trainY = new float[32, 1];
+for (var i = 0; i < 32; i++)
+{
+    for (var j = 0; j < 3; j++)
+    {
+        trainX[i, 0, j] = (float)data.NextDouble();
+    }
+
+    trainY[i, 0] = (float)((trainX[i, 0, 0] + (2 * trainX[i, 0, 2])) / 3);
+}
+
+File.WriteAllText(Path.Combine(folder, "roundtrip-data.json"), JsonSerializer.Serialize(new { x = Nested(trainX), y = Nested(trainY) }));
 Console.WriteLine($"wrote {folder}");
 return 0;
 
