@@ -23,7 +23,11 @@ internal static class Keras2WeightsH5
     private const string KerasVersion = "2.1.6";
 
     /// <summary>Writes the weights of <paramref name="layers"/> (model order) atomically.</summary>
-    public static void Save(string path, IReadOnlyList<Layer> layers) => AtomicFile.Write(path, stream => Write(stream, layers));
+    public static void Save(string path, IReadOnlyList<Layer> layers)
+    {
+        CheckLayerNames(layers, path);
+        AtomicFile.Write(path, stream => Write(stream, layers));
+    }
 
     /// <summary>Whether an open file has the Keras 2 layout.</summary>
     public static bool Matches(NativeFile file, string path) => HdfReader.Guard(path, "the root group", () =>
@@ -93,6 +97,27 @@ internal static class Keras2WeightsH5
     public static (string? ModelConfig, string? TrainingConfig) ReadConfigs(NativeFile file, string path) =>
         (HdfReader.ReadString(file, "model_config", path), HdfReader.ReadString(file, "training_config", path));
 
+    /// <summary>
+    /// Refuses layer names Keras 2 cannot save either: a name is an HDF5 path ('block1/dense' is group 'dense' inside
+    /// group 'block1'), so one layer's name may not be a path prefix of another's, nor have empty segments.
+    /// </summary>
+    public static void CheckLayerNames(IReadOnlyList<Layer> layers, string path)
+    {
+        foreach (var layer in layers.Where(l => l.Name.Split('/').Any(part => part.Length == 0 || part == "." || part == "..")))
+        {
+            throw new ArgumentException($"SaveWeights: '{path}': layer name '{layer.Name}' is not a valid HDF5 path (an empty, '.' or '..' segment); rename the layer.", nameof(layers));
+        }
+
+        foreach (var layer in layers)
+        {
+            var clash = layers.FirstOrDefault(other => other.Name.StartsWith(layer.Name + "/", StringComparison.Ordinal));
+            if (clash is not null)
+            {
+                throw new ArgumentException($"SaveWeights: '{path}': layers '{layer.Name}' and '{clash.Name}' would share the HDF5 group '{layer.Name}' (a '/' in a layer name makes nested groups); Keras 2 refuses to save them too. Rename one of them.", nameof(layers));
+            }
+        }
+    }
+
     private static void Write(Stream stream, IReadOnlyList<Layer> layers)
     {
         var file = new H5File();
@@ -101,28 +126,15 @@ internal static class Keras2WeightsH5
         {
             var names = layer.Weights.Select(w => w.FullName).ToArray();
             strings.AddRange(names);
-            var group = new H5Group { Attributes = new() { ["weight_names"] = names } };
+            var group = Nested(file, layer.Name);
+            group.Attributes["weight_names"] = names;
             var values = layer.GetWeights();
             for (var i = 0; i < names.Length; i++)
             {
                 // 'lstm_1/kernel:0' is a path: group 'lstm_1', dataset 'kernel:0'.
                 var parts = names[i].Split('/');
-                var parent = group;
-                foreach (var part in parts[..^1])
-                {
-                    if (!parent.TryGetValue(part, out var child))
-                    {
-                        child = new H5Group();
-                        parent[part] = child;
-                    }
-
-                    parent = (H5Group)child;
-                }
-
-                parent[parts[^1]] = Dataset(values[i]);
+                Nested(group, string.Join('/', parts[..^1]))[parts[^1]] = Dataset(values[i]);
             }
-
-            file[layer.Name] = group;
         }
 
         var layerNames = layers.Select(l => l.Name).ToArray();
@@ -133,6 +145,23 @@ internal static class Keras2WeightsH5
         // Keras 2 stores these as numpy byte strings ('S' arrays); fixed-length strings are what PureHDF writes for them.
         var length = Math.Max(1, strings.Max(s => Encoding.UTF8.GetByteCount(s)));
         file.Write(stream, new H5WriteOptions(DefaultStringLength: length));
+    }
+
+    /// <summary>The group at a '/'-separated path below <paramref name="parent"/>, created as needed (as h5py does).</summary>
+    private static H5Group Nested(H5Group parent, string path)
+    {
+        foreach (var part in path.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!parent.TryGetValue(part, out var child))
+            {
+                child = new H5Group();
+                parent[part] = child;
+            }
+
+            parent = (H5Group)child;
+        }
+
+        return parent;
     }
 
     /// <summary>A float32 dataset with the weight's Keras shape.</summary>
