@@ -7,7 +7,9 @@ Every file Keras writes is committed; CI never runs Python. index.json records t
 Models: the seed's regression model (functional) and the seed's sentiment model (Sequential) with a 2,000-word
 vocabulary instead of 20,000, so that each file stays near 1 MB; the layers, their order and every other size are
 the seed's. For each: model.save('.keras'), save_weights('.weights.h5'), legacy model.save('.h5'), to_json(), and
-model.predict on fixed inputs (with dropout off) in predictions.json.
+model.predict on fixed inputs (with dropout off) in predictions.json. For the regression model also two files in
+tf.keras 2's layouts written with h5py (tfkeras2-*.h5: weights, and full model with model_config); see
+tf_keras2_files.
 """
 import json
 import os
@@ -45,6 +47,70 @@ def sentiment():
     ], name="sentiment")
 
 
+def tf_keras2_files(model, name):
+    """The regression model as tf.keras 2.11 writes it, written with h5py the way tf.keras 2 does: variable-length
+    string attributes (h5py's default for str), weight names with ':0', the LSTM's weights under its cell, the
+    tf.keras 2 config form (batch_input_shape, inbound_nodes as lists). No tf.keras 2 installation is reachable here,
+    so these follow tf.keras 2.11's hdf5_format.py and get_config; the weights are the Keras 3 model's."""
+    import h5py
+
+    def initializer(class_name, **config):
+        return {"class_name": class_name, "config": config}
+
+    def layer_weights(layer):
+        if layer.name == "lstm":
+            return [f"lstm/lstm_cell/{n}:0" for n in ("kernel", "recurrent_kernel", "bias")]
+        return [f"{layer.name}/{n}:0" for n in ("kernel", "bias")] if layer.weights else []
+
+    glorot = initializer("GlorotUniform", seed=None)
+    zeros = initializer("Zeros")
+    common = {"kernel_regularizer": None, "bias_regularizer": None, "activity_regularizer": None, "kernel_constraint": None, "bias_constraint": None}
+    configs = {
+        "window": ("InputLayer", {"batch_input_shape": [None, 1, 3], "dtype": "float32", "sparse": False, "ragged": False, "name": "window"}),
+        "dropout": ("Dropout", {"name": "dropout", "trainable": True, "dtype": "float32", "rate": 0.25, "noise_shape": None, "seed": None}),
+        "conv1d": ("Conv1D", {"name": "conv1d", "trainable": True, "dtype": "float32", "filters": 10, "kernel_size": [1], "strides": [1], "padding": "valid",
+                              "data_format": "channels_last", "dilation_rate": [1], "groups": 1, "activation": "relu", "use_bias": True,
+                              "kernel_initializer": glorot, "bias_initializer": zeros, **common}),
+        "max_pooling1d": ("MaxPooling1D", {"name": "max_pooling1d", "trainable": True, "dtype": "float32", "strides": [1], "pool_size": [1], "padding": "valid", "data_format": "channels_last"}),
+        "lstm": ("LSTM", {"name": "lstm", "trainable": True, "dtype": "float32", "return_sequences": False, "return_state": False, "go_backwards": False, "stateful": False,
+                          "unroll": False, "time_major": False, "units": 70, "activation": "tanh", "recurrent_activation": "sigmoid", "use_bias": True,
+                          "kernel_initializer": glorot, "recurrent_initializer": initializer("Orthogonal", gain=1.0, seed=None), "bias_initializer": zeros,
+                          "unit_forget_bias": True, "kernel_regularizer": None, "recurrent_regularizer": None, "bias_regularizer": None, "activity_regularizer": None,
+                          "kernel_constraint": None, "recurrent_constraint": None, "bias_constraint": None, "dropout": 0.0, "recurrent_dropout": 0.0, "implementation": 2}),
+        "dense": ("Dense", {"name": "dense", "trainable": True, "dtype": "float32", "units": 1, "activation": "linear", "use_bias": True,
+                            "kernel_initializer": glorot, "bias_initializer": zeros, **common}),
+    }
+    order = [layer.name for layer in model.layers]
+    previous = None
+    layers = []
+    for layer_name in order:
+        class_name, config = configs[layer_name]
+        layers.append({"class_name": class_name, "config": config, "name": layer_name,
+                       "inbound_nodes": [] if previous is None else [[[previous, 0, 0, {}]]]})
+        previous = layer_name
+    model_config = {"class_name": "Functional", "config": {"name": name, "layers": layers, "input_layers": [["window", 0, 0]],
+                                                          "output_layers": [["dense", 0, 0]]}, "keras_version": "2.11.0", "backend": "tensorflow"}
+
+    def write_weights(group):
+        group.attrs["layer_names"] = order  # a list of str: h5py writes variable-length strings
+        group.attrs["backend"] = "tensorflow"
+        group.attrs["keras_version"] = "2.11.0"
+        for layer in model.layers:
+            g = group.create_group(layer.name)
+            names = layer_weights(layer)
+            g.attrs["weight_names"] = names
+            for weight_name, value in zip(names, layer.get_weights()):
+                g.create_dataset(weight_name, data=np.asarray(value, dtype="float32"))
+
+    with h5py.File(os.path.join(OUT, f"tfkeras2-{name}.weights.h5"), "w") as f:
+        write_weights(f)
+    with h5py.File(os.path.join(OUT, f"tfkeras2-{name}.h5"), "w") as f:
+        f.attrs["model_config"] = json.dumps(model_config)  # a str: variable-length, as tf.keras 2 writes it
+        f.attrs["keras_version"] = "2.11.0"
+        f.attrs["backend"] = "tensorflow"
+        write_weights(f.create_group("model_weights"))
+
+
 def main():
     keras.utils.set_random_seed(20261130)
     os.makedirs(OUT, exist_ok=True)
@@ -65,6 +131,8 @@ def main():
         model.save(os.path.join(OUT, f"{name}.h5"))  # legacy HDF5: variable-length string attributes, as h5py writes them
         with open(os.path.join(OUT, f"{name}.json"), "w") as f:
             f.write(model.to_json())
+        if name == "regression":
+            tf_keras2_files(model, name)
         y = model.predict(x, verbose=0)
         predictions[name] = {"x": x.tolist(), "y": np.asarray(y, dtype="float64").tolist()}
     with open(os.path.join(OUT, "predictions.json"), "w") as f:

@@ -45,6 +45,23 @@ public class KerasFixtureTests
         AssertPredictsAsKeras(model, name);
     }
 
+    [Test]
+    public void Load_TfKeras2FullModelWithVariableLengthStrings_PredictsAsKeras()
+    {
+        // model_config and layer_names as h5py writes str attributes; "no 'model_config' attribute" before the fix.
+        using var model = Model.Load(Path.Combine(Folder, "tfkeras2-regression.h5"));
+        AssertPredictsAsKeras(model, "regression");
+    }
+
+    [Test]
+    public void LoadWeights_TfKeras2WeightsWithVariableLengthLayerNames_PredictsAsKeras()
+    {
+        // Read as "weights for 0 layers" before the fix.
+        using var model = Model.FromJson(File.ReadAllText(Path.Combine(Folder, "regression.json")));
+        model.LoadWeights(Path.Combine(Folder, "tfkeras2-regression.weights.h5"));
+        AssertPredictsAsKeras(model, "regression");
+    }
+
     private static void AssertPredictsAsKeras(Model model, string name)
     {
         var fixture = Predictions[name]!;
