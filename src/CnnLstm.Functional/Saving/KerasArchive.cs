@@ -14,7 +14,7 @@ namespace KerasStyle.Saving;
 internal static class KerasArchive
 {
     /// <summary>The Keras release whose <c>.keras</c> layout the writer follows, recorded as <c>keras_version</c>.</summary>
-    public const string KerasVersion = "3.5.0";
+    public const string KerasVersion = "3.16.0";
 
     private const string MetadataEntry = "metadata.json";
     private const string ConfigEntry = "config.json";
