@@ -11,18 +11,9 @@ import zipfile
 import keras
 
 out = sys.argv[1]
-def regression():
-    inputs = keras.Input(shape=(1, 3), name="window")
-    x = keras.layers.Dropout(0.25)(inputs)
-    x = keras.layers.Conv1D(10, 1, padding="valid", activation="relu", strides=1)(x)
-    x = keras.layers.MaxPooling1D(pool_size=1)(x)
-    x = keras.layers.LSTM(70)(x)
-    outputs = keras.layers.Dense(1, activation="linear")(x)
-    return keras.Model(inputs, outputs, name="regression")
-def sentiment():
-    return keras.Sequential([keras.Input(shape=(100,), dtype="int32"), keras.layers.Embedding(2000, 128), keras.layers.Dropout(0.25),
-        keras.layers.Conv1D(64, 5, padding="valid", activation="relu", strides=1), keras.layers.MaxPooling1D(pool_size=4),
-        keras.layers.LSTM(70), keras.layers.Dense(1), keras.layers.Activation("sigmoid")], name="sentiment")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from generate import regression, sentiment  # noqa: E402  the same two models as the other fixtures
+
 for name, build in [("regression", regression), ("sentiment", sentiment)]:
     m = build()
     m.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01), loss="mse", metrics=["mae"] if name == "regression" else ["accuracy"])

@@ -70,16 +70,14 @@ public class KerasArchiveIntegrityTests
     public void Load_WeightsEntryLargerThanTheModelCanNeed_IsRefusedBeforeReading()
     {
         var path = SaveSmallModel();
-        using (var zip = ZipFile.Open(path, ZipArchiveMode.Update))
+        ReplaceEntry(path, "model.weights.h5", entry =>
         {
-            zip.GetEntry("model.weights.h5")!.Delete();
-            using var entry = zip.CreateEntry("model.weights.h5", CompressionLevel.SmallestSize).Open();
             var zeros = new byte[1 << 20];
             for (var i = 0; i < 40; i++)
             {
                 entry.Write(zeros);
             }
-        }
+        });
 
         var error = Assert.Throws<KerasFileException>(() => Model.Load(path));
         Assert.That(error!.Message, Does.Contain("model.weights.h5 declares 41,943,040 bytes").And.Contain("more than the model's weights and optimizer state can need"));
@@ -89,12 +87,7 @@ public class KerasArchiveIntegrityTests
     public void Load_ConfigWithAJsonSyntaxError_SaysSoNamingTheFile()
     {
         var path = SaveSmallModel();
-        using (var zip = ZipFile.Open(path, ZipArchiveMode.Update))
-        {
-            zip.GetEntry("config.json")!.Delete();
-            using var entry = zip.CreateEntry("config.json").Open();
-            entry.Write(Encoding.UTF8.GetBytes("""{"class_name": "Functional", "config": {"""));
-        }
+        ReplaceEntry(path, "config.json", entry => entry.Write(Encoding.UTF8.GetBytes("""{"class_name": "Functional", "config": {""")));
 
         var error = Assert.Throws<KerasFileException>(() => Model.Load(path));
         Assert.That(error!.Message, Does.Contain(path).And.Contain("config.json is not valid JSON").And.Not.Contain("not a zip"));
@@ -107,6 +100,15 @@ public class KerasArchiveIntegrityTests
         Assert.That(Assert.Throws<ArgumentException>(() => Model.Load(folder))!.Message, Does.Contain($"'{folder}' is a directory"));
         using var model = SmallModel();
         Assert.That(Assert.Throws<ArgumentException>(() => model.LoadWeights(folder))!.Message, Does.Contain("is a directory"));
+    }
+
+    /// <summary>Replaces an archive entry with what <paramref name="write"/> writes, deflated.</summary>
+    private static void ReplaceEntry(string path, string name, Action<Stream> write)
+    {
+        using var zip = ZipFile.Open(path, ZipArchiveMode.Update);
+        zip.GetEntry(name)!.Delete();
+        using var entry = zip.CreateEntry(name, CompressionLevel.SmallestSize).Open();
+        write(entry);
     }
 
     private static Model SmallModel()
