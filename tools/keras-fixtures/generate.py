@@ -111,6 +111,30 @@ def tf_keras2_files(model, name):
         write_weights(f.create_group("model_weights"))
 
 
+def trained_files(rng):
+    """The regression model without dropout, compiled with Adam and trained one epoch in Keras, saved with its
+    optimizer state as .keras and as legacy .h5 (training_config, optimizer_weights); then a second epoch. The tests
+    load both files, check Keras' predictions and step count, and train a second epoch to Keras' predictions."""
+    keras.utils.set_random_seed(11)
+    inputs = keras.Input(shape=(1, 3), name="window")
+    x = keras.layers.Conv1D(10, 1, activation="relu")(inputs)
+    x = keras.layers.LSTM(70)(x)
+    model = keras.Model(inputs, keras.layers.Dense(1)(x), name="trained")
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01), loss="mse", metrics=["mae"])
+    x = rng.uniform(0, 1, size=(32, 1, 3)).astype("float32")
+    y = ((x[:, 0, :1] + 2 * x[:, 0, 2:]) / 3).astype("float32")
+    model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    model.save(os.path.join(OUT, "trained.keras"))
+    model.save(os.path.join(OUT, "trained.h5"))
+    after_one = model.predict(x, verbose=0)
+    iterations = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+    model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    after_two = model.predict(x, verbose=0)
+    return {"x": x.tolist(), "y": y.tolist(), "iterations_after_one_epoch": iterations,
+            "predictions_after_one_epoch": np.asarray(after_one, dtype="float64").tolist(),
+            "predictions_after_two_epochs": np.asarray(after_two, dtype="float64").tolist()}
+
+
 def main():
     keras.utils.set_random_seed(20261130)
     os.makedirs(OUT, exist_ok=True)
@@ -135,6 +159,7 @@ def main():
             tf_keras2_files(model, name)
         y = model.predict(x, verbose=0)
         predictions[name] = {"x": x.tolist(), "y": np.asarray(y, dtype="float64").tolist()}
+    predictions["trained"] = trained_files(rng)
     with open(os.path.join(OUT, "predictions.json"), "w") as f:
         json.dump(predictions, f)
     snapshot = os.path.join(os.path.dirname(keras.__file__), "..", "SNAPSHOT")

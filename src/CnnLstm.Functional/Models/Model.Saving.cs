@@ -226,7 +226,16 @@ public partial class Model
         {
             var plan = new WeightsLoadPlan(path, skipMismatch: false);
             Keras2WeightsH5.Plan(plan, model.Layers, Keras2WeightsH5.Read(file, path), byName: false);
+            var trainable = model.TrainableWeights();
+            var state = model.Optimizer is null ? null : Keras2WeightsH5.ReadOptimizerWeights(file, path) is { } vars
+                ? Keras3WeightsH5.ReadOptimizer(vars, model.Optimizer, trainable, path)
+                : null;
             plan.Apply();
+            if (state is not null)
+            {
+                model.Optimizer!.ImportState(trainable, state);
+            }
+
             return model;
         }
         catch

@@ -93,6 +93,41 @@ internal static class Keras2WeightsH5
         }
     }
 
+    /// <summary>
+    /// The <c>optimizer_weights</c> of a full-model file that Keras 3 wrote (<c>model.save("m.h5")</c>), in the
+    /// order of its <c>weight_names</c> and keyed as the Keras 3 weights layout keys optimizer variables
+    /// (<c>optimizer/vars/0</c>: iterations, <c>1</c>: learning rate, then each weight's slots), so that one reader
+    /// checks both. Null when the file has none. tf.keras 2 orders its optimizer weights differently (no learning
+    /// rate, all first moments before all second moments) and is not read: a warning says so.
+    /// </summary>
+    public static Dictionary<string, H5Array>? ReadOptimizerWeights(NativeFile file, string path)
+    {
+        if (!HdfReader.Guard(path, "the root group", () => file.LinkExists("optimizer_weights")))
+        {
+            return null;
+        }
+
+        var version = HdfReader.ReadString(file, "keras_version", path) ?? string.Empty;
+        if (!version.StartsWith("3.", StringComparison.Ordinal))
+        {
+            Warnings.Warn($"'{path}': the optimizer state of a Keras {(version.Length == 0 ? "2" : version)} file (optimizer_weights) is not loaded; the optimizer starts afresh.");
+            return null;
+        }
+
+        var group = HdfReader.Guard(path, "group 'optimizer_weights'", () => file.Group("optimizer_weights"));
+        var names = HdfReader.ReadStrings(group, "weight_names", path, "group 'optimizer_weights'") ?? Array.Empty<string>();
+        var result = new Dictionary<string, H5Array>(StringComparer.Ordinal);
+        for (var i = 0; i < names.Length; i++)
+        {
+            var name = names[i];
+            var dataset = HdfReader.Guard(path, $"'optimizer_weights/{name}'", () => group.LinkExists(name) ? group.Dataset(name) : null)
+                ?? throw new KerasFileException(path, $"'optimizer_weights' lists '{name}', but there is no dataset of that name.");
+            result[$"optimizer/vars/{i.ToString(System.Globalization.CultureInfo.InvariantCulture)}"] = HdfReader.ReadDataset(dataset, $"optimizer_weights/{name}", path);
+        }
+
+        return result;
+    }
+
     /// <summary>The <c>model_config</c> and <c>training_config</c> root attributes of a Keras 2 full-model file.</summary>
     public static (string? ModelConfig, string? TrainingConfig) ReadConfigs(NativeFile file, string path) =>
         (HdfReader.ReadString(file, "model_config", path), HdfReader.ReadString(file, "training_config", path));

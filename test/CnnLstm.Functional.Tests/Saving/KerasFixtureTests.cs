@@ -62,6 +62,45 @@ public class KerasFixtureTests
         AssertPredictsAsKeras(model, "regression");
     }
 
+    [TestCase(".keras")]
+    [TestCase(".h5")]
+    public void Load_ModelTrainedInKeras_HasKerasStepCountAndTrainsOnAsKeras(string extension)
+    {
+        // Keras 3.16 trained it one epoch with Adam and saved it with its optimizer state (legacy .h5:
+        // training_config and optimizer_weights); a second epoch here must reach Keras' second epoch.
+        var fixture = Predictions["trained"]!;
+        var x = ToFloat3(fixture["x"]!.AsArray());
+        var y = ToFloat2(fixture["y"]!.AsArray());
+        using var model = Model.Load(Path.Combine(Folder, "trained" + extension));
+        Assert.That(model.Optimizer, Is.InstanceOf<KerasStyle.Training.Optimizers.Adam>());
+        Assert.That(model.Optimizer!.Iterations, Is.EqualTo(fixture["iterations_after_one_epoch"]!.GetValue<long>()));
+        AssertClose((float[,])model.Predict(x), fixture["predictions_after_one_epoch"]!.AsArray(), "after Keras' epoch");
+        model.Fit(x, y, batchSize: 8, epochs: 1, verbose: 0, shuffle: false);
+        AssertClose((float[,])model.Predict(x), fixture["predictions_after_two_epochs"]!.AsArray(), "after a second epoch here");
+    }
+
+    private static void AssertClose(float[,] actual, JsonArray expected, string what)
+    {
+        for (var i = 0; i < expected.Count; i++)
+        {
+            Assert.That(actual[i, 0], Is.EqualTo(expected[i]![0]!.GetValue<double>()).Within(1e-5), $"{what}: sample {i}");
+        }
+    }
+
+    private static float[,] ToFloat2(JsonArray rows)
+    {
+        var result = new float[rows.Count, rows[0]!.AsArray().Count];
+        for (var i = 0; i < rows.Count; i++)
+        {
+            for (var j = 0; j < result.GetLength(1); j++)
+            {
+                result[i, j] = (float)rows[i]![j]!.GetValue<double>();
+            }
+        }
+
+        return result;
+    }
+
     private static void AssertPredictsAsKeras(Model model, string name)
     {
         var fixture = Predictions[name]!;
