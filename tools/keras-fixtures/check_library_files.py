@@ -56,6 +56,7 @@ def main():
 
         check("ToJson + .weights.h5 (model_from_json, load_weights)", lambda: from_json(".weights.h5"))
         check("ToJson + Keras 2 .h5 weights (model_from_json, load_weights)", lambda: from_json(".h5"))
+        check("full-model .h5 (keras.saving.load_model)", lambda: keras.saving.load_model(path("-full.h5")))
     # The round trip: the library's compiled model trained one epoch in Keras and saved with its optimizer state;
     # then a second epoch, whose predictions the library must reach from Keras' file.
     data = json.load(open(os.path.join(OUT, "roundtrip-data.json")))
@@ -68,6 +69,10 @@ def main():
     iterations = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
     model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
     after_two = np.asarray(model.predict(x, verbose=0), dtype="float64")
+    compiled_h5 = keras.saving.load_model(os.path.join(OUT, "roundtrip.h5"))
+    report["roundtrip_h5"] = {"optimizer": type(compiled_h5.optimizer).__name__,
+                              "learning_rate": float(keras.ops.convert_to_numpy(compiled_h5.optimizer.learning_rate)),
+                              "loss": str(compiled_h5.loss)}
     report["roundtrip"] = {"optimizer": type(model.optimizer).__name__, "iterations_after_one_epoch": iterations,
                            "predictions_after_one_epoch": after_one.tolist(), "predictions_after_two_epochs": after_two.tolist()}
     report["all_loaded"] = all(c["loaded"] for c in report["checks"])

@@ -50,6 +50,7 @@ foreach (var name in new[] { "regression", "sentiment" })
     model.Save(Path.Combine(folder, $"{name}.keras"));
     model.SaveWeights(Path.Combine(folder, $"{name}.weights.h5"));
     model.SaveWeights(Path.Combine(folder, $"{name}.h5"));
+    model.Save(Path.Combine(folder, $"{name}-full.h5"));
     File.WriteAllText(Path.Combine(folder, $"{name}.json"), model.ToJson());
     var y = (float[,])model.Predict(x);
     predictions[name] = new { x = Nested(x), y = Nested(y) };
@@ -65,6 +66,7 @@ using (var roundTrip = CnnLstmModels.Regression(dropoutRate: 0))
 {
     roundTrip.Compile(new KerasStyle.Training.Optimizers.Adam(learningRate: 0.01), "mse");
     roundTrip.Save(Path.Combine(folder, "roundtrip.keras"));
+    roundTrip.Save(Path.Combine(folder, "roundtrip.h5"));
 }
 
 var data = new Random(11);

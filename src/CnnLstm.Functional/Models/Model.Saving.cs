@@ -23,17 +23,52 @@ public partial class Model
     /// stopped). The file is written to a temporary file beside it and renamed over <paramref name="path"/> only when
     /// complete, so a failed save leaves any previous file intact.
     /// </summary>
-    /// <param name="path">The file; must end in <c>.keras</c>.</param>
+    /// <param name="path">The file: <c>.keras</c>, or <c>.h5</c> / <c>.hdf5</c> for the legacy HDF5 full-model file
+    /// as Keras 3.16 writes it with <c>model.save("m.h5")</c> (config, training config, weights under
+    /// <c>/model_weights</c>, optimizer state under <c>/optimizer_weights</c>).</param>
+    /// <exception cref="ArgumentException">Another extension.</exception>
     public void Save(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        if (!path.EndsWith(".keras", StringComparison.OrdinalIgnoreCase))
+        var extension = Path.GetExtension(path).ToLowerInvariant();
+        if (extension is not (".keras" or ".h5" or ".hdf5"))
         {
-            throw new ArgumentException($"Save: '{path}' must end in .keras (the Keras 3 model format); use SaveWeights for .weights.h5 or .h5 weights files.", nameof(path));
+            throw new ArgumentException($"Save: '{path}' must end in .keras (the Keras 3 model format) or .h5 (the legacy HDF5 model format); use SaveWeights for .weights.h5 or .h5 weights files.", nameof(path));
         }
 
         _ = Topology;
-        KerasArchive.Write(path, () => ToJson(), stream => Keras3WeightsH5.Write(stream, Layers, ExportOptimizerState()));
+        if (extension == ".keras")
+        {
+            KerasArchive.Write(path, () => ToJson(), stream => Keras3WeightsH5.Write(stream, Layers, ExportOptimizerState()));
+            return;
+        }
+
+        var root = JsonNode.Parse(ToJson())!;
+        var legacyConfig = new JsonObject { ["class_name"] = root["class_name"]!.DeepClone(), ["config"] = root["config"]!.DeepClone() };
+        Keras2WeightsH5.SaveFullModel(path, Layers, legacyConfig.ToJsonString(), LegacyTrainingConfig()?.ToJsonString(), ExportOptimizerState,
+            TrainableWeights(), Optimizer?.Name ?? "optimizer");
+    }
+
+    /// <summary>The compile config in the legacy <c>training_config</c> form Keras 3.16 writes into .h5 files.</summary>
+    private JsonObject? LegacyTrainingConfig()
+    {
+        if (CompileConfigJson() is not { } compile)
+        {
+            return null;
+        }
+
+        var optimizer = compile["optimizer"]!;
+        return new JsonObject
+        {
+            ["loss"] = compile["loss"]?.DeepClone(),
+            ["loss_weights"] = null,
+            ["metrics"] = compile["metrics"]?.DeepClone(),
+            ["weighted_metrics"] = null,
+            ["run_eagerly"] = false,
+            ["steps_per_execution"] = 1,
+            ["jit_compile"] = false,
+            ["optimizer_config"] = new JsonObject { ["class_name"] = optimizer["class_name"]!.DeepClone(), ["config"] = optimizer["config"]!.DeepClone() },
+        };
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System.Text;
 using KerasStyle.Layers;
+using KerasStyle.Training.Optimizers;
 using PureHDF;
 using PureHDF.VOL.Native;
 
@@ -21,6 +22,9 @@ internal static class Keras2WeightsH5
 {
     /// <summary>The Keras version written to <c>keras_version</c>; any 2.x value makes Keras 2 read the layouts as they are.</summary>
     private const string KerasVersion = "2.1.6";
+
+    /// <summary>The Keras version of full-model files: their config and optimizer layout are Keras 3.16's.</summary>
+    private const string FullModelKerasVersion = "3.16.0";
 
     /// <summary>Writes the weights of <paramref name="layers"/> (model order) atomically.</summary>
     public static void Save(string path, IReadOnlyList<Layer> layers)
@@ -157,11 +161,56 @@ internal static class Keras2WeightsH5
     {
         var file = new H5File();
         var strings = new List<string> { "tensorflow", KerasVersion };
+        strings.AddRange(AddWeights(file, layers, KerasVersion));
+        // Keras 2 stores these as numpy byte strings ('S' arrays); fixed-length strings are what PureHDF writes for them.
+        var length = Math.Max(1, strings.Max(s => Encoding.UTF8.GetByteCount(s)));
+        file.Write(stream, new H5WriteOptions(DefaultStringLength: length));
+    }
+
+    /// <summary>
+    /// Writes a full-model file as Keras 3.16's <c>model.save("m.h5")</c> does: root attributes <c>model_config</c>
+    /// (<c>{"class_name", "config"}</c>), <c>training_config</c> when compiled, <c>keras_version</c> and
+    /// <c>backend</c>; the weights layout under <c>/model_weights</c>; the optimizer's variables under
+    /// <c>/optimizer_weights</c> (iterations, learning rate, then each trainable weight's slots), all strings
+    /// variable-length as h5py writes them.
+    /// </summary>
+    public static void SaveFullModel(string path, IReadOnlyList<Layer> layers, string modelConfig, string? trainingConfig,
+        Func<OptimizerState?> optimizer, IReadOnlyList<LayerWeight> trainable, string optimizerName)
+    {
+        CheckLayerNames(layers, path);
+        AtomicFile.Write(path, stream =>
+        {
+            var file = new H5File();
+            var weights = new H5Group();
+            AddWeights(weights, layers, FullModelKerasVersion);
+            file["model_weights"] = weights;
+            file.Attributes["model_config"] = modelConfig;
+            if (trainingConfig is not null)
+            {
+                file.Attributes["training_config"] = trainingConfig;
+            }
+
+            file.Attributes["keras_version"] = FullModelKerasVersion;
+            file.Attributes["backend"] = "tensorflow";
+            // Like Keras, no optimizer variables before the first step (an unbuilt optimizer has none to restore).
+            if (optimizer() is { Slots: not null } state)
+            {
+                file["optimizer_weights"] = OptimizerWeights(state, trainable, optimizerName);
+            }
+
+            file.Write(stream);
+        });
+    }
+
+    /// <summary>One group per layer with its weight_names and datasets, and the root's layer_names; returns the strings written.</summary>
+    private static IEnumerable<string> AddWeights(H5Group root, IReadOnlyList<Layer> layers, string kerasVersion)
+    {
+        var strings = new List<string>();
         foreach (var layer in layers)
         {
             var names = layer.Weights.Select(w => w.FullName).ToArray();
             strings.AddRange(names);
-            var group = Nested(file, layer.Name);
+            var group = Nested(root, layer.Name);
             group.Attributes["weight_names"] = names;
             var values = layer.GetWeights();
             for (var i = 0; i < names.Length; i++)
@@ -174,12 +223,31 @@ internal static class Keras2WeightsH5
 
         var layerNames = layers.Select(l => l.Name).ToArray();
         strings.AddRange(layerNames);
-        file.Attributes["layer_names"] = layerNames;
-        file.Attributes["backend"] = "tensorflow";
-        file.Attributes["keras_version"] = KerasVersion;
-        // Keras 2 stores these as numpy byte strings ('S' arrays); fixed-length strings are what PureHDF writes for them.
-        var length = Math.Max(1, strings.Max(s => Encoding.UTF8.GetByteCount(s)));
-        file.Write(stream, new H5WriteOptions(DefaultStringLength: length));
+        root.Attributes["layer_names"] = layerNames;
+        root.Attributes["backend"] = "tensorflow";
+        root.Attributes["keras_version"] = kerasVersion;
+        return strings;
+    }
+
+    /// <summary>The optimizer's variables in Keras 3's order, named as Keras 3 names them.</summary>
+    private static H5Group OptimizerWeights(OptimizerState state, IReadOnlyList<LayerWeight> trainable, string optimizerName)
+    {
+        var group = new H5Group();
+        var names = new List<string> { $"{optimizerName}/iteration", $"{optimizerName}/learning_rate" };
+        var inner = new H5Group { ["iteration"] = state.Iterations, ["learning_rate"] = (float)state.LearningRate };
+        for (var w = 0; w < trainable.Count && state.Slots is not null; w++)
+        {
+            for (var s = 0; s < state.Slots[w].Length; s++)
+            {
+                var name = $"{trainable[w].Layer.Name.Replace('/', '_')}_{trainable[w].Name}_{s}";
+                names.Add($"{optimizerName}/{name}");
+                inner[name] = Dataset(state.Slots[w][s]);
+            }
+        }
+
+        group[optimizerName] = inner;
+        group.Attributes["weight_names"] = names.ToArray();
+        return group;
     }
 
     /// <summary>The group at a '/'-separated path below <paramref name="parent"/>, created as needed (as h5py does).</summary>

@@ -18,12 +18,21 @@ public class LibraryFilesInKerasTests
         var report = JsonNode.Parse(File.ReadAllText(Path.Combine(Folder, "report.json")))!;
         Assert.That(report["keras"]!.GetValue<string>(), Is.EqualTo("3.16.0"));
         var checks = report["checks"]!.AsArray();
-        Assert.That(checks.Select(c => $"{c!["model"]} {c["file"]}"), Has.Exactly(6).Items, "both models: .keras, ToJson + .weights.h5, ToJson + Keras 2 .h5");
+        Assert.That(checks.Select(c => $"{c!["model"]} {c["file"]}"), Has.Exactly(8).Items, "both models: .keras, ToJson + .weights.h5, ToJson + Keras 2 .h5, full-model .h5");
         foreach (var check in checks)
         {
             Assert.That(check!["loaded"]!.GetValue<bool>(), Is.True, check.ToJsonString());
             Assert.That(check["max_difference"]!.GetValue<double>(), Is.LessThanOrEqualTo(1e-5), check.ToJsonString());
         }
+    }
+
+    [Test]
+    public void Report_Keras316CompiledTheLibrarysFullModelH5WithItsOptimizerAndLoss()
+    {
+        var compiled = JsonNode.Parse(File.ReadAllText(Path.Combine(Folder, "report.json")))!["roundtrip_h5"]!;
+        Assert.That(compiled["optimizer"]!.GetValue<string>(), Is.EqualTo("Adam"));
+        Assert.That(compiled["learning_rate"]!.GetValue<double>(), Is.EqualTo(0.01).Within(1e-7));
+        Assert.That(compiled["loss"]!.GetValue<string>(), Does.Contain("mean_squared_error"));
     }
 
     [TestCase("regression")]
