@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Writes the config.json that each Keras 3 minor release (its last patch release) saves for both seed models into
-# test/CnnLstm.Functional.Tests/Saving/KerasConfigs/, for the tests that load every one (Saving/KerasConfigsTests.cs).
+# Writes the config.json that each Keras 3 minor release (its last patch release) saves for both seed models, and
+# the regression model saved by it as .keras and legacy .h5 with its predictions, into
+# test/CnnLstm.Functional.Tests/Saving/KerasVersions/, for the tests that load every one (Saving/KerasVersionsTests.cs).
 # Needs ../shared/tools/real-keras set up (Debian's python3-torch etc.) and a git directory of keras-team/keras with
 # its tags (the `fetch` look-up tool gives one). Usage: tools/keras-fixtures/configs_across_versions.sh KERAS_GIT_DIR
 set -euo pipefail
 git_dir=$1
 here=$(cd "$(dirname "$0")" && pwd)
-out=$(cd "$here/../.." && pwd)/test/CnnLstm.Functional.Tests/Saving/KerasConfigs
+out=$(cd "$here/../.." && pwd)/test/CnnLstm.Functional.Tests/Saving/KerasVersions
 stubs=$(cd "$here/../../../shared/tools/real-keras" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -1,0 +1,75 @@
+using System.Text.Json.Nodes;
+using KerasStyle.Models;
+using KerasStyle.Training.Optimizers;
+
+namespace KerasStyle.Tests.Saving;
+
+/// <summary>
+/// Files from every Keras 3 minor release (its last patch release, run with real Keras over Debian's torch;
+/// tools/keras-fixtures/configs_across_versions.sh). Every key a release writes for the layers, models, initializers
+/// and dtype policies this library supports is accepted with its default value: the config.json of both seed models,
+/// compiled with Adam, builds here for 3.0 to 3.16 (3.1 and 3.2 import optree, which Debian lacks, and were not run).
+/// The regression model saved by each release as .keras and legacy .h5 loads and predicts as that release predicted
+/// (3.3's LSTM could not predict on Debian's torch 1.13, so it has configs only).
+/// </summary>
+public class KerasVersionsTests
+{
+    private static string Folder => Path.Combine(TestContext.CurrentContext.TestDirectory, "Saving", "KerasVersions");
+
+    public static IEnumerable<TestCaseData> Configs() =>
+        Directory.GetFiles(Folder, "keras-*-regression.json").Concat(Directory.GetFiles(Folder, "keras-*-sentiment.json"))
+            .Order(StringComparer.Ordinal)
+            .Select(f => new TestCaseData(Path.GetFileName(f)).SetName($"FromJson_{Name(f)}_BuildsAndCompiles"));
+
+    public static IEnumerable<TestCaseData> ModelFiles() =>
+        Directory.GetFiles(Folder, "keras-*-regression-model.keras").Concat(Directory.GetFiles(Folder, "keras-*-regression-model.h5"))
+            .Order(StringComparer.Ordinal)
+            .Select(f => new TestCaseData(Path.GetFileName(f)).SetName($"Load_{Name(f)}_PredictsAsThatKeras"));
+
+    [Test]
+    public void Folder_HoldsFifteenReleases_AndFourteenWithWholeFiles()
+    {
+        Assert.That(Directory.GetFiles(Folder, "keras-*-sentiment.json"), Has.Length.EqualTo(15));
+        Assert.That(Directory.GetFiles(Folder, "keras-*-regression-model.predictions.json"), Has.Length.EqualTo(14));
+        Assert.That(File.Exists(Path.Combine(Folder, "keras-3.0.5-regression-model.h5")) && File.Exists(Path.Combine(Folder, "keras-3.13.2-regression-model.keras")), Is.True);
+    }
+
+    [TestCaseSource(nameof(Configs))]
+    public void FromJson_KerasConfig_BuildsAndCompiles(string file)
+    {
+        Backend.ClearSession();
+        using var model = Model.FromJson(File.ReadAllText(Path.Combine(Folder, file)));
+        var regression = file.EndsWith("-regression.json", StringComparison.Ordinal);
+        Assert.That(model.CountParams(), Is.EqualTo(regression ? 22_791 : 334_895));
+        Assert.That(model, regression ? Is.Not.InstanceOf<Sequential>() : Is.InstanceOf<Sequential>());
+        Assert.That(model.Optimizer, Is.InstanceOf<Adam>());
+        Assert.That(model.Optimizer!.LearningRate, Is.EqualTo(0.01).Within(1e-7));
+    }
+
+    [TestCaseSource(nameof(ModelFiles))]
+    public void Load_KerasModelFile_PredictsAsThatKeras(string file)
+    {
+        Backend.ClearSession();
+        var stem = file[..file.LastIndexOf('.')];
+        var fixture = JsonNode.Parse(File.ReadAllText(Path.Combine(Folder, stem + ".predictions.json")))!;
+        var rows = fixture["x"]!.AsArray();
+        var x = new float[rows.Count, 1, 3];
+        for (var i = 0; i < rows.Count; i++)
+        {
+            for (var j = 0; j < 3; j++)
+            {
+                x[i, 0, j] = (float)rows[i]![0]![j]!.GetValue<double>();
+            }
+        }
+
+        using var model = Model.Load(Path.Combine(Folder, file));
+        var actual = (float[,])model.Predict(x);
+        var expected = fixture["y"]!.AsArray();
+        for (var i = 0; i < expected.Count; i++)
+        {
+            Assert.That(actual[i, 0], Is.EqualTo(expected[i]![0]!.GetValue<double>()).Within(1e-5), $"{file}: sample {i}");
+        }
+    }
+
+    private static string Name(string path) => Path.GetFileName(path).Replace(".json", string.Empty).Replace('.', '_').Replace('-', '_');
+}
