@@ -35,6 +35,27 @@ public class AtomicFileTests
         }
     }
 
+    [Test]
+    public void Write_IOExceptionWrappedByReflection_SurfacesAsTheIOException_AndKeepsTheOldFile()
+    {
+        // PureHDF writes through reflection; a full disk reached SaveWeights as TargetInvocationException.
+        var directory = Directory.CreateTempSubdirectory("ks-atomic-").FullName;
+        try
+        {
+            var target = Path.Combine(directory, "w.h5");
+            File.WriteAllText(target, "previous");
+            var full = new IOException("No space left on device");
+            var error = Assert.Throws<IOException>(() => AtomicFile.Write(target, _ => throw new System.Reflection.TargetInvocationException(full)));
+            Assert.That(error, Is.SameAs(full));
+            Assert.That(File.ReadAllText(target), Is.EqualTo("previous"));
+            Assert.That(Directory.GetFiles(directory), Has.Length.EqualTo(1), "no temporary file left");
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     private static int DeadProcessId()
     {
         // A child that has exited: its id is free (and unlikely to be reused within the test).
