@@ -69,6 +69,11 @@ internal static class TensorData
         using var scope = NewDisposeScope();
         var cpu = value.to_type(ScalarType.Float32).cpu().contiguous();
         var result = Array.CreateInstance(typeof(float), cpu.shape.Select(d => (int)d).ToArray());
+        if (result.Length == 0)
+        {
+            return result;
+        }
+
         var data = cpu.data<float>().ToArray();
         Buffer.BlockCopy(data, 0, result, 0, data.Length * sizeof(float));
         return result;
@@ -81,6 +86,21 @@ internal static class TensorData
         var name = element == typeof(float) ? "float" : element == typeof(double) ? "double"
             : element == typeof(int) ? "int" : element == typeof(long) ? "long" : element.Name;
         return $"{name}[{new string(',', array.Rank - 1)}]";
+    }
+
+    /// <summary>Whether every value of a float array (any rank) is finite.</summary>
+    public static bool AllFinite(Array array)
+    {
+        ref var first = ref System.Runtime.CompilerServices.Unsafe.As<byte, float>(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(array));
+        foreach (var value in System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(ref first, array.Length))
+        {
+            if (!float.IsFinite(value))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>The smallest and largest id in an int or long array of token ids; null for other arrays or no elements.</summary>

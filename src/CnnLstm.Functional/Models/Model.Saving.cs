@@ -30,6 +30,8 @@ public partial class Model
     public void Save(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        ThrowIfDisposed();
+        using var exclusive = EnterTraining(nameof(Save));
         var extension = Path.GetExtension(path).ToLowerInvariant();
         if (extension is not (".keras" or ".h5" or ".hdf5"))
         {

@@ -139,6 +139,7 @@ public partial class Model
             throw new ArgumentNullException(nameof(callbacks), "Fit: a callback is null.");
         }
 
+        using var exclusive = EnterTraining(nameof(Fit));
         using var all = Prepare(x, y, nameof(x), nameof(y));
         RequireSamples(all, nameof(x));
         DataSet? givenValidation = validationData is { } v ? Prepare(v.X, v.Y, "validationData.X", "validationData.Y") : null;
@@ -168,6 +169,7 @@ public partial class Model
     {
         RequireCompiled(nameof(Evaluate));
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        using var exclusive = EnterTraining(nameof(Evaluate));
         using var data = Prepare(x, y, nameof(x), nameof(y));
         RequireSamples(data, nameof(x));
         return EvaluateSet(data, batchSize);
@@ -180,18 +182,25 @@ public partial class Model
     public IReadOnlyDictionary<string, double> TrainOnBatch(ModelData x, ModelData y)
     {
         RequireCompiled(nameof(TrainOnBatch));
+        using var exclusive = EnterTraining(nameof(TrainOnBatch));
         using var data = Prepare(x, y, nameof(x), nameof(y));
         RequireSamples(data, nameof(x));
         return TrainStep(data);
     }
 
     /// <summary>All weight values in Keras order (layer by layer, as <see cref="Layers"/>), as Keras' <c>get_weights()</c>.</summary>
-    public IReadOnlyList<WeightArray> GetWeights() => Layers.SelectMany(l => l.GetWeights()).ToArray();
+    public IReadOnlyList<WeightArray> GetWeights()
+    {
+        ThrowIfDisposed();
+        return Layers.SelectMany(l => l.GetWeights()).ToArray();
+    }
 
     /// <summary>Sets all weights in Keras order and layout; everything is checked before anything is written.</summary>
     /// <param name="values">One value per weight of every layer, in <see cref="GetWeights"/> order.</param>
     public void SetWeights(IReadOnlyList<WeightArray> values)
     {
+        ThrowIfDisposed();
+        using var exclusive = EnterTraining(nameof(SetWeights));
         ArgumentNullException.ThrowIfNull(values);
         var expected = Layers.Sum(l => l.Weights.Count);
         if (values.Count != expected)
@@ -220,7 +229,12 @@ public partial class Model
     /// layout.
     /// </summary>
     /// <param name="path">The file to write.</param>
-    public void SaveWeights(string path) => SaveWeightsTo(path);
+    public void SaveWeights(string path)
+    {
+        ThrowIfDisposed();
+        using var exclusive = EnterTraining(nameof(SaveWeights));
+        SaveWeightsTo(path);
+    }
 
     /// <summary>
     /// Loads weights from a Keras 2 <c>.h5</c> (also a full-model file's <c>/model_weights</c>), a Keras 3
@@ -231,7 +245,12 @@ public partial class Model
     /// <param name="path">The file to read.</param>
     /// <param name="byName">Match layers by name instead of by position (Keras 2 files only).</param>
     /// <param name="skipMismatch">Skip, with a warning, layers whose weights differ in count or shape.</param>
-    public void LoadWeights(string path, bool byName = false, bool skipMismatch = false) => LoadWeightsFrom(path, byName, skipMismatch);
+    public void LoadWeights(string path, bool byName = false, bool skipMismatch = false)
+    {
+        ThrowIfDisposed();
+        using var exclusive = EnterTraining(nameof(LoadWeights));
+        LoadWeightsFrom(path, byName, skipMismatch);
+    }
 
     private static void RequireSamples(DataSet data, string argument)
     {
@@ -243,9 +262,39 @@ public partial class Model
 
     private void RequireCompiled(string method)
     {
+        ThrowIfDisposed();
         if (!IsCompiled)
         {
             throw new InvalidOperationException($"Model '{Name}': call Compile(optimizer, loss, metrics) before {method}.");
+        }
+    }
+
+    /// <summary>
+    /// Marks the model busy with a call that runs or changes its weights. A second such call from another thread is
+    /// refused (two concurrent Fit calls ended the process with SIGSEGV); the same thread may nest calls, as a
+    /// callback that evaluates or saves during Fit does.
+    /// </summary>
+    private TrainingScope EnterTraining(string method)
+    {
+        var thread = Environment.CurrentManagedThreadId;
+        var owner = Interlocked.CompareExchange(ref training, thread, 0);
+        if (owner != 0 && owner != thread)
+        {
+            throw new InvalidOperationException($"Model '{Name}': {method} was called while Fit, Evaluate, TrainOnBatch or a weights load or save runs on another thread; these calls cannot overlap on one model. Predict may run beside each other.");
+        }
+
+        return new TrainingScope(this, owner == 0);
+    }
+
+    /// <summary>Releases the model when the outermost call that marked it busy ends.</summary>
+    private readonly struct TrainingScope(Model model, bool outermost) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (outermost)
+            {
+                Volatile.Write(ref model.training, 0);
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 using KerasStyle.Engine;
 using KerasStyle.Graph;
 using KerasStyle.Layers;
+using KerasStyle.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -15,6 +16,10 @@ public partial class Model : IDisposable
     private GraphTopology? topology;
     private IReadOnlyList<KerasTensor> inputs = Array.Empty<KerasTensor>();
     private IReadOnlyList<KerasTensor> outputs = Array.Empty<KerasTensor>();
+    private bool disposed;
+
+    /// <summary>The managed thread id running Fit, Evaluate, TrainOnBatch or a weights load or save; 0 when none.</summary>
+    private int training;
 
     /// <summary>The Embedding layers each input feeds directly, whose token-id range every batch is checked against.</summary>
     private Dictionary<KerasTensor, IReadOnlyList<Embedding>> embeddingsByInput = new(ReferenceEqualityComparer.Instance);
@@ -111,6 +116,7 @@ public partial class Model : IDisposable
     public IReadOnlyList<Array> Predict(IReadOnlyList<Array> x, int batchSize = 32)
     {
         ArgumentNullException.ThrowIfNull(x);
+        ThrowIfDisposed();
         var graph = Topology;
         if (x.Count != inputs.Count)
         {
@@ -124,6 +130,12 @@ public partial class Model : IDisposable
             for (var i = 0; i < x.Count; i++)
             {
                 tensors.Add(TensorData.FromArray(x[i], inputs[i], nameof(x)));
+                // The same checks as Fit: a NaN, or a double beyond float's range, would come out as NaN or infinity.
+                if (!inputs[i].DType.IsInteger() && !(x[i] is float[] or float[,] or float[,,] ? TensorData.AllFinite(x[i]) : AllFinite(tensors[i])))
+                {
+                    throw NotFinite(nameof(x), inputs[i]);
+                }
+
                 if (tensors[i].shape[0] != tensors[0].shape[0])
                 {
                     throw SampleCountMismatch(nameof(x), i, tensors[0].shape[0], tensors[i].shape[0]);
@@ -161,8 +173,21 @@ public partial class Model : IDisposable
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
-        CheckInputTensors(x, nameof(x));
-        return PredictChecked(x, batchSize);
+        ThrowIfDisposed();
+        _ = Topology;
+        // The same conversions and checks as Fit: dtypes (a float input takes any number type as float32, token ids
+        // must be integers), finite values, shapes and token-id ranges.
+        var owned = new List<Tensor>();
+        try
+        {
+            var converted = Convert(ModelData.FromTensors(x), inputs: true, nameof(x), owned);
+            CheckInputTensors(converted, nameof(x));
+            return PredictChecked(converted, batchSize);
+        }
+        finally
+        {
+            owned.ForEach(t => t.Dispose());
+        }
     }
 
     /// <summary>Releases every layer's weights.</summary>
@@ -176,6 +201,12 @@ public partial class Model : IDisposable
     private List<Tensor> PredictChecked(IReadOnlyList<Tensor> x, int batchSize)
     {
         var samples = x[0].shape[0];
+        if (samples == 0)
+        {
+            // As Keras: no samples give empty outputs of the output shapes (a dimension the graph leaves open is 0).
+            return outputs.Select(o => empty(new long[] { 0 }.Concat(Enumerable.Range(1, o.Shape.Rank - 1).Select(d => (long)(o.Shape[d] ?? 0))).ToArray())).ToList();
+        }
+
         var batches = new List<Tensor>[outputs.Count];
         for (var o = 0; o < outputs.Count; o++)
         {
@@ -226,10 +257,17 @@ public partial class Model : IDisposable
     /// <param name="disposing">True when called from <see cref="Dispose()"/>.</param>
     protected virtual void Dispose(bool disposing)
     {
-        if (!disposing)
+        if (!disposing || disposed)
         {
             return;
         }
+
+        if (Volatile.Read(ref training) != 0)
+        {
+            throw new InvalidOperationException($"Model '{Name}' cannot be disposed while Fit, Evaluate or TrainOnBatch runs on another thread.");
+        }
+
+        disposed = true;
 
         foreach (var layer in topology?.Layers ?? Array.Empty<Layer>())
         {
@@ -241,6 +279,18 @@ public partial class Model : IDisposable
             Optimizer?.Dispose();
         }
     }
+
+    /// <summary>Throws <see cref="ObjectDisposedException"/> naming the model once it was disposed.</summary>
+    private protected void ThrowIfDisposed()
+    {
+        if (disposed)
+        {
+            throw new ObjectDisposedException($"Model '{Name}'", $"Model '{Name}' has been disposed; its weights are released. Build or load the model again.");
+        }
+    }
+
+    private static ArgumentException NotFinite(string argument, KerasTensor input) =>
+        new($"{argument}: the data for '{input.Layer.Name}' contains NaN or infinity; expected finite values.", argument);
 
     /// <summary>Whether <see cref="Summary"/> uses the 65-column chain form.</summary>
     private protected virtual bool IsChainLike => SummaryFormatter.IsChainLike(Topology.NodesByDepth, Layers);
