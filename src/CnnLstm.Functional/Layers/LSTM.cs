@@ -182,6 +182,12 @@ public sealed class LSTM : Layer
         {
             fused = nn.LSTM(inputDim, Units, numLayers: 1, bias: true, batchFirst: true);
             var parameters = fused.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+            // The module owns its parameters (the build's dispose scope must not take them, bias_hh included).
+            foreach (var parameter in parameters.Values)
+            {
+                parameter.DetachFromDisposeScope();
+            }
+
             var biasHh = parameters["bias_hh_l0"];
             biasHh.requires_grad_(false);
             biasHh.zero_();
@@ -274,6 +280,8 @@ public sealed class LSTM : Layer
                 {
                     foreach (var (name, parameter) in twin.named_parameters())
                     {
+                        // Owned by the twin, which lives as long as the layer, not by the batch's dispose scope.
+                        parameter.DetachFromDisposeScope();
                         parameter.requires_grad_(false).set_(source[name]);
                     }
                 }

@@ -343,9 +343,16 @@ public abstract class Layer : IDisposable
         if (!Built)
         {
             CheckWeightSizes(PlannedWeights(input).ToArray());
+            // Initial values, layout copies and other temporaries of the build die with this scope; only the
+            // weights' variables live on, owned by the layer (each build left them behind: 14 tensors a model).
+            using (var scope = NewDisposeScope())
             using (no_grad())
             {
                 Build(input);
+                foreach (var weight in weights)
+                {
+                    weight.Variable.DetachFromDisposeScope();
+                }
             }
 
             Built = true;
