@@ -70,6 +70,13 @@ public sealed class EarlyStopping : Callback
             return;
         }
 
+        // As Keras: when nothing has been best yet (the value never improves, e.g. NaN from the first epoch), the
+        // first epoch's weights are the ones to restore.
+        if (RestoreBestWeights && bestWeights is null)
+        {
+            bestWeights = TrainingModel.GetWeights();
+        }
+
         wait++;
         if (monitor.Improves(current, Best, MinDelta))
         {

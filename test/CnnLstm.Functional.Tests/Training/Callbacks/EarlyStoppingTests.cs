@@ -78,6 +78,19 @@ public class EarlyStoppingTests
     }
 
     [Test]
+    public void RestoreBestWeights_ValueNeverImproving_RestoresTheFirstEpochsWeights()
+    {
+        // NaN from the first epoch never improves; tf.keras 2 and Keras 3 still restore epoch 1's weights.
+        var recorder = new RecordingCallback("score", double.NaN, double.NaN, double.NaN);
+        var stopping = new EarlyStopping(monitor: "score", patience: 1, restoreBestWeights: true);
+        using var model = CallbackTesting.CompiledMlp();
+        CallbackTesting.Fit(model, 10, recorder, stopping);
+        Assert.That(recorder.Epochs, Is.EqualTo(new[] { 0, 1 }));
+        Assert.That(recorder.EpochWeights[0], Is.Not.EqualTo(recorder.EpochWeights[1]), "training changed the weights");
+        Assert.That(TinyModels.Flat(model), Is.EqualTo(recorder.EpochWeights[0]));
+    }
+
+    [Test]
     public void WithoutRestoreBestWeights_KeepsTheLastWeights()
     {
         var recorder = new RecordingCallback("score", 3, 1, 2, 2.5, 0.5);
