@@ -1,6 +1,9 @@
 namespace KerasStyle.Examples;
 
-/// <summary>Finds the shared data folder: --data, then KERASSTYLE_DATA, then ../shared/data beside the repository.</summary>
+/// <summary>
+/// Finds the shared data folder: --data, else KERASSTYLE_DATA, else ../shared/data beside the repository. A folder
+/// the user named must exist.
+/// </summary>
 internal static class DataDirectory
 {
     public const string EnvironmentVariable = "KERASSTYLE_DATA";
@@ -29,16 +32,21 @@ internal static class DataDirectory
             candidates.Add((BesideRepository, Path.GetFullPath(Path.Combine(root, "..", "shared", "data"))));
         }
 
+        // A folder the user named (--data first, then the environment variable) is the one: a typo must fail, not
+        // train on other data found further down the list.
+        if (candidates.FirstOrDefault(c => c.Source != BesideRepository) is { Path: not null } named)
+        {
+            candidates = new List<(string Source, string Path)> { named };
+            if (!Directory.Exists(named.Path))
+            {
+                throw new DataNotFoundException($"Data folder '{named.Path}' (from {named.Source}) does not exist.");
+            }
+        }
+
         foreach (var (source, path) in candidates)
         {
             if (!Directory.Exists(path))
             {
-                // A path the user named is skipped loudly, so a typo never silently trains on other data.
-                if (source != BesideRepository)
-                {
-                    Console.Error.WriteLine($"note: data folder '{path}' (from {source}) does not exist; trying the next place.");
-                }
-
                 continue;
             }
 

@@ -13,6 +13,35 @@ internal static class ExampleOptions
 
     public static Option<int> BatchSize(int value) => Positive("--batch-size", "Samples per gradient update.", value);
 
+    /// <summary>Keras' verbose: 0, 1 or 2, checked when the command line is parsed.</summary>
+    public static Option<int> Verbose()
+    {
+        var option = new Option<int>("--verbose") { Description = "0 silent, 1 progress bar, 2 one line per epoch.", DefaultValueFactory = _ => 1 };
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() is < 0 or > 2)
+            {
+                result.AddError("--verbose must be 0, 1 or 2.");
+            }
+        });
+        return option;
+    }
+
+    /// <summary>A rate in [0, 1), checked when the command line is parsed.</summary>
+    public static Option<double> Rate(string name, string description, double value)
+    {
+        var option = new Option<double>(name) { Description = description, DefaultValueFactory = _ => value };
+        option.Validators.Add(result =>
+        {
+            var rate = result.GetValueOrDefault<double>();
+            if (!(rate >= 0 && rate < 1))
+            {
+                result.AddError($"{name} must be at least 0 and below 1, but {rate.ToString(System.Globalization.CultureInfo.InvariantCulture)} was given.");
+            }
+        });
+        return option;
+    }
+
     public static Option<int> Positive(string name, string description, int value)
     {
         var option = new Option<int>(name) { Description = description, DefaultValueFactory = _ => value };

@@ -10,7 +10,15 @@ internal static class PredictCommand
     public static Command Create()
     {
         var data = ExampleOptions.Data();
-        var model = new Option<string>("--model") { Description = "The model saved by the sentiment command (.keras).", DefaultValueFactory = _ => "sentiment.keras" };
+        var model = new Option<string>("--model") { Description = "The model saved by the sentiment command (.keras, or a legacy .h5 model file).", DefaultValueFactory = _ => "sentiment.keras" };
+        model.Validators.Add(result =>
+        {
+            var path = result.GetValueOrDefault<string>() ?? string.Empty;
+            if (!path.EndsWith(".keras", StringComparison.OrdinalIgnoreCase) && !path.EndsWith(".h5", StringComparison.OrdinalIgnoreCase))
+            {
+                result.AddError($"--model must be a .keras (or legacy .h5) model file, but '{path}' was given.");
+            }
+        });
         var reviews = new Argument<string[]>("reviews") { Description = "Review texts; when none are given, one review per line is read from standard input.", Arity = ArgumentArity.ZeroOrMore };
         var command = new Command("predict", "Score reviews with a saved sentiment model: probability of positive and the label.")
         {

@@ -24,9 +24,9 @@ internal static class RegressionCommand
         var epochs = ExampleOptions.Epochs(100);
         var batchSize = ExampleOptions.BatchSize(1);
         var seed = ExampleOptions.Seed(7);
-        var dropout = new Option<double>("--dropout") { Description = "Dropout rate on the input (the seed uses 0.25).", DefaultValueFactory = _ => 0.25 };
+        var dropout = ExampleOptions.Rate("--dropout", "Dropout rate on the input (the seed uses 0.25).", 0.25);
         var plot = new Option<string>("--plot") { Description = "PNG file for actual vs predicted and the loss curve.", DefaultValueFactory = _ => "regression.png" };
-        var verbose = new Option<int>("--verbose") { Description = "0 silent, 1 progress bar, 2 one line per epoch.", DefaultValueFactory = _ => 1 };
+        var verbose = ExampleOptions.Verbose();
         var target = new Option<string>("--target") { Description = "difference (default): predict the scaled change from this month, which beats the naive forecast; level: predict next month's scaled passengers as the seed does, which does not.", DefaultValueFactory = _ => "difference" };
         target.AcceptOnlyFromAmong("level", "difference");
         var command = new Command("regression", "Train the seed's regression model on airline passengers and report train/test RMSE against the naive forecast.")

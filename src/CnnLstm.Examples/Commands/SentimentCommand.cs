@@ -26,7 +26,7 @@ internal static class SentimentCommand
             }
         });
         var output = new Option<string>("--output") { Description = "Where to save the trained model (Keras 3 .keras file).", DefaultValueFactory = _ => "sentiment.keras" };
-        var verbose = new Option<int>("--verbose") { Description = "0 silent, 1 progress bar, 2 one line per epoch.", DefaultValueFactory = _ => 1 };
+        var verbose = ExampleOptions.Verbose();
         var command = new Command("sentiment", "Train the seed's IMDB sentiment model (Embedding, Conv1D, MaxPooling1D, LSTM) and report test accuracy.")
         {
             data, epochs, batchSize, seed, limit, output, verbose,

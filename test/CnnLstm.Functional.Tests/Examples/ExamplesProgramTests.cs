@@ -133,35 +133,68 @@ public class ExamplesProgramTests
         Assert.That(run.Stdout, Is.Empty);
     }
 
-    [TestCase("regression")]
-    [TestCase("sentiment")]
-    [TestCase("predict")]
-    public void Command_WithNoDataFolderAnywhere_ExitsWithTwoListingEveryPathTried(string command)
+    [TestCase("regression", true)]
+    [TestCase("sentiment", true)]
+    [TestCase("predict", true)]
+    [TestCase("regression", false)]
+    public void Command_WithAMissingDataFolderTheUserNamed_ExitsWithTwoNamingIt_WithoutTryingOthers(string command, bool byOption)
+    {
+        // A --data (or KERASSTYLE_DATA) folder that does not exist used to be skipped with a note, and the command
+        // trained on the default data.
+        var named = Path.Combine(scratch.FullName, "no-data-here");
+        var model = Path.Combine(scratch.FullName, "placeholder.keras");
+        File.WriteAllText(model, "not read");
+        var args = new List<string> { command };
+        if (byOption)
+        {
+            args.AddRange(new[] { "--data", named });
+        }
+
+        if (command == "predict")
+        {
+            args.AddRange(new[] { "--model", model, "a review" });
+        }
+
+        var run = ExamplesProgram.Run(ExamplesProgram.Dll, scratch.FullName, byOption ? TestPaths.SharedData : named, args.ToArray());
+
+        Assert.That(run.ExitCode, Is.EqualTo(2), run.ToString());
+        Assert.That(run.Stderr, Does.Contain($"Data folder '{named}' (from {(byOption ? "--data" : "KERASSTYLE_DATA")}) does not exist."), run.ToString());
+        Assert.That(run.Stderr, Does.Not.Match(@"(?m)^\s+at "), "no stack trace");
+        Assert.That(run.Stdout, Does.Not.Contain("result "));
+    }
+
+    [Test]
+    public void Command_WithNoDataFolderAnywhere_ExitsWithTwoListingThePathTried()
     {
         // A copy of the program outside the repository, so that no ../shared/data beside it exists either. Only the
         // managed files are copied (no deps.json, no native libraries): the folder is resolved before any is needed.
-        var app = scratch.CreateSubdirectory($"app-{command}");
+        var app = scratch.CreateSubdirectory("app-nowhere");
         foreach (var file in Directory.EnumerateFiles(Path.GetDirectoryName(ExamplesProgram.Dll)!)
                      .Where(f => !f.EndsWith(".deps.json", StringComparison.Ordinal)))
         {
             File.Copy(file, Path.Combine(app.FullName, Path.GetFileName(file)));
         }
 
-        var fromOption = Path.Combine(scratch.FullName, "no-data-here");
-        var fromEnvironment = Path.Combine(scratch.FullName, "no-data-there");
-        var model = Path.Combine(scratch.FullName, "placeholder.keras");
-        File.WriteAllText(model, "not read");
-        var args = command == "predict"
-            ? new[] { command, "--data", fromOption, "--model", model, "a review" }
-            : new[] { command, "--data", fromOption };
-
-        var run = ExamplesProgram.Run(Path.Combine(app.FullName, "CnnLstm.Examples.dll"), app.FullName, fromEnvironment, args);
+        var run = ExamplesProgram.Run(Path.Combine(app.FullName, "CnnLstm.Examples.dll"), app.FullName, null, "regression");
 
         Assert.That(run.ExitCode, Is.EqualTo(2), run.ToString());
-        Assert.That(run.Stderr, Does.Contain("No data folder found"), run.ToString());
-        Assert.That(run.Stderr, Does.Contain($"{fromOption}  (from --data)").And.Contain($"{fromEnvironment}  (from KERASSTYLE_DATA)"), run.ToString());
+        Assert.That(run.Stderr, Does.Contain("No data folder found. Tried:\n(none)").And.Contain("--data DIR or KERASSTYLE_DATA"), run.ToString());
         Assert.That(run.Stderr, Does.Not.Match(@"(?m)^\s+at "), "no stack trace");
-        Assert.That(run.Stdout, Does.Not.Contain("result "));
+    }
+
+    [TestCase("regression --verbose 5", "--verbose must be 0, 1 or 2.")]
+    [TestCase("sentiment --verbose -1", "--verbose must be 0, 1 or 2.")]
+    [TestCase("regression --dropout 1.5", "--dropout must be at least 0 and below 1, but 1.5 was given.")]
+    [TestCase("regression --epochs 0", "--epochs must be at least 1.")]
+    [TestCase("predict --model x.png good", "--model must be a .keras (or legacy .h5) model file, but 'x.png' was given.")]
+    [TestCase("regresion", "'regresion' is not a command or argument here. Did you mean 'regression'?")]
+    public void BadCommandLine_PrintsOneLineAndExitsWithTwo_BeforeRunning(string commandLine, string expected)
+    {
+        var run = ExamplesProgram.Run(ExamplesProgram.Dll, scratch.FullName, TestPaths.SharedData, commandLine.Split(' '));
+
+        Assert.That(run.ExitCode, Is.EqualTo(2), run.ToString());
+        Assert.That(run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries), Is.EqualTo(new[] { expected, "Run with --help for the commands and options." }), run.ToString());
+        Assert.That(run.Stdout, Is.Empty, "nothing ran and no help was printed");
     }
 
     [Test]
@@ -175,12 +208,12 @@ public class ExamplesProgramTests
         Assert.That(run.Stderr, Does.Contain(empty.FullName).And.Contain("timeseries/airline-passengers.csv"), run.ToString());
     }
 
-    // The naive forecast (next month = this month) over the test windows, computed here from the series: the first
-    // 67% of months train, the test windows start 3 months later.
     /// <summary>Standard error without the library's own kernel-check warnings, which a CPU with a wrong kernel shows.</summary>
     private static string[] OtherThanLibraryWarnings(string stderr) =>
         stderr.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Length > 0 && !l.StartsWith("Warning: kernel check failed", StringComparison.Ordinal)).ToArray();
 
+    // The naive forecast (next month = this month) over the test windows, computed here from the series: the first
+    // 67% of months train, the test windows start 3 months later.
     private static double NaiveTestRmse()
     {
         var (_, passengers) = CsvSeries.Read(TestPaths.DataFile("timeseries/airline-passengers.csv"));
