@@ -10,8 +10,9 @@ public static class Text
 
     /// <summary>
     /// Keras' <c>text_to_word_sequence</c>: lower-cases, turns every filter character into a space, and splits on
-    /// spaces, dropping empty pieces. HTML line breaks (<c>&lt;br /&gt;</c>, as in the IMDB reviews) count as
-    /// separators too. As in Keras (<c>split=" "</c>), other whitespace such as <c>\r</c>, U+0085 or U+00A0 stays
+    /// spaces, dropping empty pieces. There is no HTML rule, as in Keras: in <c>&lt;br /&gt;</c> (the IMDB reviews'
+    /// line breaks) <c>&lt;</c>, <c>/</c> and <c>&gt;</c> are filtered and <c>br</c> stays a word, rank 7 in Keras'
+    /// IMDB word index. As in Keras (<c>split=" "</c>), other whitespace such as <c>\r</c>, U+0085 or U+00A0 stays
     /// inside words; the Keras IMDB word index has such words (<c>"if\u00a0you"</c>).
     /// </summary>
     /// <param name="text">The text.</param>
@@ -26,7 +27,7 @@ public static class Text
             text = text.ToLowerInvariant();
         }
 
-        var cleaned = new StringBuilder(text.Replace("<br />", " ", StringComparison.OrdinalIgnoreCase).Replace("<br/>", " ", StringComparison.OrdinalIgnoreCase));
+        var cleaned = new StringBuilder(text);
         for (var i = 0; i < cleaned.Length; i++)
         {
             if (filters.Contains(cleaned[i], StringComparison.Ordinal))

@@ -38,11 +38,12 @@ public class ImdbEncoderTests
 
     [Test]
     public void Encode_EmptyReview_IsJustTheStartId() =>
-        Assert.That(new ImdbEncoder(Toy).Encode(" <br /> ... "), Is.EqualTo(new[] { 1 }));
+        Assert.That(new ImdbEncoder(Toy).Encode(" ... "), Is.EqualTo(new[] { 1 }));
 
     [Test]
-    public void Encode_KeepsApostrophesAndDropsHtmlLineBreaks() =>
-        Assert.That(new ImdbEncoder(Toy).Encode("It's great.<br /><br />The film"), Is.EqualTo(new[] { 1, 9, 8, 4, 7 }));
+    public void Encode_KeepsApostrophes_AndHtmlLineBreaksAsTheWordBr() =>
+        // Keras 3.16: ["it's", "great", "br", "br", "the", "film"]; "br" is not in the toy index, so out of vocabulary.
+        Assert.That(new ImdbEncoder(Toy).Encode("It's great.<br /><br />The film"), Is.EqualTo(new[] { 1, 9, 8, 2, 2, 4, 7 }));
 
     [Test]
     public void Encode_WithNumWords_KeepsOnlyIdsBelowNumWords()

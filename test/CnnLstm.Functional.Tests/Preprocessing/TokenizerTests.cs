@@ -75,7 +75,8 @@ public class TokenizerTests
 
         tokenizer.FitOnTexts(new[] { "It's GOOD.<br />it's good, it's" });
 
-        Assert.That(Index(tokenizer), Is.EquivalentTo(new Dictionary<string, int> { ["it's"] = 1, ["good"] = 2 }));
+        // Keras 3.16's Tokenizer on the same text: {"it's": 1, "good": 2, "br": 3}.
+        Assert.That(Index(tokenizer), Is.EquivalentTo(new Dictionary<string, int> { ["it's"] = 1, ["good"] = 2, ["br"] = 3 }));
     }
 
     [Test]
