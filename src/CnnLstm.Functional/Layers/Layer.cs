@@ -17,6 +17,7 @@ public abstract class Layer : IDisposable
     private readonly List<Node> inboundNodes = new();
     private readonly List<LayerWeight> weights = new();
     private bool disposed;
+    private int modelOwners;
 
     /// <summary>Creates a layer with the given name, or a Keras 2 default name (<c>snake_case_N</c>).</summary>
     /// <param name="name">The layer name; null for the default.</param>
@@ -150,6 +151,21 @@ public abstract class Layer : IDisposable
         for (var i = 0; i < weights.Count; i++)
         {
             weights[i].Set(values[offset + i]);
+        }
+    }
+
+    /// <summary>A model that uses this layer takes a share of it (see <see cref="ReleaseByModel"/>).</summary>
+    internal void RetainByModel() => Interlocked.Increment(ref modelOwners);
+
+    /// <summary>
+    /// A model that used this layer is disposed: the layer's weights are released when the last model that uses it
+    /// lets go, so disposing one model never breaks another that shares the layer.
+    /// </summary>
+    internal void ReleaseByModel()
+    {
+        if (Interlocked.Decrement(ref modelOwners) == 0)
+        {
+            Dispose();
         }
     }
 

@@ -18,6 +18,9 @@ public partial class Model : IDisposable
     private IReadOnlyList<KerasTensor> outputs = Array.Empty<KerasTensor>();
     private bool disposed;
 
+    /// <summary>The layers this model holds a share of (see <c>Layer.ReleaseByModel</c>).</summary>
+    private readonly HashSet<Layer> retained = new(ReferenceEqualityComparer.Instance);
+
     /// <summary>The managed thread id running Fit, Evaluate, TrainOnBatch or a weights load or save; 0 when none.</summary>
     private int training;
 
@@ -269,10 +272,13 @@ public partial class Model : IDisposable
 
         disposed = true;
 
-        foreach (var layer in topology?.Layers ?? Array.Empty<Layer>())
+        // A layer shared with another model lives until that model is disposed too.
+        foreach (var layer in retained)
         {
-            layer.Dispose();
+            layer.ReleaseByModel();
         }
+
+        retained.Clear();
 
         if (ownsOptimizer)
         {
@@ -318,6 +324,11 @@ public partial class Model : IDisposable
         }
 
         topology = GraphTopology.Build(Name, newInputs, newOutputs);
+        foreach (var layer in topology.Layers.Where(retained.Add))
+        {
+            layer.RetainByModel();
+        }
+
         inputs = newInputs;
         outputs = newOutputs;
         embeddingsByInput = newInputs.ToDictionary<KerasTensor, KerasTensor, IReadOnlyList<Embedding>>(input => input, input => topology.Nodes

@@ -41,6 +41,25 @@ public class ModelLifetimeTests
     }
 
     [Test]
+    public void Dispose_ModelSharingALayer_LeavesTheOtherModelWorking_UntilItIsDisposedToo()
+    {
+        var input = new Input(new[] { 3 });
+        var shared = new Dense(4, activation: "tanh");
+        var hidden = shared.Call(input);
+        var a = new Model(input, new Dense(1).Call(hidden));
+        var b = new Model(input, new Dense(2).Call(hidden));
+        var x = new float[,] { { 1, 2, 3 } };
+        var before = (float[,])b.Predict(x);
+
+        a.Dispose();
+        Assert.That(b.Predict(x), Is.EqualTo(before), "B still has the shared layer's weights");
+        Assert.That(b.GetWeights().Count, Is.EqualTo(4));
+
+        b.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => shared.Call(new Input(new[] { 3 })), "the last model released the shared layer");
+    }
+
+    [Test]
     public void Fit_WhileAnotherThreadFits_ThrowsInvalidOperationException_AndTheFirstFinishes()
     {
         using var model = TinyModels.Mlp();
