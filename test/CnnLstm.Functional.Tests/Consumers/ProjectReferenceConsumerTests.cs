@@ -1,0 +1,71 @@
+using System.Diagnostics;
+
+namespace KerasStyle.Tests.Consumers;
+
+/// <summary>
+/// A console project outside the repository that references the library by ProjectReference (issue 12, item 11):
+/// NuGet imports the library's build targets, and so the Debian 12 native fix, only for package references, so such
+/// a project imports them itself, as README.md shows. It built and then failed on its first tensor without that line.
+/// This test builds such a project with the documented line and runs it.
+/// </summary>
+[NonParallelizable]
+public class ProjectReferenceConsumerTests
+{
+    [Test]
+    public void ConsoleProject_WithTheDocumentedImport_BuildsAndPredicts()
+    {
+        var directory = Directory.CreateTempSubdirectory("ks-consumer-").FullName;
+        try
+        {
+            var library = Path.Combine(TestPaths.RepositoryRoot, "src", "CnnLstm.Functional");
+            File.WriteAllText(Path.Combine(directory, "Consumer.csproj"), $"""
+                <Project Sdk="Microsoft.NET.Sdk">
+                  <PropertyGroup>
+                    <OutputType>Exe</OutputType>
+                    <TargetFramework>net10.0</TargetFramework>
+                    <ImplicitUsings>enable</ImplicitUsings>
+                  </PropertyGroup>
+                  <ItemGroup>
+                    <ProjectReference Include="{library}/CnnLstm.Functional.csproj" />
+                  </ItemGroup>
+                  <Import Project="{library}/buildTransitive/CnnLstm.Functional.targets" />
+                </Project>
+                """);
+            File.WriteAllText(Path.Combine(directory, "Program.cs"), """
+                using KerasStyle.Models;
+                using var model = CnnLstmModels.Regression();
+                Console.WriteLine($"predicted {((float[,])model.Predict(new float[2, 1, 3])).Length} values");
+                """);
+
+            var build = Run(directory, "build", "-c", "Release", "-p:TreatWarningsAsErrors=false");
+            Assert.That(build.ExitCode, Is.EqualTo(0), build.Output);
+            var run = Run(directory, Path.Combine(directory, "bin", "Release", "net10.0", "Consumer.dll"));
+            Assert.That(run.ExitCode, Is.EqualTo(0), run.Output);
+            Assert.That(run.Output, Does.Contain("predicted 2 values"));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static (int ExitCode, string Output) Run(string directory, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
+        {
+            process.Kill(entireProcessTree: true);
+            return (-1, "timed out");
+        }
+
+        return (process.ExitCode, output.Result + error.Result);
+    }
+}
