@@ -69,36 +69,14 @@ public class KerasFixtureTests
         // Keras 3.16 trained it one epoch with Adam and saved it with its optimizer state (legacy .h5:
         // training_config and optimizer_weights); a second epoch here must reach Keras' second epoch.
         var fixture = Predictions["trained"]!;
-        var x = ToFloat3(fixture["x"]!.AsArray());
-        var y = ToFloat2(fixture["y"]!.AsArray());
+        var x = FixtureJson.ToFloat3(fixture["x"]!.AsArray());
+        var y = FixtureJson.ToFloat2(fixture["y"]!.AsArray());
         using var model = Model.Load(Path.Combine(Folder, "trained" + extension));
         Assert.That(model.Optimizer, Is.InstanceOf<KerasStyle.Training.Optimizers.Adam>());
         Assert.That(model.Optimizer!.Iterations, Is.EqualTo(fixture["iterations_after_one_epoch"]!.GetValue<long>()));
-        AssertClose((float[,])model.Predict(x), fixture["predictions_after_one_epoch"]!.AsArray(), "after Keras' epoch");
+        FixtureJson.AssertClose((float[,])model.Predict(x), fixture["predictions_after_one_epoch"]!.AsArray(), "after Keras' epoch");
         model.Fit(x, y, batchSize: 8, epochs: 1, verbose: 0, shuffle: false);
-        AssertClose((float[,])model.Predict(x), fixture["predictions_after_two_epochs"]!.AsArray(), "after a second epoch here");
-    }
-
-    private static void AssertClose(float[,] actual, JsonArray expected, string what)
-    {
-        for (var i = 0; i < expected.Count; i++)
-        {
-            Assert.That(actual[i, 0], Is.EqualTo(expected[i]![0]!.GetValue<double>()).Within(1e-5), $"{what}: sample {i}");
-        }
-    }
-
-    private static float[,] ToFloat2(JsonArray rows)
-    {
-        var result = new float[rows.Count, rows[0]!.AsArray().Count];
-        for (var i = 0; i < rows.Count; i++)
-        {
-            for (var j = 0; j < result.GetLength(1); j++)
-            {
-                result[i, j] = (float)rows[i]![j]!.GetValue<double>();
-            }
-        }
-
-        return result;
+        FixtureJson.AssertClose((float[,])model.Predict(x), fixture["predictions_after_two_epochs"]!.AsArray(), "after a second epoch here");
     }
 
     private static void AssertPredictsAsKeras(Model model, string name)
@@ -106,7 +84,7 @@ public class KerasFixtureTests
         var fixture = Predictions[name]!;
         var x = fixture["x"]!.AsArray();
         var expected = fixture["y"]!.AsArray().Select(row => row!.AsArray().Select(v => v!.GetValue<double>()).ToArray()).ToArray();
-        Array input = name == "sentiment" ? ToLong2(x) : ToFloat3(x);
+        Array input = name == "sentiment" ? FixtureJson.ToLong2(x) : FixtureJson.ToFloat3(x);
         var actual = (float[,])model.Predict(input);
         Assert.That(actual.GetLength(0), Is.EqualTo(expected.Length));
         for (var i = 0; i < expected.Length; i++)
@@ -116,37 +94,5 @@ public class KerasFixtureTests
                 Assert.That(actual[i, j], Is.EqualTo(expected[i][j]).Within(1e-5), $"{name}: sample {i}, output {j}");
             }
         }
-    }
-
-    private static long[,] ToLong2(JsonArray rows)
-    {
-        var result = new long[rows.Count, rows[0]!.AsArray().Count];
-        for (var i = 0; i < rows.Count; i++)
-        {
-            for (var j = 0; j < result.GetLength(1); j++)
-            {
-                result[i, j] = rows[i]![j]!.GetValue<long>();
-            }
-        }
-
-        return result;
-    }
-
-    private static float[,,] ToFloat3(JsonArray rows)
-    {
-        var first = rows[0]!.AsArray();
-        var result = new float[rows.Count, first.Count, first[0]!.AsArray().Count];
-        for (var i = 0; i < rows.Count; i++)
-        {
-            for (var j = 0; j < result.GetLength(1); j++)
-            {
-                for (var k = 0; k < result.GetLength(2); k++)
-                {
-                    result[i, j, k] = (float)rows[i]![j]![k]!.GetValue<double>();
-                }
-            }
-        }
-
-        return result;
     }
 }

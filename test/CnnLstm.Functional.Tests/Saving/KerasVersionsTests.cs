@@ -52,23 +52,8 @@ public class KerasVersionsTests
         Backend.ClearSession();
         var stem = file[..file.LastIndexOf('.')];
         var fixture = JsonNode.Parse(File.ReadAllText(Path.Combine(Folder, stem + ".predictions.json")))!;
-        var rows = fixture["x"]!.AsArray();
-        var x = new float[rows.Count, 1, 3];
-        for (var i = 0; i < rows.Count; i++)
-        {
-            for (var j = 0; j < 3; j++)
-            {
-                x[i, 0, j] = (float)rows[i]![0]![j]!.GetValue<double>();
-            }
-        }
-
         using var model = Model.Load(Path.Combine(Folder, file));
-        var actual = (float[,])model.Predict(x);
-        var expected = fixture["y"]!.AsArray();
-        for (var i = 0; i < expected.Count; i++)
-        {
-            Assert.That(actual[i, 0], Is.EqualTo(expected[i]![0]!.GetValue<double>()).Within(1e-5), $"{file}: sample {i}");
-        }
+        FixtureJson.AssertClose((float[,])model.Predict(FixtureJson.ToFloat3(fixture["x"]!.AsArray())), fixture["y"]!.AsArray(), file);
     }
 
     private static string Name(string path) => Path.GetFileName(path).Replace(".json", string.Empty).Replace('.', '_').Replace('-', '_');

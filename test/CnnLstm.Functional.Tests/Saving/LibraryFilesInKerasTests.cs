@@ -61,50 +61,17 @@ public class LibraryFilesInKerasTests
     {
         var report = JsonNode.Parse(File.ReadAllText(Path.Combine(Folder, "report.json")))!["roundtrip"]!;
         var data = JsonNode.Parse(File.ReadAllText(Path.Combine(Folder, "roundtrip-data.json")))!;
-        var x = Tensor3(data["x"]!.AsArray());
-        var y = Matrix(data["y"]!.AsArray());
+        var x = FixtureJson.ToFloat3(data["x"]!.AsArray());
+        var y = FixtureJson.ToFloat2(data["y"]!.AsArray());
 
         using var model = Model.Load(Path.Combine(Folder, "roundtrip-keras-1epoch.keras"));
         Assert.That(model.Optimizer, Is.InstanceOf<KerasStyle.Training.Optimizers.Adam>());
         Assert.That(model.Optimizer!.Iterations, Is.EqualTo(report["iterations_after_one_epoch"]!.GetValue<long>()));
-        AssertClose((float[,])model.Predict(x), report["predictions_after_one_epoch"]!.AsArray(), "as Keras predicted after its epoch");
+        FixtureJson.AssertClose((float[,])model.Predict(x), report["predictions_after_one_epoch"]!.AsArray(), "as Keras predicted after its epoch");
 
         // A second epoch here from Keras' weights and Adam state reaches what Keras' second epoch reached.
         model.Fit(x, y, batchSize: 8, epochs: 1, verbose: 0, shuffle: false);
-        AssertClose((float[,])model.Predict(x), report["predictions_after_two_epochs"]!.AsArray(), "as Keras predicted after a second epoch");
-    }
-
-    private static void AssertClose(float[,] actual, JsonArray expected, string what)
-    {
-        for (var i = 0; i < expected.Count; i++)
-        {
-            Assert.That(actual[i, 0], Is.EqualTo(expected[i]![0]!.GetValue<double>()).Within(1e-5), $"{what}: sample {i}");
-        }
-    }
-
-    private static float[,] Matrix(JsonArray rows)
-    {
-        var result = new float[rows.Count, 1];
-        for (var i = 0; i < rows.Count; i++)
-        {
-            result[i, 0] = (float)rows[i]![0]!.GetValue<double>();
-        }
-
-        return result;
-    }
-
-    private static float[,,] Tensor3(JsonArray rows)
-    {
-        var result = new float[rows.Count, 1, 3];
-        for (var i = 0; i < rows.Count; i++)
-        {
-            for (var j = 0; j < 3; j++)
-            {
-                result[i, 0, j] = (float)rows[i]![0]![j]!.GetValue<double>();
-            }
-        }
-
-        return result;
+        FixtureJson.AssertClose((float[,])model.Predict(x), report["predictions_after_two_epochs"]!.AsArray(), "as Keras predicted after a second epoch");
     }
 
     /// <summary>The model as tools/keras-interop builds it.</summary>

@@ -1,0 +1,52 @@
+using System.Text.Json.Nodes;
+
+namespace KerasStyle.Tests.Saving;
+
+/// <summary>Arrays and comparisons for the JSON that the real-Keras fixture generators write (nested lists).</summary>
+internal static class FixtureJson
+{
+    /// <summary>Each sample's first output against the values Keras printed, within 1e-5.</summary>
+    public static void AssertClose(float[,] actual, JsonArray expected, string what)
+    {
+        for (var i = 0; i < expected.Count; i++)
+        {
+            Assert.That(actual[i, 0], Is.EqualTo(expected[i]![0]!.GetValue<double>()).Within(1e-5), $"{what}: sample {i}");
+        }
+    }
+
+    public static float[,] ToFloat2(JsonArray rows) => To2(rows, v => (float)v.GetValue<double>());
+
+    public static long[,] ToLong2(JsonArray rows) => To2(rows, v => v.GetValue<long>());
+
+    public static float[,,] ToFloat3(JsonArray rows)
+    {
+        var first = rows[0]!.AsArray();
+        var result = new float[rows.Count, first.Count, first[0]!.AsArray().Count];
+        for (var i = 0; i < rows.Count; i++)
+        {
+            for (var j = 0; j < result.GetLength(1); j++)
+            {
+                for (var k = 0; k < result.GetLength(2); k++)
+                {
+                    result[i, j, k] = (float)rows[i]![j]![k]!.GetValue<double>();
+                }
+            }
+        }
+
+        return result;
+    }
+
+    private static T[,] To2<T>(JsonArray rows, Func<JsonNode, T> value)
+    {
+        var result = new T[rows.Count, rows[0]!.AsArray().Count];
+        for (var i = 0; i < rows.Count; i++)
+        {
+            for (var j = 0; j < result.GetLength(1); j++)
+            {
+                result[i, j] = value(rows[i]![j]!);
+            }
+        }
+
+        return result;
+    }
+}
