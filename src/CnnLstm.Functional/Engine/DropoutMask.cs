@@ -19,10 +19,8 @@ internal static unsafe class DropoutMask
     public static bool Supports(Tensor x) => x.device_type == TorchSharp.DeviceType.CPU && x.dtype == ScalarType.Float32;
 
     /// <summary>x * mask, where mask is 1 / (1 - rate) with probability 1 - rate and 0 otherwise.</summary>
-    public static Tensor Apply(Tensor x, double rate)
+    public static Tensor Apply(Tensor x, double rate, ulong seed)
     {
-        using var seedTensor = randint(long.MaxValue, new long[] { 1 }, dtype: ScalarType.Int64);
-        var seed = (ulong)seedTensor.item<long>();
         using var mask = empty(x.shape, dtype: ScalarType.Float32);
         var n = mask.numel();
         var data = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(mask.bytes));

@@ -141,7 +141,7 @@ public sealed class Conv1D : Layer
     protected override void Build(KerasTensor input)
     {
         inputChannels = input.Shape.Last!.Value;
-        var value = Initializers.GlorotUniform(new long[] { KernelSize, inputChannels, Filters }, KernelSize * inputChannels, KernelSize * Filters);
+        var value = Initializers.GlorotUniform(new long[] { KernelSize, inputChannels, Filters }, KernelSize * inputChannels, KernelSize * Filters, Random);
         kernel = AddWeight("kernel", new[] { KernelSize, inputChannels, Filters }, value.permute(2, 1, 0).contiguous(), t => t.permute(2, 1, 0));
         if (UseBias)
         {

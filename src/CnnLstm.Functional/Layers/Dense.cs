@@ -98,7 +98,7 @@ public sealed class Dense : Layer
     protected override void Build(KerasTensor input)
     {
         inputDim = input.Shape.Last!.Value;
-        kernel = AddWeight("kernel", new[] { inputDim, Units }, Initializers.GlorotUniform(new long[] { inputDim, Units }, inputDim, Units));
+        kernel = AddWeight("kernel", new[] { inputDim, Units }, Initializers.GlorotUniform(new long[] { inputDim, Units }, inputDim, Units, Random));
         if (UseBias)
         {
             bias = AddWeight("bias", new[] { Units }, zeros(Units));

@@ -53,5 +53,5 @@ public sealed class Dropout : Layer
 
     /// <inheritdoc/>
     protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) =>
-        new[] { !training || Rate == 0 ? input.alias() : DropoutMask.Supports(input) ? DropoutMask.Apply(input, Rate) : nn.functional.dropout(input, Rate, true) };
+        new[] { !training || Rate == 0 ? input.alias() : DropoutMask.Supports(input) ? DropoutMask.Apply(input, Rate, RandomStreams.NextSeed(Random)) : nn.functional.dropout(input, Rate, true) };
 }

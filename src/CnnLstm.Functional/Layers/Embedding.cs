@@ -102,7 +102,7 @@ public sealed class Embedding : Layer
     /// <inheritdoc/>
     protected override void Build(KerasTensor input)
     {
-        embeddings = AddWeight("embeddings", new[] { InputDim, OutputDim }, Initializers.Uniform(new long[] { InputDim, OutputDim }, -0.05, 0.05));
+        embeddings = AddWeight("embeddings", new[] { InputDim, OutputDim }, Initializers.Uniform(new long[] { InputDim, OutputDim }, -0.05, 0.05, Random));
     }
 
     /// <inheritdoc/>

@@ -170,8 +170,8 @@ public sealed class LSTM : Layer
     {
         inputDim = input.Shape.Last!.Value;
         var gates = 4 * Units;
-        using var kernelValue = Initializers.GlorotUniform(new long[] { inputDim, gates }, inputDim, gates);
-        using var recurrentValue = Initializers.Orthogonal(Units, gates);
+        using var kernelValue = Initializers.GlorotUniform(new long[] { inputDim, gates }, inputDim, gates, Random);
+        using var recurrentValue = Initializers.Orthogonal(Units, gates, Random);
         using var biasValue = zeros(gates);
         if (UnitForgetBias)
         {

@@ -18,6 +18,7 @@ public abstract class Layer : IDisposable
     private readonly List<LayerWeight> weights = new();
     private bool disposed;
     private int modelOwners;
+    private TorchSharp.torch.Generator? random;
 
     /// <summary>Creates a layer with the given name, or a Keras 2 default name (<c>snake_case_N</c>).</summary>
     /// <param name="name">The layer name; null for the default.</param>
@@ -154,6 +155,12 @@ public abstract class Layer : IDisposable
         }
     }
 
+    /// <summary>
+    /// This layer's own random generator (initial weights, dropout masks), made on first use from the seed stream of
+    /// the thread that uses it (<c>Utils.SetRandomSeed</c>); see <c>Engine/RandomStreams.cs</c>.
+    /// </summary>
+    private protected TorchSharp.torch.Generator Random => random ??= RandomStreams.NewGenerator();
+
     /// <summary>A model that uses this layer takes a share of it (see <see cref="ReleaseByModel"/>).</summary>
     internal void RetainByModel() => Interlocked.Increment(ref modelOwners);
 
@@ -192,6 +199,8 @@ public abstract class Layer : IDisposable
             {
                 w.Variable.Dispose();
             }
+
+            random?.Dispose();
         }
     }
 

@@ -376,7 +376,7 @@ public partial class Model
     {
         var sums = new Dictionary<string, double>(StringComparer.Ordinal);
         long seen = 0;
-        using var order = shuffle ? randperm(train.Count) : arange(train.Count);
+        using var order = shuffle ? randperm(train.Count, generator: ShuffleRandom) : arange(train.Count);
         for (var batch = 0; batch < steps && !StopTraining; batch++)
         {
             var start = (long)batch * batchSize;

@@ -17,6 +17,7 @@ public partial class Model : IDisposable
     private IReadOnlyList<KerasTensor> inputs = Array.Empty<KerasTensor>();
     private IReadOnlyList<KerasTensor> outputs = Array.Empty<KerasTensor>();
     private bool disposed;
+    private Generator? shuffleRandom;
 
     /// <summary>The layers this model holds a share of (see <c>Layer.ReleaseByModel</c>).</summary>
     private readonly HashSet<Layer> retained = new(ReferenceEqualityComparer.Instance);
@@ -55,6 +56,9 @@ public partial class Model : IDisposable
     {
         Name = name ?? NameScope.UniqueName(defaultPrefix);
     }
+
+    /// <summary>The model's own generator for shuffling in Fit, made on first use (see <c>Engine/RandomStreams.cs</c>).</summary>
+    private protected Generator ShuffleRandom => shuffleRandom ??= RandomStreams.NewGenerator();
 
     /// <summary>The model name.</summary>
     public string Name { get; }
@@ -279,6 +283,7 @@ public partial class Model : IDisposable
         }
 
         retained.Clear();
+        shuffleRandom?.Dispose();
 
         if (ownsOptimizer)
         {
