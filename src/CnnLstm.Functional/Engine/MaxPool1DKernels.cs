@@ -72,7 +72,10 @@ internal static class MaxPool1DKernels
         var (pool, stride) = (c.A, c.B);
         var random = new Random(20261130 + pool + (97 * stride));
         var length = ((OutLength - 1) * stride) + pool;
-        var x = KernelChecks.Uniform(random, Batch * length * Channels, 1.0);
+        // Distinct values at least 1e-3 apart (a shuffled arithmetic sequence): the gradient check's central difference
+        // (steps of 1e-4) must never change which value is a window's maximum, which random values sometimes did.
+        var count = Batch * length * Channels;
+        var x = Enumerable.Range(0, count).Select(i => (float)((i - (count / 2)) * 1e-3)).OrderBy(_ => random.Next()).ToArray();
 
         // The input in the layout this path is for: channels-first memory is a transposed view of a contiguous copy.
         Tensor Input(Tensor t) => channelsFirst ? t.transpose(1, 2).contiguous().transpose(1, 2) : t;

@@ -77,6 +77,24 @@ public static class ThreadPolicy
             : $"all {cores} cores (/proc/stat does not describe this process' cores, so the load is not measured)";
     }
 
+    /// <summary>
+    /// Remembers the calling thread's libtorch thread count and restores it when disposed, so that a library call
+    /// (which sets the count per batch) leaves the caller's own torch code as it found it.
+    /// </summary>
+    internal static Restorer Begin() => new(get_num_threads());
+
+    /// <summary>Restores a thread count; see <see cref="Begin"/>.</summary>
+    internal readonly struct Restorer(int threads) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (get_num_threads() != threads)
+            {
+                set_num_threads(threads);
+            }
+        }
+    }
+
     /// <summary>Sets the calling thread's libtorch thread count by the policy; called before each batch.</summary>
     /// <param name="samples">The batch's sample count: one sample runs on one thread.</param>
     internal static void Apply(long samples)

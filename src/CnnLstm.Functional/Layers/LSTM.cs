@@ -273,8 +273,16 @@ public sealed class LSTM : Layer
             {
                 // Its construction draws initial weights from the generator that Utils.SetRandomSeed fixed.
                 using var rngState = get_rng_state();
-                var twin = nn.LSTM(inputDim, Units, numLayers: 1, bias: true, batchFirst: true);
-                set_rng_state(rngState);
+                TorchSharp.Modules.LSTM twin;
+                try
+                {
+                    twin = nn.LSTM(inputDim, Units, numLayers: 1, bias: true, batchFirst: true);
+                }
+                finally
+                {
+                    set_rng_state(rngState);
+                }
+
                 var source = fused!.named_parameters().ToDictionary(p => p.name, p => p.parameter);
                 using (no_grad())
                 {

@@ -368,15 +368,34 @@ public abstract class Layer : IDisposable
         if (!Built)
         {
             CheckWeightSizes(PlannedWeights(input).ToArray());
-            // Initial values, layout copies and other temporaries of the build die with this scope; only the
-            // weights' variables live on, owned by the layer (each build left them behind: 14 tensors a model).
+            // Initial values, layout copies and other temporaries of a built-in layer's build die with this scope;
+            // only the weights' variables live on, owned by the layer (each build left them behind: 14 tensors a
+            // model). A custom layer may keep tensors of its own from Build, so everything it made stays alive.
+            var before = weights.Count;
             using (var scope = NewDisposeScope())
             using (no_grad())
             {
-                Build(input);
-                foreach (var weight in weights)
+                try
                 {
-                    weight.Variable.DetachFromDisposeScope();
+                    Build(input);
+                }
+                catch
+                {
+                    // A build that fails midway leaves no half-registered weights behind.
+                    weights.RemoveRange(before, weights.Count - before);
+                    throw;
+                }
+
+                if (Saving.LayerRegistry.IsBuiltIn(ClassName))
+                {
+                    foreach (var weight in weights)
+                    {
+                        weight.Variable.DetachFromDisposeScope();
+                    }
+                }
+                else
+                {
+                    scope.Detach(scope.DisposablesView.ToArray());
                 }
             }
 

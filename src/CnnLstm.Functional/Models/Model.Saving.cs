@@ -156,7 +156,8 @@ public partial class Model
         {
             RefuseByName(byName, path);
             using var archive = KerasArchive.OpenRead(path);
-            using var archived = HdfReader.Open(archive.ReadWeights(WeightsBudget()), path);
+            // With skipMismatch the file may hold larger layers than this model: bound it by memory instead.
+            using var archived = HdfReader.Open(archive.ReadWeights(skipMismatch ? GC.GetGCMemoryInfo().TotalAvailableMemoryBytes : WeightsBudget()), path);
             LoadKeras3State(Keras3WeightsH5.Read(archived, path), path, skipMismatch);
             return;
         }

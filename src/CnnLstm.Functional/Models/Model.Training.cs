@@ -75,6 +75,9 @@ public partial class Model
 
     private void Compile(Optimizer optimizer, Loss loss, IEnumerable<string>? metrics, bool ownsOptimizer)
     {
+        ThrowIfDisposed();
+        // Compile replaces (and may dispose) the optimizer another thread's Fit could be using.
+        using var exclusive = EnterTraining(nameof(Compile));
         ArgumentNullException.ThrowIfNull(optimizer);
         ArgumentNullException.ThrowIfNull(loss);
         _ = Topology; // a model without a graph (an empty Sequential) cannot be compiled
@@ -140,6 +143,7 @@ public partial class Model
         }
 
         using var exclusive = EnterTraining(nameof(Fit));
+        using var threads = ThreadPolicy.Begin();
         using var all = Prepare(x, y, nameof(x), nameof(y));
         RequireSamples(all, nameof(x));
         DataSet? givenValidation = validationData is { } v ? Prepare(v.X, v.Y, "validationData.X", "validationData.Y") : null;
@@ -170,6 +174,7 @@ public partial class Model
         RequireCompiled(nameof(Evaluate));
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         using var exclusive = EnterTraining(nameof(Evaluate));
+        using var threads = ThreadPolicy.Begin();
         using var data = Prepare(x, y, nameof(x), nameof(y));
         RequireSamples(data, nameof(x));
         return EvaluateSet(data, batchSize);
@@ -183,6 +188,7 @@ public partial class Model
     {
         RequireCompiled(nameof(TrainOnBatch));
         using var exclusive = EnterTraining(nameof(TrainOnBatch));
+        using var threads = ThreadPolicy.Begin();
         using var data = Prepare(x, y, nameof(x), nameof(y));
         RequireSamples(data, nameof(x));
         return TrainStep(data);
@@ -278,6 +284,11 @@ public partial class Model
     {
         var thread = Environment.CurrentManagedThreadId;
         var owner = Interlocked.CompareExchange(ref training, thread, 0);
+        if (owner == DisposedOwner)
+        {
+            ThrowIfDisposed();
+        }
+
         if (owner != 0 && owner != thread)
         {
             throw new InvalidOperationException($"Model '{Name}': {method} was called while Fit, Evaluate, TrainOnBatch or a weights load or save runs on another thread; these calls cannot overlap on one model. Predict may run beside each other.");

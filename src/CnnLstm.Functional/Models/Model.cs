@@ -25,6 +25,9 @@ public partial class Model : IDisposable
     /// <summary>The managed thread id running Fit, Evaluate, TrainOnBatch or a weights load or save; 0 when none.</summary>
     private int training;
 
+    /// <summary>The value of <see cref="training"/> once the model is disposed.</summary>
+    private const int DisposedOwner = -1;
+
     /// <summary>The Embedding layers each input feeds directly, whose token-id range every batch is checked against.</summary>
     private Dictionary<KerasTensor, IReadOnlyList<Embedding>> embeddingsByInput = new(ReferenceEqualityComparer.Instance);
 
@@ -207,6 +210,7 @@ public partial class Model : IDisposable
     /// <summary>Runs inputs that passed the count, shape and token-id checks, in batches, in inference mode.</summary>
     private List<Tensor> PredictChecked(IReadOnlyList<Tensor> x, int batchSize)
     {
+        using var threads = ThreadPolicy.Begin();
         var samples = x[0].shape[0];
         if (samples == 0)
         {
@@ -232,21 +236,16 @@ public partial class Model : IDisposable
                 var results = Run(length == samples ? x : x.Select(t => t.narrow(0, start, length)).ToArray(), training: false);
                 for (var o = 0; o < results.Count; o++)
                 {
-                    // An output that is an input tensor itself (a model returning its input) must not hand the
-                    // caller's own tensor back as a result it will dispose.
-                    var output = x.Any(t => ReferenceEquals(t, results[o])) ? results[o].alias() : results[o];
-                    batches[o].Add(output.MoveToOuterDisposeScope());
+                    // A new handle per output: a result may be the caller's input tensor, or another output's handle,
+                    // and the finally below disposes every handle it holds.
+                    batches[o].Add(results[o].alias().MoveToOuterDisposeScope());
                 }
             }
 
-            // One batch (e.g. a single sample) is the result itself: no copy.
-            var result = batches.Select(list => list.Count == 1 ? list[0] : cat(list, 0)).ToList();
-            foreach (var list in batches.Where(list => list.Count == 1))
-            {
-                list.Clear();
-            }
-
-            return result;
+            // Always a copy, even of one batch (TorchSharp's cat returns a single tensor itself): an output may be an
+            // input, a view of one (Dropout's inference alias, a reshape) or the same tensor as another output, and
+            // each result is the caller's own.
+            return batches.Select(list => list.Count == 1 ? list[0].clone() : cat(list, 0)).ToList();
         }
         finally
         {
@@ -269,11 +268,14 @@ public partial class Model : IDisposable
             return;
         }
 
-        if (Volatile.Read(ref training) != 0)
+        // Takes the model as the calls that change its weights do, and keeps it: no such call can start afterwards.
+        var owner = Interlocked.CompareExchange(ref training, DisposedOwner, 0);
+        if (owner != 0 && owner != Environment.CurrentManagedThreadId && owner != DisposedOwner)
         {
-            throw new InvalidOperationException($"Model '{Name}' cannot be disposed while Fit, Evaluate or TrainOnBatch runs on another thread.");
+            throw new InvalidOperationException($"Model '{Name}' cannot be disposed while Fit, Evaluate, TrainOnBatch or a weights load or save runs on another thread.");
         }
 
+        Volatile.Write(ref training, DisposedOwner);
         disposed = true;
 
         // A layer shared with another model lives until that model is disposed too.

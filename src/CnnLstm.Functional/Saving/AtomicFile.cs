@@ -68,7 +68,10 @@ internal static class AtomicFile
             {
                 var middle = Path.GetFileName(leftover)[prefix.Length..^".tmp".Length];
                 var dash = middle.IndexOf('-', StringComparison.Ordinal);
-                if (dash > 0 && int.TryParse(middle[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && middle.Length - dash - 1 == 32 && !IsRunning(pid))
+                // Also older than a minute: a process in another PID namespace (a container sharing the folder) may
+                // have the same id as a dead one here while it still writes.
+                if (dash > 0 && int.TryParse(middle[..dash], NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && middle.Length - dash - 1 == 32
+                    && File.GetLastWriteTimeUtc(leftover) < DateTime.UtcNow.AddMinutes(-1) && !IsRunning(pid))
                 {
                     File.Delete(leftover);
                 }
@@ -94,6 +97,11 @@ internal static class AtomicFile
         catch (InvalidOperationException)
         {
             return false;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            // Not allowed to look: assume it runs, and leave its file alone.
+            return true;
         }
     }
 }

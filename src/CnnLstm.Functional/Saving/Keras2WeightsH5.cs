@@ -192,8 +192,9 @@ internal static class Keras2WeightsH5
 
             file.Attributes["keras_version"] = FullModelKerasVersion;
             file.Attributes["backend"] = "tensorflow";
-            // Like Keras, no optimizer variables before the first step (an unbuilt optimizer has none to restore).
-            if (optimizer() is { Slots: not null } state)
+            // Like Keras, no optimizer variables before the first step (an unbuilt optimizer has none to restore);
+            // after it, at least the step count and learning rate (SGD without momentum has no slots).
+            if (optimizer() is { } state && (state.Slots is not null || state.Iterations > 0))
             {
                 file["optimizer_weights"] = OptimizerWeights(state, trainable, optimizerName);
             }

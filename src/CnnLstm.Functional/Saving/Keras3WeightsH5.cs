@@ -172,10 +172,12 @@ internal static class Keras3WeightsH5
                     };
                 }
 
-                if (Array.FindIndex(stored.Floats, v => !float.IsFinite(v)) is var bad and >= 0)
+                // A second moment (Adam's and RMSprop's velocity) is a mean of squares: negative, its square root is NaN.
+                var squares = slotNames[s] == "velocity";
+                if (Array.FindIndex(stored.Floats, v => !float.IsFinite(v) || (squares && v < 0)) is var bad and >= 0)
                 {
                     throw new KerasFileException(path, string.Create(CultureInfo.InvariantCulture,
-                        $"optimizer variable '{stored.Path}' ({slotNames[s]} of weight '{weights[w].FullName}') holds {stored.Floats[bad]} at flat index {bad}; the optimizer's slots must be finite."))
+                        $"optimizer variable '{stored.Path}' ({slotNames[s]} of weight '{weights[w].FullName}') holds {stored.Floats[bad]} at flat index {bad}; the optimizer's slots must be finite{(squares ? ", and a velocity 0 or more" : string.Empty)}."))
                     {
                         Layer = weights[w].Layer.Name,
                         Weight = weights[w].Name,

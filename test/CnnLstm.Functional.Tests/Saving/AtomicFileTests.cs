@@ -19,7 +19,11 @@ public class AtomicFileTests
             foreach (var file in new[] { dead, live, other })
             {
                 File.WriteAllText(file, "partial");
+                File.SetLastWriteTimeUtc(file, DateTime.UtcNow.AddMinutes(-2)); // left by a save killed minutes ago
             }
+
+            var fresh = Path.Combine(directory, $".m.weights.h5.{DeadProcessId()}-{Guid.NewGuid():N}.tmp");
+            File.WriteAllText(fresh, "partial"); // just written: maybe a live process in another PID namespace
 
             AtomicFile.Write(target, stream => stream.WriteByte(42));
 
@@ -27,7 +31,8 @@ public class AtomicFileTests
             Assert.That(File.Exists(dead), Is.False, "a dead process' leftover of this target is removed");
             Assert.That(File.Exists(live), Is.True, "a running process may still be writing it");
             Assert.That(File.Exists(other), Is.True, "another target's leftovers are that target's business");
-            Assert.That(Directory.GetFiles(directory), Has.Length.EqualTo(3), "and the save leaves no temporary file of its own");
+            Assert.That(File.Exists(fresh), Is.True, "a leftover younger than a minute is left alone");
+            Assert.That(Directory.GetFiles(directory), Has.Length.EqualTo(4), "and the save leaves no temporary file of its own");
         }
         finally
         {

@@ -16,6 +16,7 @@ public class OptimizerStateLoadTests
     [TestCase("iterations", "(iterations) is -5")]
     [TestCase("learning_rate", "(learning_rate) is NaN")]
     [TestCase("slot", "must be finite")]
+    [TestCase("velocity", "a velocity 0 or more")]
     public void LoadWeights_BadOptimizerState_ThrowsNamingTheFileAndChangesNothing(string fault, string expected)
     {
         var directory = Directory.CreateTempSubdirectory("ks-optimizer-").FullName;
@@ -29,7 +30,8 @@ public class OptimizerStateLoadTests
                 {
                     "iterations" => good with { Iterations = -5 },
                     "learning_rate" => good with { LearningRate = double.NaN },
-                    _ => good with { Slots = good.Slots!.Select((slots, i) => i == 0 ? new[] { WithNaN(slots[0]), slots[1] } : slots).ToArray() },
+                    "velocity" => good with { Slots = good.Slots!.Select((slots, i) => i == 0 ? new[] { slots[0], With(slots[1], -1f) } : slots).ToArray() },
+                    _ => good with { Slots = good.Slots!.Select((slots, i) => i == 0 ? new[] { With(slots[0], float.NaN), slots[1] } : slots).ToArray() },
                 };
                 Keras3WeightsH5.Save(path, source.Layers, () => bad);
             }
@@ -61,10 +63,10 @@ public class OptimizerStateLoadTests
 
     private static LayerWeight[] Trainable(Model model) => model.Layers.Where(l => l.Trainable).SelectMany(l => l.Weights).ToArray();
 
-    private static WeightArray WithNaN(WeightArray slot)
+    private static WeightArray With(WeightArray slot, float value)
     {
         var data = slot.Data.ToArray();
-        data[^1] = float.NaN;
+        data[^1] = value;
         return new WeightArray(slot.Shape.ToArray(), data);
     }
 }
