@@ -23,16 +23,11 @@ internal static class Initializers
         using var a = randn(new[] { Math.Max(rows, cols), Math.Min(rows, cols) }, ScalarType.Float32, generator: generator);
         // One thread: LAPACK's QR rounds differently with two, and the same seed must give the same weights
         // whatever thread count the building thread has (the count is per thread).
-        var threads = get_num_threads();
-        set_num_threads(1);
         Tensor q, r;
-        try
+        using (ThreadPolicy.Begin())
         {
+            set_num_threads(1);
             (q, r) = linalg.qr(a);
-        }
-        finally
-        {
-            set_num_threads(threads);
         }
 
         using (r)

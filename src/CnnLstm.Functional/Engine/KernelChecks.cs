@@ -46,7 +46,7 @@ public static class KernelChecks
     private static readonly ConcurrentDictionary<string, bool> Warned = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, bool> ForcedFailures = new(StringComparer.Ordinal);
 
-    /// <summary>The checks run so far in this process, in no particular order.</summary>
+    /// <summary>The checks run so far in this process, ordered by kernel name, then case.</summary>
     public static IReadOnlyList<KernelCheckResult> Results =>
         Checks.Values.Where(l => l.IsValueCreated).Select(l => l.Value).OrderBy(r => r.Kernel, StringComparer.Ordinal).ThenBy(r => r.Case, StringComparer.Ordinal).ToArray();
 

@@ -17,19 +17,13 @@ internal static class RandomStreams
     public static void Seed(int seed) => Current.Value = new Stream(seed);
 
     /// <summary>A new generator: the next seed of this flow's stream, or a draw from torch's global generator.</summary>
-    public static Generator NewGenerator()
-    {
-        if (Current.Value is { } stream)
-        {
-            return new Generator(stream.Next());
-        }
+    public static Generator NewGenerator() => new(Current.Value is { } stream ? stream.Next() : NextSeed(null));
 
-        using var draw = randint(long.MaxValue, new long[] { 1 }, dtype: ScalarType.Int64);
-        return new Generator((ulong)draw.item<long>());
-    }
-
-    /// <summary>A 64-bit draw from a generator (a seed for the library's own kernels, such as the dropout mask).</summary>
-    public static ulong NextSeed(Generator generator)
+    /// <summary>
+    /// A 64-bit draw from a generator, or from torch's global generator when null (a seed for a new generator, or for
+    /// the library's own kernels, such as the dropout mask).
+    /// </summary>
+    public static ulong NextSeed(Generator? generator)
     {
         using var draw = randint(long.MaxValue, new long[] { 1 }, dtype: ScalarType.Int64, generator: generator);
         return (ulong)draw.item<long>();

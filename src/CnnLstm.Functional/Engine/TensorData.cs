@@ -91,8 +91,7 @@ internal static class TensorData
     /// <summary>Whether every value of a float array (any rank) is finite.</summary>
     public static bool AllFinite(Array array)
     {
-        ref var first = ref System.Runtime.CompilerServices.Unsafe.As<byte, float>(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(array));
-        foreach (var value in System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(ref first, array.Length))
+        foreach (var value in Elements<float>(array))
         {
             if (!float.IsFinite(value))
             {
@@ -123,8 +122,7 @@ internal static class TensorData
     private static (long Min, long Max) MinMax<T>(Array array)
         where T : unmanaged, System.Numerics.INumber<T>
     {
-        ref var first = ref System.Runtime.CompilerServices.Unsafe.As<byte, T>(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(array));
-        var ids = System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(ref first, array.Length);
+        var ids = Elements<T>(array);
         T min = ids[0], max = ids[0];
         foreach (var id in ids)
         {
@@ -134,6 +132,12 @@ internal static class TensorData
 
         return (long.CreateTruncating(min), long.CreateTruncating(max));
     }
+
+    /// <summary>The elements of an array of any rank, in row-major order, without a copy; T must be its element type.</summary>
+    private static ReadOnlySpan<T> Elements<T>(Array array)
+        where T : unmanaged =>
+        System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(
+            ref System.Runtime.CompilerServices.Unsafe.As<byte, T>(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(array)), array.Length);
 
     private static T[] Flatten<T>(Array array)
         where T : unmanaged

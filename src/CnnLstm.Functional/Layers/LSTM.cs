@@ -242,12 +242,12 @@ public sealed class LSTM : Layer
     {
         if (is_grad_enabled())
         {
-            return FusedLstmKernel.Trusted(training: true, inputDim, Units) ? CallFused(input) : RunCell(input);
+            return FusedLstmKernel.Trusted(training: true, inputDim, Units) ? CallFused(fused!, input) : RunCell(input);
         }
 
         if (FusedLstmKernel.Trusted(training: false, inputDim, Units))
         {
-            return CallFused(input);
+            return CallFused(fused!, input);
         }
 
         if (!FusedLstmKernel.Trusted(training: true, inputDim, Units))
@@ -260,8 +260,7 @@ public sealed class LSTM : Layer
         // recorded, so the (possibly inference-mode) input needs no copy and the outputs no detaching.
         using var notInference = inference_mode(false);
         using var grad = enable_grad();
-        var (sequence, h, c) = InferenceTwin().call(input);
-        return (sequence, h.squeeze(0), c.squeeze(0));
+        return CallFused(InferenceTwin(), input);
     }
 
     /// <summary>A second nn.LSTM whose parameters share the fused module's storage but do not require grad.</summary>
@@ -301,9 +300,9 @@ public sealed class LSTM : Layer
         }
     }
 
-    private (Tensor Sequence, Tensor H, Tensor C) CallFused(Tensor input)
+    private static (Tensor Sequence, Tensor H, Tensor C) CallFused(TorchSharp.Modules.LSTM module, Tensor input)
     {
-        var (sequence, h, c) = fused!.call(input);
+        var (sequence, h, c) = module.call(input);
         return (sequence, h.squeeze(0), c.squeeze(0));
     }
 

@@ -543,7 +543,7 @@ public partial class Model
             var tensor = inputs ? InputTensor(data, i, argument, owned) : TargetTensor(data, i, argument, owned);
             if (tensor.is_floating_point() && !AllFinite(tensor))
             {
-                throw new ArgumentException($"{argument}: the data for '{expected[i].Layer.Name}' contains NaN or infinity; expected finite values.", argument);
+                throw NotFinite(argument, expected[i]);
             }
 
             result.Add(tensor);
