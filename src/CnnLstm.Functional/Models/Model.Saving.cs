@@ -24,10 +24,14 @@ public partial class Model
     /// complete, so a failed save leaves any previous file intact.
     /// </summary>
     /// <param name="path">The file: <c>.keras</c>, or <c>.h5</c> / <c>.hdf5</c> for the legacy HDF5 full-model file
-    /// as Keras 3.16 writes it with <c>model.save("m.h5")</c> (config, training config, weights under
-    /// <c>/model_weights</c>, optimizer state under <c>/optimizer_weights</c>).</param>
-    /// <exception cref="ArgumentException">Another extension.</exception>
-    public void Save(string path)
+    /// (config, training config, weights under <c>/model_weights</c>, optimizer state under
+    /// <c>/optimizer_weights</c>).</param>
+    /// <param name="h5Format">For <c>.h5</c>: which Keras writes the file, Keras 3.16 (default) or tf.keras 2.11 (see
+    /// <see cref="H5Format"/>).</param>
+    /// <exception cref="ArgumentException">Another extension, or <see cref="H5Format.TfKeras2"/> with <c>.keras</c>.</exception>
+    /// <exception cref="NotSupportedException">With <see cref="H5Format.TfKeras2"/>: a layer argument tf.keras 2 has
+    /// no equivalent for (named with its value).</exception>
+    public void Save(string path, H5Format h5Format = H5Format.Keras3)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         ThrowIfDisposed();
@@ -38,6 +42,11 @@ public partial class Model
             throw new ArgumentException($"Save: '{path}' must end in .keras (the Keras 3 model format) or .h5 (the legacy HDF5 model format); use SaveWeights for .weights.h5 or .h5 weights files.", nameof(path));
         }
 
+        if (!Enum.IsDefined(h5Format) || (extension == ".keras" && h5Format != H5Format.Keras3))
+        {
+            throw new ArgumentException($"Save: '{path}': h5Format {h5Format} applies to .h5 files only; a .keras file is always Keras 3's format.", nameof(h5Format));
+        }
+
         _ = Topology;
         if (extension == ".keras")
         {
@@ -45,10 +54,19 @@ public partial class Model
             return;
         }
 
-        var root = JsonNode.Parse(ToJson())!;
+        var root = JsonNode.Parse(ToJson())!.AsObject();
+        if (h5Format == H5Format.TfKeras2)
+        {
+            var modelConfig = TfKeras2Config.Model(root);
+            var trainingConfig = CompileConfigJson() is { } compile ? TfKeras2Config.Training(compile).ToJsonString() : null;
+            Keras2WeightsH5.SaveFullModel(path, Layers, modelConfig.ToJsonString(), trainingConfig, TfKeras2Config.KerasVersion,
+                () => Optimizer is null ? null : TfKeras2OptimizerWeights.Write(ExportOptimizerState(), Optimizer, TrainableWeights()));
+            return;
+        }
+
         var legacyConfig = new JsonObject { ["class_name"] = root["class_name"]!.DeepClone(), ["config"] = root["config"]!.DeepClone() };
-        Keras2WeightsH5.SaveFullModel(path, Layers, legacyConfig.ToJsonString(), LegacyTrainingConfig()?.ToJsonString(), ExportOptimizerState,
-            TrainableWeights(), Optimizer?.Name ?? "optimizer");
+        Keras2WeightsH5.SaveFullModel(path, Layers, legacyConfig.ToJsonString(), LegacyTrainingConfig()?.ToJsonString(), "3.16.0",
+            () => Keras2WeightsH5.Keras3OptimizerWeights(ExportOptimizerState(), TrainableWeights(), Optimizer?.Name ?? "optimizer"));
     }
 
     /// <summary>The compile config in the legacy <c>training_config</c> form Keras 3.16 writes into .h5 files.</summary>
@@ -263,9 +281,11 @@ public partial class Model
         try
         {
             var plan = new WeightsLoadPlan(path, skipMismatch: false);
-            Keras2WeightsH5.Plan(plan, model.Layers, Keras2WeightsH5.Read(file, path), byName: false);
+            var stored = Keras2WeightsH5.Read(file, path);
+            Keras2WeightsH5.Plan(plan, model.Layers, stored, byName: false);
             var trainable = model.TrainableWeights();
-            var state = model.Optimizer is null ? null : Keras2WeightsH5.ReadOptimizerWeights(file, path) is { } vars
+            var state = model.Optimizer is null ? null
+                : Keras2WeightsH5.ReadOptimizerWeights(file, path, model.Optimizer, trainable, Keras2WeightsH5.FileNames(model.Layers, stored)) is { } vars
                 ? Keras3WeightsH5.ReadOptimizer(vars, model.Optimizer, trainable, path)
                 : null;
             plan.Apply();

@@ -23,9 +23,6 @@ internal static class Keras2WeightsH5
     /// <summary>The Keras version written to <c>keras_version</c>; any 2.x value makes Keras 2 read the layouts as they are.</summary>
     private const string KerasVersion = "2.1.6";
 
-    /// <summary>The Keras version of full-model files: their config and optimizer layout are Keras 3.16's.</summary>
-    private const string FullModelKerasVersion = "3.16.0";
-
     /// <summary>Writes the weights of <paramref name="layers"/> (model order) atomically.</summary>
     public static void Save(string path, IReadOnlyList<Layer> layers)
     {
@@ -98,27 +95,27 @@ internal static class Keras2WeightsH5
     }
 
     /// <summary>
-    /// The <c>optimizer_weights</c> of a full-model file that Keras 3 wrote (<c>model.save("m.h5")</c>), in the
-    /// order of its <c>weight_names</c> and keyed as the Keras 3 weights layout keys optimizer variables
-    /// (<c>optimizer/vars/0</c>: iterations, <c>1</c>: learning rate, then each weight's slots), so that one reader
-    /// checks both. Null when the file has none. tf.keras 2 orders its optimizer weights differently (no learning
-    /// rate, all first moments before all second moments) and is not read: a warning says so.
+    /// The <c>optimizer_weights</c> of a full-model file, keyed as the Keras 3 weights layout keys optimizer
+    /// variables (<c>optimizer/vars/0</c>: iterations, <c>1</c>: learning rate, then each weight's slots), so that
+    /// one reader checks every form. A file Keras 3 wrote lists them in that order; a tf.keras 2 file is matched by
+    /// name (<see cref="TfKeras2OptimizerWeights"/>). Null when the file has none, or (with a warning) when its
+    /// variables do not fit the optimizer and model.
     /// </summary>
-    public static Dictionary<string, H5Array>? ReadOptimizerWeights(NativeFile file, string path)
+    public static Dictionary<string, H5Array>? ReadOptimizerWeights(NativeFile file, string path, Optimizer optimizer, IReadOnlyList<LayerWeight> trainable,
+        IReadOnlyDictionary<LayerWeight, string> fileNames)
     {
         if (!HdfReader.Guard(path, "the root group", () => file.LinkExists("optimizer_weights")))
         {
             return null;
         }
 
+        var group = HdfReader.Guard(path, "group 'optimizer_weights'", () => file.Group("optimizer_weights"));
         var version = HdfReader.ReadString(file, "keras_version", path) ?? string.Empty;
         if (!version.StartsWith("3.", StringComparison.Ordinal))
         {
-            Warnings.Warn($"'{path}': the optimizer state of a Keras {(version.Length == 0 ? "2" : version)} file (optimizer_weights) is not loaded; the optimizer starts afresh.");
-            return null;
+            return TfKeras2OptimizerWeights.Read(group, path, optimizer, trainable, fileNames);
         }
 
-        var group = HdfReader.Guard(path, "group 'optimizer_weights'", () => file.Group("optimizer_weights"));
         var names = HdfReader.ReadStrings(group, "weight_names", path, "group 'optimizer_weights'") ?? Array.Empty<string>();
         var result = new Dictionary<string, H5Array>(StringComparer.Ordinal);
         for (var i = 0; i < names.Length; i++)
@@ -168,21 +165,20 @@ internal static class Keras2WeightsH5
     }
 
     /// <summary>
-    /// Writes a full-model file as Keras 3.16's <c>model.save("m.h5")</c> does: root attributes <c>model_config</c>
-    /// (<c>{"class_name", "config"}</c>), <c>training_config</c> when compiled, <c>keras_version</c> and
-    /// <c>backend</c>; the weights layout under <c>/model_weights</c>; the optimizer's variables under
-    /// <c>/optimizer_weights</c> (iterations, learning rate, then each trainable weight's slots), all strings
-    /// variable-length as h5py writes them.
+    /// Writes a full-model file as <c>model.save("m.h5")</c> does in Keras 3.16 or tf.keras 2.11: root attributes
+    /// <c>model_config</c> (<c>{"class_name", "config"}</c>), <c>training_config</c> when compiled,
+    /// <c>keras_version</c> and <c>backend</c>; the weights layout under <c>/model_weights</c>; the optimizer's
+    /// variables under <c>/optimizer_weights</c> when there are any; all strings variable-length as h5py writes them.
     /// </summary>
-    public static void SaveFullModel(string path, IReadOnlyList<Layer> layers, string modelConfig, string? trainingConfig,
-        Func<OptimizerState?> optimizer, IReadOnlyList<LayerWeight> trainable, string optimizerName)
+    public static void SaveFullModel(string path, IReadOnlyList<Layer> layers, string modelConfig, string? trainingConfig, string kerasVersion,
+        Func<H5Group?> optimizerWeights)
     {
         CheckLayerNames(layers, path);
         AtomicFile.Write(path, stream =>
         {
             var file = new H5File();
             var weights = new H5Group();
-            AddWeights(weights, layers, FullModelKerasVersion);
+            AddWeights(weights, layers, kerasVersion);
             file["model_weights"] = weights;
             file.Attributes["model_config"] = modelConfig;
             if (trainingConfig is not null)
@@ -190,17 +186,42 @@ internal static class Keras2WeightsH5
                 file.Attributes["training_config"] = trainingConfig;
             }
 
-            file.Attributes["keras_version"] = FullModelKerasVersion;
+            file.Attributes["keras_version"] = kerasVersion;
             file.Attributes["backend"] = "tensorflow";
-            // Like Keras, no optimizer variables before the first step (an unbuilt optimizer has none to restore);
-            // after it, at least the step count and learning rate (SGD without momentum has no slots).
-            if (optimizer() is { } state && (state.Slots is not null || state.Iterations > 0))
+            if (optimizerWeights() is { } group)
             {
-                file["optimizer_weights"] = OptimizerWeights(state, trainable, optimizerName);
+                file["optimizer_weights"] = group;
             }
 
             file.Write(stream);
         });
+    }
+
+    /// <summary>
+    /// The optimizer's variables as Keras 3.16 writes them into a full-model <c>.h5</c>, or null when it has none to
+    /// restore: like Keras, nothing before the first step; after it, at least the step count and learning rate
+    /// (SGD without momentum has no slots).
+    /// </summary>
+    public static H5Group? Keras3OptimizerWeights(OptimizerState? state, IReadOnlyList<LayerWeight> trainable, string optimizerName) =>
+        state is not null && (state.Slots is not null || state.Iterations > 0) ? OptimizerWeights(state, trainable, optimizerName) : null;
+
+    /// <summary>
+    /// Each trainable weight's name in a Keras 2 weights layout (e.g. <c>dense/kernel</c>, without <c>:0</c>), paired
+    /// as <see cref="Plan"/> pairs them by position (which has checked that the layer counts agree).
+    /// </summary>
+    public static Dictionary<LayerWeight, string> FileNames(IReadOnlyList<Layer> layers, IReadOnlyList<StoredLayer> stored)
+    {
+        var result = new Dictionary<LayerWeight, string>();
+        foreach (var (layer, fileLayer) in layers.Where(l => l.Weights.Count > 0).Zip(stored.Where(s => s.Weights.Count > 0)))
+        {
+            foreach (var (weight, value) in layer.Weights.Zip(fileLayer.Weights))
+            {
+                var name = value.Path[(fileLayer.Name.Length + 1)..];
+                result[weight] = name.EndsWith(":0", StringComparison.Ordinal) ? name[..^2] : name;
+            }
+        }
+
+        return result;
     }
 
     /// <summary>One group per layer with its weight_names and datasets, and the root's layer_names; returns the strings written.</summary>
@@ -252,7 +273,7 @@ internal static class Keras2WeightsH5
     }
 
     /// <summary>The group at a '/'-separated path below <paramref name="parent"/>, created as needed (as h5py does).</summary>
-    private static H5Group Nested(H5Group parent, string path)
+    internal static H5Group Nested(H5Group parent, string path)
     {
         foreach (var part in path.Split('/', StringSplitOptions.RemoveEmptyEntries))
         {

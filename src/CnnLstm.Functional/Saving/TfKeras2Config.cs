@@ -1,0 +1,194 @@
+using System.Text.Json.Nodes;
+
+namespace KerasStyle.Saving;
+
+/// <summary>
+/// Turns the Keras 3 configs this library writes into the form tf.keras 2.11 writes into a full-model <c>.h5</c>
+/// (<c>model_config</c> and <c>training_config</c>), which tf.keras 2.x reads and Keras 3 reads through its legacy
+/// loader. Followed: tf.keras 2.11's <c>get_config</c> of each layer, <c>functional.get_network_config</c>,
+/// <c>saving_utils.model_metadata</c> and <c>optimizer_experimental</c>'s <c>get_config</c>
+/// (keras-team/keras at tag v2.11.0). The differences from Keras 3: plain dtype strings instead of DTypePolicy
+/// objects, <c>{"class_name", "config"}</c> objects without <c>module</c> / <c>registered_name</c> /
+/// <c>build_config</c>, <c>batch_input_shape</c>, <c>inbound_nodes</c> as <c>[[["layer", node, tensor, {}]]]</c>,
+/// and per-layer arguments that exist in only one of the two versions.
+/// </summary>
+internal static class TfKeras2Config
+{
+    /// <summary>The version written to <c>keras_version</c>: the config and optimizer layouts are tf.keras 2.11's.</summary>
+    public const string KerasVersion = "2.11.0";
+
+    /// <summary>
+    /// Keras 3 arguments that tf.keras 2.11 does not have, by layer class, with the value that means "as tf.keras 2
+    /// does"; any other value cannot be written for tf.keras 2 and is refused.
+    /// </summary>
+    private static readonly Dictionary<string, (string Key, JsonNode? Default)[]> Keras3Only = new(StringComparer.Ordinal)
+    {
+        ["InputLayer"] = new[] { ("optional", (JsonNode?)false) },
+        ["LSTM"] = new[] { ("seed", (JsonNode?)null), ("zero_output_for_mask", false), ("use_cudnn", "auto") },
+        ["Embedding"] = new[] { ("quantization_config", (JsonNode?)null), ("lora_rank", null), ("lora_alpha", null) },
+        ["Dense"] = new[] { ("quantization_config", (JsonNode?)null), ("lora_rank", null), ("lora_alpha", null) },
+    };
+
+    /// <summary>tf.keras 2.11 arguments that Keras 3 does not write, by layer class, with the value meaning "as Keras 3 does".</summary>
+    private static readonly Dictionary<string, (string Key, JsonNode? Value)[]> Keras2Only = new(StringComparer.Ordinal)
+    {
+        ["LSTM"] = new[] { ("time_major", (JsonNode?)false), ("implementation", 2) },
+        ["Embedding"] = new[] { ("input_length", (JsonNode?)null) },
+        ["Dense"] = new[] { ("activity_regularizer", (JsonNode?)null) },
+    };
+
+    /// <summary>The <c>model_config</c> attribute: <c>{"class_name": "Functional" | "Sequential", "config": ...}</c>.</summary>
+    /// <param name="keras3">The model as <c>ToJson</c> writes it.</param>
+    /// <exception cref="NotSupportedException">A layer argument tf.keras 2 cannot express (named with its value).</exception>
+    public static JsonObject Model(JsonObject keras3)
+    {
+        var className = (string)keras3["class_name"]!;
+        var config = (JsonObject)keras3["config"]!;
+        var layers = new JsonArray();
+        foreach (var entry in ((JsonArray)config["layers"]!).Cast<JsonObject>())
+        {
+            var layer = Layer(entry);
+            if (className != "Sequential")
+            {
+                layer["name"] = entry["name"]!.DeepClone();
+                layer["inbound_nodes"] = new JsonArray(((JsonArray)entry["inbound_nodes"]!).Select(node => (JsonNode)InboundNode((JsonObject)node!, (string)entry["name"]!)).ToArray());
+            }
+
+            layers.Add(layer);
+        }
+
+        var result = new JsonObject { ["name"] = config["name"]!.DeepClone(), ["layers"] = layers };
+        if (className != "Sequential")
+        {
+            result["input_layers"] = config["input_layers"]!.DeepClone();
+            result["output_layers"] = config["output_layers"]!.DeepClone();
+        }
+
+        return new JsonObject { ["class_name"] = className, ["config"] = result };
+    }
+
+    /// <summary>
+    /// The <c>training_config</c> attribute: the loss and metrics as compiled, and the optimizer as tf.keras 2.11's
+    /// (non-legacy) optimizers serialize themselves (<c>jit_compile</c>, <c>is_legacy_optimizer: false</c>).
+    /// </summary>
+    /// <param name="compile">The Keras 3 compile config the library writes.</param>
+    public static JsonObject Training(JsonObject compile)
+    {
+        var optimizer = (JsonObject)compile["optimizer"]!;
+        var className = (string)optimizer["class_name"]!;
+        var config = (JsonObject)optimizer["config"]!.DeepClone();
+        config["name"] = className;
+        config["jit_compile"] = true;
+        config["is_legacy_optimizer"] = false;
+        return new JsonObject
+        {
+            ["loss"] = compile["loss"]?.DeepClone(),
+            ["metrics"] = compile["metrics"]?.DeepClone(),
+            ["weighted_metrics"] = null,
+            ["loss_weights"] = null,
+            ["optimizer_config"] = new JsonObject { ["class_name"] = className, ["config"] = config },
+        };
+    }
+
+    private static JsonObject Layer(JsonObject entry)
+    {
+        var className = (string)entry["class_name"]!;
+        var config = (JsonObject)Plain(entry["config"])!;
+        var name = config["name"] is JsonValue n ? (string)n! : className;
+        foreach (var (key, keras2Default) in Keras3Only.GetValueOrDefault(className, Array.Empty<(string, JsonNode?)>()))
+        {
+            if (config.TryGetPropertyValue(key, out var value))
+            {
+                if (!JsonNode.DeepEquals(value, keras2Default))
+                {
+                    throw new NotSupportedException($"layer '{name}' ({className}): {key}={value?.ToJsonString() ?? "null"} has no tf.keras 2 equivalent, so the model cannot be saved in the tf.keras 2 form; save it as .keras or in the Keras 3 .h5 form.");
+                }
+
+                config.Remove(key);
+            }
+        }
+
+        foreach (var (key, value) in Keras2Only.GetValueOrDefault(className, Array.Empty<(string, JsonNode?)>()))
+        {
+            if (!config.ContainsKey(key))
+            {
+                config[key] = value?.DeepClone();
+            }
+        }
+
+        if (className == "InputLayer" && config["batch_shape"] is { } shape)
+        {
+            config.Remove("batch_shape");
+            config["batch_input_shape"] = shape.DeepClone();
+        }
+
+        return new JsonObject { ["class_name"] = className, ["config"] = config };
+    }
+
+    /// <summary>
+    /// A Keras 3 node (<c>{"args": [keras tensors], "kwargs": {}}</c>) as tf.keras 2's list of
+    /// <c>[layer, node_index, tensor_index, kwargs]</c>, one per inbound tensor in call order.
+    /// </summary>
+    private static JsonArray InboundNode(JsonObject node, string layer)
+    {
+        var kwargs = node["kwargs"] as JsonObject ?? new JsonObject();
+        if (kwargs.Count > 0)
+        {
+            throw new NotSupportedException($"layer '{layer}': call arguments {kwargs.ToJsonString()} cannot be written in the tf.keras 2 form.");
+        }
+
+        var tensors = new JsonArray();
+        void Collect(JsonNode? arg)
+        {
+            switch (arg)
+            {
+                case JsonArray list:
+                    list.ToList().ForEach(Collect);
+                    break;
+                case JsonObject { } obj when (string?)obj["class_name"] == "__keras_tensor__":
+                    var history = (JsonArray)obj["config"]!["keras_history"]!;
+                    tensors.Add(new JsonArray(history[0]!.DeepClone(), history[1]!.DeepClone(), history[2]!.DeepClone(), new JsonObject()));
+                    break;
+                default:
+                    throw new NotSupportedException($"layer '{layer}': the call argument {arg?.ToJsonString() ?? "null"} cannot be written in the tf.keras 2 form.");
+            }
+        }
+
+        Collect(node["args"]);
+        return tensors;
+    }
+
+    /// <summary>
+    /// A config value without Keras 3's serialization wrappers: DTypePolicy objects become their dtype name, and
+    /// other serialized objects (initializers) keep only <c>class_name</c> and <c>config</c>, dropping Keras 3's
+    /// unset <c>input_axes</c> / <c>output_axes</c>.
+    /// </summary>
+    private static JsonNode? Plain(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject obj when obj.ContainsKey("class_name") && obj.ContainsKey("config"):
+                if ((string?)obj["class_name"] == "DTypePolicy")
+                {
+                    return obj["config"]!["name"]!.DeepClone();
+                }
+
+                var inner = (JsonObject?)Plain(obj["config"]) ?? new JsonObject();
+                foreach (var key in new[] { "input_axes", "output_axes" })
+                {
+                    if (inner.TryGetPropertyValue(key, out var value) && value is null)
+                    {
+                        inner.Remove(key);
+                    }
+                }
+
+                return new JsonObject { ["class_name"] = obj["class_name"]!.DeepClone(), ["config"] = inner };
+            case JsonObject obj:
+                return new JsonObject(obj.Select(kv => KeyValuePair.Create(kv.Key, Plain(kv.Value))));
+            case JsonArray list:
+                return new JsonArray(list.Select(Plain).ToArray());
+            default:
+                return node?.DeepClone();
+        }
+    }
+}
