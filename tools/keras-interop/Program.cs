@@ -51,6 +51,7 @@ foreach (var name in new[] { "regression", "sentiment" })
     model.SaveWeights(Path.Combine(folder, $"{name}.weights.h5"));
     model.SaveWeights(Path.Combine(folder, $"{name}.h5"));
     model.Save(Path.Combine(folder, $"{name}-full.h5"));
+    model.Save(Path.Combine(folder, $"{name}-tfkeras2.h5"), H5Format.TfKeras2);
     File.WriteAllText(Path.Combine(folder, $"{name}.json"), model.ToJson());
     var y = (float[,])model.Predict(x);
     predictions[name] = new { x = Nested(x), y = Nested(y) };
@@ -83,6 +84,17 @@ for (var i = 0; i < 32; i++)
 }
 
 File.WriteAllText(Path.Combine(folder, "roundtrip-data.json"), JsonSerializer.Serialize(new { x = Nested(trainX), y = Nested(trainY) }));
+
+// The other direction for tf.keras 2: the same model trained one epoch here, saved in tf.keras 2.11's form with its
+// Adam state; Keras restores that state as tf.keras 2.11 does (by position) and trains a second epoch.
+Backend.ClearSession();
+Utils.SetRandomSeed(20261130);
+using (var trainedHere = CnnLstmModels.Regression(dropoutRate: 0))
+{
+    trainedHere.Compile(new KerasStyle.Training.Optimizers.Adam(learningRate: 0.01), "mse");
+    trainedHere.Fit(trainX, trainY, batchSize: 8, epochs: 1, verbose: 0, shuffle: false);
+    trainedHere.Save(Path.Combine(folder, "roundtrip-here-1epoch-tfkeras2.h5"), H5Format.TfKeras2);
+}
 Console.WriteLine($"wrote {folder}");
 return 0;
 

@@ -18,7 +18,7 @@ public class LibraryFilesInKerasTests
         var report = JsonNode.Parse(File.ReadAllText(Path.Combine(Folder, "report.json")))!;
         Assert.That(report["keras"]!.GetValue<string>(), Is.EqualTo("3.16.0"));
         var checks = report["checks"]!.AsArray();
-        Assert.That(checks.Select(c => $"{c!["model"]} {c["file"]}"), Has.Exactly(8).Items, "both models: .keras, ToJson + .weights.h5, ToJson + Keras 2 .h5, full-model .h5");
+        Assert.That(checks.Select(c => $"{c!["model"]} {c["file"]}"), Has.Exactly(10).Items, "both models: .keras, ToJson + .weights.h5, ToJson + Keras 2 .h5, full-model .h5 in Keras 3's and tf.keras 2's forms");
         foreach (var check in checks)
         {
             Assert.That(check!["loaded"]!.GetValue<bool>(), Is.True, check.ToJsonString());
@@ -72,6 +72,45 @@ public class LibraryFilesInKerasTests
         // A second epoch here from Keras' weights and Adam state reaches what Keras' second epoch reached.
         model.Fit(x, y, batchSize: 8, epochs: 1, verbose: 0, shuffle: false);
         FixtureJson.AssertClose((float[,])model.Predict(x), report["predictions_after_two_epochs"]!.AsArray(), "as Keras predicted after a second epoch");
+    }
+
+    [Test]
+    public void RoundTrip_TfKeras2FileOfAModelTrainedHere_KerasRestoringItAsTfKeras211TrainsOnAsHere()
+    {
+        // Keras loaded the library's tf.keras 2.11-form file, restored optimizer_weights by position as tf.keras 2.11
+        // does, and trained a second epoch; the same file trained a second epoch here must agree.
+        var report = JsonNode.Parse(File.ReadAllText(Path.Combine(Folder, "report.json")))!["roundtrip_tfkeras2"]!;
+        var data = JsonNode.Parse(File.ReadAllText(Path.Combine(Folder, "roundtrip-data.json")))!;
+        var x = FixtureJson.ToFloat3(data["x"]!.AsArray());
+        var y = FixtureJson.ToFloat2(data["y"]!.AsArray());
+        using var model = Model.Load(Path.Combine(Folder, "roundtrip-here-1epoch-tfkeras2.h5"));
+        Assert.That(model.Optimizer!.Iterations, Is.EqualTo(report["iterations_before"]!.GetValue<long>()));
+        model.Fit(x, y, batchSize: 8, epochs: 1, verbose: 0, shuffle: false);
+        FixtureJson.AssertClose((float[,])model.Predict(x), report["predictions_after_second_epoch_in_keras"]!.AsArray(), "as Keras trained the second epoch");
+    }
+
+    [TestCase("regression")]
+    [TestCase("sentiment")]
+    public void TfKeras2FullModel_IsStillWhatKerasLoaded(string name)
+    {
+        using var model = Build(name);
+        var path = Path.Combine(Path.GetTempPath(), $"ks-{Guid.NewGuid():N}.h5");
+        try
+        {
+            model.Save(path, H5Format.TfKeras2);
+            Assert.That(JsonNode.DeepEquals(JsonNode.Parse(ModelConfigOf(path)), JsonNode.Parse(ModelConfigOf(Path.Combine(Folder, $"{name}-tfkeras2.h5")))), Is.True,
+                "the library now writes a different tf.keras 2 config: rerun tools/keras-fixtures/check_library_files.py with real Keras and commit its output");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private static string ModelConfigOf(string path)
+    {
+        using var file = PureHDF.H5File.OpenRead(path);
+        return file.Attribute("model_config").Read<string>();
     }
 
     /// <summary>The model as tools/keras-interop builds it.</summary>
