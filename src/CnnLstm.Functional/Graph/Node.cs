@@ -5,8 +5,9 @@ namespace KerasStyle.Graph;
 /// <summary>One call of a layer on symbolic tensors: the inputs it consumed and the outputs it made.</summary>
 public sealed class Node
 {
-    internal Node(Layer layer, int index, IReadOnlyList<KerasTensor> inputs, IReadOnlyList<KerasTensor> outputs)
+    internal Node(Layer layer, int index, IReadOnlyList<KerasTensor> inputs, IReadOnlyList<KerasTensor> outputs, bool calledOnList = false)
     {
+        CalledOnList = calledOnList;
         Layer = layer;
         Index = index;
         Inputs = inputs;
@@ -24,6 +25,9 @@ public sealed class Node
 
     /// <summary>The symbolic tensors the call produced.</summary>
     public IReadOnlyList<KerasTensor> Outputs { get; }
+
+    /// <summary>Whether the layer was called on a list (<c>layer([a, b])</c>), which configs record as one list argument.</summary>
+    public bool CalledOnList { get; }
 
     /// <summary>The nodes that produced this node's inputs.</summary>
     public IEnumerable<Node> InboundNodes => Inputs.Select(t => t.Node);

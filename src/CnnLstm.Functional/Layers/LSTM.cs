@@ -37,7 +37,7 @@ public sealed class LSTM : Layer
     /// <param name="useBias">Whether the gates have a bias.</param>
     /// <param name="returnSequences">True to return the output at every step (batch, steps, units), false for the
     /// last step only (batch, units).</param>
-    /// <param name="returnState">True to also return the last hidden and cell states (use <see cref="Layer.CallMulti"/>).</param>
+    /// <param name="returnState">True to also return the last hidden and cell states (use <see cref="Layer.CallMulti(KerasTensor)"/>).</param>
     /// <param name="unitForgetBias">Whether the forget-gate bias starts at 1.</param>
     /// <param name="name">Layer name; defaults to <c>lstm_N</c>.</param>
     public LSTM(int units, string activation = "tanh", string recurrentActivation = "sigmoid", bool useBias = true,

@@ -72,7 +72,7 @@ public abstract class Layer : IDisposable
                 $"{ClassName} '{Name}' returns {OutputCount} tensors for this call; use CallMulti to get all of them.");
         }
 
-        return CallCore(new[] { input })[0];
+        return CallCore(new[] { input }, list: false)[0];
     }
 
     /// <summary>Calls the layer on one symbolic tensor and returns all of its outputs (e.g. LSTM output, h and c).</summary>
@@ -81,7 +81,52 @@ public abstract class Layer : IDisposable
     public IReadOnlyList<KerasTensor> CallMulti(KerasTensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        return CallCore(new[] { input });
+        return CallCore(new[] { input }, list: false);
+    }
+
+    /// <summary>
+    /// Calls the layer on a list of symbolic tensors, as Keras' <c>layer([a, b])</c>: merge layers
+    /// (<see cref="Concatenate"/>, <see cref="Add"/>, <see cref="Dot"/>, ...) take several, other layers a list of one.
+    /// </summary>
+    /// <param name="inputs">The input tensors, in order.</param>
+    /// <returns>The single output tensor.</returns>
+    /// <exception cref="LayerInputException">The layer cannot take these inputs (the message names the layer and
+    /// every input shape).</exception>
+    public KerasTensor Call(IReadOnlyList<KerasTensor> inputs)
+    {
+        var checkedInputs = CheckList(inputs);
+        if (OutputCount != 1)
+        {
+            throw new InvalidOperationException(
+                $"{ClassName} '{Name}' returns {OutputCount} tensors for this call; use CallMulti to get all of them.");
+        }
+
+        return CallCore(checkedInputs, list: true)[0];
+    }
+
+    /// <summary>Calls the layer on several symbolic tensors: <c>new Add().Call(a, b)</c> is Keras' <c>Add()([a, b])</c>.</summary>
+    /// <param name="inputs">The input tensors, in order.</param>
+    /// <returns>The single output tensor.</returns>
+    public KerasTensor Call(params KerasTensor[] inputs) => Call((IReadOnlyList<KerasTensor>)inputs);
+
+    /// <summary>Calls the layer on a list of symbolic tensors and returns all of its outputs.</summary>
+    /// <param name="inputs">The input tensors, in order.</param>
+    /// <returns>The output tensors, in the layer's order.</returns>
+    public IReadOnlyList<KerasTensor> CallMulti(IReadOnlyList<KerasTensor> inputs) => CallCore(CheckList(inputs), list: true);
+
+    private KerasTensor[] CheckList(IReadOnlyList<KerasTensor> inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        var copy = inputs.ToArray();
+        for (var i = 0; i < copy.Length; i++)
+        {
+            if (copy[i] is null)
+            {
+                throw new ArgumentNullException(nameof(inputs), $"{ClassName} '{Name}': input {i} of the list is null.");
+            }
+        }
+
+        return copy.Length > 0 ? copy : throw InputError("was called on an empty list of inputs; expected at least one tensor.");
     }
 
     /// <summary>
@@ -206,7 +251,7 @@ public abstract class Layer : IDisposable
 
     /// <summary>
     /// Checks the input and returns the output shapes and dtypes; called on every <see cref="Call(KerasTensor)"/>,
-    /// before <see cref="Build"/> on the first. Throw <see cref="LayerInputException"/> (see <see cref="InputError"/>)
+    /// before <see cref="Build(KerasTensor)"/> on the first. Throw <see cref="LayerInputException"/> (see <see cref="InputError"/>)
     /// naming the layer and the shapes when the input does not fit, so errors surface when the graph is built.
     /// </summary>
     /// <param name="input">The input's shape and dtype.</param>
@@ -214,7 +259,7 @@ public abstract class Layer : IDisposable
     protected abstract IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input);
 
     /// <summary>
-    /// The weights <see cref="Build"/> will create for <paramref name="input"/>, by Keras name and Keras shape. The
+    /// The weights <see cref="Build(KerasTensor)"/> will create for <paramref name="input"/>, by Keras name and Keras shape. The
     /// first call checks their size before building, so a layer too large for this machine is refused with an
     /// <see cref="ArgumentOutOfRangeException"/> naming it, instead of ending the process inside libtorch's
     /// allocator. Layers that create weights override it; the default is none.
@@ -234,12 +279,32 @@ public abstract class Layer : IDisposable
     /// </summary>
     /// <param name="input">The input batch.</param>
     /// <param name="training">True while training (enables dropout).</param>
-    /// <returns>One tensor per output, shaped as <see cref="ComputeOutputSpecs"/> promised.</returns>
+    /// <returns>One tensor per output, shaped as <see cref="ComputeOutputSpecs(KerasTensor)"/> promised.</returns>
     protected internal abstract IReadOnlyList<Tensor> Forward(Tensor input, bool training);
 
+    /// <summary>
+    /// The output specs of one call on <paramref name="inputs"/> (<paramref name="list"/>: called on a list). A layer
+    /// takes one tensor, or a list of one; merge layers override this to take several.
+    /// </summary>
+    private protected virtual IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(IReadOnlyList<KerasTensor> inputs, bool list) =>
+        inputs.Count == 1 ? ComputeOutputSpecs(inputs[0])
+            : throw InputError($"takes one input tensor, but was called on {inputs.Count}: {Describe(inputs)}.");
+
+    /// <summary>The weights <see cref="Build(IReadOnlyList{KerasTensor})"/> will create.</summary>
+    private protected virtual IEnumerable<(string Name, long[] Shape)> PlannedWeights(IReadOnlyList<KerasTensor> inputs) => PlannedWeights(inputs[0]);
+
+    /// <summary>Creates the weights on the first call; one-input layers build from their input.</summary>
+    private protected virtual void Build(IReadOnlyList<KerasTensor> inputs) => Build(inputs[0]);
+
+    /// <summary>Runs one call on concrete tensors, one per input of the node; one-input layers run <see cref="Forward(Tensor, bool)"/>.</summary>
+    internal virtual IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> inputs, bool training) => Forward(inputs[0], training);
+
+    /// <summary>Every input with its origin and shape, for messages.</summary>
+    private protected static string Describe(IReadOnlyList<KerasTensor> inputs) => string.Join(", ", inputs.Select(t => $"{t.Label} with shape {t.Shape}"));
+
     /// <summary>Records a call of this layer.</summary>
-    private protected void RegisterNode(IReadOnlyList<KerasTensor> inputs, IReadOnlyList<KerasTensor> outputs) =>
-        inboundNodes.Add(new Node(this, inboundNodes.Count, inputs, outputs));
+    private protected void RegisterNode(IReadOnlyList<KerasTensor> inputs, IReadOnlyList<KerasTensor> outputs, bool list = false) =>
+        inboundNodes.Add(new Node(this, inboundNodes.Count, inputs, outputs, list));
 
     /// <summary>The activation this layer applies last, if any; losses use its input as logits, as Keras does.</summary>
     internal virtual string? FinalActivation => null;
@@ -248,13 +313,13 @@ public abstract class Layer : IDisposable
     internal virtual Tensor ForwardPreActivation(Tensor input, bool training) =>
         throw new InvalidOperationException($"{ClassName} '{Name}' has no final activation.");
 
-    /// <summary>Registers a weight created by <see cref="Build"/>; weights are listed in the order they are added.</summary>
+    /// <summary>Registers a weight created by <see cref="Build(KerasTensor)"/>; weights are listed in the order they are added.</summary>
     /// <param name="name">The Keras weight name, e.g. <c>kernel</c>.</param>
     /// <param name="kerasShape">The shape in Keras layout.</param>
     /// <param name="value">The initial value, in the engine layout (the layer takes ownership).</param>
     /// <param name="toKeras">A self-inverse layout change from the engine layout to Keras' (a transpose or a reversing
     /// permute); null when both layouts are the same.</param>
-    /// <returns>The weight; its <see cref="LayerWeight.Variable"/> is what <see cref="Forward"/> uses.</returns>
+    /// <returns>The weight; its <see cref="LayerWeight.Variable"/> is what <see cref="Forward(Tensor, bool)"/> uses.</returns>
     protected LayerWeight AddWeight(string name, int[] kerasShape, Tensor value, Func<Tensor, Tensor>? toKeras = null)
     {
         var variable = new TorchSharp.Modules.Parameter(value, requires_grad: true);
@@ -360,14 +425,13 @@ public abstract class Layer : IDisposable
         }
     }
 
-    private IReadOnlyList<KerasTensor> CallCore(IReadOnlyList<KerasTensor> inputs)
+    private IReadOnlyList<KerasTensor> CallCore(IReadOnlyList<KerasTensor> inputs, bool list)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
-        var input = inputs[0];
-        var specs = ComputeOutputSpecs(input);
+        var specs = ComputeOutputSpecs(inputs, list);
         if (!Built)
         {
-            CheckWeightSizes(PlannedWeights(input).ToArray());
+            CheckWeightSizes(PlannedWeights(inputs).ToArray());
             // Initial values, layout copies and other temporaries of a built-in layer's build die with this scope;
             // only the weights' variables live on, owned by the layer (each build left them behind: 14 tensors a
             // model). A custom layer may keep tensors of its own from Build, so everything it made stays alive.
@@ -377,7 +441,7 @@ public abstract class Layer : IDisposable
             {
                 try
                 {
-                    Build(input);
+                    Build(inputs);
                 }
                 catch
                 {
@@ -404,7 +468,7 @@ public abstract class Layer : IDisposable
 
         var index = inboundNodes.Count;
         var outputs = specs.Select((spec, i) => new KerasTensor(spec.Shape, spec.DType, this, index, i)).ToArray();
-        RegisterNode(inputs, outputs);
+        RegisterNode(inputs, outputs, list);
         return outputs;
     }
 }

@@ -365,17 +365,17 @@ public partial class Model : IDisposable
                 continue;
             }
 
-            var input = values[node.Inputs[0]];
             var wanted = logitsFor is null ? -1 : IndexOfLogitsOutput(node, logitsFor);
             if (wanted >= 0)
             {
-                var pre = node.Layer.ForwardPreActivation(input, training);
+                var pre = node.Layer.ForwardPreActivation(values[node.Inputs[0]], training);
                 logits[wanted] = pre;
                 values[node.Outputs[0]] = Activations.Apply(node.Layer.FinalActivation!, pre);
                 continue;
             }
 
-            var results = node.Layer.Forward(input, training);
+            var results = node.Inputs.Count == 1 ? node.Layer.Forward(values[node.Inputs[0]], training)
+                : node.Layer.Forward(node.Inputs.Select(t => values[t]).ToArray(), training);
             for (var o = 0; o < results.Count; o++)
             {
                 values[node.Outputs[o]] = results[o];

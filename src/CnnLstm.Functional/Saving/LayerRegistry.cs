@@ -21,6 +21,14 @@ public static class LayerRegistry
         ["LSTM"] = LSTM.FromConfig,
         ["Dense"] = Dense.FromConfig,
         ["Activation"] = Activation.FromConfig,
+        ["Concatenate"] = Concatenate.FromConfig,
+        ["Add"] = Add.FromConfig,
+        ["Subtract"] = Subtract.FromConfig,
+        ["Multiply"] = Multiply.FromConfig,
+        ["Average"] = Average.FromConfig,
+        ["Maximum"] = Maximum.FromConfig,
+        ["Minimum"] = Minimum.FromConfig,
+        ["Dot"] = Dot.FromConfig,
     };
 
     private static readonly ConcurrentDictionary<string, Func<LayerConfig, Layer>> Custom = new(StringComparer.Ordinal);

@@ -81,9 +81,9 @@ internal static class ModelConfig
         {
             var entry = LayerEntry(layer, layer.InboundNodes.FirstOrDefault(nodeSet.Contains));
             entry["name"] = layer.Name;
-            entry["inbound_nodes"] = new JsonArray(layer.InboundNodes.Where(n => nodeSet.Contains(n) && n.Inputs.Count > 0).Select(n => (JsonNode)new JsonObject
+            entry["inbound_nodes"] = new JsonArray(layer.InboundNodes.Where(n => nodeSet.Contains(n) && n.Inputs.Count > 0).Select(n =>
             {
-                ["args"] = new JsonArray(n.Inputs.Select(input => (JsonNode)new JsonObject
+                var tensors = n.Inputs.Select(input => (JsonNode)new JsonObject
                 {
                     ["class_name"] = "__keras_tensor__",
                     ["config"] = new JsonObject
@@ -92,8 +92,13 @@ internal static class ModelConfig
                         ["dtype"] = input.DType.ToKerasName(),
                         ["keras_history"] = TensorRef(input),
                     },
-                }).ToArray()),
-                ["kwargs"] = new JsonObject(),
+                }).ToArray();
+                // A call on a list (a merge) is one positional argument holding the list, as Keras records it.
+                return (JsonNode)new JsonObject
+                {
+                    ["args"] = n.CalledOnList ? new JsonArray(new JsonArray(tensors)) : new JsonArray(tensors),
+                    ["kwargs"] = new JsonObject(),
+                };
             }).ToArray());
             layers.Add(entry);
         }
@@ -207,16 +212,18 @@ internal static class ModelConfig
             {
                 while (nodes.Count > 0)
                 {
-                    var reference = NodeInput(nodes.Peek(), layer);
-                    var source = created.GetValueOrDefault(reference.Layer)
-                        ?? throw new FormatException($"{layer.ClassName} '{layer.Name}' is called on '{reference.Layer}', but the config has no layer of that name.");
-                    if (reference.Node >= source.InboundNodes.Count)
+                    var (references, list) = NodeInputs(nodes.Peek(), layer);
+                    var sources = references.Select(reference => created.GetValueOrDefault(reference.Layer)
+                        ?? throw new FormatException($"{layer.ClassName} '{layer.Name}' is called on '{reference.Layer}', but the config has no layer of that name.")).ToArray();
+                    var missing = references.Select((r, i) => (r, i)).FirstOrDefault(p => p.r.Node >= sources[p.i].InboundNodes.Count);
+                    if (missing.r.Layer is not null)
                     {
-                        waiting ??= (layer, reference);
+                        waiting ??= (layer, missing.r);
                         break;
                     }
 
-                    layer.CallMulti(OutputOf(source, reference.Node, reference.Tensor, $"{layer.ClassName} '{layer.Name}'"));
+                    var tensors = references.Select((r, i) => OutputOf(sources[i], r.Node, r.Tensor, $"{layer.ClassName} '{layer.Name}'")).ToArray();
+                    _ = list || layer is Merge ? layer.CallMulti(tensors) : layer.CallMulti(tensors[0]);
                     nodes.Dequeue();
                     progress = true;
                 }
@@ -229,20 +236,25 @@ internal static class ModelConfig
         }
     }
 
-    /// <summary>The single input of a serialized node, Keras 3 (<c>{"args": [...], "kwargs": {}}</c>) or Keras 2 (<c>[["x", 0, 0, {}]]</c>).</summary>
-    private static (string Layer, int Node, int Tensor) NodeInput(JsonNode? node, Layer layer)
+    /// <summary>
+    /// The inputs of a serialized node, Keras 3 (<c>{"args": [x] or [[a, b]], "kwargs": {}}</c>) or Keras 2
+    /// (<c>[["a", 0, 0, {}], ["b", 0, 0, {}]]</c>), and whether the call was on a list.
+    /// </summary>
+    private static (List<(string Layer, int Node, int Tensor)> References, bool List) NodeInputs(JsonNode? node, Layer layer)
     {
         var what = $"{layer.ClassName} '{layer.Name}'";
-        var references = new List<(string, int, int)>();
+        var references = new List<(string Layer, int Node, int Tensor)>();
+        var list = false;
         switch (node)
         {
             case JsonObject call:
                 var args = call["args"] as JsonArray ?? throw new FormatException($"{what}: an inbound node has no 'args' list: {call.ToJsonString()}.");
                 if (args.Count != 1)
                 {
-                    throw new NotSupportedException($"{what}: an inbound node has {args.Count} positional arguments ({args.ToJsonString()}); this library's layers take one input tensor.");
+                    throw new NotSupportedException($"{what}: an inbound node has {args.Count} positional arguments ({args.ToJsonString()}); this library's layers take one input tensor or one list of tensors.");
                 }
 
+                list = args[0] is JsonArray;
                 foreach (var tensor in args[0] is JsonArray many ? many : new JsonArray(args[0]?.DeepClone()))
                 {
                     var history = tensor?["config"]?["keras_history"] as JsonArray;
@@ -261,6 +273,7 @@ internal static class ModelConfig
                 {
                     var triple = item as JsonArray ?? throw new FormatException($"{what}: an inbound node entry must be [layer, node, tensor, kwargs], got {item?.ToJsonString() ?? "null"}.");
                     references.Add(Triple(triple, what));
+                    list = legacy.Count > 1;
                     if (triple.Count > 3)
                     {
                         CheckCallArguments(triple[3], what);
@@ -272,9 +285,7 @@ internal static class ModelConfig
                 throw new FormatException($"{what}: an inbound node must be an object (Keras 3) or a list (Keras 2), got {node?.ToJsonString() ?? "null"}.");
         }
 
-        return references.Count == 1
-            ? references[0]
-            : throw new NotSupportedException($"{what} is called on {references.Count} tensors ({string.Join(", ", references.Select(r => $"{r.Item1}[{r.Item2}][{r.Item3}]"))}); this library's layers take one input tensor.");
+        return references.Count > 0 ? (references, list) : throw new FormatException($"{what}: an inbound node has no input tensors.");
     }
 
     private static void CheckCallArguments(JsonNode? kwargs, string what)

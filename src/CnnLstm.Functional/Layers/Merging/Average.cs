@@ -1,0 +1,25 @@
+using KerasStyle.Saving;
+using static TorchSharp.torch;
+
+namespace KerasStyle.Layers;
+
+/// <summary>
+/// The element-wise mean of its inputs, as Keras' <c>keras.layers.Average</c> (keras/src/layers/merging/average.py). Called on a list of
+/// float32 tensors that broadcast as <see cref="Merge"/> describes; no weights (0 parameters).
+/// </summary>
+public sealed class Average : Merge
+{
+    /// <summary>Creates the layer.</summary>
+    /// <param name="name">Layer name; defaults to <c>average_N</c>.</param>
+    public Average(string? name = null)
+        : base(name)
+    {
+    }
+
+    /// <summary>Creates the layer from a Keras 2 or Keras 3 config (name, trainable, dtype).</summary>
+    internal static Average FromConfig(LayerConfig config) => new(config.Name);
+
+    private protected override Tensor Combine(Tensor a, Tensor b) => a + b;
+
+    private protected override Tensor Merged(IReadOnlyList<Tensor> inputs) => base.Merged(inputs) / inputs.Count;
+}

@@ -1,0 +1,76 @@
+using System.Text.Json.Nodes;
+using KerasStyle.Graph;
+using KerasStyle.Saving;
+using static TorchSharp.torch;
+
+namespace KerasStyle.Layers;
+
+/// <summary>
+/// Joins its inputs along one axis, as Keras' <c>keras.layers.Concatenate</c>
+/// (keras/src/layers/merging/concatenate.py). Inputs: float32 tensors of one rank whose dimensions agree except on
+/// <see cref="Axis"/> (an unknown dimension agrees with any); output: the same shape with the sizes on
+/// <see cref="Axis"/> added (unknown if any is). No weights (0 parameters).
+/// </summary>
+public sealed class Concatenate : Merge
+{
+    /// <summary>Creates the layer.</summary>
+    /// <param name="axis">The axis to join along, counting the batch axis as 0; negative counts from the end
+    /// (Keras' default -1, the features). The batch axis cannot be joined along.</param>
+    /// <param name="name">Layer name; defaults to <c>concatenate_N</c>.</param>
+    public Concatenate(int axis = -1, string? name = null)
+        : base(name)
+    {
+        Axis = axis;
+    }
+
+    /// <summary>The axis to join along (Keras' <c>axis</c>).</summary>
+    public int Axis { get; }
+
+    /// <inheritdoc/>
+    public override JsonObject GetConfig()
+    {
+        var config = base.GetConfig();
+        config["axis"] = Axis;
+        return config;
+    }
+
+    /// <summary>Creates the layer from a Keras 2 or Keras 3 config.</summary>
+    internal static Concatenate FromConfig(LayerConfig config) => new(config.GetInt("axis", -1), config.Name);
+
+    private protected override Shape OutputShape(IReadOnlyList<KerasTensor> inputs)
+    {
+        var rank = inputs[0].Shape.Rank;
+        if (inputs.Any(i => i.Shape.Rank != rank))
+        {
+            throw InputError($"requires inputs of one rank with matching shapes except on the concatenation axis, but got {Describe(inputs)}.");
+        }
+
+        var axis = Axis < 0 ? Axis + rank : Axis;
+        if (axis <= 0 || axis >= rank)
+        {
+            throw InputError($"axis {Axis} is {(axis == 0 ? "the batch axis" : "outside the inputs' rank")}; inputs of rank {rank} ({Describe(inputs)}) can be joined along axes 1 to {rank - 1} (or -1 to {1 - rank}).");
+        }
+
+        var dims = inputs[0].Shape.ToArray();
+        for (var d = 1; d < rank; d++)
+        {
+            if (d == axis)
+            {
+                dims[d] = inputs.Any(i => i.Shape[d] is null) ? null : inputs.Sum(i => i.Shape[d]!.Value);
+                continue;
+            }
+
+            var known = inputs.Select(i => i.Shape[d]).Where(v => v is not null).Distinct().ToList();
+            if (known.Count > 1)
+            {
+                throw InputError($"requires inputs with matching shapes except on the concatenation axis {Axis}, but axis {d} differs: {Describe(inputs)}.");
+            }
+
+            dims[d] = known.FirstOrDefault();
+        }
+
+        return new Shape(dims);
+    }
+
+    private protected override Tensor Merged(IReadOnlyList<Tensor> inputs) => cat(inputs.ToArray(), Axis < 0 ? Axis + inputs[0].dim() : Axis);
+}

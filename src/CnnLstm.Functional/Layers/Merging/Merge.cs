@@ -1,0 +1,105 @@
+using KerasStyle.Graph;
+using static TorchSharp.torch;
+
+namespace KerasStyle.Layers;
+
+/// <summary>
+/// Base of the layers that merge a list of tensors, as Keras 3's <c>keras.layers.Merge</c>
+/// (keras/src/layers/merging/base_merge.py): called on a list (<c>new Add().Call(a, b)</c>), no weights. The
+/// element-wise merges (<see cref="Add"/>, <see cref="Subtract"/>, <see cref="Multiply"/>, <see cref="Average"/>,
+/// <see cref="Maximum"/>, <see cref="Minimum"/>) broadcast as Keras does: the dimensions after the batch axis are
+/// aligned from the right, and a 1 stretches to the other size; an input of lower rank gains axes of size 1 after the
+/// batch axis. Shapes: inputs (batch, ...) each; output (batch, broadcast shape).
+/// </summary>
+public abstract class Merge : Layer
+{
+    /// <summary>Creates a merge layer.</summary>
+    /// <param name="name">Layer name, or null for Keras' default (snake_case class name with a number).</param>
+    private protected Merge(string? name)
+        : base(name)
+    {
+    }
+
+    /// <summary>The number of inputs the layer takes, or null for one or more.</summary>
+    private protected virtual int? ExactInputs => null;
+
+    /// <inheritdoc/>
+    protected sealed override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input) =>
+        throw NotAList(new[] { input });
+
+    /// <inheritdoc/>
+    protected internal sealed override IReadOnlyList<Tensor> Forward(Tensor input, bool training) => new[] { Merged(new[] { input }) };
+
+    private protected sealed override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(IReadOnlyList<KerasTensor> inputs, bool list)
+    {
+        if (!list)
+        {
+            throw NotAList(inputs);
+        }
+
+        if (ExactInputs is int exact && inputs.Count != exact)
+        {
+            throw InputError($"should be called on exactly {exact} inputs, but got {inputs.Count}: {Describe(inputs)}.");
+        }
+
+        foreach (var input in inputs.Where(i => i.DType != DType.Float32))
+        {
+            throw InputError($"merges float32 tensors, but {input.Label} with shape {input.Shape} has dtype {input.DType.ToKerasName()}; inputs: {Describe(inputs)}.");
+        }
+
+        return new[] { (OutputShape(inputs), DType.Float32) };
+    }
+
+    internal sealed override IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> inputs, bool training) => new[] { Merged(inputs) };
+
+    /// <summary>The output shape (batch axis first) for these inputs; throws naming every input shape when they do not fit.</summary>
+    private protected virtual Shape OutputShape(IReadOnlyList<KerasTensor> inputs)
+    {
+        var dims = inputs[0].Shape.Skip(1).ToList();
+        foreach (var input in inputs.Skip(1))
+        {
+            var other = input.Shape.Skip(1).ToList();
+            var (longer, shorter) = dims.Count >= other.Count ? (dims, other) : (other, dims);
+            var result = longer.Take(longer.Count - shorter.Count).ToList();
+            for (var i = 0; i < shorter.Count; i++)
+            {
+                var (a, b) = (longer[longer.Count - shorter.Count + i], shorter[i]);
+                result.Add(a is null || b is null ? null : a == 1 ? b : b == 1 || a == b ? a
+                    : throw InputError($"inputs have incompatible shapes: {Describe(inputs)} (dimensions {a} and {b} neither match nor are 1)."));
+            }
+
+            dims = result;
+        }
+
+        return Shape.WithBatch(dims);
+    }
+
+    /// <summary>Merges the concrete inputs; element-wise merges fold <see cref="Combine"/> over inputs of equal rank.</summary>
+    private protected virtual Tensor Merged(IReadOnlyList<Tensor> inputs)
+    {
+        var rank = inputs.Max(t => t.dim());
+        var aligned = inputs.Select(t =>
+        {
+            var x = t;
+            while (x.dim() < rank)
+            {
+                x = x.unsqueeze(1);
+            }
+
+            return x;
+        }).ToArray();
+        var result = aligned[0].alias();
+        foreach (var x in aligned.Skip(1))
+        {
+            result = Combine(result, x);
+        }
+
+        return result;
+    }
+
+    /// <summary>The element-wise operation on two broadcastable tensors.</summary>
+    private protected virtual Tensor Combine(Tensor a, Tensor b) => throw new NotSupportedException($"{ClassName} does not combine pairwise.");
+
+    private LayerInputException NotAList(IReadOnlyList<KerasTensor> inputs) =>
+        InputError($"a merge layer must be called on a list of inputs, e.g. Call(a, b) or Call(new[] {{ a, b }}), but was called on the single tensor {Describe(inputs)}.");
+}
