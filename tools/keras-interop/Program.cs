@@ -1,5 +1,7 @@
 using System.Text.Json;
 using KerasStyle;
+using KerasStyle.Graph;
+using KerasStyle.Layers;
 using KerasStyle.Models;
 
 // Writes, into the folder given, the seed's two models (sentiment with a 2,000-word vocabulary) in every format the
@@ -58,6 +60,58 @@ foreach (var name in new[] { "regression", "sentiment" })
 }
 
 File.WriteAllText(Path.Combine(folder, "predictions.json"), JsonSerializer.Serialize(predictions));
+
+// Graphs that are not chains (issue 13): every merge layer, written in each model format.
+Backend.ClearSession();
+{
+    var a = new Input(new[] { 4, 3 }, name: "a");
+    var b = new Input(new[] { 4, 3 }, name: "b");
+    var c = new Input(new[] { 3 }, name: "c");
+    var merged = new[]
+    {
+        new Concatenate(name: "concatenate").Call(a, b),
+        new Concatenate(axis: 1, name: "concatenate_axis1").Call(a, b),
+        new Add(name: "add").Call(a, b, a),
+        new Subtract(name: "subtract").Call(a, b),
+        new Multiply(name: "multiply").Call(a, c),
+        new Average(name: "average").Call(a, b),
+        new Maximum(name: "maximum").Call(a, b),
+        new Minimum(name: "minimum").Call(a, b),
+        new Dot(2, name: "dot").Call(a, b),
+        new Dot((1, 1), normalize: true, name: "dot_normalized").Call(a, b),
+    };
+    using var merges = new Model(new KerasTensor[] { a, b, c }, merged, "merges");
+    var random = new Random(5);
+    float[,,] Sequences()
+    {
+        var values = new float[3, 4, 3];
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i / 12, i / 3 % 4, i % 3] = (float)((random.NextDouble() * 2) - 1);
+        }
+
+        return values;
+    }
+
+    var xa = Sequences();
+    var xb = Sequences();
+    var xc = new float[3, 3];
+    for (var i = 0; i < xc.Length; i++)
+    {
+        xc[i / 3, i % 3] = (float)((random.NextDouble() * 2) - 1);
+    }
+
+    merges.Save(Path.Combine(folder, "merges.keras"));
+    merges.Save(Path.Combine(folder, "merges-full.h5"));
+    merges.Save(Path.Combine(folder, "merges-tfkeras2.h5"), H5Format.TfKeras2);
+    File.WriteAllText(Path.Combine(folder, "merges.json"), merges.ToJson());
+    var outputs = merges.Predict(new Array[] { xa, xb, xc });
+    File.WriteAllText(Path.Combine(folder, "merges-predictions.json"), JsonSerializer.Serialize(new
+    {
+        x = new[] { Nested(xa), Nested(xb), Nested(xc) },
+        y = outputs.Select(o => o.Cast<float>().Select(v => (double)v).ToArray()).ToArray(),
+    }));
+}
 
 // The round trip: a compiled model defined here (the regression model without dropout, whose masks could not match),
 // for Keras to train and save; the tests load Keras' file back and train on.

@@ -40,6 +40,15 @@ public partial class Model : IDisposable
     {
     }
 
+    /// <summary>Creates a model with several inputs and one output, as Keras' <c>Model([a, b], y)</c>.</summary>
+    /// <param name="inputs">The input tensors, each made by <see cref="Input"/>, in the order Predict and Fit take data.</param>
+    /// <param name="outputs">The output tensor.</param>
+    /// <param name="name">Model name; defaults to <c>model_N</c>.</param>
+    public Model(IEnumerable<KerasTensor> inputs, KerasTensor outputs, string? name = null)
+        : this(inputs, new[] { outputs ?? throw new ArgumentNullException(nameof(outputs)) }, name)
+    {
+    }
+
     /// <summary>Creates a model with several inputs and outputs, in the given order.</summary>
     /// <param name="inputs">The input tensors, each made by <see cref="Input"/>.</param>
     /// <param name="outputs">The output tensors.</param>

@@ -74,6 +74,23 @@ public class LibraryFilesInKerasTests
         FixtureJson.AssertClose((float[,])model.Predict(x), report["predictions_after_two_epochs"]!.AsArray(), "as Keras predicted after a second epoch");
     }
 
+    [TestCase("merges")]
+    public void Report_Keras316LoadedTheLibrarysGraphFilesWithEveryOutputWithin1e5(string name)
+    {
+        var graphs = JsonNode.Parse(File.ReadAllText(Path.Combine(Folder, "report.json")))!["graphs"]!.AsArray().Where(c => c!["model"]!.GetValue<string>() == name).ToList();
+        Assert.That(graphs, Has.Count.EqualTo(4), ".keras, full-model .h5 in both forms, ToJson");
+        foreach (var check in graphs)
+        {
+            Assert.That(check!["loaded"]!.GetValue<bool>(), Is.True, check.ToJsonString());
+            Assert.That(check["max_difference"]!.GetValue<double>(), Is.LessThanOrEqualTo(1e-5), check.ToJsonString());
+        }
+
+        // The library still writes what Keras loaded.
+        using var model = KerasStyle.Tests.Layers.Merging.MergeFixtureTests.BuildMerges();
+        Assert.That(JsonNode.DeepEquals(JsonNode.Parse(model.ToJson()), JsonNode.Parse(File.ReadAllText(Path.Combine(Folder, $"{name}.json")))), Is.True,
+            "rerun tools/keras-fixtures/check_library_files.py with real Keras and commit its output");
+    }
+
     [Test]
     public void RoundTrip_TfKeras2FileOfAModelTrainedHere_KerasRestoringItAsTfKeras211TrainsOnAsHere()
     {
