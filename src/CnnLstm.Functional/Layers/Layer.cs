@@ -328,6 +328,9 @@ public abstract class Layer : IDisposable
         return weight;
     }
 
+    /// <summary>Lists another layer's weight as this layer's too (a model used as a layer lists its layers' weights).</summary>
+    private protected void AdoptWeight(LayerWeight weight) => weights.Add(weight);
+
     /// <summary>Registers an engine-owned variable (e.g. inside a fused TorchSharp module) as a weight, with its initial value.</summary>
     private protected LayerWeight AddWeight(string name, int[] kerasShape, TorchSharp.Modules.Parameter variable, Tensor initial, Func<Tensor, Tensor>? toKeras = null)
     {

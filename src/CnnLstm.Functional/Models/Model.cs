@@ -96,6 +96,53 @@ public partial class Model : IDisposable
         Layers.FirstOrDefault(l => l.Name == name)
         ?? throw new ArgumentException($"Model '{Name}' has no layer named '{name}'; its layers are {string.Join(", ", Layers.Select(l => l.Name))}.", nameof(name));
 
+    /// <summary>This model as a layer of other models (made on first use; one per model, so calls share weights).</summary>
+    internal ModelLayer AsLayer => asLayer ??= new ModelLayer(this, ownsModel: false);
+
+    /// <summary>This model as a layer that owns it: disposing the layer disposes the model (nested models read from a config).</summary>
+    internal ModelLayer AsOwnedLayer() => asLayer ??= new ModelLayer(this, ownsModel: true);
+
+    private ModelLayer? asLayer;
+
+    /// <summary>The model's nodes, for writing its config.</summary>
+    internal IReadOnlyCollection<Node> TopologyNodes => Topology.Nodes;
+
+    /// <summary>
+    /// Calls the model on a new symbolic tensor, as Keras' <c>model(x)</c>: the model becomes one layer of the graph
+    /// being built (shown as one row in summaries), and calling it again shares its weights. The model must be built.
+    /// </summary>
+    /// <param name="input">A tensor of the shape and dtype of the model's input.</param>
+    /// <returns>The model's output for this call.</returns>
+    /// <exception cref="LayerInputException">The input does not fit the model's input (the message names both shapes).</exception>
+    public KerasTensor Call(KerasTensor input)
+    {
+        ThrowIfDisposed();
+        _ = Topology;
+        return AsLayer.Call(input);
+    }
+
+    /// <summary>Calls a model with several inputs (<c>model([a, b])</c>); see <see cref="Call(KerasTensor)"/>.</summary>
+    /// <param name="inputs">One tensor per model input, in order.</param>
+    /// <returns>The model's output for this call (use <see cref="CallMulti"/> for a model with several outputs).</returns>
+    public KerasTensor Call(params KerasTensor[] inputs)
+    {
+        ThrowIfDisposed();
+        _ = Topology;
+        return AsLayer.Call(inputs);
+    }
+
+    /// <summary>Calls the model and returns all of its outputs, in order.</summary>
+    /// <param name="inputs">One tensor per model input, in order.</param>
+    public IReadOnlyList<KerasTensor> CallMulti(params KerasTensor[] inputs)
+    {
+        ThrowIfDisposed();
+        _ = Topology;
+        return AsLayer.CallMulti(inputs);
+    }
+
+    /// <summary>The Embedding layers an input feeds, directly or inside a model called on it.</summary>
+    internal IReadOnlyList<Embedding> EmbeddingsFedBy(KerasTensor input) => embeddingsByInput[input];
+
     /// <summary>The number of scalars in all weights.</summary>
     public long CountParams() => Layers.Sum(l => l.CountParams());
 
@@ -348,7 +395,12 @@ public partial class Model : IDisposable
         inputs = newInputs;
         outputs = newOutputs;
         embeddingsByInput = newInputs.ToDictionary<KerasTensor, KerasTensor, IReadOnlyList<Embedding>>(input => input, input => topology.Nodes
-            .Where(n => n.Layer is Embedding && n.Inputs.Contains(input)).Select(n => (Embedding)n.Layer).ToArray(), ReferenceEqualityComparer.Instance);
+            .SelectMany(n => n.Layer switch
+            {
+                Embedding embedding when n.Inputs.Contains(input) => new[] { embedding },
+                ModelLayer inner => n.Inputs.Select((t, i) => (t, i)).Where(p => ReferenceEquals(p.t, input)).SelectMany(p => inner.EmbeddingsFedBy(p.i)),
+                _ => Array.Empty<Embedding>(),
+            }).Distinct().ToArray(), ReferenceEqualityComparer.Instance);
     }
 
     /// <summary>Runs the graph once on a batch; <paramref name="training"/> enables dropout.</summary>

@@ -44,8 +44,10 @@ internal static class SummaryFormatter
             Line(new string(i == layers.Count - 1 ? '=' : '_', width));
         }
 
-        var trainable = layers.Where(l => l.Trainable).Sum(l => l.CountParams());
-        var nonTrainable = layers.Where(l => !l.Trainable).Sum(l => l.CountParams());
+        // Per weight: a model used as a layer lists its layers' weights, each trainable or not on its own.
+        var weights = layers.SelectMany(l => l.Weights.Select(w => (Trainable: l.Trainable && w.Layer.Trainable, w.Count))).ToList();
+        var trainable = weights.Where(w => w.Trainable).Sum(w => w.Count);
+        var nonTrainable = weights.Where(w => !w.Trainable).Sum(w => w.Count);
         Line(string.Create(CultureInfo.InvariantCulture, $"Total params: {trainable + nonTrainable:N0}"));
         Line(string.Create(CultureInfo.InvariantCulture, $"Trainable params: {trainable:N0}"));
         Line(string.Create(CultureInfo.InvariantCulture, $"Non-trainable params: {nonTrainable:N0}"));

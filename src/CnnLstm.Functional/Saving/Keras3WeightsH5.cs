@@ -30,27 +30,14 @@ internal static class Keras3WeightsH5
         var layerGroups = new H5Group();
         foreach (var (layer, path) in Paths(layers))
         {
-            var values = layer.GetWeights();
-            var vars = new H5Group();
-            for (var i = 0; i < values.Count; i++)
+            var group = new H5Group();
+            foreach (var (varsPath, weights) in VarGroups(layer))
             {
-                vars[i.ToString(System.Globalization.CultureInfo.InvariantCulture)] = Keras2WeightsH5.Dataset(values[i]);
-            }
-
-            // Keras visits every layer, so each has its own (possibly empty) 'vars' group.
-            var group = new H5Group { ["vars"] = layer.KerasVarsPath == "vars" ? vars : new H5Group() };
-            if (layer.KerasVarsPath != "vars")
-            {
-                var parts = layer.KerasVarsPath.Split('/');
-                var parent = group;
-                foreach (var part in parts[..^1])
+                var vars = Keras2WeightsH5.Nested(group, varsPath);
+                for (var i = 0; i < weights.Count; i++)
                 {
-                    var child = new H5Group();
-                    parent[part] = child;
-                    parent = child;
+                    vars[i.ToString(CultureInfo.InvariantCulture)] = Keras2WeightsH5.Dataset(weights[i].Get());
                 }
-
-                parent[parts[^1]] = vars;
             }
 
             layerGroups[path] = group;
@@ -84,12 +71,15 @@ internal static class Keras3WeightsH5
         var used = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (layer, path) in Paths(layers))
         {
-            var directory = $"{root}/{path}/{layer.KerasVarsPath}/";
             var stored = new List<H5Array>();
-            for (var i = 0; datasets.TryGetValue(directory + i.ToString(System.Globalization.CultureInfo.InvariantCulture), out var value); i++)
+            foreach (var (varsPath, _) in VarGroups(layer))
             {
-                stored.Add(value);
-                used.Add(value.Path);
+                var directory = $"{root}/{path}/{varsPath}/";
+                for (var i = 0; datasets.TryGetValue(directory + i.ToString(CultureInfo.InvariantCulture), out var value); i++)
+                {
+                    stored.Add(value);
+                    used.Add(value.Path);
+                }
             }
 
             if (layer.Weights.Count > 0 || stored.Count > 0)
@@ -102,7 +92,7 @@ internal static class Keras3WeightsH5
         if (extra.Count > 0)
         {
             plan.Mismatch(new KerasFileException(plan.Path,
-                $"the file stores weights the model has no place for: {string.Join(", ", extra.Take(6))}{(extra.Count > 6 ? $" and {extra.Count - 6} more" : string.Empty)}; the model's layers map to {string.Join(", ", Paths(layers).Where(p => p.Layer.Weights.Count > 0).Select(p => $"{root}/{p.Path}/{p.Layer.KerasVarsPath}"))}."));
+                $"the file stores weights the model has no place for: {string.Join(", ", extra.Take(6))}{(extra.Count > 6 ? $" and {extra.Count - 6} more" : string.Empty)}; the model's layers map to {string.Join(", ", Paths(layers).SelectMany(p => VarGroups(p.Layer).Where(g => g.Weights.Count > 0).Select(g => $"{root}/{p.Path}/{g.VarsPath}")))}."));
         }
     }
 
@@ -191,6 +181,34 @@ internal static class Keras3WeightsH5
         }
 
         return new OptimizerState((long)iterations, KeepExact(optimizer.LearningRate, learningRate), slots);
+    }
+
+    /// <summary>
+    /// The groups of variables a layer keeps below its <c>layers/&lt;path&gt;</c> group, as Keras'
+    /// <c>_walk_saveable</c> visits them: <c>vars</c> (always, even empty), LSTM's <c>cell/vars</c>, and for a model
+    /// used as a layer its own layers below <c>layers/&lt;inner path&gt;/</c>, to any depth.
+    /// </summary>
+    internal static IEnumerable<(string VarsPath, IReadOnlyList<LayerWeight> Weights)> VarGroups(Layer layer)
+    {
+        if (layer is Models.ModelLayer nested)
+        {
+            yield return ("vars", Array.Empty<LayerWeight>());
+            foreach (var (inner, path) in Paths(nested.Model.Layers))
+            {
+                foreach (var (varsPath, weights) in VarGroups(inner))
+                {
+                    yield return ($"layers/{path}/{varsPath}", weights);
+                }
+            }
+
+            yield break;
+        }
+
+        yield return (layer.KerasVarsPath, layer.Weights);
+        if (layer.KerasVarsPath != "vars")
+        {
+            yield return ("vars", Array.Empty<LayerWeight>());
+        }
     }
 
     /// <summary>Each layer with its Keras 3 path: snake_case class name, then <c>_1</c>, <c>_2</c>, ... for repeats.</summary>

@@ -138,6 +138,12 @@ internal static class ModelConfig
     /// </summary>
     private static JsonObject LayerEntry(Layer layer, Node? firstNode)
     {
+        if (layer is ModelLayer nested)
+        {
+            // As Keras writes a model inside a model: the whole serialized model, with an empty compile_config.
+            return Serialize(nested.Model, nested.Model.TopologyNodes, null);
+        }
+
         var builtIn = LayerRegistry.IsBuiltIn(layer.ClassName);
         var entry = new JsonObject
         {
@@ -432,6 +438,19 @@ internal static class ModelConfig
         var className = Text(entry["class_name"], "class_name");
         var config = entry["config"] as JsonObject ?? throw new FormatException($"layer entry '{className}' has no 'config' object.");
         var name = EntryName(entry);
+        if (className is "Functional" or "Model" or "Sequential")
+        {
+            // A model used as a layer: built from its own config, owned by the layer that wraps it.
+            var (inner, _) = Deserialize(entry);
+            if (inner.Name != name)
+            {
+                inner.Dispose();
+                throw new FormatException($"the nested {className} entry '{name}' holds a model named '{inner.Name}'.");
+            }
+
+            return inner.AsOwnedLayer();
+        }
+
         if (integerInput && className == "InputLayer" && LayerConfig.DTypeName(config["dtype"]) is null or "float32")
         {
             config = (JsonObject)config.DeepClone();

@@ -47,7 +47,8 @@ internal static class TfKeras2Config
         var layers = new JsonArray();
         foreach (var entry in ((JsonArray)config["layers"]!).Cast<JsonObject>())
         {
-            var layer = Layer(entry);
+            // A model used as a layer is written as tf.keras 2 writes a model, inside the layer list.
+            var layer = (string?)entry["class_name"] is "Functional" or "Sequential" ? Model(entry) : Layer(entry);
             if (className != "Sequential")
             {
                 layer["name"] = entry["name"]!.DeepClone();

@@ -1,0 +1,103 @@
+using System.Text.Json.Nodes;
+using KerasStyle.Graph;
+using KerasStyle.Layers;
+using static TorchSharp.torch;
+
+namespace KerasStyle.Models;
+
+/// <summary>
+/// A model used as a layer of another model, as Keras' <c>Functional</c> and <c>Sequential</c> are layers
+/// (keras/src/models/model.py): <c>encoder.Call(x)</c> records one node in the outer graph; the inner layers get
+/// none. Its weights are the inner layers' own weights (the same variables), so calling the model twice, or training
+/// the outer model, shares and updates them. One per model (<see cref="Model.AsLayer"/>).
+/// </summary>
+internal sealed class ModelLayer : Layer
+{
+    private readonly Layer[] innerLayers;
+    private readonly bool ownsModel;
+    private bool released;
+
+    /// <summary>Wraps a built model; its layers are kept alive until every model that uses this layer is disposed.</summary>
+    /// <param name="model">The model.</param>
+    /// <param name="ownsModel">Whether disposing this layer disposes the model too (a model read from a config,
+    /// which no caller holds).</param>
+    public ModelLayer(Model model, bool ownsModel)
+        : base(model.Name)
+    {
+        Model = model;
+        this.ownsModel = ownsModel;
+        innerLayers = model.Layers.ToArray();
+        foreach (var layer in innerLayers)
+        {
+            layer.RetainByModel();
+            foreach (var weight in layer.Weights)
+            {
+                AdoptWeight(weight);
+            }
+        }
+    }
+
+    /// <summary>The wrapped model.</summary>
+    public Model Model { get; }
+
+    /// <inheritdoc/>
+    public override string ClassName => Model is Sequential ? "Sequential" : "Functional";
+
+    /// <inheritdoc/>
+    public override int OutputCount => Model.Outputs.Count;
+
+    /// <summary>The inner model's config (Keras' <c>get_config()</c> of the model).</summary>
+    public override JsonObject GetConfig() => (JsonObject)Saving.ModelConfig.Serialize(Model, Model.TopologyNodes, null)["config"]!.DeepClone();
+
+    /// <summary>The Embedding layers that input <paramref name="index"/> feeds inside the model, for token-id checks.</summary>
+    internal IReadOnlyList<Embedding> EmbeddingsFedBy(int index) => Model.EmbeddingsFedBy(Model.Inputs[index]);
+
+    /// <inheritdoc/>
+    protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input) => ComputeOutputSpecs(new[] { input }, list: false);
+
+    private protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(IReadOnlyList<KerasTensor> inputs, bool list)
+    {
+        var expected = Model.Inputs;
+        if (inputs.Count != expected.Count)
+        {
+            throw InputError($"the model has {expected.Count} inputs ({string.Join(", ", expected.Select(e => $"'{e.Layer.Name}' {e.Shape}"))}), but was called on {inputs.Count}: {Describe(inputs)}.");
+        }
+
+        for (var i = 0; i < inputs.Count; i++)
+        {
+            var (given, wanted) = (inputs[i].Shape, expected[i].Shape);
+            var fits = given.Rank == wanted.Rank && Enumerable.Range(1, given.Rank - 1).All(d => wanted[d] is null || given[d] is null || wanted[d] == given[d]);
+            if (!fits || inputs[i].DType != expected[i].DType)
+            {
+                throw InputError($"input {i} ('{expected[i].Layer.Name}') expects shape {wanted} and dtype {expected[i].DType.ToKerasName()}, but got {inputs[i].Label} with shape {given} and dtype {inputs[i].DType.ToKerasName()}.");
+            }
+        }
+
+        return Model.Outputs.Select(o => (o.Shape, o.DType)).ToArray();
+    }
+
+    /// <inheritdoc/>
+    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) => Model.Run(new[] { input }, training);
+
+    internal override IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> inputs, bool training) => Model.Run(inputs, training);
+
+    /// <summary>Lets go of the inner layers (which other models may still use); the variables belong to them.</summary>
+    protected override void Dispose(bool disposing)
+    {
+        if (released || !disposing)
+        {
+            return;
+        }
+
+        released = true;
+        foreach (var layer in innerLayers)
+        {
+            layer.ReleaseByModel();
+        }
+
+        if (ownsModel)
+        {
+            Model.Dispose();
+        }
+    }
+}
