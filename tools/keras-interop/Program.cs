@@ -101,16 +101,38 @@ Backend.ClearSession();
         xc[i / 3, i % 3] = (float)((random.NextDouble() * 2) - 1);
     }
 
-    merges.Save(Path.Combine(folder, "merges.keras"));
-    merges.Save(Path.Combine(folder, "merges-full.h5"));
-    merges.Save(Path.Combine(folder, "merges-tfkeras2.h5"), H5Format.TfKeras2);
-    File.WriteAllText(Path.Combine(folder, "merges.json"), merges.ToJson());
-    var outputs = merges.Predict(new Array[] { xa, xb, xc });
-    File.WriteAllText(Path.Combine(folder, "merges-predictions.json"), JsonSerializer.Serialize(new
+    WriteGraph("merges", merges, new Array[] { xa, xb, xc });
+}
+
+// A functional encoder called on two inputs (shared weights) and a Sequential head inside a functional model.
+Backend.ClearSession();
+Utils.SetRandomSeed(20261130);
+{
+    var x = new Input(new[] { 4, 3 }, name: "sequence");
+    var h = new LSTM(5, name: "lstm").Call(new Conv1D(4, 2, activation: "relu", name: "conv1d").Call(x));
+    using var encoder = new Model(x, new Dense(3, activation: "tanh", name: "code").Call(h), "encoder");
+    using var head = new Sequential(name: "head");
+    head.Add(new Input(new[] { 6 }));
+    head.Add(new Dense(4, activation: "relu", name: "hidden"));
+    head.Add(new Dense(1, name: "score"));
+    var a = new Input(new[] { 4, 3 }, name: "a");
+    var b = new Input(new[] { 4, 3 }, name: "b");
+    var (ea, eb) = (encoder.Call(a), encoder.Call(b));
+    var joined = new Concatenate(name: "joined").Call(new Subtract(name: "difference").Call(ea, eb), ea);
+    using var siamese = new Model(new KerasTensor[] { a, b }, head.Call(joined), "siamese");
+    var random = new Random(6);
+    float[,,] Sequences()
     {
-        x = new[] { Nested(xa), Nested(xb), Nested(xc) },
-        y = outputs.Select(o => o.Cast<float>().Select(v => (double)v).ToArray()).ToArray(),
-    }));
+        var values = new float[3, 4, 3];
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i / 12, i / 3 % 4, i % 3] = (float)((random.NextDouble() * 2) - 1);
+        }
+
+        return values;
+    }
+
+    WriteGraph("nested", siamese, new Array[] { Sequences(), Sequences() });
 }
 
 // The round trip: a compiled model defined here (the regression model without dropout, whose masks could not match),
@@ -151,6 +173,21 @@ using (var trainedHere = CnnLstmModels.Regression(dropoutRate: 0))
 }
 Console.WriteLine($"wrote {folder}");
 return 0;
+
+// A model that is not a chain in every form Keras reads, with the library's predictions (every output, flattened).
+void WriteGraph(string name, Model model, Array[] x)
+{
+    model.Save(Path.Combine(folder, $"{name}.keras"));
+    model.Save(Path.Combine(folder, $"{name}-full.h5"));
+    model.Save(Path.Combine(folder, $"{name}-tfkeras2.h5"), H5Format.TfKeras2);
+    File.WriteAllText(Path.Combine(folder, $"{name}.json"), model.ToJson());
+    var outputs = model.Predict(x);
+    File.WriteAllText(Path.Combine(folder, $"{name}-predictions.json"), JsonSerializer.Serialize(new
+    {
+        x = x.Select(Nested).ToArray(),
+        y = outputs.Select(o => o.Cast<float>().Select(v => (double)v).ToArray()).ToArray(),
+    }));
+}
 
 static object Nested(Array a) => a.Rank switch
 {

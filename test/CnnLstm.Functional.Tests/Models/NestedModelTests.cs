@@ -119,7 +119,7 @@ public class NestedModelTests
     }
 
     /// <summary>The fixture's model, built here.</summary>
-    private static Model BuildSiamese()
+    internal static Model BuildSiamese()
     {
         var x = new Input(new[] { 4, 3 }, name: "sequence");
         var h = new LSTM(5, name: "lstm").Call(new Conv1D(4, 2, activation: "relu", name: "conv1d").Call(x));
