@@ -80,12 +80,20 @@ internal static class TensorData
     }
 
     /// <summary>An array's type as C# spells it, e.g. <c>float[,,]</c> (not <c>Single[,,]</c>).</summary>
-    public static string TypeName(Array array)
+    public static string TypeName(Array array) => TypeName(array.GetType());
+
+    /// <summary>A type as C# spells it, e.g. <c>float[,]</c> for an array type.</summary>
+    public static string TypeName(Type type)
     {
-        var element = array.GetType().GetElementType()!;
+        if (!type.IsArray)
+        {
+            return type.Name;
+        }
+
+        var element = type.GetElementType()!;
         var name = element == typeof(float) ? "float" : element == typeof(double) ? "double"
             : element == typeof(int) ? "int" : element == typeof(long) ? "long" : element.Name;
-        return $"{name}[{new string(',', array.Rank - 1)}]";
+        return $"{name}[{new string(',', type.GetArrayRank() - 1)}]";
     }
 
     /// <summary>Whether every value of a float array (any rank) is finite.</summary>

@@ -146,12 +146,25 @@ public partial class Model : IDisposable
     /// <summary>The number of scalars in all weights.</summary>
     public long CountParams() => Layers.Sum(l => l.CountParams());
 
-    /// <summary>The Keras 2 summary table, exactly as <c>model.summary()</c> prints it.</summary>
-    public string Summary() => SummaryFormatter.Format(this, Layers, Topology.Nodes.ToHashSet(), IsChainLike);
+    /// <summary>
+    /// Prints the Keras 2 summary table to standard output, exactly as Keras' <c>model.summary()</c> prints it, so
+    /// that <c>model.Summary();</c> shows it; also returns the text. <see cref="SummaryText"/> returns it without
+    /// printing.
+    /// </summary>
+    /// <returns>The printed table.</returns>
+    public string Summary()
+    {
+        var text = SummaryText();
+        Console.Out.Write(text);
+        return text;
+    }
 
-    /// <summary>Writes <see cref="Summary"/> to <paramref name="writer"/> (standard output by default).</summary>
+    /// <summary>The Keras 2 summary table as text, without printing it.</summary>
+    public string SummaryText() => SummaryFormatter.Format(this, Layers, Topology.Nodes.ToHashSet(), IsChainLike);
+
+    /// <summary>Writes <see cref="SummaryText"/> to <paramref name="writer"/> (standard output by default).</summary>
     /// <param name="writer">Where to write.</param>
-    public void PrintSummary(TextWriter? writer = null) => (writer ?? Console.Out).Write(Summary());
+    public void PrintSummary(TextWriter? writer = null) => (writer ?? Console.Out).Write(SummaryText());
 
     /// <summary>Runs the model on one input array in inference mode (dropout off), in batches.</summary>
     /// <param name="x">Samples along the first dimension: float[,,] for sequences, int[,] or long[,] for token ids.</param>
@@ -167,6 +180,40 @@ public partial class Model : IDisposable
         }
 
         return result[0];
+    }
+
+    /// <summary>
+    /// Runs the model on one input array in inference mode and returns its single output typed, without a cast:
+    /// <c>float[,] y = model.Predict&lt;float[,]&gt;(x)</c> for an output of shape (batch, units).
+    /// </summary>
+    /// <typeparam name="T">The output's array type: float[] for (batch,), float[,] for (batch, n), float[,,] for
+    /// (batch, steps, n).</typeparam>
+    /// <param name="x">Samples along the first dimension, as for <see cref="Predict(Array, int)"/>.</param>
+    /// <param name="batchSize">Samples per batch; must be positive.</param>
+    /// <exception cref="InvalidCastException">The output has another rank (the message names the type to ask for).</exception>
+    public T Predict<T>(Array x, int batchSize = 32)
+        where T : class
+    {
+        var result = Predict(x, batchSize);
+        return result as T ?? throw new InvalidCastException(
+            $"Model '{Name}': the output {outputs[0].Shape} comes back as {TensorData.TypeName(result)}, not {TensorData.TypeName(typeof(T))}; call Predict<{TensorData.TypeName(result)}>(x).");
+    }
+
+    /// <summary>Runs a model with several inputs in inference mode and returns its single output typed (see <see cref="Predict{T}(Array, int)"/>).</summary>
+    /// <typeparam name="T">The output's array type.</typeparam>
+    /// <param name="x">One array per model input, in order.</param>
+    /// <param name="batchSize">Samples per batch; must be positive.</param>
+    public T Predict<T>(Array[] x, int batchSize = 32)
+        where T : class
+    {
+        var results = Predict(x, batchSize);
+        if (results.Count != 1)
+        {
+            throw new InvalidOperationException($"Model '{Name}' has {results.Count} outputs; use Predict(x), which returns one array per output.");
+        }
+
+        return results[0] as T ?? throw new InvalidCastException(
+            $"Model '{Name}': the output {outputs[0].Shape} comes back as {TensorData.TypeName(results[0])}, not {TensorData.TypeName(typeof(T))}; call Predict<{TensorData.TypeName(results[0])}>(x).");
     }
 
     /// <summary>Runs a model with several inputs in inference mode, in batches.</summary>

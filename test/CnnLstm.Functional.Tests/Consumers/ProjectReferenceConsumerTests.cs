@@ -6,13 +6,14 @@ namespace KerasStyle.Tests.Consumers;
 /// A console project outside the repository that references the library by ProjectReference (issue 12, item 11):
 /// NuGet imports the library's build targets, and so the Debian 12 native fix, only for package references, so such
 /// a project imports them itself, as README.md shows. It built and then failed on its first tensor without that line.
-/// This test builds such a project with the documented line and runs it.
+/// This test builds such a project with the documented line and runs it. Its program is README.md's example (the
+/// block after <c>&lt;!-- readme-example --&gt;</c>), so the README's code is compiled and run too (issue 13).
 /// </summary>
 [NonParallelizable]
 public class ProjectReferenceConsumerTests
 {
     [Test]
-    public void ConsoleProject_WithTheDocumentedImport_BuildsAndPredicts()
+    public void ConsoleProject_WithTheDocumentedImport_BuildsAndRunsTheReadmeExample()
     {
         var directory = Directory.CreateTempSubdirectory("ks-consumer-").FullName;
         try
@@ -31,22 +32,30 @@ public class ProjectReferenceConsumerTests
                   <Import Project="{library}/buildTransitive/CnnLstm.Functional.targets" />
                 </Project>
                 """);
-            File.WriteAllText(Path.Combine(directory, "Program.cs"), """
-                using KerasStyle.Models;
-                using var model = CnnLstmModels.Regression();
-                Console.WriteLine($"predicted {((float[,])model.Predict(new float[2, 1, 3])).Length} values");
-                """);
+            File.WriteAllText(Path.Combine(directory, "Program.cs"), ReadmeExample());
 
             var build = Run(directory, "build", "-c", "Release", "-p:TreatWarningsAsErrors=false");
             Assert.That(build.ExitCode, Is.EqualTo(0), build.Output);
             var run = Run(directory, Path.Combine(directory, "bin", "Release", "net10.0", "Consumer.dll"));
             Assert.That(run.ExitCode, Is.EqualTo(0), run.Output);
-            Assert.That(run.Output, Does.Contain("predicted 2 values"));
+            Assert.That(run.Output, Does.Contain("Total params: 22,791"), "model.Summary(); as a statement prints the table");
+            Assert.That(run.Output, Does.Match(@"196 predictions, first -?\d\.\d{3} \(target"));
+            Assert.That(File.Exists(Path.Combine(directory, "regression.keras")), Is.True);
         }
         finally
         {
             Directory.Delete(directory, recursive: true);
         }
+    }
+
+    /// <summary>The C# block that follows the readme-example marker in README.md.</summary>
+    private static string ReadmeExample()
+    {
+        var readme = File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "README.md"));
+        var marker = readme.IndexOf("<!-- readme-example -->", StringComparison.Ordinal);
+        Assert.That(marker, Is.GreaterThanOrEqualTo(0), "README.md lost its example marker");
+        var start = readme.IndexOf("```csharp\n", marker, StringComparison.Ordinal) + "```csharp\n".Length;
+        return readme[start..readme.IndexOf("```", start, StringComparison.Ordinal)];
     }
 
     private static (int ExitCode, string Output) Run(string directory, params string[] args)

@@ -1,4 +1,5 @@
 using KerasStyle.Graph;
+using KerasStyle.Layers;
 
 namespace KerasStyle.Tests.Graph;
 

@@ -12,7 +12,7 @@ public class CnnLstmModelsTests
     {
         using var model = CnnLstmModels.Regression();
         var expected = File.ReadAllText(Path.Combine(TestPaths.SharedNotes, "regression-summary.expected.txt"));
-        Assert.That(model.Summary(), Is.EqualTo(expected));
+        Assert.That(model.SummaryText(), Is.EqualTo(expected));
     }
 
     [Test]
@@ -20,7 +20,7 @@ public class CnnLstmModelsTests
     {
         using var model = CnnLstmModels.Sentiment();
         var expected = File.ReadAllText(Path.Combine(TestPaths.SharedNotes, "sentiment-summary.keras2.txt"));
-        Assert.That(model.Summary(), Is.EqualTo(expected));
+        Assert.That(model.SummaryText(), Is.EqualTo(expected));
     }
 
     [Test]

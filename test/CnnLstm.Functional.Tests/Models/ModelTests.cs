@@ -111,7 +111,7 @@ public class ModelTests
             "Trainable params: 15",
             "Non-trainable params: 0",
             "__________________________________________________________________________________________________");
-        Assert.That(model.Summary(), Is.EqualTo(expected));
+        Assert.That(model.SummaryText(), Is.EqualTo(expected));
     }
 
     [Test]
@@ -178,7 +178,7 @@ public class ModelTests
             "Trainable params: 32",
             "Non-trainable params: 0",
             "__________________________________________________________________________________________________");
-        var summary = graph.Model.Summary();
+        var summary = graph.Model.SummaryText();
 
         Assert.That(summary.Split('\n')[0], Is.EqualTo(new string('_', 98)));
         Assert.That(summary.Split('\n').Where(l => l.Length > 0 && !l.Contains("params")), Has.All.Length.EqualTo(98));

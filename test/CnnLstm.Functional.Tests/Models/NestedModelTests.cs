@@ -91,7 +91,7 @@ public class NestedModelTests
         Assert.That(encoder.ClassName, Is.EqualTo("Functional"));
         Assert.That(encoder.InboundNodes, Has.Count.EqualTo(2), "one node per call, one set of weights");
         Assert.That(model.CountParams(), Is.EqualTo(Fixture["params"]!.GetValue<long>()));
-        var summary = model.Summary();
+        var summary = model.SummaryText();
         Assert.That(summary, Does.Contain("encoder (Functional)").And.Contain("head (Sequential)"));
         Assert.That(summary, Does.Not.Contain("conv1d"), "a nested model is one row");
         Assert.That(summary, Does.Contain("Total params: 279"));

@@ -21,7 +21,7 @@ public class SequentialTests
 
     [Test]
     public void Summary_WithoutInput_ThrowsInvalidOperation() =>
-        Assert.Throws<InvalidOperationException>(() => new Sequential().Summary());
+        Assert.Throws<InvalidOperationException>(() => new Sequential().SummaryText());
 
     [Test]
     public void Add_InputFirst_BuildsTheGraphAndLayersExcludeTheInputLayer()
@@ -78,7 +78,7 @@ public class SequentialTests
             "Trainable params: 19",
             "Non-trainable params: 0",
             "_________________________________________________________________") + "\n";
-        Assert.That(model.Summary(), Is.EqualTo(expected));
+        Assert.That(model.SummaryText(), Is.EqualTo(expected));
     }
 
     [Test]

@@ -35,7 +35,7 @@ public class CustomLayerTests
         var scale = new Scale(2);
         using var model = new Model(input, scale.Call(input));
         Assert.That(scale.Weights.Single().Shape, Is.EqualTo(new[] { 4 }));
-        Assert.That(model.Summary(), Does.Contain("scale_1 (Scale)"));
+        Assert.That(model.SummaryText(), Does.Contain("scale_1 (Scale)"));
         var output = (float[,])model.Predict(new float[,] { { 1, 2, 3, 4 } });
         Assert.That(output, Is.EqualTo(new float[,] { { 2, 4, 6, 8 } }));
     }

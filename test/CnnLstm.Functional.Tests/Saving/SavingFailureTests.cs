@@ -151,7 +151,7 @@ public class SavingFailureTests : SavingTestBase
         }
 
         Backend.ClearSession();
-        var input = new KerasStyle.Graph.Input(new[] { 1, 3 });
+        var input = new KerasStyle.Layers.Input(new[] { 1, 3 });
         using var bigger = new Model(input, new KerasStyle.Layers.Dense(1).Call(new KerasStyle.Layers.LSTM(70).Call(new KerasStyle.Layers.Conv1D(10, 1).Call(new KerasStyle.Layers.Dense(3).Call(input)))));
         var before = Bits(bigger);
         var error = Assert.Throws<KerasFileException>(() => bigger.LoadWeights(path))!;

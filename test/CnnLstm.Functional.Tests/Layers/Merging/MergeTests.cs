@@ -132,10 +132,10 @@ public class MergeTests
         var b = new Input(new[] { 3 }, name: "b");
         var added = new Add(name: "add").Call(a, b);
         using var model = new Model(new KerasTensor[] { a, b }, new Dense(1, name: "out").Call(added));
-        var lines = model.Summary().Split('\n');
+        var lines = model.SummaryText().Split('\n');
         var row = Array.FindIndex(lines, l => l.StartsWith("add (Add)", StringComparison.Ordinal));
         Assert.That(lines[row], Is.EqualTo("add (Add)".PadRight(32) + "(None, 3)".PadRight(21) + "0".PadRight(12) + "a[0][0]".PadRight(33)));
         Assert.That(lines[row + 1], Is.EqualTo(new string(' ', 65) + "b[0][0]".PadRight(33)));
-        Assert.That(model.Summary(), Does.Contain("Total params: 4"));
+        Assert.That(model.SummaryText(), Does.Contain("Total params: 4"));
     }
 }

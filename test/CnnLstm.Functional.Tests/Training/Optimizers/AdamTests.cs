@@ -139,7 +139,7 @@ public class AdamTests
         Assume.That(Environment.ProcessorCount, Is.GreaterThan(1), "splitting needs two cores");
         using var threads = TestSetup.Threads(2);
         const int features = 131_073;
-        var input = new KerasStyle.Graph.Input(new[] { features });
+        var input = new KerasStyle.Layers.Input(new[] { features });
         using var model = new KerasStyle.Models.Model(input, new KerasStyle.Layers.Dense(1, useBias: false).Call(input));
         model.Compile(new Adam(learningRate: 0.1), "mse");
         var before = model.GetWeights()[0].Data.ToArray();

@@ -1,0 +1,56 @@
+using KerasStyle.Graph;
+
+namespace KerasStyle.Layers;
+
+/// <summary>
+/// A model input, as Keras' <c>keras.Input(shape=...)</c> (also <c>keras.layers.Input</c>): a symbolic tensor made by
+/// a new <see cref="InputLayer"/>. Shapes exclude the batch axis: <c>new Input(shape: (1, 3))</c> is Keras'
+/// <c>Input(shape=(1, 3))</c>, whose tensors are (batch, 1, 3); <c>new Input(shape: 100, dtype: DType.Int32)</c> is
+/// <c>Input(shape=(100,), dtype="int32")</c>.
+/// </summary>
+public sealed class Input : KerasTensor
+{
+    /// <summary>Creates an input whose samples have the given shape (batch dimension excluded).</summary>
+    /// <param name="shape">Per-sample shape, e.g. <c>new[] { 1, 3 }</c> for one step of three features.</param>
+    /// <param name="dtype">Element type: <see cref="DType.Float32"/> for features, an integer type for token ids.</param>
+    /// <param name="name">Layer name; defaults to <c>input_N</c>.</param>
+    public Input(int[] shape, DType dtype = DType.Float32, string? name = null)
+        : this(new InputLayer(shape, dtype, name))
+    {
+    }
+
+    /// <summary>Creates an input whose samples are vectors of <paramref name="shape"/> values: Keras' <c>shape=(n,)</c>.</summary>
+    /// <param name="shape">The vector length.</param>
+    /// <param name="dtype">Element type: <see cref="DType.Float32"/> for features, an integer type for token ids.</param>
+    /// <param name="name">Layer name; defaults to <c>input_N</c>.</param>
+    public Input(int shape, DType dtype = DType.Float32, string? name = null)
+        : this(new[] { shape }, dtype, name)
+    {
+    }
+
+    /// <summary>Creates an input with two-dimensional samples, e.g. <c>(steps, features)</c>: Keras' <c>shape=(1, 3)</c>.</summary>
+    /// <param name="shape">The per-sample shape.</param>
+    /// <param name="dtype">Element type.</param>
+    /// <param name="name">Layer name; defaults to <c>input_N</c>.</param>
+    public Input((int, int) shape, DType dtype = DType.Float32, string? name = null)
+        : this(new[] { shape.Item1, shape.Item2 }, dtype, name)
+    {
+    }
+
+    /// <summary>Creates an input with three-dimensional samples, e.g. <c>(frames, steps, features)</c>.</summary>
+    /// <param name="shape">The per-sample shape.</param>
+    /// <param name="dtype">Element type.</param>
+    /// <param name="name">Layer name; defaults to <c>input_N</c>.</param>
+    public Input((int, int, int) shape, DType dtype = DType.Float32, string? name = null)
+        : this(new[] { shape.Item1, shape.Item2, shape.Item3 }, dtype, name)
+    {
+    }
+
+    private Input(InputLayer layer)
+        : base(layer.OutputShape, layer.DType, layer, 0, 0)
+    {
+        layer.SetOutput(this);
+    }
+
+    internal static Input ForLayer(InputLayer layer) => new(layer);
+}
