@@ -5,6 +5,7 @@ var root = new RootCommand("KerasStyle examples: the seed tutorial's CNN-LSTM mo
 root.Subcommands.Add(SummaryCommand.Create());
 root.Subcommands.Add(RegressionCommand.Create());
 root.Subcommands.Add(SentimentCommand.Create());
+root.Subcommands.Add(TwoInputCommand.Create());
 root.Subcommands.Add(PredictCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(DoctorCommand.Create());

@@ -5,9 +5,10 @@ namespace KerasStyle.Graph;
 /// <summary>One call of a layer on symbolic tensors: the inputs it consumed and the outputs it made.</summary>
 public sealed class Node
 {
-    internal Node(Layer layer, int index, IReadOnlyList<KerasTensor> inputs, IReadOnlyList<KerasTensor> outputs, bool calledOnList = false)
+    internal Node(Layer layer, int index, IReadOnlyList<KerasTensor> inputs, IReadOnlyList<KerasTensor> outputs, bool calledOnList = false, int initialStates = 0)
     {
         CalledOnList = calledOnList;
+        InitialStates = initialStates;
         Layer = layer;
         Index = index;
         Inputs = inputs;
@@ -28,6 +29,12 @@ public sealed class Node
 
     /// <summary>Whether the layer was called on a list (<c>layer([a, b])</c>), which configs record as one list argument.</summary>
     public bool CalledOnList { get; }
+
+    /// <summary>
+    /// How many of <see cref="Inputs"/> (the last ones) are a recurrent layer's <c>initial_state</c>
+    /// (<c>LSTM.Call(x, initialState: new[] { h, c })</c>), which configs record under <c>kwargs</c>.
+    /// </summary>
+    public int InitialStates { get; }
 
     /// <summary>The nodes that produced this node's inputs.</summary>
     public IEnumerable<Node> InboundNodes => Inputs.Select(t => t.Node);

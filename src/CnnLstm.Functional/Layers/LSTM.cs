@@ -215,10 +215,54 @@ public sealed class LSTM : Layer
         }
     }
 
-    /// <inheritdoc/>
-    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training)
+    /// <summary>
+    /// Calls the layer on a sequence whose first state is given, as Keras' <c>LSTM(...)(x, initial_state=[h, c])</c>
+    /// (the encoder-decoder pattern: an encoder's <c>returnState</c> outputs start a decoder). Returns the single
+    /// output; use <see cref="CallMulti(KerasTensor, IReadOnlyList{KerasTensor})"/> with <c>returnState</c>.
+    /// </summary>
+    /// <param name="input">The sequence, (batch, steps, features).</param>
+    /// <param name="initialState">The hidden state h and the cell state c, each (batch, units).</param>
+    /// <exception cref="LayerInputException">Not two states of shape (batch, units) (the message names every shape).</exception>
+    public KerasTensor Call(KerasTensor input, IReadOnlyList<KerasTensor> initialState)
     {
-        var (sequence, h, c) = fused is null ? RunCell(input) : RunFused(input);
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(initialState);
+        if (OutputCount != 1)
+        {
+            throw new InvalidOperationException($"LSTM '{Name}' returns {OutputCount} tensors for this call; use CallMulti to get all of them.");
+        }
+
+        return CallWithInitialState(input, initialState.ToArray())[0];
+    }
+
+    /// <summary>Calls the layer with an initial state and returns every output (output, h, c with <c>returnState</c>).</summary>
+    /// <param name="input">The sequence, (batch, steps, features).</param>
+    /// <param name="initialState">The hidden state h and the cell state c, each (batch, units).</param>
+    public IReadOnlyList<KerasTensor> CallMulti(KerasTensor input, IReadOnlyList<KerasTensor> initialState)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(initialState);
+        return CallWithInitialState(input, initialState.ToArray());
+    }
+
+    private protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input, IReadOnlyList<KerasTensor> initialState)
+    {
+        if (initialState.Count != 2 || initialState.Any(s => s is null || s.Shape.Rank != 2 || s.Shape[1] != Units || s.DType != DType.Float32))
+        {
+            throw InputError($"an initial state is two float32 tensors h and c of shape (None, {Units}), but got {(initialState.Any(s => s is null) ? "a null state" : initialState.Count == 0 ? "none" : Describe(initialState))}.");
+        }
+
+        return ComputeOutputSpecs(input);
+    }
+
+    /// <inheritdoc/>
+    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) => Forward(new[] { input }, training);
+
+    internal override IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> inputs, bool training)
+    {
+        var input = inputs[0];
+        var state = inputs.Count == 3 ? (inputs[1], inputs[2]) : ((Tensor, Tensor)?)null;
+        var (sequence, h, c) = fused is null ? RunCell(input, state) : RunFused(input, state);
         var output = ReturnSequences ? sequence : h;
         return ReturnState ? new[] { output, h, c } : new[] { output };
     }
@@ -238,21 +282,21 @@ public sealed class LSTM : Layer
     /// The fused kernel where its check passed for this mode (libtorch picks oneDNN's inference kernel with autograd
     /// off and its training kernel with autograd on), otherwise a checked alternative (see KernelChecks).
     /// </summary>
-    private (Tensor Sequence, Tensor H, Tensor C) RunFused(Tensor input)
+    private (Tensor Sequence, Tensor H, Tensor C) RunFused(Tensor input, (Tensor H, Tensor C)? state)
     {
         if (is_grad_enabled())
         {
-            return FusedLstmKernel.Trusted(training: true, inputDim, Units) ? CallFused(fused!, input) : RunCell(input);
+            return FusedLstmKernel.Trusted(training: true, inputDim, Units) ? CallFused(fused!, input, state) : RunCell(input, state);
         }
 
         if (FusedLstmKernel.Trusted(training: false, inputDim, Units))
         {
-            return CallFused(fused!, input);
+            return CallFused(fused!, input, state);
         }
 
         if (!FusedLstmKernel.Trusted(training: true, inputDim, Units))
         {
-            return RunCell(input);
+            return RunCell(input, state);
         }
 
         // The training kernel is right where the inference kernel is not, and faster than the cell for small batches.
@@ -260,7 +304,7 @@ public sealed class LSTM : Layer
         // recorded, so the (possibly inference-mode) input needs no copy and the outputs no detaching.
         using var notInference = inference_mode(false);
         using var grad = enable_grad();
-        return CallFused(InferenceTwin(), input);
+        return CallFused(InferenceTwin(), input, state);
     }
 
     /// <summary>A second nn.LSTM whose parameters share the fused module's storage but do not require grad.</summary>
@@ -300,22 +344,22 @@ public sealed class LSTM : Layer
         }
     }
 
-    private static (Tensor Sequence, Tensor H, Tensor C) CallFused(TorchSharp.Modules.LSTM module, Tensor input)
+    private static (Tensor Sequence, Tensor H, Tensor C) CallFused(TorchSharp.Modules.LSTM module, Tensor input, (Tensor H, Tensor C)? state)
     {
-        var (sequence, h, c) = module.call(input);
+        var (sequence, h, c) = state is { } s ? module.call(input, (s.H.unsqueeze(0), s.C.unsqueeze(0))) : module.call(input);
         return (sequence, h.squeeze(0), c.squeeze(0));
     }
 
     /// <summary>The LSTM step by step from elementary operations: any activations, and the checked fallback.</summary>
-    private (Tensor Sequence, Tensor H, Tensor C) RunCell(Tensor input)
+    private (Tensor Sequence, Tensor H, Tensor C) RunCell(Tensor input, (Tensor H, Tensor C)? state = null)
     {
         var batch = input.shape[0];
         var steps = input.shape[1];
         // Project every step's input at once; only the recurrent product stays in the loop.
         var projected = nn.functional.linear(input, kernel!.Variable, bias?.Variable);
         var recurrent = recurrentKernel!.Variable.t();
-        var h = zeros(batch, Units, dtype: input.dtype, device: input.device);
-        var c = zeros(batch, Units, dtype: input.dtype, device: input.device);
+        var h = state?.H ?? zeros(batch, Units, dtype: input.dtype, device: input.device);
+        var c = state?.C ?? zeros(batch, Units, dtype: input.dtype, device: input.device);
         var outputs = new Tensor[steps];
         for (long t = 0; t < steps; t++)
         {

@@ -303,8 +303,8 @@ public abstract class Layer : IDisposable
     private protected static string Describe(IReadOnlyList<KerasTensor> inputs) => string.Join(", ", inputs.Select(t => $"{t.Label} with shape {t.Shape}"));
 
     /// <summary>Records a call of this layer.</summary>
-    private protected void RegisterNode(IReadOnlyList<KerasTensor> inputs, IReadOnlyList<KerasTensor> outputs, bool list = false) =>
-        inboundNodes.Add(new Node(this, inboundNodes.Count, inputs, outputs, list));
+    private protected void RegisterNode(IReadOnlyList<KerasTensor> inputs, IReadOnlyList<KerasTensor> outputs, bool list = false, int initialStates = 0) =>
+        inboundNodes.Add(new Node(this, inboundNodes.Count, inputs, outputs, list, initialStates));
 
     /// <summary>The activation this layer applies last, if any; losses use its input as logits, as Keras does.</summary>
     internal virtual string? FinalActivation => null;
@@ -428,10 +428,21 @@ public abstract class Layer : IDisposable
         }
     }
 
-    private IReadOnlyList<KerasTensor> CallCore(IReadOnlyList<KerasTensor> inputs, bool list)
+    /// <summary>
+    /// Calls a recurrent layer on one sequence with its initial state (Keras' <c>layer(x, initial_state=[...])</c>);
+    /// the state tensors become inputs of the node.
+    /// </summary>
+    internal IReadOnlyList<KerasTensor> CallWithInitialState(KerasTensor input, IReadOnlyList<KerasTensor> initialState) =>
+        CallCore(new[] { input }.Concat(initialState).ToArray(), list: false, initialState.Count);
+
+    /// <summary>The output specs of a call with an initial state; layers that take none refuse it.</summary>
+    private protected virtual IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input, IReadOnlyList<KerasTensor> initialState) =>
+        throw InputError($"takes no initial state, but was given {Describe(initialState)}.");
+
+    private IReadOnlyList<KerasTensor> CallCore(IReadOnlyList<KerasTensor> inputs, bool list, int initialStates = 0)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
-        var specs = ComputeOutputSpecs(inputs, list);
+        var specs = initialStates > 0 ? ComputeOutputSpecs(inputs[0], inputs.Skip(1).ToArray()) : ComputeOutputSpecs(inputs, list);
         if (!Built)
         {
             CheckWeightSizes(PlannedWeights(inputs).ToArray());
@@ -471,7 +482,7 @@ public abstract class Layer : IDisposable
 
         var index = inboundNodes.Count;
         var outputs = specs.Select((spec, i) => new KerasTensor(spec.Shape, spec.DType, this, index, i)).ToArray();
-        RegisterNode(inputs, outputs, list);
+        RegisterNode(inputs, outputs, list, initialStates);
         return outputs;
     }
 }

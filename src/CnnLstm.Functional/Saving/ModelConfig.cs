@@ -93,11 +93,19 @@ internal static class ModelConfig
                         ["keras_history"] = TensorRef(input),
                     },
                 }).ToArray();
-                // A call on a list (a merge) is one positional argument holding the list, as Keras records it.
+                // A call on a list (a merge) is one positional argument holding the list, and an initial state is a
+                // keyword argument, as Keras records them.
+                var positional = tensors[..(tensors.Length - n.InitialStates)];
+                var kwargs = new JsonObject();
+                if (n.InitialStates > 0)
+                {
+                    kwargs["initial_state"] = new JsonArray(tensors[(tensors.Length - n.InitialStates)..]);
+                }
+
                 return (JsonNode)new JsonObject
                 {
-                    ["args"] = n.CalledOnList ? new JsonArray(new JsonArray(tensors)) : new JsonArray(tensors),
-                    ["kwargs"] = new JsonObject(),
+                    ["args"] = n.CalledOnList ? new JsonArray(new JsonArray(positional)) : new JsonArray(positional),
+                    ["kwargs"] = kwargs,
                 };
             }).ToArray());
             layers.Add(entry);
@@ -218,7 +226,7 @@ internal static class ModelConfig
             {
                 while (nodes.Count > 0)
                 {
-                    var (references, list) = NodeInputs(nodes.Peek(), layer);
+                    var (references, list, states) = NodeInputs(nodes.Peek(), layer);
                     var sources = references.Select(reference => created.GetValueOrDefault(reference.Layer)
                         ?? throw new FormatException($"{layer.ClassName} '{layer.Name}' is called on '{reference.Layer}', but the config has no layer of that name.")).ToArray();
                     var missing = references.Select((r, i) => (r, i)).FirstOrDefault(p => p.r.Node >= sources[p.i].InboundNodes.Count);
@@ -229,7 +237,8 @@ internal static class ModelConfig
                     }
 
                     var tensors = references.Select((r, i) => OutputOf(sources[i], r.Node, r.Tensor, $"{layer.ClassName} '{layer.Name}'")).ToArray();
-                    _ = list || layer is Merge ? layer.CallMulti(tensors) : layer.CallMulti(tensors[0]);
+                    _ = states > 0 ? layer.CallWithInitialState(tensors[0], tensors[1..])
+                        : list || layer is Merge ? layer.CallMulti(tensors) : layer.CallMulti(tensors[0]);
                     nodes.Dequeue();
                     progress = true;
                 }
@@ -246,11 +255,12 @@ internal static class ModelConfig
     /// The inputs of a serialized node, Keras 3 (<c>{"args": [x] or [[a, b]], "kwargs": {}}</c>) or Keras 2
     /// (<c>[["a", 0, 0, {}], ["b", 0, 0, {}]]</c>), and whether the call was on a list.
     /// </summary>
-    private static (List<(string Layer, int Node, int Tensor)> References, bool List) NodeInputs(JsonNode? node, Layer layer)
+    private static (List<(string Layer, int Node, int Tensor)> References, bool List, int States) NodeInputs(JsonNode? node, Layer layer)
     {
         var what = $"{layer.ClassName} '{layer.Name}'";
         var references = new List<(string Layer, int Node, int Tensor)>();
         var list = false;
+        var states = 0;
         switch (node)
         {
             case JsonObject call:
@@ -261,7 +271,8 @@ internal static class ModelConfig
                 }
 
                 list = args[0] is JsonArray;
-                foreach (var tensor in args[0] is JsonArray many ? many : new JsonArray(args[0]?.DeepClone()))
+                var initialState = call["kwargs"]?["initial_state"] as JsonArray;
+                foreach (var tensor in (args[0] is JsonArray many ? many : new JsonArray(args[0]?.DeepClone())).Concat(initialState ?? new JsonArray()))
                 {
                     var history = tensor?["config"]?["keras_history"] as JsonArray;
                     if (tensor?["class_name"]?.GetValue<string>() != "__keras_tensor__" || history is null)
@@ -272,6 +283,7 @@ internal static class ModelConfig
                     references.Add(Triple(history, what));
                 }
 
+                states = initialState?.Count ?? 0;
                 CheckCallArguments(call["kwargs"], what);
                 break;
             case JsonArray legacy:
@@ -280,6 +292,8 @@ internal static class ModelConfig
                     var triple = item as JsonArray ?? throw new FormatException($"{what}: an inbound node entry must be [layer, node, tensor, kwargs], got {item?.ToJsonString() ?? "null"}.");
                     references.Add(Triple(triple, what));
                     list = legacy.Count > 1;
+                    // Keras 2 lists a recurrent layer's initial state after its input in the same node.
+                    states = layer is LSTM && legacy.Count > 1 ? legacy.Count - 1 : 0;
                     if (triple.Count > 3)
                     {
                         CheckCallArguments(triple[3], what);
@@ -291,7 +305,7 @@ internal static class ModelConfig
                 throw new FormatException($"{what}: an inbound node must be an object (Keras 3) or a list (Keras 2), got {node?.ToJsonString() ?? "null"}.");
         }
 
-        return references.Count > 0 ? (references, list) : throw new FormatException($"{what}: an inbound node has no input tensors.");
+        return references.Count > 0 ? (references, list && states == 0, states) : throw new FormatException($"{what}: an inbound node has no input tensors.");
     }
 
     private static void CheckCallArguments(JsonNode? kwargs, string what)
@@ -304,8 +318,9 @@ internal static class ModelConfig
         var map = kwargs as JsonObject ?? throw new FormatException($"{what}: call arguments must be an object, got {kwargs.ToJsonString()}.");
         foreach (var (key, value) in map)
         {
-            // 'training' only forces a mode Fit/Predict already choose; a null mask is no mask.
-            if (key == "training" || (key == "mask" && value is null))
+            // 'training' only forces a mode Fit/Predict already choose; a null mask is no mask; an initial state is
+            // read as inputs of the node.
+            if (key is "training" or "initial_state" || (key == "mask" && value is null))
             {
                 continue;
             }

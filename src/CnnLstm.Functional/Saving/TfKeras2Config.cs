@@ -127,13 +127,13 @@ internal static class TfKeras2Config
     }
 
     /// <summary>
-    /// A Keras 3 node (<c>{"args": [keras tensors], "kwargs": {}}</c>) as tf.keras 2's list of
+    /// A Keras 3 node (<c>{"args": [keras tensors], "kwargs": {}}</c>, or <c>{"initial_state": [...]}</c>) as tf.keras 2's list of
     /// <c>[layer, node_index, tensor_index, kwargs]</c>, one per inbound tensor in call order.
     /// </summary>
     private static JsonArray InboundNode(JsonObject node, string layer)
     {
         var kwargs = node["kwargs"] as JsonObject ?? new JsonObject();
-        if (kwargs.Count > 0)
+        if (kwargs.Any(kv => kv.Key != "initial_state"))
         {
             throw new NotSupportedException($"layer '{layer}': call arguments {kwargs.ToJsonString()} cannot be written in the tf.keras 2 form.");
         }
@@ -155,7 +155,9 @@ internal static class TfKeras2Config
             }
         }
 
+        // tf.keras 2 lists an initial state after the input, in the same node.
         Collect(node["args"]);
+        Collect(kwargs["initial_state"] ?? new JsonArray());
         return tensors;
     }
 
