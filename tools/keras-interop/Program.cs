@@ -135,6 +135,30 @@ Utils.SetRandomSeed(20261130);
     WriteGraph("nested", siamese, new Array[] { Sequences(), Sequences() });
 }
 
+// An LSTM encoder whose states start an LSTM decoder.
+Backend.ClearSession();
+Utils.SetRandomSeed(20261130);
+{
+    var source = new Input(shape: (5, 3), name: "source");
+    var target = new Input(shape: (4, 2), name: "target");
+    var encoded = new LSTM(6, returnState: true, name: "encoder").CallMulti(source);
+    var decoded = new LSTM(6, returnSequences: true, name: "decoder").Call(target, initialState: new[] { encoded[1], encoded[2] });
+    using var seq2seq = new Model(new[] { source, target }, new Dense(2, name: "out").Call(decoded), "seq2seq");
+    var random = new Random(8);
+    float[,,] Uniform(int steps, int features)
+    {
+        var values = new float[3, steps, features];
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i / (steps * features), i / features % steps, i % features] = (float)((random.NextDouble() * 2) - 1);
+        }
+
+        return values;
+    }
+
+    WriteGraph("seq2seq", seq2seq, new Array[] { Uniform(5, 3), Uniform(4, 2) });
+}
+
 // The round trip: a compiled model defined here (the regression model without dropout, whose masks could not match),
 // for Keras to train and save; the tests load Keras' file back and train on.
 Backend.ClearSession();

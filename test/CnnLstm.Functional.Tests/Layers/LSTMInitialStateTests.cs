@@ -121,7 +121,7 @@ public class LSTMInitialStateTests
         Assert.That(model.CountParams(), Is.EqualTo(Fixture["params"]!.GetValue<long>()));
     }
 
-    private static Model Build()
+    internal static Model Build()
     {
         var source = new Input(shape: (5, 3), name: "source");
         var target = new Input(shape: (4, 2), name: "target");

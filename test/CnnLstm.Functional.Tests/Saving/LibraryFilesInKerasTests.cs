@@ -76,19 +76,33 @@ public class LibraryFilesInKerasTests
 
     [TestCase("merges")]
     [TestCase("nested")]
+    [TestCase("seq2seq")]
     public void Report_Keras316LoadedTheLibrarysGraphFilesWithEveryOutputWithin1e5(string name)
     {
         var graphs = JsonNode.Parse(File.ReadAllText(Path.Combine(Folder, "report.json")))!["graphs"]!.AsArray().Where(c => c!["model"]!.GetValue<string>() == name).ToList();
         Assert.That(graphs, Has.Count.EqualTo(4), ".keras, full-model .h5 in both forms, ToJson");
         foreach (var check in graphs)
         {
+            if (name == "seq2seq" && check!["file"]!.GetValue<string>().StartsWith("tf.keras 2", StringComparison.Ordinal))
+            {
+                // tf.keras 2 lists an initial state as more inputs of the RNN's node, and Keras 3.16 refuses that form
+                // for real tf.keras 2 files too; the library reads it (LSTMInitialStateTests).
+                Assert.That(check["error"]!.GetValue<string>(), Does.Contain("\"decoder\" expects 1 input(s), but it received 3"));
+                continue;
+            }
+
             Assert.That(check!["loaded"]!.GetValue<bool>(), Is.True, check.ToJsonString());
             Assert.That(check["max_difference"]!.GetValue<double>(), Is.LessThanOrEqualTo(1e-5), check.ToJsonString());
         }
 
         // The library still writes what Keras loaded (default names restart, as in tools/keras-interop).
         Backend.ClearSession();
-        using var model = name == "merges" ? KerasStyle.Tests.Layers.Merging.MergeFixtureTests.BuildMerges() : KerasStyle.Tests.Models.NestedModelTests.BuildSiamese();
+        using var model = name switch
+        {
+            "merges" => KerasStyle.Tests.Layers.Merging.MergeFixtureTests.BuildMerges(),
+            "nested" => KerasStyle.Tests.Models.NestedModelTests.BuildSiamese(),
+            _ => KerasStyle.Tests.Layers.LSTMInitialStateTests.Build(),
+        };
         Assert.That(JsonNode.DeepEquals(JsonNode.Parse(model.ToJson()), JsonNode.Parse(File.ReadAllText(Path.Combine(Folder, $"{name}.json")))), Is.True,
             "rerun tools/keras-fixtures/check_library_files.py with real Keras and commit its output");
     }
