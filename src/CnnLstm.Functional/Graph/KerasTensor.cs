@@ -32,6 +32,13 @@ public class KerasTensor
     /// <summary>The index of this tensor among that call's outputs.</summary>
     public int TensorIndex { get; }
 
+    /// <summary>
+    /// Whether the tensor carries a mask (Keras' <c>_keras_mask</c>): which steps of its time axis are padding. Set by
+    /// <c>Embedding(maskZero: true)</c> and <c>Masking</c>, passed on by layers that support masking, read by
+    /// recurrent layers and by the loss; its values are computed when the model runs.
+    /// </summary>
+    public bool HasMask { get; internal set; }
+
     /// <summary>The node (layer call) that produced this tensor.</summary>
     public Node Node => Layer.InboundNodes[NodeIndex];
 

@@ -41,6 +41,9 @@ public sealed class Activation : Layer
         return new[] { (input.Shape, input.DType) };
     }
 
+    /// <summary>Passes its input's mask on, as Keras' <c>supports_masking = True</c>.</summary>
+    internal override bool SupportsMasking => true;
+
     internal override string? FinalActivation => Function;
 
     internal override Tensor ForwardPreActivation(Tensor input, bool training) => input.alias();

@@ -107,6 +107,9 @@ public sealed class Dense : Layer
 
     internal override string? FinalActivation => Activation;
 
+    /// <summary>Passes its input's mask on, as Keras' <c>supports_masking = True</c>.</summary>
+    internal override bool SupportsMasking => true;
+
     /// <inheritdoc/>
     protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) =>
         new[] { Activations.Apply(Activation, ForwardPreActivation(input, training)) };

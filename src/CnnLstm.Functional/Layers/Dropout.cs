@@ -51,6 +51,9 @@ public sealed class Dropout : Layer
         return new[] { (input.Shape, input.DType) };
     }
 
+    /// <summary>Passes its input's mask on, as Keras' <c>supports_masking = True</c>.</summary>
+    internal override bool SupportsMasking => true;
+
     /// <inheritdoc/>
     protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) =>
         new[] { !training || Rate == 0 ? input.alias() : DropoutMask.Supports(input) ? DropoutMask.Apply(input, Rate, RandomStreams.NextSeed(Random)) : nn.functional.dropout(input, Rate, true) };

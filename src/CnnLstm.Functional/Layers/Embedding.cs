@@ -20,9 +20,13 @@ public sealed class Embedding : Layer
     /// <param name="inputLength">Sequence length; when given, a <see cref="KerasStyle.Models.Sequential"/> model can start with
     /// this layer (Keras' <c>input_length</c>).</param>
     /// <param name="name">Layer name; defaults to <c>embedding_N</c>.</param>
-    public Embedding(int inputDim, int outputDim, int? inputLength = null, string? name = null)
+    /// <param name="maskZero">Whether id 0 is padding (Keras' <c>mask_zero</c>, default false): the output then carries
+    /// a mask, (batch, steps), true where the id is not 0, which recurrent layers use to skip padded steps and losses
+    /// to leave them out. Id 0 still has a vector; <paramref name="inputDim"/> must count it.</param>
+    public Embedding(int inputDim, int outputDim, int? inputLength = null, string? name = null, bool maskZero = false)
         : base(name)
     {
+        MaskZero = maskZero;
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inputDim);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(outputDim);
         if (inputLength is <= 0)
@@ -41,6 +45,14 @@ public sealed class Embedding : Layer
     /// <summary>Size of each vector.</summary>
     public int OutputDim { get; }
 
+    /// <summary>Whether id 0 is padding and the output carries a mask (Keras' <c>mask_zero</c>).</summary>
+    public bool MaskZero { get; }
+
+    internal override bool[] OutputMasks(IReadOnlyList<KerasTensor> inputs) => new[] { MaskZero };
+
+    /// <summary>Keras' <c>not_equal(ids, 0)</c>.</summary>
+    internal override Tensor? ComputeMask(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks) => MaskZero ? inputs[0].ne(0) : null;
+
     /// <summary>The fixed sequence length, if given.</summary>
     public int? InputLength { get; }
 
@@ -55,7 +67,7 @@ public sealed class Embedding : Layer
         config["embeddings_regularizer"] = null;
         config["activity_regularizer"] = null;
         config["embeddings_constraint"] = null;
-        config["mask_zero"] = false;
+        config["mask_zero"] = MaskZero;
         // Keras 3 writes no input_length (it warns that the argument is deprecated); the InputLayer holds the length.
         config["quantization_config"] = null;
         return config;
@@ -70,12 +82,11 @@ public sealed class Embedding : Layer
             config.RequireDefault(key, null);
         }
 
-        config.RequireDefault("mask_zero", false);
         config.RequireDefault("sparse", false);
         // Keras 3.13+ writes quantization_config for every Embedding; null means a float layer.
         config.RequireDefault("quantization_config", null);
         config.Ignore("lora_alpha");
-        return new Embedding(config.GetInt("input_dim"), config.GetInt("output_dim"), config.GetNullableSize("input_length"), config.Name);
+        return new Embedding(config.GetInt("input_dim"), config.GetInt("output_dim"), config.GetNullableSize("input_length"), config.Name, config.GetBool("mask_zero", false));
     }
 
     /// <inheritdoc/>

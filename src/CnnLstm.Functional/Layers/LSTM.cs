@@ -258,12 +258,20 @@ public sealed class LSTM : Layer
     /// <inheritdoc/>
     protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) => Forward(new[] { input }, training);
 
-    internal override IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> inputs, bool training)
+    internal override IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> inputs, bool training) => Forward(inputs, new Tensor?[inputs.Count], training);
+
+    /// <summary>Skips masked steps, as Keras' RNN does with the mask of its input.</summary>
+    internal override bool UsesMask => true;
+
+    internal override IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks, bool training)
     {
         var input = inputs[0];
         var state = inputs.Count == 3 ? (inputs[1], inputs[2]) : ((Tensor, Tensor)?)null;
-        var (sequence, h, c) = fused is null ? RunCell(input, state) : RunFused(input, state);
-        var output = ReturnSequences ? sequence : h;
+        // libtorch's fused kernel has no masks (nor has Keras' torch backend): masked sequences take the step loop.
+        var mask = masks[0];
+        var (sequence, h, c) = mask is not null ? RunCell(input, state, mask) : fused is null ? RunCell(input, state) : RunFused(input, state);
+        // With a mask the last output is the one of the last unmasked step (zeros if none), not always h.
+        var output = ReturnSequences ? sequence : mask is not null && sequence.shape[1] > 0 ? sequence.select(1, -1) : h;
         return ReturnState ? new[] { output, h, c } : new[] { output };
     }
 
@@ -351,7 +359,11 @@ public sealed class LSTM : Layer
     }
 
     /// <summary>The LSTM step by step from elementary operations: any activations, and the checked fallback.</summary>
-    private (Tensor Sequence, Tensor H, Tensor C) RunCell(Tensor input, (Tensor H, Tensor C)? state = null)
+    /// <param name="input">The sequence.</param>
+    /// <param name="state">The initial h and c, or zeros.</param>
+    /// <param name="mask">(batch, steps), true for real steps: a masked step keeps h and c and repeats the previous
+    /// output (zeros before the first real step), as Keras' rnn with <c>zero_output_for_mask=False</c>.</param>
+    private (Tensor Sequence, Tensor H, Tensor C) RunCell(Tensor input, (Tensor H, Tensor C)? state = null, Tensor? mask = null)
     {
         var batch = input.shape[0];
         var steps = input.shape[1];
@@ -367,9 +379,18 @@ public sealed class LSTM : Layer
             // One activation call over all four blocks (the candidate's block is recomputed with its own activation).
             var gates = Activations.Apply(RecurrentActivation, z);
             var candidate = Activations.Apply(Activation, z.narrow(1, 2 * Units, Units));
-            c = addcmul(gates.narrow(1, Units, Units) * c, gates.narrow(1, 0, Units), candidate, 1);
-            h = gates.narrow(1, 3 * Units, Units) * Activations.Apply(Activation, c);
-            outputs[t] = h;
+            var newC = addcmul(gates.narrow(1, Units, Units) * c, gates.narrow(1, 0, Units), candidate, 1);
+            var newH = gates.narrow(1, 3 * Units, Units) * Activations.Apply(Activation, newC);
+            if (mask is null)
+            {
+                (h, c) = (newH, newC);
+                outputs[t] = h;
+                continue;
+            }
+
+            var real = mask.select(1, t).unsqueeze(1);
+            (h, c) = (where(real, newH, h), where(real, newC, c));
+            outputs[t] = where(real, newH, t == 0 ? zeros_like(newH) : outputs[t - 1]);
         }
 
         return (steps == 0 ? zeros(batch, 0, Units, dtype: input.dtype, device: input.device) : stack(outputs, 1), h, c);

@@ -299,6 +299,27 @@ public abstract class Layer : IDisposable
     /// <summary>Runs one call on concrete tensors, one per input of the node; one-input layers run <see cref="Forward(Tensor, bool)"/>.</summary>
     internal virtual IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> inputs, bool training) => Forward(inputs[0], training);
 
+    /// <summary>
+    /// Whether the layer passes the mask of its (first) input on unchanged, as Keras' <c>supports_masking</c> with the
+    /// default <c>compute_mask</c> (Dense, Dropout, Activation). Other layers drop an incoming mask, with a warning,
+    /// unless <see cref="UsesMask"/>.
+    /// </summary>
+    internal virtual bool SupportsMasking => false;
+
+    /// <summary>Whether the layer reads its input's mask (recurrent layers skip masked steps).</summary>
+    internal virtual bool UsesMask => false;
+
+    /// <summary>Which outputs of a call on <paramref name="inputs"/> carry a mask (Keras' <c>compute_mask</c> being non-null).</summary>
+    internal virtual bool[] OutputMasks(IReadOnlyList<KerasTensor> inputs) =>
+        Enumerable.Repeat(SupportsMasking && inputs[0].HasMask, OutputCount).ToArray();
+
+    /// <summary>The mask of the outputs flagged by <see cref="OutputMasks"/>, from the concrete inputs and their masks (null: none).</summary>
+    internal virtual Tensor? ComputeMask(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks) => masks[0];
+
+    /// <summary>Runs one call with the inputs' masks (null where an input has none); only mask readers look at them.</summary>
+    internal virtual IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks, bool training) =>
+        inputs.Count == 1 ? Forward(inputs[0], training) : Forward(inputs, training);
+
     /// <summary>Every input with its origin and shape, for messages.</summary>
     private protected static string Describe(IReadOnlyList<KerasTensor> inputs) => string.Join(", ", inputs.Select(t => $"{t.Label} with shape {t.Shape}"));
 
@@ -482,6 +503,17 @@ public abstract class Layer : IDisposable
 
         var index = inboundNodes.Count;
         var outputs = specs.Select((spec, i) => new KerasTensor(spec.Shape, spec.DType, this, index, i)).ToArray();
+        var masked = initialStates > 0 ? OutputMasks(inputs.Take(1).ToArray()) : OutputMasks(inputs);
+        for (var i = 0; i < outputs.Length; i++)
+        {
+            outputs[i].HasMask = masked[i];
+        }
+
+        if (!SupportsMasking && !UsesMask && !masked.Any(m => m) && inputs.FirstOrDefault(t => t.HasMask) is { } maskedInput)
+        {
+            // As Keras 3: the mask stops here, and the user should know.
+            Warnings.Warn($"{ClassName} '{Name}' was called on {maskedInput.Label}, which carries a mask, but does not support masking; layers after it will not see the mask.");
+        }
         RegisterNode(inputs, outputs, list, initialStates);
         return outputs;
     }

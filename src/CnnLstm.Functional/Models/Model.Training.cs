@@ -427,8 +427,8 @@ public partial class Model
 
         try
         {
-            var (outs, logits) = Run(batch.Inputs, training: true, losses!.Select(l => l.LogitsActivation).ToArray());
-            var (total, values) = LossAndMetrics(batch.Targets, outs, logits);
+            var (outs, logits, masks) = RunWithMasks(batch.Inputs, training: true, losses!.Select(l => l.LogitsActivation).ToArray());
+            var (total, values) = LossAndMetrics(batch.Targets, outs, logits, masks);
             total.backward();
             Optimizer!.Step(trainable);
             return values;
@@ -453,8 +453,8 @@ public partial class Model
             var size = Math.Min(batchSize, data.Count - start);
             ThreadPolicy.Apply(size);
             using var batch = data.Slice(start, size);
-            var (outs, logits) = Run(batch.Inputs, training: false, losses!.Select(l => l.LogitsActivation).ToArray());
-            foreach (var (key, value) in LossAndMetrics(batch.Targets, outs, logits).Values)
+            var (outs, logits, masks) = RunWithMasks(batch.Inputs, training: false, losses!.Select(l => l.LogitsActivation).ToArray());
+            foreach (var (key, value) in LossAndMetrics(batch.Targets, outs, logits, masks).Values)
             {
                 sums[key] = sums.GetValueOrDefault(key) + (value * size);
             }
@@ -464,7 +464,7 @@ public partial class Model
     }
 
     /// <summary>The total loss (summed over outputs, as Keras) and the logged values.</summary>
-    private (Tensor Total, Dictionary<string, double> Values) LossAndMetrics(IReadOnlyList<Tensor> targets, IReadOnlyList<Tensor> outs, Tensor?[] logits)
+    private (Tensor Total, Dictionary<string, double> Values) LossAndMetrics(IReadOnlyList<Tensor> targets, IReadOnlyList<Tensor> outs, Tensor?[] logits, Tensor?[] masks)
     {
         var names = logNames;
         var values = new Dictionary<string, double>(StringComparer.Ordinal);
@@ -472,7 +472,7 @@ public partial class Model
         var perOutputLoss = new double[outs.Count];
         for (var o = 0; o < outs.Count; o++)
         {
-            var loss = losses![o].Compute(targets[o], outs[o], logits[o]);
+            var loss = masks[o] is { } mask ? losses![o].ComputeMasked(targets[o], outs[o], mask, outputs[o].Layer.Name) : losses![o].Compute(targets[o], outs[o], logits[o]);
             perOutputLoss[o] = loss.item<float>();
             total = total is null ? loss : total + loss;
         }
@@ -493,6 +493,7 @@ public partial class Model
             {
                 foreach (var metric in metrics![o])
                 {
+
                     values[names[index++]] = metric.Compute(targets[o], outs[o]).item<float>();
                 }
             }
@@ -504,6 +505,15 @@ public partial class Model
     /// <summary>Converts and checks inputs and targets; throws before anything runs.</summary>
     private DataSet Prepare(ModelData x, ModelData y, string xName, string yName)
     {
+        for (var o = 0; o < outputs.Count && losses is not null; o++)
+        {
+            // Refused here, before any step: Keras weights a masked output's steps in the loss and in every metric.
+            if (outputs[o].HasMask && (!losses[o].Maskable || metrics![o].Length > 0))
+            {
+                throw new NotSupportedException($"output '{outputs[o].Layer.Name}' {outputs[o].Shape} carries a mask; this library masks the losses mean_squared_error and mean_absolute_error and no metric yet, but the model is compiled with {losses[o].Name}{(metrics![o].Length > 0 ? $" and the metrics {string.Join(", ", metrics[o].Select(m => m.Name))}" : string.Empty)}.");
+            }
+        }
+
         ArgumentNullException.ThrowIfNull(x, xName);
         ArgumentNullException.ThrowIfNull(y, yName);
         var owned = new List<Tensor>();

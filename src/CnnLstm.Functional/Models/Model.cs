@@ -459,7 +459,18 @@ public partial class Model : IDisposable
     /// </summary>
     internal (IReadOnlyList<Tensor> Outputs, Tensor?[] Logits) Run(IReadOnlyList<Tensor> batch, bool training, IReadOnlyList<string?>? logitsFor)
     {
+        var (results, logits, _) = RunWithMasks(batch, training, logitsFor);
+        return (results, logits);
+    }
+
+    /// <summary>
+    /// Runs the graph once, also returning each output's mask (null where it has none), as Keras' eager call leaves
+    /// <c>_keras_mask</c> on its outputs: masks are computed beside the values, by each layer's <c>ComputeMask</c>.
+    /// </summary>
+    internal (IReadOnlyList<Tensor> Outputs, Tensor?[] Logits, Tensor?[] Masks) RunWithMasks(IReadOnlyList<Tensor> batch, bool training, IReadOnlyList<string?>? logitsFor)
+    {
         var logits = new Tensor?[outputs.Count];
+        var masks = new Dictionary<KerasTensor, Tensor>(ReferenceEqualityComparer.Instance);
         var values = new Dictionary<KerasTensor, Tensor>(ReferenceEqualityComparer.Instance);
         for (var i = 0; i < inputs.Count; i++)
         {
@@ -479,18 +490,49 @@ public partial class Model : IDisposable
                 var pre = node.Layer.ForwardPreActivation(values[node.Inputs[0]], training);
                 logits[wanted] = pre;
                 values[node.Outputs[0]] = Activations.Apply(node.Layer.FinalActivation!, pre);
+                if (node.Outputs[0].HasMask && masks.GetValueOrDefault(node.Inputs[0]) is { } passed)
+                {
+                    // Dense and Activation pass their input's mask on.
+                    masks[node.Outputs[0]] = passed;
+                }
+
                 continue;
             }
 
-            var results = node.Inputs.Count == 1 ? node.Layer.Forward(values[node.Inputs[0]], training)
-                : node.Layer.Forward(node.Inputs.Select(t => values[t]).ToArray(), training);
+            var inputValues = node.Inputs.Select(t => values[t]).ToArray();
+            IReadOnlyList<Tensor> results;
+            if (node.Inputs.Any(t => t.HasMask))
+            {
+                var inputMasks = node.Inputs.Select(t => masks.GetValueOrDefault(t)).ToArray();
+                results = node.Layer.Forward(inputValues, inputMasks, training);
+                if (node.Outputs.Any(t => t.HasMask) && node.Layer.ComputeMask(inputValues, inputMasks) is { } mask)
+                {
+                    foreach (var output in node.Outputs.Where(t => t.HasMask))
+                    {
+                        masks[output] = mask;
+                    }
+                }
+            }
+            else
+            {
+                results = inputValues.Length == 1 ? node.Layer.Forward(inputValues[0], training) : node.Layer.Forward(inputValues, training);
+                if (node.Outputs.Any(t => t.HasMask) && node.Layer.ComputeMask(inputValues, new Tensor?[inputValues.Length]) is { } mask)
+                {
+                    // A layer that makes a mask from its input alone (Embedding with maskZero, Masking).
+                    foreach (var output in node.Outputs.Where(t => t.HasMask))
+                    {
+                        masks[output] = mask;
+                    }
+                }
+            }
+
             for (var o = 0; o < results.Count; o++)
             {
                 values[node.Outputs[o]] = results[o];
             }
         }
 
-        return (outputs.Select(o => values[o]).ToArray(), logits);
+        return (outputs.Select(o => values[o]).ToArray(), logits, outputs.Select(o => masks.GetValueOrDefault(o)).ToArray());
     }
 
     private int IndexOfLogitsOutput(Node node, IReadOnlyList<string?> logitsFor)

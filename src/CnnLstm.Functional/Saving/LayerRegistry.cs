@@ -29,6 +29,7 @@ public static class LayerRegistry
         ["Maximum"] = Maximum.FromConfig,
         ["Minimum"] = Minimum.FromConfig,
         ["Dot"] = Dot.FromConfig,
+        ["Masking"] = Masking.FromConfig,
     };
 
     private static readonly ConcurrentDictionary<string, Func<LayerConfig, Layer>> Custom = new(StringComparer.Ordinal);

@@ -176,12 +176,21 @@ internal static class ModelConfig
         var entries = config["layers"] as JsonArray ?? throw new FormatException("the model config has no 'layers' list.");
         var created = new Dictionary<string, Layer>(StringComparer.Ordinal);
         var pending = new List<(Layer Layer, Queue<JsonNode?> Nodes)>();
+        var operations = new HashSet<string>(StringComparer.Ordinal);
         var embeddingInputs = InputsFeedingEmbeddings(entries);
         try
         {
             foreach (var item in entries)
             {
                 var entry = item as JsonObject ?? throw new FormatException($"every entry of 'layers' must be an object, got {item?.ToJsonString() ?? "null"}.");
+                if (IsOperation(entry))
+                {
+                    // Keras 3 writes the ops that compute masks (NotEqual, Any, LogicalOr...) as graph entries feeding
+                    // 'mask' call arguments; this library computes masks beside the values, so they are not rebuilt.
+                    operations.Add(EntryName(entry));
+                    continue;
+                }
+
                 var layer = CreateLayer(entry, embeddingInputs.Contains(EntryName(entry)));
                 if (!created.TryAdd(layer.Name, layer))
                 {
@@ -198,7 +207,7 @@ internal static class ModelConfig
                 pending.Add((layer, new Queue<JsonNode?>(nodes ?? new JsonArray())));
             }
 
-            CallNodes(created, pending);
+            CallNodes(created, pending, operations);
             var inputs = TensorList(config["input_layers"], "input_layers", created);
             var outputs = TensorList(config["output_layers"], "output_layers", created);
             var name = config["name"] is JsonValue n && n.TryGetValue<string>(out var text) ? text : null;
@@ -216,7 +225,7 @@ internal static class ModelConfig
     }
 
     /// <summary>Replays the layer calls, as Keras' <c>functional_from_config</c>: a call waits until its input exists.</summary>
-    private static void CallNodes(Dictionary<string, Layer> created, List<(Layer Layer, Queue<JsonNode?> Nodes)> pending)
+    private static void CallNodes(Dictionary<string, Layer> created, List<(Layer Layer, Queue<JsonNode?> Nodes)> pending, HashSet<string> operations)
     {
         while (pending.Any(p => p.Nodes.Count > 0))
         {
@@ -228,7 +237,9 @@ internal static class ModelConfig
                 {
                     var (references, list, states) = NodeInputs(nodes.Peek(), layer);
                     var sources = references.Select(reference => created.GetValueOrDefault(reference.Layer)
-                        ?? throw new FormatException($"{layer.ClassName} '{layer.Name}' is called on '{reference.Layer}', but the config has no layer of that name.")).ToArray();
+                        ?? (operations.Contains(reference.Layer)
+                            ? throw new NotSupportedException($"{layer.ClassName} '{layer.Name}' is called on the output of the operation '{reference.Layer}'; this library reads Keras operations only where they compute masks.")
+                            : throw new FormatException($"{layer.ClassName} '{layer.Name}' is called on '{reference.Layer}', but the config has no layer of that name."))).ToArray();
                     var missing = references.Select((r, i) => (r, i)).FirstOrDefault(p => p.r.Node >= sources[p.i].InboundNodes.Count);
                     if (missing.r.Layer is not null)
                     {
@@ -318,9 +329,9 @@ internal static class ModelConfig
         var map = kwargs as JsonObject ?? throw new FormatException($"{what}: call arguments must be an object, got {kwargs.ToJsonString()}.");
         foreach (var (key, value) in map)
         {
-            // 'training' only forces a mode Fit/Predict already choose; a null mask is no mask; an initial state is
-            // read as inputs of the node.
-            if (key is "training" or "initial_state" || (key == "mask" && value is null))
+            // 'training' only forces a mode Fit/Predict already choose; a mask is computed here beside the values
+            // (Keras writes the tensor its ops made); an initial state is read as inputs of the node.
+            if (key is "training" or "initial_state" or "mask")
             {
                 continue;
             }
@@ -473,6 +484,29 @@ internal static class ModelConfig
         }
 
         return LayerRegistry.Create(new LayerConfig(className, name, config));
+    }
+
+    /// <summary>The Keras 3 operations that compute masks, as legacy .h5 configs name them (without a module).</summary>
+    private static readonly HashSet<string> MaskOperations = new(StringComparer.Ordinal)
+    {
+        "NotEqual", "Any", "All", "LogicalOr", "LogicalAnd", "ExpandDims", "OnesLike", "ZerosLike", "Cast", "BroadcastTo", "Squeeze",
+    };
+
+    /// <summary>
+    /// Whether a layer entry is a Keras 3 operation rather than a layer: module <c>keras.src.ops.*</c> in
+    /// <c>.keras</c> configs; in legacy <c>.h5</c> configs (no module) a mask operation's class, or the
+    /// <c>Concatenate</c> op, whose config has no <c>trainable</c> (the layer's always has).
+    /// </summary>
+    private static bool IsOperation(JsonObject entry)
+    {
+        if (entry["module"] is JsonValue module && module.TryGetValue<string>(out var path))
+        {
+            return path.StartsWith("keras.src.ops.", StringComparison.Ordinal);
+        }
+
+        var className = entry["class_name"] is JsonValue c && c.TryGetValue<string>(out var name) ? name : string.Empty;
+        return MaskOperations.Contains(className)
+            || (className == "Concatenate" && entry["config"] is JsonObject config && !config.ContainsKey("trainable") && entry["inbound_nodes"] is JsonArray { Count: > 0 } nodes && nodes[0] is JsonObject);
     }
 
     private static string EntryName(JsonObject entry) =>

@@ -37,6 +37,25 @@ public sealed class Concatenate : Merge
     /// <summary>Creates the layer from a Keras 2 or Keras 3 config.</summary>
     internal static Concatenate FromConfig(LayerConfig config) => new(config.GetInt("axis", -1), config.Name);
 
+    /// <summary>A mask when any input has one (Keras' <c>Concatenate.compute_mask</c>).</summary>
+    internal override bool[] OutputMasks(IReadOnlyList<KerasTensor> inputs) => new[] { inputs.Any(i => i.HasMask) };
+
+    /// <summary>
+    /// As Keras: each input's mask spread over its last axis (all true for an unmasked input), joined along the axis,
+    /// then true where any of the last axis is.
+    /// </summary>
+    internal override Tensor? ComputeMask(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks)
+    {
+        if (masks.All(m => m is null))
+        {
+            return null;
+        }
+
+        var full = inputs.Select((x, i) => masks[i] is not { } m ? ones_like(x, dtype: ScalarType.Bool)
+            : m.dim() < x.dim() ? m.unsqueeze(-1).expand(x.shape) : m).ToArray();
+        return cat(full, Axis < 0 ? Axis + inputs[0].dim() : Axis).any(-1);
+    }
+
     private protected override Shape OutputShape(IReadOnlyList<KerasTensor> inputs)
     {
         var rank = inputs[0].Shape.Rank;

@@ -25,4 +25,36 @@ public abstract class Loss
     /// <param name="output">The model output.</param>
     /// <param name="logits">The output's pre-activation values when the model ends in <see cref="LogitsActivation"/>.</param>
     internal abstract Tensor Compute(Tensor target, Tensor output, Tensor? logits);
+
+    /// <summary>
+    /// The loss of each output element before reduction (the squared error for mse), or null where this library has no
+    /// masked form of the loss.
+    /// </summary>
+    internal virtual Tensor? Elementwise(Tensor target, Tensor output) => null;
+
+    /// <summary>Whether the loss has a masked form here (<see cref="Elementwise"/> is not null).</summary>
+    internal virtual bool Maskable => false;
+
+    /// <summary>
+    /// The loss over an output that carries a mask, as Keras 3's <c>Loss.__call__</c> with <c>apply_mask</c>
+    /// (keras/src/losses/loss.py): each entry's loss (the mean over the last axis) weighted by the mask, summed, and
+    /// divided by the number of unmasked entries (plus Keras' epsilon, 1e-7), so padded steps count for nothing.
+    /// </summary>
+    /// <param name="target">Targets shaped like the output.</param>
+    /// <param name="output">The output, (batch, steps, units).</param>
+    /// <param name="mask">The output's mask, (batch, steps).</param>
+    /// <param name="outputName">The output layer, for messages.</param>
+    internal Tensor ComputeMasked(Tensor target, Tensor output, Tensor mask, string outputName)
+    {
+        var perEntry = Elementwise(target, output)
+            ?? throw new NotSupportedException($"the loss {Name} on the masked output '{outputName}' is not supported; this library masks mean_squared_error and mean_absolute_error.");
+        var reduced = perEntry.mean(new long[] { -1 });
+        if (!reduced.shape.SequenceEqual(mask.shape))
+        {
+            throw new NotSupportedException($"output '{outputName}' has shape ({string.Join(", ", output.shape)}) but its mask has shape ({string.Join(", ", mask.shape)}); a loss can be masked only over the axes before the last.");
+        }
+
+        var weights = mask.to_type(reduced.dtype);
+        return (reduced * weights).sum() / (weights.sum() + 1e-7f);
+    }
 }

@@ -10,4 +10,8 @@ public sealed class MeanAbsoluteError : Loss
 
     internal override Tensor Compute(Tensor target, Tensor output, Tensor? logits) =>
         nn.functional.l1_loss(output, target);
+
+    internal override Tensor? Elementwise(Tensor target, Tensor output) => (output - target).abs();
+
+    internal override bool Maskable => true;
 }

@@ -10,4 +10,8 @@ public sealed class MeanSquaredError : Loss
 
     internal override Tensor Compute(Tensor target, Tensor output, Tensor? logits) =>
         nn.functional.mse_loss(output, target);
+
+    internal override Tensor? Elementwise(Tensor target, Tensor output) => (output - target).square();
+
+    internal override bool Maskable => true;
 }

@@ -1,0 +1,178 @@
+using System.Text.Json.Nodes;
+using KerasStyle.Graph;
+using KerasStyle.Layers;
+using KerasStyle.Models;
+using KerasStyle.Tests.Saving;
+
+namespace KerasStyle.Tests.Layers;
+
+/// <summary>
+/// Masks (issue 13: there were none), against real Keras 3.16 (tools/keras-fixtures/masks.py): Embedding(maskZero)
+/// and Masking feeding LSTMs over padded inputs, a mask kept by Dense up to a masked loss, and merged masks.
+/// </summary>
+public class MaskingTests
+{
+    private static readonly string Folder = Path.Combine(TestContext.CurrentContext.TestDirectory, "Layers", "KerasFixtures");
+
+    private static JsonObject Fixture => JsonNode.Parse(File.ReadAllText(Path.Combine(Folder, "masks.json")))!.AsObject();
+
+    [TestCase("masks.keras")]
+    [TestCase("masks.h5")]
+    public void Load_KerasMaskedModel_EveryOutputWithin1e5(string file)
+    {
+        using var model = Model.Load(Path.Combine(Folder, file));
+        AssertOutputs(model, "predictions");
+        Assert.That(model.CountParams(), Is.EqualTo(Fixture["params"]!.GetValue<long>()));
+    }
+
+    [Test]
+    public void BuiltHere_WithAndWithoutMasks_GivesKerasBothResults_AndTheyDiffer()
+    {
+        using var keras = Model.Load(Path.Combine(Folder, "masks.keras"));
+        using var masked = Build(masked: true);
+        using var unmasked = Build(masked: false);
+        masked.SetWeights(keras.GetWeights());
+        unmasked.SetWeights(keras.GetWeights());
+        AssertOutputs(masked, "predictions");
+        AssertOutputs(unmasked, "predictions_without_masks");
+        var a = (float[,])masked.Predict(Inputs())[0];
+        var b = (float[,])unmasked.Predict(Inputs())[0];
+        Assert.That(a, Is.Not.EqualTo(b).Within(1e-3), "padding changes the result exactly where Keras' does");
+    }
+
+    [Test]
+    public void Save_MaskedModel_RoundTripsInEveryForm()
+    {
+        using var model = Model.Load(Path.Combine(Folder, "masks.keras"));
+        var folder = Directory.CreateTempSubdirectory("ks-masks-").FullName;
+        try
+        {
+            model.Save(Path.Combine(folder, "m.keras"));
+            model.Save(Path.Combine(folder, "m.h5"));
+            model.Save(Path.Combine(folder, "t.h5"), H5Format.TfKeras2);
+            foreach (var file in new[] { "m.keras", "m.h5", "t.h5" })
+            {
+                using var back = Model.Load(Path.Combine(folder, file));
+                AssertOutputs(back, "predictions");
+            }
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Test]
+    public void Evaluate_MaskedOutputLoss_IsKerasMaskedMean()
+    {
+        using var model = Model.Load(Path.Combine(Folder, "masks.keras"));
+        var scores = model.Evaluate(Inputs(), Targets(), batchSize: 32);
+        var keras = Fixture["evaluate_before"]!;
+        Assert.That(scores["loss"], Is.EqualTo(keras["loss"]!.GetValue<double>()).Within(1e-5));
+        Assert.That(scores["per_step_loss"], Is.EqualTo(keras["per_step_loss"]!.GetValue<double>()).Within(1e-5), "padded steps left out of the mean");
+    }
+
+    [Test]
+    public void Fit_ThroughMasks_ThreeAdamSteps_WeightsMatchKerasWithin1e4()
+    {
+        var fixture = Fixture;
+        using var model = Model.Load(Path.Combine(Folder, "masks.keras"));
+        model.Fit(Inputs(), Targets(), batchSize: 8, epochs: 1, verbose: 0, shuffle: false);
+        var order = fixture["weight_order"]!.AsArray().Select(p => p!.GetValue<string>()).ToArray();
+        var mine = model.Layers.SelectMany(l => l.Weights).ToDictionary(w => w.Layer is LSTM ? $"{w.Layer.Name}/lstm_cell/{w.Name}" : $"{w.Layer.Name}/{w.Name}");
+        Assert.That(mine.Keys, Is.EquivalentTo(order));
+        foreach (var path in order)
+        {
+            Assert.That(mine[path].Get().Data, Is.EqualTo(Flatten(fixture["weights_after"]![path]!).ToArray()).Within(1e-4), path);
+        }
+    }
+
+    [Test]
+    public void Call_ConvOnAMaskedTensor_WarnsThatTheMaskStops()
+    {
+        var tokens = new Input(shape: 6, dtype: DType.Int32, name: "tokens");
+        var e = new Embedding(20, 4, maskZero: true).Call(tokens);
+        Assert.That(e.HasMask, Is.True);
+        var warnings = new List<string>();
+        void Record(object? sender, string message) => warnings.Add(message);
+        Warnings.Raised += Record;
+        try
+        {
+            var conv = new Conv1D(2, 2, name: "conv").Call(e);
+            Assert.That(conv.HasMask, Is.False);
+        }
+        finally
+        {
+            Warnings.Raised -= Record;
+        }
+
+        Assert.That(warnings, Has.Some.Contains("Conv1D 'conv'").And.Some.Contains("does not support masking"));
+    }
+
+    [Test]
+    public void Fit_MaskedOutputWithAMetric_ThrowsBeforeTraining()
+    {
+        var tokens = new Input(shape: 6, dtype: DType.Int32, name: "tokens");
+        using var model = new Model(tokens, new Dense(1, name: "per_step").Call(new Embedding(20, 4, maskZero: true).Call(tokens)));
+        model.Compile("adam", "mse", new[] { "mae" });
+        var before = model.GetWeights().SelectMany(w => w.Data).ToArray();
+        var e = Assert.Throws<NotSupportedException>(() => model.Fit(new int[2, 6], new float[2, 6, 1], epochs: 1, verbose: 0))!;
+        Assert.That(e.Message, Does.Contain("'per_step'").And.Contain("carries a mask"));
+        Assert.That(model.GetWeights().SelectMany(w => w.Data), Is.EqualTo(before));
+    }
+
+    private static Model Build(bool masked)
+    {
+        var tokens = new Input(shape: 6, dtype: DType.Int32, name: "tokens");
+        var tokens2 = new Input(shape: 6, dtype: DType.Int32, name: "tokens2");
+        var series = new Input(shape: (6, 2), name: "series");
+        var e = new Embedding(20, 4, name: "embedding", maskZero: masked).Call(tokens);
+        var e2 = new Embedding(20, 4, name: "embedding2", maskZero: masked).Call(tokens2);
+        var steps = new LSTM(5, returnSequences: true, name: "steps").Call(e);
+        var last = new LSTM(3, name: "last").Call(steps);
+        var s = new LSTM(4, name: "masked_series").Call(masked ? new Masking(0.0, name: "masking").Call(series) : series);
+        var perStep = new Dense(3, name: "per_step").Call(e);
+        var either = new LSTM(2, name: "or_mask").Call(new Add(name: "sum").Call(e, e2));
+        var score = new Dense(1, name: "score").Call(new Concatenate(name: "joined").Call(last, s, either));
+        return new Model(new[] { tokens, tokens2, series }, new[] { score, perStep, steps }, "masks");
+    }
+
+    private static Array[] Inputs()
+    {
+        var inputs = Fixture["inputs"]!;
+        return new Array[] { ToInt2(inputs["tokens"]!.AsArray()), ToInt2(inputs["tokens2"]!.AsArray()), FixtureJson.ToFloat3(inputs["series"]!.AsArray()) };
+    }
+
+    private static Array[] Targets()
+    {
+        var y = Fixture["inputs"]!["y"]!.AsArray();
+        return new Array[] { FixtureJson.ToFloat2(y[0]!.AsArray()), FixtureJson.ToFloat3(y[1]!.AsArray()), FixtureJson.ToFloat3(y[2]!.AsArray()) };
+    }
+
+    private static void AssertOutputs(Model model, string key)
+    {
+        var expected = Fixture[key]!.AsArray();
+        var predicted = model.Predict(Inputs());
+        for (var o = 0; o < expected.Count; o++)
+        {
+            Assert.That(predicted[o].Cast<float>().Select(v => (double)v), Is.EqualTo(Flatten(expected[o]!)).Within(1e-5), $"{key}: output {o} ({model.Outputs[o].Layer.Name})");
+        }
+    }
+
+    private static int[,] ToInt2(JsonArray rows)
+    {
+        var result = new int[rows.Count, rows[0]!.AsArray().Count];
+        for (var i = 0; i < rows.Count; i++)
+        {
+            for (var j = 0; j < result.GetLength(1); j++)
+            {
+                result[i, j] = rows[i]![j]!.GetValue<int>();
+            }
+        }
+
+        return result;
+    }
+
+    private static IEnumerable<double> Flatten(JsonNode node) =>
+        node is JsonArray list ? list.SelectMany(item => Flatten(item!)) : new[] { node.GetValue<double>() };
+}

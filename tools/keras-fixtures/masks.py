@@ -1,0 +1,95 @@
+"""Writes the mask fixtures (issue 13) under test/CnnLstm.Functional.Tests/Layers/KerasFixtures/.
+
+Run from the repository root with real Keras 3 (../shared/tools/real-keras: `bash setup.sh; source env.sh`):
+    /usr/bin/python3 tools/keras-fixtures/masks.py
+Files (CI never runs Python):
+  masks.keras, masks.h5   inputs tokens (6,) and tokens2 (6,) (int32, zero-padded on both sides and inside) and
+                          series (6, 2) (float32, rows of zeros); Embedding(mask_zero) > LSTM(return_sequences)
+                          ("steps", masked) > LSTM ("last", unmasked in Keras 3.16: recurrent layers pass no mask);
+                          Masking(0) > LSTM ("masked_series"); Embedding > Dense ("per_step", keeps the mask, so its
+                          loss is masked); Add of two differently masked embeddings > LSTM ("or_mask"); Concatenate >
+                          Dense ("score"). Outputs score, per_step, steps. Adam(0.01), mse.
+  masks.json              inputs, targets, Keras' predictions (every output), the same model's predictions with no
+                          masks (mask_zero off, no Masking) to show the difference, and every weight after 3 Adam steps
+"""
+import json
+import os
+import sys
+
+import numpy as np
+import keras
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "test", "CnnLstm.Functional.Tests", "Layers", "KerasFixtures")
+
+
+def build(masked=True):
+    L = keras.layers
+    tokens = keras.Input(shape=(6,), dtype="int32", name="tokens")
+    tokens2 = keras.Input(shape=(6,), dtype="int32", name="tokens2")
+    series = keras.Input(shape=(6, 2), name="series")
+    e = L.Embedding(20, 4, mask_zero=masked, name="embedding")(tokens)
+    e2 = L.Embedding(20, 4, mask_zero=masked, name="embedding2")(tokens2)
+    steps = L.LSTM(5, return_sequences=True, name="steps")(e)
+    last = L.LSTM(3, name="last")(steps)
+    s = L.LSTM(4, name="masked_series")(L.Masking(0.0, name="masking")(series) if masked else series)
+    per_step = L.Dense(3, name="per_step")(e)
+    either = L.LSTM(2, name="or_mask")(L.Add(name="sum")([e, e2]))
+    score = L.Dense(1, name="score")(L.Concatenate(name="joined")([last, s, either]))
+    return keras.Model([tokens, tokens2, series], [score, per_step, steps], name="masks")
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    keras.utils.set_random_seed(23)
+    rng = np.random.default_rng(23)
+    n = 24
+    tokens = rng.integers(1, 20, size=(n, 6)).astype("int32")
+    tokens2 = rng.integers(1, 20, size=(n, 6)).astype("int32")
+    series = rng.uniform(-1, 1, size=(n, 6, 2)).astype("float32")
+    for i in range(n):
+        # Padding on the left, on the right and inside, and some rows fully padded for one input only.
+        tokens[i, : i % 3] = 0
+        tokens[i, 6 - (i % 2):] = 0
+        if i % 4 == 0:
+            tokens[i, 3] = 0
+        tokens2[i, : (i + 1) % 4] = 0
+        series[i, : (i % 3)] = 0.0
+        if i % 5 == 0:
+            series[i, 4] = 0.0
+    tokens[7, :] = 0  # a sequence with no step at all
+    y = [rng.uniform(-1, 1, size=(n, 1)).astype("float32"), rng.uniform(-1, 1, size=(n, 6, 3)).astype("float32"),
+         rng.uniform(-1, 1, size=(n, 6, 5)).astype("float32")]
+    model = build()
+    for weight in model.weights:
+        if "bias" in weight.path:
+            weight.assign(rng.uniform(-0.2, 0.2, size=weight.shape).astype("float32"))
+    unmasked = build(masked=False)
+    unmasked.set_weights(model.get_weights())
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01), loss="mse")
+    model.save(os.path.join(OUT, "masks.keras"))
+    model.save(os.path.join(OUT, "masks.h5"))
+    x = [tokens, tokens2, series]
+    before = [np.asarray(p, dtype="float64").tolist() for p in model.predict(x, verbose=0)]
+    without = [np.asarray(p, dtype="float64").tolist() for p in unmasked.predict(x, verbose=0)]
+    losses = model.evaluate(x, y, verbose=0, return_dict=True)
+    model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    result = {
+        "keras": keras.__version__,
+        "inputs": {"tokens": tokens.tolist(), "tokens2": tokens2.tolist(), "series": series.tolist(), "y": [t.tolist() for t in y]},
+        "predictions": before,
+        "predictions_without_masks": without,
+        "evaluate_before": {k: float(v) for k, v in losses.items()},
+        "params": model.count_params(),
+        "layers": [layer.name for layer in model.layers],
+        "iterations": int(keras.ops.convert_to_numpy(model.optimizer.iterations)),
+        "weights_after": {w.path: np.asarray(keras.ops.convert_to_numpy(w), dtype="float64").tolist() for w in model.weights},
+        "weight_order": [w.path for w in model.weights],
+    }
+    with open(os.path.join(OUT, "masks.json"), "w") as f:
+        json.dump(result, f)
+    print(result["layers"], result["params"], result["evaluate_before"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
