@@ -159,6 +159,42 @@ Utils.SetRandomSeed(20261130);
     WriteGraph("seq2seq", seq2seq, new Array[] { Uniform(5, 3), Uniform(4, 2) });
 }
 
+// Masks: Embedding(maskZero) and Masking feeding LSTMs, a mask kept by Dense, merged masks (zero-padded inputs).
+Backend.ClearSession();
+Utils.SetRandomSeed(20261130);
+{
+    var tokens = new Input(shape: 6, dtype: DType.Int32, name: "tokens");
+    var tokens2 = new Input(shape: 6, dtype: DType.Int32, name: "tokens2");
+    var series = new Input(shape: (6, 2), name: "series");
+    var e = new Embedding(20, 4, name: "embedding", maskZero: true).Call(tokens);
+    var e2 = new Embedding(20, 4, name: "embedding2", maskZero: true).Call(tokens2);
+    var steps = new LSTM(5, returnSequences: true, name: "steps").Call(e);
+    var last = new LSTM(3, name: "last").Call(steps);
+    var s = new LSTM(4, name: "masked_series").Call(new Masking(0.0, name: "masking").Call(series));
+    var either = new LSTM(2, name: "or_mask").Call(new Add(name: "sum").Call(e, e2));
+    var score = new Dense(1, name: "score").Call(new Concatenate(name: "joined").Call(last, s, either));
+    using var masks = new Model(new[] { tokens, tokens2, series }, new[] { score, new Dense(3, name: "per_step").Call(e), steps }, "masks");
+    var random = new Random(9);
+    var ids = new int[4, 6];
+    var ids2 = new int[4, 6];
+    var values = new float[4, 6, 2];
+    for (var i = 0; i < 4; i++)
+    {
+        for (var t = 0; t < 6; t++)
+        {
+            // Zero padding on the left for ids, on the right for ids2, and whole zero steps in the series.
+            ids[i, t] = t < i ? 0 : random.Next(1, 20);
+            ids2[i, t] = t >= 6 - i ? 0 : random.Next(1, 20);
+            for (var f = 0; f < 2 && t % 3 != i % 3; f++)
+            {
+                values[i, t, f] = (float)((random.NextDouble() * 2) - 1);
+            }
+        }
+    }
+
+    WriteGraph("masks", masks, new Array[] { ids, ids2, values });
+}
+
 // The round trip: a compiled model defined here (the regression model without dropout, whose masks could not match),
 // for Keras to train and save; the tests load Keras' file back and train on.
 Backend.ClearSession();

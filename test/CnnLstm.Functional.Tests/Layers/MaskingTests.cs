@@ -121,7 +121,7 @@ public class MaskingTests
         Assert.That(model.GetWeights().SelectMany(w => w.Data), Is.EqualTo(before));
     }
 
-    private static Model Build(bool masked)
+    internal static Model Build(bool masked)
     {
         var tokens = new Input(shape: 6, dtype: DType.Int32, name: "tokens");
         var tokens2 = new Input(shape: 6, dtype: DType.Int32, name: "tokens2");

@@ -77,6 +77,7 @@ public class LibraryFilesInKerasTests
     [TestCase("merges")]
     [TestCase("nested")]
     [TestCase("seq2seq")]
+    [TestCase("masks")]
     public void Report_Keras316LoadedTheLibrarysGraphFilesWithEveryOutputWithin1e5(string name)
     {
         var graphs = JsonNode.Parse(File.ReadAllText(Path.Combine(Folder, "report.json")))!["graphs"]!.AsArray().Where(c => c!["model"]!.GetValue<string>() == name).ToList();
@@ -101,6 +102,7 @@ public class LibraryFilesInKerasTests
         {
             "merges" => KerasStyle.Tests.Layers.Merging.MergeFixtureTests.BuildMerges(),
             "nested" => KerasStyle.Tests.Models.NestedModelTests.BuildSiamese(),
+            "masks" => KerasStyle.Tests.Layers.MaskingTests.Build(masked: true),
             _ => KerasStyle.Tests.Layers.LSTMInitialStateTests.Build(),
         };
         Assert.That(JsonNode.DeepEquals(JsonNode.Parse(model.ToJson()), JsonNode.Parse(File.ReadAllText(Path.Combine(Folder, $"{name}.json")))), Is.True,
