@@ -8,7 +8,7 @@ Files (CI never runs Python):
                           ("steps", masked) > LSTM ("last", unmasked in Keras 3.16: recurrent layers pass no mask);
                           Masking(0) > LSTM ("masked_series"); Embedding > Dense ("per_step", keeps the mask, so its
                           loss is masked); Add of two differently masked embeddings > LSTM ("or_mask"); Concatenate >
-                          Dense ("score"). Outputs score, per_step, steps. Adam(0.01), mse.
+                          Dense ("score"). Outputs score, per_step, steps. Adam(0.01), mse, mae on every output.
   masks.json              inputs, targets, Keras' predictions (every output), the same model's predictions with no
                           masks (mask_zero off, no Masking) to show the difference, and every weight after 3 Adam steps
 """
@@ -65,13 +65,15 @@ def main():
             weight.assign(rng.uniform(-0.2, 0.2, size=weight.shape).astype("float32"))
     unmasked = build(masked=False)
     unmasked.set_weights(model.get_weights())
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01), loss="mse")
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01), loss="mse", metrics=[["mae"], ["mae"], ["mae"]])
     model.save(os.path.join(OUT, "masks.keras"))
     model.save(os.path.join(OUT, "masks.h5"))
     x = [tokens, tokens2, series]
     before = [np.asarray(p, dtype="float64").tolist() for p in model.predict(x, verbose=0)]
     without = [np.asarray(p, dtype="float64").tolist() for p in unmasked.predict(x, verbose=0)]
     losses = model.evaluate(x, y, verbose=0, return_dict=True)
+    # In batches of 8: Keras' Mean metrics keep the masked totals and counts across batches.
+    batched = model.evaluate(x, y, batch_size=8, verbose=0, return_dict=True)
     model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
     result = {
         "keras": keras.__version__,
@@ -79,6 +81,7 @@ def main():
         "predictions": before,
         "predictions_without_masks": without,
         "evaluate_before": {k: float(v) for k, v in losses.items()},
+        "evaluate_before_batch8": {k: float(v) for k, v in batched.items()},
         "params": model.count_params(),
         "layers": [layer.name for layer in model.layers],
         "iterations": int(keras.ops.convert_to_numpy(model.optimizer.iterations)),

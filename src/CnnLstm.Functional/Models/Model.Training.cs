@@ -191,7 +191,7 @@ public partial class Model
         using var threads = ThreadPolicy.Begin();
         using var data = Prepare(x, y, nameof(x), nameof(y));
         RequireSamples(data, nameof(x));
-        return TrainStep(data);
+        return TrainStep(data).Values;
     }
 
     /// <summary>All weight values in Keras order (layer by layer, as <see cref="Layers"/>), as Keras' <c>get_weights()</c>.</summary>
@@ -386,7 +386,7 @@ public partial class Model
     private Dictionary<string, double> RunEpoch(DataSet train, int batchSize, bool shuffle, int steps, int epoch, int epochs, List<ICallback> callbacks)
     {
         var sums = new Dictionary<string, double>(StringComparer.Ordinal);
-        long seen = 0;
+        var counts = new Dictionary<string, double>(StringComparer.Ordinal);
         using var order = shuffle ? randperm(train.Count, generator: ShuffleRandom) : arange(train.Count);
         for (var batch = 0; batch < steps && !StopTraining; batch++)
         {
@@ -394,28 +394,28 @@ public partial class Model
             var size = Math.Min(batchSize, train.Count - start);
             var logs = new Dictionary<string, double> { ["batch"] = batch, ["size"] = size };
             callbacks.ForEach(c => c.OnBatchBegin(batch, logs));
-            IReadOnlyDictionary<string, double> values;
+            IReadOnlyDictionary<string, double> values, weights;
             using (var indices = order.narrow(0, start, size))
             using (var data = train.Take(indices))
             {
-                values = TrainStep(data);
+                (values, weights) = TrainStep(data);
             }
 
             foreach (var (key, value) in values)
             {
                 logs[key] = value;
-                sums[key] = sums.GetValueOrDefault(key) + (value * size);
+                sums[key] = sums.GetValueOrDefault(key) + (value * weights[key]);
+                counts[key] = counts.GetValueOrDefault(key) + weights[key];
             }
 
-            seen += size;
             callbacks.ForEach(c => c.OnBatchEnd(batch, logs));
             TrainingProgress?.Invoke(this, new TrainingProgressEventArgs(epoch, epochs, batch, steps, false, new Dictionary<string, double>(logs)));
         }
 
-        return sums.ToDictionary(kv => kv.Key, kv => kv.Value / Math.Max(seen, 1));
+        return sums.ToDictionary(kv => kv.Key, kv => counts[kv.Key] > 0 ? kv.Value / counts[kv.Key] : 0);
     }
 
-    private Dictionary<string, double> TrainStep(DataSet batch)
+    private (Dictionary<string, double> Values, Dictionary<string, double> Weights) TrainStep(DataSet batch)
     {
         using var scope = NewDisposeScope();
         ThreadPolicy.Apply(batch.Count);
@@ -428,10 +428,10 @@ public partial class Model
         try
         {
             var (outs, logits, masks) = RunWithMasks(batch.Inputs, training: true, losses!.Select(l => l.LogitsActivation).ToArray());
-            var (total, values) = LossAndMetrics(batch.Targets, outs, logits, masks);
+            var (total, values, weights) = LossAndMetrics(batch.Targets, outs, logits, masks);
             total.backward();
             Optimizer!.Step(trainable);
-            return values;
+            return (values, weights);
         }
         finally
         {
@@ -446,6 +446,7 @@ public partial class Model
     private Dictionary<string, double> EvaluateSet(DataSet data, int batchSize)
     {
         var sums = new Dictionary<string, double>(StringComparer.Ordinal);
+        var counts = new Dictionary<string, double>(StringComparer.Ordinal);
         using var noGrad = no_grad();
         for (long start = 0; start < data.Count; start += batchSize)
         {
@@ -454,20 +455,27 @@ public partial class Model
             ThreadPolicy.Apply(size);
             using var batch = data.Slice(start, size);
             var (outs, logits, masks) = RunWithMasks(batch.Inputs, training: false, losses!.Select(l => l.LogitsActivation).ToArray());
-            foreach (var (key, value) in LossAndMetrics(batch.Targets, outs, logits, masks).Values)
+            var (_, values, weights) = LossAndMetrics(batch.Targets, outs, logits, masks);
+            foreach (var (key, value) in values)
             {
-                sums[key] = sums.GetValueOrDefault(key) + (value * size);
+                sums[key] = sums.GetValueOrDefault(key) + (value * weights[key]);
+                counts[key] = counts.GetValueOrDefault(key) + weights[key];
             }
         }
 
-        return sums.ToDictionary(kv => kv.Key, kv => kv.Value / Math.Max(data.Count, 1));
+        return sums.ToDictionary(kv => kv.Key, kv => counts[kv.Key] > 0 ? kv.Value / counts[kv.Key] : 0);
     }
 
-    /// <summary>The total loss (summed over outputs, as Keras) and the logged values.</summary>
-    private (Tensor Total, Dictionary<string, double> Values) LossAndMetrics(IReadOnlyList<Tensor> targets, IReadOnlyList<Tensor> outs, Tensor?[] logits, Tensor?[] masks)
+    /// <summary>
+    /// The total loss (summed over outputs, as Keras), the logged values, and each value's weight in an epoch's mean:
+    /// the batch size, or for a metric on a masked output its count of unmasked entries.
+    /// </summary>
+    private (Tensor Total, Dictionary<string, double> Values, Dictionary<string, double> Weights) LossAndMetrics(IReadOnlyList<Tensor> targets, IReadOnlyList<Tensor> outs, Tensor?[] logits, Tensor?[] masks)
     {
         var names = logNames;
         var values = new Dictionary<string, double>(StringComparer.Ordinal);
+        var weights = new Dictionary<string, double>(StringComparer.Ordinal);
+        double batch = targets[0].shape[0];
         Tensor? total = null;
         var perOutputLoss = new double[outs.Count];
         for (var o = 0; o < outs.Count; o++)
@@ -493,13 +501,26 @@ public partial class Model
             {
                 foreach (var metric in metrics![o])
                 {
-
-                    values[names[index++]] = metric.Compute(targets[o], outs[o]).item<float>();
+                    var name = names[index++];
+                    if (masks[o] is { } mask)
+                    {
+                        var (value, weight) = metric.ComputeMasked(targets[o], outs[o], mask, outputs[o].Layer.Name);
+                        (values[name], weights[name]) = (value.item<float>(), weight.item<float>());
+                    }
+                    else
+                    {
+                        values[name] = metric.Compute(targets[o], outs[o]).item<float>();
+                    }
                 }
             }
         }
 
-        return (total, values);
+        foreach (var key in values.Keys.Where(k => !weights.ContainsKey(k)).ToList())
+        {
+            weights[key] = batch;
+        }
+
+        return (total, values, weights);
     }
 
     /// <summary>Converts and checks inputs and targets; throws before anything runs.</summary>
@@ -507,10 +528,10 @@ public partial class Model
     {
         for (var o = 0; o < outputs.Count && losses is not null; o++)
         {
-            // Refused here, before any step: Keras weights a masked output's steps in the loss and in every metric.
-            if (outputs[o].HasMask && (!losses[o].Maskable || metrics![o].Length > 0))
+            // Refused here, before any step: Keras weights a masked output's steps in the loss.
+            if (outputs[o].HasMask && !losses[o].Maskable)
             {
-                throw new NotSupportedException($"output '{outputs[o].Layer.Name}' {outputs[o].Shape} carries a mask; this library masks the losses mean_squared_error and mean_absolute_error and no metric yet, but the model is compiled with {losses[o].Name}{(metrics![o].Length > 0 ? $" and the metrics {string.Join(", ", metrics[o].Select(m => m.Name))}" : string.Empty)}.");
+                throw new NotSupportedException($"output '{outputs[o].Layer.Name}' {outputs[o].Shape} carries a mask; this library masks the losses mean_squared_error and mean_absolute_error, but the model is compiled with {losses[o].Name}.");
             }
         }
 
