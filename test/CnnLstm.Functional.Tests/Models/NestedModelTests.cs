@@ -107,6 +107,43 @@ public class NestedModelTests
     }
 
     [Test]
+    public void Save_ModelsNestedThreeDeep_RoundTripInEveryForm_WithKerasWeightPaths()
+    {
+        var x = new Input(shape: 3, name: "x");
+        using var inner = new Model(x, new Dense(2, name: "d").Call(x), "inner");
+        var y = new Input(shape: 3, name: "y");
+        using var middle = new Model(y, new Dense(1, name: "e").Call(inner.Call(y)), "middle");
+        var z = new Input(shape: 3, name: "z");
+        using var outer = new Model(z, middle.Call(z), "outer");
+        var data = new float[,] { { 1, 2, 3 }, { -1, 0.5f, 2 } };
+        var expected = outer.Predict<float[,]>(data);
+        var folder = Directory.CreateTempSubdirectory("ks-deep-").FullName;
+        try
+        {
+            outer.Save(Path.Combine(folder, "m.keras"));
+            outer.Save(Path.Combine(folder, "m.h5"));
+            outer.SaveWeights(Path.Combine(folder, "w.weights.h5"));
+            using (var file = PureHDF.H5File.OpenRead(Path.Combine(folder, "w.weights.h5")))
+            {
+                // As Keras' _walk_saveable: each model's layers below layers/<class path>/layers/.
+                Assert.That(file.LinkExists("layers/functional/layers/functional/layers/dense/vars/0"), Is.True);
+                Assert.That(file.LinkExists("layers/functional/layers/dense/vars/0"), Is.True);
+            }
+
+            foreach (var path in new[] { "m.keras", "m.h5" })
+            {
+                using var back = Model.Load(Path.Combine(folder, path));
+                Assert.That(back.Predict<float[,]>(data), Is.EqualTo(expected), path);
+                Assert.That(back.CountParams(), Is.EqualTo(outer.CountParams()));
+            }
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Test]
     public void Dispose_OuterModel_LeavesTheNestedModelUsable()
     {
         var x = new Input(new[] { 3 }, name: "x");
