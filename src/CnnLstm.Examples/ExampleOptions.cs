@@ -13,6 +13,20 @@ internal static class ExampleOptions
 
     public static Option<int> BatchSize(int value) => Positive("--batch-size", "Samples per gradient update.", value);
 
+    /// <summary><c>--limit N</c>: N reviews of each IMDB split (after the seeded shuffle), for a quick run.</summary>
+    public static Option<int?> Limit()
+    {
+        var limit = new Option<int?>("--limit") { Description = "Use only N reviews of each split (after a seeded shuffle), for a quick run." };
+        limit.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int?>() is < 1)
+            {
+                r.AddError("--limit must be at least 1.");
+            }
+        });
+        return limit;
+    }
+
     /// <summary>Keras' verbose: 0, 1 or 2, checked when the command line is parsed.</summary>
     public static Option<int> Verbose()
     {

@@ -19,6 +19,8 @@ import sys
 import numpy as np
 import keras
 
+from common import compile_adam, randomize_biases, trained_state
+
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "test", "CnnLstm.Functional.Tests", "Layers", "KerasFixtures")
 
 
@@ -60,12 +62,10 @@ def main():
     y = [rng.uniform(-1, 1, size=(n, 1)).astype("float32"), rng.uniform(-1, 1, size=(n, 6, 3)).astype("float32"),
          rng.uniform(-1, 1, size=(n, 6, 5)).astype("float32")]
     model = build()
-    for weight in model.weights:
-        if "bias" in weight.path:
-            weight.assign(rng.uniform(-0.2, 0.2, size=weight.shape).astype("float32"))
+    randomize_biases(model, rng)
     unmasked = build(masked=False)
     unmasked.set_weights(model.get_weights())
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01), loss="mse", metrics=[["mae"], ["mae"], ["mae"]])
+    compile_adam(model, metrics=[["mae"], ["mae"], ["mae"]])
     model.save(os.path.join(OUT, "masks.keras"))
     model.save(os.path.join(OUT, "masks.h5"))
     x = [tokens, tokens2, series]
@@ -84,9 +84,7 @@ def main():
         "evaluate_before_batch8": {k: float(v) for k, v in batched.items()},
         "params": model.count_params(),
         "layers": [layer.name for layer in model.layers],
-        "iterations": int(keras.ops.convert_to_numpy(model.optimizer.iterations)),
-        "weights_after": {w.path: np.asarray(keras.ops.convert_to_numpy(w), dtype="float64").tolist() for w in model.weights},
-        "weight_order": [w.path for w in model.weights],
+        **trained_state(model),
     }
     with open(os.path.join(OUT, "masks.json"), "w") as f:
         json.dump(result, f)

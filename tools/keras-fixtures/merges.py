@@ -18,6 +18,8 @@ import sys
 import numpy as np
 import keras
 
+from common import compile_adam, randomize_biases, trained_state
+
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "test", "CnnLstm.Functional.Tests", "Layers", "Merging", "KerasFixtures")
 
 
@@ -67,23 +69,17 @@ def main():
     predictions = [np.asarray(p, dtype="float64").tolist() for p in model.predict([a[:5], b[:5], c[:5]], verbose=0)]
 
     train = trainable()
-    for layer in train.layers:
-        for weight in layer.weights:
-            if "bias" in weight.path:
-                weight.assign(rng.uniform(-0.2, 0.2, size=weight.shape).astype("float32"))
-    train.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01), loss="mse")
+    randomize_biases(train, rng)
+    compile_adam(train)
     train.save(os.path.join(OUT, "merges-train.keras"))
     before = np.asarray(train.predict([a[:5], c[:5]], verbose=0), dtype="float64").tolist()
     train.fit([a, c], y, batch_size=8, epochs=1, shuffle=False, verbose=0)
-    after = {w.path: np.asarray(keras.ops.convert_to_numpy(w), dtype="float64").tolist() for w in train.weights}
     result = {
         "keras": keras.__version__,
         "inputs": {"a": a.tolist(), "b": b.tolist(), "c": c.tolist(), "y": y.tolist()},
         "merges": {"predictions": predictions, "output_shapes": [list(o.shape) for o in model.outputs],
                    "params": model.count_params(), "output_names": [o.name for o in model.outputs]},
-        "merges_train": {"predictions_before": before, "params": train.count_params(),
-                         "iterations": int(keras.ops.convert_to_numpy(train.optimizer.iterations)),
-                         "weights_after": after, "weight_order": [w.path for w in train.weights]},
+        "merges_train": {"predictions_before": before, "params": train.count_params(), **trained_state(train)},
     }
     with open(os.path.join(OUT, "merges.json"), "w") as f:
         json.dump(result, f)

@@ -17,6 +17,8 @@ import sys
 import numpy as np
 import keras
 
+from common import compile_adam, randomize_biases, trained_state
+
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "test", "CnnLstm.Functional.Tests", "Models", "KerasFixtures")
 
 
@@ -42,10 +44,8 @@ def main():
     b = rng.uniform(-1, 1, size=(24, 4, 3)).astype("float32")
     y = ((a - b).sum(axis=(1, 2))[:, None] * 0.1).astype("float32")
     model = build()
-    for weight in model.weights:
-        if "bias" in weight.path:
-            weight.assign(rng.uniform(-0.2, 0.2, size=weight.shape).astype("float32"))
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01), loss="mse")
+    randomize_biases(model, rng)
+    compile_adam(model)
     model.save(os.path.join(OUT, "nested.keras"))
     model.save_weights(os.path.join(OUT, "nested.weights.h5"))
     model.save(os.path.join(OUT, "nested.h5"))
@@ -53,7 +53,6 @@ def main():
     summary = []
     model.summary(print_fn=lambda line, **kwargs: summary.append(line))
     model.fit([a, b], y, batch_size=8, epochs=1, shuffle=False, verbose=0)
-    after = {w.path: np.asarray(keras.ops.convert_to_numpy(w), dtype="float64").tolist() for w in model.weights}
     result = {
         "keras": keras.__version__,
         "inputs": {"a": a.tolist(), "b": b.tolist(), "y": y.tolist()},
@@ -62,9 +61,7 @@ def main():
         "layer_params": {layer.name: layer.count_params() for layer in model.layers},
         "layers": [layer.name for layer in model.layers],
         "summary": summary,
-        "iterations": int(keras.ops.convert_to_numpy(model.optimizer.iterations)),
-        "weights_after": after,
-        "weight_order": [w.path for w in model.weights],
+        **trained_state(model),
     }
     with open(os.path.join(OUT, "nested.json"), "w") as f:
         json.dump(result, f)

@@ -16,6 +16,8 @@ import sys
 import numpy as np
 import keras
 
+from common import compile_adam, randomize_biases, trained_state
+
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "test", "CnnLstm.Functional.Tests", "Layers", "KerasFixtures")
 
 
@@ -36,10 +38,8 @@ def main():
     target = rng.uniform(-1, 1, size=(24, 4, 2)).astype("float32")
     y = (target[:, :, ::-1] * 0.5 + source[:, :4, :2]).astype("float32")
     model = build()
-    for weight in model.weights:
-        if "bias" in weight.path:
-            weight.assign(rng.uniform(-0.2, 0.2, size=weight.shape).astype("float32"))
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01), loss="mse")
+    randomize_biases(model, rng)
+    compile_adam(model)
     model.save(os.path.join(OUT, "seq2seq.keras"))
     model.save(os.path.join(OUT, "seq2seq.h5"))
     before = np.asarray(model.predict([source[:5], target[:5]], verbose=0), dtype="float64").tolist()
@@ -50,9 +50,7 @@ def main():
         "predictions_before": before,
         "params": model.count_params(),
         "layers": [layer.name for layer in model.layers],
-        "iterations": int(keras.ops.convert_to_numpy(model.optimizer.iterations)),
-        "weights_after": {w.path: np.asarray(keras.ops.convert_to_numpy(w), dtype="float64").tolist() for w in model.weights},
-        "weight_order": [w.path for w in model.weights],
+        **trained_state(model),
     }
     with open(os.path.join(OUT, "seq2seq.json"), "w") as f:
         json.dump(result, f)

@@ -3,6 +3,7 @@ using KerasStyle;
 using KerasStyle.Graph;
 using KerasStyle.Layers;
 using KerasStyle.Models;
+using KerasStyle.Tools.KerasInterop;
 
 // Writes, into the folder given, the seed's two models (sentiment with a 2,000-word vocabulary) in every format the
 // library writes, and the library's predictions on fixed inputs (predictions.json), for real Keras to load and
@@ -61,119 +62,21 @@ foreach (var name in new[] { "regression", "sentiment" })
 
 File.WriteAllText(Path.Combine(folder, "predictions.json"), JsonSerializer.Serialize(predictions));
 
-// Graphs that are not chains (issue 13): every merge layer, written in each model format.
-Backend.ClearSession();
+// Graphs that are not chains (issue 13), written in each model format with inputs drawn here.
+foreach (var (name, seed) in new[] { ("merges", 5), ("nested", 6), ("seq2seq", 8) })
 {
-    var a = new Input(new[] { 4, 3 }, name: "a");
-    var b = new Input(new[] { 4, 3 }, name: "b");
-    var c = new Input(new[] { 3 }, name: "c");
-    var merged = new[]
-    {
-        new Concatenate(name: "concatenate").Call(a, b),
-        new Concatenate(axis: 1, name: "concatenate_axis1").Call(a, b),
-        new Add(name: "add").Call(a, b, a),
-        new Subtract(name: "subtract").Call(a, b),
-        new Multiply(name: "multiply").Call(a, c),
-        new Average(name: "average").Call(a, b),
-        new Maximum(name: "maximum").Call(a, b),
-        new Minimum(name: "minimum").Call(a, b),
-        new Dot(2, name: "dot").Call(a, b),
-        new Dot((1, 1), normalize: true, name: "dot_normalized").Call(a, b),
-    };
-    using var merges = new Model(new KerasTensor[] { a, b, c }, merged, "merges");
-    var random = new Random(5);
-    float[,,] Sequences()
-    {
-        var values = new float[3, 4, 3];
-        for (var i = 0; i < values.Length; i++)
-        {
-            values[i / 12, i / 3 % 4, i % 3] = (float)((random.NextDouble() * 2) - 1);
-        }
-
-        return values;
-    }
-
-    var xa = Sequences();
-    var xb = Sequences();
-    var xc = new float[3, 3];
-    for (var i = 0; i < xc.Length; i++)
-    {
-        xc[i / 3, i % 3] = (float)((random.NextDouble() * 2) - 1);
-    }
-
-    WriteGraph("merges", merges, new Array[] { xa, xb, xc });
+    Backend.ClearSession();
+    Utils.SetRandomSeed(20261130);
+    using var model = name switch { "merges" => GraphModels.Merges(), "nested" => GraphModels.Siamese(), _ => GraphModels.Seq2Seq() };
+    var random = new Random(seed);
+    WriteGraph(name, model, model.Inputs.Select(input => Uniform(random, input.Shape)).ToArray());
 }
 
-// A functional encoder called on two inputs (shared weights) and a Sequential head inside a functional model.
+// Masks: zero padding on the left of the ids, on the right of ids2, and whole zero steps in the series.
 Backend.ClearSession();
 Utils.SetRandomSeed(20261130);
 {
-    var x = new Input(new[] { 4, 3 }, name: "sequence");
-    var h = new LSTM(5, name: "lstm").Call(new Conv1D(4, 2, activation: "relu", name: "conv1d").Call(x));
-    using var encoder = new Model(x, new Dense(3, activation: "tanh", name: "code").Call(h), "encoder");
-    using var head = new Sequential(name: "head");
-    head.Add(new Input(new[] { 6 }));
-    head.Add(new Dense(4, activation: "relu", name: "hidden"));
-    head.Add(new Dense(1, name: "score"));
-    var a = new Input(new[] { 4, 3 }, name: "a");
-    var b = new Input(new[] { 4, 3 }, name: "b");
-    var (ea, eb) = (encoder.Call(a), encoder.Call(b));
-    var joined = new Concatenate(name: "joined").Call(new Subtract(name: "difference").Call(ea, eb), ea);
-    using var siamese = new Model(new KerasTensor[] { a, b }, head.Call(joined), "siamese");
-    var random = new Random(6);
-    float[,,] Sequences()
-    {
-        var values = new float[3, 4, 3];
-        for (var i = 0; i < values.Length; i++)
-        {
-            values[i / 12, i / 3 % 4, i % 3] = (float)((random.NextDouble() * 2) - 1);
-        }
-
-        return values;
-    }
-
-    WriteGraph("nested", siamese, new Array[] { Sequences(), Sequences() });
-}
-
-// An LSTM encoder whose states start an LSTM decoder.
-Backend.ClearSession();
-Utils.SetRandomSeed(20261130);
-{
-    var source = new Input(shape: (5, 3), name: "source");
-    var target = new Input(shape: (4, 2), name: "target");
-    var encoded = new LSTM(6, returnState: true, name: "encoder").CallMulti(source);
-    var decoded = new LSTM(6, returnSequences: true, name: "decoder").Call(target, initialState: new[] { encoded[1], encoded[2] });
-    using var seq2seq = new Model(new[] { source, target }, new Dense(2, name: "out").Call(decoded), "seq2seq");
-    var random = new Random(8);
-    float[,,] Uniform(int steps, int features)
-    {
-        var values = new float[3, steps, features];
-        for (var i = 0; i < values.Length; i++)
-        {
-            values[i / (steps * features), i / features % steps, i % features] = (float)((random.NextDouble() * 2) - 1);
-        }
-
-        return values;
-    }
-
-    WriteGraph("seq2seq", seq2seq, new Array[] { Uniform(5, 3), Uniform(4, 2) });
-}
-
-// Masks: Embedding(maskZero) and Masking feeding LSTMs, a mask kept by Dense, merged masks (zero-padded inputs).
-Backend.ClearSession();
-Utils.SetRandomSeed(20261130);
-{
-    var tokens = new Input(shape: 6, dtype: DType.Int32, name: "tokens");
-    var tokens2 = new Input(shape: 6, dtype: DType.Int32, name: "tokens2");
-    var series = new Input(shape: (6, 2), name: "series");
-    var e = new Embedding(20, 4, name: "embedding", maskZero: true).Call(tokens);
-    var e2 = new Embedding(20, 4, name: "embedding2", maskZero: true).Call(tokens2);
-    var steps = new LSTM(5, returnSequences: true, name: "steps").Call(e);
-    var last = new LSTM(3, name: "last").Call(steps);
-    var s = new LSTM(4, name: "masked_series").Call(new Masking(0.0, name: "masking").Call(series));
-    var either = new LSTM(2, name: "or_mask").Call(new Add(name: "sum").Call(e, e2));
-    var score = new Dense(1, name: "score").Call(new Concatenate(name: "joined").Call(last, s, either));
-    using var masks = new Model(new[] { tokens, tokens2, series }, new[] { score, new Dense(3, name: "per_step").Call(e), steps }, "masks");
+    using var masks = GraphModels.Masks();
     var random = new Random(9);
     var ids = new int[4, 6];
     var ids2 = new int[4, 6];
@@ -182,7 +85,6 @@ Utils.SetRandomSeed(20261130);
     {
         for (var t = 0; t < 6; t++)
         {
-            // Zero padding on the left for ids, on the right for ids2, and whole zero steps in the series.
             ids[i, t] = t < i ? 0 : random.Next(1, 20);
             ids2[i, t] = t >= 6 - i ? 0 : random.Next(1, 20);
             for (var f = 0; f < 2 && t % 3 != i % 3; f++)
@@ -247,6 +149,26 @@ void WriteGraph(string name, Model model, Array[] x)
         x = x.Select(Nested).ToArray(),
         y = outputs.Select(o => o.Cast<float>().Select(v => (double)v).ToArray()).ToArray(),
     }));
+}
+
+// Three samples uniform in [-1, 1) of an input's per-sample shape.
+static Array Uniform(Random random, KerasStyle.Graph.Shape shape)
+{
+    var values = Array.CreateInstance(typeof(float), new[] { 3 }.Concat(shape.SampleDims.Select(d => d!.Value)).ToArray());
+    var index = new int[values.Rank];
+    for (var n = 0; n < values.Length; n++)
+    {
+        var rest = n;
+        for (var d = values.Rank - 1; d >= 0; d--)
+        {
+            index[d] = rest % values.GetLength(d);
+            rest /= values.GetLength(d);
+        }
+
+        values.SetValue((float)((random.NextDouble() * 2) - 1), index);
+    }
+
+    return values;
 }
 
 static object Nested(Array a) => a.Rank switch

@@ -17,14 +17,7 @@ internal static class SentimentCommand
         var epochs = ExampleOptions.Epochs(2);
         var batchSize = ExampleOptions.BatchSize(30);
         var seed = ExampleOptions.Seed(7);
-        var limit = new Option<int?>("--limit") { Description = "Use only N reviews of each split (after a seeded shuffle), for a quick run." };
-        limit.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int?>() is < 1)
-            {
-                r.AddError("--limit must be at least 1.");
-            }
-        });
+        var limit = ExampleOptions.Limit();
         var output = new Option<string>("--output") { Description = "Where to save the trained model (Keras 3 .keras file).", DefaultValueFactory = _ => "sentiment.keras" };
         var verbose = ExampleOptions.Verbose();
         var command = new Command("sentiment", "Train the seed's IMDB sentiment model (Embedding, Conv1D, MaxPooling1D, LSTM) and report test accuracy.")

@@ -20,14 +20,7 @@ internal static class TwoInputCommand
         var epochs = ExampleOptions.Epochs(2);
         var batchSize = ExampleOptions.BatchSize(30);
         var seed = ExampleOptions.Seed(7);
-        var limit = new Option<int?>("--limit") { Description = "Use only N reviews of each split (after a seeded shuffle), for a quick run." };
-        limit.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int?>() is < 1)
-            {
-                r.AddError("--limit must be at least 1.");
-            }
-        });
+        var limit = ExampleOptions.Limit();
         var verbose = ExampleOptions.Verbose();
         var command = new Command("two-input", "Train a two-input IMDB model (review tokens + review length, merged with Concatenate) and report test accuracy.")
         {

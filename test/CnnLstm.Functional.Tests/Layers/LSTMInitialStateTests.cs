@@ -4,6 +4,7 @@ using KerasStyle.Graph;
 using KerasStyle.Layers;
 using KerasStyle.Models;
 using KerasStyle.Tests.Saving;
+using KerasStyle.Tools.KerasInterop;
 
 namespace KerasStyle.Tests.Layers;
 
@@ -88,7 +89,7 @@ public class LSTMInitialStateTests
         Assert.That(mine, Has.Length.EqualTo(order.Length));
         for (var i = 0; i < order.Length; i++)
         {
-            Assert.That(mine[i].Get().Data, Is.EqualTo(Flatten(fixture["weights_after"]![order[i]]!).ToArray()).Within(1e-4), order[i]);
+            Assert.That(mine[i].Get().Data, Is.EqualTo(FixtureJson.Flatten(fixture["weights_after"]![order[i]]!).ToArray()).Within(1e-4), order[i]);
         }
     }
 
@@ -121,32 +122,15 @@ public class LSTMInitialStateTests
         Assert.That(model.CountParams(), Is.EqualTo(Fixture["params"]!.GetValue<long>()));
     }
 
-    internal static Model Build()
-    {
-        var source = new Input(shape: (5, 3), name: "source");
-        var target = new Input(shape: (4, 2), name: "target");
-        var encoded = new LSTM(6, returnState: true, name: "encoder").CallMulti(source);
-        var decoded = new LSTM(6, returnSequences: true, name: "decoder").Call(target, initialState: new[] { encoded[1], encoded[2] });
-        return new Model(new[] { source, target }, new Dense(2, name: "out").Call(decoded), "seq2seq");
-    }
+    internal static Model Build() => GraphModels.Seq2Seq();
 
     private static void AssertAsKeras(Model model)
     {
         var fixture = Fixture;
         var inputs = fixture["inputs"]!;
-        var source = Slice(FixtureJson.ToFloat3(inputs["source"]!.AsArray()));
-        var target = Slice(FixtureJson.ToFloat3(inputs["target"]!.AsArray()));
+        var source = FixtureJson.First(FixtureJson.ToFloat3(inputs["source"]!.AsArray()), 5);
+        var target = FixtureJson.First(FixtureJson.ToFloat3(inputs["target"]!.AsArray()), 5);
         var predicted = model.Predict<float[,,]>(new Array[] { source, target });
-        Assert.That(predicted.Cast<float>().Select(v => (double)v), Is.EqualTo(Flatten(fixture["predictions_before"]!)).Within(1e-5));
+        Assert.That(predicted.Cast<float>().Select(v => (double)v), Is.EqualTo(FixtureJson.Flatten(fixture["predictions_before"]!)).Within(1e-5));
     }
-
-    private static float[,,] Slice(float[,,] x)
-    {
-        var result = new float[5, x.GetLength(1), x.GetLength(2)];
-        Array.Copy(x, result, result.Length);
-        return result;
-    }
-
-    private static IEnumerable<double> Flatten(JsonNode node) =>
-        node is JsonArray list ? list.SelectMany(item => Flatten(item!)) : new[] { node.GetValue<double>() };
 }

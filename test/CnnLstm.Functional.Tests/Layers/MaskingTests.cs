@@ -3,6 +3,7 @@ using KerasStyle.Graph;
 using KerasStyle.Layers;
 using KerasStyle.Models;
 using KerasStyle.Tests.Saving;
+using KerasStyle.Tools.KerasInterop;
 
 namespace KerasStyle.Tests.Layers;
 
@@ -89,7 +90,7 @@ public class MaskingTests
         Assert.That(mine.Keys, Is.EquivalentTo(order));
         foreach (var path in order)
         {
-            Assert.That(mine[path].Get().Data, Is.EqualTo(Flatten(fixture["weights_after"]![path]!).ToArray()).Within(1e-4), path);
+            Assert.That(mine[path].Get().Data, Is.EqualTo(FixtureJson.Flatten(fixture["weights_after"]![path]!).ToArray()).Within(1e-4), path);
         }
     }
 
@@ -127,26 +128,12 @@ public class MaskingTests
         Assert.That(model.GetWeights().SelectMany(w => w.Data), Is.EqualTo(before));
     }
 
-    internal static Model Build(bool masked)
-    {
-        var tokens = new Input(shape: 6, dtype: DType.Int32, name: "tokens");
-        var tokens2 = new Input(shape: 6, dtype: DType.Int32, name: "tokens2");
-        var series = new Input(shape: (6, 2), name: "series");
-        var e = new Embedding(20, 4, name: "embedding", maskZero: masked).Call(tokens);
-        var e2 = new Embedding(20, 4, name: "embedding2", maskZero: masked).Call(tokens2);
-        var steps = new LSTM(5, returnSequences: true, name: "steps").Call(e);
-        var last = new LSTM(3, name: "last").Call(steps);
-        var s = new LSTM(4, name: "masked_series").Call(masked ? new Masking(0.0, name: "masking").Call(series) : series);
-        var perStep = new Dense(3, name: "per_step").Call(e);
-        var either = new LSTM(2, name: "or_mask").Call(new Add(name: "sum").Call(e, e2));
-        var score = new Dense(1, name: "score").Call(new Concatenate(name: "joined").Call(last, s, either));
-        return new Model(new[] { tokens, tokens2, series }, new[] { score, perStep, steps }, "masks");
-    }
+    internal static Model Build(bool masked) => GraphModels.Masks(masked);
 
     private static Array[] Inputs()
     {
         var inputs = Fixture["inputs"]!;
-        return new Array[] { ToInt2(inputs["tokens"]!.AsArray()), ToInt2(inputs["tokens2"]!.AsArray()), FixtureJson.ToFloat3(inputs["series"]!.AsArray()) };
+        return new Array[] { FixtureJson.ToInt2(inputs["tokens"]!.AsArray()), FixtureJson.ToInt2(inputs["tokens2"]!.AsArray()), FixtureJson.ToFloat3(inputs["series"]!.AsArray()) };
     }
 
     private static Array[] Targets()
@@ -161,24 +148,7 @@ public class MaskingTests
         var predicted = model.Predict(Inputs());
         for (var o = 0; o < expected.Count; o++)
         {
-            Assert.That(predicted[o].Cast<float>().Select(v => (double)v), Is.EqualTo(Flatten(expected[o]!)).Within(1e-5), $"{key}: output {o} ({model.Outputs[o].Layer.Name})");
+            Assert.That(predicted[o].Cast<float>().Select(v => (double)v), Is.EqualTo(FixtureJson.Flatten(expected[o]!)).Within(1e-5), $"{key}: output {o} ({model.Outputs[o].Layer.Name})");
         }
     }
-
-    private static int[,] ToInt2(JsonArray rows)
-    {
-        var result = new int[rows.Count, rows[0]!.AsArray().Count];
-        for (var i = 0; i < rows.Count; i++)
-        {
-            for (var j = 0; j < result.GetLength(1); j++)
-            {
-                result[i, j] = rows[i]![j]!.GetValue<int>();
-            }
-        }
-
-        return result;
-    }
-
-    private static IEnumerable<double> Flatten(JsonNode node) =>
-        node is JsonArray list ? list.SelectMany(item => Flatten(item!)) : new[] { node.GetValue<double>() };
 }

@@ -3,6 +3,7 @@ using KerasStyle.Graph;
 using KerasStyle.Layers;
 using KerasStyle.Models;
 using KerasStyle.Tests.Saving;
+using KerasStyle.Tools.KerasInterop;
 
 namespace KerasStyle.Tests.Models;
 
@@ -48,7 +49,7 @@ public class NestedModelTests
         Assert.That(mine, Has.Length.EqualTo(keras.Length));
         for (var i = 0; i < keras.Length; i++)
         {
-            Assert.That(mine[i].Get().Data, Is.EqualTo(Flatten(expected[keras[i]]!).ToArray()).Within(1e-4), keras[i]);
+            Assert.That(mine[i].Get().Data, Is.EqualTo(FixtureJson.Flatten(expected[keras[i]]!).ToArray()).Within(1e-4), keras[i]);
         }
     }
 
@@ -156,21 +157,7 @@ public class NestedModelTests
     }
 
     /// <summary>The fixture's model, built here.</summary>
-    internal static Model BuildSiamese()
-    {
-        var x = new Input(new[] { 4, 3 }, name: "sequence");
-        var h = new LSTM(5, name: "lstm").Call(new Conv1D(4, 2, activation: "relu", name: "conv1d").Call(x));
-        var encoder = new Model(x, new Dense(3, activation: "tanh", name: "code").Call(h), "encoder");
-        var head = new Sequential(name: "head");
-        head.Add(new Input(new[] { 6 }));
-        head.Add(new Dense(4, activation: "relu", name: "hidden"));
-        head.Add(new Dense(1, name: "score"));
-        var a = new Input(new[] { 4, 3 }, name: "a");
-        var b = new Input(new[] { 4, 3 }, name: "b");
-        var (ea, eb) = (encoder.Call(a), encoder.Call(b));
-        var joined = new Concatenate(name: "joined").Call(new Subtract(name: "difference").Call(ea, eb), ea);
-        return new Model(new KerasTensor[] { a, b }, head.Call(joined), "siamese");
-    }
+    internal static Model BuildSiamese() => GraphModels.Siamese();
 
     private static Model EncoderOf(Model model) => ((KerasStyle.Models.ModelLayer)model.GetLayer("encoder")).Model;
 
@@ -185,7 +172,4 @@ public class NestedModelTests
         var y = (float[,])model.Predict(new Array[] { a, b })[0];
         FixtureJson.AssertClose(y, fixture["predictions_before"]!.AsArray(), "as Keras before training");
     }
-
-    private static IEnumerable<double> Flatten(JsonNode node) =>
-        node is JsonArray list ? list.SelectMany(item => Flatten(item!)) : new[] { node.GetValue<double>() };
 }

@@ -49,4 +49,21 @@ internal static class FixtureJson
 
         return result;
     }
+
+    /// <summary>Every number of a nested JSON list, in order (a flattened array).</summary>
+    public static IEnumerable<double> Flatten(JsonNode node) =>
+        node is JsonArray list ? list.SelectMany(item => Flatten(item!)) : new[] { node.GetValue<double>() };
+
+    public static int[,] ToInt2(JsonArray rows) => To2(rows, v => v.GetValue<int>());
+
+    /// <summary>The first <paramref name="n"/> samples of an array (any rank).</summary>
+    public static T First<T>(T array, int n)
+        where T : class
+    {
+        var source = (Array)(object)array;
+        var lengths = Enumerable.Range(0, source.Rank).Select(d => d == 0 ? n : source.GetLength(d)).ToArray();
+        var result = Array.CreateInstance(source.GetType().GetElementType()!, lengths);
+        Array.Copy(source, result, result.Length);
+        return (T)(object)result;
+    }
 }

@@ -3,6 +3,7 @@ using KerasStyle.Graph;
 using KerasStyle.Layers;
 using KerasStyle.Models;
 using KerasStyle.Tests.Saving;
+using KerasStyle.Tools.KerasInterop;
 
 namespace KerasStyle.Tests.Layers.Merging;
 
@@ -73,7 +74,7 @@ public class MergeFixtureTests
         var train = fixture["merges_train"]!;
         using var model = Model.Load(Path.Combine(Folder, "merges-train.keras"));
         Assert.That(model.CountParams(), Is.EqualTo(train["params"]!.GetValue<long>()));
-        var before = (float[,])model.Predict(new Array[] { Slice(a, 5), Slice(c, 5) })[0];
+        var before = (float[,])model.Predict(new Array[] { FixtureJson.First(a, 5), FixtureJson.First(c, 5) })[0];
         FixtureJson.AssertClose(before, train["predictions_before"]!.AsArray(), "before training");
 
         model.Fit(new Array[] { a, c }, y, batchSize: 8, epochs: 1, verbose: 0, shuffle: false);
@@ -87,7 +88,7 @@ public class MergeFixtureTests
             for (var w = 0; w < layer.Weights.Count; w++)
             {
                 var path = layer is LSTM ? $"{layer.Name}/lstm_cell/{layer.Weights[w].Name}" : $"{layer.Name}/{layer.Weights[w].Name}";
-                var keras = Flatten(expected[path] ?? throw new AssertionException($"Keras has no weight '{path}'")).ToArray();
+                var keras = FixtureJson.Flatten(expected[path] ?? throw new AssertionException($"Keras has no weight '{path}'")).ToArray();
                 Assert.That(values[w].Data, Is.EqualTo(keras).Within(1e-4), path);
                 compared++;
             }
@@ -97,32 +98,14 @@ public class MergeFixtureTests
     }
 
     /// <summary>The fixture's merges model, built here with the library's API.</summary>
-    internal static Model BuildMerges()
-    {
-        var a = new Input(new[] { 4, 3 }, name: "a");
-        var b = new Input(new[] { 4, 3 }, name: "b");
-        var c = new Input(new[] { 3 }, name: "c");
-        var outputs = new[]
-        {
-            new Concatenate(name: "concatenate").Call(a, b),
-            new Concatenate(axis: 1, name: "concatenate_axis1").Call(a, b),
-            new Add(name: "add").Call(a, b, a),
-            new Subtract(name: "subtract").Call(a, b),
-            new Multiply(name: "multiply").Call(a, c),
-            new Average(name: "average").Call(a, b),
-            new Maximum(name: "maximum").Call(a, b),
-            new Minimum(name: "minimum").Call(a, b),
-            new Dot(2, name: "dot").Call(a, b),
-            new Dot((1, 1), normalize: true, name: "dot_normalized").Call(a, b),
-        };
-        return new Model(new KerasTensor[] { a, b, c }, outputs, "merges");
-    }
+    internal static Model BuildMerges() => GraphModels.Merges();
 
     private static void AssertMergesAsKeras(Model model)
     {
         var fixture = Fixture;
         var inputs = fixture["inputs"]!;
-        var x = new Array[] { Slice(FixtureJson.ToFloat3(inputs["a"]!.AsArray()), 5), Slice(FixtureJson.ToFloat3(inputs["b"]!.AsArray()), 5), Slice(FixtureJson.ToFloat2(inputs["c"]!.AsArray()), 5) };
+        var x = new Array[] { FixtureJson.First(FixtureJson.ToFloat3(inputs["a"]!.AsArray()), 5), FixtureJson.First(FixtureJson.ToFloat3(inputs["b"]!.AsArray()), 5),
+            FixtureJson.First(FixtureJson.ToFloat2(inputs["c"]!.AsArray()), 5) };
         var merges = fixture["merges"]!;
         var shapes = merges["output_shapes"]!.AsArray();
         Assert.That(model.Outputs.Select(o => o.Shape.ToString()), Is.EqualTo(shapes.Select(s => new Shape(s!.AsArray().Select(d => d is null ? (int?)null : d.GetValue<int>()).ToArray()).ToString())));
@@ -131,27 +114,10 @@ public class MergeFixtureTests
         var expected = merges["predictions"]!.AsArray();
         for (var o = 0; o < expected.Count; o++)
         {
-            var keras = Flatten(expected[o]!).ToArray();
+            var keras = FixtureJson.Flatten(expected[o]!).ToArray();
             var actual = predicted[o].Cast<float>().Select(v => (double)v).ToArray();
             Assert.That(actual, Is.EqualTo(keras).Within(1e-5), $"output {o} ({model.Outputs[o].Layer.Name})");
         }
-    }
-
-    private static IEnumerable<double> Flatten(JsonNode node) =>
-        node is JsonArray list ? list.SelectMany(item => Flatten(item!)) : new[] { node.GetValue<double>() };
-
-    private static float[,,] Slice(float[,,] x, int n)
-    {
-        var result = new float[n, x.GetLength(1), x.GetLength(2)];
-        Array.Copy(x, result, result.Length);
-        return result;
-    }
-
-    private static float[,] Slice(float[,] x, int n)
-    {
-        var result = new float[n, x.GetLength(1)];
-        Array.Copy(x, result, result.Length);
-        return result;
     }
 
     private static string ReadConfig(string archive)
