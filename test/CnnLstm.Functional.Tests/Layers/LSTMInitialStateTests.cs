@@ -33,28 +33,12 @@ public class LSTMInitialStateTests
         using var model = Build();
         model.SetWeights(keras.GetWeights());
         AssertAsKeras(model);
-        var folder = Directory.CreateTempSubdirectory("ks-seq2seq-").FullName;
-        try
-        {
-            model.Save(Path.Combine(folder, "m.keras"));
-            model.Save(Path.Combine(folder, "m.h5"));
-            model.Save(Path.Combine(folder, "t.h5"), H5Format.TfKeras2);
-            foreach (var file in new[] { "m.keras", "m.h5", "t.h5" })
-            {
-                using var back = Model.Load(Path.Combine(folder, file));
-                AssertAsKeras(back);
-            }
-
-            var decoder = JsonNode.Parse(model.ToJson())!["config"]!["layers"]!.AsArray().Single(l => l!["name"]!.GetValue<string>() == "decoder")!;
-            var node = decoder["inbound_nodes"]![0]!;
-            Assert.That(node["args"]!.AsArray(), Has.Count.EqualTo(1));
-            Assert.That(node["kwargs"]!["initial_state"]!.AsArray().Select(t => t!["config"]!["keras_history"]!.ToJsonString()),
-                Is.EqualTo(new[] { "[\"encoder\",0,1]", "[\"encoder\",0,2]" }), "as Keras records initial_state");
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+        ModelFiles.CheckEveryForm(model, AssertAsKeras);
+        var decoder = JsonNode.Parse(model.ToJson())!["config"]!["layers"]!.AsArray().Single(l => l!["name"]!.GetValue<string>() == "decoder")!;
+        var node = decoder["inbound_nodes"]![0]!;
+        Assert.That(node["args"]!.AsArray(), Has.Count.EqualTo(1));
+        Assert.That(node["kwargs"]!["initial_state"]!.AsArray().Select(t => t!["config"]!["keras_history"]!.ToJsonString()),
+            Is.EqualTo(new[] { "[\"encoder\",0,1]", "[\"encoder\",0,2]" }), "as Keras records initial_state");
     }
 
     [Test]

@@ -45,22 +45,7 @@ public class MaskingTests
     public void Save_MaskedModel_RoundTripsInEveryForm()
     {
         using var model = Model.Load(Path.Combine(Folder, "masks.keras"));
-        var folder = Directory.CreateTempSubdirectory("ks-masks-").FullName;
-        try
-        {
-            model.Save(Path.Combine(folder, "m.keras"));
-            model.Save(Path.Combine(folder, "m.h5"));
-            model.Save(Path.Combine(folder, "t.h5"), H5Format.TfKeras2);
-            foreach (var file in new[] { "m.keras", "m.h5", "t.h5" })
-            {
-                using var back = Model.Load(Path.Combine(folder, file));
-                AssertOutputs(back, "predictions");
-            }
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+        ModelFiles.CheckEveryForm(model, back => AssertOutputs(back, "predictions"));
     }
 
     [TestCase(32, "evaluate_before")]

@@ -29,25 +29,7 @@ public class MergeFixtureTests
     {
         using var model = BuildMerges();
         AssertMergesAsKeras(model);
-        var folder = Directory.CreateTempSubdirectory("ks-merges-").FullName;
-        try
-        {
-            model.Save(Path.Combine(folder, "m.keras"));
-            model.Save(Path.Combine(folder, "m.h5"));
-            model.Save(Path.Combine(folder, "m2.h5"), H5Format.TfKeras2);
-            using var fromKeras = Model.Load(Path.Combine(folder, "m.keras"));
-            using var fromH5 = Model.Load(Path.Combine(folder, "m.h5"));
-            using var fromTf2 = Model.Load(Path.Combine(folder, "m2.h5"));
-            using var fromJson = Model.FromJson(model.ToJson());
-            foreach (var loaded in new[] { fromKeras, fromH5, fromTf2, fromJson })
-            {
-                AssertMergesAsKeras(loaded);
-            }
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
+        ModelFiles.CheckEveryForm(model, AssertMergesAsKeras);
     }
 
     [Test]
