@@ -9,6 +9,8 @@ Files (CI never runs Python):
                           Masking(0) > LSTM ("masked_series"); Embedding > Dense ("per_step", keeps the mask, so its
                           loss is masked); Add of two differently masked embeddings > LSTM ("or_mask"); Concatenate >
                           Dense ("score"). Outputs score, per_step, steps. Adam(0.01), mse, mae on every output.
+  masked-<loss>.keras     Embedding(mask_zero) > Dense per step, compiled with binary_crossentropy (sigmoid, 3 units)
+                          or categorical_crossentropy (softmax, 4 units) and accuracy: masked losses and metrics
   masks.json              inputs, targets, Keras' predictions (every output), the same model's predictions with no
                           masks (mask_zero off, no Masking) to show the difference, and every weight after 3 Adam steps
 """
@@ -38,6 +40,26 @@ def build(masked=True):
     either = L.LSTM(2, name="or_mask")(L.Add(name="sum")([e, e2]))
     score = L.Dense(1, name="score")(L.Concatenate(name="joined")([last, s, either]))
     return keras.Model([tokens, tokens2, series], [score, per_step, steps], name="masks")
+
+
+def masked_losses(tokens, rng):
+    """A masked output per loss that needs an activation: Keras' evaluate at batch 24 and 8 (loss and accuracy)."""
+    cases = {}
+    for loss, units, activation in (("binary_crossentropy", 3, "sigmoid"), ("categorical_crossentropy", 4, "softmax")):
+        inputs = keras.Input(shape=(6,), dtype="int32", name="tokens")
+        hidden = keras.layers.Embedding(20, 4, mask_zero=True, name="embedding")(inputs)
+        model = keras.Model(inputs, keras.layers.Dense(units, activation=activation, name="out")(hidden), name=f"masked_{loss}")
+        randomize_biases(model, rng)
+        model.compile(optimizer="adam", loss=loss, metrics=["accuracy"])
+        if activation == "sigmoid":
+            y = (rng.uniform(0, 1, size=(len(tokens), 6, units)) > 0.5).astype("float32")
+        else:
+            y = np.eye(units, dtype="float32")[rng.integers(0, units, size=(len(tokens), 6))]
+        model.save(os.path.join(OUT, f"masked-{loss}.keras"))
+        cases[loss] = {"y": y.tolist(),
+                       "evaluate": {k: float(v) for k, v in model.evaluate(tokens, y, verbose=0, return_dict=True).items()},
+                       "evaluate_batch8": {k: float(v) for k, v in model.evaluate(tokens, y, batch_size=8, verbose=0, return_dict=True).items()}}
+    return cases
 
 
 def main():
@@ -86,6 +108,7 @@ def main():
         "layers": [layer.name for layer in model.layers],
         **trained_state(model),
     }
+    result["masked_losses"] = masked_losses(tokens, rng)
     with open(os.path.join(OUT, "masks.json"), "w") as f:
         json.dump(result, f)
     print(result["layers"], result["params"], result["evaluate_before"])

@@ -480,7 +480,7 @@ public partial class Model
         var perOutputLoss = new double[outs.Count];
         for (var o = 0; o < outs.Count; o++)
         {
-            var loss = masks[o] is { } mask ? losses![o].ComputeMasked(targets[o], outs[o], mask, outputs[o].Layer.Name) : losses![o].Compute(targets[o], outs[o], logits[o]);
+            var loss = masks[o] is { } mask ? losses![o].ComputeMasked(targets[o], outs[o], logits[o], mask, outputs[o].Layer.Name) : losses![o].Compute(targets[o], outs[o], logits[o]);
             perOutputLoss[o] = loss.item<float>();
             total = total is null ? loss : total + loss;
         }
@@ -526,14 +526,6 @@ public partial class Model
     /// <summary>Converts and checks inputs and targets; throws before anything runs.</summary>
     private DataSet Prepare(ModelData x, ModelData y, string xName, string yName)
     {
-        for (var o = 0; o < outputs.Count && losses is not null; o++)
-        {
-            // Refused here, before any step: Keras weights a masked output's steps in the loss.
-            if (outputs[o].HasMask && !losses[o].Maskable)
-            {
-                throw new NotSupportedException($"output '{outputs[o].Layer.Name}' {outputs[o].Shape} carries a mask; this library masks the losses mean_squared_error and mean_absolute_error, but the model is compiled with {losses[o].Name}.");
-            }
-        }
 
         ArgumentNullException.ThrowIfNull(x, xName);
         ArgumentNullException.ThrowIfNull(y, yName);

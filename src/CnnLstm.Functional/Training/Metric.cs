@@ -5,8 +5,8 @@ namespace KerasStyle.Training;
 
 /// <summary>
 /// A Keras metric: a per-batch mean that training averages over an epoch, weighted by batch size.
-/// <c>accuracy</c> resolves as Keras does: binary (threshold 0.5) for one output unit or binary cross-entropy,
-/// sparse categorical for sparse cross-entropy, categorical (argmax) otherwise.
+/// <c>accuracy</c> resolves as Keras 3 does: binary (threshold 0.5) for one output unit, sparse categorical for
+/// sparse cross-entropy, categorical (argmax) otherwise, also with binary cross-entropy on several units.
 /// </summary>
 public sealed class Metric
 {
@@ -36,7 +36,9 @@ public sealed class Metric
         ArgumentNullException.ThrowIfNull(loss);
         return name switch
         {
-            "accuracy" or "acc" when loss is BinaryCrossentropy || outputUnits == 1 =>
+            // Keras 3's rule (compile_utils.is_binary_or_sparse_categorical): binary for one output unit, whatever
+            // the loss; sparse for class-id targets; categorical (argmax) otherwise, binary cross-entropy included.
+            "accuracy" or "acc" when outputUnits == 1 =>
                 new Metric(name, (y, p) => y.eq(p.gt(0.5).to_type(y.dtype)).to_type(ScalarType.Float32).mean(),
                     (y, p) => y.eq(p.gt(0.5).to_type(y.dtype)).to_type(ScalarType.Float32).mean(new long[] { -1 })),
             "accuracy" or "acc" when loss.SparseTargets =>

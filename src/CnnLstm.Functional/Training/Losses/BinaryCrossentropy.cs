@@ -26,4 +26,15 @@ public sealed class BinaryCrossentropy : Loss
         var p = output.clamp(Epsilon, 1 - Epsilon);
         return -((target * p.log()) + ((1 - target) * (1 - p).log())).mean();
     }
+
+    internal override Tensor PerEntry(Tensor target, Tensor output, Tensor? logits)
+    {
+        if (logits is not null)
+        {
+            return nn.functional.binary_cross_entropy_with_logits(logits, target, reduction: nn.Reduction.None).mean(new long[] { -1 });
+        }
+
+        var p = output.clamp(Epsilon, 1 - Epsilon);
+        return -((target * p.log()) + ((1 - target) * (1 - p).log())).mean(new long[] { -1 });
+    }
 }

@@ -23,4 +23,8 @@ public sealed class CategoricalCrossentropy : Loss
         var p = (output / output.sum(-1, keepdim: true)).clamp(BinaryCrossentropy.Epsilon, 1 - BinaryCrossentropy.Epsilon);
         return -(target * p.log()).sum(-1).mean();
     }
+
+    internal override Tensor PerEntry(Tensor target, Tensor output, Tensor? logits) =>
+        -(target * (logits is not null ? logits.log_softmax(-1)
+            : (output / output.sum(-1, keepdim: true)).clamp(BinaryCrossentropy.Epsilon, 1 - BinaryCrossentropy.Epsilon).log())).sum(-1);
 }

@@ -27,13 +27,11 @@ public abstract class Loss
     internal abstract Tensor Compute(Tensor target, Tensor output, Tensor? logits);
 
     /// <summary>
-    /// The loss of each output element before reduction (the squared error for mse), or null where this library has no
-    /// masked form of the loss.
+    /// The loss of each entry, before the mean over entries: the output's shape without its last axis (the mean over
+    /// it for mse, mae and binary cross-entropy, the sum over classes for the categorical ones), as Keras' loss
+    /// functions return it before reduction.
     /// </summary>
-    internal virtual Tensor? Elementwise(Tensor target, Tensor output) => null;
-
-    /// <summary>Whether the loss has a masked form here (<see cref="Elementwise"/> is not null).</summary>
-    internal virtual bool Maskable => false;
+    internal abstract Tensor PerEntry(Tensor target, Tensor output, Tensor? logits);
 
     /// <summary>
     /// The loss over an output that carries a mask, as Keras 3's <c>Loss.__call__</c> with <c>apply_mask</c>
@@ -42,13 +40,12 @@ public abstract class Loss
     /// </summary>
     /// <param name="target">Targets shaped like the output.</param>
     /// <param name="output">The output, (batch, steps, units).</param>
+    /// <param name="logits">The output's pre-activation values, as for <see cref="Compute"/>.</param>
     /// <param name="mask">The output's mask, (batch, steps).</param>
     /// <param name="outputName">The output layer, for messages.</param>
-    internal Tensor ComputeMasked(Tensor target, Tensor output, Tensor mask, string outputName)
+    internal Tensor ComputeMasked(Tensor target, Tensor output, Tensor? logits, Tensor mask, string outputName)
     {
-        var perEntry = Elementwise(target, output)
-            ?? throw new NotSupportedException($"the loss {Name} on the masked output '{outputName}' is not supported; this library masks mean_squared_error and mean_absolute_error.");
-        var reduced = perEntry.mean(new long[] { -1 });
+        var reduced = PerEntry(target, output, logits);
         if (!reduced.shape.SequenceEqual(mask.shape))
         {
             throw new NotSupportedException($"output '{outputName}' has shape ({string.Join(", ", output.shape)}) but its mask has shape ({string.Join(", ", mask.shape)}); a loss can be masked only over the axes before the last.");

@@ -11,7 +11,5 @@ public sealed class MeanAbsoluteError : Loss
     internal override Tensor Compute(Tensor target, Tensor output, Tensor? logits) =>
         nn.functional.l1_loss(output, target);
 
-    internal override Tensor? Elementwise(Tensor target, Tensor output) => (output - target).abs();
-
-    internal override bool Maskable => true;
+    internal override Tensor PerEntry(Tensor target, Tensor output, Tensor? logits) => (output - target).abs().mean(new long[] { -1 });
 }

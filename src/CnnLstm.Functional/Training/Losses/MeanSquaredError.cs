@@ -11,7 +11,5 @@ public sealed class MeanSquaredError : Loss
     internal override Tensor Compute(Tensor target, Tensor output, Tensor? logits) =>
         nn.functional.mse_loss(output, target);
 
-    internal override Tensor? Elementwise(Tensor target, Tensor output) => (output - target).square();
-
-    internal override bool Maskable => true;
+    internal override Tensor PerEntry(Tensor target, Tensor output, Tensor? logits) => (output - target).square().mean(new long[] { -1 });
 }

@@ -23,4 +23,13 @@ public sealed class SparseCategoricalCrossentropy : Loss
             : (output / output.sum(-1, keepdim: true)).clamp(BinaryCrossentropy.Epsilon, 1 - BinaryCrossentropy.Epsilon).log();
         return nn.functional.nll_loss(logProbabilities, classes);
     }
+
+    internal override Tensor PerEntry(Tensor target, Tensor output, Tensor? logits)
+    {
+        var logProbabilities = logits is not null
+            ? logits.log_softmax(-1)
+            : (output / output.sum(-1, keepdim: true)).clamp(BinaryCrossentropy.Epsilon, 1 - BinaryCrossentropy.Epsilon).log();
+        var classes = target.to_type(ScalarType.Int64).reshape(logProbabilities.shape[..^1].Append(1L).ToArray());
+        return -logProbabilities.gather(-1, classes).squeeze(-1);
+    }
 }
