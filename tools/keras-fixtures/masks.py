@@ -11,6 +11,8 @@ Files (CI never runs Python):
                           Dense ("score"). Outputs score, per_step, steps. Adam(0.01), mse, mae on every output.
   masked-<loss>.keras     Embedding(mask_zero) > Dense per step, compiled with binary_crossentropy (sigmoid, 3 units)
                           or categorical_crossentropy (softmax, 4 units) and accuracy: masked losses and metrics
+  masked-nested.keras     Embedding(mask_zero) > a functional model (LSTM) used as a layer > Dense: the mask goes
+                          into the nested model (Keras' Functional.call sets it on its inputs)
   masks.json              inputs, targets, Keras' predictions (every output), the same model's predictions with no
                           masks (mask_zero off, no Masking) to show the difference, and every weight after 3 Adam steps
 """
@@ -62,6 +64,18 @@ def masked_losses(tokens, rng):
     return cases
 
 
+def masked_nested(tokens, rng):
+    """The mask of an Embedding used inside a nested functional model's LSTM; its predictions."""
+    inner_input = keras.Input(shape=(6, 4), name="steps_in")
+    inner = keras.Model(inner_input, keras.layers.LSTM(3, name="inner_lstm")(inner_input), name="inner")
+    tokens_in = keras.Input(shape=(6,), dtype="int32", name="tokens")
+    hidden = keras.layers.Embedding(20, 4, mask_zero=True, name="embedding")(tokens_in)
+    model = keras.Model(tokens_in, keras.layers.Dense(1, name="out")(inner(hidden)), name="masked_nested")
+    randomize_biases(model, rng)
+    model.save(os.path.join(OUT, "masked-nested.keras"))
+    return {"predictions": np.asarray(model.predict(tokens, verbose=0), dtype="float64").tolist()}
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     keras.utils.set_random_seed(23)
@@ -109,6 +123,7 @@ def main():
         **trained_state(model),
     }
     result["masked_losses"] = masked_losses(tokens, rng)
+    result["masked_nested"] = masked_nested(tokens, rng)
     with open(os.path.join(OUT, "masks.json"), "w") as f:
         json.dump(result, f)
     print(result["layers"], result["params"], result["evaluate_before"])

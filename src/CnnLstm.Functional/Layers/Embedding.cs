@@ -48,7 +48,7 @@ public sealed class Embedding : Layer
     /// <summary>Whether id 0 is padding and the output carries a mask (Keras' <c>mask_zero</c>).</summary>
     public bool MaskZero { get; }
 
-    internal override bool[] OutputMasks(IReadOnlyList<KerasTensor> inputs) => new[] { MaskZero };
+    internal override bool[] OutputMasks(IReadOnlyList<bool> inputMasked) => new[] { MaskZero };
 
     /// <summary>Keras' <c>not_equal(ids, 0)</c>.</summary>
     internal override Tensor? ComputeMask(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks) => MaskZero ? inputs[0].ne(0) : null;

@@ -309,9 +309,13 @@ public abstract class Layer : IDisposable
     /// <summary>Whether the layer reads its input's mask (recurrent layers skip masked steps).</summary>
     internal virtual bool UsesMask => false;
 
-    /// <summary>Which outputs of a call on <paramref name="inputs"/> carry a mask (Keras' <c>compute_mask</c> being non-null).</summary>
-    internal virtual bool[] OutputMasks(IReadOnlyList<KerasTensor> inputs) =>
-        Enumerable.Repeat(SupportsMasking && inputs[0].HasMask, OutputCount).ToArray();
+    /// <summary>
+    /// Which outputs of a call carry a mask (Keras' <c>compute_mask</c> being non-null), given which inputs carry one:
+    /// decided when the layer is called (from <see cref="KerasTensor.HasMask"/>) and again when the model runs, where
+    /// a model used as a layer receives its caller's masks.
+    /// </summary>
+    internal virtual bool[] OutputMasks(IReadOnlyList<bool> inputMasked) =>
+        Enumerable.Repeat(SupportsMasking && inputMasked[0], OutputCount).ToArray();
 
     /// <summary>The mask of the outputs flagged by <see cref="OutputMasks"/>, from the concrete inputs and their masks (null: none).</summary>
     internal virtual Tensor? ComputeMask(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks) => masks[0];
@@ -503,7 +507,7 @@ public abstract class Layer : IDisposable
 
         var index = inboundNodes.Count;
         var outputs = specs.Select((spec, i) => new KerasTensor(spec.Shape, spec.DType, this, index, i)).ToArray();
-        var masked = initialStates > 0 ? OutputMasks(inputs.Take(1).ToArray()) : OutputMasks(inputs);
+        var masked = OutputMasks(inputs.Take(initialStates > 0 ? 1 : inputs.Count).Select(t => t.HasMask).ToArray());
         for (var i = 0; i < outputs.Length; i++)
         {
             outputs[i].HasMask = masked[i];

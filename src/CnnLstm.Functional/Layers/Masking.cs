@@ -28,7 +28,7 @@ public sealed class Masking : Layer
 
     internal override bool SupportsMasking => true;
 
-    internal override bool[] OutputMasks(IReadOnlyList<KerasTensor> inputs) => new[] { true };
+    internal override bool[] OutputMasks(IReadOnlyList<bool> inputMasked) => new[] { true };
 
     /// <summary>Keras' <c>any(not_equal(x, mask_value), axis=-1)</c>.</summary>
     internal override Tensor? ComputeMask(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks) => inputs[0].ne(MaskValue).any(-1);

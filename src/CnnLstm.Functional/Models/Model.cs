@@ -467,11 +467,24 @@ public partial class Model : IDisposable
     /// Runs the graph once, also returning each output's mask (null where it has none), as Keras' eager call leaves
     /// <c>_keras_mask</c> on its outputs: masks are computed beside the values, by each layer's <c>ComputeMask</c>.
     /// </summary>
-    internal (IReadOnlyList<Tensor> Outputs, Tensor?[] Logits, Tensor?[] Masks) RunWithMasks(IReadOnlyList<Tensor> batch, bool training, IReadOnlyList<string?>? logitsFor)
+    /// <param name="batch">One tensor per model input.</param>
+    /// <param name="training">Whether dropout is on.</param>
+    /// <param name="logitsFor">Per output, the activation whose input to return as logits, or null.</param>
+    /// <param name="inputMasks">Masks of the inputs (a model used as a layer gets its caller's), or null.</param>
+    internal (IReadOnlyList<Tensor> Outputs, Tensor?[] Logits, Tensor?[] Masks) RunWithMasks(IReadOnlyList<Tensor> batch, bool training, IReadOnlyList<string?>? logitsFor,
+        IReadOnlyList<Tensor?>? inputMasks = null)
     {
         var logits = new Tensor?[outputs.Count];
         var masks = new Dictionary<KerasTensor, Tensor>(ReferenceEqualityComparer.Instance);
         var values = new Dictionary<KerasTensor, Tensor>(ReferenceEqualityComparer.Instance);
+        for (var i = 0; i < inputs.Count && inputMasks is not null; i++)
+        {
+            if (inputMasks[i] is { } mask)
+            {
+                masks[inputs[i]] = mask;
+            }
+        }
+
         for (var i = 0; i < inputs.Count; i++)
         {
             values[inputs[i]] = batch[i];
@@ -490,7 +503,7 @@ public partial class Model : IDisposable
                 var pre = node.Layer.ForwardPreActivation(values[node.Inputs[0]], training);
                 logits[wanted] = pre;
                 values[node.Outputs[0]] = Activations.Apply(node.Layer.FinalActivation!, pre);
-                if (node.Outputs[0].HasMask && masks.GetValueOrDefault(node.Inputs[0]) is { } passed)
+                if (masks.GetValueOrDefault(node.Inputs[0]) is { } passed && node.Layer.OutputMasks(new[] { true })[0])
                 {
                     // Dense and Activation pass their input's mask on.
                     masks[node.Outputs[0]] = passed;
@@ -500,28 +513,20 @@ public partial class Model : IDisposable
             }
 
             var inputValues = node.Inputs.Select(t => values[t]).ToArray();
-            IReadOnlyList<Tensor> results;
-            if (node.Inputs.Any(t => t.HasMask))
+            var nodeMasks = node.Inputs.Select(t => masks.GetValueOrDefault(t)).ToArray();
+            var masked = nodeMasks.Any(m => m is not null);
+            var results = masked ? node.Layer.Forward(inputValues, nodeMasks, training)
+                : inputValues.Length == 1 ? node.Layer.Forward(inputValues[0], training) : node.Layer.Forward(inputValues, training);
+            // Decided on the values' masks, not only the symbolic flags: inside a model used as a layer, the masks come
+            // from the caller. Embedding (maskZero) and Masking make a mask from their input alone.
+            var outputMasked = node.Layer.OutputMasks(node.Inputs.Take(node.Inputs.Count - node.InitialStates).Select(t => masks.ContainsKey(t)).ToArray());
+            if (outputMasked.Any(m => m) && node.Layer.ComputeMask(inputValues, nodeMasks) is { } mask)
             {
-                var inputMasks = node.Inputs.Select(t => masks.GetValueOrDefault(t)).ToArray();
-                results = node.Layer.Forward(inputValues, inputMasks, training);
-                if (node.Outputs.Any(t => t.HasMask) && node.Layer.ComputeMask(inputValues, inputMasks) is { } mask)
+                for (var o = 0; o < node.Outputs.Count; o++)
                 {
-                    foreach (var output in node.Outputs.Where(t => t.HasMask))
+                    if (outputMasked[o])
                     {
-                        masks[output] = mask;
-                    }
-                }
-            }
-            else
-            {
-                results = inputValues.Length == 1 ? node.Layer.Forward(inputValues[0], training) : node.Layer.Forward(inputValues, training);
-                if (node.Outputs.Any(t => t.HasMask) && node.Layer.ComputeMask(inputValues, new Tensor?[inputValues.Length]) is { } mask)
-                {
-                    // A layer that makes a mask from its input alone (Embedding with maskZero, Masking).
-                    foreach (var output in node.Outputs.Where(t => t.HasMask))
-                    {
-                        masks[output] = mask;
+                        masks[node.Outputs[o]] = mask;
                     }
                 }
             }

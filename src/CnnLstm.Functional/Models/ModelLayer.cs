@@ -81,6 +81,15 @@ internal sealed class ModelLayer : Layer
 
     internal override IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> inputs, bool training) => Model.Run(inputs, training);
 
+    /// <summary>
+    /// Takes its caller's masks into the inner graph, as Keras' <c>Functional.call(inputs, mask)</c> sets them on
+    /// its inputs; like Keras' Functional (which does not support masking), no mask comes out.
+    /// </summary>
+    internal override bool UsesMask => true;
+
+    internal override IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks, bool training) =>
+        Model.RunWithMasks(inputs, training, null, masks).Outputs;
+
     /// <summary>Lets go of the inner layers (which other models may still use); the variables belong to them.</summary>
     protected override void Dispose(bool disposing)
     {

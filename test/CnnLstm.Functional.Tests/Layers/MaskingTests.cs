@@ -117,6 +117,15 @@ public class MaskingTests
         }
     }
 
+    [Test]
+    public void Predict_MaskIntoANestedModel_ReachesItsLstmAsInKeras()
+    {
+        // Keras' Functional.call puts the caller's mask on the nested model's inputs; its LSTM skips padded steps.
+        using var model = Model.Load(Path.Combine(Folder, "masked-nested.keras"));
+        var predicted = model.Predict<float[,]>(FixtureJson.ToInt2(Fixture["inputs"]!["tokens"]!.AsArray()));
+        Assert.That(predicted.Cast<float>().Select(v => (double)v), Is.EqualTo(FixtureJson.Flatten(Fixture["masked_nested"]!["predictions"]!)).Within(1e-5));
+    }
+
     internal static Model Build(bool masked) => GraphModels.Masks(masked);
 
     private static Array[] Inputs()

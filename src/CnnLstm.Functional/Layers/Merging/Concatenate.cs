@@ -38,7 +38,7 @@ public sealed class Concatenate : Merge
     internal static Concatenate FromConfig(LayerConfig config) => new(config.GetInt("axis", -1), config.Name);
 
     /// <summary>A mask when any input has one (Keras' <c>Concatenate.compute_mask</c>).</summary>
-    internal override bool[] OutputMasks(IReadOnlyList<KerasTensor> inputs) => new[] { inputs.Any(i => i.HasMask) };
+    internal override bool[] OutputMasks(IReadOnlyList<bool> inputMasked) => new[] { inputMasked.Any(m => m) };
 
     /// <summary>
     /// As Keras: each input's mask spread over its last axis (all true for an unmasked input), joined along the axis,

@@ -52,7 +52,7 @@ public sealed class Dot : Merge
     private protected override int? ExactInputs => 2;
 
     /// <summary>No mask comes out of a dot product (Keras' <c>Dot.compute_mask</c> returns None).</summary>
-    internal override bool[] OutputMasks(IReadOnlyList<KerasTensor> inputs) => new[] { false };
+    internal override bool[] OutputMasks(IReadOnlyList<bool> inputMasked) => new[] { false };
 
     /// <inheritdoc/>
     public override JsonObject GetConfig()

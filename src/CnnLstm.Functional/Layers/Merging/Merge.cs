@@ -23,7 +23,7 @@ public abstract class Merge : Layer
     /// <summary>Merges masks as Keras' <c>Merge.compute_mask</c> does: the OR of all inputs' masks, none if any input has none.</summary>
     internal override bool SupportsMasking => true;
 
-    internal override bool[] OutputMasks(IReadOnlyList<KerasTensor> inputs) => new[] { inputs.All(i => i.HasMask) };
+    internal override bool[] OutputMasks(IReadOnlyList<bool> inputMasked) => new[] { inputMasked.All(m => m) };
 
     internal override Tensor? ComputeMask(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks) =>
         masks.Any(m => m is null) ? null : masks.Skip(1).Aggregate(masks[0]!, (a, b) => a.logical_or(b!));
