@@ -9,8 +9,9 @@ Files (CI never runs Python):
                           Masking(0) > LSTM ("masked_series"); Embedding > Dense ("per_step", keeps the mask, so its
                           loss is masked); Add of two differently masked embeddings > LSTM ("or_mask"); Concatenate >
                           Dense ("score"). Outputs score, per_step, steps. Adam(0.01), mse, mae on every output.
-  masked-<loss>.keras     Embedding(mask_zero) > Dense per step, compiled with binary_crossentropy (sigmoid, 3 units)
-                          or categorical_crossentropy (softmax, 4 units) and accuracy: masked losses and metrics
+  masked-<loss>.keras     Embedding(mask_zero) > Dense per step, compiled with binary_crossentropy (sigmoid, 3 units),
+                          categorical_crossentropy or sparse_categorical_crossentropy (softmax, 4 units; class ids
+                          per step for the sparse one) and accuracy: masked losses and metrics
   masked-nested.keras     Embedding(mask_zero) > a functional model (LSTM) used as a layer > Dense: the mask goes
                           into the nested model (Keras' Functional.call sets it on its inputs)
   masks.json              inputs, targets, Keras' predictions (every output), the same model's predictions with no
@@ -47,7 +48,8 @@ def build(masked=True):
 def masked_losses(tokens, rng):
     """A masked output per loss that needs an activation: Keras' evaluate at batch 24 and 8 (loss and accuracy)."""
     cases = {}
-    for loss, units, activation in (("binary_crossentropy", 3, "sigmoid"), ("categorical_crossentropy", 4, "softmax")):
+    for loss, units, activation in (("binary_crossentropy", 3, "sigmoid"), ("categorical_crossentropy", 4, "softmax"),
+                                    ("sparse_categorical_crossentropy", 4, "softmax")):
         inputs = keras.Input(shape=(6,), dtype="int32", name="tokens")
         hidden = keras.layers.Embedding(20, 4, mask_zero=True, name="embedding")(inputs)
         model = keras.Model(inputs, keras.layers.Dense(units, activation=activation, name="out")(hidden), name=f"masked_{loss}")
@@ -55,6 +57,8 @@ def masked_losses(tokens, rng):
         model.compile(optimizer="adam", loss=loss, metrics=["accuracy"])
         if activation == "sigmoid":
             y = (rng.uniform(0, 1, size=(len(tokens), 6, units)) > 0.5).astype("float32")
+        elif loss.startswith("sparse"):
+            y = rng.integers(0, units, size=(len(tokens), 6)).astype("int32")
         else:
             y = np.eye(units, dtype="float32")[rng.integers(0, units, size=(len(tokens), 6))]
         model.save(os.path.join(OUT, f"masked-{loss}.keras"))

@@ -647,9 +647,15 @@ public partial class Model
         if (losses![o].SparseTargets)
         {
             var classes = output.Shape.Last!.Value;
-            if (!(target.dim() == 1 || (target.dim() == 2 && target.shape[1] == 1)))
+            // One class id per entry of the output: the output's shape without its class axis, or with it as 1.
+            var entries = output.Shape.Skip(1).Take(output.Shape.Rank - 2).Select(d => (long?)d).ToArray();
+            var idsShape = target.shape.Skip(1).Select(d => (long?)d).ToArray();
+            var idsFit = (idsShape.Length == entries.Length || (idsShape.Length == entries.Length + 1 && idsShape[^1] == 1))
+                && entries.Select((d, i) => d is null || d == idsShape[i]).All(ok => ok);
+            if (!idsFit)
             {
-                throw new ArgumentException($"{argument}: {losses[o].Name} takes class ids of shape (samples,) or (samples, 1) for output '{output.Layer.Name}' {output.Shape}, but got ({string.Join(", ", target.shape)}).", argument);
+                var expected = string.Join(", ", new[] { "samples" }.Concat(entries.Select(d => d?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "None")));
+                throw new ArgumentException($"{argument}: {losses[o].Name} takes class ids of shape ({expected}) or ({expected}, 1) for output '{output.Layer.Name}' {output.Shape}, but got ({string.Join(", ", target.shape)}).", argument);
             }
 
             if (target.numel() > 0 && Range(target) is var (min, max) && (min < 0 || max >= classes))

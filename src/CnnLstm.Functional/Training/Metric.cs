@@ -42,7 +42,7 @@ public sealed class Metric
                 new Metric(name, (y, p) => y.eq(p.gt(0.5).to_type(y.dtype)).to_type(ScalarType.Float32).mean(),
                     (y, p) => y.eq(p.gt(0.5).to_type(y.dtype)).to_type(ScalarType.Float32).mean(new long[] { -1 })),
             "accuracy" or "acc" when loss.SparseTargets =>
-                new Metric(name, (y, p) => y.reshape(-1).to_type(ScalarType.Int64).eq(p.argmax(-1)).to_type(ScalarType.Float32).mean(),
+                new Metric(name, (y, p) => y.reshape(p.shape[..^1]).to_type(ScalarType.Int64).eq(p.argmax(-1)).to_type(ScalarType.Float32).mean(),
                     (y, p) => y.reshape(p.shape[..^1]).to_type(ScalarType.Int64).eq(p.argmax(-1)).to_type(ScalarType.Float32)),
             "accuracy" or "acc" =>
                 new Metric(name, (y, p) => y.argmax(-1).eq(p.argmax(-1)).to_type(ScalarType.Float32).mean(),

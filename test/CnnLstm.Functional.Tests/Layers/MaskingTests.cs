@@ -105,12 +105,15 @@ public class MaskingTests
     [TestCase("binary_crossentropy", 8, "evaluate_batch8")]
     [TestCase("categorical_crossentropy", 24, "evaluate")]
     [TestCase("categorical_crossentropy", 8, "evaluate_batch8")]
+    [TestCase("sparse_categorical_crossentropy", 24, "evaluate")]
+    [TestCase("sparse_categorical_crossentropy", 8, "evaluate_batch8")]
     public void Evaluate_MaskedCrossEntropyAndAccuracy_AreKeras(string loss, int batchSize, string key)
     {
         // The cross-entropies (from the logits of the sigmoid or softmax, as Keras) and accuracy over padded steps.
         var fixture = Fixture["masked_losses"]![loss]!;
         using var model = Model.Load(Path.Combine(Folder, $"masked-{loss}.keras"));
-        var scores = model.Evaluate(FixtureJson.ToInt2(Fixture["inputs"]!["tokens"]!.AsArray()), FixtureJson.ToFloat3(fixture["y"]!.AsArray()), batchSize: batchSize);
+        Array y = loss.StartsWith("sparse", StringComparison.Ordinal) ? FixtureJson.ToInt2(fixture["y"]!.AsArray()) : FixtureJson.ToFloat3(fixture["y"]!.AsArray());
+        var scores = model.Evaluate(FixtureJson.ToInt2(Fixture["inputs"]!["tokens"]!.AsArray()), y, batchSize: batchSize);
         foreach (var (name, value) in fixture[key]!.AsObject())
         {
             Assert.That(scores[name], Is.EqualTo(value!.GetValue<double>()).Within(1e-5), $"{loss} {name}");

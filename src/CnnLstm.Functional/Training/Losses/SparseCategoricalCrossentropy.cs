@@ -17,6 +17,12 @@ public sealed class SparseCategoricalCrossentropy : Loss
 
     internal override Tensor Compute(Tensor target, Tensor output, Tensor? logits)
     {
+        if (output.dim() > 2)
+        {
+            // Class ids per step: the mean over every entry.
+            return PerEntry(target, output, logits).mean();
+        }
+
         var classes = target.reshape(-1).to_type(ScalarType.Int64);
         var logProbabilities = logits is not null
             ? logits.log_softmax(-1)
