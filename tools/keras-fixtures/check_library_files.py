@@ -29,7 +29,14 @@ class _Tf2Lstm(keras.layers.LSTM):
         super().__init__(**kwargs)
 
 
-TF2_LSTM = {"LSTM": _Tf2Lstm}
+class _Tf2SimpleRnn(keras.layers.SimpleRNN):
+    """Keras 3's SimpleRNN, accepting tf.keras 2's 'time_major' in the same way."""
+    def __init__(self, time_major=False, **kwargs):
+        assert not time_major
+        super().__init__(**kwargs)
+
+
+TF2_LSTM = {"LSTM": _Tf2Lstm, "SimpleRNN": _Tf2SimpleRnn}
 
 
 def json_with_weights(name):
@@ -39,10 +46,11 @@ def json_with_weights(name):
 
 
 def graph_checks():
-    """Models that are not chains (issue 13): each file the library wrote is loaded in Keras, and every output is
-    compared with the library's prediction (flattened)."""
+    """Models that are not chains (issue 13) and the one-layer models of the layer family (issue 14): each file the
+    library wrote is loaded in Keras, and every output is compared with the library's prediction (flattened)."""
     checks = []
-    for name in ("merges", "nested", "seq2seq", "masks"):
+    family = sorted(f[: -len("-predictions.json")] for f in os.listdir(os.path.join(OUT, "family")) if f.endswith("-predictions.json"))
+    for name in ("merges", "nested", "seq2seq", "masks") + tuple(os.path.join("family", f) for f in family):
         case = json.load(open(os.path.join(OUT, f"{name}-predictions.json")))
         x = [np.asarray(v, dtype="int32" if name == "masks" and i < 2 else "float32") for i, v in enumerate(case["x"])]
         expected = [np.asarray(v, dtype="float64") for v in case["y"]]
@@ -137,8 +145,8 @@ def main():
         check("ToJson + Keras 2 .h5 weights (model_from_json, load_weights)", lambda: from_json(".h5"))
         check("full-model .h5 (keras.saving.load_model)", lambda: keras.saving.load_model(path("-full.h5")))
         # Keras 3.16 refuses two things every real tf.keras 2.11 file holds: the optimizer arguments jit_compile and
-        # is_legacy_optimizer (so compile=False), and the LSTM argument time_major (so the usual workaround, an LSTM
-        # that drops it, see TF2_LSTM).
+        # is_legacy_optimizer (so compile=False), and the recurrent layers' argument time_major (so the usual
+        # workaround, layers that drop it, see TF2_LSTM).
         check("tf.keras 2 full-model .h5 (keras.saving.load_model, compile=False, LSTM without time_major)",
               lambda: keras.saving.load_model(path("-tfkeras2.h5"), compile=False, custom_objects=TF2_LSTM))
     # The round trip: the library's compiled model trained one epoch in Keras and saved with its optimizer state;

@@ -97,6 +97,20 @@ Utils.SetRandomSeed(20261130);
     WriteGraph("masks", masks, new Array[] { ids, ids2, values });
 }
 
+// The layer family (issue 14): each one-layer model Keras wrote (tools/keras-fixtures/layers.py), loaded here and
+// written back in every form, with the library's predictions on Keras' inputs.
+var familyFixtures = Path.GetFullPath(Path.Combine(folder, "..", "..", "Layers", "KerasFixtures", "family"));
+Directory.CreateDirectory(Path.Combine(folder, "family"));
+foreach (var (caseName, fixture) in System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(familyFixtures, "cases.json")))!["cases"]!.AsObject())
+{
+    using var model = Model.Load(Path.Combine(familyFixtures, caseName + ".keras"));
+    var rows = fixture!["x"]!.AsArray();
+    var x = rows[0]![0] is System.Text.Json.Nodes.JsonArray
+        ? To3(JsonSerializer.Deserialize<float[][][]>(rows.ToJsonString())!)
+        : To2(JsonSerializer.Deserialize<float[][]>(rows.ToJsonString())!);
+    WriteGraph(Path.Combine("family", caseName), model, new[] { x });
+}
+
 // The round trip: a compiled model defined here (the regression model without dropout, whose masks could not match),
 // for Keras to train and save; the tests load Keras' file back and train on.
 Backend.ClearSession();
@@ -169,6 +183,37 @@ static Array Uniform(Random random, KerasStyle.Graph.Shape shape)
     }
 
     return values;
+}
+
+static Array To2(float[][] rows)
+{
+    var result = new float[rows.Length, rows[0].Length];
+    for (var i = 0; i < rows.Length; i++)
+    {
+        for (var j = 0; j < rows[0].Length; j++)
+        {
+            result[i, j] = rows[i][j];
+        }
+    }
+
+    return result;
+}
+
+static Array To3(float[][][] rows)
+{
+    var result = new float[rows.Length, rows[0].Length, rows[0][0].Length];
+    for (var i = 0; i < rows.Length; i++)
+    {
+        for (var j = 0; j < rows[0].Length; j++)
+        {
+            for (var k = 0; k < rows[0][0].Length; k++)
+            {
+                result[i, j, k] = rows[i][j][k];
+            }
+        }
+    }
+
+    return result;
 }
 
 static object Nested(Array a) => a.Rank switch

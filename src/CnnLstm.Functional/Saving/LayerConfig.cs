@@ -99,6 +99,29 @@ public sealed class LayerConfig
     /// <param name="defaultValue">The Keras default.</param>
     public int GetSize(string key, int defaultValue) => GetNullableSize(key) ?? defaultValue;
 
+    /// <summary>A required list of integers (Keras' <c>target_shape</c>, <c>dims</c>).</summary>
+    /// <param name="key">The Keras argument name.</param>
+    public int[] GetIntList(string key) => GetRaw(key) switch
+    {
+        JsonArray list => list.Select(item => item is null ? throw Error($"'{key}' must be a list of integers, got {list.ToJsonString()}.") : ToInt(item, key)).ToArray(),
+        null => throw Error($"the argument '{key}' is required."),
+        var other => throw Error($"'{key}' must be a list of integers, got {other.ToJsonString()}."),
+    };
+
+    /// <summary>
+    /// An integer applied to both sides, or a pair (Keras' <c>padding</c> of ZeroPadding1D, <c>cropping</c>):
+    /// <c>2</c> or <c>[1, 3]</c>; absent or null gives <paramref name="defaultValue"/>.
+    /// </summary>
+    /// <param name="key">The Keras argument name.</param>
+    /// <param name="defaultValue">The Keras default.</param>
+    public (int Left, int Right) GetPair(string key, (int, int) defaultValue) => GetRaw(key) switch
+    {
+        null => defaultValue,
+        JsonArray { Count: 2 } pair when pair[0] is not null && pair[1] is not null => (ToInt(pair[0]!, key), ToInt(pair[1]!, key)),
+        JsonArray other => throw Error($"'{key}' must be a number or a pair of numbers, got {other.ToJsonString()}."),
+        var single => (ToInt(single, key), ToInt(single, key)),
+    };
+
     /// <summary>A number, or <paramref name="defaultValue"/> when absent or null.</summary>
     /// <param name="key">The Keras argument name.</param>
     /// <param name="defaultValue">The Keras default.</param>

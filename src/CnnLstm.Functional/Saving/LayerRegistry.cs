@@ -30,6 +30,20 @@ public static class LayerRegistry
         ["Minimum"] = Minimum.FromConfig,
         ["Dot"] = Dot.FromConfig,
         ["Masking"] = Masking.FromConfig,
+        ["Flatten"] = Flatten.FromConfig,
+        ["Reshape"] = Reshape.FromConfig,
+        ["Permute"] = Permute.FromConfig,
+        ["RepeatVector"] = RepeatVector.FromConfig,
+        ["ZeroPadding1D"] = ZeroPadding1D.FromConfig,
+        ["Cropping1D"] = Cropping1D.FromConfig,
+        ["UpSampling1D"] = UpSampling1D.FromConfig,
+        ["GlobalMaxPooling1D"] = GlobalMaxPooling1D.FromConfig,
+        ["GlobalAveragePooling1D"] = GlobalAveragePooling1D.FromConfig,
+        ["AveragePooling1D"] = AveragePooling1D.FromConfig,
+        ["GaussianNoise"] = GaussianNoise.FromConfig,
+        ["SpatialDropout1D"] = SpatialDropout1D.FromConfig,
+        ["LayerNormalization"] = LayerNormalization.FromConfig,
+        ["SimpleRNN"] = SimpleRNN.FromConfig,
     };
 
     private static readonly ConcurrentDictionary<string, Func<LayerConfig, Layer>> Custom = new(StringComparer.Ordinal);

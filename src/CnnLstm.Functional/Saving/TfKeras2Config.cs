@@ -27,6 +27,8 @@ internal static class TfKeras2Config
         ["LSTM"] = new[] { ("seed", (JsonNode?)null), ("zero_output_for_mask", false), ("use_cudnn", "auto") },
         ["Embedding"] = new[] { ("quantization_config", (JsonNode?)null), ("lora_rank", null), ("lora_alpha", null) },
         ["Dense"] = new[] { ("quantization_config", (JsonNode?)null), ("lora_rank", null), ("lora_alpha", null) },
+        ["SimpleRNN"] = new[] { ("zero_output_for_mask", (JsonNode?)false), ("seed", null) },
+        ["LayerNormalization"] = new[] { ("rms_scaling", (JsonNode?)false) },
     };
 
     /// <summary>tf.keras 2.11 arguments that Keras 3 does not write, by layer class, with the value meaning "as Keras 3 does".</summary>
@@ -35,6 +37,7 @@ internal static class TfKeras2Config
         ["LSTM"] = new[] { ("time_major", (JsonNode?)false), ("implementation", 2) },
         ["Embedding"] = new[] { ("input_length", (JsonNode?)null) },
         ["Dense"] = new[] { ("activity_regularizer", (JsonNode?)null) },
+        ["SimpleRNN"] = new[] { ("time_major", (JsonNode?)false) },
     };
 
     /// <summary>The <c>model_config</c> attribute: <c>{"class_name": "Functional" | "Sequential", "config": ...}</c>.</summary>

@@ -66,4 +66,7 @@ internal static class FixtureJson
         Array.Copy(source, result, result.Length);
         return (T)(object)result;
     }
+
+    /// <summary>A nested JSON list of numbers as a float array of its rank (2 or 3).</summary>
+    public static Array ToArray(JsonArray rows) => rows[0] is JsonArray first && first[0] is JsonArray ? ToFloat3(rows) : ToFloat2(rows);
 }

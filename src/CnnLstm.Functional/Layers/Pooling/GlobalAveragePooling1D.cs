@@ -1,0 +1,53 @@
+using System.Text.Json.Nodes;
+using KerasStyle.Graph;
+using KerasStyle.Saving;
+using static TorchSharp.torch;
+
+namespace KerasStyle.Layers;
+
+/// <summary>
+/// The mean over the time axis, as Keras' <c>keras.layers.GlobalAveragePooling1D</c>
+/// (keras/src/layers/pooling/global_average_pooling1d.py): (batch, steps, features) to (batch, features), or
+/// (batch, 1, features) with <c>keepdims</c>. With a mask, the mean of the unmasked steps (no mask comes out). No
+/// weights.
+/// </summary>
+public sealed class GlobalAveragePooling1D : Layer
+{
+    /// <summary>Creates the layer.</summary>
+    /// <param name="keepdims">Whether to keep the time axis with length 1 (Keras' default false).</param>
+    /// <param name="name">Layer name; defaults to <c>global_average_pooling1d_N</c>.</param>
+    public GlobalAveragePooling1D(bool keepdims = false, string? name = null)
+        : base(name)
+    {
+        Keepdims = keepdims;
+    }
+
+    /// <summary>Whether the time axis is kept (Keras' <c>keepdims</c>).</summary>
+    public bool Keepdims { get; }
+
+    /// <summary>Averages over the unmasked steps only, as Keras does.</summary>
+    internal override bool UsesMask => true;
+
+    /// <inheritdoc/>
+    public override JsonObject GetConfig() => GlobalPooling.Config(base.GetConfig(), Keepdims);
+
+    /// <summary>Creates the layer from a Keras 2 or Keras 3 config.</summary>
+    internal static GlobalAveragePooling1D FromConfig(LayerConfig config) => new(GlobalPooling.ReadKeepdims(config), config.Name);
+
+    /// <inheritdoc/>
+    protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input) => GlobalPooling.Specs(this, input, Keepdims);
+
+    /// <inheritdoc/>
+    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) => new[] { input.mean(new long[] { 1 }, keepdim: Keepdims) };
+
+    internal override IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks, bool training)
+    {
+        if (masks[0] is not { } mask)
+        {
+            return Forward(inputs[0], training);
+        }
+
+        var weights = mask.to_type(inputs[0].dtype).unsqueeze(-1);
+        return new[] { (inputs[0] * weights).sum(new long[] { 1 }, keepdim: Keepdims) / weights.sum(new long[] { 1 }, keepdim: Keepdims) };
+    }
+}

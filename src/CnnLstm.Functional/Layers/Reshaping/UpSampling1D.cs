@@ -1,0 +1,48 @@
+using System.Text.Json.Nodes;
+using KerasStyle.Graph;
+using KerasStyle.Saving;
+using static TorchSharp.torch;
+
+namespace KerasStyle.Layers;
+
+/// <summary>
+/// Repeats each step <c>size</c> times, as Keras' <c>keras.layers.UpSampling1D</c>
+/// (keras/src/layers/reshaping/up_sampling1d.py): (batch, steps, features) to (batch, steps × size, features).
+/// No weights.
+/// </summary>
+public sealed class UpSampling1D : Layer
+{
+    /// <summary>Creates the layer.</summary>
+    /// <param name="size">Repeats per step (Keras' default 2); positive.</param>
+    /// <param name="name">Layer name; defaults to <c>up_sampling1d_N</c>.</param>
+    public UpSampling1D(int size = 2, string? name = null)
+        : base(name)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(size);
+        Size = size;
+    }
+
+    /// <summary>Repeats per step (Keras' <c>size</c>).</summary>
+    public int Size { get; }
+
+    /// <inheritdoc/>
+    public override JsonObject GetConfig()
+    {
+        var config = base.GetConfig();
+        config["size"] = Size;
+        return config;
+    }
+
+    /// <summary>Creates the layer from a Keras 2 or Keras 3 config.</summary>
+    internal static UpSampling1D FromConfig(LayerConfig config) => new(config.GetSize("size", 2), config.Name);
+
+    /// <inheritdoc/>
+    protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input)
+    {
+        RequireRank(input, 3, "(batch, steps, features)");
+        return new[] { (input.Shape.With(1, input.Shape[1] * Size), input.DType) };
+    }
+
+    /// <inheritdoc/>
+    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) => new[] { input.repeat_interleave(Size, 1) };
+}

@@ -1,0 +1,74 @@
+"""Writes one-layer fixtures for the CNN-LSTM layer family (issue 14) under
+test/CnnLstm.Functional.Tests/Layers/KerasFixtures/family/.
+
+Run from the repository root with real Keras 3 (../shared/tools/real-keras: `bash setup.sh; source env.sh`):
+    /usr/bin/python3 tools/keras-fixtures/layers.py
+For each case: <case>.keras (Input > the layer, weights randomised where it has any) and, in cases.json, the input,
+Keras' prediction, the parameter count and the layer's config as Keras writes it (the tests compare the library's
+config of the same layer with it). CI never runs Python.
+"""
+import json
+import os
+import sys
+
+import numpy as np
+import keras
+
+from common import randomize_biases
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "test", "CnnLstm.Functional.Tests", "Layers", "KerasFixtures", "family")
+
+L = keras.layers
+
+# name: (input shape, layer factory)
+CASES = {
+    "flatten": ((4, 3), lambda: L.Flatten()),
+    "reshape": ((4, 3), lambda: L.Reshape((2, 6))),
+    "reshape_inferred": ((4, 3), lambda: L.Reshape((-1, 3, 2))),
+    "permute": ((4, 3), lambda: L.Permute((2, 1))),
+    "repeat_vector": ((3,), lambda: L.RepeatVector(4)),
+    "global_max_pooling1d": ((5, 3), lambda: L.GlobalMaxPooling1D()),
+    "global_max_pooling1d_keepdims": ((5, 3), lambda: L.GlobalMaxPooling1D(keepdims=True)),
+    "global_average_pooling1d": ((5, 3), lambda: L.GlobalAveragePooling1D()),
+    "average_pooling1d": ((7, 3), lambda: L.AveragePooling1D(2)),
+    "average_pooling1d_same": ((7, 3), lambda: L.AveragePooling1D(3, strides=2, padding="same")),
+    "zero_padding1d": ((4, 3), lambda: L.ZeroPadding1D(2)),
+    "zero_padding1d_pair": ((4, 3), lambda: L.ZeroPadding1D((1, 3))),
+    "cropping1d": ((6, 3), lambda: L.Cropping1D((1, 2))),
+    "up_sampling1d": ((4, 3), lambda: L.UpSampling1D(3)),
+    "gaussian_noise": ((4, 3), lambda: L.GaussianNoise(0.3)),
+    "spatial_dropout1d": ((4, 3), lambda: L.SpatialDropout1D(0.3)),
+    "layer_normalization": ((4, 3), lambda: L.LayerNormalization()),
+    "layer_normalization_options": ((4, 3), lambda: L.LayerNormalization(epsilon=0.01, center=False)),
+    "simple_rnn": ((5, 3), lambda: L.SimpleRNN(4)),
+    "simple_rnn_sequences_relu": ((5, 3), lambda: L.SimpleRNN(4, activation="relu", return_sequences=True)),
+}
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    keras.utils.set_random_seed(29)
+    rng = np.random.default_rng(29)
+    cases = {}
+    for name, (shape, make) in CASES.items():
+        inputs = keras.Input(shape=shape, name="x")
+        layer = make()
+        model = keras.Model(inputs, layer(inputs), name=name)
+        randomize_biases(model, rng)
+        for weight in layer.weights:
+            if "gamma" in weight.path:  # LayerNormalization's scale: away from 1, so a missing scale shows
+                weight.assign(rng.uniform(0.5, 1.5, size=weight.shape).astype("float32"))
+        x = rng.uniform(-1, 1, size=(3,) + shape).astype("float32")
+        model.save(os.path.join(OUT, f"{name}.keras"))
+        config = json.loads(model.to_json())["config"]["layers"][1]
+        cases[name] = {"x": x.tolist(), "y": np.asarray(model.predict(x, verbose=0), dtype="float64").tolist(),
+                       "params": model.count_params(), "layer_class": config["class_name"], "layer_config": config["config"],
+                       "output_shape": list(model.outputs[0].shape)}
+    with open(os.path.join(OUT, "cases.json"), "w") as f:
+        json.dump({"keras": keras.__version__, "cases": cases}, f)
+    print(f"{len(cases)} cases")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
