@@ -22,21 +22,25 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 OUT = os.path.join(ROOT, "test", "CnnLstm.Functional.Tests", "Saving", "LibraryFiles")
 
 
-class _Tf2Lstm(keras.layers.LSTM):
-    """Keras 3's LSTM, accepting tf.keras 2's 'time_major' (always False there) as users do to load tf.keras 2 files."""
-    def __init__(self, time_major=False, **kwargs):
+def _drop_time_major(cls):
+    """tf.keras 2 writes 'time_major' (always False) into every recurrent layer's config; Keras 3.16 refuses it.
+    Dropping it is the usual workaround for loading tf.keras 2 files, applied here to the classes themselves so that
+    wrappers (Bidirectional), which copy their layer by class, keep working."""
+    original = cls.__init__
+
+    def init(self, *args, time_major=False, **kwargs):
         assert not time_major
-        super().__init__(**kwargs)
+        original(self, *args, **kwargs)
+
+    cls.__init__ = init
 
 
-class _Tf2SimpleRnn(keras.layers.SimpleRNN):
-    """Keras 3's SimpleRNN, accepting tf.keras 2's 'time_major' in the same way."""
-    def __init__(self, time_major=False, **kwargs):
-        assert not time_major
-        super().__init__(**kwargs)
+_drop_time_major(keras.layers.LSTM)
+_drop_time_major(keras.layers.SimpleRNN)
 
-
-TF2_LSTM = {"LSTM": _Tf2Lstm, "SimpleRNN": _Tf2SimpleRnn}
+# tf.keras 2 writes a wrapper's inner layer without a module ({"class_name": "Dense", ...}), which Keras 3.16's
+# wrappers cannot resolve; naming the built-in classes is the usual workaround.
+TF2_OBJECTS = {name: getattr(keras.layers, name) for name in dir(keras.layers) if isinstance(getattr(keras.layers, name), type)}
 
 
 def json_with_weights(name):
@@ -57,7 +61,7 @@ def graph_checks():
         loaders = {
             ".keras (keras.saving.load_model)": lambda: keras.saving.load_model(os.path.join(OUT, f"{name}.keras")),
             "full-model .h5 (keras.saving.load_model)": lambda: keras.saving.load_model(os.path.join(OUT, f"{name}-full.h5")),
-            "tf.keras 2 full-model .h5 (keras.saving.load_model, compile=False)": lambda: keras.saving.load_model(os.path.join(OUT, f"{name}-tfkeras2.h5"), compile=False, custom_objects=TF2_LSTM),
+            "tf.keras 2 full-model .h5 (keras.saving.load_model, compile=False)": lambda: keras.saving.load_model(os.path.join(OUT, f"{name}-tfkeras2.h5"), compile=False, custom_objects=TF2_OBJECTS),
             "ToJson (model_from_json, load_weights of the .keras)": lambda: json_with_weights(name),
         }
         for kind, load in loaders.items():
@@ -89,7 +93,7 @@ def tfkeras2_round_trip(x, y):
     import h5py
 
     path = os.path.join(OUT, "roundtrip-here-1epoch-tfkeras2.h5")
-    model = keras.saving.load_model(path, compile=False, custom_objects=TF2_LSTM)
+    model = keras.saving.load_model(path, compile=False, custom_objects=TF2_OBJECTS)
     with h5py.File(path, "r") as f:
         training = json.loads(f.attrs["training_config"])
         group = f["optimizer_weights"]
@@ -146,9 +150,9 @@ def main():
         check("full-model .h5 (keras.saving.load_model)", lambda: keras.saving.load_model(path("-full.h5")))
         # Keras 3.16 refuses two things every real tf.keras 2.11 file holds: the optimizer arguments jit_compile and
         # is_legacy_optimizer (so compile=False), and the recurrent layers' argument time_major (so the usual
-        # workaround, layers that drop it, see TF2_LSTM).
+        # workaround: see _drop_time_major and TF2_OBJECTS).
         check("tf.keras 2 full-model .h5 (keras.saving.load_model, compile=False, LSTM without time_major)",
-              lambda: keras.saving.load_model(path("-tfkeras2.h5"), compile=False, custom_objects=TF2_LSTM))
+              lambda: keras.saving.load_model(path("-tfkeras2.h5"), compile=False, custom_objects=TF2_OBJECTS))
     # The round trip: the library's compiled model trained one epoch in Keras and saved with its optimizer state;
     # then a second epoch, whose predictions the library must reach from Keras' file.
     data = json.load(open(os.path.join(OUT, "roundtrip-data.json")))

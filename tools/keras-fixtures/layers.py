@@ -42,6 +42,16 @@ CASES = {
     "layer_normalization_options": ((4, 3), lambda: L.LayerNormalization(epsilon=0.01, center=False)),
     "simple_rnn": ((5, 3), lambda: L.SimpleRNN(4)),
     "simple_rnn_sequences_relu": ((5, 3), lambda: L.SimpleRNN(4, activation="relu", return_sequences=True)),
+    "lstm_go_backwards": ((5, 3), lambda: L.LSTM(4, go_backwards=True)),
+    "lstm_go_backwards_sequences": ((5, 3), lambda: L.LSTM(4, go_backwards=True, return_sequences=True)),
+    "time_distributed_dense": ((4, 3), lambda: L.TimeDistributed(L.Dense(2))),
+    "time_distributed_conv1d": ((4, 6, 3), lambda: L.TimeDistributed(L.Conv1D(2, 3, activation="relu"))),
+    "time_distributed_max_pooling1d": ((4, 6, 3), lambda: L.TimeDistributed(L.MaxPooling1D(2))),
+    "time_distributed_flatten": ((4, 3, 2), lambda: L.TimeDistributed(L.Flatten())),
+    "bidirectional_concat": ((5, 3), lambda: L.Bidirectional(L.LSTM(4))),
+    "bidirectional_sum_sequences": ((5, 3), lambda: L.Bidirectional(L.LSTM(4, return_sequences=True), merge_mode="sum")),
+    "bidirectional_mul": ((5, 3), lambda: L.Bidirectional(L.LSTM(4), merge_mode="mul")),
+    "bidirectional_ave": ((5, 3), lambda: L.Bidirectional(L.LSTM(4), merge_mode="ave")),
 }
 
 

@@ -104,11 +104,7 @@ Directory.CreateDirectory(Path.Combine(folder, "family"));
 foreach (var (caseName, fixture) in System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(familyFixtures, "cases.json")))!["cases"]!.AsObject())
 {
     using var model = Model.Load(Path.Combine(familyFixtures, caseName + ".keras"));
-    var rows = fixture!["x"]!.AsArray();
-    var x = rows[0]![0] is System.Text.Json.Nodes.JsonArray
-        ? To3(JsonSerializer.Deserialize<float[][][]>(rows.ToJsonString())!)
-        : To2(JsonSerializer.Deserialize<float[][]>(rows.ToJsonString())!);
-    WriteGraph(Path.Combine("family", caseName), model, new[] { x });
+    WriteGraph(Path.Combine("family", caseName), model, new[] { FromJson(fixture!["x"]!.AsArray()) });
 }
 
 // The round trip: a compiled model defined here (the regression model without dropout, whose masks could not match),
@@ -185,40 +181,40 @@ static Array Uniform(Random random, KerasStyle.Graph.Shape shape)
     return values;
 }
 
-static Array To2(float[][] rows)
+// A nested JSON list of numbers as a float array of its rank.
+static Array FromJson(System.Text.Json.Nodes.JsonArray rows)
 {
-    var result = new float[rows.Length, rows[0].Length];
-    for (var i = 0; i < rows.Length; i++)
+    var lengths = new List<int>();
+    for (System.Text.Json.Nodes.JsonNode? node = rows; node is System.Text.Json.Nodes.JsonArray list; node = list[0])
     {
-        for (var j = 0; j < rows[0].Length; j++)
-        {
-            result[i, j] = rows[i][j];
-        }
+        lengths.Add(list.Count);
     }
 
-    return result;
-}
-
-static Array To3(float[][][] rows)
-{
-    var result = new float[rows.Length, rows[0].Length, rows[0][0].Length];
-    for (var i = 0; i < rows.Length; i++)
+    var values = Array.CreateInstance(typeof(float), lengths.ToArray());
+    var flat = new List<float>();
+    void Collect(System.Text.Json.Nodes.JsonNode node)
     {
-        for (var j = 0; j < rows[0].Length; j++)
+        if (node is System.Text.Json.Nodes.JsonArray list)
         {
-            for (var k = 0; k < rows[0][0].Length; k++)
+            foreach (var item in list)
             {
-                result[i, j, k] = rows[i][j][k];
+                Collect(item!);
             }
         }
+        else
+        {
+            flat.Add(node.GetValue<float>());
+        }
     }
 
-    return result;
+    Collect(rows);
+    Buffer.BlockCopy(flat.ToArray(), 0, values, 0, flat.Count * sizeof(float));
+    return values;
 }
 
-static object Nested(Array a) => a.Rank switch
-{
-    2 => Enumerable.Range(0, a.GetLength(0)).Select(i => Enumerable.Range(0, a.GetLength(1)).Select(j => Convert.ToDouble(a.GetValue(i, j))).ToArray()).ToArray(),
-    3 => Enumerable.Range(0, a.GetLength(0)).Select(i => Enumerable.Range(0, a.GetLength(1)).Select(j => Enumerable.Range(0, a.GetLength(2)).Select(k => Convert.ToDouble(a.GetValue(i, j, k))).ToArray()).ToArray()).ToArray(),
-    _ => throw new ArgumentException("rank 2 or 3"),
-};
+// An array of any rank as nested lists of doubles (for JSON).
+static object Nested(Array a) => NestedFrom(a, Array.Empty<int>());
+
+static object NestedFrom(Array a, int[] prefix) => prefix.Length == a.Rank - 1
+    ? Enumerable.Range(0, a.GetLength(prefix.Length)).Select(i => Convert.ToDouble(a.GetValue(prefix.Append(i).ToArray()))).ToArray()
+    : Enumerable.Range(0, a.GetLength(prefix.Length)).Select(i => NestedFrom(a, prefix.Append(i).ToArray())).ToArray();

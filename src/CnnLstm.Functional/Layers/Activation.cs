@@ -22,6 +22,8 @@ public sealed class Activation : Layer
     /// <summary>The activation name.</summary>
     public string Function { get; }
 
+    internal override bool BuiltAtInit => true;
+
     /// <inheritdoc/>
     public override JsonObject GetConfig()
     {

@@ -26,6 +26,8 @@ public sealed class Dropout : Layer
     /// <summary>Fraction of inputs dropped while training.</summary>
     public double Rate { get; }
 
+    internal override bool BuiltAtInit => true;
+
     /// <inheritdoc/>
     public override JsonObject GetConfig()
     {

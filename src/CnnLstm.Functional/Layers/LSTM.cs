@@ -40,10 +40,12 @@ public sealed class LSTM : Layer
     /// <param name="returnState">True to also return the last hidden and cell states (use <see cref="Layer.CallMulti(KerasTensor)"/>).</param>
     /// <param name="unitForgetBias">Whether the forget-gate bias starts at 1.</param>
     /// <param name="name">Layer name; defaults to <c>lstm_N</c>.</param>
+    /// <param name="goBackwards">Process the sequence last step first (Keras' <c>go_backwards</c>, default false).</param>
     public LSTM(int units, string activation = "tanh", string recurrentActivation = "sigmoid", bool useBias = true,
-        bool returnSequences = false, bool returnState = false, bool unitForgetBias = true, string? name = null)
+        bool returnSequences = false, bool returnState = false, bool unitForgetBias = true, string? name = null, bool goBackwards = false)
         : base(name)
     {
+        GoBackwards = goBackwards;
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(units);
         Units = units;
         Activation = Activations.Validate(activation, nameof(LSTM), nameof(activation));
@@ -72,6 +74,18 @@ public sealed class LSTM : Layer
     /// <summary>Whether the last states are returned too.</summary>
     public bool ReturnState { get; }
 
+    /// <summary>
+    /// Whether the sequence is processed last step first (Keras' <c>go_backwards</c>); with <c>returnSequences</c> the
+    /// outputs come in that processing order, as in Keras.
+    /// </summary>
+    public bool GoBackwards { get; }
+
+    /// <summary>
+    /// Whether masked steps output zeros instead of repeating the previous output (Keras' <c>zero_output_for_mask</c>,
+    /// default false; <see cref="Bidirectional"/> sets it on its copies when they return sequences, as Keras does).
+    /// </summary>
+    public bool ZeroOutputForMask { get; init; }
+
     /// <summary>Whether the forget-gate bias starts at 1.</summary>
     public bool UnitForgetBias { get; }
 
@@ -89,10 +103,10 @@ public sealed class LSTM : Layer
         var config = base.GetConfig();
         config["return_sequences"] = ReturnSequences;
         config["return_state"] = ReturnState;
-        config["go_backwards"] = false;
+        config["go_backwards"] = GoBackwards;
         config["stateful"] = false;
         config["unroll"] = false;
-        config["zero_output_for_mask"] = false;
+        config["zero_output_for_mask"] = ZeroOutputForMask;
         config["units"] = Units;
         config["activation"] = Activation;
         config["recurrent_activation"] = RecurrentActivation;
@@ -127,15 +141,17 @@ public sealed class LSTM : Layer
 
         config.RequireDefault("dropout", 0.0);
         config.RequireDefault("recurrent_dropout", 0.0);
-        config.RequireDefault("go_backwards", false);
         config.RequireDefault("stateful", false);
         config.RequireDefault("time_major", false);
         // No effect on the maths here: loop unrolling, kernel choice, masking (not supported) and dropout seeds.
-        config.Ignore("unroll", "implementation", "use_cudnn", "zero_output_for_mask", "seed");
+        config.Ignore("unroll", "implementation", "use_cudnn", "seed");
         return new LSTM(config.GetInt("units"), config.GetActivation("activation", "tanh"),
             config.GetActivation("recurrent_activation", "sigmoid"), config.GetBool("use_bias", true),
             config.GetBool("return_sequences", false), config.GetBool("return_state", false),
-            config.GetBool("unit_forget_bias", true), config.Name);
+            config.GetBool("unit_forget_bias", true), config.Name, config.GetBool("go_backwards", false))
+        {
+            ZeroOutputForMask = config.GetBool("zero_output_for_mask", false),
+        };
     }
 
     /// <inheritdoc/>
@@ -265,10 +281,10 @@ public sealed class LSTM : Layer
 
     internal override IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks, bool training)
     {
-        var input = inputs[0];
+        var input = GoBackwards ? inputs[0].flip(1) : inputs[0];
         var state = inputs.Count == 3 ? (inputs[1], inputs[2]) : ((Tensor, Tensor)?)null;
         // libtorch's fused kernel has no masks (nor has Keras' torch backend): masked sequences take the step loop.
-        var mask = masks[0];
+        var mask = GoBackwards ? masks[0]?.flip(1) : masks[0];
         var (sequence, h, c) = mask is not null ? RunCell(input, state, mask) : fused is null ? RunCell(input, state) : RunFused(input, state);
         // With a mask the last output is the one of the last unmasked step (zeros if none), not always h.
         var output = ReturnSequences ? sequence : mask is not null && sequence.shape[1] > 0 ? sequence.select(1, -1) : h;
@@ -390,7 +406,7 @@ public sealed class LSTM : Layer
 
             var real = mask.select(1, t).unsqueeze(1);
             (h, c) = (where(real, newH, h), where(real, newC, c));
-            outputs[t] = where(real, newH, t == 0 ? zeros_like(newH) : outputs[t - 1]);
+            outputs[t] = where(real, newH, t == 0 || ZeroOutputForMask ? zeros_like(newH) : outputs[t - 1]);
         }
 
         return (steps == 0 ? zeros(batch, 0, Units, dtype: input.dtype, device: input.device) : stack(outputs, 1), h, c);

@@ -156,6 +156,19 @@ public abstract class Layer : IDisposable
     /// </summary>
     internal virtual string KerasVarsPath => "vars";
 
+    /// <summary>
+    /// Whether Keras builds this layer when it is made (<c>_build_at_init</c>: activations, dropout, noise, pooling,
+    /// Masking), so that its config records no <c>build_config</c>.
+    /// </summary>
+    internal virtual bool BuiltAtInit => false;
+
+    /// <summary>
+    /// Where Keras 3 keeps each group of this layer's variables, below <c>layers/&lt;path&gt;/</c>: one group at
+    /// <see cref="KerasVarsPath"/> for most layers; a wrapper lists its inner layers' (<c>layer/vars</c>,
+    /// <c>forward_layer/cell/vars</c>, ...).
+    /// </summary>
+    internal virtual IEnumerable<(string Path, IReadOnlyList<LayerWeight> Weights)> KerasVarGroups => new[] { (KerasVarsPath, Weights) };
+
     /// <summary>The weight values in Keras order and layout, as Keras' <c>get_weights()</c>.</summary>
     public IReadOnlyList<WeightArray> GetWeights() => weights.Select(w => w.Get()).ToArray();
 
@@ -464,7 +477,22 @@ public abstract class Layer : IDisposable
     private protected virtual IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input, IReadOnlyList<KerasTensor> initialState) =>
         throw InputError($"takes no initial state, but was given {Describe(initialState)}.");
 
-    private IReadOnlyList<KerasTensor> CallCore(IReadOnlyList<KerasTensor> inputs, bool list, int initialStates = 0)
+    /// <summary>
+    /// Checks an input and builds the layer on it without recording a node: a wrapper (TimeDistributed,
+    /// Bidirectional) uses its inner layer this way, as Keras' wrappers call the inner layer's <c>build</c>.
+    /// </summary>
+    internal IReadOnlyList<(Shape Shape, DType DType)> BuildFor(KerasTensor input) => Prepare(new[] { input }, list: false, initialStates: 0);
+
+    /// <summary>Adopts another layer's weights as this layer's (a wrapper lists its inner layers' weights).</summary>
+    private protected void AdoptWeights(IEnumerable<LayerWeight> adopted)
+    {
+        foreach (var weight in adopted)
+        {
+            AdoptWeight(weight);
+        }
+    }
+
+    private IReadOnlyList<(Shape Shape, DType DType)> Prepare(IReadOnlyList<KerasTensor> inputs, bool list, int initialStates)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         var specs = initialStates > 0 ? ComputeOutputSpecs(inputs[0], inputs.Skip(1).ToArray()) : ComputeOutputSpecs(inputs, list);
@@ -505,6 +533,12 @@ public abstract class Layer : IDisposable
             Built = true;
         }
 
+        return specs;
+    }
+
+    private IReadOnlyList<KerasTensor> CallCore(IReadOnlyList<KerasTensor> inputs, bool list, int initialStates = 0)
+    {
+        var specs = Prepare(inputs, list, initialStates);
         var index = inboundNodes.Count;
         var outputs = specs.Select((spec, i) => new KerasTensor(spec.Shape, spec.DType, this, index, i)).ToArray();
         var masked = OutputMasks(inputs.Take(initialStates > 0 ? 1 : inputs.Count).Select(t => t.HasMask).ToArray());

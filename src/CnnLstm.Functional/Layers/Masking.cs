@@ -33,6 +33,8 @@ public sealed class Masking : Layer
     /// <summary>Keras' <c>any(not_equal(x, mask_value), axis=-1)</c>.</summary>
     internal override Tensor? ComputeMask(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks) => inputs[0].ne(MaskValue).any(-1);
 
+    internal override bool BuiltAtInit => true;
+
     /// <inheritdoc/>
     public override JsonObject GetConfig()
     {

@@ -42,6 +42,8 @@ public sealed class MaxPooling1D : Layer
     /// <summary>The padding mode: <c>valid</c> or <c>same</c>.</summary>
     public string Padding => padding.Name();
 
+    internal override bool BuiltAtInit => true;
+
     /// <inheritdoc/>
     public override JsonObject GetConfig()
     {

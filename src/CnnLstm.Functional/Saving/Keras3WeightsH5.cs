@@ -204,8 +204,13 @@ internal static class Keras3WeightsH5
             yield break;
         }
 
-        yield return (layer.KerasVarsPath, layer.Weights);
-        if (layer.KerasVarsPath != "vars")
+        var groups = layer.KerasVarGroups.ToList();
+        foreach (var group in groups)
+        {
+            yield return group;
+        }
+
+        if (groups.All(g => g.Path != "vars"))
         {
             yield return ("vars", Array.Empty<LayerWeight>());
         }

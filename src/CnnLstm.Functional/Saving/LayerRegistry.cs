@@ -44,6 +44,8 @@ public static class LayerRegistry
         ["SpatialDropout1D"] = SpatialDropout1D.FromConfig,
         ["LayerNormalization"] = LayerNormalization.FromConfig,
         ["SimpleRNN"] = SimpleRNN.FromConfig,
+        ["TimeDistributed"] = TimeDistributed.FromConfig,
+        ["Bidirectional"] = Bidirectional.FromConfig,
     };
 
     private static readonly ConcurrentDictionary<string, Func<LayerConfig, Layer>> Custom = new(StringComparer.Ordinal);

@@ -146,6 +146,30 @@ internal static class ModelConfig
     /// </summary>
     private static JsonObject LayerEntry(Layer layer, Node? firstNode)
     {
+        var entry = SerializeLayer(layer, null);
+        if (firstNode is { Inputs.Count: > 0 } && RecordsBuild(layer))
+        {
+            // What Keras' get_build_config writes: one shape, the list a merge was called on, or a recurrent layer's
+            // sequence and initial-state shapes.
+            var shapes = firstNode.Inputs.Select(t => (JsonNode)ShapeJson(t.Shape)).ToArray();
+            entry["build_config"] = firstNode.InitialStates > 0
+                ? new JsonObject { ["shapes_dict"] = new JsonObject { ["sequences_shape"] = shapes[0].DeepClone(), ["initial_state_shape"] = new JsonArray(shapes[1..].Select(s => s.DeepClone()).ToArray()) } }
+                : new JsonObject { ["input_shape"] = firstNode.CalledOnList ? new JsonArray(shapes) : shapes[0] };
+        }
+
+        return entry;
+    }
+
+    /// <summary>Whether Keras records how the layer was built: not for input layers, models, nor the layers Keras builds when they are made (activations, dropout, noise, pooling, Masking).</summary>
+    private static bool RecordsBuild(Layer layer) => layer is not (InputLayer or ModelLayer) && !layer.BuiltAtInit;
+
+    /// <summary>
+    /// A serialized layer as Keras writes it: <c>module</c>, <c>class_name</c>, <c>config</c>,
+    /// <c>registered_name</c>, and <c>build_config</c> with the input shape it was built for (a wrapper's inner layer;
+    /// a model's layers get theirs from their first node).
+    /// </summary>
+    internal static JsonObject SerializeLayer(Layer layer, Shape? builtFor)
+    {
         if (layer is ModelLayer nested)
         {
             // As Keras writes a model inside a model: the whole serialized model, with an empty compile_config.
@@ -160,9 +184,9 @@ internal static class ModelConfig
             ["config"] = layer.GetConfig(),
             ["registered_name"] = builtIn ? null : layer.ClassName,
         };
-        if (layer is not InputLayer && layer.Weights.Count > 0 && firstNode is { Inputs.Count: > 0 })
+        if (builtFor is not null && RecordsBuild(layer))
         {
-            entry["build_config"] = new JsonObject { ["input_shape"] = ShapeJson(firstNode.Inputs[0].Shape) };
+            entry["build_config"] = new JsonObject { ["input_shape"] = ShapeJson(builtFor) };
         }
 
         return entry;
@@ -459,6 +483,10 @@ internal static class ModelConfig
         : throw new NotSupportedException($"the input shape of '{layer}' has an unknown dimension ({d?.ToJsonString() ?? "None"}); this library needs every dimension after the batch to be known.")).ToArray();
 
     /// <summary>Builds one layer; an input that feeds an Embedding is read as int64, since this library's Embedding takes integer ids.</summary>
+    /// <summary>A layer from its serialized form (a wrapper's inner layer); the same rules as a model's layer entries.</summary>
+    internal static Layer DeserializeLayer(JsonNode? entry, string what) =>
+        CreateLayer(entry as JsonObject ?? throw new FormatException($"{what} must be a serialized layer object, got {entry?.ToJsonString() ?? "nothing"}."), false);
+
     private static Layer CreateLayer(JsonObject entry, bool integerInput)
     {
         var className = Text(entry["class_name"], "class_name");

@@ -24,10 +24,10 @@ internal static class TfKeras2Config
     private static readonly Dictionary<string, (string Key, JsonNode? Default)[]> Keras3Only = new(StringComparer.Ordinal)
     {
         ["InputLayer"] = new[] { ("optional", (JsonNode?)false) },
-        ["LSTM"] = new[] { ("seed", (JsonNode?)null), ("zero_output_for_mask", false), ("use_cudnn", "auto") },
+        ["LSTM"] = new[] { ("seed", (JsonNode?)null), ("use_cudnn", "auto") },
         ["Embedding"] = new[] { ("quantization_config", (JsonNode?)null), ("lora_rank", null), ("lora_alpha", null) },
         ["Dense"] = new[] { ("quantization_config", (JsonNode?)null), ("lora_rank", null), ("lora_alpha", null) },
-        ["SimpleRNN"] = new[] { ("zero_output_for_mask", (JsonNode?)false), ("seed", null) },
+        ["SimpleRNN"] = new[] { ("seed", (JsonNode?)null) },
         ["LayerNormalization"] = new[] { ("rms_scaling", (JsonNode?)false) },
     };
 
@@ -117,6 +117,21 @@ internal static class TfKeras2Config
             if (!config.ContainsKey(key))
             {
                 config[key] = value?.DeepClone();
+            }
+        }
+
+        // tf.keras 2's RNN.get_config writes zero_output_for_mask only when it is set.
+        if (config["zero_output_for_mask"] is JsonValue zero && zero.TryGetValue<bool>(out var set) && !set)
+        {
+            config.Remove("zero_output_for_mask");
+        }
+
+        foreach (var key in new[] { "layer", "backward_layer" })
+        {
+            // A wrapper's inner layer gets the same per-class rules.
+            if (entry["config"]?[key] is JsonObject inner && inner.ContainsKey("class_name"))
+            {
+                config[key] = Layer(inner);
             }
         }
 

@@ -67,6 +67,29 @@ internal static class FixtureJson
         return (T)(object)result;
     }
 
-    /// <summary>A nested JSON list of numbers as a float array of its rank (2 or 3).</summary>
-    public static Array ToArray(JsonArray rows) => rows[0] is JsonArray first && first[0] is JsonArray ? ToFloat3(rows) : ToFloat2(rows);
+    /// <summary>A nested JSON list of numbers as a float array of its rank (any rank from 1).</summary>
+    public static Array ToArray(JsonArray rows)
+    {
+        var lengths = new List<int>();
+        for (JsonNode? node = rows; node is JsonArray list; node = list[0])
+        {
+            lengths.Add(list.Count);
+        }
+
+        var result = Array.CreateInstance(typeof(float), lengths.ToArray());
+        var values = Flatten(rows).ToArray();
+        var index = new int[lengths.Count];
+        for (var n = 0; n < values.Length; n++)
+        {
+            var rest = n;
+            for (var d = lengths.Count - 1; d >= 0; d--)
+            {
+                (index[d], rest) = (rest % lengths[d], rest / lengths[d]);
+            }
+
+            result.SetValue((float)values[n], index);
+        }
+
+        return result;
+    }
 }

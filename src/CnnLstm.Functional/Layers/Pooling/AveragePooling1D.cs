@@ -43,6 +43,8 @@ public sealed class AveragePooling1D : Layer
     /// <summary><c>valid</c> or <c>same</c>.</summary>
     public string Padding => padding.Name();
 
+    internal override bool BuiltAtInit => true;
+
     /// <inheritdoc/>
     public override JsonObject GetConfig()
     {

@@ -28,6 +28,8 @@ public sealed class GlobalAveragePooling1D : Layer
     /// <summary>Averages over the unmasked steps only, as Keras does.</summary>
     internal override bool UsesMask => true;
 
+    internal override bool BuiltAtInit => true;
+
     /// <inheritdoc/>
     public override JsonObject GetConfig() => GlobalPooling.Config(base.GetConfig(), Keepdims);
 

@@ -24,6 +24,8 @@ public sealed class GlobalMaxPooling1D : Layer
     /// <summary>Whether the time axis is kept (Keras' <c>keepdims</c>).</summary>
     public bool Keepdims { get; }
 
+    internal override bool BuiltAtInit => true;
+
     /// <inheritdoc/>
     public override JsonObject GetConfig() => GlobalPooling.Config(base.GetConfig(), Keepdims);
 

@@ -12,7 +12,7 @@ namespace KerasStyle.Layers;
 /// output (batch, units), or (batch, steps, units) with <c>returnSequences</c>; with <c>returnState</c> also the last
 /// state (batch, units). Weights in Keras order and layout: kernel (features, units), recurrent_kernel (units, units),
 /// bias (units); glorot-uniform, orthogonal and zeros. Masked steps keep the state and repeat the previous output, as
-/// Keras' rnn does. <c>dropout</c>, <c>go_backwards</c>, <c>stateful</c> and an initial state are not supported.
+/// Keras' rnn does. <c>dropout</c>, <c>stateful</c> and an initial state are not supported.
 /// </summary>
 public sealed class SimpleRNN : Layer
 {
@@ -28,9 +28,11 @@ public sealed class SimpleRNN : Layer
     /// <param name="returnSequences">Return every step's output instead of the last.</param>
     /// <param name="returnState">Also return the last state.</param>
     /// <param name="name">Layer name; defaults to <c>simple_rnn_N</c>.</param>
-    public SimpleRNN(int units, string activation = "tanh", bool useBias = true, bool returnSequences = false, bool returnState = false, string? name = null)
+    /// <param name="goBackwards">Process the sequence last step first (Keras' <c>go_backwards</c>).</param>
+    public SimpleRNN(int units, string activation = "tanh", bool useBias = true, bool returnSequences = false, bool returnState = false, string? name = null, bool goBackwards = false)
         : base(name)
     {
+        GoBackwards = goBackwards;
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(units);
         Units = units;
         Activation = Activations.Validate(activation, nameof(SimpleRNN), nameof(activation));
@@ -51,6 +53,9 @@ public sealed class SimpleRNN : Layer
     /// <summary>Whether every step's output is returned.</summary>
     public bool ReturnSequences { get; }
 
+    /// <summary>Whether the sequence is processed last step first (Keras' <c>go_backwards</c>).</summary>
+    public bool GoBackwards { get; }
+
     /// <summary>Whether the last state is returned too.</summary>
     public bool ReturnState { get; }
 
@@ -68,7 +73,7 @@ public sealed class SimpleRNN : Layer
         var config = base.GetConfig();
         config["return_sequences"] = ReturnSequences;
         config["return_state"] = ReturnState;
-        config["go_backwards"] = false;
+        config["go_backwards"] = GoBackwards;
         config["stateful"] = false;
         config["unroll"] = false;
         config["zero_output_for_mask"] = false;
@@ -101,13 +106,12 @@ public sealed class SimpleRNN : Layer
 
         config.RequireDefault("dropout", 0.0);
         config.RequireDefault("recurrent_dropout", 0.0);
-        config.RequireDefault("go_backwards", false);
         config.RequireDefault("stateful", false);
         config.RequireDefault("time_major", false);
         config.RequireDefault("zero_output_for_mask", false);
         config.Ignore("unroll", "seed");
         return new SimpleRNN(config.GetInt("units"), config.GetActivation("activation", "tanh"), config.GetBool("use_bias", true),
-            config.GetBool("return_sequences", false), config.GetBool("return_state", false), config.Name);
+            config.GetBool("return_sequences", false), config.GetBool("return_state", false), config.Name, config.GetBool("go_backwards", false));
     }
 
     /// <inheritdoc/>
@@ -154,8 +158,8 @@ public sealed class SimpleRNN : Layer
 
     internal override IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks, bool training)
     {
-        var input = inputs[0];
-        var mask = masks[0];
+        var input = GoBackwards ? inputs[0].flip(1) : inputs[0];
+        var mask = GoBackwards ? masks[0]?.flip(1) : masks[0];
         var (batch, steps) = (input.shape[0], input.shape[1]);
         var projected = input.matmul(kernel!.Variable);
         if (bias is not null)

@@ -28,6 +28,8 @@ public sealed class GaussianNoise : Layer
 
     internal override bool SupportsMasking => true;
 
+    internal override bool BuiltAtInit => true;
+
     /// <inheritdoc/>
     public override JsonObject GetConfig()
     {

@@ -27,6 +27,8 @@ public sealed class SpatialDropout1D : Layer
 
     internal override bool SupportsMasking => true;
 
+    internal override bool BuiltAtInit => true;
+
     /// <inheritdoc/>
     /// <remarks>Keras' own shape for this layer: rate, seed, name and a plain dtype string, no <c>trainable</c>
     /// (keras/src/layers/regularization/spatial_dropout.py, <c>BaseSpatialDropout.get_config</c>).</remarks>

@@ -1,0 +1,158 @@
+using System.Text.Json.Nodes;
+using KerasStyle.Graph;
+using KerasStyle.Saving;
+using static TorchSharp.torch;
+
+namespace KerasStyle.Layers;
+
+/// <summary>
+/// Runs a recurrent layer over the sequence in both directions, as Keras' <c>keras.layers.Bidirectional</c>
+/// (keras/src/layers/rnn/bidirectional.py): a forward copy (<c>forward_&lt;name&gt;</c>) and a backward copy
+/// (<c>backward_&lt;name&gt;</c>, <c>go_backwards</c>) of the layer, made from its config, with their own weights;
+/// their outputs merged by <c>mergeMode</c>: <c>concat</c> (default, units × 2), <c>sum</c>, <c>mul</c>, <c>ave</c>,
+/// or <c>null</c> (both outputs). With <c>returnSequences</c> the backward outputs are reversed back to step order.
+/// With <c>returnState</c> the states follow: forward h, c, then backward h, c. Masks reach both copies. Weights:
+/// forward then backward, each in the layer's order.
+/// </summary>
+public sealed class Bidirectional : Layer
+{
+    private static readonly string?[] MergeModes = { "concat", "sum", "mul", "ave", null };
+    private Shape? innerInput;
+
+    /// <summary>Wraps a recurrent layer.</summary>
+    /// <param name="layer">An <see cref="LSTM"/> or <see cref="SimpleRNN"/>; copied, not used itself.</param>
+    /// <param name="mergeMode"><c>concat</c> (default), <c>sum</c>, <c>mul</c>, <c>ave</c>, or null for both outputs.</param>
+    /// <param name="name">Layer name; defaults to <c>bidirectional_N</c>.</param>
+    /// <exception cref="ArgumentException">Another merge mode, or a layer that is not recurrent.</exception>
+    public Bidirectional(Layer layer, string? mergeMode = "concat", string? name = null)
+        : this(layer, mergeMode, name, backward: null)
+    {
+    }
+
+    private Bidirectional(Layer layer, string? mergeMode, string? name, Layer? backward)
+        : base(name)
+    {
+        ArgumentNullException.ThrowIfNull(layer);
+        if (!MergeModes.Contains(mergeMode))
+        {
+            throw new ArgumentException($"Bidirectional: mergeMode must be concat, sum, mul, ave or null, got '{mergeMode}'.", nameof(mergeMode));
+        }
+
+        if (layer is not (LSTM or SimpleRNN))
+        {
+            throw new ArgumentException($"Bidirectional: wraps LSTM or SimpleRNN, got {layer.ClassName} '{layer.Name}'.", nameof(layer));
+        }
+
+        MergeMode = mergeMode;
+        ForwardLayer = backward is null ? Copy(layer, $"forward_{layer.Name}", goBackwards: false) : layer;
+        BackwardLayer = backward ?? Copy(layer, $"backward_{layer.Name}", goBackwards: true);
+    }
+
+    /// <summary>How the two directions' outputs are merged (Keras' <c>merge_mode</c>).</summary>
+    public string? MergeMode { get; }
+
+    /// <summary>The forward copy.</summary>
+    public Layer ForwardLayer { get; }
+
+    /// <summary>The backward copy (<c>go_backwards</c>).</summary>
+    public Layer BackwardLayer { get; }
+
+    private int DirectionOutputs => ForwardLayer.OutputCount;
+
+    /// <inheritdoc/>
+    public override int OutputCount => (MergeMode is null ? 2 : 1) + (2 * (DirectionOutputs - 1));
+
+    internal override bool UsesMask => true;
+
+    internal override IEnumerable<(string Path, IReadOnlyList<LayerWeight> Weights)> KerasVarGroups =>
+        ForwardLayer.KerasVarGroups.Select(g => ($"forward_layer/{g.Path}", g.Weights))
+            .Concat(BackwardLayer.KerasVarGroups.Select(g => ($"backward_layer/{g.Path}", g.Weights)));
+
+    /// <inheritdoc/>
+    public override JsonObject GetConfig()
+    {
+        var config = base.GetConfig();
+        config["merge_mode"] = MergeMode;
+        config["layer"] = ModelConfig.SerializeLayer(ForwardLayer, innerInput);
+        config["backward_layer"] = ModelConfig.SerializeLayer(BackwardLayer, innerInput);
+        return config;
+    }
+
+    /// <summary>Creates the layer from a Keras 2 or Keras 3 config (the backward copy from <c>backward_layer</c> when given).</summary>
+    internal static Bidirectional FromConfig(LayerConfig config)
+    {
+        var forward = ModelConfig.DeserializeLayer(config.GetRaw("layer"), $"{config.Describe()}: 'layer'");
+        var backward = config.Has("backward_layer") && config.GetRaw("backward_layer") is not null
+            ? ModelConfig.DeserializeLayer(config.GetRaw("backward_layer"), $"{config.Describe()}: 'backward_layer'")
+            : Copy(forward, $"backward_{forward.Name.Replace("forward_", string.Empty, StringComparison.Ordinal)}", goBackwards: true);
+        return new Bidirectional(forward, config.GetNullableString("merge_mode"), config.Name, backward);
+    }
+
+    /// <inheritdoc/>
+    protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input)
+    {
+        var forward = ForwardLayer.BuildFor(input);
+        var backward = BackwardLayer.BuildFor(input);
+        innerInput ??= input.Shape;
+        var output = forward[0];
+        var merged = MergeMode switch
+        {
+            null => new[] { output, backward[0] },
+            "concat" => new[] { (output.Shape.With(output.Shape.Rank - 1, output.Shape.Last * 2), output.DType) },
+            _ => new[] { output },
+        };
+        return merged.Concat(forward.Skip(1)).Concat(backward.Skip(1)).ToArray();
+    }
+
+    /// <inheritdoc/>
+    protected override void Build(KerasTensor input) => AdoptWeights(ForwardLayer.Weights.Concat(BackwardLayer.Weights));
+
+    /// <summary>The two copies own the variables.</summary>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            ForwardLayer.Dispose();
+            BackwardLayer.Dispose();
+        }
+    }
+
+    /// <inheritdoc/>
+    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) => Forward(new[] { input }, new Tensor?[1], training);
+
+    internal override IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks, bool training)
+    {
+        var forward = ForwardLayer.Forward(inputs, masks, training);
+        var backward = BackwardLayer.Forward(inputs, masks, training);
+        var (y, yBack) = (forward[0], backward[0]);
+        if (yBack.dim() == 3)
+        {
+            // The backward layer's outputs come last step first; Keras turns them back.
+            yBack = yBack.flip(1);
+        }
+
+        IEnumerable<Tensor> merged = MergeMode switch
+        {
+            null => new[] { y, yBack },
+            "concat" => new[] { cat(new[] { y, yBack }, -1) },
+            "sum" => new[] { y + yBack },
+            "mul" => new[] { y * yBack },
+            _ => new[] { (y + yBack) / 2 },
+        };
+        return merged.Concat(forward.Skip(1)).Concat(backward.Skip(1)).ToArray();
+    }
+
+    /// <summary>A copy of a recurrent layer from its config, renamed, with <c>go_backwards</c> set.</summary>
+    private static Layer Copy(Layer layer, string name, bool goBackwards)
+    {
+        var config = (JsonObject)layer.GetConfig().DeepClone();
+        config["name"] = name;
+        config["go_backwards"] = goBackwards;
+        // As Keras: copies that return sequences output zeros at masked steps, so both directions line up.
+        if (config["return_sequences"] is JsonValue sequences && sequences.GetValue<bool>())
+        {
+            config["zero_output_for_mask"] = true;
+        }
+        return LayerRegistry.Create(new LayerConfig(layer.ClassName, name, config));
+    }
+}

@@ -1,0 +1,83 @@
+using System.Text.Json.Nodes;
+using KerasStyle.Graph;
+using KerasStyle.Saving;
+using static TorchSharp.torch;
+
+namespace KerasStyle.Layers;
+
+/// <summary>
+/// Applies a layer to every step of a sequence with one set of weights, as Keras' <c>keras.layers.TimeDistributed</c>
+/// (keras/src/layers/rnn/time_distributed.py): input (batch, steps, ...) goes through the inner layer as
+/// (batch × steps, ...), and comes back as (batch, steps, inner output...). The usual time-series CNN-LSTM wraps
+/// Conv1D, MaxPooling1D and Flatten this way over windows of subsequences. Weights: the inner layer's. Masks stop
+/// here, as in Keras 3.16.
+/// </summary>
+public sealed class TimeDistributed : Layer
+{
+    private Shape? innerInput;
+
+    /// <summary>Wraps a layer (not yet called anywhere else: its weights are built here).</summary>
+    /// <param name="layer">The layer applied at every step; it must have one output.</param>
+    /// <param name="name">Layer name; defaults to <c>time_distributed_N</c>.</param>
+    public TimeDistributed(Layer layer, string? name = null)
+        : base(name)
+    {
+        ArgumentNullException.ThrowIfNull(layer);
+        Layer = layer.OutputCount == 1 ? layer
+            : throw new ArgumentException($"TimeDistributed: the layer '{layer.Name}' ({layer.ClassName}) has {layer.OutputCount} outputs; TimeDistributed wraps layers with one.", nameof(layer));
+    }
+
+    /// <summary>The wrapped layer (Keras' <c>layer</c>).</summary>
+    public Layer Layer { get; }
+
+    internal override IEnumerable<(string Path, IReadOnlyList<LayerWeight> Weights)> KerasVarGroups =>
+        Layer.KerasVarGroups.Select(g => ($"layer/{g.Path}", g.Weights));
+
+    /// <inheritdoc/>
+    public override JsonObject GetConfig()
+    {
+        var config = base.GetConfig();
+        config["layer"] = ModelConfig.SerializeLayer(Layer, innerInput);
+        return config;
+    }
+
+    /// <summary>Creates the layer from a Keras 2 or Keras 3 config.</summary>
+    internal static TimeDistributed FromConfig(LayerConfig config) =>
+        new(ModelConfig.DeserializeLayer(config.GetRaw("layer"), $"{config.Describe()}: 'layer'"), config.Name);
+
+    /// <inheritdoc/>
+    protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input)
+    {
+        if (input.Shape.Rank < 3)
+        {
+            throw InputError($"expected input of rank 3 or more (batch, steps, ...), but got {input.Label} with shape {input.Shape}.");
+        }
+
+        // The inner layer sees one step: the same tensor history, the time axis folded into the batch.
+        var step = new KerasTensor(Shape.WithBatch(input.Shape.Skip(2)), input.DType, input.Layer, input.NodeIndex, input.TensorIndex);
+        var inner = Layer.BuildFor(step)[0];
+        innerInput ??= step.Shape;
+        return new[] { (Shape.WithBatch(new[] { input.Shape[1] }.Concat(inner.Shape.Skip(1))), inner.DType) };
+    }
+
+    /// <inheritdoc/>
+    protected override void Build(KerasTensor input) => AdoptWeights(Layer.Weights);
+
+    /// <summary>The inner layer owns the variables.</summary>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            Layer.Dispose();
+        }
+    }
+
+    /// <inheritdoc/>
+    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training)
+    {
+        var (batch, steps) = (input.shape[0], input.shape[1]);
+        var folded = input.reshape(new[] { batch * steps }.Concat(input.shape[2..]).ToArray());
+        var output = Layer.Forward(folded, training)[0];
+        return new[] { output.reshape(new[] { batch, steps }.Concat(output.shape[1..]).ToArray()) };
+    }
+}
