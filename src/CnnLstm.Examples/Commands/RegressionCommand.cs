@@ -113,6 +113,6 @@ internal static class RegressionCommand
         return difference ? values.Select((change, i) => passengers[months[i] - 1] + change).ToArray() : values;
     }
 
-    private static double Rmse(IReadOnlyList<double> actual, IReadOnlyList<double> predicted) =>
+    internal static double Rmse(IReadOnlyList<double> actual, IReadOnlyList<double> predicted) =>
         Math.Sqrt(actual.Zip(predicted, (a, p) => (a - p) * (a - p)).Average());
 }

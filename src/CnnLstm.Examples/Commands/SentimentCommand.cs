@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using KerasStyle.Layers;
 using KerasStyle.Models;
 
 namespace KerasStyle.Examples.Commands;
@@ -18,19 +19,25 @@ internal static class SentimentCommand
         var batchSize = ExampleOptions.BatchSize(30);
         var seed = ExampleOptions.Seed(7);
         var limit = ExampleOptions.Limit();
+        var architecture = new Option<string>("--architecture")
+        {
+            Description = "seed (default): the seed's CNN-LSTM; bidirectional: the same with Bidirectional(LSTM(70)) in place of the LSTM (issue 14).",
+            DefaultValueFactory = _ => "seed",
+        };
+        architecture.AcceptOnlyFromAmong("seed", "bidirectional");
         var output = new Option<string>("--output") { Description = "Where to save the trained model (Keras 3 .keras file).", DefaultValueFactory = _ => "sentiment.keras" };
         var verbose = ExampleOptions.Verbose();
         var command = new Command("sentiment", "Train the seed's IMDB sentiment model (Embedding, Conv1D, MaxPooling1D, LSTM) and report test accuracy.")
         {
-            data, epochs, batchSize, seed, limit, output, verbose,
+            data, epochs, batchSize, seed, limit, architecture, output, verbose,
         };
         command.SetAction(result => DataNotFoundException.Report(() => Run(
             result.GetValue(data), result.GetValue(epochs), result.GetValue(batchSize), result.GetValue(seed),
-            result.GetValue(limit), result.GetValue(output)!, result.GetValue(verbose))));
+            result.GetValue(limit), result.GetValue(architecture) == "bidirectional", result.GetValue(output)!, result.GetValue(verbose))));
         return command;
     }
 
-    private static int Run(string? dataOption, int epochs, int batchSize, int seed, int? limit, string output, int verbose)
+    private static int Run(string? dataOption, int epochs, int batchSize, int seed, int? limit, bool bidirectional, string output, int verbose)
     {
         var folder = DataDirectory.Resolve(dataOption, SentimentData.TrainFile, SentimentData.TestFile, SentimentData.WordIndexFile);
         Console.WriteLine("Loading data...");
@@ -50,7 +57,12 @@ internal static class SentimentCommand
         Console.WriteLine("Build model...");
         Backend.ClearSession();
         Utils.SetRandomSeed(seed);
-        using var model = CnnLstmModels.Sentiment();
+        using var model = bidirectional ? Bidirectional() : CnnLstmModels.Sentiment();
+        if (bidirectional)
+        {
+            model.Summary();
+        }
+
         model.Compile(optimizer: "adam", loss: "binary_crossentropy", metrics: new[] { "accuracy" });
 
         Console.WriteLine("Train...");
@@ -65,7 +77,21 @@ internal static class SentimentCommand
         Console.WriteLine($"Saved: {Path.GetFullPath(output)}");
         var samplesPerSecond = xTrain.GetLength(0) * (double)epochs / trainSeconds;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"result task=sentiment test_loss={scores["loss"]:F4} test_accuracy={scores["accuracy"]:F4} train_seconds={trainSeconds:F1} samples_per_second={samplesPerSecond:F1}"));
+            $"result task=sentiment architecture={(bidirectional ? "bidirectional" : "seed")} test_loss={scores["loss"]:F4} test_accuracy={scores["accuracy"]:F4} train_seconds={trainSeconds:F1} seconds_per_epoch={trainSeconds / epochs:F1} samples_per_second={samplesPerSecond:F1}"));
         return 0;
+    }
+
+    /// <summary>The seed's model with a Bidirectional(LSTM(70)) (concatenated: 140 values) in place of its LSTM.</summary>
+    internal static Model Bidirectional()
+    {
+        var model = new Sequential(name: "sentiment_bidirectional");
+        model.Add(new Embedding(SentimentData.MaxFeatures, 128, inputLength: SentimentData.MaxLen));
+        model.Add(new Dropout(0.25));
+        model.Add(new Conv1D(64, 5, padding: "valid", activation: "relu", strides: 1));
+        model.Add(new MaxPooling1D(poolSize: 4));
+        model.Add(new KerasStyle.Layers.Bidirectional(new LSTM(70)));
+        model.Add(new Dense(1));
+        model.Add(new Activation("sigmoid"));
+        return model;
     }
 }

@@ -60,7 +60,7 @@ public class ExamplesProgramTests
         var results = run.StdoutLines.Where(l => l.StartsWith("result ", StringComparison.Ordinal)).ToArray();
         Assert.That(results, Has.Length.EqualTo(1), run.ToString());
         var result = Regex.Match(results[0],
-            @"^result task=sentiment test_loss=(?<loss>\d+\.\d{4}) test_accuracy=(?<accuracy>\d\.\d{4}) train_seconds=(?<seconds>\d+\.\d) samples_per_second=(?<rate>\d+\.\d)$");
+            @"^result task=sentiment architecture=seed test_loss=(?<loss>\d+\.\d{4}) test_accuracy=(?<accuracy>\d\.\d{4}) train_seconds=(?<seconds>\d+\.\d) seconds_per_epoch=\d+\.\d samples_per_second=(?<rate>\d+\.\d)$");
         Assert.That(result.Success, Is.True, results[0]);
         Assert.That(double.Parse(result.Groups["accuracy"].Value, CultureInfo.InvariantCulture), Is.InRange(0.0, 1.0));
         Assert.That(double.Parse(result.Groups["rate"].Value, CultureInfo.InvariantCulture), Is.GreaterThan(0));

@@ -145,7 +145,8 @@ public sealed class Bidirectional : Layer
     /// <summary>A copy of a recurrent layer from its config, renamed, with <c>go_backwards</c> set.</summary>
     private static Layer Copy(Layer layer, string name, bool goBackwards)
     {
-        var config = (JsonObject)layer.GetConfig().DeepClone();
+        // Through JSON text, as a file would give it: the config readers take parsed numbers.
+        var config = JsonNode.Parse(layer.GetConfig().ToJsonString())!.AsObject();
         config["name"] = name;
         config["go_backwards"] = goBackwards;
         // As Keras: copies that return sequences output zeros at masked steps, so both directions line up.
