@@ -37,6 +37,7 @@ def _drop_time_major(cls):
 
 _drop_time_major(keras.layers.LSTM)
 _drop_time_major(keras.layers.SimpleRNN)
+_drop_time_major(keras.layers.GRU)
 
 # tf.keras 2 writes a wrapper's inner layer without a module ({"class_name": "Dense", ...}), which Keras 3.16's
 # wrappers cannot resolve; naming the built-in classes is the usual workaround.

@@ -52,6 +52,10 @@ CASES = {
     "bidirectional_sum_sequences": ((5, 3), lambda: L.Bidirectional(L.LSTM(4, return_sequences=True), merge_mode="sum")),
     "bidirectional_mul": ((5, 3), lambda: L.Bidirectional(L.LSTM(4), merge_mode="mul")),
     "bidirectional_ave": ((5, 3), lambda: L.Bidirectional(L.LSTM(4), merge_mode="ave")),
+    "gru": ((5, 3), lambda: L.GRU(4)),
+    "gru_reset_before_sequences": ((5, 3), lambda: L.GRU(4, reset_after=False, return_sequences=True)),
+    "gru_go_backwards_state": ((5, 3), lambda: L.GRU(4, go_backwards=True, return_state=True)),
+    "bidirectional_gru": ((5, 3), lambda: L.Bidirectional(L.GRU(4, return_sequences=True))),
 }
 
 

@@ -44,6 +44,7 @@ public static class LayerRegistry
         ["SpatialDropout1D"] = SpatialDropout1D.FromConfig,
         ["LayerNormalization"] = LayerNormalization.FromConfig,
         ["SimpleRNN"] = SimpleRNN.FromConfig,
+        ["GRU"] = GRU.FromConfig,
         ["TimeDistributed"] = TimeDistributed.FromConfig,
         ["Bidirectional"] = Bidirectional.FromConfig,
     };

@@ -28,6 +28,7 @@ internal static class TfKeras2Config
         ["Embedding"] = new[] { ("quantization_config", (JsonNode?)null), ("lora_rank", null), ("lora_alpha", null) },
         ["Dense"] = new[] { ("quantization_config", (JsonNode?)null), ("lora_rank", null), ("lora_alpha", null) },
         ["SimpleRNN"] = new[] { ("seed", (JsonNode?)null) },
+        ["GRU"] = new[] { ("seed", (JsonNode?)null), ("use_cudnn", "auto") },
         ["LayerNormalization"] = new[] { ("rms_scaling", (JsonNode?)false) },
     };
 
@@ -38,6 +39,7 @@ internal static class TfKeras2Config
         ["Embedding"] = new[] { ("input_length", (JsonNode?)null) },
         ["Dense"] = new[] { ("activity_regularizer", (JsonNode?)null) },
         ["SimpleRNN"] = new[] { ("time_major", (JsonNode?)false) },
+        ["GRU"] = new[] { ("time_major", (JsonNode?)false), ("implementation", 2) },
     };
 
     /// <summary>The <c>model_config</c> attribute: <c>{"class_name": "Functional" | "Sequential", "config": ...}</c>.</summary>

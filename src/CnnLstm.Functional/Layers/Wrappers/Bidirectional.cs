@@ -20,7 +20,7 @@ public sealed class Bidirectional : Layer
     private Shape? innerInput;
 
     /// <summary>Wraps a recurrent layer.</summary>
-    /// <param name="layer">An <see cref="LSTM"/> or <see cref="SimpleRNN"/>; copied, not used itself.</param>
+    /// <param name="layer">An <see cref="LSTM"/>, <see cref="GRU"/> or <see cref="SimpleRNN"/>; copied, not used itself.</param>
     /// <param name="mergeMode"><c>concat</c> (default), <c>sum</c>, <c>mul</c>, <c>ave</c>, or null for both outputs.</param>
     /// <param name="name">Layer name; defaults to <c>bidirectional_N</c>.</param>
     /// <exception cref="ArgumentException">Another merge mode, or a layer that is not recurrent.</exception>
@@ -38,9 +38,9 @@ public sealed class Bidirectional : Layer
             throw new ArgumentException($"Bidirectional: mergeMode must be concat, sum, mul, ave or null, got '{mergeMode}'.", nameof(mergeMode));
         }
 
-        if (layer is not (LSTM or SimpleRNN))
+        if (layer is not (LSTM or GRU or SimpleRNN))
         {
-            throw new ArgumentException($"Bidirectional: wraps LSTM or SimpleRNN, got {layer.ClassName} '{layer.Name}'.", nameof(layer));
+            throw new ArgumentException($"Bidirectional: wraps LSTM, GRU or SimpleRNN, got {layer.ClassName} '{layer.Name}'.", nameof(layer));
         }
 
         MergeMode = mergeMode;

@@ -1,0 +1,240 @@
+using System.Text.Json.Nodes;
+using KerasStyle.Engine;
+using KerasStyle.Graph;
+using KerasStyle.Saving;
+using static TorchSharp.torch;
+
+namespace KerasStyle.Layers;
+
+/// <summary>
+/// A gated recurrent unit layer, as Keras' <c>keras.layers.GRU</c> (keras/src/layers/rnn/gru.py). Gates in Keras'
+/// order: update z, reset r, candidate h̃. With <c>resetAfter</c> (the Keras 3 default, and cuDNN's form) the reset
+/// gate multiplies the recurrent product: h̃ = activation(x·W_h + b_h + r ⊙ (h·U_h + b'_h)), and the bias is
+/// (2, 3 × units): input biases, then recurrent biases. Without it (the Keras 2.1 form) the reset gate multiplies
+/// the state first: h̃ = activation(x·W_h + b_h + (r ⊙ h)·U_h), and the bias is (3 × units). Then
+/// h = z ⊙ h_prev + (1 - z) ⊙ h̃. Input (batch, steps, features); output (batch, units), or (batch, steps, units)
+/// with <c>returnSequences</c>; with <c>returnState</c> also the last state. Weights in Keras order and layout:
+/// kernel (features, 3u), recurrent_kernel (u, 3u), bias. Masked steps keep the state and repeat the previous
+/// output, as Keras' rnn does. <c>dropout</c>, <c>stateful</c> and an initial state are not supported.
+/// </summary>
+public sealed class GRU : Layer
+{
+    private LayerWeight? kernel;
+    private LayerWeight? recurrentKernel;
+    private LayerWeight? bias;
+    private int inputDim;
+
+    /// <summary>Creates the layer.</summary>
+    /// <param name="units">Size of the state; positive.</param>
+    /// <param name="activation">Candidate activation (default <c>tanh</c>).</param>
+    /// <param name="recurrentActivation">Gate activation (default <c>sigmoid</c>).</param>
+    /// <param name="useBias">Whether to add biases (default true).</param>
+    /// <param name="returnSequences">Return every step's output instead of the last.</param>
+    /// <param name="returnState">Also return the last state.</param>
+    /// <param name="goBackwards">Process the sequence last step first (Keras' <c>go_backwards</c>).</param>
+    /// <param name="resetAfter">Apply the reset gate after the recurrent product (Keras 3's default true).</param>
+    /// <param name="name">Layer name; defaults to <c>gru_N</c>.</param>
+    public GRU(int units, string activation = "tanh", string recurrentActivation = "sigmoid", bool useBias = true, bool returnSequences = false,
+        bool returnState = false, bool goBackwards = false, bool resetAfter = true, string? name = null)
+        : base(name)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(units);
+        Units = units;
+        Activation = Activations.Validate(activation, nameof(GRU), nameof(activation));
+        RecurrentActivation = Activations.Validate(recurrentActivation, nameof(GRU), nameof(recurrentActivation));
+        UseBias = useBias;
+        ReturnSequences = returnSequences;
+        ReturnState = returnState;
+        GoBackwards = goBackwards;
+        ResetAfter = resetAfter;
+    }
+
+    /// <summary>Size of the state.</summary>
+    public int Units { get; }
+
+    /// <summary>Candidate activation.</summary>
+    public string Activation { get; }
+
+    /// <summary>Gate activation.</summary>
+    public string RecurrentActivation { get; }
+
+    /// <summary>Whether biases are added.</summary>
+    public bool UseBias { get; }
+
+    /// <summary>Whether every step's output is returned.</summary>
+    public bool ReturnSequences { get; }
+
+    /// <summary>Whether the last state is returned too.</summary>
+    public bool ReturnState { get; }
+
+    /// <summary>Whether the sequence is processed last step first.</summary>
+    public bool GoBackwards { get; }
+
+    /// <summary>Whether the reset gate applies after the recurrent product (Keras' <c>reset_after</c>).</summary>
+    public bool ResetAfter { get; }
+
+    /// <summary>Whether masked steps output zeros instead of repeating the previous output (Keras' <c>zero_output_for_mask</c>).</summary>
+    public bool ZeroOutputForMask { get; init; }
+
+    /// <inheritdoc/>
+    public override int OutputCount => ReturnState ? 2 : 1;
+
+    internal override string KerasVarsPath => "cell/vars";
+
+    internal override bool UsesMask => true;
+
+    /// <inheritdoc/>
+    public override JsonObject GetConfig()
+    {
+        var config = base.GetConfig();
+        config["return_sequences"] = ReturnSequences;
+        config["return_state"] = ReturnState;
+        config["go_backwards"] = GoBackwards;
+        config["stateful"] = false;
+        config["unroll"] = false;
+        config["zero_output_for_mask"] = ZeroOutputForMask;
+        config["units"] = Units;
+        config["activation"] = Activation;
+        config["recurrent_activation"] = RecurrentActivation;
+        config["use_bias"] = UseBias;
+        config["kernel_initializer"] = GlorotUniformConfig();
+        config["recurrent_initializer"] = KerasInitializer("Orthogonal", new JsonObject { ["seed"] = null, ["gain"] = 1.0 });
+        config["bias_initializer"] = KerasInitializer("Zeros", new JsonObject());
+        foreach (var key in new[] { "kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint", "recurrent_constraint", "bias_constraint" })
+        {
+            config[key] = null;
+        }
+
+        config["dropout"] = 0.0;
+        config["recurrent_dropout"] = 0.0;
+        config["reset_after"] = ResetAfter;
+        config["seed"] = null;
+        return config;
+    }
+
+    /// <summary>Creates the layer from a Keras 2 or Keras 3 config (Keras 2.1's default is <c>reset_after=False</c>).</summary>
+    internal static GRU FromConfig(LayerConfig config)
+    {
+        config.ReadInitializer("kernel_initializer", "glorot_uniform");
+        config.ReadInitializer("recurrent_initializer", "orthogonal");
+        config.ReadInitializer("bias_initializer", "zeros");
+        foreach (var key in new[] { "kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "kernel_constraint", "recurrent_constraint", "bias_constraint" })
+        {
+            config.RequireDefault(key, null);
+        }
+
+        config.RequireDefault("dropout", 0.0);
+        config.RequireDefault("recurrent_dropout", 0.0);
+        config.RequireDefault("stateful", false);
+        config.RequireDefault("time_major", false);
+        config.Ignore("unroll", "implementation", "use_cudnn", "seed");
+        return new GRU(config.GetInt("units"), config.GetActivation("activation", "tanh"), config.GetActivation("recurrent_activation", "sigmoid"),
+            config.GetBool("use_bias", true), config.GetBool("return_sequences", false), config.GetBool("return_state", false),
+            config.GetBool("go_backwards", false), config.GetBool("reset_after", true), config.Name)
+        {
+            ZeroOutputForMask = config.GetBool("zero_output_for_mask", false),
+        };
+    }
+
+    /// <inheritdoc/>
+    protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input)
+    {
+        RequireRank(input, 3, "(batch, steps, features)");
+        RequireFloat(input);
+        var features = RequireKnownLast(input, "feature");
+        if (Built && features != inputDim)
+        {
+            throw InputError($"the kernel is ({inputDim}, {3 * Units}), built for {inputDim} features, but {input.Label} has shape {input.Shape} with {features} features.");
+        }
+
+        var state = (new Shape(null, Units), DType.Float32);
+        var output = ReturnSequences ? (new Shape(null, input.Shape[1], Units), DType.Float32) : state;
+        return ReturnState ? new[] { output, state } : new[] { output };
+    }
+
+    /// <inheritdoc/>
+    protected override IEnumerable<(string Name, long[] Shape)> PlannedWeights(KerasTensor input)
+    {
+        yield return ("kernel", new long[] { input.Shape.Last!.Value, 3L * Units });
+        yield return ("recurrent_kernel", new long[] { Units, 3L * Units });
+        if (UseBias)
+        {
+            yield return ("bias", ResetAfter ? new long[] { 2, 3L * Units } : new long[] { 3L * Units });
+        }
+    }
+
+    /// <inheritdoc/>
+    protected override void Build(KerasTensor input)
+    {
+        inputDim = input.Shape.Last!.Value;
+        var gates = 3 * Units;
+        kernel = AddWeight("kernel", new[] { inputDim, gates }, Initializers.GlorotUniform(new long[] { inputDim, gates }, inputDim, gates, Random));
+        recurrentKernel = AddWeight("recurrent_kernel", new[] { Units, gates }, Initializers.Orthogonal(Units, gates, Random));
+        if (UseBias)
+        {
+            bias = AddWeight("bias", ResetAfter ? new[] { 2, gates } : new[] { gates }, ResetAfter ? zeros(2, gates) : zeros(gates));
+        }
+    }
+
+    /// <inheritdoc/>
+    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) => Forward(new[] { input }, new Tensor?[1], training);
+
+    internal override IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks, bool training)
+    {
+        var input = GoBackwards ? inputs[0].flip(1) : inputs[0];
+        var mask = GoBackwards ? masks[0]?.flip(1) : masks[0];
+        var (batch, steps) = (input.shape[0], input.shape[1]);
+        var u = Units;
+        var projected = input.matmul(kernel!.Variable);
+        Tensor? recurrentBias = null;
+        if (bias is not null)
+        {
+            projected = projected + (ResetAfter ? bias.Variable[0] : bias.Variable);
+            recurrentBias = ResetAfter ? bias.Variable[1] : null;
+        }
+
+        var recurrent = recurrentKernel!.Variable;
+        var h = zeros(batch, u, dtype: input.dtype, device: input.device);
+        var outputs = new Tensor[steps];
+        for (long t = 0; t < steps; t++)
+        {
+            var x = projected.select(1, t);
+            Tensor z, r, candidate;
+            if (ResetAfter)
+            {
+                var inner = h.matmul(recurrent);
+                if (recurrentBias is not null)
+                {
+                    inner = inner + recurrentBias;
+                }
+
+                z = Activations.Apply(RecurrentActivation, x.narrow(1, 0, u) + inner.narrow(1, 0, u));
+                r = Activations.Apply(RecurrentActivation, x.narrow(1, u, u) + inner.narrow(1, u, u));
+                candidate = Activations.Apply(Activation, x.narrow(1, 2 * u, u) + (r * inner.narrow(1, 2 * u, u)));
+            }
+            else
+            {
+                var gates = h.matmul(recurrent.narrow(1, 0, 2 * u));
+                z = Activations.Apply(RecurrentActivation, x.narrow(1, 0, u) + gates.narrow(1, 0, u));
+                r = Activations.Apply(RecurrentActivation, x.narrow(1, u, u) + gates.narrow(1, u, u));
+                candidate = Activations.Apply(Activation, x.narrow(1, 2 * u, u) + (r * h).matmul(recurrent.narrow(1, 2 * u, u)));
+            }
+
+            var next = (z * h) + ((1 - z) * candidate);
+            if (mask is null)
+            {
+                h = next;
+                outputs[t] = h;
+                continue;
+            }
+
+            var real = mask.select(1, t).unsqueeze(1);
+            h = where(real, next, h);
+            outputs[t] = where(real, next, t == 0 || ZeroOutputForMask ? zeros_like(next) : outputs[t - 1]);
+        }
+
+        var sequence = steps == 0 ? zeros(batch, 0, u, dtype: input.dtype, device: input.device) : stack(outputs, 1);
+        var output = ReturnSequences ? sequence : mask is not null && steps > 0 ? outputs[^1] : h;
+        return ReturnState ? new[] { output, h } : new[] { output };
+    }
+}
