@@ -56,7 +56,26 @@ CASES = {
     "gru_reset_before_sequences": ((5, 3), lambda: L.GRU(4, reset_after=False, return_sequences=True)),
     "gru_go_backwards_state": ((5, 3), lambda: L.GRU(4, go_backwards=True, return_state=True)),
     "bidirectional_gru": ((5, 3), lambda: L.Bidirectional(L.GRU(4, return_sequences=True))),
+    "batch_normalization": ((4, 3), lambda: L.BatchNormalization()),
+    "batch_normalization_options": ((4, 3), lambda: L.BatchNormalization(momentum=0.9, epsilon=0.01, center=False)),
 }
+
+
+def trained(rng):
+    """BatchNormalization trained 3 Adam steps (batch 8, 24 samples, no shuffle): its moving statistics, updated with
+    momentum 0.99 from each batch, and every weight after; then the inference predictions."""
+    inputs = keras.Input(shape=(4, 3), name="x")
+    hidden = L.BatchNormalization(name="bn")(inputs)
+    model = keras.Model(inputs, L.Dense(1, name="out")(L.Flatten(name="flat")(hidden)), name="bn_train")
+    randomize_biases(model, rng)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01), loss="mse")
+    model.save(os.path.join(OUT, "bn_train.keras"))
+    x = rng.normal(1.0, 2.0, size=(24, 4, 3)).astype("float32")
+    y = rng.uniform(-1, 1, size=(24, 1)).astype("float32")
+    model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    return {"x": x.tolist(), "y": y.tolist(),
+            "weights_after": {w.path: np.asarray(keras.ops.convert_to_numpy(w), dtype="float64").tolist() for w in model.weights},
+            "predictions_after": np.asarray(model.predict(x, verbose=0), dtype="float64").tolist()}
 
 
 def main():
@@ -70,8 +89,11 @@ def main():
         model = keras.Model(inputs, layer(inputs), name=name)
         randomize_biases(model, rng)
         for weight in layer.weights:
-            if "gamma" in weight.path:  # LayerNormalization's scale: away from 1, so a missing scale shows
+            # Normalisation layers' scale, mean and variance away from 1, 0 and 1, so a missing one shows.
+            if "gamma" in weight.path or "moving_variance" in weight.path:
                 weight.assign(rng.uniform(0.5, 1.5, size=weight.shape).astype("float32"))
+            elif "moving_mean" in weight.path:
+                weight.assign(rng.uniform(-0.5, 0.5, size=weight.shape).astype("float32"))
         x = rng.uniform(-1, 1, size=(3,) + shape).astype("float32")
         model.save(os.path.join(OUT, f"{name}.keras"))
         config = json.loads(model.to_json())["config"]["layers"][1]
@@ -79,7 +101,7 @@ def main():
                        "params": model.count_params(), "layer_class": config["class_name"], "layer_config": config["config"],
                        "output_shape": list(model.outputs[0].shape)}
     with open(os.path.join(OUT, "cases.json"), "w") as f:
-        json.dump({"keras": keras.__version__, "cases": cases}, f)
+        json.dump({"keras": keras.__version__, "cases": cases, "trained": trained(rng)}, f)
     print(f"{len(cases)} cases")
     return 0
 

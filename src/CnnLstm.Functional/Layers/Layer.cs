@@ -366,6 +366,18 @@ public abstract class Layer : IDisposable
         return weight;
     }
 
+    /// <summary>
+    /// Registers a non-trainable weight (Keras' <c>trainable=False</c>: statistics the layer updates itself), listed
+    /// after the weights added before it and counted as non-trainable in summaries.
+    /// </summary>
+    private protected LayerWeight AddNonTrainableWeight(string name, int[] kerasShape, Tensor value)
+    {
+        var variable = new TorchSharp.Modules.Parameter(value, requires_grad: false);
+        var weight = new LayerWeight(this, name, kerasShape, variable) { Learned = false };
+        weights.Add(weight);
+        return weight;
+    }
+
     /// <summary>Lists another layer's weight as this layer's too (a model used as a layer lists its layers' weights).</summary>
     private protected void AdoptWeight(LayerWeight weight) => weights.Add(weight);
 

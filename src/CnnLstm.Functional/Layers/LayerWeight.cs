@@ -37,7 +37,13 @@ public sealed class LayerWeight
     public long Count => Shape.Aggregate(1L, (a, d) => a * d);
 
     /// <summary>Whether an optimizer updates this weight.</summary>
-    public bool Trainable => Layer.Trainable;
+    public bool Trainable => Learned && Layer.Trainable;
+
+    /// <summary>
+    /// Whether the optimizer updates the weight: false for statistics a layer keeps itself (BatchNormalization's
+    /// moving mean and variance), which Keras lists as non-trainable.
+    /// </summary>
+    internal bool Learned { get; init; } = true;
 
     /// <summary>
     /// Row lookups made while training (Embedding): the ids and the looked-up rows, each a leaf whose gradient is the

@@ -366,5 +366,5 @@ public partial class Model
     private OptimizerState? ExportOptimizerState() => Optimizer?.ExportState(TrainableWeights());
 
     /// <summary>The weights an optimizer updates, in model order (the order of Keras' <c>trainable_variables</c>).</summary>
-    internal LayerWeight[] TrainableWeights() => Layers.Where(l => l.Trainable).SelectMany(l => l.Weights).Where(w => w.Layer.Trainable).ToArray();
+    internal LayerWeight[] TrainableWeights() => Layers.Where(l => l.Trainable).SelectMany(l => l.Weights).Where(w => w.Trainable).ToArray();
 }

@@ -419,7 +419,7 @@ public partial class Model
     {
         using var scope = NewDisposeScope();
         ThreadPolicy.Apply(batch.Count);
-        var trainable = Layers.Where(l => l.Trainable).SelectMany(l => l.Weights).ToArray();
+        var trainable = TrainableWeights();
         foreach (var weight in trainable)
         {
             weight.ClearGradient();

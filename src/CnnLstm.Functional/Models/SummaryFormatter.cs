@@ -45,7 +45,7 @@ internal static class SummaryFormatter
         }
 
         // Per weight: a model used as a layer lists its layers' weights, each trainable or not on its own.
-        var weights = layers.SelectMany(l => l.Weights.Select(w => (Trainable: l.Trainable && w.Layer.Trainable, w.Count))).ToList();
+        var weights = layers.SelectMany(l => l.Weights.Select(w => (Trainable: l.Trainable && w.Trainable, w.Count))).ToList();
         var trainable = weights.Where(w => w.Trainable).Sum(w => w.Count);
         var nonTrainable = weights.Where(w => !w.Trainable).Sum(w => w.Count);
         Line(string.Create(CultureInfo.InvariantCulture, $"Total params: {trainable + nonTrainable:N0}"));

@@ -43,6 +43,7 @@ public static class LayerRegistry
         ["GaussianNoise"] = GaussianNoise.FromConfig,
         ["SpatialDropout1D"] = SpatialDropout1D.FromConfig,
         ["LayerNormalization"] = LayerNormalization.FromConfig,
+        ["BatchNormalization"] = BatchNormalization.FromConfig,
         ["SimpleRNN"] = SimpleRNN.FromConfig,
         ["GRU"] = GRU.FromConfig,
         ["TimeDistributed"] = TimeDistributed.FromConfig,

@@ -30,6 +30,7 @@ internal static class TfKeras2Config
         ["SimpleRNN"] = new[] { ("seed", (JsonNode?)null) },
         ["GRU"] = new[] { ("seed", (JsonNode?)null), ("use_cudnn", "auto") },
         ["LayerNormalization"] = new[] { ("rms_scaling", (JsonNode?)false) },
+        ["BatchNormalization"] = new[] { ("synchronized", (JsonNode?)false) },
     };
 
     /// <summary>tf.keras 2.11 arguments that Keras 3 does not write, by layer class, with the value meaning "as Keras 3 does".</summary>

@@ -1,0 +1,188 @@
+using System.Text.Json.Nodes;
+using KerasStyle.Graph;
+using KerasStyle.Saving;
+using static TorchSharp.torch;
+
+namespace KerasStyle.Layers;
+
+/// <summary>
+/// Normalises each feature with batch statistics while training and moving statistics in inference, as Keras'
+/// <c>keras.layers.BatchNormalization</c> (keras/src/layers/normalization/batch_normalization.py): in training, the
+/// mean and (biased) variance of the batch over every axis but the last give (x - mean) / sqrt(variance + epsilon)
+/// × gamma + beta, and the moving statistics move toward them: moving = moving × momentum + batch × (1 - momentum);
+/// in inference (and in training when the layer is frozen, as Keras 3), the moving statistics replace the batch's.
+/// With a mask, the statistics are over the unmasked entries. Weights in Keras order: gamma (when <c>scale</c>),
+/// beta (when <c>center</c>), then the non-trainable moving_mean and moving_variance, saved with the others and
+/// counted on the summary's "Non-trainable params" line. Shape unchanged; passes masks on.
+/// </summary>
+public sealed class BatchNormalization : Layer
+{
+    private LayerWeight? gamma;
+    private LayerWeight? beta;
+    private LayerWeight? movingMean;
+    private LayerWeight? movingVariance;
+
+    /// <summary>Creates the layer.</summary>
+    /// <param name="momentum">The moving statistics' momentum (Keras' default 0.99), in [0, 1].</param>
+    /// <param name="epsilon">Added to the variance (Keras' default 1e-3); positive.</param>
+    /// <param name="center">Whether to add the learned offset beta (default true).</param>
+    /// <param name="scale">Whether to multiply by the learned gain gamma (default true).</param>
+    /// <param name="name">Layer name; defaults to <c>batch_normalization_N</c>.</param>
+    public BatchNormalization(double momentum = 0.99, double epsilon = 1e-3, bool center = true, bool scale = true, string? name = null)
+        : base(name)
+    {
+        Momentum = momentum is >= 0 and <= 1 ? momentum : throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "BatchNormalization: momentum must be in [0, 1].");
+        Epsilon = epsilon > 0 && double.IsFinite(epsilon) ? epsilon
+            : throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, "BatchNormalization: epsilon must be positive and finite.");
+        Center = center;
+        Scale = scale;
+    }
+
+    /// <summary>The moving statistics' momentum (Keras' <c>momentum</c>).</summary>
+    public double Momentum { get; }
+
+    /// <summary>Added to the variance (Keras' <c>epsilon</c>).</summary>
+    public double Epsilon { get; }
+
+    /// <summary>Whether beta is added (Keras' <c>center</c>).</summary>
+    public bool Center { get; }
+
+    /// <summary>Whether gamma multiplies (Keras' <c>scale</c>).</summary>
+    public bool Scale { get; }
+
+    internal override bool SupportsMasking => true;
+
+    /// <inheritdoc/>
+    public override JsonObject GetConfig()
+    {
+        var config = base.GetConfig();
+        config["axis"] = -1;
+        config["momentum"] = Momentum;
+        config["epsilon"] = Epsilon;
+        config["center"] = Center;
+        config["scale"] = Scale;
+        config["beta_initializer"] = KerasInitializer("Zeros", new JsonObject());
+        config["gamma_initializer"] = KerasInitializer("Ones", new JsonObject());
+        config["moving_mean_initializer"] = KerasInitializer("Zeros", new JsonObject());
+        config["moving_variance_initializer"] = KerasInitializer("Ones", new JsonObject());
+        config["beta_regularizer"] = null;
+        config["gamma_regularizer"] = null;
+        config["beta_constraint"] = null;
+        config["gamma_constraint"] = null;
+        config["synchronized"] = false;
+        config["renorm"] = false;
+        config["renorm_clipping"] = null;
+        config["renorm_momentum"] = 0.99;
+        return config;
+    }
+
+    /// <summary>Creates the layer from a Keras 2 or Keras 3 config; only the last axis is supported.</summary>
+    internal static BatchNormalization FromConfig(LayerConfig config)
+    {
+        foreach (var (key, initializer) in new[] { ("beta_initializer", "zeros"), ("gamma_initializer", "ones"), ("moving_mean_initializer", "zeros"), ("moving_variance_initializer", "ones") })
+        {
+            config.ReadInitializer(key, initializer);
+        }
+
+        foreach (var key in new[] { "beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint", "renorm_clipping", "adjustment" })
+        {
+            config.RequireDefault(key, null);
+        }
+
+        config.RequireDefault("renorm", false);
+        config.Ignore("synchronized", "renorm_momentum", "fused", "virtual_batch_size");
+        var axis = config.GetRaw("axis");
+        if (axis is not null && !(axis is JsonValue v && v.TryGetValue<int>(out var a) && a == -1) && !(axis is JsonArray { Count: 1 } one && one[0] is JsonValue w && w.TryGetValue<int>(out var b) && b == -1))
+        {
+            throw config.Error($"'axis' {axis.ToJsonString()} is not supported; this library normalises the last axis (-1) only.");
+        }
+
+        return new BatchNormalization(config.GetDouble("momentum", 0.99), config.GetDouble("epsilon", 1e-3), config.GetBool("center", true), config.GetBool("scale", true), config.Name);
+    }
+
+    /// <inheritdoc/>
+    protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input)
+    {
+        RequireFloat(input);
+        var features = RequireKnownLast(input, "feature");
+        if (input.Shape.Rank < 2)
+        {
+            throw InputError($"expected input of rank 2 or more (batch, ..., features), but got {input.Label} with shape {input.Shape}.");
+        }
+
+        if (Built && movingMean!.Shape[0] != features)
+        {
+            throw InputError($"was built for {movingMean.Shape[0]} features, but {input.Label} has shape {input.Shape}.");
+        }
+
+        return new[] { (input.Shape, input.DType) };
+    }
+
+    /// <inheritdoc/>
+    protected override IEnumerable<(string Name, long[] Shape)> PlannedWeights(KerasTensor input) =>
+        new[] { ("gamma", Scale), ("beta", Center), ("moving_mean", true), ("moving_variance", true) }
+            .Where(w => w.Item2).Select(w => (w.Item1, new long[] { input.Shape.Last!.Value }));
+
+    /// <inheritdoc/>
+    protected override void Build(KerasTensor input)
+    {
+        var features = input.Shape.Last!.Value;
+        if (Scale)
+        {
+            gamma = AddWeight("gamma", new[] { features }, ones(features));
+        }
+
+        if (Center)
+        {
+            beta = AddWeight("beta", new[] { features }, zeros(features));
+        }
+
+        movingMean = AddNonTrainableWeight("moving_mean", new[] { features }, zeros(features));
+        movingVariance = AddNonTrainableWeight("moving_variance", new[] { features }, ones(features));
+    }
+
+    /// <inheritdoc/>
+    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) => Forward(new[] { input }, new Tensor?[1], training);
+
+    internal override IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks, bool training)
+    {
+        var x = inputs[0];
+        Tensor mean, variance;
+        if (training && Trainable)
+        {
+            var axes = Enumerable.Range(0, (int)x.dim() - 1).Select(a => (long)a).ToArray();
+            if (masks[0] is { } mask)
+            {
+                // Keras' masked moments: weighted by the mask, plus its epsilon (1e-7) in the denominators.
+                var weights = mask.to_type(x.dtype).unsqueeze(-1);
+                var total = weights.sum(axes) + 1e-7f;
+                mean = (weights * x).sum(axes) / total;
+                variance = (weights * ((weights * x) - mean).square()).sum(axes) / total;
+            }
+            else
+            {
+                mean = x.mean(axes);
+                variance = x.var(axes, unbiased: false);
+            }
+
+            using (no_grad())
+            {
+                movingMean!.Variable.mul_(Momentum).add_(mean.detach() * (1 - Momentum));
+                movingVariance!.Variable.mul_(Momentum).add_(variance.detach() * (1 - Momentum));
+            }
+        }
+        else
+        {
+            (mean, variance) = (movingMean!.Variable, movingVariance!.Variable);
+        }
+
+        var scale = (variance + Epsilon).rsqrt();
+        if (gamma is not null)
+        {
+            scale = scale * gamma.Variable;
+        }
+
+        var output = (x - mean) * scale;
+        return new[] { beta is null ? output : output + beta.Variable };
+    }
+}
