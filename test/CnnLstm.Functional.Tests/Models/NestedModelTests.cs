@@ -134,6 +134,23 @@ public class NestedModelTests
     }
 
     [Test]
+    public void Fit_FrozenLayerInsideANestedModel_StaysFrozen()
+    {
+        // The training step took every weight of a trainable top-level layer, so a frozen layer inside a nested
+        // model was updated anyway (the optimizer state already left it out).
+        var x = new Input(shape: 3, name: "x");
+        var frozen = new Dense(2, name: "frozen") { Trainable = false };
+        using var inner = new Model(x, frozen.Call(x), "inner");
+        var y = new Input(shape: 3, name: "y");
+        using var outer = new Model(y, new Dense(1, name: "head").Call(inner.Call(y)), "outer");
+        outer.Compile("adam", "mse");
+        var before = frozen.GetWeights().SelectMany(w => w.Data).ToArray();
+        outer.Fit(new float[,] { { 1, 2, 3 }, { 3, 2, 1 } }, new float[,] { { 1 }, { -1 } }, batchSize: 2, epochs: 3, verbose: 0);
+        Assert.That(frozen.GetWeights().SelectMany(w => w.Data), Is.EqualTo(before));
+        Assert.That(outer.SummaryText(), Does.Contain("Non-trainable params: 8"));
+    }
+
+    [Test]
     public void Dispose_OuterModel_LeavesTheNestedModelUsable()
     {
         var x = new Input(new[] { 3 }, name: "x");
