@@ -29,4 +29,14 @@ internal static class GlobalPooling
 
         return new[] { (keepdims ? new Shape(null, 1, input.Shape[2]) : new Shape(null, input.Shape[2]), DType.Float32) };
     }
+
+    public static IReadOnlyList<(Shape Shape, DType DType)> Specs2D(Layer layer, KerasTensor input, bool keepdims)
+    {
+        if (input.Shape.Rank != 4 || input.DType != DType.Float32)
+        {
+            throw new LayerInputException(layer.Name, $"{layer.ClassName} '{layer.Name}': expected a float32 input of rank 4 (batch, height, width, channels), but got {input.Label} with shape {input.Shape} and dtype {input.DType.ToKerasName()}.");
+        }
+
+        return new[] { (keepdims ? new Shape(null, 1, 1, input.Shape[3]) : new Shape(null, input.Shape[3]), DType.Float32) };
+    }
 }

@@ -1,0 +1,39 @@
+using System.Text.Json.Nodes;
+using KerasStyle.Graph;
+using KerasStyle.Saving;
+using static TorchSharp.torch;
+
+namespace KerasStyle.Layers;
+
+/// <summary>
+/// The maximum over the height and width of channels-last images, as Keras' <c>keras.layers.GlobalMaxPooling2D</c>:
+/// (batch, height, width, channels) to (batch, channels), or (batch, 1, 1, channels) with <c>keepdims</c>. No weights.
+/// </summary>
+public sealed class GlobalMaxPooling2D : Layer
+{
+    /// <summary>Creates the layer.</summary>
+    /// <param name="keepdims">Keep height and width with size 1 (Keras' default false).</param>
+    /// <param name="name">Layer name; defaults to <c>global_max_pooling2d_N</c>.</param>
+    public GlobalMaxPooling2D(bool keepdims = false, string? name = null)
+        : base(name)
+    {
+        Keepdims = keepdims;
+    }
+
+    /// <summary>Whether height and width are kept (Keras' <c>keepdims</c>).</summary>
+    public bool Keepdims { get; }
+
+    internal override bool BuiltAtInit => true;
+
+    /// <inheritdoc/>
+    public override JsonObject GetConfig() => GlobalPooling.Config(base.GetConfig(), Keepdims);
+
+    /// <summary>Creates the layer from a Keras 2 or Keras 3 config.</summary>
+    internal static GlobalMaxPooling2D FromConfig(LayerConfig config) => new(GlobalPooling.ReadKeepdims(config), config.Name);
+
+    /// <inheritdoc/>
+    protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input) => GlobalPooling.Specs2D(this, input, Keepdims);
+
+    /// <inheritdoc/>
+    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) => new[] { input.amax(new long[] { 1, 2 }, keepdim: Keepdims) };
+}
