@@ -67,6 +67,9 @@ CASES = {
     "global_average_pooling2d_keepdims": ((4, 5, 2), lambda: L.GlobalAveragePooling2D(keepdims=True)),
     "separable_conv1d": ((6, 3), lambda: L.SeparableConv1D(4, 3, activation="relu")),
     "separable_conv1d_same_multiplier": ((7, 3), lambda: L.SeparableConv1D(4, 3, strides=2, padding="same", depth_multiplier=2)),
+    "lstm_dropout": ((5, 3), lambda: L.LSTM(4, dropout=0.2, recurrent_dropout=0.3)),
+    "gru_dropout": ((5, 3), lambda: L.GRU(4, dropout=0.2, recurrent_dropout=0.3)),
+    "simple_rnn_dropout": ((5, 3), lambda: L.SimpleRNN(4, dropout=0.2, recurrent_dropout=0.3)),
     "batch_normalization": ((4, 3), lambda: L.BatchNormalization()),
     "batch_normalization_options": ((4, 3), lambda: L.BatchNormalization(momentum=0.9, epsilon=0.01, center=False)),
 }

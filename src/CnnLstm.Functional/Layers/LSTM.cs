@@ -86,6 +86,15 @@ public sealed class LSTM : Layer
     /// </summary>
     public bool ZeroOutputForMask { get; init; }
 
+    /// <summary>The input dropout rate (Keras' <c>dropout</c>, default 0): one mask per sequence while training.</summary>
+    public double Dropout { get => dropout; init => dropout = RecurrentDropout.Check(value, GetType().Name, nameof(Dropout)); }
+
+    /// <summary>The recurrent dropout rate (Keras' <c>recurrent_dropout</c>, default 0): one mask on the state per sequence while training.</summary>
+    public double RecurrentDropoutRate { get => recurrentDropout; init => recurrentDropout = RecurrentDropout.Check(value, GetType().Name, "recurrentDropout"); }
+
+    private readonly double dropout;
+    private readonly double recurrentDropout;
+
     /// <summary>Whether the forget-gate bias starts at 1.</summary>
     public bool UnitForgetBias { get; }
 
@@ -122,8 +131,8 @@ public sealed class LSTM : Layer
         config["kernel_constraint"] = null;
         config["recurrent_constraint"] = null;
         config["bias_constraint"] = null;
-        config["dropout"] = 0.0;
-        config["recurrent_dropout"] = 0.0;
+        config["dropout"] = Dropout;
+        config["recurrent_dropout"] = RecurrentDropoutRate;
         config["seed"] = null;
         return config;
     }
@@ -139,8 +148,6 @@ public sealed class LSTM : Layer
             config.RequireDefault(key, null);
         }
 
-        config.RequireDefault("dropout", 0.0);
-        config.RequireDefault("recurrent_dropout", 0.0);
         config.RequireDefault("stateful", false);
         config.RequireDefault("time_major", false);
         // No effect on the maths here: loop unrolling, kernel choice, masking (not supported) and dropout seeds.
@@ -151,6 +158,8 @@ public sealed class LSTM : Layer
             config.GetBool("unit_forget_bias", true), config.Name, config.GetBool("go_backwards", false))
         {
             ZeroOutputForMask = config.GetBool("zero_output_for_mask", false),
+            Dropout = config.GetDouble("dropout", 0),
+            RecurrentDropoutRate = config.GetDouble("recurrent_dropout", 0),
         };
     }
 
@@ -285,7 +294,15 @@ public sealed class LSTM : Layer
         var state = inputs.Count == 3 ? (inputs[1], inputs[2]) : ((Tensor, Tensor)?)null;
         // libtorch's fused kernel has no masks (nor has Keras' torch backend): masked sequences take the step loop.
         var mask = GoBackwards ? masks[0]?.flip(1) : masks[0];
-        var (sequence, h, c) = mask is not null ? RunCell(input, state, mask) : fused is null ? RunCell(input, state) : RunFused(input, state);
+        if (input.shape[1] > 0 && RecurrentDropout.Mask(input.select(1, 0), Dropout, training, Random) is { } keep)
+        {
+            // The same input mask at every step: applied to the whole sequence at once.
+            input = input * keep.unsqueeze(1);
+        }
+
+        var stateKeep = input.shape[1] > 0 ? RecurrentDropout.Mask(zeros(input.shape[0], Units, dtype: input.dtype), RecurrentDropoutRate, training, Random) : null;
+        var (sequence, h, c) = mask is not null || stateKeep is not null ? RunCell(input, state, mask, stateKeep)
+            : fused is null ? RunCell(input, state) : RunFused(input, state);
         // With a mask the last output is the one of the last unmasked step (zeros if none), not always h.
         var output = ReturnSequences ? sequence : mask is not null && sequence.shape[1] > 0 ? sequence.select(1, -1) : h;
         return ReturnState ? new[] { output, h, c } : new[] { output };
@@ -379,7 +396,8 @@ public sealed class LSTM : Layer
     /// <param name="state">The initial h and c, or zeros.</param>
     /// <param name="mask">(batch, steps), true for real steps: a masked step keeps h and c and repeats the previous
     /// output (zeros before the first real step), as Keras' rnn with <c>zero_output_for_mask=False</c>.</param>
-    private (Tensor Sequence, Tensor H, Tensor C) RunCell(Tensor input, (Tensor H, Tensor C)? state = null, Tensor? mask = null)
+    /// <param name="stateKeep">The recurrent dropout mask on h before the recurrent product, or null.</param>
+    private (Tensor Sequence, Tensor H, Tensor C) RunCell(Tensor input, (Tensor H, Tensor C)? state = null, Tensor? mask = null, Tensor? stateKeep = null)
     {
         var batch = input.shape[0];
         var steps = input.shape[1];
@@ -391,7 +409,7 @@ public sealed class LSTM : Layer
         var outputs = new Tensor[steps];
         for (long t = 0; t < steps; t++)
         {
-            var z = addmm(projected.select(1, t), h, recurrent, 1, 1);
+            var z = addmm(projected.select(1, t), stateKeep is null ? h : h * stateKeep, recurrent, 1, 1);
             // One activation call over all four blocks (the candidate's block is recomputed with its own activation).
             var gates = Activations.Apply(RecurrentActivation, z);
             var candidate = Activations.Apply(Activation, z.narrow(1, 2 * Units, Units));

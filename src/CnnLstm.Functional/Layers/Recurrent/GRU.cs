@@ -73,6 +73,15 @@ public sealed class GRU : Layer
     /// <summary>Whether the reset gate applies after the recurrent product (Keras' <c>reset_after</c>).</summary>
     public bool ResetAfter { get; }
 
+    /// <summary>The input dropout rate (Keras' <c>dropout</c>, default 0): one mask per sequence while training.</summary>
+    public double Dropout { get => dropout; init => dropout = RecurrentDropout.Check(value, GetType().Name, nameof(Dropout)); }
+
+    /// <summary>The recurrent dropout rate (Keras' <c>recurrent_dropout</c>, default 0): one mask on the state per sequence while training.</summary>
+    public double RecurrentDropoutRate { get => recurrentDropout; init => recurrentDropout = RecurrentDropout.Check(value, GetType().Name, "recurrentDropout"); }
+
+    private readonly double dropout;
+    private readonly double recurrentDropout;
+
     /// <summary>Whether masked steps output zeros instead of repeating the previous output (Keras' <c>zero_output_for_mask</c>).</summary>
     public bool ZeroOutputForMask { get; init; }
 
@@ -105,8 +114,8 @@ public sealed class GRU : Layer
             config[key] = null;
         }
 
-        config["dropout"] = 0.0;
-        config["recurrent_dropout"] = 0.0;
+        config["dropout"] = Dropout;
+        config["recurrent_dropout"] = RecurrentDropoutRate;
         config["reset_after"] = ResetAfter;
         config["seed"] = null;
         return config;
@@ -123,8 +132,6 @@ public sealed class GRU : Layer
             config.RequireDefault(key, null);
         }
 
-        config.RequireDefault("dropout", 0.0);
-        config.RequireDefault("recurrent_dropout", 0.0);
         config.RequireDefault("stateful", false);
         config.RequireDefault("time_major", false);
         config.Ignore("unroll", "implementation", "use_cudnn", "seed");
@@ -133,6 +140,8 @@ public sealed class GRU : Layer
             config.GetBool("go_backwards", false), config.GetBool("reset_after", true), config.Name)
         {
             ZeroOutputForMask = config.GetBool("zero_output_for_mask", false),
+            Dropout = config.GetDouble("dropout", 0),
+            RecurrentDropoutRate = config.GetDouble("recurrent_dropout", 0),
         };
     }
 
@@ -185,6 +194,12 @@ public sealed class GRU : Layer
         var mask = GoBackwards ? masks[0]?.flip(1) : masks[0];
         var (batch, steps) = (input.shape[0], input.shape[1]);
         var u = Units;
+        if (steps > 0 && RecurrentDropout.Mask(input.select(1, 0), Dropout, training, Random) is { } keep)
+        {
+            input = input * keep.unsqueeze(1);
+        }
+
+        var stateKeep = steps > 0 ? RecurrentDropout.Mask(zeros(batch, u, dtype: input.dtype), RecurrentDropoutRate, training, Random) : null;
         var projected = input.matmul(kernel!.Variable);
         Tensor? recurrentBias = null;
         if (bias is not null)
@@ -199,10 +214,12 @@ public sealed class GRU : Layer
         for (long t = 0; t < steps; t++)
         {
             var x = projected.select(1, t);
+            // Recurrent dropout drops the state in the recurrent products; the update mixes the state itself.
+            var dropped = stateKeep is null ? h : h * stateKeep;
             Tensor z, r, candidate;
             if (ResetAfter)
             {
-                var inner = h.matmul(recurrent);
+                var inner = dropped.matmul(recurrent);
                 if (recurrentBias is not null)
                 {
                     inner = inner + recurrentBias;
@@ -214,10 +231,10 @@ public sealed class GRU : Layer
             }
             else
             {
-                var gates = h.matmul(recurrent.narrow(1, 0, 2 * u));
+                var gates = dropped.matmul(recurrent.narrow(1, 0, 2 * u));
                 z = Activations.Apply(RecurrentActivation, x.narrow(1, 0, u) + gates.narrow(1, 0, u));
                 r = Activations.Apply(RecurrentActivation, x.narrow(1, u, u) + gates.narrow(1, u, u));
-                candidate = Activations.Apply(Activation, x.narrow(1, 2 * u, u) + (r * h).matmul(recurrent.narrow(1, 2 * u, u)));
+                candidate = Activations.Apply(Activation, x.narrow(1, 2 * u, u) + (r * dropped).matmul(recurrent.narrow(1, 2 * u, u)));
             }
 
             var next = (z * h) + ((1 - z) * candidate);

@@ -53,6 +53,15 @@ public sealed class SimpleRNN : Layer
     /// <summary>Whether every step's output is returned.</summary>
     public bool ReturnSequences { get; }
 
+    /// <summary>The input dropout rate (Keras' <c>dropout</c>, default 0): one mask per sequence while training.</summary>
+    public double Dropout { get => dropout; init => dropout = RecurrentDropout.Check(value, GetType().Name, nameof(Dropout)); }
+
+    /// <summary>The recurrent dropout rate (Keras' <c>recurrent_dropout</c>, default 0): one mask on the state per sequence while training.</summary>
+    public double RecurrentDropoutRate { get => recurrentDropout; init => recurrentDropout = RecurrentDropout.Check(value, GetType().Name, "recurrentDropout"); }
+
+    private readonly double dropout;
+    private readonly double recurrentDropout;
+
     /// <summary>Whether the sequence is processed last step first (Keras' <c>go_backwards</c>).</summary>
     public bool GoBackwards { get; }
 
@@ -88,8 +97,8 @@ public sealed class SimpleRNN : Layer
             config[key] = null;
         }
 
-        config["dropout"] = 0.0;
-        config["recurrent_dropout"] = 0.0;
+        config["dropout"] = Dropout;
+        config["recurrent_dropout"] = RecurrentDropoutRate;
         return config;
     }
 
@@ -104,14 +113,16 @@ public sealed class SimpleRNN : Layer
             config.RequireDefault(key, null);
         }
 
-        config.RequireDefault("dropout", 0.0);
-        config.RequireDefault("recurrent_dropout", 0.0);
         config.RequireDefault("stateful", false);
         config.RequireDefault("time_major", false);
         config.RequireDefault("zero_output_for_mask", false);
         config.Ignore("unroll", "seed");
         return new SimpleRNN(config.GetInt("units"), config.GetActivation("activation", "tanh"), config.GetBool("use_bias", true),
-            config.GetBool("return_sequences", false), config.GetBool("return_state", false), config.Name, config.GetBool("go_backwards", false));
+            config.GetBool("return_sequences", false), config.GetBool("return_state", false), config.Name, config.GetBool("go_backwards", false))
+        {
+            Dropout = config.GetDouble("dropout", 0),
+            RecurrentDropoutRate = config.GetDouble("recurrent_dropout", 0),
+        };
     }
 
     /// <inheritdoc/>
@@ -161,6 +172,12 @@ public sealed class SimpleRNN : Layer
         var input = GoBackwards ? inputs[0].flip(1) : inputs[0];
         var mask = GoBackwards ? masks[0]?.flip(1) : masks[0];
         var (batch, steps) = (input.shape[0], input.shape[1]);
+        if (steps > 0 && RecurrentDropout.Mask(input.select(1, 0), Dropout, training, Random) is { } keep)
+        {
+            input = input * keep.unsqueeze(1);
+        }
+
+        var stateKeep = steps > 0 ? RecurrentDropout.Mask(zeros(batch, Units, dtype: input.dtype), RecurrentDropoutRate, training, Random) : null;
         var projected = input.matmul(kernel!.Variable);
         if (bias is not null)
         {
@@ -171,7 +188,7 @@ public sealed class SimpleRNN : Layer
         var outputs = new Tensor[steps];
         for (long t = 0; t < steps; t++)
         {
-            var next = Activations.Apply(Activation, projected.select(1, t) + h.matmul(recurrentKernel!.Variable));
+            var next = Activations.Apply(Activation, projected.select(1, t) + (stateKeep is null ? h : h * stateKeep).matmul(recurrentKernel!.Variable));
             if (mask is null)
             {
                 h = next;
