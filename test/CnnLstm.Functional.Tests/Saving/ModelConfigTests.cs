@@ -163,8 +163,8 @@ public class ModelConfigTests : SavingTestBase
     [Test]
     public void FromJson_UnsupportedValue_IsNotSupportedNamingIt()
     {
-        var json = TfKeras2Regression.Replace("\"recurrent_dropout\": 0.0", "\"recurrent_dropout\": 0.2");
-        Assert.That(() => Model.FromJson(json), Throws.TypeOf<NotSupportedException>().With.Message.Contains("lstm_1").And.Message.Contains("recurrent_dropout"));
+        var json = TfKeras2Regression.Replace("\"stateful\": false", "\"stateful\": true");
+        Assert.That(() => Model.FromJson(json), Throws.TypeOf<NotSupportedException>().With.Message.Contains("lstm_1").And.Message.Contains("stateful"));
         json = TfKeras2Regression.Replace("\"kernel_regularizer\": null, \"recurrent_regularizer\"", "\"kernel_regularizer\": {\"class_name\": \"L1L2\", \"config\": {\"l1\": 0.0, \"l2\": 0.01}}, \"recurrent_regularizer\"");
         Assert.That(() => Model.FromJson(json), Throws.TypeOf<NotSupportedException>().With.Message.Contains("kernel_regularizer"));
     }
