@@ -144,6 +144,7 @@ internal sealed class BenchRunner(int rounds, int stepsPerRound, int latencyCall
     {
         long[,] ids => tensor(ids),
         float[,,] values => tensor(values),
+        float[,,,] values => tensor(values),
         _ => throw new ArgumentException($"Unexpected sample array {array.GetType().Name}."),
     };
 

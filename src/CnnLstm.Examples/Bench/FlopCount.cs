@@ -21,6 +21,7 @@ internal static class FlopCount
             {
                 Conv1D conv => 2.0 * conv.KernelSize * input![2]!.Value * conv.Filters * output[1]!.Value,
                 LSTM lstm => input![1]!.Value * 2.0 * (input[2]!.Value + lstm.Units) * 4 * lstm.Units,
+                Bidirectional { ForwardLayer: LSTM lstm } => 2 * input![1]!.Value * 2.0 * (input[2]!.Value + lstm.Units) * 4 * lstm.Units,
                 Dense dense => 2.0 * input![^1]!.Value * dense.Units,
                 _ => 0,
             };

@@ -39,4 +39,32 @@ internal static class Workloads
         () => new HandWrittenRegression(),
         samples => (rand(samples, 1, 3), rand(samples, 1)),
         x => (float[,,])x.data<float>().ToNDArray());
+
+    /// <summary>The temperatures example's TimeDistributed CNN-LSTM (issue 14).</summary>
+    public static Workload Temperatures { get; } = new(
+        "temperatures",
+        32,
+        () =>
+        {
+            var model = Commands.TemperaturesCommand.Build();
+            model.Compile("adam", "mse");
+            return model;
+        },
+        () => new HandWrittenTemperatures(),
+        samples => (rand(samples, 4, 7, 1), rand(samples, 1)),
+        x => (float[,,,])x.data<float>().ToNDArray());
+
+    /// <summary>The sentiment model with Bidirectional(LSTM(70)) (issue 14).</summary>
+    public static Workload Bidirectional { get; } = new(
+        "bidirectional",
+        30,
+        () =>
+        {
+            var model = Commands.SentimentCommand.Bidirectional();
+            model.Compile("adam", "binary_crossentropy", new[] { "accuracy" });
+            return model;
+        },
+        () => new HandWrittenBidirectional(),
+        samples => (randint(0, 20000, new long[] { samples, 100 }, ScalarType.Int64), randint(0, 2, new long[] { samples, 1 }).to_type(ScalarType.Float32)),
+        x => (long[,])x.data<long>().ToNDArray());
 }

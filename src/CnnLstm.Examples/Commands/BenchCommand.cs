@@ -36,6 +36,8 @@ internal static class BenchCommand
             Console.WriteLine($"bench: {SystemReport.CpuModel}, {Environment.ProcessorCount} cores, threads {ThreadPolicy.Describe()}, {(isQuick ? "quick" : "full")} run");
             var sentiment = Report(runner.Run(Workloads.Sentiment), "sentiment");
             var regression = Report(runner.Run(Workloads.Regression), "regression");
+            var temperatures = Report(runner.Run(Workloads.Temperatures), "temperatures");
+            var bidirectional = Report(runner.Run(Workloads.Bidirectional), "bidirectional");
             Console.WriteLine($"peak working set: {Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0):F0} MiB");
             Console.WriteLine("library kernel checks:");
             foreach (var check in KernelChecks.Results)
@@ -47,9 +49,11 @@ internal static class BenchCommand
                 $"bench train_ratio_sentiment={F(sentiment.TrainRatio)} infer_ratio_sentiment={F(sentiment.InferRatio)} "
                 + $"train_ratio_regression={F(regression.TrainRatio)} infer_ratio_regression={F(regression.InferRatio)} "
                 + $"gflops_train_sentiment={F(sentiment.TrainLibrary * sentiment.TrainFlopsPerSample / 1e9)} "
-                + $"hand_inference_correct={(sentiment.HandInferenceCorrect && regression.HandInferenceCorrect ? "yes" : "no")} "
+                + $"hand_inference_correct={(new[] { sentiment, regression, temperatures, bidirectional }.All(r => r.HandInferenceCorrect) ? "yes" : "no")} "
                 + $"infer_ratio_correct_sentiment={F(sentiment.InferRatioCorrect)} latency_ratio_correct_sentiment={F(sentiment.LatencyHandCorrect / sentiment.LatencyLibrary.Median)} "
-                + $"infer_ratio_correct_regression={F(regression.InferRatioCorrect)} latency_ratio_correct_regression={F(regression.LatencyHandCorrect / regression.LatencyLibrary.Median)}");
+                + $"infer_ratio_correct_regression={F(regression.InferRatioCorrect)} latency_ratio_correct_regression={F(regression.LatencyHandCorrect / regression.LatencyLibrary.Median)} "
+                + $"train_ratio_temperatures={F(temperatures.TrainRatio)} infer_ratio_correct_temperatures={F(temperatures.InferRatioCorrect)} "
+                + $"train_ratio_bidirectional={F(bidirectional.TrainRatio)} infer_ratio_correct_bidirectional={F(bidirectional.InferRatioCorrect)}");
             return 0;
         });
         return command;
