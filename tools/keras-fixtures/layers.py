@@ -56,6 +56,10 @@ CASES = {
     "gru_reset_before_sequences": ((5, 3), lambda: L.GRU(4, reset_after=False, return_sequences=True)),
     "gru_go_backwards_state": ((5, 3), lambda: L.GRU(4, go_backwards=True, return_state=True)),
     "bidirectional_gru": ((5, 3), lambda: L.Bidirectional(L.GRU(4, return_sequences=True))),
+    "bidirectional_state_none": ((5, 3), lambda: L.Bidirectional(L.LSTM(4, return_state=True), merge_mode=None)),
+    "bidirectional_state_concat": ((5, 3), lambda: L.Bidirectional(L.SimpleRNN(4, return_sequences=True, return_state=True))),
+    "time_distributed_conv2d": ((3, 5, 4, 2), lambda: L.TimeDistributed(L.Conv2D(3, 2, activation="relu"))),
+    "time_distributed_average_pooling2d": ((3, 5, 4, 2), lambda: L.TimeDistributed(L.AveragePooling2D(2))),
     "conv2d": ((6, 5, 2), lambda: L.Conv2D(3, (3, 2), activation="relu")),
     "conv2d_same_strides": ((7, 6, 2), lambda: L.Conv2D(3, 3, strides=2, padding="same")),
     "conv2d_dilated": ((7, 6, 2), lambda: L.Conv2D(2, 2, dilation_rate=(2, 1))),
@@ -111,7 +115,9 @@ def main():
         x = rng.uniform(-1, 1, size=(3,) + shape).astype("float32")
         model.save(os.path.join(OUT, f"{name}.keras"))
         config = json.loads(model.to_json())["config"]["layers"][1]
-        cases[name] = {"x": x.tolist(), "y": np.asarray(model.predict(x, verbose=0), dtype="float64").tolist(),
+        y = model.predict(x, verbose=0)
+        y = [np.asarray(o, dtype="float64").tolist() for o in y] if isinstance(y, (list, tuple)) else np.asarray(y, dtype="float64").tolist()
+        cases[name] = {"x": x.tolist(), "y": y,
                        "params": model.count_params(), "layer_class": config["class_name"], "layer_config": config["config"],
                        "output_shape": list(model.outputs[0].shape)}
     with open(os.path.join(OUT, "cases.json"), "w") as f:

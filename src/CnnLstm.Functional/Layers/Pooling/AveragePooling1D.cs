@@ -16,11 +16,11 @@ public sealed class AveragePooling1D : Layer
     private readonly Padding padding;
 
     /// <summary>Creates the layer.</summary>
-    /// <param name="poolSize">Steps per window (Keras' default 2).</param>
+    /// <param name="poolSize">Steps per window; required, as in Keras 3.16.</param>
     /// <param name="strides">Steps between windows; defaults to <paramref name="poolSize"/>.</param>
     /// <param name="padding"><c>valid</c> (default) or <c>same</c>.</param>
     /// <param name="name">Layer name; defaults to <c>average_pooling1d_N</c>.</param>
-    public AveragePooling1D(int poolSize = 2, int? strides = null, string padding = "valid", string? name = null)
+    public AveragePooling1D(int poolSize, int? strides = null, string padding = "valid", string? name = null)
         : base(name)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(poolSize);

@@ -12,12 +12,12 @@ namespace KerasStyle.Layers;
 public sealed class AveragePooling2D : Pooling2D
 {
     /// <summary>Creates the layer.</summary>
-    /// <param name="poolSize">Window (height, width); Keras' default (2, 2).</param>
+    /// <param name="poolSize">Window (height, width); required, as in Keras 3.16.</param>
     /// <param name="strides">Steps between windows; defaults to the window.</param>
     /// <param name="padding"><c>valid</c> (default) or <c>same</c>.</param>
     /// <param name="name">Layer name; defaults to <c>average_pooling2d_N</c>.</param>
-    public AveragePooling2D((int H, int W)? poolSize = null, (int H, int W)? strides = null, string padding = "valid", string? name = null)
-        : base(poolSize ?? (2, 2), strides, padding, name)
+    public AveragePooling2D((int H, int W) poolSize, (int H, int W)? strides = null, string padding = "valid", string? name = null)
+        : base(poolSize, strides, padding, name)
     {
     }
 

@@ -62,6 +62,9 @@ public sealed class SimpleRNN : Layer
     private readonly double dropout;
     private readonly double recurrentDropout;
 
+    /// <summary>Whether masked steps output zeros instead of repeating the previous output (Keras' <c>zero_output_for_mask</c>).</summary>
+    public bool ZeroOutputForMask { get; init; }
+
     /// <summary>Whether the sequence is processed last step first (Keras' <c>go_backwards</c>).</summary>
     public bool GoBackwards { get; }
 
@@ -85,7 +88,7 @@ public sealed class SimpleRNN : Layer
         config["go_backwards"] = GoBackwards;
         config["stateful"] = false;
         config["unroll"] = false;
-        config["zero_output_for_mask"] = false;
+        config["zero_output_for_mask"] = ZeroOutputForMask;
         config["units"] = Units;
         config["activation"] = Activation;
         config["use_bias"] = UseBias;
@@ -115,13 +118,13 @@ public sealed class SimpleRNN : Layer
 
         config.RequireDefault("stateful", false);
         config.RequireDefault("time_major", false);
-        config.RequireDefault("zero_output_for_mask", false);
         config.Ignore("unroll", "seed");
         return new SimpleRNN(config.GetInt("units"), config.GetActivation("activation", "tanh"), config.GetBool("use_bias", true),
             config.GetBool("return_sequences", false), config.GetBool("return_state", false), config.Name, config.GetBool("go_backwards", false))
         {
             Dropout = config.GetDouble("dropout", 0),
             RecurrentDropoutRate = config.GetDouble("recurrent_dropout", 0),
+            ZeroOutputForMask = config.GetBool("zero_output_for_mask", false),
         };
     }
 
@@ -198,7 +201,7 @@ public sealed class SimpleRNN : Layer
 
             var real = mask.select(1, t).unsqueeze(1);
             h = where(real, next, h);
-            outputs[t] = where(real, next, t == 0 ? zeros_like(next) : outputs[t - 1]);
+            outputs[t] = where(real, next, t == 0 || ZeroOutputForMask ? zeros_like(next) : outputs[t - 1]);
         }
 
         var sequence = steps == 0 ? zeros(batch, 0, Units, dtype: input.dtype, device: input.device) : stack(outputs, 1);
