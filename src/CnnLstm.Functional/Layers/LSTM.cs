@@ -19,7 +19,7 @@ namespace KerasStyle.Layers;
 /// kernel is used in each mode only after <see cref="KernelChecks"/> has found it right on this CPU; otherwise the
 /// layer falls back to a checked path (issue 10: oneDNN's inference kernel is wrong on AMD Zen 5).
 /// </remarks>
-public sealed class LSTM : Layer
+public sealed class LSTM : RecurrentLayer
 {
     private LayerWeight? kernel;
     private LayerWeight? recurrentKernel;
@@ -27,7 +27,6 @@ public sealed class LSTM : Layer
     private readonly object twinGate = new();
     private TorchSharp.Modules.LSTM? fused;
     private TorchSharp.Modules.LSTM? inferenceTwin;
-    private int inputDim;
 
     /// <summary>Creates an LSTM layer.</summary>
     /// <param name="units">Size of the hidden state; must be positive.</param>
@@ -43,96 +42,29 @@ public sealed class LSTM : Layer
     /// <param name="goBackwards">Process the sequence last step first (Keras' <c>go_backwards</c>, default false).</param>
     public LSTM(int units, string activation = "tanh", string recurrentActivation = "sigmoid", bool useBias = true,
         bool returnSequences = false, bool returnState = false, bool unitForgetBias = true, string? name = null, bool goBackwards = false)
-        : base(name)
+        : base(nameof(LSTM), units, activation, useBias, returnSequences, returnState, goBackwards, name)
     {
-        GoBackwards = goBackwards;
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(units);
-        Units = units;
-        Activation = Activations.Validate(activation, nameof(LSTM), nameof(activation));
         RecurrentActivation = Activations.Validate(recurrentActivation, nameof(LSTM), nameof(recurrentActivation));
-        UseBias = useBias;
-        ReturnSequences = returnSequences;
-        ReturnState = returnState;
         UnitForgetBias = unitForgetBias;
     }
-
-    /// <summary>Size of the hidden state.</summary>
-    public int Units { get; }
-
-    /// <summary>Cell activation.</summary>
-    public string Activation { get; }
 
     /// <summary>Gate activation.</summary>
     public string RecurrentActivation { get; }
 
-    /// <summary>Whether the gates have a bias.</summary>
-    public bool UseBias { get; }
-
-    /// <summary>Whether every step's output is returned.</summary>
-    public bool ReturnSequences { get; }
-
-    /// <summary>Whether the last states are returned too.</summary>
-    public bool ReturnState { get; }
-
-    /// <summary>
-    /// Whether the sequence is processed last step first (Keras' <c>go_backwards</c>); with <c>returnSequences</c> the
-    /// outputs come in that processing order, as in Keras.
-    /// </summary>
-    public bool GoBackwards { get; }
-
-    /// <summary>
-    /// Whether masked steps output zeros instead of repeating the previous output (Keras' <c>zero_output_for_mask</c>,
-    /// default false; <see cref="Bidirectional"/> sets it on its copies when they return sequences, as Keras does).
-    /// </summary>
-    public bool ZeroOutputForMask { get; init; }
-
-    /// <summary>The input dropout rate (Keras' <c>dropout</c>, default 0): one mask per sequence while training.</summary>
-    public double Dropout { get => dropout; init => dropout = RecurrentDropout.Check(value, GetType().Name, nameof(Dropout)); }
-
-    /// <summary>The recurrent dropout rate (Keras' <c>recurrent_dropout</c>, default 0): one mask on the state per sequence while training.</summary>
-    public double RecurrentDropoutRate { get => recurrentDropout; init => recurrentDropout = RecurrentDropout.Check(value, GetType().Name, "recurrentDropout"); }
-
-    private readonly double dropout;
-    private readonly double recurrentDropout;
-
     /// <summary>Whether the forget-gate bias starts at 1.</summary>
     public bool UnitForgetBias { get; }
 
-    /// <inheritdoc/>
-    public override int OutputCount => ReturnState ? 3 : 1;
+    private protected override int StateCount => 2;
 
-    /// <summary>Keras 3 keeps an LSTM's weights on its cell: <c>layers/lstm/cell/vars/0..2</c>.</summary>
-    internal override string KerasVarsPath => "cell/vars";
+    private protected override int GateCount => 4;
 
     private bool UsesFusedKernel => Activation == "tanh" && RecurrentActivation == "sigmoid";
 
     /// <inheritdoc/>
     public override JsonObject GetConfig()
     {
-        var config = base.GetConfig();
-        config["return_sequences"] = ReturnSequences;
-        config["return_state"] = ReturnState;
-        config["go_backwards"] = GoBackwards;
-        config["stateful"] = false;
-        config["unroll"] = false;
-        config["zero_output_for_mask"] = ZeroOutputForMask;
-        config["units"] = Units;
-        config["activation"] = Activation;
-        config["recurrent_activation"] = RecurrentActivation;
-        config["use_bias"] = UseBias;
-        config["kernel_initializer"] = GlorotUniformConfig();
-        config["recurrent_initializer"] = KerasInitializer("Orthogonal", new JsonObject { ["gain"] = 1.0, ["seed"] = null });
-        config["bias_initializer"] = KerasInitializer("Zeros", new JsonObject());
+        var config = RecurrentConfig(RecurrentActivation);
         config["unit_forget_bias"] = UnitForgetBias;
-        config["kernel_regularizer"] = null;
-        config["recurrent_regularizer"] = null;
-        config["bias_regularizer"] = null;
-        config["activity_regularizer"] = null;
-        config["kernel_constraint"] = null;
-        config["recurrent_constraint"] = null;
-        config["bias_constraint"] = null;
-        config["dropout"] = Dropout;
-        config["recurrent_dropout"] = RecurrentDropoutRate;
         config["seed"] = null;
         return config;
     }
@@ -140,43 +72,11 @@ public sealed class LSTM : Layer
     /// <summary>Creates the layer from a Keras 2 or Keras 3 config.</summary>
     internal static LSTM FromConfig(LayerConfig config)
     {
-        config.ReadInitializer("kernel_initializer", "glorot_uniform");
-        config.ReadInitializer("recurrent_initializer", "orthogonal");
-        config.ReadInitializer("bias_initializer", "zeros");
-        foreach (var key in new[] { "kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "kernel_constraint", "recurrent_constraint", "bias_constraint" })
-        {
-            config.RequireDefault(key, null);
-        }
-
-        config.RequireDefault("stateful", false);
-        config.RequireDefault("time_major", false);
-        // No effect on the maths here: loop unrolling, kernel choice, masking (not supported) and dropout seeds.
-        config.Ignore("unroll", "implementation", "use_cudnn", "seed");
-        return new LSTM(config.GetInt("units"), config.GetActivation("activation", "tanh"),
+        ReadRecurrentDefaults(config);
+        return WithConfigOptions(new LSTM(config.GetInt("units"), config.GetActivation("activation", "tanh"),
             config.GetActivation("recurrent_activation", "sigmoid"), config.GetBool("use_bias", true),
             config.GetBool("return_sequences", false), config.GetBool("return_state", false),
-            config.GetBool("unit_forget_bias", true), config.Name, config.GetBool("go_backwards", false))
-        {
-            ZeroOutputForMask = config.GetBool("zero_output_for_mask", false),
-            Dropout = config.GetDouble("dropout", 0),
-            RecurrentDropoutRate = config.GetDouble("recurrent_dropout", 0),
-        };
-    }
-
-    /// <inheritdoc/>
-    protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input)
-    {
-        RequireRank(input, 3, "(batch, steps, features)");
-        RequireFloat(input);
-        var features = RequireKnownLast(input, "feature");
-        if (Built && features != inputDim)
-        {
-            throw InputError($"the kernel is ({inputDim}, {4 * Units}), built for {inputDim} features, but {input.Label} has shape {input.Shape} with {features} features.");
-        }
-
-        var state = (new Shape(null, Units), DType.Float32);
-        var output = ReturnSequences ? (new Shape(null, input.Shape[1], Units), DType.Float32) : state;
-        return ReturnState ? new[] { output, state, state } : new[] { output };
+            config.GetBool("unit_forget_bias", true), config.Name, config.GetBool("go_backwards", false)), config);
     }
 
     /// <inheritdoc/>
@@ -193,9 +93,9 @@ public sealed class LSTM : Layer
     /// <inheritdoc/>
     protected override void Build(KerasTensor input)
     {
-        inputDim = input.Shape.Last!.Value;
+        InputDim = input.Shape.Last!.Value;
         var gates = 4 * Units;
-        using var kernelValue = Initializers.GlorotUniform(new long[] { inputDim, gates }, inputDim, gates, Random);
+        using var kernelValue = Initializers.GlorotUniform(new long[] { InputDim, gates }, InputDim, gates, Random);
         using var recurrentValue = Initializers.Orthogonal(Units, gates, Random);
         using var biasValue = zeros(gates);
         if (UnitForgetBias)
@@ -205,7 +105,7 @@ public sealed class LSTM : Layer
 
         if (UsesFusedKernel)
         {
-            fused = nn.LSTM(inputDim, Units, numLayers: 1, bias: true, batchFirst: true);
+            fused = nn.LSTM(InputDim, Units, numLayers: 1, bias: true, batchFirst: true);
             var parameters = fused.named_parameters().ToDictionary(p => p.name, p => p.parameter);
             // The module owns its parameters (the build's dispose scope must not take them, bias_hh included).
             foreach (var parameter in parameters.Values)
@@ -222,7 +122,7 @@ public sealed class LSTM : Layer
                 parameters["bias_ih_l0"].zero_();
             }
 
-            kernel = AddWeight("kernel", new[] { inputDim, gates }, parameters["weight_ih_l0"], kernelValue.t(), t => t.t());
+            kernel = AddWeight("kernel", new[] { InputDim, gates }, parameters["weight_ih_l0"], kernelValue.t(), t => t.t());
             recurrentKernel = AddWeight("recurrent_kernel", new[] { Units, gates }, parameters["weight_hh_l0"], recurrentValue.t(), t => t.t());
             if (UseBias)
             {
@@ -232,7 +132,7 @@ public sealed class LSTM : Layer
             return;
         }
 
-        kernel = AddWeight("kernel", new[] { inputDim, gates }, kernelValue.t().contiguous(), t => t.t());
+        kernel = AddWeight("kernel", new[] { InputDim, gates }, kernelValue.t().contiguous(), t => t.t());
         recurrentKernel = AddWeight("recurrent_kernel", new[] { Units, gates }, recurrentValue.t().contiguous(), t => t.t());
         if (UseBias)
         {
@@ -285,22 +185,11 @@ public sealed class LSTM : Layer
 
     internal override IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> inputs, bool training) => Forward(inputs, new Tensor?[inputs.Count], training);
 
-    /// <summary>Skips masked steps, as Keras' RNN does with the mask of its input.</summary>
-    internal override bool UsesMask => true;
-
     internal override IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks, bool training)
     {
-        var input = GoBackwards ? inputs[0].flip(1) : inputs[0];
+        var (input, mask, stateKeep) = PrepareSequence(inputs[0], masks[0], training);
         var state = inputs.Count == 3 ? (inputs[1], inputs[2]) : ((Tensor, Tensor)?)null;
-        // libtorch's fused kernel has no masks (nor has Keras' torch backend): masked sequences take the step loop.
-        var mask = GoBackwards ? masks[0]?.flip(1) : masks[0];
-        if (input.shape[1] > 0 && RecurrentDropout.Mask(input.select(1, 0), Dropout, training, Random) is { } keep)
-        {
-            // The same input mask at every step: applied to the whole sequence at once.
-            input = input * keep.unsqueeze(1);
-        }
-
-        var stateKeep = input.shape[1] > 0 ? RecurrentDropout.Mask(zeros(input.shape[0], Units, dtype: input.dtype), RecurrentDropoutRate, training, Random) : null;
+        // libtorch's fused kernel has neither masks nor recurrent dropout (nor has Keras' torch backend): the step loop.
         var (sequence, h, c) = mask is not null || stateKeep is not null ? RunCell(input, state, mask, stateKeep)
             : fused is null ? RunCell(input, state) : RunFused(input, state);
         // With a mask the last output is the one of the last unmasked step (zeros if none), not always h.
@@ -327,15 +216,15 @@ public sealed class LSTM : Layer
     {
         if (is_grad_enabled())
         {
-            return FusedLstmKernel.Trusted(training: true, inputDim, Units) ? CallFused(fused!, input, state) : RunCell(input, state);
+            return FusedLstmKernel.Trusted(training: true, InputDim, Units) ? CallFused(fused!, input, state) : RunCell(input, state);
         }
 
-        if (FusedLstmKernel.Trusted(training: false, inputDim, Units))
+        if (FusedLstmKernel.Trusted(training: false, InputDim, Units))
         {
             return CallFused(fused!, input, state);
         }
 
-        if (!FusedLstmKernel.Trusted(training: true, inputDim, Units))
+        if (!FusedLstmKernel.Trusted(training: true, InputDim, Units))
         {
             return RunCell(input, state);
         }
@@ -360,7 +249,7 @@ public sealed class LSTM : Layer
                 TorchSharp.Modules.LSTM twin;
                 try
                 {
-                    twin = nn.LSTM(inputDim, Units, numLayers: 1, bias: true, batchFirst: true);
+                    twin = nn.LSTM(InputDim, Units, numLayers: 1, bias: true, batchFirst: true);
                 }
                 finally
                 {
@@ -424,7 +313,7 @@ public sealed class LSTM : Layer
 
             var real = mask.select(1, t).unsqueeze(1);
             (h, c) = (where(real, newH, h), where(real, newC, c));
-            outputs[t] = where(real, newH, t == 0 || ZeroOutputForMask ? zeros_like(newH) : outputs[t - 1]);
+            outputs[t] = MaskedOutput(newH, real, outputs, t);
         }
 
         return (steps == 0 ? zeros(batch, 0, Units, dtype: input.dtype, device: input.device) : stack(outputs, 1), h, c);

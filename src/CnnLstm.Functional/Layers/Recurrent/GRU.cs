@@ -17,12 +17,11 @@ namespace KerasStyle.Layers;
 /// kernel (features, 3u), recurrent_kernel (u, 3u), bias. Masked steps keep the state and repeat the previous
 /// output, as Keras' rnn does. <c>dropout</c>, <c>stateful</c> and an initial state are not supported.
 /// </summary>
-public sealed class GRU : Layer
+public sealed class GRU : RecurrentLayer
 {
     private LayerWeight? kernel;
     private LayerWeight? recurrentKernel;
     private LayerWeight? bias;
-    private int inputDim;
 
     /// <summary>Creates the layer.</summary>
     /// <param name="units">Size of the state; positive.</param>
@@ -36,86 +35,26 @@ public sealed class GRU : Layer
     /// <param name="name">Layer name; defaults to <c>gru_N</c>.</param>
     public GRU(int units, string activation = "tanh", string recurrentActivation = "sigmoid", bool useBias = true, bool returnSequences = false,
         bool returnState = false, bool goBackwards = false, bool resetAfter = true, string? name = null)
-        : base(name)
+        : base(nameof(GRU), units, activation, useBias, returnSequences, returnState, goBackwards, name)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(units);
-        Units = units;
-        Activation = Activations.Validate(activation, nameof(GRU), nameof(activation));
         RecurrentActivation = Activations.Validate(recurrentActivation, nameof(GRU), nameof(recurrentActivation));
-        UseBias = useBias;
-        ReturnSequences = returnSequences;
-        ReturnState = returnState;
-        GoBackwards = goBackwards;
         ResetAfter = resetAfter;
     }
-
-    /// <summary>Size of the state.</summary>
-    public int Units { get; }
-
-    /// <summary>Candidate activation.</summary>
-    public string Activation { get; }
 
     /// <summary>Gate activation.</summary>
     public string RecurrentActivation { get; }
 
-    /// <summary>Whether biases are added.</summary>
-    public bool UseBias { get; }
-
-    /// <summary>Whether every step's output is returned.</summary>
-    public bool ReturnSequences { get; }
-
-    /// <summary>Whether the last state is returned too.</summary>
-    public bool ReturnState { get; }
-
-    /// <summary>Whether the sequence is processed last step first.</summary>
-    public bool GoBackwards { get; }
-
     /// <summary>Whether the reset gate applies after the recurrent product (Keras' <c>reset_after</c>).</summary>
     public bool ResetAfter { get; }
 
-    /// <summary>The input dropout rate (Keras' <c>dropout</c>, default 0): one mask per sequence while training.</summary>
-    public double Dropout { get => dropout; init => dropout = RecurrentDropout.Check(value, GetType().Name, nameof(Dropout)); }
+    private protected override int StateCount => 1;
 
-    /// <summary>The recurrent dropout rate (Keras' <c>recurrent_dropout</c>, default 0): one mask on the state per sequence while training.</summary>
-    public double RecurrentDropoutRate { get => recurrentDropout; init => recurrentDropout = RecurrentDropout.Check(value, GetType().Name, "recurrentDropout"); }
-
-    private readonly double dropout;
-    private readonly double recurrentDropout;
-
-    /// <summary>Whether masked steps output zeros instead of repeating the previous output (Keras' <c>zero_output_for_mask</c>).</summary>
-    public bool ZeroOutputForMask { get; init; }
-
-    /// <inheritdoc/>
-    public override int OutputCount => ReturnState ? 2 : 1;
-
-    internal override string KerasVarsPath => "cell/vars";
-
-    internal override bool UsesMask => true;
+    private protected override int GateCount => 3;
 
     /// <inheritdoc/>
     public override JsonObject GetConfig()
     {
-        var config = base.GetConfig();
-        config["return_sequences"] = ReturnSequences;
-        config["return_state"] = ReturnState;
-        config["go_backwards"] = GoBackwards;
-        config["stateful"] = false;
-        config["unroll"] = false;
-        config["zero_output_for_mask"] = ZeroOutputForMask;
-        config["units"] = Units;
-        config["activation"] = Activation;
-        config["recurrent_activation"] = RecurrentActivation;
-        config["use_bias"] = UseBias;
-        config["kernel_initializer"] = GlorotUniformConfig();
-        config["recurrent_initializer"] = KerasInitializer("Orthogonal", new JsonObject { ["seed"] = null, ["gain"] = 1.0 });
-        config["bias_initializer"] = KerasInitializer("Zeros", new JsonObject());
-        foreach (var key in new[] { "kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint", "recurrent_constraint", "bias_constraint" })
-        {
-            config[key] = null;
-        }
-
-        config["dropout"] = Dropout;
-        config["recurrent_dropout"] = RecurrentDropoutRate;
+        var config = RecurrentConfig(RecurrentActivation);
         config["reset_after"] = ResetAfter;
         config["seed"] = null;
         return config;
@@ -124,41 +63,10 @@ public sealed class GRU : Layer
     /// <summary>Creates the layer from a Keras 2 or Keras 3 config (Keras 2.1's default is <c>reset_after=False</c>).</summary>
     internal static GRU FromConfig(LayerConfig config)
     {
-        config.ReadInitializer("kernel_initializer", "glorot_uniform");
-        config.ReadInitializer("recurrent_initializer", "orthogonal");
-        config.ReadInitializer("bias_initializer", "zeros");
-        foreach (var key in new[] { "kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "kernel_constraint", "recurrent_constraint", "bias_constraint" })
-        {
-            config.RequireDefault(key, null);
-        }
-
-        config.RequireDefault("stateful", false);
-        config.RequireDefault("time_major", false);
-        config.Ignore("unroll", "implementation", "use_cudnn", "seed");
-        return new GRU(config.GetInt("units"), config.GetActivation("activation", "tanh"), config.GetActivation("recurrent_activation", "sigmoid"),
+        ReadRecurrentDefaults(config);
+        return WithConfigOptions(new GRU(config.GetInt("units"), config.GetActivation("activation", "tanh"), config.GetActivation("recurrent_activation", "sigmoid"),
             config.GetBool("use_bias", true), config.GetBool("return_sequences", false), config.GetBool("return_state", false),
-            config.GetBool("go_backwards", false), config.GetBool("reset_after", true), config.Name)
-        {
-            ZeroOutputForMask = config.GetBool("zero_output_for_mask", false),
-            Dropout = config.GetDouble("dropout", 0),
-            RecurrentDropoutRate = config.GetDouble("recurrent_dropout", 0),
-        };
-    }
-
-    /// <inheritdoc/>
-    protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input)
-    {
-        RequireRank(input, 3, "(batch, steps, features)");
-        RequireFloat(input);
-        var features = RequireKnownLast(input, "feature");
-        if (Built && features != inputDim)
-        {
-            throw InputError($"the kernel is ({inputDim}, {3 * Units}), built for {inputDim} features, but {input.Label} has shape {input.Shape} with {features} features.");
-        }
-
-        var state = (new Shape(null, Units), DType.Float32);
-        var output = ReturnSequences ? (new Shape(null, input.Shape[1], Units), DType.Float32) : state;
-        return ReturnState ? new[] { output, state } : new[] { output };
+            config.GetBool("go_backwards", false), config.GetBool("reset_after", true), config.Name), config);
     }
 
     /// <inheritdoc/>
@@ -175,9 +83,9 @@ public sealed class GRU : Layer
     /// <inheritdoc/>
     protected override void Build(KerasTensor input)
     {
-        inputDim = input.Shape.Last!.Value;
+        InputDim = input.Shape.Last!.Value;
         var gates = 3 * Units;
-        kernel = AddWeight("kernel", new[] { inputDim, gates }, Initializers.GlorotUniform(new long[] { inputDim, gates }, inputDim, gates, Random));
+        kernel = AddWeight("kernel", new[] { InputDim, gates }, Initializers.GlorotUniform(new long[] { InputDim, gates }, InputDim, gates, Random));
         recurrentKernel = AddWeight("recurrent_kernel", new[] { Units, gates }, Initializers.Orthogonal(Units, gates, Random));
         if (UseBias)
         {
@@ -190,16 +98,9 @@ public sealed class GRU : Layer
 
     internal override IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks, bool training)
     {
-        var input = GoBackwards ? inputs[0].flip(1) : inputs[0];
-        var mask = GoBackwards ? masks[0]?.flip(1) : masks[0];
+        var (input, mask, stateKeep) = PrepareSequence(inputs[0], masks[0], training);
         var (batch, steps) = (input.shape[0], input.shape[1]);
         var u = Units;
-        if (steps > 0 && RecurrentDropout.Mask(input.select(1, 0), Dropout, training, Random) is { } keep)
-        {
-            input = input * keep.unsqueeze(1);
-        }
-
-        var stateKeep = steps > 0 ? RecurrentDropout.Mask(zeros(batch, u, dtype: input.dtype), RecurrentDropoutRate, training, Random) : null;
         var projected = input.matmul(kernel!.Variable);
         Tensor? recurrentBias = null;
         if (bias is not null)
@@ -247,11 +148,10 @@ public sealed class GRU : Layer
 
             var real = mask.select(1, t).unsqueeze(1);
             h = where(real, next, h);
-            outputs[t] = where(real, next, t == 0 || ZeroOutputForMask ? zeros_like(next) : outputs[t - 1]);
+            outputs[t] = MaskedOutput(next, real, outputs, t);
         }
 
-        var sequence = steps == 0 ? zeros(batch, 0, u, dtype: input.dtype, device: input.device) : stack(outputs, 1);
-        var output = ReturnSequences ? sequence : mask is not null && steps > 0 ? outputs[^1] : h;
+        var output = ReturnSequences ? Sequence(outputs, input) : LastOutput(outputs, mask, h);
         return ReturnState ? new[] { output, h } : new[] { output };
     }
 }
