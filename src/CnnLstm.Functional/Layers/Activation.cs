@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using KerasStyle.Engine;
 using KerasStyle.Graph;
+using KerasStyle.Saving.Onnx;
 using KerasStyle.Saving;
 using static TorchSharp.torch;
 
@@ -53,4 +54,7 @@ public sealed class Activation : Layer
     /// <inheritdoc/>
     protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) =>
         new[] { Activations.Apply(Function, input) };
+
+    /// <summary>ONNX: the activation's operator (see <see cref="OnnxGraph.Activation"/>).</summary>
+    internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call) => new[] { graph.Activation(call.Input.Name, Function, Name) };
 }

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using KerasStyle.Engine;
 using KerasStyle.Graph;
+using KerasStyle.Saving.Onnx;
 using KerasStyle.Saving;
 using static TorchSharp.torch;
 
@@ -171,5 +172,19 @@ public sealed class Conv1D : Layer
         // The fastest libtorch path whose check passed on this CPU, or im2col (Engine/Conv1DKernels.cs).
         var y = Conv1DKernels.Run(x, kernel!.Variable, bias?.Variable, Strides, DilationRate);
         return new[] { Activations.Apply(Activation, y) };
+    }
+
+    /// <summary>ONNX: Conv over (batch, channels, steps) between two Transposes, then the activation.</summary>
+    internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call)
+    {
+        var inputs = new List<string> { graph.Transpose(call.Input.Name, Name, 0, 2, 1), graph.Weight(kernel!, "onnx", t => t.permute(2, 1, 0)) };
+        if (bias is not null)
+        {
+            inputs.Add(graph.Weight(bias));
+        }
+
+        var y = graph.Add("Conv", Name, inputs, OnnxGraph.Ints("kernel_shape", (long)KernelSize), OnnxGraph.Ints("strides", (long)Strides),
+            OnnxGraph.Ints("dilations", (long)DilationRate), OnnxWindows.Pads(padding, new[] { call.Input.Shape[1] }, new[] { EffectiveKernel }, new[] { Strides }));
+        return new[] { graph.Activation(graph.Transpose(y, Name, 0, 2, 1), Activation, Name) };
     }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using KerasStyle.Engine;
 using KerasStyle.Graph;
+using KerasStyle.Saving.Onnx;
 using KerasStyle.Saving;
 using static TorchSharp.torch;
 
@@ -118,4 +119,8 @@ public sealed class Dense : Layer
         bias is null ? input.matmul(kernel!.Variable)
         : input.dim() == 2 ? addmm(bias.Variable, input, kernel!.Variable, 1, 1)
         : input.matmul(kernel!.Variable) + bias.Variable;
+
+    /// <summary>ONNX: MatMul with the kernel, Add of the bias, then the activation.</summary>
+    internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call) =>
+        new[] { graph.Activation(graph.Affine(call.Input.Name, graph.Weight(kernel!), bias is null ? null : graph.Weight(bias), Name), Activation, Name) };
 }

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using KerasStyle.Engine;
 using KerasStyle.Graph;
+using KerasStyle.Saving.Onnx;
 using KerasStyle.Saving;
 using static TorchSharp.torch;
 
@@ -137,4 +138,14 @@ public sealed class Embedding : Layer
 
         return new[] { vectors.view(input.shape[0], input.shape[1], OutputDim) };
     }
+
+    /// <summary>ONNX: Gather of the rows at the ids (cast to int64).</summary>
+    internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call) =>
+        new[] { graph.Add("Gather", Name, new[] { graph.Weight(embeddings!), OnnxIds(graph, call) }) };
+
+    /// <summary>ONNX: with <see cref="MaskZero"/>, true where the id is not 0.</summary>
+    internal override string? ExportOnnxMask(OnnxGraph graph, OnnxCall call) =>
+        MaskZero ? graph.Add("Not", Name, new[] { graph.Add("Equal", Name, new[] { OnnxIds(graph, call), graph.Int64s(0) }) }) : null;
+
+    private string OnnxIds(OnnxGraph graph, OnnxCall call) => graph.Add("Cast", Name, new[] { call.Input.Name }, OnnxGraph.Attr("to", (long)OnnxGraph.Int64));
 }

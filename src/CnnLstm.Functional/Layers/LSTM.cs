@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
 using KerasStyle.Engine;
 using KerasStyle.Graph;
+using KerasStyle.Saving.Onnx.Proto;
+using KerasStyle.Saving.Onnx;
 using KerasStyle.Saving;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -299,8 +301,11 @@ public sealed class LSTM : RecurrentLayer
         for (long t = 0; t < steps; t++)
         {
             var z = addmm(projected.select(1, t), stateKeep is null ? h : h * stateKeep, recurrent, 1, 1);
-            // One activation call over all four blocks (the candidate's block is recomputed with its own activation).
-            var gates = Activations.Apply(RecurrentActivation, z);
+            // One activation call over all four blocks (the candidate's block is recomputed with its own activation);
+            // softmax is not element-wise, so it normalises each gate on its own, as Keras' per-gate calls do.
+            var gates = RecurrentActivation == "softmax"
+                ? cat(Enumerable.Range(0, 4).Select(g => Activations.Apply(RecurrentActivation, z.narrow(1, g * Units, Units))).ToArray(), 1)
+                : Activations.Apply(RecurrentActivation, z);
             var candidate = Activations.Apply(Activation, z.narrow(1, 2 * Units, Units));
             var newC = addcmul(gates.narrow(1, Units, Units) * c, gates.narrow(1, 0, Units), candidate, 1);
             var newH = gates.narrow(1, 3 * Units, Units) * Activations.Apply(Activation, newC);
@@ -317,5 +322,29 @@ public sealed class LSTM : RecurrentLayer
         }
 
         return (steps == 0 ? zeros(batch, 0, Units, dtype: input.dtype, device: input.device) : stack(outputs, 1), h, c);
+    }
+
+    /// <summary>ONNX's LSTM: gates reordered from Keras' (i, f, c, o) to ONNX's (i, o, f, c); Keras' one bias is ONNX's Wb, with Rb zeros.</summary>
+    private protected override (string Op, string W, string R, string? B, string[] Activations, AttributeProto[] Attributes)? OnnxOperator(OnnxGraph graph)
+    {
+        if (OnnxRecurrentActivation(RecurrentActivation) is not { } gate || OnnxRecurrentActivation(Activation) is not { } act)
+        {
+            return null;
+        }
+
+        var order = new long[] { 0, 3, 1, 2 };
+        var b = bias is null ? null : graph.Weight(bias, "onnx", t => cat(new[] { OnnxGates(t.unsqueeze(0), order).reshape(-1), zeros(4L * Units) }).unsqueeze(0));
+        return ("LSTM", graph.Weight(kernel!, "onnx", t => OnnxGates(t, order)), graph.Weight(recurrentKernel!, "onnx", t => OnnxGates(t, order)), b,
+            new[] { gate, act, act }, Array.Empty<AttributeProto>());
+    }
+
+    /// <summary>One LSTM step: z = x W + h U + b split as (i, f, c, o); c' = f c + i act(z_c); h' = o act(c').</summary>
+    private protected override string[] OnnxStep(OnnxGraph body, string x, string[] states)
+    {
+        var z = body.Add("Add", Name, new[] { body.Affine(x, body.Weight(kernel!), bias is null ? null : body.Weight(bias), Name), body.Add("MatMul", Name, new[] { states[0], body.Weight(recurrentKernel!) }) });
+        var gates = body.AddMulti("Split", Name, new[] { z, body.Int64s(Units, Units, Units, Units) }, 4, OnnxGraph.Attr("axis", 1L));
+        var (i, f, o) = (body.Activation(gates[0], RecurrentActivation, Name), body.Activation(gates[1], RecurrentActivation, Name), body.Activation(gates[3], RecurrentActivation, Name));
+        var c = body.Add("Add", Name, new[] { body.Add("Mul", Name, new[] { f, states[1] }), body.Add("Mul", Name, new[] { i, body.Activation(gates[2], Activation, Name) }) });
+        return new[] { body.Add("Mul", Name, new[] { o, body.Activation(c, Activation, Name) }), c };
     }
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using KerasStyle.Engine;
 using KerasStyle.Graph;
+using KerasStyle.Saving.Onnx;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -336,6 +337,17 @@ public abstract class Layer : IDisposable
     /// <summary>Runs one call with the inputs' masks (null where an input has none); only mask readers look at them.</summary>
     internal virtual IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks, bool training) =>
         inputs.Count == 1 ? Forward(inputs[0], training) : Forward(inputs, training);
+
+    /// <summary>
+    /// Writes one call of the layer into an ONNX graph (<c>Model.Export</c>) and returns the names of its outputs;
+    /// the layer reads its inputs' masks from <paramref name="call"/> where it uses them. Layers without an ONNX form
+    /// (custom layers among them) throw <see cref="NotSupportedException"/> naming the layer.
+    /// </summary>
+    internal virtual IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call) =>
+        throw OnnxGraph.Unsupported(this, "has no ONNX form in this library.");
+
+    /// <summary>The ONNX mask of the outputs <see cref="OutputMasks"/> flags (as <see cref="ComputeMask"/>): by default the first input's.</summary>
+    internal virtual string? ExportOnnxMask(OnnxGraph graph, OnnxCall call) => call.Input.Mask;
 
     /// <summary>Every input with its origin and shape, for messages.</summary>
     private protected static string Describe(IReadOnlyList<KerasTensor> inputs) => string.Join(", ", inputs.Select(t => $"{t.Label} with shape {t.Shape}"));

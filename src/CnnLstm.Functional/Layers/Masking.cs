@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using KerasStyle.Graph;
+using KerasStyle.Saving.Onnx;
 using KerasStyle.Saving;
 using static TorchSharp.torch;
 
@@ -61,4 +62,18 @@ public sealed class Masking : Layer
     /// <inheritdoc/>
     protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) =>
         new[] { where(input.ne(MaskValue).any(-1, keepdim: true), input, zeros_like(input)) };
+
+    /// <summary>ONNX: zeros at the masked steps (Where on the mask).</summary>
+    internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call) =>
+        new[] { graph.Add("Where", Name, new[] { graph.Unsqueeze(OnnxMask(graph, call), Name, -1), call.Input.Name, graph.Scalar(0f) }) };
+
+    /// <summary>ONNX: true where any feature of the step differs from the mask value.</summary>
+    internal override string? ExportOnnxMask(OnnxGraph graph, OnnxCall call) => OnnxMask(graph, call);
+
+    private string OnnxMask(OnnxGraph graph, OnnxCall call)
+    {
+        var differs = graph.MaskAsFloat(graph.Add("Not", Name, new[] { graph.Add("Equal", Name, new[] { call.Input.Name, graph.Scalar((float)MaskValue) }) }), Name);
+        var any = graph.Add("ReduceMax", Name, new[] { differs }, OnnxGraph.Ints("axes", -1L), OnnxGraph.Attr("keepdims", 0L));
+        return graph.Add("Cast", Name, new[] { any }, OnnxGraph.Attr("to", (long)OnnxGraph.Bool));
+    }
 }

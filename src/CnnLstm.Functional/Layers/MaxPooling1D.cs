@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using KerasStyle.Engine;
 using KerasStyle.Graph;
+using KerasStyle.Saving.Onnx;
 using KerasStyle.Saving;
 using static TorchSharp.torch;
 
@@ -52,4 +53,6 @@ public sealed class MaxPooling1D : Pooling1D
         // The libtorch path for the input's memory layout whose check passed on this CPU, or unfold and max.
         return new[] { MaxPool1DKernels.Run(x, PoolSize, Strides) };
     }
+
+    private protected override string OnnxOperator => "MaxPool";
 }

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using KerasStyle.Graph;
 using KerasStyle.Layers;
+using KerasStyle.Saving.Onnx;
 using static TorchSharp.torch;
 
 namespace KerasStyle.Models;
@@ -109,4 +110,8 @@ internal sealed class ModelLayer : Layer
             Model.Dispose();
         }
     }
+
+    /// <summary>ONNX: the inner model's graph written in place, on the caller's values and masks.</summary>
+    internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call) =>
+        OnnxExporter.ExportGraph(Model, graph, call.Inputs).Select(v => v.Name).ToArray();
 }

@@ -330,4 +330,23 @@ public class LSTMTests
 
         return (sequence, hOut, cOut, clipped);
     }
+
+    /// <summary>
+    /// Softmax as the gate activation normalises each gate on its own, as Keras' LSTMCell calls it per gate (values
+    /// printed by Keras 3.16 for these weights; found by the ONNX export check, fails with one softmax over all gates).
+    /// </summary>
+    [Test]
+    public void Predict_WithSoftmaxRecurrentActivation_NormalisesEachGateAsKeras()
+    {
+        var input = new Input(shape: (3, 2));
+        var lstm = new LSTM(2, recurrentActivation: "softmax", returnSequences: true);
+        using var model = new Model(input, lstm.Call(input));
+        var kernel = Enumerable.Range(0, 16).Select(i => (i / 10f) - 0.7f).ToArray();
+        var recurrent = Enumerable.Range(0, 16).Select(i => ((15 - i) / 12f) - 0.6f).ToArray();
+        var bias = Enumerable.Range(0, 8).Select(i => -0.4f + (0.8f * i / 7)).ToArray();
+        lstm.SetWeights(new[] { new WeightArray(new[] { 2, 8 }, kernel), new WeightArray(new[] { 2, 8 }, recurrent), new WeightArray(new[] { 8 }, bias) });
+        var y = model.Predict<float[,,]>(new float[,,] { { { 0.5f, -0.3f }, { 0.1f, 0.8f }, { -0.6f, 0.2f } } });
+        var keras = new[] { -0.05161907896399498, -0.030749298632144928, 0.057162024080753326, 0.14953629672527313, 0.09829447418451309, 0.15927603840827942 };
+        Assert.That(y.Cast<float>().Select(v => (double)v), Is.EqualTo(keras).Within(1e-6));
+    }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using KerasStyle.Engine;
 using KerasStyle.Graph;
+using KerasStyle.Saving.Onnx;
 using KerasStyle.Saving;
 using static TorchSharp.torch;
 
@@ -178,5 +179,27 @@ public sealed class SeparableConv1D : Layer
         }
 
         return new[] { Activations.Apply(Activation, output) };
+    }
+
+    /// <summary>
+    /// ONNX: a grouped Conv (one group per channel, the depthwise step) and a 1-wide Conv (the pointwise step with the
+    /// bias) over (batch, channels, steps) between two Transposes, then the activation.
+    /// </summary>
+    internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call)
+    {
+        var channels = depthwise!.Shape[1];
+        // Keras' (k, channels, multiplier) to ONNX's (channels × multiplier, 1, k): output channel c × multiplier + m.
+        var depthwiseKernel = graph.Weight(depthwise, "onnx", t => t.permute(1, 2, 0).reshape(channels * DepthMultiplier, 1, KernelSize));
+        var spread = graph.Add("Conv", Name, new[] { graph.Transpose(call.Input.Name, Name, 0, 2, 1), depthwiseKernel },
+            OnnxGraph.Ints("kernel_shape", (long)KernelSize), OnnxGraph.Ints("strides", (long)Strides), OnnxGraph.Ints("dilations", (long)DilationRate),
+            OnnxGraph.Attr("group", (long)channels), OnnxWindows.Pads(padding, new[] { call.Input.Shape[1] }, new[] { EffectiveKernel }, new[] { Strides }));
+        var inputs = new List<string> { spread, graph.Weight(pointwise!, "onnx", t => t.permute(2, 1, 0)) };
+        if (bias is not null)
+        {
+            inputs.Add(graph.Weight(bias));
+        }
+
+        var y = graph.Add("Conv", Name, inputs, OnnxGraph.Ints("kernel_shape", 1L));
+        return new[] { graph.Activation(graph.Transpose(y, Name, 0, 2, 1), Activation, Name) };
     }
 }

@@ -1,3 +1,4 @@
+using KerasStyle.Saving.Onnx;
 using KerasStyle.Saving;
 using static TorchSharp.torch;
 
@@ -22,4 +23,8 @@ public sealed class Average : Merge
     private protected override Tensor Combine(Tensor a, Tensor b) => a + b;
 
     private protected override Tensor Merged(IReadOnlyList<Tensor> inputs) => base.Merged(inputs) / inputs.Count;
+
+    private protected override string OnnxCombine => "Add";
+
+    private protected override string OnnxFinish(OnnxGraph graph, string combined, int inputs) => graph.Add("Div", Name, new[] { combined, graph.Scalar(inputs) });
 }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using KerasStyle.Graph;
+using KerasStyle.Saving.Onnx;
 using KerasStyle.Saving;
 using static TorchSharp.torch;
 
@@ -92,4 +93,19 @@ public sealed class Concatenate : Merge
     }
 
     private protected override Tensor Merged(IReadOnlyList<Tensor> inputs) => cat(inputs.ToArray(), Axis < 0 ? Axis + inputs[0].dim() : Axis);
+
+    /// <summary>ONNX: Concat along the axis.</summary>
+    internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call) =>
+        new[] { graph.Add("Concat", Name, call.Inputs.Select(v => v.Name), OnnxGraph.Attr("axis", (long)(Axis < 0 ? Axis + call.Input.Shape.Rank : Axis))) };
+
+    /// <summary>ONNX: as <see cref="ComputeMask"/>, each input's mask spread over its last axis (true for an unmasked input), joined, then any over the last axis.</summary>
+    internal override string? ExportOnnxMask(OnnxGraph graph, OnnxCall call)
+    {
+        var full = call.Inputs.Select(v => v.Mask is { } m
+            ? graph.Add("Expand", Name, new[] { graph.Unsqueeze(m, Name, -1), graph.ShapeOf(v.Name, Name, 0) })
+            : graph.TrueOfShape(graph.ShapeOf(v.Name, Name, 0), Name)).ToArray();
+        var joined = graph.MaskAsFloat(graph.Add("Concat", Name, full, OnnxGraph.Attr("axis", (long)(Axis < 0 ? Axis + call.Input.Shape.Rank : Axis))), Name);
+        var any = graph.Add("ReduceMax", Name, new[] { joined }, OnnxGraph.Ints("axes", -1L), OnnxGraph.Attr("keepdims", 0L));
+        return graph.Add("Cast", Name, new[] { any }, OnnxGraph.Attr("to", (long)OnnxGraph.Bool));
+    }
 }

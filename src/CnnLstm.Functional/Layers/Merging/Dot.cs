@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using KerasStyle.Graph;
+using KerasStyle.Saving.Onnx;
 using KerasStyle.Saving;
 using static TorchSharp.torch;
 
@@ -134,5 +135,35 @@ public sealed class Dot : Merge
         }
 
         return (a, b);
+    }
+
+    /// <summary>
+    /// ONNX: as <see cref="Merged"/>: optional L2 normalisation, the contracted axes moved last and second (Transpose),
+    /// a batched MatMul of (batch, -1, k) by (batch, k, -1), and a Reshape to the output shape, which must be known.
+    /// </summary>
+    internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call)
+    {
+        var (x, y) = (call.Inputs[0], call.Inputs[1]);
+        var (a, b) = ResolvedAxes(x.Shape.Rank, y.Shape.Rank, null);
+        var output = call.OutputShapes[0];
+        if (x.Shape[a] is not int k || output.Skip(1).Any(d => d is null))
+        {
+            throw OnnxGraph.Unsupported(this, $"needs known sizes on the contracted axis and in the output, but its inputs have shapes {x.Shape} and {y.Shape} and its output {output}.");
+        }
+
+        var (xs, ys) = Normalize ? (OnnxNormalized(graph, x.Name, a), OnnxNormalized(graph, y.Name, b)) : (x.Name, y.Name);
+        var xPerm = Enumerable.Range(0, x.Shape.Rank).Where(d => d != a).Append(a).Select(d => (long)d).ToArray();
+        var yPerm = new[] { 0, b }.Concat(Enumerable.Range(1, y.Shape.Rank - 1).Where(d => d != b)).Select(d => (long)d).ToArray();
+        var left = graph.Reshape(graph.Transpose(xs, Name, xPerm), Name, 0, -1, k);
+        var right = graph.Reshape(graph.Transpose(ys, Name, yPerm), Name, 0, k, -1);
+        var product = graph.Add("MatMul", Name, new[] { left, right });
+        return new[] { graph.Reshape(product, Name, new long[] { 0 }.Concat(output.Skip(1).Select(d => (long)d!.Value)).ToArray()) };
+    }
+
+    private string OnnxNormalized(OnnxGraph graph, string x, int axis)
+    {
+        var squares = graph.Add("ReduceSumSquare", Name, new[] { x }, OnnxGraph.Ints("axes", axis), OnnxGraph.Attr("keepdims", 1L));
+        var norm = graph.Add("Sqrt", Name, new[] { graph.Add("Max", Name, new[] { squares, graph.Scalar(1e-14f) }) });
+        return graph.Add("Div", Name, new[] { x, norm });
     }
 }

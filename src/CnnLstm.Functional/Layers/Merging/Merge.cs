@@ -1,4 +1,5 @@
 using KerasStyle.Graph;
+using KerasStyle.Saving.Onnx;
 using static TorchSharp.torch;
 
 namespace KerasStyle.Layers;
@@ -110,4 +111,24 @@ public abstract class Merge : Layer
 
     private LayerInputException NotAList(IReadOnlyList<KerasTensor> inputs) =>
         InputError($"a merge layer must be called on a list of inputs, e.g. Call(a, b) or Call(new[] {{ a, b }}), but was called on the single tensor {Describe(inputs)}.");
+
+    /// <summary>The ONNX operator of <see cref="Combine"/> (<c>Add</c>, <c>Sub</c>, <c>Mul</c>, <c>Max</c>, <c>Min</c>).</summary>
+    private protected virtual string OnnxCombine => throw OnnxGraph.Unsupported(this, "has no ONNX form in this library.");
+
+    /// <summary>ONNX: lower-rank inputs Unsqueezed at axis 1 (as <see cref="Merged"/>), then <see cref="OnnxCombine"/> folded over them.</summary>
+    internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call)
+    {
+        var rank = call.Inputs.Max(v => v.Shape.Rank);
+        var aligned = call.Inputs.Select(v => v.Shape.Rank < rank
+            ? graph.Unsqueeze(v.Name, Name, Enumerable.Range(1, rank - v.Shape.Rank).Select(a => (long)a).ToArray()) : v.Name).ToArray();
+        var combined = aligned.Skip(1).Aggregate(aligned[0], (a, b) => graph.Add(OnnxCombine, Name, new[] { a, b }));
+        return new[] { OnnxFinish(graph, combined, call.Inputs.Count) };
+    }
+
+    /// <summary>What follows the fold in ONNX (Average divides by the input count).</summary>
+    private protected virtual string OnnxFinish(OnnxGraph graph, string combined, int inputs) => combined;
+
+    /// <summary>ONNX: the Or of the inputs' masks, as <see cref="ComputeMask"/>.</summary>
+    internal override string? ExportOnnxMask(OnnxGraph graph, OnnxCall call) =>
+        call.Inputs.Skip(1).Aggregate(call.Inputs[0].Mask!, (a, b) => graph.Add("Or", Name, new[] { a, b.Mask! }));
 }

@@ -1,3 +1,4 @@
+using KerasStyle.Saving.Onnx;
 using KerasStyle.Saving;
 using static TorchSharp.torch;
 
@@ -20,4 +21,6 @@ public sealed class Multiply : Merge
     internal static Multiply FromConfig(LayerConfig config) => new(config.Name);
 
     private protected override Tensor Combine(Tensor a, Tensor b) => a * b;
+
+    private protected override string OnnxCombine => "Mul";
 }

@@ -1,3 +1,4 @@
+using KerasStyle.Saving.Onnx;
 using KerasStyle.Saving;
 using static TorchSharp.torch;
 
@@ -22,4 +23,6 @@ public sealed class Subtract : Merge
     internal static Subtract FromConfig(LayerConfig config) => new(config.Name);
 
     private protected override Tensor Combine(Tensor a, Tensor b) => a - b;
+
+    private protected override string OnnxCombine => "Sub";
 }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using KerasStyle.Graph;
+using KerasStyle.Saving.Onnx;
 using KerasStyle.Saving;
 using static TorchSharp.torch;
 
@@ -184,5 +185,14 @@ public sealed class BatchNormalization : Layer
 
         var output = (x - mean) * scale;
         return new[] { beta is null ? output : output + beta.Variable };
+    }
+
+    /// <summary>ONNX: the inference form, (x - moving mean) / sqrt(moving variance + epsilon) × gamma + beta, over the last axis.</summary>
+    internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call)
+    {
+        var inverse = graph.Add("Reciprocal", Name, new[] { graph.Add("Sqrt", Name, new[] { graph.Add("Add", Name, new[] { graph.Weight(movingVariance!), graph.Scalar((float)Epsilon) }) }) });
+        var scale = gamma is null ? inverse : graph.Add("Mul", Name, new[] { inverse, graph.Weight(gamma) });
+        var output = graph.Add("Mul", Name, new[] { graph.Add("Sub", Name, new[] { call.Input.Name, graph.Weight(movingMean!) }), scale });
+        return new[] { beta is null ? output : graph.Add("Add", Name, new[] { output, graph.Weight(beta) }) };
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using KerasStyle.Graph;
+using KerasStyle.Saving.Onnx;
 using KerasStyle.Saving;
 using static TorchSharp.torch;
 
@@ -130,4 +131,17 @@ public sealed class LayerNormalization : Layer
     /// <inheritdoc/>
     protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) =>
         new[] { nn.functional.layer_norm(input, new[] { input.shape[^1] }, gamma?.Variable, beta?.Variable, Epsilon) };
+
+    /// <summary>ONNX: LayerNormalization over the last axis (a scale of ones without <see cref="Scale"/>).</summary>
+    internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call)
+    {
+        var features = call.Input.Shape.Last ?? throw OnnxGraph.Unsupported(this, $"needs a known last axis, but its input has shape {call.Input.Shape}.");
+        var inputs = new List<string> { call.Input.Name, gamma is null ? graph.Floats($"{Name}/ones", Enumerable.Repeat(1f, features).ToArray(), features) : graph.Weight(gamma) };
+        if (beta is not null)
+        {
+            inputs.Add(graph.Weight(beta));
+        }
+
+        return new[] { graph.Add("LayerNormalization", Name, inputs, OnnxGraph.Attr("axis", -1L), OnnxGraph.Attr("epsilon", (float)Epsilon)) };
+    }
 }

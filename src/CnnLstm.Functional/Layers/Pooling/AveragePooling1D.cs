@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using KerasStyle.Graph;
+using KerasStyle.Saving.Onnx;
 using KerasStyle.Saving;
 using static TorchSharp.torch;
 
@@ -45,4 +46,6 @@ public sealed class AveragePooling1D : Pooling1D
         using var real = nn.functional.pad(ones(1, 1, input.shape[1], dtype: input.dtype, device: input.device), new[] { left, right });
         return new[] { (nn.functional.avg_pool1d(padded, PoolSize, Strides) / nn.functional.avg_pool1d(real, PoolSize, Strides)).transpose(1, 2) };
     }
+
+    private protected override string OnnxOperator => "AveragePool";
 }

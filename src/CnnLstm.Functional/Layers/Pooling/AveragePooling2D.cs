@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using KerasStyle.Graph;
+using KerasStyle.Saving.Onnx;
 using KerasStyle.Saving;
 using static TorchSharp.torch;
 
@@ -43,4 +44,6 @@ public sealed class AveragePooling2D : Pooling2D
         var (counts, _, _) = Windows2D.Cut(real, PoolSize, Strides, (1, 1), PaddingMode, 0);
         return new[] { Windows2D.ToChannelsLast(sums / counts.sum(new long[] { 2 }), height, width) };
     }
+
+    private protected override string OnnxOperator => "AveragePool";
 }

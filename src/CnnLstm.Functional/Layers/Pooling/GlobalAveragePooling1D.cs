@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using KerasStyle.Graph;
+using KerasStyle.Saving.Onnx;
 using KerasStyle.Saving;
 using static TorchSharp.torch;
 
@@ -51,5 +52,19 @@ public sealed class GlobalAveragePooling1D : Layer
 
         var weights = mask.to_type(inputs[0].dtype).unsqueeze(-1);
         return new[] { (inputs[0] * weights).sum(new long[] { 1 }, keepdim: Keepdims) / weights.sum(new long[] { 1 }, keepdim: Keepdims) };
+    }
+
+    /// <summary>ONNX: ReduceMean over the steps; with a mask, the sum of the unmasked steps over their count.</summary>
+    internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call)
+    {
+        var keep = OnnxGraph.Attr("keepdims", Keepdims ? 1L : 0L);
+        if (call.Input.Mask is not { } mask)
+        {
+            return new[] { graph.Add("ReduceMean", Name, new[] { call.Input.Name }, OnnxGraph.Ints("axes", 1L), keep) };
+        }
+
+        var weights = graph.Unsqueeze(graph.MaskAsFloat(mask, Name), Name, -1);
+        var sum = graph.Add("ReduceSum", Name, new[] { graph.Add("Mul", Name, new[] { call.Input.Name, weights }), graph.Int64s(1) }, keep);
+        return new[] { graph.Add("Div", Name, new[] { sum, graph.Add("ReduceSum", Name, new[] { weights, graph.Int64s(1) }, keep) }) };
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using KerasStyle.Graph;
+using KerasStyle.Saving.Onnx;
 using KerasStyle.Saving;
 using static TorchSharp.torch;
 
@@ -37,4 +38,8 @@ public sealed class GlobalMaxPooling1D : Layer
 
     /// <inheritdoc/>
     protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) => new[] { input.amax(new long[] { 1 }, keepdim: Keepdims) };
+
+    /// <summary>ONNX: ReduceMax over the steps.</summary>
+    internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call) =>
+        new[] { graph.Add("ReduceMax", Name, new[] { call.Input.Name }, OnnxGraph.Ints("axes", 1L), OnnxGraph.Attr("keepdims", Keepdims ? 1L : 0L)) };
 }

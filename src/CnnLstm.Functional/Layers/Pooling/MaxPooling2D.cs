@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using KerasStyle.Graph;
+using KerasStyle.Saving.Onnx;
 using KerasStyle.Saving;
 using static TorchSharp.torch;
 
@@ -31,4 +32,6 @@ public sealed class MaxPooling2D : Pooling2D
         var (patches, height, width) = Windows2D.Cut(input, PoolSize, Strides, (1, 1), PaddingMode, double.NegativeInfinity);
         return new[] { Windows2D.ToChannelsLast(patches.amax(new long[] { 2 }), height, width) };
     }
+
+    private protected override string OnnxOperator => "MaxPool";
 }

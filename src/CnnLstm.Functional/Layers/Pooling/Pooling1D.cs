@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using KerasStyle.Graph;
+using KerasStyle.Saving.Onnx;
 using KerasStyle.Saving;
 
 namespace KerasStyle.Layers;
@@ -74,5 +75,16 @@ public abstract class Pooling1D : Layer
         }
 
         return new[] { (input.Shape.With(1, steps), DType.Float32) };
+    }
+
+    /// <summary>The ONNX operator: <c>MaxPool</c> or <c>AveragePool</c> (which leaves padding out of the average, as Keras).</summary>
+    private protected abstract string OnnxOperator { get; }
+
+    /// <summary>ONNX: the pooling operator over (batch, channels, steps) between two Transposes.</summary>
+    internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call)
+    {
+        var y = graph.Add(OnnxOperator, Name, new[] { graph.Transpose(call.Input.Name, Name, 0, 2, 1) }, OnnxGraph.Ints("kernel_shape", (long)PoolSize),
+            OnnxGraph.Ints("strides", (long)Strides), OnnxWindows.Pads(padding, new[] { call.Input.Shape[1] }, new[] { PoolSize }, new[] { Strides }));
+        return new[] { graph.Transpose(y, Name, 0, 2, 1) };
     }
 }

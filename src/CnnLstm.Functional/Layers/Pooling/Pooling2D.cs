@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using KerasStyle.Graph;
+using KerasStyle.Saving.Onnx;
 using KerasStyle.Saving;
 using static TorchSharp.torch;
 
@@ -72,5 +73,17 @@ public abstract class Pooling2D : Layer
         }
 
         return new[] { (new Shape(null, height, width, input.Shape[3]), DType.Float32) };
+    }
+
+    /// <summary>The ONNX operator: <c>MaxPool</c> or <c>AveragePool</c> (which leaves padding out of the average, as Keras).</summary>
+    private protected abstract string OnnxOperator { get; }
+
+    /// <summary>ONNX: the pooling operator over (batch, channels, height, width) between two Transposes.</summary>
+    internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call)
+    {
+        var y = graph.Add(OnnxOperator, Name, new[] { graph.Transpose(call.Input.Name, Name, 0, 3, 1, 2) }, OnnxGraph.Ints("kernel_shape", PoolSize.H, PoolSize.W),
+            OnnxGraph.Ints("strides", Strides.H, Strides.W),
+            OnnxWindows.Pads(padding, new[] { call.Input.Shape[1], call.Input.Shape[2] }, new[] { PoolSize.H, PoolSize.W }, new[] { Strides.H, Strides.W }));
+        return new[] { graph.Transpose(y, Name, 0, 2, 3, 1) };
     }
 }

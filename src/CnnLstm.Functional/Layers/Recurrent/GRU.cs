@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
 using KerasStyle.Engine;
 using KerasStyle.Graph;
+using KerasStyle.Saving.Onnx.Proto;
+using KerasStyle.Saving.Onnx;
 using KerasStyle.Saving;
 using static TorchSharp.torch;
 
@@ -153,5 +155,54 @@ public sealed class GRU : RecurrentLayer
 
         var output = ReturnSequences ? Sequence(outputs, input) : LastOutput(outputs, mask, h);
         return ReturnState ? new[] { output, h } : new[] { output };
+    }
+
+    /// <summary>
+    /// ONNX's GRU: the gate order (z, r, h) is Keras'; with <see cref="ResetAfter"/> the two bias rows are Wb and Rb and
+    /// <c>linear_before_reset</c> is 1, without it the one bias is Wb.
+    /// </summary>
+    private protected override (string Op, string W, string R, string? B, string[] Activations, AttributeProto[] Attributes)? OnnxOperator(OnnxGraph graph)
+    {
+        if (OnnxRecurrentActivation(RecurrentActivation) is not { } gate || OnnxRecurrentActivation(Activation) is not { } act)
+        {
+            return null;
+        }
+
+        var order = new long[] { 0, 1, 2 };
+        var b = bias is null ? null : graph.Weight(bias, "onnx", t => (ResetAfter ? t.reshape(-1) : cat(new[] { t, zeros(3L * Units) })).unsqueeze(0));
+        return ("GRU", graph.Weight(kernel!, "onnx", t => OnnxGates(t, order)), graph.Weight(recurrentKernel!, "onnx", t => OnnxGates(t, order)), b,
+            new[] { gate, act }, new[] { OnnxGraph.Attr("linear_before_reset", ResetAfter ? 1L : 0L) });
+    }
+
+    /// <summary>One GRU step as Keras computes it, with the reset gate after (resetAfter) or before the recurrent product.</summary>
+    private protected override string[] OnnxStep(OnnxGraph body, string x, string[] states)
+    {
+        var h = states[0];
+        var split = body.Int64s(Units, Units, Units);
+        var inputBias = bias is null ? null : ResetAfter ? body.Weight(bias, "input", t => t[0]) : body.Weight(bias);
+        var xs = body.AddMulti("Split", Name, new[] { body.Affine(x, body.Weight(kernel!), inputBias, Name), split }, 3, OnnxGraph.Attr("axis", 1L));
+        string z, r, candidate;
+        if (ResetAfter)
+        {
+            var hs = body.AddMulti("Split", Name, new[] { body.Affine(h, body.Weight(recurrentKernel!), bias is null ? null : body.Weight(bias, "recurrent", t => t[1]), Name), split }, 3, OnnxGraph.Attr("axis", 1L));
+            z = body.Activation(body.Add("Add", Name, new[] { xs[0], hs[0] }), RecurrentActivation, Name);
+            r = body.Activation(body.Add("Add", Name, new[] { xs[1], hs[1] }), RecurrentActivation, Name);
+            candidate = body.Add("Add", Name, new[] { xs[2], body.Add("Mul", Name, new[] { r, hs[2] }) });
+        }
+        else
+        {
+            var gatesKernel = body.Weight(recurrentKernel!, "zr", t => t.narrow(1, 0, 2L * Units));
+            var hs = body.AddMulti("Split", Name, new[] { body.Add("MatMul", Name, new[] { h, gatesKernel }), body.Int64s(Units, Units) }, 2, OnnxGraph.Attr("axis", 1L));
+            z = body.Activation(body.Add("Add", Name, new[] { xs[0], hs[0] }), RecurrentActivation, Name);
+            r = body.Activation(body.Add("Add", Name, new[] { xs[1], hs[1] }), RecurrentActivation, Name);
+            var candidateKernel = body.Weight(recurrentKernel!, "h", t => t.narrow(1, 2L * Units, Units));
+            candidate = body.Add("Add", Name, new[] { xs[2], body.Add("MatMul", Name, new[] { body.Add("Mul", Name, new[] { r, h }), candidateKernel }) });
+        }
+
+        var hh = body.Activation(candidate, Activation, Name);
+        // h' = z h + (1 - z) hh
+        var kept = body.Add("Mul", Name, new[] { z, h });
+        var fresh = body.Add("Mul", Name, new[] { body.Add("Sub", Name, new[] { body.Scalar(1f), z }), hh });
+        return new[] { body.Add("Add", Name, new[] { kept, fresh }) };
     }
 }

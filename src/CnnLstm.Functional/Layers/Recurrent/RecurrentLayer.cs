@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
 using KerasStyle.Engine;
 using KerasStyle.Graph;
+using KerasStyle.Saving.Onnx.Proto;
+using KerasStyle.Saving.Onnx;
 using KerasStyle.Saving;
 using static TorchSharp.torch;
 
@@ -191,4 +193,123 @@ public abstract class RecurrentLayer : Layer
 
     /// <summary>The last output: with a mask, that of the last step written (the last real step's, or zeros), else the state.</summary>
     private protected Tensor LastOutput(Tensor[] outputs, Tensor? mask, Tensor h) => mask is not null && outputs.Length > 0 ? outputs[^1] : h;
+
+    /// <summary>
+    /// ONNX: the layer's own operator (LSTM, GRU, RNN; <see cref="OnnxOperator"/>) when it computes what Keras does,
+    /// that is without a mask and with activations the operator knows; otherwise a <c>Scan</c> whose body is one step
+    /// of the cell (<see cref="OnnxStep"/>), which carries state and output across masked steps as <c>Predict</c>
+    /// does. <see cref="GoBackwards"/> reverses the steps first (Slice), so outputs come in Keras' order.
+    /// </summary>
+    internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call)
+    {
+        var (x, mask) = (call.Input.Name, call.Input.Mask);
+        if (GoBackwards)
+        {
+            x = graph.ReverseSteps(x, Name);
+            mask = mask is null ? null : graph.ReverseSteps(mask, Name);
+        }
+
+        var given = call.States.Select(s => s.Name).ToArray();
+        var native = mask is null ? OnnxOperator(graph) : null;
+        var (sequence, last, states) = native is { } op ? OnnxNative(graph, x, given, op) : OnnxScan(graph, x, mask, given, call.Input.Name);
+        var outputs = new List<string> { ReturnSequences ? sequence() : last };
+        if (ReturnState)
+        {
+            outputs.AddRange(states);
+        }
+
+        return outputs;
+    }
+
+    /// <summary>
+    /// The ONNX recurrent operator with Keras' weights in its layout (W, R, B, ONNX gate order), its activations and
+    /// extra attributes; null when the layer's activations are not among the operator's.
+    /// </summary>
+    private protected abstract (string Op, string W, string R, string? B, string[] Activations, AttributeProto[] Attributes)? OnnxOperator(OnnxGraph graph);
+
+    /// <summary>One step of the cell in a Scan body: the new states (h first) from the step's input and the previous states.</summary>
+    private protected abstract string[] OnnxStep(OnnxGraph body, string x, string[] states);
+
+    /// <summary>The ONNX activation names the recurrent operators take, for the Keras activations they compute alike.</summary>
+    private protected static string? OnnxRecurrentActivation(string keras) => keras switch
+    {
+        "sigmoid" => "Sigmoid",
+        "tanh" => "Tanh",
+        "relu" => "Relu",
+        "hard_sigmoid" => "HardSigmoid",
+        "elu" => "Elu",
+        "softsign" => "Softsign",
+        "softplus" => "Softplus",
+        _ => null,
+    };
+
+    /// <summary>Kernel columns reordered as blocks of <see cref="Units"/> (Keras' gate order to ONNX's), transposed to (gates × units, features), with ONNX's direction axis.</summary>
+    private protected Tensor OnnxGates(Tensor kerasKernel, params long[] order) =>
+        cat(order.Select(g => kerasKernel.narrow(1, g * Units, Units)).ToArray(), 1).t().unsqueeze(0);
+
+    private (Func<string> Sequence, string Last, string[] States) OnnxNative(OnnxGraph graph, string x,
+        string[] given, (string Op, string W, string R, string? B, string[] Activations, AttributeProto[] Attributes) op)
+    {
+        var inputs = new List<string> { graph.Transpose(x, Name, 1, 0, 2), op.W, op.R, op.B ?? string.Empty, string.Empty };
+        inputs.AddRange(given.Select(s => graph.Unsqueeze(s, Name, 0)));
+        var attributes = new[] { OnnxGraph.Attr("hidden_size", (long)Units), OnnxGraph.Strings("activations", op.Activations) }.Concat(op.Attributes).ToArray();
+        var outputs = graph.AddMulti(op.Op, Name, inputs, 1 + StateCount, attributes);
+        var states = outputs.Skip(1).Select(s => graph.Squeeze(s, Name, 0)).ToArray();
+        return (() => graph.Transpose(graph.Squeeze(outputs[0], Name, 1), Name, 1, 0, 2), states[0], states);
+    }
+
+    private (Func<string> Sequence, string Last, string[] States) OnnxScan(OnnxGraph graph, string x, string? mask, string[] given, string original)
+    {
+        var body = graph.Subgraph($"{Name}_step");
+        var previous = Enumerable.Range(0, StateCount).Select(i => body.Unique($"{Name}/step/state{i}")).ToArray();
+        var previousOutput = mask is null ? null : body.Unique($"{Name}/step/output");
+        var step = body.Unique($"{Name}/step/x");
+        var stepMask = mask is null ? null : body.Unique($"{Name}/step/mask");
+        foreach (var name in previous.Append(previousOutput).Append(step).OfType<string>())
+        {
+            body.DeclareOpen(name, OnnxGraph.Float, 2, input: true);
+        }
+
+        if (stepMask is not null)
+        {
+            body.DeclareOpen(stepMask, OnnxGraph.Bool, 1, input: true);
+        }
+
+        var next = OnnxStep(body, step, previous);
+        var carried = next;
+        var output = next[0];
+        if (stepMask is not null)
+        {
+            // As the step loop: a masked step keeps the states, and outputs the previous output (zeros at first) or zeros.
+            var real = body.Unsqueeze(stepMask, Name, 1);
+            carried = next.Select((s, i) => body.Add("Where", Name, new[] { real, s, previous[i] })).ToArray();
+            output = body.Add("Where", Name, new[] { real, next[0], ZeroOutputForMask ? body.Scalar(0f) : previousOutput! });
+            carried = carried.Append(output).ToArray();
+        }
+
+        var emitted = body.Add("Identity", Name, new[] { output });
+        foreach (var name in carried.Append(emitted))
+        {
+            body.DeclareOpen(name, OnnxGraph.Float, 2, input: false);
+        }
+
+        var initial = given.Length > 0 ? given : Enumerable.Repeat(graph.ZerosState(original, Units, Name), StateCount).ToArray();
+        var inputs = initial.ToList();
+        if (mask is not null)
+        {
+            inputs.Add(graph.ZerosState(original, Units, Name));
+        }
+
+        inputs.Add(x);
+        var scanned = mask is null ? 1 : 2;
+        if (mask is not null)
+        {
+            inputs.Add(mask);
+        }
+
+        var outputs = graph.AddMulti("Scan", Name, inputs, carried.Length + 1, OnnxGraph.Attr("body", body.Proto), OnnxGraph.Attr("num_scan_inputs", (long)scanned),
+            OnnxGraph.Ints("scan_input_axes", Enumerable.Repeat(1L, scanned).ToArray()), OnnxGraph.Ints("scan_output_axes", 1L));
+        var states = outputs.Take(StateCount).ToArray();
+        return (() => outputs[^1], mask is null ? states[0] : outputs[StateCount], states);
+    }
 }

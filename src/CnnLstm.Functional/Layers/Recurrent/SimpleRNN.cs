@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
 using KerasStyle.Engine;
 using KerasStyle.Graph;
+using KerasStyle.Saving.Onnx.Proto;
+using KerasStyle.Saving.Onnx;
 using KerasStyle.Saving;
 using static TorchSharp.torch;
 
@@ -104,4 +106,21 @@ public sealed class SimpleRNN : RecurrentLayer
         var output = ReturnSequences ? Sequence(outputs, input) : LastOutput(outputs, mask, h);
         return ReturnState ? new[] { output, h } : new[] { output };
     }
+
+    /// <summary>ONNX's RNN: Keras' one bias is Wb, with Rb zeros.</summary>
+    private protected override (string Op, string W, string R, string? B, string[] Activations, AttributeProto[] Attributes)? OnnxOperator(OnnxGraph graph)
+    {
+        if (OnnxRecurrentActivation(Activation) is not { } act)
+        {
+            return null;
+        }
+
+        var b = bias is null ? null : graph.Weight(bias, "onnx", t => cat(new[] { t, zeros(Units) }).unsqueeze(0));
+        return ("RNN", graph.Weight(kernel!, "onnx", t => OnnxGates(t, 0)), graph.Weight(recurrentKernel!, "onnx", t => OnnxGates(t, 0)), b,
+            new[] { act }, Array.Empty<AttributeProto>());
+    }
+
+    /// <summary>One SimpleRNN step: h' = act(x W + b + h U).</summary>
+    private protected override string[] OnnxStep(OnnxGraph body, string x, string[] states) =>
+        new[] { body.Activation(body.Add("Add", Name, new[] { body.Affine(x, body.Weight(kernel!), bias is null ? null : body.Weight(bias), Name), body.Add("MatMul", Name, new[] { states[0], body.Weight(recurrentKernel!) }) }), Activation, Name) };
 }

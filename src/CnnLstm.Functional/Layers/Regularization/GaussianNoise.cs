@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using KerasStyle.Graph;
+using KerasStyle.Saving.Onnx;
 using KerasStyle.Saving;
 using static TorchSharp.torch;
 
@@ -56,4 +57,7 @@ public sealed class GaussianNoise : Layer
     /// <inheritdoc/>
     protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) =>
         new[] { !training || Stddev == 0 ? input.alias() : input + (randn(input.shape, dtype: input.dtype, device: input.device, generator: Random) * Stddev) };
+
+    /// <summary>ONNX: the inference form, which passes its input on unchanged.</summary>
+    internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call) => new[] { call.Input.Name };
 }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using KerasStyle.Graph;
+using KerasStyle.Saving.Onnx;
 using KerasStyle.Saving;
 using static TorchSharp.torch;
 
@@ -66,4 +67,7 @@ public sealed class SpatialDropout1D : Layer
         var keep = empty(new[] { input.shape[0], 1, input.shape[2] }, dtype: input.dtype, device: input.device).bernoulli_(1 - Rate, generator: Random);
         return new[] { input * keep / (1 - Rate) };
     }
+
+    /// <summary>ONNX: the inference form, which passes its input on unchanged.</summary>
+    internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call) => new[] { call.Input.Name };
 }

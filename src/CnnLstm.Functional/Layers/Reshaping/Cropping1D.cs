@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using KerasStyle.Graph;
+using KerasStyle.Saving.Onnx;
 using KerasStyle.Saving;
 using static TorchSharp.torch;
 
@@ -62,4 +63,8 @@ public sealed class Cropping1D : Layer
     /// <inheritdoc/>
     protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) =>
         new[] { input.narrow(1, Cropping.Start, input.shape[1] - Cropping.Start - Cropping.End) };
+
+    /// <summary>ONNX: Slice of the steps.</summary>
+    internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call) =>
+        new[] { graph.Add("Slice", Name, new[] { call.Input.Name, graph.Int64s(Cropping.Start), graph.Int64s(Cropping.End > 0 ? -Cropping.End : long.MaxValue), graph.Int64s(1) }) };
 }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using KerasStyle.Graph;
+using KerasStyle.Saving.Onnx;
 using KerasStyle.Saving;
 using static TorchSharp.torch;
 
@@ -48,4 +49,8 @@ public sealed class Flatten : Layer
 
     /// <inheritdoc/>
     protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) => new[] { input.reshape(input.shape[0], -1) };
+
+    /// <summary>ONNX: Flatten from axis 1.</summary>
+    internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call) =>
+        new[] { graph.Add("Flatten", Name, new[] { call.Input.Name }, OnnxGraph.Attr("axis", 1L)) };
 }

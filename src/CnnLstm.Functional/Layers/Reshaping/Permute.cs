@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using KerasStyle.Graph;
+using KerasStyle.Saving.Onnx;
 using KerasStyle.Saving;
 using static TorchSharp.torch;
 
@@ -56,4 +57,8 @@ public sealed class Permute : Layer
     /// <inheritdoc/>
     protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) =>
         new[] { input.permute(new[] { 0L }.Concat(Dims.Select(d => (long)d)).ToArray()) };
+
+    /// <summary>ONNX: Transpose with the batch axis kept first.</summary>
+    internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call) =>
+        new[] { graph.Transpose(call.Input.Name, Name, new long[] { 0 }.Concat(Dims.Select(d => (long)d)).ToArray()) };
 }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using KerasStyle.Graph;
+using KerasStyle.Saving.Onnx;
 using KerasStyle.Saving;
 using static TorchSharp.torch;
 
@@ -45,4 +46,8 @@ public sealed class RepeatVector : Layer
 
     /// <inheritdoc/>
     protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) => new[] { input.unsqueeze(1).repeat(1, N, 1) };
+
+    /// <summary>ONNX: Unsqueeze to (batch, 1, features), then Tile along the new axis.</summary>
+    internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call) =>
+        new[] { graph.Add("Tile", Name, new[] { graph.Unsqueeze(call.Input.Name, Name, 1), graph.Int64s(1, N, 1) }) };
 }

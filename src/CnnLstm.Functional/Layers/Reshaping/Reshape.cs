@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using KerasStyle.Graph;
+using KerasStyle.Saving.Onnx;
 using KerasStyle.Saving;
 using static TorchSharp.torch;
 
@@ -65,4 +66,8 @@ public sealed class Reshape : Layer
     /// <inheritdoc/>
     protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) =>
         new[] { input.reshape(new[] { input.shape[0] }.Concat(TargetShape.Select(d => (long)d)).ToArray()) };
+
+    /// <summary>ONNX: Reshape to (batch, target shape...), the batch copied from the input.</summary>
+    internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call) =>
+        new[] { graph.Reshape(call.Input.Name, Name, new long[] { 0 }.Concat(TargetShape.Select(d => (long)d)).ToArray()) };
 }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using KerasStyle.Graph;
+using KerasStyle.Saving.Onnx;
 using KerasStyle.Saving;
 using static TorchSharp.torch;
 
@@ -45,4 +46,12 @@ public sealed class UpSampling1D : Layer
 
     /// <inheritdoc/>
     protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) => new[] { input.repeat_interleave(Size, 1) };
+
+    /// <summary>ONNX: each step repeated: Unsqueeze to (batch, steps, 1, channels), Expand, Reshape.</summary>
+    internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call)
+    {
+        var repeated = graph.Add("Expand", Name, new[] { graph.Unsqueeze(call.Input.Name, Name, 2), graph.Int64s(1, 1, Size, 1) });
+        var back = graph.ConcatShapes(Name, graph.ShapeOf(call.Input.Name, Name, 0, 1), graph.Int64s(-1), graph.ShapeOf(call.Input.Name, Name, 2));
+        return new[] { graph.Add("Reshape", Name, new[] { repeated, back }) };
+    }
 }

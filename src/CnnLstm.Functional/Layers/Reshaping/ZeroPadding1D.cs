@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using KerasStyle.Graph;
+using KerasStyle.Saving.Onnx;
 using KerasStyle.Saving;
 using static TorchSharp.torch;
 
@@ -60,4 +61,8 @@ public sealed class ZeroPadding1D : Layer
     /// <inheritdoc/>
     protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) =>
         new[] { nn.functional.pad(input, new long[] { 0, 0, Padding.Left, Padding.Right }) };
+
+    /// <summary>ONNX: Pad with zeros along the steps.</summary>
+    internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call) =>
+        new[] { graph.Add("Pad", Name, new[] { call.Input.Name, graph.Int64s(0, Padding.Left, 0, 0, Padding.Right, 0) }) };
 }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using KerasStyle.Graph;
+using KerasStyle.Saving.Onnx;
 using KerasStyle.Saving;
 using static TorchSharp.torch;
 
@@ -155,5 +156,27 @@ public sealed class Bidirectional : Layer
             config["zero_output_for_mask"] = true;
         }
         return LayerRegistry.Create(new LayerConfig(layer.ClassName, name, config));
+    }
+
+    /// <summary>ONNX: both layers' forms on the input (the backward one reverses the steps itself), the backward sequence turned back, then the merge.</summary>
+    internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call)
+    {
+        var forward = ForwardLayer.ExportOnnx(graph, call);
+        var backward = BackwardLayer.ExportOnnx(graph, call);
+        var (y, yBack) = (forward[0], backward[0]);
+        if (BackwardLayer is RecurrentLayer { ReturnSequences: true })
+        {
+            yBack = graph.ReverseSteps(yBack, Name);
+        }
+
+        IEnumerable<string> merged = MergeMode switch
+        {
+            null => new[] { y, yBack },
+            "concat" => new[] { graph.Add("Concat", Name, new[] { y, yBack }, OnnxGraph.Attr("axis", -1L)) },
+            "sum" => new[] { graph.Add("Add", Name, new[] { y, yBack }) },
+            "mul" => new[] { graph.Add("Mul", Name, new[] { y, yBack }) },
+            _ => new[] { graph.Add("Div", Name, new[] { graph.Add("Add", Name, new[] { y, yBack }), graph.Scalar(2f) }) },
+        };
+        return merged.Concat(forward.Skip(1)).Concat(backward.Skip(1)).ToArray();
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using KerasStyle.Graph;
+using KerasStyle.Saving.Onnx;
 using KerasStyle.Saving;
 using static TorchSharp.torch;
 
@@ -79,5 +80,16 @@ public sealed class TimeDistributed : Layer
         var folded = input.reshape(new[] { batch * steps }.Concat(input.shape[2..]).ToArray());
         var output = Layer.Forward(folded, training)[0];
         return new[] { output.reshape(new[] { batch, steps }.Concat(output.shape[1..]).ToArray()) };
+    }
+
+    /// <summary>ONNX: Reshape to (batch × steps, ...), the inner layer's form, Reshape back to (batch, steps, ...), with shapes taken at run time.</summary>
+    internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call)
+    {
+        var x = call.Input;
+        var folded = graph.Add("Reshape", Name, new[] { x.Name, graph.ConcatShapes(Name, graph.Int64s(-1), graph.ShapeOf(x.Name, Name, 2)) });
+        var innerInput = Shape.WithBatch(x.Shape.Skip(2));
+        var innerOutput = Shape.WithBatch(call.OutputShapes[0].Skip(2));
+        var y = Layer.ExportOnnx(graph, new OnnxCall(new[] { new OnnxValue(folded, innerInput) }, new[] { innerOutput }))[0];
+        return new[] { graph.Add("Reshape", Name, new[] { y, graph.ConcatShapes(Name, graph.ShapeOf(x.Name, Name, 0, 2), graph.ShapeOf(y, Name, 1)) }) };
     }
 }

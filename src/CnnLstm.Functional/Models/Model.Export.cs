@@ -1,0 +1,38 @@
+using Google.Protobuf;
+using KerasStyle.Saving;
+using KerasStyle.Saving.Onnx;
+
+namespace KerasStyle.Models;
+
+public partial class Model
+{
+    /// <summary>
+    /// Exports the model for inference, as Keras 3's <c>model.export(path, format="onnx")</c>: an ONNX file (opset 17,
+    /// IR 8) that any ONNX Runtime host runs without this library. Graph inputs are named after the Input layers and
+    /// typed as they are (float32, int32 or int64), with shape (batch, ...) where <c>batch</c> is dynamic; graph
+    /// outputs are float32, named after the layers that make them (<c>name_i</c> for a layer's i-th output when the
+    /// name is taken). Weights are float32 initializers. Dropout and noise layers export as their inference form.
+    /// The file is written to a temporary file and renamed over <paramref name="path"/> only when complete. What maps
+    /// to which ONNX operators: docs/deploying.md.
+    /// </summary>
+    /// <param name="path">The file to write, usually <c>.onnx</c>.</param>
+    /// <param name="format">The export format; <c>onnx</c> (the default) is the only one.</param>
+    /// <exception cref="ArgumentException">An empty path, or another format (Keras' <c>tf_saved_model</c> and <c>openvino</c> are not available).</exception>
+    /// <exception cref="NotSupportedException">A layer (named, with its class) or a use of it has no ONNX form here; nothing is written.</exception>
+    /// <exception cref="DirectoryNotFoundException">The target's directory does not exist.</exception>
+    public void Export(string path, string format = "onnx")
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        ArgumentNullException.ThrowIfNull(format);
+        ThrowIfDisposed();
+        if (format != "onnx")
+        {
+            throw new ArgumentException($"Export: unknown format '{format}'; this library exports 'onnx' (Keras' 'tf_saved_model' and 'openvino' formats are not available).", nameof(format));
+        }
+
+        using var exclusive = EnterTraining(nameof(Export));
+        _ = Topology;
+        var proto = OnnxExporter.Build(this);
+        AtomicFile.Write(path, stream => proto.WriteTo(stream));
+    }
+}

@@ -1,0 +1,309 @@
+using Google.Protobuf;
+using KerasStyle.Graph;
+using KerasStyle.Layers;
+using KerasStyle.Saving.Onnx.Proto;
+using static TorchSharp.torch;
+
+namespace KerasStyle.Saving.Onnx;
+
+/// <summary>A value in the ONNX graph being written: its name, its Keras shape (batch axis first) and its mask's name (bool, (batch, steps)), if any.</summary>
+internal sealed record OnnxValue(string Name, Shape Shape, string? Mask = null);
+
+/// <summary>One call of a layer being exported: the inputs (the initial states last) and the Keras shapes of the outputs.</summary>
+internal sealed record OnnxCall(IReadOnlyList<OnnxValue> Inputs, IReadOnlyList<Shape> OutputShapes, int InitialStates = 0)
+{
+    /// <summary>The first input.</summary>
+    public OnnxValue Input => Inputs[0];
+
+    /// <summary>The initial states given to a recurrent layer (empty when none).</summary>
+    public IReadOnlyList<OnnxValue> States => Inputs.Skip(Inputs.Count - InitialStates).ToArray();
+}
+
+/// <summary>
+/// Builds one ONNX graph (the model's, or a <c>Scan</c> body inside it) with unique value names. Weights become float32
+/// initializers of the outermost graph, one per weight and layout, so shared layers and bodies refer to the same one.
+/// </summary>
+internal sealed class OnnxGraph
+{
+    /// <summary>The element types of ONNX's <c>TensorProto.DataType</c> that the exporter writes.</summary>
+    public const int Float = 1;
+    public const int Int32 = 6;
+    public const int Int64 = 7;
+    public const int Bool = 9;
+
+    private readonly OnnxGraph root;
+    private readonly HashSet<string> names;
+    private readonly Dictionary<(LayerWeight Weight, string Layout), string> weights = new();
+    private readonly Dictionary<string, string> constants = new(StringComparer.Ordinal);
+
+    public OnnxGraph(string name)
+    {
+        root = this;
+        names = new HashSet<string>(StringComparer.Ordinal);
+        Proto = new GraphProto { Name = name };
+    }
+
+    private OnnxGraph(OnnxGraph parent, string name)
+    {
+        root = parent.root;
+        // One name space for the whole model: ONNX forbids a body value from shadowing an outer one.
+        names = parent.names;
+        Proto = new GraphProto { Name = Unique(name) };
+    }
+
+    /// <summary>The graph written so far.</summary>
+    public GraphProto Proto { get; }
+
+    /// <summary>A graph for a <c>Scan</c> body; its weights and constants are initializers of the outermost graph.</summary>
+    public OnnxGraph Subgraph(string name) => new(this, name);
+
+    /// <summary>A name not used yet in the model, from <paramref name="hint"/>.</summary>
+    public string Unique(string hint)
+    {
+        if (names.Add(hint))
+        {
+            return hint;
+        }
+
+        for (var i = 1; ; i++)
+        {
+            var candidate = $"{hint}_{i}";
+            if (names.Add(candidate))
+            {
+                return candidate;
+            }
+        }
+    }
+
+    /// <summary>Adds a node with one output and returns the output's name.</summary>
+    public string Add(string op, string hint, IEnumerable<string> inputs, params AttributeProto[] attributes) =>
+        AddMulti(op, hint, inputs, 1, attributes)[0];
+
+    /// <summary>Adds a node with <paramref name="outputs"/> outputs and returns their names.</summary>
+    public string[] AddMulti(string op, string hint, IEnumerable<string> inputs, int outputs, params AttributeProto[] attributes)
+    {
+        var node = new NodeProto { OpType = op, Name = Unique($"{hint}/{op}") };
+        node.Input.AddRange(inputs);
+        var results = Enumerable.Range(0, outputs).Select(i => Unique(outputs == 1 ? $"{hint}/{op}:0" : $"{hint}/{op}:{i}")).ToArray();
+        node.Output.AddRange(results);
+        node.Attribute.AddRange(attributes);
+        Proto.Node.Add(node);
+        return results;
+    }
+
+    /// <summary>Declares a graph input or output (<paramref name="input"/> false) with its element type and Keras shape (dynamic batch).</summary>
+    public void Declare(string name, int elementType, Shape shape, bool input)
+    {
+        var info = ValueInfo(name, elementType, shape.Select((d, i) => i == 0 ? "batch" : d is null ? $"{name}_dim{i}" : null).ToArray(), shape.ToArray());
+        (input ? Proto.Input : Proto.Output).Add(info);
+    }
+
+    /// <summary>Declares a body input or output of a known element type and rank, with dimensions left open.</summary>
+    public void DeclareOpen(string name, int elementType, int rank, bool input)
+    {
+        var info = ValueInfo(name, elementType, new string?[rank], new int?[rank]);
+        (input ? Proto.Input : Proto.Output).Add(info);
+    }
+
+    private static ValueInfoProto ValueInfo(string name, int elementType, string?[] symbols, int?[] dims)
+    {
+        var shape = new TensorShapeProto();
+        for (var i = 0; i < dims.Length; i++)
+        {
+            shape.Dim.Add(symbols[i] is { } symbol ? new TensorShapeProto.Types.Dimension { DimParam = symbol }
+                : dims[i] is int d ? new TensorShapeProto.Types.Dimension { DimValue = d }
+                : new TensorShapeProto.Types.Dimension());
+        }
+
+        return new ValueInfoProto
+        {
+            Name = name,
+            Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = elementType, Shape = shape } },
+        };
+    }
+
+    /// <summary>The initializer holding a weight in Keras layout.</summary>
+    public string Weight(LayerWeight weight) => Weight(weight, "keras", t => t);
+
+    /// <summary>
+    /// The initializer holding a weight changed by <paramref name="layout"/> (a permutation, a gate reordering, a
+    /// slice) from its Keras layout; <paramref name="key"/> names the change, so each weight and change is stored once.
+    /// </summary>
+    public string Weight(LayerWeight weight, string key, Func<Tensor, Tensor> layout)
+    {
+        if (root != this)
+        {
+            return root.Weight(weight, key, layout);
+        }
+
+        if (weights.TryGetValue((weight, key), out var existing))
+        {
+            return existing;
+        }
+
+        using var scope = NewDisposeScope();
+        var value = weight.Get();
+        var changed = layout(tensor(value.Data, value.Shape.Select(d => (long)d).ToArray())).contiguous();
+        var name = Unique(key == "keras" ? $"{weight.Layer.Name}/{weight.Name}" : $"{weight.Layer.Name}/{weight.Name}/{key}");
+        Proto.Initializer.Add(FloatTensor(name, changed.data<float>().ToArray(), changed.shape));
+        weights[(weight, key)] = name;
+        return name;
+    }
+
+    /// <summary>A float32 initializer (zeros for an unused bias, a scalar for arithmetic).</summary>
+    public string Floats(string hint, float[] values, params long[] dims)
+    {
+        if (root != this)
+        {
+            return root.Floats(hint, values, dims);
+        }
+
+        var key = $"f:{string.Join(',', dims)}:{string.Join(',', values.Select(v => BitConverter.SingleToInt32Bits(v)))}";
+        if (constants.TryGetValue(key, out var existing))
+        {
+            return existing;
+        }
+
+        var name = Unique(hint);
+        Proto.Initializer.Add(FloatTensor(name, values, dims));
+        constants[key] = name;
+        return name;
+    }
+
+    /// <summary>A float32 scalar initializer.</summary>
+    public string Scalar(float value) => Floats($"const_{value}", new[] { value });
+
+    /// <summary>A 1-D int64 initializer (shapes, axes, pads, slice bounds), stored once per value.</summary>
+    public string Int64s(params long[] values)
+    {
+        if (root != this)
+        {
+            return root.Int64s(values);
+        }
+
+        var key = $"i:{string.Join(',', values)}";
+        if (constants.TryGetValue(key, out var existing))
+        {
+            return existing;
+        }
+
+        var name = Unique($"const_i64_{string.Join('_', values.Take(4)).Replace('-', 'm')}");
+        var proto = new TensorProto { Name = name, DataType = Int64 };
+        proto.Dims.Add(values.Length);
+        proto.Int64Data.AddRange(values);
+        Proto.Initializer.Add(proto);
+        constants[key] = name;
+        return name;
+    }
+
+    private static TensorProto FloatTensor(string name, float[] values, long[] dims)
+    {
+        var proto = new TensorProto { Name = name, DataType = Float };
+        proto.Dims.AddRange(dims);
+        var bytes = new byte[values.Length * sizeof(float)];
+        Buffer.BlockCopy(values, 0, bytes, 0, bytes.Length);
+        if (!BitConverter.IsLittleEndian)
+        {
+            throw new PlatformNotSupportedException("ONNX raw_data is little-endian; big-endian hosts are not supported.");
+        }
+
+        proto.RawData = ByteString.CopyFrom(bytes);
+        return proto;
+    }
+
+    // Attributes.
+    public static AttributeProto Attr(string name, long value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
+
+    public static AttributeProto Attr(string name, float value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = value };
+
+    public static AttributeProto Attr(string name, string value) => new() { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(value) };
+
+    public static AttributeProto Ints(string name, params long[] values)
+    {
+        var attribute = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Ints };
+        attribute.Ints.AddRange(values);
+        return attribute;
+    }
+
+    public static AttributeProto Strings(string name, params string[] values)
+    {
+        var attribute = new AttributeProto { Name = name, Type = AttributeProto.Types.AttributeType.Strings };
+        attribute.Strings.AddRange(values.Select(ByteString.CopyFromUtf8));
+        return attribute;
+    }
+
+    public static AttributeProto Attr(string name, GraphProto body) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Graph, G = body };
+
+    /// <summary>A <c>ConstantOfShape</c> value attribute: one element of the given type.</summary>
+    private static AttributeProto FillValue(int elementType, byte[] littleEndian)
+    {
+        var value = new TensorProto { DataType = elementType, RawData = ByteString.CopyFrom(littleEndian) };
+        value.Dims.Add(1);
+        return new AttributeProto { Name = "value", Type = AttributeProto.Types.AttributeType.Tensor, T = value };
+    }
+
+    // Operations the layers use often.
+
+    /// <summary>Permutes axes.</summary>
+    public string Transpose(string x, string hint, params long[] perm) => Add("Transpose", hint, new[] { x }, Ints("perm", perm));
+
+    /// <summary>Reshapes to <paramref name="shape"/> (0 copies the input's dimension, -1 is inferred).</summary>
+    public string Reshape(string x, string hint, params long[] shape) => Add("Reshape", hint, new[] { x, Int64s(shape) });
+
+    /// <summary>Removes the given axes of size 1.</summary>
+    public string Squeeze(string x, string hint, params long[] axes) => Add("Squeeze", hint, new[] { x, Int64s(axes) });
+
+    /// <summary>Inserts axes of size 1.</summary>
+    public string Unsqueeze(string x, string hint, params long[] axes) => Add("Unsqueeze", hint, new[] { x, Int64s(axes) });
+
+    /// <summary>Reverses the steps axis (1) of a (batch, steps, ...) value, or of a (batch, steps) mask.</summary>
+    public string ReverseSteps(string x, string hint) =>
+        Add("Slice", hint, new[] { x, Int64s(-1), Int64s(long.MinValue), Int64s(1), Int64s(-1) });
+
+    /// <summary>The dimensions <paramref name="start"/> to <paramref name="end"/> (exclusive; null: to the end) of a value's shape, as int64.</summary>
+    public string ShapeOf(string x, string hint, long start, long? end = null) =>
+        end is long e ? Add("Shape", hint, new[] { x }, Attr("start", start), Attr("end", e)) : Add("Shape", hint, new[] { x }, Attr("start", start));
+
+    /// <summary>Joins 1-D int64 values (shapes).</summary>
+    public string ConcatShapes(string hint, params string[] parts) => Add("Concat", hint, parts, Attr("axis", 0L));
+
+    /// <summary>Float zeros of (batch of <paramref name="like"/>, <paramref name="units"/>): a recurrent layer's default initial state.</summary>
+    public string ZerosState(string like, long units, string hint) =>
+        Add("ConstantOfShape", hint, new[] { ConcatShapes(hint, ShapeOf(like, hint, 0, 1), Int64s(units)) }, FillValue(Float, BitConverter.GetBytes(0f)));
+
+    /// <summary>True of the given shape (an int64 shape value).</summary>
+    public string TrueOfShape(string shape, string hint) => Add("ConstantOfShape", hint, new[] { shape }, FillValue(Bool, new byte[] { 1 }));
+
+    /// <summary>A Keras activation by name (<c>linear</c> adds no node).</summary>
+    public string Activation(string x, string activation, string hint) => activation switch
+    {
+        "linear" => x,
+        "relu" => Add("Relu", hint, new[] { x }),
+        "sigmoid" => Add("Sigmoid", hint, new[] { x }),
+        "tanh" => Add("Tanh", hint, new[] { x }),
+        "softmax" => Add("Softmax", hint, new[] { x }, Attr("axis", -1L)),
+        // Keras 2's hard_sigmoid, clip(0.2 x + 0.5, 0, 1), is ONNX's HardSigmoid with alpha 0.2 and beta 0.5.
+        "hard_sigmoid" => Add("HardSigmoid", hint, new[] { x }, Attr("alpha", 0.2f), Attr("beta", 0.5f)),
+        "elu" => Add("Elu", hint, new[] { x }, Attr("alpha", 1f)),
+        // ONNX's default alpha and gamma are SELU's constants, as torch's.
+        "selu" => Add("Selu", hint, new[] { x }),
+        "softplus" => Add("Softplus", hint, new[] { x }),
+        "softsign" => Add("Softsign", hint, new[] { x }),
+        "exponential" => Add("Exp", hint, new[] { x }),
+        _ => throw new NotSupportedException($"ONNX export: activation '{activation}' has no ONNX form here."),
+    };
+
+    /// <summary>x W (+ b): a Dense-like product over the last axis.</summary>
+    public string Affine(string x, string kernel, string? bias, string hint)
+    {
+        var product = Add("MatMul", hint, new[] { x, kernel });
+        return bias is null ? product : Add("Add", hint, new[] { product, bias });
+    }
+
+    /// <summary>Converts a bool mask to float (1 where true).</summary>
+    public string MaskAsFloat(string mask, string hint) => Add("Cast", hint, new[] { mask }, Attr("to", (long)Float));
+
+    /// <summary>The exception for a layer (or a use of it) that has no ONNX form here.</summary>
+    public static NotSupportedException Unsupported(Layer layer, string why) =>
+        new($"ONNX export: {layer.ClassName} '{layer.Name}' {why}");
+}

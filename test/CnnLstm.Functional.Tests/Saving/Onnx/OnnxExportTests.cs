@@ -1,0 +1,145 @@
+using KerasStyle.Engine;
+using KerasStyle.Graph;
+using KerasStyle.Layers;
+using KerasStyle.Models;
+
+namespace KerasStyle.Tests.Saving.Onnx;
+
+/// <summary>
+/// <c>Model.Export(path, "onnx")</c> checked by ONNX Runtime: each layer with its options (padding modes, dilation,
+/// return sequences and states, every activation, masks), every model that real Keras made for the fixtures, and the
+/// seed models on real inputs give Predict's outputs within 1e-5, at batch 5 and at batch 1 (the batch axis is dynamic).
+/// </summary>
+public class OnnxExportTests
+{
+    private static readonly string Root = TestContext.CurrentContext.TestDirectory;
+
+    /// <summary>Every Keras-made model among the fixtures: the layer family, merges, nested models, masks, seq2seq, the seed models.</summary>
+    private static IEnumerable<TestCaseData> KerasFixtureModels()
+    {
+        var root = Path.GetDirectoryName(typeof(OnnxExportTests).Assembly.Location)!;
+        var folders = new[] { "Layers/KerasFixtures/family", "Layers/KerasFixtures", "Layers/Merging/KerasFixtures", "Models/KerasFixtures", "Saving/KerasFixtures" };
+        return folders.SelectMany(f => Directory.GetFiles(Path.Combine(root, f), "*.keras").Order(StringComparer.Ordinal))
+            .Select(p => new TestCaseData(Path.GetRelativePath(root, p)).SetName($"Export_KerasFixture_OnnxRuntimeMatchesPredict({Path.GetRelativePath(root, p)})"));
+    }
+
+    [TestCaseSource(nameof(KerasFixtureModels))]
+    public void Export_KerasFixture_OnnxRuntimeMatchesPredict(string relative)
+    {
+        using var model = Model.Load(Path.Combine(Root, relative));
+        OnnxCheck.AssertMatchesPredict(model, OnnxCheck.RandomInputs(model, 5, seed: 1));
+        OnnxCheck.AssertMatchesPredict(model, OnnxCheck.RandomInputs(model, 1, seed: 2));
+    }
+
+    /// <summary>Models built here, one per layer option, with every weight set to random values (biases included).</summary>
+    private static IEnumerable<TestCaseData> LayerCases()
+    {
+        foreach (var activation in Activations.Names)
+        {
+            yield return Case($"Dense_{activation}", () => Chain(new Input(shape: 6), new Dense(4, activation: activation)));
+            yield return Case($"Activation_{activation}", () => Chain(new Input(shape: (3, 6)), new Activation(activation)));
+            yield return Case($"LSTM_activation_{activation}", () => Chain(new Input(shape: (5, 3)), new LSTM(4, activation: activation, returnSequences: true)));
+            yield return Case($"LSTM_recurrentActivation_{activation}", () => Chain(new Input(shape: (5, 3)), new LSTM(4, recurrentActivation: activation)));
+            yield return Case($"GRU_activation_{activation}", () => Chain(new Input(shape: (5, 3)), new GRU(4, activation: activation, returnSequences: true)));
+            yield return Case($"GRU_recurrentActivation_{activation}", () => Chain(new Input(shape: (5, 3)), new GRU(4, recurrentActivation: activation, resetAfter: false)));
+            yield return Case($"SimpleRNN_activation_{activation}", () => Chain(new Input(shape: (5, 3)), new SimpleRNN(4, activation: activation, returnSequences: true)));
+        }
+
+        foreach (var padding in new[] { "valid", "same", "causal" })
+        {
+            foreach (var (strides, dilation) in new[] { (1, 1), (2, 1), (1, 2) })
+            {
+                yield return Case($"Conv1D_{padding}_strides{strides}_dilation{dilation}",
+                    () => Chain(new Input(shape: (11, 3)), new Conv1D(4, 3, strides: strides, padding: padding, dilationRate: dilation, activation: "relu")));
+            }
+        }
+
+        foreach (var padding in new[] { "valid", "same" })
+        {
+            yield return Case($"MaxPooling1D_{padding}", () => Chain(new Input(shape: (11, 3)), new MaxPooling1D(poolSize: 3, strides: 2, padding: padding)));
+            yield return Case($"AveragePooling1D_{padding}", () => Chain(new Input(shape: (11, 3)), new AveragePooling1D(poolSize: 3, strides: 2, padding: padding)));
+            yield return Case($"SeparableConv1D_{padding}", () => Chain(new Input(shape: (9, 3)), new SeparableConv1D(4, 3, padding: padding, depthMultiplier: 2, activation: "tanh")));
+        }
+
+        foreach (var (name, make) in RecurrentLayers())
+        {
+            yield return Case($"{name}_last", () => Chain(new Input(shape: (6, 3)), make(false, false, false)));
+            yield return Case($"{name}_sequences_states", () => Chain(new Input(shape: (6, 3)), make(true, true, false)));
+            yield return Case($"{name}_goBackwards_sequences_states", () => Chain(new Input(shape: (6, 3)), make(true, true, true)));
+            yield return Case($"{name}_masked_last", () => Masked(make(false, false, false)));
+            yield return Case($"{name}_masked_goBackwards_sequences_states", () => Masked(make(true, true, true)));
+        }
+
+        yield return Case("LSTM_masked_zeroOutputForMask", () => Masked(new LSTM(4, returnSequences: true) { ZeroOutputForMask = true }));
+        yield return Case("GRU_masked_resetBefore", () => Masked(new GRU(4, returnSequences: true, resetAfter: false)));
+        yield return Case("Masking_LSTM", () => Chain(new Input(shape: (6, 3)), new Masking(), new LSTM(4, returnSequences: true)));
+        foreach (var mode in new[] { "concat", "sum", "mul", "ave" })
+        {
+            yield return Case($"Bidirectional_{mode}_masked", () => Masked(new Bidirectional(new LSTM(3, returnSequences: true), mergeMode: mode)));
+        }
+
+        yield return Case("Bidirectional_none_states", () => Chain(new Input(shape: (6, 3)), new Bidirectional(new GRU(3, returnState: true), mergeMode: null)));
+        yield return Case("GlobalAveragePooling1D_masked", () => Masked(new GlobalAveragePooling1D()));
+        yield return Case("Concatenate_masked_and_unmasked", () =>
+        {
+            var (a, b) = (new Input(shape: 6, dtype: DType.Int64, name: "tokens"), new Input(shape: 6, dtype: DType.Int64, name: "more_tokens"));
+            var joined = new Concatenate(axis: 1).Call(new Embedding(20, 3, maskZero: true).Call(a), new Embedding(20, 3).Call(b));
+            return new Model(new[] { a, b }, new LSTM(2).Call(joined));
+        });
+        yield return Case("Add_two_masks", () =>
+        {
+            var (a, b) = (new Input(shape: 6, dtype: DType.Int64, name: "left"), new Input(shape: 6, dtype: DType.Int64, name: "right"));
+            var sum = new Add().Call(new Embedding(20, 3, maskZero: true).Call(a), new Embedding(20, 3, maskZero: true).Call(b));
+            return new Model(new[] { a, b }, new GRU(2).Call(sum));
+        });
+        yield return Case("Shared_LSTM_two_outputs", () =>
+        {
+            var (a, b) = (new Input(shape: (5, 3), name: "first"), new Input(shape: (5, 3), name: "second"));
+            var shared = new LSTM(4);
+            var (ya, yb) = (shared.Call(a), shared.Call(b));
+            return new Model(new[] { a, b }, new[] { new Subtract().Call(ya, yb), new Dot(1, normalize: true).Call(ya, yb) });
+        });
+    }
+
+    [TestCaseSource(nameof(LayerCases))]
+    public void Export_Layer_OnnxRuntimeMatchesPredict(Func<Model> build)
+    {
+        using var model = build();
+        Randomize(model, seed: 3);
+        OnnxCheck.AssertMatchesPredict(model, OnnxCheck.RandomInputs(model, 5, seed: 4));
+        OnnxCheck.AssertMatchesPredict(model, OnnxCheck.RandomInputs(model, 1, seed: 5));
+    }
+
+    private static TestCaseData Case(string name, Func<Model> build) => new TestCaseData(build).SetName($"Export_Layer_OnnxRuntimeMatchesPredict({name})");
+
+    /// <summary>Input > layers, the last one's every output (a layer with returnState gives several) a model output.</summary>
+    private static Model Chain(Input input, params Layer[] layers) =>
+        new(new[] { input }, layers[^1].CallMulti(layers[..^1].Aggregate((KerasTensor)input, (x, layer) => layer.Call(x))));
+
+    /// <summary>Embedding(maskZero) > the layer, on padded token ids.</summary>
+    private static Model Masked(Layer layer)
+    {
+        var tokens = new Input(shape: 6, dtype: DType.Int64, name: "tokens");
+        var outputs = layer.CallMulti(new Embedding(20, 3, maskZero: true).Call(tokens));
+        return new Model(new[] { tokens }, outputs);
+    }
+
+    private static IEnumerable<(string Name, Func<bool, bool, bool, Layer> Make)> RecurrentLayers() => new (string, Func<bool, bool, bool, Layer>)[]
+    {
+        ("LSTM", (seq, state, back) => new LSTM(4, returnSequences: seq, returnState: state, goBackwards: back)),
+        ("GRU", (seq, state, back) => new GRU(4, returnSequences: seq, returnState: state, goBackwards: back)),
+        ("GRU_resetBefore", (seq, state, back) => new GRU(4, returnSequences: seq, returnState: state, goBackwards: back, resetAfter: false)),
+        ("SimpleRNN", (seq, state, back) => new SimpleRNN(4, returnSequences: seq, returnState: state, goBackwards: back)),
+    };
+
+    /// <summary>Every weight set to values in [-0.5, 0.5) (variances in [0.5, 1.5)), so biases and statistics count.</summary>
+    internal static void Randomize(Model model, int seed)
+    {
+        var random = new Random(seed);
+        foreach (var layer in model.Layers)
+        {
+            layer.SetWeights(layer.Weights.Select(w => new WeightArray(w.Shape.ToArray(),
+                Enumerable.Range(0, (int)w.Count).Select(_ => (float)(random.NextDouble() - 0.5) + (w.Name.Contains("variance") ? 1f : 0f)).ToArray())).ToArray());
+        }
+    }
+}
