@@ -8,6 +8,7 @@ root.Subcommands.Add(SentimentCommand.Create());
 root.Subcommands.Add(TwoInputCommand.Create());
 root.Subcommands.Add(TemperaturesCommand.Create());
 root.Subcommands.Add(PredictCommand.Create());
+root.Subcommands.Add(ExportCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(DoctorCommand.Create());
 

@@ -10,13 +10,13 @@ internal static class PredictCommand
     public static Command Create()
     {
         var data = ExampleOptions.Data();
-        var model = new Option<string>("--model") { Description = "The model saved by the sentiment command (.keras, or a legacy .h5 model file).", DefaultValueFactory = _ => "sentiment.keras" };
+        var model = new Option<string>("--model") { Description = "The model saved by the sentiment command (.keras, or a legacy .h5 model file), or its ONNX export (.onnx, run by ONNX Runtime).", DefaultValueFactory = _ => "sentiment.keras" };
         model.Validators.Add(result =>
         {
             var path = result.GetValueOrDefault<string>() ?? string.Empty;
-            if (!path.EndsWith(".keras", StringComparison.OrdinalIgnoreCase) && !path.EndsWith(".h5", StringComparison.OrdinalIgnoreCase))
+            if (!new[] { ".keras", ".h5", ".onnx" }.Any(e => path.EndsWith(e, StringComparison.OrdinalIgnoreCase)))
             {
-                result.AddError($"--model must be a .keras (or legacy .h5) model file, but '{path}' was given.");
+                result.AddError($"--model must be a .keras (or legacy .h5) model file or an .onnx export, but '{path}' was given.");
             }
         });
         var reviews = new Argument<string[]>("reviews") { Description = "Review texts; when none are given, one review per line is read from standard input.", Arity = ArgumentArity.ZeroOrMore };
@@ -44,8 +44,18 @@ internal static class PredictCommand
             return 2;
         }
 
-        using var sentiment = Model.Load(modelPath, compile: false);
-        var probabilities = (float[,])sentiment.Predict(SentimentData.Encode(SentimentData.Encoder(folder), texts));
+        var tokens = SentimentData.Encode(SentimentData.Encoder(folder), texts);
+        float[,] probabilities;
+        try
+        {
+            probabilities = modelPath.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) ? OnnxSentiment.Predict(modelPath, tokens) : PredictKeras(modelPath, tokens);
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            return 2;
+        }
+
         for (var i = 0; i < texts.Length; i++)
         {
             var p = probabilities[i, 0];
@@ -54,6 +64,12 @@ internal static class PredictCommand
         }
 
         return 0;
+    }
+
+    private static float[,] PredictKeras(string modelPath, int[,] tokens)
+    {
+        using var sentiment = Model.Load(modelPath, compile: false);
+        return sentiment.Predict<float[,]>(tokens);
     }
 
     private static IEnumerable<string> ReadLines(TextReader reader)

@@ -90,6 +90,25 @@ public class ExamplesProgramTests
     }
 
     [Test]
+    public void Export_ThenPredictOnTheOnnxFile_PrintsWhatPredictPrintsOnTheKerasFile()
+    {
+        Assert.That(Sentiment().ExitCode, Is.EqualTo(0), Sentiment().ToString());
+        var onnx = Path.Combine(scratch.FullName, "sentiment.onnx");
+
+        var export = ExamplesProgram.Run(ExamplesProgram.Dll, scratch.FullName, null, "export", "--model", SentimentModel, "--output", onnx);
+        Assert.That(export.ExitCode, Is.EqualTo(0), export.ToString());
+        Assert.That(export.StdoutLines, Has.Some.Match(@"^input   \S+ int64 \(batch, 100\)$"), export.ToString());
+        Assert.That(export.StdoutLines, Has.Some.Match(@"^output  \S+ float32 \(batch, 1\)$"), export.ToString());
+        Assert.That(export.StdoutLines, Has.Some.StartsWith("opset   ai.onnx 17 (IR 8)"), export.ToString());
+        Assert.That(export.StdoutLines, Has.Some.Match($@"^size    {new FileInfo(onnx).Length} bytes"), export.ToString());
+
+        var fromKeras = ExamplesProgram.Run(ExamplesProgram.Dll, scratch.FullName, TestPaths.SharedData, "predict", "--model", SentimentModel, Reviews[0], Reviews[1]);
+        var fromOnnx = ExamplesProgram.Run(ExamplesProgram.Dll, scratch.FullName, TestPaths.SharedData, "predict", "--model", onnx, Reviews[0], Reviews[1]);
+        Assert.That(fromOnnx.ExitCode, Is.EqualTo(0), fromOnnx.ToString());
+        Assert.That(fromOnnx.StdoutLines, Is.EqualTo(fromKeras.StdoutLines), fromOnnx.ToString());
+    }
+
+    [Test]
     public void Predict_OneReview_WritesNoLibtorchNoiseToStandardError()
     {
         Assert.That(Sentiment().ExitCode, Is.EqualTo(0), Sentiment().ToString());
@@ -186,7 +205,7 @@ public class ExamplesProgramTests
     [TestCase("sentiment --verbose -1", "--verbose must be 0, 1 or 2.")]
     [TestCase("regression --dropout 1.5", "--dropout must be at least 0 and below 1, but 1.5 was given.")]
     [TestCase("regression --epochs 0", "--epochs must be at least 1.")]
-    [TestCase("predict --model x.png good", "--model must be a .keras (or legacy .h5) model file, but 'x.png' was given.")]
+    [TestCase("predict --model x.png good", "--model must be a .keras (or legacy .h5) model file or an .onnx export, but 'x.png' was given.")]
     [TestCase("regresion", "'regresion' is not a command or argument here. Did you mean 'regression'?")]
     public void BadCommandLine_PrintsOneLineAndExitsWithTwo_BeforeRunning(string commandLine, string expected)
     {
