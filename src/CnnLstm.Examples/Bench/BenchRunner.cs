@@ -185,20 +185,20 @@ internal sealed class BenchRunner(int rounds, int stepsPerRound, int latencyCall
         outputs.ForEach(o => o.Dispose());
     });
 
-    private static double Time(Action action)
+    internal static double Time(Action action)
     {
         var clock = Stopwatch.StartNew();
         action();
         return clock.Elapsed.TotalSeconds;
     }
 
-    private static double Median(List<double> values)
+    internal static double Median(List<double> values)
     {
         var sorted = values.Order().ToArray();
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
-    private static (double Median, double P99) Percentiles(List<double> seconds)
+    internal static (double Median, double P99) Percentiles(List<double> seconds)
     {
         var sorted = seconds.Order().ToArray();
         var p99 = sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(0.99 * sorted.Length) - 1)];

@@ -23,7 +23,7 @@ internal static class BenchCommand
             AllowMultipleArgumentsPerToken = true,
         };
         distrust.AcceptOnlyFromAmong(KernelChecks.Kernels.ToArray());
-        var command = new Command("bench", "Measure the library against hand-written TorchSharp on both seed models.") { quick, rounds, steps, distrust };
+        var command = new Command("bench", "Measure the library against hand-written TorchSharp on the seed models, the TimeDistributed CNN-LSTM and the Bidirectional model, and the exported sentiment model in ONNX Runtime against Predict.") { quick, rounds, steps, distrust };
         command.SetAction(result =>
         {
             var isQuick = result.GetValue(quick);
@@ -38,6 +38,10 @@ internal static class BenchCommand
             var regression = Report(runner.Run(Workloads.Regression), "regression");
             var temperatures = Report(runner.Run(Workloads.Temperatures), "temperatures");
             var bidirectional = Report(runner.Run(Workloads.Bidirectional), "bidirectional");
+            var onnx = new OnnxRuntimeBench(isQuick ? 1 : result.GetValue(rounds), isQuick ? 5 : 1000).Run(Workloads.Sentiment);
+            Console.WriteLine($"sentiment through ONNX Runtime (exported, default session options), same token ids, largest output difference {onnx.MaxDifference:0.0e+00}:");
+            Console.WriteLine($"sentiment inference samples/s (batch 256): library Predict {F(onnx.BatchLibrary)}, ONNX Runtime {F(onnx.BatchOnnx)}, ONNX Runtime / library {F(onnx.BatchRatio)}");
+            Console.WriteLine($"sentiment single-sample latency ms: library Predict median {F(onnx.LatencyLibrary.Median)} p99 {F(onnx.LatencyLibrary.P99)}, ONNX Runtime median {F(onnx.LatencyOnnx.Median)} p99 {F(onnx.LatencyOnnx.P99)}");
             Console.WriteLine($"peak working set: {Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0):F0} MiB");
             Console.WriteLine("library kernel checks:");
             foreach (var check in KernelChecks.Results)
@@ -53,7 +57,8 @@ internal static class BenchCommand
                 + $"infer_ratio_correct_sentiment={F(sentiment.InferRatioCorrect)} latency_ratio_correct_sentiment={F(sentiment.LatencyHandCorrect / sentiment.LatencyLibrary.Median)} "
                 + $"infer_ratio_correct_regression={F(regression.InferRatioCorrect)} latency_ratio_correct_regression={F(regression.LatencyHandCorrect / regression.LatencyLibrary.Median)} "
                 + $"train_ratio_temperatures={F(temperatures.TrainRatio)} infer_ratio_correct_temperatures={F(temperatures.InferRatioCorrect)} "
-                + $"train_ratio_bidirectional={F(bidirectional.TrainRatio)} infer_ratio_correct_bidirectional={F(bidirectional.InferRatioCorrect)}");
+                + $"train_ratio_bidirectional={F(bidirectional.TrainRatio)} infer_ratio_correct_bidirectional={F(bidirectional.InferRatioCorrect)} "
+                + $"onnx_batch_ratio_sentiment={F(onnx.BatchRatio)} onnx_latency_ratio_sentiment={F(onnx.LatencyLibrary.Median / onnx.LatencyOnnx.Median)}");
             return 0;
         });
         return command;
