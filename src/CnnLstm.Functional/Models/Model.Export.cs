@@ -6,6 +6,8 @@ namespace KerasStyle.Models;
 
 public partial class Model
 {
+    private const long MaxOnnxParams = 500_000_000;
+
     /// <summary>
     /// Exports the model for inference, as Keras 3's <c>model.export(path, format="onnx")</c>: an ONNX file (opset 17,
     /// IR 8) that any ONNX Runtime host runs without this library. Graph inputs are named after the Input layers and
@@ -18,7 +20,8 @@ public partial class Model
     /// <param name="path">The file to write, usually <c>.onnx</c>.</param>
     /// <param name="format">The export format; <c>onnx</c> (the default) is the only one.</param>
     /// <exception cref="ArgumentException">An empty path, or another format (Keras' <c>tf_saved_model</c> and <c>openvino</c> are not available).</exception>
-    /// <exception cref="NotSupportedException">A layer (named, with its class) or a use of it has no ONNX form here; nothing is written.</exception>
+    /// <exception cref="NotSupportedException">A layer (named, with its class) or a use of it has no ONNX form here, or the
+    /// model has more than 500 million parameters (ONNX's inline limit of 2 GiB); nothing is written.</exception>
     /// <exception cref="DirectoryNotFoundException">The target's directory does not exist.</exception>
     public void Export(string path, string format = "onnx")
     {
@@ -32,6 +35,12 @@ public partial class Model
 
         using var exclusive = EnterTraining(nameof(Export));
         _ = Topology;
+        // A protobuf message is limited to 2 GiB; larger ONNX models keep weights in external files, not written here.
+        if (CountParams() > MaxOnnxParams)
+        {
+            throw new NotSupportedException($"Export: model '{Name}' has {CountParams():N0} parameters; an ONNX file holds at most {MaxOnnxParams:N0} float32 weights inline (2 GiB), and this exporter does not write ONNX external data.");
+        }
+
         var proto = OnnxExporter.Build(this);
         AtomicFile.Write(path, stream => proto.WriteTo(stream));
     }
