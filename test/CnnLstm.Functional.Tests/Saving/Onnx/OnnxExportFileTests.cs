@@ -6,6 +6,7 @@ using KerasStyle.Models;
 using KerasStyle.Preprocessing;
 using KerasStyle.Saving.Onnx;
 using Microsoft.ML.OnnxRuntime;
+using TorchSharp;
 
 namespace KerasStyle.Tests.Saving.Onnx;
 
@@ -129,5 +130,24 @@ public class OnnxExportFileTests
         protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input) => new[] { (input.Shape, input.DType) };
 
         protected internal override IReadOnlyList<TorchSharp.torch.Tensor> Forward(TorchSharp.torch.Tensor input, bool training) => new[] { input * 2 };
+    }
+
+    [Test]
+    public void Export_Repeated_LeavesNoLiveTensors()
+    {
+        using var model = CnnLstmModels.Regression();
+        model.Export(path);
+        var live = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        var total = TorchSharp.torch.Tensor.TotalCount;
+
+        for (var i = 0; i < 20; i++)
+        {
+            model.Export(path);
+        }
+
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        Assert.That(DisposeScopeManager.Statistics.ThreadTotalLiveCount, Is.EqualTo(live), "tensors created and not disposed on this thread");
+        Assert.That(TorchSharp.torch.Tensor.TotalCount, Is.LessThanOrEqualTo(total), "live tensors in the process");
     }
 }
