@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace KerasStyle.Tests.Consumers;
 
 /// <summary>
@@ -32,11 +30,11 @@ public class ProjectReferenceConsumerTests
                   <Import Project="{library}/buildTransitive/CnnLstm.Functional.targets" />
                 </Project>
                 """);
-            File.WriteAllText(Path.Combine(directory, "Program.cs"), ReadmeExample());
+            File.WriteAllText(Path.Combine(directory, "Program.cs"), ConsumerProjects.MarkedBlock("README.md", "<!-- readme-example -->"));
 
-            var build = Run(directory, "build", "-c", "Release", "-p:TreatWarningsAsErrors=false");
+            var build = ConsumerProjects.Dotnet(directory, "build", "-c", "Release", "-p:TreatWarningsAsErrors=false");
             Assert.That(build.ExitCode, Is.EqualTo(0), build.Output);
-            var run = Run(directory, Path.Combine(directory, "bin", "Release", "net10.0", "Consumer.dll"));
+            var run = ConsumerProjects.Dotnet(directory, Path.Combine(directory, "bin", "Release", "net10.0", "Consumer.dll"));
             Assert.That(run.ExitCode, Is.EqualTo(0), run.Output);
             Assert.That(run.Output, Does.Contain("Total params: 22,791"), "model.Summary(); as a statement prints the table");
             Assert.That(run.Output, Does.Match(@"196 predictions, first -?\d\.\d{3} \(target"));
@@ -46,35 +44,5 @@ public class ProjectReferenceConsumerTests
         {
             Directory.Delete(directory, recursive: true);
         }
-    }
-
-    /// <summary>The C# block that follows the readme-example marker in README.md.</summary>
-    private static string ReadmeExample()
-    {
-        var readme = File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "README.md"));
-        var marker = readme.IndexOf("<!-- readme-example -->", StringComparison.Ordinal);
-        Assert.That(marker, Is.GreaterThanOrEqualTo(0), "README.md lost its example marker");
-        var start = readme.IndexOf("```csharp\n", marker, StringComparison.Ordinal) + "```csharp\n".Length;
-        return readme[start..readme.IndexOf("```", start, StringComparison.Ordinal)];
-    }
-
-    private static (int ExitCode, string Output) Run(string directory, params string[] args)
-    {
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
-        {
-            process.Kill(entireProcessTree: true);
-            return (-1, "timed out");
-        }
-
-        return (process.ExitCode, output.Result + error.Result);
     }
 }
