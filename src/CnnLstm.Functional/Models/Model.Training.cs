@@ -29,6 +29,12 @@ public partial class Model
     /// <summary>Set by a callback to stop <see cref="Fit"/> after the current batch or epoch (Keras' <c>stop_training</c>).</summary>
     public bool StopTraining { get; set; }
 
+    /// <summary>
+    /// Set by a callback in <c>OnTrainBegin</c> (BackupAndRestore) to start <c>Fit</c> at this epoch instead of
+    /// <c>initialEpoch</c> (the later of the two wins); cleared when <c>Fit</c> starts and once read.
+    /// </summary>
+    internal int? ResumeEpoch { get; set; }
+
     /// <summary>The names of the values <see cref="Fit"/> logs and <see cref="Evaluate"/> returns, <c>loss</c> first.</summary>
     public IReadOnlyList<string> MetricsNames => logNames;
 
@@ -361,9 +367,13 @@ public partial class Model
         callbacks.ForEach(c => c.SetContext(this, parameters));
 
         StopTraining = false;
+        ResumeEpoch = null;
         var epochLogs = new Dictionary<string, double>();
         callbacks.ForEach(c => c.OnTrainBegin(new Dictionary<string, double>()));
-        for (var epoch = initialEpoch; epoch < epochs && !StopTraining; epoch++)
+        // A callback that restored a backup (BackupAndRestore) says where training picks up.
+        var first = Math.Max(initialEpoch, ResumeEpoch ?? initialEpoch);
+        ResumeEpoch = null;
+        for (var epoch = first; epoch < epochs && !StopTraining; epoch++)
         {
             callbacks.ForEach(c => c.OnEpochBegin(epoch, new Dictionary<string, double>()));
             epochLogs = RunEpoch(train, batchSize, shuffle, steps, epoch, epochs, callbacks);
