@@ -83,7 +83,7 @@ public partial class Model
             ["loss"] = compile["loss"]?.DeepClone(),
             ["loss_weights"] = null,
             ["metrics"] = compile["metrics"]?.DeepClone(),
-            ["weighted_metrics"] = null,
+            ["weighted_metrics"] = compile["weighted_metrics"]?.DeepClone(),
             ["run_eagerly"] = false,
             ["steps_per_execution"] = 1,
             ["jit_compile"] = false,
@@ -357,11 +357,12 @@ public partial class Model
         }
     }
 
-    private void Compile((Optimizer Optimizer, Loss Loss, string[] Metrics) config) => CompileOwned(config.Optimizer, config.Loss, config.Metrics);
+    private void Compile((Optimizer Optimizer, Loss Loss, string[] Metrics, string[] WeightedMetrics) config) =>
+        CompileOwned(config.Optimizer, config.Loss, config.Metrics, config.WeightedMetrics);
 
     private JsonObject? CompileConfigJson() =>
         Optimizer is null || losses is null || metrics is null ? null
-        : CompileConfig.Serialize(Optimizer, losses[0].Name, metrics[0].Select(m => m.Name).ToArray());
+        : CompileConfig.Serialize(Optimizer, losses[0].Name, metrics[0].Select(m => m.Name).ToArray(), weightedMetrics![0].Select(m => m.Name).ToArray());
 
     private OptimizerState? ExportOptimizerState() => Optimizer?.ExportState(TrainableWeights());
 

@@ -16,6 +16,10 @@ public partial class Model
     private IReadOnlyList<string> logNames = new[] { "loss" };
     private bool ownsOptimizer;
     private Metric[][]? metrics;
+    private Metric[][]? weightedMetrics;
+
+    /// <summary>Every compiled metric in Keras' log order (unweighted ones for every output, then weighted ones), with its output and logged name.</summary>
+    private (int Output, Metric Metric, bool Weighted, string Name)[] metricSlots = Array.Empty<(int, Metric, bool, string)>();
 
     /// <summary>Raised after every training batch and every epoch of <see cref="Fit"/>.</summary>
     public event EventHandler<TrainingProgressEventArgs>? TrainingProgress;
@@ -41,36 +45,42 @@ public partial class Model
     /// <summary>Configures training with Keras names, e.g. <c>Compile("adam", "binary_crossentropy", new[] { "accuracy" })</c>.</summary>
     /// <param name="optimizer"><c>adam</c>, <c>sgd</c> or <c>rmsprop</c>, with Keras defaults.</param>
     /// <param name="loss">A Keras loss name, applied to every output.</param>
-    /// <param name="metrics">Metric names: <c>accuracy</c>, <c>mae</c>, <c>mse</c>.</param>
-    public void Compile(string optimizer, string loss, IEnumerable<string>? metrics = null) =>
-        CompileOwned(OptimizerNames.Create(optimizer), LossNames.Create(loss), metrics);
+    /// <param name="metrics">Metric names (<see cref="Metric.Known"/>), computed without sample weights, as Keras' <c>metrics</c>.</param>
+    /// <param name="weightedMetrics">Metric names computed with <c>sampleWeight</c> / <c>classWeight</c>, as Keras'
+    /// <c>weighted_metrics</c>; logged after <paramref name="metrics"/>, as <c>weighted_</c> + name where the name is taken.</param>
+    public void Compile(string optimizer, string loss, IEnumerable<string>? metrics = null, IEnumerable<string>? weightedMetrics = null) =>
+        CompileOwned(OptimizerNames.Create(optimizer), LossNames.Create(loss), metrics, weightedMetrics);
 
     /// <summary>Configures training with an optimizer object and a loss name.</summary>
     /// <param name="optimizer">The optimizer, e.g. <c>new Adam(learningRate: 1e-3)</c>.</param>
     /// <param name="loss">A Keras loss name.</param>
     /// <param name="metrics">Metric names.</param>
-    public void Compile(Optimizer optimizer, string loss, IEnumerable<string>? metrics = null) =>
-        Compile(optimizer, LossNames.Create(loss), metrics);
+    /// <param name="weightedMetrics">Metric names computed with sample weights.</param>
+    public void Compile(Optimizer optimizer, string loss, IEnumerable<string>? metrics = null, IEnumerable<string>? weightedMetrics = null) =>
+        Compile(optimizer, LossNames.Create(loss), metrics, weightedMetrics);
 
     /// <summary>Configures training with an optimizer name and a loss object.</summary>
     /// <param name="optimizer">A Keras optimizer name.</param>
     /// <param name="loss">The loss.</param>
     /// <param name="metrics">Metric names.</param>
-    public void Compile(string optimizer, Loss loss, IEnumerable<string>? metrics = null) =>
-        CompileOwned(OptimizerNames.Create(optimizer), loss, metrics);
+    /// <param name="weightedMetrics">Metric names computed with sample weights.</param>
+    public void Compile(string optimizer, Loss loss, IEnumerable<string>? metrics = null, IEnumerable<string>? weightedMetrics = null) =>
+        CompileOwned(OptimizerNames.Create(optimizer), loss, metrics, weightedMetrics);
 
     /// <summary>Configures training with objects.</summary>
     /// <param name="optimizer">The optimizer.</param>
     /// <param name="loss">The loss, applied to every output.</param>
     /// <param name="metrics">Metric names.</param>
-    public void Compile(Optimizer optimizer, Loss loss, IEnumerable<string>? metrics = null) => Compile(optimizer, loss, metrics, ownsOptimizer: false);
+    /// <param name="weightedMetrics">Metric names computed with sample weights.</param>
+    public void Compile(Optimizer optimizer, Loss loss, IEnumerable<string>? metrics = null, IEnumerable<string>? weightedMetrics = null) =>
+        Compile(optimizer, loss, metrics, weightedMetrics, ownsOptimizer: false);
 
     /// <summary>Compiles with an optimizer the model created, and so disposes with itself.</summary>
-    private protected void CompileOwned(Optimizer optimizer, Loss loss, IEnumerable<string>? metrics)
+    private protected void CompileOwned(Optimizer optimizer, Loss loss, IEnumerable<string>? metrics, IEnumerable<string>? weightedMetrics = null)
     {
         try
         {
-            Compile(optimizer, loss, metrics, ownsOptimizer: true);
+            Compile(optimizer, loss, metrics, weightedMetrics, ownsOptimizer: true);
         }
         catch
         {
@@ -79,7 +89,7 @@ public partial class Model
         }
     }
 
-    private void Compile(Optimizer optimizer, Loss loss, IEnumerable<string>? metrics, bool ownsOptimizer)
+    private void Compile(Optimizer optimizer, Loss loss, IEnumerable<string>? metrics, IEnumerable<string>? weightedMetrics, bool ownsOptimizer)
     {
         ThrowIfDisposed();
         // Compile replaces (and may dispose) the optimizer another thread's Fit could be using.
@@ -88,7 +98,8 @@ public partial class Model
         ArgumentNullException.ThrowIfNull(loss);
         _ = Topology; // a model without a graph (an empty Sequential) cannot be compiled
         var names = metrics?.ToArray() ?? Array.Empty<string>();
-        if (names.Any(n => n is null))
+        var weightedNames = weightedMetrics?.ToArray() ?? Array.Empty<string>();
+        if (names.Concat(weightedNames).Any(n => n is null))
         {
             throw new ArgumentNullException(nameof(metrics), "Compile: a metric name is null.");
         }
@@ -98,7 +109,10 @@ public partial class Model
             throw new ArgumentException($"Compile: {loss.Name} needs a known number of classes, but output {output.Label} has shape {output.Shape}.", nameof(loss));
         }
 
-        this.metrics = outputs.Select(o => names.Select(n => Metric.Resolve(n, loss, o.Shape.Last)).ToArray()).ToArray();
+        var resolved = outputs.Select(o => names.Select(n => Metric.Resolve(n, loss, o.Shape.Last)).ToArray()).ToArray();
+        var resolvedWeighted = outputs.Select(o => weightedNames.Select(n => Metric.Resolve(n, loss, o.Shape.Last)).ToArray()).ToArray();
+        this.metrics = resolved;
+        this.weightedMetrics = resolvedWeighted;
         losses = outputs.Select(_ => loss).ToArray();
         logNames = LogNames().ToArray();
         if (this.ownsOptimizer && !ReferenceEquals(Optimizer, optimizer))
@@ -123,10 +137,18 @@ public partial class Model
     /// <param name="shuffle">Whether to shuffle the training samples each epoch.</param>
     /// <param name="callbacks">Callbacks, called in order.</param>
     /// <param name="initialEpoch">The epoch to start from (for resuming).</param>
+    /// <param name="sampleWeight">One weight per sample (finite, non-negative), as Keras' <c>sample_weight</c>: the loss
+    /// is the sum of each sample's loss times its weight over the number of samples (Keras 3's
+    /// <c>sum_over_batch_size</c>), and metrics are weighted means (or weighted counts); applies to every output.</param>
+    /// <param name="classWeight">A weight per class id, as Keras' <c>class_weight</c>: each sample weighs its target's
+    /// class (the argmax of a one-hot target, the rounded value of a single-unit target); classes not listed weigh 1.
+    /// Single-output models only, and not together with <paramref name="sampleWeight"/> (as Keras).</param>
     /// <returns>The per-epoch history.</returns>
+    /// <exception cref="ArgumentException">Mismatched sample counts, shapes or weights (named, with the shapes), or
+    /// both <paramref name="sampleWeight"/> and <paramref name="classWeight"/>.</exception>
     public History Fit(ModelData x, ModelData y, int batchSize = 32, int epochs = 1, int verbose = 1,
         (ModelData X, ModelData Y)? validationData = null, double validationSplit = 0.0, bool shuffle = true,
-        IEnumerable<ICallback>? callbacks = null, int initialEpoch = 0)
+        IEnumerable<ICallback>? callbacks = null, int initialEpoch = 0, float[]? sampleWeight = null, IReadOnlyDictionary<int, double>? classWeight = null)
     {
         RequireCompiled(nameof(Fit));
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
@@ -150,7 +172,7 @@ public partial class Model
 
         using var exclusive = EnterTraining(nameof(Fit));
         using var threads = ThreadPolicy.Begin();
-        using var all = Prepare(x, y, nameof(x), nameof(y));
+        using var all = Prepare(x, y, nameof(x), nameof(y), sampleWeight, classWeight);
         RequireSamples(all, nameof(x));
         DataSet? givenValidation = validationData is { } v ? Prepare(v.X, v.Y, "validationData.X", "validationData.Y") : null;
         using var validationOwner = givenValidation;
@@ -174,14 +196,15 @@ public partial class Model
     /// <param name="x">Inputs, one per model input.</param>
     /// <param name="y">Targets, one per output.</param>
     /// <param name="batchSize">Samples per batch.</param>
-    /// <returns>The sample-weighted means by name (<c>loss</c>, then metrics).</returns>
-    public IReadOnlyDictionary<string, double> Evaluate(ModelData x, ModelData y, int batchSize = 32)
+    /// <param name="sampleWeight">One weight per sample, as in <see cref="Fit"/>.</param>
+    /// <returns>The loss (the mean over batches weighted by batch size) and the metrics over all samples, by name.</returns>
+    public IReadOnlyDictionary<string, double> Evaluate(ModelData x, ModelData y, int batchSize = 32, float[]? sampleWeight = null)
     {
         RequireCompiled(nameof(Evaluate));
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         using var exclusive = EnterTraining(nameof(Evaluate));
         using var threads = ThreadPolicy.Begin();
-        using var data = Prepare(x, y, nameof(x), nameof(y));
+        using var data = Prepare(x, y, nameof(x), nameof(y), sampleWeight, null);
         RequireSamples(data, nameof(x));
         return EvaluateSet(data, batchSize);
     }
@@ -197,7 +220,7 @@ public partial class Model
         using var threads = ThreadPolicy.Begin();
         using var data = Prepare(x, y, nameof(x), nameof(y));
         RequireSamples(data, nameof(x));
-        return TrainStep(data).Values;
+        return TrainStep(data).ToDictionary(kv => kv.Key, kv => kv.Value.Value, StringComparer.Ordinal);
     }
 
     /// <summary>All weight values in Keras order (layer by layer, as <see cref="Layers"/>), as Keras' <c>get_weights()</c>.</summary>
@@ -315,31 +338,53 @@ public partial class Model
         }
     }
 
-    /// <summary>The logged names for the compiled losses and metrics; computed once per Compile.</summary>
+    /// <summary>
+    /// The logged names for the compiled losses and metrics, computed once per Compile, as Keras 3's
+    /// <c>CompileMetrics.result</c>: per-output losses for several outputs, then every output's metrics (prefixed with
+    /// the output's layer name for several outputs), then the weighted metrics, a taken name becoming
+    /// <c>weighted_</c> + name.
+    /// </summary>
     private List<string> LogNames()
     {
         var names = new List<string> { "loss" };
-        if (losses is null || metrics is null)
+        var slots = new List<(int, Metric, bool, string)>();
+        if (losses is null || metrics is null || weightedMetrics is null)
         {
+            metricSlots = slots.ToArray();
             return names;
         }
 
-        if (outputs.Count == 1)
+        if (outputs.Count > 1)
         {
-            names.AddRange(metrics[0].Select(m => m.Name));
-            return names;
+            names.AddRange(outputs.Select(o => $"{o.Layer.Name}_loss"));
+        }
+
+        var taken = new Dictionary<string, int>(StringComparer.Ordinal);
+        string Prefixed(int o, string name) => outputs.Count > 1 ? $"{outputs[o].Layer.Name}_{name}" : name;
+        string Unique(string name)
+        {
+            if (taken.TryGetValue(name, out var count))
+            {
+                taken[name] = count + 1;
+                return $"{name}_{count}";
+            }
+
+            taken[name] = 1;
+            return name;
         }
 
         for (var o = 0; o < outputs.Count; o++)
         {
-            names.Add($"{outputs[o].Layer.Name}_loss");
+            slots.AddRange(metrics[o].Select(m => (o, m, false, Unique(Prefixed(o, m.Name)))));
         }
 
         for (var o = 0; o < outputs.Count; o++)
         {
-            names.AddRange(metrics[o].Select(m => $"{outputs[o].Layer.Name}_{m.Name}"));
+            slots.AddRange(weightedMetrics[o].Select(m => (o, m, true, Unique(taken.ContainsKey(Prefixed(o, m.Name)) ? Prefixed(o, "weighted_" + m.Name) : Prefixed(o, m.Name)))));
         }
 
+        metricSlots = slots.ToArray();
+        names.AddRange(metricSlots.Select(slot => slot.Name));
         return names;
     }
 
@@ -395,8 +440,7 @@ public partial class Model
 
     private Dictionary<string, double> RunEpoch(DataSet train, int batchSize, bool shuffle, int steps, int epoch, int epochs, List<ICallback> callbacks)
     {
-        var sums = new Dictionary<string, double>(StringComparer.Ordinal);
-        var counts = new Dictionary<string, double>(StringComparer.Ordinal);
+        var totals = new MetricTotals();
         using var order = shuffle ? randperm(train.Count, generator: ShuffleRandom) : arange(train.Count);
         for (var batch = 0; batch < steps && !StopTraining; batch++)
         {
@@ -404,28 +448,27 @@ public partial class Model
             var size = Math.Min(batchSize, train.Count - start);
             var logs = new Dictionary<string, double> { ["batch"] = batch, ["size"] = size };
             callbacks.ForEach(c => c.OnBatchBegin(batch, logs));
-            IReadOnlyDictionary<string, double> values, weights;
+            Dictionary<string, LoggedValue> values;
             using (var indices = order.narrow(0, start, size))
             using (var data = train.Take(indices))
             {
-                (values, weights) = TrainStep(data);
+                values = TrainStep(data);
             }
 
+            totals.Add(values);
             foreach (var (key, value) in values)
             {
-                logs[key] = value;
-                sums[key] = sums.GetValueOrDefault(key) + (value * weights[key]);
-                counts[key] = counts.GetValueOrDefault(key) + weights[key];
+                logs[key] = value.Value;
             }
 
             callbacks.ForEach(c => c.OnBatchEnd(batch, logs));
             TrainingProgress?.Invoke(this, new TrainingProgressEventArgs(epoch, epochs, batch, steps, false, new Dictionary<string, double>(logs)));
         }
 
-        return sums.ToDictionary(kv => kv.Key, kv => counts[kv.Key] > 0 ? kv.Value / counts[kv.Key] : 0);
+        return totals.Results();
     }
 
-    private (Dictionary<string, double> Values, Dictionary<string, double> Weights) TrainStep(DataSet batch)
+    private Dictionary<string, LoggedValue> TrainStep(DataSet batch)
     {
         using var scope = NewDisposeScope();
         ThreadPolicy.Apply(batch.Count);
@@ -438,10 +481,10 @@ public partial class Model
         try
         {
             var (outs, logits, masks) = RunWithMasks(batch.Inputs, training: true, losses!.Select(l => l.LogitsActivation).ToArray());
-            var (total, values, weights) = LossAndMetrics(batch.Targets, outs, logits, masks);
+            var (total, values) = LossAndMetrics(batch.Targets, outs, logits, masks, batch.SampleWeights);
             total.backward();
             Optimizer!.Step(trainable);
-            return (values, weights);
+            return values;
         }
         finally
         {
@@ -455,8 +498,7 @@ public partial class Model
 
     private Dictionary<string, double> EvaluateSet(DataSet data, int batchSize)
     {
-        var sums = new Dictionary<string, double>(StringComparer.Ordinal);
-        var counts = new Dictionary<string, double>(StringComparer.Ordinal);
+        var totals = new MetricTotals();
         using var noGrad = no_grad();
         for (long start = 0; start < data.Count; start += batchSize)
         {
@@ -465,76 +507,59 @@ public partial class Model
             ThreadPolicy.Apply(size);
             using var batch = data.Slice(start, size);
             var (outs, logits, masks) = RunWithMasks(batch.Inputs, training: false, losses!.Select(l => l.LogitsActivation).ToArray());
-            var (_, values, weights) = LossAndMetrics(batch.Targets, outs, logits, masks);
-            foreach (var (key, value) in values)
-            {
-                sums[key] = sums.GetValueOrDefault(key) + (value * weights[key]);
-                counts[key] = counts.GetValueOrDefault(key) + weights[key];
-            }
+            totals.Add(LossAndMetrics(batch.Targets, outs, logits, masks, batch.SampleWeights).Values);
         }
 
-        return sums.ToDictionary(kv => kv.Key, kv => counts[kv.Key] > 0 ? kv.Value / counts[kv.Key] : 0);
+        return totals.Results();
     }
 
     /// <summary>
-    /// The total loss (summed over outputs, as Keras), the logged values, and each value's weight in an epoch's mean:
-    /// the batch size, or for a metric on a masked output its count of unmasked entries.
+    /// The total loss (summed over outputs, as Keras) and the logged values: each loss weighted in an epoch's mean by
+    /// the batch size (Keras' loss tracker), each metric by its own statistics (see <see cref="Metric"/>), with the
+    /// sample weights and masks applied.
     /// </summary>
-    private (Tensor Total, Dictionary<string, double> Values, Dictionary<string, double> Weights) LossAndMetrics(IReadOnlyList<Tensor> targets, IReadOnlyList<Tensor> outs, Tensor?[] logits, Tensor?[] masks)
+    private (Tensor Total, Dictionary<string, LoggedValue> Values) LossAndMetrics(IReadOnlyList<Tensor> targets, IReadOnlyList<Tensor> outs, Tensor?[] logits, Tensor?[] masks, Tensor? sampleWeights)
     {
         var names = logNames;
-        var values = new Dictionary<string, double>(StringComparer.Ordinal);
-        var weights = new Dictionary<string, double>(StringComparer.Ordinal);
+        var values = new Dictionary<string, LoggedValue>(StringComparer.Ordinal);
         double batch = targets[0].shape[0];
+        LoggedValue Mean(double value) => new(value, new[] { value * batch, batch }, s => s[1] > 0 ? s[0] / s[1] : 0);
         Tensor? total = null;
         var perOutputLoss = new double[outs.Count];
         for (var o = 0; o < outs.Count; o++)
         {
-            var loss = masks[o] is { } mask ? losses![o].ComputeMasked(targets[o], outs[o], logits[o], mask, outputs[o].Layer.Name) : losses![o].Compute(targets[o], outs[o], logits[o]);
+            var loss = losses![o].ComputeWeighted(targets[o], outs[o], logits[o], sampleWeights, masks[o], outputs[o].Layer.Name);
             perOutputLoss[o] = loss.item<float>();
             total = total is null ? loss : total + loss;
         }
 
-        values["loss"] = total!.item<float>();
+        values["loss"] = Mean(total!.item<float>());
         var index = 1;
         if (outs.Count > 1)
         {
             foreach (var value in perOutputLoss)
             {
-                values[names[index++]] = value;
+                values[names[index++]] = Mean(value);
             }
         }
 
         using (no_grad())
         {
-            for (var o = 0; o < outs.Count; o++)
+            foreach (var (o, metric, weighted, name) in metricSlots)
             {
-                foreach (var metric in metrics![o])
-                {
-                    var name = names[index++];
-                    if (masks[o] is { } mask)
-                    {
-                        var (value, weight) = metric.ComputeMasked(targets[o], outs[o], mask, outputs[o].Layer.Name);
-                        (values[name], weights[name]) = (value.item<float>(), weight.item<float>());
-                    }
-                    else
-                    {
-                        values[name] = metric.Compute(targets[o], outs[o]).item<float>();
-                    }
-                }
+                // Keras' metrics see no sample weights, its weighted_metrics do; a mask weighs both (apply_mask).
+                var given = weighted ? sampleWeights : null;
+                var weights = masks[o] is { } mask ? (given is null ? mask : mask.to_type(ScalarType.Float32) * given.unsqueeze(-1)) : given;
+                var statistics = metric.Statistics(targets[o], outs[o], weights).data<double>().ToArray();
+                values[name] = new LoggedValue(metric.Result(statistics), statistics, metric.Result);
             }
         }
 
-        foreach (var key in values.Keys.Where(k => !weights.ContainsKey(k)).ToList())
-        {
-            weights[key] = batch;
-        }
-
-        return (total, values, weights);
+        return (total, values);
     }
 
     /// <summary>Converts and checks inputs and targets; throws before anything runs.</summary>
-    private DataSet Prepare(ModelData x, ModelData y, string xName, string yName)
+    private DataSet Prepare(ModelData x, ModelData y, string xName, string yName, float[]? sampleWeight = null, IReadOnlyDictionary<int, double>? classWeight = null)
     {
 
         ArgumentNullException.ThrowIfNull(x, xName);
@@ -553,13 +578,70 @@ public partial class Model
                 }
             }
 
-            return new DataSet(inputs, targets, owned);
+            var weights = SampleWeights(sampleWeight, classWeight, targets, inputs[0].shape[0], yName);
+            if (weights is not null)
+            {
+                owned.Add(weights);
+            }
+
+            return new DataSet(inputs, targets, owned, weights);
         }
         catch
         {
             owned.ForEach(t => t.Dispose());
             throw;
         }
+    }
+
+    /// <summary>The per-sample weights from <c>sampleWeight</c> or <c>classWeight</c> (Keras' <c>class_weight_to_sample_weights</c>), checked; null when neither is given.</summary>
+    private Tensor? SampleWeights(float[]? sampleWeight, IReadOnlyDictionary<int, double>? classWeight, IReadOnlyList<Tensor> targets, long samples, string yName)
+    {
+        if (sampleWeight is not null && classWeight is not null)
+        {
+            throw new ArgumentException("Fit: give sampleWeight or classWeight, not both (as Keras).", nameof(classWeight));
+        }
+
+        if (sampleWeight is not null)
+        {
+            if (sampleWeight.Length != samples)
+            {
+                throw new ArgumentException($"sampleWeight has {sampleWeight.Length} weights, but there are {samples} samples; give one weight per sample.", nameof(sampleWeight));
+            }
+
+            foreach (var (weight, i) in sampleWeight.Select((w, i) => (w, i)).Where(p => !float.IsFinite(p.w) || p.w < 0))
+            {
+                throw new ArgumentOutOfRangeException(nameof(sampleWeight), weight, $"sampleWeight[{i}] is {weight}; weights must be finite and non-negative.");
+            }
+
+            return tensor(sampleWeight);
+        }
+
+        if (classWeight is null)
+        {
+            return null;
+        }
+
+        if (outputs.Count != 1)
+        {
+            throw new ArgumentException($"Fit: classWeight is supported for models with one output (as Keras), but model '{Name}' has {outputs.Count}; use sampleWeight.", nameof(classWeight));
+        }
+
+        foreach (var (cls, weight) in classWeight.Where(kv => !double.IsFinite(kv.Value) || kv.Value < 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(classWeight), weight, $"classWeight[{cls}] is {weight}; weights must be finite and non-negative.");
+        }
+
+        using var scope = NewDisposeScope();
+        var target = targets[0];
+        var oneHot = !losses![0].SparseTargets && target.dim() == 2 && target.shape[1] > 1;
+        if (target.dim() > 2 || (target.dim() == 2 && target.shape[1] > 1 && !oneHot))
+        {
+            throw new ArgumentException($"Fit: classWeight needs one class per sample (as Keras), but the targets for output '{outputs[0].Layer.Name}' have shape ({string.Join(", ", target.shape)}); use sampleWeight.", nameof(classWeight));
+        }
+
+        var ids = oneHot ? target.argmax(1) : target.reshape(samples).round();
+        var classes = ids.to_type(ScalarType.Int64).data<long>().ToArray();
+        return tensor(classes.Select(c => (float)classWeight.GetValueOrDefault((int)c, 1.0)).ToArray()).MoveToOuterDisposeScope();
     }
 
     private List<Tensor> Convert(ModelData data, bool inputs, string argument, List<Tensor> owned)

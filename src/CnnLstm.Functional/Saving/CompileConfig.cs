@@ -12,7 +12,7 @@ namespace KerasStyle.Saving;
 internal static class CompileConfig
 {
     /// <summary>The Keras 3 <c>compile_config</c>.</summary>
-    public static JsonObject Serialize(Optimizer optimizer, string loss, IReadOnlyList<string> metrics) => new()
+    public static JsonObject Serialize(Optimizer optimizer, string loss, IReadOnlyList<string> metrics, IReadOnlyList<string> weightedMetrics) => new()
     {
         ["optimizer"] = new JsonObject
         {
@@ -30,35 +30,32 @@ internal static class CompileConfig
         ["loss"] = loss,
         ["loss_weights"] = null,
         ["metrics"] = metrics.Count == 0 ? null : new JsonArray(metrics.Select(m => (JsonNode)m).ToArray()),
-        ["weighted_metrics"] = null,
+        ["weighted_metrics"] = weightedMetrics.Count == 0 ? null : new JsonArray(weightedMetrics.Select(m => (JsonNode)m).ToArray()),
         ["run_eagerly"] = false,
         ["steps_per_execution"] = 1,
         ["jit_compile"] = false,
     };
 
     /// <summary>Reads a Keras 3 <c>compile_config</c>.</summary>
-    public static (Optimizer Optimizer, Loss Loss, string[] Metrics) Deserialize(JsonObject config)
+    public static (Optimizer Optimizer, Loss Loss, string[] Metrics, string[] WeightedMetrics) Deserialize(JsonObject config)
     {
-        foreach (var key in new[] { "loss_weights", "weighted_metrics" })
+        if (config["loss_weights"] is not null)
         {
-            if (config[key] is not null)
-            {
-                throw new NotSupportedException($"compile_config: '{key}' = {config[key]!.ToJsonString()} is not supported by this library.");
-            }
+            throw new NotSupportedException($"compile_config: 'loss_weights' = {config["loss_weights"]!.ToJsonString()} is not supported by this library.");
         }
 
-        return (ReadOptimizer(config["optimizer"]), ReadLoss(config["loss"]), ReadMetrics(config["metrics"]));
+        return (ReadOptimizer(config["optimizer"]), ReadLoss(config["loss"]), ReadMetrics(config["metrics"]), ReadMetrics(config["weighted_metrics"]));
     }
 
     /// <summary>Reads a Keras 2 <c>training_config</c> (<c>optimizer_config</c>, <c>loss</c>, <c>metrics</c>).</summary>
-    public static (Optimizer Optimizer, Loss Loss, string[] Metrics) DeserializeKeras2(JsonObject config)
+    public static (Optimizer Optimizer, Loss Loss, string[] Metrics, string[] WeightedMetrics) DeserializeKeras2(JsonObject config)
     {
         if (config["loss_weights"] is not null || config["sample_weight_mode"] is not null)
         {
             throw new NotSupportedException("training_config: loss_weights and sample_weight_mode are not supported by this library.");
         }
 
-        return (ReadOptimizer(config["optimizer_config"]), ReadLoss(config["loss"]), ReadMetrics(config["metrics"]));
+        return (ReadOptimizer(config["optimizer_config"]), ReadLoss(config["loss"]), ReadMetrics(config["metrics"]), ReadMetrics(config["weighted_metrics"]));
     }
 
     private static JsonObject OptimizerConfig(Optimizer optimizer)

@@ -7,16 +7,20 @@ internal sealed class DataSet : IDisposable
 {
     private readonly List<Tensor> owned;
 
-    public DataSet(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> targets, List<Tensor> owned)
+    public DataSet(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor> targets, List<Tensor> owned, Tensor? sampleWeights = null)
     {
         Inputs = inputs;
         Targets = targets;
+        SampleWeights = sampleWeights;
         this.owned = owned;
     }
 
     public IReadOnlyList<Tensor> Inputs { get; }
 
     public IReadOnlyList<Tensor> Targets { get; }
+
+    /// <summary>One weight per sample (float32, shape (samples,)), from <c>sampleWeight</c> or <c>classWeight</c>; null when none.</summary>
+    public Tensor? SampleWeights { get; }
 
     public long Count => Inputs[0].shape[0];
 
@@ -25,7 +29,8 @@ internal sealed class DataSet : IDisposable
     {
         var inputs = Inputs.Select(t => t.narrow(0, start, length)).ToArray();
         var targets = Targets.Select(t => t.narrow(0, start, length)).ToArray();
-        return new DataSet(inputs, targets, inputs.Concat(targets).ToList());
+        var weights = SampleWeights?.narrow(0, start, length);
+        return new DataSet(inputs, targets, inputs.Concat(targets).Concat(weights is null ? Array.Empty<Tensor>() : new[] { weights }).ToList(), weights);
     }
 
     /// <summary>The samples at <paramref name="indices"/>, copied (for shuffled batches).</summary>
@@ -33,7 +38,8 @@ internal sealed class DataSet : IDisposable
     {
         var inputs = Inputs.Select(t => t.index_select(0, indices)).ToArray();
         var targets = Targets.Select(t => t.index_select(0, indices)).ToArray();
-        return new DataSet(inputs, targets, inputs.Concat(targets).ToList());
+        var weights = SampleWeights?.index_select(0, indices);
+        return new DataSet(inputs, targets, inputs.Concat(targets).Concat(weights is null ? Array.Empty<Tensor>() : new[] { weights }).ToList(), weights);
     }
 
     public void Dispose()

@@ -78,7 +78,7 @@ public class ModelCompileTests
     {
         var e = Assert.Throws<ArgumentException>(() => model.Compile("adam", "mse", new[] { "accuracy", "f1" }));
         Assert.That(e!.ParamName, Is.EqualTo("metrics"));
-        Assert.That(e.Message, Does.Contain("'f1'").And.Contain("accuracy, acc, mae, mean_absolute_error, mse, mean_squared_error"));
+        Assert.That(e.Message, Does.Contain("'f1'").And.Contain("accuracy, acc, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy, precision, recall, auc, mse, mean_squared_error, mae, mean_absolute_error, rmse, root_mean_squared_error"));
         Assert.That(model.IsCompiled, Is.False);
     }
 

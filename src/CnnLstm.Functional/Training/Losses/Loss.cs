@@ -34,24 +34,43 @@ public abstract class Loss
     internal abstract Tensor PerEntry(Tensor target, Tensor output, Tensor? logits);
 
     /// <summary>
-    /// The loss over an output that carries a mask, as Keras 3's <c>Loss.__call__</c> with <c>apply_mask</c>
-    /// (keras/src/losses/loss.py): each entry's loss (the mean over the last axis) weighted by the mask, summed, and
-    /// divided by the number of unmasked entries (plus Keras' epsilon, 1e-7), so padded steps count for nothing.
+    /// The loss with sample weights and/or a mask, as Keras 3's <c>reduce_weighted_values</c> with the default
+    /// <c>sum_over_batch_size</c> reduction: per-entry values times the sample weights, summed and divided by the number
+    /// of entries; with a mask (Keras' <c>apply_mask</c>) the masked entries count zero and the sum is divided by the
+    /// number of unmasked entries instead. Without either it is <see cref="Compute"/>.
     /// </summary>
-    /// <param name="target">Targets shaped like the output.</param>
-    /// <param name="output">The output, (batch, steps, units).</param>
-    /// <param name="logits">The output's pre-activation values, as for <see cref="Compute"/>.</param>
-    /// <param name="mask">The output's mask, (batch, steps).</param>
-    /// <param name="outputName">The output layer, for messages.</param>
-    internal Tensor ComputeMasked(Tensor target, Tensor output, Tensor? logits, Tensor mask, string outputName)
+    /// <param name="target">The targets.</param>
+    /// <param name="output">The output.</param>
+    /// <param name="logits">The output before its final activation, when the loss uses it.</param>
+    /// <param name="sampleWeights">One weight per sample, shape (batch,), or null.</param>
+    /// <param name="mask">The output's mask over the axes before the last, or null.</param>
+    /// <param name="outputName">The output's layer name, for messages.</param>
+    internal Tensor ComputeWeighted(Tensor target, Tensor output, Tensor? logits, Tensor? sampleWeights, Tensor? mask, string outputName)
     {
+        if (sampleWeights is null && mask is null)
+        {
+            return Compute(target, output, logits);
+        }
+
         var reduced = PerEntry(target, output, logits);
+        var weights = sampleWeights?.to_type(reduced.dtype);
+        while (weights is not null && weights.dim() < reduced.dim())
+        {
+            weights = weights.unsqueeze(-1);
+        }
+
+        var weighted = weights is null ? reduced : reduced * weights;
+        if (mask is null)
+        {
+            return weighted.sum() / Math.Max(1, reduced.numel());
+        }
+
         if (!reduced.shape.SequenceEqual(mask.shape))
         {
             throw new NotSupportedException($"output '{outputName}' has shape ({string.Join(", ", output.shape)}) but its mask has shape ({string.Join(", ", mask.shape)}); a loss can be masked only over the axes before the last.");
         }
 
-        var weights = mask.to_type(reduced.dtype);
-        return (reduced * weights).sum() / (weights.sum() + 1e-7f);
+        var kept = mask.to_type(reduced.dtype);
+        return (weighted * kept).sum() / (kept.sum() + 1e-7f);
     }
 }
