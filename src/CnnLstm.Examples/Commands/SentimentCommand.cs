@@ -1,8 +1,10 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using KerasStyle.Datasets;
 using KerasStyle.Layers;
 using KerasStyle.Models;
+using KerasStyle.Preprocessing;
 
 namespace KerasStyle.Examples.Commands;
 
@@ -27,21 +29,30 @@ internal static class SentimentCommand
         architecture.AcceptOnlyFromAmong("seed", "bidirectional");
         var output = new Option<string>("--output") { Description = "Where to save the trained model (Keras 3 .keras file).", DefaultValueFactory = _ => "sentiment.keras" };
         var verbose = ExampleOptions.Verbose();
+        var stream = new Option<bool>("--stream")
+        {
+            Description = "Read and encode the reviews batch by batch while training (ImdbStream, a DataSource), with no whole-dataset arrays (issue 16).",
+        };
         var command = new Command("sentiment", "Train the seed's IMDB sentiment model (Embedding, Conv1D, MaxPooling1D, LSTM) and report test accuracy.")
         {
-            data, epochs, batchSize, seed, limit, architecture, output, verbose,
+            data, epochs, batchSize, seed, limit, architecture, output, verbose, stream,
         };
         command.SetAction(result => DataNotFoundException.Report(() => Run(
             result.GetValue(data), result.GetValue(epochs), result.GetValue(batchSize), result.GetValue(seed),
-            result.GetValue(limit), result.GetValue(architecture) == "bidirectional", result.GetValue(output)!, result.GetValue(verbose))));
+            result.GetValue(limit), result.GetValue(architecture) == "bidirectional", result.GetValue(output)!, result.GetValue(verbose), result.GetValue(stream))));
         return command;
     }
 
-    private static int Run(string? dataOption, int epochs, int batchSize, int seed, int? limit, bool bidirectional, string output, int verbose)
+    private static int Run(string? dataOption, int epochs, int batchSize, int seed, int? limit, bool bidirectional, string output, int verbose, bool stream)
     {
         var folder = DataDirectory.Resolve(dataOption, SentimentData.TrainFile, SentimentData.TestFile, SentimentData.WordIndexFile);
         Console.WriteLine("Loading data...");
         var encoder = SentimentData.Encoder(folder);
+        if (stream)
+        {
+            return RunStreaming(folder, encoder, epochs, batchSize, seed, limit, bidirectional, output, verbose);
+        }
+
         var train = SentimentData.Load(folder, SentimentData.TrainFile, seed, limit);
         var test = SentimentData.Load(folder, SentimentData.TestFile, seed + 1, limit);
         Console.WriteLine($"{train.Count} train sequences");
@@ -54,31 +65,58 @@ internal static class SentimentCommand
         Console.WriteLine($"x_train shape: ({xTrain.GetLength(0)}, {xTrain.GetLength(1)})");
         Console.WriteLine($"x_test shape: ({xTest.GetLength(0)}, {xTest.GetLength(1)})");
 
+        using var model = Build(seed, bidirectional);
+        Console.WriteLine("Train...");
+        var clock = Stopwatch.StartNew();
+        model.Fit(xTrain, yTrain, batchSize: batchSize, epochs: epochs, verbose: verbose, validationData: (xTest, yTest));
+        var trainSeconds = clock.Elapsed.TotalSeconds;
+        var scores = model.Evaluate(xTest, yTest, batchSize: batchSize);
+        Finish(model, scores, output, bidirectional, trainSeconds, xTrain.GetLength(0), epochs, streamed: false);
+        return 0;
+    }
+
+    /// <summary>The same training from <see cref="ImdbStream"/>s: reviews read and encoded batch by batch on a worker thread.</summary>
+    private static int RunStreaming(string folder, ImdbEncoder encoder, int epochs, int batchSize, int seed, int? limit, bool bidirectional, string output, int verbose)
+    {
+        using var train = new ImdbStream(Path.Combine(folder, SentimentData.TrainFile), encoder, batchSize, SentimentData.MaxLen, seed, limit);
+        using var test = new ImdbStream(Path.Combine(folder, SentimentData.TestFile), encoder, batchSize, SentimentData.MaxLen, seed + 1, limit);
+        Console.WriteLine($"{train.Reviews} train sequences (streamed, {train.Count} batches)");
+        Console.WriteLine($"{test.Reviews} test sequences (streamed, {test.Count} batches)");
+        using var model = Build(seed, bidirectional);
+        Console.WriteLine("Train...");
+        var clock = Stopwatch.StartNew();
+        model.Fit(train, epochs: epochs, verbose: verbose, validationData: test);
+        var trainSeconds = clock.Elapsed.TotalSeconds;
+        var scores = model.Evaluate(test);
+        Finish(model, scores, output, bidirectional, trainSeconds, train.Reviews, epochs, streamed: true);
+        return 0;
+    }
+
+    private static Model Build(int seed, bool bidirectional)
+    {
         Console.WriteLine("Build model...");
         Backend.ClearSession();
         Utils.SetRandomSeed(seed);
-        using var model = bidirectional ? Bidirectional() : CnnLstmModels.Sentiment();
+        var model = bidirectional ? Bidirectional() : CnnLstmModels.Sentiment();
         if (bidirectional)
         {
             model.Summary();
         }
 
         model.Compile(optimizer: "adam", loss: "binary_crossentropy", metrics: new[] { "accuracy" });
+        return model;
+    }
 
-        Console.WriteLine("Train...");
-        var clock = Stopwatch.StartNew();
-        model.Fit(xTrain, yTrain, batchSize: batchSize, epochs: epochs, verbose: verbose, validationData: (xTest, yTest));
-        var trainSeconds = clock.Elapsed.TotalSeconds;
-        var scores = model.Evaluate(xTest, yTest, batchSize: batchSize);
+    private static void Finish(Model model, IReadOnlyDictionary<string, double> scores, string output, bool bidirectional, double trainSeconds, int samples, int epochs, bool streamed)
+    {
         Console.WriteLine($"Test score: {scores["loss"].ToString("F4", CultureInfo.InvariantCulture)}");
         Console.WriteLine($"Test accuracy: {scores["accuracy"].ToString("F4", CultureInfo.InvariantCulture)}");
-
         model.Save(output);
         Console.WriteLine($"Saved: {Path.GetFullPath(output)}");
-        var samplesPerSecond = xTrain.GetLength(0) * (double)epochs / trainSeconds;
+        var samplesPerSecond = samples * (double)epochs / trainSeconds;
+        var peak = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"result task=sentiment architecture={(bidirectional ? "bidirectional" : "seed")} test_loss={scores["loss"]:F4} test_accuracy={scores["accuracy"]:F4} train_seconds={trainSeconds:F1} seconds_per_epoch={trainSeconds / epochs:F1} samples_per_second={samplesPerSecond:F1}"));
-        return 0;
+            $"result task=sentiment architecture={(bidirectional ? "bidirectional" : "seed")} test_loss={scores["loss"]:F4} test_accuracy={scores["accuracy"]:F4} train_seconds={trainSeconds:F1} seconds_per_epoch={trainSeconds / epochs:F1} samples_per_second={samplesPerSecond:F1} data={(streamed ? "stream" : "memory")} peak_working_set_mb={peak:F0}"));
     }
 
     /// <summary>The seed's model with a Bidirectional(LSTM(70)) (concatenated: 140 values) in place of its LSTM.</summary>

@@ -19,6 +19,18 @@ public static class ImdbReviews
     /// <exception cref="InvalidDataException">A line is malformed; the message names the file and line.</exception>
     public static IReadOnlyList<ImdbReview> Read(string path)
     {
+        var reviews = new List<ImdbReview>();
+        ForEach(path, reviews.Add);
+        return reviews;
+    }
+
+    /// <summary>Reads a split file review by review, without keeping them (the streaming reader's first pass).</summary>
+    /// <param name="path">The .tsv.gz (or plain .tsv) file.</param>
+    /// <param name="each">Called with each review, in file order.</param>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">A line is malformed; the message names the file and line.</exception>
+    internal static void ForEach(string path, Action<ImdbReview> each)
+    {
         ArgumentNullException.ThrowIfNull(path);
         if (!File.Exists(path))
         {
@@ -29,7 +41,6 @@ public static class ImdbReviews
         var gzipped = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
         using Stream data = gzipped ? new CountingStream(new GZipStream(file, CompressionMode.Decompress)) : file;
         using var reader = new StreamReader(data);
-        var reviews = new List<ImdbReview>();
         var lineNumber = 1;
         try
         {
@@ -41,16 +52,7 @@ public static class ImdbReviews
             while (reader.ReadLine() is { } line)
             {
                 lineNumber++;
-                var fields = line.Split('\t', 4);
-                if (fields.Length != 4
-                    || !int.TryParse(fields[0], NumberStyles.None, CultureInfo.InvariantCulture, out var label) || label is not (0 or 1)
-                    || !int.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var id)
-                    || !int.TryParse(fields[2], NumberStyles.None, CultureInfo.InvariantCulture, out var rating) || rating is < 1 or > 10)
-                {
-                    throw Malformed(path, lineNumber, "expected label (0 or 1), id, rating (1-10) and text separated by tabs");
-                }
-
-                reviews.Add(new ImdbReview(label, id, rating, fields[3]));
+                each(ParseLine(path, lineNumber, line));
             }
 
             if (gzipped)
@@ -64,8 +66,21 @@ public static class ImdbReviews
             // A corrupt gzip stream: say where.
             throw Malformed(path, lineNumber, e.Message);
         }
+    }
 
-        return reviews;
+    /// <summary>One data line: label (0 or 1), id, rating (1-10) and text, separated by tabs.</summary>
+    internal static ImdbReview ParseLine(string path, int lineNumber, string line)
+    {
+        var fields = line.Split('\t', 4);
+        if (fields.Length != 4
+            || !int.TryParse(fields[0], NumberStyles.None, CultureInfo.InvariantCulture, out var label) || label is not (0 or 1)
+            || !int.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var id)
+            || !int.TryParse(fields[2], NumberStyles.None, CultureInfo.InvariantCulture, out var rating) || rating is < 1 or > 10)
+        {
+            throw Malformed(path, lineNumber, "expected label (0 or 1), id, rating (1-10) and text separated by tabs");
+        }
+
+        return new ImdbReview(label, id, rating, fields[3]);
     }
 
     private static InvalidDataException Malformed(string path, int line, string what) => new($"{path}:{line}: {what}.");

@@ -3,6 +3,7 @@ using KerasStyle.Graph;
 using KerasStyle.Layers;
 using KerasStyle.Training;
 using KerasStyle.Training.Callbacks;
+using KerasStyle.Training.Data;
 using KerasStyle.Training.Losses;
 using KerasStyle.Training.Optimizers;
 using static TorchSharp.torch;
@@ -21,7 +22,7 @@ public partial class Model
     /// <summary>Every compiled metric in Keras' log order (unweighted ones for every output, then weighted ones), with its output and logged name.</summary>
     private (int Output, Metric Metric, bool Weighted, string Name)[] metricSlots = Array.Empty<(int, Metric, bool, string)>();
 
-    /// <summary>Raised after every training batch and every epoch of <see cref="Fit"/>.</summary>
+    /// <summary>Raised after every training batch and every epoch of <c>Fit</c>.</summary>
     public event EventHandler<TrainingProgressEventArgs>? TrainingProgress;
 
     /// <summary>The optimizer set by <c>Compile</c>, or null before.</summary>
@@ -30,7 +31,7 @@ public partial class Model
     /// <summary>Whether <c>Compile</c> has been called.</summary>
     public bool IsCompiled => Optimizer is not null;
 
-    /// <summary>Set by a callback to stop <see cref="Fit"/> after the current batch or epoch (Keras' <c>stop_training</c>).</summary>
+    /// <summary>Set by a callback to stop <c>Fit</c> after the current batch or epoch (Keras' <c>stop_training</c>).</summary>
     public bool StopTraining { get; set; }
 
     /// <summary>
@@ -39,7 +40,7 @@ public partial class Model
     /// </summary>
     internal int? ResumeEpoch { get; set; }
 
-    /// <summary>The names of the values <see cref="Fit"/> logs and <see cref="Evaluate"/> returns, <c>loss</c> first.</summary>
+    /// <summary>The names of the values <c>Fit</c> logs and <c>Evaluate</c> returns, <c>loss</c> first.</summary>
     public IReadOnlyList<string> MetricsNames => logNames;
 
     /// <summary>Configures training with Keras names, e.g. <c>Compile("adam", "binary_crossentropy", new[] { "accuracy" })</c>.</summary>
@@ -189,14 +190,16 @@ public partial class Model
         using var train = all.Slice(0, splitAt);
         using var split = splitAt < all.Count ? all.Slice(splitAt, all.Count - splitAt) : null;
         var validation = givenValidation ?? split;
-        return RunFit(train, validation, batchSize, epochs, verbose, shuffle, userCallbacks, initialEpoch);
+        var steps = (int)((train.Count + batchSize - 1) / batchSize);
+        return RunFit(_ => ShuffledBatches(train, batchSize, shuffle), steps, train.Count, batchSize,
+            validation is null ? null : () => Batches(validation, batchSize), epochs, verbose, userCallbacks, initialEpoch);
     }
 
     /// <summary>Evaluates the loss and metrics in inference mode (dropout off), as Keras' <c>evaluate</c>.</summary>
     /// <param name="x">Inputs, one per model input.</param>
     /// <param name="y">Targets, one per output.</param>
     /// <param name="batchSize">Samples per batch.</param>
-    /// <param name="sampleWeight">One weight per sample, as in <see cref="Fit"/>.</param>
+    /// <param name="sampleWeight">One weight per sample, as in <c>Fit</c>.</param>
     /// <returns>The loss (the mean over batches weighted by batch size) and the metrics over all samples, by name.</returns>
     public IReadOnlyDictionary<string, double> Evaluate(ModelData x, ModelData y, int batchSize = 32, float[]? sampleWeight = null)
     {
@@ -206,7 +209,7 @@ public partial class Model
         using var threads = ThreadPolicy.Begin();
         using var data = Prepare(x, y, nameof(x), nameof(y), sampleWeight, null);
         RequireSamples(data, nameof(x));
-        return EvaluateSet(data, batchSize);
+        return EvaluateSet(Batches(data, batchSize));
     }
 
     /// <summary>One gradient update on one batch, as Keras' <c>train_on_batch</c>.</summary>
@@ -388,9 +391,33 @@ public partial class Model
         return names;
     }
 
-    private History RunFit(DataSet train, DataSet? validation, int batchSize, int epochs, int verbose, bool shuffle, List<ICallback> userCallbacks, int initialEpoch)
+    /// <summary>The batches of an epoch over arrays: samples in a new random order each epoch when shuffling.</summary>
+    private IEnumerable<DataSet> ShuffledBatches(DataSet train, int batchSize, bool shuffle)
     {
-        var steps = (int)((train.Count + batchSize - 1) / batchSize);
+        using var order = shuffle ? randperm(train.Count, generator: ShuffleRandom) : arange(train.Count);
+        for (long start = 0; start < train.Count; start += batchSize)
+        {
+            using var indices = order.narrow(0, start, Math.Min(batchSize, train.Count - start));
+            yield return train.Take(indices);
+        }
+    }
+
+    /// <summary>Consecutive batches of a data set, in order.</summary>
+    private static IEnumerable<DataSet> Batches(DataSet data, int batchSize)
+    {
+        for (long start = 0; start < data.Count; start += batchSize)
+        {
+            yield return data.Slice(start, Math.Min(batchSize, data.Count - start));
+        }
+    }
+
+    /// <summary>
+    /// Keras' fit loop over batches from <paramref name="trainBatches"/> (a new enumeration per epoch; each batch is
+    /// disposed after its step), with callbacks, validation after each epoch and <paramref name="afterEpoch"/>.
+    /// </summary>
+    private History RunFit(Func<int, IEnumerable<DataSet>> trainBatches, int steps, long? samples, int? batchSize, Func<IEnumerable<DataSet>>? validation,
+        int epochs, int verbose, List<ICallback> userCallbacks, int initialEpoch, Action? afterEpoch = null)
+    {
         var history = new History();
         var callbacks = new List<ICallback>(userCallbacks) { history };
         if (verbose > 0)
@@ -401,14 +428,22 @@ public partial class Model
         var names = logNames.ToList();
         var parameters = new Dictionary<string, object>
         {
-            ["batch_size"] = batchSize,
             ["epochs"] = epochs,
             ["steps"] = steps,
-            ["samples"] = train.Count,
             ["verbose"] = verbose,
             ["do_validation"] = validation is not null,
             ["metrics"] = validation is null ? names : names.Concat(names.Select(n => "val_" + n)).ToList(),
         };
+        if (batchSize is int size)
+        {
+            parameters["batch_size"] = size;
+        }
+
+        if (samples is long count)
+        {
+            parameters["samples"] = count;
+        }
+
         callbacks.ForEach(c => c.SetContext(this, parameters));
 
         StopTraining = false;
@@ -421,15 +456,16 @@ public partial class Model
         for (var epoch = first; epoch < epochs && !StopTraining; epoch++)
         {
             callbacks.ForEach(c => c.OnEpochBegin(epoch, new Dictionary<string, double>()));
-            epochLogs = RunEpoch(train, batchSize, shuffle, steps, epoch, epochs, callbacks);
-            if (validation is not null)
+            epochLogs = RunEpoch(trainBatches(epoch), steps, epoch, epochs, callbacks);
+            if (validation is not null && !StopTraining)
             {
-                foreach (var (key, value) in EvaluateSet(validation, batchSize))
+                foreach (var (key, value) in EvaluateSet(validation()))
                 {
                     epochLogs["val_" + key] = value;
                 }
             }
 
+            afterEpoch?.Invoke();
             callbacks.ForEach(c => c.OnEpochEnd(epoch, epochLogs));
             TrainingProgress?.Invoke(this, new TrainingProgressEventArgs(epoch, epochs, steps - 1, steps, true, new Dictionary<string, double>(epochLogs)));
         }
@@ -438,19 +474,17 @@ public partial class Model
         return history;
     }
 
-    private Dictionary<string, double> RunEpoch(DataSet train, int batchSize, bool shuffle, int steps, int epoch, int epochs, List<ICallback> callbacks)
+    private Dictionary<string, double> RunEpoch(IEnumerable<DataSet> batches, int steps, int epoch, int epochs, List<ICallback> callbacks)
     {
         var totals = new MetricTotals();
-        using var order = shuffle ? randperm(train.Count, generator: ShuffleRandom) : arange(train.Count);
-        for (var batch = 0; batch < steps && !StopTraining; batch++)
+        var batch = 0;
+        using var enumerator = batches.GetEnumerator();
+        while (batch < steps && !StopTraining && NextBatch(enumerator, batch) is { } data)
         {
-            var start = (long)batch * batchSize;
-            var size = Math.Min(batchSize, train.Count - start);
-            var logs = new Dictionary<string, double> { ["batch"] = batch, ["size"] = size };
+            var logs = new Dictionary<string, double> { ["batch"] = batch, ["size"] = data.Count };
             callbacks.ForEach(c => c.OnBatchBegin(batch, logs));
             Dictionary<string, LoggedValue> values;
-            using (var indices = order.narrow(0, start, size))
-            using (var data = train.Take(indices))
+            using (data)
             {
                 values = TrainStep(data);
             }
@@ -463,9 +497,25 @@ public partial class Model
 
             callbacks.ForEach(c => c.OnBatchEnd(batch, logs));
             TrainingProgress?.Invoke(this, new TrainingProgressEventArgs(epoch, epochs, batch, steps, false, new Dictionary<string, double>(logs)));
+            batch++;
         }
 
         return totals.Results();
+    }
+
+    /// <summary>The next batch, or null at the end; a sequence source that ran out stops training with a warning, as Keras.</summary>
+    private DataSet? NextBatch(IEnumerator<DataSet> batches, int index)
+    {
+        try
+        {
+            return batches.MoveNext() ? batches.Current : null;
+        }
+        catch (EndOfDataException e)
+        {
+            Warnings.Warn($"Fit: the input ran out of data at batch {e.Index} of this epoch; training stops. Give stepsPerEpoch so that the source has stepsPerEpoch × epochs batches.");
+            StopTraining = true;
+            return null;
+        }
     }
 
     private Dictionary<string, LoggedValue> TrainStep(DataSet batch)
@@ -496,16 +546,15 @@ public partial class Model
         }
     }
 
-    private Dictionary<string, double> EvaluateSet(DataSet data, int batchSize)
+    private Dictionary<string, double> EvaluateSet(IEnumerable<DataSet> batches)
     {
         var totals = new MetricTotals();
         using var noGrad = no_grad();
-        for (long start = 0; start < data.Count; start += batchSize)
+        foreach (var batch in batches)
         {
             using var scope = NewDisposeScope();
-            var size = Math.Min(batchSize, data.Count - start);
-            ThreadPolicy.Apply(size);
-            using var batch = data.Slice(start, size);
+            using var owned = batch;
+            ThreadPolicy.Apply(batch.Count);
             var (outs, logits, masks) = RunWithMasks(batch.Inputs, training: false, losses!.Select(l => l.LogitsActivation).ToArray());
             totals.Add(LossAndMetrics(batch.Targets, outs, logits, masks, batch.SampleWeights).Values);
         }

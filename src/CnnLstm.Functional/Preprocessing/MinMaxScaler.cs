@@ -1,7 +1,7 @@
 namespace KerasStyle.Preprocessing;
 
 /// <summary>
-/// Scales values linearly into a range (default [0, 1]) from the minimum and maximum seen by <see cref="Fit"/>, as
+/// Scales values linearly into a range (default [0, 1]) from the minimum and maximum seen by <c>Fit</c>, as
 /// scikit-learn's <c>MinMaxScaler</c> that Keras time-series tutorials use.
 /// </summary>
 public sealed class MinMaxScaler
@@ -29,10 +29,10 @@ public sealed class MinMaxScaler
     /// <summary>The high end of the target range.</summary>
     public double High { get; }
 
-    /// <summary>The minimum seen by <see cref="Fit"/>.</summary>
+    /// <summary>The minimum seen by <c>Fit</c>.</summary>
     public double DataMin => min;
 
-    /// <summary>The maximum seen by <see cref="Fit"/>.</summary>
+    /// <summary>The maximum seen by <c>Fit</c>.</summary>
     public double DataMax => max;
 
     /// <summary>Learns the minimum and maximum.</summary>

@@ -27,6 +27,35 @@ internal static class ConsumerProjects
         return text[start..text.IndexOf("```", start, StringComparison.Ordinal)];
     }
 
+    /// <summary>
+    /// Writes a console project in <paramref name="directory"/> that references the library as README.md shows (a
+    /// ProjectReference plus the import of its build targets), with <paramref name="program"/> as its Program.cs, and
+    /// builds it in Release.
+    /// </summary>
+    /// <returns>The built program's path, to run with <c>dotnet</c>.</returns>
+    public static string BuildConsole(string directory, string program)
+    {
+        var library = Path.Combine(TestPaths.RepositoryRoot, "src", "CnnLstm.Functional");
+        File.WriteAllText(Path.Combine(directory, "Consumer.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <Nullable>enable</Nullable>
+              </PropertyGroup>
+              <ItemGroup>
+                <ProjectReference Include="{library}/CnnLstm.Functional.csproj" />
+              </ItemGroup>
+              <Import Project="{library}/buildTransitive/CnnLstm.Functional.targets" />
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(directory, "Program.cs"), program);
+        var build = Dotnet(directory, "build", "-c", "Release", "-p:TreatWarningsAsErrors=false");
+        Assert.That(build.ExitCode, Is.EqualTo(0), build.Output);
+        return Path.Combine(directory, "bin", "Release", "net10.0", "Consumer.dll");
+    }
+
     /// <summary>Runs <c>dotnet</c> with <paramref name="args"/> in <paramref name="directory"/>, for at most five minutes.</summary>
     /// <returns>The exit code (-1 when it timed out and was killed) and standard output followed by standard error.</returns>
     public static (int ExitCode, string Output) Dotnet(string directory, params string[] args)

@@ -60,11 +60,24 @@ public class ExamplesProgramTests
         var results = run.StdoutLines.Where(l => l.StartsWith("result ", StringComparison.Ordinal)).ToArray();
         Assert.That(results, Has.Length.EqualTo(1), run.ToString());
         var result = Regex.Match(results[0],
-            @"^result task=sentiment architecture=seed test_loss=(?<loss>\d+\.\d{4}) test_accuracy=(?<accuracy>\d\.\d{4}) train_seconds=(?<seconds>\d+\.\d) seconds_per_epoch=\d+\.\d samples_per_second=(?<rate>\d+\.\d)$");
+            @"^result task=sentiment architecture=seed test_loss=(?<loss>\d+\.\d{4}) test_accuracy=(?<accuracy>\d\.\d{4}) train_seconds=(?<seconds>\d+\.\d) seconds_per_epoch=\d+\.\d samples_per_second=(?<rate>\d+\.\d) data=memory peak_working_set_mb=\d+$");
         Assert.That(result.Success, Is.True, results[0]);
         Assert.That(double.Parse(result.Groups["accuracy"].Value, CultureInfo.InvariantCulture), Is.InRange(0.0, 1.0));
         Assert.That(double.Parse(result.Groups["rate"].Value, CultureInfo.InvariantCulture), Is.GreaterThan(0));
         Assert.That(new FileInfo(SentimentModel).Length, Is.GreaterThan(0), "the saved weights");
+    }
+
+    [Test]
+    public void Sentiment_Streamed_OnTwoHundredReviews_PrintsResultLineWithPeakWorkingSet()
+    {
+        var model = Path.Combine(scratch.FullName, "streamed.keras");
+        var run = ExamplesProgram.Run(ExamplesProgram.Dll, scratch.FullName, null,
+            "sentiment", "--stream", "--limit", "200", "--epochs", "1", "--verbose", "0", "--output", model, "--data", TestPaths.SharedData);
+
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
+        Assert.That(run.StdoutLines, Has.Some.EqualTo("200 train sequences (streamed, 7 batches)"), run.ToString());
+        Assert.That(run.StdoutLines, Has.One.Match(@"^result task=sentiment architecture=seed test_loss=\d+\.\d{4} test_accuracy=\d\.\d{4} train_seconds=\d+\.\d seconds_per_epoch=\d+\.\d samples_per_second=\d+\.\d data=stream peak_working_set_mb=\d+$"), run.ToString());
+        Assert.That(new FileInfo(model).Length, Is.GreaterThan(0));
     }
 
     [Test]

@@ -1,0 +1,178 @@
+using KerasStyle.Engine;
+using KerasStyle.Training;
+using KerasStyle.Training.Callbacks;
+using KerasStyle.Training.Data;
+using static TorchSharp.torch;
+
+namespace KerasStyle.Models;
+
+/// <summary><c>Fit</c>, <c>Evaluate</c> and <c>Predict</c> on a <see cref="DataSource"/>: data read batch by batch, prepared ahead on background threads.</summary>
+public partial class Model
+{
+    /// <summary>
+    /// Trains on batches from <paramref name="x"/>, as Keras' <c>fit</c> on a <c>PyDataset</c>: each batch is read,
+    /// converted and checked on the source's worker threads while the previous one trains, and disposed after its
+    /// step, so memory does not grow with the data. A failure in the source, or a batch that does not fit the model,
+    /// stops training with <see cref="DataSourceException"/> naming the batch; every worker has stopped by then.
+    /// </summary>
+    /// <param name="x">The training batches (targets and optional sample weights in each).</param>
+    /// <param name="epochs">The epoch index to stop at.</param>
+    /// <param name="verbose">0 silent, 1 progress bar, 2 one line per epoch.</param>
+    /// <param name="validationData">Batches evaluated after each epoch, or null.</param>
+    /// <param name="shuffle">Whether to visit an indexed source's batches in a new random order each epoch (Keras
+    /// shuffles the order of a <c>PyDataset</c>'s batches; to mix samples across batches, reshuffle them in
+    /// <see cref="DataSource.OnEpochEnd"/>).</param>
+    /// <param name="callbacks">Callbacks, called in order.</param>
+    /// <param name="initialEpoch">The epoch to start from.</param>
+    /// <param name="stepsPerEpoch">Batches per epoch: required for a source of unknown length; at most
+    /// <see cref="DataSource.Count"/> otherwise (default: all of them).</param>
+    /// <param name="validationSteps">Validation batches per evaluation (default: all; required for a validation source of unknown length).</param>
+    /// <returns>The per-epoch history.</returns>
+    /// <exception cref="ArgumentException">Steps missing for a source of unknown length, or more steps than batches.</exception>
+    /// <exception cref="DataSourceException">The source failed, or gave a batch that does not fit the model.</exception>
+    public History Fit(DataSource x, int epochs = 1, int verbose = 1, DataSource? validationData = null, bool shuffle = true,
+        IEnumerable<ICallback>? callbacks = null, int initialEpoch = 0, int? stepsPerEpoch = null, int? validationSteps = null)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        RequireCompiled(nameof(Fit));
+        ArgumentOutOfRangeException.ThrowIfNegative(epochs);
+        ArgumentOutOfRangeException.ThrowIfNegative(initialEpoch);
+        if (verbose is < 0 or > 2)
+        {
+            throw new ArgumentOutOfRangeException(nameof(verbose), verbose, "Fit: verbose must be 0, 1 or 2.");
+        }
+
+        var steps = Steps(x, stepsPerEpoch, nameof(stepsPerEpoch));
+        var validation = validationData is null ? (int?)null : Steps(validationData, validationSteps, nameof(validationSteps));
+        var userCallbacks = callbacks?.ToList() ?? new List<ICallback>();
+        if (userCallbacks.Any(c => c is null))
+        {
+            throw new ArgumentNullException(nameof(callbacks), "Fit: a callback is null.");
+        }
+
+        using var exclusive = EnterTraining(nameof(Fit));
+        using var threads = ThreadPolicy.Begin();
+        using var seed = randint(0, int.MaxValue, new long[] { 1 }, generator: ShuffleRandom);
+        var random = new Random((int)seed.item<long>());
+        return RunFit(_ => SourceBatches(x, x.Order(steps, shuffle, random), "x"), steps, null, null,
+            validation is int v ? () => SourceBatches(validationData!, validationData!.Order(v, false, random), nameof(validationData)) : null,
+            epochs, verbose, userCallbacks, initialEpoch, x.OnEpochEnd);
+    }
+
+    /// <summary>Evaluates the loss and metrics on batches from <paramref name="x"/>, in inference mode.</summary>
+    /// <param name="x">The batches (with targets).</param>
+    /// <param name="steps">Batches to evaluate (default: all; required for a source of unknown length).</param>
+    /// <returns>The loss and metrics by name.</returns>
+    /// <exception cref="DataSourceException">The source failed, or gave a batch that does not fit the model.</exception>
+    public IReadOnlyDictionary<string, double> Evaluate(DataSource x, int? steps = null)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        RequireCompiled(nameof(Evaluate));
+        var count = Steps(x, steps, nameof(steps));
+        using var exclusive = EnterTraining(nameof(Evaluate));
+        using var threads = ThreadPolicy.Begin();
+        return EvaluateSet(SourceBatches(x, x.Order(count, false, new Random(0)), nameof(x)));
+    }
+
+    /// <summary>Predicts on batches from <paramref name="x"/> (targets ignored), in inference mode, concatenating the outputs.</summary>
+    /// <param name="x">The batches.</param>
+    /// <param name="steps">Batches to predict (default: all; required for a source of unknown length).</param>
+    /// <returns>One float array per output, the batches' samples in order.</returns>
+    /// <exception cref="DataSourceException">The source failed, or gave a batch that does not fit the model.</exception>
+    public IReadOnlyList<Array> Predict(DataSource x, int? steps = null)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        ThrowIfDisposed();
+        _ = Topology;
+        var count = Steps(x, steps, nameof(steps));
+        var parts = outputs.Select(_ => new List<Tensor>()).ToArray();
+        try
+        {
+            using var prefetcher = new BatchPrefetcher<DataSet>(x, x.Order(count, false, new Random(0)), batch => PrepareInputs(batch, nameof(x)));
+            while (prefetcher.Next() is { } batch)
+            {
+                using (batch)
+                {
+                    var predicted = PredictChecked(batch.Inputs, (int)Math.Max(1, batch.Count));
+                    for (var o = 0; o < predicted.Count; o++)
+                    {
+                        parts[o].Add(predicted[o]);
+                    }
+                }
+            }
+
+            return parts.Select(p =>
+            {
+                using var all = cat(p, 0);
+                return TensorData.ToArray(all);
+            }).ToArray();
+        }
+        finally
+        {
+            foreach (var part in parts.SelectMany(p => p))
+            {
+                part.Dispose();
+            }
+        }
+    }
+
+    /// <summary>A source's batches through a prefetcher; disposing the enumeration stops its threads.</summary>
+    private IEnumerable<DataSet> SourceBatches(DataSource source, IEnumerable<int> order, string argument)
+    {
+        using var prefetcher = new BatchPrefetcher<DataSet>(source, order, batch => PrepareBatch(batch, argument));
+        while (prefetcher.Next() is { } batch)
+        {
+            yield return batch;
+        }
+    }
+
+    /// <summary>Converts and checks one supplied batch, as Fit checks arrays (on a worker thread).</summary>
+    private DataSet PrepareBatch(DataBatch batch, string argument)
+    {
+        ArgumentNullException.ThrowIfNull(batch, argument);
+        var y = batch.Y ?? throw new ArgumentException($"{argument}: the batch has no targets (DataBatch.Y), which training and evaluation need.", argument);
+        var data = Prepare(batch.X, y, $"{argument}.X", $"{argument}.Y", batch.SampleWeight, null);
+        if (data.Count == 0)
+        {
+            data.Dispose();
+            throw new ArgumentException($"{argument}: the batch is empty.", argument);
+        }
+
+        return data;
+    }
+
+    /// <summary>Converts and checks the inputs of one supplied batch, for Predict.</summary>
+    private DataSet PrepareInputs(DataBatch batch, string argument)
+    {
+        ArgumentNullException.ThrowIfNull(batch, argument);
+        var owned = new List<Tensor>();
+        try
+        {
+            var inputs = Convert(batch.X, inputs: true, $"{argument}.X", owned);
+            CheckInputTensors(inputs, $"{argument}.X");
+            return new DataSet(inputs, Array.Empty<Tensor>(), owned);
+        }
+        catch
+        {
+            owned.ForEach(t => t.Dispose());
+            throw;
+        }
+    }
+
+    private static int Steps(DataSource source, int? steps, string argument)
+    {
+        if (steps is < 1)
+        {
+            throw new ArgumentOutOfRangeException(argument, steps, $"{argument} must be at least 1.");
+        }
+
+        return (source.Count, steps) switch
+        {
+            (null, null) => throw new ArgumentException($"{argument}: the data source's length is unknown (Count is null), so give {argument}.", argument),
+            (int count, int wanted) when wanted > count => throw new ArgumentException($"{argument} is {wanted}, but the data source has {count} batches.", argument),
+            (int count, null) when count < 1 => throw new ArgumentException($"the data source has no batches (Count is {count}).", argument),
+            (_, int wanted) => wanted,
+            (int count, null) => count,
+        };
+    }
+}
