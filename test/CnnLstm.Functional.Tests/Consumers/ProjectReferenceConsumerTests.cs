@@ -16,25 +16,8 @@ public class ProjectReferenceConsumerTests
         var directory = Directory.CreateTempSubdirectory("ks-consumer-").FullName;
         try
         {
-            var library = Path.Combine(TestPaths.RepositoryRoot, "src", "CnnLstm.Functional");
-            File.WriteAllText(Path.Combine(directory, "Consumer.csproj"), $"""
-                <Project Sdk="Microsoft.NET.Sdk">
-                  <PropertyGroup>
-                    <OutputType>Exe</OutputType>
-                    <TargetFramework>net10.0</TargetFramework>
-                    <ImplicitUsings>enable</ImplicitUsings>
-                  </PropertyGroup>
-                  <ItemGroup>
-                    <ProjectReference Include="{library}/CnnLstm.Functional.csproj" />
-                  </ItemGroup>
-                  <Import Project="{library}/buildTransitive/CnnLstm.Functional.targets" />
-                </Project>
-                """);
-            File.WriteAllText(Path.Combine(directory, "Program.cs"), ConsumerProjects.MarkedBlock("README.md", "<!-- readme-example -->"));
-
-            var build = ConsumerProjects.Dotnet(directory, "build", "-c", "Release", "-p:TreatWarningsAsErrors=false");
-            Assert.That(build.ExitCode, Is.EqualTo(0), build.Output);
-            var run = ConsumerProjects.Dotnet(directory, Path.Combine(directory, "bin", "Release", "net10.0", "Consumer.dll"));
+            var program = ConsumerProjects.BuildConsole(directory, ConsumerProjects.MarkedBlock("README.md", "<!-- readme-example -->"));
+            var run = ConsumerProjects.Dotnet(directory, program);
             Assert.That(run.ExitCode, Is.EqualTo(0), run.Output);
             Assert.That(run.Output, Does.Contain("Total params: 22,791"), "model.Summary(); as a statement prints the table");
             Assert.That(run.Output, Does.Match(@"196 predictions, first -?\d\.\d{3} \(target"));
