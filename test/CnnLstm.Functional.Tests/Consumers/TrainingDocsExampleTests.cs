@@ -1,6 +1,7 @@
 namespace KerasStyle.Tests.Consumers;
 
 /// <summary>The streaming example of docs/training.md ("Data larger than memory") builds and trains, so the copy a user takes works.</summary>
+[NonParallelizable]
 public class TrainingDocsExampleTests
 {
     [Test]
