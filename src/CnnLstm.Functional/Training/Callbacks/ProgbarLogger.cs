@@ -71,7 +71,7 @@ public sealed class ProgbarLogger : Callback
     /// <inheritdoc/>
     public override void OnEpochEnd(int epoch, Dictionary<string, double> logs)
     {
-        bar?.Update(seen, logs.Where(kv => kv.Key != "lr"), finalize: true);
+        bar?.Update(seen, logs.Where(kv => kv.Key != "learning_rate"), finalize: true);
     }
 
     private IEnumerable<KeyValuePair<string, double>> Means() =>

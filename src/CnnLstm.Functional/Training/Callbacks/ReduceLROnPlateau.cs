@@ -70,7 +70,7 @@ public sealed class ReduceLROnPlateau : Callback
     public override void OnEpochEnd(int epoch, Dictionary<string, double> logs)
     {
         var optimizer = TrainingModel.Optimizer!;
-        logs["lr"] = optimizer.LearningRate;
+        logs["learning_rate"] = optimizer.LearningRate;
         if (!monitor.TryGet(logs, nameof(ReduceLROnPlateau), out var current))
         {
             return;

@@ -67,8 +67,8 @@ public class CSVLoggerTests
     {
         using var model = CallbackTesting.CompiledMlp();
         CallbackTesting.Fit(model, 1, new ReduceLROnPlateau(), new CSVLogger(path));
-        Assert.That(File.ReadAllLines(path)[0], Is.EqualTo("epoch,accuracy,loss,lr,val_accuracy,val_loss"));
-        Assert.That(File.ReadAllLines(path)[1].Split(',')[3], Is.EqualTo("0.1"));
+        Assert.That(File.ReadAllLines(path)[0], Is.EqualTo("epoch,accuracy,learning_rate,loss,val_accuracy,val_loss"));
+        Assert.That(File.ReadAllLines(path)[1].Split(',')[2], Is.EqualTo("0.1"));
     }
 
     [Test]

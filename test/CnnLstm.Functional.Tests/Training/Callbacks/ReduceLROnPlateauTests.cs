@@ -17,7 +17,7 @@ public class ReduceLROnPlateauTests
         var (history, model) = Fit(new ReduceLROnPlateau(monitor: "score", factor: 0.5, patience: 2), "score", 6, 1, 1, 1, 1, 1, 1);
         using (model)
         {
-            Assert.That(history["lr"], Is.EqualTo(new[] { 0.1, 0.1, 0.1, 0.05, 0.05, 0.025 }).Within(1e-12));
+            Assert.That(history["learning_rate"], Is.EqualTo(new[] { 0.1, 0.1, 0.1, 0.05, 0.05, 0.025 }).Within(1e-12));
             Assert.That(model.Optimizer!.LearningRate, Is.EqualTo(0.025).Within(1e-12));
         }
     }
@@ -27,7 +27,7 @@ public class ReduceLROnPlateauTests
     {
         var (history, model) = Fit(new ReduceLROnPlateau(monitor: "score", patience: 1), "score", 4, 4, 3, 2, 1);
         model.Dispose();
-        Assert.That(history["lr"], Is.All.EqualTo(0.1));
+        Assert.That(history["learning_rate"], Is.All.EqualTo(0.1));
     }
 
     [Test]
@@ -35,7 +35,7 @@ public class ReduceLROnPlateauTests
     {
         var (history, model) = Fit(new ReduceLROnPlateau(monitor: "score", factor: 0.5, patience: 1, minDelta: 0.1), "score", 3, 1, 0.95, 0.9);
         model.Dispose();
-        Assert.That(history["lr"], Is.EqualTo(new[] { 0.1, 0.1, 0.05 }).Within(1e-12));
+        Assert.That(history["learning_rate"], Is.EqualTo(new[] { 0.1, 0.1, 0.05 }).Within(1e-12));
     }
 
     [Test]
@@ -45,7 +45,7 @@ public class ReduceLROnPlateauTests
         using (model)
         {
             // Reduced at the end of epoch 2; epochs 3 and 4 cool down (wait restarts at epoch 4), so the next cut is at epoch 5.
-            Assert.That(history["lr"], Is.EqualTo(new[] { 0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.025 }).Within(1e-12));
+            Assert.That(history["learning_rate"], Is.EqualTo(new[] { 0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.025 }).Within(1e-12));
         }
     }
 
@@ -55,7 +55,7 @@ public class ReduceLROnPlateauTests
         var (history, model) = Fit(new ReduceLROnPlateau(monitor: "score", factor: 0.1, patience: 1, minLr: 0.05), "score", 5, 1, 1, 1, 1, 1);
         using (model)
         {
-            Assert.That(history["lr"], Is.EqualTo(new[] { 0.1, 0.1, 0.05, 0.05, 0.05 }).Within(1e-12));
+            Assert.That(history["learning_rate"], Is.EqualTo(new[] { 0.1, 0.1, 0.05, 0.05, 0.05 }).Within(1e-12));
             Assert.That(model.Optimizer!.LearningRate, Is.EqualTo(0.05));
         }
     }
@@ -65,7 +65,7 @@ public class ReduceLROnPlateauTests
     {
         var (history, model) = Fit(new ReduceLROnPlateau(monitor: "val_accuracy", factor: 0.5, patience: 1), "val_accuracy", 3, 0.5, 0.6, 0.7);
         model.Dispose();
-        Assert.That(history["lr"], Is.All.EqualTo(0.1));
+        Assert.That(history["learning_rate"], Is.All.EqualTo(0.1));
     }
 
     [Test]
@@ -74,7 +74,7 @@ public class ReduceLROnPlateauTests
         using var model = CallbackTesting.CompiledMlp(learningRate: 0.1);
         var history = CallbackTesting.Fit(model, 4, new RecordingCallback("score", 1, 1, 1, 1), new ReduceLROnPlateau(monitor: "score", factor: 0.2, patience: 1));
         Assert.That(model.Optimizer!.LearningRate, Is.EqualTo(0.1 * 0.2 * 0.2 * 0.2).Within(1e-12));
-        Assert.That(history.Values.Keys, Does.Contain("lr"));
+        Assert.That(history.Values.Keys, Does.Contain("learning_rate"));
     }
 
     [Test]
