@@ -514,6 +514,22 @@ public partial class Model : IDisposable
 
             var inputValues = node.Inputs.Select(t => values[t]).ToArray();
             var nodeMasks = node.Inputs.Select(t => masks.GetValueOrDefault(t)).ToArray();
+            if (node.Layer is ModelLayer nested)
+            {
+                // A model used as a layer runs with its caller's masks and hands out its outputs' masks (Keras' Functional).
+                var inner = nested.Model.RunWithMasks(inputValues, training, null, nodeMasks);
+                for (var o = 0; o < node.Outputs.Count; o++)
+                {
+                    values[node.Outputs[o]] = inner.Outputs[o];
+                    if (inner.Masks[o] is { } innerMask)
+                    {
+                        masks[node.Outputs[o]] = innerMask;
+                    }
+                }
+
+                continue;
+            }
+
             var masked = nodeMasks.Any(m => m is not null);
             var results = masked ? node.Layer.Forward(inputValues, nodeMasks, training)
                 : inputValues.Length == 1 ? node.Layer.Forward(inputValues[0], training) : node.Layer.Forward(inputValues, training);
@@ -538,6 +554,27 @@ public partial class Model : IDisposable
         }
 
         return (outputs.Select(o => values[o]).ToArray(), logits, outputs.Select(o => masks.GetValueOrDefault(o)).ToArray());
+    }
+
+    /// <summary>Which outputs carry a mask when the inputs flagged in <paramref name="inputMasked"/> do, by each layer's <c>OutputMasks</c> rule along the graph.</summary>
+    internal bool[] OutputMaskFlags(IReadOnlyList<bool> inputMasked)
+    {
+        var flags = new Dictionary<KerasTensor, bool>(ReferenceEqualityComparer.Instance);
+        for (var i = 0; i < inputs.Count; i++)
+        {
+            flags[inputs[i]] = inputMasked[i];
+        }
+
+        foreach (var node in Topology.Nodes.Where(n => n.Layer is not InputLayer))
+        {
+            var outputFlags = node.Layer.OutputMasks(node.Inputs.Take(node.Inputs.Count - node.InitialStates).Select(t => flags.GetValueOrDefault(t)).ToArray());
+            for (var o = 0; o < node.Outputs.Count; o++)
+            {
+                flags[node.Outputs[o]] = outputFlags[o];
+            }
+        }
+
+        return outputs.Select(o => flags[o]).ToArray();
     }
 
     private int IndexOfLogitsOutput(Node node, IReadOnlyList<string?> logitsFor)

@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using KerasStyle.Graph;
 using KerasStyle.Layers;
-using KerasStyle.Saving.Onnx;
 using static TorchSharp.torch;
 
 namespace KerasStyle.Models;
@@ -88,6 +87,13 @@ internal sealed class ModelLayer : Layer
     /// </summary>
     internal override bool UsesMask => true;
 
+    /// <summary>
+    /// The masks of the inner model's outputs, as Keras' <c>Functional.compute_mask</c>: an inner Embedding(maskZero)
+    /// or Masking, or the caller's masks passed through, come out; <see cref="Model.RunWithMasks"/> and the ONNX
+    /// exporter take the values from the inner run.
+    /// </summary>
+    internal override bool[] OutputMasks(IReadOnlyList<bool> inputMasked) => Model.OutputMaskFlags(inputMasked);
+
     internal override IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks, bool training) =>
         Model.RunWithMasks(inputs, training, null, masks).Outputs;
 
@@ -110,8 +116,4 @@ internal sealed class ModelLayer : Layer
             Model.Dispose();
         }
     }
-
-    /// <summary>ONNX: the inner model's graph written in place, on the caller's values and masks.</summary>
-    internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call) =>
-        OnnxExporter.ExportGraph(Model, graph, call.Inputs).Select(v => v.Name).ToArray();
 }

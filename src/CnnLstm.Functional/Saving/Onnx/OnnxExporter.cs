@@ -68,6 +68,18 @@ internal static class OnnxExporter
         foreach (var node in model.TopologyNodes.Where(n => n.Layer is not InputLayer))
         {
             var call = new OnnxCall(node.Inputs.Select(t => values[t]).ToArray(), node.Outputs.Select(t => t.Shape).ToArray(), node.InitialStates);
+            if (node.Layer is ModelLayer nested)
+            {
+                // Written in place on the caller's values and masks; its outputs keep the masks the inner graph made.
+                var inner = ExportGraph(nested.Model, graph, call.Inputs);
+                for (var o = 0; o < node.Outputs.Count; o++)
+                {
+                    values[node.Outputs[o]] = inner[o] with { Shape = node.Outputs[o].Shape };
+                }
+
+                continue;
+            }
+
             var results = node.Layer.ExportOnnx(graph, call);
             // The same rule as Model.RunWithMasks: which outputs carry a mask depends on which inputs (not states) do.
             var outputMasked = node.Layer.OutputMasks(call.Inputs.Take(call.Inputs.Count - call.InitialStates).Select(v => v.Mask is not null).ToArray());

@@ -118,7 +118,8 @@ public class OnnxExportFileTests
     {
         var export = typeof(Layer).GetMethod("ExportOnnx", BindingFlags.Instance | BindingFlags.NonPublic)!;
         var missing = typeof(Layer).Assembly.GetTypes()
-            .Where(t => t.IsSubclassOf(typeof(Layer)) && !t.IsAbstract && t != typeof(InputLayer))
+            // Models used as layers are written in place by the exporter itself, with their output masks.
+            .Where(t => t.IsSubclassOf(typeof(Layer)) && !t.IsAbstract && t != typeof(InputLayer) && t.Name != "ModelLayer")
             .Where(t => t.GetMethod(export.Name, BindingFlags.Instance | BindingFlags.NonPublic)!.DeclaringType == typeof(Layer))
             .Select(t => t.Name).ToArray();
         Assert.That(missing, Is.Empty);
