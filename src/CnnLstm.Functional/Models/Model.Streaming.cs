@@ -26,12 +26,16 @@ public partial class Model
     /// <param name="initialEpoch">The epoch to start from.</param>
     /// <param name="stepsPerEpoch">Batches per epoch: required for a source of unknown length; at most
     /// <see cref="DataSource.Count"/> otherwise (default: all of them).</param>
-    /// <param name="validationSteps">Validation batches per evaluation (default: all; required for a validation source of unknown length).</param>
+    /// <param name="validationSteps">Validation batches per evaluation (default: all of them; a validation source of
+    /// unknown length is read to its end).</param>
+    /// <param name="classWeight">A weight per class id, applied to every training batch as in the array form of
+    /// <c>Fit</c> (a batch's own <see cref="DataBatch.SampleWeight"/> cannot be combined with it).</param>
     /// <returns>The per-epoch history.</returns>
-    /// <exception cref="ArgumentException">Steps missing for a source of unknown length, or more steps than batches.</exception>
+    /// <exception cref="ArgumentException">Steps missing for a training source of unknown length, or more steps than batches.</exception>
     /// <exception cref="DataSourceException">The source failed, or gave a batch that does not fit the model.</exception>
     public History Fit(DataSource x, int epochs = 1, int verbose = 1, DataSource? validationData = null, bool shuffle = true,
-        IEnumerable<ICallback>? callbacks = null, int initialEpoch = 0, int? stepsPerEpoch = null, int? validationSteps = null)
+        IEnumerable<ICallback>? callbacks = null, int initialEpoch = 0, int? stepsPerEpoch = null, int? validationSteps = null,
+        IReadOnlyDictionary<int, double>? classWeight = null)
     {
         ArgumentNullException.ThrowIfNull(x);
         RequireCompiled(nameof(Fit));
@@ -42,8 +46,8 @@ public partial class Model
             throw new ArgumentOutOfRangeException(nameof(verbose), verbose, "Fit: verbose must be 0, 1 or 2.");
         }
 
-        var steps = Steps(x, stepsPerEpoch, nameof(stepsPerEpoch));
-        var validation = validationData is null ? (int?)null : Steps(validationData, validationSteps, nameof(validationSteps));
+        var steps = Steps(x, stepsPerEpoch, nameof(stepsPerEpoch), toTheEnd: false);
+        var validation = validationData is null ? (int?)null : Steps(validationData, validationSteps, nameof(validationSteps), toTheEnd: true);
         var userCallbacks = callbacks?.ToList() ?? new List<ICallback>();
         if (userCallbacks.Any(c => c is null))
         {
@@ -54,29 +58,31 @@ public partial class Model
         using var threads = ThreadPolicy.Begin();
         using var seed = randint(0, int.MaxValue, new long[] { 1 }, generator: ShuffleRandom);
         var random = new Random((int)seed.item<long>());
-        return RunFit(_ => SourceBatches(x, x.Order(steps, shuffle, random), "x"), steps, null, null,
-            validation is int v ? () => SourceBatches(validationData!, validationData!.Order(v, false, random), nameof(validationData)) : null,
+        return RunFit(_ => SourceBatches(x, x.Order(steps, shuffle, random), "x", classWeight, RanOutInTraining), steps, null, null,
+            validation is int v ? () => SourceBatches(validationData!, validationData!.Order(v, false, random), nameof(validationData), null, RanOut(v, nameof(validationData))) : null,
             epochs, verbose, userCallbacks, initialEpoch, x.OnEpochEnd);
     }
 
     /// <summary>Evaluates the loss and metrics on batches from <paramref name="x"/>, in inference mode.</summary>
     /// <param name="x">The batches (with targets).</param>
-    /// <param name="steps">Batches to evaluate (default: all; required for a source of unknown length).</param>
+    /// <param name="steps">Batches to evaluate (default: all; a source of unknown length is read to its end). A
+    /// sequence that ends before <paramref name="steps"/> gives the result of the batches read, with a warning (Keras).</param>
     /// <returns>The loss and metrics by name.</returns>
     /// <exception cref="DataSourceException">The source failed, or gave a batch that does not fit the model.</exception>
     public IReadOnlyDictionary<string, double> Evaluate(DataSource x, int? steps = null)
     {
         ArgumentNullException.ThrowIfNull(x);
         RequireCompiled(nameof(Evaluate));
-        var count = Steps(x, steps, nameof(steps));
+        var count = Steps(x, steps, nameof(steps), toTheEnd: true);
         using var exclusive = EnterTraining(nameof(Evaluate));
         using var threads = ThreadPolicy.Begin();
-        return EvaluateSet(SourceBatches(x, x.Order(count, false, new Random(0)), nameof(x)));
+        return EvaluateSet(SourceBatches(x, x.Order(count, false, new Random(0)), nameof(x), null, RanOut(steps, nameof(Evaluate))));
     }
 
     /// <summary>Predicts on batches from <paramref name="x"/> (targets ignored), in inference mode, concatenating the outputs.</summary>
     /// <param name="x">The batches.</param>
-    /// <param name="steps">Batches to predict (default: all; required for a source of unknown length).</param>
+    /// <param name="steps">Batches to predict (default: all; a source of unknown length is read to its end). A
+    /// sequence that ends before <paramref name="steps"/> gives the predictions of the batches read, with a warning.</param>
     /// <returns>One float array per output, the batches' samples in order.</returns>
     /// <exception cref="DataSourceException">The source failed, or gave a batch that does not fit the model.</exception>
     public IReadOnlyList<Array> Predict(DataSource x, int? steps = null)
@@ -84,12 +90,11 @@ public partial class Model
         ArgumentNullException.ThrowIfNull(x);
         ThrowIfDisposed();
         _ = Topology;
-        var count = Steps(x, steps, nameof(steps));
+        var count = Steps(x, steps, nameof(steps), toTheEnd: true);
         var parts = outputs.Select(_ => new List<Tensor>()).ToArray();
         try
         {
-            using var prefetcher = new BatchPrefetcher<DataSet>(x, x.Order(count, false, new Random(0)), batch => PrepareInputs(batch, nameof(x)));
-            while (prefetcher.Next() is { } batch)
+            foreach (var batch in Prefetched(x, x.Order(count, false, new Random(0)), b => PrepareInputs(b, nameof(x)), RanOut(steps, nameof(Predict))))
             {
                 using (batch)
                 {
@@ -99,6 +104,11 @@ public partial class Model
                         parts[o].Add(predicted[o]);
                     }
                 }
+            }
+
+            if (parts[0].Count == 0)
+            {
+                throw new ArgumentException($"Predict: the data source gave no batches.", nameof(x));
             }
 
             return parts.Select(p =>
@@ -117,21 +127,60 @@ public partial class Model
     }
 
     /// <summary>A source's batches through a prefetcher; disposing the enumeration stops its threads.</summary>
-    private IEnumerable<DataSet> SourceBatches(DataSource source, IEnumerable<int> order, string argument)
+    private IEnumerable<DataSet> SourceBatches(DataSource source, IEnumerable<int> order, string argument, IReadOnlyDictionary<int, double>? classWeight, Action<int> ranOut) =>
+        Prefetched(source, order, batch => PrepareBatch(batch, argument, classWeight), ranOut);
+
+    /// <summary>
+    /// Prepared batches in order; when a sequence source ends first, <paramref name="ranOut"/> gets the number of
+    /// batches this pass read and the enumeration ends.
+    /// </summary>
+    private static IEnumerable<DataSet> Prefetched(DataSource source, IEnumerable<int> order, Func<DataBatch, DataSet> prepare, Action<int> ranOut)
     {
-        using var prefetcher = new BatchPrefetcher<DataSet>(source, order, batch => PrepareBatch(batch, argument));
-        while (prefetcher.Next() is { } batch)
+        using var prefetcher = new BatchPrefetcher<DataSet>(source, order, prepare);
+        for (var read = 0; ; read++)
         {
+            DataSet? batch;
+            try
+            {
+                batch = prefetcher.Next();
+            }
+            catch (EndOfDataException)
+            {
+                ranOut(read);
+                yield break;
+            }
+
+            if (batch is null)
+            {
+                yield break;
+            }
+
             yield return batch;
         }
     }
 
-    /// <summary>Converts and checks one supplied batch, as Fit checks arrays (on a worker thread).</summary>
-    private DataSet PrepareBatch(DataBatch batch, string argument)
+    /// <summary>A training sequence ran out: stop, as Keras' "Your input ran out of data; interrupting training".</summary>
+    private void RanOutInTraining(int read)
     {
-        ArgumentNullException.ThrowIfNull(batch, argument);
-        var y = batch.Y ?? throw new ArgumentException($"{argument}: the batch has no targets (DataBatch.Y), which training and evaluation need.", argument);
-        var data = Prepare(batch.X, y, $"{argument}.X", $"{argument}.Y", batch.SampleWeight, null);
+        Warnings.Warn($"Fit: the input ran out of data after {read} batches of this epoch; training stops. Make the source yield at least stepsPerEpoch x epochs batches.");
+        StopTraining = true;
+    }
+
+    /// <summary>Warns when a sequence ends before the steps asked for; reading to the end when no steps were given is silent.</summary>
+    private static Action<int> RanOut(int? steps, string what) => read =>
+    {
+        if (steps is not null)
+        {
+            Warnings.Warn($"{what}: the input ran out of data after {read} of {steps} batches; the result covers the batches read.");
+        }
+    };
+
+    /// <summary>Converts and checks one supplied batch, as Fit checks arrays (on a worker thread).</summary>
+    private DataSet PrepareBatch(DataBatch? batch, string argument, IReadOnlyDictionary<int, double>? classWeight)
+    {
+        var given = batch ?? throw new ArgumentException($"{argument}: GetBatch returned null instead of a DataBatch.", argument);
+        var y = given.Y ?? throw new ArgumentException($"{argument}: the batch has no targets (DataBatch.Y), which training and evaluation need.", argument);
+        var data = Prepare(given.X, y, $"{argument}.X", $"{argument}.Y", given.SampleWeight, classWeight);
         if (data.Count == 0)
         {
             data.Dispose();
@@ -142,13 +191,13 @@ public partial class Model
     }
 
     /// <summary>Converts and checks the inputs of one supplied batch, for Predict.</summary>
-    private DataSet PrepareInputs(DataBatch batch, string argument)
+    private DataSet PrepareInputs(DataBatch? batch, string argument)
     {
-        ArgumentNullException.ThrowIfNull(batch, argument);
+        var given = batch ?? throw new ArgumentException($"{argument}: GetBatch returned null instead of a DataBatch.", argument);
         var owned = new List<Tensor>();
         try
         {
-            var inputs = Convert(batch.X, inputs: true, $"{argument}.X", owned);
+            var inputs = Convert(given.X, inputs: true, $"{argument}.X", owned);
             CheckInputTensors(inputs, $"{argument}.X");
             return new DataSet(inputs, Array.Empty<Tensor>(), owned);
         }
@@ -159,7 +208,8 @@ public partial class Model
         }
     }
 
-    private static int Steps(DataSource source, int? steps, string argument)
+    /// <summary>The batches to read: <paramref name="steps"/>, or the source's count; for a sequence of unknown length without steps, to its end when <paramref name="toTheEnd"/>.</summary>
+    private static int Steps(DataSource source, int? steps, string argument, bool toTheEnd)
     {
         if (steps is < 1)
         {
@@ -168,6 +218,7 @@ public partial class Model
 
         return (source.Count, steps) switch
         {
+            (null, null) when toTheEnd => int.MaxValue,
             (null, null) => throw new ArgumentException($"{argument}: the data source's length is unknown (Count is null), so give {argument}.", argument),
             (int count, int wanted) when wanted > count => throw new ArgumentException($"{argument} is {wanted}, but the data source has {count} batches.", argument),
             (int count, null) when count < 1 => throw new ArgumentException($"the data source has no batches (Count is {count}).", argument),

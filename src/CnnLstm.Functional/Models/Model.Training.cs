@@ -479,8 +479,9 @@ public partial class Model
         var totals = new MetricTotals();
         var batch = 0;
         using var enumerator = batches.GetEnumerator();
-        while (batch < steps && !StopTraining && NextBatch(enumerator, batch) is { } data)
+        while (batch < steps && !StopTraining && enumerator.MoveNext())
         {
+            var data = enumerator.Current;
             var logs = new Dictionary<string, double> { ["batch"] = batch, ["size"] = data.Count };
             callbacks.ForEach(c => c.OnBatchBegin(batch, logs));
             Dictionary<string, LoggedValue> values;
@@ -501,21 +502,6 @@ public partial class Model
         }
 
         return totals.Results();
-    }
-
-    /// <summary>The next batch, or null at the end; a sequence source that ran out stops training with a warning, as Keras.</summary>
-    private DataSet? NextBatch(IEnumerator<DataSet> batches, int index)
-    {
-        try
-        {
-            return batches.MoveNext() ? batches.Current : null;
-        }
-        catch (EndOfDataException e)
-        {
-            Warnings.Warn($"Fit: the input ran out of data at batch {e.Index} of this epoch; training stops. Give stepsPerEpoch so that the source has stepsPerEpoch × epochs batches.");
-            StopTraining = true;
-            return null;
-        }
     }
 
     private Dictionary<string, LoggedValue> TrainStep(DataSet batch)

@@ -90,11 +90,13 @@ public abstract class DataSource
             return enumerator.Current;
         }
 
+        /// <summary>The next <paramref name="steps"/> positions of the sequence, taken as the feeder asks for them (int.MaxValue: to its end).</summary>
         internal override IEnumerable<int> Order(int steps, bool shuffle, Random random)
         {
-            var start = next;
-            next += steps;
-            return Enumerable.Range(start, steps);
+            for (var taken = 0; taken < steps; taken++)
+            {
+                yield return next++;
+            }
         }
     }
 }

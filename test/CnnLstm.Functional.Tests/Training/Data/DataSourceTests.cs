@@ -144,6 +144,74 @@ public class DataSourceTests
     }
 
     [Test]
+    public void EvaluateAndPredict_OnASequenceWithoutSteps_ReadToItsEnd_AndWarnWhenStepsRunOut()
+    {
+        var (x, y) = TinyModels.Blobs(12);
+        using var model = TinyModels.Mlp();
+        model.Compile("sgd", "binary_crossentropy", new[] { "accuracy" });
+        var warnings = new List<string>();
+        void Listen(object? sender, string message) => warnings.Add(message);
+        Warnings.Raised += Listen;
+        try
+        {
+            var onArrays = model.Evaluate(x, y, batchSize: 4);
+            Assert.That(model.Evaluate(DataSource.FromEnumerable(new ArraySource(x, y, 4).All()))["loss"], Is.EqualTo(onArrays["loss"]).Within(1e-6));
+            Assert.That(model.Predict(DataSource.FromEnumerable(new ArraySource(x, y, 4).All()))[0].Length, Is.EqualTo(12));
+            Assert.That(warnings, Is.Empty, "reading to the end without steps is silent");
+
+            // Keras: evaluate(gen, steps=5) on 3 batches warns and returns the result of the 3.
+            Assert.That(model.Evaluate(DataSource.FromEnumerable(new ArraySource(x, y, 4).All()), steps: 5)["loss"], Is.EqualTo(onArrays["loss"]).Within(1e-6));
+            Assert.That(model.Predict(DataSource.FromEnumerable(new ArraySource(x, y, 4).All()), steps: 5)[0].Length, Is.EqualTo(12));
+            Assert.That(warnings, Has.Count.EqualTo(2).And.All.Contains("after 3 of 5 batches"));
+        }
+        finally
+        {
+            Warnings.Raised -= Listen;
+        }
+    }
+
+    [Test]
+    public void Fit_WithAValidationSequenceThatRunsOut_FinishesEveryEpochWithAWarning()
+    {
+        var (x, y) = TinyModels.Blobs(24);
+        using var model = TinyModels.Mlp();
+        model.Compile("sgd", "binary_crossentropy");
+        var warnings = new List<string>();
+        void Listen(object? sender, string message) => warnings.Add(message);
+        Warnings.Raised += Listen;
+        try
+        {
+            // Three validation batches for two per epoch: the second epoch's validation gets one, the third none.
+            var history = model.Fit(new ArraySource(x, y, 4), epochs: 3, verbose: 0,
+                validationData: DataSource.FromEnumerable(new ArraySource(x, y, 4).All().Take(3)), validationSteps: 2);
+
+            Assert.That(history.Values["loss"], Has.Count.EqualTo(3), "training is not interrupted by its validation data");
+            Assert.That(warnings, Has.Some.Contains("validationData: the input ran out of data after 1 of 2 batches"));
+        }
+        finally
+        {
+            Warnings.Raised -= Listen;
+        }
+    }
+
+    [Test]
+    public void Fit_OnSourceWithClassWeight_TrainsAsOnArraysWithClassWeight()
+    {
+        var (x, y) = TinyModels.Blobs(16);
+        using var fromArrays = TinyModels.Mlp();
+        using var fromSource = TinyModels.Mlp();
+        fromSource.SetWeights(fromArrays.GetWeights());
+        fromArrays.Compile("sgd", "binary_crossentropy");
+        fromSource.Compile("sgd", "binary_crossentropy");
+        var classWeight = new Dictionary<int, double> { [1] = 3.0 };
+
+        fromArrays.Fit(x, y, batchSize: 4, epochs: 2, verbose: 0, shuffle: false, classWeight: classWeight);
+        fromSource.Fit(new ArraySource(x, y, 4), epochs: 2, verbose: 0, shuffle: false, classWeight: classWeight);
+
+        Assert.That(fromSource.GetWeights().SelectMany(w => w.Data), Is.EqualTo(fromArrays.GetWeights().SelectMany(w => w.Data)).Within(1e-6));
+    }
+
+    [Test]
     public void Fit_WithValidationSourceAndSampleWeights_LogsValidationAsEvaluate()
     {
         var (x, y) = TinyModels.Blobs(24);
