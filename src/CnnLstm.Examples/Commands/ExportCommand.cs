@@ -16,7 +16,7 @@ internal static class ExportCommand
         {
             model, output,
         };
-        command.SetAction(result => Run(result.GetValue(model)!, result.GetValue(output)!));
+        command.SetAction(result => ModelFileErrors.Report(() => Run(result.GetValue(model)!, result.GetValue(output)!)));
         return command;
     }
 
@@ -29,15 +29,7 @@ internal static class ExportCommand
         }
 
         using var model = Model.Load(modelPath, compile: false);
-        try
-        {
-            model.Export(outputPath);
-        }
-        catch (NotSupportedException e)
-        {
-            Console.Error.WriteLine(e.Message);
-            return 1;
-        }
+        model.Export(outputPath);
 
         var info = OnnxFileInfo.Read(outputPath);
         Console.WriteLine($"wrote {Path.GetFullPath(outputPath)}");

@@ -10,6 +10,11 @@ internal static class OnnxSentiment
     public static float[,] Predict(string path, int[,] tokens)
     {
         using var session = new InferenceSession(path);
+        if (session.InputMetadata.Count != 1 || session.OutputMetadata.Count != 1)
+        {
+            throw new ArgumentException($"'{path}' has {session.InputMetadata.Count} inputs and {session.OutputMetadata.Count} outputs; predict scores reviews with a model of one token input and one output (the exported sentiment model).", nameof(path));
+        }
+
         var input = session.InputMetadata.Single();
         var (rows, steps) = (tokens.GetLength(0), tokens.GetLength(1));
         if (input.Value.Dimensions.Length != 2 || input.Value.Dimensions[1] != steps)

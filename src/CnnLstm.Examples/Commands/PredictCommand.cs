@@ -24,7 +24,7 @@ internal static class PredictCommand
         {
             data, model, reviews,
         };
-        command.SetAction(result => DataNotFoundException.Report(() => Run(result.GetValue(data), result.GetValue(model)!, result.GetValue(reviews) ?? Array.Empty<string>())));
+        command.SetAction(result => DataNotFoundException.Report(() => ModelFileErrors.Report(() => Run(result.GetValue(data), result.GetValue(model)!, result.GetValue(reviews) ?? Array.Empty<string>()))));
         return command;
     }
 
@@ -45,16 +45,7 @@ internal static class PredictCommand
         }
 
         var tokens = SentimentData.Encode(SentimentData.Encoder(folder), texts);
-        float[,] probabilities;
-        try
-        {
-            probabilities = modelPath.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) ? OnnxSentiment.Predict(modelPath, tokens) : PredictKeras(modelPath, tokens);
-        }
-        catch (ArgumentException e)
-        {
-            Console.Error.WriteLine(e.Message);
-            return 2;
-        }
+        var probabilities = modelPath.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) ? OnnxSentiment.Predict(modelPath, tokens) : PredictKeras(modelPath, tokens);
 
         for (var i = 0; i < texts.Length; i++)
         {

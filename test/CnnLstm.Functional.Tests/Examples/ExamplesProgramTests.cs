@@ -122,6 +122,29 @@ public class ExamplesProgramTests
     }
 
     [Test]
+    public void ExportAndPredict_WithBadModelFiles_PrintOneLineAndExitWithTwo()
+    {
+        Assert.That(Sentiment().ExitCode, Is.EqualTo(0), Sentiment().ToString());
+        var truncatedKeras = Path.Combine(scratch.FullName, "truncated.keras");
+        File.WriteAllBytes(truncatedKeras, File.ReadAllBytes(SentimentModel)[..1000]);
+        var truncatedOnnx = Path.Combine(scratch.FullName, "truncated.onnx");
+        File.WriteAllBytes(truncatedOnnx, new byte[] { 0x08, 0x08, 0x12 });
+        var runs = new[]
+        {
+            ExamplesProgram.Run(ExamplesProgram.Dll, scratch.FullName, null, "export", "--model", SentimentModel, "--output", Path.Combine(scratch.FullName, "missing", "x.onnx")),
+            ExamplesProgram.Run(ExamplesProgram.Dll, scratch.FullName, null, "export", "--model", truncatedKeras, "--output", Path.Combine(scratch.FullName, "x.onnx")),
+            ExamplesProgram.Run(ExamplesProgram.Dll, scratch.FullName, TestPaths.SharedData, "predict", "--model", truncatedOnnx, "fine"),
+        };
+
+        foreach (var run in runs)
+        {
+            Assert.That(run.ExitCode, Is.EqualTo(2), run.ToString());
+            Assert.That(run.Stderr, Does.Not.Contain("   at "), "no stack trace: " + run);
+            Assert.That(run.Stderr.Trim(), Is.Not.Empty, run.ToString());
+        }
+    }
+
+    [Test]
     public void Predict_OneReview_WritesNoLibtorchNoiseToStandardError()
     {
         Assert.That(Sentiment().ExitCode, Is.EqualTo(0), Sentiment().ToString());
