@@ -23,6 +23,7 @@ public partial class Model
     /// <exception cref="NotSupportedException">A layer (named, with its class) or a use of it has no ONNX form here, or the
     /// model has more than 500 million parameters (ONNX's inline limit of 2 GiB); nothing is written.</exception>
     /// <exception cref="DirectoryNotFoundException">The target's directory does not exist.</exception>
+    /// <exception cref="IOException">The file cannot be written (e.g. <paramref name="path"/> is a folder); any previous file is kept.</exception>
     public void Export(string path, string format = "onnx")
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
