@@ -23,7 +23,7 @@ public abstract class Layer : IDisposable
 
     /// <summary>Creates a layer with the given name, or a Keras 2 default name (<c>snake_case_N</c>).</summary>
     /// <param name="name">The layer name; null for the default.</param>
-    protected Layer(string? name)
+    protected Layer(string? name = null)
     {
         if (name is not null && string.IsNullOrWhiteSpace(name))
         {

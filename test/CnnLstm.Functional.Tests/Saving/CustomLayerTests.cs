@@ -117,4 +117,20 @@ public class CustomLayerTests
         protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) =>
             new[] { input * gamma!.Variable * Factor };
     }
+
+    [Test]
+    public void CustomLayer_WithoutAName_GetsTheDefaultName()
+    {
+        Backend.ClearSession();
+        Assert.That(new Halving().Name, Is.EqualTo("halving_1"));
+        Assert.That(new Halving().Name, Is.EqualTo("halving_2"));
+    }
+
+    /// <summary>A custom layer written without a constructor: the base takes a default name, as Keras' Layer does.</summary>
+    private sealed class Halving : Layer
+    {
+        protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input) => new[] { (input.Shape, input.DType) };
+
+        protected internal override IReadOnlyList<TorchSharp.torch.Tensor> Forward(TorchSharp.torch.Tensor input, bool training) => new[] { input / 2 };
+    }
 }
