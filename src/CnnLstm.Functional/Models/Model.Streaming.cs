@@ -26,8 +26,8 @@ public partial class Model
     /// <param name="initialEpoch">The epoch to start from.</param>
     /// <param name="stepsPerEpoch">Batches per epoch: required for a source of unknown length; at most
     /// <see cref="DataSource.Count"/> otherwise (default: all of them).</param>
-    /// <param name="validationSteps">Validation batches per evaluation (default: all of them; a validation source of
-    /// unknown length is read to its end).</param>
+    /// <param name="validationSteps">Validation batches per evaluation (default: all of them; required for a validation
+    /// source of unknown length, which is read across epochs as the training sequence is).</param>
     /// <param name="classWeight">A weight per class id, applied to every training batch as in the array form of
     /// <c>Fit</c> (a batch's own <see cref="DataBatch.SampleWeight"/> cannot be combined with it).</param>
     /// <returns>The per-epoch history.</returns>
@@ -47,7 +47,7 @@ public partial class Model
         }
 
         var steps = Steps(x, stepsPerEpoch, nameof(stepsPerEpoch), toTheEnd: false);
-        var validation = validationData is null ? (int?)null : Steps(validationData, validationSteps, nameof(validationSteps), toTheEnd: true);
+        var validation = validationData is null ? (int?)null : Steps(validationData, validationSteps, nameof(validationSteps), toTheEnd: false);
         var userCallbacks = callbacks?.ToList() ?? new List<ICallback>();
         if (userCallbacks.Any(c => c is null))
         {
@@ -58,7 +58,7 @@ public partial class Model
         using var threads = ThreadPolicy.Begin();
         using var seed = randint(0, int.MaxValue, new long[] { 1 }, generator: ShuffleRandom);
         var random = new Random((int)seed.item<long>());
-        return RunFit(_ => SourceBatches(x, x.Order(steps, shuffle, random), "x", classWeight, RanOutInTraining), steps, null, null,
+        return RunFit(_ => SourceBatches(x, x.Order(steps, shuffle, random, carryOn: true), "x", classWeight, RanOutInTraining), steps, null, null,
             validation is int v ? () => SourceBatches(validationData!, validationData!.Order(v, false, random), nameof(validationData), null, RanOut(v, nameof(validationData))) : null,
             epochs, verbose, userCallbacks, initialEpoch, x.OnEpochEnd);
     }
@@ -76,7 +76,8 @@ public partial class Model
         var count = Steps(x, steps, nameof(steps), toTheEnd: true);
         using var exclusive = EnterTraining(nameof(Evaluate));
         using var threads = ThreadPolicy.Begin();
-        return EvaluateSet(SourceBatches(x, x.Order(count, false, new Random(0)), nameof(x), null, RanOut(steps, nameof(Evaluate))));
+        var result = EvaluateSet(SourceBatches(x, x.Order(count, false, new Random(0)), nameof(x), null, RanOut(steps, nameof(Evaluate))));
+        return result.Count > 0 ? result : throw new ArgumentException("Evaluate: the data source gave no batches.", nameof(x));
     }
 
     /// <summary>Predicts on batches from <paramref name="x"/> (targets ignored), in inference mode, concatenating the outputs.</summary>

@@ -171,9 +171,14 @@ public partial class Model
             throw new ArgumentNullException(nameof(callbacks), "Fit: a callback is null.");
         }
 
+        if (sampleWeight is not null && classWeight is not null)
+        {
+            throw new ArgumentException("Fit: give sampleWeight or classWeight, not both (as Keras).", nameof(classWeight));
+        }
+
         using var exclusive = EnterTraining(nameof(Fit));
         using var threads = ThreadPolicy.Begin();
-        using var all = Prepare(x, y, nameof(x), nameof(y), sampleWeight, classWeight);
+        using var all = Prepare(x, y, nameof(x), nameof(y), sampleWeight, null);
         RequireSamples(all, nameof(x));
         DataSet? givenValidation = validationData is { } v ? Prepare(v.X, v.Y, "validationData.X", "validationData.Y") : null;
         using var validationOwner = givenValidation;
@@ -187,7 +192,9 @@ public partial class Model
             throw new ArgumentException($"Fit: validationSplit {validationSplit} of {all.Count} samples leaves no training samples.", nameof(validationSplit));
         }
 
-        using var train = all.Slice(0, splitAt);
+        // Class weights weigh the training samples only (Keras splits off validation data first).
+        using var sliced = all.Slice(0, splitAt);
+        using var train = classWeight is null ? sliced : sliced.WithSampleWeights(SampleWeights(null, classWeight, sliced.Targets, sliced.Count, nameof(y)));
         using var split = splitAt < all.Count ? all.Slice(splitAt, all.Count - splitAt) : null;
         var validation = givenValidation ?? split;
         var steps = (int)((train.Count + batchSize - 1) / batchSize);
@@ -457,7 +464,8 @@ public partial class Model
         {
             callbacks.ForEach(c => c.OnEpochBegin(epoch, new Dictionary<string, double>()));
             epochLogs = RunEpoch(trainBatches(epoch), steps, epoch, epochs, callbacks);
-            if (validation is not null && !StopTraining)
+            // As Keras: an epoch stopped by a callback (or by data that ran out) is still validated.
+            if (validation is not null)
             {
                 foreach (var (key, value) in EvaluateSet(validation()))
                 {
@@ -481,12 +489,12 @@ public partial class Model
         using var enumerator = batches.GetEnumerator();
         while (batch < steps && !StopTraining && enumerator.MoveNext())
         {
-            var data = enumerator.Current;
-            var logs = new Dictionary<string, double> { ["batch"] = batch, ["size"] = data.Count };
-            callbacks.ForEach(c => c.OnBatchBegin(batch, logs));
             Dictionary<string, LoggedValue> values;
-            using (data)
+            var logs = new Dictionary<string, double> { ["batch"] = batch };
+            using (var data = enumerator.Current)
             {
+                logs["size"] = data.Count;
+                callbacks.ForEach(c => c.OnBatchBegin(batch, logs));
                 values = TrainStep(data);
             }
 

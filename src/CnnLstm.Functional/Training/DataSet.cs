@@ -33,6 +33,10 @@ internal sealed class DataSet : IDisposable
         return new DataSet(inputs, targets, inputs.Concat(targets).Concat(weights is null ? Array.Empty<Tensor>() : new[] { weights }).ToList(), weights);
     }
 
+    /// <summary>The same samples with these sample weights; the new set owns only the weights (this one keeps its tensors).</summary>
+    public DataSet WithSampleWeights(Tensor? weights) =>
+        new(Inputs, Targets, weights is null ? new List<Tensor>() : new List<Tensor> { weights }, weights);
+
     /// <summary>The samples at <paramref name="indices"/>, copied (for shuffled batches).</summary>
     public DataSet Take(Tensor indices)
     {

@@ -129,6 +129,23 @@ public class MetricsAndWeightsTests
     }
 
     [Test]
+    public void ClassWeight_WithValidationSplit_WeighsTheTrainingSamplesOnly()
+    {
+        // Keras splits the validation samples off before applying class_weight; found in review (val_loss was weighted).
+        var p = new float[,] { { 0.2f }, { 0.7f }, { 0.4f }, { 0.9f }, { 0.3f } };
+        var y = new float[,] { { 0 }, { 1 }, { 1 }, { 0 }, { 1 } };
+        using var model = TinyModels.Linear(TinyModels.Identity(1));
+        model.Compile(new SGD(learningRate: 1e-9), "mse");
+
+        var history = model.Fit(p, y, batchSize: 5, epochs: 1, verbose: 0, shuffle: false, validationSplit: 0.4, classWeight: new Dictionary<int, double> { [1] = 100 });
+
+        var unweighted = ((0.9 - 0) * (0.9 - 0) + (0.3 - 1) * (0.3 - 1)) / 2;
+        Assert.That(history.Values["val_loss"][0], Is.EqualTo(unweighted).Within(1e-5));
+        var weighted = ((1 * 0.04) + (100 * 0.09) + (100 * 0.36)) / 3;
+        Assert.That(history.Values["loss"][0], Is.EqualTo(weighted).Within(1e-4));
+    }
+
+    [Test]
     public void Fit_WithBadWeights_ThrowsBeforeTraining()
     {
         var x = new float[,] { { 1 }, { 2 } };

@@ -146,7 +146,7 @@ public sealed class Dot : Merge
         var (x, y) = (call.Inputs[0], call.Inputs[1]);
         var (a, b) = ResolvedAxes(x.Shape.Rank, y.Shape.Rank, null);
         var output = call.OutputShapes[0];
-        if (x.Shape[a] is not int k || output.Skip(1).Any(d => d is null))
+        if (x.Shape[a] is not int k || output.Skip(1).Any(d => d is null) || x.Shape.Skip(1).Concat(y.Shape.Skip(1)).Any(d => d is null))
         {
             throw OnnxGraph.Unsupported(this, $"needs known sizes on the contracted axis and in the output, but its inputs have shapes {x.Shape} and {y.Shape} and its output {output}.");
         }
@@ -154,10 +154,12 @@ public sealed class Dot : Merge
         var (xs, ys) = Normalize ? (OnnxNormalized(graph, x.Name, a), OnnxNormalized(graph, y.Name, b)) : (x.Name, y.Name);
         var xPerm = Enumerable.Range(0, x.Shape.Rank).Where(d => d != a).Append(a).Select(d => (long)d).ToArray();
         var yPerm = new[] { 0, b }.Concat(Enumerable.Range(1, y.Shape.Rank - 1).Where(d => d != b)).Select(d => (long)d).ToArray();
-        var left = graph.Reshape(graph.Transpose(xs, Name, xPerm), Name, 0, -1, k);
-        var right = graph.Reshape(graph.Transpose(ys, Name, yPerm), Name, 0, k, -1);
+        // Sizes written out (no -1), so that an empty batch reshapes too.
+        long Rest(Shape shape, int contracted) => Enumerable.Range(1, shape.Rank - 1).Where(d => d != contracted).Aggregate(1L, (p, d) => p * (shape[d] ?? 1));
+        var left = graph.ReshapeKeepingBatch(graph.Transpose(xs, Name, xPerm), Name, Rest(x.Shape, a), k);
+        var right = graph.ReshapeKeepingBatch(graph.Transpose(ys, Name, yPerm), Name, k, Rest(y.Shape, b));
         var product = graph.Add("MatMul", Name, new[] { left, right });
-        return new[] { graph.Reshape(product, Name, new long[] { 0 }.Concat(output.Skip(1).Select(d => (long)d!.Value)).ToArray()) };
+        return new[] { graph.ReshapeKeepingBatch(product, Name, output.Skip(1).Select(d => (long)d!.Value).ToArray()) };
     }
 
     private string OnnxNormalized(OnnxGraph graph, string x, int axis)

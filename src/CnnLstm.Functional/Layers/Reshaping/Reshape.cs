@@ -67,7 +67,7 @@ public sealed class Reshape : Layer
     protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) =>
         new[] { input.reshape(new[] { input.shape[0] }.Concat(TargetShape.Select(d => (long)d)).ToArray()) };
 
-    /// <summary>ONNX: Reshape to (batch, target shape...), the batch copied from the input.</summary>
+    /// <summary>ONNX: Reshape to (batch, output shape...), every size after the batch written out (a -1 resolved).</summary>
     internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call) =>
-        new[] { graph.Reshape(call.Input.Name, Name, new long[] { 0 }.Concat(TargetShape.Select(d => (long)d)).ToArray()) };
+        new[] { graph.ReshapeKeepingBatch(call.Input.Name, Name, call.OutputShapes[0].Skip(1).Select(d => (long)d!.Value).ToArray()) };
 }

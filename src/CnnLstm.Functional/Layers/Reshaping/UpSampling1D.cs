@@ -51,7 +51,6 @@ public sealed class UpSampling1D : Layer
     internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call)
     {
         var repeated = graph.Add("Expand", Name, new[] { graph.Unsqueeze(call.Input.Name, Name, 2), graph.Int64s(1, 1, Size, 1) });
-        var back = graph.ConcatShapes(Name, graph.ShapeOf(call.Input.Name, Name, 0, 1), graph.Int64s(-1), graph.ShapeOf(call.Input.Name, Name, 2));
-        return new[] { graph.Add("Reshape", Name, new[] { repeated, back }) };
+        return new[] { graph.ReshapeKeepingBatch(repeated, Name, call.OutputShapes[0].Skip(1).Select(d => (long)d!.Value).ToArray()) };
     }
 }

@@ -247,8 +247,12 @@ internal sealed class OnnxGraph
     /// <summary>Permutes axes.</summary>
     public string Transpose(string x, string hint, params long[] perm) => Add("Transpose", hint, new[] { x }, Ints("perm", perm));
 
-    /// <summary>Reshapes to <paramref name="shape"/> (0 copies the input's dimension, -1 is inferred).</summary>
-    public string Reshape(string x, string hint, params long[] shape) => Add("Reshape", hint, new[] { x, Int64s(shape) });
+    /// <summary>
+    /// Reshapes to (batch, <paramref name="dims"/>) with the batch size read from <paramref name="x"/> and every other
+    /// size given, so that an empty batch (size 0) reshapes too (a -1 beside a 0 cannot be inferred).
+    /// </summary>
+    public string ReshapeKeepingBatch(string x, string hint, params long[] dims) =>
+        Add("Reshape", hint, new[] { x, ConcatShapes(hint, ShapeOf(x, hint, 0, 1), Int64s(dims)) });
 
     /// <summary>Removes the given axes of size 1.</summary>
     public string Squeeze(string x, string hint, params long[] axes) => Add("Squeeze", hint, new[] { x, Int64s(axes) });

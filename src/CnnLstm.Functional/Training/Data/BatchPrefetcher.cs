@@ -14,6 +14,7 @@ internal sealed class BatchPrefetcher<T> : IDisposable
     private readonly BlockingCollection<(int Index, Task<T> Batch)> queue;
     private readonly CancellationTokenSource cancel = new();
     private readonly Thread feeder;
+    private Task<T>? orphan;
 
     /// <param name="source">The source, for its batches and limits.</param>
     /// <param name="order">The batch indices, in the order they are used.</param>
@@ -24,17 +25,20 @@ internal sealed class BatchPrefetcher<T> : IDisposable
         var scheduler = new ConcurrentExclusiveSchedulerPair(TaskScheduler.Default, source.Workers).ConcurrentScheduler;
         feeder = new Thread(() =>
         {
+            Task<T>? pending = null;
             try
             {
                 foreach (var index in order)
                 {
-                    var task = Task.Factory.StartNew(() => prepare(source.GetBatch(index)), cancel.Token, TaskCreationOptions.None, scheduler);
-                    queue.Add((index, task), cancel.Token);
+                    pending = Task.Factory.StartNew(() => prepare(source.GetBatch(index)), cancel.Token, TaskCreationOptions.None, scheduler);
+                    queue.Add((index, pending), cancel.Token);
+                    pending = null;
                 }
             }
             catch (OperationCanceledException)
             {
-                // Disposed before the end.
+                // Disposed before the end; a batch started but not queued is left for Dispose to wait for.
+                orphan = pending;
             }
             finally
             {
@@ -78,7 +82,14 @@ internal sealed class BatchPrefetcher<T> : IDisposable
     {
         cancel.Cancel();
         feeder.Join();
-        foreach (var (_, task) in queue.GetConsumingEnumerable())
+        var unused = queue.GetConsumingEnumerable().Select(item => item.Batch).ToList();
+        if (orphan is not null)
+        {
+            unused.Add(orphan);
+        }
+
+        // Wait for every started batch, so that no GetBatch runs after the call that used this prefetcher returns.
+        foreach (var task in unused)
         {
             try
             {
@@ -86,7 +97,7 @@ internal sealed class BatchPrefetcher<T> : IDisposable
             }
             catch (Exception)
             {
-                // A batch nobody will use: its failure does not matter any more.
+                // A batch nobody will use: its failure (or cancellation) does not matter any more.
             }
         }
 

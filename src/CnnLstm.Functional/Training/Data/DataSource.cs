@@ -40,19 +40,47 @@ public abstract class DataSource
     {
     }
 
+    private int[]? pass;
+    private int cursor;
+
     /// <summary>
-    /// The batches for one pass, in the order they are to be used: for an indexed source, 0 to steps - 1 (shuffled
-    /// when asked); a sequence source continues where the previous pass stopped.
+    /// The batches for one pass, in the order they are to be used. An indexed source gives 0 to steps - 1 (shuffled
+    /// when asked), or, when <paramref name="carryOn"/> (training with fewer steps per epoch than batches), the next
+    /// <paramref name="steps"/> batches of a pass over all of them that continues across epochs, a new (shuffled)
+    /// pass starting when one ends, as Keras' epoch iterator does; a sequence source continues where it stopped.
     /// </summary>
-    internal virtual IEnumerable<int> Order(int steps, bool shuffle, Random random)
+    internal virtual IEnumerable<int> Order(int steps, bool shuffle, Random random, bool carryOn = false)
     {
-        var order = Enumerable.Range(0, steps).ToArray();
-        if (shuffle)
+        var count = Count ?? steps;
+        if (!carryOn || steps >= count)
         {
-            random.Shuffle(order);
+            var order = Enumerable.Range(0, Math.Min(steps, count)).ToArray();
+            if (shuffle)
+            {
+                random.Shuffle(order);
+            }
+
+            return order;
         }
 
-        return order;
+        var next = new int[steps];
+        for (var i = 0; i < steps; i++)
+        {
+            if (pass is null || cursor == pass.Length)
+            {
+                pass = Enumerable.Range(0, count).ToArray();
+                if (shuffle)
+                {
+                    random.Shuffle(pass);
+                }
+
+                cursor = 0;
+            }
+
+            next[i] = pass[cursor++];
+        }
+
+        return next;
     }
 
     /// <summary>
@@ -91,7 +119,7 @@ public abstract class DataSource
         }
 
         /// <summary>The next <paramref name="steps"/> positions of the sequence, taken as the feeder asks for them (int.MaxValue: to its end).</summary>
-        internal override IEnumerable<int> Order(int steps, bool shuffle, Random random)
+        internal override IEnumerable<int> Order(int steps, bool shuffle, Random random, bool carryOn = false)
         {
             for (var taken = 0; taken < steps; taken++)
             {

@@ -77,6 +77,11 @@ internal static class OnnxCheck
             var dims = new[] { batch }.Concat(input.Shape.Skip(1).Select(d => d ?? unknownSteps)).ToArray();
             var embeddings = model.EmbeddingsFedBy(input);
             var array = Array.CreateInstance(input.DType switch { DType.Int32 => typeof(int), DType.Int64 => typeof(long), _ => typeof(float) }, dims);
+            if (batch == 0)
+            {
+                return array;
+            }
+
             var steps = dims.Length > 1 ? dims[1] : 1;
             var perSample = array.Length / batch;
             var perStep = perSample / steps;

@@ -101,6 +101,23 @@ public class OnnxExportTests
         });
     }
 
+    /// <summary>An empty batch runs in ONNX Runtime as in Predict for the layers that reshape (found in review: a -1 beside the copied batch size 0 could not be inferred).</summary>
+    [Test]
+    public void Export_ReshapingLayers_RunOnAnEmptyBatch()
+    {
+        var reshape = new Input(shape: 6);
+        using var reshaping = new Model(reshape, new Reshape(new[] { -1, 2 }).Call(reshape));
+        var upsample = new Input(shape: (3, 2));
+        using var upsampling = new Model(upsample, new UpSampling1D(size: 2).Call(upsample));
+        var (left, right) = (new Input(shape: (3, 4), name: "left"), new Input(shape: (5, 4), name: "right"));
+        using var dot = new Model(new[] { left, right }, new Dot(2).Call(left, right));
+
+        foreach (var model in new[] { reshaping, upsampling, dot })
+        {
+            OnnxCheck.AssertMatchesPredict(model, OnnxCheck.RandomInputs(model, 0, seed: 6));
+        }
+    }
+
     [TestCaseSource(nameof(LayerCases))]
     public void Export_Layer_OnnxRuntimeMatchesPredict(Func<Model> build)
     {

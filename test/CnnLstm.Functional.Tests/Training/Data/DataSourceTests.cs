@@ -105,6 +105,65 @@ public class DataSourceTests
     }
 
     [Test]
+    public void Fit_StoppedByACallbackWhileWorkersPrepareBatches_ReturnsOnlyWhenNoGetBatchRuns()
+    {
+        // Two workers and a queue of one: when training stops, a batch has been started but not queued yet. Found in
+        // review: it went on running after Fit returned.
+        var (x, y) = TinyModels.Blobs(80);
+        using var model = TinyModels.Mlp();
+        model.Compile("sgd", "binary_crossentropy");
+        var source = new ArraySource(x, y, 4, workers: 2, maxQueueSize: 1, delayMs: 150);
+        var stop = new LambdaCallback(onBatchEnd: (_, _) => model.StopTraining = true);
+
+        model.Fit(source, epochs: 1, verbose: 0, shuffle: false, callbacks: new[] { stop });
+
+        Assert.That(source.InFlight, Is.EqualTo(0), "no GetBatch still running");
+        var fetched = source.Fetched;
+        Thread.Sleep(400);
+        Assert.That(source.Fetched, Is.EqualTo(fetched), "nothing fetches after Fit returned");
+    }
+
+    [Test]
+    public void Fit_WithFewerStepsPerEpochThanBatches_GoesOnThroughAllBatchesAcrossEpochs()
+    {
+        var (x, y) = TinyModels.Blobs(80);
+        using var model = TinyModels.Mlp();
+        model.Compile("sgd", "binary_crossentropy");
+        var source = new ArraySource(x, y, 4);
+
+        model.Fit(source, epochs: 4, verbose: 0, shuffle: true, stepsPerEpoch: 5);
+
+        Assert.That(source.Requested.Order(), Is.EqualTo(Enumerable.Range(0, 20)), "each of the 20 batches once over 4 epochs of 5 steps (Keras' epoch iterator)");
+    }
+
+    [Test]
+    public void Fit_StoppedMidEpoch_StillValidatesThatEpoch()
+    {
+        var (x, y) = TinyModels.Blobs(40);
+        using var model = TinyModels.Mlp();
+        model.Compile("sgd", "binary_crossentropy");
+        var stop = new LambdaCallback(onBatchEnd: (batch, _) => model.StopTraining = batch == 1);
+
+        var fromSource = model.Fit(new ArraySource(x, y, 4), epochs: 3, verbose: 0, validationData: new ArraySource(x, y, 8), callbacks: new[] { stop });
+        var fromArrays = model.Fit(x, y, batchSize: 4, epochs: 3, verbose: 0, validationSplit: 0.25, callbacks: new[] { stop });
+
+        Assert.That(fromSource.Values["val_loss"], Has.Count.EqualTo(1), "Keras validates the stopped epoch");
+        Assert.That(fromArrays.Values["val_loss"], Has.Count.EqualTo(1));
+    }
+
+    [Test]
+    public void ValidationSequenceWithoutSteps_AndEvaluateOnAnEmptySequence_AreRefused()
+    {
+        var (x, y) = TinyModels.Blobs(8);
+        using var model = TinyModels.Mlp();
+        model.Compile("sgd", "binary_crossentropy");
+
+        Assert.That(Assert.Throws<ArgumentException>(() => model.Fit(new ArraySource(x, y, 4), epochs: 1, verbose: 0, validationData: DataSource.FromEnumerable(new ArraySource(x, y, 4).All())))!.Message,
+            Does.Contain("validationSteps"));
+        Assert.That(Assert.Throws<ArgumentException>(() => model.Evaluate(DataSource.FromEnumerable(Array.Empty<DataBatch>())))!.Message, Does.Contain("no batches"));
+    }
+
+    [Test]
     public void Fit_WithABatchThatDoesNotFitTheModel_ThrowsNamingBatchAndShapes()
     {
         var (x, y) = TinyModels.Blobs(16);
@@ -246,7 +305,7 @@ public class DataSourceTests
     }
 
     /// <summary>Batches cut from arrays, recording what was asked for.</summary>
-    private sealed class ArraySource(float[,] x, float[] y, int batchSize, int workers = 1, int maxQueueSize = 10, int failAt = -1, int badShapeAt = -1, bool weighted = false)
+    private sealed class ArraySource(float[,] x, float[] y, int batchSize, int workers = 1, int maxQueueSize = 10, int failAt = -1, int badShapeAt = -1, bool weighted = false, int delayMs = 0)
         : DataSource(workers, maxQueueSize)
     {
         private readonly ConcurrentQueue<int> requested = new();
@@ -270,6 +329,7 @@ public class DataSourceTests
             {
                 requested.Enqueue(index);
                 Interlocked.Increment(ref fetched);
+                Thread.Sleep(delayMs);
                 if (index == failAt)
                 {
                     throw new IOException("the disk went away");
