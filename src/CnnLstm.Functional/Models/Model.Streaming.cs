@@ -39,20 +39,10 @@ public partial class Model
     {
         ArgumentNullException.ThrowIfNull(x);
         RequireCompiled(nameof(Fit));
-        ArgumentOutOfRangeException.ThrowIfNegative(epochs);
-        ArgumentOutOfRangeException.ThrowIfNegative(initialEpoch);
-        if (verbose is < 0 or > 2)
-        {
-            throw new ArgumentOutOfRangeException(nameof(verbose), verbose, "Fit: verbose must be 0, 1 or 2.");
-        }
-
+        CheckEpochArguments(epochs, initialEpoch, verbose);
         var steps = Steps(x, stepsPerEpoch, nameof(stepsPerEpoch), toTheEnd: false);
         var validation = validationData is null ? (int?)null : Steps(validationData, validationSteps, nameof(validationSteps), toTheEnd: false);
-        var userCallbacks = callbacks?.ToList() ?? new List<ICallback>();
-        if (userCallbacks.Any(c => c is null))
-        {
-            throw new ArgumentNullException(nameof(callbacks), "Fit: a callback is null.");
-        }
+        var userCallbacks = UserCallbacks(callbacks);
 
         using var exclusive = EnterTraining(nameof(Fit));
         using var threads = ThreadPolicy.Begin();

@@ -153,23 +153,13 @@ public partial class Model
     {
         RequireCompiled(nameof(Fit));
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        ArgumentOutOfRangeException.ThrowIfNegative(epochs);
-        ArgumentOutOfRangeException.ThrowIfNegative(initialEpoch);
-        if (verbose is < 0 or > 2)
-        {
-            throw new ArgumentOutOfRangeException(nameof(verbose), verbose, "Fit: verbose must be 0, 1 or 2.");
-        }
-
+        CheckEpochArguments(epochs, initialEpoch, verbose);
         if (!(validationSplit >= 0 && validationSplit < 1))
         {
             throw new ArgumentOutOfRangeException(nameof(validationSplit), validationSplit, "Fit: validationSplit must be in [0, 1).");
         }
 
-        var userCallbacks = callbacks?.ToList() ?? new List<ICallback>();
-        if (userCallbacks.Any(c => c is null))
-        {
-            throw new ArgumentNullException(nameof(callbacks), "Fit: a callback is null.");
-        }
+        var userCallbacks = UserCallbacks(callbacks);
 
         if (sampleWeight is not null && classWeight is not null)
         {
@@ -396,6 +386,24 @@ public partial class Model
         metricSlots = slots.ToArray();
         names.AddRange(metricSlots.Select(slot => slot.Name));
         return names;
+    }
+
+    /// <summary>Fit's checks of <c>epochs</c>, <c>initialEpoch</c> and <c>verbose</c>, for every kind of data.</summary>
+    private static void CheckEpochArguments(int epochs, int initialEpoch, int verbose)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(epochs);
+        ArgumentOutOfRangeException.ThrowIfNegative(initialEpoch);
+        if (verbose is < 0 or > 2)
+        {
+            throw new ArgumentOutOfRangeException(nameof(verbose), verbose, "Fit: verbose must be 0, 1 or 2.");
+        }
+    }
+
+    /// <summary>The callbacks given to Fit, as a list; none may be null.</summary>
+    private static List<ICallback> UserCallbacks(IEnumerable<ICallback>? callbacks)
+    {
+        var list = callbacks?.ToList() ?? new List<ICallback>();
+        return list.Any(c => c is null) ? throw new ArgumentNullException(nameof(callbacks), "Fit: a callback is null.") : list;
     }
 
     /// <summary>The batches of an epoch over arrays: samples in a new random order each epoch when shuffling.</summary>
