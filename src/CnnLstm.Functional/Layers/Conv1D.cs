@@ -175,16 +175,8 @@ public sealed class Conv1D : Layer
     }
 
     /// <summary>ONNX: Conv over (batch, channels, steps) between two Transposes, then the activation.</summary>
-    internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call)
-    {
-        var inputs = new List<string> { graph.Transpose(call.Input.Name, Name, 0, 2, 1), graph.Weight(kernel!, "onnx", t => t.permute(2, 1, 0)) };
-        if (bias is not null)
-        {
-            inputs.Add(graph.Weight(bias));
-        }
-
-        var y = graph.Add("Conv", Name, inputs, OnnxGraph.Ints("kernel_shape", (long)KernelSize), OnnxGraph.Ints("strides", (long)Strides),
-            OnnxGraph.Ints("dilations", (long)DilationRate), OnnxWindows.Pads(padding, new[] { call.Input.Shape[1] }, new[] { EffectiveKernel }, new[] { Strides }));
-        return new[] { graph.Activation(graph.Transpose(y, Name, 0, 2, 1), Activation, Name) };
-    }
+    internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call) =>
+        new[] { graph.Activation(graph.ChannelsFirst(call.Input.Name, 1, Name, x => graph.Conv(x, graph.Weight(kernel!, "onnx", t => t.permute(2, 1, 0)), bias, Name,
+            OnnxGraph.Ints("kernel_shape", (long)KernelSize), OnnxGraph.Ints("strides", (long)Strides), OnnxGraph.Ints("dilations", (long)DilationRate),
+            OnnxWindows.Pads(padding, new[] { call.Input.Shape[1] }, new[] { EffectiveKernel }, new[] { Strides }))), Activation, Name) };
 }

@@ -185,16 +185,11 @@ public sealed class Conv2D : Layer
     /// <summary>ONNX: Conv over (batch, channels, height, width) between two Transposes, then the activation.</summary>
     internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call)
     {
-        var inputs = new List<string> { graph.Transpose(call.Input.Name, Name, 0, 3, 1, 2), graph.Weight(kernel!, "onnx", t => t.permute(3, 2, 0, 1)) };
-        if (bias is not null)
-        {
-            inputs.Add(graph.Weight(bias));
-        }
-
         var windows = new[] { ((KernelSize.H - 1) * DilationRate.H) + 1, ((KernelSize.W - 1) * DilationRate.W) + 1 };
-        var y = graph.Add("Conv", Name, inputs, OnnxGraph.Ints("kernel_shape", KernelSize.H, KernelSize.W), OnnxGraph.Ints("strides", Strides.H, Strides.W),
+        var y = graph.ChannelsFirst(call.Input.Name, 2, Name, x => graph.Conv(x, graph.Weight(kernel!, "onnx", t => t.permute(3, 2, 0, 1)), bias, Name,
+            OnnxGraph.Ints("kernel_shape", KernelSize.H, KernelSize.W), OnnxGraph.Ints("strides", Strides.H, Strides.W),
             OnnxGraph.Ints("dilations", DilationRate.H, DilationRate.W),
-            OnnxWindows.Pads(padding, new[] { call.Input.Shape[1], call.Input.Shape[2] }, windows, new[] { Strides.H, Strides.W }));
-        return new[] { graph.Activation(graph.Transpose(y, Name, 0, 2, 3, 1), Activation, Name) };
+            OnnxWindows.Pads(padding, new[] { call.Input.Shape[1], call.Input.Shape[2] }, windows, new[] { Strides.H, Strides.W })));
+        return new[] { graph.Activation(y, Activation, Name) };
     }
 }

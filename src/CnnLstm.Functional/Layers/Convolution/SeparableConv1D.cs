@@ -190,16 +190,13 @@ public sealed class SeparableConv1D : Layer
         var channels = depthwise!.Shape[1];
         // Keras' (k, channels, multiplier) to ONNX's (channels × multiplier, 1, k): output channel c × multiplier + m.
         var depthwiseKernel = graph.Weight(depthwise, "onnx", t => t.permute(1, 2, 0).reshape(channels * DepthMultiplier, 1, KernelSize));
-        var spread = graph.Add("Conv", Name, new[] { graph.Transpose(call.Input.Name, Name, 0, 2, 1), depthwiseKernel },
-            OnnxGraph.Ints("kernel_shape", (long)KernelSize), OnnxGraph.Ints("strides", (long)Strides), OnnxGraph.Ints("dilations", (long)DilationRate),
-            OnnxGraph.Attr("group", (long)channels), OnnxWindows.Pads(padding, new[] { call.Input.Shape[1] }, new[] { EffectiveKernel }, new[] { Strides }));
-        var inputs = new List<string> { spread, graph.Weight(pointwise!, "onnx", t => t.permute(2, 1, 0)) };
-        if (bias is not null)
+        var y = graph.ChannelsFirst(call.Input.Name, 1, Name, x =>
         {
-            inputs.Add(graph.Weight(bias));
-        }
-
-        var y = graph.Add("Conv", Name, inputs, OnnxGraph.Ints("kernel_shape", 1L));
-        return new[] { graph.Activation(graph.Transpose(y, Name, 0, 2, 1), Activation, Name) };
+            var spread = graph.Conv(x, depthwiseKernel, null, Name,
+                OnnxGraph.Ints("kernel_shape", (long)KernelSize), OnnxGraph.Ints("strides", (long)Strides), OnnxGraph.Ints("dilations", (long)DilationRate),
+                OnnxGraph.Attr("group", (long)channels), OnnxWindows.Pads(padding, new[] { call.Input.Shape[1] }, new[] { EffectiveKernel }, new[] { Strides }));
+            return graph.Conv(spread, graph.Weight(pointwise!, "onnx", t => t.permute(2, 1, 0)), bias, Name, OnnxGraph.Ints("kernel_shape", 1L));
+        });
+        return new[] { graph.Activation(y, Activation, Name) };
     }
 }

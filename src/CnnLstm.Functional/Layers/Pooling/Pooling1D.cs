@@ -81,10 +81,7 @@ public abstract class Pooling1D : Layer
     private protected abstract string OnnxOperator { get; }
 
     /// <summary>ONNX: the pooling operator over (batch, channels, steps) between two Transposes.</summary>
-    internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call)
-    {
-        var y = graph.Add(OnnxOperator, Name, new[] { graph.Transpose(call.Input.Name, Name, 0, 2, 1) }, OnnxGraph.Ints("kernel_shape", (long)PoolSize),
-            OnnxGraph.Ints("strides", (long)Strides), OnnxWindows.Pads(padding, new[] { call.Input.Shape[1] }, new[] { PoolSize }, new[] { Strides }));
-        return new[] { graph.Transpose(y, Name, 0, 2, 1) };
-    }
+    internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call) =>
+        new[] { graph.ChannelsFirst(call.Input.Name, 1, Name, x => graph.Add(OnnxOperator, Name, new[] { x }, OnnxGraph.Ints("kernel_shape", (long)PoolSize),
+            OnnxGraph.Ints("strides", (long)Strides), OnnxWindows.Pads(padding, new[] { call.Input.Shape[1] }, new[] { PoolSize }, new[] { Strides }))) };
 }

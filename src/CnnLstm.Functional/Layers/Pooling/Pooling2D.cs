@@ -79,11 +79,8 @@ public abstract class Pooling2D : Layer
     private protected abstract string OnnxOperator { get; }
 
     /// <summary>ONNX: the pooling operator over (batch, channels, height, width) between two Transposes.</summary>
-    internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call)
-    {
-        var y = graph.Add(OnnxOperator, Name, new[] { graph.Transpose(call.Input.Name, Name, 0, 3, 1, 2) }, OnnxGraph.Ints("kernel_shape", PoolSize.H, PoolSize.W),
+    internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call) =>
+        new[] { graph.ChannelsFirst(call.Input.Name, 2, Name, x => graph.Add(OnnxOperator, Name, new[] { x }, OnnxGraph.Ints("kernel_shape", PoolSize.H, PoolSize.W),
             OnnxGraph.Ints("strides", Strides.H, Strides.W),
-            OnnxWindows.Pads(padding, new[] { call.Input.Shape[1], call.Input.Shape[2] }, new[] { PoolSize.H, PoolSize.W }, new[] { Strides.H, Strides.W }));
-        return new[] { graph.Transpose(y, Name, 0, 2, 3, 1) };
-    }
+            OnnxWindows.Pads(padding, new[] { call.Input.Shape[1], call.Input.Shape[2] }, new[] { PoolSize.H, PoolSize.W }, new[] { Strides.H, Strides.W }))) };
 }

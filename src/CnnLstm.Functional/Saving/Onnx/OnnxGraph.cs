@@ -244,6 +244,21 @@ internal sealed class OnnxGraph
 
     // Operations the layers use often.
 
+    /// <summary>
+    /// Runs <paramref name="operation"/> on a channels-last value with <paramref name="spatialAxes"/> spatial axes
+    /// (Keras' layout) as channels first (the layout of ONNX's Conv and pooling), between the Transposes there and back.
+    /// </summary>
+    public string ChannelsFirst(string x, int spatialAxes, string hint, Func<string, string> operation)
+    {
+        var toFirst = new long[] { 0, spatialAxes + 1 }.Concat(Enumerable.Range(1, spatialAxes).Select(a => (long)a)).ToArray();
+        var toLast = new long[] { 0 }.Concat(Enumerable.Range(2, spatialAxes).Select(a => (long)a)).Append(1L).ToArray();
+        return Transpose(operation(Transpose(x, hint, toFirst)), hint, toLast);
+    }
+
+    /// <summary>ONNX's Conv of a channels-first value with a kernel in ONNX layout and an optional bias weight.</summary>
+    public string Conv(string x, string kernel, LayerWeight? bias, string hint, params AttributeProto[] attributes) =>
+        Add("Conv", hint, bias is null ? new[] { x, kernel } : new[] { x, kernel, Weight(bias) }, attributes);
+
     /// <summary>Permutes axes.</summary>
     public string Transpose(string x, string hint, params long[] perm) => Add("Transpose", hint, new[] { x }, Ints("perm", perm));
 
