@@ -35,6 +35,7 @@ internal sealed class OnnxGraph
     private readonly HashSet<string> names;
     private readonly Dictionary<(LayerWeight Weight, string Layout), string> weights = new();
     private readonly Dictionary<string, string> constants = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string[]> nodes = new(StringComparer.Ordinal);
 
     public OnnxGraph(string name)
     {
@@ -79,15 +80,33 @@ internal sealed class OnnxGraph
     public string Add(string op, string hint, IEnumerable<string> inputs, params AttributeProto[] attributes) =>
         AddMulti(op, hint, inputs, 1, attributes)[0];
 
-    /// <summary>Adds a node with <paramref name="outputs"/> outputs and returns their names.</summary>
+    /// <summary>
+    /// Adds a node with <paramref name="outputs"/> outputs and returns their names. A node identical to one already in
+    /// this graph (operator, inputs, attributes) is not added again: its outputs are returned, so that a value two
+    /// layer methods ask for (a layer's output and its mask from the same ids, say) is computed once.
+    /// </summary>
     public string[] AddMulti(string op, string hint, IEnumerable<string> inputs, int outputs, params AttributeProto[] attributes)
     {
+        var given = inputs.ToArray();
+        // Bodies (Scan's) are never shared, so nodes that carry one are not compared.
+        var key = attributes.Any(a => a.G is not null) ? null
+            : string.Join('\u0001', new[] { op, outputs.ToString(System.Globalization.CultureInfo.InvariantCulture) }.Concat(given).Concat(attributes.Select(a => a.ToString())));
+        if (key is not null && nodes.TryGetValue(key, out var existing))
+        {
+            return existing;
+        }
+
         var node = new NodeProto { OpType = op, Name = Unique($"{hint}/{op}") };
-        node.Input.AddRange(inputs);
+        node.Input.AddRange(given);
         var results = Enumerable.Range(0, outputs).Select(i => Unique(outputs == 1 ? $"{hint}/{op}:0" : $"{hint}/{op}:{i}")).ToArray();
         node.Output.AddRange(results);
         node.Attribute.AddRange(attributes);
         Proto.Node.Add(node);
+        if (key is not null)
+        {
+            nodes[key] = results;
+        }
+
         return results;
     }
 

@@ -4,6 +4,7 @@ using KerasStyle.Graph;
 using KerasStyle.Layers;
 using KerasStyle.Models;
 using KerasStyle.Preprocessing;
+using KerasStyle.Saving.Onnx.Proto;
 using KerasStyle.Saving.Onnx;
 using Microsoft.ML.OnnxRuntime;
 using TorchSharp;
@@ -150,5 +151,18 @@ public class OnnxExportFileTests
         GC.WaitForPendingFinalizers();
         Assert.That(DisposeScopeManager.Statistics.ThreadTotalLiveCount, Is.EqualTo(live), "tensors created and not disposed on this thread");
         Assert.That(TorchSharp.torch.Tensor.TotalCount, Is.LessThanOrEqualTo(total), "live tensors in the process");
+    }
+
+    [Test]
+    public void Export_MaskingBeforeLstm_ComputesTheMaskOnce()
+    {
+        // Masking writes its output and, separately, its mask from the same comparison; the graph keeps one of each node.
+        var input = new Input(shape: (6, 3));
+        using var model = new Model(input, new LSTM(4).Call(new Masking().Call(input)));
+        model.Export(path);
+
+        var graph = ModelProto.Parser.ParseFrom(File.ReadAllBytes(path)).Graph;
+        Assert.That(graph.Node.Count(n => n.OpType == "ReduceMax"), Is.EqualTo(1));
+        Assert.That(graph.Node.Count(n => n.OpType == "ConstantOfShape"), Is.EqualTo(1), "one zero state for h, c and the previous output");
     }
 }
