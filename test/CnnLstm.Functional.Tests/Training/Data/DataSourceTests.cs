@@ -9,12 +9,21 @@ namespace KerasStyle.Tests.Training.Data;
 /// <summary>Fit, Evaluate and Predict on a DataSource: the same numbers as on arrays, prefetching, shuffling, errors and memory.</summary>
 public class DataSourceTests
 {
+    private readonly List<string> warnings = new();
+
     [SetUp]
     public void Seed()
     {
         Backend.ClearSession();
         Utils.SetRandomSeed(5);
+        warnings.Clear();
+        Warnings.Raised += Listen;
     }
+
+    [TearDown]
+    public void StopListening() => Warnings.Raised -= Listen;
+
+    private void Listen(object? sender, string message) => warnings.Add(message);
 
     [Test]
     public void Fit_OnIndexedSource_TrainsAsFitOnTheSameArrayBatches()
@@ -184,22 +193,12 @@ public class DataSourceTests
         var (x, y) = TinyModels.Blobs(40);
         using var model = TinyModels.Mlp();
         model.Compile("sgd", "binary_crossentropy");
-        var warnings = new List<string>();
-        void Listen(object? sender, string message) => warnings.Add(message);
-        Warnings.Raised += Listen;
-        try
-        {
-            // 10 batches in all: 2 full epochs of 4, then 2 batches into the third.
-            var source = DataSource.FromEnumerable(new ArraySource(x, y, 4).All());
-            var history = model.Fit(source, epochs: 5, verbose: 0, stepsPerEpoch: 4);
-            Assert.That(history.Values["loss"], Has.Count.EqualTo(3));
-            Assert.That(warnings, Has.Some.Contains("ran out of data"));
-            Assert.Throws<ArgumentException>(() => model.Fit(DataSource.FromEnumerable(new ArraySource(x, y, 4).All()), epochs: 1, verbose: 0));
-        }
-        finally
-        {
-            Warnings.Raised -= Listen;
-        }
+        // 10 batches in all: 2 full epochs of 4, then 2 batches into the third.
+        var source = DataSource.FromEnumerable(new ArraySource(x, y, 4).All());
+        var history = model.Fit(source, epochs: 5, verbose: 0, stepsPerEpoch: 4);
+        Assert.That(history.Values["loss"], Has.Count.EqualTo(3));
+        Assert.That(warnings, Has.Some.Contains("ran out of data"));
+        Assert.Throws<ArgumentException>(() => model.Fit(DataSource.FromEnumerable(new ArraySource(x, y, 4).All()), epochs: 1, verbose: 0));
     }
 
     [Test]
@@ -208,25 +207,15 @@ public class DataSourceTests
         var (x, y) = TinyModels.Blobs(12);
         using var model = TinyModels.Mlp();
         model.Compile("sgd", "binary_crossentropy", new[] { "accuracy" });
-        var warnings = new List<string>();
-        void Listen(object? sender, string message) => warnings.Add(message);
-        Warnings.Raised += Listen;
-        try
-        {
-            var onArrays = model.Evaluate(x, y, batchSize: 4);
-            Assert.That(model.Evaluate(DataSource.FromEnumerable(new ArraySource(x, y, 4).All()))["loss"], Is.EqualTo(onArrays["loss"]).Within(1e-6));
-            Assert.That(model.Predict(DataSource.FromEnumerable(new ArraySource(x, y, 4).All()))[0].Length, Is.EqualTo(12));
-            Assert.That(warnings, Is.Empty, "reading to the end without steps is silent");
+        var onArrays = model.Evaluate(x, y, batchSize: 4);
+        Assert.That(model.Evaluate(DataSource.FromEnumerable(new ArraySource(x, y, 4).All()))["loss"], Is.EqualTo(onArrays["loss"]).Within(1e-6));
+        Assert.That(model.Predict(DataSource.FromEnumerable(new ArraySource(x, y, 4).All()))[0].Length, Is.EqualTo(12));
+        Assert.That(warnings, Is.Empty, "reading to the end without steps is silent");
 
-            // Keras: evaluate(gen, steps=5) on 3 batches warns and returns the result of the 3.
-            Assert.That(model.Evaluate(DataSource.FromEnumerable(new ArraySource(x, y, 4).All()), steps: 5)["loss"], Is.EqualTo(onArrays["loss"]).Within(1e-6));
-            Assert.That(model.Predict(DataSource.FromEnumerable(new ArraySource(x, y, 4).All()), steps: 5)[0].Length, Is.EqualTo(12));
-            Assert.That(warnings, Has.Count.EqualTo(2).And.All.Contains("after 3 of 5 batches"));
-        }
-        finally
-        {
-            Warnings.Raised -= Listen;
-        }
+        // Keras: evaluate(gen, steps=5) on 3 batches warns and returns the result of the 3.
+        Assert.That(model.Evaluate(DataSource.FromEnumerable(new ArraySource(x, y, 4).All()), steps: 5)["loss"], Is.EqualTo(onArrays["loss"]).Within(1e-6));
+        Assert.That(model.Predict(DataSource.FromEnumerable(new ArraySource(x, y, 4).All()), steps: 5)[0].Length, Is.EqualTo(12));
+        Assert.That(warnings, Has.Count.EqualTo(2).And.All.Contains("after 3 of 5 batches"));
     }
 
     [Test]
@@ -235,22 +224,12 @@ public class DataSourceTests
         var (x, y) = TinyModels.Blobs(24);
         using var model = TinyModels.Mlp();
         model.Compile("sgd", "binary_crossentropy");
-        var warnings = new List<string>();
-        void Listen(object? sender, string message) => warnings.Add(message);
-        Warnings.Raised += Listen;
-        try
-        {
-            // Three validation batches for two per epoch: the second epoch's validation gets one, the third none.
-            var history = model.Fit(new ArraySource(x, y, 4), epochs: 3, verbose: 0,
-                validationData: DataSource.FromEnumerable(new ArraySource(x, y, 4).All().Take(3)), validationSteps: 2);
+        // Three validation batches for two per epoch: the second epoch's validation gets one, the third none.
+        var history = model.Fit(new ArraySource(x, y, 4), epochs: 3, verbose: 0,
+            validationData: DataSource.FromEnumerable(new ArraySource(x, y, 4).All().Take(3)), validationSteps: 2);
 
-            Assert.That(history.Values["loss"], Has.Count.EqualTo(3), "training is not interrupted by its validation data");
-            Assert.That(warnings, Has.Some.Contains("validationData: the input ran out of data after 1 of 2 batches"));
-        }
-        finally
-        {
-            Warnings.Raised -= Listen;
-        }
+        Assert.That(history.Values["loss"], Has.Count.EqualTo(3), "training is not interrupted by its validation data");
+        Assert.That(warnings, Has.Some.Contains("validationData: the input ran out of data after 1 of 2 batches"));
     }
 
     [Test]
