@@ -91,14 +91,7 @@ public sealed class Conv1D : Layer
     {
         config.RequireDefault("data_format", "channels_last");
         config.RequireDefault("groups", 1);
-        config.ReadInitializer("kernel_initializer", "glorot_uniform");
-        config.ReadInitializer("bias_initializer", "zeros");
-        foreach (var key in new[] { "kernel_regularizer", "bias_regularizer", "kernel_constraint", "bias_constraint", "lora_rank" })
-        {
-            config.RequireDefault(key, null);
-        }
-
-        config.Ignore("lora_alpha");
+        ReadKernelAndBiasConfig(config);
         return new Conv1D(config.GetInt("filters"), config.GetSize("kernel_size"), config.GetSize("strides", 1),
             config.GetString("padding", "valid"), config.GetSize("dilation_rate", 1), config.GetActivation("activation", "linear"),
             config.GetBool("use_bias", true), config.Name);

@@ -56,14 +56,7 @@ public sealed class Dense : Layer
     /// <summary>Creates the layer from a Keras 2 or Keras 3 config.</summary>
     internal static Dense FromConfig(LayerConfig config)
     {
-        config.ReadInitializer("kernel_initializer", "glorot_uniform");
-        config.ReadInitializer("bias_initializer", "zeros");
-        foreach (var key in new[] { "kernel_regularizer", "bias_regularizer", "kernel_constraint", "bias_constraint", "quantization_config", "lora_rank" })
-        {
-            config.RequireDefault(key, null);
-        }
-
-        config.Ignore("lora_alpha");
+        ReadKernelAndBiasConfig(config, "quantization_config");
         return new Dense(config.GetInt("units"), config.GetActivation("activation", "linear"), config.GetBool("use_bias", true), config.Name);
     }
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using KerasStyle.Engine;
 using KerasStyle.Graph;
+using KerasStyle.Saving;
 using KerasStyle.Saving.Onnx;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -420,6 +421,23 @@ public abstract class Layer : IDisposable
 
         config["kernel_constraint"] = null;
         config["bias_constraint"] = null;
+    }
+
+    /// <summary>
+    /// Reads what <see cref="AddKernelAndBiasConfig"/> writes, for the layers with a kernel and a bias (Dense, Conv1D,
+    /// Conv2D): glorot_uniform and zeros initializers; regularizers, constraints and a LoRA rank (and
+    /// <paramref name="alsoNull"/>), which this library does not support, must be null; lora_alpha has no effect without a rank.
+    /// </summary>
+    private protected static void ReadKernelAndBiasConfig(LayerConfig config, params string[] alsoNull)
+    {
+        config.ReadInitializer("kernel_initializer", "glorot_uniform");
+        config.ReadInitializer("bias_initializer", "zeros");
+        foreach (var key in new[] { "kernel_regularizer", "bias_regularizer", "kernel_constraint", "bias_constraint" }.Concat(alsoNull).Append("lora_rank"))
+        {
+            config.RequireDefault(key, null);
+        }
+
+        config.Ignore("lora_alpha");
     }
 
     /// <summary>glorot_uniform as Keras 3.16 serializes it (with its input_axes and output_axes arguments).</summary>

@@ -111,14 +111,7 @@ public sealed class Conv2D : Layer
     {
         config.RequireDefault("data_format", "channels_last");
         config.RequireDefault("groups", 1);
-        config.ReadInitializer("kernel_initializer", "glorot_uniform");
-        config.ReadInitializer("bias_initializer", "zeros");
-        foreach (var key in new[] { "kernel_regularizer", "bias_regularizer", "kernel_constraint", "bias_constraint", "lora_rank" })
-        {
-            config.RequireDefault(key, null);
-        }
-
-        config.Ignore("lora_alpha");
+        ReadKernelAndBiasConfig(config);
         return new Conv2D(config.GetInt("filters"), config.GetPair("kernel_size", (1, 1)), config.GetPair("strides", (1, 1)), config.GetString("padding", "valid"),
             config.GetPair("dilation_rate", (1, 1)), config.GetActivation("activation", "linear"), config.GetBool("use_bias", true), config.Name);
     }
