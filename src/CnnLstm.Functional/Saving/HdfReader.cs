@@ -1,49 +1,84 @@
+using System.Globalization;
 using KerasStyle.Layers;
 using PureHDF;
 using PureHDF.VOL.Native;
 
 namespace KerasStyle.Saving;
 
-/// <summary>One dataset read from an HDF5 file: its path, shape and values (floats, or integers for step counters).</summary>
-/// <param name="Path">The dataset's path in the file, for messages.</param>
-/// <param name="Shape">The shape; empty for a scalar.</param>
-/// <param name="Floats">The values of a floating-point dataset (float64 is narrowed), else null.</param>
-/// <param name="Integers">The values of an integer dataset, else null.</param>
-internal sealed record H5Array(string Path, int[] Shape, float[]? Floats, long[]? Integers)
+/// <summary>
+/// One dataset of an HDF5 file: its path, shape and kind, known from its header, and its values, decoded only when
+/// first asked for, so that a caller compares the declared shape with the weight it is for before anything is
+/// decoded (a dataset declared as billions of values but never written took 4 GB before its shape was looked at).
+/// </summary>
+internal sealed class H5Array
 {
+    private readonly Lazy<Array> values;
+
+    /// <summary>A dataset whose values <paramref name="read"/> decodes: float[] when <paramref name="isFloat"/>, else long[].</summary>
+    public H5Array(string path, int[] shape, bool isFloat, Func<Array> read)
+    {
+        Path = path;
+        Shape = shape;
+        IsFloat = isFloat;
+        values = new Lazy<Array>(read);
+    }
+
+    /// <summary>Values already in memory (e.g. a learning rate taken from a config).</summary>
+    public H5Array(string path, int[] shape, float[] floats)
+        : this(path, shape, isFloat: true, () => floats)
+    {
+    }
+
+    /// <summary>The dataset's path in the file, for messages.</summary>
+    public string Path { get; }
+
+    /// <summary>The shape; empty for a scalar.</summary>
+    public int[] Shape { get; }
+
+    /// <summary>Whether the dataset is floating point (float64 is narrowed); otherwise it holds integers (step counters).</summary>
+    public bool IsFloat { get; }
+
+    /// <summary>The values of a floating-point dataset, else null; decoded on first use.</summary>
+    public float[]? Floats => IsFloat ? (float[])values.Value : null;
+
+    /// <summary>The values of an integer dataset, else null; decoded on first use.</summary>
+    public long[]? Integers => IsFloat ? null : (long[])values.Value;
+
     /// <summary>The shape as Keras prints it.</summary>
     public string ShapeText => WeightArray.ShapeText(Shape);
 
-    /// <summary>The value as a weight; the caller has checked it is floating point.</summary>
+    /// <summary>The value as a weight; the caller has checked it is floating point and of the weight's shape.</summary>
     public WeightArray ToWeight() => new(Shape, Floats!);
 }
 
-/// <summary>Reading helpers over PureHDF that turn any failure into a <see cref="KerasFileException"/> naming the file.</summary>
+/// <summary>
+/// Reading helpers over PureHDF that turn any failure into a <see cref="KerasFileException"/> naming the file. Every
+/// file is first checked by <see cref="HdfStructure"/> (no soft or external links, no external or virtual storage, no
+/// cycles), and what is decoded is bounded: a dataset's chunks by its declared size, deflate by the chunk size.
+/// </summary>
 internal static class HdfReader
 {
-    /// <summary>Opens an HDF5 file on disk.</summary>
-    public static NativeFile Open(string path)
-    {
-        try
-        {
-            return H5File.OpenRead(path);
-        }
-        catch (Exception e) when (e is not FileNotFoundException and not DirectoryNotFoundException and not UnauthorizedAccessException)
-        {
-            throw new KerasFileException(path, $"not a readable HDF5 file ({e.Message}).", e);
-        }
-    }
+    /// <summary>The largest chunk allowed beyond a dataset's own size (h5py's automatic chunks are at most 1 MiB).</summary>
+    private const long MaxChunkSlackBytes = 1 << 20;
 
-    /// <summary>Opens HDF5 content held in a seekable stream (e.g. <c>model.weights.h5</c> of a <c>.keras</c> archive).</summary>
+    static HdfReader() => BoundedDeflate.Register();
+
+    /// <summary>Opens an HDF5 file on disk, after checking its structure.</summary>
+    public static NativeFile Open(string path) => Open(File.OpenRead(path), path);
+
+    /// <summary>Opens HDF5 content held in a seekable stream (e.g. <c>model.weights.h5</c> of a <c>.keras</c> archive), after checking its structure.</summary>
     public static NativeFile Open(Stream stream, string path)
     {
         try
         {
+            HdfStructure.Check(stream, path);
+            stream.Position = 0;
             return H5File.Open(stream, leaveOpen: false);
         }
         catch (Exception e)
         {
-            throw new KerasFileException(path, $"not a readable HDF5 file ({e.Message}).", e);
+            stream.Dispose();
+            throw e as KerasFileException ?? new KerasFileException(path, $"not a readable HDF5 file ({e.Message}).", e);
         }
     }
 
@@ -72,17 +107,41 @@ internal static class HdfReader
         return result;
     }
 
-    /// <summary>Reads one dataset as floats or integers.</summary>
+    /// <summary>
+    /// One dataset's header: shape, type and chunking are checked now; its values are decoded when first asked for
+    /// (see <see cref="H5Array"/>), with any failure then a <see cref="KerasFileException"/> too.
+    /// </summary>
     public static H5Array ReadDataset(IH5Dataset dataset, string datasetPath, string path) => Guard(path, $"dataset '{datasetPath}'", () =>
     {
-        var shape = dataset.Space.Type == H5DataspaceType.Scalar ? Array.Empty<int>() : dataset.Space.Dimensions.Select(d => checked((int)d)).ToArray();
+        var dims = dataset.Space.Type == H5DataspaceType.Scalar ? Array.Empty<ulong>() : dataset.Space.Dimensions;
+        if (Array.Find(dims, d => d > int.MaxValue) is var huge and > 0)
+        {
+            throw new KerasFileException(path, string.Create(CultureInfo.InvariantCulture,
+                $"dataset '{datasetPath}' declares a dimension of {huge:N0}, more than any weight can have; refused before reading."));
+        }
+
+        var shape = dims.Select(d => (int)d).ToArray();
         var type = dataset.Type;
+        if (dataset.Layout.Class == H5DataLayoutClass.Chunked)
+        {
+            // A chunk is decoded whole: one declared far larger than the dataset would be allocated as declared.
+            var declared = (double)type.Size * shape.Aggregate(1.0, (a, d) => a * d);
+            var chunk = (double)type.Size * dataset.Layout.Chunks.Aggregate(1.0, (a, d) => a * d);
+            if (chunk > Math.Max(declared, MaxChunkSlackBytes))
+            {
+                throw new KerasFileException(path, string.Create(CultureInfo.InvariantCulture,
+                    $"dataset '{datasetPath}' of shape {WeightArray.ShapeText(shape)} declares chunks of {chunk:N0} bytes, more than its {declared:N0} bytes of values; refused before reading."));
+            }
+        }
+
+        Array Read<T>(Func<T[], Array> convert)
+            where T : unmanaged => Guard(path, $"dataset '{datasetPath}'", () => convert(ReadValues<T>(dataset, shape)));
         return (type.Class, type.Size) switch
         {
-            (H5DataTypeClass.FloatingPoint, 4) => new H5Array(datasetPath, shape, ReadValues<float>(dataset, shape), null),
-            (H5DataTypeClass.FloatingPoint, 8) => new H5Array(datasetPath, shape, ReadValues<double>(dataset, shape).Select(v => (float)v).ToArray(), null),
-            (H5DataTypeClass.FixedPoint, 8) => new H5Array(datasetPath, shape, null, ReadValues<long>(dataset, shape)),
-            (H5DataTypeClass.FixedPoint, 4) => new H5Array(datasetPath, shape, null, ReadValues<int>(dataset, shape).Select(v => (long)v).ToArray()),
+            (H5DataTypeClass.FloatingPoint, 4) => new H5Array(datasetPath, shape, true, () => Read<float>(v => v)),
+            (H5DataTypeClass.FloatingPoint, 8) => new H5Array(datasetPath, shape, true, () => Read<double>(v => v.Select(x => (float)x).ToArray())),
+            (H5DataTypeClass.FixedPoint, 8) => new H5Array(datasetPath, shape, false, () => Read<long>(v => v)),
+            (H5DataTypeClass.FixedPoint, 4) => new H5Array(datasetPath, shape, false, () => Read<int>(v => v.Select(x => (long)x).ToArray())),
             _ => throw new KerasFileException(path, $"dataset '{datasetPath}' has HDF5 type {type.Class} of {type.Size} bytes; weights must be float32 or float64 (step counters integers)."),
         };
     });

@@ -150,10 +150,10 @@ internal static class Keras3WeightsH5
             for (var s = 0; s < slotNames.Count; s++)
             {
                 var stored = vars[2 + (w * slotNames.Count) + s];
-                if (stored.Floats is null || !stored.Shape.SequenceEqual(weights[w].Shape))
+                if (!stored.IsFloat || !stored.Shape.SequenceEqual(weights[w].Shape))
                 {
                     throw new KerasFileException(path,
-                        $"optimizer variable '{stored.Path}' ({slotNames[s]} of weight '{weights[w].FullName}') has shape {stored.ShapeText}{(stored.Floats is null ? " (integers)" : string.Empty)}, but the weight has shape {WeightArray.ShapeText(weights[w].Shape)}.")
+                        $"optimizer variable '{stored.Path}' ({slotNames[s]} of weight '{weights[w].FullName}') has shape {stored.ShapeText}{(!stored.IsFloat ? " (integers)" : string.Empty)}, but the weight has shape {WeightArray.ShapeText(weights[w].Shape)}.")
                     {
                         Layer = weights[w].Layer.Name,
                         Weight = weights[w].Name,
@@ -164,10 +164,10 @@ internal static class Keras3WeightsH5
 
                 // A second moment (Adam's and RMSprop's velocity) is a mean of squares: negative, its square root is NaN.
                 var squares = slotNames[s] == "velocity";
-                if (Array.FindIndex(stored.Floats, v => !float.IsFinite(v) || (squares && v < 0)) is var bad and >= 0)
+                if (Array.FindIndex(stored.Floats!, v => !float.IsFinite(v) || (squares && v < 0)) is var bad and >= 0)
                 {
                     throw new KerasFileException(path, string.Create(CultureInfo.InvariantCulture,
-                        $"optimizer variable '{stored.Path}' ({slotNames[s]} of weight '{weights[w].FullName}') holds {stored.Floats[bad]} at flat index {bad}; the optimizer's slots must be finite{(squares ? ", and a velocity 0 or more" : string.Empty)}."))
+                        $"optimizer variable '{stored.Path}' ({slotNames[s]} of weight '{weights[w].FullName}') holds {stored.Floats![bad]} at flat index {bad}; the optimizer's slots must be finite{(squares ? ", and a velocity 0 or more" : string.Empty)}."))
                     {
                         Layer = weights[w].Layer.Name,
                         Weight = weights[w].Name,

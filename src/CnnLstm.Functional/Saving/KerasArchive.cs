@@ -43,10 +43,11 @@ internal static class KerasArchive
     });
 
     /// <summary>
-    /// Opens an archive for reading. Each entry is read at most once, refused before reading when it declares more
-    /// bytes than allowed, cut off when it inflates to more than it declared, and checked against its CRC-32 (zip's
-    /// only integrity check: a flipped bit inside a stored weight loaded silently before). Anything missing or
-    /// damaged throws a <see cref="KerasFileException"/> naming the file.
+    /// Opens an archive for reading. An archive with two entries of one name is refused. Each entry is read at most
+    /// once, refused before reading when it declares more bytes than allowed, cut off when it inflates to more than it
+    /// declared, and checked against its CRC-32 (zip's only integrity check: a flipped bit inside a stored weight
+    /// loaded silently before). Anything missing, ambiguous or damaged throws a <see cref="KerasFileException"/>
+    /// naming the file.
     /// </summary>
     public static Reader OpenRead(string path) => new(path);
 
@@ -78,6 +79,15 @@ internal static class KerasArchive
             {
                 file.Dispose();
                 throw new KerasFileException(path, $"not a readable .keras archive: it is truncated, corrupted or not a zip file ({e.Message}).", e);
+            }
+
+            // Keras (Python's zipfile) reads the last of two entries with one name, .NET's GetEntry the first: such
+            // an archive is two models at once, so it is refused whatever the entry.
+            var duplicates = zip.Entries.GroupBy(e => e.FullName, StringComparer.Ordinal).Where(g => g.Count() > 1).Select(g => $"'{g.Key}' ({g.Count()} times)").ToList();
+            if (duplicates.Count > 0)
+            {
+                Dispose();
+                throw new KerasFileException(path, $"the archive holds several entries of one name: {string.Join(", ", duplicates)}; Keras would read the last of them and this library the first, so the file is ambiguous and refused.");
             }
         }
 

@@ -72,7 +72,7 @@ internal static class TfKeras2OptimizerWeights
             return null;
         }
 
-        var learningRate = new H5Array("training_config optimizer_config learning_rate", Array.Empty<int>(), new[] { (float)optimizer.LearningRate }, null);
+        var learningRate = new H5Array("training_config optimizer_config learning_rate", Array.Empty<int>(), new[] { (float)optimizer.LearningRate });
         var result = new Dictionary<string, H5Array>(StringComparer.Ordinal) { ["optimizer/vars/0"] = iterations, ["optimizer/vars/1"] = learningRate };
         var filled = Enumerable.Range(0, trainable.Count).Sum(w => Enumerable.Range(0, slotNames.Count).Count(s => slots[w, s] is not null));
         if (filled == 0)

@@ -52,7 +52,7 @@ internal sealed class WeightsLoadPlan
         for (var i = 0; i < stored.Count; i++)
         {
             var weight = layer.Weights[i];
-            if (stored[i].Floats is null)
+            if (!stored[i].IsFloat)
             {
                 throw new KerasFileException(Path, $"{what}: weight '{weight.Name}' is stored in '{stored[i].Path}' as integers; weights must be floating point.")
                 {

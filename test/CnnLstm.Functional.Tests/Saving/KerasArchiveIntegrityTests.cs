@@ -102,6 +102,33 @@ public class KerasArchiveIntegrityTests
         Assert.That(Assert.Throws<ArgumentException>(() => model.LoadWeights(folder))!.Message, Does.Contain("is a directory"));
     }
 
+    [TestCase("config.json")]
+    [TestCase("model.weights.h5")]
+    [TestCase("metadata.json")]
+    public void LoadAndLoadWeights_ArchiveWithTwoEntriesOfOneName_AreRefusedAsAmbiguous(string name)
+    {
+        var path = SaveSmallModel();
+        using (var zip = ZipFile.Open(path, ZipArchiveMode.Update))
+        {
+            // A second entry of the same name after the first: Keras reads this one, so a config naming other layers
+            // or other weights would make the file a different model in Keras.
+            var original = zip.GetEntry(name)!;
+            using var copy = new MemoryStream();
+            using (var source = original.Open())
+            {
+                source.CopyTo(copy);
+            }
+
+            using var entry = zip.CreateEntry(name, CompressionLevel.NoCompression).Open();
+            entry.Write(copy.ToArray());
+        }
+
+        var error = Assert.Throws<KerasFileException>(() => Model.Load(path));
+        Assert.That(error!.Message, Does.Contain(path).And.Contain($"'{name}' (2 times)").And.Contain("ambiguous"));
+        using var model = SmallModel();
+        Assert.That(Assert.Throws<KerasFileException>(() => model.LoadWeights(path))!.Message, Does.Contain($"'{name}' (2 times)"));
+    }
+
     /// <summary>Replaces an archive entry with what <paramref name="write"/> writes, deflated.</summary>
     private static void ReplaceEntry(string path, string name, Action<Stream> write)
     {
