@@ -78,7 +78,7 @@ internal static class CompileConfig
                 config["beta_1"] = adam.Beta1;
                 config["beta_2"] = adam.Beta2;
                 config["epsilon"] = adam.Epsilon;
-                config["amsgrad"] = false;
+                config["amsgrad"] = adam.Amsgrad;
                 break;
             case SGD sgd:
                 config["momentum"] = sgd.Momentum;
@@ -86,9 +86,9 @@ internal static class CompileConfig
                 break;
             case RMSprop rmsprop:
                 config["rho"] = rmsprop.Rho;
-                config["momentum"] = 0.0;
+                config["momentum"] = rmsprop.Momentum;
                 config["epsilon"] = rmsprop.Epsilon;
-                config["centered"] = false;
+                config["centered"] = rmsprop.Centered;
                 break;
         }
 
@@ -137,15 +137,12 @@ internal static class CompileConfig
 
     private static Adam ReadAdam(LayerConfig config, double? rate)
     {
-        config.RequireDefault("amsgrad", false);
-        return new Adam(rate ?? 0.001, config.GetDouble("beta_1", 0.9), config.GetDouble("beta_2", 0.999), config.GetDouble("epsilon", 1e-7));
+        return new Adam(rate ?? 0.001, config.GetDouble("beta_1", 0.9), config.GetDouble("beta_2", 0.999), config.GetDouble("epsilon", 1e-7), config.GetBool("amsgrad", false));
     }
 
     private static RMSprop ReadRmsprop(LayerConfig config, double? rate)
     {
-        config.RequireDefault("momentum", 0.0);
-        config.RequireDefault("centered", false);
-        return new RMSprop(rate ?? 0.001, config.GetDouble("rho", 0.9), config.GetDouble("epsilon", 1e-7));
+        return new RMSprop(rate ?? 0.001, config.GetDouble("rho", 0.9), config.GetDouble("epsilon", 1e-7), config.GetDouble("momentum", 0), config.GetBool("centered", false));
     }
 
     private static string NameOf(JsonObject obj) =>

@@ -149,7 +149,7 @@ internal static class Keras3WeightsH5
             var values = new WeightArray[slotNames.Count];
             for (var s = 0; s < slotNames.Count; s++)
             {
-                var stored = vars[2 + (w * slotNames.Count) + s];
+                var stored = vars[2 + optimizer.KerasVariableIndex(w, s, weights.Count)];
                 if (!stored.IsFloat || !stored.Shape.SequenceEqual(weights[w].Shape))
                 {
                     throw new KerasFileException(path,
@@ -240,7 +240,7 @@ internal static class Keras3WeightsH5
     {
         var group = new H5Group { ["0"] = state.Iterations, ["1"] = (float)state.LearningRate };
         var index = 2;
-        foreach (var value in state.Slots?.SelectMany(s => s) ?? Enumerable.Empty<WeightArray>())
+        foreach (var value in state.InKerasOrder())
         {
             group[(index++).ToString(System.Globalization.CultureInfo.InvariantCulture)] = Keras2WeightsH5.Dataset(value);
         }

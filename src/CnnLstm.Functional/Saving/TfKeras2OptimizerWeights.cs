@@ -176,7 +176,9 @@ internal static class TfKeras2OptimizerWeights
     {
         (Adam, "momentum") => new[] { "m" },
         (Adam, "velocity") => new[] { "v" },
+        (Adam, "velocity_hat") => new[] { "vhat" },
         (RMSprop, "velocity") => new[] { "velocity", "rms" },
+        (RMSprop, "average_gradient") => new[] { "average_gradient", "mg" },
         (SGD, "momentum") => new[] { "m", "momentum" },
         _ => new[] { slot },
     };

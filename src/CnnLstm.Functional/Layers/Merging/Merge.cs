@@ -86,8 +86,30 @@ public abstract class Merge : Layer
     /// <summary>Merges the concrete inputs; element-wise merges fold <see cref="Combine"/> over inputs of equal rank.</summary>
     private protected virtual Tensor Merged(IReadOnlyList<Tensor> inputs)
     {
+        var aligned = Align(inputs);
+        var result = aligned[0].alias();
+        foreach (var x in aligned.Skip(1))
+        {
+            result = Combine(result, x);
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Merges inputs some of which carry a mask (null where one has none). Add, Subtract, Average, Concatenate and Dot
+    /// merge the raw values, as Keras 3.16; Multiply, Maximum and Minimum first replace masked entries (see theirs).
+    /// </summary>
+    private protected virtual Tensor Merged(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks) => Merged(inputs);
+
+    internal sealed override IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks, bool training) =>
+        new[] { Merged(inputs, masks) };
+
+    /// <summary>Inputs of lower rank gain size-1 axes after the batch axis, as Keras' <c>expand_dims(x, 1)</c>.</summary>
+    private static Tensor[] Align(IReadOnlyList<Tensor> inputs)
+    {
         var rank = inputs.Max(t => t.dim());
-        var aligned = inputs.Select(t =>
+        return inputs.Select(t =>
         {
             var x = t;
             while (x.dim() < rank)
@@ -97,13 +119,42 @@ public abstract class Merge : Layer
 
             return x;
         }).ToArray();
-        var result = aligned[0].alias();
-        foreach (var x in aligned.Skip(1))
+    }
+
+    /// <summary>
+    /// The aligned inputs and each one's mask with a trailing axis, to broadcast over the features as Keras'
+    /// <c>broadcast_to(expand_dims(mask, -1), shape(x))</c>. An input that had to gain axes has no mask here: Keras'
+    /// <c>expand_dims</c> returns a tensor without <c>_keras_mask</c>.
+    /// </summary>
+    private protected static (Tensor[] Inputs, Tensor?[] Masks) AlignWithMasks(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks)
+    {
+        var rank = inputs.Max(t => t.dim());
+        return (Align(inputs), inputs.Select((t, i) => t.dim() == rank ? masks[i]?.unsqueeze(-1) : null).ToArray());
+    }
+
+    /// <summary>
+    /// Keras' <c>Merge._apply_merge_op_and_or_mask</c> (Maximum, Minimum): an input's masked entries take the running
+    /// result's value and the result's masked entries take the input's, so masked entries never win; the running mask
+    /// is the OR of the masks while every input has one.
+    /// </summary>
+    private protected static Tensor FoldMasked(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks, Func<Tensor, Tensor, Tensor> op)
+    {
+        var (xs, ms) = AlignWithMasks(inputs, masks);
+        var output = xs[0].alias();
+        var outputMask = ms[0];
+        for (var i = 1; i < xs.Length; i++)
         {
-            result = Combine(result, x);
+            var x = ms[i] is { } mask ? where(mask, xs[i], output) : xs[i];
+            if (outputMask is not null)
+            {
+                output = where(outputMask, output, x);
+            }
+
+            outputMask = ms[i] is not null && outputMask is not null ? outputMask.logical_or(ms[i]!) : null;
+            output = op(output, x);
         }
 
-        return result;
+        return output;
     }
 
     /// <summary>The element-wise operation on two broadcastable tensors.</summary>
@@ -115,14 +166,45 @@ public abstract class Merge : Layer
     /// <summary>The ONNX operator of <see cref="Combine"/> (<c>Add</c>, <c>Sub</c>, <c>Mul</c>, <c>Max</c>, <c>Min</c>).</summary>
     private protected virtual string OnnxCombine => throw OnnxGraph.Unsupported(this, "has no ONNX form in this library.");
 
-    /// <summary>ONNX: lower-rank inputs Unsqueezed at axis 1 (as <see cref="Merged"/>), then <see cref="OnnxCombine"/> folded over them.</summary>
+    /// <summary>ONNX: lower-rank inputs Unsqueezed at axis 1 (as <see cref="Merged(IReadOnlyList{Tensor})"/>), then <see cref="OnnxCombine"/> folded over them.</summary>
     internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call)
+    {
+        var (aligned, masks) = OnnxAlign(graph, call);
+        return new[] { OnnxFinish(graph, OnnxMerged(graph, aligned, masks), call.Inputs.Count) };
+    }
+
+    /// <summary>ONNX: the aligned inputs and their masks with a trailing axis, as <see cref="AlignWithMasks"/>.</summary>
+    private (string[] Inputs, string?[] Masks) OnnxAlign(OnnxGraph graph, OnnxCall call)
     {
         var rank = call.Inputs.Max(v => v.Shape.Rank);
         var aligned = call.Inputs.Select(v => v.Shape.Rank < rank
             ? graph.Unsqueeze(v.Name, Name, Enumerable.Range(1, rank - v.Shape.Rank).Select(a => (long)a).ToArray()) : v.Name).ToArray();
-        var combined = aligned.Skip(1).Aggregate(aligned[0], (a, b) => graph.Add(OnnxCombine, Name, new[] { a, b }));
-        return new[] { OnnxFinish(graph, combined, call.Inputs.Count) };
+        var masks = call.Inputs.Select(v => v.Shape.Rank == rank && v.Mask is { } m ? graph.Unsqueeze(m, Name, -1) : null).ToArray();
+        return (aligned, masks);
+    }
+
+    /// <summary>ONNX of <see cref="Merged(IReadOnlyList{Tensor}, IReadOnlyList{Tensor?})"/> (masks null where absent): the raw fold, unless the merge replaces masked entries.</summary>
+    private protected virtual string OnnxMerged(OnnxGraph graph, string[] inputs, string?[] masks) =>
+        inputs.Skip(1).Aggregate(inputs[0], (a, b) => graph.Add(OnnxCombine, Name, new[] { a, b }));
+
+    /// <summary>ONNX of <see cref="FoldMasked"/>.</summary>
+    private protected string OnnxFoldMasked(OnnxGraph graph, string[] inputs, string?[] masks)
+    {
+        var output = inputs[0];
+        var outputMask = masks[0];
+        for (var i = 1; i < inputs.Length; i++)
+        {
+            var x = masks[i] is { } mask ? graph.Add("Where", Name, new[] { mask, inputs[i], output }) : inputs[i];
+            if (outputMask is not null)
+            {
+                output = graph.Add("Where", Name, new[] { outputMask, output, x });
+            }
+
+            outputMask = masks[i] is not null && outputMask is not null ? graph.Add("Or", Name, new[] { outputMask, masks[i]! }) : null;
+            output = graph.Add(OnnxCombine, Name, new[] { output, x });
+        }
+
+        return output;
     }
 
     /// <summary>What follows the fold in ONNX (Average divides by the input count).</summary>

@@ -22,5 +22,10 @@ public sealed class Minimum : Merge
 
     private protected override Tensor Combine(Tensor a, Tensor b) => minimum(a, b);
 
+    /// <summary>Masked entries never win, as Keras 3.16's <c>_apply_merge_op_and_or_mask</c> (see <see cref="Merge.FoldMasked"/>).</summary>
+    private protected override Tensor Merged(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks) => FoldMasked(inputs, masks, minimum);
+
+    private protected override string OnnxMerged(OnnxGraph graph, string[] inputs, string?[] masks) => OnnxFoldMasked(graph, inputs, masks);
+
     private protected override string OnnxCombine => "Min";
 }

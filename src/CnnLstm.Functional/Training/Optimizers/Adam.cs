@@ -5,7 +5,8 @@ namespace KerasStyle.Training.Optimizers;
 
 /// <summary>
 /// Keras' Adam: m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g²; lr_t = lr √(1 - b2^t) / (1 - b1^t);
-/// p -= lr_t m / (√v + ε). Unlike torch.optim.Adam, ε is added to √v (not to √v̂) and defaults to 1e-7.
+/// p -= lr_t m / (√v + ε); with <c>amsgrad</c>, v̂ = max(v̂, v) replaces v in the last step. Unlike torch.optim.Adam, ε
+/// is added to √v (not to √v̂) and defaults to 1e-7. Keras 3's keras/src/optimizers/adam.py.
 /// </summary>
 public sealed class Adam : Optimizer
 {
@@ -14,7 +15,9 @@ public sealed class Adam : Optimizer
     /// <param name="beta1">Decay of the first moment, in [0, 1).</param>
     /// <param name="beta2">Decay of the second moment, in [0, 1).</param>
     /// <param name="epsilon">Added to √v; must be positive.</param>
-    public Adam(double learningRate = 0.001, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-7)
+    /// <param name="amsgrad">Whether to use the running maximum of v (AMSGrad), kept in a third slot <c>velocity_hat</c>.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An argument outside its range.</exception>
+    public Adam(double learningRate = 0.001, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-7, bool amsgrad = false)
         : base(learningRate)
     {
         if (!(beta1 >= 0 && beta1 < 1))
@@ -35,6 +38,8 @@ public sealed class Adam : Optimizer
         Beta1 = beta1;
         Beta2 = beta2;
         Epsilon = epsilon;
+        Amsgrad = amsgrad;
+        SlotNames = amsgrad ? new[] { "momentum", "velocity", "velocity_hat" } : new[] { "momentum", "velocity" };
     }
 
     /// <inheritdoc/>
@@ -49,12 +54,18 @@ public sealed class Adam : Optimizer
     /// <summary>Added to √v.</summary>
     public double Epsilon { get; }
 
-    private protected override IReadOnlyList<string> SlotNames { get; } = new[] { "momentum", "velocity" };
+    /// <summary>Whether AMSGrad is used.</summary>
+    public bool Amsgrad { get; }
+
+    private protected override IReadOnlyList<string> SlotNames { get; }
+
+    /// <summary>Keras creates momentum and velocity weight by weight, then velocity_hat for every weight.</summary>
+    private protected override int InterleavedSlots => 2;
 
     private protected override bool UpdateByRows(Tensor variable, Tensor ids, Tensor rowGrad, Tensor[] state, long step)
     {
         var (m, v) = (state[0], state[1]);
-        if (!FusedAdam.SupportsRows(variable, ids, rowGrad, m, v))
+        if (Amsgrad || !FusedAdam.SupportsRows(variable, ids, rowGrad, m, v))
         {
             return false;
         }
@@ -63,13 +74,21 @@ public sealed class Adam : Optimizer
         return true;
     }
 
-    private double LearningRateAt(long step) => LearningRate * Math.Sqrt(1 - Math.Pow(Beta2, step)) / (1 - Math.Pow(Beta1, step));
+    /// <summary>
+    /// lr √(1 - b2^t) / (1 - b1^t) in float32, as Keras 3 computes it from float32 variables: in double, 1 - 0.999^t
+    /// differs from float32's by 1e-5 relative at t = 1, and the weights drift from Keras' by as much.
+    /// </summary>
+    private double LearningRateAt(long step)
+    {
+        var (beta1Power, beta2Power) = (MathF.Pow((float)Beta1, step), MathF.Pow((float)Beta2, step));
+        return (float)LearningRate * MathF.Sqrt(1 - beta2Power) / (1 - beta1Power);
+    }
 
     private protected override void Update(Tensor variable, Tensor grad, Tensor[] state, long step)
     {
         var (m, v) = (state[0], state[1]);
         var lrT = LearningRateAt(step);
-        if (FusedAdam.Supports(variable, grad, m, v))
+        if (!Amsgrad && FusedAdam.Supports(variable, grad, m, v))
         {
             FusedAdam.Step(variable, grad, m, v, Beta1, Beta2, lrT, Epsilon);
             return;
@@ -77,6 +96,11 @@ public sealed class Adam : Optimizer
 
         m.mul_(Beta1).add_(grad, 1 - Beta1);
         v.mul_(Beta2).addcmul_(grad, grad, 1 - Beta2);
+        if (Amsgrad)
+        {
+            v = state[2].copy_(maximum(state[2], v));
+        }
+
         variable.addcdiv_(m, v.sqrt().add_(Epsilon), -lrT);
     }
 }

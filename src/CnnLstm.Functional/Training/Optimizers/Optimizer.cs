@@ -41,6 +41,16 @@ public abstract class Optimizer : IDisposable
     /// <summary>The slot names, for the saving code.</summary>
     internal IReadOnlyList<string> KerasSlotNames => SlotNames;
 
+    /// <summary>
+    /// How many of the first slots Keras creates weight by weight (Adam's momentum and velocity: m0, v0, m1, v1...);
+    /// each later slot is created for every weight in turn (Adam's velocity_hat, RMSprop's momentum), as Keras'
+    /// <c>add_optimizer_variables</c> calls in <c>build</c>.
+    /// </summary>
+    private protected virtual int InterleavedSlots => SlotNames.Count;
+
+    /// <summary>The position of slot <paramref name="slot"/> of weight <paramref name="weight"/> among Keras' optimizer variables after iterations and learning_rate.</summary>
+    internal int KerasVariableIndex(int weight, int slot, int weights) => OptimizerState.KerasIndex(weight, slot, weights, InterleavedSlots);
+
     private double CheckRate(double value, string argument) =>
         value > 0 && !double.IsInfinity(value)
             ? value
@@ -70,7 +80,7 @@ public abstract class Optimizer : IDisposable
         var values = weights.Select(w => slots.TryGetValue(w, out var state)
             ? state.Select(w.ToKerasArray).ToArray()
             : SlotNames.Select(_ => new WeightArray(w.Shape.ToArray(), new float[w.Count])).ToArray()).ToArray();
-        return new OptimizerState(Iterations, LearningRate, values);
+        return new OptimizerState(Iterations, LearningRate, values, InterleavedSlots);
     }
 
     /// <summary>

@@ -9,4 +9,31 @@ namespace KerasStyle.Training.Optimizers;
 /// <param name="Iterations">Updates applied so far.</param>
 /// <param name="LearningRate">The current learning rate.</param>
 /// <param name="Slots">Per weight, one value per slot name; null when the optimizer has not been used yet.</param>
-internal sealed record OptimizerState(long Iterations, double LearningRate, IReadOnlyList<WeightArray[]>? Slots);
+/// <param name="InterleavedSlots">How many of the first slots Keras stores weight by weight (see <see cref="KerasIndex"/>).</param>
+internal sealed record OptimizerState(long Iterations, double LearningRate, IReadOnlyList<WeightArray[]>? Slots, int InterleavedSlots = 1)
+{
+    /// <summary>
+    /// The position of slot <paramref name="slot"/> of weight <paramref name="weight"/> among Keras' optimizer variables
+    /// after iterations and learning_rate: the first <paramref name="interleaved"/> slots weight by weight (Adam's m0,
+    /// v0, m1, v1...), then each later slot for every weight in turn (Adam's velocity_hat, RMSprop's momentum), as
+    /// Keras' <c>add_optimizer_variables</c> calls in <c>build</c> create them.
+    /// </summary>
+    public static int KerasIndex(int weight, int slot, int weights, int interleaved) =>
+        slot < interleaved ? (weight * interleaved) + slot : (weights * interleaved) + ((slot - interleaved) * weights) + weight;
+
+    /// <summary>The slots in Keras' variable order.</summary>
+    public IEnumerable<WeightArray> InKerasOrder()
+    {
+        var slots = Slots ?? Array.Empty<WeightArray[]>();
+        var ordered = new WeightArray[slots.Sum(s => s.Length)];
+        for (var w = 0; w < slots.Count; w++)
+        {
+            for (var s = 0; s < slots[w].Length; s++)
+            {
+                ordered[KerasIndex(w, s, slots.Count, InterleavedSlots)] = slots[w][s];
+            }
+        }
+
+        return ordered;
+    }
+}

@@ -10,18 +10,18 @@ public class RMSpropTests
     [Test]
     public void ThreeSteps_MatchKeras2Formula()
     {
-        // Keras 2: a = rho * a + (1 - rho) * g^2; p = p - lr * g / (sqrt(a) + epsilon).
-        OptimizerProblem.AssertSteps(OptimizerProblem.Train(new RMSprop(learningRate: 0.01), 3), Keras(0.01, 0.9, 1e-7, epsilonInsideSqrt: false));
+        // Keras 3: a = rho * a + (1 - rho) * g^2; p = p - lr * g / sqrt(a + epsilon).
+        OptimizerProblem.AssertSteps(OptimizerProblem.Train(new RMSprop(learningRate: 0.01), 3), Keras(0.01, 0.9, 1e-7, epsilonInsideSqrt: true));
     }
 
     [Test]
-    public void Epsilon_IsAddedOutsideTheSquareRoot()
+    public void Epsilon_IsAddedInsideTheSquareRoot_AsKeras3()
     {
-        // A large epsilon makes the placement visible: Keras 2 adds it to sqrt(a), tf.keras 2 / Keras 3 inside it.
+        // A large epsilon makes the placement visible: Keras 2.0-2.3 added it to sqrt(a), tf.keras 2 / Keras 3 inside it.
         var actual = OptimizerProblem.Train(new RMSprop(learningRate: 0.01, rho: 0.8, epsilon: 0.5), 3);
-        OptimizerProblem.AssertSteps(actual, Keras(0.01, 0.8, 0.5, epsilonInsideSqrt: false));
-        var inside = Keras(0.01, 0.8, 0.5, epsilonInsideSqrt: true);
-        Assert.That(Math.Abs(actual[2][0] - inside[2][0]), Is.GreaterThan(1e-3));
+        OptimizerProblem.AssertSteps(actual, Keras(0.01, 0.8, 0.5, epsilonInsideSqrt: true));
+        var outside = Keras(0.01, 0.8, 0.5, epsilonInsideSqrt: false);
+        Assert.That(Math.Abs(actual[2][0] - outside[2][0]), Is.GreaterThan(1e-3));
     }
 
     [Test]
