@@ -31,9 +31,6 @@ public partial class Model
     /// <summary>Whether <c>Compile</c> has been called.</summary>
     public bool IsCompiled => Optimizer is not null;
 
-    /// <summary>Set by a callback to stop <c>Fit</c> after the current batch or epoch (Keras' <c>stop_training</c>).</summary>
-    public bool StopTraining { get; set; }
-
     /// <summary>
     /// Set by a callback in <c>OnTrainBegin</c> (BackupAndRestore) to start <c>Fit</c> at this epoch instead of
     /// <c>initialEpoch</c> (the later of the two wins); cleared when <c>Fit</c> starts and once read.
@@ -144,12 +141,17 @@ public partial class Model
     /// <param name="classWeight">A weight per class id, as Keras' <c>class_weight</c>: each sample weighs its target's
     /// class (the argmax of a one-hot target, the rounded value of a single-unit target); classes not listed weigh 1.
     /// Single-output models only, and not together with <paramref name="sampleWeight"/> (as Keras).</param>
+    /// <param name="cancellationToken">Ends training between batches with <see cref="OperationCanceledException"/>;
+    /// the weights are those after the last completed step, and no <c>OnEpochEnd</c> or <c>OnTrainEnd</c> runs for
+    /// the interrupted epoch (as Keras on an interrupt).</param>
     /// <returns>The per-epoch history.</returns>
     /// <exception cref="ArgumentException">Mismatched sample counts, shapes or weights (named, with the shapes), or
     /// both <paramref name="sampleWeight"/> and <paramref name="classWeight"/>.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public History Fit(ModelData x, ModelData y, int batchSize = 32, int epochs = 1, int verbose = 1,
         (ModelData X, ModelData Y)? validationData = null, double validationSplit = 0.0, bool shuffle = true,
-        IEnumerable<ICallback>? callbacks = null, int initialEpoch = 0, float[]? sampleWeight = null, IReadOnlyDictionary<int, double>? classWeight = null)
+        IEnumerable<ICallback>? callbacks = null, int initialEpoch = 0, float[]? sampleWeight = null, IReadOnlyDictionary<int, double>? classWeight = null,
+        CancellationToken cancellationToken = default)
     {
         RequireCompiled(nameof(Fit));
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
@@ -189,7 +191,7 @@ public partial class Model
         var validation = givenValidation ?? split;
         var steps = (int)((train.Count + batchSize - 1) / batchSize);
         return RunFit(_ => ShuffledBatches(train, batchSize, shuffle), steps, train.Count, batchSize,
-            validation is null ? null : () => Batches(validation, batchSize), epochs, verbose, userCallbacks, initialEpoch);
+            validation is null ? null : () => Batches(validation, batchSize), epochs, verbose, userCallbacks, initialEpoch, cancellationToken);
     }
 
     /// <summary>Evaluates the loss and metrics in inference mode (dropout off), as Keras' <c>evaluate</c>.</summary>
@@ -197,8 +199,10 @@ public partial class Model
     /// <param name="y">Targets, one per output.</param>
     /// <param name="batchSize">Samples per batch.</param>
     /// <param name="sampleWeight">One weight per sample, as in <c>Fit</c>.</param>
+    /// <param name="cancellationToken">Ends the evaluation between batches with <see cref="OperationCanceledException"/>.</param>
     /// <returns>The loss (the mean over batches weighted by batch size) and the metrics over all samples, by name.</returns>
-    public IReadOnlyDictionary<string, double> Evaluate(ModelData x, ModelData y, int batchSize = 32, float[]? sampleWeight = null)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public IReadOnlyDictionary<string, double> Evaluate(ModelData x, ModelData y, int batchSize = 32, float[]? sampleWeight = null, CancellationToken cancellationToken = default)
     {
         RequireCompiled(nameof(Evaluate));
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
@@ -206,7 +210,7 @@ public partial class Model
         using var threads = ThreadPolicy.Begin();
         using var data = Prepare(x, y, nameof(x), nameof(y), sampleWeight, null);
         RequireSamples(data, nameof(x));
-        return EvaluateSet(Batches(data, batchSize));
+        return EvaluateSet(Batches(data, batchSize), cancellationToken);
     }
 
     /// <summary>One gradient update on one batch, as Keras' <c>train_on_batch</c>.</summary>
@@ -429,10 +433,13 @@ public partial class Model
     /// <summary>
     /// Keras' fit loop over batches from <paramref name="trainBatches"/> (a new enumeration per epoch; each batch is
     /// disposed after its step), with callbacks, validation after each epoch and <paramref name="afterEpoch"/>.
+    /// A cancellation ends it between batches by <see cref="OperationCanceledException"/>, as any exception does:
+    /// without the interrupted epoch's <c>OnEpochEnd</c> or <c>OnTrainEnd</c>, as Keras on an interrupt.
     /// </summary>
     private History RunFit(Func<int, IEnumerable<DataSet>> trainBatches, int steps, long? samples, int? batchSize, Func<IEnumerable<DataSet>>? validation,
-        int epochs, int verbose, List<ICallback> userCallbacks, int initialEpoch, Action? afterEpoch = null)
+        int epochs, int verbose, List<ICallback> userCallbacks, int initialEpoch, CancellationToken cancellationToken, Action? afterEpoch = null)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         var history = new History();
         var callbacks = new List<ICallback>(userCallbacks) { history };
         if (verbose > 0)
@@ -471,11 +478,11 @@ public partial class Model
         for (var epoch = first; epoch < epochs && !StopTraining; epoch++)
         {
             callbacks.ForEach(c => c.OnEpochBegin(epoch, new Dictionary<string, double>()));
-            epochLogs = RunEpoch(trainBatches(epoch), steps, epoch, epochs, callbacks);
+            epochLogs = RunEpoch(trainBatches(epoch), steps, epoch, epochs, callbacks, cancellationToken);
             // As Keras: an epoch stopped by a callback (or by data that ran out) is still validated.
             if (validation is not null)
             {
-                foreach (var (key, value) in EvaluateSet(validation()))
+                foreach (var (key, value) in EvaluateSet(validation(), cancellationToken))
                 {
                     epochLogs["val_" + key] = value;
                 }
@@ -490,13 +497,20 @@ public partial class Model
         return history;
     }
 
-    private Dictionary<string, double> RunEpoch(IEnumerable<DataSet> batches, int steps, int epoch, int epochs, List<ICallback> callbacks)
+    private Dictionary<string, double> RunEpoch(IEnumerable<DataSet> batches, int steps, int epoch, int epochs, List<ICallback> callbacks, CancellationToken cancellationToken)
     {
         var totals = new MetricTotals();
         var batch = 0;
         using var enumerator = batches.GetEnumerator();
-        while (batch < steps && !StopTraining && enumerator.MoveNext())
+        while (batch < steps && !StopTraining)
         {
+            // Cancellation is seen between batches: the weights are always those after a completed step.
+            cancellationToken.ThrowIfCancellationRequested();
+            if (!enumerator.MoveNext())
+            {
+                break;
+            }
+
             Dictionary<string, LoggedValue> values;
             var logs = new Dictionary<string, double> { ["batch"] = batch };
             using (var data = enumerator.Current)
@@ -548,12 +562,18 @@ public partial class Model
         }
     }
 
-    private Dictionary<string, double> EvaluateSet(IEnumerable<DataSet> batches)
+    private Dictionary<string, double> EvaluateSet(IEnumerable<DataSet> batches, CancellationToken cancellationToken)
     {
         var totals = new MetricTotals();
         using var noGrad = no_grad();
         foreach (var batch in batches)
         {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                batch.Dispose();
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
             using var scope = NewDisposeScope();
             using var owned = batch;
             ThreadPolicy.Apply(batch.Count);
@@ -706,6 +726,12 @@ public partial class Model
         var result = new List<Tensor>();
         for (var i = 0; i < data.Count; i++)
         {
+            if (data.Tensors?[i] is { } given && (given.IsInvalid || given.is_complex()))
+            {
+                // A disposed tensor has no handle: reading it would throw from TorchSharp without naming it.
+                throw new ArgumentException($"{argument}: the tensor for {(inputs ? "input" : "output")} '{expected[i].Layer.Name}' (item {i}) {(given.IsInvalid ? "has been disposed" : $"is {given.dtype}")}; expected a live tensor of real numbers.", argument);
+            }
+
             var tensor = inputs ? InputTensor(data, i, argument, owned) : TargetTensor(data, i, argument, owned);
             if (tensor.is_floating_point() && !AllFinite(tensor))
             {

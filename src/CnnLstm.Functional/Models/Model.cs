@@ -169,11 +169,12 @@ public partial class Model : IDisposable
     /// <summary>Runs the model on one input array in inference mode (dropout off), in batches.</summary>
     /// <param name="x">Samples along the first dimension: float[,,] for sequences, int[,] or long[,] for token ids.</param>
     /// <param name="batchSize">Samples per batch; must be positive.</param>
+    /// <param name="cancellationToken">Ends the prediction between batches with <see cref="OperationCanceledException"/>.</param>
     /// <returns>The single output as a float array of the output's rank, e.g. float[,] for (None, 1).</returns>
-    public Array Predict(Array x, int batchSize = 32)
+    public Array Predict(Array x, int batchSize = 32, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(x);
-        var result = Predict((IReadOnlyList<Array>)new[] { x }, batchSize);
+        var result = Predict((IReadOnlyList<Array>)new[] { x }, batchSize, cancellationToken);
         if (result.Count != 1)
         {
             throw new InvalidOperationException($"Model '{Name}' has {result.Count} outputs; use the Predict overload that takes a list.");
@@ -188,25 +189,27 @@ public partial class Model : IDisposable
     /// </summary>
     /// <typeparam name="T">The output's array type: float[] for (batch,), float[,] for (batch, n), float[,,] for
     /// (batch, steps, n).</typeparam>
-    /// <param name="x">Samples along the first dimension, as for <see cref="Predict(Array, int)"/>.</param>
+    /// <param name="x">Samples along the first dimension, as for <see cref="Predict(Array, int, CancellationToken)"/>.</param>
     /// <param name="batchSize">Samples per batch; must be positive.</param>
+    /// <param name="cancellationToken">Ends the prediction between batches with <see cref="OperationCanceledException"/>.</param>
     /// <exception cref="InvalidCastException">The output has another rank (the message names the type to ask for).</exception>
-    public T Predict<T>(Array x, int batchSize = 32)
+    public T Predict<T>(Array x, int batchSize = 32, CancellationToken cancellationToken = default)
         where T : class
     {
-        var result = Predict(x, batchSize);
+        var result = Predict(x, batchSize, cancellationToken);
         return result as T ?? throw new InvalidCastException(
             $"Model '{Name}': the output {outputs[0].Shape} comes back as {TensorData.TypeName(result)}, not {TensorData.TypeName(typeof(T))}; call Predict<{TensorData.TypeName(result)}>(x).");
     }
 
-    /// <summary>Runs a model with several inputs in inference mode and returns its single output typed (see <see cref="Predict{T}(Array, int)"/>).</summary>
+    /// <summary>Runs a model with several inputs in inference mode and returns its single output typed (see <see cref="Predict{T}(Array, int, CancellationToken)"/>).</summary>
     /// <typeparam name="T">The output's array type.</typeparam>
     /// <param name="x">One array per model input, in order.</param>
     /// <param name="batchSize">Samples per batch; must be positive.</param>
-    public T Predict<T>(Array[] x, int batchSize = 32)
+    /// <param name="cancellationToken">Ends the prediction between batches with <see cref="OperationCanceledException"/>.</param>
+    public T Predict<T>(Array[] x, int batchSize = 32, CancellationToken cancellationToken = default)
         where T : class
     {
-        var results = Predict(x, batchSize);
+        var results = Predict(x, batchSize, cancellationToken);
         if (results.Count != 1)
         {
             throw new InvalidOperationException($"Model '{Name}' has {results.Count} outputs; use Predict(x), which returns one array per output.");
@@ -219,14 +222,16 @@ public partial class Model : IDisposable
     /// <summary>Runs a model with several inputs in inference mode, in batches.</summary>
     /// <param name="x">One array per model input, in order.</param>
     /// <param name="batchSize">Samples per batch; must be positive.</param>
+    /// <param name="cancellationToken">Ends the prediction between batches with <see cref="OperationCanceledException"/>.</param>
     /// <returns>One float array per model output, in order.</returns>
-    public IReadOnlyList<Array> Predict(Array[] x, int batchSize = 32) => Predict((IReadOnlyList<Array>)x, batchSize);
+    public IReadOnlyList<Array> Predict(Array[] x, int batchSize = 32, CancellationToken cancellationToken = default) => Predict((IReadOnlyList<Array>)x, batchSize, cancellationToken);
 
     /// <summary>Runs a model with several inputs in inference mode, in batches.</summary>
     /// <param name="x">One array per model input, in order.</param>
     /// <param name="batchSize">Samples per batch; must be positive.</param>
+    /// <param name="cancellationToken">Ends the prediction between batches with <see cref="OperationCanceledException"/>.</param>
     /// <returns>One float array per model output, in order.</returns>
-    public IReadOnlyList<Array> Predict(IReadOnlyList<Array> x, int batchSize = 32)
+    public IReadOnlyList<Array> Predict(IReadOnlyList<Array> x, int batchSize = 32, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(x);
         ThrowIfDisposed();
@@ -261,7 +266,7 @@ public partial class Model : IDisposable
                 }
             }
 
-            var predicted = PredictChecked(tensors, batchSize);
+            var predicted = PredictChecked(tensors, batchSize, cancellationToken);
             try
             {
                 return predicted.Select(TensorData.ToArray).ToArray();
@@ -280,9 +285,10 @@ public partial class Model : IDisposable
     /// <summary>Runs the model on TorchSharp tensors in inference mode (dropout off), in batches.</summary>
     /// <param name="x">One tensor per model input, samples along dimension 0.</param>
     /// <param name="batchSize">Samples per batch; must be positive.</param>
+    /// <param name="cancellationToken">Ends the prediction between batches with <see cref="OperationCanceledException"/>.</param>
     /// <returns>One new tensor per output, owned by the caller. They are made under torch's inference mode, so they
     /// cannot take part in autograd.</returns>
-    public List<Tensor> PredictTensors(IReadOnlyList<Tensor> x, int batchSize = 32)
+    public List<Tensor> PredictTensors(IReadOnlyList<Tensor> x, int batchSize = 32, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
@@ -295,7 +301,7 @@ public partial class Model : IDisposable
         {
             var converted = Convert(ModelData.FromTensors(x), inputs: true, nameof(x), owned);
             CheckInputTensors(converted, nameof(x));
-            return PredictChecked(converted, batchSize);
+            return PredictChecked(converted, batchSize, cancellationToken);
         }
         finally
         {
@@ -311,7 +317,7 @@ public partial class Model : IDisposable
     }
 
     /// <summary>Runs inputs that passed the count, shape and token-id checks, in batches, in inference mode.</summary>
-    private List<Tensor> PredictChecked(IReadOnlyList<Tensor> x, int batchSize)
+    private List<Tensor> PredictChecked(IReadOnlyList<Tensor> x, int batchSize, CancellationToken cancellationToken)
     {
         using var threads = ThreadPolicy.Begin();
         var samples = x[0].shape[0];
@@ -333,6 +339,7 @@ public partial class Model : IDisposable
         {
             for (long start = 0; start < samples; start += batchSize)
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
                 var length = Math.Min(batchSize, samples - start);
                 ThreadPolicy.Apply(length);
