@@ -373,8 +373,7 @@ public abstract class Layer : IDisposable
     /// <returns>The weight; its <see cref="LayerWeight.Variable"/> is what <see cref="Forward(Tensor, bool)"/> uses.</returns>
     protected LayerWeight AddWeight(string name, int[] kerasShape, Tensor value, Func<Tensor, Tensor>? toKeras = null)
     {
-        var variable = new TorchSharp.Modules.Parameter(value, requires_grad: true);
-        var weight = new LayerWeight(this, name, kerasShape, variable, toKeras);
+        var weight = new LayerWeight(this, name, kerasShape, NewVariable(value, requiresGrad: true), toKeras);
         weights.Add(weight);
         return weight;
     }
@@ -385,11 +384,27 @@ public abstract class Layer : IDisposable
     /// </summary>
     private protected LayerWeight AddNonTrainableWeight(string name, int[] kerasShape, Tensor value)
     {
-        var variable = new TorchSharp.Modules.Parameter(value, requires_grad: false);
-        var weight = new LayerWeight(this, name, kerasShape, variable) { Learned = false };
+        var weight = new LayerWeight(this, name, kerasShape, NewVariable(value, requiresGrad: false)) { Learned = false };
         weights.Add(weight);
         return weight;
     }
+
+    /// <summary>
+    /// Wraps <paramref name="value"/> (the layer takes it) as a weight variable. TorchSharp 0.107's
+    /// <c>new Parameter(tensor)</c> moves the native handle out of the tensor but leaves the emptied tensor on
+    /// <see cref="Tensor.TotalCount"/> (its <c>DecoupleFromNativeHandle</c> does take it off), so every weight stayed
+    /// counted after its Dispose: 4 live tensors more per disposed Input -> Dense -> Dense model (issue 20). The
+    /// emptied tensor is taken off here; the per-thread statistics already count the variable in its place.
+    /// </summary>
+    private static TorchSharp.Modules.Parameter NewVariable(Tensor value, bool requiresGrad)
+    {
+        var variable = new TorchSharp.Modules.Parameter(value, requiresGrad);
+        Interlocked.Decrement(ref TensorTotalCount(null));
+        return variable;
+    }
+
+    [System.Runtime.CompilerServices.UnsafeAccessor(System.Runtime.CompilerServices.UnsafeAccessorKind.StaticField, Name = "_totalCount")]
+    private static extern ref long TensorTotalCount(Tensor? any);
 
     /// <summary>Lists another layer's weight as this layer's too (a model used as a layer lists its layers' weights).</summary>
     private protected void AdoptWeight(LayerWeight weight) => weights.Add(weight);

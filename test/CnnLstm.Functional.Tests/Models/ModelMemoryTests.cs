@@ -147,6 +147,130 @@ public class ModelMemoryTests
         }
     }
 
+    /// <summary>
+    /// Issue 20: creating and disposing 2,000 Input(3) -> Dense(8) -> Dense(4) models left 8,000 more live tensors in
+    /// <see cref="Tensor.TotalCount"/>, one per weight (TorchSharp's Parameter constructor kept the emptied initial
+    /// value counted). Each kind of model, whatever was done with it, leaves both counts where they were.
+    /// </summary>
+    [TestCase("built")]
+    [TestCase("compiled, trained, predicted")]
+    [TestCase("saved and exported")]
+    [TestCase("loaded from .keras and trained")]
+    [TestCase("loaded from .h5")]
+    [TestCase("sequential")]
+    [TestCase("nested, trained, saved, loaded")]
+    [TestCase("recurrent, wrapped, embedded")]
+    public void CreatingAndDisposingModels_LeavesLiveTensorCountsFlat(string kind)
+    {
+        var directory = Directory.CreateTempSubdirectory("ks-dispose-").FullName;
+        try
+        {
+            var x = new float[4, 3];
+            var y = new float[4, 4];
+            static Model Small()
+            {
+                var input = new Input(3);
+                return new Model(input, new Dense(4).Call(new Dense(8).Call(input)));
+            }
+
+            using (var saved = Small())
+            {
+                saved.Compile("adam", "mse");
+                saved.Fit(x, y, verbose: 0);
+                saved.Save(Path.Combine(directory, "small.keras"));
+                saved.Save(Path.Combine(directory, "small.h5"));
+            }
+
+            void Cycle()
+            {
+                switch (kind)
+                {
+                    case "built":
+                        Small().Dispose();
+                        break;
+                    case "compiled, trained, predicted":
+                        using (var model = Small())
+                        {
+                            model.Compile("adam", "mse");
+                            model.Fit(x, y, verbose: 0);
+                            model.Predict(x);
+                        }
+
+                        break;
+                    case "saved and exported":
+                        using (var model = Small())
+                        {
+                            model.Save(Path.Combine(directory, "cycle.keras"));
+                            model.Export(Path.Combine(directory, "cycle.onnx"));
+                        }
+
+                        break;
+                    case "loaded from .keras and trained":
+                        using (var model = Model.Load(Path.Combine(directory, "small.keras")))
+                        {
+                            model.Fit(x, y, verbose: 0);
+                        }
+
+                        break;
+                    case "loaded from .h5":
+                        Model.Load(Path.Combine(directory, "small.h5")).Dispose();
+                        break;
+                    case "sequential":
+                        using (var model = new Sequential())
+                        {
+                            model.Add(new Input(3));
+                            model.Add(new Dense(8));
+                            model.Add(new Dense(4));
+                            model.Compile("sgd", "mse");
+                            model.Fit(x, y, verbose: 0);
+                        }
+
+                        break;
+                    case "nested, trained, saved, loaded":
+                        using (var inner = Small())
+                        {
+                            var input = new Input(3);
+                            using var outer = new Model(input, new Dense(4).Call(inner.Call(input)));
+                            outer.Compile("rmsprop", "mse");
+                            outer.Fit(x, y, verbose: 0);
+                            outer.Save(Path.Combine(directory, "nested.keras"));
+                            Model.Load(Path.Combine(directory, "nested.keras")).Dispose();
+                        }
+
+                        break;
+                    default:
+                        var ids = new Input(new[] { 5 }, dtype: DType.Int64);
+                        var steps = new TimeDistributed(new Dense(2)).Call(new Embedding(10, 3).Call(ids));
+                        using (var model = new Model(ids, new Dense(4).Call(new Bidirectional(new GRU(3)).Call(new LSTM(4, returnSequences: true).Call(steps)))))
+                        {
+                            model.Compile("adam", "mse");
+                            model.Fit(new long[4, 5], y, verbose: 0);
+                            model.Export(Path.Combine(directory, "recurrent.onnx"));
+                        }
+
+                        break;
+                }
+            }
+
+            Cycle();
+            Settle();
+            var live = LiveOnThisThread;
+            var total = Tensor.TotalCount;
+            for (var i = 0; i < 20; i++)
+            {
+                Cycle();
+            }
+
+            Settle();
+            Assert.That(Tensor.TotalCount, Is.LessThanOrEqualTo(total), "live tensors in the process");
+            Assert.That(LiveOnThisThread, Is.EqualTo(live), "tensors created and not disposed on this thread");
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     private static void Settle()
     {
         GC.Collect();
