@@ -227,6 +227,8 @@ public partial class Model
     public IReadOnlyList<WeightArray> GetWeights()
     {
         ThrowIfDisposed();
+        // One state of all layers: no training step or weight write runs meanwhile.
+        using var weights = ReadWeights();
         return Layers.SelectMany(l => l.GetWeights()).ToArray();
     }
 
@@ -250,6 +252,8 @@ public partial class Model
             offset += layer.Weights.Count;
         }
 
+        // Predictions see all of the old values or all of the new ones.
+        using var weights = WriteWeights();
         offset = 0;
         foreach (var layer in Layers)
         {
@@ -268,6 +272,7 @@ public partial class Model
     {
         ThrowIfDisposed();
         using var exclusive = EnterTraining(nameof(SaveWeights));
+        using var weights = ReadWeights();
         SaveWeightsTo(path);
     }
 
@@ -284,6 +289,8 @@ public partial class Model
     {
         ThrowIfDisposed();
         using var exclusive = EnterTraining(nameof(LoadWeights));
+        // Predictions see the weights (and the optimizer state) before the load or after it, never a mix.
+        using var weights = WriteWeights();
         LoadWeightsFrom(path, byName, skipMismatch);
     }
 
@@ -311,6 +318,7 @@ public partial class Model
     /// </summary>
     private TrainingScope EnterTraining(string method)
     {
+        ThrowIfDisposed();
         var thread = Environment.CurrentManagedThreadId;
         var owner = Interlocked.CompareExchange(ref training, thread, 0);
         if (owner == DisposedOwner)
@@ -320,20 +328,29 @@ public partial class Model
 
         if (owner != 0 && owner != thread)
         {
-            throw new InvalidOperationException($"Model '{Name}': {method} was called while Fit, Evaluate, TrainOnBatch or a weights load or save runs on another thread; these calls cannot overlap on one model. Predict may run beside each other.");
+            throw new InvalidOperationException($"Model '{Name}': {method} was called while Fit, Evaluate, TrainOnBatch or a weights load or save runs on another thread; these calls cannot overlap on one model. Predict may run beside them.");
         }
 
-        return new TrainingScope(this, owner == 0);
+        var scope = new TrainingScope(this, owner == 0);
+        if (disposeRequested)
+        {
+            // Dispose came between the check above and taking the model: this call finishes it instead.
+            scope.Dispose();
+            ThrowIfDisposed();
+        }
+
+        return scope;
     }
 
-    /// <summary>Releases the model when the outermost call that marked it busy ends.</summary>
+    /// <summary>Releases the model when the outermost call that marked it busy ends, and completes a Dispose asked for meanwhile.</summary>
     private readonly struct TrainingScope(Model model, bool outermost) : IDisposable
     {
         public void Dispose()
         {
             if (outermost)
             {
-                Volatile.Write(ref model.training, 0);
+                Interlocked.Exchange(ref model.training, 0);
+                model.FinishDispose();
             }
         }
     }
@@ -522,6 +539,8 @@ public partial class Model
 
     private Dictionary<string, LoggedValue> TrainStep(DataSet batch)
     {
+        // The step reads and writes the weights alone: predictions on other threads see them before or after it.
+        using var weights = WriteWeights();
         using var scope = NewDisposeScope();
         ThreadPolicy.Apply(batch.Count);
         var trainable = TrainableWeights();
@@ -556,6 +575,8 @@ public partial class Model
         {
             using var scope = NewDisposeScope();
             using var owned = batch;
+            // Per batch, not while waiting for a DataSource's next batch, whose GetBatch may itself predict.
+            using var weights = ReadWeights();
             ThreadPolicy.Apply(batch.Count);
             var (outs, logits, masks) = RunWithMasks(batch.Inputs, training: false, losses!.Select(l => l.LogitsActivation).ToArray());
             totals.Add(LossAndMetrics(batch.Targets, outs, logits, masks, batch.SampleWeights).Values);
