@@ -16,6 +16,9 @@ public partial class Model
     private Loss[]? losses;
     private IReadOnlyList<string> logNames = new[] { "loss" };
     private bool ownsOptimizer;
+
+    /// <summary>Whether the current Fit or TrainOnBatch has warned that the model has no trainable weights (once per call).</summary>
+    private bool warnedNoTrainableWeights;
     private Metric[][]? metrics;
     private Metric[][]? weightedMetrics;
 
@@ -220,6 +223,7 @@ public partial class Model
         using var threads = ThreadPolicy.Begin();
         using var data = Prepare(x, y, nameof(x), nameof(y));
         RequireSamples(data, nameof(x));
+        warnedNoTrainableWeights = false;
         return TrainStep(data).ToDictionary(kv => kv.Key, kv => kv.Value.Value, StringComparer.Ordinal);
     }
 
@@ -480,6 +484,7 @@ public partial class Model
 
         StopTraining = false;
         ResumeEpoch = null;
+        warnedNoTrainableWeights = false;
         var epochLogs = new Dictionary<string, double>();
         callbacks.ForEach(c => c.OnTrainBegin(new Dictionary<string, double>()));
         // A callback that restored a backup (BackupAndRestore) says where training picks up.
@@ -553,6 +558,13 @@ public partial class Model
         {
             var (outs, logits, masks) = RunWithMasks(batch.Inputs, training: true, losses!.Select(l => l.LogitsActivation).ToArray());
             var (total, values) = LossAndMetrics(batch.Targets, outs, logits, masks, batch.SampleWeights);
+            if (trainable.Length == 0)
+            {
+                // As Keras' train_step: no gradient and no optimizer update (its iterations stay), a warning instead.
+                WarnNoTrainableWeights();
+                return values;
+            }
+
             total.backward();
             Optimizer!.Step(trainable);
             return values;
@@ -564,6 +576,16 @@ public partial class Model
             {
                 weight.ClearGradient();
             }
+        }
+    }
+
+    /// <summary>Keras' warning for a step without trainable weights, once per Fit or TrainOnBatch (Python shows a repeated warning once).</summary>
+    private void WarnNoTrainableWeights()
+    {
+        if (!warnedNoTrainableWeights)
+        {
+            warnedNoTrainableWeights = true;
+            Warnings.Warn($"Model '{Name}' does not have any trainable weights: training computes the loss and metrics but updates no weight, and the optimizer's iterations stay at {Optimizer!.Iterations} (as Keras' \"The model does not have any trainable weights.\").");
         }
     }
 
