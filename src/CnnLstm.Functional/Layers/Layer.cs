@@ -18,8 +18,21 @@ public abstract class Layer : IDisposable
 {
     private readonly List<Node> inboundNodes = new();
     private readonly List<LayerWeight> weights = new();
-    private bool disposed;
+    private volatile bool disposed;
+    private bool weightsReleased;
     private int modelOwners;
+
+    /// <summary>Where this layer's weight lock comes in <see cref="EnterWeights"/>: locks are always taken in creation order, so no two calls can deadlock.</summary>
+    private readonly long lockOrder = Interlocked.Increment(ref lastLockOrder);
+
+    private static long lastLockOrder;
+
+    /// <summary>
+    /// Guards the weights' values: calls that read them (predictions, evaluation, saving) share it, calls that write
+    /// them (a training step, SetWeights, LoadWeights, Dispose) take it alone. Recursive, so a call may nest another
+    /// on the same thread.
+    /// </summary>
+    private readonly ReaderWriterLockSlim weightLock = new(LockRecursionPolicy.SupportsRecursion);
     private TorchSharp.torch.Generator? random;
 
     /// <summary>Creates a layer with the given name, or a Keras 2 default name (<c>snake_case_N</c>).</summary>
@@ -59,7 +72,103 @@ public abstract class Layer : IDisposable
     protected virtual string DefaultNamePrefix => NameScope.ToSnakeCase(GetType().Name);
 
     /// <summary>The number of scalars in all weights (Keras' <c>count_params()</c>).</summary>
-    public long CountParams() => weights.Sum(w => w.Count);
+    /// <exception cref="ObjectDisposedException">The layer has been disposed.</exception>
+    public long CountParams()
+    {
+        ThrowIfDisposed();
+        return weights.Sum(w => w.Count);
+    }
+
+    /// <summary>Whether <see cref="Dispose()"/> has been called (the weights are released, or about to be).</summary>
+    internal bool IsDisposed => disposed;
+
+    /// <summary>
+    /// The layers whose weights this layer's calls read or write: itself, and the layers it runs inside (a wrapper's
+    /// inner layers, a model's layers when the model is used as a layer), whose locks it must hold too.
+    /// </summary>
+    internal virtual IEnumerable<Layer> WeightOwners => new[] { this };
+
+    /// <summary>The distinct <see cref="WeightOwners"/> of <paramref name="layers"/>, in lock order, for <see cref="EnterWeights"/>.</summary>
+    internal static Layer[] LockSet(IEnumerable<Layer> layers) =>
+        layers.SelectMany(l => l.WeightOwners).Distinct(ReferenceEqualityComparer.Instance).Cast<Layer>().OrderBy(l => l.lockOrder).ToArray();
+
+    /// <summary>
+    /// Takes the weight locks of <paramref name="lockSet"/> (from <see cref="LockSet"/>), shared to read the weights or
+    /// exclusive to write them, until the result is disposed; waits while another thread holds one the other way.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The thread holds one of the locks shared and asks to write (a
+    /// weight change from inside a prediction), which would wait for itself.</exception>
+    internal static WeightAccess EnterWeights(Layer[] lockSet, bool write)
+    {
+        var taken = 0;
+        try
+        {
+            for (; taken < lockSet.Length; taken++)
+            {
+                var gate = lockSet[taken].weightLock;
+                if (!write)
+                {
+                    gate.EnterReadLock();
+                    continue;
+                }
+
+                if (gate.IsReadLockHeld && !gate.IsWriteLockHeld)
+                {
+                    throw new InvalidOperationException($"{lockSet[taken].ClassName} '{lockSet[taken].Name}': its weights cannot be changed from inside a call that reads them on the same thread (a prediction, an evaluation or a save).");
+                }
+
+                gate.EnterWriteLock();
+            }
+        }
+        catch
+        {
+            new WeightAccess(lockSet, taken, write).Dispose();
+            throw;
+        }
+
+        return new WeightAccess(lockSet, lockSet.Length, write);
+    }
+
+    /// <summary>Weight locks held by one call; disposing releases them, last taken first.</summary>
+    internal readonly struct WeightAccess(Layer[] layers, int count, bool write) : IDisposable
+    {
+        public void Dispose()
+        {
+            for (var i = count - 1; i >= 0; i--)
+            {
+                if (write)
+                {
+                    layers[i].weightLock.ExitWriteLock();
+                }
+                else
+                {
+                    layers[i].weightLock.ExitReadLock();
+                }
+            }
+        }
+    }
+
+    /// <summary>Takes this layer's weight locks (see <see cref="EnterWeights"/>) and throws if it was disposed meanwhile.</summary>
+    private WeightAccess EnterOwnWeights(bool write)
+    {
+        var access = EnterWeights(LockSet(new[] { this }), write);
+        if (disposed)
+        {
+            access.Dispose();
+            ThrowIfDisposed();
+        }
+
+        return access;
+    }
+
+    /// <summary>Throws <see cref="ObjectDisposedException"/> naming the layer once it was disposed.</summary>
+    private protected void ThrowIfDisposed()
+    {
+        if (disposed)
+        {
+            throw new ObjectDisposedException($"{ClassName} '{Name}'", $"{ClassName} '{Name}' has been disposed; its weights are released.");
+        }
+    }
 
     /// <summary>Calls the layer on one symbolic tensor and returns its single output.</summary>
     /// <param name="input">The input tensor.</param>
@@ -171,18 +280,30 @@ public abstract class Layer : IDisposable
     /// </summary>
     internal virtual IEnumerable<(string Path, IReadOnlyList<LayerWeight> Weights)> KerasVarGroups => new[] { (KerasVarsPath, Weights) };
 
-    /// <summary>The weight values in Keras order and layout, as Keras' <c>get_weights()</c>.</summary>
-    public IReadOnlyList<WeightArray> GetWeights() => weights.Select(w => w.Get()).ToArray();
+    /// <summary>
+    /// The weight values in Keras order and layout, as Keras' <c>get_weights()</c>; one consistent state, read while
+    /// no training step or weight write runs on them.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The layer has been disposed.</exception>
+    public IReadOnlyList<WeightArray> GetWeights()
+    {
+        using var access = EnterOwnWeights(write: false);
+        return weights.Select(w => w.Get()).ToArray();
+    }
 
     /// <summary>
     /// Sets all weights from values in Keras order and layout, as Keras' <c>set_weights()</c>. Every value is checked
     /// before any is written, so a wrong count or shape changes nothing.
     /// </summary>
     /// <param name="values">One value per weight.</param>
+    /// <exception cref="ObjectDisposedException">The layer has been disposed.</exception>
     public void SetWeights(IReadOnlyList<WeightArray> values)
     {
         ArgumentNullException.ThrowIfNull(values);
+        ThrowIfDisposed();
         CheckWeights(values, 0, values.Count);
+        // Predictions running on these weights finish first, and later ones see all of the new values.
+        using var access = EnterOwnWeights(write: true);
         AssignWeights(values, 0);
     }
 
@@ -236,10 +357,23 @@ public abstract class Layer : IDisposable
         }
     }
 
-    /// <summary>Releases the layer's weights.</summary>
+    /// <summary>
+    /// Releases the layer's weights. Calls running on them on other threads (a model's Predict, a training step)
+    /// finish first; every call afterwards throws <see cref="ObjectDisposedException"/>. Disposing twice is harmless.
+    /// </summary>
     public void Dispose()
     {
-        Dispose(true);
+        using (EnterWeights(LockSet(new[] { this }), write: true))
+        {
+            if (disposed)
+            {
+                return;
+            }
+
+            disposed = true;
+            Dispose(true);
+        }
+
         GC.SuppressFinalize(this);
     }
 
@@ -247,12 +381,12 @@ public abstract class Layer : IDisposable
     /// <param name="disposing">True when called from <see cref="Dispose()"/>.</param>
     protected virtual void Dispose(bool disposing)
     {
-        if (disposed)
+        if (weightsReleased)
         {
             return;
         }
 
-        disposed = true;
+        weightsReleased = true;
         if (disposing)
         {
             foreach (var w in weights)
@@ -551,7 +685,7 @@ public abstract class Layer : IDisposable
 
     private IReadOnlyList<(Shape Shape, DType DType)> Prepare(IReadOnlyList<KerasTensor> inputs, bool list, int initialStates)
     {
-        ObjectDisposedException.ThrowIf(disposed, this);
+        ThrowIfDisposed();
         var specs = initialStates > 0 ? ComputeOutputSpecs(inputs[0], inputs.Skip(1).ToArray()) : ComputeOutputSpecs(inputs, list);
         if (!Built)
         {

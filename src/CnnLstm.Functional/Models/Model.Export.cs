@@ -35,6 +35,7 @@ public partial class Model
         }
 
         using var exclusive = EnterTraining(nameof(Export));
+        using var weights = ReadWeights();
         _ = Topology;
         // A protobuf message is limited to 2 GiB; larger ONNX models keep weights in external files, not written here.
         if (CountParams() > MaxOnnxParams)

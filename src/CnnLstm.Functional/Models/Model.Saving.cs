@@ -36,6 +36,8 @@ public partial class Model
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         ThrowIfDisposed();
         using var exclusive = EnterTraining(nameof(Save));
+        // The file holds one state of the weights, even while a model sharing them trains on another thread.
+        using var weights = ReadWeights();
         var extension = Path.GetExtension(path).ToLowerInvariant();
         if (extension is not (".keras" or ".h5" or ".hdf5"))
         {
@@ -121,6 +123,7 @@ public partial class Model
     /// <param name="indented">Whether to indent the JSON.</param>
     public string ToJson(bool indented = false)
     {
+        ThrowIfDisposed();
         var config = ModelConfig.Serialize(this, Topology.Nodes, CompileConfigJson());
         return indented ? config.ToJsonString(Indented) : config.ToJsonString();
     }

@@ -16,6 +16,9 @@ public partial class Model
     private Loss[]? losses;
     private IReadOnlyList<string> logNames = new[] { "loss" };
     private bool ownsOptimizer;
+
+    /// <summary>Whether the current Fit or TrainOnBatch has warned that the model has no trainable weights (once per call).</summary>
+    private bool warnedNoTrainableWeights;
     private Metric[][]? metrics;
     private Metric[][]? weightedMetrics;
 
@@ -224,6 +227,7 @@ public partial class Model
         using var threads = ThreadPolicy.Begin();
         using var data = Prepare(x, y, nameof(x), nameof(y));
         RequireSamples(data, nameof(x));
+        warnedNoTrainableWeights = false;
         return TrainStep(data).ToDictionary(kv => kv.Key, kv => kv.Value.Value, StringComparer.Ordinal);
     }
 
@@ -231,6 +235,8 @@ public partial class Model
     public IReadOnlyList<WeightArray> GetWeights()
     {
         ThrowIfDisposed();
+        // One state of all layers: no training step or weight write runs meanwhile.
+        using var weights = ReadWeights();
         return Layers.SelectMany(l => l.GetWeights()).ToArray();
     }
 
@@ -254,6 +260,8 @@ public partial class Model
             offset += layer.Weights.Count;
         }
 
+        // Predictions see all of the old values or all of the new ones.
+        using var weights = WriteWeights();
         offset = 0;
         foreach (var layer in Layers)
         {
@@ -272,6 +280,7 @@ public partial class Model
     {
         ThrowIfDisposed();
         using var exclusive = EnterTraining(nameof(SaveWeights));
+        using var weights = ReadWeights();
         SaveWeightsTo(path);
     }
 
@@ -288,6 +297,8 @@ public partial class Model
     {
         ThrowIfDisposed();
         using var exclusive = EnterTraining(nameof(LoadWeights));
+        // Predictions see the weights (and the optimizer state) before the load or after it, never a mix.
+        using var weights = WriteWeights();
         LoadWeightsFrom(path, byName, skipMismatch);
     }
 
@@ -315,6 +326,7 @@ public partial class Model
     /// </summary>
     private TrainingScope EnterTraining(string method)
     {
+        ThrowIfDisposed();
         var thread = Environment.CurrentManagedThreadId;
         var owner = Interlocked.CompareExchange(ref training, thread, 0);
         if (owner == DisposedOwner)
@@ -324,20 +336,29 @@ public partial class Model
 
         if (owner != 0 && owner != thread)
         {
-            throw new InvalidOperationException($"Model '{Name}': {method} was called while Fit, Evaluate, TrainOnBatch or a weights load or save runs on another thread; these calls cannot overlap on one model. Predict may run beside each other.");
+            throw new InvalidOperationException($"Model '{Name}': {method} was called while Fit, Evaluate, TrainOnBatch or a weights load or save runs on another thread; these calls cannot overlap on one model. Predict may run beside them.");
         }
 
-        return new TrainingScope(this, owner == 0);
+        var scope = new TrainingScope(this, owner == 0);
+        if (disposeRequested)
+        {
+            // Dispose came between the check above and taking the model: this call finishes it instead.
+            scope.Dispose();
+            ThrowIfDisposed();
+        }
+
+        return scope;
     }
 
-    /// <summary>Releases the model when the outermost call that marked it busy ends.</summary>
+    /// <summary>Releases the model when the outermost call that marked it busy ends, and completes a Dispose asked for meanwhile.</summary>
     private readonly struct TrainingScope(Model model, bool outermost) : IDisposable
     {
         public void Dispose()
         {
             if (outermost)
             {
-                Volatile.Write(ref model.training, 0);
+                Interlocked.Exchange(ref model.training, 0);
+                model.FinishDispose();
             }
         }
     }
@@ -470,6 +491,7 @@ public partial class Model
 
         StopTraining = false;
         ResumeEpoch = null;
+        warnedNoTrainableWeights = false;
         var epochLogs = new Dictionary<string, double>();
         callbacks.ForEach(c => c.OnTrainBegin(new Dictionary<string, double>()));
         // A callback that restored a backup (BackupAndRestore) says where training picks up.
@@ -536,6 +558,8 @@ public partial class Model
 
     private Dictionary<string, LoggedValue> TrainStep(DataSet batch)
     {
+        // The step reads and writes the weights alone: predictions on other threads see them before or after it.
+        using var weights = WriteWeights();
         using var scope = NewDisposeScope();
         ThreadPolicy.Apply(batch.Count);
         var trainable = TrainableWeights();
@@ -548,6 +572,13 @@ public partial class Model
         {
             var (outs, logits, masks) = RunWithMasks(batch.Inputs, training: true, losses!.Select(l => l.LogitsActivation).ToArray());
             var (total, values) = LossAndMetrics(batch.Targets, outs, logits, masks, batch.SampleWeights);
+            if (trainable.Length == 0)
+            {
+                // As Keras' train_step: no gradient and no optimizer update (its iterations stay), a warning instead.
+                WarnNoTrainableWeights();
+                return values;
+            }
+
             total.backward();
             Optimizer!.Step(trainable);
             return values;
@@ -559,6 +590,16 @@ public partial class Model
             {
                 weight.ClearGradient();
             }
+        }
+    }
+
+    /// <summary>Keras' warning for a step without trainable weights, once per Fit or TrainOnBatch (Python shows a repeated warning once).</summary>
+    private void WarnNoTrainableWeights()
+    {
+        if (!warnedNoTrainableWeights)
+        {
+            warnedNoTrainableWeights = true;
+            Warnings.Warn($"Model '{Name}' does not have any trainable weights: training computes the loss and metrics but updates no weight, and the optimizer's iterations stay at {Optimizer!.Iterations} (as Keras' \"The model does not have any trainable weights.\").");
         }
     }
 
@@ -576,6 +617,8 @@ public partial class Model
 
             using var scope = NewDisposeScope();
             using var owned = batch;
+            // Per batch, not while waiting for a DataSource's next batch, whose GetBatch may itself predict.
+            using var weights = ReadWeights();
             ThreadPolicy.Apply(batch.Count);
             var (outs, logits, masks) = RunWithMasks(batch.Inputs, training: false, losses!.Select(l => l.LogitsActivation).ToArray());
             totals.Add(LossAndMetrics(batch.Targets, outs, logits, masks, batch.SampleWeights).Values);

@@ -16,16 +16,20 @@ public partial class Model : IDisposable
     private GraphTopology? topology;
     private IReadOnlyList<KerasTensor> inputs = Array.Empty<KerasTensor>();
     private IReadOnlyList<KerasTensor> outputs = Array.Empty<KerasTensor>();
-    private bool disposed;
+    /// <summary>Set by <see cref="Dispose()"/>: from then on every call throws; the release itself may come later (see <see cref="FinishDispose"/>).</summary>
+    private volatile bool disposeRequested;
     private Generator? shuffleRandom;
 
     /// <summary>The layers this model holds a share of (see <c>Layer.ReleaseByModel</c>).</summary>
     private readonly HashSet<Layer> retained = new(ReferenceEqualityComparer.Instance);
 
+    /// <summary>The weight locks of every layer this model runs, inner models' and wrappers' layers included, in lock order.</summary>
+    private Layer[] weightLocks = Array.Empty<Layer>();
+
     /// <summary>The managed thread id running Fit, Evaluate, TrainOnBatch or a weights load or save; 0 when none.</summary>
     private int training;
 
-    /// <summary>The value of <see cref="training"/> once the model is disposed.</summary>
+    /// <summary>The value of <see cref="training"/> once the model's resources are released.</summary>
     private const int DisposedOwner = -1;
 
     /// <summary>The Embedding layers each input feeds directly, whose token-id range every batch is checked against.</summary>
@@ -92,9 +96,12 @@ public partial class Model : IDisposable
 
     /// <summary>Looks up a layer by name.</summary>
     /// <param name="name">The layer name.</param>
-    public Layer GetLayer(string name) =>
-        Layers.FirstOrDefault(l => l.Name == name)
-        ?? throw new ArgumentException($"Model '{Name}' has no layer named '{name}'; its layers are {string.Join(", ", Layers.Select(l => l.Name))}.", nameof(name));
+    public Layer GetLayer(string name)
+    {
+        ThrowIfDisposed();
+        return Layers.FirstOrDefault(l => l.Name == name)
+            ?? throw new ArgumentException($"Model '{Name}' has no layer named '{name}'; its layers are {string.Join(", ", Layers.Select(l => l.Name))}.", nameof(name));
+    }
 
     /// <summary>This model as a layer of other models (made on first use; one per model, so calls share weights).</summary>
     internal ModelLayer AsLayer => asLayer ??= new ModelLayer(this, ownsModel: false);
@@ -144,7 +151,11 @@ public partial class Model : IDisposable
     internal IReadOnlyList<Embedding> EmbeddingsFedBy(KerasTensor input) => embeddingsByInput[input];
 
     /// <summary>The number of scalars in all weights.</summary>
-    public long CountParams() => Layers.Sum(l => l.CountParams());
+    public long CountParams()
+    {
+        ThrowIfDisposed();
+        return Layers.Sum(l => l.CountParams());
+    }
 
     /// <summary>
     /// Prints the Keras 2 summary table to standard output, exactly as Keras' <c>model.summary()</c> prints it, so
@@ -160,7 +171,11 @@ public partial class Model : IDisposable
     }
 
     /// <summary>The Keras 2 summary table as text, without printing it.</summary>
-    public string SummaryText() => SummaryFormatter.Format(this, Layers, Topology.Nodes.ToHashSet(), IsChainLike);
+    public string SummaryText()
+    {
+        ThrowIfDisposed();
+        return SummaryFormatter.Format(this, Layers, Topology.Nodes.ToHashSet(), IsChainLike);
+    }
 
     /// <summary>Writes <see cref="SummaryText"/> to <paramref name="writer"/> (standard output by default).</summary>
     /// <param name="writer">Where to write.</param>
@@ -319,6 +334,8 @@ public partial class Model : IDisposable
     /// <summary>Runs inputs that passed the count, shape and token-id checks, in batches, in inference mode.</summary>
     private List<Tensor> PredictChecked(IReadOnlyList<Tensor> x, int batchSize, CancellationToken cancellationToken)
     {
+        // All batches of one call see one state of the weights: no training step or weight write runs meanwhile.
+        using var weights = ReadWeights();
         using var threads = ThreadPolicy.Begin();
         var samples = x[0].shape[0];
         if (samples == 0)
@@ -368,48 +385,82 @@ public partial class Model : IDisposable
 
     /// <summary>
     /// Disposes the layers, and the optimizer when the model created it (compiled by name or loaded from a file);
-    /// an optimizer object passed to <c>Compile</c> stays the caller's.
+    /// an optimizer object passed to <c>Compile</c> stays the caller's. Every call after it throws
+    /// <see cref="ObjectDisposedException"/>. Predictions running on other threads finish first. A <c>Fit</c>,
+    /// <c>Evaluate</c>, <c>TrainOnBatch</c> or weights load or save that is running (on any thread, e.g. from a
+    /// callback) throws <see cref="ObjectDisposedException"/> at its next batch, and the release happens when it ends.
     /// </summary>
     /// <param name="disposing">True when called from <see cref="Dispose()"/>.</param>
     protected virtual void Dispose(bool disposing)
     {
-        if (!disposing || disposed)
+        if (!disposing)
         {
             return;
         }
 
-        // Takes the model as the calls that change its weights do, and keeps it: no such call can start afterwards.
-        var owner = Interlocked.CompareExchange(ref training, DisposedOwner, 0);
-        if (owner != 0 && owner != Environment.CurrentManagedThreadId && owner != DisposedOwner)
+        disposeRequested = true;
+        FinishDispose();
+    }
+
+    /// <summary>
+    /// Releases the model once disposal was asked for and no call that marks it busy runs: called by
+    /// <see cref="Dispose(bool)"/> and by the end of such a call; the first to find the model free does it.
+    /// </summary>
+    private void FinishDispose()
+    {
+        if (!disposeRequested || Interlocked.CompareExchange(ref training, DisposedOwner, 0) != 0)
         {
-            throw new InvalidOperationException($"Model '{Name}' cannot be disposed while Fit, Evaluate, TrainOnBatch or a weights load or save runs on another thread.");
+            return;
         }
 
-        Volatile.Write(ref training, DisposedOwner);
-        disposed = true;
-
-        // A layer shared with another model lives until that model is disposed too.
-        foreach (var layer in retained)
+        // Waits for the predictions running on these weights; later ones see the model disposed.
+        using (Layer.EnterWeights(weightLocks, write: true))
         {
-            layer.ReleaseByModel();
-        }
+            // A layer shared with another model lives until that model is disposed too.
+            foreach (var layer in retained)
+            {
+                layer.ReleaseByModel();
+            }
 
-        retained.Clear();
-        shuffleRandom?.Dispose();
-
-        if (ownsOptimizer)
-        {
-            Optimizer?.Dispose();
+            retained.Clear();
+            shuffleRandom?.Dispose();
+            if (ownsOptimizer)
+            {
+                Optimizer?.Dispose();
+            }
         }
     }
 
     /// <summary>Throws <see cref="ObjectDisposedException"/> naming the model once it was disposed.</summary>
     private protected void ThrowIfDisposed()
     {
-        if (disposed)
+        if (disposeRequested)
         {
             throw new ObjectDisposedException($"Model '{Name}'", $"Model '{Name}' has been disposed; its weights are released. Build or load the model again.");
         }
+    }
+
+    /// <summary>Shares the model's weights with other readers (predictions, evaluation, saving) until disposed; waits for a running training step or weight write.</summary>
+    /// <exception cref="ObjectDisposedException">The model, or one of its layers, was disposed.</exception>
+    private Layer.WeightAccess ReadWeights() => EnterWeights(write: false);
+
+    /// <summary>Holds the model's weights alone (a training step, a weight write) until disposed; waits for running predictions.</summary>
+    /// <exception cref="ObjectDisposedException">The model, or one of its layers, was disposed.</exception>
+    private Layer.WeightAccess WriteWeights() => EnterWeights(write: true);
+
+    private Layer.WeightAccess EnterWeights(bool write)
+    {
+        var access = Layer.EnterWeights(weightLocks, write);
+        var released = Array.Find(weightLocks, l => l.IsDisposed);
+        if (disposeRequested || released is not null)
+        {
+            access.Dispose();
+            ThrowIfDisposed();
+            throw new ObjectDisposedException($"{released!.ClassName} '{released.Name}'",
+                $"Model '{Name}': its layer {released.ClassName} '{released.Name}' has been disposed, so its weights are released; the model cannot run.");
+        }
+
+        return access;
     }
 
     private static ArgumentException NotFinite(string argument, KerasTensor input) =>
@@ -445,6 +496,8 @@ public partial class Model : IDisposable
         {
             layer.RetainByModel();
         }
+
+        weightLocks = Layer.LockSet(retained);
 
         inputs = newInputs;
         outputs = newOutputs;

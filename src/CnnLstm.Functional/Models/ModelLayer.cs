@@ -40,6 +40,9 @@ internal sealed class ModelLayer : Layer
     /// <summary>The wrapped model.</summary>
     public Model Model { get; }
 
+    /// <summary>The inner layers own the weights this layer runs on, so their locks guard its calls too.</summary>
+    internal override IEnumerable<Layer> WeightOwners => innerLayers.SelectMany(l => l.WeightOwners).Prepend(this);
+
     /// <inheritdoc/>
     public override string ClassName => Model is Sequential ? "Sequential" : "Functional";
 

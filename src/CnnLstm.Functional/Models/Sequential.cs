@@ -41,6 +41,7 @@ public class Sequential : Model
     public void Add(Input input)
     {
         ArgumentNullException.ThrowIfNull(input);
+        ThrowIfDisposed();
         if (this.input is not null)
         {
             throw new InvalidOperationException($"Sequential '{Name}': an Input can only be added first; the model already starts at {this.input.Label} {this.input.Shape}.");
@@ -55,6 +56,7 @@ public class Sequential : Model
     public void Add(Layer layer)
     {
         ArgumentNullException.ThrowIfNull(layer);
+        ThrowIfDisposed();
         if (layer is InputLayer inputLayer)
         {
             Add((Input)inputLayer.Output);

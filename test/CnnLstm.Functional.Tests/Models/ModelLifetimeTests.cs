@@ -31,6 +31,15 @@ public class ModelLifetimeTests
             ("Save", () => model.Save(path)),
             ("SaveWeights", () => model.SaveWeights(path + ".weights.h5")),
             ("LoadWeights", () => model.LoadWeights(path + ".weights.h5")),
+            ("SetWeights", () => model.SetWeights(Array.Empty<WeightArray>())),
+            ("Compile", () => model.Compile("sgd", "mse")),
+            ("Export", () => model.Export(path + ".onnx")),
+            ("CountParams", () => model.CountParams()),
+            ("Summary", () => model.Summary()),
+            ("SummaryText", () => model.SummaryText()),
+            ("GetLayer", () => model.GetLayer("dense_1")),
+            ("ToJson", () => model.ToJson()),
+            ("Call", () => model.Call(new Input(new[] { 2 }))),
         })
         {
             var error = Assert.Throws<ObjectDisposedException>(() => call.Act(), call.Name);
@@ -38,6 +47,17 @@ public class ModelLifetimeTests
         }
 
         Assert.That(File.Exists(path), Is.False);
+    }
+
+    [Test]
+    public void SequentialAdd_AfterDispose_ThrowsObjectDisposedException()
+    {
+        var model = new Sequential();
+        model.Add(new Input(new[] { 2 }));
+        model.Add(new Dense(1));
+        model.Dispose();
+
+        Assert.Throws<ObjectDisposedException>(() => model.Add(new Dense(1)));
     }
 
     [Test]
@@ -74,7 +94,6 @@ public class ModelLifetimeTests
             var error = Assert.Throws<InvalidOperationException>(() => model.Fit(x, y, verbose: 0));
             Assert.That(error!.Message, Does.Contain(model.Name).And.Contain("another thread"));
             Assert.Throws<InvalidOperationException>(() => model.TrainOnBatch(x, y));
-            Assert.Throws<InvalidOperationException>(() => model.Dispose());
             Assert.That(model.Predict(x), Is.Not.Null, "Predict may run beside Fit");
         }
         finally

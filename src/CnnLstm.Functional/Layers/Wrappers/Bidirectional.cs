@@ -108,6 +108,9 @@ public sealed class Bidirectional : Layer
     /// <inheritdoc/>
     protected override void Build(KerasTensor input) => AdoptWeights(ForwardLayer.Weights.Concat(BackwardLayer.Weights));
 
+    /// <summary>The two copies' locks guard the variables this layer runs on.</summary>
+    internal override IEnumerable<Layer> WeightOwners => ForwardLayer.WeightOwners.Concat(BackwardLayer.WeightOwners).Prepend(this);
+
     /// <summary>The two copies own the variables.</summary>
     protected override void Dispose(bool disposing)
     {

@@ -64,6 +64,9 @@ public sealed class TimeDistributed : Layer
     /// <inheritdoc/>
     protected override void Build(KerasTensor input) => AdoptWeights(Layer.Weights);
 
+    /// <summary>The inner layer's lock guards the variables this layer runs on.</summary>
+    internal override IEnumerable<Layer> WeightOwners => Layer.WeightOwners.Prepend(this);
+
     /// <summary>The inner layer owns the variables.</summary>
     protected override void Dispose(bool disposing)
     {

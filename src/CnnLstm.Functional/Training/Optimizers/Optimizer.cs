@@ -10,7 +10,14 @@ namespace KerasStyle.Training.Optimizers;
 public abstract class Optimizer : IDisposable
 {
     private readonly Dictionary<LayerWeight, Tensor[]> slots = new();
+
+    /// <summary>
+    /// Serializes steps, state export and import, and Dispose: one optimizer may serve two models (or a model and
+    /// a model inside it) trained on two threads, and its slots must not be read while they are replaced or released.
+    /// </summary>
+    private readonly object gate = new();
     private double learningRate;
+    private bool disposed;
 
     /// <summary>Creates an optimizer.</summary>
     /// <param name="learningRate">The learning rate; must be positive and finite.</param>
@@ -56,11 +63,24 @@ public abstract class Optimizer : IDisposable
             ? value
             : throw new ArgumentOutOfRangeException(argument, value, $"{GetType().Name}: {argument} must be positive and finite, but {value} was given.");
 
-    /// <summary>Releases the slot tensors.</summary>
+    /// <summary>Releases the slot tensors; a step running on another thread finishes first, and later steps throw <see cref="ObjectDisposedException"/>.</summary>
     public void Dispose()
     {
-        ClearSlots();
+        lock (gate)
+        {
+            disposed = true;
+            ClearSlots();
+        }
+
         GC.SuppressFinalize(this);
+    }
+
+    private void ThrowIfDisposed()
+    {
+        if (disposed)
+        {
+            throw new ObjectDisposedException(GetType().Name, $"Optimizer '{Name}' has been disposed (with the model that created it, or by its owner); its slots are released. Compile with a new optimizer.");
+        }
     }
 
     /// <summary>
@@ -70,6 +90,15 @@ public abstract class Optimizer : IDisposable
     /// </summary>
     /// <param name="weights">The model's trainable weights, in model order.</param>
     internal OptimizerState ExportState(IReadOnlyList<LayerWeight> weights)
+    {
+        lock (gate)
+        {
+            ThrowIfDisposed();
+            return ExportStateLocked(weights);
+        }
+    }
+
+    private OptimizerState ExportStateLocked(IReadOnlyList<LayerWeight> weights)
     {
         var built = SlotNames.Count > 0 && (Iterations > 0 || slots.Count > 0);
         if (!built)
@@ -91,6 +120,15 @@ public abstract class Optimizer : IDisposable
     /// <param name="state">The saved state.</param>
     internal void ImportState(IReadOnlyList<LayerWeight> weights, OptimizerState state)
     {
+        lock (gate)
+        {
+            ThrowIfDisposed();
+            ImportStateLocked(weights, state);
+        }
+    }
+
+    private void ImportStateLocked(IReadOnlyList<LayerWeight> weights, OptimizerState state)
+    {
         ClearSlots();
         Iterations = state.Iterations;
         LearningRate = state.LearningRate;
@@ -107,7 +145,17 @@ public abstract class Optimizer : IDisposable
     }
 
     /// <summary>Applies one update to every trainable weight that has a gradient.</summary>
+    /// <exception cref="ObjectDisposedException">The optimizer has been disposed.</exception>
     internal void Step(IEnumerable<LayerWeight> weights)
+    {
+        lock (gate)
+        {
+            ThrowIfDisposed();
+            StepLocked(weights);
+        }
+    }
+
+    private void StepLocked(IEnumerable<LayerWeight> weights)
     {
         Iterations++;
         using var noGrad = no_grad();
