@@ -70,41 +70,45 @@ internal sealed class BatchPrefetcher<T> : IDisposable
     /// </summary>
     public T? Next(CancellationToken cancellationToken)
     {
-        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, failed.Token);
-        (int Index, Task<T> Batch) item;
-        try
+        // A batch already queued is taken without waiting, even when a later one has failed since: it is used before
+        // that failure ends the call, so a failure loses no batch that was ready.
+        if (current is null && queue.TryTake(out var ready))
         {
-            if (current is { } taken)
-            {
-                item = taken;
-            }
-            else if (queue.TryTake(out item, Timeout.Infinite, wait.Token))
-            {
-                current = item;
-            }
-            else
-            {
-                return null;
-            }
+            current = ready;
+        }
 
+        if (current is null || !current.Value.Batch.IsCompleted)
+        {
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, failed.Token);
             try
             {
-                item.Batch.Wait(wait.Token);
+                if (current is null)
+                {
+                    if (!queue.TryTake(out var item, Timeout.Infinite, wait.Token))
+                    {
+                        return null;
+                    }
+
+                    current = item;
+                }
+
+                current.Value.Batch.Wait(wait.Token);
             }
             catch (AggregateException)
             {
                 // The batch failed: thrown below, as the source threw it.
             }
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && Volatile.Read(ref failure) is { } first)
-        {
-            throw new DataSourceException(first.Index, first.Error);
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && Volatile.Read(ref failure) is { } first)
+            {
+                throw new DataSourceException(first.Index, first.Error);
+            }
         }
 
+        var (index, batch) = current!.Value;
         current = null;
         try
         {
-            return item.Batch.GetAwaiter().GetResult();
+            return batch.GetAwaiter().GetResult();
         }
         catch (EndOfDataException)
         {
@@ -112,7 +116,7 @@ internal sealed class BatchPrefetcher<T> : IDisposable
         }
         catch (Exception e)
         {
-            throw new DataSourceException(item.Index, e);
+            throw new DataSourceException(index, e);
         }
     }
 
