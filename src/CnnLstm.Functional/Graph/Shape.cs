@@ -37,6 +37,25 @@ public sealed class Shape : IReadOnlyList<int?>, IEquatable<Shape>
     /// <summary>The per-sample dimensions (everything after the batch dimension).</summary>
     public IReadOnlyList<int?> SampleDims => dims.Skip(1).ToArray();
 
+    /// <summary>
+    /// The number of values one sample holds, counting only the known dimensions after the batch one; a double, so
+    /// that sizes from a config (up to <see cref="int.MaxValue"/> each) multiply without wrapping.
+    /// </summary>
+    public double SampleElements => dims.Skip(1).Aggregate(1.0, (a, d) => a * (d ?? 1));
+
+    /// <summary>
+    /// A dimension derived from others and from a layer's sizes (a product, sum or difference the caller computed in
+    /// 64 bits), or null when it is unknown or no tensor dimension can be that size (negative or more than
+    /// <see cref="int.MaxValue"/>); <paramref name="fits"/> says which.
+    /// </summary>
+    /// <param name="size">The computed size; null when unknown.</param>
+    /// <param name="fits">False when <paramref name="size"/> is known but out of range.</param>
+    public static int? Dimension(long? size, out bool fits)
+    {
+        fits = size is null or (>= 0 and <= int.MaxValue);
+        return fits ? (int?)size : null;
+    }
+
     /// <summary>Returns a copy with the dimension at <paramref name="index"/> replaced.</summary>
     /// <param name="index">The dimension to replace.</param>
     /// <param name="value">The new size.</param>

@@ -41,6 +41,7 @@ public sealed class Conv1D : Layer
         KernelSize = kernelSize;
         Strides = strides;
         DilationRate = dilationRate;
+        EffectiveKernel = PaddingRules.EffectiveWindow(kernelSize, dilationRate, nameof(Conv1D));
         this.padding = PaddingRules.Parse(padding, nameof(Conv1D), allowCausal: true);
         Activation = Activations.Validate(activation, nameof(Conv1D), nameof(activation));
         UseBias = useBias;
@@ -67,7 +68,7 @@ public sealed class Conv1D : Layer
     /// <summary>Whether a bias is added.</summary>
     public bool UseBias { get; }
 
-    private int EffectiveKernel => ((KernelSize - 1) * DilationRate) + 1;
+    private int EffectiveKernel { get; }
 
     /// <inheritdoc/>
     public override JsonObject GetConfig()
@@ -90,7 +91,7 @@ public sealed class Conv1D : Layer
     internal static Conv1D FromConfig(LayerConfig config)
     {
         config.RequireDefault("data_format", "channels_last");
-        config.RequireDefault("groups", 1);
+        ReadGroupsConfig(config);
         ReadKernelAndBiasConfig(config);
         return new Conv1D(config.GetInt("filters"), config.GetSize("kernel_size"), config.GetSize("strides", 1),
             config.GetString("padding", "valid"), config.GetSize("dilation_rate", 1), config.GetActivation("activation", "linear"),
@@ -111,6 +112,7 @@ public sealed class Conv1D : Layer
         int? steps = input.Shape[1];
         if (steps is int length)
         {
+            CheckPaddedInput(input, length, channels, EffectiveKernel, padding);
             steps = PaddingRules.OutputLength(length, EffectiveKernel, Strides, padding);
             if (steps <= 0)
             {

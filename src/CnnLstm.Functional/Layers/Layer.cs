@@ -573,6 +573,22 @@ public abstract class Layer : IDisposable
     }
 
     /// <summary>
+    /// Reads a convolution's <c>groups</c>: Keras requires a positive number that divides <c>filters</c> (a config
+    /// error otherwise, naming the value); this library computes only the default 1 and refuses other valid ones.
+    /// </summary>
+    private protected static void ReadGroupsConfig(LayerConfig config)
+    {
+        var groups = config.GetInt("groups", 1);
+        var filters = config.GetNullableInt("filters");
+        if (groups <= 0 || (filters > 0 && filters % groups != 0))
+        {
+            throw config.Error($"'groups' must be a positive integer that divides filters ({filters?.ToString(CultureInfo.InvariantCulture) ?? "absent"}), got {groups}.");
+        }
+
+        config.RequireDefault("groups", 1);
+    }
+
+    /// <summary>
     /// Reads what <see cref="AddKernelAndBiasConfig"/> writes, for the layers with a kernel and a bias (Dense, Conv1D,
     /// Conv2D): glorot_uniform and zeros initializers; regularizers, constraints and a LoRA rank (and
     /// <paramref name="alsoNull"/>), which this library does not support, must be null; lora_alpha has no effect without a rank.
@@ -626,6 +642,41 @@ public abstract class Layer : IDisposable
     protected int RequireKnownLast(KerasTensor input, string what)
     {
         return input.Shape.Last ?? throw InputError($"the {what} dimension (last) of the input must be known, but the input shape is {input.Shape}.");
+    }
+
+    /// <summary>
+    /// A dimension of an output (or of a padded input) derived from <paramref name="input"/> and this layer's sizes,
+    /// computed by the caller in 64 bits so that nothing wraps (UpSampling1D's size 1e9 over 10 steps gave a negative
+    /// length); refused with a <see cref="LayerInputException"/> when no tensor can have it.
+    /// </summary>
+    private protected int? DerivedDim(long? size, KerasTensor input, string what) =>
+        Shape.Dimension(size, out var fits) is var dim && fits ? dim
+            : throw InputError(string.Create(CultureInfo.InvariantCulture, $"{what} for {input.Label} with shape {input.Shape} would be {size:N0}; a dimension must be from 0 to {int.MaxValue:N0}."));
+
+    /// <summary>
+    /// Refuses a tensor this layer would make for one sample (an output, or an intermediate such as a padded input)
+    /// that could not be allocated: more values than one array holds, computed without wrapping.
+    /// </summary>
+    private protected void CheckSampleSize(string what, Shape shape, KerasTensor? input)
+    {
+        var elements = shape.SampleElements;
+        if (elements > Array.MaxLength)
+        {
+            throw InputError(string.Create(CultureInfo.InvariantCulture,
+                $"{what} {shape}{(input is null ? string.Empty : $" for {input.Label} with shape {input.Shape}")} would hold {elements:N0} values per sample, more than one array can hold ({Array.MaxLength:N0})."));
+        }
+    }
+
+    /// <summary>
+    /// Refuses a 1-D convolution whose 'same' or 'causal' padding would make a padded input (up to steps + window - 1
+    /// per sample) that could not be allocated: a dilation of 1e9 padded every sample with billions of zeros.
+    /// </summary>
+    private protected void CheckPaddedInput(KerasTensor input, int steps, int channels, int window, Padding padding)
+    {
+        if (padding != Padding.Valid)
+        {
+            CheckSampleSize("the padded input", new Shape(null, DerivedDim((long)steps + window - 1, input, $"the steps padded for a window of {window}"), channels), input);
+        }
     }
 
     /// <summary>
@@ -690,6 +741,15 @@ public abstract class Layer : IDisposable
         if (!Built)
         {
             CheckWeightSizes(PlannedWeights(inputs).ToArray());
+        }
+
+        foreach (var (shape, _) in specs)
+        {
+            CheckSampleSize("the output", shape, inputs.Count == 1 ? inputs[0] : null);
+        }
+
+        if (!Built)
+        {
             // Initial values, layout copies and other temporaries of a built-in layer's build die with this scope;
             // only the weights' variables live on, owned by the layer (each build left them behind: 14 tensors a
             // model). A custom layer may keep tensors of its own from Build, so everything it made stays alive.

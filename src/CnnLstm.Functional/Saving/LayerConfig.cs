@@ -262,9 +262,10 @@ public sealed class LayerConfig
 
     internal string Describe() => $"{ClassName} '{Name}'";
 
+    // Through the JSON text: a value built in code (JsonValue.Create(1)) refuses GetValue<double>().
     private static bool IsSameNumber(JsonNode node, JsonNode? expected) =>
         node is JsonValue a && expected is JsonValue b && a.GetValueKind() == JsonValueKind.Number && b.GetValueKind() == JsonValueKind.Number
-        && a.GetValue<double>() == b.GetValue<double>();
+        && double.Parse(a.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture) == double.Parse(b.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture);
 
     private static bool InitializerMatches(JsonNode node, string expected)
     {

@@ -115,7 +115,19 @@ public static class LayerRegistry
         var factory = BuiltIn.GetValueOrDefault(className) ?? Custom.GetValueOrDefault(className)
             ?? throw new FormatException($"Unknown layer class '{className}' (layer '{config.Name}'); the known classes are {string.Join(", ", ClassNames)}. Register other classes with LayerRegistry.Register(\"{className}\", config => ...).");
         var trainable = config.ReadBaseArguments(ownsDtype: className == "InputLayer");
-        var layer = factory(config) ?? throw new InvalidOperationException($"LayerRegistry: the factory for '{className}' returned null for layer '{config.Name}'.");
+        Layer? built;
+        try
+        {
+            built = factory(config);
+        }
+        catch (ArgumentException e) when (e is not LayerInputException)
+        {
+            // A size the layer's constructor refuses (negative, zero, spanning more than a tensor can) came from the
+            // config: say which layer, as the config errors do.
+            throw new FormatException($"{config.Describe()}: {e.Message}", e);
+        }
+
+        var layer = built ?? throw new InvalidOperationException($"LayerRegistry: the factory for '{className}' returned null for layer '{config.Name}'.");
         try
         {
             if (layer.Name != config.Name)

@@ -306,11 +306,13 @@ internal static class ModelConfig
                 }
 
                 list = args[0] is JsonArray;
+                // Checked first: a string or list there made the lookups below throw a raw InvalidOperationException.
+                CheckCallArguments(call["kwargs"], what);
                 var initialState = call["kwargs"]?["initial_state"] as JsonArray;
                 foreach (var tensor in (args[0] is JsonArray many ? many : new JsonArray(args[0]?.DeepClone())).Concat(initialState ?? new JsonArray()))
                 {
-                    var history = tensor?["config"]?["keras_history"] as JsonArray;
-                    if (tensor?["class_name"]?.GetValue<string>() != "__keras_tensor__" || history is null)
+                    var history = (tensor as JsonObject)?["config"] is JsonObject config ? config["keras_history"] as JsonArray : null;
+                    if ((tensor as JsonObject)?["class_name"] is not JsonValue className || !className.TryGetValue<string>(out var classText) || classText != "__keras_tensor__" || history is null)
                     {
                         throw new NotSupportedException($"{what}: an inbound node argument is not a Keras tensor: {tensor?.ToJsonString() ?? "null"}.");
                     }
@@ -319,7 +321,6 @@ internal static class ModelConfig
                 }
 
                 states = initialState?.Count ?? 0;
-                CheckCallArguments(call["kwargs"], what);
                 break;
             case JsonArray legacy:
                 foreach (var item in legacy)

@@ -144,6 +144,39 @@ public class ModelConfigTests : SavingTestBase
         Assert.That(model.Inputs[0].DType, Is.EqualTo(DType.Int64));
     }
 
+    [TestCase("0", "'groups' must be a positive integer that divides filters (8), got 0")]
+    [TestCase("-2", "'groups' must be a positive integer that divides filters (8), got -2")]
+    [TestCase("3", "'groups' must be a positive integer that divides filters (8), got 3")]
+    [TestCase("\"two\"", "'groups' must be an integer, got \"two\"")]
+    public void FromJson_Conv1DGroupsOutOfRangeOrOfTheWrongType_IsAConfigErrorNamingLayerKeyAndValue(string groups, string expected)
+    {
+        // groups 0 gave "A value of type 'System.Int32' cannot be converted to a 'System.Double'".
+        var error = Assert.Throws<FormatException>(() => Model.FromJson(Conv1DJson(c => c["groups"] = JsonNode.Parse(groups))))!;
+        Assert.That(error.Message, Does.Contain("Conv1D 'conv'").And.Contain(expected));
+    }
+
+    [Test]
+    public void FromJson_Conv1DGroupsDividingFilters_IsValidButNotSupported() =>
+        Assert.That(() => Model.FromJson(Conv1DJson(c => c["groups"] = 2)), Throws.TypeOf<NotSupportedException>().With.Message.Contains("'groups' = 2"));
+
+    [Test]
+    public void FromJson_Conv1DNegativeFilters_IsAConfigErrorNamingTheLayer()
+    {
+        var error = Assert.Throws<FormatException>(() => Model.FromJson(Conv1DJson(c => c["filters"] = -8)))!;
+        Assert.That(error.Message, Does.Contain("Conv1D 'conv'").And.Contain("filters").And.Contain("-8"));
+    }
+
+    [TestCase("\"initial_state\"")]
+    [TestCase("[1,2]")]
+    public void FromJson_CallArgumentsThatAreNotAnObject_AreAConfigErrorNamingTheLayer(string kwargs)
+    {
+        var json = JsonNode.Parse(Conv1DJson(_ => { }))!;
+        var conv = json["config"]!["layers"]!.AsArray().Single(l => l!["config"]!["name"]!.GetValue<string>() == "conv")!;
+        conv["inbound_nodes"]![0]!["kwargs"] = JsonNode.Parse(kwargs);
+        var error = Assert.Throws<FormatException>(() => Model.FromJson(json.ToJsonString()))!;
+        Assert.That(error.Message, Does.Contain("Conv1D 'conv'").And.Contain("call arguments must be an object").And.Contain(kwargs));
+    }
+
     [Test]
     public void FromJson_UnknownLayerClass_NamesItAndTheRegistry()
     {
@@ -265,4 +298,15 @@ public class ModelConfigTests : SavingTestBase
           {"class_name": "Activation", "config": {"name": "activation_1", "trainable": true, "activation": "sigmoid"}}],
          "keras_version": "2.1.6", "backend": "tensorflow"}
         """;
+
+    /// <summary>The Keras 3 config of Input(10, 4) -> Conv1D(8, 3) named 'conv', with its layer config changed by <paramref name="change"/>.</summary>
+    private static string Conv1DJson(Action<JsonObject> change)
+    {
+        Backend.ClearSession();
+        var input = new Input(new[] { 10, 4 });
+        using var model = new Model(input, new Conv1D(8, 3, name: "conv").Call(input));
+        var json = JsonNode.Parse(model.ToJson())!;
+        change(json["config"]!["layers"]!.AsArray().Single(l => l!["config"]!["name"]!.GetValue<string>() == "conv")!["config"]!.AsObject());
+        return json.ToJsonString();
+    }
 }

@@ -17,6 +17,7 @@ namespace KerasStyle.Layers;
 public sealed class Conv2D : Layer
 {
     private readonly Padding padding;
+    private readonly (int H, int W) effectiveKernel;
     private LayerWeight? kernel;
     private LayerWeight? bias;
     private int channels;
@@ -63,6 +64,7 @@ public sealed class Conv2D : Layer
         KernelSize = kernelSize;
         Strides = strides;
         DilationRate = dilation;
+        effectiveKernel = (PaddingRules.EffectiveWindow(kernelSize.H, dilation.H, nameof(Conv2D)), PaddingRules.EffectiveWindow(kernelSize.W, dilation.W, nameof(Conv2D)));
         this.padding = PaddingRules.Parse(padding, nameof(Conv2D), allowCausal: false);
         Activation = Activations.Validate(activation ?? "linear", nameof(Conv2D), nameof(activation));
         UseBias = useBias;
@@ -110,7 +112,7 @@ public sealed class Conv2D : Layer
     internal static Conv2D FromConfig(LayerConfig config)
     {
         config.RequireDefault("data_format", "channels_last");
-        config.RequireDefault("groups", 1);
+        ReadGroupsConfig(config);
         ReadKernelAndBiasConfig(config);
         return new Conv2D(config.GetInt("filters"), config.GetPair("kernel_size", (1, 1)), config.GetPair("strides", (1, 1)), config.GetString("padding", "valid"),
             config.GetPair("dilation_rate", (1, 1)), config.GetActivation("activation", "linear"), config.GetBool("use_bias", true), config.Name);
@@ -127,8 +129,7 @@ public sealed class Conv2D : Layer
             throw InputError($"the kernel was built for {channels} channels, but {input.Label} has shape {input.Shape}.");
         }
 
-        var effective = (((KernelSize.H - 1) * DilationRate.H) + 1, ((KernelSize.W - 1) * DilationRate.W) + 1);
-        var (height, width) = Windows2D.OutputSize(input.Shape, effective, Strides, padding);
+        var (height, width) = Windows2D.OutputSize(input.Shape, effectiveKernel, Strides, padding);
         if (height <= 0 || width <= 0)
         {
             throw InputError($"kernel {KernelSize} (dilation {DilationRate}) does not fit {input.Label} with shape {input.Shape} with padding '{Padding}'; the output would be ({height}, {width}).");
@@ -178,7 +179,7 @@ public sealed class Conv2D : Layer
     /// <summary>ONNX: Conv over (batch, channels, height, width) between two Transposes, then the activation.</summary>
     internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call)
     {
-        var windows = new[] { ((KernelSize.H - 1) * DilationRate.H) + 1, ((KernelSize.W - 1) * DilationRate.W) + 1 };
+        var windows = new[] { effectiveKernel.H, effectiveKernel.W };
         var y = graph.ChannelsFirst(call.Input.Name, 2, Name, x => graph.Conv(x, graph.Weight(kernel!, "onnx", t => t.permute(3, 2, 0, 1)), bias, Name,
             OnnxGraph.Ints("kernel_shape", KernelSize.H, KernelSize.W), OnnxGraph.Ints("strides", Strides.H, Strides.W),
             OnnxGraph.Ints("dilations", DilationRate.H, DilationRate.W),

@@ -47,6 +47,7 @@ public sealed class SeparableConv1D : Layer
         KernelSize = kernelSize;
         Strides = strides;
         DilationRate = dilationRate;
+        EffectiveKernel = PaddingRules.EffectiveWindow(kernelSize, dilationRate, nameof(SeparableConv1D));
         DepthMultiplier = depthMultiplier;
         this.padding = PaddingRules.Parse(padding, nameof(SeparableConv1D), allowCausal: false);
         Activation = Activations.Validate(activation ?? "linear", nameof(SeparableConv1D), nameof(activation));
@@ -77,7 +78,7 @@ public sealed class SeparableConv1D : Layer
     /// <summary>Whether a bias is added.</summary>
     public bool UseBias { get; }
 
-    private int EffectiveKernel => ((KernelSize - 1) * DilationRate) + 1;
+    private int EffectiveKernel { get; }
 
     /// <inheritdoc/>
     public override JsonObject GetConfig()
@@ -128,6 +129,11 @@ public sealed class SeparableConv1D : Layer
         if (Built && features != channels)
         {
             throw InputError($"the kernels were built for {channels} channels, but {input.Label} has shape {input.Shape}.");
+        }
+
+        if (input.Shape[1] is int known)
+        {
+            CheckPaddedInput(input, known, input.Shape.Last!.Value, EffectiveKernel, padding);
         }
 
         int? steps = input.Shape[1] is int length ? PaddingRules.OutputLength(length, EffectiveKernel, Strides, padding) : null;

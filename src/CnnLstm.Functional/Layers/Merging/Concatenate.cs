@@ -76,7 +76,7 @@ public sealed class Concatenate : Merge
         {
             if (d == axis)
             {
-                dims[d] = inputs.Any(i => i.Shape[d] is null) ? null : inputs.Sum(i => i.Shape[d]!.Value);
+                dims[d] = inputs.Any(i => i.Shape[d] is null) ? null : DerivedDim(inputs.Sum(i => (long)i.Shape[d]!.Value), inputs[0], $"the concatenated axis {Axis} of {inputs.Count} inputs");
                 continue;
             }
 

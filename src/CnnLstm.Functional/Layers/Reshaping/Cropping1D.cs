@@ -51,13 +51,14 @@ public sealed class Cropping1D : Layer
     protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input)
     {
         RequireRank(input, 3, "(batch, steps, features)");
-        int? steps = input.Shape[1] - Cropping.Start - Cropping.End;
+        // In 64 bits: (2147483647, 2147483647) wrapped around to a positive length.
+        var steps = (long?)input.Shape[1] - Cropping.Start - Cropping.End;
         if (steps <= 0)
         {
-            throw InputError($"cropping ({Cropping.Start}, {Cropping.End}) leaves no steps of {input.Label} with shape {input.Shape}; expected more than {Cropping.Start + Cropping.End} steps.");
+            throw InputError($"cropping ({Cropping.Start}, {Cropping.End}) leaves no steps of {input.Label} with shape {input.Shape}; expected more than {(long)Cropping.Start + Cropping.End} steps.");
         }
 
-        return new[] { (input.Shape.With(1, steps), input.DType) };
+        return new[] { (input.Shape.With(1, (int?)steps), input.DType) };
     }
 
     /// <inheritdoc/>

@@ -43,8 +43,8 @@ public sealed class Flatten : Layer
         }
 
         var dims = input.Shape.SampleDims;
-        int? size = dims.All(d => d is not null) ? checked(dims.Aggregate(1, (a, d) => a * d!.Value)) : null;
-        return new[] { (new Shape(null, size), input.DType) };
+        var size = dims.All(d => d is not null) ? input.Shape.SampleElements : (double?)null;
+        return new[] { (new Shape(null, DerivedDim(size > long.MaxValue ? long.MaxValue : (long?)size, input, "the flattened size")), input.DType) };
     }
 
     /// <inheritdoc/>

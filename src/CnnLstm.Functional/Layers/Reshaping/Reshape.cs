@@ -46,18 +46,19 @@ public sealed class Reshape : Layer
     protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input)
     {
         var dims = input.Shape.SampleDims;
-        var known = TargetShape.Where(d => d > 0).Aggregate(1L, (a, d) => a * d);
+        // A double: a target shape from a config may multiply past long (and wrap back onto the input's size).
+        var known = TargetShape.Where(d => d > 0).Aggregate(1.0, (a, d) => a * d);
         int?[] output = TargetShape.Select(d => d > 0 ? (int?)d : null).ToArray();
         if (dims.All(d => d is not null))
         {
             var size = dims.Aggregate(1L, (a, d) => a * d!.Value);
-            var inferred = TargetShape.Contains(-1) && known > 0 && size % known == 0 ? size / known : (long?)null;
+            var inferred = TargetShape.Contains(-1) && known > 0 && size % known == 0 ? (long)(size / known) : (long?)null;
             if ((TargetShape.Contains(-1) && inferred is null) || (!TargetShape.Contains(-1) && size != known))
             {
                 throw InputError($"cannot reshape {input.Label} with shape {input.Shape} ({size} values per sample) to (None, {string.Join(", ", TargetShape)}).");
             }
 
-            output = TargetShape.Select(d => d > 0 ? (int?)d : (int?)inferred).ToArray();
+            output = TargetShape.Select(d => d > 0 ? d : DerivedDim(inferred, input, "the inferred size (-1)")).ToArray();
         }
 
         return new[] { (Shape.WithBatch(output), input.DType) };

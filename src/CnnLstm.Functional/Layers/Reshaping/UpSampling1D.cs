@@ -41,7 +41,7 @@ public sealed class UpSampling1D : Layer
     protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input)
     {
         RequireRank(input, 3, "(batch, steps, features)");
-        return new[] { (input.Shape.With(1, input.Shape[1] * Size), input.DType) };
+        return new[] { (input.Shape.With(1, DerivedDim((long?)input.Shape[1] * Size, input, $"the steps × size {Size}")), input.DType) };
     }
 
     /// <inheritdoc/>

@@ -55,7 +55,7 @@ public sealed class ZeroPadding1D : Layer
     protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input)
     {
         RequireRank(input, 3, "(batch, steps, features)");
-        return new[] { (input.Shape.With(1, input.Shape[1] + Padding.Left + Padding.Right), input.DType) };
+        return new[] { (input.Shape.With(1, DerivedDim((long?)input.Shape[1] + Padding.Left + Padding.Right, input, $"the steps padded by {Padding}")), input.DType) };
     }
 
     /// <inheritdoc/>
