@@ -1,0 +1,106 @@
+using System.Text;
+using System.Text.RegularExpressions;
+using KerasStyle;
+using KerasStyle.Models;
+
+// For each model file in ../shared/real-models/set*: Model.Load, Predict on NAME.x.npy (NAME.x1.npy, ... for more
+// inputs) and the largest difference from NAME.y.npy (real Keras 3.16's prediction, or Keras 2's maths for
+// Keras 2 files using hard_sigmoid), relative to max(1, |y|). Prints one line per file and a summary line.
+// Usage: dotnet run --project tools/real-models -c Release [-- FOLDER]
+var root = args.Length > 0 ? args[0] : Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "..", "shared", "real-models");
+root = Path.GetFullPath(root);
+if (!Directory.Exists(root))
+{
+    Console.Error.WriteLine($"real-models: no folder {root}");
+    return 2;
+}
+
+
+Warnings.Raised += (_, _) => { };
+int ok = 0, wrong = 0, failed = 0;
+foreach (var file in Directory.GetFiles(root, "*", SearchOption.AllDirectories)
+             .Where(f => f.EndsWith(".h5", StringComparison.Ordinal) || f.EndsWith(".keras", StringComparison.Ordinal))
+             .Order(StringComparer.Ordinal))
+{
+    var name = Path.GetRelativePath(root, file);
+    if (!File.Exists(file + ".y.npy"))
+    {
+        continue;
+    }
+
+    try
+    {
+        using var model = Model.Load(file, compile: false);
+        var inputs = new List<Array> { Npy.Read(file + ".x.npy") };
+        for (var i = 1; File.Exists($"{file}.x{i}.npy"); i++)
+        {
+            inputs.Add(Npy.Read($"{file}.x{i}.npy"));
+        }
+
+        var outputs = model.Predict(inputs.ToArray());
+        double worst = 0;
+        for (var o = 0; o < outputs.Count; o++)
+        {
+            var expected = Npy.Read(o == 0 ? file + ".y.npy" : $"{file}.y{o}.npy");
+            var e = Npy.Flat(expected);
+            var a = Npy.Flat(outputs[o]);
+            if (e.Length != a.Length)
+            {
+                throw new InvalidOperationException($"output {o} has {a.Length} values, Keras' {e.Length}");
+            }
+
+            for (var k = 0; k < e.Length; k++)
+            {
+                worst = Math.Max(worst, Math.Abs(e[k] - a[k]) / Math.Max(1, Math.Abs(e[k])));
+            }
+        }
+
+        var good = worst <= 1e-4;
+        if (good) { ok++; } else { wrong++; }
+        Console.WriteLine($"{(good ? "ok   " : "WRONG")} {worst:E2} {name}");
+    }
+    catch (Exception e)
+    {
+        failed++;
+        Console.WriteLine($"error {e.GetType().Name}: {Regex.Replace(e.Message, @"\s+", " ")[..Math.Min(200, e.Message.Length)]} {name}");
+    }
+}
+
+Console.WriteLine($"real-models ok={ok} wrong={wrong} error={failed}");
+return wrong > 0 ? 1 : 0;
+
+/// <summary>A reader for the .npy files of real-models: little-endian float32, float64, int32 and int64, C order.</summary>
+internal static class Npy
+{
+    public static Array Read(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        var headerLength = bytes[6] == 1 ? BitConverter.ToUInt16(bytes, 8) : (int)BitConverter.ToUInt32(bytes, 8);
+        var start = bytes[6] == 1 ? 10 : 12;
+        var header = Encoding.ASCII.GetString(bytes, start, headerLength);
+        var descr = Regex.Match(header, @"'descr':\s*'([^']+)'").Groups[1].Value;
+        var shape = Regex.Match(header, @"'shape':\s*\(([^)]*)\)").Groups[1].Value
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(int.Parse).ToArray();
+        var (type, size) = descr switch
+        {
+            "<f4" => (typeof(float), 4),
+            "<f8" => (typeof(double), 8),
+            "<i4" => (typeof(int), 4),
+            "<i8" => (typeof(long), 8),
+            _ => throw new NotSupportedException($"{path}: dtype {descr}"),
+        };
+        var array = Array.CreateInstance(type, shape);
+        Buffer.BlockCopy(bytes, start + headerLength, array, 0, array.Length * size);
+        return type == typeof(double) ? Convert(array, shape) : array;
+    }
+
+    public static double[] Flat(Array a) => a.Cast<object>().Select(System.Convert.ToDouble).ToArray();
+
+    private static Array Convert(Array doubles, int[] shape)
+    {
+        var result = Array.CreateInstance(typeof(float), shape);
+        var flat = doubles.Cast<double>().Select(d => (float)d).ToArray();
+        Buffer.BlockCopy(flat, 0, result, 0, flat.Length * 4);
+        return result;
+    }
+}
