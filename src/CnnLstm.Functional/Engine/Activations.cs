@@ -1,24 +1,71 @@
+using System.Text.Json.Nodes;
 using static TorchSharp.torch;
 
 namespace KerasStyle.Engine;
 
-/// <summary>Keras activation functions by name, computed with TorchSharp.</summary>
+/// <summary>
+/// Keras activation functions by name, computed with TorchSharp as Keras 3.16 defines them
+/// (keras/src/activations/activations.py, with each function's default arguments), plus Keras 2's
+/// <c>hard_sigmoid</c> under the name <see cref="Keras2HardSigmoid"/>: models read from files written by Keras 2 /
+/// tf.keras 2 compute what those versions computed (see docs/saving.md).
+/// </summary>
 public static class Activations
 {
+    /// <summary>
+    /// Keras 2's (and tf.keras 2's) <c>hard_sigmoid</c>, clip(0.2 x + 0.5, 0, 1); Keras 3 redefined the name as
+    /// relu6(x + 3) / 6. A file written by Keras 2 that says <c>hard_sigmoid</c> is read as this activation. In the
+    /// Keras 3 form it is written as the registered function <c>KerasStyle&gt;keras2_hard_sigmoid</c> (Keras 3 loads it
+    /// once that function is registered, see docs/saving.md), in the tf.keras 2 form as <c>hard_sigmoid</c>.
+    /// </summary>
+    public const string Keras2HardSigmoid = "keras2_hard_sigmoid";
+
+    /// <summary>The registered name the Keras 3 form gives <see cref="Keras2HardSigmoid"/>.</summary>
+    internal const string Keras2HardSigmoidRegistered = "KerasStyle>keras2_hard_sigmoid";
+
     private static readonly Dictionary<string, Func<Tensor, Tensor>> Functions = new(StringComparer.Ordinal)
     {
         ["linear"] = x => x.alias(),
         ["relu"] = x => nn.functional.relu(x),
+        ["relu6"] = x => nn.functional.relu6(x),
         ["sigmoid"] = x => x.sigmoid(),
         ["tanh"] = x => x.tanh(),
         ["softmax"] = x => x.softmax(-1),
-        // Keras 2: clip(0.2 * x + 0.5, 0, 1).
-        ["hard_sigmoid"] = x => (x * 0.2 + 0.5).clamp(0.0, 1.0),
+        ["log_softmax"] = x => x.log_softmax(-1),
+        // Keras 3: relu6(x + 3) / 6, torch's hardsigmoid.
+        ["hard_sigmoid"] = x => nn.functional.hardsigmoid(x),
+        [Keras2HardSigmoid] = x => (x * 0.2 + 0.5).clamp(0.0, 1.0),
+        // Keras 3: x * relu6(x + 3) / 6, torch's hardswish.
+        ["hard_silu"] = x => nn.functional.hardswish(x),
+        ["hard_swish"] = x => nn.functional.hardswish(x),
         ["elu"] = x => nn.functional.elu(x, 1.0),
         ["selu"] = x => nn.functional.selu(x),
         ["softplus"] = x => nn.functional.softplus(x),
         ["softsign"] = x => nn.functional.softsign(x),
         ["exponential"] = x => x.exp(),
+        ["silu"] = x => nn.functional.silu(x),
+        ["swish"] = x => nn.functional.silu(x),
+        // Keras 3's default approximate=False: the erf form.
+        ["gelu"] = x => nn.functional.gelu(x),
+        ["mish"] = x => nn.functional.mish(x),
+        // Keras 3's activation default negative_slope=0.2 (the LeakyReLU layer's is 0.3).
+        ["leaky_relu"] = x => nn.functional.leaky_relu(x, 0.2),
+        ["log_sigmoid"] = x => nn.functional.logsigmoid(x),
+        ["celu"] = x => nn.functional.celu(x, 1.0),
+        ["hard_tanh"] = x => x.clamp(-1.0, 1.0),
+        ["squareplus"] = x => (x + (x.square() + 4).sqrt()) / 2,
+        ["sparse_plus"] = x => where(x <= -1, zeros_like(x), where(x >= 1, x, (x + 1).square() / 4)),
+        ["tanh_shrink"] = x => x - x.tanh(),
+        ["soft_shrink"] = x => nn.functional.softshrink(x, 0.5),
+        ["hard_shrink"] = x => nn.functional.hardshrink(x, 0.5),
+    };
+
+    /// <summary>
+    /// The names tf.keras 2.11 knows with the same definition (its <c>hard_sigmoid</c> is <see cref="Keras2HardSigmoid"/>):
+    /// only these can be written in the tf.keras 2 form.
+    /// </summary>
+    private static readonly HashSet<string> SameInTfKeras2 = new(StringComparer.Ordinal)
+    {
+        "linear", "relu", "sigmoid", "tanh", "softmax", "elu", "selu", "softplus", "softsign", "exponential", "swish", "silu", "gelu",
     };
 
     /// <summary>The names this library knows, in alphabetical order.</summary>
@@ -29,12 +76,14 @@ public static class Activations
     public static bool IsKnown(string? name) => name is not null && Functions.ContainsKey(name);
 
     /// <summary>
-    /// Checks an activation name given to a layer constructor; null means linear, as in Keras.
+    /// Checks an activation name given to a layer constructor; null means linear, as in Keras. Names have Keras 3's
+    /// definitions; <see cref="Keras2HardSigmoid"/> asks for Keras 2's <c>hard_sigmoid</c>.
     /// </summary>
     /// <param name="name">The name given.</param>
     /// <param name="layerClass">The class of the layer being built, for the message.</param>
     /// <param name="argument">The argument name, for the message.</param>
     /// <returns>The name to use.</returns>
+    /// <exception cref="ArgumentException">An unknown name (the message lists the known ones).</exception>
     public static string Validate(string? name, string layerClass, string argument)
     {
         name ??= "linear";
@@ -47,8 +96,38 @@ public static class Activations
         return name;
     }
 
+    /// <summary>Whether the activation works on each entry alone (not softmax and log_softmax, which normalise over the last axis).</summary>
+    internal static bool IsElementwise(string name) => name is not ("softmax" or "log_softmax");
+
     /// <summary>Applies the named activation.</summary>
     /// <param name="name">A known activation name.</param>
     /// <param name="x">The input.</param>
     internal static Tensor Apply(string name, Tensor x) => Functions[name](x);
+
+    /// <summary>
+    /// The Keras 3 config value of an activation: its name, or for <see cref="Keras2HardSigmoid"/> the serialized
+    /// registered function Keras 3 writes for a custom activation (so Keras 3 never reads it as its own hard_sigmoid).
+    /// </summary>
+    internal static JsonNode Serialize(string name) => name == Keras2HardSigmoid
+        ? new JsonObject { ["module"] = "keras_style.activations", ["class_name"] = "function", ["config"] = Keras2HardSigmoidRegistered, ["registered_name"] = Keras2HardSigmoidRegistered }
+        : JsonValue.Create(name);
+
+    /// <summary>
+    /// An activation value of a Keras 3 config as tf.keras 2.11 must read it: Keras 2's hard_sigmoid becomes
+    /// <c>hard_sigmoid</c>; a name tf.keras 2 lacks or defines differently (Keras 3's hard_sigmoid, relu6...) cannot
+    /// be written in that form.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The activation has no tf.keras 2 equivalent (named, with the layer).</exception>
+    internal static JsonNode ToTfKeras2(JsonNode? value, string layer, string key)
+    {
+        var name = value switch
+        {
+            JsonObject obj when (string?)obj["registered_name"] == Keras2HardSigmoidRegistered => Keras2HardSigmoid,
+            JsonValue v when v.TryGetValue<string>(out var text) => text,
+            _ => null,
+        };
+        return name == Keras2HardSigmoid ? JsonValue.Create("hard_sigmoid")!
+            : name is not null && SameInTfKeras2.Contains(name) ? JsonValue.Create(name)!
+            : throw new NotSupportedException($"layer '{layer}': {key}={value?.ToJsonString() ?? "null"} is Keras 3's definition, which tf.keras 2 does not have{(name == "hard_sigmoid" ? " (its hard_sigmoid is clip(0.2 x + 0.5, 0, 1); Keras 3's is relu6(x + 3) / 6)" : string.Empty)}, so the model cannot be saved in the tf.keras 2 form; save it as .keras or in the Keras 3 .h5 form.");
+    }
 }

@@ -29,7 +29,7 @@ public sealed class Activation : Layer
     public override JsonObject GetConfig()
     {
         var config = base.GetConfig();
-        config["activation"] = Function;
+        config["activation"] = Activations.Serialize(Function);
         return config;
     }
 

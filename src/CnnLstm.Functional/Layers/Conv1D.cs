@@ -81,7 +81,7 @@ public sealed class Conv1D : Layer
         config["data_format"] = "channels_last";
         config["dilation_rate"] = new JsonArray(DilationRate);
         config["groups"] = 1;
-        config["activation"] = Activation;
+        config["activation"] = Activations.Serialize(Activation);
         config["use_bias"] = UseBias;
         AddKernelAndBiasConfig(config);
         return config;

@@ -45,7 +45,7 @@ public sealed class Dense : Layer
     {
         var config = base.GetConfig();
         config["units"] = Units;
-        config["activation"] = Activation;
+        config["activation"] = Activations.Serialize(Activation);
         config["use_bias"] = UseBias;
         // Keras 3's Dense writes no activity_regularizer, and quantization_config null for a float layer.
         AddKernelAndBiasConfig(config, activityRegularizer: false);

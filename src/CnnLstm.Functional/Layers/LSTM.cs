@@ -302,8 +302,8 @@ public sealed class LSTM : RecurrentLayer
         {
             var z = addmm(projected.select(1, t), stateKeep is null ? h : h * stateKeep, recurrent, 1, 1);
             // One activation call over all four blocks (the candidate's block is recomputed with its own activation);
-            // softmax is not element-wise, so it normalises each gate on its own, as Keras' per-gate calls do.
-            var gates = RecurrentActivation == "softmax"
+            // softmax and log_softmax are not element-wise: each gate on its own, as Keras' per-gate calls do.
+            var gates = !Activations.IsElementwise(RecurrentActivation)
                 ? cat(Enumerable.Range(0, 4).Select(g => Activations.Apply(RecurrentActivation, z.narrow(1, g * Units, Units))).ToArray(), 1)
                 : Activations.Apply(RecurrentActivation, z);
             var candidate = Activations.Apply(Activation, z.narrow(1, 2 * Units, Units));

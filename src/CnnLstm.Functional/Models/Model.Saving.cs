@@ -140,7 +140,8 @@ public partial class Model
     public static Model FromJson(string json)
     {
         ArgumentNullException.ThrowIfNull(json);
-        return Build(ParseJson(json, "FromJson"), compile: true);
+        var root = ParseJson(json, "FromJson");
+        return Build(root, compile: true, ModelConfig.WrittenByKeras2(root, null));
     }
 
     /// <summary>Writes the weights, by the file name: <c>.weights.h5</c> in the Keras 3 layout, <c>.h5</c> in the Keras 2 one.</summary>
@@ -232,7 +233,7 @@ public partial class Model
     {
         using var archive = KerasArchive.OpenRead(path);
         var config = archive.ReadConfig();
-        var model = Rebuild(path, () => Build(config, compile));
+        var model = Rebuild(path, () => Build(config, compile, keras2: false));
         try
         {
             // The weights entry is bounded by what the model just built from the config can hold.
@@ -262,9 +263,11 @@ public partial class Model
             throw new KerasFileException(path, "the file has no 'model_config' attribute, so it holds weights only: build the model and call LoadWeights.");
         }
 
+        var kerasVersion = HdfReader.ReadString(file, "keras_version", path);
         var model = Rebuild(path, () =>
         {
-            var (built, _) = ModelConfig.Deserialize(ParseJson(modelConfig, "model_config"));
+            var root = ParseJson(modelConfig, "model_config");
+            var (built, _) = ModelConfig.Deserialize(root, ModelConfig.WrittenByKeras2(root, kerasVersion));
             try
             {
                 if (compile && trainingConfig is not null)
@@ -316,9 +319,9 @@ public partial class Model
     }
 
     /// <summary>Builds (and compiles, when asked and configured) a model from a parsed config.</summary>
-    private static Model Build(JsonNode? root, bool compile)
+    private static Model Build(JsonNode? root, bool compile, bool keras2)
     {
-        var (model, compileConfig) = ModelConfig.Deserialize(root);
+        var (model, compileConfig) = ModelConfig.Deserialize(root, keras2);
         try
         {
             if (compile && compileConfig is not null)

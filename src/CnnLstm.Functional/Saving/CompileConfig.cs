@@ -201,6 +201,44 @@ internal static class CompileConfig
         return names.Distinct(StringComparer.Ordinal).ToArray();
     }
 
+    /// <summary>
+    /// The arguments of the loss and metric classes whose values this library computes only at Keras' defaults, with
+    /// those defaults (tf.keras 2 writes <c>reduction: "auto"</c>, the same as Keras 3's <c>sum_over_batch_size</c>).
+    /// </summary>
+    private static readonly Dictionary<string, JsonNode?> ArgumentDefaults = new(StringComparer.Ordinal)
+    {
+        ["from_logits"] = false, ["label_smoothing"] = 0.0, ["axis"] = -1, ["ignore_class"] = null,
+        ["curve"] = "ROC", ["summation_method"] = "interpolation", ["num_thresholds"] = 200, ["thresholds"] = null,
+        ["multi_label"] = false, ["num_labels"] = null, ["label_weights"] = null, ["top_k"] = null, ["class_id"] = null,
+        ["threshold"] = 0.5,
+    };
+
+    /// <summary>
+    /// Refuses a serialized loss or metric class whose arguments are not Keras' defaults (a label smoothing, a PR
+    /// curve, a threshold...), or that has an argument this library does not know: computing it with the defaults
+    /// would give other numbers than Keras, silently.
+    /// </summary>
+    /// <exception cref="NotSupportedException">Names the class, the argument and its value.</exception>
+    private static void RefuseArguments(JsonObject obj, string className, string what)
+    {
+        foreach (var (key, value) in obj["config"] as JsonObject ?? new JsonObject())
+        {
+            var accepted = key switch
+            {
+                "name" => true,
+                "dtype" => LayerConfig.DTypeName(value) is null or "float32",
+                "reduction" => value is JsonValue r && r.TryGetValue<string>(out var reduction) && reduction is "sum_over_batch_size" or "auto" or "mean",
+                "fn" => true,
+                _ => ArgumentDefaults.TryGetValue(key, out var defaultValue) && (JsonNode.DeepEquals(value, defaultValue)
+                    || (value is JsonValue a && defaultValue is JsonValue b && a.TryGetValue<double>(out var x) && b.TryGetValue<double>(out var y) && x == y)),
+            };
+            if (!accepted)
+            {
+                throw new NotSupportedException($"compile_config: the {what} {className} with {key}={value?.ToJsonString() ?? "null"} is not supported by this library (it computes {className} with Keras' defaults only), so the model cannot be compiled from this config; load it with compile: false.");
+            }
+        }
+    }
+
     /// <summary>The Keras name of a serialized loss or metric: a function (<c>config</c> holds its name) or a class (snake_case).</summary>
     private static string SerializedName(JsonObject obj, string className, string what)
     {
@@ -210,11 +248,7 @@ internal static class CompileConfig
                 : throw new FormatException($"compile_config: cannot read the {what} {obj.ToJsonString()}.");
         }
 
-        if (obj["config"]?["from_logits"] is JsonValue logits && logits.TryGetValue<bool>(out var fromLogits) && fromLogits)
-        {
-            throw new NotSupportedException($"compile_config: the {what} {className} with from_logits=true is not supported.");
-        }
-
+        RefuseArguments(obj, className, what);
         return NameScope.ToSnakeCase(className);
     }
 }

@@ -16,13 +16,20 @@ public sealed class LayerConfig
     private readonly JsonObject values;
     private readonly HashSet<string> read = new(StringComparer.Ordinal);
 
-    internal LayerConfig(string className, string name, JsonObject values)
+    internal LayerConfig(string className, string name, JsonObject values, bool keras2 = false)
     {
         ClassName = className;
         Name = name;
         this.values = values;
+        Keras2 = keras2;
         read.Add("name");
     }
+
+    /// <summary>
+    /// Whether the config was written by Keras 2 / tf.keras 2, whose definitions differ from Keras 3's in places
+    /// (<c>hard_sigmoid</c>): the layer is built to compute what that version computed.
+    /// </summary>
+    public bool Keras2 { get; }
 
     /// <summary>The Keras class name, e.g. <c>Dense</c>.</summary>
     public string ClassName { get; }
@@ -157,11 +164,16 @@ public sealed class LayerConfig
     }
 
     /// <summary>
-    /// An activation name (<c>"relu"</c>, or a serialized built-in function), checked against the activations this
-    /// library knows; absent or null gives <paramref name="defaultValue"/>.
+    /// An activation name (<c>"relu"</c>, or Keras 3's serialized function <c>{"class_name": "function", "config":
+    /// "relu"}</c>), checked against the activations this library knows; absent or null gives
+    /// <paramref name="defaultValue"/>. In a Keras 2 config, <c>hard_sigmoid</c> is Keras 2's
+    /// (<see cref="Activations.Keras2HardSigmoid"/>). An activation given as a layer object (tf.keras 2's
+    /// <c>{"class_name": "LeakyReLU", "config": {...}}</c>) is refused, as its arguments would be ignored.
     /// </summary>
     /// <param name="key">The Keras argument name.</param>
     /// <param name="defaultValue">The Keras default.</param>
+    /// <exception cref="FormatException">An unknown activation, or a value that is not an activation.</exception>
+    /// <exception cref="NotSupportedException">An activation given as a layer object.</exception>
     public string GetActivation(string key, string defaultValue)
     {
         var node = GetRaw(key);
@@ -169,9 +181,15 @@ public sealed class LayerConfig
         {
             null => defaultValue,
             JsonValue value when value.TryGetValue<string>(out var text) => text,
-            JsonObject obj when obj["config"] is JsonValue inner && inner.TryGetValue<string>(out var text) => text,
-            JsonObject obj when obj["class_name"] is JsonValue cls && cls.TryGetValue<string>(out var text) => NameScope.ToSnakeCase(text),
+            JsonObject obj when (string?)(obj["class_name"] as JsonValue) == "function" && obj["config"] is JsonValue inner && inner.TryGetValue<string>(out var text) => text,
+            JsonObject obj when obj["class_name"] is JsonValue => throw new NotSupportedException($"{Describe()}: '{key}' = {node.ToJsonString()} is an activation object with its own arguments, which this library does not read; give an activation name."),
             _ => throw Error($"'{key}' must be an activation name, got {node.ToJsonString()}."),
+        };
+        name = name switch
+        {
+            Activations.Keras2HardSigmoidRegistered => Activations.Keras2HardSigmoid,
+            "hard_sigmoid" when Keras2 => Activations.Keras2HardSigmoid,
+            _ => name,
         };
         if (!Activations.IsKnown(name))
         {

@@ -46,19 +46,34 @@ internal static class ModelConfig
     /// Keras features this library does not implement.
     /// </summary>
     /// <param name="root">The parsed JSON.</param>
+    /// <param name="keras2">Whether Keras 2 / tf.keras 2 wrote the config (see <see cref="WrittenByKeras2"/>); its
+    /// layers then compute as that version did.</param>
     /// <returns>The model and the compile config, if any.</returns>
-    public static (Model Model, JsonObject? CompileConfig) Deserialize(JsonNode? root)
+    public static (Model Model, JsonObject? CompileConfig) Deserialize(JsonNode? root, bool keras2)
     {
         var top = root as JsonObject ?? throw new FormatException("a Keras model config must be a JSON object with 'class_name' and 'config'.");
         var className = Text(top["class_name"], "class_name");
         Model model = className switch
         {
-            "Functional" or "Model" => BuildFunctional(top["config"] as JsonObject ?? throw new FormatException($"'{className}' config must be an object.")),
-            "Sequential" => BuildSequential(top["config"]),
+            "Functional" or "Model" => BuildFunctional(top["config"] as JsonObject ?? throw new FormatException($"'{className}' config must be an object."), keras2),
+            "Sequential" => BuildSequential(top["config"], keras2),
             _ => throw new FormatException($"'{className}' is not a model class this library can load; expected Functional, Model or Sequential."),
         };
         // Keras writes "compile_config": {} for a model that was never compiled.
         return (model, top["compile_config"] is JsonObject { Count: > 0 } compile ? compile : null);
+    }
+
+    /// <summary>
+    /// Whether Keras 2 / tf.keras 2 wrote a model config: by the version recorded with it (the <c>keras_version</c>
+    /// attribute of an <c>.h5</c> file, or the key of that name Keras 2's <c>to_json</c> writes), else by its form:
+    /// Keras 3 always writes a top-level <c>module</c>, Keras 2 never.
+    /// </summary>
+    /// <param name="root">The parsed config.</param>
+    /// <param name="fileVersion">The file's <c>keras_version</c>, or null.</param>
+    public static bool WrittenByKeras2(JsonNode? root, string? fileVersion)
+    {
+        var version = fileVersion ?? (root is JsonObject o && o["keras_version"] is JsonValue v && v.TryGetValue<string>(out var text) ? text : null);
+        return version is not null ? !version.StartsWith("3.", StringComparison.Ordinal) : root is JsonObject top && !top.ContainsKey("module");
     }
 
     private static JsonObject FunctionalConfig(Model model, IReadOnlyCollection<Node> modelNodes)
@@ -195,7 +210,7 @@ internal static class ModelConfig
     private static JsonArray ShapeJson(Shape shape) =>
         new(shape.Select(d => d is int size ? (JsonNode?)JsonValue.Create(size) : null).ToArray());
 
-    private static Model BuildFunctional(JsonObject config)
+    private static Model BuildFunctional(JsonObject config, bool keras2)
     {
         var entries = config["layers"] as JsonArray ?? throw new FormatException("the model config has no 'layers' list.");
         var created = new Dictionary<string, Layer>(StringComparer.Ordinal);
@@ -215,7 +230,7 @@ internal static class ModelConfig
                     continue;
                 }
 
-                var layer = CreateLayer(entry, embeddingInputs.Contains(EntryName(entry)));
+                var layer = CreateLayer(entry, embeddingInputs.Contains(EntryName(entry)), keras2);
                 if (!created.TryAdd(layer.Name, layer))
                 {
                     layer.Dispose();
@@ -404,7 +419,7 @@ internal static class ModelConfig
         }).ToList();
     }
 
-    private static Model BuildSequential(JsonNode? config)
+    private static Model BuildSequential(JsonNode? config, bool keras2)
     {
         // Keras 2.1 writes the layer list itself; later versions an object with 'name' and 'layers'.
         var settings = config as JsonObject;
@@ -424,7 +439,7 @@ internal static class ModelConfig
             var embeddingFirst = items.Count > start && Text(items[start]["class_name"], "class_name") == "Embedding";
             if (start == 1)
             {
-                model.Add(CreateLayer(items[0], embeddingFirst));
+                model.Add(CreateLayer(items[0], embeddingFirst, keras2));
             }
             else if (ImplicitInput(items[0], settings?["build_input_shape"], embeddingFirst) is { } input)
             {
@@ -433,7 +448,7 @@ internal static class ModelConfig
 
             foreach (var entry in items.Skip(start))
             {
-                var layer = CreateLayer(entry, false);
+                var layer = CreateLayer(entry, false, keras2);
                 try
                 {
                     model.Add(layer);
@@ -485,10 +500,10 @@ internal static class ModelConfig
 
     /// <summary>Builds one layer; an input that feeds an Embedding is read as int64, since this library's Embedding takes integer ids.</summary>
     /// <summary>A layer from its serialized form (a wrapper's inner layer); the same rules as a model's layer entries.</summary>
-    internal static Layer DeserializeLayer(JsonNode? entry, string what) =>
-        CreateLayer(entry as JsonObject ?? throw new FormatException($"{what} must be a serialized layer object, got {entry?.ToJsonString() ?? "nothing"}."), false);
+    internal static Layer DeserializeLayer(JsonNode? entry, string what, bool keras2) =>
+        CreateLayer(entry as JsonObject ?? throw new FormatException($"{what} must be a serialized layer object, got {entry?.ToJsonString() ?? "nothing"}."), false, keras2);
 
-    private static Layer CreateLayer(JsonObject entry, bool integerInput)
+    private static Layer CreateLayer(JsonObject entry, bool integerInput, bool keras2)
     {
         var className = Text(entry["class_name"], "class_name");
         var config = entry["config"] as JsonObject ?? throw new FormatException($"layer entry '{className}' has no 'config' object.");
@@ -496,7 +511,7 @@ internal static class ModelConfig
         if (className is "Functional" or "Model" or "Sequential")
         {
             // A model used as a layer: built from its own config, owned by the layer that wraps it.
-            var (inner, _) = Deserialize(entry);
+            var (inner, _) = Deserialize(entry, keras2);
             if (inner.Name != name)
             {
                 inner.Dispose();
@@ -512,7 +527,7 @@ internal static class ModelConfig
             config["dtype"] = "int64";
         }
 
-        return LayerRegistry.Create(new LayerConfig(className, name, config));
+        return LayerRegistry.Create(new LayerConfig(className, name, config, keras2));
     }
 
     /// <summary>The Keras 3 operations that compute masks, as legacy .h5 configs name them (without a module).</summary>

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using KerasStyle.Engine;
 
 namespace KerasStyle.Saving;
 
@@ -123,6 +124,12 @@ internal static class TfKeras2Config
             }
         }
 
+        foreach (var key in new[] { "activation", "recurrent_activation" }.Where(config.ContainsKey))
+        {
+            // The same name can mean another function in tf.keras 2 (hard_sigmoid).
+            config[key] = Activations.ToTfKeras2(entry["config"]![key], name, key);
+        }
+
         // tf.keras 2's RNN.get_config writes zero_output_for_mask only when it is set.
         if (config["zero_output_for_mask"] is JsonValue zero && zero.TryGetValue<bool>(out var set) && !set)
         {
@@ -191,7 +198,8 @@ internal static class TfKeras2Config
     {
         switch (node)
         {
-            case JsonObject obj when obj.ContainsKey("class_name") && obj.ContainsKey("config"):
+            // A serialized function (an activation) has a string config; the caller converts it.
+            case JsonObject obj when obj.ContainsKey("class_name") && obj["config"] is JsonObject:
                 if ((string?)obj["class_name"] == "DTypePolicy")
                 {
                     return obj["config"]!["name"]!.DeepClone();

@@ -12,12 +12,13 @@ public class ActivationTests
     public void FreshNames() => Backend.ClearSession();
 
     // Expected values from the Keras definitions (selu: scale 1.0507009873554805, alpha 1.6732632423543772;
-    // hard_sigmoid: clip(0.2x + 0.5, 0, 1)), at x = -3, -1, -0.5, 0, 0.5, 1, 3.
+    // hard_sigmoid: Keras 3's relu6(x + 3) / 6; keras2_hard_sigmoid: Keras 2's clip(0.2x + 0.5, 0, 1)), at x = -3, -1, -0.5, 0, 0.5, 1, 3.
     [TestCase("relu", new[] { 0, 0, 0, 0, 0.5, 1, 3 })]
     [TestCase("sigmoid", new[] { 0.0474258732, 0.268941421, 0.377540669, 0.5, 0.622459331, 0.731058579, 0.952574127 })]
     [TestCase("tanh", new[] { -0.995054754, -0.761594156, -0.462117157, 0, 0.462117157, 0.761594156, 0.995054754 })]
     [TestCase("linear", new[] { -3, -1, -0.5, 0, 0.5, 1, 3 })]
-    [TestCase("hard_sigmoid", new[] { 0, 0.3, 0.4, 0.5, 0.6, 0.7, 1 })]
+    [TestCase("hard_sigmoid", new[] { 0, 1 / 3.0, 2.5 / 6, 0.5, 3.5 / 6, 4 / 6.0, 1 })]
+    [TestCase("keras2_hard_sigmoid", new[] { 0, 0.3, 0.4, 0.5, 0.6, 0.7, 1 })]
     [TestCase("elu", new[] { -0.950212932, -0.632120559, -0.39346934, 0, 0.5, 1, 3 })]
     [TestCase("selu", new[] { -1.67056873, -1.11133074, -0.691758188, 0, 0.525350494, 1.05070099, 3.15210296 })]
     [TestCase("softplus", new[] { 0.0485873516, 0.313261688, 0.474076984, 0.693147181, 0.974076984, 1.31326169, 3.04858735 })]

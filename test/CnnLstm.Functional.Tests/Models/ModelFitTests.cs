@@ -74,7 +74,8 @@ public class ModelFitTests
             var g = 2 * w;
             m = (0.9 * m) + (0.1 * g);
             v = (0.999 * v) + (0.001 * g * g);
-            var lrT = 0.1 * Math.Sqrt(1 - Math.Pow(0.999, t)) / (1 - Math.Pow(0.9, t));
+            // Keras computes lr_t from float32 variables (beta powers included).
+            var lrT = 0.1f * MathF.Sqrt(1 - MathF.Pow(0.999f, t)) / (1 - MathF.Pow(0.9f, t));
             w -= lrT * m / (Math.Sqrt(v) + 1e-7);
             Assert.That(model.GetWeights()[0].Data[0], Is.EqualTo((float)w).Within(1e-6), $"step {t}");
         }

@@ -1,3 +1,4 @@
+using KerasStyle.Engine;
 using System.Globalization;
 using System.Text.Json;
 using KerasStyle.Graph;
@@ -89,21 +90,23 @@ internal static class ParityModels
         string Str(string key) => c.GetProperty(key).GetString()!;
         int Int(string key) => c.GetProperty(key).GetInt32();
         bool Bool(string key) => c.GetProperty(key).GetBoolean();
+        // TF.js follows Keras 2.1's definitions: its hard_sigmoid is Keras 2's.
+        string Act(string key) => Str(key) == "hard_sigmoid" ? Activations.Keras2HardSigmoid : Str(key);
         return className switch
         {
-            "Conv1D" => new Conv1D(Int("filters"), Int("kernel_size"), Int("strides"), Str("padding"), Int("dilation_rate"), Str("activation"), Bool("use_bias"), name),
+            "Conv1D" => new Conv1D(Int("filters"), Int("kernel_size"), Int("strides"), Str("padding"), Int("dilation_rate"), Act("activation"), Bool("use_bias"), name),
             "MaxPooling1D" => new MaxPooling1D(Int("pool_size"), Int("strides"), Str("padding"), name),
-            "LSTM" => new LSTM(Int("units"), Str("activation"), Str("recurrent_activation"), Bool("use_bias"), Bool("return_sequences"), unitForgetBias: Bool("unit_forget_bias"), name: name),
-            "Dense" => new Dense(Int("units"), Str("activation"), Bool("use_bias"), name),
+            "LSTM" => new LSTM(Int("units"), Act("activation"), Act("recurrent_activation"), Bool("use_bias"), Bool("return_sequences"), unitForgetBias: Bool("unit_forget_bias"), name: name),
+            "Dense" => new Dense(Int("units"), Act("activation"), Bool("use_bias"), name),
             "Embedding" => new Embedding(Int("input_dim"), Int("output_dim"), c.TryGetProperty("input_length", out var length) ? length.GetInt32() : null, name),
             "Dropout" => new Dropout(c.GetProperty("rate").GetDouble(), name),
-            "Activation" => new Activation(Str("activation"), name),
+            "Activation" => new Activation(Act("activation"), name),
             _ => throw new NotSupportedException($"layer class {className}"),
         };
     }
 
     /// <summary>The layer's configuration under Keras' snake_case names.</summary>
-    private static Dictionary<string, object?> Describe(Layer layer) => layer switch
+    private static Dictionary<string, object?> Describe(Layer layer) => Keras2Names(layer switch
     {
         Conv1D l => new() { ["filters"] = l.Filters, ["kernel_size"] = l.KernelSize, ["strides"] = l.Strides, ["padding"] = l.Padding, ["dilation_rate"] = l.DilationRate, ["activation"] = l.Activation, ["use_bias"] = l.UseBias },
         MaxPooling1D l => new() { ["pool_size"] = l.PoolSize, ["strides"] = l.Strides, ["padding"] = l.Padding },
@@ -113,7 +116,10 @@ internal static class ParityModels
         Dropout l => new() { ["rate"] = l.Rate },
         Activation l => new() { ["activation"] = l.Function },
         _ => new(),
-    };
+    });
+
+    private static Dictionary<string, object?> Keras2Names(Dictionary<string, object?> config) =>
+        config.ToDictionary(kv => kv.Key, kv => kv.Value is Activations.Keras2HardSigmoid ? "hard_sigmoid" : kv.Value);
 
     /// <summary>The model's non-input layers have the fixture's classes, in order, and its configuration values.</summary>
     private static void CheckConfiguration(ParityFixture fixture, Model model)

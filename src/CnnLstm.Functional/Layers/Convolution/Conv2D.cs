@@ -102,7 +102,7 @@ public sealed class Conv2D : Layer
         config["data_format"] = "channels_last";
         config["dilation_rate"] = new JsonArray(DilationRate.H, DilationRate.W);
         config["groups"] = 1;
-        config["activation"] = Activation;
+        config["activation"] = Activations.Serialize(Activation);
         config["use_bias"] = UseBias;
         AddKernelAndBiasConfig(config);
         return config;

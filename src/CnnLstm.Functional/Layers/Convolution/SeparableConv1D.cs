@@ -91,7 +91,7 @@ public sealed class SeparableConv1D : Layer
         config["padding"] = Padding;
         config["data_format"] = "channels_last";
         config["dilation_rate"] = new JsonArray(DilationRate);
-        config["activation"] = Activation;
+        config["activation"] = Activations.Serialize(Activation);
         config["use_bias"] = UseBias;
         config["depthwise_initializer"] = GlorotUniformConfig();
         config["pointwise_initializer"] = GlorotUniformConfig();

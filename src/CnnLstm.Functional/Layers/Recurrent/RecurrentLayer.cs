@@ -114,10 +114,10 @@ public abstract class RecurrentLayer : Layer
         config["unroll"] = false;
         config["zero_output_for_mask"] = ZeroOutputForMask;
         config["units"] = Units;
-        config["activation"] = Activation;
+        config["activation"] = Activations.Serialize(Activation);
         if (recurrentActivation is not null)
         {
-            config["recurrent_activation"] = recurrentActivation;
+            config["recurrent_activation"] = Activations.Serialize(recurrentActivation);
         }
 
         config["use_bias"] = UseBias;
@@ -236,7 +236,8 @@ public abstract class RecurrentLayer : Layer
         "sigmoid" => "Sigmoid",
         "tanh" => "Tanh",
         "relu" => "Relu",
-        "hard_sigmoid" => "HardSigmoid",
+        // The operators' HardSigmoid defaults (alpha 0.2, beta 0.5) are Keras 2's; Keras 3's runs in the Scan form.
+        Activations.Keras2HardSigmoid => "HardSigmoid",
         "elu" => "Elu",
         "softsign" => "Softsign",
         "softplus" => "Softplus",

@@ -82,9 +82,9 @@ public sealed class Bidirectional : Layer
     /// <summary>Creates the layer from a Keras 2 or Keras 3 config (the backward copy from <c>backward_layer</c> when given).</summary>
     internal static Bidirectional FromConfig(LayerConfig config)
     {
-        var forward = ModelConfig.DeserializeLayer(config.GetRaw("layer"), $"{config.Describe()}: 'layer'");
+        var forward = ModelConfig.DeserializeLayer(config.GetRaw("layer"), $"{config.Describe()}: 'layer'", config.Keras2);
         var backward = config.Has("backward_layer") && config.GetRaw("backward_layer") is not null
-            ? ModelConfig.DeserializeLayer(config.GetRaw("backward_layer"), $"{config.Describe()}: 'backward_layer'")
+            ? ModelConfig.DeserializeLayer(config.GetRaw("backward_layer"), $"{config.Describe()}: 'backward_layer'", config.Keras2)
             : Copy(forward, $"backward_{forward.Name.Replace("forward_", string.Empty, StringComparison.Ordinal)}", goBackwards: true);
         return new Bidirectional(forward, config.GetNullableString("merge_mode"), config.Name, backward);
     }

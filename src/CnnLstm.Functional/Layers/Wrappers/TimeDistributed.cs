@@ -44,7 +44,7 @@ public sealed class TimeDistributed : Layer
 
     /// <summary>Creates the layer from a Keras 2 or Keras 3 config.</summary>
     internal static TimeDistributed FromConfig(LayerConfig config) =>
-        new(ModelConfig.DeserializeLayer(config.GetRaw("layer"), $"{config.Describe()}: 'layer'"), config.Name);
+        new(ModelConfig.DeserializeLayer(config.GetRaw("layer"), $"{config.Describe()}: 'layer'", config.Keras2), config.Name);
 
     /// <inheritdoc/>
     protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input)

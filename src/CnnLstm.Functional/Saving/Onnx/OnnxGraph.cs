@@ -1,3 +1,4 @@
+using KerasStyle.Engine;
 using Google.Protobuf;
 using KerasStyle.Graph;
 using KerasStyle.Layers;
@@ -312,24 +313,48 @@ internal sealed class OnnxGraph
     /// <summary>True of the given shape (an int64 shape value).</summary>
     public string TrueOfShape(string shape, string hint) => Add("ConstantOfShape", hint, new[] { shape }, FillValue(Bool, new byte[] { 1 }));
 
-    /// <summary>A Keras activation by name (<c>linear</c> adds no node).</summary>
-    public string Activation(string x, string activation, string hint) => activation switch
+    /// <summary>A Keras activation by name (<c>linear</c> adds no node), as <see cref="Activations"/> computes it.</summary>
+    public string Activation(string x, string activation, string hint)
     {
-        "linear" => x,
-        "relu" => Add("Relu", hint, new[] { x }),
-        "sigmoid" => Add("Sigmoid", hint, new[] { x }),
-        "tanh" => Add("Tanh", hint, new[] { x }),
-        "softmax" => Add("Softmax", hint, new[] { x }, Attr("axis", -1L)),
-        // Keras 2's hard_sigmoid, clip(0.2 x + 0.5, 0, 1), is ONNX's HardSigmoid with alpha 0.2 and beta 0.5.
-        "hard_sigmoid" => Add("HardSigmoid", hint, new[] { x }, Attr("alpha", 0.2f), Attr("beta", 0.5f)),
-        "elu" => Add("Elu", hint, new[] { x }, Attr("alpha", 1f)),
-        // ONNX's default alpha and gamma are SELU's constants, as torch's.
-        "selu" => Add("Selu", hint, new[] { x }),
-        "softplus" => Add("Softplus", hint, new[] { x }),
-        "softsign" => Add("Softsign", hint, new[] { x }),
-        "exponential" => Add("Exp", hint, new[] { x }),
-        _ => throw new NotSupportedException($"ONNX export: activation '{activation}' has no ONNX form here."),
-    };
+        string Op(string op, string input, params AttributeProto[] attributes) => Add(op, hint, new[] { input }, attributes);
+        string Binary(string op, string a, string b) => Add(op, hint, new[] { a, b });
+        return activation switch
+        {
+            "linear" => x,
+            "relu" => Op("Relu", x),
+            "relu6" => Add("Clip", hint, new[] { x, Scalar(0f), Scalar(6f) }),
+            "sigmoid" => Op("Sigmoid", x),
+            "tanh" => Op("Tanh", x),
+            "softmax" => Op("Softmax", x, Attr("axis", -1L)),
+            "log_softmax" => Op("LogSoftmax", x, Attr("axis", -1L)),
+            // Keras 3's relu6(x + 3) / 6 is clip(x / 6 + 1 / 2, 0, 1); Keras 2's is clip(0.2 x + 0.5, 0, 1).
+            "hard_sigmoid" => Op("HardSigmoid", x, Attr("alpha", 1f / 6), Attr("beta", 0.5f)),
+            Activations.Keras2HardSigmoid => Op("HardSigmoid", x, Attr("alpha", 0.2f), Attr("beta", 0.5f)),
+            // ONNX's HardSwish is x · max(0, min(1, x / 6 + 1 / 2)), Keras 3's hard_silu.
+            "hard_silu" or "hard_swish" => Op("HardSwish", x),
+            "elu" => Op("Elu", x, Attr("alpha", 1f)),
+            // ONNX's default alpha and gamma are SELU's constants, as torch's.
+            "selu" => Op("Selu", x),
+            "softplus" => Op("Softplus", x),
+            "softsign" => Op("Softsign", x),
+            "exponential" => Op("Exp", x),
+            "silu" or "swish" => Binary("Mul", x, Op("Sigmoid", x)),
+            // Opset 17 has no Gelu: x / 2 · (1 + erf(x / √2)), Keras 3's exact (approximate=False) form.
+            "gelu" => Binary("Mul", Binary("Mul", x, Scalar(0.5f)), Binary("Add", Scalar(1f), Op("Erf", Binary("Div", x, Scalar(MathF.Sqrt(2f)))))),
+            "mish" => Binary("Mul", x, Op("Tanh", Op("Softplus", x))),
+            "leaky_relu" => Op("LeakyRelu", x, Attr("alpha", 0.2f)),
+            "log_sigmoid" => Op("Neg", Op("Softplus", Op("Neg", x))),
+            "celu" => Op("Celu", x, Attr("alpha", 1f)),
+            "hard_tanh" => Add("Clip", hint, new[] { x, Scalar(-1f), Scalar(1f) }),
+            "squareplus" => Binary("Div", Binary("Add", x, Op("Sqrt", Binary("Add", Binary("Mul", x, x), Scalar(4f)))), Scalar(2f)),
+            "sparse_plus" => Add("Where", hint, new[] { Binary("LessOrEqual", x, Scalar(-1f)), Scalar(0f),
+                Add("Where", hint, new[] { Binary("GreaterOrEqual", x, Scalar(1f)), x, Binary("Div", Binary("Mul", Binary("Add", x, Scalar(1f)), Binary("Add", x, Scalar(1f))), Scalar(4f)) }) }),
+            "tanh_shrink" => Binary("Sub", x, Op("Tanh", x)),
+            "soft_shrink" => Op("Shrink", x, Attr("bias", 0.5f), Attr("lambd", 0.5f)),
+            "hard_shrink" => Op("Shrink", x, Attr("bias", 0f), Attr("lambd", 0.5f)),
+            _ => throw new NotSupportedException($"ONNX export: activation '{activation}' has no ONNX form here."),
+        };
+    }
 
     /// <summary>x W (+ b): a Dense-like product over the last axis.</summary>
     public string Affine(string x, string kernel, string? bias, string hint)

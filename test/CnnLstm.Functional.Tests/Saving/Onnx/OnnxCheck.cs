@@ -38,7 +38,9 @@ internal static class OnnxCheck
                 worst = Math.Max(worst, Math.Abs(actual[o][i] - want[i]));
             }
 
-            Assert.That(actual[o], Is.EqualTo(want).Within(tolerance), $"output {o} ({model.Outputs[o].Layer.Name}) against Predict");
+            // Relative for large outputs (a GRU with log_softmax gates reaches 25): float32 rounds them coarser.
+            var scale = Math.Max(1, want.Length == 0 ? 0 : want.Max(Math.Abs));
+            Assert.That(actual[o], Is.EqualTo(want).Within(tolerance * scale), $"output {o} ({model.Outputs[o].Layer.Name}) against Predict");
         }
 
         return worst;
