@@ -27,10 +27,27 @@ internal static class NativeLibraryFix
             return;
         }
 
+        try
+        {
+            Outcome = PatchCandidates();
+        }
+        catch (Exception e)
+        {
+            // Whatever goes wrong here must not make the library's types unusable (a module initializer that throws
+            // does); the fix is best effort, and TorchSharp reports its own load failure if one follows.
+            Outcome = $"failed ({e.GetType().Name}: {e.Message})";
+            Warnings.Warn($"KerasStyle: the load-time fix of libLibTorchSharp.so failed ({e.Message}). " + ImportAdvice);
+        }
+    }
+
+    private const string ImportAdvice = "Build the application with the library's build targets, which fix the output: add "
+        + "<Import Project=\".../src/CnnLstm.Functional/buildTransitive/CnnLstm.Functional.targets\" /> to the project that references it.";
+
+    private static string PatchCandidates()
+    {
         if (!LibTorchSharpElf.SystemLacksVersion(out var libstdcxx))
         {
-            Outcome = libstdcxx is null ? "unknown (no system libstdc++.so.6 found)" : $"not needed ({libstdcxx} has {LibTorchSharpElf.NeededVersion})";
-            return;
+            return libstdcxx is null ? "unknown (no system libstdc++.so.6 found)" : $"not needed ({libstdcxx} has {LibTorchSharpElf.NeededVersion})";
         }
 
         var patched = new List<string>();
@@ -46,12 +63,11 @@ internal static class NativeLibraryFix
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
             {
                 Warnings.Warn($"KerasStyle: {libstdcxx} lacks {LibTorchSharpElf.NeededVersion}, and {library} could not be patched for it ({e.Message}); "
-                    + "TorchSharp will fail to load. Build or publish the application with the library's build targets, which patch the output: "
-                    + "add <Import Project=\".../src/CnnLstm.Functional/buildTransitive/CnnLstm.Functional.targets\" /> to the project that references it.");
+                    + "TorchSharp will fail to load it. " + ImportAdvice);
             }
         }
 
-        Outcome = $"applied ({libstdcxx} lacks {LibTorchSharpElf.NeededVersion}; libLibTorchSharp.so has that need marked weak"
+        return $"applied ({libstdcxx} lacks {LibTorchSharpElf.NeededVersion}; libLibTorchSharp.so has that need marked weak"
             + (patched.Count > 0 ? $", now, in {string.Join(", ", patched)})" : ")");
     }
 

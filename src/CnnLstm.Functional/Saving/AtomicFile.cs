@@ -28,9 +28,9 @@ internal static class AtomicFile
         var temp = Path.Combine(directory, $"{prefix}{Environment.ProcessId.ToString(CultureInfo.InvariantCulture)}-{Guid.NewGuid():N}.tmp");
         try
         {
-            // FileShare.Read holds a shared lock (flock on Unix) while the file is written; RemoveLeftovers needs an
-            // exclusive one, so it never takes a file that a live process, in any PID namespace, is writing.
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read))
+            // FileShare.None holds an exclusive lock (flock on Unix, taken on network file systems too) while the file
+            // is written, so RemoveLeftovers never takes a file that a live process, in any PID namespace, is writing.
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None))
             {
                 write(stream);
                 stream.Flush(flushToDisk: true);

@@ -32,7 +32,7 @@ public class AtomicFileTests
             File.SetLastWriteTimeUtc(earlierRun, Process.GetCurrentProcess().StartTime.ToUniversalTime().AddSeconds(-5));
 
             // A writer whose id means nothing here (another PID namespace) still holds its file's lock.
-            using (new FileStream(lockedByOtherNamespace, FileMode.Open, FileAccess.ReadWrite, FileShare.Read))
+            using (new FileStream(lockedByOtherNamespace, FileMode.Open, FileAccess.ReadWrite, FileShare.None))
             {
                 AtomicFile.Write(target, stream => stream.WriteByte(42));
             }
