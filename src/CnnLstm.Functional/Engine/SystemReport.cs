@@ -47,7 +47,7 @@ public static class SystemReport
         report.AppendLine($"torchsharp: {Version(typeof(TorchSharp.torch).Assembly)}");
         report.AppendLine($"libtorch: {__version__}");
         report.AppendLine($"threads: {ThreadPolicy.Describe()}; torch threads on this thread {get_num_threads()}, inter-op {get_num_interop_threads()}; OMP_NUM_THREADS={Environment.GetEnvironmentVariable("OMP_NUM_THREADS") ?? "(unset)"}");
-        report.AppendLine($"native fix: {NativeFix()}");
+        report.AppendLine($"native fix: {NativeLibraryFix.Outcome}");
         report.AppendLine($"kernel checks: {checks.Count(c => c.Passed)} of {checks.Count} passed");
         foreach (var check in checks)
         {
@@ -60,30 +60,6 @@ public static class SystemReport
     private static string Version(Assembly assembly) =>
         assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
         ?? assembly.GetName().Version?.ToString() ?? "unknown";
-
-    /// <summary>
-    /// The build marks TorchSharp's GLIBCXX_3.4.32 need weak where the system libstdc++ lacks that version; libtorch
-    /// has loaded by the time this runs, so where the version is missing the fix is in effect.
-    /// </summary>
-    private static string NativeFix()
-    {
-        if (!OperatingSystem.IsLinux())
-        {
-            return "not applicable (not Linux)";
-        }
-
-        var libstdcxx = new[] { "/usr/lib/x86_64-linux-gnu/libstdc++.so.6", "/lib/x86_64-linux-gnu/libstdc++.so.6", "/usr/lib64/libstdc++.so.6", "/usr/lib/libstdc++.so.6" }
-            .FirstOrDefault(File.Exists);
-        if (libstdcxx is null)
-        {
-            return "unknown (no system libstdc++.so.6 found)";
-        }
-
-        var needle = Encoding.ASCII.GetBytes("GLIBCXX_3.4.32\0");
-        return File.ReadAllBytes(libstdcxx).AsSpan().IndexOf(needle) >= 0
-            ? $"not needed ({libstdcxx} has GLIBCXX_3.4.32)"
-            : $"applied ({libstdcxx} lacks GLIBCXX_3.4.32, and libLibTorchSharp.so loaded with that need marked weak)";
-    }
 
     private static (string Model, IReadOnlyList<string> Flags) ReadCpu()
     {

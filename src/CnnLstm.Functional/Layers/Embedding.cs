@@ -51,6 +51,9 @@ public sealed class Embedding : Layer
 
     internal override bool[] OutputMasks(IReadOnlyList<bool> inputMasked) => new[] { MaskZero };
 
+    /// <summary>The ids reach this layer as they are.</summary>
+    internal override IEnumerable<Embedding> EmbeddingsFedBy(int index) => new[] { this };
+
     /// <summary>Keras' <c>not_equal(ids, 0)</c>.</summary>
     internal override Tensor? ComputeMask(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks) => MaskZero ? inputs[0].ne(0) : null;
 
@@ -127,16 +130,46 @@ public sealed class Embedding : Layer
             // The rows become their own leaf, so backward yields their gradient instead of a dense (inputDim,
             // outputDim) one that is almost all zeros; the optimizer applies it by rows.
             using var table = embeddings!.Variable.detach();
-            vectors = table.index_select(0, flat).requires_grad_(true);
+            vectors = Lookup(table, flat).requires_grad_(true);
             embeddings.AddRowLookup(flat, vectors);
         }
         else
         {
-            vectors = embeddings!.Variable.index_select(0, flat);
+            vectors = Lookup(embeddings!.Variable, flat);
             flat.Dispose();
         }
 
         return new[] { vectors.view(input.shape[0], input.shape[1], OutputDim) };
+    }
+
+    /// <summary>
+    /// The rows at <paramref name="ids"/>. A model checks the ids its inputs bring to an Embedding before anything
+    /// runs; ids that reach this layer another way (computed by a layer before it, or a direct call) are checked here,
+    /// where libtorch would report an id out of range only as a bare <c>ExternalException</c>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">An id is negative or at least <see cref="InputDim"/>; the message
+    /// names the layer, the ids' range and the range accepted.</exception>
+    private Tensor Lookup(Tensor table, Tensor ids)
+    {
+        try
+        {
+            return table.index_select(0, ids);
+        }
+        catch (System.Runtime.InteropServices.ExternalException)
+        {
+            var (low, high) = ids.aminmax();
+            using (low)
+            using (high)
+            {
+                var (min, max) = (low.item<long>(), high.item<long>());
+                if (min < 0 || max >= InputDim)
+                {
+                    throw new ArgumentOutOfRangeException("x", $"x: token ids reaching Embedding '{Name}' range over [{min}, {max}], but it accepts ids in [0, {InputDim}); id {(min < 0 ? min : max)} is out of range.");
+                }
+            }
+
+            throw;
+        }
     }
 
     /// <summary>ONNX: Gather of the rows at the ids (cast to int64).</summary>

@@ -281,6 +281,13 @@ public abstract class Layer : IDisposable
     internal virtual IEnumerable<(string Path, IReadOnlyList<LayerWeight> Weights)> KerasVarGroups => new[] { (KerasVarsPath, Weights) };
 
     /// <summary>
+    /// The <see cref="Embedding"/> layers that this layer's input <paramref name="index"/> reaches as it is, whose
+    /// token-id range a model checks on its inputs before anything runs: the layer itself for an Embedding, the
+    /// wrapped layer's for a wrapper, the inner model's for a model used as a layer; none for other layers.
+    /// </summary>
+    internal virtual IEnumerable<Embedding> EmbeddingsFedBy(int index) => Array.Empty<Embedding>();
+
+    /// <summary>
     /// The weight values in Keras order and layout, as Keras' <c>get_weights()</c>; one consistent state, read while
     /// no training step or weight write runs on them.
     /// </summary>

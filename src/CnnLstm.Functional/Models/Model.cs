@@ -32,7 +32,10 @@ public partial class Model : IDisposable
     /// <summary>The value of <see cref="training"/> once the model's resources are released.</summary>
     private const int DisposedOwner = -1;
 
-    /// <summary>The Embedding layers each input feeds directly, whose token-id range every batch is checked against.</summary>
+    /// <summary>
+    /// The Embedding layers each input reaches as it is (directly, inside wrappers or inside models used as layers),
+    /// whose token-id range every batch is checked against.
+    /// </summary>
     private Dictionary<KerasTensor, IReadOnlyList<Embedding>> embeddingsByInput = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>Creates a model with one input and one output.</summary>
@@ -502,12 +505,8 @@ public partial class Model : IDisposable
         inputs = newInputs;
         outputs = newOutputs;
         embeddingsByInput = newInputs.ToDictionary<KerasTensor, KerasTensor, IReadOnlyList<Embedding>>(input => input, input => topology.Nodes
-            .SelectMany(n => n.Layer switch
-            {
-                Embedding embedding when n.Inputs.Contains(input) => new[] { embedding },
-                ModelLayer inner => n.Inputs.Select((t, i) => (t, i)).Where(p => ReferenceEquals(p.t, input)).SelectMany(p => inner.EmbeddingsFedBy(p.i)),
-                _ => Array.Empty<Embedding>(),
-            }).Distinct().ToArray(), ReferenceEqualityComparer.Instance);
+            .SelectMany(n => n.Inputs.Select((t, i) => (t, i)).Where(p => ReferenceEquals(p.t, input)).SelectMany(p => n.Layer.EmbeddingsFedBy(p.i)))
+            .Distinct().ToArray(), ReferenceEqualityComparer.Instance);
     }
 
     /// <summary>Runs the graph once on a batch; <paramref name="training"/> enables dropout.</summary>

@@ -53,7 +53,7 @@ internal sealed class ModelLayer : Layer
     public override JsonObject GetConfig() => (JsonObject)Saving.ModelConfig.Serialize(Model, Model.TopologyNodes, null)["config"]!.DeepClone();
 
     /// <summary>The Embedding layers that input <paramref name="index"/> feeds inside the model, for token-id checks.</summary>
-    internal IReadOnlyList<Embedding> EmbeddingsFedBy(int index) => Model.EmbeddingsFedBy(Model.Inputs[index]);
+    internal override IEnumerable<Embedding> EmbeddingsFedBy(int index) => Model.EmbeddingsFedBy(Model.Inputs[index]);
 
     /// <inheritdoc/>
     protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input) => ComputeOutputSpecs(new[] { input }, list: false);

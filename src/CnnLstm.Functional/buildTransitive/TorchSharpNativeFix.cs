@@ -1,16 +1,58 @@
-// Inline MSBuild task (RoslynCodeTaskFactory). libLibTorchSharp.so from TorchSharp 0.107.0 declares a need for
-// GLIBCXX_3.4.32 only for std::ios_base_library_init, a symbol nothing binds. Debian 12's libstdc++ stops at
-// GLIBCXX_3.4.30, so the dynamic loader refuses the library. Marking that version need weak (VER_FLG_WEAK) lets
-// the loader accept it. We patch only build outputs, never the NuGet cache, and only when the system lacks the version.
+// libLibTorchSharp.so from TorchSharp 0.107.0 declares a need for GLIBCXX_3.4.32 only for std::ios_base_library_init,
+// a symbol nothing binds. Debian 12's libstdc++ stops at GLIBCXX_3.4.30, so the dynamic loader refuses the library.
+// Marking that version need weak (VER_FLG_WEAK) lets the loader accept it. Only copies outside the NuGet cache are
+// patched, and only when the system lacks the version.
+//
+// This one file serves twice: MSBuild compiles it as the inline task TorchSharpNativeFix (RoslynCodeTaskFactory,
+// netstandard2.0), which patches build and publish outputs; the library compiles LibTorchSharpElf from it (with
+// KERASSTYLE_LIBRARY defined), to patch the copy an application is about to load when no build step did
+// (Engine/NativeLibraryFix.cs: a ProjectReference from outside the repository gets no build targets).
+#nullable enable
 using System;
 using System.IO;
 using System.Text;
+#if !KERASSTYLE_LIBRARY
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 
 public class TorchSharpNativeFix : Task
 {
-    private const string NeededVersion = "GLIBCXX_3.4.32";
+    /// <summary>The libLibTorchSharp.so copies in the build or publish output.</summary>
+    public ITaskItem[] Libraries { get; set; } = Array.Empty<ITaskItem>();
+
+    public override bool Execute()
+    {
+        if (Libraries.Length == 0 || !LibTorchSharpElf.SystemLacksVersion(out _))
+        {
+            return true;
+        }
+
+        foreach (var item in Libraries)
+        {
+            var path = item.ItemSpec;
+            try
+            {
+                if (LibTorchSharpElf.MarkVersionNeedWeak(path))
+                {
+                    Log.LogMessage(MessageImportance.High,
+                        $"KerasStyle: system libstdc++ lacks {LibTorchSharpElf.NeededVersion}; marked that version need weak in {path}");
+                }
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || e is InvalidDataException)
+            {
+                Log.LogWarning($"KerasStyle: could not patch {path} for {LibTorchSharpElf.NeededVersion}: {e.Message}");
+            }
+        }
+
+        return !Log.HasLoggedErrors;
+    }
+}
+#endif
+
+/// <summary>The check of the system's libstdc++ and the patch of libLibTorchSharp.so's ELF version needs.</summary>
+internal static class LibTorchSharpElf
+{
+    public const string NeededVersion = "GLIBCXX_3.4.32";
     private const uint ShtGnuVerneed = 0x6ffffffe;
     private const ushort VerFlgWeak = 0x2;
 
@@ -23,53 +65,35 @@ public class TorchSharpNativeFix : Task
         "/usr/lib/aarch64-linux-gnu/libstdc++.so.6",
     };
 
-    /// <summary>The libLibTorchSharp.so copies in the build or publish output.</summary>
-    public ITaskItem[] Libraries { get; set; } = Array.Empty<ITaskItem>();
-
-    public override bool Execute()
-    {
-        if (Libraries.Length == 0 || SystemHasVersion())
-        {
-            return true;
-        }
-
-        foreach (var item in Libraries)
-        {
-            var path = item.ItemSpec;
-            try
-            {
-                if (PatchFile(path))
-                {
-                    Log.LogMessage(MessageImportance.High,
-                        $"KerasStyle: system libstdc++ lacks {NeededVersion}; marked that version need weak in {path}");
-                }
-            }
-            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || e is InvalidDataException)
-            {
-                Log.LogWarning($"KerasStyle: could not patch {path} for {NeededVersion}: {e.Message}");
-            }
-        }
-
-        return !Log.HasLoggedErrors;
-    }
-
-    private static bool SystemHasVersion()
+    /// <summary>
+    /// Whether the first libstdc++ found where glibc systems keep it lacks <see cref="NeededVersion"/>; false where
+    /// none is found (not a glibc system we know, so the library is left alone).
+    /// </summary>
+    /// <param name="libstdcxx">The libstdc++ looked at, or null.</param>
+    public static bool SystemLacksVersion(out string? libstdcxx)
     {
         var needle = Encoding.ASCII.GetBytes(NeededVersion + "\0");
         foreach (var candidate in LibStdCxxCandidates)
         {
             if (File.Exists(candidate))
             {
-                return IndexOf(File.ReadAllBytes(candidate), needle) >= 0;
+                libstdcxx = candidate;
+                return IndexOf(File.ReadAllBytes(candidate), needle) < 0;
             }
         }
 
-        // No libstdc++ where we look: not a glibc system we know, so leave the library alone.
-        return true;
+        libstdcxx = null;
+        return false;
     }
 
-    /// <summary>Sets VER_FLG_WEAK on the GLIBCXX_3.4.32 need; returns true if the file changed.</summary>
-    private static bool PatchFile(string path)
+    /// <summary>
+    /// Sets VER_FLG_WEAK on the <see cref="NeededVersion"/> need of the ELF file at <paramref name="path"/>, writing
+    /// beside it and renaming into place, so an interrupted patch never leaves a torn library and a process that has
+    /// the old file open keeps it.
+    /// </summary>
+    /// <returns>True if the file changed; false if the need was already weak or absent.</returns>
+    /// <exception cref="InvalidDataException">The file is not a 64-bit little-endian ELF file with version needs.</exception>
+    public static bool MarkVersionNeedWeak(string path)
     {
         var elf = File.ReadAllBytes(path);
         if (elf.Length < 64 || elf[0] != 0x7f || elf[1] != (byte)'E' || elf[2] != (byte)'L' || elf[3] != (byte)'F'
@@ -118,10 +142,19 @@ public class TorchSharpNativeFix : Task
                     }
 
                     BitConverter.GetBytes((ushort)(flags | VerFlgWeak)).CopyTo(elf, (int)aux + 4);
-                    // Write beside the target and rename, so an interrupted build never leaves a torn library.
-                    var temp = path + ".kerasstyle-tmp";
-                    File.WriteAllBytes(temp, elf);
-                    File.Replace(temp, path, null);
+                    // A name of its own per writer: two builds or two starting programs may patch the same file at once.
+                    var temp = $"{path}.{Guid.NewGuid():N}.kerasstyle-tmp";
+                    try
+                    {
+                        File.WriteAllBytes(temp, elf);
+                        File.Replace(temp, path, null);
+                    }
+                    catch
+                    {
+                        File.Delete(temp);
+                        throw;
+                    }
+
                     return true;
                 }
 

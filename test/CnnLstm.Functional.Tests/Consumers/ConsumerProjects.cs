@@ -29,11 +29,14 @@ internal static class ConsumerProjects
 
     /// <summary>
     /// Writes a console project in <paramref name="directory"/> that references the library as README.md shows (a
-    /// ProjectReference plus the import of its build targets), with <paramref name="program"/> as its Program.cs, and
-    /// builds it in Release.
+    /// ProjectReference plus the import of its build targets, or the reference alone), with <paramref name="program"/>
+    /// as its Program.cs, and builds it in Release.
     /// </summary>
+    /// <param name="directory">An empty folder outside the repository.</param>
+    /// <param name="program">The Program.cs source.</param>
+    /// <param name="importTargets">Whether the project imports the library's build targets next to the reference.</param>
     /// <returns>The built program's path, to run with <c>dotnet</c>.</returns>
-    public static string BuildConsole(string directory, string program)
+    public static string BuildConsole(string directory, string program, bool importTargets = true)
     {
         var library = Path.Combine(TestPaths.RepositoryRoot, "src", "CnnLstm.Functional");
         File.WriteAllText(Path.Combine(directory, "Consumer.csproj"), $"""
@@ -47,7 +50,7 @@ internal static class ConsumerProjects
               <ItemGroup>
                 <ProjectReference Include="{library}/CnnLstm.Functional.csproj" />
               </ItemGroup>
-              <Import Project="{library}/buildTransitive/CnnLstm.Functional.targets" />
+              {(importTargets ? $"<Import Project=\"{library}/buildTransitive/CnnLstm.Functional.targets\" />" : string.Empty)}
             </Project>
             """);
         File.WriteAllText(Path.Combine(directory, "Program.cs"), program);

@@ -28,4 +28,44 @@ public class ProjectReferenceConsumerTests
             Directory.Delete(directory, recursive: true);
         }
     }
+
+    /// <summary>
+    /// Issue 20: a console project with a plain ProjectReference (no targets import), what a new user writes first,
+    /// stopped at its first tensor on Debian 12 ("doesn't contain a reference to libtorch-cpu-linux-x64"). The library
+    /// fixes the program's copy of TorchSharp's native library when it is first used, so the program runs.
+    /// </summary>
+    [Test]
+    public void ConsoleProject_WithAPlainProjectReference_RunsTensorOperations()
+    {
+        var directory = Directory.CreateTempSubdirectory("ks-consumer-plain-").FullName;
+        try
+        {
+            var program = ConsumerProjects.BuildConsole(directory, """
+                using KerasStyle.Engine;
+                using KerasStyle.Layers;
+                using KerasStyle.Models;
+
+                var input = new Input(3);
+                using var model = new Model(input, new Dense(2).Call(input));
+                var y = (float[,])model.Predict(new float[,] { { 1, 2, 3 } });
+                using var ones = TorchSharp.torch.ones(2, 3);
+                using var sum = ones.sum();
+                Console.WriteLine($"predicted {y.GetLength(0)}x{y.GetLength(1)}, sum {sum.item<float>()}");
+                Console.WriteLine(SystemReport.Describe().Split('\n').First(l => l.StartsWith("native fix: ", StringComparison.Ordinal)));
+                """, importTargets: false);
+            var run = ConsumerProjects.Dotnet(directory, program);
+            Assert.That(run.ExitCode, Is.EqualTo(0), run.Output);
+            Assert.That(run.Output, Does.Contain("predicted 1x2, sum 6"));
+            TestContext.Out.WriteLine(run.Output);
+
+            // The second run finds its copy fixed already.
+            var again = ConsumerProjects.Dotnet(directory, program);
+            Assert.That(again.ExitCode, Is.EqualTo(0), again.Output);
+            Assert.That(again.Output, Does.Contain("predicted 1x2, sum 6").And.Not.Contain(", now, in "));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
 }

@@ -69,6 +69,9 @@ public sealed class Bidirectional : Layer
         ForwardLayer.KerasVarGroups.Select(g => ($"forward_layer/{g.Path}", g.Weights))
             .Concat(BackwardLayer.KerasVarGroups.Select(g => ($"backward_layer/{g.Path}", g.Weights)));
 
+    /// <summary>Both directions take the input as it is (the backward one reversed, which keeps the ids).</summary>
+    internal override IEnumerable<Embedding> EmbeddingsFedBy(int index) => ForwardLayer.EmbeddingsFedBy(index).Concat(BackwardLayer.EmbeddingsFedBy(index));
+
     /// <inheritdoc/>
     public override JsonObject GetConfig()
     {

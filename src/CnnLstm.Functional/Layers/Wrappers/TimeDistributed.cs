@@ -34,6 +34,9 @@ public sealed class TimeDistributed : Layer
     internal override IEnumerable<(string Path, IReadOnlyList<LayerWeight> Weights)> KerasVarGroups =>
         Layer.KerasVarGroups.Select(g => ($"layer/{g.Path}", g.Weights));
 
+    /// <summary>Every step goes into the wrapped layer as it is, so its token-id checks are this layer's.</summary>
+    internal override IEnumerable<Embedding> EmbeddingsFedBy(int index) => Layer.EmbeddingsFedBy(index);
+
     /// <inheritdoc/>
     public override JsonObject GetConfig()
     {

@@ -29,14 +29,25 @@ internal static class OnnxExporter
             graph.Declare(name, ElementType(t.DType), t.Shape, input: true);
             return new OnnxValue(name, t.Shape);
         }).ToArray();
-        var outputs = ExportGraph(model, graph, inputs);
+
+        // ONNX Runtime 1.31.1 ends the process on an empty batch: its LSTM and GRU kernels abort, Scan (masked or
+        // other-activation recurrent layers) divides by zero (SIGFPE), and Where after Masking throws. So an empty
+        // batch runs as one sample of zeros (a valid token id too) whose outputs are cut away; no operator sees batch
+        // 0. From batch 1 on, no sample is added (an empty block is concatenated) and the cut keeps everything.
+        var batch = graph.ShapeOf(inputs[0].Name, "batch", 0, 1);
+        var added = graph.Add("Sub", "batch", new[] { graph.Int64s(1), graph.Add("Min", "batch", new[] { batch, graph.Int64s(1) }) });
+        var padded = inputs.Select((v, i) => v with
+        {
+            Name = graph.Add("Concat", v.Name, new[] { v.Name, graph.ZeroSamples(v.Name, added, ElementType(model.Inputs[i].DType), v.Name) }, OnnxGraph.Attr("axis", 0L)),
+        }).ToArray();
+        var outputs = ExportGraph(model, graph, padded);
         var used = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < outputs.Count; i++)
         {
             var tensor = model.Outputs[i];
             var name = graph.Unique(used.Add(tensor.Layer.Name) ? tensor.Layer.Name : $"{tensor.Layer.Name}_{tensor.TensorIndex}");
             var node = new NodeProto { OpType = "Identity", Name = graph.Unique($"{name}/Identity") };
-            node.Input.Add(outputs[i].Name);
+            node.Input.Add(graph.Add("Slice", name, new[] { outputs[i].Name, graph.Int64s(0), batch, graph.Int64s(0) }));
             node.Output.Add(name);
             graph.Proto.Node.Add(node);
             graph.Declare(name, OnnxGraph.Float, tensor.Shape, input: false);

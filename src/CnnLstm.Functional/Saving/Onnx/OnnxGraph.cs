@@ -254,6 +254,18 @@ internal sealed class OnnxGraph
 
     public static AttributeProto Attr(string name, GraphProto body) => new() { Name = name, Type = AttributeProto.Types.AttributeType.Graph, G = body };
 
+    /// <summary>
+    /// <paramref name="count"/> (a 1-D int64 of one element) samples of zeros of <paramref name="elementType"/>, each
+    /// shaped as a sample of <paramref name="like"/>.
+    /// </summary>
+    public string ZeroSamples(string like, string count, int elementType, string hint) =>
+        Add("ConstantOfShape", hint, new[] { ConcatShapes(hint, count, ShapeOf(like, hint, 1)) }, FillValue(elementType, elementType switch
+        {
+            Int64 => BitConverter.GetBytes(0L),
+            Int32 => BitConverter.GetBytes(0),
+            _ => BitConverter.GetBytes(0f),
+        }));
+
     /// <summary>A <c>ConstantOfShape</c> value attribute: one element of the given type.</summary>
     private static AttributeProto FillValue(int elementType, byte[] littleEndian)
     {

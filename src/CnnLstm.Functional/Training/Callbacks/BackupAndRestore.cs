@@ -187,10 +187,10 @@ public sealed class BackupAndRestore : Callback
             File.Delete(file);
         }
 
-        // Temporary files that a process killed during a save left (AtomicFile names them ".<name>.<pid>-<guid>.tmp").
+        // Temporary files that a process killed during a save left (AtomicFile names them "<prefix><pid>-<guid>.tmp").
         foreach (var name in new[] { WeightsFileName, MetadataFileName, WeightsFileName + Previous, MetadataFileName + Previous })
         {
-            foreach (var leftover in Directory.EnumerateFiles(BackupDir, $".{name}.*.tmp"))
+            foreach (var leftover in Directory.EnumerateFiles(BackupDir, $"{AtomicFile.TempPrefix(name)}*.tmp"))
             {
                 File.Delete(leftover);
             }

@@ -118,6 +118,43 @@ public class OnnxExportTests
         }
     }
 
+    /// <summary>
+    /// Issue 20: at batch 0, ONNX Runtime 1.31.1 ended the test host (SIGFPE in Scan, exit 136; its LSTM and GRU kernels
+    /// abort, exit 134) and Where after Masking threw. The export gives no operator an empty batch, so every recurrent
+    /// form runs in this process and returns what Predict returns: nothing, with the right trailing shape.
+    /// </summary>
+    [TestCaseSource(nameof(EmptyBatchCases))]
+    public void Export_RecurrentFormsAndMasking_RunOnAnEmptyBatch(Func<Model> build)
+    {
+        using var model = build();
+        Randomize(model, seed: 8);
+        OnnxCheck.AssertMatchesPredict(model, OnnxCheck.RandomInputs(model, 0, seed: 9));
+        OnnxCheck.AssertMatchesPredict(model, OnnxCheck.RandomInputs(model, 3, seed: 10));
+    }
+
+    private static IEnumerable<TestCaseData> EmptyBatchCases()
+    {
+        TestCaseData Named(string name, Func<Model> build) => new TestCaseData(build).SetName($"Export_RecurrentFormsAndMasking_RunOnAnEmptyBatch({name})");
+        yield return Named("LSTM_native", () => Chain(new Input(shape: (5, 3)), new LSTM(4)));
+        yield return Named("GRU_native_sequences", () => Chain(new Input(shape: (5, 3)), new GRU(4, returnSequences: true)));
+        yield return Named("SimpleRNN_native", () => Chain(new Input(shape: (5, 3)), new SimpleRNN(4)));
+        yield return Named("LSTM_linear_Scan_states", () => Chain(new Input(shape: (5, 3)), new LSTM(4, activation: "linear", returnState: true)));
+        yield return Named("GRU_linear_Scan_sequences", () => Chain(new Input(shape: (5, 3)), new GRU(4, activation: "linear", returnSequences: true)));
+        yield return Named("SimpleRNN_selu_Scan", () => Chain(new Input(shape: (5, 3)), new SimpleRNN(4, activation: "selu")));
+        yield return Named("LSTM_masked_Scan", () => Masked(new LSTM(4)));
+        yield return Named("GRU_masked_Scan_backwards", () => Masked(new GRU(4, goBackwards: true, returnSequences: true)));
+        yield return Named("Bidirectional_masked", () => Masked(new Bidirectional(new LSTM(4))));
+        yield return Named("Masking_LSTM", () => Chain(new Input(shape: (5, 3)), new Masking(), new LSTM(4)));
+        yield return Named("Masking", () => Chain(new Input(shape: (5, 3)), new Masking()));
+        yield return Named("Encoder_decoder_initial_state", () =>
+        {
+            var (source, target) = (new Input(shape: (5, 3), name: "source"), new Input(shape: (4, 2), name: "target"));
+            var encoder = new LSTM(4, activation: "linear", returnState: true).CallMulti(source);
+            var decoded = new LSTM(4, returnSequences: true).Call(target, initialState: new[] { encoder[1], encoder[2] });
+            return new Model(new[] { source, target }, new Dense(2).Call(decoded));
+        });
+    }
+
     [TestCaseSource(nameof(LayerCases))]
     public void Export_Layer_OnnxRuntimeMatchesPredict(Func<Model> build)
     {
