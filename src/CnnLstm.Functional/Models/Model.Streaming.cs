@@ -226,6 +226,10 @@ public partial class Model
             {
                 return prefetcher.Next(wait.Token);
             }
+            catch (OperationCanceledException e) when (cancellationToken.IsCancellationRequested)
+            {
+                throw new OperationCanceledException(e.Message, e, cancellationToken);
+            }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
                 if (StopTraining)

@@ -56,7 +56,8 @@ public sealed class BackupAndRestore : Callback
     /// <param name="doubleCheckpoint">Keep the previous backup too (<c>*.bkp</c>), and restore it when the latest one
     /// cannot be read (Keras' default false).</param>
     /// <param name="deleteCheckpoint">Delete the backup when <c>Fit</c> completes (Keras' default true).</param>
-    /// <exception cref="ArgumentException"><paramref name="backupDir"/> is empty, or <paramref name="saveFreq"/> is not <c>epoch</c>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="backupDir"/> is empty, a file or inside one, or holds a
+    /// folder where the backup keeps a file; or <paramref name="saveFreq"/> is not <c>epoch</c>.</exception>
     public BackupAndRestore(string backupDir, string saveFreq = "epoch", bool doubleCheckpoint = false, bool deleteCheckpoint = true)
         : this(backupDir, saveFreq == "epoch" ? (int?)null
             : throw new ArgumentException($"BackupAndRestore: saveFreq must be \"epoch\" or a number of batches, got \"{saveFreq}\".", nameof(saveFreq)),
@@ -71,7 +72,8 @@ public sealed class BackupAndRestore : Callback
     /// of the backup.</param>
     /// <param name="doubleCheckpoint">Keep the previous backup too, and restore it when the latest cannot be read.</param>
     /// <param name="deleteCheckpoint">Delete the backup when <c>Fit</c> completes.</param>
-    /// <exception cref="ArgumentException"><paramref name="backupDir"/> is empty.</exception>
+    /// <exception cref="ArgumentException"><paramref name="backupDir"/> is empty, a file or inside one, or holds a
+    /// folder where the backup keeps a file.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="saveFreq"/> is less than 1.</exception>
     public BackupAndRestore(string backupDir, int saveFreq, bool doubleCheckpoint = false, bool deleteCheckpoint = true)
         : this(backupDir, saveFreq >= 1 ? (int?)saveFreq
@@ -84,6 +86,11 @@ public sealed class BackupAndRestore : Callback
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(backupDir);
         BackupDir = backupDir;
+        if (FolderProblem() is { } problem)
+        {
+            throw new ArgumentException($"BackupAndRestore: cannot use the backup folder '{backupDir}': {problem}.", nameof(backupDir));
+        }
+
         SaveFreq = batchFrequency;
         DoubleCheckpoint = doubleCheckpoint;
         DeleteCheckpoint = deleteCheckpoint;
@@ -108,12 +115,25 @@ public sealed class BackupAndRestore : Callback
 
     private string MetadataPath => Path.Combine(BackupDir, MetadataFileName);
 
+    /// <summary>Why the backup folder cannot be used, or null: it is a file (or inside one), or a folder stands where a backup file goes.</summary>
+    private string? FolderProblem() =>
+        CallbackPaths.FolderProblem(BackupDir)
+        ?? new[] { MetadataPath, MetadataPath + Previous, WeightsPath, WeightsPath + Previous }.Where(Directory.Exists).Select(p => $"'{p}' is a folder, where the backup keeps a file").FirstOrDefault();
+
     /// <summary>Restores the backup, if there is one, and tells <c>Fit</c> where to resume.</summary>
+    /// <exception cref="IOException">The backup folder cannot be used (checked again here, before any epoch trains):
+    /// it became a file, or one of the backup's files is a folder; a backup that cannot be read is never silently
+    /// replaced by a fresh start.</exception>
     /// <exception cref="InvalidDataException">The backup's metadata cannot be read or names no weights file that is
     /// there (and no readable previous backup is kept).</exception>
     /// <exception cref="KerasFileException">The weights file does not fit the model.</exception>
     public override void OnTrainBegin(Dictionary<string, double> logs)
     {
+        if (FolderProblem() is { } problem)
+        {
+            throw new IOException($"BackupAndRestore: cannot use the backup folder '{BackupDir}': {problem}.");
+        }
+
         RestoredEpoch = null;
         lastBatchSeen = 0;
         batchesSinceSave = 0;
@@ -238,6 +258,10 @@ public sealed class BackupAndRestore : Callback
         try
         {
             metadata = JsonNode.Parse(File.ReadAllBytes(metadataPath));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidDataException($"BackupAndRestore: the backup's '{metadataPath}' cannot be read ({e.Message}); the backup is not discarded: repair or remove it.", e);
         }
         catch (JsonException e)
         {

@@ -18,11 +18,14 @@ public sealed class EarlyStopping : Callback
     /// <param name="patience">Epochs without improvement before stopping (non-negative).</param>
     /// <param name="mode"><c>auto</c>, <c>min</c> or <c>max</c>.</param>
     /// <param name="restoreBestWeights">Whether to restore the weights of the best epoch when stopping.</param>
-    /// <param name="verbose">1 to print the epoch at which training stopped.</param>
+    /// <param name="verbose">0 quiet, 1 (or more) to print the epoch at which training stopped.</param>
+    /// <exception cref="ArgumentException"><paramref name="monitor"/> is empty, or <paramref name="mode"/> unknown.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="patience"/> or <paramref name="verbose"/> is negative, or <paramref name="minDelta"/> is NaN.</exception>
     public EarlyStopping(string monitor = "val_loss", double minDelta = 0, int patience = 0, string mode = "auto",
         bool restoreBestWeights = false, int verbose = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(patience);
+        ArgumentOutOfRangeException.ThrowIfNegative(verbose);
         if (!(Math.Abs(minDelta) >= 0))
         {
             throw new ArgumentOutOfRangeException(nameof(minDelta), minDelta, "EarlyStopping: minDelta must be a number.");

@@ -6,6 +6,11 @@ internal sealed class Monitor
     public Monitor(string callback, string monitor, string mode)
     {
         ArgumentNullException.ThrowIfNull(monitor);
+        if (string.IsNullOrWhiteSpace(monitor))
+        {
+            throw new ArgumentException($"{callback}: monitor is empty; expected the name of a logged quantity such as 'val_loss'.", nameof(monitor));
+        }
+
         Name = monitor;
         Maximize = mode switch
         {

@@ -19,7 +19,11 @@ public sealed class ReduceLROnPlateau : Callback
     /// <param name="minDelta">The smallest change that counts as an improvement.</param>
     /// <param name="cooldown">Epochs to wait after a reduction before counting again.</param>
     /// <param name="minLr">Lower bound of the rate.</param>
-    /// <param name="verbose">1 to print each reduction.</param>
+    /// <param name="verbose">0 quiet, 1 (or more) to print each reduction.</param>
+    /// <exception cref="ArgumentException"><paramref name="monitor"/> is empty, or <paramref name="mode"/> unknown.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="factor"/> is not in (0, 1); <paramref name="patience"/>,
+    /// <paramref name="cooldown"/> or <paramref name="verbose"/> is negative; <paramref name="minDelta"/> is NaN;
+    /// <paramref name="minLr"/> is negative, NaN or infinite.</exception>
     public ReduceLROnPlateau(string monitor = "val_loss", double factor = 0.1, int patience = 10, string mode = "auto",
         double minDelta = 1e-4, int cooldown = 0, double minLr = 0, int verbose = 0)
     {
@@ -30,7 +34,16 @@ public sealed class ReduceLROnPlateau : Callback
 
         ArgumentOutOfRangeException.ThrowIfNegative(patience);
         ArgumentOutOfRangeException.ThrowIfNegative(cooldown);
-        ArgumentOutOfRangeException.ThrowIfNegative(minLr);
+        ArgumentOutOfRangeException.ThrowIfNegative(verbose);
+        if (double.IsNaN(minDelta))
+        {
+            throw new ArgumentOutOfRangeException(nameof(minDelta), minDelta, "ReduceLROnPlateau: minDelta must be a number.");
+        }
+
+        if (!(minLr >= 0 && double.IsFinite(minLr)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(minLr), minLr, "ReduceLROnPlateau: minLr must be a finite number of at least 0.");
+        }
         this.monitor = new Monitor(nameof(ReduceLROnPlateau), monitor, mode);
         Factor = factor;
         Patience = patience;

@@ -60,7 +60,8 @@ public sealed class TensorBoard : Callback
     /// <param name="updateFreq">Write <c>batch_&lt;name&gt;</c> values when the batch count since <c>Fit</c> started
     /// is a multiple of this (1 or more).</param>
     /// <param name="writeGraph">Whether to write the model's JSON for TensorBoard's graph view.</param>
-    /// <exception cref="ArgumentException"><paramref name="logDir"/> is empty.</exception>
+    /// <exception cref="ArgumentException"><paramref name="logDir"/> is empty, or it (or its <c>train</c> or
+    /// <c>validation</c> subfolder) is a file or inside one.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="updateFreq"/> is less than 1.</exception>
     public TensorBoard(string logDir, int updateFreq, bool writeGraph = true)
         : this(logDir, updateFreq >= 1 ? (int?)updateFreq : throw new ArgumentOutOfRangeException(nameof(updateFreq), updateFreq, "TensorBoard: updateFreq must be at least 1 batch (or \"epoch\")."), writeGraph)
@@ -71,6 +72,11 @@ public sealed class TensorBoard : Callback
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(logDir);
         LogDir = logDir;
+        if (FolderProblem() is { } problem)
+        {
+            throw new ArgumentException($"TensorBoard: cannot write event files under '{logDir}': {problem}.", nameof(logDir));
+        }
+
         BatchFrequency = batchFrequency;
         WriteGraph = writeGraph;
     }
@@ -97,9 +103,15 @@ public sealed class TensorBoard : Callback
         eventFiles.Clear();
     }
 
-    /// <inheritdoc/>
+    /// <summary>Checks the folders again (before any epoch trains) and writes the graph.</summary>
+    /// <exception cref="IOException"><see cref="LogDir"/> or a subfolder became a file.</exception>
     public override void OnTrainBegin(Dictionary<string, double> logs)
     {
+        if (FolderProblem() is { } problem)
+        {
+            throw new IOException($"TensorBoard: cannot write event files under '{LogDir}': {problem}.");
+        }
+
         globalBatch = 0;
         if (WriteGraph)
         {
@@ -151,6 +163,8 @@ public sealed class TensorBoard : Callback
             Validation.Append(validationLogs.Select(v => EventFileWriter.Scalar($"epoch_{v.Name}", v.Value, epoch)).ToList());
         }
     }
+
+    private string? FolderProblem() => new[] { LogDir, Path.Combine(LogDir, "train"), Path.Combine(LogDir, "validation") }.Select(CallbackPaths.FolderProblem).FirstOrDefault(p => p is not null);
 
     private EventFileWriter Train => train ??= Open("train");
 

@@ -98,9 +98,24 @@ internal sealed class BatchPrefetcher<T> : IDisposable
             {
                 // The batch failed: thrown below, as the source threw it.
             }
+            catch (OperationCanceledException e) when (cancellationToken.IsCancellationRequested && e.CancellationToken != cancellationToken)
+            {
+                // Thrown for the linked token: the caller is told its own, as .NET callers expect.
+                throw new OperationCanceledException(e.Message, e, cancellationToken);
+            }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && Volatile.Read(ref failure) is { } first)
             {
-                throw new DataSourceException(first.Index, first.Error);
+                // The failure may have come just after this batch was ready (a wait that sees both reports the
+                // cancellation): a ready batch is still used first.
+                if (current is null && queue.TryTake(out var late))
+                {
+                    current = late;
+                }
+
+                if (current?.Batch.IsCompletedSuccessfully != true)
+                {
+                    throw new DataSourceException(first.Index, first.Error);
+                }
             }
         }
 

@@ -174,6 +174,28 @@ public class DataSourceCheckTests
         Assert.That(error.InnerException, Is.InstanceOf<InvalidOperationException>());
     }
 
+    [TestCase("SetContext")]
+    [TestCase("OnTrainBegin")]
+    [TestCase("OnEpochBegin")]
+    [TestCase("OnBatchBegin")]
+    [TestCase("OnBatchEnd")]
+    [TestCase("OnEpochEnd")]
+    [TestCase("OnTrainEnd")]
+    public void Fit_WhenACallbackThrowsInAHook_ThrowsItsException_WithNoGetBatchRunning_AndTheLastStepsWeights(string hook)
+    {
+        using var model = Compiled();
+        var source = new CountingSource(_ => 6, workers: 2);
+        var afterStep = new List<float[]> { TinyModels.Flat(model) };
+        var record = new LambdaCallback(onBatchEnd: (_, _) => afterStep.Add(TinyModels.Flat(model)));
+
+        var error = Assert.Throws<InvalidOperationException>(() => model.Fit(source, epochs: 2, verbose: 0, callbacks: new ICallback[] { record, new ThrowingCallback(hook) }));
+
+        Assert.That(error!.Message, Is.EqualTo($"{hook} failed"));
+        Assert.That(source.Running, Is.Zero, "no GetBatch runs after Fit returned");
+        Assert.That(TinyModels.Flat(model), Is.EqualTo(afterStep[^1]));
+        Assert.That(model.Fit(source, epochs: 1, verbose: 0).Values["loss"], Has.Count.EqualTo(1), "the model and the source are usable again");
+    }
+
     private static Model Compiled()
     {
         var model = TinyModels.Mlp();
@@ -200,19 +222,66 @@ public class DataSourceCheckTests
     }
 
     /// <summary>A count from a function of how many times it was read; optionally an OnEpochEnd that throws.</summary>
-    private sealed class CountingSource(Func<int, int> count, bool failOnEpochEnd = false) : DataSource
+    private sealed class CountingSource(Func<int, int> count, bool failOnEpochEnd = false, int workers = 1) : DataSource(workers)
     {
         private int reads;
+        private int running;
+
+        public int Running => Volatile.Read(ref running);
 
         public override int? Count => count(reads++);
 
-        public override DataBatch GetBatch(int index) => Good();
+        public override DataBatch GetBatch(int index)
+        {
+            Interlocked.Increment(ref running);
+            try
+            {
+                return Good();
+            }
+            finally
+            {
+                Interlocked.Decrement(ref running);
+            }
+        }
 
         public override void OnEpochEnd()
         {
             if (failOnEpochEnd)
             {
                 throw new InvalidOperationException("reshuffle failed");
+            }
+        }
+    }
+
+    /// <summary>Throws in one hook, the first time it is called.</summary>
+    private sealed class ThrowingCallback(string hook) : Callback
+    {
+        private bool thrown;
+
+        public override void SetContext(Model model, IReadOnlyDictionary<string, object> parameters)
+        {
+            base.SetContext(model, parameters);
+            Throw(nameof(SetContext));
+        }
+
+        public override void OnTrainBegin(Dictionary<string, double> logs) => Throw(nameof(OnTrainBegin));
+
+        public override void OnEpochBegin(int epoch, Dictionary<string, double> logs) => Throw(nameof(OnEpochBegin));
+
+        public override void OnBatchBegin(int batch, Dictionary<string, double> logs) => Throw(nameof(OnBatchBegin));
+
+        public override void OnBatchEnd(int batch, Dictionary<string, double> logs) => Throw(nameof(OnBatchEnd));
+
+        public override void OnEpochEnd(int epoch, Dictionary<string, double> logs) => Throw(nameof(OnEpochEnd));
+
+        public override void OnTrainEnd(Dictionary<string, double> logs) => Throw(nameof(OnTrainEnd));
+
+        private void Throw(string name)
+        {
+            if (name == hook && !thrown)
+            {
+                thrown = true;
+                throw new InvalidOperationException($"{name} failed");
             }
         }
     }

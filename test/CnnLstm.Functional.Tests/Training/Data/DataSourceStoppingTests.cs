@@ -45,10 +45,19 @@ public class DataSourceStoppingTests
         var afterStep = new List<float[]>();
         var trainEnded = false;
         var epochEnded = false;
-        var callback = new LambdaCallback(onBatchEnd: (_, _) => afterStep.Add(TinyModels.Flat(model)), onEpochEnd: (_, _) => epochEnded = true, onTrainEnd: _ => trainEnded = true);
+        using var trained = new ManualResetEventSlim();
+        var callback = new LambdaCallback(
+            onBatchEnd: (_, _) =>
+            {
+                afterStep.Add(TinyModels.Flat(model));
+                trained.Set();
+            },
+            onEpochEnd: (_, _) => epochEnded = true,
+            onTrainEnd: _ => trainEnded = true);
         _ = Task.Run(() =>
         {
             source.Blocked.Wait();
+            trained.Wait();
             cancel.Cancel();
         });
 
@@ -74,13 +83,15 @@ public class DataSourceStoppingTests
         using var model = Compiled();
         var source = new BlockingSource(blockAt: 3);
         var trainEnded = false;
+        using var trained = new ManualResetEventSlim();
         _ = Task.Run(() =>
         {
             source.Blocked.Wait();
+            trained.Wait();
             model.StopTraining = true;
         });
 
-        var fit = Task.Run(() => model.Fit(source, epochs: 3, verbose: 0, shuffle: false, callbacks: new[] { new LambdaCallback(onTrainEnd: _ => trainEnded = true) }));
+        var fit = Task.Run(() => model.Fit(source, epochs: 3, verbose: 0, shuffle: false, callbacks: new[] { new LambdaCallback(onBatchEnd: (_, _) => trained.Set(), onTrainEnd: _ => trainEnded = true) }));
 
         Assert.That(WaitQuietly(fit), Is.True, "Fit returned although GetBatch(3) still blocks");
         Assert.That(fit.Result.Values["loss"], Has.Count.EqualTo(1), "the stopped epoch ends, as Keras' stop_training");
@@ -143,6 +154,7 @@ public class DataSourceStoppingTests
 
             Assert.That(WaitQuietly(run), Is.True);
             Assert.That(run.Exception!.InnerException, Is.InstanceOf<OperationCanceledException>());
+            Assert.That(((OperationCanceledException)run.Exception.InnerException!).CancellationToken, Is.EqualTo(cancel.Token), "the caller's own token");
             source.Release.Set();
         }
     }
