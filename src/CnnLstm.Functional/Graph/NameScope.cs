@@ -22,6 +22,21 @@ internal static partial class NameScope
         }
     }
 
+    /// <summary>
+    /// Keras 3's <c>auto_name</c> for objects without a given name (metrics): <c>prefix</c>, then <c>prefix_1</c>,
+    /// <c>prefix_2</c>... counted apart from the layer names.
+    /// </summary>
+    public static string UniqueKeras3Name(string prefix)
+    {
+        lock (Gate)
+        {
+            var key = "keras3:" + prefix;
+            Counters.TryGetValue(key, out var count);
+            Counters[key] = count + 1;
+            return count == 0 ? prefix : $"{prefix}_{count}";
+        }
+    }
+
     public static void Reset()
     {
         lock (Gate)

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using KerasStyle.Layers;
 using KerasStyle.Saving;
+using KerasStyle.Training;
 using KerasStyle.Training.Losses;
 using KerasStyle.Training.Optimizers;
 
@@ -363,12 +364,12 @@ public partial class Model
         }
     }
 
-    private void Compile((Optimizer Optimizer, Loss Loss, string[] Metrics, string[] WeightedMetrics) config) =>
+    private void Compile((Optimizer Optimizer, Loss Loss, Metric[] Metrics, Metric[] WeightedMetrics) config) =>
         CompileOwned(config.Optimizer, config.Loss, config.Metrics, config.WeightedMetrics);
 
     private JsonObject? CompileConfigJson() =>
         Optimizer is null || losses is null || metrics is null ? null
-        : CompileConfig.Serialize(Optimizer, losses[0].Name, metrics[0].Select(m => m.Name).ToArray(), weightedMetrics![0].Select(m => m.Name).ToArray());
+        : CompileConfig.Serialize(Optimizer, losses[0], metricSpecs.Metrics, metricSpecs.Weighted);
 
     private OptimizerState? ExportOptimizerState() => Optimizer?.ExportState(TrainableWeights());
 

@@ -22,6 +22,9 @@ public partial class Model
     private Metric[][]? metrics;
     private Metric[][]? weightedMetrics;
 
+    /// <summary>The metrics as Compile was given them (names or objects), which a saved compile config holds.</summary>
+    private (Metric[] Metrics, Metric[] Weighted) metricSpecs = (Array.Empty<Metric>(), Array.Empty<Metric>());
+
     /// <summary>Every compiled metric in Keras' log order (unweighted ones for every output, then weighted ones), with its output and logged name.</summary>
     private (int Output, Metric Metric, bool Weighted, string Name)[] metricSlots = Array.Empty<(int, Metric, bool, string)>();
 
@@ -50,7 +53,7 @@ public partial class Model
     /// <param name="weightedMetrics">Metric names computed with <c>sampleWeight</c> / <c>classWeight</c>, as Keras'
     /// <c>weighted_metrics</c>; logged after <paramref name="metrics"/>, as <c>weighted_</c> + name where the name is taken.</param>
     public void Compile(string optimizer, string loss, IEnumerable<string>? metrics = null, IEnumerable<string>? weightedMetrics = null) =>
-        CompileOwned(OptimizerNames.Create(optimizer), LossNames.Create(loss), metrics, weightedMetrics);
+        CompileOwned(OptimizerNames.Create(optimizer), LossNames.Create(loss), Specs(metrics), Specs(weightedMetrics));
 
     /// <summary>Configures training with an optimizer object and a loss name.</summary>
     /// <param name="optimizer">The optimizer, e.g. <c>new Adam(learningRate: 1e-3)</c>.</param>
@@ -58,7 +61,7 @@ public partial class Model
     /// <param name="metrics">Metric names.</param>
     /// <param name="weightedMetrics">Metric names computed with sample weights.</param>
     public void Compile(Optimizer optimizer, string loss, IEnumerable<string>? metrics = null, IEnumerable<string>? weightedMetrics = null) =>
-        Compile(optimizer, LossNames.Create(loss), metrics, weightedMetrics);
+        Compile(optimizer, LossNames.Create(loss), Specs(metrics), Specs(weightedMetrics), ownsOptimizer: false);
 
     /// <summary>Configures training with an optimizer name and a loss object.</summary>
     /// <param name="optimizer">A Keras optimizer name.</param>
@@ -66,7 +69,7 @@ public partial class Model
     /// <param name="metrics">Metric names.</param>
     /// <param name="weightedMetrics">Metric names computed with sample weights.</param>
     public void Compile(string optimizer, Loss loss, IEnumerable<string>? metrics = null, IEnumerable<string>? weightedMetrics = null) =>
-        CompileOwned(OptimizerNames.Create(optimizer), loss, metrics, weightedMetrics);
+        CompileOwned(OptimizerNames.Create(optimizer), loss, Specs(metrics), Specs(weightedMetrics));
 
     /// <summary>Configures training with objects.</summary>
     /// <param name="optimizer">The optimizer.</param>
@@ -74,10 +77,32 @@ public partial class Model
     /// <param name="metrics">Metric names.</param>
     /// <param name="weightedMetrics">Metric names computed with sample weights.</param>
     public void Compile(Optimizer optimizer, Loss loss, IEnumerable<string>? metrics = null, IEnumerable<string>? weightedMetrics = null) =>
-        Compile(optimizer, loss, metrics, weightedMetrics, ownsOptimizer: false);
+        Compile(optimizer, loss, Specs(metrics), Specs(weightedMetrics), ownsOptimizer: false);
+
+    /// <summary>
+    /// Configures training with metric objects, as Keras' <c>compile(metrics=[...])</c>: names convert, e.g.
+    /// <c>Compile("adam", loss, new Metric[] { "accuracy", new AUC(curve: "PR", name: "pr_auc") })</c>; each metric is
+    /// logged under its <see cref="Metric.Name"/>.
+    /// </summary>
+    /// <param name="optimizer">A Keras optimizer name.</param>
+    /// <param name="loss">The loss, applied to every output.</param>
+    /// <param name="metrics">Metrics computed without sample weights.</param>
+    /// <param name="weightedMetrics">Metrics computed with sample weights.</param>
+    /// <exception cref="ArgumentException">An unknown metric name, or a metric whose arguments do not fit an output.</exception>
+    public void Compile(string optimizer, Loss loss, IEnumerable<Metric> metrics, IEnumerable<Metric>? weightedMetrics = null) =>
+        CompileOwned(OptimizerNames.Create(optimizer), loss, metrics?.ToArray(), weightedMetrics?.ToArray());
+
+    /// <summary>Configures training with an optimizer, a loss and metric objects (see the overload with an optimizer name).</summary>
+    /// <param name="optimizer">The optimizer.</param>
+    /// <param name="loss">The loss, applied to every output.</param>
+    /// <param name="metrics">Metrics computed without sample weights.</param>
+    /// <param name="weightedMetrics">Metrics computed with sample weights.</param>
+    /// <exception cref="ArgumentException">An unknown metric name, or a metric whose arguments do not fit an output.</exception>
+    public void Compile(Optimizer optimizer, Loss loss, IEnumerable<Metric> metrics, IEnumerable<Metric>? weightedMetrics = null) =>
+        Compile(optimizer, loss, metrics?.ToArray(), weightedMetrics?.ToArray(), ownsOptimizer: false);
 
     /// <summary>Compiles with an optimizer the model created, and so disposes with itself.</summary>
-    private protected void CompileOwned(Optimizer optimizer, Loss loss, IEnumerable<string>? metrics, IEnumerable<string>? weightedMetrics = null)
+    private protected void CompileOwned(Optimizer optimizer, Loss loss, Metric?[]? metrics, Metric?[]? weightedMetrics = null)
     {
         try
         {
@@ -90,7 +115,9 @@ public partial class Model
         }
     }
 
-    private void Compile(Optimizer optimizer, Loss loss, IEnumerable<string>? metrics, IEnumerable<string>? weightedMetrics, bool ownsOptimizer)
+    private static Metric?[]? Specs(IEnumerable<string>? names) => names?.Select(n => (Metric?)n).ToArray();
+
+    private void Compile(Optimizer optimizer, Loss loss, Metric?[]? metrics, Metric?[]? weightedMetrics, bool ownsOptimizer)
     {
         ThrowIfDisposed();
         // Compile replaces (and may dispose) the optimizer another thread's Fit could be using.
@@ -98,22 +125,23 @@ public partial class Model
         ArgumentNullException.ThrowIfNull(optimizer);
         ArgumentNullException.ThrowIfNull(loss);
         _ = Topology; // a model without a graph (an empty Sequential) cannot be compiled
-        var names = metrics?.ToArray() ?? Array.Empty<string>();
-        var weightedNames = weightedMetrics?.ToArray() ?? Array.Empty<string>();
-        if (names.Concat(weightedNames).Any(n => n is null))
+        var specs = metrics ?? Array.Empty<Metric>();
+        var weightedSpecs = weightedMetrics ?? Array.Empty<Metric>();
+        if (specs.Concat(weightedSpecs).Any(m => m is null))
         {
-            throw new ArgumentNullException(nameof(metrics), "Compile: a metric name is null.");
+            throw new ArgumentNullException(nameof(metrics), "Compile: a metric is null.");
         }
 
-        foreach (var output in outputs.Where(_ => loss.SparseTargets).Where(o => o.Shape.Last is null))
+        foreach (var output in outputs)
         {
-            throw new ArgumentException($"Compile: {loss.Name} needs a known number of classes, but output {output.Label} has shape {output.Shape}.", nameof(loss));
+            loss.CheckOutput(output.Shape, output.Label);
         }
 
-        var resolved = outputs.Select(o => names.Select(n => Metric.Resolve(n, loss, o.Shape.Last)).ToArray()).ToArray();
-        var resolvedWeighted = outputs.Select(o => weightedNames.Select(n => Metric.Resolve(n, loss, o.Shape.Last)).ToArray()).ToArray();
+        var resolved = outputs.Select(o => specs.Select(m => m!.ForOutput(loss, o.Shape, o.Label)).ToArray()).ToArray();
+        var resolvedWeighted = outputs.Select(o => weightedSpecs.Select(m => m!.ForOutput(loss, o.Shape, o.Label)).ToArray()).ToArray();
         this.metrics = resolved;
         this.weightedMetrics = resolvedWeighted;
+        metricSpecs = (specs.Select(m => m!).ToArray(), weightedSpecs.Select(m => m!).ToArray());
         losses = outputs.Select(_ => loss).ToArray();
         logNames = LogNames().ToArray();
         if (this.ownsOptimizer && !ReferenceEquals(Optimizer, optimizer))
@@ -316,6 +344,12 @@ public partial class Model
         if (!IsCompiled)
         {
             throw new InvalidOperationException($"Model '{Name}': call Compile(optimizer, loss, metrics) before {method}.");
+        }
+
+        if (method is nameof(Fit) or nameof(TrainOnBatch) && losses!.FirstOrDefault(l => l.Unreduced) is { } unreduced)
+        {
+            // Keras' torch trainer fails there too ("grad can be implicitly created only for scalar outputs").
+            throw new InvalidOperationException($"Model '{Name}': {method} needs one loss value to train on, but the loss {unreduced.Name} has reduction {unreduced.Reduction ?? "None"}, which keeps one loss per entry; use it with Evaluate, or compile with another reduction.");
         }
     }
 
@@ -870,7 +904,9 @@ public partial class Model
                 throw new ArgumentException($"{argument}: {losses[o].Name} takes class ids of shape ({expected}) or ({expected}, 1) for output '{output.Layer.Name}' {output.Shape}, but got ({string.Join(", ", target.shape)}).", argument);
             }
 
-            if (target.numel() > 0 && Range(target) is var (min, max) && (min < 0 || max >= classes))
+            // Ids equal to the loss's ignore_class (often -1 or 255) are no class, and count for nothing.
+            using var counted = losses[o].IgnoreClass is { } ignored ? target[target.ne(ignored)] : target.alias();
+            if (counted.numel() > 0 && Range(counted) is var (min, max) && (min < 0 || max >= classes))
             {
                 throw new ArgumentOutOfRangeException(argument, $"{argument}: class ids for output '{output.Layer.Name}' must be in [0, {classes}), but range over [{min}, {max}].");
             }

@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
 using KerasStyle.Graph;
+using KerasStyle.Training;
 using KerasStyle.Training.Losses;
+using KerasStyle.Training.Metrics;
 using KerasStyle.Training.Optimizers;
 
 namespace KerasStyle.Saving;
@@ -12,7 +14,7 @@ namespace KerasStyle.Saving;
 internal static class CompileConfig
 {
     /// <summary>The Keras 3 <c>compile_config</c>.</summary>
-    public static JsonObject Serialize(Optimizer optimizer, string loss, IReadOnlyList<string> metrics, IReadOnlyList<string> weightedMetrics) => new()
+    public static JsonObject Serialize(Optimizer optimizer, Loss loss, IReadOnlyList<Metric> metrics, IReadOnlyList<Metric> weightedMetrics) => new()
     {
         ["optimizer"] = new JsonObject
         {
@@ -27,17 +29,17 @@ internal static class CompileConfig
             ["config"] = OptimizerConfig(optimizer),
             ["registered_name"] = null,
         },
-        ["loss"] = loss,
+        ["loss"] = loss.Serialize(),
         ["loss_weights"] = null,
-        ["metrics"] = metrics.Count == 0 ? null : new JsonArray(metrics.Select(m => (JsonNode)m).ToArray()),
-        ["weighted_metrics"] = weightedMetrics.Count == 0 ? null : new JsonArray(weightedMetrics.Select(m => (JsonNode)m).ToArray()),
+        ["metrics"] = metrics.Count == 0 ? null : new JsonArray(metrics.Select(m => (JsonNode?)m.Serialize()).ToArray()),
+        ["weighted_metrics"] = weightedMetrics.Count == 0 ? null : new JsonArray(weightedMetrics.Select(m => (JsonNode?)m.Serialize()).ToArray()),
         ["run_eagerly"] = false,
         ["steps_per_execution"] = 1,
         ["jit_compile"] = false,
     };
 
     /// <summary>Reads a Keras 3 <c>compile_config</c>.</summary>
-    public static (Optimizer Optimizer, Loss Loss, string[] Metrics, string[] WeightedMetrics) Deserialize(JsonObject config)
+    public static (Optimizer Optimizer, Loss Loss, Metric[] Metrics, Metric[] WeightedMetrics) Deserialize(JsonObject config)
     {
         if (config["loss_weights"] is not null)
         {
@@ -48,7 +50,7 @@ internal static class CompileConfig
     }
 
     /// <summary>Reads a Keras 2 <c>training_config</c> (<c>optimizer_config</c>, <c>loss</c>, <c>metrics</c>).</summary>
-    public static (Optimizer Optimizer, Loss Loss, string[] Metrics, string[] WeightedMetrics) DeserializeKeras2(JsonObject config)
+    public static (Optimizer Optimizer, Loss Loss, Metric[] Metrics, Metric[] WeightedMetrics) DeserializeKeras2(JsonObject config)
     {
         if (config["loss_weights"] is not null || config["sample_weight_mode"] is not null)
         {
@@ -148,31 +150,34 @@ internal static class CompileConfig
     private static string NameOf(JsonObject obj) =>
         obj["config"]?["name"] is JsonValue v && v.TryGetValue<string>(out var name) ? name : obj["class_name"]?.ToJsonString() ?? "optimizer";
 
-    /// <summary>A loss given by name, as a serialized function or as a loss class; per-output lists must repeat one loss.</summary>
+    /// <summary>A loss given by name, as a serialized function or as a loss class with its arguments; per-output lists must repeat one loss.</summary>
     private static Loss ReadLoss(JsonNode? node)
     {
-        var names = LossNamesOf(node).Distinct(StringComparer.Ordinal).ToList();
-        return names.Count switch
+        var losses = LossesOf(node).DistinctBy(l => l.Serialize().ToJsonString()).ToList();
+        return losses.Count switch
         {
-            1 => LossNames.Create(names[0]),
+            1 => losses[0],
             0 => throw new NotSupportedException("compile_config: the model was compiled without a loss, which this library does not support."),
-            _ => throw new NotSupportedException($"compile_config: different losses per output ({string.Join(", ", names)}) are not supported; this library applies one loss to every output."),
+            _ => throw new NotSupportedException($"compile_config: different losses per output ({string.Join(", ", losses.Select(l => l.Serialize().ToJsonString()))}) are not supported; this library applies one loss to every output."),
         };
     }
 
-    private static IEnumerable<string> LossNamesOf(JsonNode? node) => node switch
+    private static IEnumerable<Loss> LossesOf(JsonNode? node) => node switch
     {
-        null => Array.Empty<string>(),
-        JsonValue value when value.TryGetValue<string>(out var name) => new[] { name },
-        JsonArray list => list.SelectMany(LossNamesOf),
-        JsonObject obj when obj["class_name"] is JsonValue c && c.TryGetValue<string>(out var cls) => new[] { SerializedName(obj, cls, "loss") },
-        JsonObject map => map.SelectMany(kv => LossNamesOf(kv.Value)),
+        null => Array.Empty<Loss>(),
+        JsonValue value when value.TryGetValue<string>(out var name) => new[] { LossNames.Create(name) },
+        JsonArray list => list.SelectMany(LossesOf),
+        JsonObject obj when obj["class_name"] is JsonValue c && c.TryGetValue<string>(out var cls) => new[]
+        {
+            cls == "function" ? LossNames.Create(FunctionName(obj, "loss")) : LossNames.FromConfig(cls, ConfigOf(obj, cls)),
+        },
+        JsonObject map => map.SelectMany(kv => LossesOf(kv.Value)),
         _ => throw new FormatException($"compile_config: cannot read the loss {node.ToJsonString()}."),
     };
 
-    private static string[] ReadMetrics(JsonNode? node)
+    private static Metric[] ReadMetrics(JsonNode? node)
     {
-        var names = new List<string>();
+        var metrics = new List<Metric>();
         void Collect(JsonNode? item)
         {
             switch (item)
@@ -180,13 +185,13 @@ internal static class CompileConfig
                 case null:
                     break;
                 case JsonValue value when value.TryGetValue<string>(out var name):
-                    names.Add(name);
+                    metrics.Add(name);
                     break;
                 case JsonArray list:
                     list.ToList().ForEach(Collect);
                     break;
                 case JsonObject obj when obj["class_name"] is JsonValue c && c.TryGetValue<string>(out var cls):
-                    names.Add(SerializedName(obj, cls, "metric"));
+                    metrics.Add(ReadMetric(obj, cls));
                     break;
                 case JsonObject map:
                     map.ToList().ForEach(kv => Collect(kv.Value));
@@ -198,57 +203,84 @@ internal static class CompileConfig
 
         Collect(node);
         // Per-output lists that repeat the same metrics become one list, as this library applies metrics to every output.
-        return names.Distinct(StringComparer.Ordinal).ToArray();
+        return metrics.DistinctBy(m => m.Serialize().ToJsonString()).ToArray();
     }
 
     /// <summary>
-    /// The arguments of the loss and metric classes whose values this library computes only at Keras' defaults, with
-    /// those defaults (tf.keras 2 writes <c>reduction: "auto"</c>, the same as Keras 3's <c>sum_over_batch_size</c>).
+    /// A serialized metric: a function (its name), a class with arguments this library implements (AUC, Precision,
+    /// Recall, BinaryAccuracy), or another known class with only a name and dtype, logged under its name.
     /// </summary>
-    private static readonly Dictionary<string, JsonNode?> ArgumentDefaults = new(StringComparer.Ordinal)
+    /// <exception cref="NotSupportedException">A class whose arguments this library does not implement, or Keras'
+    /// <c>Accuracy</c> (exact equality, not the shape-dependent <c>"accuracy"</c>).</exception>
+    private static Metric ReadMetric(JsonObject obj, string className)
     {
-        ["from_logits"] = false, ["label_smoothing"] = 0.0, ["axis"] = -1, ["ignore_class"] = null,
-        ["curve"] = "ROC", ["summation_method"] = "interpolation", ["num_thresholds"] = 200, ["thresholds"] = null,
-        ["multi_label"] = false, ["num_labels"] = null, ["label_weights"] = null, ["top_k"] = null, ["class_id"] = null,
-        ["threshold"] = 0.5,
+        if (className == "function")
+        {
+            return FunctionName(obj, "metric");
+        }
+
+        var values = ConfigOf(obj, className);
+        var config = new LayerConfig(className, "metric", values);
+        switch (className)
+        {
+            case "AUC":
+                return AUC.FromConfig(config);
+            case "Precision":
+                return Precision.FromConfig(config);
+            case "Recall":
+                return Recall.FromConfig(config);
+            case "BinaryAccuracy":
+                var name = config.GetNullableString("name") ?? "binary_accuracy";
+                var threshold = config.GetDouble("threshold", 0.5);
+                RefuseArguments(values, className, "metric", "threshold");
+                return new BinaryAccuracy(name, threshold);
+            case "Accuracy":
+                throw new NotSupportedException("compile_config: the metric class Accuracy (exact equality of targets and predictions) is not supported; this library has the \"accuracy\" name, which Keras resolves by the output's shape.");
+            default:
+                var function = NameScope.ToSnakeCase(className);
+                if (!Metric.Known.Contains(function))
+                {
+                    throw new ArgumentException($"Compile: unknown metric class '{className}'; known metrics are {string.Join(", ", Metric.Known)}.", "metrics");
+                }
+
+                RefuseArguments(values, className, "metric");
+
+                return new NamedMetric(function, config.GetNullableString("name") ?? function, className);
+        }
+    }
+
+    /// <summary>The <c>config</c> of a serialized class (empty when absent).</summary>
+    private static JsonObject ConfigOf(JsonObject obj, string className) => obj["config"] switch
+    {
+        null => new JsonObject(),
+        JsonObject config => config,
+        var other => throw new FormatException($"compile_config: the config of {className} must be an object, got {other.ToJsonString()}."),
     };
 
     /// <summary>
-    /// Refuses a serialized loss or metric class whose arguments are not Keras' defaults (a label smoothing, a PR
-    /// curve, a threshold...), or that has an argument this library does not know: computing it with the defaults
-    /// would give other numbers than Keras, silently.
+    /// Refuses a serialized metric class with an argument this library does not implement (anything but name, dtype
+    /// float32 and <paramref name="implemented"/>): computing it without would give other numbers than Keras, silently.
     /// </summary>
     /// <exception cref="NotSupportedException">Names the class, the argument and its value.</exception>
-    private static void RefuseArguments(JsonObject obj, string className, string what)
+    private static void RefuseArguments(JsonObject config, string className, string what, params string[] implemented)
     {
-        foreach (var (key, value) in obj["config"] as JsonObject ?? new JsonObject())
+        foreach (var (key, value) in config)
         {
             var accepted = key switch
             {
                 "name" => true,
                 "dtype" => LayerConfig.DTypeName(value) is null or "float32",
-                "reduction" => value is JsonValue r && r.TryGetValue<string>(out var reduction) && reduction is "sum_over_batch_size" or "auto" or "mean",
-                "fn" => true,
-                _ => ArgumentDefaults.TryGetValue(key, out var defaultValue) && (JsonNode.DeepEquals(value, defaultValue)
-                    || (value is JsonValue a && defaultValue is JsonValue b && a.TryGetValue<double>(out var x) && b.TryGetValue<double>(out var y) && x == y)),
+                _ => implemented.Contains(key),
             };
             if (!accepted)
             {
-                throw new NotSupportedException($"compile_config: the {what} {className} with {key}={value?.ToJsonString() ?? "null"} is not supported by this library (it computes {className} with Keras' defaults only), so the model cannot be compiled from this config; load it with compile: false.");
+                throw new NotSupportedException($"compile_config: the {what} {className} with {key}={value?.ToJsonString() ?? "null"} is not supported by this library, so the model cannot be compiled from this config; load it with compile: false.");
             }
         }
     }
 
-    /// <summary>The Keras name of a serialized loss or metric: a function (<c>config</c> holds its name) or a class (snake_case).</summary>
-    private static string SerializedName(JsonObject obj, string className, string what)
-    {
-        if (className == "function")
-        {
-            return obj["config"] is JsonValue v && v.TryGetValue<string>(out var name) ? name
-                : throw new FormatException($"compile_config: cannot read the {what} {obj.ToJsonString()}.");
-        }
-
-        RefuseArguments(obj, className, what);
-        return NameScope.ToSnakeCase(className);
-    }
+    /// <summary>The name of a serialized function (<c>{"class_name": "function", "config": "mse"}</c>).</summary>
+    private static string FunctionName(JsonObject obj, string what) =>
+        obj["config"] is JsonValue v && v.TryGetValue<string>(out var name) ? name
+        : throw new FormatException($"compile_config: cannot read the {what} {obj.ToJsonString()}.");
 }

@@ -1,30 +1,70 @@
+using System.Text.Json.Nodes;
+using KerasStyle.Graph;
 using static TorchSharp.torch;
 
 namespace KerasStyle.Training.Losses;
 
 /// <summary>
-/// Keras' categorical_crossentropy on one-hot targets: predictions normalised to sum 1 and clipped to
-/// [1e-7, 1 - 1e-7], -Σ y log p over classes, mean over the batch. From logits when the model ends in a softmax.
+/// Keras' <c>CategoricalCrossentropy</c> on one-hot targets (keras/src/losses/losses.py <c>categorical_crossentropy</c>,
+/// torch backend): targets smoothed to y (1 - labelSmoothing) + labelSmoothing / classes, predictions normalised to sum
+/// 1 over <see cref="Axis"/> and clipped to [1e-7, 1 - 1e-7] (or log-softmax of logits), -Σ y log p over
+/// <see cref="Axis"/>, reduced by <see cref="Loss.Reduction"/>. From the logits when the model ends in a softmax and
+/// <see cref="Axis"/> is the last.
 /// </summary>
 public sealed class CategoricalCrossentropy : Loss
 {
-    /// <inheritdoc/>
-    public override string Name => "categorical_crossentropy";
-
-    internal override string? LogitsActivation => "softmax";
-
-    internal override Tensor Compute(Tensor target, Tensor output, Tensor? logits)
+    /// <summary>Creates the loss with Keras' arguments and defaults.</summary>
+    /// <param name="fromLogits">Whether the output holds logits rather than probabilities.</param>
+    /// <param name="labelSmoothing">In [0, 1]: that fraction of each target is spread evenly over the classes.</param>
+    /// <param name="axis">The class axis, -1 the last (counted from the end when negative).</param>
+    /// <param name="reduction">See <see cref="Loss.Reduction"/>.</param>
+    /// <param name="name">The loss's name.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="labelSmoothing"/> is not in [0, 1].</exception>
+    /// <exception cref="ArgumentException">An unknown reduction or an empty name.</exception>
+    public CategoricalCrossentropy(bool fromLogits = false, double labelSmoothing = 0.0, int axis = -1, string? reduction = "sum_over_batch_size", string name = "categorical_crossentropy")
+        : base(reduction, name, "categorical_crossentropy")
     {
-        if (logits is not null)
-        {
-            return -(target * logits.log_softmax(-1)).sum(-1).mean();
-        }
-
-        var p = (output / output.sum(-1, keepdim: true)).clamp(BinaryCrossentropy.Epsilon, 1 - BinaryCrossentropy.Epsilon);
-        return -(target * p.log()).sum(-1).mean();
+        FromLogits = fromLogits;
+        LabelSmoothing = BinaryCrossentropy.CheckSmoothing(labelSmoothing);
+        Axis = axis;
     }
 
-    internal override Tensor PerEntry(Tensor target, Tensor output, Tensor? logits) =>
-        -(target * (logits is not null ? logits.log_softmax(-1)
-            : (output / output.sum(-1, keepdim: true)).clamp(BinaryCrossentropy.Epsilon, 1 - BinaryCrossentropy.Epsilon).log())).sum(-1);
+    /// <summary>Whether the output holds logits.</summary>
+    public bool FromLogits { get; }
+
+    /// <summary>The label smoothing, in [0, 1].</summary>
+    public double LabelSmoothing { get; }
+
+    /// <summary>The class axis.</summary>
+    public int Axis { get; }
+
+    internal override string ClassName => "CategoricalCrossentropy";
+
+    internal override string? LogitsActivation => FromLogits ? null : "softmax";
+
+    internal override void CheckOutput(Shape shape, string label) => CanonicalAxis(Axis, shape.Rank, label);
+
+    internal override bool ReducesLastAxis(int rank) => CanonicalAxis(Axis, rank, string.Empty) == rank - 1;
+
+    internal override Tensor PerEntry(Tensor target, Tensor output, Tensor? logits)
+    {
+        var axis = CanonicalAxis(Axis, (int)output.dim(), string.Empty);
+        var y = LabelSmoothing > 0 ? (target * (1 - LabelSmoothing)) + (LabelSmoothing / output.shape[axis]) : target;
+        // The model's softmax is over the last axis: its logits serve only a loss over that axis.
+        var logProbabilities = FromLogits ? output.log_softmax(axis)
+            : logits is not null && axis == output.dim() - 1 ? logits.log_softmax(axis)
+            : BinaryCrossentropy.Clipped(output / output.sum(axis, keepdim: true)).log();
+        return -(y * logProbabilities).sum(axis);
+    }
+
+    internal override JsonObject Config()
+    {
+        var config = base.Config();
+        config["from_logits"] = FromLogits;
+        config["label_smoothing"] = LabelSmoothing;
+        config["axis"] = Axis;
+        return config;
+    }
+
+    private protected override Loss Defaults() => new CategoricalCrossentropy();
 }

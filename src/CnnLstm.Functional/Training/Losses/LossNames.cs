@@ -1,6 +1,9 @@
+using System.Text.Json.Nodes;
+using KerasStyle.Saving;
+
 namespace KerasStyle.Training.Losses;
 
-/// <summary>Creates losses from their Keras names.</summary>
+/// <summary>Creates losses from their Keras names, and from the serialized loss classes of a compile config.</summary>
 public static class LossNames
 {
     private static readonly Dictionary<string, Func<Loss>> Factories = new(StringComparer.Ordinal)
@@ -25,5 +28,47 @@ public static class LossNames
         return Factories.TryGetValue(name, out var factory)
             ? factory()
             : throw new ArgumentException($"Compile: unknown loss '{name}'; known losses are {string.Join(", ", Known)} (or pass a Loss object).", "loss");
+    }
+
+    /// <summary>
+    /// A serialized Keras loss class (<c>{"class_name": "BinaryCrossentropy", "config": {...}}</c>) with its arguments;
+    /// tf.keras 2's <c>reduction: "auto"</c> is its <c>sum_over_batch_size</c>.
+    /// </summary>
+    /// <exception cref="ArgumentException">An unknown loss class.</exception>
+    /// <exception cref="FormatException">An argument of the wrong type or range, or an unknown argument.</exception>
+    /// <exception cref="NotSupportedException">A dtype other than float32.</exception>
+    internal static Loss FromConfig(string className, JsonObject values)
+    {
+        var config = new LayerConfig(className, "loss", values);
+        var name = config.GetNullableString("name");
+        // An explicit null is Keras' reduction=None; an absent one the default.
+        var reduction = values.ContainsKey("reduction") && values["reduction"] is null ? null : config.GetString("reduction", "sum_over_batch_size");
+        reduction = reduction == "auto" ? "sum_over_batch_size" : reduction;
+        config.Ignore("reduction");
+        if (LayerConfig.DTypeName(config.GetRaw("dtype")) is { } dtype && dtype != "float32")
+        {
+            throw new NotSupportedException($"compile_config: the loss {config.ClassName} with dtype {dtype} is not supported; this library computes losses in float32.");
+        }
+
+        config.Ignore("fn");
+        try
+        {
+            var loss = config.ClassName switch
+            {
+                "BinaryCrossentropy" => new BinaryCrossentropy(config.GetBool("from_logits", false), config.GetDouble("label_smoothing", 0), config.GetInt("axis", -1), reduction, name ?? "binary_crossentropy"),
+                "CategoricalCrossentropy" => new CategoricalCrossentropy(config.GetBool("from_logits", false), config.GetDouble("label_smoothing", 0), config.GetInt("axis", -1), reduction, name ?? "categorical_crossentropy"),
+                "SparseCategoricalCrossentropy" => new SparseCategoricalCrossentropy(config.GetBool("from_logits", false), config.GetNullableInt("ignore_class"), reduction, config.GetInt("axis", -1), name ?? "sparse_categorical_crossentropy"),
+                "MeanSquaredError" => new MeanSquaredError(reduction, name ?? "mean_squared_error"),
+                "MeanAbsoluteError" => (Loss)new MeanAbsoluteError(reduction, name ?? "mean_absolute_error"),
+                _ => throw new ArgumentException($"compile_config: unknown loss class '{config.ClassName}'; this library has BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy, MeanSquaredError and MeanAbsoluteError.", "loss"),
+            };
+            var unknown = config.UnreadKeys;
+            return unknown.Count == 0 ? loss
+                : throw config.Error($"unknown argument{(unknown.Count > 1 ? "s" : string.Empty)} {string.Join(", ", unknown.Select(k => $"'{k}'"))} for the loss {config.ClassName}.");
+        }
+        catch (ArgumentException e) when (e.ParamName != "loss")
+        {
+            throw config.Error(e.Message);
+        }
     }
 }

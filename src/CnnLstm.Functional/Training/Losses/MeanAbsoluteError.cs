@@ -2,14 +2,24 @@ using static TorchSharp.torch;
 
 namespace KerasStyle.Training.Losses;
 
-/// <summary>Keras' mean_absolute_error (<c>mae</c>): mean of |y - p| over the last axis and the batch.</summary>
+/// <summary>
+/// Keras' <c>MeanAbsoluteError</c> (<c>mean_absolute_error</c>): the mean of |y - p| over the last axis, reduced by
+/// <see cref="Loss.Reduction"/> (keras/src/losses/losses.py).
+/// </summary>
 public sealed class MeanAbsoluteError : Loss
 {
-    /// <inheritdoc/>
-    public override string Name => "mean_absolute_error";
+    /// <summary>Creates the loss with Keras' arguments and defaults.</summary>
+    /// <param name="reduction">See <see cref="Loss.Reduction"/>.</param>
+    /// <param name="name">The loss's name.</param>
+    /// <exception cref="ArgumentException">An unknown reduction or an empty name.</exception>
+    public MeanAbsoluteError(string? reduction = "sum_over_batch_size", string name = "mean_absolute_error")
+        : base(reduction, name, "mean_absolute_error")
+    {
+    }
 
-    internal override Tensor Compute(Tensor target, Tensor output, Tensor? logits) =>
-        nn.functional.l1_loss(output, target);
+    internal override string ClassName => "MeanAbsoluteError";
 
     internal override Tensor PerEntry(Tensor target, Tensor output, Tensor? logits) => (output - target).abs().mean(new long[] { -1 });
+
+    private protected override Loss Defaults() => new MeanAbsoluteError();
 }

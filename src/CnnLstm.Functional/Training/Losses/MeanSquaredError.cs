@@ -2,14 +2,24 @@ using static TorchSharp.torch;
 
 namespace KerasStyle.Training.Losses;
 
-/// <summary>Keras' mean_squared_error (<c>mse</c>): mean of (y - p)² over the last axis and the batch.</summary>
+/// <summary>
+/// Keras' <c>MeanSquaredError</c> (<c>mean_squared_error</c>): the mean of (y - p)² over the last axis, reduced by
+/// <see cref="Loss.Reduction"/> (keras/src/losses/losses.py).
+/// </summary>
 public sealed class MeanSquaredError : Loss
 {
-    /// <inheritdoc/>
-    public override string Name => "mean_squared_error";
+    /// <summary>Creates the loss with Keras' arguments and defaults.</summary>
+    /// <param name="reduction">See <see cref="Loss.Reduction"/>.</param>
+    /// <param name="name">The loss's name.</param>
+    /// <exception cref="ArgumentException">An unknown reduction or an empty name.</exception>
+    public MeanSquaredError(string? reduction = "sum_over_batch_size", string name = "mean_squared_error")
+        : base(reduction, name, "mean_squared_error")
+    {
+    }
 
-    internal override Tensor Compute(Tensor target, Tensor output, Tensor? logits) =>
-        nn.functional.mse_loss(output, target);
+    internal override string ClassName => "MeanSquaredError";
 
     internal override Tensor PerEntry(Tensor target, Tensor output, Tensor? logits) => (output - target).square().mean(new long[] { -1 });
+
+    private protected override Loss Defaults() => new MeanSquaredError();
 }

@@ -1,41 +1,91 @@
+using System.Text.Json.Nodes;
+using KerasStyle.Graph;
 using static TorchSharp.torch;
 
 namespace KerasStyle.Training.Losses;
 
 /// <summary>
-/// Keras' sparse_categorical_crossentropy: targets are class indices (shape (batch) or (batch, 1)), otherwise as
-/// categorical cross-entropy.
+/// Keras' <c>SparseCategoricalCrossentropy</c> (keras/src/losses/losses.py <c>sparse_categorical_crossentropy</c>, torch
+/// backend): targets are class indices (the output's shape without its class axis, or with it as 1), otherwise as
+/// categorical cross-entropy. Targets equal to <see cref="IgnoreClass"/> count for nothing: their loss is 0 and they
+/// are masked out of the reduction, as Keras does. The class axis must be the last.
 /// </summary>
 public sealed class SparseCategoricalCrossentropy : Loss
 {
-    /// <inheritdoc/>
-    public override string Name => "sparse_categorical_crossentropy";
+    /// <summary>Creates the loss with Keras' arguments and defaults.</summary>
+    /// <param name="fromLogits">Whether the output holds logits rather than probabilities.</param>
+    /// <param name="ignoreClass">A class id (e.g. -1 or 255 for "void") whose targets are ignored, or null.</param>
+    /// <param name="reduction">See <see cref="Loss.Reduction"/>.</param>
+    /// <param name="axis">The class axis; this library supports only the last (-1, or the output's rank - 1),
+    /// checked at <c>Compile</c> (NotSupportedException).</param>
+    /// <param name="name">The loss's name.</param>
+    /// <exception cref="ArgumentException">An unknown reduction or an empty name.</exception>
+    public SparseCategoricalCrossentropy(bool fromLogits = false, int? ignoreClass = null, string? reduction = "sum_over_batch_size", int axis = -1, string name = "sparse_categorical_crossentropy")
+        : base(reduction, name, "sparse_categorical_crossentropy")
+    {
+        FromLogits = fromLogits;
+        IgnoreClassId = ignoreClass;
+        Axis = axis;
+    }
 
-    internal override string? LogitsActivation => "softmax";
+    /// <summary>Whether the output holds logits.</summary>
+    public bool FromLogits { get; }
+
+    /// <summary>The ignored class id, or null.</summary>
+    public int? IgnoreClassId { get; }
+
+    /// <summary>The class axis.</summary>
+    public int Axis { get; }
+
+    internal override string ClassName => "SparseCategoricalCrossentropy";
+
+    internal override string? LogitsActivation => FromLogits ? null : "softmax";
 
     internal override bool SparseTargets => true;
 
-    internal override Tensor Compute(Tensor target, Tensor output, Tensor? logits)
+    internal override int? IgnoreClass => IgnoreClassId;
+
+    internal override void CheckOutput(Shape shape, string label)
     {
-        if (output.dim() > 2)
+        if (CanonicalAxis(Axis, shape.Rank, label) != shape.Rank - 1)
         {
-            // Class ids per step: the mean over every entry.
-            return PerEntry(target, output, logits).mean();
+            throw new NotSupportedException($"Compile: {ClassName} '{Name}' with axis {Axis} on output {label} {shape}: this library supports class ids over the last axis only.");
         }
 
-        var classes = target.reshape(-1).to_type(ScalarType.Int64);
-        var logProbabilities = logits is not null
-            ? logits.log_softmax(-1)
-            : (output / output.sum(-1, keepdim: true)).clamp(BinaryCrossentropy.Epsilon, 1 - BinaryCrossentropy.Epsilon).log();
-        return nn.functional.nll_loss(logProbabilities, classes);
+        if (shape.Last is null)
+        {
+            throw new ArgumentException($"Compile: {Name} needs a known number of classes, but output {label} has shape {shape}.", "loss");
+        }
     }
 
     internal override Tensor PerEntry(Tensor target, Tensor output, Tensor? logits)
     {
-        var logProbabilities = logits is not null
-            ? logits.log_softmax(-1)
-            : (output / output.sum(-1, keepdim: true)).clamp(BinaryCrossentropy.Epsilon, 1 - BinaryCrossentropy.Epsilon).log();
-        var classes = target.to_type(ScalarType.Int64).reshape(logProbabilities.shape[..^1].Append(1L).ToArray());
-        return -logProbabilities.gather(-1, classes).squeeze(-1);
+        var logProbabilities = FromLogits ? output.log_softmax(-1)
+            : logits is not null ? logits.log_softmax(-1)
+            : BinaryCrossentropy.Clipped(output / output.sum(-1, keepdim: true)).log();
+        var classes = target.to_type(ScalarType.Int64).reshape(logProbabilities.shape[..^1]);
+        var valid = ValidEntries(target, output);
+        if (valid is not null)
+        {
+            // Ignored ids (often -1 or 255) are no index: gather class 0 there and zero its loss, as Keras does.
+            classes = where(valid, classes, zeros_like(classes));
+        }
+
+        var entries = -logProbabilities.gather(-1, classes.unsqueeze(-1)).squeeze(-1);
+        return valid is null ? entries : where(valid, entries, zeros_like(entries));
     }
+
+    internal override Tensor? ValidEntries(Tensor target, Tensor output) =>
+        IgnoreClassId is { } ignored ? target.reshape(output.shape[..^1]).ne(ignored) : null;
+
+    internal override JsonObject Config()
+    {
+        var config = base.Config();
+        config["from_logits"] = FromLogits;
+        config["ignore_class"] = IgnoreClassId;
+        config["axis"] = Axis;
+        return config;
+    }
+
+    private protected override Loss Defaults() => new SparseCategoricalCrossentropy();
 }

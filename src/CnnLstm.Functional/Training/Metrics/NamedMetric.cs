@@ -1,0 +1,38 @@
+using System.Text.Json.Nodes;
+using KerasStyle.Graph;
+using KerasStyle.Training.Losses;
+using static TorchSharp.torch;
+
+namespace KerasStyle.Training.Metrics;
+
+/// <summary>
+/// A metric given by its Keras name (<c>"accuracy"</c>), or read from a compile config as an argument-free class
+/// (<c>{"class_name": "MeanSquaredError", "config": {"name": "my_mse"}}</c>), resolved for each output at
+/// <c>Compile</c> (<see cref="Metric.Resolve(string, Loss, int?)"/>) and logged as <see cref="Metric.Name"/>.
+/// </summary>
+internal sealed class NamedMetric : Metric
+{
+    private readonly string function;
+    private readonly string? className;
+
+    /// <param name="function">The Keras metric name, one of <see cref="Metric.Known"/>.</param>
+    /// <param name="name">The logged name.</param>
+    /// <param name="className">The Keras class it was read as, written back as that class; null for a name.</param>
+    public NamedMetric(string function, string name, string? className)
+        : base(name)
+    {
+        this.function = function;
+        this.className = className;
+    }
+
+    internal override Metric ForOutput(Loss loss, Shape shape, string label) =>
+        Resolve(function, Name, loss, shape.Last).ForOutput(loss, shape, label);
+
+    internal override Tensor Statistics(Tensor target, Tensor output, Tensor? weights) =>
+        throw new InvalidOperationException($"the metric '{Name}' is computed once resolved for an output.");
+
+    internal override double Result(double[] statistics) =>
+        throw new InvalidOperationException($"the metric '{Name}' is computed once resolved for an output.");
+
+    internal override JsonNode Serialize() => className is null ? JsonValue.Create(function) : Serialized(className, new JsonObject());
+}
