@@ -148,7 +148,8 @@ internal static class CompileConfig
     }
 
     private static string NameOf(JsonObject obj) =>
-        obj["config"]?["name"] is JsonValue v && v.TryGetValue<string>(out var name) ? name : obj["class_name"]?.ToJsonString() ?? "optimizer";
+        obj["config"]?["name"] is JsonValue v && v.TryGetValue<string>(out var name) ? name
+        : obj["class_name"] is JsonValue c && c.TryGetValue<string>(out var className) ? className : "optimizer";
 
     /// <summary>A loss given by name, as a serialized function or as a loss class with its arguments; per-output lists must repeat one loss.</summary>
     private static Loss ReadLoss(JsonNode? node)

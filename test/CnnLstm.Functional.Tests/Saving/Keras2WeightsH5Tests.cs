@@ -90,6 +90,35 @@ public class Keras2WeightsH5Tests : SavingTestBase
         Assert.That(model.MetricsNames, Is.EqualTo(new[] { "loss", "mae" }));
     }
 
+    [TestCase(@"""decay"": 0.01", "decay")]
+    [TestCase(@"""clipnorm"": 1.0", "clipnorm")]
+    [TestCase(@"""clipvalue"": 0.5", "clipvalue")]
+    [TestCase(@"""global_clipnorm"": 1.0", "global_clipnorm")]
+    [TestCase(@"""weight_decay"": 0.004", "weight_decay")]
+    [TestCase(@"""use_ema"": true", "use_ema")]
+    [TestCase(@"""schedule_decay"": 0.004", "schedule_decay")]
+    public void FullModelKeras2File_OptimizerArgumentThisLibraryLacks_IsRefusedNamingIt(string extra, string key)
+    {
+        // tf.keras 2's optimizers apply these (decay shrinks the learning rate every step); training on without them
+        // would give other weights than Keras, so loading refuses them rather than ignoring them.
+        var path = PathOf("optimizer-" + key + ".h5");
+        WriteKeras2File(path, root: "model_weights", modelConfig: Keras2SmallModelConfig,
+            trainingConfig: "{\"optimizer_config\": {\"class_name\": \"SGD\", \"config\": {\"lr\": 0.01, \"momentum\": 0.9, \"nesterov\": true, " + extra + "}}, \"loss\": \"mse\", \"metrics\": [\"mae\"], \"sample_weight_mode\": null, \"loss_weights\": null}");
+        var error = Assert.Throws<KerasFileException>(() => Model.Load(path).Dispose());
+        Assert.That(error!.Message, Does.Contain($"'{key}'").And.Not.Contain("\"SGD\""));
+    }
+
+    [Test]
+    public void FullModelKeras2File_SgdMomentumAndNesterov_AreRead()
+    {
+        var path = PathOf("sgd-nesterov.h5");
+        WriteKeras2File(path, root: "model_weights", modelConfig: Keras2SmallModelConfig,
+            trainingConfig: """{"optimizer_config": {"class_name": "SGD", "config": {"lr": 0.02, "momentum": 0.8, "decay": 0.0, "nesterov": true}}, "loss": "mse", "metrics": [], "sample_weight_mode": null, "loss_weights": null}""");
+        using var model = Model.Load(path);
+        var sgd = (KerasStyle.Training.Optimizers.SGD)model.Optimizer!;
+        Assert.That((sgd.LearningRate, sgd.Momentum, sgd.Nesterov), Is.EqualTo((0.02, 0.8, true)));
+    }
+
     [Test]
     public void ByName_LoadsMatchingLayersInAnyOrder_AndLeavesOthers()
     {
