@@ -147,3 +147,7 @@ with h5py.File(os.path.join(OUT, "dense_attributes.weights.h5"), "w", libver="la
     f["layers/dense/vars/1"] = BIAS
     for i in range(12):
         f["layers/dense"].attrs[f"note{i}"] = np.arange(4)
+
+# A legacy full-model file whose model_config is 100,000 nested arrays (System.Text.Json stops at 64 levels).
+with keras2("deep_config.h5") as f:
+    f.attrs["model_config"] = "[" * 100_000 + "]" * 100_000
