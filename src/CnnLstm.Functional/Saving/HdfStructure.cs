@@ -12,6 +12,8 @@ namespace KerasStyle.Saving;
 /// made every walk of the file endless. Keras' <c>saving_lib.safe_get_h5_group</c> / <c>safe_get_h5_dataset</c>
 /// refuse soft links, external links, external storage and virtual datasets; this refuses them anywhere in the file,
 /// and also an object reached twice (a cycle, or one dataset that would be two weights), before anything is read.
+/// Attributes are checked to hold the bytes they declare, as libhdf5 checks them, since PureHDF allocates the declared
+/// size first.
 /// </summary>
 internal static class HdfStructure
 {
@@ -26,6 +28,8 @@ internal static class HdfStructure
     private const ushort LayoutMessage = 0x0008;
     private const ushort ContinuationMessage = 0x0010;
     private const ushort SymbolTableMessage = 0x0011;
+    private const ushort AttributeMessage = 0x000C;
+    private const ushort AttributeInfoMessage = 0x0015;
 
     /// <summary>
     /// Walks every group of the file from the root and throws a <see cref="KerasFileException"/> naming the path of
@@ -52,6 +56,7 @@ internal static class HdfStructure
         private readonly string path;
         private readonly HashSet<ulong> blocks = new();
         private readonly Dictionary<ulong, string> reachedAs = new();
+        private readonly HashSet<ulong> heaps = new();
         private long baseAddress;
         private int offsetSize;
         private int lengthSize;
@@ -111,6 +116,20 @@ internal static class HdfStructure
                     case LinkMessage:
                         links.Add(Link(data, objectPath));
                         break;
+                    case AttributeMessage:
+                        CheckAttribute(data, objectPath);
+                        break;
+                    case AttributeInfoMessage:
+                        var attributes = new SpanReader(data, this);
+                        attributes.Skip(1);
+                        var attributeFlags = attributes.Byte();
+                        attributes.Skip((attributeFlags & 1) != 0 ? 2 : 0);
+                        if (!IsUndefined(attributes.Offset()))
+                        {
+                            throw Refuse($"'{Show(objectPath)}' keeps its attributes in dense storage (a fractal heap, written by h5py with libver='latest'), which this library does not read; save the file with h5py's default libver");
+                        }
+
+                        break;
                     case LinkInfoMessage:
                         var info = new SpanReader(data, this);
                         info.Skip(1);
@@ -126,6 +145,101 @@ internal static class HdfStructure
             }
 
             return links;
+        }
+
+        /// <summary>
+        /// Checks that an attribute's values fit in its message, where HDF5 stores them (as libhdf5's "data size
+        /// exceeds buffer size"): PureHDF allocates what the dataspace and datatype declare before reading, so a
+        /// <c>weight_names</c> declared as 10^8 strings took 1.5 GB and a larger one would exhaust memory.
+        /// </summary>
+        private void CheckAttribute(byte[] data, string objectPath)
+        {
+            var reader = new SpanReader(data, this);
+            var version = reader.Byte();
+            var flags = reader.Byte();
+            var nameSize = (int)reader.Unsigned(2);
+            var typeSize = (int)reader.Unsigned(2);
+            var spaceSize = (int)reader.Unsigned(2);
+            reader.Skip(version >= 3 ? 1 : 0);
+            int Padded(int size) => version == 1 ? (size + 7) & ~7 : size;
+            var nameBytes = reader.Bytes((ulong)Padded(nameSize));
+            var name = Encoding.UTF8.GetString(nameBytes.AsSpan(0, Math.Min(nameSize, nameBytes.Length)).TrimEnd((byte)0));
+            var where = $"attribute '{name}' of '{Show(objectPath)}'";
+            if (version is < 1 or > 3)
+            {
+                throw Malformed($"{where} has unknown message version {version}");
+            }
+
+            if ((flags & 3) != 0)
+            {
+                throw Refuse($"{where} uses a shared datatype or dataspace, which Keras files do not use");
+            }
+
+            var type = new SpanReader(reader.Bytes((ulong)Padded(typeSize)), this);
+            var variableLength = (type.Byte() & 0x0F) == 9;
+            type.Skip(3);
+            var elementSize = type.Unsigned(4);
+            var space = new SpanReader(reader.Bytes((ulong)Padded(spaceSize)), this);
+            var spaceVersion = space.Byte();
+            var rank = space.Byte();
+            space.Skip(1);
+            // Version 1 has reserved bytes where version 2 has the dataspace type (0 scalar, 1 simple, 2 null).
+            var spaceType = spaceVersion >= 2 ? space.Byte() : 1;
+            space.Skip(spaceVersion >= 2 ? 0 : 5);
+            // Counted as a double: a product of declared 64-bit dimensions overflows any integer type.
+            var declared = spaceType == 2 ? 0.0 : (double)elementSize;
+            for (var i = 0; i < rank && spaceType != 2; i++)
+            {
+                declared *= space.Length();
+            }
+
+            var stored = data.Length - reader.Position;
+            if (declared > stored)
+            {
+                throw Refuse(string.Create(CultureInfo.InvariantCulture,
+                    $"{where} declares {declared:N0} bytes of values, but its message holds {stored:N0}"));
+            }
+
+            // Variable-length values (h5py's strings) lie in global heap collections, whose objects PureHDF
+            // allocates at their declared size.
+            for (var i = 0; variableLength && i < (int)declared / (int)elementSize; i++)
+            {
+                reader.Skip(4);
+                var collection = reader.Offset();
+                reader.Skip(4);
+                if (collection != 0 && !IsUndefined(collection) && heaps.Add(collection))
+                {
+                    CheckGlobalHeap(collection, where);
+                }
+            }
+        }
+
+        /// <summary>Checks that every object of a global heap collection lies inside it.</summary>
+        private void CheckGlobalHeap(ulong address, string where)
+        {
+            var header = new SpanReader(Read(address, 8 + lengthSize, "a global heap collection"), this);
+            header.Expect("GCOL", "a global heap collection");
+            header.Skip(4);
+            var objects = new SpanReader(Read(address + (ulong)(8 + lengthSize), Signed(header.Length()) - 8 - lengthSize, "a global heap collection"), this);
+            while (objects.Remaining >= 8 + lengthSize)
+            {
+                var index = objects.Unsigned(2);
+                objects.Skip(6);
+                var size = objects.Length();
+                if (index == 0)
+                {
+                    break;
+                }
+
+                if (size > (ulong)objects.Remaining)
+                {
+                    throw Refuse(string.Create(CultureInfo.InvariantCulture,
+                        $"the values of {where} lie in a global heap object that declares {size:N0} bytes, more than its collection holds ({objects.Remaining:N0})"));
+                }
+
+                // Objects are padded to 8 bytes; the last one's padding may be cut off by the collection's end.
+                objects.Skip((int)Math.Min((size + 7) & ~7UL, (ulong)objects.Remaining));
+            }
         }
 
         private (string Name, ulong Target) Link(byte[] data, string objectPath)
@@ -401,6 +515,8 @@ internal static class HdfStructure
             }
 
             public int Position { get; private set; }
+
+            public int Remaining => data.Length - Position;
 
             public byte Byte() => Bytes(1)[0];
 
