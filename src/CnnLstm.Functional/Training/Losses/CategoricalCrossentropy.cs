@@ -1,5 +1,3 @@
-using System.Text.Json.Nodes;
-using KerasStyle.Graph;
 using static TorchSharp.torch;
 
 namespace KerasStyle.Training.Losses;
@@ -7,11 +5,11 @@ namespace KerasStyle.Training.Losses;
 /// <summary>
 /// Keras' <c>CategoricalCrossentropy</c> on one-hot targets (keras/src/losses/losses.py <c>categorical_crossentropy</c>,
 /// torch backend): targets smoothed to y (1 - labelSmoothing) + labelSmoothing / classes, predictions normalised to sum
-/// 1 over <see cref="Axis"/> and clipped to [1e-7, 1 - 1e-7] (or log-softmax of logits), -Σ y log p over
-/// <see cref="Axis"/>, reduced by <see cref="Loss.Reduction"/>. From the logits when the model ends in a softmax and
-/// <see cref="Axis"/> is the last.
+/// 1 over <see cref="SmoothedCrossentropy.Axis"/> and clipped to [1e-7, 1 - 1e-7] (or log-softmax of logits), -Σ y log p over
+/// <see cref="SmoothedCrossentropy.Axis"/>, reduced by <see cref="Loss.Reduction"/>. From the logits when the model ends in a softmax and
+/// <see cref="SmoothedCrossentropy.Axis"/> is the last.
 /// </summary>
-public sealed class CategoricalCrossentropy : Loss
+public sealed class CategoricalCrossentropy : SmoothedCrossentropy
 {
     /// <summary>Creates the loss with Keras' arguments and defaults.</summary>
     /// <param name="fromLogits">Whether the output holds logits rather than probabilities.</param>
@@ -22,29 +20,13 @@ public sealed class CategoricalCrossentropy : Loss
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="labelSmoothing"/> is not in [0, 1].</exception>
     /// <exception cref="ArgumentException">An unknown reduction or an empty name.</exception>
     public CategoricalCrossentropy(bool fromLogits = false, double labelSmoothing = 0.0, int axis = -1, string? reduction = "sum_over_batch_size", string name = "categorical_crossentropy")
-        : base(reduction, name, "categorical_crossentropy")
+        : base(fromLogits, labelSmoothing, axis, reduction, name, "categorical_crossentropy")
     {
-        FromLogits = fromLogits;
-        LabelSmoothing = BinaryCrossentropy.CheckSmoothing(labelSmoothing);
-        Axis = axis;
     }
-
-    /// <summary>Whether the output holds logits.</summary>
-    public bool FromLogits { get; }
-
-    /// <summary>The label smoothing, in [0, 1].</summary>
-    public double LabelSmoothing { get; }
-
-    /// <summary>The class axis.</summary>
-    public int Axis { get; }
 
     internal override string ClassName => "CategoricalCrossentropy";
 
     internal override string? LogitsActivation => FromLogits ? null : "softmax";
-
-    internal override void CheckOutput(Shape shape, string label) => CanonicalAxis(Axis, shape.Rank, label);
-
-    internal override bool ReducesLastAxis(int rank) => CanonicalAxis(Axis, rank, string.Empty) == rank - 1;
 
     internal override Tensor PerEntry(Tensor target, Tensor output, Tensor? logits)
     {
@@ -53,17 +35,8 @@ public sealed class CategoricalCrossentropy : Loss
         // The model's softmax is over the last axis: its logits serve only a loss over that axis.
         var logProbabilities = FromLogits ? output.log_softmax(axis)
             : logits is not null && axis == output.dim() - 1 ? logits.log_softmax(axis)
-            : BinaryCrossentropy.Clipped(output / output.sum(axis, keepdim: true)).log();
+            : Clipped(output / output.sum(axis, keepdim: true)).log();
         return -(y * logProbabilities).sum(axis);
-    }
-
-    internal override JsonObject Config()
-    {
-        var config = base.Config();
-        config["from_logits"] = FromLogits;
-        config["label_smoothing"] = LabelSmoothing;
-        config["axis"] = Axis;
-        return config;
     }
 
     private protected override Loss Defaults() => new CategoricalCrossentropy();

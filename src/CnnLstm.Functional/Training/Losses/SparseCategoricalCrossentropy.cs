@@ -62,7 +62,7 @@ public sealed class SparseCategoricalCrossentropy : Loss
     {
         var logProbabilities = FromLogits ? output.log_softmax(-1)
             : logits is not null ? logits.log_softmax(-1)
-            : BinaryCrossentropy.Clipped(output / output.sum(-1, keepdim: true)).log();
+            : SmoothedCrossentropy.Clipped(output / output.sum(-1, keepdim: true)).log();
         var classes = target.to_type(ScalarType.Int64).reshape(logProbabilities.shape[..^1]);
         var valid = ValidEntries(target, output);
         if (valid is not null)

@@ -75,7 +75,7 @@ public sealed class AUC : Metric
         }
 
         var inner = userThresholds ?? Enumerable.Range(1, NumThresholds - 2).Select(i => i * 1.0 / (NumThresholds - 1)).ToArray();
-        this.thresholds = new[] { -BinaryCrossentropy.Epsilon }.Concat(inner).Append(1 + BinaryCrossentropy.Epsilon).ToArray();
+        this.thresholds = new[] { -SmoothedCrossentropy.Epsilon }.Concat(inner).Append(1 + SmoothedCrossentropy.Epsilon).ToArray();
         if (numLabels is not null && !multiLabel)
         {
             throw new ArgumentException("AUC: numLabels is needed only when multiLabel is true (as Keras).", nameof(numLabels));
@@ -259,7 +259,7 @@ public sealed class AUC : Metric
 
     /// <summary>Keras' <c>is_evenly_distributed_thresholds</c>: at least 3, and within numpy's allclose of i / (n - 1).</summary>
     private static bool EvenlySpaced(double[] values) =>
-        values.Length >= 3 && values.Select((v, i) => Math.Abs(v - (double)((float)i / (values.Length - 1))) <= BinaryCrossentropy.Epsilon + (1e-5 * (double)((float)i / (values.Length - 1)))).All(ok => ok);
+        values.Length >= 3 && values.Select((v, i) => Math.Abs(v - (double)((float)i / (values.Length - 1))) <= SmoothedCrossentropy.Epsilon + (1e-5 * (double)((float)i / (values.Length - 1)))).All(ok => ok);
 
     /// <summary>The area for one curve, as Keras' <c>result</c> (and <c>interpolate_pr_auc</c> for PR interpolation).</summary>
     private double Area(Func<int, double> tp, Func<int, double> fp, Func<int, double> tn, Func<int, double> fn)
