@@ -368,11 +368,82 @@ public partial class Model
         CompileOwned(config.Optimizer, config.Loss, config.Metrics, config.WeightedMetrics);
 
     private JsonObject? CompileConfigJson() =>
-        Optimizer is null || losses is null || metrics is null ? null
-        : CompileConfig.Serialize(Optimizer, losses[0], metricSpecs.Metrics, metricSpecs.Weighted);
+        Optimizer is null || Trainer.Losses is not { } losses ? null
+        : CompileConfig.Serialize(Optimizer, losses[0], Trainer.MetricSpecs.Metrics, Trainer.MetricSpecs.Weighted);
 
     private OptimizerState? ExportOptimizerState() => Optimizer?.ExportState(TrainableWeights());
 
     /// <summary>The weights an optimizer updates, in model order (the order of Keras' <c>trainable_variables</c>).</summary>
     internal LayerWeight[] TrainableWeights() => Layers.Where(l => l.Trainable).SelectMany(l => l.Weights).Where(w => w.Trainable).ToArray();
+
+    /// <summary>All weight values in Keras order (layer by layer, as <see cref="Layers"/>), as Keras' <c>get_weights()</c>.</summary>
+    public IReadOnlyList<WeightArray> GetWeights()
+    {
+        ThrowIfDisposed();
+        // One state of all layers: no training step or weight write runs meanwhile.
+        using var weights = ReadWeights();
+        return Layers.SelectMany(l => l.GetWeights()).ToArray();
+    }
+
+    /// <summary>Sets all weights in Keras order and layout; everything is checked before anything is written.</summary>
+    /// <param name="values">One value per weight of every layer, in <see cref="GetWeights"/> order.</param>
+    public void SetWeights(IReadOnlyList<WeightArray> values)
+    {
+        ThrowIfDisposed();
+        using var exclusive = EnterTraining(nameof(SetWeights));
+        ArgumentNullException.ThrowIfNull(values);
+        var expected = Layers.Sum(l => l.Weights.Count);
+        if (values.Count != expected)
+        {
+            throw new ArgumentException($"Model '{Name}' has {expected} weights, but {values.Count} values were given.", nameof(values));
+        }
+
+        var offset = 0;
+        foreach (var layer in Layers)
+        {
+            layer.CheckWeights(values, offset, layer.Weights.Count);
+            offset += layer.Weights.Count;
+        }
+
+        // Predictions see all of the old values or all of the new ones.
+        using var weights = WriteWeights();
+        offset = 0;
+        foreach (var layer in Layers)
+        {
+            layer.AssignWeights(values, offset);
+            offset += layer.Weights.Count;
+        }
+    }
+
+    /// <summary>
+    /// Saves all weights, atomically (a failed save leaves any previous file intact), as Keras' <c>save_weights</c>:
+    /// <c>.weights.h5</c> in the Keras 3 layout (with the optimizer state when compiled), <c>.h5</c> in the Keras 2
+    /// layout.
+    /// </summary>
+    /// <param name="path">The file to write.</param>
+    public void SaveWeights(string path)
+    {
+        ThrowIfDisposed();
+        using var exclusive = EnterTraining(nameof(SaveWeights));
+        using var weights = ReadWeights();
+        SaveWeightsTo(path);
+    }
+
+    /// <summary>
+    /// Loads weights from a Keras 2 <c>.h5</c> (also a full-model file's <c>/model_weights</c>), a Keras 3
+    /// <c>.weights.h5</c> or a <c>.keras</c> file, as Keras' <c>load_weights</c>. Everything is checked before
+    /// anything is written; a mismatch throws a <see cref="Saving.KerasFileException"/> naming the file, the layer,
+    /// the weight and both shapes.
+    /// </summary>
+    /// <param name="path">The file to read.</param>
+    /// <param name="byName">Match layers by name instead of by position (Keras 2 files only).</param>
+    /// <param name="skipMismatch">Skip, with a warning, layers whose weights differ in count or shape.</param>
+    public void LoadWeights(string path, bool byName = false, bool skipMismatch = false)
+    {
+        ThrowIfDisposed();
+        using var exclusive = EnterTraining(nameof(LoadWeights));
+        // Predictions see the weights (and the optimizer state) before the load or after it, never a mix.
+        using var weights = WriteWeights();
+        LoadWeightsFrom(path, byName, skipMismatch);
+    }
 }

@@ -43,22 +43,7 @@ public partial class Model
     public History Fit(DataSource x, int epochs = 1, int verbose = 1, DataSource? validationData = null, bool shuffle = true,
         IEnumerable<ICallback>? callbacks = null, int initialEpoch = 0, int? stepsPerEpoch = null, int? validationSteps = null,
         IReadOnlyDictionary<int, double>? classWeight = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(x);
-        RequireCompiled(nameof(Fit));
-        CheckEpochArguments(epochs, initialEpoch, verbose);
-        var (steps, count) = Steps(x, stepsPerEpoch, nameof(stepsPerEpoch), toTheEnd: false);
-        var (validation, validationCount) = validationData is null ? (0, null) : Steps(validationData, validationSteps, nameof(validationSteps), toTheEnd: false);
-        var userCallbacks = UserCallbacks(callbacks);
-
-        using var exclusive = EnterTraining(nameof(Fit));
-        using var threads = ThreadPolicy.Begin();
-        using var seed = randint(0, int.MaxValue, new long[] { 1 }, generator: ShuffleRandom);
-        var random = new Random((int)seed.item<long>());
-        return RunFit(_ => SourceBatches(x, x.Order(steps, shuffle, random, count, carryOn: true), "x", classWeight, RanOutInTraining, cancellationToken, stoppable: true), steps, null, null,
-            validationData is null ? null : () => SourceBatches(validationData, validationData.Order(validation, false, random, validationCount), nameof(validationData), null, RanOut(validation, nameof(validationData)), cancellationToken),
-            epochs, verbose, userCallbacks, initialEpoch, cancellationToken, () => EndEpoch(x));
-    }
+        => Trainer.Fit(x, epochs, verbose, validationData, shuffle, callbacks, initialEpoch, stepsPerEpoch, validationSteps, classWeight, cancellationToken);
 
     /// <summary>
     /// Set by a callback (or another thread) to stop <c>Fit</c> after the current batch or epoch (Keras'
@@ -87,24 +72,8 @@ public partial class Model
     /// <summary>Cancelled while <see cref="StopTraining"/> is set, so that the wait for a training batch ends.</summary>
     private CancellationTokenSource stopSignal = new();
 
-    /// <summary>The source's <c>OnEpochEnd</c>, unless a batch it abandoned still runs (it is promised no batch runs then).</summary>
-    private static void EndEpoch(DataSource source)
-    {
-        if (source.HasAbandoned)
-        {
-            Warnings.Warn($"Fit: {source.GetType().Name}.OnEpochEnd is not called, because a GetBatch abandoned when the epoch stopped still runs.");
-            return;
-        }
-
-        try
-        {
-            source.OnEpochEnd();
-        }
-        catch (Exception e)
-        {
-            throw new DataSourceException($"Data source {source.GetType().Name}: OnEpochEnd threw: {e.Message}", e);
-        }
-    }
+    /// <summary>Ends the wait for a training batch while <see cref="StopTraining"/> is set.</summary>
+    internal CancellationToken StopToken => Volatile.Read(ref stopSignal).Token;
 
     /// <summary>Evaluates the loss and metrics on batches from <paramref name="x"/>, in inference mode.</summary>
     /// <param name="x">The batches (with targets).</param>
@@ -115,15 +84,7 @@ public partial class Model
     /// <exception cref="DataSourceException">The source failed, or gave a batch that does not fit the model.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public IReadOnlyDictionary<string, double> Evaluate(DataSource x, int? steps = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(x);
-        RequireCompiled(nameof(Evaluate));
-        var (batches, count) = Steps(x, steps, nameof(steps), toTheEnd: true);
-        using var exclusive = EnterTraining(nameof(Evaluate));
-        using var threads = ThreadPolicy.Begin();
-        var result = EvaluateSet(SourceBatches(x, x.Order(batches, false, new Random(0), count), nameof(x), null, RanOut(steps, nameof(Evaluate)), cancellationToken), cancellationToken);
-        return result.Count > 0 ? result : throw new ArgumentException("Evaluate: the data source gave no batches.", nameof(x));
-    }
+        => Trainer.Evaluate(x, steps, cancellationToken);
 
     /// <summary>Predicts on batches from <paramref name="x"/> (targets ignored), in inference mode, concatenating the outputs.</summary>
     /// <param name="x">The batches.</param>
@@ -138,181 +99,6 @@ public partial class Model
         ArgumentNullException.ThrowIfNull(x);
         ThrowIfDisposed();
         _ = Topology;
-        var (batches, count) = Steps(x, steps, nameof(steps), toTheEnd: true);
-        var parts = outputs.Select(_ => new List<Tensor>()).ToArray();
-        try
-        {
-            foreach (var batch in Prefetched(x, x.Order(batches, false, new Random(0), count), b => PrepareInputs(b, nameof(x)), RanOut(steps, nameof(Predict)), cancellationToken))
-            {
-                using (batch)
-                {
-                    var predicted = PredictChecked(batch.Inputs, (int)Math.Max(1, batch.Count), cancellationToken);
-                    for (var o = 0; o < predicted.Count; o++)
-                    {
-                        parts[o].Add(predicted[o]);
-                    }
-                }
-            }
-
-            if (parts[0].Count == 0)
-            {
-                throw new ArgumentException($"Predict: the data source gave no batches.", nameof(x));
-            }
-
-            return parts.Select(p =>
-            {
-                using var all = cat(p, 0);
-                return TensorData.ToArray(all);
-            }).ToArray();
-        }
-        finally
-        {
-            foreach (var part in parts.SelectMany(p => p))
-            {
-                part.Dispose();
-            }
-        }
-    }
-
-    /// <summary>A source's batches through a prefetcher; disposing the enumeration stops its threads.</summary>
-    private IEnumerable<DataSet> SourceBatches(DataSource source, IEnumerable<int> order, string argument, IReadOnlyDictionary<int, double>? classWeight, Action<int> ranOut,
-        CancellationToken cancellationToken, bool stoppable = false) =>
-        Prefetched(source, order, batch => PrepareBatch(batch, argument, classWeight), ranOut, cancellationToken, stoppable);
-
-    /// <summary>
-    /// Prepared batches in order; when a sequence source ends first, <paramref name="ranOut"/> gets the number of
-    /// batches this pass read and the enumeration ends. The wait for a batch ends with
-    /// <see cref="OperationCanceledException"/> when <paramref name="cancellationToken"/> fires, and, when
-    /// <paramref name="stoppable"/> (training batches), ends the enumeration when <see cref="StopTraining"/> is set.
-    /// </summary>
-    private IEnumerable<DataSet> Prefetched(DataSource source, IEnumerable<int> order, Func<DataBatch, DataSet> prepare, Action<int> ranOut,
-        CancellationToken cancellationToken, bool stoppable = false)
-    {
-        using var prefetcher = new BatchPrefetcher<DataSet>(source, order, prepare);
-        for (var read = 0; ; read++)
-        {
-            DataSet? batch;
-            try
-            {
-                batch = NextBatch(prefetcher, cancellationToken, stoppable);
-            }
-            catch (EndOfDataException)
-            {
-                ranOut(read);
-                yield break;
-            }
-
-            if (batch is null)
-            {
-                yield break;
-            }
-
-            yield return batch;
-        }
-    }
-
-    /// <summary>The next batch, or null at the end or, for a stoppable pass, when <see cref="StopTraining"/> is set while it is awaited.</summary>
-    private DataSet? NextBatch(BatchPrefetcher<DataSet> prefetcher, CancellationToken cancellationToken, bool stoppable)
-    {
-        while (true)
-        {
-            if (!stoppable)
-            {
-                return prefetcher.Next(cancellationToken);
-            }
-
-            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, Volatile.Read(ref stopSignal).Token);
-            try
-            {
-                return prefetcher.Next(wait.Token);
-            }
-            catch (OperationCanceledException e) when (cancellationToken.IsCancellationRequested)
-            {
-                throw new OperationCanceledException(e.Message, e, cancellationToken);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                if (StopTraining)
-                {
-                    return null;
-                }
-
-                // Set and cleared again while waiting: wait on for the same batch.
-            }
-        }
-    }
-
-    /// <summary>A training sequence ran out: stop, as Keras' "Your input ran out of data; interrupting training".</summary>
-    private void RanOutInTraining(int read)
-    {
-        Warnings.Warn($"Fit: the input ran out of data after {read} batches of this epoch; training stops. Make the source yield at least stepsPerEpoch x epochs batches.");
-        StopTraining = true;
-    }
-
-    /// <summary>Warns when a sequence ends before the steps asked for; reading to the end when no steps were given is silent.</summary>
-    private static Action<int> RanOut(int? steps, string what) => read =>
-    {
-        if (steps is not null)
-        {
-            Warnings.Warn($"{what}: the input ran out of data after {read} of {steps} batches; the result covers the batches read.");
-        }
-    };
-
-    /// <summary>Converts and checks one supplied batch, as Fit checks arrays (on a worker thread).</summary>
-    private DataSet PrepareBatch(DataBatch? batch, string argument, IReadOnlyDictionary<int, double>? classWeight)
-    {
-        var given = batch ?? throw new ArgumentException($"{argument}: GetBatch returned null instead of a DataBatch.", argument);
-        _ = given.X ?? throw new ArgumentException($"{argument}: the batch has no inputs (DataBatch.X is null).", argument);
-        var y = given.Y ?? throw new ArgumentException($"{argument}: the batch has no targets (DataBatch.Y), which training and evaluation need.", argument);
-        var data = Prepare(given.X, y, $"{argument}.X", $"{argument}.Y", given.SampleWeight, classWeight);
-        if (data.Count == 0)
-        {
-            data.Dispose();
-            throw new ArgumentException($"{argument}: the batch is empty.", argument);
-        }
-
-        return data;
-    }
-
-    /// <summary>Converts and checks the inputs of one supplied batch, for Predict.</summary>
-    private DataSet PrepareInputs(DataBatch? batch, string argument)
-    {
-        var given = batch ?? throw new ArgumentException($"{argument}: GetBatch returned null instead of a DataBatch.", argument);
-        _ = given.X ?? throw new ArgumentException($"{argument}: the batch has no inputs (DataBatch.X is null).", argument);
-        var owned = new List<Tensor>();
-        try
-        {
-            var inputs = Convert(given.X, inputs: true, $"{argument}.X", owned);
-            CheckInputTensors(inputs, $"{argument}.X");
-            return new DataSet(inputs, Array.Empty<Tensor>(), owned);
-        }
-        catch
-        {
-            owned.ForEach(t => t.Dispose());
-            throw;
-        }
-    }
-
-    /// <summary>
-    /// The batches to read: <paramref name="steps"/>, or the source's count; for a sequence of unknown length without
-    /// steps, to its end when <paramref name="toTheEnd"/>. Also the count read, which must not change during the call.
-    /// </summary>
-    private static (int Steps, int? Count) Steps(DataSource source, int? steps, string argument, bool toTheEnd)
-    {
-        if (steps is < 1)
-        {
-            throw new ArgumentOutOfRangeException(argument, steps, $"{argument} must be at least 1.");
-        }
-
-        var count = source.ReadCount();
-        return ((count, steps) switch
-        {
-            (null, null) when toTheEnd => int.MaxValue,
-            (null, null) => throw new ArgumentException($"{argument}: the data source's length is unknown (Count is null), so give {argument}.", argument),
-            (int batches, int wanted) when wanted > batches => throw new ArgumentException($"{argument} is {wanted}, but the data source has {batches} batches.", argument),
-            (int batches, null) when batches < 1 => throw new ArgumentException($"the data source has no batches (Count is {batches}).", argument),
-            (_, int wanted) => wanted,
-            (int batches, null) => batches,
-        }, count);
+        return Trainer.Predict(x, steps, cancellationToken);
     }
 }

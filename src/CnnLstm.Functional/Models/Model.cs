@@ -77,7 +77,7 @@ public partial class Model : IDisposable
     }
 
     /// <summary>The model's own generator for shuffling in Fit, made on first use (see <c>Engine/RandomStreams.cs</c>).</summary>
-    private protected Generator ShuffleRandom => shuffleRandom ??= RandomStreams.NewGenerator();
+    internal Generator ShuffleRandom => shuffleRandom ??= RandomStreams.NewGenerator();
 
     /// <summary>The model name.</summary>
     public string Name { get; }
@@ -253,51 +253,8 @@ public partial class Model : IDisposable
     {
         ArgumentNullException.ThrowIfNull(x);
         ThrowIfDisposed();
-        var graph = Topology;
-        if (x.Count != inputs.Count)
-        {
-            throw new ArgumentException($"Model '{Name}' has {inputs.Count} inputs ({string.Join(", ", inputs.Select(i => $"{i.Layer.Name} {i.Shape}"))}), but {x.Count} arrays were given.", nameof(x));
-        }
-
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(batchSize);
-        var tensors = new List<Tensor>();
-        try
-        {
-            for (var i = 0; i < x.Count; i++)
-            {
-                tensors.Add(TensorData.FromArray(x[i], inputs[i], nameof(x)));
-                // The same checks as Fit: a NaN, or a double beyond float's range, would come out as NaN or infinity.
-                if (!inputs[i].DType.IsInteger() && !(x[i] is float[] or float[,] or float[,,] ? TensorData.AllFinite(x[i]) : AllFinite(tensors[i])))
-                {
-                    throw NotFinite(nameof(x), inputs[i]);
-                }
-
-                if (tensors[i].shape[0] != tensors[0].shape[0])
-                {
-                    throw SampleCountMismatch(nameof(x), i, tensors[0].shape[0], tensors[i].shape[0]);
-                }
-
-                // On the C# array: cheaper than reducing the tensor, which costs a single-sample Predict ~10 µs.
-                if (TensorData.IdRange(x[i]) is { } range)
-                {
-                    CheckTokenIds(range.Min, range.Max, inputs[i], nameof(x));
-                }
-            }
-
-            var predicted = PredictChecked(tensors, batchSize, cancellationToken);
-            try
-            {
-                return predicted.Select(TensorData.ToArray).ToArray();
-            }
-            finally
-            {
-                predicted.ForEach(t => t.Dispose());
-            }
-        }
-        finally
-        {
-            tensors.ForEach(t => t.Dispose());
-        }
+        _ = Topology;
+        return Trainer.Predict(x, batchSize, cancellationToken);
     }
 
     /// <summary>Runs the model on TorchSharp tensors in inference mode (dropout off), in batches.</summary>
@@ -314,17 +271,7 @@ public partial class Model : IDisposable
         _ = Topology;
         // The same conversions and checks as Fit: dtypes (a float input takes any number type as float32, token ids
         // must be integers), finite values, shapes and token-id ranges.
-        var owned = new List<Tensor>();
-        try
-        {
-            var converted = Convert(ModelData.FromTensors(x), inputs: true, nameof(x), owned);
-            CheckInputTensors(converted, nameof(x));
-            return PredictChecked(converted, batchSize, cancellationToken);
-        }
-        finally
-        {
-            owned.ForEach(t => t.Dispose());
-        }
+        return Trainer.PredictTensors(x, batchSize, cancellationToken);
     }
 
     /// <summary>Releases every layer's weights.</summary>
@@ -332,58 +279,6 @@ public partial class Model : IDisposable
     {
         Dispose(true);
         GC.SuppressFinalize(this);
-    }
-
-    /// <summary>Runs inputs that passed the count, shape and token-id checks, in batches, in inference mode.</summary>
-    private List<Tensor> PredictChecked(IReadOnlyList<Tensor> x, int batchSize, CancellationToken cancellationToken)
-    {
-        // All batches of one call see one state of the weights: no training step or weight write runs meanwhile.
-        using var weights = ReadWeights();
-        using var threads = ThreadPolicy.Begin();
-        var samples = x[0].shape[0];
-        if (samples == 0)
-        {
-            // As Keras: no samples give empty outputs of the output shapes (a dimension the graph leaves open is 0).
-            return outputs.Select(o => empty(new long[] { 0 }.Concat(Enumerable.Range(1, o.Shape.Rank - 1).Select(d => (long)(o.Shape[d] ?? 0))).ToArray())).ToList();
-        }
-
-        var batches = new List<Tensor>[outputs.Count];
-        for (var o = 0; o < outputs.Count; o++)
-        {
-            batches[o] = new List<Tensor>();
-        }
-
-        // Inference mode skips autograd's view and version tracking, which no_grad still does.
-        using var inference = inference_mode(true);
-        try
-        {
-            for (long start = 0; start < samples; start += batchSize)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                using var scope = NewDisposeScope();
-                var length = Math.Min(batchSize, samples - start);
-                ThreadPolicy.Apply(length);
-                var results = Run(length == samples ? x : x.Select(t => t.narrow(0, start, length)).ToArray(), training: false);
-                for (var o = 0; o < results.Count; o++)
-                {
-                    // A new handle per output: a result may be the caller's input tensor, or another output's handle,
-                    // and the finally below disposes every handle it holds.
-                    batches[o].Add(results[o].alias().MoveToOuterDisposeScope());
-                }
-            }
-
-            // Always a copy, even of one batch (TorchSharp's cat returns a single tensor itself): an output may be an
-            // input, a view of one (Dropout's inference alias, a reshape) or the same tensor as another output, and
-            // each result is the caller's own.
-            return batches.Select(list => list.Count == 1 ? list[0].clone() : cat(list, 0)).ToList();
-        }
-        finally
-        {
-            foreach (var list in batches)
-            {
-                list.ForEach(t => t.Dispose());
-            }
-        }
     }
 
     /// <summary>
@@ -445,11 +340,11 @@ public partial class Model : IDisposable
 
     /// <summary>Shares the model's weights with other readers (predictions, evaluation, saving) until disposed; waits for a running training step or weight write.</summary>
     /// <exception cref="ObjectDisposedException">The model, or one of its layers, was disposed.</exception>
-    private Layer.WeightAccess ReadWeights() => EnterWeights(write: false);
+    internal Layer.WeightAccess ReadWeights() => EnterWeights(write: false);
 
     /// <summary>Holds the model's weights alone (a training step, a weight write) until disposed; waits for running predictions.</summary>
     /// <exception cref="ObjectDisposedException">The model, or one of its layers, was disposed.</exception>
-    private Layer.WeightAccess WriteWeights() => EnterWeights(write: true);
+    internal Layer.WeightAccess WriteWeights() => EnterWeights(write: true);
 
     private Layer.WeightAccess EnterWeights(bool write)
     {
@@ -465,9 +360,6 @@ public partial class Model : IDisposable
 
         return access;
     }
-
-    private static ArgumentException NotFinite(string argument, KerasTensor input) =>
-        new($"{argument}: the data for '{input.Layer.Name}' contains NaN or infinity; expected finite values.", argument);
 
     /// <summary>Whether <see cref="Summary"/> uses the 65-column chain form.</summary>
     private protected virtual bool IsChainLike => SummaryFormatter.IsChainLike(Topology.NodesByDepth, Layers);
@@ -647,46 +539,5 @@ public partial class Model : IDisposable
         }
 
         return -1;
-    }
-
-    /// <summary>Checks count, shapes and token-id ranges of input tensors before anything runs.</summary>
-    internal void CheckInputTensors(IReadOnlyList<Tensor> x, string argument)
-    {
-        _ = Topology;
-        if (x.Count != inputs.Count)
-        {
-            throw new ArgumentException($"Model '{Name}' has {inputs.Count} inputs, but {x.Count} were given.", argument);
-        }
-
-        for (var i = 0; i < x.Count; i++)
-        {
-            TensorData.CheckShape(x[i].shape, inputs[i], argument, "tensor");
-            if (x[i].shape[0] != x[0].shape[0])
-            {
-                throw SampleCountMismatch(argument, i, x[0].shape[0], x[i].shape[0]);
-            }
-
-            if (embeddingsByInput[inputs[i]].Count > 0 && x[i].numel() > 0)
-            {
-                var (low, high) = x[i].aminmax();
-                using (low)
-                using (high)
-                {
-                    CheckTokenIds(low.item<long>(), high.item<long>(), inputs[i], argument);
-                }
-            }
-        }
-    }
-
-    private ArgumentException SampleCountMismatch(string argument, int i, long first, long other) =>
-        new($"{argument}: all inputs must have the same number of samples, but input '{inputs[0].Layer.Name}' has {first} and '{inputs[i].Layer.Name}' has {other}.", argument);
-
-    private void CheckTokenIds(long min, long max, KerasTensor input, string argument)
-    {
-        foreach (var embedding in embeddingsByInput[input].Where(e => min < 0 || max >= e.InputDim))
-        {
-            throw new ArgumentOutOfRangeException(argument,
-                $"{argument}: token ids for input '{input.Layer.Name}' range over [{min}, {max}], but Embedding '{embedding.Name}' accepts ids in [0, {embedding.InputDim}).");
-        }
     }
 }
