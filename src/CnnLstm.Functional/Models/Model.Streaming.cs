@@ -1,8 +1,6 @@
-using KerasStyle.Engine;
 using KerasStyle.Training;
 using KerasStyle.Training.Callbacks;
 using KerasStyle.Training.Data;
-using static TorchSharp.torch;
 
 namespace KerasStyle.Models;
 

@@ -1,12 +1,8 @@
-using KerasStyle.Engine;
-using KerasStyle.Graph;
-using KerasStyle.Layers;
 using KerasStyle.Training;
 using KerasStyle.Training.Callbacks;
 using KerasStyle.Training.Data;
 using KerasStyle.Training.Losses;
 using KerasStyle.Training.Optimizers;
-using static TorchSharp.torch;
 
 namespace KerasStyle.Models;
 
