@@ -16,19 +16,7 @@ internal static class CompileConfig
     /// <summary>The Keras 3 <c>compile_config</c>.</summary>
     public static JsonObject Serialize(Optimizer optimizer, Loss loss, IReadOnlyList<Metric> metrics, IReadOnlyList<Metric> weightedMetrics) => new()
     {
-        ["optimizer"] = new JsonObject
-        {
-            ["module"] = "keras.optimizers",
-            ["class_name"] = optimizer switch
-            {
-                Adam => "Adam",
-                SGD => "SGD",
-                RMSprop => "RMSprop",
-                _ => throw new NotSupportedException($"the optimizer {optimizer.GetType().Name} cannot be saved."),
-            },
-            ["config"] = OptimizerConfig(optimizer),
-            ["registered_name"] = null,
-        },
+        ["optimizer"] = optimizer.Serialize(),
         ["loss"] = loss.Serialize(),
         ["loss_weights"] = null,
         ["metrics"] = metrics.Count == 0 ? null : new JsonArray(metrics.Select(m => (JsonNode?)m.Serialize()).ToArray()),
@@ -58,43 +46,6 @@ internal static class CompileConfig
         }
 
         return (ReadOptimizer(config["optimizer_config"]), ReadLoss(config["loss"]), ReadMetrics(config["metrics"]), ReadMetrics(config["weighted_metrics"]));
-    }
-
-    private static JsonObject OptimizerConfig(Optimizer optimizer)
-    {
-        var config = new JsonObject
-        {
-            ["name"] = optimizer.Name,
-            ["learning_rate"] = optimizer.LearningRate,
-            ["weight_decay"] = null,
-            ["clipnorm"] = null,
-            ["global_clipnorm"] = null,
-            ["clipvalue"] = null,
-            ["use_ema"] = false,
-            ["ema_momentum"] = 0.99,
-            ["ema_overwrite_frequency"] = null,
-        };
-        switch (optimizer)
-        {
-            case Adam adam:
-                config["beta_1"] = adam.Beta1;
-                config["beta_2"] = adam.Beta2;
-                config["epsilon"] = adam.Epsilon;
-                config["amsgrad"] = adam.Amsgrad;
-                break;
-            case SGD sgd:
-                config["momentum"] = sgd.Momentum;
-                config["nesterov"] = sgd.Nesterov;
-                break;
-            case RMSprop rmsprop:
-                config["rho"] = rmsprop.Rho;
-                config["momentum"] = rmsprop.Momentum;
-                config["epsilon"] = rmsprop.Epsilon;
-                config["centered"] = rmsprop.Centered;
-                break;
-        }
-
-        return config;
     }
 
     private static Optimizer ReadOptimizer(JsonNode? node)
@@ -127,7 +78,8 @@ internal static class CompileConfig
                     "adam" => ReadAdam(config, rate),
                     "sgd" => new SGD(rate ?? 0.01, config.GetDouble("momentum", 0), config.GetBool("nesterov", false)),
                     "rmsprop" => ReadRmsprop(config, rate),
-                    _ => throw new NotSupportedException($"compile_config: the optimizer '{className}' is not supported; this library has Adam, SGD and RMSprop."),
+                    _ when CustomObjects.Optimizer(className) is { } factory => CustomObjects.Create(factory, config, "optimizer"),
+                    _ => throw new NotSupportedException($"compile_config: the optimizer '{className}' is not supported; this library has Adam, SGD and RMSprop (register your own with CustomObjects.Register)."),
                 };
                 var unknown = config.UnreadKeys;
                 return unknown.Count == 0 ? optimizer
@@ -237,6 +189,8 @@ internal static class CompileConfig
                 return new BinaryAccuracy(name, threshold);
             case "Accuracy":
                 throw new NotSupportedException("compile_config: the metric class Accuracy (exact equality of targets and predictions) is not supported; this library has the \"accuracy\" name, which Keras resolves by the output's shape.");
+            case var _ when !Metric.IsBuiltInClass(className) && CustomObjects.Metric(className) is { } factory:
+                return CustomObjects.Create(factory, config, "metric");
             default:
                 var function = NameScope.ToSnakeCase(className);
                 if (!Metric.Known.Contains(function))

@@ -18,16 +18,192 @@ namespace KerasStyle.Training;
 /// (<c>val_</c> + name for validation), as in Keras 3.
 /// <c>accuracy</c> resolves as Keras 3 does: binary (threshold 0.5) for one output unit, sparse categorical for
 /// sparse cross-entropy, categorical (argmax) otherwise, also with binary cross-entropy on several units.
-/// Sources: keras/src/metrics/ (accuracy_metrics.py, confusion_metrics.py, regression_metrics.py,
+/// Outside a model a metric is used as Keras' (keras/src/metrics/metric.py): <see cref="UpdateState(Tensor, Tensor, Tensor?)"/>
+/// adds a batch, <see cref="Result()"/> gives the value over every batch since <see cref="ResetState"/>, and
+/// <see cref="Invoke(Tensor, Tensor, Tensor?)"/> does both, on tensors or C# arrays. <c>Fit</c> and <c>Evaluate</c>
+/// keep their own totals and leave that state alone.
+/// To write a metric, subclass it as Keras' <c>Metric</c>: add state with <see cref="AddVariable"/> in the
+/// constructor, override <see cref="UpdateState(Tensor, Tensor, Tensor?)"/> and <see cref="Result()"/> (and
+/// <see cref="ResetState"/> only if zeros are not the start); such a metric works in <c>Compile</c>, where each
+/// batch's variables are summed over the epoch (Keras' <c>aggregation="sum"</c>), so the state must be sums
+/// (docs/training.md, "Writing your own metric").
+/// Sources: keras/src/metrics/ (metric.py, accuracy_metrics.py, confusion_metrics.py, regression_metrics.py,
 /// reduction_metrics.py) and keras/src/trainers/compile_utils.py.
 /// </summary>
 public abstract class Metric
 {
-    /// <summary>Sets the logged name.</summary>
+    private readonly List<MetricVariable> variables = new();
+
+    /// <summary>Serializes the state: one metric object may serve two models trained on two threads.</summary>
+    private readonly object gate = new();
+
+    /// <summary>The library's metrics' state: their statistics summed over the updates since the last reset.</summary>
+    private double[]? totals;
+
+    /// <summary>Sets the logged name (for a subclass: Keras' <c>Metric.__init__</c>).</summary>
+    /// <param name="name">The name; null for the class name in snake case (<c>SampleCount</c>: <c>sample_count</c>).</param>
     /// <exception cref="ArgumentException">An empty name.</exception>
-    private protected Metric(string name)
+    protected Metric(string? name = null)
     {
+        name ??= NameScope.ToSnakeCase(GetType().Name);
         Name = !string.IsNullOrWhiteSpace(name) ? name : throw new ArgumentException($"{GetType().Name}: the name must not be empty.", nameof(name));
+    }
+
+    /// <summary>The state variables added with <see cref="AddVariable"/>, in order (Keras' <c>variables</c>).</summary>
+    public IReadOnlyList<MetricVariable> Variables => variables;
+
+    /// <summary>Whether the metric's class is one of this library's (saved as a <c>keras.metrics</c> class) rather than a user's.</summary>
+    internal bool IsBuiltIn => GetType().Assembly == typeof(Metric).Assembly;
+
+    /// <summary>Whether the metric computes <see cref="Statistics"/> itself (the library's metrics) rather than through a user's <see cref="UpdateState(Tensor, Tensor, Tensor?)"/>.</summary>
+    internal virtual bool FromStatistics => false;
+
+    /// <summary>
+    /// Adds a state variable, zeros of <paramref name="shape"/> (a scalar when null), as Keras' <c>add_variable</c>
+    /// with <c>aggregation="sum"</c>; call it in the constructor. <see cref="ResetState"/> sets it to zeros again.
+    /// </summary>
+    /// <param name="name">The variable's name, e.g. <c>count</c>.</param>
+    /// <param name="shape">Its shape; null or empty for a scalar.</param>
+    /// <returns>The variable, read and written in <see cref="UpdateState(Tensor, Tensor, Tensor?)"/> and <see cref="Result()"/>.</returns>
+    /// <exception cref="ArgumentException">An empty name, or a negative size.</exception>
+    protected MetricVariable AddVariable(string name, long[]? shape = null)
+    {
+        var variable = new MetricVariable(name, shape ?? Array.Empty<long>());
+        variables.Add(variable);
+        return variable;
+    }
+
+    /// <summary>
+    /// Adds a batch, as Keras' <c>update_state(y_true, y_pred, sample_weight)</c>. The library's metrics convert both
+    /// to float32 and match their ranks as Keras (<c>squeeze_or_expand_to_same_rank</c>; class ids for sparse
+    /// accuracy). A subclass overrides it (without calling this base) to update its <see cref="Variables"/>; no
+    /// gradient is recorded there.
+    /// </summary>
+    /// <param name="yTrue">Targets, (batch, ...).</param>
+    /// <param name="yPred">Predictions, (batch, ...).</param>
+    /// <param name="sampleWeight">Null, or one weight per sample, (batch,) or (batch, 1), or per entry of the predictions without their last axis.</param>
+    /// <exception cref="ArgumentException">Shapes that do not fit.</exception>
+    /// <exception cref="InvalidOperationException">A metric given by name (resolved only for a model's output at <c>Compile</c>).</exception>
+    /// <exception cref="NotImplementedException">A subclass that does not override it.</exception>
+    public virtual void UpdateState(Tensor yTrue, Tensor yPred, Tensor? sampleWeight = null)
+    {
+        RequireBuiltIn(nameof(UpdateState));
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var predictions = EagerArguments.Float(yPred, nameof(yPred));
+        var targets = EagerArguments.Float(yTrue, nameof(yTrue));
+        if (!SparseTargets)
+        {
+            (targets, predictions) = EagerArguments.SameRank(targets, predictions);
+            EagerArguments.RequireBroadcast(targets.shape, predictions.shape, $"metric '{Name}': yTrue (after Keras' rank matching)", nameof(yTrue));
+        }
+
+        var weights = sampleWeight is null ? null : EagerArguments.Float(sampleWeight, nameof(sampleWeight));
+        if (weights is not null && weights.dim() == predictions.dim() && weights.shape[^1] == 1)
+        {
+            weights = weights.squeeze(-1);
+        }
+
+        var entries = predictions.shape[..^1];
+        if (weights is not null && (weights.dim() > entries.Length || !weights.shape.SequenceEqual(entries[..(int)weights.dim()])))
+        {
+            throw new ArgumentException($"metric '{Name}': sampleWeight has shape ({string.Join(", ", sampleWeight!.shape)}) but yPred has shape ({string.Join(", ", predictions.shape)}); give (batch,), (batch, 1) or one weight per entry ({string.Join(", ", entries)}).", nameof(sampleWeight));
+        }
+
+        var statistics = Statistics(targets, predictions, weights).data<double>().ToArray();
+        lock (gate)
+        {
+            if (totals is null)
+            {
+                totals = statistics;
+                return;
+            }
+
+            for (var i = 0; i < totals.Length; i++)
+            {
+                totals[i] += statistics[i];
+            }
+        }
+    }
+
+    /// <summary><see cref="UpdateState(Tensor, Tensor, Tensor?)"/> on C# arrays (float, double, int, long or bool, any rank).</summary>
+    /// <param name="yTrue">Targets, (batch, ...).</param>
+    /// <param name="yPred">Predictions, (batch, ...).</param>
+    /// <param name="sampleWeight">Null, or weights as the tensor overload takes them.</param>
+    /// <exception cref="ArgumentException">Shapes that do not fit, or arrays of another element type.</exception>
+    public void UpdateState(Array yTrue, Array yPred, Array? sampleWeight = null)
+    {
+        using var scope = NewDisposeScope();
+        var weights = sampleWeight is null ? null : EagerArguments.ToTensor(sampleWeight, nameof(sampleWeight));
+        UpdateState(EagerArguments.ToTensor(yTrue, nameof(yTrue)), EagerArguments.ToTensor(yPred, nameof(yPred)), weights);
+    }
+
+    /// <summary>
+    /// <see cref="UpdateState(Array, Array, Array?)"/> for one-dimensional float arrays (which TorchSharp would also
+    /// convert to tensors, making the call ambiguous otherwise).
+    /// </summary>
+    /// <param name="yTrue">Targets, (batch,).</param>
+    /// <param name="yPred">Predictions, (batch,).</param>
+    /// <param name="sampleWeight">Null, or one weight per sample.</param>
+    public void UpdateState(float[] yTrue, float[] yPred, float[]? sampleWeight = null) => UpdateState((Array)yTrue, yPred, sampleWeight);
+
+    /// <summary>
+    /// The value over every batch added since the last <see cref="ResetState"/> (Keras' <c>result</c>); 0 before any,
+    /// as Keras' <c>divide_no_nan</c>. A subclass overrides it to compute the value from its <see cref="Variables"/>.
+    /// </summary>
+    /// <exception cref="NotImplementedException">A subclass that does not override it.</exception>
+    public virtual double Result()
+    {
+        RequireBuiltIn(nameof(Result));
+        lock (gate)
+        {
+            return totals is null ? 0 : Result(totals);
+        }
+    }
+
+    /// <summary>Forgets every batch (Keras' <c>reset_state</c>): every variable back to zeros.</summary>
+    public virtual void ResetState()
+    {
+        lock (gate)
+        {
+            totals = null;
+            variables.ForEach(v => v.Zero());
+        }
+    }
+
+    /// <summary>Keras' <c>metric(y_true, y_pred, sample_weight)</c>: <see cref="UpdateState(Tensor, Tensor, Tensor?)"/>, then <see cref="Result()"/>.</summary>
+    /// <returns>The value over every batch since the last reset, this one included.</returns>
+    public double Invoke(Tensor yTrue, Tensor yPred, Tensor? sampleWeight = null)
+    {
+        UpdateState(yTrue, yPred, sampleWeight);
+        return Result();
+    }
+
+    /// <summary>Keras' <c>metric(y_true, y_pred, sample_weight)</c> on C# arrays.</summary>
+    /// <returns>The value over every batch since the last reset, this one included.</returns>
+    public double Invoke(Array yTrue, Array yPred, Array? sampleWeight = null)
+    {
+        UpdateState(yTrue, yPred, sampleWeight);
+        return Result();
+    }
+
+    /// <summary>Whether <paramref name="className"/> is one of the library's metric classes (or a Keras metric class read as its name).</summary>
+    internal static bool IsBuiltInClass(string className) =>
+        className is "AUC" or "Precision" or "Recall" or "BinaryAccuracy" or "Accuracy" || Known.Contains(NameScope.ToSnakeCase(className));
+
+    /// <summary>Keras' <c>metric(y_true, y_pred, sample_weight)</c> on one-dimensional float arrays.</summary>
+    /// <returns>The value over every batch since the last reset, this one included.</returns>
+    public double Invoke(float[] yTrue, float[] yPred, float[]? sampleWeight = null) => Invoke((Array)yTrue, yPred, sampleWeight);
+
+    /// <summary>Whether targets are class ids (sparse categorical accuracy) rather than values shaped like the output.</summary>
+    internal virtual bool SparseTargets => false;
+
+    private void RequireBuiltIn(string method)
+    {
+        if (!FromStatistics)
+        {
+            throw new NotImplementedException($"{GetType().Name}: a metric subclass overrides {method} (Keras' update_state and result), computing from the variables it adds with AddVariable.");
+        }
     }
 
     /// <summary>The names <see cref="Resolve(string, Loss, int?)"/> accepts.</summary>
@@ -63,14 +239,14 @@ public abstract class Metric
             // Keras 3's rule (compile_utils.is_binary_or_sparse_categorical): binary for one output unit, whatever
             // the loss; sparse for class-id targets; categorical (argmax) otherwise, binary cross-entropy included.
             "accuracy" or "acc" when outputUnits == 1 => new BinaryAccuracy(name: name),
-            "accuracy" or "acc" when loss.SparseTargets => Mean(name, SparseHits),
-            "accuracy" or "acc" => Mean(name, CategoricalHits),
+            "accuracy" or "acc" when loss.SparseTargets => new SparseCategoricalAccuracy(name),
+            "accuracy" or "acc" => new CategoricalAccuracy(name),
             "binary_accuracy" => new BinaryAccuracy(name: name),
-            "categorical_accuracy" => Mean(name, CategoricalHits),
-            "sparse_categorical_accuracy" => Mean(name, SparseHits),
-            "mae" or "mean_absolute_error" => Mean(name, (y, p) => (y - p).abs().mean(new long[] { -1 })),
-            "mse" or "mean_squared_error" => Mean(name, SquaredErrors),
-            "rmse" or "root_mean_squared_error" => new Computed(name, MeanStatistics(SquaredErrors), s => Math.Sqrt(Ratio(s[0], s[1]))),
+            "categorical_accuracy" => new CategoricalAccuracy(name),
+            "sparse_categorical_accuracy" => new SparseCategoricalAccuracy(name),
+            "mae" or "mean_absolute_error" => new Metrics.MeanAbsoluteError(name),
+            "mse" or "mean_squared_error" => new Metrics.MeanSquaredError(name),
+            "rmse" or "root_mean_squared_error" => new RootMeanSquaredError(name),
             "precision" => new Precision(name: name),
             "recall" => new Recall(name: name),
             "auc" => new AUC(name: name),
@@ -90,17 +266,76 @@ public abstract class Metric
     /// The batch's statistics, a 1-D double tensor to be summed over batches: for the mean metrics (weighted total,
     /// total weight); for the confusion metrics their counts per threshold. <paramref name="weights"/> (null: all 1)
     /// weighs each sample, shape (batch,), or each step of a masked output, shape (batch, steps).
+    /// A user's metric: its variables after <see cref="UpdateState(Tensor, Tensor, Tensor?)"/> from zeros, its own
+    /// state left as it was.
     /// </summary>
-    internal abstract Tensor Statistics(Tensor target, Tensor output, Tensor? weights);
+    internal virtual Tensor Statistics(Tensor target, Tensor output, Tensor? weights)
+    {
+        lock (gate)
+        {
+            var saved = variables.Select(v => v.Values.ToArray()).ToArray();
+            try
+            {
+                variables.ForEach(v => v.Zero());
+                UpdateState(target, output, weights);
+                return tensor(variables.SelectMany(v => v.Values).ToArray(), ScalarType.Float64);
+            }
+            finally
+            {
+                Load(saved);
+            }
+        }
+    }
 
-    /// <summary>The metric's value from (summed) statistics; 0 where Keras divides by zero (<c>divide_no_nan</c>).</summary>
-    internal abstract double Result(double[] statistics);
+    /// <summary>
+    /// The metric's value from (summed) statistics; 0 where Keras divides by zero (<c>divide_no_nan</c>). A user's
+    /// metric: <see cref="Result()"/> with its variables set to them, its own state left as it was.
+    /// </summary>
+    internal virtual double Result(double[] statistics)
+    {
+        lock (gate)
+        {
+            var saved = variables.Select(v => v.Values.ToArray()).ToArray();
+            try
+            {
+                var offset = 0;
+                foreach (var v in variables)
+                {
+                    Array.Copy(statistics, offset, v.Values, 0, v.Values.Length);
+                    offset += v.Values.Length;
+                }
 
-    /// <summary>The metric as a compile config holds it: its Keras name, or the serialized class with its arguments.</summary>
-    internal abstract JsonNode Serialize();
+                return Result();
+            }
+            finally
+            {
+                Load(saved);
+            }
+        }
+    }
 
-    /// <summary>A serialized <c>keras.metrics</c> class: name and dtype, then <paramref name="arguments"/>.</summary>
-    private protected JsonObject Serialized(string className, JsonObject arguments)
+    private void Load(double[][] values)
+    {
+        for (var i = 0; i < variables.Count; i++)
+        {
+            values[i].CopyTo(variables[i].Values, 0);
+        }
+    }
+
+    /// <summary>
+    /// The Keras config (<c>get_config</c>): <c>name</c> and <c>dtype</c>, then the metric's own arguments. A subclass
+    /// with arguments adds them to <c>base.GetConfig()</c>; a saved compile config holds it, and the factory
+    /// registered with <see cref="CustomObjects.Register(string, Func{KerasStyle.Saving.LayerConfig, Metric})"/> reads it back.
+    /// </summary>
+    public virtual JsonObject GetConfig() => new() { ["name"] = Name, ["dtype"] = "float32" };
+
+    /// <summary>The metric as a compile config holds it: its Keras name, or the serialized class with its arguments; a user's class by its class name, as a custom layer.</summary>
+    internal virtual JsonNode Serialize() => IsBuiltIn
+        ? new JsonObject { ["module"] = "keras.metrics", ["class_name"] = GetType().Name, ["config"] = GetConfig(), ["registered_name"] = null }
+        : new JsonObject { ["module"] = null, ["class_name"] = GetType().Name, ["config"] = GetConfig(), ["registered_name"] = GetType().Name };
+
+    /// <summary>Keras' config of a metric class: name and dtype, then <paramref name="arguments"/>.</summary>
+    private protected JsonObject WithArguments(JsonObject arguments)
     {
         var config = new JsonObject { ["name"] = Name, ["dtype"] = "float32" };
         foreach (var (key, value) in arguments)
@@ -108,7 +343,7 @@ public abstract class Metric
             config[key] = value?.DeepClone();
         }
 
-        return new JsonObject { ["module"] = "keras.metrics", ["class_name"] = className, ["config"] = config, ["registered_name"] = null };
+        return config;
     }
 
     /// <summary>Keras' <c>Mean</c> over per-entry values (the class axis reduced): weighted total and total weight.</summary>
@@ -138,22 +373,4 @@ public abstract class Metric
 
     /// <summary>Keras' <c>divide_no_nan</c>.</summary>
     internal static double Ratio(double numerator, double denominator) => denominator == 0 ? 0 : numerator / denominator;
-
-    private static Metric Mean(string name, Func<Tensor, Tensor, Tensor> perEntry) => new Computed(name, MeanStatistics(perEntry), s => Ratio(s[0], s[1]));
-
-    private static Tensor CategoricalHits(Tensor y, Tensor p) => y.argmax(-1).eq(p.argmax(-1)).to_type(ScalarType.Float32);
-
-    private static Tensor SparseHits(Tensor y, Tensor p) => y.reshape(p.shape[..^1]).to_type(ScalarType.Int64).eq(p.argmax(-1)).to_type(ScalarType.Float32);
-
-    private static Tensor SquaredErrors(Tensor y, Tensor p) => (y - p).square().mean(new long[] { -1 });
-
-    /// <summary>A metric resolved from a name: its statistics and result as functions.</summary>
-    private sealed class Computed(string name, Func<Tensor, Tensor, Tensor?, Tensor> statistics, Func<double[], double> result) : Metric(name)
-    {
-        internal override Tensor Statistics(Tensor target, Tensor output, Tensor? weights) => statistics(target, output, weights);
-
-        internal override double Result(double[] statistics) => result(statistics);
-
-        internal override JsonNode Serialize() => JsonValue.Create(Name);
-    }
 }

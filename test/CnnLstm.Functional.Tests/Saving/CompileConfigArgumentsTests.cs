@@ -63,7 +63,7 @@ public class CompileConfigArgumentsTests
         var metric = NumericsFixture.Deserialize("mse", new JsonArray(mse)).Metrics.Single();
         using var model = TinyModels.Linear(TinyModels.Identity(1));
 
-        model.Compile("sgd", new MeanSquaredError(), new[] { metric });
+        model.Compile("sgd", new KerasStyle.Training.Losses.MeanSquaredError(), new[] { metric });
 
         Assert.That(model.MetricsNames, Is.EqualTo(new[] { "loss", "my_mse" }));
     }

@@ -23,9 +23,10 @@ public sealed class BinaryCrossentropy : SmoothedCrossentropy
     {
     }
 
-    internal override string ClassName => "BinaryCrossentropy";
-
     internal override string? LogitsActivation => FromLogits ? null : "sigmoid";
+
+    /// <inheritdoc/>
+    protected override Tensor Call(Tensor yTrue, Tensor yPred) => PerEntry(yTrue, yPred, null);
 
     internal override Tensor PerEntry(Tensor target, Tensor output, Tensor? logits)
     {
@@ -40,5 +41,5 @@ public sealed class BinaryCrossentropy : SmoothedCrossentropy
         return (-((y * p.log()) + ((1 - y) * (1 - p).log()))).mean(new long[] { Axis });
     }
 
-    private protected override Loss Defaults() => new BinaryCrossentropy();
+    private protected override Loss? Defaults() => new BinaryCrossentropy();
 }

@@ -24,9 +24,10 @@ public sealed class CategoricalCrossentropy : SmoothedCrossentropy
     {
     }
 
-    internal override string ClassName => "CategoricalCrossentropy";
-
     internal override string? LogitsActivation => FromLogits ? null : "softmax";
+
+    /// <inheritdoc/>
+    protected override Tensor Call(Tensor yTrue, Tensor yPred) => PerEntry(yTrue, yPred, null);
 
     internal override Tensor PerEntry(Tensor target, Tensor output, Tensor? logits)
     {
@@ -39,5 +40,5 @@ public sealed class CategoricalCrossentropy : SmoothedCrossentropy
         return -(y * logProbabilities).sum(axis);
     }
 
-    private protected override Loss Defaults() => new CategoricalCrossentropy();
+    private protected override Loss? Defaults() => new CategoricalCrossentropy();
 }

@@ -8,19 +8,34 @@ namespace KerasStyle.Training.Losses;
 /// Base of the Keras losses (keras/src/losses/loss.py): a per-entry value (the loss function, e.g. the mean over the
 /// last axis for mse, the sum over classes for categorical cross-entropy), weighted by sample weights and masks, then
 /// reduced as Keras 3's <c>reduce_weighted_values</c> with the loss's <see cref="Reduction"/>.
+/// Call a loss on data with <see cref="Invoke(Tensor, Tensor, Tensor?, Tensor?)"/> (differentiable) or
+/// <see cref="Invoke(Array, Array, Array?)"/>, as Keras' <c>loss(y_true, y_pred, sample_weight)</c>.
+/// Subclass it as Keras' <c>Loss</c>: override <see cref="Call"/> (the per-entry loss, Keras' <c>call</c>) and, for
+/// arguments of your own, <see cref="GetConfig"/>; such a loss works in <c>Compile</c>, <c>Fit</c> and <c>Evaluate</c>
+/// (docs/training.md, "Writing your own loss").
 /// </summary>
 public abstract class Loss
 {
     /// <summary>Keras 3's reductions (<c>standardize_reduction</c>); null is Keras' <c>None</c>, the same as <c>"none"</c>.</summary>
     public static IReadOnlyList<string> Reductions { get; } = new[] { "sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none" };
 
+    /// <summary>Creates a loss with Keras' base arguments (for a subclass: Keras' <c>Loss.__init__</c>).</summary>
+    /// <param name="reduction">One of <see cref="Reductions"/> (default <c>sum_over_batch_size</c>), or null (no reduction).</param>
+    /// <param name="name">The loss's name, or null for the class name in snake case (<c>MyLoss</c>: <c>my_loss</c>), as Keras' <c>auto_name</c>.</param>
+    /// <exception cref="ArgumentException">An unknown reduction or an empty name.</exception>
+    protected Loss(string? reduction = "sum_over_batch_size", string? name = null)
+        : this(reduction, name, null)
+    {
+    }
+
     /// <summary>Checks the arguments every loss takes.</summary>
     /// <param name="reduction">One of <see cref="Reductions"/>, or null (no reduction).</param>
     /// <param name="name">The loss's name, or null for <paramref name="defaultName"/>.</param>
-    /// <param name="defaultName">The Keras default name.</param>
+    /// <param name="defaultName">The Keras default name; null for the class name in snake case.</param>
     /// <exception cref="ArgumentException">An unknown reduction or an empty name.</exception>
-    private protected Loss(string? reduction, string? name, string defaultName)
+    private protected Loss(string? reduction, string? name, string? defaultName)
     {
+        defaultName ??= NameScope.ToSnakeCase(GetType().Name);
         if (reduction is not null && !Reductions.Contains(reduction))
         {
             throw new ArgumentException($"{GetType().Name}: unknown reduction '{reduction}'; Keras 3's reductions are {string.Join(", ", Reductions)} (or null).", nameof(reduction));
@@ -66,14 +81,34 @@ public abstract class Loss
     /// <summary>A class id whose targets count for nothing (Keras' <c>ignore_class</c>), or null.</summary>
     internal virtual int? IgnoreClass => null;
 
-    /// <summary>The Keras class name, e.g. <c>BinaryCrossentropy</c>.</summary>
-    internal abstract string ClassName { get; }
+    /// <summary>The Keras class name, written in saved configs: the C# class name (<c>BinaryCrossentropy</c>).</summary>
+    internal string ClassName => GetType().Name;
+
+    /// <summary>Whether the loss is one of this library's (saved as a <c>keras.losses</c> class) rather than a user's.</summary>
+    internal bool IsBuiltIn => GetType().Assembly == typeof(Loss).Assembly;
 
     /// <summary>
-    /// The loss of each entry, before reduction, as Keras' loss functions return it: for the losses over the last
-    /// axis, the output's shape without it.
+    /// The loss of each entry, before reduction (Keras' <c>call</c>): a tensor with the batch axis first, usually the
+    /// prediction's shape without its last axis (the mean over it, as <c>ops.mean(ops.square(y_pred - y_true), axis=-1)</c>).
+    /// It must be differentiable in <paramref name="yPred"/> (TorchSharp operations only) for <c>Fit</c> to train with it.
     /// </summary>
-    internal abstract Tensor PerEntry(Tensor target, Tensor output, Tensor? logits);
+    /// <param name="yTrue">The targets, float32, of the predictions' rank (a size-1 last axis added or dropped as Keras' <c>squeeze_or_expand_to_same_rank</c>).</param>
+    /// <param name="yPred">The predictions, float32, (batch, ...).</param>
+    /// <returns>The per-entry losses; sample weights and masks apply to their leading axes.</returns>
+    protected abstract Tensor Call(Tensor yTrue, Tensor yPred);
+
+    /// <summary>
+    /// <see cref="Invoke(Array, Array, Array?)"/> for one-dimensional float arrays (which TorchSharp would also convert
+    /// to tensors, making the call ambiguous otherwise).
+    /// </summary>
+    /// <returns>The reduced loss.</returns>
+    public double Invoke(float[] yTrue, float[] yPred, float[]? sampleWeight = null) => Invoke((Array)yTrue, yPred, sampleWeight);
+
+    /// <summary>
+    /// The loss of each entry, using <paramref name="logits"/> (the output before its final activation) where the loss
+    /// knows a stable form; <see cref="Call"/> otherwise.
+    /// </summary>
+    internal virtual Tensor PerEntry(Tensor target, Tensor output, Tensor? logits) => Call(target, output);
 
     /// <summary>Which entries count (false where the target is <see cref="IgnoreClass"/>), or null for all.</summary>
     internal virtual Tensor? ValidEntries(Tensor target, Tensor output) => null;
@@ -87,23 +122,98 @@ public abstract class Loss
     {
     }
 
-    /// <summary>The Keras config (<c>get_config</c>): name and reduction, then the loss's own arguments.</summary>
-    internal virtual JsonObject Config() => new() { ["name"] = Name, ["reduction"] = Reduction };
+    /// <summary>
+    /// The Keras config (<c>get_config</c>): name and reduction, then the loss's own arguments. A subclass with
+    /// arguments adds them to <c>base.GetConfig()</c>; a saved compile config holds it, and the factory registered
+    /// with <see cref="CustomObjects.Register(string, Func{KerasStyle.Saving.LayerConfig, Loss})"/> reads it back.
+    /// </summary>
+    public virtual JsonObject GetConfig() => new() { ["name"] = Name, ["reduction"] = Reduction };
 
     /// <summary>
     /// The loss as a compile config holds it: the Keras function name when every argument is Keras' default (as
-    /// <c>compile(loss="mse")</c> writes it), otherwise the serialized class.
+    /// <c>compile(loss="mse")</c> writes it), otherwise the serialized class; a user's class by its class name, as
+    /// a custom layer (<c>registered_name</c>).
     /// </summary>
     internal JsonNode Serialize()
     {
-        var config = Config();
-        var defaults = Defaults().Config();
+        var config = GetConfig();
+        if (!IsBuiltIn)
+        {
+            return new JsonObject { ["module"] = null, ["class_name"] = ClassName, ["config"] = config, ["registered_name"] = ClassName };
+        }
+
+        var defaults = Defaults()!.GetConfig();
         return JsonNode.DeepEquals(config, defaults) ? JsonValue.Create(DefaultName)
             : new JsonObject { ["module"] = "keras.losses", ["class_name"] = ClassName, ["config"] = config, ["registered_name"] = null };
     }
 
-    /// <summary>The same loss with Keras' default arguments.</summary>
-    private protected abstract Loss Defaults();
+    /// <summary>The same loss with Keras' default arguments (the library's losses), null for a user's.</summary>
+    private protected virtual Loss? Defaults() => null;
+
+    /// <summary>
+    /// Keras' <c>loss(y_true, y_pred, sample_weight)</c> (<c>Loss.__call__</c>) on tensors: both converted to
+    /// float32, ranks matched as Keras' <c>squeeze_or_expand_to_same_rank</c> (except class-id targets), per-entry
+    /// losses (<see cref="Call"/>) weighted by <paramref name="sampleWeight"/> and <paramref name="mask"/> as Keras'
+    /// <c>apply_mask</c>, then reduced by <see cref="Reduction"/>. Differentiable: <c>backward()</c> on the result
+    /// gives the predictions' gradient (with <c>requires_grad</c>), as the loss <c>Fit</c> minimises.
+    /// </summary>
+    /// <param name="yTrue">Targets, (batch, ...): the predictions' shape, or with a size-1 last axis added or dropped; class ids for the sparse loss.</param>
+    /// <param name="yPred">Predictions, (batch, ...).</param>
+    /// <param name="sampleWeight">Null, or weights broadcastable to the per-entry losses: (batch,), (batch, 1), or per entry such as (batch, steps).</param>
+    /// <param name="mask">Null, or Keras' mask of <paramref name="yPred"/> (its <c>_keras_mask</c>), the per-entry losses' shape, e.g. (batch, steps).</param>
+    /// <returns>A scalar, or the weighted per-entry losses for the <c>none</c> reduction.</returns>
+    /// <exception cref="ArgumentNullException">A null target or prediction.</exception>
+    /// <exception cref="ArgumentException">Shapes that do not fit (targets, weights or mask against the predictions).</exception>
+    public Tensor Invoke(Tensor yTrue, Tensor yPred, Tensor? sampleWeight = null, Tensor? mask = null)
+    {
+        using var scope = NewDisposeScope();
+        var predictions = EagerArguments.Float(yPred, nameof(yPred));
+        var targets = EagerArguments.Float(yTrue, nameof(yTrue));
+        if (!SparseTargets)
+        {
+            (targets, predictions) = EagerArguments.SameRank(targets, predictions);
+            EagerArguments.RequireBroadcast(targets.shape, predictions.shape, $"{GetType().Name} '{Name}': yTrue (after Keras' rank matching)", nameof(yTrue));
+        }
+        else if (targets.numel() * predictions.shape[^1] != predictions.numel())
+        {
+            throw new ArgumentException($"{GetType().Name} '{Name}': yTrue has shape ({string.Join(", ", targets.shape)}) but yPred has shape ({string.Join(", ", predictions.shape)}); give one class id per entry of yPred without its class axis.", nameof(yTrue));
+        }
+
+        var values = PerEntry(targets, predictions, null);
+        var weights = sampleWeight is null ? null : EagerArguments.SameRank(values, EagerArguments.Float(sampleWeight, nameof(sampleWeight))).Second;
+        if (weights is not null)
+        {
+            EagerArguments.RequireBroadcast(weights.shape, values.shape, $"{GetType().Name} '{Name}': sampleWeight", nameof(sampleWeight));
+        }
+
+        if (mask is not null && !mask.shape.SequenceEqual(values.shape))
+        {
+            throw new ArgumentException($"{GetType().Name} '{Name}': the mask has shape ({string.Join(", ", mask.shape)}) but the per-entry losses have shape ({string.Join(", ", values.shape)}).", nameof(mask));
+        }
+
+        var (weighted, merged) = Weighted(values, targets, predictions, weights, mask?.to_type(ScalarType.Bool));
+        return (Unreduced ? weighted : Reduce(weighted, merged, values.numel())).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// <see cref="Invoke(Tensor, Tensor, Tensor?, Tensor?)"/> on C# arrays (float, double, int, long or bool, any rank),
+    /// as Keras' <c>loss(y_true, y_pred, sample_weight)</c> on numpy arrays; no gradient is recorded.
+    /// </summary>
+    /// <returns>The reduced loss.</returns>
+    /// <exception cref="InvalidOperationException">The loss's reduction is <c>none</c>: use the tensor overload, which returns the per-entry losses.</exception>
+    /// <exception cref="ArgumentException">Shapes that do not fit, or arrays of another element type.</exception>
+    public double Invoke(Array yTrue, Array yPred, Array? sampleWeight = null)
+    {
+        if (Unreduced)
+        {
+            throw new InvalidOperationException($"{GetType().Name} '{Name}' has reduction '{Reduction ?? "null"}', which gives one loss per entry: call Invoke with tensors to get them.");
+        }
+
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var weights = sampleWeight is null ? null : EagerArguments.ToTensor(sampleWeight, nameof(sampleWeight));
+        return Invoke(EagerArguments.ToTensor(yTrue, nameof(yTrue)), EagerArguments.ToTensor(yPred, nameof(yPred)), weights).item<float>();
+    }
 
     /// <summary>
     /// The batch's loss, as Keras 3's <c>Loss.__call__</c>: per-entry values (<see cref="PerEntry"/>) times the sample
@@ -127,19 +237,30 @@ public abstract class Loss
         }
 
         var values = PerEntry(target, output, logits);
-        var valid = ValidEntries(target, output);
         if (mask is not null && !values.shape.SequenceEqual(mask.shape))
         {
             throw new NotSupportedException($"output '{outputName}' has shape ({string.Join(", ", output.shape)}) but its mask has shape ({string.Join(", ", mask.shape)}); a loss can be masked only over the axes before the last.");
         }
 
-        var kept = mask is null ? valid : valid is null ? mask : mask.logical_and(valid);
         var weights = sampleWeights?.to_type(values.dtype);
         while (weights is not null && weights.dim() < values.dim())
         {
             weights = weights.unsqueeze(-1);
         }
 
+        var (weighted, merged) = Weighted(values, target, output, weights, mask);
+        return Reduce(weighted, merged, values.numel());
+    }
+
+    /// <summary>
+    /// The per-entry losses times the sample weights merged with the mask and <see cref="ValidEntries"/> as Keras'
+    /// <c>apply_mask</c> (masked entries weigh 0; under <c>sum_over_batch_size</c> and <c>mean</c> the others weigh
+    /// entries / unmasked entries), and those merged weights (null when there are none).
+    /// </summary>
+    private (Tensor Weighted, Tensor? Weights) Weighted(Tensor values, Tensor target, Tensor output, Tensor? weights, Tensor? mask)
+    {
+        var valid = ValidEntries(target, output);
+        var kept = mask is null ? valid : valid is null ? mask : mask.logical_and(valid);
         if (kept is not null)
         {
             var keptWeights = kept.to_type(values.dtype);
@@ -153,13 +274,18 @@ public abstract class Loss
             weights = weights is null ? keptWeights : weights * keptWeights;
         }
 
-        var weighted = weights is null ? values : values * weights;
+        return (weights is null ? values : values * weights, weights);
+    }
+
+    /// <summary>Keras' <c>reduce_values</c> of the weighted losses (0 where Keras divides by zero); <c>none</c> gives their mean, as <c>Evaluate</c>'s loss tracker.</summary>
+    private Tensor Reduce(Tensor weighted, Tensor? weights, long entries)
+    {
         var sum = weighted.sum();
         return Reduction switch
         {
             "sum" => sum,
-            "mean_with_sample_weight" when weights is not null => DivideNoNan(sum, weights.expand_as(values).sum()),
-            _ => values.numel() == 0 ? zeros_like(sum) : sum / values.numel(),
+            "mean_with_sample_weight" when weights is not null => DivideNoNan(sum, weights.expand_as(weighted).sum()),
+            _ => entries == 0 ? zeros_like(sum) : sum / entries,
         };
     }
 

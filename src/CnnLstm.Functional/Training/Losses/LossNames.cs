@@ -17,8 +17,13 @@ public static class LossNames
         ["sparse_categorical_crossentropy"] = () => new SparseCategoricalCrossentropy(),
     };
 
+    private static readonly string[] Classes = { "BinaryCrossentropy", "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "MeanSquaredError", "MeanAbsoluteError" };
+
     /// <summary>The known names.</summary>
     public static IReadOnlyList<string> Known { get; } = Factories.Keys.ToArray();
+
+    /// <summary>Whether <paramref name="className"/> is one of the library's loss classes.</summary>
+    internal static bool IsBuiltInClass(string className) => Classes.Contains(className);
 
     /// <summary>A loss for a Keras name such as <c>mse</c>.</summary>
     /// <param name="name">The name.</param>
@@ -40,6 +45,11 @@ public static class LossNames
     internal static Loss FromConfig(string className, JsonObject values)
     {
         var config = new LayerConfig(className, "loss", values);
+        if (!IsBuiltInClass(className) && CustomObjects.Loss(className) is { } factory)
+        {
+            return CustomObjects.Create(factory, config, "loss");
+        }
+
         var name = config.GetNullableString("name");
         // An explicit null is Keras' reduction=None; an absent one the default.
         var reduction = values.ContainsKey("reduction") && values["reduction"] is null ? null : config.GetString("reduction", "sum_over_batch_size");
@@ -60,7 +70,7 @@ public static class LossNames
                 "SparseCategoricalCrossentropy" => new SparseCategoricalCrossentropy(config.GetBool("from_logits", false), config.GetNullableInt("ignore_class"), reduction, config.GetInt("axis", -1), name ?? "sparse_categorical_crossentropy"),
                 "MeanSquaredError" => new MeanSquaredError(reduction, name ?? "mean_squared_error"),
                 "MeanAbsoluteError" => (Loss)new MeanAbsoluteError(reduction, name ?? "mean_absolute_error"),
-                _ => throw new ArgumentException($"compile_config: unknown loss class '{config.ClassName}'; this library has BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy, MeanSquaredError and MeanAbsoluteError.", "loss"),
+                _ => throw new ArgumentException($"compile_config: unknown loss class '{config.ClassName}'; this library has {string.Join(", ", Classes)}; register your own with CustomObjects.Register.", "loss"),
             };
             var unknown = config.UnreadKeys;
             return unknown.Count == 0 ? loss

@@ -17,9 +17,8 @@ public sealed class MeanAbsoluteError : Loss
     {
     }
 
-    internal override string ClassName => "MeanAbsoluteError";
+    /// <inheritdoc/>
+    protected override Tensor Call(Tensor yTrue, Tensor yPred) => (yPred - yTrue).abs().mean(new long[] { -1 });
 
-    internal override Tensor PerEntry(Tensor target, Tensor output, Tensor? logits) => (output - target).abs().mean(new long[] { -1 });
-
-    private protected override Loss Defaults() => new MeanAbsoluteError();
+    private protected override Loss? Defaults() => new MeanAbsoluteError();
 }

@@ -17,9 +17,8 @@ public sealed class MeanSquaredError : Loss
     {
     }
 
-    internal override string ClassName => "MeanSquaredError";
+    /// <inheritdoc/>
+    protected override Tensor Call(Tensor yTrue, Tensor yPred) => (yPred - yTrue).square().mean(new long[] { -1 });
 
-    internal override Tensor PerEntry(Tensor target, Tensor output, Tensor? logits) => (output - target).square().mean(new long[] { -1 });
-
-    private protected override Loss Defaults() => new MeanSquaredError();
+    private protected override Loss? Defaults() => new MeanSquaredError();
 }

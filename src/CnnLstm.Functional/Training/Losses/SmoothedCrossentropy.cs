@@ -38,9 +38,10 @@ public abstract class SmoothedCrossentropy : Loss
 
     internal override bool ReducesLastAxis(int rank) => CanonicalAxis(Axis, rank, string.Empty) == rank - 1;
 
-    internal override JsonObject Config()
+    /// <inheritdoc/>
+    public override JsonObject GetConfig()
     {
-        var config = base.Config();
+        var config = base.GetConfig();
         config["from_logits"] = FromLogits;
         config["label_smoothing"] = LabelSmoothing;
         config["axis"] = Axis;

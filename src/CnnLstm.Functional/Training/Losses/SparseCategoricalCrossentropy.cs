@@ -37,8 +37,6 @@ public sealed class SparseCategoricalCrossentropy : Loss
     /// <summary>The class axis.</summary>
     public int Axis { get; }
 
-    internal override string ClassName => "SparseCategoricalCrossentropy";
-
     internal override string? LogitsActivation => FromLogits ? null : "softmax";
 
     internal override bool SparseTargets => true;
@@ -57,6 +55,9 @@ public sealed class SparseCategoricalCrossentropy : Loss
             throw new ArgumentException($"Compile: {Name} needs a known number of classes, but output {label} has shape {shape}.", "loss");
         }
     }
+
+    /// <inheritdoc/>
+    protected override Tensor Call(Tensor yTrue, Tensor yPred) => PerEntry(yTrue, yPred, null);
 
     internal override Tensor PerEntry(Tensor target, Tensor output, Tensor? logits)
     {
@@ -78,14 +79,15 @@ public sealed class SparseCategoricalCrossentropy : Loss
     internal override Tensor? ValidEntries(Tensor target, Tensor output) =>
         IgnoreClassId is { } ignored ? target.reshape(output.shape[..^1]).ne(ignored) : null;
 
-    internal override JsonObject Config()
+    /// <inheritdoc/>
+    public override JsonObject GetConfig()
     {
-        var config = base.Config();
+        var config = base.GetConfig();
         config["from_logits"] = FromLogits;
         config["ignore_class"] = IgnoreClassId;
         config["axis"] = Axis;
         return config;
     }
 
-    private protected override Loss Defaults() => new SparseCategoricalCrossentropy();
+    private protected override Loss? Defaults() => new SparseCategoricalCrossentropy();
 }

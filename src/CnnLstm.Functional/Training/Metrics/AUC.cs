@@ -209,7 +209,10 @@ public sealed class AUC : Metric
             : Ratio(areas.Select((a, i) => a * LabelWeights[i]).Sum(), LabelWeights.Sum());
     }
 
-    internal override JsonNode Serialize()
+    internal override bool FromStatistics => true;
+
+    /// <inheritdoc/>
+    public override JsonObject GetConfig()
     {
         var config = new JsonObject
         {
@@ -222,7 +225,7 @@ public sealed class AUC : Metric
             config["thresholds"] = new JsonArray(userThresholds.Select(t => (JsonNode?)t).ToArray());
         }
 
-        return Serialized("AUC", config);
+        return WithArguments(config);
     }
 
     /// <summary>Reads a serialized AUC with its arguments.</summary>

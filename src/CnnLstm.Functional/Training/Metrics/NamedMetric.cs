@@ -28,11 +28,15 @@ internal sealed class NamedMetric : Metric
     internal override Metric ForOutput(Loss loss, Shape shape, string label) =>
         Resolve(function, Name, loss, shape.Last).ForOutput(loss, shape, label);
 
-    internal override Tensor Statistics(Tensor target, Tensor output, Tensor? weights) =>
-        throw new InvalidOperationException($"the metric '{Name}' is computed once resolved for an output.");
+    internal override bool FromStatistics => true;
 
-    internal override double Result(double[] statistics) =>
-        throw new InvalidOperationException($"the metric '{Name}' is computed once resolved for an output.");
+    internal override Tensor Statistics(Tensor target, Tensor output, Tensor? weights) => throw Unresolved();
 
-    internal override JsonNode Serialize() => className is null ? JsonValue.Create(function) : Serialized(className, new JsonObject());
+    internal override double Result(double[] statistics) => throw Unresolved();
+
+    internal override JsonNode Serialize() => className is null ? JsonValue.Create(function)
+        : new JsonObject { ["module"] = "keras.metrics", ["class_name"] = className, ["config"] = GetConfig(), ["registered_name"] = null };
+
+    private InvalidOperationException Unresolved() =>
+        new($"the metric '{Name}' is given by name, which Compile resolves for each output (accuracy depends on the output and loss); to use a metric outside a model create its class, e.g. new CategoricalAccuracy() or new BinaryAccuracy().");
 }

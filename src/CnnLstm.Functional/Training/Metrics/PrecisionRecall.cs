@@ -98,9 +98,10 @@ public abstract class PrecisionRecall : Metric
         return stack(new[] { (t * predicted * w).sum(), ((1 - t) * predicted * w).sum(), (t * (1 - predicted) * w).sum() });
     }
 
-    /// <summary>The metric serialized as Keras' <c>get_config</c>.</summary>
-    private protected JsonNode Serialize(string className) =>
-        Serialized(className, new JsonObject { ["thresholds"] = Thresholds, ["top_k"] = TopK, ["class_id"] = ClassId });
+    internal override bool FromStatistics => true;
+
+    /// <inheritdoc/>
+    public override JsonObject GetConfig() => WithArguments(new JsonObject { ["thresholds"] = Thresholds, ["top_k"] = TopK, ["class_id"] = ClassId });
 
     /// <summary>Reads a serialized Precision or Recall: a threshold (a number or a one-item list), top_k, class_id.</summary>
     /// <exception cref="FormatException">An argument of the wrong type, or an unknown argument.</exception>
@@ -153,8 +154,6 @@ public sealed class Precision : PrecisionRecall
 
     internal override double Result(double[] statistics) => Ratio(statistics[0], statistics[0] + statistics[1]);
 
-    internal override JsonNode Serialize() => Serialize("Precision");
-
     internal static Precision FromConfig(LayerConfig config)
     {
         var (thresholds, topK, classId, name) = Read(config);
@@ -182,8 +181,6 @@ public sealed class Recall : PrecisionRecall
     internal override Tensor Statistics(Tensor target, Tensor output, Tensor? weights) => Counts(target, output, weights)[TensorIndex.Slice(0, 3, 2)];
 
     internal override double Result(double[] statistics) => Ratio(statistics[0], statistics[0] + statistics[1]);
-
-    internal override JsonNode Serialize() => Serialize("Recall");
 
     internal static Recall FromConfig(LayerConfig config)
     {

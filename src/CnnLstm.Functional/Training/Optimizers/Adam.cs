@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using KerasStyle.Engine;
 using static TorchSharp.torch;
 
@@ -57,7 +58,8 @@ public sealed class Adam : Optimizer
     /// <summary>Whether AMSGrad is used.</summary>
     public bool Amsgrad { get; }
 
-    private protected override IReadOnlyList<string> SlotNames { get; }
+    /// <inheritdoc/>
+    protected override IReadOnlyList<string> SlotNames { get; }
 
     /// <summary>Keras creates momentum and velocity weight by weight, then velocity_hat for every weight.</summary>
     private protected override int InterleavedSlots => 2;
@@ -84,7 +86,19 @@ public sealed class Adam : Optimizer
         return (float)LearningRate * MathF.Sqrt(1 - beta2Power) / (1 - beta1Power);
     }
 
-    private protected override void Update(Tensor variable, Tensor grad, Tensor[] state, long step)
+    /// <inheritdoc/>
+    public override JsonObject GetConfig()
+    {
+        var config = base.GetConfig();
+        config["beta_1"] = Beta1;
+        config["beta_2"] = Beta2;
+        config["epsilon"] = Epsilon;
+        config["amsgrad"] = Amsgrad;
+        return config;
+    }
+
+    /// <inheritdoc/>
+    protected override void Update(Tensor variable, Tensor grad, Tensor[] state, long step)
     {
         var (m, v) = (state[0], state[1]);
         var lrT = LearningRateAt(step);

@@ -1,15 +1,25 @@
+using System.Text.Json.Nodes;
+using KerasStyle.Graph;
 using KerasStyle.Layers;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace KerasStyle.Training.Optimizers;
 
 /// <summary>
 /// Base of the Keras optimizers. Each keeps its per-weight slots (moments, velocities) and its step count
-/// (<see cref="Iterations"/>), and applies Keras' update rule, not torch's.
+/// (<see cref="Iterations"/>), and applies Keras' update rule, not torch's. <c>Fit</c> and
+/// <see cref="ApplyGradients(IEnumerable{ValueTuple{Tensor, LayerWeight}})"/> (Keras' <c>apply_gradients</c>, for a
+/// training loop of your own) run the same update.
+/// To write an optimizer, subclass it as Keras' <c>Optimizer</c>: name the per-weight slots in
+/// <see cref="SlotNames"/> (Keras' <c>build</c> with <c>add_optimizer_variables</c>; they start at zeros) and
+/// override <see cref="Update"/> (Keras' <c>update_step</c>); such an optimizer works in <c>Compile</c>
+/// (docs/training.md, "Writing your own optimizer").
 /// </summary>
 public abstract class Optimizer : IDisposable
 {
-    private readonly Dictionary<LayerWeight, Tensor[]> slots = new();
+    /// <summary>The slots of each variable, by its <see cref="LayerWeight"/> (Fit, saved state) or its <see cref="Parameter"/>.</summary>
+    private readonly Dictionary<object, Tensor[]> slots = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>
     /// Serializes steps, state export and import, and Dispose: one optimizer may serve two models (or a model and
@@ -26,8 +36,8 @@ public abstract class Optimizer : IDisposable
         this.learningRate = CheckRate(learningRate, nameof(learningRate));
     }
 
-    /// <summary>The Keras name, e.g. <c>adam</c>.</summary>
-    public abstract string Name { get; }
+    /// <summary>The Keras name, e.g. <c>adam</c>; by default the class name in snake case.</summary>
+    public virtual string Name => NameScope.ToSnakeCase(GetType().Name);
 
     /// <summary>The learning rate; <c>ReduceLROnPlateau</c> changes it between epochs.</summary>
     public double LearningRate
@@ -40,10 +50,12 @@ public abstract class Optimizer : IDisposable
     public long Iterations { get; private set; }
 
     /// <summary>
-    /// The Keras names of the per-weight slots, in Keras' order (Adam: <c>momentum</c>, <c>velocity</c>); empty when
-    /// the update needs none (SGD without momentum).
+    /// The Keras names of the per-weight slots, in Keras' order (Adam: <c>momentum</c>, <c>velocity</c>); empty (the
+    /// default) when the update needs none (SGD without momentum). Each weight gets one tensor of zeros shaped like
+    /// it per name on its first update, as Keras' <c>build</c> with <c>add_optimizer_variables</c>; saved with the
+    /// model's optimizer state.
     /// </summary>
-    private protected abstract IReadOnlyList<string> SlotNames { get; }
+    protected virtual IReadOnlyList<string> SlotNames => Array.Empty<string>();
 
     /// <summary>The slot names, for the saving code.</summary>
     internal IReadOnlyList<string> KerasSlotNames => SlotNames;
@@ -144,45 +156,143 @@ public abstract class Optimizer : IDisposable
         }
     }
 
-    /// <summary>Applies one update to every trainable weight that has a gradient.</summary>
+    /// <summary>Applies one update to every trainable weight that has a gradient (the <c>Fit</c> step).</summary>
     /// <exception cref="ObjectDisposedException">The optimizer has been disposed.</exception>
     internal void Step(IEnumerable<LayerWeight> weights)
     {
         lock (gate)
         {
             ThrowIfDisposed();
-            StepLocked(weights);
+            Iterations++;
+            using var noGrad = no_grad();
+            foreach (var weight in weights)
+            {
+                using var scope = NewDisposeScope();
+                var dense = weight.Variable.grad;
+                var rows = weight.RowGradient();
+                if (dense is not null || rows is not null)
+                {
+                    UpdateWeight(weight, weight.Variable, dense, rows, () => weight.DenseGradient(dense, rows)!);
+                }
+            }
         }
     }
 
-    private void StepLocked(IEnumerable<LayerWeight> weights)
+    /// <summary>
+    /// Keras' <c>optimizer.apply_gradients(zip(grads, vars))</c>: one update of each model weight by its gradient,
+    /// with the same rule as <c>Fit</c>'s step; slots are made (zeros) on a weight's first update and
+    /// <see cref="Iterations"/> grows by one per call. Pairs with a null gradient are skipped (Keras warns). Every
+    /// pair is checked before anything changes. Unlike Keras, which refuses variables it was not built with, a
+    /// weight first seen later gets fresh slots.
+    /// </summary>
+    /// <param name="gradientsAndVariables">(gradient, weight) pairs; a gradient has its weight's shape.</param>
+    /// <exception cref="ArgumentNullException">A null list or weight.</exception>
+    /// <exception cref="ArgumentException">Every gradient is null (Keras: "No gradients provided for any variable"), a
+    /// gradient whose shape is not its weight's, or a weight given twice.</exception>
+    /// <exception cref="ObjectDisposedException">The optimizer has been disposed.</exception>
+    public void ApplyGradients(IEnumerable<(Tensor? Gradient, LayerWeight Variable)> gradientsAndVariables)
     {
-        Iterations++;
-        using var noGrad = no_grad();
-        foreach (var weight in weights)
+        ArgumentNullException.ThrowIfNull(gradientsAndVariables);
+        Apply(gradientsAndVariables.Select(p => (p.Gradient, (object?)p.Variable, (Tensor?)p.Variable?.Variable, p.Variable?.FullName)).ToArray());
+    }
+
+    /// <summary>
+    /// <see cref="ApplyGradients(IEnumerable{ValueTuple{Tensor, LayerWeight}})"/> for TorchSharp parameters (a
+    /// training loop over your own <see cref="Parameter"/>s, or a module's <c>parameters()</c>).
+    /// </summary>
+    /// <param name="gradientsAndVariables">(gradient, parameter) pairs.</param>
+    /// <exception cref="ArgumentNullException">A null list or parameter.</exception>
+    /// <exception cref="ArgumentException">As the weight overload.</exception>
+    /// <exception cref="ObjectDisposedException">The optimizer has been disposed.</exception>
+    public void ApplyGradients(IEnumerable<(Tensor? Gradient, Parameter Variable)> gradientsAndVariables)
+    {
+        ArgumentNullException.ThrowIfNull(gradientsAndVariables);
+        Apply(gradientsAndVariables.Select(p => (p.Gradient, (object?)p.Variable, (Tensor?)p.Variable, p.Variable?.name)).ToArray());
+    }
+
+    /// <summary>Keras' <c>optimizer.apply(grads, vars)</c>: <see cref="ApplyGradients(IEnumerable{ValueTuple{Tensor, LayerWeight}})"/> of the two lists zipped.</summary>
+    /// <param name="gradients">One gradient (or null) per weight.</param>
+    /// <param name="variables">The weights.</param>
+    /// <exception cref="ArgumentException">Lists of different lengths, or as <see cref="ApplyGradients(IEnumerable{ValueTuple{Tensor, LayerWeight}})"/>.</exception>
+    public void Apply(IEnumerable<Tensor?> gradients, IEnumerable<LayerWeight> variables) => ApplyGradients(Zip(gradients, variables));
+
+    /// <summary>Keras' <c>optimizer.apply(grads, vars)</c> for TorchSharp parameters.</summary>
+    /// <param name="gradients">One gradient (or null) per parameter.</param>
+    /// <param name="variables">The parameters.</param>
+    /// <exception cref="ArgumentException">Lists of different lengths, or as <see cref="ApplyGradients(IEnumerable{ValueTuple{Tensor, Parameter}})"/>.</exception>
+    public void Apply(IEnumerable<Tensor?> gradients, IEnumerable<Parameter> variables) => ApplyGradients(Zip(gradients, variables));
+
+    private static IEnumerable<(Tensor?, T)> Zip<T>(IEnumerable<Tensor?> gradients, IEnumerable<T> variables)
+    {
+        ArgumentNullException.ThrowIfNull(gradients);
+        ArgumentNullException.ThrowIfNull(variables);
+        var (g, v) = (gradients.ToArray(), variables.ToArray());
+        return g.Length == v.Length ? g.Zip(v)
+            : throw new ArgumentException($"Apply: {g.Length} gradients for {v.Length} variables; give one gradient per variable.", nameof(gradients));
+    }
+
+    private void Apply((Tensor? Gradient, object? Key, Tensor? Variable, string? Label)[] pairs)
+    {
+        for (var i = 0; i < pairs.Length; i++)
         {
-            using var scope = NewDisposeScope();
-            var dense = weight.Variable.grad;
-            var rows = weight.RowGradient();
-            if (dense is null && rows is null)
+            var (gradient, key, variable, label) = pairs[i];
+            if (key is null || variable is null)
             {
-                continue;
+                throw new ArgumentNullException(nameof(pairs), $"ApplyGradients: variable {i} is null.");
             }
 
-            if (!slots.TryGetValue(weight, out var state))
+            if (gradient is not null && !gradient.shape.SequenceEqual(variable.shape))
             {
-                // Slots outlive the caller's per-batch dispose scope.
-                state = Enumerable.Range(0, SlotNames.Count).Select(_ => zeros_like(weight.Variable).DetachFromDisposeScope()).ToArray();
-                slots[weight] = state;
+                throw new ArgumentException($"ApplyGradients: the gradient of '{label}' has shape ({string.Join(", ", gradient.shape)}) but the variable has shape ({string.Join(", ", variable.shape)}); they must be equal.", "gradientsAndVariables");
             }
-
-            if (dense is null && rows is { } r && UpdateByRows(weight.Variable, r.Ids, r.Grad, state, Iterations))
-            {
-                continue;
-            }
-
-            Update(weight.Variable, weight.DenseGradient(dense, rows)!, state, Iterations);
         }
+
+        if (pairs.Select(p => p.Key).Distinct(ReferenceEqualityComparer.Instance).Count() != pairs.Length)
+        {
+            throw new ArgumentException("ApplyGradients: a variable is given twice; give each once, with its summed gradient.", "gradientsAndVariables");
+        }
+
+        if (pairs.Length > 0 && pairs.All(p => p.Gradient is null))
+        {
+            throw new ArgumentException("ApplyGradients: no gradients provided for any variable (as Keras).", "gradientsAndVariables");
+        }
+
+        lock (gate)
+        {
+            ThrowIfDisposed();
+            if (pairs.Length == 0)
+            {
+                // As Keras' apply: an empty list is a no-op.
+                return;
+            }
+
+            Iterations++;
+            using var noGrad = no_grad();
+            foreach (var (gradient, key, variable, _) in pairs.Where(p => p.Gradient is not null))
+            {
+                using var scope = NewDisposeScope();
+                var dense = gradient!.detach().to(variable!.dtype, variable.device);
+                UpdateWeight(key!, variable, dense, null, () => dense);
+            }
+        }
+    }
+
+    /// <summary>One weight's update, shared by <c>Fit</c>'s step and <see cref="ApplyGradients(IEnumerable{ValueTuple{Tensor, LayerWeight}})"/>: its slots (made on first use), then the update by rows where the optimizer has one, else <see cref="Update"/>.</summary>
+    private void UpdateWeight(object key, Tensor variable, Tensor? dense, (Tensor Ids, Tensor Grad)? rows, Func<Tensor> denseGradient)
+    {
+        if (!slots.TryGetValue(key, out var state))
+        {
+            // Slots outlive the caller's per-batch dispose scope.
+            state = Enumerable.Range(0, SlotNames.Count).Select(_ => zeros_like(variable).DetachFromDisposeScope()).ToArray();
+            slots[key] = state;
+        }
+
+        if (dense is null && rows is { } r && UpdateByRows(variable, r.Ids, r.Grad, state, Iterations))
+        {
+            return;
+        }
+
+        Update(variable, denseGradient(), state, Iterations);
     }
 
     /// <summary>
@@ -196,12 +306,49 @@ public abstract class Optimizer : IDisposable
     /// <param name="step">The step number, from 1.</param>
     private protected virtual bool UpdateByRows(Tensor variable, Tensor ids, Tensor rowGrad, Tensor[] state, long step) => false;
 
-    /// <summary>The Keras update of one weight at step <paramref name="step"/> (counted from 1), in place.</summary>
+    /// <summary>
+    /// The update of one weight at step <paramref name="step"/> (counted from 1), in place (Keras' <c>update_step</c>):
+    /// change <paramref name="variable"/> and <paramref name="state"/> with in-place TorchSharp operations
+    /// (<c>sub_</c>, <c>mul_</c>, <c>add_</c>...). It runs under <c>no_grad</c>, in a dispose scope that frees the
+    /// temporaries; read the rate from <see cref="LearningRate"/>.
+    /// </summary>
     /// <param name="variable">The weight.</param>
-    /// <param name="grad">Its gradient.</param>
-    /// <param name="state">Its slots, updated in place.</param>
-    /// <param name="step">The step number, from 1.</param>
-    private protected abstract void Update(Tensor variable, Tensor grad, Tensor[] state, long step);
+    /// <param name="grad">Its gradient, the weight's shape.</param>
+    /// <param name="state">Its slots, one per <see cref="SlotNames"/> entry, in that order, updated in place.</param>
+    /// <param name="step">The step number, from 1 (<see cref="Iterations"/> after this step's increment).</param>
+    protected abstract void Update(Tensor variable, Tensor grad, Tensor[] state, long step);
+
+    /// <summary>
+    /// The Keras config (<c>get_config</c>): <c>name</c>, <c>learning_rate</c> and Keras' base arguments at the values
+    /// this library implements (no weight decay, clipping or EMA), then the optimizer's own arguments. A subclass
+    /// with arguments adds them to <c>base.GetConfig()</c>; the factory registered with
+    /// <see cref="CustomObjects.Register(string, Func{KerasStyle.Saving.LayerConfig, Optimizer})"/> reads it back.
+    /// </summary>
+    public virtual JsonObject GetConfig() => new()
+    {
+        ["name"] = Name,
+        ["learning_rate"] = LearningRate,
+        ["weight_decay"] = null,
+        ["clipnorm"] = null,
+        ["global_clipnorm"] = null,
+        ["clipvalue"] = null,
+        ["use_ema"] = false,
+        ["ema_momentum"] = 0.99,
+        ["ema_overwrite_frequency"] = null,
+    };
+
+    /// <summary>The optimizer as a compile config holds it: a <c>keras.optimizers</c> class, or a user's class by its class name, as a custom layer.</summary>
+    internal JsonObject Serialize()
+    {
+        var builtIn = GetType().Assembly == typeof(Optimizer).Assembly;
+        return new JsonObject
+        {
+            ["module"] = builtIn ? "keras.optimizers" : null,
+            ["class_name"] = GetType().Name,
+            ["config"] = GetConfig(),
+            ["registered_name"] = builtIn ? null : GetType().Name,
+        };
+    }
 
     private void ClearSlots()
     {

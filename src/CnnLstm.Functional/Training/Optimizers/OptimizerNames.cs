@@ -10,6 +10,9 @@ public static class OptimizerNames
         ["rmsprop"] = () => new RMSprop(),
     };
 
+    /// <summary>Whether <paramref name="className"/> is one of the library's optimizer classes (any case, as Keras reads them).</summary>
+    internal static bool IsBuiltInClass(string className) => Factories.ContainsKey(className.ToLowerInvariant());
+
     /// <summary>The known names.</summary>
     public static IReadOnlyList<string> Known { get; } = Factories.Keys.ToArray();
 

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using static TorchSharp.torch;
 
 namespace KerasStyle.Training.Optimizers;
@@ -59,12 +60,24 @@ public sealed class RMSprop : Optimizer
     public bool Centered { get; }
 
     /// <summary>velocity, then momentum (when used), then average_gradient (when centered), as Keras builds them.</summary>
-    private protected override IReadOnlyList<string> SlotNames { get; }
+    protected override IReadOnlyList<string> SlotNames { get; }
 
     /// <summary>Keras adds each slot kind for all weights before the next kind.</summary>
     private protected override int InterleavedSlots => 1;
 
-    private protected override void Update(Tensor variable, Tensor grad, Tensor[] state, long step)
+    /// <inheritdoc/>
+    public override JsonObject GetConfig()
+    {
+        var config = base.GetConfig();
+        config["rho"] = Rho;
+        config["momentum"] = Momentum;
+        config["epsilon"] = Epsilon;
+        config["centered"] = Centered;
+        return config;
+    }
+
+    /// <inheritdoc/>
+    protected override void Update(Tensor variable, Tensor grad, Tensor[] state, long step)
     {
         var velocity = state[0];
         velocity.mul_(Rho).addcmul_(grad, grad, 1 - Rho);

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using static TorchSharp.torch;
 
 namespace KerasStyle.Training.Optimizers;
@@ -36,9 +37,19 @@ public sealed class SGD : Optimizer
     public bool Nesterov { get; }
 
     /// <summary>Keras keeps a <c>momentum</c> slot only when momentum is used.</summary>
-    private protected override IReadOnlyList<string> SlotNames => Momentum == 0 ? Array.Empty<string>() : MomentumSlot;
+    protected override IReadOnlyList<string> SlotNames => Momentum == 0 ? Array.Empty<string>() : MomentumSlot;
 
-    private protected override void Update(Tensor variable, Tensor grad, Tensor[] state, long step)
+    /// <inheritdoc/>
+    public override JsonObject GetConfig()
+    {
+        var config = base.GetConfig();
+        config["momentum"] = Momentum;
+        config["nesterov"] = Nesterov;
+        return config;
+    }
+
+    /// <inheritdoc/>
+    protected override void Update(Tensor variable, Tensor grad, Tensor[] state, long step)
     {
         if (Momentum == 0)
         {
