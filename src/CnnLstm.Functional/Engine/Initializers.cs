@@ -18,6 +18,23 @@ internal static class Initializers
         return Uniform(shape, -limit, limit, generator);
     }
 
+    /// <summary>
+    /// glorot_uniform with Keras' fans (<c>compute_fans</c> in keras/src/initializers/random_initializers.py): a
+    /// vector's length for both, rows and columns of a matrix, and for higher ranks the last two dimensions times the
+    /// product of the others (the receptive field).
+    /// </summary>
+    public static Tensor GlorotUniform(long[] shape, Generator generator)
+    {
+        var field = shape.Length > 2 ? shape[..^2].Aggregate(1L, (a, d) => a * d) : 1;
+        var (fanIn, fanOut) = shape.Length switch
+        {
+            0 => (1L, 1L),
+            1 => (shape[0], shape[0]),
+            _ => (shape[^2] * field, shape[^1] * field),
+        };
+        return GlorotUniform(shape, fanIn, fanOut, generator);
+    }
+
     /// <summary>U(min, max), Keras' random_uniform.</summary>
     public static Tensor Uniform(long[] shape, double min, double max, Generator generator) =>
         rand(shape, ScalarType.Float32, generator: generator) * (max - min) + min;

@@ -49,6 +49,34 @@ internal static class TensorData
             $"{argument}: input '{input.Layer.Name}' takes float32 data with shape {input.Shape}, but a {TypeName(array)} was given; pass float[...] (or double[...]).", argument);
     }
 
+    /// <summary>
+    /// Converts an array for an eager layer call, which has no model input to follow: float and double arrays become
+    /// float32, int and long arrays int64 token ids.
+    /// </summary>
+    /// <param name="array">The data, samples along the first dimension.</param>
+    /// <param name="argument">The argument name, for messages.</param>
+    /// <exception cref="ArgumentException">Another element type.</exception>
+    public static Tensor FromArray(Array array, string argument)
+    {
+        ArgumentNullException.ThrowIfNull(array, argument);
+        var dims = Enumerable.Range(0, array.Rank).Select(d => (long)array.GetLength(d)).ToArray();
+        var element = array.GetType().GetElementType()!;
+        if (element == typeof(float))
+        {
+            return tensor(Flatten<float>(array), dims);
+        }
+
+        if (element == typeof(long))
+        {
+            return tensor(Flatten<long>(array), dims);
+        }
+
+        using var converted = element == typeof(double) ? tensor(Flatten<double>(array), dims)
+            : element == typeof(int) ? tensor(Flatten<int>(array), dims)
+            : throw new ArgumentException($"{argument}: a {TypeName(array)} was given; pass float or double data, or int or long token ids.", argument);
+        return converted.to_type(element == typeof(int) ? ScalarType.Int64 : ScalarType.Float32);
+    }
+
     /// <summary>Throws unless the sizes fit the input's rank and known per-sample dimensions.</summary>
     public static void CheckShape(long[] dims, KerasTensor input, string argument, string what)
     {

@@ -8,6 +8,9 @@ namespace KerasStyle.Graph;
 /// </summary>
 public class KerasTensor
 {
+    /// <summary>Set for the spec of concrete data in an eager call, which no node made (see <see cref="Label"/>).</summary>
+    private readonly string? dataLabel;
+
     internal KerasTensor(Shape shape, DType dtype, Layer layer, int nodeIndex, int tensorIndex)
     {
         Shape = shape;
@@ -15,6 +18,16 @@ public class KerasTensor
         Layer = layer;
         NodeIndex = nodeIndex;
         TensorIndex = tensorIndex;
+    }
+
+    /// <summary>
+    /// The shape and dtype of concrete data given to an eager call (<c>Layer.Apply</c>), checked and built on as a
+    /// symbolic input is; it belongs to no node, and messages call it <paramref name="label"/>.
+    /// </summary>
+    internal KerasTensor(Shape shape, DType dtype, Layer layer, string label)
+        : this(shape, dtype, layer, -1, 0)
+    {
+        dataLabel = label;
     }
 
     /// <summary>The static shape; the batch dimension is unknown (<c>None</c>).</summary>
@@ -43,7 +56,7 @@ public class KerasTensor
     public Node Node => Layer.InboundNodes[NodeIndex];
 
     /// <summary>Keras' connection label, <c>layer_name[node_index][tensor_index]</c>.</summary>
-    public string Label => $"{Layer.Name}[{NodeIndex}][{TensorIndex}]";
+    public string Label => dataLabel ?? $"{Layer.Name}[{NodeIndex}][{TensorIndex}]";
 
     /// <summary>Describes the tensor with its origin and shape.</summary>
     public override string ToString() => $"{Label} {Shape} {DType.ToKerasName()}";

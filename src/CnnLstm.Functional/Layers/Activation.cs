@@ -45,15 +45,15 @@ public sealed class Activation : Layer
     }
 
     /// <summary>Passes its input's mask on, as Keras' <c>supports_masking = True</c>.</summary>
-    internal override bool SupportsMasking => true;
+    public override bool SupportsMasking => true;
 
     internal override string? FinalActivation => Function;
 
     internal override Tensor ForwardPreActivation(Tensor input, bool training) => input.alias();
 
     /// <inheritdoc/>
-    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) =>
-        new[] { Activations.Apply(Function, input) };
+    protected override Tensor Call(Tensor input, bool training, Tensor? mask) =>
+        Activations.Apply(Function, input);
 
     /// <summary>ONNX: the activation's operator (see <see cref="OnnxGraph.Activation"/>).</summary>
     internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call) => new[] { graph.Activation(call.Input.Name, Function, Name) };

@@ -146,14 +146,14 @@ public sealed class Conv1D : Layer
     }
 
     /// <inheritdoc/>
-    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training)
+    protected override Tensor Call(Tensor input, bool training, Tensor? mask)
     {
         if (KernelSize == 1 && Strides == 1)
         {
             // A width-1 convolution is a dense map of each step's channels: one matrix product on the
             // channels-last input, no layout changes, no convolution set-up (the seed's regression model).
             using var matrix = kernel!.Variable.squeeze(-1);
-            return new[] { Activations.Apply(Activation, nn.functional.linear(input, matrix, bias?.Variable)) };
+            return Activations.Apply(Activation, nn.functional.linear(input, matrix, bias?.Variable));
         }
 
         var (left, right) = padding switch
@@ -166,7 +166,7 @@ public sealed class Conv1D : Layer
 
         // The fastest libtorch path whose check passed on this CPU, or im2col (Engine/Conv1DKernels.cs).
         var y = Conv1DKernels.Run(x, kernel!.Variable, bias?.Variable, Strides, DilationRate);
-        return new[] { Activations.Apply(Activation, y) };
+        return Activations.Apply(Activation, y);
     }
 
     /// <summary>ONNX: Conv over (batch, channels, steps) between two Transposes, then the activation.</summary>

@@ -102,11 +102,11 @@ public sealed class Dense : Layer
     internal override string? FinalActivation => Activation;
 
     /// <summary>Passes its input's mask on, as Keras' <c>supports_masking = True</c>.</summary>
-    internal override bool SupportsMasking => true;
+    public override bool SupportsMasking => true;
 
     /// <inheritdoc/>
-    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) =>
-        new[] { Activations.Apply(Activation, ForwardPreActivation(input, training)) };
+    protected override Tensor Call(Tensor input, bool training, Tensor? mask) =>
+        Activations.Apply(Activation, ForwardPreActivation(input, training));
 
     internal override Tensor ForwardPreActivation(Tensor input, bool training) =>
         bias is null ? input.matmul(kernel!.Variable)

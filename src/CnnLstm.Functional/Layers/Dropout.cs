@@ -55,11 +55,11 @@ public sealed class Dropout : Layer
     }
 
     /// <summary>Passes its input's mask on, as Keras' <c>supports_masking = True</c>.</summary>
-    internal override bool SupportsMasking => true;
+    public override bool SupportsMasking => true;
 
     /// <inheritdoc/>
-    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) =>
-        new[] { !training || Rate == 0 ? input.alias() : DropoutMask.Supports(input) ? DropoutMask.Apply(input, Rate, RandomStreams.NextSeed(Random)) : nn.functional.dropout(input, Rate, true) };
+    protected override Tensor Call(Tensor input, bool training, Tensor? mask) =>
+        !training || Rate == 0 ? input.alias() : DropoutMask.Supports(input) ? DropoutMask.Apply(input, Rate, RandomStreams.NextSeed(Random)) : nn.functional.dropout(input, Rate, true);
 
     /// <summary>ONNX: the inference form, which passes its input on unchanged.</summary>
     internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call) => new[] { call.Input.Name };

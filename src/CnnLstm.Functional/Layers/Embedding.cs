@@ -55,7 +55,7 @@ public sealed class Embedding : Layer
     internal override IEnumerable<Embedding> EmbeddingsFedBy(int index) => new[] { this };
 
     /// <summary>Keras' <c>not_equal(ids, 0)</c>.</summary>
-    internal override Tensor? ComputeMask(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks) => MaskZero ? inputs[0].ne(0) : null;
+    protected override Tensor? ComputeMask(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks) => MaskZero ? inputs[0].ne(0) : null;
 
     /// <summary>The fixed sequence length, if given.</summary>
     public int? InputLength { get; }
@@ -121,7 +121,7 @@ public sealed class Embedding : Layer
     }
 
     /// <inheritdoc/>
-    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training)
+    protected override Tensor Call(Tensor input, bool training, Tensor? mask)
     {
         var flat = input.reshape(-1);
         Tensor vectors;
@@ -139,7 +139,7 @@ public sealed class Embedding : Layer
             flat.Dispose();
         }
 
-        return new[] { vectors.view(input.shape[0], input.shape[1], OutputDim) };
+        return vectors.view(input.shape[0], input.shape[1], OutputDim);
     }
 
     /// <summary>

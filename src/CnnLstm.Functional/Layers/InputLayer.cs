@@ -96,7 +96,7 @@ public sealed class InputLayer : Layer
         throw InputError("an InputLayer cannot be called on a tensor; use its Output.");
 
     /// <inheritdoc/>
-    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) => new[] { input };
+    protected override Tensor Call(Tensor input, bool training, Tensor? mask) => input;
 
     private static int?[] ShapeOf(LayerConfig config, JsonArray dims) => dims.Select(d => d switch
     {

@@ -183,11 +183,7 @@ public sealed class LSTM : RecurrentLayer
     }
 
     /// <inheritdoc/>
-    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) => Forward(new[] { input }, training);
-
-    internal override IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> inputs, bool training) => Forward(inputs, new Tensor?[inputs.Count], training);
-
-    internal override IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks, bool training)
+    protected override IReadOnlyList<Tensor> Call(IReadOnlyList<Tensor> inputs, bool training, IReadOnlyList<Tensor?> masks)
     {
         var (input, mask, stateKeep) = PrepareSequence(inputs[0], masks[0], training);
         var state = inputs.Count == 3 ? (inputs[1], inputs[2]) : ((Tensor, Tensor)?)null;

@@ -241,6 +241,113 @@ public abstract class Layer : IDisposable
     }
 
     /// <summary>
+    /// Calls the layer on concrete data, as Keras 3's <c>layer(x)</c> on tensors (eager use): on the first call the
+    /// layer builds from the data's shape (batch axis unknown), as on a symbolic call; the input is checked the same way
+    /// (<see cref="LayerInputException"/> before anything changes), no node is recorded, and the output is computed at
+    /// once. Named <c>Apply</c> because the overridable <see cref="Call(Tensor, bool, Tensor)"/> is Keras' <c>call</c>
+    /// and <see cref="Call(KerasTensor)"/> builds graphs. Autograd stays as the caller set it, so a custom training
+    /// loop can differentiate the result.
+    /// </summary>
+    /// <param name="input">The input, (batch, ...): float32 (other floating types are cast to it, as Keras autocasts) or
+    /// integer ids.</param>
+    /// <param name="training">True to compute as in training (dropout on); default false, as Keras' inference.</param>
+    /// <param name="mask">The input's mask, (batch, steps) booleans (true for a step to use), or null.</param>
+    /// <returns>A new tensor the caller owns: dispose it, or open a <c>torch.NewDisposeScope()</c> around the call
+    /// (the result joins it; the call's temporaries are already released).</returns>
+    /// <exception cref="LayerInputException">The layer cannot take this input (the message names the layer and the shapes).</exception>
+    /// <exception cref="ArgumentException">The tensor's dtype is neither floating nor integer.</exception>
+    /// <exception cref="InvalidOperationException">The layer has several outputs (use <see cref="ApplyMulti"/>).</exception>
+    /// <exception cref="ObjectDisposedException">The layer has been disposed.</exception>
+    public Tensor Apply(Tensor input, bool training = false, Tensor? mask = null)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return ApplyCore(new[] { input }, new[] { mask }, list: false, training, single: true)[0];
+    }
+
+    /// <summary>Calls the layer on several concrete tensors (Keras' <c>layer([a, b])</c>); see <see cref="Apply(Tensor, bool, Tensor)"/>.</summary>
+    /// <param name="inputs">The inputs, in order.</param>
+    /// <returns>The single output, owned by the caller.</returns>
+    public Tensor Apply(params Tensor[] inputs) => Apply((IReadOnlyList<Tensor>)inputs);
+
+    /// <summary>Calls the layer on a list of concrete tensors with their masks; see <see cref="Apply(Tensor, bool, Tensor)"/>.</summary>
+    /// <param name="inputs">The inputs, in order.</param>
+    /// <param name="training">True to compute as in training.</param>
+    /// <param name="masks">One mask per input (null where it has none), or null for none.</param>
+    /// <returns>The single output, owned by the caller.</returns>
+    public Tensor Apply(IReadOnlyList<Tensor> inputs, bool training = false, IReadOnlyList<Tensor?>? masks = null) =>
+        ApplyCore(inputs, masks, list: true, training, single: true)[0];
+
+    /// <summary>Calls the layer on concrete tensors and returns all of its outputs (e.g. LSTM output, h and c); see <see cref="Apply(Tensor, bool, Tensor)"/>.</summary>
+    /// <param name="inputs">The inputs, in order.</param>
+    /// <param name="training">True to compute as in training.</param>
+    /// <param name="masks">One mask per input (null where it has none), or null for none.</param>
+    /// <returns>The outputs in the layer's order, each owned by the caller.</returns>
+    public IReadOnlyList<Tensor> ApplyMulti(IReadOnlyList<Tensor> inputs, bool training = false, IReadOnlyList<Tensor?>? masks = null) =>
+        ApplyCore(inputs, masks, list: true, training, single: false);
+
+    /// <summary>
+    /// Calls the layer on a C# array, as <see cref="Apply(Tensor, bool, Tensor)"/> on the same data: float or double
+    /// arrays become float32, int or long arrays token ids.
+    /// </summary>
+    /// <param name="input">Samples along the first dimension, e.g. float[,] (batch, features).</param>
+    /// <param name="training">True to compute as in training.</param>
+    /// <returns>The single output as a new float array of its rank, e.g. float[,] for (batch, units).</returns>
+    /// <exception cref="ArgumentException">The array's element type is not float, double, int or long.</exception>
+    /// <exception cref="LayerInputException">The layer cannot take this input.</exception>
+    public Array Apply(Array input, bool training = false)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        using var scope = NewDisposeScope();
+        return TensorData.ToArray(Apply(TensorData.FromArray(input, nameof(input)), training));
+    }
+
+    private Tensor[] ApplyCore(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?>? masks, bool list, bool training, bool single)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        if (inputs.Count == 0 || inputs.Contains(null!))
+        {
+            throw new ArgumentException($"{ClassName} '{Name}': expected at least one input tensor and no null ones, but got {inputs.Count} with {inputs.Count(t => t is null)} null.", nameof(inputs));
+        }
+
+        if (masks is not null && masks.Count != inputs.Count)
+        {
+            throw new ArgumentException($"{ClassName} '{Name}': {masks.Count} masks were given for {inputs.Count} inputs; give one per input (null where an input has none).", nameof(masks));
+        }
+
+        if (single && OutputCount != 1)
+        {
+            throw new InvalidOperationException($"{ClassName} '{Name}' returns {OutputCount} tensors for this call; use ApplyMulti to get all of them.");
+        }
+
+        var specs = new KerasTensor[inputs.Count];
+        for (var i = 0; i < specs.Length; i++)
+        {
+            if (inputs[i].dim() == 0)
+            {
+                throw InputError($"input {i} is a scalar; a layer takes a batch, (batch, ...), with the samples along the first axis.");
+            }
+
+            var dtype = inputs[i].dtype switch
+            {
+                ScalarType.Int32 => DType.Int32,
+                ScalarType.Int64 => DType.Int64,
+                _ when is_floating_point(inputs[i]) => DType.Float32,
+                var other => throw new ArgumentException($"{ClassName} '{Name}': input {i} is a {other} tensor; a layer takes floating point data or integer ids (Int32, Int64).", nameof(inputs)),
+            };
+            specs[i] = new KerasTensor(Shape.WithBatch(inputs[i].shape.Skip(1).Select(d => (int?)checked((int)d))), dtype, this, $"input {i} (a tensor of shape ({string.Join(", ", inputs[i].shape)}))");
+        }
+
+        // The same checks and build as a symbolic call, before anything runs.
+        Prepare(specs, list, initialStates: 0);
+        using var access = EnterOwnWeights(write: false);
+        using var scope = NewDisposeScope();
+        var values = inputs.Select(t => is_floating_point(t) && t.dtype != ScalarType.Float32 ? t.to_type(ScalarType.Float32) : t).ToArray();
+        var outputs = Forward(values, masks ?? new Tensor?[inputs.Count], training).Outputs;
+        // A new handle per output: an output may be the caller's input itself, or another output.
+        return outputs.Select(o => o.alias().MoveToOuterDisposeScope()).ToArray();
+    }
+
+    /// <summary>
     /// The layer's config in the Keras 3 form (Keras' <c>get_config()</c>): <c>name</c>, <c>trainable</c>,
     /// <c>dtype</c> and the constructor arguments under their Keras names, e.g. <c>kernel_size: [5]</c>. The registered
     /// factory of <see cref="ClassName"/> (see <see cref="Saving.LayerRegistry"/>) turns it back into an equal layer.
@@ -406,13 +513,17 @@ public abstract class Layer : IDisposable
     }
 
     /// <summary>
-    /// Checks the input and returns the output shapes and dtypes; called on every <see cref="Call(KerasTensor)"/>,
-    /// before <see cref="Build(KerasTensor)"/> on the first. Throw <see cref="LayerInputException"/> (see <see cref="InputError"/>)
-    /// naming the layer and the shapes when the input does not fit, so errors surface when the graph is built.
+    /// Checks the input and returns the output shapes and dtypes (Keras' <c>compute_output_spec</c>); called on every
+    /// call, symbolic or eager, before <see cref="Build(KerasTensor)"/> on the first. Throw <see cref="LayerInputException"/>
+    /// (see <see cref="InputError"/>) naming the layer and the shapes when the input does not fit, so errors surface
+    /// when the graph is built and before anything changes. Every one-input layer overrides it; a layer that takes only
+    /// several inputs overrides <see cref="ComputeOutputSpecs(IReadOnlyList{KerasTensor}, bool)"/> instead.
     /// </summary>
-    /// <param name="input">The input's shape and dtype.</param>
+    /// <param name="input">The input's shape (batch axis unknown) and dtype.</param>
     /// <returns>One (shape, dtype) per output.</returns>
-    protected abstract IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input);
+    /// <exception cref="NotImplementedException">The layer overrides neither form.</exception>
+    protected virtual IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input) =>
+        throw new NotImplementedException($"{ClassName} '{Name}' does not override ComputeOutputSpecs, so it cannot state its output for {input.Label} with shape {input.Shape}.");
 
     /// <summary>
     /// The weights <see cref="Build(KerasTensor)"/> will create for <paramref name="input"/>, by Keras name and Keras shape. The
@@ -423,44 +534,106 @@ public abstract class Layer : IDisposable
     /// <param name="input">The first input.</param>
     protected virtual IEnumerable<(string Name, long[] Shape)> PlannedWeights(KerasTensor input) => Array.Empty<(string, long[])>();
 
-    /// <summary>Creates the weights from the first input's shape, with <see cref="AddWeight(string, int[], Tensor, Func{Tensor, Tensor})"/>.</summary>
-    /// <param name="input">The first input.</param>
+    /// <summary>
+    /// Creates the weights from the first input's shape and dtype (Keras' <c>build(input_shape)</c>), with
+    /// <see cref="AddWeight(string, int[], string, bool)"/>; called once, on the first call (symbolic or eager), after
+    /// <see cref="ComputeOutputSpecs(KerasTensor)"/> accepted the input. A weight added by a build that throws is
+    /// removed again.
+    /// </summary>
+    /// <param name="input">The first input's shape (batch axis unknown) and dtype.</param>
     protected virtual void Build(KerasTensor input)
     {
     }
 
     /// <summary>
-    /// Runs the layer on concrete tensors, with TorchSharp operations on the input and the weights'
-    /// <see cref="LayerWeight.Variable"/>s, so autograd can differentiate it. The model calls it inside a dispose scope.
+    /// Computes the layer on one concrete input (Keras' <c>call(inputs, training, mask)</c>) with TorchSharp operations
+    /// on the input and the weights' <see cref="LayerWeight.Variable"/>s, so autograd differentiates it and <c>Fit</c>
+    /// trains it. The library calls it inside a dispose scope: temporaries need no disposing, and the result must be a
+    /// tensor made here (or the input itself). A layer with several inputs or outputs overrides
+    /// <see cref="Call(IReadOnlyList{Tensor}, bool, IReadOnlyList{Tensor})"/> instead.
     /// </summary>
-    /// <param name="input">The input batch.</param>
-    /// <param name="training">True while training (enables dropout).</param>
-    /// <returns>One tensor per output, shaped as <see cref="ComputeOutputSpecs(KerasTensor)"/> promised.</returns>
-    protected internal abstract IReadOnlyList<Tensor> Forward(Tensor input, bool training);
+    /// <param name="input">The input batch, (batch, ...) as <see cref="ComputeOutputSpecs(KerasTensor)"/> accepted it.</param>
+    /// <param name="training">True while training (dropout on).</param>
+    /// <param name="mask">The input's mask, (batch, steps) booleans, true for a step to use; null when it has none.</param>
+    /// <returns>The output, shaped as <see cref="ComputeOutputSpecs(KerasTensor)"/> promised.</returns>
+    /// <exception cref="NotImplementedException">The layer overrides neither form.</exception>
+    protected virtual Tensor Call(Tensor input, bool training, Tensor? mask) =>
+        throw new NotImplementedException($"{ClassName} '{Name}' does not override Call, so it cannot compute its output.");
 
     /// <summary>
-    /// The output specs of one call on <paramref name="inputs"/> (<paramref name="list"/>: called on a list). A layer
-    /// takes one tensor, or a list of one; merge layers override this to take several.
+    /// Computes one call on several concrete inputs or with several outputs (Keras' <c>call</c> on a list); the default
+    /// runs <see cref="Call(Tensor, bool, Tensor)"/> on a single input. A recurrent layer's initial states come last.
     /// </summary>
-    private protected virtual IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(IReadOnlyList<KerasTensor> inputs, bool list) =>
+    /// <param name="inputs">One tensor per input of the call, in order.</param>
+    /// <param name="training">True while training (dropout on).</param>
+    /// <param name="masks">One mask per input, null where it has none.</param>
+    /// <returns>One tensor per output (<see cref="OutputCount"/>), shaped as <see cref="ComputeOutputSpecs(IReadOnlyList{KerasTensor}, bool)"/> promised.</returns>
+    protected virtual IReadOnlyList<Tensor> Call(IReadOnlyList<Tensor> inputs, bool training, IReadOnlyList<Tensor?> masks) =>
+        new[] { Call(inputs[0], training, masks[0]) };
+
+    /// <summary>
+    /// The output specs of one call on several inputs (<paramref name="list"/>: called on a list, <c>layer([a])</c>);
+    /// a layer takes one tensor, or a list of one, unless it overrides this to take several (merge layers, a custom
+    /// layer over <c>[query, value]</c>). The same rules as <see cref="ComputeOutputSpecs(KerasTensor)"/>.
+    /// </summary>
+    /// <param name="inputs">The inputs' shapes and dtypes, in order.</param>
+    /// <param name="list">Whether the layer was called on a list.</param>
+    /// <returns>One (shape, dtype) per output.</returns>
+    protected virtual IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(IReadOnlyList<KerasTensor> inputs, bool list) =>
         inputs.Count == 1 ? ComputeOutputSpecs(inputs[0])
             : throw InputError($"takes one input tensor, but was called on {inputs.Count}: {Describe(inputs)}.");
 
     /// <summary>The weights <see cref="Build(IReadOnlyList{KerasTensor})"/> will create.</summary>
     private protected virtual IEnumerable<(string Name, long[] Shape)> PlannedWeights(IReadOnlyList<KerasTensor> inputs) => PlannedWeights(inputs[0]);
 
-    /// <summary>Creates the weights on the first call; one-input layers build from their input.</summary>
-    private protected virtual void Build(IReadOnlyList<KerasTensor> inputs) => Build(inputs[0]);
-
-    /// <summary>Runs one call on concrete tensors, one per input of the node; one-input layers run <see cref="Forward(Tensor, bool)"/>.</summary>
-    internal virtual IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> inputs, bool training) => Forward(inputs[0], training);
+    /// <summary>Creates the weights on the first call on several inputs; the default builds from the first, with <see cref="Build(KerasTensor)"/>.</summary>
+    /// <param name="inputs">The inputs' shapes and dtypes, in order.</param>
+    protected virtual void Build(IReadOnlyList<KerasTensor> inputs) => Build(inputs[0]);
 
     /// <summary>
-    /// Whether the layer passes the mask of its (first) input on unchanged, as Keras' <c>supports_masking</c> with the
-    /// default <c>compute_mask</c> (Dense, Dropout, Activation). Other layers drop an incoming mask, with a warning,
-    /// unless <see cref="UsesMask"/>.
+    /// Runs one call on concrete tensors and computes its outputs' masks: the one step of a graph run (every node of a
+    /// model, nested models included, as Keras' <c>Function._run_through_graph</c>) and of an eager call. Outputs come
+    /// from <see cref="Call(IReadOnlyList{Tensor}, bool, IReadOnlyList{Tensor})"/>; the outputs flagged by
+    /// <see cref="OutputMasks"/> get <see cref="ComputeMask"/> (Keras' <c>__call__</c> setting <c>_keras_mask</c>).
+    /// A model used as a layer overrides it to run its own graph.
     /// </summary>
-    internal virtual bool SupportsMasking => false;
+    /// <param name="inputs">One tensor per input of the call.</param>
+    /// <param name="masks">One mask per input, null where it has none (always null for initial states).</param>
+    /// <param name="training">True while training.</param>
+    /// <returns>The outputs, and their masks (null: no output has one).</returns>
+    internal virtual (IReadOnlyList<Tensor> Outputs, Tensor?[]? Masks) Forward(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks, bool training) =>
+        (Call(inputs, training, masks), OutputMaskValues(inputs, masks));
+
+    /// <summary>The masks of one call's outputs (see <see cref="Forward"/>); null when no output has one.</summary>
+    internal Tensor?[]? OutputMaskValues(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks)
+    {
+        var masked = new bool[masks.Count];
+        for (var i = 0; i < masked.Length; i++)
+        {
+            masked[i] = masks[i] is not null;
+        }
+
+        var flags = OutputMasks(masked);
+        if (Array.IndexOf(flags, true) < 0 || ComputeMask(inputs, masks) is not { } mask)
+        {
+            return null;
+        }
+
+        var result = new Tensor?[flags.Length];
+        for (var o = 0; o < flags.Length; o++)
+        {
+            result[o] = flags[o] ? mask : null;
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Whether the layer passes the mask of its (first) input on (Keras' <c>supports_masking</c>): to its outputs
+    /// through <see cref="ComputeMask"/>, which by default returns it unchanged (Dense, Dropout, Activation). Other
+    /// layers drop an incoming mask, with a warning when they are called. The default is false.
+    /// </summary>
+    public virtual bool SupportsMasking => false;
 
     /// <summary>Whether the layer reads its input's mask (recurrent layers skip masked steps).</summary>
     internal virtual bool UsesMask => false;
@@ -473,12 +646,15 @@ public abstract class Layer : IDisposable
     internal virtual bool[] OutputMasks(IReadOnlyList<bool> inputMasked) =>
         Enumerable.Repeat(SupportsMasking && inputMasked[0], OutputCount).ToArray();
 
-    /// <summary>The mask of the outputs flagged by <see cref="OutputMasks"/>, from the concrete inputs and their masks (null: none).</summary>
-    internal virtual Tensor? ComputeMask(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks) => masks[0];
-
-    /// <summary>Runs one call with the inputs' masks (null where an input has none); only mask readers look at them.</summary>
-    internal virtual IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks, bool training) =>
-        inputs.Count == 1 ? Forward(inputs[0], training) : Forward(inputs, training);
+    /// <summary>
+    /// The mask of the outputs that carry one (Keras' <c>compute_mask(inputs, previous_mask)</c>), from the concrete
+    /// inputs and their masks; null for none. The default passes the first input's mask on; it is asked only when
+    /// <see cref="SupportsMasking"/> (or a built-in rule) says an output carries a mask.
+    /// </summary>
+    /// <param name="inputs">The call's inputs.</param>
+    /// <param name="masks">Their masks, null where an input has none.</param>
+    /// <returns>The outputs' mask, (batch, steps) booleans, or null.</returns>
+    protected virtual Tensor? ComputeMask(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks) => masks[0];
 
     /// <summary>
     /// Writes one call of the layer into an ONNX graph (<c>Model.Export</c>) and returns the names of its outputs;
@@ -505,27 +681,66 @@ public abstract class Layer : IDisposable
     internal virtual Tensor ForwardPreActivation(Tensor input, bool training) =>
         throw new InvalidOperationException($"{ClassName} '{Name}' has no final activation.");
 
-    /// <summary>Registers a weight created by <see cref="Build(KerasTensor)"/>; weights are listed in the order they are added.</summary>
+    /// <summary>
+    /// Adds a weight to the layer, as Keras' <c>add_weight(shape, initializer, trainable, name)</c>: call it from
+    /// <see cref="Build(KerasTensor)"/>. Weights are listed, saved and loaded in the order they are added; a
+    /// non-trainable one (<paramref name="trainable"/> false: values the layer keeps or updates itself, such as
+    /// statistics or a fixed scale) is saved and loaded but never changed by <c>Fit</c>, and summaries count it as
+    /// non-trainable.
+    /// </summary>
     /// <param name="name">The Keras weight name, e.g. <c>kernel</c>.</param>
-    /// <param name="kerasShape">The shape in Keras layout.</param>
-    /// <param name="value">The initial value, in the engine layout (the layer takes ownership).</param>
-    /// <param name="toKeras">A self-inverse layout change from the engine layout to Keras' (a transpose or a reversing
-    /// permute); null when both layouts are the same.</param>
-    /// <returns>The weight; its <see cref="LayerWeight.Variable"/> is what <see cref="Forward(Tensor, bool)"/> uses.</returns>
-    protected LayerWeight AddWeight(string name, int[] kerasShape, Tensor value, Func<Tensor, Tensor>? toKeras = null)
+    /// <param name="shape">The weight's shape.</param>
+    /// <param name="initializer">A Keras initializer name: <c>glorot_uniform</c> (the default, Keras' default for float
+    /// weights), <c>zeros</c> or <c>ones</c>; for any other initial value pass the tensor
+    /// (<see cref="AddWeight(string, int[], Tensor, bool)"/>).</param>
+    /// <param name="trainable">Whether <c>Fit</c> trains it (default true).</param>
+    /// <returns>The weight; its <see cref="LayerWeight.Variable"/> is what <see cref="Call(Tensor, bool, Tensor)"/> computes with.</returns>
+    /// <exception cref="ArgumentException">The initializer is not one of those, or a dimension is not positive.</exception>
+    protected LayerWeight AddWeight(string name, int[] shape, string initializer = "glorot_uniform", bool trainable = true)
     {
-        var weight = new LayerWeight(this, name, kerasShape, NewVariable(value, requiresGrad: true), toKeras);
+        ArgumentNullException.ThrowIfNull(shape);
+        ArgumentNullException.ThrowIfNull(initializer);
+        if (shape.Any(d => d <= 0))
+        {
+            throw new ArgumentException($"{ClassName} '{Name}': weight '{name}' has shape ({string.Join(", ", shape)}); every dimension must be positive.", nameof(shape));
+        }
+
+        var dims = shape.Select(d => (long)d).ToArray();
+        var value = initializer switch
+        {
+            "glorot_uniform" => Initializers.GlorotUniform(dims, Random),
+            "zeros" => zeros(dims),
+            "ones" => ones(dims),
+            _ => throw new ArgumentException($"{ClassName} '{Name}': weight '{name}' asks for the initializer '{initializer}'; by name this library knows glorot_uniform, zeros and ones (pass any other initial value as a tensor).", nameof(initializer)),
+        };
+        return AddWeight(name, shape, value, trainable);
+    }
+
+    /// <summary>Adds a weight with the given initial value (see <see cref="AddWeight(string, int[], string, bool)"/>).</summary>
+    /// <param name="name">The Keras weight name, e.g. <c>kernel</c>.</param>
+    /// <param name="shape">The weight's shape.</param>
+    /// <param name="value">The initial value, float32 of that shape; the layer takes ownership of it.</param>
+    /// <param name="trainable">Whether <c>Fit</c> trains it (default true).</param>
+    /// <returns>The weight.</returns>
+    /// <exception cref="ArgumentException">The value's shape or dtype differs.</exception>
+    protected LayerWeight AddWeight(string name, int[] shape, Tensor value, bool trainable = true)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        ArgumentNullException.ThrowIfNull(value);
+        if (!value.shape.SequenceEqual(shape.Select(d => (long)d)) || value.dtype != ScalarType.Float32)
+        {
+            throw new ArgumentException($"{ClassName} '{Name}': weight '{name}' has shape ({string.Join(", ", shape)}), but its initial value is {value.dtype} of shape ({string.Join(", ", value.shape)}); expected Float32 of that shape.", nameof(value));
+        }
+
+        var weight = new LayerWeight(this, name, shape, NewVariable(value, requiresGrad: trainable)) { Learned = trainable };
         weights.Add(weight);
         return weight;
     }
 
-    /// <summary>
-    /// Registers a non-trainable weight (Keras' <c>trainable=False</c>: statistics the layer updates itself), listed
-    /// after the weights added before it and counted as non-trainable in summaries.
-    /// </summary>
-    private protected LayerWeight AddNonTrainableWeight(string name, int[] kerasShape, Tensor value)
+    /// <summary>Registers a trainable weight kept in an engine layout that <paramref name="toKeras"/> (a self-inverse transpose or reversing permute) turns into Keras' <paramref name="kerasShape"/>.</summary>
+    private protected LayerWeight AddWeight(string name, int[] kerasShape, Tensor value, Func<Tensor, Tensor> toKeras)
     {
-        var weight = new LayerWeight(this, name, kerasShape, NewVariable(value, requiresGrad: false)) { Learned = false };
+        var weight = new LayerWeight(this, name, kerasShape, NewVariable(value, requiresGrad: true), toKeras);
         weights.Add(weight);
         return weight;
     }

@@ -27,12 +27,13 @@ public sealed class Masking : Layer
     /// <summary>The padding value (Keras' <c>mask_value</c>).</summary>
     public double MaskValue { get; }
 
-    internal override bool SupportsMasking => true;
+    /// <inheritdoc/>
+    public override bool SupportsMasking => true;
 
     internal override bool[] OutputMasks(IReadOnlyList<bool> inputMasked) => new[] { true };
 
     /// <summary>Keras' <c>any(not_equal(x, mask_value), axis=-1)</c>.</summary>
-    internal override Tensor? ComputeMask(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks) => inputs[0].ne(MaskValue).any(-1);
+    protected override Tensor? ComputeMask(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks) => inputs[0].ne(MaskValue).any(-1);
 
     internal override bool BuiltAtInit => true;
 
@@ -60,8 +61,8 @@ public sealed class Masking : Layer
     }
 
     /// <inheritdoc/>
-    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) =>
-        new[] { where(input.ne(MaskValue).any(-1, keepdim: true), input, zeros_like(input)) };
+    protected override Tensor Call(Tensor input, bool training, Tensor? mask) =>
+        where(input.ne(MaskValue).any(-1, keepdim: true), input, zeros_like(input));
 
     /// <summary>ONNX: zeros at the masked steps (Where on the mask).</summary>
     internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call) =>

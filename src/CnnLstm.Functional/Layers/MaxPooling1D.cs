@@ -31,12 +31,12 @@ public sealed class MaxPooling1D : Pooling1D
     }
 
     /// <inheritdoc/>
-    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training)
+    protected override Tensor Call(Tensor input, bool training, Tensor? mask)
     {
         if (PoolSize == 1 && Strides == 1)
         {
             // Pooling one step at a time is the identity (the seed's regression model).
-            return new[] { input.alias() };
+            return input.alias();
         }
 
         var x = input;
@@ -51,7 +51,7 @@ public sealed class MaxPooling1D : Pooling1D
         }
 
         // The libtorch path for the input's memory layout whose check passed on this CPU, or unfold and max.
-        return new[] { MaxPool1DKernels.Run(x, PoolSize, Strides) };
+        return MaxPool1DKernels.Run(x, PoolSize, Strides);
     }
 
     private protected override string OnnxOperator => "MaxPool";

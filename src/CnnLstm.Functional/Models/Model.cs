@@ -150,6 +150,46 @@ public partial class Model : IDisposable
         return AsLayer.CallMulti(inputs);
     }
 
+    /// <summary>
+    /// Calls the model on concrete data, as Keras' <c>model(x)</c> on tensors: the graph runs once on the batch, with
+    /// the same input checks as a symbolic call and no node recorded; see <see cref="Layer.Apply(Tensor, bool, Tensor)"/>
+    /// (the result is the caller's to dispose). Unlike <see cref="Predict(Array, int, CancellationToken)"/> it runs in
+    /// one batch and leaves autograd as the caller set it.
+    /// </summary>
+    /// <param name="input">One batch for the model's single input.</param>
+    /// <param name="training">True to run as in training (dropout on).</param>
+    /// <param name="mask">The input's mask, or null.</param>
+    /// <returns>The model's single output.</returns>
+    /// <exception cref="LayerInputException">The input does not fit the model's input (the message names both shapes).</exception>
+    public Tensor Apply(Tensor input, bool training = false, Tensor? mask = null)
+    {
+        ThrowIfDisposed();
+        _ = Topology;
+        return AsLayer.Apply(input, training, mask);
+    }
+
+    /// <summary>Calls a model with several inputs on concrete tensors (<c>model([a, b])</c>); see <see cref="Apply(Tensor, bool, Tensor)"/>.</summary>
+    /// <param name="inputs">One tensor per model input, in order.</param>
+    /// <returns>The model's single output.</returns>
+    public Tensor Apply(params Tensor[] inputs)
+    {
+        ThrowIfDisposed();
+        _ = Topology;
+        return AsLayer.Apply(inputs);
+    }
+
+    /// <summary>Calls the model on concrete tensors and returns all of its outputs; see <see cref="Apply(Tensor, bool, Tensor)"/>.</summary>
+    /// <param name="inputs">One tensor per model input, in order.</param>
+    /// <param name="training">True to run as in training.</param>
+    /// <param name="masks">One mask per input (null where it has none), or null.</param>
+    /// <returns>One tensor per model output, each owned by the caller.</returns>
+    public IReadOnlyList<Tensor> ApplyMulti(IReadOnlyList<Tensor> inputs, bool training = false, IReadOnlyList<Tensor?>? masks = null)
+    {
+        ThrowIfDisposed();
+        _ = Topology;
+        return AsLayer.ApplyMulti(inputs, training, masks);
+    }
+
     /// <summary>The Embedding layers an input feeds, directly or inside a model called on it.</summary>
     internal IReadOnlyList<Embedding> EmbeddingsFedBy(KerasTensor input) => embeddingsByInput[input];
 
@@ -415,8 +455,9 @@ public partial class Model : IDisposable
     }
 
     /// <summary>
-    /// Runs the graph once, also returning each output's mask (null where it has none), as Keras' eager call leaves
-    /// <c>_keras_mask</c> on its outputs: masks are computed beside the values, by each layer's <c>ComputeMask</c>.
+    /// Runs the graph once, also returning each output's mask (null where it has none), as Keras'
+    /// <c>Function._run_through_graph</c>: every node, a model used as a layer included, by depth through its layer's
+    /// <c>Forward(inputs, masks, training)</c>, which returns the outputs and their masks.
     /// </summary>
     /// <param name="batch">One tensor per model input.</param>
     /// <param name="training">Whether dropout is on.</param>
@@ -448,59 +489,38 @@ public partial class Model : IDisposable
                 continue;
             }
 
+            var inputValues = new Tensor[node.Inputs.Count];
+            var nodeMasks = new Tensor?[inputValues.Length];
+            for (var i = 0; i < inputValues.Length; i++)
+            {
+                inputValues[i] = values[node.Inputs[i]];
+                // A recurrent layer's initial states (the last inputs) carry no mask into the call.
+                nodeMasks[i] = i < inputValues.Length - node.InitialStates ? masks.GetValueOrDefault(node.Inputs[i]) : null;
+            }
+
+            IReadOnlyList<Tensor> results;
+            Tensor?[]? resultMasks;
             var wanted = logitsFor is null ? -1 : IndexOfLogitsOutput(node, logitsFor);
             if (wanted >= 0)
             {
-                var pre = node.Layer.ForwardPreActivation(values[node.Inputs[0]], training);
+                // The output of a from_logits loss: its values before the final activation are kept as the logits.
+                var pre = node.Layer.ForwardPreActivation(inputValues[0], training);
                 logits[wanted] = pre;
-                values[node.Outputs[0]] = Activations.Apply(node.Layer.FinalActivation!, pre);
-                if (masks.GetValueOrDefault(node.Inputs[0]) is { } passed && node.Layer.OutputMasks(new[] { true })[0])
-                {
-                    // Dense and Activation pass their input's mask on.
-                    masks[node.Outputs[0]] = passed;
-                }
-
-                continue;
+                results = new[] { Activations.Apply(node.Layer.FinalActivation!, pre) };
+                resultMasks = node.Layer.OutputMaskValues(inputValues, nodeMasks);
             }
-
-            var inputValues = node.Inputs.Select(t => values[t]).ToArray();
-            var nodeMasks = node.Inputs.Select(t => masks.GetValueOrDefault(t)).ToArray();
-            if (node.Layer is ModelLayer nested)
+            else
             {
-                // A model used as a layer runs with its caller's masks and hands out its outputs' masks (Keras' Functional).
-                var inner = nested.Model.RunWithMasks(inputValues, training, null, nodeMasks);
-                for (var o = 0; o < node.Outputs.Count; o++)
-                {
-                    values[node.Outputs[o]] = inner.Outputs[o];
-                    if (inner.Masks[o] is { } innerMask)
-                    {
-                        masks[node.Outputs[o]] = innerMask;
-                    }
-                }
-
-                continue;
-            }
-
-            var masked = nodeMasks.Any(m => m is not null);
-            var results = masked ? node.Layer.Forward(inputValues, nodeMasks, training)
-                : inputValues.Length == 1 ? node.Layer.Forward(inputValues[0], training) : node.Layer.Forward(inputValues, training);
-            // Decided on the values' masks, not only the symbolic flags: inside a model used as a layer, the masks come
-            // from the caller. Embedding (maskZero) and Masking make a mask from their input alone.
-            var outputMasked = node.Layer.OutputMasks(node.Inputs.Take(node.Inputs.Count - node.InitialStates).Select(t => masks.ContainsKey(t)).ToArray());
-            if (outputMasked.Any(m => m) && node.Layer.ComputeMask(inputValues, nodeMasks) is { } mask)
-            {
-                for (var o = 0; o < node.Outputs.Count; o++)
-                {
-                    if (outputMasked[o])
-                    {
-                        masks[node.Outputs[o]] = mask;
-                    }
-                }
+                (results, resultMasks) = node.Layer.Forward(inputValues, nodeMasks, training);
             }
 
             for (var o = 0; o < results.Count; o++)
             {
                 values[node.Outputs[o]] = results[o];
+                if (resultMasks?[o] is { } mask)
+                {
+                    masks[node.Outputs[o]] = mask;
+                }
             }
         }
 

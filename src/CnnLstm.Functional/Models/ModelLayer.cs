@@ -55,10 +55,8 @@ internal sealed class ModelLayer : Layer
     /// <summary>The Embedding layers that input <paramref name="index"/> feeds inside the model, for token-id checks.</summary>
     internal override IEnumerable<Embedding> EmbeddingsFedBy(int index) => Model.EmbeddingsFedBy(Model.Inputs[index]);
 
-    /// <inheritdoc/>
-    protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input) => ComputeOutputSpecs(new[] { input }, list: false);
-
-    private protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(IReadOnlyList<KerasTensor> inputs, bool list)
+    /// <summary>Checks the inputs against the model's inputs (count, shapes, dtypes) and returns its outputs' specs.</summary>
+    protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(IReadOnlyList<KerasTensor> inputs, bool list)
     {
         var expected = Model.Inputs;
         if (inputs.Count != expected.Count)
@@ -79,26 +77,25 @@ internal sealed class ModelLayer : Layer
         return Model.Outputs.Select(o => (o.Shape, o.DType)).ToArray();
     }
 
-    /// <inheritdoc/>
-    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) => Model.Run(new[] { input }, training);
-
-    internal override IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> inputs, bool training) => Model.Run(inputs, training);
-
     /// <summary>
     /// Takes its caller's masks into the inner graph, as Keras' <c>Functional.call(inputs, mask)</c> sets them on
-    /// its inputs; like Keras' Functional (which does not support masking), no mask comes out.
+    /// its inputs, so no warning is given when a masked tensor reaches it.
     /// </summary>
     internal override bool UsesMask => true;
 
     /// <summary>
     /// The masks of the inner model's outputs, as Keras' <c>Functional.compute_mask</c>: an inner Embedding(maskZero)
-    /// or Masking, or the caller's masks passed through, come out; <see cref="Model.RunWithMasks"/> and the ONNX
-    /// exporter take the values from the inner run.
+    /// or Masking, or the caller's masks passed through, come out; <see cref="Forward"/> and the ONNX exporter take
+    /// the values from the inner run.
     /// </summary>
     internal override bool[] OutputMasks(IReadOnlyList<bool> inputMasked) => Model.OutputMaskFlags(inputMasked);
 
-    internal override IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks, bool training) =>
-        Model.RunWithMasks(inputs, training, null, masks).Outputs;
+    /// <summary>Runs the inner model's graph with the caller's masks and hands out its outputs and their masks (Keras' <c>Functional.call</c>).</summary>
+    internal override (IReadOnlyList<Tensor> Outputs, Tensor?[]? Masks) Forward(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks, bool training)
+    {
+        var inner = Model.RunWithMasks(inputs, training, null, masks);
+        return (inner.Outputs, inner.Masks);
+    }
 
     /// <summary>Lets go of the inner layers (which other models may still use); the variables belong to them.</summary>
     protected override void Dispose(bool disposing)

@@ -52,4 +52,29 @@ public class NestedModelMaskTests
             File.Delete(path);
         }
     }
+
+    [Test]
+    public void MasksCrossModelsNestedTwice_InBothDirections_AsInTheFlatModel_AndInAnEagerCall()
+    {
+        // One graph run: the outer model's node for `middle` runs middle's graph, whose node for `inner` runs inner's,
+        // each with its caller's masks; the inner LSTM skips the outer Embedding's padding.
+        var ids = new long[,] { { 0, 0, 0, 5, 6, 7 }, { 0, 3, 1, 4, 1, 5 } };
+        var embedding = new Embedding(10, 3, maskZero: true);
+        var lstm = new LSTM(4);
+        var innerInput = new Input(shape: (6, 3));
+        using var inner = new KerasStyle.Models.Model(innerInput, lstm.Call(innerInput), name: "inner");
+        var middleInput = new Input(shape: (6, 3));
+        using var middle = new KerasStyle.Models.Model(middleInput, inner.Call(middleInput), name: "middle");
+        var outerInput = new Input(6, DType.Int64);
+        using var nested = new KerasStyle.Models.Model(outerInput, middle.Call(embedding.Call(outerInput)));
+        var flatInput = new Input(6, DType.Int64);
+        using var flat = new KerasStyle.Models.Model(flatInput, lstm.Call(embedding.Call(flatInput)));
+
+        var expected = flat.Predict<float[,]>(ids).Cast<float>().ToArray();
+        Assert.That(nested.Predict<float[,]>(ids).Cast<float>(), Is.EqualTo(expected).Within(1e-7));
+        using var vectors = embedding.Apply(TorchSharp.torch.tensor(ids.Cast<long>().ToArray(), new long[] { 2, 6 }));
+        using var mask = TorchSharp.torch.tensor(ids.Cast<long>().Select(id => id != 0).ToArray(), new long[] { 2, 6 });
+        using var eager = middle.Apply(vectors, mask: mask);
+        Assert.That(eager.data<float>().ToArray(), Is.EqualTo(expected).Within(1e-6), "the eager call on a nested model takes the mask too");
+    }
 }

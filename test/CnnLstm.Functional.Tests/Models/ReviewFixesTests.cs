@@ -126,7 +126,7 @@ public class ReviewFixesTests
 
         protected override void Build(KerasTensor input) => factor = full(1, 2f);
 
-        protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) => new[] { input * factor! };
+        protected override Tensor Call(Tensor input, bool training, Tensor? mask) => input * factor!;
     }
 
     /// <summary>(batch, 4, d) to (batch, 4·d), for the test models (the library has no Flatten yet).</summary>
@@ -140,6 +140,6 @@ public class ReviewFixesTests
         protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input) =>
             new[] { (new Shape(null, input.Shape[1] * input.Shape[2]), DType.Float32) };
 
-        protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) => new[] { input.reshape(input.shape[0], -1) };
+        protected override Tensor Call(Tensor input, bool training, Tensor? mask) => input.reshape(input.shape[0], -1);
     }
 }

@@ -114,8 +114,8 @@ public class CustomLayerTests
             gamma = AddWeight("gamma", new[] { features }, ones(features));
         }
 
-        protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) =>
-            new[] { input * gamma!.Variable * Factor };
+        protected override Tensor Call(Tensor input, bool training, Tensor? mask) =>
+            input * gamma!.Variable * Factor;
     }
 
     [Test]
@@ -131,6 +131,6 @@ public class CustomLayerTests
     {
         protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input) => new[] { (input.Shape, input.DType) };
 
-        protected internal override IReadOnlyList<TorchSharp.torch.Tensor> Forward(TorchSharp.torch.Tensor input, bool training) => new[] { input / 2 };
+        protected override TorchSharp.torch.Tensor Call(TorchSharp.torch.Tensor input, bool training, TorchSharp.torch.Tensor? mask) => input / 2;
     }
 }

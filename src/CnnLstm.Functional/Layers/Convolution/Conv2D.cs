@@ -162,7 +162,7 @@ public sealed class Conv2D : Layer
     }
 
     /// <inheritdoc/>
-    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training)
+    protected override Tensor Call(Tensor input, bool training, Tensor? mask)
     {
         var (patches, height, width) = Windows2D.Cut(input, KernelSize, Strides, DilationRate, padding, 0);
         // Patches come channel-major (C, kh, kw); the kernel is (kh, kw, C, filters) in Keras' layout.
@@ -173,7 +173,7 @@ public sealed class Conv2D : Layer
             output = output + bias.Variable;
         }
 
-        return new[] { Activations.Apply(Activation, output.view(input.shape[0], height, width, Filters)) };
+        return Activations.Apply(Activation, output.view(input.shape[0], height, width, Filters));
     }
 
     /// <summary>ONNX: Conv over (batch, channels, height, width) between two Transposes, then the activation.</summary>

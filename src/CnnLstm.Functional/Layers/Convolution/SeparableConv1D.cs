@@ -172,7 +172,7 @@ public sealed class SeparableConv1D : Layer
     }
 
     /// <inheritdoc/>
-    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training)
+    protected override Tensor Call(Tensor input, bool training, Tensor? mask)
     {
         // The sequence as a one-row image: windows (N, C, k, steps out).
         var (windows, _, steps) = Windows2D.Cut(input.unsqueeze(1), (1, KernelSize), (1, Strides), (1, DilationRate), padding, 0);
@@ -184,7 +184,7 @@ public sealed class SeparableConv1D : Layer
             output = output + bias.Variable;
         }
 
-        return new[] { Activations.Apply(Activation, output) };
+        return Activations.Apply(Activation, output);
     }
 
     /// <summary>

@@ -45,7 +45,7 @@ public sealed class Concatenate : Merge
     /// As Keras: each input's mask spread over its last axis (all true for an unmasked input), joined along the axis,
     /// then true where any of the last axis is.
     /// </summary>
-    internal override Tensor? ComputeMask(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks)
+    protected override Tensor? ComputeMask(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks)
     {
         if (masks.All(m => m is null))
         {

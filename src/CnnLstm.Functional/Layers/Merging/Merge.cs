@@ -22,24 +22,19 @@ public abstract class Merge : Layer
     }
 
     /// <summary>Merges masks as Keras' <c>Merge.compute_mask</c> does: the OR of all inputs' masks, none if any input has none.</summary>
-    internal override bool SupportsMasking => true;
+    public override bool SupportsMasking => true;
 
     internal override bool[] OutputMasks(IReadOnlyList<bool> inputMasked) => new[] { inputMasked.All(m => m) };
 
-    internal override Tensor? ComputeMask(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks) =>
+    /// <inheritdoc/>
+    protected override Tensor? ComputeMask(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks) =>
         masks.Any(m => m is null) ? null : masks.Skip(1).Aggregate(masks[0]!, (a, b) => a.logical_or(b!));
 
     /// <summary>The number of inputs the layer takes, or null for one or more.</summary>
     private protected virtual int? ExactInputs => null;
 
     /// <inheritdoc/>
-    protected sealed override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input) =>
-        throw NotAList(new[] { input });
-
-    /// <inheritdoc/>
-    protected internal sealed override IReadOnlyList<Tensor> Forward(Tensor input, bool training) => new[] { Merged(new[] { input }) };
-
-    private protected sealed override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(IReadOnlyList<KerasTensor> inputs, bool list)
+    protected sealed override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(IReadOnlyList<KerasTensor> inputs, bool list)
     {
         if (!list)
         {
@@ -58,8 +53,6 @@ public abstract class Merge : Layer
 
         return new[] { (OutputShape(inputs), DType.Float32) };
     }
-
-    internal sealed override IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> inputs, bool training) => new[] { Merged(inputs) };
 
     /// <summary>The output shape (batch axis first) for these inputs; throws naming every input shape when they do not fit.</summary>
     private protected virtual Shape OutputShape(IReadOnlyList<KerasTensor> inputs)
@@ -102,8 +95,9 @@ public abstract class Merge : Layer
     /// </summary>
     private protected virtual Tensor Merged(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks) => Merged(inputs);
 
-    internal sealed override IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks, bool training) =>
-        new[] { Merged(inputs, masks) };
+    /// <inheritdoc/>
+    protected sealed override IReadOnlyList<Tensor> Call(IReadOnlyList<Tensor> inputs, bool training, IReadOnlyList<Tensor?> masks) =>
+        new[] { masks.Any(m => m is not null) ? Merged(inputs, masks) : Merged(inputs) };
 
     /// <summary>Inputs of lower rank gain size-1 axes after the batch axis, as Keras' <c>expand_dims(x, 1)</c>.</summary>
     private static Tensor[] Align(IReadOnlyList<Tensor> inputs)

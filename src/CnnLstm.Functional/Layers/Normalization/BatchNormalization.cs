@@ -51,7 +51,8 @@ public sealed class BatchNormalization : Layer
     /// <summary>Whether gamma multiplies (Keras' <c>scale</c>).</summary>
     public bool Scale { get; }
 
-    internal override bool SupportsMasking => true;
+    /// <inheritdoc/>
+    public override bool SupportsMasking => true;
 
     /// <inheritdoc/>
     public override JsonObject GetConfig()
@@ -138,21 +139,19 @@ public sealed class BatchNormalization : Layer
             beta = AddWeight("beta", new[] { features }, zeros(features));
         }
 
-        movingMean = AddNonTrainableWeight("moving_mean", new[] { features }, zeros(features));
-        movingVariance = AddNonTrainableWeight("moving_variance", new[] { features }, ones(features));
+        movingMean = AddWeight("moving_mean", new[] { features }, zeros(features), trainable: false);
+        movingVariance = AddWeight("moving_variance", new[] { features }, ones(features), trainable: false);
     }
 
     /// <inheritdoc/>
-    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) => Forward(new[] { input }, new Tensor?[1], training);
-
-    internal override IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks, bool training)
+    protected override Tensor Call(Tensor input, bool training, Tensor? mask)
     {
-        var x = inputs[0];
+        var x = input;
         Tensor mean, variance;
         if (training && Trainable)
         {
             var axes = Enumerable.Range(0, (int)x.dim() - 1).Select(a => (long)a).ToArray();
-            if (masks[0] is { } mask)
+            if (mask is not null)
             {
                 // Keras' masked moments: weighted by the mask, plus its epsilon (1e-7) in the denominators.
                 var weights = mask.to_type(x.dtype).unsqueeze(-1);
@@ -184,7 +183,7 @@ public sealed class BatchNormalization : Layer
         }
 
         var output = (x - mean) * scale;
-        return new[] { beta is null ? output : output + beta.Variable };
+        return beta is null ? output : output + beta.Variable;
     }
 
     /// <summary>ONNX: the inference form, (x - moving mean) / sqrt(moving variance + epsilon) × gamma + beta, over the last axis.</summary>

@@ -42,7 +42,8 @@ public sealed class LayerNormalization : Layer
     /// <summary>Whether gamma multiplies (Keras' <c>scale</c>).</summary>
     public bool Scale { get; }
 
-    internal override bool SupportsMasking => true;
+    /// <inheritdoc/>
+    public override bool SupportsMasking => true;
 
     /// <inheritdoc/>
     /// <remarks>As Keras, the axis is written as the list of resolved axes once the layer is built ([2] for a
@@ -129,8 +130,8 @@ public sealed class LayerNormalization : Layer
     }
 
     /// <inheritdoc/>
-    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) =>
-        new[] { nn.functional.layer_norm(input, new[] { input.shape[^1] }, gamma?.Variable, beta?.Variable, Epsilon) };
+    protected override Tensor Call(Tensor input, bool training, Tensor? mask) =>
+        nn.functional.layer_norm(input, new[] { input.shape[^1] }, gamma?.Variable, beta?.Variable, Epsilon);
 
     /// <summary>ONNX: LayerNormalization over the last axis (a scale of ones without <see cref="Scale"/>).</summary>
     internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call)

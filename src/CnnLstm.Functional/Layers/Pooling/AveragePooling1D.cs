@@ -32,19 +32,19 @@ public sealed class AveragePooling1D : Pooling1D
     }
 
     /// <inheritdoc/>
-    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training)
+    protected override Tensor Call(Tensor input, bool training, Tensor? mask)
     {
         var x = input.transpose(1, 2);
         if (PaddingMode != Layers.Padding.Same)
         {
-            return new[] { nn.functional.avg_pool1d(x, PoolSize, Strides).transpose(1, 2) };
+            return nn.functional.avg_pool1d(x, PoolSize, Strides).transpose(1, 2);
         }
 
         // Zero padding, then the windows' sums over the counts of real steps in them.
         var (left, right) = PaddingRules.SamePadding((int)input.shape[1], PoolSize, Strides);
         var padded = nn.functional.pad(x, new[] { left, right });
         using var real = nn.functional.pad(ones(1, 1, input.shape[1], dtype: input.dtype, device: input.device), new[] { left, right });
-        return new[] { (nn.functional.avg_pool1d(padded, PoolSize, Strides) / nn.functional.avg_pool1d(real, PoolSize, Strides)).transpose(1, 2) };
+        return (nn.functional.avg_pool1d(padded, PoolSize, Strides) / nn.functional.avg_pool1d(real, PoolSize, Strides)).transpose(1, 2);
     }
 
     private protected override string OnnxOperator => "AveragePool";

@@ -30,19 +30,19 @@ public sealed class AveragePooling2D : Pooling2D
     }
 
     /// <inheritdoc/>
-    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training)
+    protected override Tensor Call(Tensor input, bool training, Tensor? mask)
     {
         var (patches, height, width) = Windows2D.Cut(input, PoolSize, Strides, (1, 1), PaddingMode, 0);
         var sums = patches.sum(new long[] { 2 });
         if (PaddingMode != Layers.Padding.Same)
         {
-            return new[] { Windows2D.ToChannelsLast(sums / (PoolSize.H * PoolSize.W), height, width) };
+            return Windows2D.ToChannelsLast(sums / (PoolSize.H * PoolSize.W), height, width);
         }
 
         // The count of real cells in each window: the same windows over ones.
         using var real = ones(1, input.shape[1], input.shape[2], 1, dtype: input.dtype, device: input.device);
         var (counts, _, _) = Windows2D.Cut(real, PoolSize, Strides, (1, 1), PaddingMode, 0);
-        return new[] { Windows2D.ToChannelsLast(sums / counts.sum(new long[] { 2 }), height, width) };
+        return Windows2D.ToChannelsLast(sums / counts.sum(new long[] { 2 }), height, width);
     }
 
     private protected override string OnnxOperator => "AveragePool";

@@ -40,18 +40,16 @@ public sealed class GlobalAveragePooling1D : Layer
     /// <inheritdoc/>
     protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input) => GlobalPooling.Specs(this, input, Keepdims);
 
-    /// <inheritdoc/>
-    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) => new[] { input.mean(new long[] { 1 }, keepdim: Keepdims) };
-
-    internal override IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks, bool training)
+    /// <summary>The mean over the steps; with a mask, over the unmasked steps only.</summary>
+    protected override Tensor Call(Tensor input, bool training, Tensor? mask)
     {
-        if (masks[0] is not { } mask)
+        if (mask is null)
         {
-            return Forward(inputs[0], training);
+            return input.mean(new long[] { 1 }, keepdim: Keepdims);
         }
 
-        var weights = mask.to_type(inputs[0].dtype).unsqueeze(-1);
-        return new[] { (inputs[0] * weights).sum(new long[] { 1 }, keepdim: Keepdims) / weights.sum(new long[] { 1 }, keepdim: Keepdims) };
+        var weights = mask.to_type(input.dtype).unsqueeze(-1);
+        return (input * weights).sum(new long[] { 1 }, keepdim: Keepdims) / weights.sum(new long[] { 1 }, keepdim: Keepdims);
     }
 
     /// <summary>ONNX: ReduceMean over the steps; with a mask, the sum of the unmasked steps over their count.</summary>

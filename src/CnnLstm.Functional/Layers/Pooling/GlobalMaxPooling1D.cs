@@ -37,7 +37,7 @@ public sealed class GlobalMaxPooling1D : Layer
     protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input) => GlobalPooling.Specs(this, input, Keepdims);
 
     /// <inheritdoc/>
-    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) => new[] { input.amax(new long[] { 1 }, keepdim: Keepdims) };
+    protected override Tensor Call(Tensor input, bool training, Tensor? mask) => input.amax(new long[] { 1 }, keepdim: Keepdims);
 
     /// <summary>ONNX: ReduceMax over the steps.</summary>
     internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call) =>

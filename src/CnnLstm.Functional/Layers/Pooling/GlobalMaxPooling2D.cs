@@ -36,7 +36,7 @@ public sealed class GlobalMaxPooling2D : Layer
     protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input) => GlobalPooling.Specs2D(this, input, Keepdims);
 
     /// <inheritdoc/>
-    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) => new[] { input.amax(new long[] { 1, 2 }, keepdim: Keepdims) };
+    protected override Tensor Call(Tensor input, bool training, Tensor? mask) => input.amax(new long[] { 1, 2 }, keepdim: Keepdims);
 
     /// <summary>ONNX: ReduceMax over the steps (height and width).</summary>
     internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call) =>

@@ -27,10 +27,10 @@ public sealed class MaxPooling2D : Pooling2D
     }
 
     /// <inheritdoc/>
-    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training)
+    protected override Tensor Call(Tensor input, bool training, Tensor? mask)
     {
         var (patches, height, width) = Windows2D.Cut(input, PoolSize, Strides, (1, 1), PaddingMode, double.NegativeInfinity);
-        return new[] { Windows2D.ToChannelsLast(patches.amax(new long[] { 2 }), height, width) };
+        return Windows2D.ToChannelsLast(patches.amax(new long[] { 2 }), height, width);
     }
 
     private protected override string OnnxOperator => "MaxPool";

@@ -96,9 +96,7 @@ public sealed class GRU : RecurrentLayer
     }
 
     /// <inheritdoc/>
-    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) => Forward(new[] { input }, new Tensor?[1], training);
-
-    internal override IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks, bool training)
+    protected override IReadOnlyList<Tensor> Call(IReadOnlyList<Tensor> inputs, bool training, IReadOnlyList<Tensor?> masks)
     {
         var (input, mask, stateKeep) = PrepareSequence(inputs[0], masks[0], training);
         var (batch, steps) = (input.shape[0], input.shape[1]);

@@ -27,7 +27,8 @@ public sealed class GaussianNoise : Layer
     /// <summary>The noise's standard deviation (Keras' <c>stddev</c>).</summary>
     public double Stddev { get; }
 
-    internal override bool SupportsMasking => true;
+    /// <inheritdoc/>
+    public override bool SupportsMasking => true;
 
     internal override bool BuiltAtInit => true;
 
@@ -55,8 +56,8 @@ public sealed class GaussianNoise : Layer
     }
 
     /// <inheritdoc/>
-    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) =>
-        new[] { !training || Stddev == 0 ? input.alias() : input + (randn(input.shape, dtype: input.dtype, device: input.device, generator: Random) * Stddev) };
+    protected override Tensor Call(Tensor input, bool training, Tensor? mask) =>
+        !training || Stddev == 0 ? input.alias() : input + (randn(input.shape, dtype: input.dtype, device: input.device, generator: Random) * Stddev);
 
     /// <summary>ONNX: the inference form, which passes its input on unchanged.</summary>
     internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call) => new[] { call.Input.Name };

@@ -26,7 +26,8 @@ public sealed class SpatialDropout1D : Layer
     /// <summary>The fraction of channels dropped (Keras' <c>rate</c>).</summary>
     public double Rate { get; }
 
-    internal override bool SupportsMasking => true;
+    /// <inheritdoc/>
+    public override bool SupportsMasking => true;
 
     internal override bool BuiltAtInit => true;
 
@@ -57,15 +58,15 @@ public sealed class SpatialDropout1D : Layer
     }
 
     /// <inheritdoc/>
-    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training)
+    protected override Tensor Call(Tensor input, bool training, Tensor? mask)
     {
         if (!training || Rate == 0)
         {
-            return new[] { input.alias() };
+            return input.alias();
         }
 
         var keep = empty(new[] { input.shape[0], 1, input.shape[2] }, dtype: input.dtype, device: input.device).bernoulli_(1 - Rate, generator: Random);
-        return new[] { input * keep / (1 - Rate) };
+        return input * keep / (1 - Rate);
     }
 
     /// <summary>ONNX: the inference form, which passes its input on unchanged.</summary>

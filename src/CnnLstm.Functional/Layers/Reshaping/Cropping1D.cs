@@ -62,8 +62,8 @@ public sealed class Cropping1D : Layer
     }
 
     /// <inheritdoc/>
-    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) =>
-        new[] { input.narrow(1, Cropping.Start, input.shape[1] - Cropping.Start - Cropping.End) };
+    protected override Tensor Call(Tensor input, bool training, Tensor? mask) =>
+        input.narrow(1, Cropping.Start, input.shape[1] - Cropping.Start - Cropping.End);
 
     /// <summary>ONNX: Slice of the steps.</summary>
     internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call) =>

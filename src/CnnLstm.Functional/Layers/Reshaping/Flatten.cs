@@ -48,7 +48,7 @@ public sealed class Flatten : Layer
     }
 
     /// <inheritdoc/>
-    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) => new[] { input.reshape(input.shape[0], -1) };
+    protected override Tensor Call(Tensor input, bool training, Tensor? mask) => input.reshape(input.shape[0], -1);
 
     /// <summary>ONNX: Flatten from axis 1.</summary>
     internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call) =>

@@ -55,8 +55,8 @@ public sealed class Permute : Layer
     }
 
     /// <inheritdoc/>
-    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) =>
-        new[] { input.permute(new[] { 0L }.Concat(Dims.Select(d => (long)d)).ToArray()) };
+    protected override Tensor Call(Tensor input, bool training, Tensor? mask) =>
+        input.permute(new[] { 0L }.Concat(Dims.Select(d => (long)d)).ToArray());
 
     /// <summary>ONNX: Transpose with the batch axis kept first.</summary>
     internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call) =>

@@ -45,7 +45,7 @@ public sealed class RepeatVector : Layer
     }
 
     /// <inheritdoc/>
-    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) => new[] { input.unsqueeze(1).repeat(1, N, 1) };
+    protected override Tensor Call(Tensor input, bool training, Tensor? mask) => input.unsqueeze(1).repeat(1, N, 1);
 
     /// <summary>ONNX: Unsqueeze to (batch, 1, features), then Tile along the new axis.</summary>
     internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call) =>

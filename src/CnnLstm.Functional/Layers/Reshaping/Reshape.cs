@@ -65,8 +65,8 @@ public sealed class Reshape : Layer
     }
 
     /// <inheritdoc/>
-    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) =>
-        new[] { input.reshape(new[] { input.shape[0] }.Concat(TargetShape.Select(d => (long)d)).ToArray()) };
+    protected override Tensor Call(Tensor input, bool training, Tensor? mask) =>
+        input.reshape(new[] { input.shape[0] }.Concat(TargetShape.Select(d => (long)d)).ToArray());
 
     /// <summary>ONNX: Reshape to (batch, output shape...), every size after the batch written out (a -1 resolved).</summary>
     internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call) =>

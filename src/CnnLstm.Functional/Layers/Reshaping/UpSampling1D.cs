@@ -45,7 +45,7 @@ public sealed class UpSampling1D : Layer
     }
 
     /// <inheritdoc/>
-    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) => new[] { input.repeat_interleave(Size, 1) };
+    protected override Tensor Call(Tensor input, bool training, Tensor? mask) => input.repeat_interleave(Size, 1);
 
     /// <summary>ONNX: each step repeated: Unsqueeze to (batch, steps, 1, channels), Expand, Reshape.</summary>
     internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call)

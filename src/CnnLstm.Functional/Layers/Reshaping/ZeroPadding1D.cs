@@ -59,8 +59,8 @@ public sealed class ZeroPadding1D : Layer
     }
 
     /// <inheritdoc/>
-    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) =>
-        new[] { nn.functional.pad(input, new long[] { 0, 0, Padding.Left, Padding.Right }) };
+    protected override Tensor Call(Tensor input, bool training, Tensor? mask) =>
+        nn.functional.pad(input, new long[] { 0, 0, Padding.Left, Padding.Right });
 
     /// <summary>ONNX: Pad with zeros along the steps.</summary>
     internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call) =>

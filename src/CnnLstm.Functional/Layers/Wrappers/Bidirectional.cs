@@ -125,12 +125,10 @@ public sealed class Bidirectional : Layer
     }
 
     /// <inheritdoc/>
-    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) => Forward(new[] { input }, new Tensor?[1], training);
-
-    internal override IReadOnlyList<Tensor> Forward(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks, bool training)
+    protected override IReadOnlyList<Tensor> Call(IReadOnlyList<Tensor> inputs, bool training, IReadOnlyList<Tensor?> masks)
     {
-        var forward = ForwardLayer.Forward(inputs, masks, training);
-        var backward = BackwardLayer.Forward(inputs, masks, training);
+        var forward = ForwardLayer.Forward(inputs, masks, training).Outputs;
+        var backward = BackwardLayer.Forward(inputs, masks, training).Outputs;
         var (y, yBack) = (forward[0], backward[0]);
         if (yBack.dim() == 3)
         {

@@ -80,12 +80,12 @@ public sealed class TimeDistributed : Layer
     }
 
     /// <inheritdoc/>
-    protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training)
+    protected override Tensor Call(Tensor input, bool training, Tensor? mask)
     {
         var (batch, steps) = (input.shape[0], input.shape[1]);
         var folded = input.reshape(new[] { batch * steps }.Concat(input.shape[2..]).ToArray());
-        var output = Layer.Forward(folded, training)[0];
-        return new[] { output.reshape(new[] { batch, steps }.Concat(output.shape[1..]).ToArray()) };
+        var output = Layer.Forward(new[] { folded }, new Tensor?[1], training).Outputs[0];
+        return output.reshape(new[] { batch, steps }.Concat(output.shape[1..]).ToArray());
     }
 
     /// <summary>ONNX: Reshape to (batch × steps, ...), the inner layer's form, Reshape back to (batch, steps, ...), with shapes taken at run time.</summary>

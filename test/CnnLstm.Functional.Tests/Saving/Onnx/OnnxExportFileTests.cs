@@ -131,7 +131,7 @@ public class OnnxExportFileTests
     {
         protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input) => new[] { (input.Shape, input.DType) };
 
-        protected internal override IReadOnlyList<TorchSharp.torch.Tensor> Forward(TorchSharp.torch.Tensor input, bool training) => new[] { input * 2 };
+        protected override TorchSharp.torch.Tensor Call(TorchSharp.torch.Tensor input, bool training, TorchSharp.torch.Tensor? mask) => input * 2;
     }
 
     [Test]
