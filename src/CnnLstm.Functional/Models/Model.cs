@@ -361,6 +361,12 @@ public partial class Model : IDisposable
             }
 
             retained.Clear();
+            // The layer made for eager calls (Apply) that no other model's graph uses holds the layers too.
+            if (asLayer is { InboundNodes.Count: 0 } unused)
+            {
+                unused.Dispose();
+            }
+
             shuffleRandom?.Dispose();
             if (ownsOptimizer)
             {

@@ -129,4 +129,19 @@ public class EagerCallTests
         loss.backward();
         Assert.That(dense.Weights.Select(w => w.Variable.grad is not null), Has.All.True);
     }
+
+    [Test]
+    public void AModelCalledOnData_ReleasesEveryTensorWhenDisposed()
+    {
+        var live = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        for (var i = 0; i < 3; i++)
+        {
+            var input = new Input(shape: 3);
+            using var model = new Model(input, new Dense(2).Call(new Dense(4).Call(input)));
+            using var x = ones(2, 3);
+            model.Apply(x).Dispose();
+        }
+
+        Assert.That(DisposeScopeManager.Statistics.ThreadTotalLiveCount, Is.EqualTo(live), "the weights and the eager call's tensors are gone");
+    }
 }
