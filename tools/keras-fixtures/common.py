@@ -22,3 +22,8 @@ def trained_state(model):
         "weights_after": {w.path: np.asarray(keras.ops.convert_to_numpy(w), dtype="float64").tolist() for w in model.weights},
         "weight_order": [w.path for w in model.weights],
     }
+
+
+def f64(x):
+    """A Keras or numpy value as nested lists of float64, for JSON fixtures."""
+    return np.asarray(keras.ops.convert_to_numpy(x), dtype="float64").tolist()

@@ -9,18 +9,18 @@ real-Keras environment (torch backend):
 """
 import json
 import os
+import sys
 
 import numpy as np
 import keras
 from keras import ops
 from keras.src import backend
 
+sys.path.insert(0, os.path.dirname(__file__))
+from common import f64  # noqa: E402
+
 rng = np.random.default_rng(21)
 out = {"keras": keras.__version__}
-
-
-def f64(x):
-    return np.asarray(ops.convert_to_numpy(x), dtype="float64").tolist()
 
 
 # Losses: (batch 4, units 3) predictions in (0, 1); targets per loss; sample weights (4,).

@@ -25,6 +25,29 @@ internal static class EagerArguments
         return values.to_type(ScalarType.Float32).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// Targets and predictions as Keras' losses and metrics take them: float32, and (unless the targets are class ids)
+    /// ranks matched by <see cref="SameRank"/>, the targets then broadcasting to the predictions; class ids, one per
+    /// entry of the predictions without their last axis.
+    /// </summary>
+    /// <exception cref="ArgumentException">Shapes that do not fit, named after <paramref name="owner"/>.</exception>
+    public static (Tensor Targets, Tensor Predictions) TargetsAndPredictions(Tensor yTrue, Tensor yPred, bool classIds, string owner)
+    {
+        var predictions = Float(yPred, nameof(yPred));
+        var targets = Float(yTrue, nameof(yTrue));
+        if (!classIds)
+        {
+            (targets, predictions) = SameRank(targets, predictions);
+            RequireBroadcast(targets.shape, predictions.shape, $"{owner}: yTrue (after Keras' rank matching)", nameof(yTrue));
+        }
+        else if (predictions.dim() == 0 || targets.numel() * predictions.shape[^1] != predictions.numel())
+        {
+            throw new ArgumentException($"{owner}: yTrue has shape ({string.Join(", ", targets.shape)}) but yPred has shape ({string.Join(", ", predictions.shape)}); give one class id per entry of yPred without its class axis.", nameof(yTrue));
+        }
+
+        return (targets, predictions);
+    }
+
     /// <summary>A tensor as float32 (a new tensor; the caller's stays as it is), checked to be given.</summary>
     public static Tensor Float(Tensor value, string argument)
     {

@@ -90,14 +90,7 @@ public abstract class Metric
         RequireBuiltIn(nameof(UpdateState));
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var predictions = EagerArguments.Float(yPred, nameof(yPred));
-        var targets = EagerArguments.Float(yTrue, nameof(yTrue));
-        if (!SparseTargets)
-        {
-            (targets, predictions) = EagerArguments.SameRank(targets, predictions);
-            EagerArguments.RequireBroadcast(targets.shape, predictions.shape, $"metric '{Name}': yTrue (after Keras' rank matching)", nameof(yTrue));
-        }
-
+        var (targets, predictions) = EagerArguments.TargetsAndPredictions(yTrue, yPred, SparseTargets, $"metric '{Name}'");
         var weights = sampleWeight is null ? null : EagerArguments.Float(sampleWeight, nameof(sampleWeight));
         if (weights is not null && weights.dim() == predictions.dim() && weights.shape[^1] == 1)
         {

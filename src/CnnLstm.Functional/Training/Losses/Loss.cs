@@ -167,18 +167,7 @@ public abstract class Loss
     public Tensor Invoke(Tensor yTrue, Tensor yPred, Tensor? sampleWeight = null, Tensor? mask = null)
     {
         using var scope = NewDisposeScope();
-        var predictions = EagerArguments.Float(yPred, nameof(yPred));
-        var targets = EagerArguments.Float(yTrue, nameof(yTrue));
-        if (!SparseTargets)
-        {
-            (targets, predictions) = EagerArguments.SameRank(targets, predictions);
-            EagerArguments.RequireBroadcast(targets.shape, predictions.shape, $"{GetType().Name} '{Name}': yTrue (after Keras' rank matching)", nameof(yTrue));
-        }
-        else if (targets.numel() * predictions.shape[^1] != predictions.numel())
-        {
-            throw new ArgumentException($"{GetType().Name} '{Name}': yTrue has shape ({string.Join(", ", targets.shape)}) but yPred has shape ({string.Join(", ", predictions.shape)}); give one class id per entry of yPred without its class axis.", nameof(yTrue));
-        }
-
+        var (targets, predictions) = EagerArguments.TargetsAndPredictions(yTrue, yPred, SparseTargets, $"{GetType().Name} '{Name}'");
         var values = PerEntry(targets, predictions, null);
         var weights = sampleWeight is null ? null : EagerArguments.SameRank(values, EagerArguments.Float(sampleWeight, nameof(sampleWeight))).Second;
         if (weights is not null)

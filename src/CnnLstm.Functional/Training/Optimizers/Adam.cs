@@ -87,15 +87,7 @@ public sealed class Adam : Optimizer
     }
 
     /// <inheritdoc/>
-    public override JsonObject GetConfig()
-    {
-        var config = base.GetConfig();
-        config["beta_1"] = Beta1;
-        config["beta_2"] = Beta2;
-        config["epsilon"] = Epsilon;
-        config["amsgrad"] = Amsgrad;
-        return config;
-    }
+    public override JsonObject GetConfig() => GetConfig(("beta_1", Beta1), ("beta_2", Beta2), ("epsilon", Epsilon), ("amsgrad", Amsgrad));
 
     /// <inheritdoc/>
     protected override void Update(Tensor variable, Tensor grad, Tensor[] state, long step)

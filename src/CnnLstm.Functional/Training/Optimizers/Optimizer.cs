@@ -324,7 +324,9 @@ public abstract class Optimizer : IDisposable
     /// with arguments adds them to <c>base.GetConfig()</c>; the factory registered with
     /// <see cref="CustomObjects.Register(string, Func{KerasStyle.Saving.LayerConfig, Optimizer})"/> reads it back.
     /// </summary>
-    public virtual JsonObject GetConfig() => new()
+    public virtual JsonObject GetConfig() => GetConfigBase();
+
+    private JsonObject GetConfigBase() => new()
     {
         ["name"] = Name,
         ["learning_rate"] = LearningRate,
@@ -336,6 +338,19 @@ public abstract class Optimizer : IDisposable
         ["ema_momentum"] = 0.99,
         ["ema_overwrite_frequency"] = null,
     };
+
+    /// <summary>Keras' base config (<see cref="GetConfig"/>) followed by <paramref name="arguments"/>, for a subclass's <c>GetConfig</c>.</summary>
+    /// <param name="arguments">The optimizer's own (key, value) pairs, in Keras' order.</param>
+    protected JsonObject GetConfig(params (string Key, JsonNode? Value)[] arguments)
+    {
+        var config = GetConfigBase();
+        foreach (var (key, value) in arguments)
+        {
+            config[key] = value;
+        }
+
+        return config;
+    }
 
     /// <summary>The optimizer as a compile config holds it: a <c>keras.optimizers</c> class, or a user's class by its class name, as a custom layer.</summary>
     internal JsonObject Serialize()

@@ -66,15 +66,7 @@ public sealed class RMSprop : Optimizer
     private protected override int InterleavedSlots => 1;
 
     /// <inheritdoc/>
-    public override JsonObject GetConfig()
-    {
-        var config = base.GetConfig();
-        config["rho"] = Rho;
-        config["momentum"] = Momentum;
-        config["epsilon"] = Epsilon;
-        config["centered"] = Centered;
-        return config;
-    }
+    public override JsonObject GetConfig() => GetConfig(("rho", Rho), ("momentum", Momentum), ("epsilon", Epsilon), ("centered", Centered));
 
     /// <inheritdoc/>
     protected override void Update(Tensor variable, Tensor grad, Tensor[] state, long step)

@@ -40,13 +40,7 @@ public sealed class SGD : Optimizer
     protected override IReadOnlyList<string> SlotNames => Momentum == 0 ? Array.Empty<string>() : MomentumSlot;
 
     /// <inheritdoc/>
-    public override JsonObject GetConfig()
-    {
-        var config = base.GetConfig();
-        config["momentum"] = Momentum;
-        config["nesterov"] = Nesterov;
-        return config;
-    }
+    public override JsonObject GetConfig() => GetConfig(("momentum", Momentum), ("nesterov", Nesterov));
 
     /// <inheritdoc/>
     protected override void Update(Tensor variable, Tensor grad, Tensor[] state, long step)
