@@ -675,18 +675,6 @@ public abstract class Layer : IDisposable
     }
 
     /// <summary>
-    /// Refuses a 1-D convolution whose 'same' or 'causal' padding would make a padded input (up to steps + window - 1
-    /// per sample) that could not be allocated: a dilation of 1e9 padded every sample with billions of zeros.
-    /// </summary>
-    private protected void CheckPaddedInput(KerasTensor input, int steps, int channels, int window, Padding padding)
-    {
-        if (padding != Padding.Valid)
-        {
-            CheckSampleSize("the padded input", new Shape(null, DerivedDim((long)steps + window - 1, input, $"the steps padded for a window of {window}"), channels), input);
-        }
-    }
-
-    /// <summary>
     /// Refuses weights that cannot exist here: one with more elements than a float[] holds (GetWeights returns
     /// them as arrays), or all together larger than this machine's memory (training needs about four times that).
     /// </summary>
