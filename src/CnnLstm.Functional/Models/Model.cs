@@ -180,7 +180,7 @@ public partial class Model : IDisposable
     public string SummaryText()
     {
         ThrowIfDisposed();
-        return SummaryFormatter.Format(this, Layers, Topology.Nodes.ToHashSet(), IsChainLike);
+        return SummaryFormatter.FormatForStyle(this, Layers, Topology.Nodes.ToHashSet(), IsChainLike);
     }
 
     /// <summary>Writes <see cref="SummaryText"/> to <paramref name="writer"/> (standard output by default).</summary>
