@@ -51,15 +51,22 @@ internal static class SummaryFormatter
             Line(new string(i == layers.Count - 1 ? '=' : '_', width));
         }
 
-        // Per weight: a model used as a layer lists its layers' weights, each trainable or not on its own.
-        var weights = layers.SelectMany(l => l.Weights.Select(w => (Trainable: l.Trainable && w.Trainable, w.Count))).ToList();
-        var trainable = weights.Where(w => w.Trainable).Sum(w => w.Count);
-        var nonTrainable = weights.Where(w => !w.Trainable).Sum(w => w.Count);
+        var (trainable, nonTrainable) = ParamCounts(layers);
         Line(string.Create(CultureInfo.InvariantCulture, $"Total params: {trainable + nonTrainable:N0}"));
         Line(string.Create(CultureInfo.InvariantCulture, $"Trainable params: {trainable:N0}"));
         Line(string.Create(CultureInfo.InvariantCulture, $"Non-trainable params: {nonTrainable:N0}"));
         Line(new string('_', width));
         return text.ToString();
+    }
+
+    /// <summary>
+    /// Trainable and non-trainable parameters, per weight: a model used as a layer lists its layers' weights, each
+    /// trainable or not on its own.
+    /// </summary>
+    private static (long Trainable, long NonTrainable) ParamCounts(IReadOnlyList<Layer> layers)
+    {
+        var weights = layers.SelectMany(l => l.Weights.Select(w => (Trainable: l.Trainable && w.Trainable, w.Count))).ToList();
+        return (weights.Where(w => w.Trainable).Sum(w => w.Count), weights.Where(w => !w.Trainable).Sum(w => w.Count));
     }
 
     /// <summary>
@@ -159,9 +166,7 @@ internal static class SummaryFormatter
             Line(i == layers.Count - 1 ? Border('└', '─', '┴', '┘') : Border('├', '─', '┼', '┤'));
         }
 
-        var weights = layers.SelectMany(l => l.Weights.Select(w => (Trainable: l.Trainable && w.Trainable, w.Count))).ToList();
-        var trainable = weights.Where(w => w.Trainable).Sum(w => w.Count);
-        var nonTrainable = weights.Where(w => !w.Trainable).Sum(w => w.Count);
+        var (trainable, nonTrainable) = ParamCounts(layers);
         Line(string.Create(CultureInfo.InvariantCulture, $" Total params: {trainable + nonTrainable:N0} ({MemorySize((trainable + nonTrainable) * 4.0)})"));
         Line(string.Create(CultureInfo.InvariantCulture, $" Trainable params: {trainable:N0} ({MemorySize(trainable * 4.0)})"));
         Line(string.Create(CultureInfo.InvariantCulture, $" Non-trainable params: {nonTrainable:N0} ({MemorySize(nonTrainable * 4.0)})"));
