@@ -3,17 +3,28 @@ using System.Text.RegularExpressions;
 namespace KerasStyle.Graph;
 
 /// <summary>
-/// Hands out Keras 2 default layer names (<c>conv1d_1</c>, <c>conv1d_2</c>, ...), counting per prefix.
-/// <see cref="Backend.ClearSession"/> resets the counters, as Keras' <c>clear_session()</c> does.
+/// Hands out default layer and model names, counting per prefix: Keras 2's (<c>conv1d_1</c>, <c>conv1d_2</c>, ...)
+/// or, under <see cref="ConsoleStyle.Keras3"/>, Keras 3's (<c>conv1d</c>, <c>conv1d_1</c>, ...; <c>input_layer</c>
+/// for inputs, <c>functional</c> for models; keras/src/utils/naming.py). <see cref="Backend.ClearSession"/> resets
+/// the counters, as Keras' <c>clear_session()</c> does.
 /// </summary>
 internal static partial class NameScope
 {
     private static readonly Dictionary<string, int> Counters = new(StringComparer.Ordinal);
     private static readonly Lock Gate = new();
 
-    /// <summary>The next name for <paramref name="prefix"/>: <c>prefix_1</c>, then <c>prefix_2</c>, ...</summary>
+    /// <summary>
+    /// The next name for <paramref name="prefix"/>: <c>prefix_1</c>, then <c>prefix_2</c>, ...; under Keras 3 names
+    /// <see cref="UniqueKeras3Name"/> of Keras 3's prefix (<c>input</c> is <c>input_layer</c>, <c>model</c> is
+    /// <c>functional</c>).
+    /// </summary>
     public static string UniqueName(string prefix)
     {
+        if (Backend.ConsoleStyle == ConsoleStyle.Keras3)
+        {
+            return UniqueKeras3Name(prefix switch { "input" => "input_layer", "model" => "functional", _ => prefix });
+        }
+
         lock (Gate)
         {
             Counters.TryGetValue(prefix, out var count);
@@ -23,8 +34,8 @@ internal static partial class NameScope
     }
 
     /// <summary>
-    /// Keras 3's <c>auto_name</c> for objects without a given name (metrics): <c>prefix</c>, then <c>prefix_1</c>,
-    /// <c>prefix_2</c>... counted apart from the layer names.
+    /// Keras 3's <c>auto_name</c> for objects without a given name (metrics, and layers and models under Keras 3
+    /// names): <c>prefix</c>, then <c>prefix_1</c>, <c>prefix_2</c>... counted apart from Keras 2 layer names.
     /// </summary>
     public static string UniqueKeras3Name(string prefix)
     {

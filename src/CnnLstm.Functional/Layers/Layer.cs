@@ -21,6 +21,7 @@ public abstract class Layer : IDisposable
     private volatile bool disposed;
     private bool weightsReleased;
     private int modelOwners;
+    private readonly List<Layer> heldShares = new();
 
     /// <summary>Where this layer's weight lock comes in <see cref="EnterWeights"/>: locks are always taken in creation order, so no two calls can deadlock.</summary>
     private readonly long lockOrder = Interlocked.Increment(ref lastLockOrder);
@@ -166,9 +167,13 @@ public abstract class Layer : IDisposable
     {
         if (disposed)
         {
-            throw new ObjectDisposedException($"{ClassName} '{Name}'", $"{ClassName} '{Name}' has been disposed; its weights are released.");
+            throw DisposedError();
         }
     }
+
+    /// <summary>The <see cref="ObjectDisposedException"/> every use of this layer throws once it was disposed.</summary>
+    internal ObjectDisposedException DisposedError() =>
+        new($"{ClassName} '{Name}'", $"{ClassName} '{Name}' has been disposed; its weights are released (the last model or wrapper using it was disposed, or it was disposed itself). Create the layer again, or keep a model that uses it alive.");
 
     /// <summary>Calls the layer on one symbolic tensor and returns its single output.</summary>
     /// <param name="input">The input tensor.</param>
@@ -456,12 +461,16 @@ public abstract class Layer : IDisposable
     /// </summary>
     private protected TorchSharp.torch.Generator Random => random ??= RandomStreams.NewGenerator();
 
-    /// <summary>A model that uses this layer takes a share of it (see <see cref="ReleaseByModel"/>).</summary>
+    /// <summary>
+    /// An owner (a model whose graph uses this layer, a wrapper around it, a model used as a layer) takes a share of
+    /// it (see <see cref="ReleaseByModel"/> and "Ownership" in docs/architecture.md).
+    /// </summary>
     internal void RetainByModel() => Interlocked.Increment(ref modelOwners);
 
     /// <summary>
-    /// A model that used this layer is disposed: the layer's weights are released when the last model that uses it
-    /// lets go, so disposing one model never breaks another that shares the layer.
+    /// An owner of this layer is disposed: the layer's weights are released when the last owner lets go, so
+    /// disposing one model never breaks another that shares the layer; a layer the user still holds then throws
+    /// <see cref="ObjectDisposedException"/> naming it.
     /// </summary>
     internal void ReleaseByModel()
     {
@@ -472,8 +481,25 @@ public abstract class Layer : IDisposable
     }
 
     /// <summary>
-    /// Releases the layer's weights. Calls running on them on other threads (a model's Predict, a training step)
-    /// finish first; every call afterwards throws <see cref="ObjectDisposedException"/>. Disposing twice is harmless.
+    /// Makes this layer an owner of <paramref name="layer"/> (a wrapper's inner layer, a model's layers when the model
+    /// is used as a layer): the share is released when this layer is disposed.
+    /// </summary>
+    private protected T HoldShare<T>(T layer)
+        where T : Layer
+    {
+        layer.RetainByModel();
+        lock (heldShares)
+        {
+            heldShares.Add(layer);
+        }
+
+        return layer;
+    }
+
+    /// <summary>
+    /// Releases the layer's weights, and its shares of the layers it holds (see <see cref="HoldShare"/>). Calls
+    /// running on them on other threads (a model's Predict, a training step) finish first; every use afterwards
+    /// throws <see cref="ObjectDisposedException"/> naming the layer. Disposing twice is harmless.
     /// </summary>
     public void Dispose()
     {
@@ -488,10 +514,23 @@ public abstract class Layer : IDisposable
             Dispose(true);
         }
 
+        // Outside this layer's lock: releasing may dispose the held layers, whose locks come earlier in lock order.
+        Layer[] held;
+        lock (heldShares)
+        {
+            held = heldShares.ToArray();
+            heldShares.Clear();
+        }
+
+        foreach (var layer in held)
+        {
+            layer.ReleaseByModel();
+        }
+
         GC.SuppressFinalize(this);
     }
 
-    /// <summary>Disposes the weight variables.</summary>
+    /// <summary>Disposes the weight variables this layer created (not those it lists from the layers it holds).</summary>
     /// <param name="disposing">True when called from <see cref="Dispose()"/>.</param>
     protected virtual void Dispose(bool disposing)
     {
@@ -503,9 +542,9 @@ public abstract class Layer : IDisposable
         weightsReleased = true;
         if (disposing)
         {
-            foreach (var w in weights)
+            foreach (var w in weights.Where(w => ReferenceEquals(w.Layer, this)))
             {
-                w.Variable.Dispose();
+                w.ReleaseVariable();
             }
 
             random?.Dispose();
@@ -886,18 +925,6 @@ public abstract class Layer : IDisposable
         {
             throw InputError(string.Create(CultureInfo.InvariantCulture,
                 $"{what} {shape}{(input is null ? string.Empty : $" for {input.Label} with shape {input.Shape}")} would hold {elements:N0} values per sample, more than one array can hold ({Array.MaxLength:N0})."));
-        }
-    }
-
-    /// <summary>
-    /// Refuses a 1-D convolution whose 'same' or 'causal' padding would make a padded input (up to steps + window - 1
-    /// per sample) that could not be allocated: a dilation of 1e9 padded every sample with billions of zeros.
-    /// </summary>
-    private protected void CheckPaddedInput(KerasTensor input, int steps, int channels, int window, Padding padding)
-    {
-        if (padding != Padding.Valid)
-        {
-            CheckSampleSize("the padded input", new Shape(null, DerivedDim((long)steps + window - 1, input, $"the steps padded for a window of {window}"), channels), input);
         }
     }
 

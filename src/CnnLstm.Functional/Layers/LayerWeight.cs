@@ -11,13 +11,14 @@ public sealed class LayerWeight
 {
     // A self-inverse layout change (a transpose or a reversing permute) between the engine and Keras layouts.
     private readonly Func<Tensor, Tensor> swapLayout;
+    private readonly TorchSharp.Modules.Parameter variable;
 
     internal LayerWeight(Layer layer, string name, int[] kerasShape, TorchSharp.Modules.Parameter variable, Func<Tensor, Tensor>? toKeras = null)
     {
         Layer = layer;
         Name = name;
         Shape = kerasShape;
-        Variable = variable;
+        this.variable = variable;
         swapLayout = toKeras ?? (t => t.alias());
     }
 
@@ -97,7 +98,11 @@ public sealed class LayerWeight
     /// The engine-side variable, in the layout the layer's TorchSharp kernels use (custom layers read it in
     /// <c>Forward</c>; optimizers update it in place).
     /// </summary>
-    public TorchSharp.Modules.Parameter Variable { get; }
+    /// <exception cref="ObjectDisposedException">The layer was disposed (its variables are released).</exception>
+    public TorchSharp.Modules.Parameter Variable => Layer.IsDisposed ? throw Layer.DisposedError() : variable;
+
+    /// <summary>Disposes the variable, when its layer is disposed.</summary>
+    internal void ReleaseVariable() => variable.Dispose();
 
     /// <summary>The value in Keras layout.</summary>
     internal WeightArray Get() => ToKerasArray(Variable);

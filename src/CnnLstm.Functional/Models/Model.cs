@@ -106,8 +106,11 @@ public partial class Model : IDisposable
             ?? throw new ArgumentException($"Model '{Name}' has no layer named '{name}'; its layers are {string.Join(", ", Layers.Select(l => l.Name))}.", nameof(name));
     }
 
-    /// <summary>This model as a layer of other models (made on first use; one per model, so calls share weights).</summary>
-    internal ModelLayer AsLayer => asLayer ??= new ModelLayer(this, ownsModel: false);
+    /// <summary>
+    /// This model as a layer of other models (made on first use; one per model, so calls share weights), made again
+    /// once the models that used it were disposed: the model the user holds stays usable as a layer.
+    /// </summary>
+    internal ModelLayer AsLayer => asLayer is { IsDisposed: false } ? asLayer : asLayer = new ModelLayer(this, ownsModel: false);
 
     /// <summary>This model as a layer that owns it: disposing the layer disposes the model (nested models read from a config).</summary>
     internal ModelLayer AsOwnedLayer() => asLayer ??= new ModelLayer(this, ownsModel: true);
@@ -217,7 +220,7 @@ public partial class Model : IDisposable
     public string SummaryText()
     {
         ThrowIfDisposed();
-        return SummaryFormatter.Format(this, Layers, Topology.Nodes.ToHashSet(), IsChainLike);
+        return SummaryFormatter.FormatForStyle(this, Layers, Topology.Nodes.ToHashSet(), IsChainLike);
     }
 
     /// <summary>Writes <see cref="SummaryText"/> to <paramref name="writer"/> (standard output by default).</summary>

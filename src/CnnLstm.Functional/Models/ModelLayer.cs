@@ -15,7 +15,6 @@ internal sealed class ModelLayer : Layer
 {
     private readonly Layer[] innerLayers;
     private readonly bool ownsModel;
-    private bool released;
 
     /// <summary>Wraps a built model; its layers are kept alive until every model that uses this layer is disposed.</summary>
     /// <param name="model">The model.</param>
@@ -26,10 +25,9 @@ internal sealed class ModelLayer : Layer
     {
         Model = model;
         this.ownsModel = ownsModel;
-        innerLayers = model.Layers.ToArray();
+        innerLayers = model.Layers.Select(HoldShare).ToArray();
         foreach (var layer in innerLayers)
         {
-            layer.RetainByModel();
             foreach (var weight in layer.Weights)
             {
                 AdoptWeight(weight);
@@ -97,21 +95,13 @@ internal sealed class ModelLayer : Layer
         return (inner.Outputs, inner.Masks);
     }
 
-    /// <summary>Lets go of the inner layers (which other models may still use); the variables belong to them.</summary>
+    /// <summary>
+    /// Disposes the model when this layer owns it; the shares of the inner layers (which other models may still use)
+    /// are released by <see cref="Layer.Dispose()"/>, and the variables belong to them.
+    /// </summary>
     protected override void Dispose(bool disposing)
     {
-        if (released || !disposing)
-        {
-            return;
-        }
-
-        released = true;
-        foreach (var layer in innerLayers)
-        {
-            layer.ReleaseByModel();
-        }
-
-        if (ownsModel)
+        if (disposing && ownsModel)
         {
             Model.Dispose();
         }

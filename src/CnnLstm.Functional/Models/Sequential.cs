@@ -27,9 +27,29 @@ public class Sequential : Model
         : this(name)
     {
         ArgumentNullException.ThrowIfNull(layers);
+        addingMany = true;
         foreach (var layer in layers)
         {
             Add(layer);
+        }
+
+        addingMany = false;
+        UseKeras3FunctionalName();
+    }
+
+    /// <summary>Set while the constructor adds its layers: Keras 3 builds its inner Functional once, after them.</summary>
+    private bool addingMany;
+
+    /// <summary>
+    /// Keras 3's Sequential builds an inner <c>Functional</c> each time its graph is rebuilt (each <c>add</c> after
+    /// the input, once after a constructor's list), which takes a <c>functional</c> name; taking it here keeps the
+    /// next models' Keras 3 names those Keras gives.
+    /// </summary>
+    private void UseKeras3FunctionalName()
+    {
+        if (!addingMany && Backend.ConsoleStyle == ConsoleStyle.Keras3 && Layers.Count > 0)
+        {
+            NameScope.UniqueKeras3Name("functional");
         }
     }
 
@@ -87,6 +107,7 @@ public class Sequential : Model
         try
         {
             SetGraph(new[] { input }, new[] { next });
+            UseKeras3FunctionalName();
         }
         catch
         {

@@ -5,8 +5,9 @@ namespace KerasStyle.Training;
 
 /// <summary>
 /// Keras 2's <c>Progbar</c> text: <c>750/750 [==============================] - 12s 16ms/step - loss: 0.3896</c>
-/// (verbose 1) or <c>750/750 - 12s - loss: 0.3896 - 12s/epoch - 16ms/step</c> (verbose 2). With verbose 1 on a
-/// terminal the bar is redrawn in place; otherwise only the final line of each epoch is written.
+/// (verbose 1) or <c>750/750 - 12s - loss: 0.3896 - 12s/epoch - 16ms/step</c> (verbose 2); under
+/// <see cref="ConsoleStyle.Keras3"/>, Keras 3.16's (keras/src/utils/progbar.py, see <see cref="FormatKeras3"/>). With
+/// verbose 1 on a terminal the bar is redrawn in place; otherwise only the final line of each epoch is written.
 /// </summary>
 public sealed class ProgressBar
 {
@@ -16,8 +17,10 @@ public sealed class ProgressBar
     private readonly bool withBar;
     private readonly int target;
     private readonly System.Diagnostics.Stopwatch clock = System.Diagnostics.Stopwatch.StartNew();
+    private readonly bool keras3 = Backend.ConsoleStyle == ConsoleStyle.Keras3;
     private int previousWidth;
     private double lastDraw = double.NegativeInfinity;
+    private double? timeAfterFirstStep;
 
     /// <summary>Creates a bar for <paramref name="target"/> steps.</summary>
     /// <param name="target">Steps in the epoch.</param>
@@ -97,6 +100,52 @@ public sealed class ProgressBar
         return line.ToString();
     }
 
+    /// <summary>
+    /// Keras 3.16's <c>Progbar</c> line for <paramref name="current"/> of <paramref name="target"/> steps, with its
+    /// terminal escapes (bold counts and times, a green and grey bar of 20 <c>━</c>):
+    /// <c>750/750 ━━━━━━━━━━━━━━━━━━━━ 12s 16ms/step - loss: 0.3896</c> (verbose 1; an ETA while the epoch runs), or
+    /// <c>750/750 - 12s - 16ms/step - loss: 0.3896</c> (verbose 2, no escapes). Exposed for tests.
+    /// </summary>
+    /// <param name="current">Steps done.</param>
+    /// <param name="target">Steps in the epoch.</param>
+    /// <param name="elapsedSeconds">Seconds since the epoch started.</param>
+    /// <param name="secondsPerStep">Keras 3's estimate: the time since the first step over the steps after it.</param>
+    /// <param name="values">Named values to show, in order.</param>
+    /// <param name="withBar">False for the verbose-2 form.</param>
+    /// <param name="finalize">True for the epoch's last line.</param>
+    public static string FormatKeras3(int current, int target, double elapsedSeconds, double secondsPerStep, IEnumerable<KeyValuePair<string, double>> values,
+        bool withBar = true, bool finalize = false)
+    {
+        const int width = 20;
+        var digits = target > 0 ? (int)Math.Floor(Math.Log10(target)) + 1 : 1;
+        var count = current.ToString(CultureInfo.InvariantCulture).PadLeft(digits) + "/" + target.ToString(CultureInfo.InvariantCulture);
+        var line = new StringBuilder();
+        if (withBar)
+        {
+            var filled = target > 0 ? (int)(width * ((double)current / target)) : width;
+            line.Append("\u001b[1m").Append(count).Append("\u001b[0m ");
+            if (filled > 0)
+            {
+                line.Append("\u001b[32m").Append('━', filled).Append("\u001b[0m");
+            }
+
+            line.Append("\u001b[37m").Append('━', Math.Max(0, width - filled)).Append("\u001b[0m");
+            line.Append(" \u001b[1m").Append(finalize || current >= target ? Seconds(elapsedSeconds) + "s" : Eta(secondsPerStep * (target - current))).Append("\u001b[0m");
+        }
+        else
+        {
+            line.Append(count).Append(" - ").Append(Seconds(elapsedSeconds)).Append("s -");
+        }
+
+        line.Append(' ').Append(PerUnit(secondsPerStep, "step"));
+        foreach (var (name, value) in values)
+        {
+            line.Append(" - ").Append(name).Append(": ").Append(Value(value, signed: withBar));
+        }
+
+        return line.ToString();
+    }
+
     /// <summary>Shows progress after <paramref name="current"/> steps.</summary>
     /// <param name="current">Steps done.</param>
     /// <param name="values">Running means to show.</param>
@@ -105,11 +154,19 @@ public sealed class ProgressBar
     {
         var now = clock.Elapsed.TotalSeconds;
         var done = finalize || current >= target;
+        // Keras 3 leaves the first step (set-up, warm-up) out of the time per step.
+        var perStep = current == 0 ? 0 : timeAfterFirstStep is double first && current > 1 ? (now - first) / (current - 1) : now / current;
+        if (current == 1)
+        {
+            timeAfterFirstStep = now;
+        }
+
+        string Line(bool bar) => keras3 ? FormatKeras3(current, target, now, perStep, values, bar, done) : Format(current, target, now, values, bar, done);
         if (!dynamic)
         {
             if (done)
             {
-                writer.WriteLine(Format(current, target, now, values, withBar, done));
+                writer.WriteLine(Line(withBar));
                 writer.Flush();
             }
 
@@ -123,12 +180,19 @@ public sealed class ProgressBar
         }
 
         lastDraw = now;
-        var line = Format(current, target, now, values, finalize: done);
-        var padding = previousWidth > line.Length ? new string(' ', previousWidth - line.Length) : string.Empty;
+        var line = Line(true);
+        var visible = keras3 ? line.Length - EscapeLength(line) : line.Length;
+        var padding = previousWidth > visible ? new string(' ', previousWidth - visible) : string.Empty;
+        if (keras3)
+        {
+            // Keras 3 backs over the previous line before the carriage return.
+            writer.Write(new string('\b', previousWidth));
+        }
+
         writer.Write('\r');
         writer.Write(line);
         writer.Write(padding);
-        previousWidth = line.Length;
+        previousWidth = visible;
         if (done)
         {
             writer.WriteLine();
@@ -136,6 +200,8 @@ public sealed class ProgressBar
 
         writer.Flush();
     }
+
+    private static int EscapeLength(string line) => System.Text.RegularExpressions.Regex.Matches(line, "\u001b\\[[0-9;]*m").Sum(m => m.Length);
 
     private static string Seconds(double seconds) => Math.Round(seconds).ToString("F0", CultureInfo.InvariantCulture);
 

@@ -160,6 +160,7 @@ public class ModelMemoryTests
     [TestCase("sequential")]
     [TestCase("nested, trained, saved, loaded")]
     [TestCase("recurrent, wrapped, embedded")]
+    [TestCase("held layers reused after their model is disposed")]
     public void CreatingAndDisposingModels_LeavesLiveTensorCountsFlat(string kind)
     {
         var directory = Directory.CreateTempSubdirectory("ks-dispose-").FullName;
@@ -235,6 +236,25 @@ public class ModelMemoryTests
                             outer.Fit(x, y, verbose: 0);
                             outer.Save(Path.Combine(directory, "nested.keras"));
                             Model.Load(Path.Combine(directory, "nested.keras")).Dispose();
+                        }
+
+                        break;
+                    case "held layers reused after their model is disposed":
+                        // A layer shared by two models, one wrapped by TimeDistributed, and an inner model: each
+                        // outlives the first model that used it and is released with the last.
+                        var shared = new Dense(4);
+                        var wrapped = new Dense(4);
+                        using (var inner = Small())
+                        {
+                            var a = new Input(3);
+                            using var kept = new Model(new[] { a }, new[] { shared.Call(a), wrapped.Call(a) });
+                            var b = new Input(3);
+                            var sequence = new Input(new[] { 2, 3 });
+                            new Model(new[] { b, sequence }, new[] { shared.Call(b), inner.Call(b), new TimeDistributed(wrapped).Call(sequence) }).Dispose();
+                            var c = new Input(3);
+                            using var again = new Model(c, inner.Call(c));
+                            again.Predict(x);
+                            kept.Predict(new Array[] { x });
                         }
 
                         break;

@@ -45,8 +45,8 @@ public sealed class Bidirectional : Layer
         }
 
         MergeMode = mergeMode;
-        ForwardLayer = backward is null ? Copy(layer, $"forward_{layer.Name}", goBackwards: false) : layer;
-        BackwardLayer = backward ?? Copy(layer, $"backward_{layer.Name}", goBackwards: true);
+        ForwardLayer = HoldShare(backward is null ? Copy(layer, $"forward_{layer.Name}", goBackwards: false) : layer);
+        BackwardLayer = HoldShare(backward ?? Copy(layer, $"backward_{layer.Name}", goBackwards: true));
     }
 
     /// <summary>How the two directions' outputs are merged (Keras' <c>merge_mode</c>).</summary>
@@ -113,16 +113,6 @@ public sealed class Bidirectional : Layer
 
     /// <summary>The two copies' locks guard the variables this layer runs on.</summary>
     internal override IEnumerable<Layer> WeightOwners => ForwardLayer.WeightOwners.Concat(BackwardLayer.WeightOwners).Prepend(this);
-
-    /// <summary>The two copies own the variables.</summary>
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            ForwardLayer.Dispose();
-            BackwardLayer.Dispose();
-        }
-    }
 
     /// <inheritdoc/>
     protected override IReadOnlyList<Tensor> Call(IReadOnlyList<Tensor> inputs, bool training, IReadOnlyList<Tensor?> masks)

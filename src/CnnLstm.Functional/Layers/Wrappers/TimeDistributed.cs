@@ -24,7 +24,7 @@ public sealed class TimeDistributed : Layer
         : base(name)
     {
         ArgumentNullException.ThrowIfNull(layer);
-        Layer = layer.OutputCount == 1 ? layer
+        Layer = layer.OutputCount == 1 ? HoldShare(layer)
             : throw new ArgumentException($"TimeDistributed: the layer '{layer.Name}' ({layer.ClassName}) has {layer.OutputCount} outputs; TimeDistributed wraps layers with one.", nameof(layer));
     }
 
@@ -69,15 +69,6 @@ public sealed class TimeDistributed : Layer
 
     /// <summary>The inner layer's lock guards the variables this layer runs on.</summary>
     internal override IEnumerable<Layer> WeightOwners => Layer.WeightOwners.Prepend(this);
-
-    /// <summary>The inner layer owns the variables.</summary>
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            Layer.Dispose();
-        }
-    }
 
     /// <inheritdoc/>
     protected override Tensor Call(Tensor input, bool training, Tensor? mask)

@@ -44,7 +44,12 @@ public sealed class ProgbarLogger : Callback
     /// <inheritdoc/>
     public override void OnEpochBegin(int epoch, Dictionary<string, double> logs)
     {
-        writer.WriteLine($"Epoch {epoch + 1}/{epochs}");
+        // Keras 3 writes no epoch line for a single epoch.
+        if (Backend.ConsoleStyle == ConsoleStyle.Keras2 || epochs > 1)
+        {
+            writer.WriteLine($"Epoch {epoch + 1}/{epochs}");
+        }
+
         bar = new ProgressBar(steps, writer, dynamic, Verbose);
         sums.Clear();
         seen = 0;
@@ -71,7 +76,11 @@ public sealed class ProgbarLogger : Callback
     /// <inheritdoc/>
     public override void OnEpochEnd(int epoch, Dictionary<string, double> logs)
     {
-        bar?.Update(seen, logs.Where(kv => kv.Key != "learning_rate"), finalize: true);
+        // Keras 3 shows the learning_rate a callback put in the logs (its progress bar runs after them); Keras 2 did not.
+        // Keras 3 reads the rate from its float32 variable: 0.001 shows as 0.0010, not 1.0000e-03.
+        bar?.Update(seen, Backend.ConsoleStyle == ConsoleStyle.Keras3
+            ? logs.Select(kv => kv.Key == "learning_rate" ? new KeyValuePair<string, double>(kv.Key, (float)kv.Value) : kv)
+            : logs.Where(kv => kv.Key != "learning_rate"), finalize: true);
     }
 
     private IEnumerable<KeyValuePair<string, double>> Means() =>

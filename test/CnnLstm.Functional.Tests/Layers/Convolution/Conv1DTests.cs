@@ -3,7 +3,7 @@ using KerasStyle.Layers;
 using KerasStyle.Models;
 using static TorchSharp.torch;
 
-namespace KerasStyle.Tests.Layers;
+namespace KerasStyle.Tests.Layers.Convolution;
 
 public class Conv1DTests
 {

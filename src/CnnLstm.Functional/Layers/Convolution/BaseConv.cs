@@ -1,0 +1,279 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using KerasStyle.Engine;
+using KerasStyle.Graph;
+using KerasStyle.Saving.Onnx;
+using KerasStyle.Saving;
+using static TorchSharp.torch;
+
+namespace KerasStyle.Layers;
+
+/// <summary>
+/// What every convolution shares, as Keras' <c>BaseConv</c> (keras/src/layers/convolutional/base_conv.py), for any
+/// rank (1 for sequences, 2 for images, ...): <c>filters</c>, per-axis <c>kernel_size</c>, <c>strides</c> and
+/// <c>dilation_rate</c> (tuples of length rank), <c>padding</c>, channels-last <c>data_format</c>, <c>groups</c> (1),
+/// <c>activation</c> and <c>use_bias</c>; their checks, their config keys, Keras' output sizes, and by default a
+/// glorot-uniform kernel (kernel size..., input channels, filters) and a zeros bias (filters), exported to ONNX as
+/// one <c>Conv</c>. Input (batch, spatial..., channels); output (batch, output spatial..., filters). A subclass
+/// computes <c>Call</c> and gives its typed view of the sizes.
+/// </summary>
+public abstract class BaseConv : Layer
+{
+    private readonly Padding padding;
+    private int inputChannels;
+
+    /// <summary>Checks and keeps the arguments every convolution takes.</summary>
+    /// <param name="rank">Spatial axes: 1 (steps) or 2 (height, width).</param>
+    /// <param name="filters">Output channels; positive.</param>
+    /// <param name="kernelSize">Window per spatial axis; positive.</param>
+    /// <param name="strides">Step per spatial axis; positive.</param>
+    /// <param name="padding"><c>valid</c>, <c>same</c>, or (when <paramref name="allowCausal"/>) <c>causal</c>.</param>
+    /// <param name="dilationRate">Spacing of kernel taps per spatial axis; positive.</param>
+    /// <param name="activation">Keras activation name; null for linear.</param>
+    /// <param name="useBias">Whether a bias is added.</param>
+    /// <param name="name">Layer name, or null for the default.</param>
+    /// <param name="allowCausal">Whether <c>causal</c> padding is allowed (Keras: Conv1D only).</param>
+    /// <exception cref="ArgumentOutOfRangeException">A size is not positive, or a dilated window spans more than
+    /// <see cref="int.MaxValue"/>.</exception>
+    /// <exception cref="ArgumentException">Unknown padding or activation.</exception>
+    private protected BaseConv(int rank, int filters, int[] kernelSize, int[] strides, string padding, int[] dilationRate,
+        string? activation, bool useBias, string? name, bool allowCausal)
+        : base(name)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(filters);
+        foreach (var (sizes, argument) in new[] { (kernelSize, nameof(kernelSize)), (strides, nameof(strides)), (dilationRate, nameof(dilationRate)) })
+        {
+            if (sizes.Length != rank || sizes.Any(v => v <= 0))
+            {
+                throw new ArgumentOutOfRangeException(argument, $"{GetType().Name}: {argument} must be {rank} positive number(s), got {Tuple(sizes)}.");
+            }
+        }
+
+        Rank = rank;
+        Filters = filters;
+        KernelSizes = kernelSize.ToArray();
+        StridesPerAxis = strides.ToArray();
+        DilationPerAxis = dilationRate.ToArray();
+        EffectiveKernel = kernelSize.Select((k, axis) => PaddingRules.EffectiveWindow(k, dilationRate[axis], GetType().Name)).ToArray();
+        this.padding = PaddingRules.Parse(padding, GetType().Name, allowCausal);
+        Activation = Activations.Validate(activation, GetType().Name, nameof(activation));
+        UseBias = useBias;
+    }
+
+    /// <summary>Spatial axes of the input (1 for sequences, 2 for images).</summary>
+    public int Rank { get; }
+
+    /// <summary>Output channels.</summary>
+    public int Filters { get; }
+
+    /// <summary><c>valid</c>, <c>same</c> or <c>causal</c>.</summary>
+    public string Padding => padding.Name();
+
+    /// <summary>The activation name (<c>linear</c> for none).</summary>
+    public string Activation { get; }
+
+    /// <summary>Whether a bias is added.</summary>
+    public bool UseBias { get; }
+
+    private protected int[] KernelSizes { get; }
+
+    private protected int[] StridesPerAxis { get; }
+
+    private protected int[] DilationPerAxis { get; }
+
+    /// <summary>Span of the dilated window per axis, (kernel - 1) × dilation + 1.</summary>
+    private protected int[] EffectiveKernel { get; }
+
+    private protected Padding PaddingMode => padding;
+
+    /// <summary>Input channels, known once built.</summary>
+    private protected int InputChannels => inputChannels;
+
+    /// <summary>The kernel created by the default <see cref="Build(KerasTensor)"/>.</summary>
+    private protected LayerWeight? Kernel { get; private set; }
+
+    /// <summary>The bias, or null without one.</summary>
+    private protected LayerWeight? Bias { get; set; }
+
+    /// <summary>
+    /// A self-inverse change from Keras' kernel layout to the one <c>Call</c> keeps,
+    /// or null to keep Keras' (see <see cref="Layer.AddWeight(string, int[], Tensor, Func{Tensor, Tensor})"/>).
+    /// </summary>
+    private protected virtual Func<Tensor, Tensor>? KernelLayout => null;
+
+    /// <summary>Whether the config has <c>groups</c> (Keras' <c>BaseSeparableConv</c> has none).</summary>
+    private protected virtual bool HasGroups => true;
+
+    /// <inheritdoc/>
+    public override JsonObject GetConfig()
+    {
+        var config = base.GetConfig();
+        AddLeadingConfig(config);
+        config["filters"] = Filters;
+        config["kernel_size"] = Json(KernelSizes);
+        config["strides"] = Json(StridesPerAxis);
+        config["padding"] = Padding;
+        config["data_format"] = "channels_last";
+        config["dilation_rate"] = Json(DilationPerAxis);
+        if (HasGroups)
+        {
+            config["groups"] = 1;
+        }
+
+        config["activation"] = Activations.Serialize(Activation);
+        config["use_bias"] = UseBias;
+        AddWeightConfig(config);
+        return config;
+    }
+
+    /// <summary>Config keys Keras writes before <c>filters</c> (none here).</summary>
+    private protected virtual void AddLeadingConfig(JsonObject config)
+    {
+    }
+
+    /// <summary>The initializer, regularizer and constraint keys (a glorot-uniform kernel, a zeros bias, no others).</summary>
+    private protected virtual void AddWeightConfig(JsonObject config) => AddKernelAndBiasConfig(config);
+
+    /// <summary>The arguments <see cref="BaseConv"/> takes, read from a Keras 2 or Keras 3 config.</summary>
+    private protected readonly record struct ConvArguments(int Filters, int[] KernelSize, int[] Strides, string Padding, int[] DilationRate, string Activation, bool UseBias, string Name);
+
+    /// <summary>
+    /// Reads the keys <see cref="GetConfig"/> writes for a rank-<paramref name="rank"/> convolution with a kernel and
+    /// a bias: the window sizes (a number or a tuple of length rank), <c>channels_last</c>, <c>groups</c> 1, and the
+    /// kernel and bias initializers.
+    /// </summary>
+    private protected static ConvArguments ReadConvConfig(LayerConfig config, int rank)
+    {
+        ReadGroupsConfig(config);
+        ReadKernelAndBiasConfig(config);
+        return ReadWindowConfig(config, rank);
+    }
+
+    /// <summary>The keys every convolution has: filters, window sizes, padding, data format, activation, use_bias.</summary>
+    private protected static ConvArguments ReadWindowConfig(LayerConfig config, int rank)
+    {
+        config.RequireDefault("data_format", "channels_last");
+        return new ConvArguments(config.GetInt("filters"), ReadTuple(config, "kernel_size", rank, null), ReadTuple(config, "strides", rank, 1),
+            config.GetString("padding", "valid"), ReadTuple(config, "dilation_rate", rank, 1), config.GetActivation("activation", "linear"),
+            config.GetBool("use_bias", true), config.Name);
+    }
+
+    /// <summary>Keras' <c>standardize_tuple</c>: a number for every axis, or a tuple of length rank.</summary>
+    private static int[] ReadTuple(LayerConfig config, string key, int rank, int? defaultValue)
+    {
+        if (rank == 1)
+        {
+            return new[] { defaultValue is int value ? config.GetSize(key, value) : config.GetSize(key) };
+        }
+
+        if (config.GetRaw(key) is null)
+        {
+            return Enumerable.Repeat(defaultValue ?? throw config.Error($"the argument '{key}' is required."), rank).ToArray();
+        }
+
+        if (rank == 2)
+        {
+            var (first, second) = config.GetPair(key, (0, 0));
+            return new[] { first, second };
+        }
+
+        var sizes = config.GetRaw(key) is JsonArray ? config.GetIntList(key) : Enumerable.Repeat(config.GetInt(key), rank).ToArray();
+        return sizes.Length == rank ? sizes : throw config.Error($"'{key}' must be a number or {rank} numbers, got {config.GetRaw(key)!.ToJsonString()}.");
+    }
+
+    /// <inheritdoc/>
+    protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input)
+    {
+        RequireRank(input, Rank + 2, Rank == 1 ? "(batch, steps, channels)" : $"(batch, {Rank} spatial axes, channels)");
+        RequireFloat(input);
+        var channels = RequireKnownLast(input, "channel");
+        if (Built && channels != inputChannels)
+        {
+            throw InputError($"the weights were built for {inputChannels} channels, but {input.Label} has shape {input.Shape} with {channels} channels.");
+        }
+
+        var sizes = new int?[Rank];
+        for (var axis = 0; axis < Rank; axis++)
+        {
+            if (input.Shape[axis + 1] is int length)
+            {
+                CheckPaddedInput(input, axis, length, channels);
+                sizes[axis] = PaddingRules.OutputLength(length, EffectiveKernel[axis], StridesPerAxis[axis], padding);
+            }
+        }
+
+        if (sizes.Any(size => size <= 0))
+        {
+            throw InputError($"kernel size {Tuple(KernelSizes)} (dilation {Tuple(DilationPerAxis)}, effective {Tuple(EffectiveKernel)}) does not fit {input.Label} with shape {input.Shape} with padding '{Padding}': the output would be ({string.Join(", ", sizes)}). Expected at least the effective kernel on each axis, or padding 'same'.");
+        }
+
+        return new[] { (new Shape(new int?[] { null }.Concat(sizes).Append(Filters).ToArray()), DType.Float32) };
+    }
+
+    /// <inheritdoc/>
+    protected override IEnumerable<(string Name, long[] Shape)> PlannedWeights(KerasTensor input)
+    {
+        yield return ("kernel", KernelSizes.Select(k => (long)k).Append(input.Shape.Last!.Value).Append(Filters).ToArray());
+        if (UseBias)
+        {
+            yield return ("bias", new long[] { Filters });
+        }
+    }
+
+    /// <summary>Keeps the input channels and creates the weights (<see cref="BuildWeights"/>).</summary>
+    protected sealed override void Build(KerasTensor input)
+    {
+        inputChannels = input.Shape.Last!.Value;
+        BuildWeights(inputChannels);
+    }
+
+    /// <summary>Creates a glorot-uniform kernel (kernel size..., channels, filters) and a zeros bias.</summary>
+    private protected virtual void BuildWeights(int channels)
+    {
+        var receptive = KernelSizes.Aggregate(1, (a, k) => a * k);
+        var shape = KernelSizes.Append(channels).Append(Filters).ToArray();
+        var value = Initializers.GlorotUniform(shape.Select(d => (long)d).ToArray(), receptive * channels, receptive * Filters, Random);
+        Kernel = KernelLayout is { } layout ? AddWeight("kernel", shape, layout(value).contiguous(), layout) : AddWeight("kernel", shape, value);
+        if (UseBias)
+        {
+            Bias = AddWeight("bias", new[] { Filters }, zeros(Filters));
+        }
+    }
+
+    /// <summary>ONNX: Conv over (batch, channels, spatial...) between two Transposes, then the activation.</summary>
+    internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call)
+    {
+        // Keras' (kernel..., in, filters) to ONNX's (filters, in, kernel...).
+        var toOnnx = new long[] { Rank + 1, Rank }.Concat(Enumerable.Range(0, Rank).Select(a => (long)a)).ToArray();
+        var y = graph.ChannelsFirst(call.Input.Name, Rank, Name, x => graph.Conv(x, graph.Weight(Kernel!, "onnx", t => t.permute(toOnnx)), Bias, Name, OnnxWindowAttributes(call)));
+        return new[] { graph.Activation(y, Activation, Name) };
+    }
+
+    /// <summary>ONNX's <c>kernel_shape</c>, <c>strides</c>, <c>dilations</c> and <c>pads</c> of this layer's windows.</summary>
+    private protected Saving.Onnx.Proto.AttributeProto[] OnnxWindowAttributes(OnnxCall call) => new[]
+    {
+        OnnxGraph.Ints("kernel_shape", KernelSizes.Select(k => (long)k).ToArray()),
+        OnnxGraph.Ints("strides", StridesPerAxis.Select(s => (long)s).ToArray()),
+        OnnxGraph.Ints("dilations", DilationPerAxis.Select(d => (long)d).ToArray()),
+        OnnxWindows.Pads(padding, Enumerable.Range(1, Rank).Select(a => call.Input.Shape[a]).ToArray(), EffectiveKernel, StridesPerAxis),
+    };
+
+    /// <summary>A size for messages: <c>3</c> on one axis, <c>(3, 3)</c> on several.</summary>
+    private protected static string Tuple(IReadOnlyList<int> sizes) =>
+        sizes.Count == 1 ? sizes[0].ToString(CultureInfo.InvariantCulture) : $"({string.Join(", ", sizes)})";
+
+    private static JsonArray Json(int[] sizes) => new(sizes.Select(s => (JsonNode?)s).ToArray());
+
+    /// <summary>
+    /// Refuses a convolution whose 'same' or 'causal' padding would make a padded input (up to length + window - 1
+    /// on the axis) that could not be allocated: a dilation of 1e9 padded every sample with billions of zeros.
+    /// </summary>
+    private void CheckPaddedInput(KerasTensor input, int axis, int length, int channels)
+    {
+        if (padding != Layers.Padding.Valid)
+        {
+            var padded = input.Shape.With(axis + 1, DerivedDim((long)length + EffectiveKernel[axis] - 1, input, $"the steps padded for a window of {EffectiveKernel[axis]}"));
+            CheckSampleSize("the padded input", padded.With(Rank + 1, channels), input);
+        }
+    }
+}

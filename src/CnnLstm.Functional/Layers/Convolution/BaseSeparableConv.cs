@@ -1,0 +1,117 @@
+using System.Text.Json.Nodes;
+using KerasStyle.Engine;
+using KerasStyle.Graph;
+using KerasStyle.Saving.Onnx;
+using KerasStyle.Saving;
+using static TorchSharp.torch;
+
+namespace KerasStyle.Layers;
+
+/// <summary>
+/// What every depthwise-separable convolution shares, as Keras' <c>BaseSeparableConv</c>
+/// (keras/src/layers/convolutional/base_separable_conv.py), for any rank: the window arguments of
+/// <see cref="BaseConv"/> (no <c>groups</c>, no <c>causal</c> padding), <c>depth_multiplier</c>, and the weights
+/// depthwise_kernel (kernel size..., channels, depth multiplier) and pointwise_kernel (1..., channels × depth
+/// multiplier, filters), both glorot-uniform, and bias (filters), zeros; their config keys; ONNX as a grouped Conv
+/// (one group per channel) then a 1-wide Conv.
+/// </summary>
+public abstract class BaseSeparableConv : BaseConv
+{
+    /// <summary>Checks and keeps the arguments; see <see cref="BaseConv"/> for the shared ones.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="depthMultiplier"/> or a size is not positive.</exception>
+    /// <exception cref="ArgumentException">Unknown padding or activation.</exception>
+    private protected BaseSeparableConv(int rank, int filters, int[] kernelSize, int[] strides, string padding, int[] dilationRate, int depthMultiplier,
+        string? activation, bool useBias, string? name)
+        : base(rank, filters, kernelSize, strides, padding, dilationRate, activation, useBias, name, allowCausal: false)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(depthMultiplier);
+        DepthMultiplier = depthMultiplier;
+    }
+
+    /// <summary>Depthwise kernels per input channel (Keras' <c>depth_multiplier</c>).</summary>
+    public int DepthMultiplier { get; }
+
+    /// <summary>(kernel size..., channels, depth multiplier), once built.</summary>
+    private protected LayerWeight? Depthwise { get; private set; }
+
+    /// <summary>(1..., channels × depth multiplier, filters), once built.</summary>
+    private protected LayerWeight? Pointwise { get; private set; }
+
+    private protected override bool HasGroups => false;
+
+    private protected override void AddLeadingConfig(JsonObject config) => config["depth_multiplier"] = DepthMultiplier;
+
+    private protected override void AddWeightConfig(JsonObject config)
+    {
+        config["depthwise_initializer"] = GlorotUniformConfig();
+        config["pointwise_initializer"] = GlorotUniformConfig();
+        config["bias_initializer"] = KerasInitializer("Zeros", new JsonObject());
+        foreach (var key in new[] { "depthwise_regularizer", "pointwise_regularizer", "bias_regularizer", "activity_regularizer", "depthwise_constraint", "pointwise_constraint", "bias_constraint" })
+        {
+            config[key] = null;
+        }
+    }
+
+    /// <summary>Reads the keys <see cref="AddWeightConfig"/> and <see cref="BaseConv.GetConfig"/> write; regularizers and constraints must be null.</summary>
+    private protected static (ConvArguments Arguments, int DepthMultiplier) ReadSeparableConfig(LayerConfig config, int rank)
+    {
+        config.ReadInitializer("depthwise_initializer", "glorot_uniform");
+        config.ReadInitializer("pointwise_initializer", "glorot_uniform");
+        config.ReadInitializer("bias_initializer", "zeros");
+        foreach (var key in new[] { "depthwise_regularizer", "pointwise_regularizer", "bias_regularizer", "depthwise_constraint", "pointwise_constraint", "bias_constraint" })
+        {
+            config.RequireDefault(key, null);
+        }
+
+        return (ReadWindowConfig(config, rank), config.GetInt("depth_multiplier", 1));
+    }
+
+    /// <inheritdoc/>
+    protected override IEnumerable<(string Name, long[] Shape)> PlannedWeights(KerasTensor input)
+    {
+        long channels = input.Shape.Last!.Value;
+        yield return ("depthwise_kernel", KernelSizes.Select(k => (long)k).Append(channels).Append(DepthMultiplier).ToArray());
+        yield return ("pointwise_kernel", Enumerable.Repeat(1L, Rank).Append(channels * DepthMultiplier).Append(Filters).ToArray());
+        if (UseBias)
+        {
+            yield return ("bias", new long[] { Filters });
+        }
+    }
+
+    private protected override void BuildWeights(int channels)
+    {
+        var receptive = KernelSizes.Aggregate(1, (a, k) => a * k);
+        var depthwiseShape = KernelSizes.Append(channels).Append(DepthMultiplier).ToArray();
+        Depthwise = AddWeight("depthwise_kernel", depthwiseShape,
+            Initializers.GlorotUniform(depthwiseShape.Select(d => (long)d).ToArray(), receptive * channels, receptive * DepthMultiplier, Random));
+        var pointwiseShape = Enumerable.Repeat(1, Rank).Append(channels * DepthMultiplier).Append(Filters).ToArray();
+        Pointwise = AddWeight("pointwise_kernel", pointwiseShape,
+            Initializers.GlorotUniform(pointwiseShape.Select(d => (long)d).ToArray(), channels * DepthMultiplier, Filters, Random));
+        if (UseBias)
+        {
+            Bias = AddWeight("bias", new[] { Filters }, zeros(Filters));
+        }
+    }
+
+    /// <summary>
+    /// ONNX: a grouped Conv (one group per channel, the depthwise step) and a 1-wide Conv (the pointwise step with the
+    /// bias) over (batch, channels, spatial...) between two Transposes, then the activation.
+    /// </summary>
+    internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call)
+    {
+        var channels = InputChannels;
+        // Keras' (kernel..., channels, multiplier) to ONNX's (channels × multiplier, 1, kernel...): output channel c × multiplier + m.
+        var depthwiseToOnnx = new long[] { Rank, Rank + 1 }.Concat(Enumerable.Range(0, Rank).Select(a => (long)a)).ToArray();
+        var onnxShape = new long[] { (long)channels * DepthMultiplier, 1 }.Concat(KernelSizes.Select(k => (long)k)).ToArray();
+        var depthwiseKernel = graph.Weight(Depthwise!, "onnx", t => t.permute(depthwiseToOnnx).reshape(onnxShape));
+        // Keras' (1..., in, filters) to ONNX's (filters, in, 1...).
+        var pointwiseToOnnx = new long[] { Rank + 1, Rank }.Concat(Enumerable.Range(0, Rank).Select(a => (long)a)).ToArray();
+        var y = graph.ChannelsFirst(call.Input.Name, Rank, Name, x =>
+        {
+            var spread = graph.Conv(x, depthwiseKernel, null, Name, OnnxWindowAttributes(call).Append(OnnxGraph.Attr("group", (long)channels)).ToArray());
+            return graph.Conv(spread, graph.Weight(Pointwise!, "onnx", t => t.permute(pointwiseToOnnx)), Bias, Name,
+                OnnxGraph.Ints("kernel_shape", Enumerable.Repeat(1L, Rank).ToArray()));
+        });
+        return new[] { graph.Activation(y, Activation, Name) };
+    }
+}
