@@ -100,11 +100,11 @@ public class BaseConvTests
     private sealed class TestConv3D(int filters, int kernelSize)
         : BaseConv(3, filters, new[] { kernelSize, kernelSize, kernelSize }, new[] { 1, 1, 1 }, "valid", new[] { 1, 1, 1 }, null, true, null, allowCausal: false)
     {
-        protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training)
+        protected override Tensor Call(Tensor input, bool training, Tensor? mask)
         {
             using var x = input.permute(0, 4, 1, 2, 3);
             using var y = nn.functional.conv3d(x, Kernel!.Variable.permute(4, 3, 0, 1, 2), Bias!.Variable);
-            return new[] { Activations.Apply(Activation, y.permute(0, 2, 3, 4, 1)) };
+            return Activations.Apply(Activation, y.permute(0, 2, 3, 4, 1));
         }
     }
 }
