@@ -12,6 +12,7 @@ namespace KerasStyle.Layers;
 /// Weights: kernel (kernelSize, in, filters) glorot_uniform, bias (filters) zeros. The engine keeps the kernel in
 /// torch's (filters, in, kernelSize) layout.
 /// </summary>
+[KerasLayer("Conv1D")]
 public sealed class Conv1D : Layer
 {
     private readonly Padding padding;

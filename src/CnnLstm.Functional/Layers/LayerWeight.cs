@@ -12,12 +12,14 @@ public sealed class LayerWeight
     // A self-inverse layout change (a transpose or a reversing permute) between the engine and Keras layouts.
     private readonly Func<Tensor, Tensor> swapLayout;
 
-    internal LayerWeight(Layer layer, string name, int[] kerasShape, TorchSharp.Modules.Parameter variable, Func<Tensor, Tensor>? toKeras = null)
+    private TorchSharp.Modules.Parameter? variable;
+
+    internal LayerWeight(Layer layer, string name, int[] kerasShape, TorchSharp.Modules.Parameter? variable, Func<Tensor, Tensor>? toKeras = null)
     {
         Layer = layer;
         Name = name;
         Shape = kerasShape;
-        Variable = variable;
+        this.variable = variable;
         swapLayout = toKeras ?? (t => t.alias());
     }
 
@@ -97,7 +99,13 @@ public sealed class LayerWeight
     /// The engine-side variable, in the layout the layer's TorchSharp kernels use (custom layers read it in
     /// <c>Forward</c>; optimizers update it in place).
     /// </summary>
-    public TorchSharp.Modules.Parameter Variable { get; }
+    /// <exception cref="InvalidOperationException">Read inside <c>Build</c> for a weight declared there with an
+    /// initializer: such weights are made when <c>Build</c> returns.</exception>
+    public TorchSharp.Modules.Parameter Variable =>
+        variable ?? throw new InvalidOperationException($"{Layer.ClassName} '{Layer.Name}': the weight '{Name}' is declared but not made yet; weights declared with an initializer in Build exist once Build has returned.");
+
+    /// <summary>Gives a weight declared without a value its variable (see <c>Layer.AddWeight</c> with an initializer).</summary>
+    internal void Make(TorchSharp.Modules.Parameter made) => variable = made;
 
     /// <summary>The value in Keras layout.</summary>
     internal WeightArray Get() => ToKerasArray(Variable);

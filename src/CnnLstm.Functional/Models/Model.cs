@@ -33,10 +33,10 @@ public partial class Model : IDisposable
     private const int DisposedOwner = -1;
 
     /// <summary>
-    /// The Embedding layers each input reaches as it is (directly, inside wrappers or inside models used as layers),
-    /// whose token-id range every batch is checked against.
+    /// The layers each input reaches as it is (directly, inside wrappers or inside models used as layers) that check
+    /// the range of its integer values (an Embedding's token ids), which every batch is checked against.
     /// </summary>
-    private Dictionary<KerasTensor, IReadOnlyList<Embedding>> embeddingsByInput = new(ReferenceEqualityComparer.Instance);
+    private Dictionary<KerasTensor, IReadOnlyList<Layer>> idCheckersByInput = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>Creates a model with one input and one output.</summary>
     /// <param name="inputs">The input tensor, made by <see cref="Input"/>.</param>
@@ -150,8 +150,8 @@ public partial class Model : IDisposable
         return AsLayer.CallMulti(inputs);
     }
 
-    /// <summary>The Embedding layers an input feeds, directly or inside a model called on it.</summary>
-    internal IReadOnlyList<Embedding> EmbeddingsFedBy(KerasTensor input) => embeddingsByInput[input];
+    /// <summary>The layers an input feeds as it is that check its integer values (see <see cref="Layer.IdCheckersFedBy"/>).</summary>
+    internal IReadOnlyList<Layer> IdCheckersFedBy(KerasTensor input) => idCheckersByInput[input];
 
     /// <summary>The number of scalars in all weights.</summary>
     public long CountParams()
@@ -504,8 +504,8 @@ public partial class Model : IDisposable
 
         inputs = newInputs;
         outputs = newOutputs;
-        embeddingsByInput = newInputs.ToDictionary<KerasTensor, KerasTensor, IReadOnlyList<Embedding>>(input => input, input => topology.Nodes
-            .SelectMany(n => n.Inputs.Select((t, i) => (t, i)).Where(p => ReferenceEquals(p.t, input)).SelectMany(p => n.Layer.EmbeddingsFedBy(p.i)))
+        idCheckersByInput = newInputs.ToDictionary<KerasTensor, KerasTensor, IReadOnlyList<Layer>>(input => input, input => topology.Nodes
+            .SelectMany(n => n.Inputs.Select((t, i) => (t, i)).Where(p => ReferenceEquals(p.t, input)).SelectMany(p => n.Layer.IdCheckersFedBy(p.i)))
             .Distinct().ToArray(), ReferenceEqualityComparer.Instance);
     }
 
@@ -666,7 +666,7 @@ public partial class Model : IDisposable
                 throw SampleCountMismatch(argument, i, x[0].shape[0], x[i].shape[0]);
             }
 
-            if (embeddingsByInput[inputs[i]].Count > 0 && x[i].numel() > 0)
+            if (idCheckersByInput[inputs[i]].Count > 0 && x[i].numel() > 0)
             {
                 var (low, high) = x[i].aminmax();
                 using (low)
@@ -683,10 +683,9 @@ public partial class Model : IDisposable
 
     private void CheckTokenIds(long min, long max, KerasTensor input, string argument)
     {
-        foreach (var embedding in embeddingsByInput[input].Where(e => min < 0 || max >= e.InputDim))
+        foreach (var layer in idCheckersByInput[input])
         {
-            throw new ArgumentOutOfRangeException(argument,
-                $"{argument}: token ids for input '{input.Layer.Name}' range over [{min}, {max}], but Embedding '{embedding.Name}' accepts ids in [0, {embedding.InputDim}).");
+            layer.CheckIdRange(min, max, input.Layer.Name, argument);
         }
     }
 }

@@ -14,6 +14,7 @@ namespace KerasStyle.Layers;
 /// Weights in Keras layout: kernel (kernel height, kernel width, channels, filters), glorot-uniform; bias (filters),
 /// zeros. Computed as im2col and a matrix product (see <see cref="Windows2D"/>).
 /// </summary>
+[KerasLayer("Conv2D")]
 public sealed class Conv2D : Layer
 {
     private readonly Padding padding;
