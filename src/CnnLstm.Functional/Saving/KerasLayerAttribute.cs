@@ -65,26 +65,35 @@ public sealed class KerasLayerAttribute : Attribute
         Names.GetOrAdd(type, t => t.GetCustomAttribute<KerasLayerAttribute>()?.ClassName ?? t.Name);
 }
 
+/// <summary>A config argument that exists in only one of Keras 3 and tf.keras 2.11, with the value that means "as the other version does".</summary>
+internal abstract class OneVersionArgumentAttribute : Attribute
+{
+    private protected OneVersionArgumentAttribute(string key, object? value)
+    {
+        Key = key;
+        Value = TfKeras2Arguments.Json(value);
+    }
+
+    /// <summary>The argument.</summary>
+    public string Key { get; }
+
+    /// <summary>The value that computes as the other version does.</summary>
+    public JsonNode? Value { get; }
+}
+
 /// <summary>
 /// A Keras 3 argument of the layer that tf.keras 2.11 does not have, and the value that means "as tf.keras 2 does":
 /// saving in the tf.keras 2 form drops it at that value and refuses any other.
 /// </summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
-internal sealed class Keras3OnlyArgumentAttribute : Attribute
+internal sealed class Keras3OnlyArgumentAttribute : OneVersionArgumentAttribute
 {
     /// <param name="key">The Keras 3 argument, e.g. <c>seed</c>.</param>
     /// <param name="tfKeras2Value">Its value that tf.keras 2 computes (null, a bool, an int or a string).</param>
     public Keras3OnlyArgumentAttribute(string key, object? tfKeras2Value)
+        : base(key, tfKeras2Value)
     {
-        Key = key;
-        Value = TfKeras2Arguments.Json(tfKeras2Value);
     }
-
-    /// <summary>The Keras 3 argument.</summary>
-    public string Key { get; }
-
-    /// <summary>The value tf.keras 2 computes.</summary>
-    public JsonNode? Value { get; }
 }
 
 /// <summary>
@@ -92,21 +101,14 @@ internal sealed class Keras3OnlyArgumentAttribute : Attribute
 /// saving in the tf.keras 2 form writes it with that value.
 /// </summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
-internal sealed class TfKeras2OnlyArgumentAttribute : Attribute
+internal sealed class TfKeras2OnlyArgumentAttribute : OneVersionArgumentAttribute
 {
     /// <param name="key">The tf.keras 2 argument, e.g. <c>time_major</c>.</param>
     /// <param name="keras3Value">Its value that computes as Keras 3 does (null, a bool, an int or a string).</param>
     public TfKeras2OnlyArgumentAttribute(string key, object? keras3Value)
+        : base(key, keras3Value)
     {
-        Key = key;
-        Value = TfKeras2Arguments.Json(keras3Value);
     }
-
-    /// <summary>The tf.keras 2 argument.</summary>
-    public string Key { get; }
-
-    /// <summary>The value that computes as Keras 3 does.</summary>
-    public JsonNode? Value { get; }
 }
 
 /// <summary>A Keras 3 argument of the layer that tf.keras 2.11 writes under another name (InputLayer's <c>batch_shape</c>, <c>batch_input_shape</c> there).</summary>

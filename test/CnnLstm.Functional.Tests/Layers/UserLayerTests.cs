@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using KerasStyle.Graph;
 using KerasStyle.Layers;
 using KerasStyle.Models;
@@ -10,7 +9,7 @@ using static TorchSharp.torch;
 namespace KerasStyle.Tests.Layers;
 
 /// <summary>
-/// A layer is its own file and nothing else (issue 21): <see cref="LearnedScale"/> exists only in this file, and once
+/// A layer is its own file and nothing else (issue 21): <see cref="LearnedScale"/> exists only in a test file, and once
 /// registered by its type it is summarised, saved and loaded in every model format, and exported to ONNX, as the
 /// library's own layers are.
 /// </summary>
@@ -121,52 +120,6 @@ public class UserLayerTests
         Assert.That(error!.Message, Does.Contain("'w'").And.Contain("(2)").And.Contain("(3)"));
         Assert.That(layer.Built, Is.False);
         Assert.That(layer.Weights, Is.Empty);
-    }
-
-    /// <summary>
-    /// Multiplies each feature by a trained weight and a fixed factor: Keras' <c>add_weight</c> in Build, its config,
-    /// its <c>from_config</c>, and its ONNX form, all here.
-    /// </summary>
-    [KerasLayer("LearnedScale")]
-    private sealed class LearnedScale : Layer
-    {
-        private LayerWeight? gamma;
-
-        public LearnedScale(double factor, string? name = null)
-            : base(name)
-        {
-            Factor = factor;
-        }
-
-        public double Factor { get; }
-
-        public override JsonObject GetConfig()
-        {
-            var config = base.GetConfig();
-            config["factor"] = Factor;
-            return config;
-        }
-
-        private static LearnedScale FromConfig(LayerConfig config) => new(config.GetDouble("factor", 1), config.Name);
-
-        protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input)
-        {
-            RequireFloat(input);
-            RequireKnownLast(input, "feature");
-            return new[] { (input.Shape, DType.Float32) };
-        }
-
-        protected override void Build(KerasTensor input)
-        {
-            var features = input.Shape.Last!.Value;
-            gamma = AddWeight("gamma", new long[] { features }, () => ones(features));
-        }
-
-        protected internal override IReadOnlyList<Tensor> Forward(Tensor input, bool training) =>
-            new[] { input * gamma!.Variable * Factor };
-
-        protected override IReadOnlyList<string> ExportOnnx(OnnxBuilder onnx) =>
-            new[] { onnx.Node("Mul", onnx.Node("Mul", onnx.Inputs[0], onnx.Weight(gamma!)), onnx.Constant(new[] { (float)Factor })) };
     }
 
     /// <summary>No attribute: its Keras class name is its C# name, and it cannot be registered by type.</summary>
