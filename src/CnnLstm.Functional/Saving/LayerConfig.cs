@@ -310,7 +310,8 @@ public sealed class LayerConfig
             ("glorot_uniform", "glorot_uniform") => true,
             // Keras 2.1 serializes glorot_uniform as VarianceScaling(1.0, fan_avg, uniform).
             ("glorot_uniform", "variance_scaling") => Arg("scale", 1) == 1 && Text("mode") == "fan_avg" && Text("distribution") == "uniform",
-            ("orthogonal", "orthogonal") => Arg("gain", 1) == 1,
+            // Keras 3 also exports it as OrthogonalInitializer, the name some versions write.
+            ("orthogonal", "orthogonal" or "orthogonal_initializer") => Arg("gain", 1) == 1,
             ("zeros", "zeros" or "zero") => true,
             ("ones", "ones" or "one") => true,
             ("random_uniform", "random_uniform" or "uniform") => Arg("minval", -0.05) == -0.05 && Arg("maxval", 0.05) == 0.05,
