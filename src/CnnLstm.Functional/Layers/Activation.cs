@@ -8,6 +8,7 @@ using static TorchSharp.torch;
 namespace KerasStyle.Layers;
 
 /// <summary>Applies a named activation function, as Keras' <c>Activation</c>.</summary>
+[KerasLayer("Activation")]
 public sealed class Activation : Layer
 {
     /// <summary>Creates an activation layer.</summary>

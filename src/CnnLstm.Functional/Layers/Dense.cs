@@ -11,6 +11,7 @@ namespace KerasStyle.Layers;
 /// Densely connected layer, <c>activation(dot(input, kernel) + bias)</c> on the last axis, as Keras' <c>Dense</c>.
 /// Weights: kernel (in, units) glorot_uniform, bias (units) zeros.
 /// </summary>
+[KerasLayer("Dense"), Keras3OnlyArgument("quantization_config", null), Keras3OnlyArgument("lora_rank", null), Keras3OnlyArgument("lora_alpha", null), TfKeras2OnlyArgument("activity_regularizer", null)]
 public sealed class Dense : Layer
 {
     private LayerWeight? kernel;
@@ -79,23 +80,14 @@ public sealed class Dense : Layer
     }
 
     /// <inheritdoc/>
-    protected override IEnumerable<(string Name, long[] Shape)> PlannedWeights(KerasTensor input)
-    {
-        yield return ("kernel", new long[] { input.Shape.Last!.Value, Units });
-        if (UseBias)
-        {
-            yield return ("bias", new long[] { Units });
-        }
-    }
-
-    /// <inheritdoc/>
     protected override void Build(KerasTensor input)
     {
         inputDim = input.Shape.Last!.Value;
-        kernel = AddWeight("kernel", new[] { inputDim, Units }, Initializers.GlorotUniform(new long[] { inputDim, Units }, inputDim, Units, Random));
+        var kernelShape = new long[] { inputDim, Units };
+        kernel = AddWeight("kernel", kernelShape, () => Initializers.GlorotUniform(kernelShape, inputDim, Units, Random));
         if (UseBias)
         {
-            bias = AddWeight("bias", new[] { Units }, zeros(Units));
+            bias = AddWeight("bias", new long[] { Units }, () => zeros(Units));
         }
     }
 

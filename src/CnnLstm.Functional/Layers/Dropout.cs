@@ -8,6 +8,7 @@ using static TorchSharp.torch;
 namespace KerasStyle.Layers;
 
 /// <summary>Inverted dropout, active only while training, as Keras' <c>Dropout</c>.</summary>
+[KerasLayer("Dropout")]
 public sealed class Dropout : Layer
 {
     /// <summary>Creates a dropout layer.</summary>

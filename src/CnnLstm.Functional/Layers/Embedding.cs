@@ -11,6 +11,7 @@ namespace KerasStyle.Layers;
 /// Turns integer token ids into dense vectors, as Keras' <c>Embedding</c>. Weight: embeddings (inputDim, outputDim),
 /// initialised uniform(-0.05, 0.05).
 /// </summary>
+[KerasLayer("Embedding", TakesIntegerIds = true), Keras3OnlyArgument("quantization_config", null), Keras3OnlyArgument("lora_rank", null), Keras3OnlyArgument("lora_alpha", null), TfKeras2OnlyArgument("input_length", null)]
 public sealed class Embedding : Layer
 {
     private LayerWeight? embeddings;
@@ -52,7 +53,19 @@ public sealed class Embedding : Layer
     internal override bool[] OutputMasks(IReadOnlyList<bool> inputMasked) => new[] { MaskZero };
 
     /// <summary>The ids reach this layer as they are.</summary>
-    internal override IEnumerable<Embedding> EmbeddingsFedBy(int index) => new[] { this };
+    internal override IEnumerable<Layer> IdCheckersFedBy(int index) => new[] { this };
+
+    /// <summary>Refuses token ids outside [0, <see cref="InputDim"/>) before a model runs.</summary>
+    internal override void CheckIdRange(long min, long max, string input, string argument)
+    {
+        if (min < 0 || max >= InputDim)
+        {
+            throw new ArgumentOutOfRangeException(argument, $"{argument}: token ids for input '{input}' range over [{min}, {max}], but Embedding '{Name}' accepts ids in [0, {InputDim}).");
+        }
+    }
+
+    /// <summary>With <see cref="InputLength"/>, a Sequential model can start with this layer: its input is int64 (batch, inputLength).</summary>
+    internal override (int[] Shape, DType DType)? ImplicitInput => InputLength is int length ? (new[] { length }, DType.Int64) : null;
 
     /// <summary>Keras' <c>not_equal(ids, 0)</c>.</summary>
     protected override Tensor? ComputeMask(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks) => MaskZero ? inputs[0].ne(0) : null;
@@ -111,13 +124,10 @@ public sealed class Embedding : Layer
     }
 
     /// <inheritdoc/>
-    protected override IEnumerable<(string Name, long[] Shape)> PlannedWeights(KerasTensor input) =>
-        new[] { ("embeddings", new long[] { InputDim, OutputDim }) };
-
-    /// <inheritdoc/>
     protected override void Build(KerasTensor input)
     {
-        embeddings = AddWeight("embeddings", new[] { InputDim, OutputDim }, Initializers.Uniform(new long[] { InputDim, OutputDim }, -0.05, 0.05, Random));
+        var shape = new long[] { InputDim, OutputDim };
+        embeddings = AddWeight("embeddings", shape, () => Initializers.Uniform(shape, -0.05, 0.05, Random));
     }
 
     /// <inheritdoc/>

@@ -8,6 +8,7 @@ namespace KerasStyle.Layers;
 /// <summary>
 /// The layer behind <see cref="Input"/>: it has no weights and one node that produces the model input tensor.
 /// </summary>
+[KerasLayer("InputLayer", OwnsDType = true), Keras3OnlyArgument("optional", false), TfKeras2RenamedArgument("batch_shape", "batch_input_shape")]
 public sealed class InputLayer : Layer
 {
     private Input? output;

@@ -21,6 +21,7 @@ namespace KerasStyle.Layers;
 /// kernel is used in each mode only after <see cref="KernelChecks"/> has found it right on this CPU; otherwise the
 /// layer falls back to a checked path (issue 10: oneDNN's inference kernel is wrong on AMD Zen 5).
 /// </remarks>
+[KerasLayer("LSTM"), Keras3OnlyArgument("seed", null), Keras3OnlyArgument("use_cudnn", "auto"), TfKeras2OnlyArgument("time_major", false), TfKeras2OnlyArgument("implementation", 2)]
 public sealed class LSTM : RecurrentLayer
 {
     private LayerWeight? kernel;
@@ -171,6 +172,8 @@ public sealed class LSTM : RecurrentLayer
         ArgumentNullException.ThrowIfNull(initialState);
         return CallWithInitialState(input, initialState.ToArray());
     }
+
+    internal override bool TakesInitialState => true;
 
     private protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input, IReadOnlyList<KerasTensor> initialState)
     {

@@ -20,6 +20,12 @@ public abstract class Layer : IDisposable
     private readonly List<LayerWeight> weights = new();
     private volatile bool disposed;
     private bool weightsReleased;
+
+    /// <summary>Weights declared in <see cref="Build(KerasTensor)"/> and not made yet (see <see cref="AddWeight(string, long[], Func{Tensor}, bool)"/>).</summary>
+    private readonly List<(LayerWeight Weight, long[] Shape, Func<Tensor> Initializer)> declared = new();
+
+    /// <summary>Whether <see cref="Build(KerasTensor)"/> is running, so that declared weights wait for it to return.</summary>
+    private bool building;
     private int modelOwners;
     private readonly List<Layer> heldShares = new();
 
@@ -51,8 +57,11 @@ public abstract class Layer : IDisposable
     /// <summary>The layer name, unique within a model.</summary>
     public string Name { get; }
 
-    /// <summary>The Keras class name shown in summaries and configs, e.g. <c>Conv1D</c>.</summary>
-    public virtual string ClassName => GetType().Name;
+    /// <summary>
+    /// The Keras class name shown in summaries and configs, e.g. <c>Conv1D</c>: the class's
+    /// <see cref="KerasLayerAttribute"/>, else the C# class name.
+    /// </summary>
+    public virtual string ClassName => KerasLayerAttribute.ClassNameOf(GetType());
 
     /// <summary>Whether the layer's weights are trained.</summary>
     public bool Trainable { get; set; } = true;
@@ -79,6 +88,9 @@ public abstract class Layer : IDisposable
         ThrowIfDisposed();
         return weights.Sum(w => w.Count);
     }
+
+    /// <summary>Whether the class is one of this library's layers (not a user's subclass), whose Build keeps no tensors but its weights.</summary>
+    internal bool IsLibraryLayer => GetType().Assembly == typeof(Layer).Assembly;
 
     /// <summary>Whether <see cref="Dispose()"/> has been called (the weights are released, or about to be).</summary>
     internal bool IsDisposed => disposed;
@@ -393,11 +405,28 @@ public abstract class Layer : IDisposable
     internal virtual IEnumerable<(string Path, IReadOnlyList<LayerWeight> Weights)> KerasVarGroups => new[] { (KerasVarsPath, Weights) };
 
     /// <summary>
-    /// The <see cref="Embedding"/> layers that this layer's input <paramref name="index"/> reaches as it is, whose
-    /// token-id range a model checks on its inputs before anything runs: the layer itself for an Embedding, the
-    /// wrapped layer's for a wrapper, the inner model's for a model used as a layer; none for other layers.
+    /// The layers that read this layer's input <paramref name="index"/> as it is and check the range of its integer
+    /// values (<see cref="CheckIdRange"/>), which a model does on its inputs before anything runs: the layer itself
+    /// for an Embedding, the wrapped layer's for a wrapper, the inner model's for a model used as a layer; none for
+    /// other layers.
     /// </summary>
-    internal virtual IEnumerable<Embedding> EmbeddingsFedBy(int index) => Array.Empty<Embedding>();
+    internal virtual IEnumerable<Layer> IdCheckersFedBy(int index) => Array.Empty<Layer>();
+
+    /// <summary>
+    /// Refuses integer inputs ranging over [<paramref name="min"/>, <paramref name="max"/>] that this layer cannot
+    /// take (Embedding: ids outside [0, inputDim)), with an <see cref="ArgumentOutOfRangeException"/> for
+    /// <paramref name="argument"/> naming the model input and the layer; layers listed by <see cref="IdCheckersFedBy"/> override it.
+    /// </summary>
+    internal virtual void CheckIdRange(long min, long max, string input, string argument)
+    {
+    }
+
+    /// <summary>
+    /// The input (sample shape and dtype) a Sequential model gets when it starts with this layer and no
+    /// <see cref="Input"/>, as Keras 2 lets an Embedding with <c>input_length</c> start one; null (the default): the
+    /// layer needs an input first.
+    /// </summary>
+    internal virtual (int[] Shape, DType DType)? ImplicitInput => null;
 
     /// <summary>
     /// The weight values in Keras order and layout, as Keras' <c>get_weights()</c>; one consistent state, read while
@@ -565,17 +594,18 @@ public abstract class Layer : IDisposable
         throw new NotImplementedException($"{ClassName} '{Name}' does not override ComputeOutputSpecs, so it cannot state its output for {input.Label} with shape {input.Shape}.");
 
     /// <summary>
-    /// The weights <see cref="Build(KerasTensor)"/> will create for <paramref name="input"/>, by Keras name and Keras shape. The
-    /// first call checks their size before building, so a layer too large for this machine is refused with an
-    /// <see cref="ArgumentOutOfRangeException"/> naming it, instead of ending the process inside libtorch's
-    /// allocator. Layers that create weights override it; the default is none.
+    /// The weights <see cref="Build(KerasTensor)"/> will create for <paramref name="input"/> with values it makes
+    /// itself, by Keras name and Keras shape, checked before building as declared weights are (see
+    /// <see cref="AddWeight(string, long[], Func{Tensor}, bool)"/>). Only layers whose Build makes values before
+    /// adding them override it; the default is none.
     /// </summary>
     /// <param name="input">The first input.</param>
     protected virtual IEnumerable<(string Name, long[] Shape)> PlannedWeights(KerasTensor input) => Array.Empty<(string, long[])>();
 
     /// <summary>
-    /// Creates the weights from the first input's shape and dtype (Keras' <c>build(input_shape)</c>), with
-    /// <see cref="AddWeight(string, int[], string, bool)"/>; called once, on the first call (symbolic or eager), after
+    /// Creates the weights from the first input's shape and dtype (Keras' <c>build(input_shape)</c>), declaring each
+    /// once with <see cref="AddWeight(string, int[], string, bool)"/> or <see cref="AddWeight(string, long[], Func{Tensor}, bool)"/>
+    /// (name, Keras shape, initializer); called once, on the first call (symbolic or eager), after
     /// <see cref="ComputeOutputSpecs(KerasTensor)"/> accepted the input. A weight added by a build that throws is
     /// removed again.
     /// </summary>
@@ -697,11 +727,22 @@ public abstract class Layer : IDisposable
 
     /// <summary>
     /// Writes one call of the layer into an ONNX graph (<c>Model.Export</c>) and returns the names of its outputs;
-    /// the layer reads its inputs' masks from <paramref name="call"/> where it uses them. Layers without an ONNX form
-    /// (custom layers among them) throw <see cref="NotSupportedException"/> naming the layer.
+    /// the layer reads its inputs' masks from <paramref name="call"/> where it uses them. By default the layer's
+    /// <see cref="ExportOnnx(OnnxBuilder)"/>.
     /// </summary>
-    internal virtual IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call) =>
-        throw OnnxGraph.Unsupported(this, "has no ONNX form in this library.");
+    internal virtual IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call) => ExportOnnx(new OnnxBuilder(graph, this, call));
+
+    /// <summary>
+    /// The layer's ONNX form for <c>Model.Export</c>, for a layer written outside this library: one call's nodes,
+    /// in standard ONNX operators (opset 17) over <see cref="OnnxBuilder.Inputs"/> and the layer's weights; returns
+    /// the names of the outputs, one per output of the call. An input's mask passes to the outputs as in
+    /// <see cref="Call(KerasTensor)"/>.
+    /// </summary>
+    /// <param name="onnx">Adds nodes and constants to the graph being exported.</param>
+    /// <returns>The output names.</returns>
+    /// <exception cref="NotSupportedException">The layer has no ONNX form (the default), naming it.</exception>
+    protected virtual IReadOnlyList<string> ExportOnnx(OnnxBuilder onnx) =>
+        throw OnnxGraph.Unsupported(this, "has no ONNX form in this library; a custom layer states one by overriding ExportOnnx(OnnxBuilder).");
 
     /// <summary>The ONNX mask of the outputs <see cref="OutputMasks"/> flags (as <see cref="ComputeMask"/>): by default the first input's.</summary>
     internal virtual string? ExportOnnxMask(OnnxGraph graph, OnnxCall call) => call.Input.Mask;
@@ -745,14 +786,14 @@ public abstract class Layer : IDisposable
         }
 
         var dims = shape.Select(d => (long)d).ToArray();
-        var value = initializer switch
+        Func<Tensor> value = initializer switch
         {
-            "glorot_uniform" => Initializers.GlorotUniform(dims, Random),
-            "zeros" => zeros(dims),
-            "ones" => ones(dims),
+            "glorot_uniform" => () => Initializers.GlorotUniform(dims, Random),
+            "zeros" => () => zeros(dims),
+            "ones" => () => ones(dims),
             _ => throw new ArgumentException($"{ClassName} '{Name}': weight '{name}' asks for the initializer '{initializer}'; by name this library knows glorot_uniform, zeros and ones (pass any other initial value as a tensor).", nameof(initializer)),
         };
-        return AddWeight(name, shape, value, trainable);
+        return AddWeight(name, dims, value, trainable);
     }
 
     /// <summary>Adds a weight with the given initial value (see <see cref="AddWeight(string, int[], string, bool)"/>).</summary>
@@ -773,6 +814,44 @@ public abstract class Layer : IDisposable
 
         var weight = new LayerWeight(this, name, shape, NewVariable(value, requiresGrad: trainable)) { Learned = trainable };
         weights.Add(weight);
+        return weight;
+    }
+
+    /// <summary>
+    /// Declares a weight in <see cref="Build(KerasTensor)"/>, as Keras' <c>add_weight(name, shape, initializer,
+    /// trainable)</c>; weights are listed in the order they are added. Nothing is allocated yet: when Build returns,
+    /// the sizes of all the weights it declared are checked (a layer too large for this machine is refused with an
+    /// <see cref="ArgumentOutOfRangeException"/> naming it, instead of ending the process inside libtorch's
+    /// allocator), then each initializer runs, in declaration order. Outside Build the weight is made at once.
+    /// </summary>
+    /// <param name="name">The Keras weight name, e.g. <c>kernel</c>.</param>
+    /// <param name="shape">The shape in Keras layout, in 64 bits so that sizes such as <c>4 * units</c> are checked
+    /// instead of wrapping.</param>
+    /// <param name="initializer">Makes the initial value, of exactly <paramref name="shape"/> (the layer takes ownership).</param>
+    /// <param name="trainable">Whether the optimizer updates it (default true); false for statistics the layer
+    /// updates itself, which summaries count as non-trainable.</param>
+    /// <returns>The weight; its <see cref="LayerWeight.Variable"/>, which <see cref="Call(Tensor, bool, Tensor)"/> uses,
+    /// exists once Build has returned.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">A dimension is negative or larger than <see cref="int.MaxValue"/>.</exception>
+    protected LayerWeight AddWeight(string name, long[] shape, Func<Tensor> initializer, bool trainable = true)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(shape);
+        ArgumentNullException.ThrowIfNull(initializer);
+        if (shape.Any(d => d is < 0 or > int.MaxValue))
+        {
+            throw new ArgumentOutOfRangeException(nameof(shape), $"{ClassName} '{Name}': the weight '{name}' has shape ({string.Join(", ", shape)}); each dimension must be from 0 to {int.MaxValue}.");
+        }
+
+        var weight = new LayerWeight(this, name, shape.Select(d => (int)d).ToArray(), null) { Learned = trainable };
+        weights.Add(weight);
+        declared.Add((weight, shape, initializer));
+        if (!building)
+        {
+            CheckDeclaredWeightSizes();
+            MakeDeclaredWeights();
+        }
+
         return weight;
     }
 
@@ -928,6 +1007,45 @@ public abstract class Layer : IDisposable
         }
     }
 
+    /// <summary>Checks the sizes of the declared weights; refused ones are taken off the layer.</summary>
+    private void CheckDeclaredWeightSizes()
+    {
+        try
+        {
+            CheckWeightSizes(declared.Select(d => (d.Weight.Name, d.Shape)).ToArray());
+        }
+        catch
+        {
+            weights.RemoveAll(w => declared.Any(d => d.Weight == w));
+            declared.Clear();
+            throw;
+        }
+    }
+
+    /// <summary>Makes the weights declared by <see cref="AddWeight(string, long[], Func{Tensor}, bool)"/>, whose sizes are checked.</summary>
+    private void MakeDeclaredWeights()
+    {
+        try
+        {
+            foreach (var (weight, shape, initializer) in declared)
+            {
+                var value = initializer();
+                var made = value.shape;
+                if (!made.SequenceEqual(shape))
+                {
+                    value.Dispose();
+                    throw new InvalidOperationException($"{ClassName} '{Name}': the initializer of the weight '{weight.Name}' made a tensor of shape ({string.Join(", ", made)}), but the weight was declared with shape ({string.Join(", ", shape)}).");
+                }
+
+                weight.Make(NewVariable(value, requiresGrad: weight.Learned));
+            }
+        }
+        finally
+        {
+            declared.Clear();
+        }
+    }
+
     /// <summary>
     /// Refuses weights that cannot exist here: one with more elements than a float[] holds (GetWeights returns
     /// them as arrays), or all together larger than this machine's memory (training needs about four times that).
@@ -964,6 +1082,9 @@ public abstract class Layer : IDisposable
     internal IReadOnlyList<KerasTensor> CallWithInitialState(KerasTensor input, IReadOnlyList<KerasTensor> initialState) =>
         CallCore(new[] { input }.Concat(initialState).ToArray(), list: false, initialState.Count);
 
+    /// <summary>Whether the layer takes an initial state after its input (Keras 2 configs list it in the same node).</summary>
+    internal virtual bool TakesInitialState => false;
+
     /// <summary>The output specs of a call with an initial state; layers that take none refuse it.</summary>
     private protected virtual IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input, IReadOnlyList<KerasTensor> initialState) =>
         throw InputError($"takes no initial state, but was given {Describe(initialState)}.");
@@ -987,18 +1108,21 @@ public abstract class Layer : IDisposable
     {
         ThrowIfDisposed();
         var specs = initialStates > 0 ? ComputeOutputSpecs(inputs[0], inputs.Skip(1).ToArray()) : ComputeOutputSpecs(inputs, list);
-        if (!Built)
+        void CheckOutputSizes()
+        {
+            foreach (var (shape, _) in specs)
+            {
+                CheckSampleSize("the output", shape, inputs.Count == 1 ? inputs[0] : null);
+            }
+        }
+
+        if (Built)
+        {
+            CheckOutputSizes();
+        }
+        else
         {
             CheckWeightSizes(PlannedWeights(inputs).ToArray());
-        }
-
-        foreach (var (shape, _) in specs)
-        {
-            CheckSampleSize("the output", shape, inputs.Count == 1 ? inputs[0] : null);
-        }
-
-        if (!Built)
-        {
             // Initial values, layout copies and other temporaries of a built-in layer's build die with this scope;
             // only the weights' variables live on, owned by the layer (each build left them behind: 14 tensors a
             // model). A custom layer may keep tensors of its own from Build, so everything it made stays alive.
@@ -1008,16 +1132,27 @@ public abstract class Layer : IDisposable
             {
                 try
                 {
+                    // Build declares the weights; their sizes are checked, then the outputs', before any is made.
+                    building = true;
                     Build(inputs);
+                    building = false;
+                    CheckDeclaredWeightSizes();
+                    CheckOutputSizes();
+                    MakeDeclaredWeights();
                 }
                 catch
                 {
                     // A build that fails midway leaves no half-registered weights behind.
                     weights.RemoveRange(before, weights.Count - before);
+                    declared.Clear();
                     throw;
                 }
+                finally
+                {
+                    building = false;
+                }
 
-                if (Saving.LayerRegistry.IsBuiltIn(ClassName))
+                if (IsLibraryLayer)
                 {
                     foreach (var weight in weights)
                     {

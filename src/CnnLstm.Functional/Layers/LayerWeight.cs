@@ -11,9 +11,10 @@ public sealed class LayerWeight
 {
     // A self-inverse layout change (a transpose or a reversing permute) between the engine and Keras layouts.
     private readonly Func<Tensor, Tensor> swapLayout;
-    private readonly TorchSharp.Modules.Parameter variable;
 
-    internal LayerWeight(Layer layer, string name, int[] kerasShape, TorchSharp.Modules.Parameter variable, Func<Tensor, Tensor>? toKeras = null)
+    private TorchSharp.Modules.Parameter? variable;
+
+    internal LayerWeight(Layer layer, string name, int[] kerasShape, TorchSharp.Modules.Parameter? variable, Func<Tensor, Tensor>? toKeras = null)
     {
         Layer = layer;
         Name = name;
@@ -99,10 +100,17 @@ public sealed class LayerWeight
     /// <c>Forward</c>; optimizers update it in place).
     /// </summary>
     /// <exception cref="ObjectDisposedException">The layer was disposed (its variables are released).</exception>
-    public TorchSharp.Modules.Parameter Variable => Layer.IsDisposed ? throw Layer.DisposedError() : variable;
+    /// <exception cref="InvalidOperationException">Read inside <c>Build</c> for a weight declared there with an
+    /// initializer: such weights are made when <c>Build</c> returns.</exception>
+    public TorchSharp.Modules.Parameter Variable =>
+        Layer.IsDisposed ? throw Layer.DisposedError()
+        : variable ?? throw new InvalidOperationException($"{Layer.ClassName} '{Layer.Name}': the weight '{Name}' is declared but not made yet; weights declared with an initializer in Build exist once Build has returned.");
 
     /// <summary>Disposes the variable, when its layer is disposed.</summary>
-    internal void ReleaseVariable() => variable.Dispose();
+    internal void ReleaseVariable() => variable?.Dispose();
+
+    /// <summary>Gives a weight declared without a value its variable (see <c>Layer.AddWeight</c> with an initializer).</summary>
+    internal void Make(TorchSharp.Modules.Parameter made) => variable = made;
 
     /// <summary>The value in Keras layout.</summary>
     internal WeightArray Get() => ToKerasArray(Variable);

@@ -12,6 +12,7 @@ namespace KerasStyle.Layers;
 /// Input and output (batch, steps, features), float32; the output's masked steps are set to 0; mask (batch, steps).
 /// No weights.
 /// </summary>
+[KerasLayer("Masking")]
 public sealed class Masking : Layer
 {
     /// <summary>Creates the layer.</summary>

@@ -11,6 +11,7 @@ namespace KerasStyle.Layers;
 /// Max pooling over the steps of channels-last sequences (batch, steps, channels), as Keras' <c>MaxPooling1D</c>.
 /// Output length is floor((L - poolSize) / strides) + 1 for <c>valid</c>, ceil(L / strides) for <c>same</c>.
 /// </summary>
+[KerasLayer("MaxPooling1D")]
 public sealed class MaxPooling1D : Pooling1D
 {
     /// <summary>Creates a max-pooling layer.</summary>

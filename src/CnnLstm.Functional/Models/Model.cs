@@ -33,10 +33,10 @@ public partial class Model : IDisposable
     private const int DisposedOwner = -1;
 
     /// <summary>
-    /// The Embedding layers each input reaches as it is (directly, inside wrappers or inside models used as layers),
-    /// whose token-id range every batch is checked against.
+    /// The layers each input reaches as it is (directly, inside wrappers or inside models used as layers) that check
+    /// the range of its integer values (an Embedding's token ids), which every batch is checked against.
     /// </summary>
-    private Dictionary<KerasTensor, IReadOnlyList<Embedding>> embeddingsByInput = new(ReferenceEqualityComparer.Instance);
+    private Dictionary<KerasTensor, IReadOnlyList<Layer>> idCheckersByInput = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>Creates a model with one input and one output.</summary>
     /// <param name="inputs">The input tensor, made by <see cref="Input"/>.</param>
@@ -193,8 +193,8 @@ public partial class Model : IDisposable
         return AsLayer.ApplyMulti(inputs, training, masks);
     }
 
-    /// <summary>The Embedding layers an input feeds, directly or inside a model called on it.</summary>
-    internal IReadOnlyList<Embedding> EmbeddingsFedBy(KerasTensor input) => embeddingsByInput[input];
+    /// <summary>The layers an input feeds as it is that check its integer values (see <see cref="Layer.IdCheckersFedBy"/>).</summary>
+    internal IReadOnlyList<Layer> IdCheckersFedBy(KerasTensor input) => idCheckersByInput[input];
 
     /// <summary>The number of scalars in all weights.</summary>
     public long CountParams()
@@ -445,8 +445,8 @@ public partial class Model : IDisposable
 
         inputs = newInputs;
         outputs = newOutputs;
-        embeddingsByInput = newInputs.ToDictionary<KerasTensor, KerasTensor, IReadOnlyList<Embedding>>(input => input, input => topology.Nodes
-            .SelectMany(n => n.Inputs.Select((t, i) => (t, i)).Where(p => ReferenceEquals(p.t, input)).SelectMany(p => n.Layer.EmbeddingsFedBy(p.i)))
+        idCheckersByInput = newInputs.ToDictionary<KerasTensor, KerasTensor, IReadOnlyList<Layer>>(input => input, input => topology.Nodes
+            .SelectMany(n => n.Inputs.Select((t, i) => (t, i)).Where(p => ReferenceEquals(p.t, input)).SelectMany(p => n.Layer.IdCheckersFedBy(p.i)))
             .Distinct().ToArray(), ReferenceEqualityComparer.Instance);
     }
 

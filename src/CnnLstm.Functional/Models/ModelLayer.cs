@@ -50,8 +50,8 @@ internal sealed class ModelLayer : Layer
     /// <summary>The inner model's config (Keras' <c>get_config()</c> of the model).</summary>
     public override JsonObject GetConfig() => (JsonObject)Saving.ModelConfig.Serialize(Model, Model.TopologyNodes, null)["config"]!.DeepClone();
 
-    /// <summary>The Embedding layers that input <paramref name="index"/> feeds inside the model, for token-id checks.</summary>
-    internal override IEnumerable<Embedding> EmbeddingsFedBy(int index) => Model.EmbeddingsFedBy(Model.Inputs[index]);
+    /// <summary>The layers that input <paramref name="index"/> feeds as it is inside the model, for token-id checks.</summary>
+    internal override IEnumerable<Layer> IdCheckersFedBy(int index) => Model.IdCheckersFedBy(Model.Inputs[index]);
 
     /// <summary>Checks the inputs against the model's inputs (count, shapes, dtypes) and returns its outputs' specs.</summary>
     protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(IReadOnlyList<KerasTensor> inputs, bool list)

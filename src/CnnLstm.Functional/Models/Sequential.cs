@@ -85,14 +85,14 @@ public class Sequential : Model
 
         if (input is null)
         {
-            if (layer is not Embedding { InputLength: int length })
+            if (layer.ImplicitInput is not { } implicitInput)
             {
                 throw new InvalidOperationException(
                     $"Sequential '{Name}': the first layer {layer.ClassName} '{layer.Name}' needs an input shape; add new Input(shape: ...) first, or give an Embedding its inputLength.");
             }
 
             // Keras 2 names the implicit input after the first layer and does not use up an input_N name.
-            input = new Input(new[] { length }, DType.Int64, name: $"{layer.Name}_input");
+            input = new Input(implicitInput.Shape, implicitInput.DType, name: $"{layer.Name}_input");
             output = input;
         }
 

@@ -205,7 +205,8 @@ public sealed class LayerConfig
     /// </summary>
     /// <param name="key">The Keras argument name, e.g. <c>kernel_initializer</c>.</param>
     /// <param name="libraryInitializer">The initializer this library uses: <c>glorot_uniform</c>, <c>orthogonal</c>,
-    /// <c>zeros</c> or <c>random_uniform</c> (-0.05, 0.05).</param>
+    /// <c>zeros</c>, <c>ones</c> or <c>random_uniform</c> (-0.05, 0.05); a config naming it (in any Keras spelling)
+    /// is honoured silently.</param>
     public void ReadInitializer(string key, string libraryInitializer)
     {
         var node = GetRaw(key);
@@ -309,8 +310,10 @@ public sealed class LayerConfig
             ("glorot_uniform", "glorot_uniform") => true,
             // Keras 2.1 serializes glorot_uniform as VarianceScaling(1.0, fan_avg, uniform).
             ("glorot_uniform", "variance_scaling") => Arg("scale", 1) == 1 && Text("mode") == "fan_avg" && Text("distribution") == "uniform",
-            ("orthogonal", "orthogonal") => Arg("gain", 1) == 1,
+            // Keras 3 also exports it as OrthogonalInitializer, the name some versions write.
+            ("orthogonal", "orthogonal" or "orthogonal_initializer") => Arg("gain", 1) == 1,
             ("zeros", "zeros" or "zero") => true,
+            ("ones", "ones" or "one") => true,
             ("random_uniform", "random_uniform" or "uniform") => Arg("minval", -0.05) == -0.05 && Arg("maxval", 0.05) == 0.05,
             _ => false,
         };

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Reflection;
 using KerasStyle.Layers;
 
 namespace KerasStyle.Saving;
@@ -6,61 +7,25 @@ namespace KerasStyle.Saving;
 /// <summary>
 /// Maps Keras layer class names (the <c>class_name</c> of a config entry) to factories that build a layer from its
 /// <see cref="LayerConfig"/>, as Keras' <c>custom_objects</c> and <c>register_keras_serializable</c> do. The
-/// library's layers are built in; add others with <see cref="Register"/>, e.g.
+/// library's layers are found once, by reflection, from their <see cref="KerasLayerAttribute"/> and static
+/// <c>FromConfig(LayerConfig)</c>; add a user's layer class the same way with <see cref="Register{T}"/>, or any
+/// factory with <see cref="Register(string, Func{LayerConfig, Layer})"/>, e.g.
 /// <c>LayerRegistry.Register("MyDense", config => new Dense(config.GetInt("units"), name: config.Name))</c>.
 /// </summary>
 public static class LayerRegistry
 {
-    private static readonly Dictionary<string, Func<LayerConfig, Layer>> BuiltIn = new(StringComparer.Ordinal)
-    {
-        ["InputLayer"] = InputLayer.FromConfig,
-        ["Embedding"] = Embedding.FromConfig,
-        ["Dropout"] = Dropout.FromConfig,
-        ["Conv1D"] = Conv1D.FromConfig,
-        ["MaxPooling1D"] = MaxPooling1D.FromConfig,
-        ["LSTM"] = LSTM.FromConfig,
-        ["Dense"] = Dense.FromConfig,
-        ["Activation"] = Activation.FromConfig,
-        ["Concatenate"] = Concatenate.FromConfig,
-        ["Add"] = Add.FromConfig,
-        ["Subtract"] = Subtract.FromConfig,
-        ["Multiply"] = Multiply.FromConfig,
-        ["Average"] = Average.FromConfig,
-        ["Maximum"] = Maximum.FromConfig,
-        ["Minimum"] = Minimum.FromConfig,
-        ["Dot"] = Dot.FromConfig,
-        ["Masking"] = Masking.FromConfig,
-        ["Flatten"] = Flatten.FromConfig,
-        ["Reshape"] = Reshape.FromConfig,
-        ["Permute"] = Permute.FromConfig,
-        ["RepeatVector"] = RepeatVector.FromConfig,
-        ["ZeroPadding1D"] = ZeroPadding1D.FromConfig,
-        ["Cropping1D"] = Cropping1D.FromConfig,
-        ["UpSampling1D"] = UpSampling1D.FromConfig,
-        ["GlobalMaxPooling1D"] = GlobalMaxPooling1D.FromConfig,
-        ["GlobalAveragePooling1D"] = GlobalAveragePooling1D.FromConfig,
-        ["AveragePooling1D"] = AveragePooling1D.FromConfig,
-        ["GaussianNoise"] = GaussianNoise.FromConfig,
-        ["SpatialDropout1D"] = SpatialDropout1D.FromConfig,
-        ["LayerNormalization"] = LayerNormalization.FromConfig,
-        ["BatchNormalization"] = BatchNormalization.FromConfig,
-        ["Conv2D"] = Conv2D.FromConfig,
-        ["MaxPooling2D"] = MaxPooling2D.FromConfig,
-        ["AveragePooling2D"] = AveragePooling2D.FromConfig,
-        ["GlobalMaxPooling2D"] = GlobalMaxPooling2D.FromConfig,
-        ["GlobalAveragePooling2D"] = GlobalAveragePooling2D.FromConfig,
-        ["SeparableConv1D"] = SeparableConv1D.FromConfig,
-        ["SimpleRNN"] = SimpleRNN.FromConfig,
-        ["GRU"] = GRU.FromConfig,
-        ["TimeDistributed"] = TimeDistributed.FromConfig,
-        ["Bidirectional"] = Bidirectional.FromConfig,
-    };
+    /// <summary>The library's layer classes, by Keras class name: every class of the library carrying <see cref="KerasLayerAttribute"/>.</summary>
+    private static readonly Lazy<Dictionary<string, LayerClass>> BuiltIn = new(() =>
+        typeof(Layer).Assembly.GetTypes()
+            .Where(t => t.IsDefined(typeof(KerasLayerAttribute), inherit: false))
+            .Select(t => LayerClass.Of(t) ?? throw new InvalidOperationException($"LayerRegistry: the library's {t.Name} has [KerasLayer] but no static FromConfig(LayerConfig) returning it."))
+            .ToDictionary(c => c.ClassName, StringComparer.Ordinal));
 
-    private static readonly ConcurrentDictionary<string, Func<LayerConfig, Layer>> Custom = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, LayerClass> Custom = new(StringComparer.Ordinal);
 
     /// <summary>Every class name that can be loaded: the built-in ones, then the registered ones, alphabetically.</summary>
     public static IReadOnlyList<string> ClassNames =>
-        BuiltIn.Keys.Order(StringComparer.Ordinal).Concat(Custom.Keys.Order(StringComparer.Ordinal)).ToArray();
+        BuiltIn.Value.Keys.Order(StringComparer.Ordinal).Concat(Custom.Keys.Order(StringComparer.Ordinal)).ToArray();
 
     /// <summary>
     /// Registers a factory for a layer class. The factory must read every config argument it supports through the
@@ -70,22 +35,37 @@ public static class LayerRegistry
     /// </summary>
     /// <param name="className">The Keras class name, e.g. <c>MyLayer</c>.</param>
     /// <param name="factory">Builds the layer from its config.</param>
+    /// <exception cref="ArgumentException"><paramref name="className"/> is empty, a built-in class, or already registered.</exception>
     public static void Register(string className, Func<LayerConfig, Layer> factory)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(className);
         ArgumentNullException.ThrowIfNull(factory);
-        if (BuiltIn.ContainsKey(className))
-        {
-            throw new ArgumentException($"LayerRegistry: '{className}' is a built-in layer class and cannot be replaced.", nameof(className));
-        }
-
-        if (!Custom.TryAdd(className, factory))
-        {
-            throw new ArgumentException($"LayerRegistry: '{className}' is already registered; call Unregister first to replace it.", nameof(className));
-        }
+        Add(new LayerClass(className, factory, OwnsDType: false, TakesIntegerIds: false, SharesNameWithOperation: false, TfKeras2Arguments.None));
     }
 
-    /// <summary>Removes a class registered with <see cref="Register"/>.</summary>
+    /// <summary>
+    /// Registers a user's layer class as the library's own are: by its <see cref="KerasLayerAttribute"/> (the Keras
+    /// class name, which <see cref="Layer.ClassName"/> then returns) and its static <c>FromConfig(LayerConfig)</c>
+    /// (public or not), which reads every config argument the class supports and passes <see cref="LayerConfig.Name"/>
+    /// to the layer. <c>Model.Load</c> and <c>Model.FromJson</c> then read files that use the class.
+    /// </summary>
+    /// <typeparam name="T">The layer class.</typeparam>
+    /// <exception cref="ArgumentException"><typeparamref name="T"/> has no <see cref="KerasLayerAttribute"/>, or no
+    /// static <c>FromConfig(LayerConfig)</c> returning a <typeparamref name="T"/>; or its class name is a built-in
+    /// class or already registered.</exception>
+    public static void Register<T>()
+        where T : Layer
+    {
+        var type = typeof(T);
+        if (!type.IsDefined(typeof(KerasLayerAttribute), inherit: false))
+        {
+            throw new ArgumentException($"LayerRegistry: {type.Name} has no [KerasLayer(\"ClassName\")] attribute naming its Keras class; add one, or register a factory with Register(className, config => ...).", nameof(T));
+        }
+
+        Add(LayerClass.Of(type) ?? throw new ArgumentException($"LayerRegistry: {type.Name} has no static FromConfig(LayerConfig) method returning a {type.Name}; add one that reads the layer's config arguments (as Keras' from_config).", nameof(T)));
+    }
+
+    /// <summary>Removes a class registered with <see cref="Register(string, Func{LayerConfig, Layer})"/> or <see cref="Register{T}"/>.</summary>
     /// <param name="className">The class name.</param>
     /// <returns>Whether it was registered.</returns>
     public static bool Unregister(string className)
@@ -99,11 +79,25 @@ public static class LayerRegistry
     public static bool IsRegistered(string className)
     {
         ArgumentNullException.ThrowIfNull(className);
-        return BuiltIn.ContainsKey(className) || Custom.ContainsKey(className);
+        return Find(className) is not null;
     }
 
-    /// <summary>Whether the class is one of the library's own layers.</summary>
-    internal static bool IsBuiltIn(string className) => BuiltIn.ContainsKey(className);
+    /// <summary>The registered class of that name (built-in first), or null.</summary>
+    internal static LayerClass? Find(string className) => BuiltIn.Value.GetValueOrDefault(className) ?? Custom.GetValueOrDefault(className);
+
+    private static void Add(LayerClass layerClass)
+    {
+        var className = layerClass.ClassName;
+        if (BuiltIn.Value.ContainsKey(className))
+        {
+            throw new ArgumentException($"LayerRegistry: '{className}' is a built-in layer class and cannot be replaced.", nameof(className));
+        }
+
+        if (!Custom.TryAdd(className, layerClass))
+        {
+            throw new ArgumentException($"LayerRegistry: '{className}' is already registered; call Unregister first to replace it.", nameof(className));
+        }
+    }
 
     /// <summary>
     /// Builds a layer from its config: checks the common arguments, runs the factory, then refuses arguments the
@@ -112,13 +106,13 @@ public static class LayerRegistry
     internal static Layer Create(LayerConfig config)
     {
         var className = config.ClassName;
-        var factory = BuiltIn.GetValueOrDefault(className) ?? Custom.GetValueOrDefault(className)
-            ?? throw new FormatException($"Unknown layer class '{className}' (layer '{config.Name}'); the known classes are {string.Join(", ", ClassNames)}. Register other classes with LayerRegistry.Register(\"{className}\", config => ...).");
-        var trainable = config.ReadBaseArguments(ownsDtype: className == "InputLayer");
+        var layerClass = Find(className)
+            ?? throw new FormatException($"Unknown layer class '{className}' (layer '{config.Name}'); the known classes are {string.Join(", ", ClassNames)}. Register other classes with LayerRegistry.Register<TLayer>() or LayerRegistry.Register(\"{className}\", config => ...).");
+        var trainable = config.ReadBaseArguments(layerClass.OwnsDType);
         Layer? built;
         try
         {
-            built = factory(config);
+            built = layerClass.Factory(config);
         }
         catch (ArgumentException e) when (e is not LayerInputException)
         {
@@ -150,5 +144,22 @@ public static class LayerRegistry
             layer.Dispose();
             throw;
         }
+    }
+}
+
+/// <summary>A registered layer class: its Keras name, its factory, and what its <see cref="KerasLayerAttribute"/> says.</summary>
+internal sealed record LayerClass(string ClassName, Func<LayerConfig, Layer> Factory, bool OwnsDType, bool TakesIntegerIds, bool SharesNameWithOperation, TfKeras2Arguments TfKeras2)
+{
+    /// <summary>The class <paramref name="type"/> declares by its attribute and static <c>FromConfig</c>; null without a suitable <c>FromConfig</c>.</summary>
+    public static LayerClass? Of(Type type)
+    {
+        var attribute = type.GetCustomAttribute<KerasLayerAttribute>()!;
+        var fromConfig = type.GetMethod("FromConfig", BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly, new[] { typeof(LayerConfig) });
+        if (fromConfig is null || !type.IsAssignableFrom(fromConfig.ReturnType))
+        {
+            return null;
+        }
+
+        return new LayerClass(attribute.ClassName, fromConfig.CreateDelegate<Func<LayerConfig, Layer>>(), attribute.OwnsDType, attribute.TakesIntegerIds, attribute.SharesNameWithOperation, TfKeras2Arguments.Of(type));
     }
 }

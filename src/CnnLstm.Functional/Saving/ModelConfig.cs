@@ -191,7 +191,7 @@ internal static class ModelConfig
             return Serialize(nested.Model, nested.Model.TopologyNodes, null);
         }
 
-        var builtIn = LayerRegistry.IsBuiltIn(layer.ClassName);
+        var builtIn = layer.IsLibraryLayer;
         var entry = new JsonObject
         {
             ["module"] = builtIn ? "keras.layers" : null,
@@ -216,7 +216,7 @@ internal static class ModelConfig
         var created = new Dictionary<string, Layer>(StringComparer.Ordinal);
         var pending = new List<(Layer Layer, Queue<JsonNode?> Nodes)>();
         var operations = new HashSet<string>(StringComparer.Ordinal);
-        var embeddingInputs = InputsFeedingEmbeddings(entries);
+        var integerInputs = InputsFeedingIdLayers(entries);
         try
         {
             foreach (var item in entries)
@@ -230,7 +230,7 @@ internal static class ModelConfig
                     continue;
                 }
 
-                var layer = CreateLayer(entry, embeddingInputs.Contains(EntryName(entry)), keras2);
+                var layer = CreateLayer(entry, integerInputs.Contains(EntryName(entry)), keras2);
                 if (!created.TryAdd(layer.Name, layer))
                 {
                     layer.Dispose();
@@ -344,7 +344,7 @@ internal static class ModelConfig
                     references.Add(Triple(triple, what));
                     list = legacy.Count > 1;
                     // Keras 2 lists a recurrent layer's initial state after its input in the same node.
-                    states = layer is LSTM && legacy.Count > 1 ? legacy.Count - 1 : 0;
+                    states = layer.TakesInitialState && legacy.Count > 1 ? legacy.Count - 1 : 0;
                     if (triple.Count > 3)
                     {
                         CheckCallArguments(triple[3], what);
@@ -436,14 +436,16 @@ internal static class ModelConfig
         try
         {
             var start = Text(items[0]["class_name"], "class_name") == "InputLayer" ? 1 : 0;
-            var embeddingFirst = items.Count > start && Text(items[start]["class_name"], "class_name") == "Embedding";
+            var idsFirst = items.Count > start && LayerRegistry.Find(Text(items[start]["class_name"], "class_name")) is { TakesIntegerIds: true };
+            var hasInput = start == 1;
             if (start == 1)
             {
-                model.Add(CreateLayer(items[0], embeddingFirst, keras2));
+                model.Add(CreateLayer(items[0], idsFirst, keras2));
             }
-            else if (ImplicitInput(items[0], settings?["build_input_shape"], embeddingFirst) is { } input)
+            else if (ImplicitInput(items[0], settings?["build_input_shape"], idsFirst) is { } input)
             {
                 model.Add(input);
+                hasInput = true;
             }
 
             foreach (var entry in items.Skip(start))
@@ -451,6 +453,13 @@ internal static class ModelConfig
                 var layer = CreateLayer(entry, false, keras2);
                 try
                 {
+                    if (!hasInput && layer.ImplicitInput is null)
+                    {
+                        // Only a layer that declares its own input (an Embedding with input_length) starts the model by itself.
+                        throw new FormatException($"the first layer '{layer.Name}' of the Sequential model has no input shape (batch_input_shape, input_shape or input_dim).");
+                    }
+
+                    hasInput = true;
                     model.Add(layer);
                 }
                 catch
@@ -473,8 +482,11 @@ internal static class ModelConfig
         }
     }
 
-    /// <summary>The input a Keras 2 Sequential declares on its first layer (<c>batch_input_shape</c>, <c>input_shape</c>, <c>input_dim</c>) or in <c>build_input_shape</c>.</summary>
-    private static Input? ImplicitInput(JsonObject first, JsonNode? buildInputShape, bool embedding)
+    /// <summary>
+    /// The input a Keras 2 Sequential declares on its first layer (<c>batch_input_shape</c>, <c>input_shape</c>,
+    /// <c>input_dim</c>) or in <c>build_input_shape</c>; int64 when the layer takes integer ids; null when none is declared.
+    /// </summary>
+    private static Input? ImplicitInput(JsonObject first, JsonNode? buildInputShape, bool integerIds)
     {
         var config = first["config"] as JsonObject;
         var name = EntryName(first);
@@ -483,26 +495,18 @@ internal static class ModelConfig
             : config?["input_dim"] is JsonValue dim && dim.TryGetValue<int>(out var size) ? new[] { size }
             : buildInputShape is JsonArray built ? SampleShape(built.Skip(1), name)
             : null;
-        if (shape is null)
-        {
-            // An Embedding with input_length starts the model by itself; anything else lacks an input shape.
-            return embedding && config?["input_length"] is JsonValue ? null
-                : throw new FormatException($"the first layer '{name}' of the Sequential model has no input shape (batch_input_shape, input_shape or input_dim).");
-        }
-
-        var dtype = embedding ? DType.Int64 : DType.Float32;
-        return new Input(shape, dtype, $"{name}_input");
+        return shape is null ? null : new Input(shape, integerIds ? DType.Int64 : DType.Float32, $"{name}_input");
     }
 
     private static int[] SampleShape(IEnumerable<JsonNode?> dims, string layer) => dims.Select(d =>
         d is JsonValue v && v.TryGetValue<int>(out var size) ? size
         : throw new NotSupportedException($"the input shape of '{layer}' has an unknown dimension ({d?.ToJsonString() ?? "None"}); this library needs every dimension after the batch to be known.")).ToArray();
 
-    /// <summary>Builds one layer; an input that feeds an Embedding is read as int64, since this library's Embedding takes integer ids.</summary>
     /// <summary>A layer from its serialized form (a wrapper's inner layer); the same rules as a model's layer entries.</summary>
     internal static Layer DeserializeLayer(JsonNode? entry, string what, bool keras2) =>
         CreateLayer(entry as JsonObject ?? throw new FormatException($"{what} must be a serialized layer object, got {entry?.ToJsonString() ?? "nothing"}."), false, keras2);
 
+    /// <summary>Builds one layer; an input layer that feeds a layer taking integer ids (an Embedding) is read as int64.</summary>
     private static Layer CreateLayer(JsonObject entry, bool integerInput, bool keras2)
     {
         var className = Text(entry["class_name"], "class_name");
@@ -538,8 +542,9 @@ internal static class ModelConfig
 
     /// <summary>
     /// Whether a layer entry is a Keras 3 operation rather than a layer: module <c>keras.src.ops.*</c> in
-    /// <c>.keras</c> configs; in legacy <c>.h5</c> configs (no module) a mask operation's class, or the
-    /// <c>Concatenate</c> op, whose config has no <c>trainable</c> (the layer's always has).
+    /// <c>.keras</c> configs; in legacy <c>.h5</c> configs (no module) a mask operation's class, or an operation
+    /// named as a layer class is (<see cref="KerasLayerAttribute.SharesNameWithOperation"/>), whose config has no
+    /// <c>trainable</c> (the layer's always has).
     /// </summary>
     private static bool IsOperation(JsonObject entry)
     {
@@ -550,7 +555,7 @@ internal static class ModelConfig
 
         var className = entry["class_name"] is JsonValue c && c.TryGetValue<string>(out var name) ? name : string.Empty;
         return MaskOperations.Contains(className)
-            || (className == "Concatenate" && entry["config"] is JsonObject config && !config.ContainsKey("trainable") && entry["inbound_nodes"] is JsonArray { Count: > 0 } nodes && nodes[0] is JsonObject);
+            || (LayerRegistry.Find(className) is { SharesNameWithOperation: true } && entry["config"] is JsonObject config && !config.ContainsKey("trainable") && entry["inbound_nodes"] is JsonArray { Count: > 0 } nodes && nodes[0] is JsonObject);
     }
 
     private static string EntryName(JsonObject entry) =>
@@ -558,11 +563,11 @@ internal static class ModelConfig
         : entry["config"]?["name"] is JsonValue inner && inner.TryGetValue<string>(out var configName) ? configName
         : throw new FormatException($"a '{entry["class_name"]?.ToJsonString()}' layer entry has no name.");
 
-    /// <summary>The names of input layers that some Embedding is called on directly.</summary>
-    private static HashSet<string> InputsFeedingEmbeddings(JsonArray entries)
+    /// <summary>The names of layers that some layer taking integer ids (<see cref="KerasLayerAttribute.TakesIntegerIds"/>) is called on directly.</summary>
+    private static HashSet<string> InputsFeedingIdLayers(JsonArray entries)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var entry in entries.OfType<JsonObject>().Where(e => e["class_name"] is JsonValue c && c.TryGetValue<string>(out var cls) && cls == "Embedding"))
+        foreach (var entry in entries.OfType<JsonObject>().Where(e => e["class_name"] is JsonValue c && c.TryGetValue<string>(out var cls) && LayerRegistry.Find(cls) is { TakesIntegerIds: true }))
         {
             foreach (var history in Histories(entry["inbound_nodes"]))
             {

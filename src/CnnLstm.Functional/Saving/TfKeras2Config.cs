@@ -11,38 +11,14 @@ namespace KerasStyle.Saving;
 /// (keras-team/keras at tag v2.11.0). The differences from Keras 3: plain dtype strings instead of DTypePolicy
 /// objects, <c>{"class_name", "config"}</c> objects without <c>module</c> / <c>registered_name</c> /
 /// <c>build_config</c>, <c>batch_input_shape</c>, <c>inbound_nodes</c> as <c>[[["layer", node, tensor, {}]]]</c>,
-/// and per-layer arguments that exist in only one of the two versions.
+/// and per-layer arguments that exist in only one of the two versions, which each layer class declares with
+/// <see cref="Keras3OnlyArgumentAttribute"/>, <see cref="TfKeras2OnlyArgumentAttribute"/> and
+/// <see cref="TfKeras2RenamedArgumentAttribute"/>.
 /// </summary>
 internal static class TfKeras2Config
 {
     /// <summary>The version written to <c>keras_version</c>: the config and optimizer layouts are tf.keras 2.11's.</summary>
     public const string KerasVersion = "2.11.0";
-
-    /// <summary>
-    /// Keras 3 arguments that tf.keras 2.11 does not have, by layer class, with the value that means "as tf.keras 2
-    /// does"; any other value cannot be written for tf.keras 2 and is refused.
-    /// </summary>
-    private static readonly Dictionary<string, (string Key, JsonNode? Default)[]> Keras3Only = new(StringComparer.Ordinal)
-    {
-        ["InputLayer"] = new[] { ("optional", (JsonNode?)false) },
-        ["LSTM"] = new[] { ("seed", (JsonNode?)null), ("use_cudnn", "auto") },
-        ["Embedding"] = new[] { ("quantization_config", (JsonNode?)null), ("lora_rank", null), ("lora_alpha", null) },
-        ["Dense"] = new[] { ("quantization_config", (JsonNode?)null), ("lora_rank", null), ("lora_alpha", null) },
-        ["SimpleRNN"] = new[] { ("seed", (JsonNode?)null) },
-        ["GRU"] = new[] { ("seed", (JsonNode?)null), ("use_cudnn", "auto") },
-        ["LayerNormalization"] = new[] { ("rms_scaling", (JsonNode?)false) },
-        ["BatchNormalization"] = new[] { ("synchronized", (JsonNode?)false) },
-    };
-
-    /// <summary>tf.keras 2.11 arguments that Keras 3 does not write, by layer class, with the value meaning "as Keras 3 does".</summary>
-    private static readonly Dictionary<string, (string Key, JsonNode? Value)[]> Keras2Only = new(StringComparer.Ordinal)
-    {
-        ["LSTM"] = new[] { ("time_major", (JsonNode?)false), ("implementation", 2) },
-        ["Embedding"] = new[] { ("input_length", (JsonNode?)null) },
-        ["Dense"] = new[] { ("activity_regularizer", (JsonNode?)null) },
-        ["SimpleRNN"] = new[] { ("time_major", (JsonNode?)false) },
-        ["GRU"] = new[] { ("time_major", (JsonNode?)false), ("implementation", 2) },
-    };
 
     /// <summary>The <c>model_config</c> attribute: <c>{"class_name": "Functional" | "Sequential", "config": ...}</c>.</summary>
     /// <param name="keras3">The model as <c>ToJson</c> writes it.</param>
@@ -103,7 +79,8 @@ internal static class TfKeras2Config
         var className = (string)entry["class_name"]!;
         var config = (JsonObject)Plain(entry["config"])!;
         var name = config["name"] is JsonValue n ? (string)n! : className;
-        foreach (var (key, keras2Default) in Keras3Only.GetValueOrDefault(className, Array.Empty<(string, JsonNode?)>()))
+        var arguments = LayerRegistry.Find(className)?.TfKeras2 ?? TfKeras2Arguments.None;
+        foreach (var (key, keras2Default) in arguments.Keras3Only)
         {
             if (config.TryGetPropertyValue(key, out var value))
             {
@@ -116,7 +93,7 @@ internal static class TfKeras2Config
             }
         }
 
-        foreach (var (key, value) in Keras2Only.GetValueOrDefault(className, Array.Empty<(string, JsonNode?)>()))
+        foreach (var (key, value) in arguments.TfKeras2Only)
         {
             if (!config.ContainsKey(key))
             {
@@ -145,10 +122,11 @@ internal static class TfKeras2Config
             }
         }
 
-        if (className == "InputLayer" && config["batch_shape"] is { } shape)
+        foreach (var (keras3Key, tfKeras2Key) in arguments.Renamed.Where(r => config.ContainsKey(r.Keras3Key)))
         {
-            config.Remove("batch_shape");
-            config["batch_input_shape"] = shape.DeepClone();
+            var value = config[keras3Key];
+            config.Remove(keras3Key);
+            config[tfKeras2Key] = value;
         }
 
         return new JsonObject { ["class_name"] = className, ["config"] = config };

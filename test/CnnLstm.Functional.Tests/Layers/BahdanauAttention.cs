@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using KerasStyle.Graph;
 using KerasStyle.Layers;
+using KerasStyle.Saving;
 using static TorchSharp.torch;
 
 namespace KerasStyle.Tests.Layers;
@@ -13,6 +14,7 @@ namespace KerasStyle.Tests.Layers;
 /// output is the sum of the values weighted by the softmax of the scores over the steps.
 /// Inputs: query (batch, queryFeatures), values (batch, steps, valueFeatures). Output: (batch, valueFeatures).
 /// </summary>
+[KerasLayer("BahdanauAttention")]
 public sealed class BahdanauAttention : Layer
 {
     private LayerWeight? w, u, v, temperature;
@@ -35,6 +37,8 @@ public sealed class BahdanauAttention : Layer
         config["units"] = Units;
         return config;
     }
+
+    public static BahdanauAttention FromConfig(LayerConfig config) => new(config.GetInt("units"), config.Name);
 
     protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(IReadOnlyList<KerasTensor> inputs, bool list)
     {

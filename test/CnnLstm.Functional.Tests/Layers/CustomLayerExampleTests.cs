@@ -23,7 +23,7 @@ public class CustomLayerExampleTests
     {
         Backend.ClearSession();
         Utils.SetRandomSeed(21);
-        LayerRegistry.Register("BahdanauAttention", config => new BahdanauAttention(config.GetInt("units"), config.Name));
+        LayerRegistry.Register<BahdanauAttention>();
     }
 
     [TearDown]

@@ -1,9 +1,8 @@
-using System.Text.Json.Nodes;
 using KerasStyle.Graph;
 using KerasStyle.Layers;
 using KerasStyle.Models;
 using KerasStyle.Saving;
-using static TorchSharp.torch;
+using KerasStyle.Tests.Layers;
 
 namespace KerasStyle.Tests.Saving;
 
@@ -18,13 +17,13 @@ public class CustomLayerTests
         Backend.ClearSession();
         Utils.SetRandomSeed(3);
         directory = Directory.CreateTempSubdirectory("ks-custom-").FullName;
-        LayerRegistry.Register("Scale", config => new Scale(config.GetDouble("factor", 1), name: config.Name));
+        LayerRegistry.Register("LearnedScale", config => new LearnedScale(config.GetDouble("factor", 1), config.Name));
     }
 
     [TearDown]
     public void TearDown()
     {
-        LayerRegistry.Unregister("Scale");
+        LayerRegistry.Unregister("LearnedScale");
         Directory.Delete(directory, recursive: true);
     }
 
@@ -32,10 +31,10 @@ public class CustomLayerTests
     public void CustomLayer_BuildsItsWeightFromTheInputShape_AndComputesItsForward()
     {
         var input = new Input(new[] { 4 });
-        var scale = new Scale(2);
+        var scale = new LearnedScale(2, name: "scale");
         using var model = new Model(input, scale.Call(input));
         Assert.That(scale.Weights.Single().Shape, Is.EqualTo(new[] { 4 }));
-        Assert.That(model.SummaryText(), Does.Contain("scale_1 (Scale)"));
+        Assert.That(model.SummaryText(), Does.Contain("scale (LearnedScale)"));
         var output = (float[,])model.Predict(new float[,] { { 1, 2, 3, 4 } });
         Assert.That(output, Is.EqualTo(new float[,] { { 2, 4, 6, 8 } }));
     }
@@ -44,7 +43,7 @@ public class CustomLayerTests
     public void CustomLayer_IsTrainedByFit()
     {
         var input = new Input(new[] { 2 });
-        var scale = new Scale(1);
+        var scale = new LearnedScale(1);
         using var model = new Model(input, scale.Call(input));
         model.Compile("sgd", "mse");
         var before = scale.GetWeights()[0].Data.ToArray();
@@ -56,13 +55,13 @@ public class CustomLayerTests
     public void CustomLayer_RoundTripsThroughJsonAndKerasFiles_WhenRegistered()
     {
         var input = new Input(new[] { 3 });
-        using var model = new Model(input, new Scale(0.5).Call(new Dense(2).Call(input)));
+        using var model = new Model(input, new LearnedScale(0.5).Call(new Dense(2).Call(input)));
         var x = new float[,] { { 1, -2, 3 } };
         var expected = (float[,])model.Predict(x);
 
         using var fromJson = Model.FromJson(model.ToJson());
-        Assert.That(fromJson.Layers.Last(), Is.InstanceOf<Scale>());
-        Assert.That(((Scale)fromJson.Layers.Last()).Factor, Is.EqualTo(0.5));
+        Assert.That(fromJson.Layers.Last(), Is.InstanceOf<LearnedScale>());
+        Assert.That(((LearnedScale)fromJson.Layers.Last()).Factor, Is.EqualTo(0.5));
 
         var path = Path.Combine(directory, "custom.keras");
         model.Save(path);
@@ -74,48 +73,11 @@ public class CustomLayerTests
     public void CustomLayer_NotRegistered_LoadFailsNamingTheClass()
     {
         var input = new Input(new[] { 3 });
-        using var model = new Model(input, new Scale(2).Call(input));
+        using var model = new Model(input, new LearnedScale(2).Call(input));
         var json = model.ToJson();
-        LayerRegistry.Unregister("Scale");
+        LayerRegistry.Unregister("LearnedScale");
         var e = Assert.Catch(() => Model.FromJson(json));
-        Assert.That(e!.Message, Does.Contain("Scale"));
-    }
-
-    /// <summary>Multiplies each feature by a trained weight and a fixed factor.</summary>
-    private sealed class Scale : Layer
-    {
-        private LayerWeight? gamma;
-
-        public Scale(double factor, string? name = null)
-            : base(name)
-        {
-            Factor = factor;
-        }
-
-        public double Factor { get; }
-
-        public override JsonObject GetConfig()
-        {
-            var config = base.GetConfig();
-            config["factor"] = Factor;
-            return config;
-        }
-
-        protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input)
-        {
-            RequireFloat(input);
-            RequireKnownLast(input, "feature");
-            return new[] { (input.Shape, DType.Float32) };
-        }
-
-        protected override void Build(KerasTensor input)
-        {
-            var features = input.Shape.Last!.Value;
-            gamma = AddWeight("gamma", new[] { features }, ones(features));
-        }
-
-        protected override Tensor Call(Tensor input, bool training, Tensor? mask) =>
-            input * gamma!.Variable * Factor;
+        Assert.That(e!.Message, Does.Contain("LearnedScale"));
     }
 
     [Test]

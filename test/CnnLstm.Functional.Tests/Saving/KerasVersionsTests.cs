@@ -46,6 +46,26 @@ public class KerasVersionsTests
         Assert.That(model.Optimizer!.LearningRate, Is.EqualTo(0.01).Within(1e-7));
     }
 
+    /// <summary>Keras 3.4 to 3.6 write the orthogonal initializer as OrthogonalInitializer, which is what the library uses.</summary>
+    [TestCaseSource(nameof(Configs))]
+    public void FromJson_KerasConfig_WarnsOfNoInitializerTheLibraryHonours(string file)
+    {
+        Backend.ClearSession();
+        var warnings = new List<string>();
+        void Record(object? sender, string message) => warnings.Add(message);
+        KerasStyle.Warnings.Raised += Record;
+        try
+        {
+            using var model = Model.FromJson(File.ReadAllText(Path.Combine(Folder, file)));
+        }
+        finally
+        {
+            KerasStyle.Warnings.Raised -= Record;
+        }
+
+        Assert.That(warnings.Where(w => w.Contains("_initializer", StringComparison.Ordinal)), Is.Empty);
+    }
+
     [TestCaseSource(nameof(ModelFiles))]
     public void Load_KerasModelFile_PredictsAsThatKeras(string file)
     {

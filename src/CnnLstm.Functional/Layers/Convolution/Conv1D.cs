@@ -10,6 +10,7 @@ namespace KerasStyle.Layers;
 /// Weights: kernel (kernelSize, in, filters) glorot_uniform, bias (filters) zeros. The engine keeps the kernel in
 /// torch's (filters, in, kernelSize) layout.
 /// </summary>
+[KerasLayer("Conv1D")]
 public sealed class Conv1D : BaseConv
 {
     /// <summary>Creates a 1-D convolution layer.</summary>

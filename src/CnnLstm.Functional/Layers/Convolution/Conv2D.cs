@@ -12,6 +12,7 @@ namespace KerasStyle.Layers;
 /// height, kernel width, channels, filters), glorot-uniform; bias (filters), zeros. Computed as im2col and a matrix
 /// product (see <see cref="Windows2D"/>).
 /// </summary>
+[KerasLayer("Conv2D")]
 public sealed class Conv2D : BaseConv
 {
     /// <summary>Creates the layer with a square kernel.</summary>

@@ -8,6 +8,7 @@ namespace KerasStyle.Layers;
 /// The element-wise sum of its inputs, as Keras' <c>keras.layers.Add</c> (keras/src/layers/merging/add.py). Called on a list of
 /// float32 tensors that broadcast as <see cref="Merge"/> describes; no weights (0 parameters).
 /// </summary>
+[KerasLayer("Add")]
 public sealed class Add : Merge
 {
     /// <summary>Creates the layer.</summary>

@@ -8,6 +8,7 @@ namespace KerasStyle.Layers;
 /// The element-wise mean of its inputs, as Keras' <c>keras.layers.Average</c> (keras/src/layers/merging/average.py). Called on a list of
 /// float32 tensors that broadcast as <see cref="Merge"/> describes; no weights (0 parameters).
 /// </summary>
+[KerasLayer("Average")]
 public sealed class Average : Merge
 {
     /// <summary>Creates the layer.</summary>

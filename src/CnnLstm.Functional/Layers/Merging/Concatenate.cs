@@ -12,6 +12,7 @@ namespace KerasStyle.Layers;
 /// <see cref="Axis"/> (an unknown dimension agrees with any); output: the same shape with the sizes on
 /// <see cref="Axis"/> added (unknown if any is). No weights (0 parameters).
 /// </summary>
+[KerasLayer("Concatenate", SharesNameWithOperation = true)]
 public sealed class Concatenate : Merge
 {
     /// <summary>Creates the layer.</summary>

@@ -14,6 +14,7 @@ namespace KerasStyle.Layers;
 /// with <c>axes: 2</c> give (batch, 3, 5). With <c>normalize</c>, each input is first L2-normalised along its axis
 /// (x / max(||x||, 1e-7)), so the result is the cosine similarity. No weights (0 parameters).
 /// </summary>
+[KerasLayer("Dot")]
 public sealed class Dot : Merge
 {
     /// <summary>Creates the layer with one axis for both inputs.</summary>

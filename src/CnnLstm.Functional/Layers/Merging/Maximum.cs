@@ -8,6 +8,7 @@ namespace KerasStyle.Layers;
 /// The element-wise maximum of its inputs, as Keras' <c>keras.layers.Maximum</c> (keras/src/layers/merging/maximum.py). Called on a list of
 /// float32 tensors that broadcast as <see cref="Merge"/> describes; no weights (0 parameters).
 /// </summary>
+[KerasLayer("Maximum")]
 public sealed class Maximum : Merge
 {
     /// <summary>Creates the layer.</summary>

@@ -8,6 +8,7 @@ namespace KerasStyle.Layers;
 /// The element-wise minimum of its inputs, as Keras' <c>keras.layers.Minimum</c> (keras/src/layers/merging/minimum.py). Called on a list of
 /// float32 tensors that broadcast as <see cref="Merge"/> describes; no weights (0 parameters).
 /// </summary>
+[KerasLayer("Minimum")]
 public sealed class Minimum : Merge
 {
     /// <summary>Creates the layer.</summary>

@@ -8,6 +8,7 @@ namespace KerasStyle.Layers;
 /// The element-wise product of its inputs, as Keras' <c>keras.layers.Multiply</c> (keras/src/layers/merging/multiply.py). Called on a list of
 /// float32 tensors that broadcast as <see cref="Merge"/> describes; no weights (0 parameters).
 /// </summary>
+[KerasLayer("Multiply")]
 public sealed class Multiply : Merge
 {
     /// <summary>Creates the layer.</summary>

@@ -8,6 +8,7 @@ namespace KerasStyle.Layers;
 /// The first input minus the second, as Keras' <c>keras.layers.Subtract</c> (keras/src/layers/merging/subtract.py). Called on a list of
 /// float32 tensors that broadcast as <see cref="Merge"/> describes; exactly two inputs; no weights (0 parameters).
 /// </summary>
+[KerasLayer("Subtract")]
 public sealed class Subtract : Merge
 {
     /// <summary>Creates the layer.</summary>

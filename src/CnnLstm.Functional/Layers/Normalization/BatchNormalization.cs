@@ -16,6 +16,7 @@ namespace KerasStyle.Layers;
 /// beta (when <c>center</c>), then the non-trainable moving_mean and moving_variance, saved with the others and
 /// counted on the summary's "Non-trainable params" line. Shape unchanged; passes masks on.
 /// </summary>
+[KerasLayer("BatchNormalization"), Keras3OnlyArgument("synchronized", false)]
 public sealed class BatchNormalization : Layer
 {
     private LayerWeight? gamma;
@@ -121,26 +122,22 @@ public sealed class BatchNormalization : Layer
     }
 
     /// <inheritdoc/>
-    protected override IEnumerable<(string Name, long[] Shape)> PlannedWeights(KerasTensor input) =>
-        new[] { ("gamma", Scale), ("beta", Center), ("moving_mean", true), ("moving_variance", true) }
-            .Where(w => w.Item2).Select(w => (w.Item1, new long[] { input.Shape.Last!.Value }));
-
-    /// <inheritdoc/>
     protected override void Build(KerasTensor input)
     {
         var features = input.Shape.Last!.Value;
+        var shape = new long[] { features };
         if (Scale)
         {
-            gamma = AddWeight("gamma", new[] { features }, ones(features));
+            gamma = AddWeight("gamma", shape, () => ones(features));
         }
 
         if (Center)
         {
-            beta = AddWeight("beta", new[] { features }, zeros(features));
+            beta = AddWeight("beta", shape, () => zeros(features));
         }
 
-        movingMean = AddWeight("moving_mean", new[] { features }, zeros(features), trainable: false);
-        movingVariance = AddWeight("moving_variance", new[] { features }, ones(features), trainable: false);
+        movingMean = AddWeight("moving_mean", shape, () => zeros(features), trainable: false);
+        movingVariance = AddWeight("moving_variance", shape, () => ones(features), trainable: false);
     }
 
     /// <inheritdoc/>

@@ -13,6 +13,7 @@ namespace KerasStyle.Layers;
 /// <c>center</c>; shape unchanged; passes masks on. Normalising over other axes and <c>rms_scaling</c> are not
 /// supported.
 /// </summary>
+[KerasLayer("LayerNormalization"), Keras3OnlyArgument("rms_scaling", false)]
 public sealed class LayerNormalization : Layer
 {
     private LayerWeight? gamma;
@@ -110,22 +111,18 @@ public sealed class LayerNormalization : Layer
     }
 
     /// <inheritdoc/>
-    protected override IEnumerable<(string Name, long[] Shape)> PlannedWeights(KerasTensor input) =>
-        new[] { ("gamma", Scale), ("beta", Center) }.Where(w => w.Item2).Select(w => (w.Item1, new long[] { input.Shape.Last!.Value }));
-
-    /// <inheritdoc/>
     protected override void Build(KerasTensor input)
     {
         var features = input.Shape.Last!.Value;
         rank = input.Shape.Rank;
         if (Scale)
         {
-            gamma = AddWeight("gamma", new[] { features }, ones(features));
+            gamma = AddWeight("gamma", new long[] { features }, () => ones(features));
         }
 
         if (Center)
         {
-            beta = AddWeight("beta", new[] { features }, zeros(features));
+            beta = AddWeight("beta", new long[] { features }, () => zeros(features));
         }
     }
 

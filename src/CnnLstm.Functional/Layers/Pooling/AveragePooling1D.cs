@@ -12,6 +12,7 @@ namespace KerasStyle.Layers;
 /// Keras' output lengths for <c>valid</c> and <c>same</c>. With <c>same</c>, a window that reaches past the sequence
 /// averages only the steps inside it (as TensorFlow and Keras do). No weights.
 /// </summary>
+[KerasLayer("AveragePooling1D")]
 public sealed class AveragePooling1D : Pooling1D
 {
     /// <summary>Creates the layer.</summary>

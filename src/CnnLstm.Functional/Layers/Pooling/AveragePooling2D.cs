@@ -10,6 +10,7 @@ namespace KerasStyle.Layers;
 /// The mean over windows of channels-last images, as Keras' <c>keras.layers.AveragePooling2D</c>; with <c>same</c>,
 /// a window past the edge averages only the cells inside it; see <see cref="Pooling2D"/>.
 /// </summary>
+[KerasLayer("AveragePooling2D")]
 public sealed class AveragePooling2D : Pooling2D
 {
     /// <summary>Creates the layer.</summary>

@@ -12,6 +12,7 @@ namespace KerasStyle.Layers;
 /// (batch, 1, features) with <c>keepdims</c>. With a mask, the mean of the unmasked steps (no mask comes out). No
 /// weights.
 /// </summary>
+[KerasLayer("GlobalAveragePooling1D")]
 public sealed class GlobalAveragePooling1D : Layer
 {
     /// <summary>Creates the layer.</summary>

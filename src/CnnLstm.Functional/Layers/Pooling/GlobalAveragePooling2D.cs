@@ -10,6 +10,7 @@ namespace KerasStyle.Layers;
 /// The mean over the height and width of channels-last images, as Keras' <c>keras.layers.GlobalAveragePooling2D</c>:
 /// (batch, height, width, channels) to (batch, channels), or (batch, 1, 1, channels) with <c>keepdims</c>. No weights.
 /// </summary>
+[KerasLayer("GlobalAveragePooling2D")]
 public sealed class GlobalAveragePooling2D : Layer
 {
     /// <summary>Creates the layer.</summary>

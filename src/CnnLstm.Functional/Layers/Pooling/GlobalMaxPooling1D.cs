@@ -11,6 +11,7 @@ namespace KerasStyle.Layers;
 /// (keras/src/layers/pooling/global_max_pooling1d.py): (batch, steps, features) to (batch, features), or
 /// (batch, 1, features) with <c>keepdims</c>. No weights.
 /// </summary>
+[KerasLayer("GlobalMaxPooling1D")]
 public sealed class GlobalMaxPooling1D : Layer
 {
     /// <summary>Creates the layer.</summary>

@@ -7,6 +7,7 @@ using static TorchSharp.torch;
 namespace KerasStyle.Layers;
 
 /// <summary>The maximum over windows of channels-last images, as Keras' <c>keras.layers.MaxPooling2D</c>; see <see cref="Pooling2D"/>.</summary>
+[KerasLayer("MaxPooling2D")]
 public sealed class MaxPooling2D : Pooling2D
 {
     /// <summary>Creates the layer.</summary>

@@ -19,6 +19,7 @@ namespace KerasStyle.Layers;
 /// kernel (features, 3u), recurrent_kernel (u, 3u), bias. Masked steps keep the state and repeat the previous
 /// output, as Keras' rnn does. <c>dropout</c>, <c>stateful</c> and an initial state are not supported.
 /// </summary>
+[KerasLayer("GRU"), Keras3OnlyArgument("seed", null), Keras3OnlyArgument("use_cudnn", "auto"), TfKeras2OnlyArgument("time_major", false), TfKeras2OnlyArgument("implementation", 2)]
 public sealed class GRU : RecurrentLayer
 {
     private LayerWeight? kernel;

@@ -16,6 +16,7 @@ namespace KerasStyle.Layers;
 /// bias (units); glorot-uniform, orthogonal and zeros. Masked steps keep the state and repeat the previous output, as
 /// Keras' rnn does. <c>dropout</c>, <c>stateful</c> and an initial state are not supported.
 /// </summary>
+[KerasLayer("SimpleRNN"), Keras3OnlyArgument("seed", null), TfKeras2OnlyArgument("time_major", false)]
 public sealed class SimpleRNN : RecurrentLayer
 {
     private LayerWeight? kernel;

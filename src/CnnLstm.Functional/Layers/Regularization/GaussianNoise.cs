@@ -12,6 +12,7 @@ namespace KerasStyle.Layers;
 /// passes masks on; no weights. The noise comes from the layer's own generator (<c>Utils.SetRandomSeed</c>), not from
 /// Keras' seed, so single training runs are reproducible here but do not draw Keras' noise.
 /// </summary>
+[KerasLayer("GaussianNoise")]
 public sealed class GaussianNoise : Layer
 {
     /// <summary>Creates the layer.</summary>

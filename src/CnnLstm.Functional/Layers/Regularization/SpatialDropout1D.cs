@@ -12,6 +12,7 @@ namespace KerasStyle.Layers;
 /// step, kept values scaled by 1 / (1 - rate); the identity in inference. Input and output (batch, steps, features);
 /// passes masks on; no weights. The draws come from the layer's own generator, not from Keras' seed.
 /// </summary>
+[KerasLayer("SpatialDropout1D")]
 public sealed class SpatialDropout1D : Layer
 {
     /// <summary>Creates the layer.</summary>

@@ -11,6 +11,7 @@ namespace KerasStyle.Layers;
 /// (keras/src/layers/reshaping/cropping1d.py): (batch, steps, features) to (batch, steps - left - right, features).
 /// No weights.
 /// </summary>
+[KerasLayer("Cropping1D")]
 public sealed class Cropping1D : Layer
 {
     /// <summary>Creates the layer with the same cropping on both sides.</summary>

@@ -10,6 +10,7 @@ namespace KerasStyle.Layers;
 /// Flattens each sample to a vector, as Keras' <c>keras.layers.Flatten</c> (keras/src/layers/reshaping/flatten.py):
 /// (batch, d1, d2, ...) to (batch, d1 × d2 × ...), in row-major (channels-last) order. No weights.
 /// </summary>
+[KerasLayer("Flatten")]
 public sealed class Flatten : Layer
 {
     /// <summary>Creates the layer.</summary>

@@ -11,6 +11,7 @@ namespace KerasStyle.Layers;
 /// <c>dims</c> is a permutation of 1..n (the batch axis is 0 and stays first), e.g. (2, 1) turns (batch, steps,
 /// features) into (batch, features, steps). No weights.
 /// </summary>
+[KerasLayer("Permute")]
 public sealed class Permute : Layer
 {
     /// <summary>Creates the layer.</summary>

@@ -11,6 +11,7 @@ namespace KerasStyle.Layers;
 /// (keras/src/layers/reshaping/repeat_vector.py): (batch, features) to (batch, n, features), e.g. to feed an
 /// encoder's summary to every step of a decoder. No weights.
 /// </summary>
+[KerasLayer("RepeatVector")]
 public sealed class RepeatVector : Layer
 {
     /// <summary>Creates the layer.</summary>

@@ -10,6 +10,7 @@ namespace KerasStyle.Layers;
 /// Gives each sample a new shape, as Keras' <c>keras.layers.Reshape</c> (keras/src/layers/reshaping/reshape.py):
 /// (batch, ...) to (batch, targetShape), row-major; one dimension may be -1, inferred from the sample size. No weights.
 /// </summary>
+[KerasLayer("Reshape")]
 public sealed class Reshape : Layer
 {
     /// <summary>Creates the layer.</summary>

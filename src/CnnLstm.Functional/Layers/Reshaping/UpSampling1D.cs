@@ -11,6 +11,7 @@ namespace KerasStyle.Layers;
 /// (keras/src/layers/reshaping/up_sampling1d.py): (batch, steps, features) to (batch, steps × size, features).
 /// No weights.
 /// </summary>
+[KerasLayer("UpSampling1D")]
 public sealed class UpSampling1D : Layer
 {
     /// <summary>Creates the layer.</summary>

@@ -11,6 +11,7 @@ namespace KerasStyle.Layers;
 /// (keras/src/layers/reshaping/zero_padding1d.py): (batch, steps, features) to (batch, left + steps + right,
 /// features). No weights.
 /// </summary>
+[KerasLayer("ZeroPadding1D")]
 public sealed class ZeroPadding1D : Layer
 {
     /// <summary>Creates the layer with the same padding on both sides (Keras' default 1).</summary>

@@ -15,6 +15,7 @@ namespace KerasStyle.Layers;
 /// With <c>returnState</c> the states follow: forward h, c, then backward h, c. Masks reach both copies. Weights:
 /// forward then backward, each in the layer's order.
 /// </summary>
+[KerasLayer("Bidirectional")]
 public sealed class Bidirectional : Layer
 {
     private static readonly string?[] MergeModes = { "concat", "sum", "mul", "ave", null };
@@ -70,7 +71,7 @@ public sealed class Bidirectional : Layer
             .Concat(BackwardLayer.KerasVarGroups.Select(g => ($"backward_layer/{g.Path}", g.Weights)));
 
     /// <summary>Both directions take the input as it is (the backward one reversed, which keeps the ids).</summary>
-    internal override IEnumerable<Embedding> EmbeddingsFedBy(int index) => ForwardLayer.EmbeddingsFedBy(index).Concat(BackwardLayer.EmbeddingsFedBy(index));
+    internal override IEnumerable<Layer> IdCheckersFedBy(int index) => ForwardLayer.IdCheckersFedBy(index).Concat(BackwardLayer.IdCheckersFedBy(index));
 
     /// <inheritdoc/>
     public override JsonObject GetConfig()

@@ -13,6 +13,7 @@ namespace KerasStyle.Layers;
 /// Conv1D, MaxPooling1D and Flatten this way over windows of subsequences. Weights: the inner layer's. Masks stop
 /// here, as in Keras 3.16.
 /// </summary>
+[KerasLayer("TimeDistributed")]
 public sealed class TimeDistributed : Layer
 {
     private Shape? innerInput;
@@ -35,7 +36,7 @@ public sealed class TimeDistributed : Layer
         Layer.KerasVarGroups.Select(g => ($"layer/{g.Path}", g.Weights));
 
     /// <summary>Every step goes into the wrapped layer as it is, so its token-id checks are this layer's.</summary>
-    internal override IEnumerable<Embedding> EmbeddingsFedBy(int index) => Layer.EmbeddingsFedBy(index);
+    internal override IEnumerable<Layer> IdCheckersFedBy(int index) => Layer.IdCheckersFedBy(index);
 
     /// <inheritdoc/>
     public override JsonObject GetConfig()

@@ -228,7 +228,7 @@ internal sealed class InputAdapter(Model model)
                 throw SampleCountMismatch(argument, i, x[0].shape[0], x[i].shape[0]);
             }
 
-            if (model.EmbeddingsFedBy(Inputs[i]).Count > 0 && x[i].numel() > 0)
+            if (model.IdCheckersFedBy(Inputs[i]).Count > 0 && x[i].numel() > 0)
             {
                 var (low, high) = x[i].aminmax();
                 using (low)
@@ -403,10 +403,9 @@ internal sealed class InputAdapter(Model model)
 
     private void CheckTokenIds(long min, long max, KerasTensor input, string argument)
     {
-        foreach (var embedding in model.EmbeddingsFedBy(input).Where(e => min < 0 || max >= e.InputDim))
+        foreach (var layer in model.IdCheckersFedBy(input))
         {
-            throw new ArgumentOutOfRangeException(argument,
-                $"{argument}: token ids for input '{input.Layer.Name}' range over [{min}, {max}], but Embedding '{embedding.Name}' accepts ids in [0, {embedding.InputDim}).");
+            layer.CheckIdRange(min, max, input.Layer.Name, argument);
         }
     }
 }

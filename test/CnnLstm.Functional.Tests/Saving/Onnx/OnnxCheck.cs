@@ -77,7 +77,7 @@ internal static class OnnxCheck
         return model.Inputs.Select(input =>
         {
             var dims = new[] { batch }.Concat(input.Shape.Skip(1).Select(d => d ?? unknownSteps)).ToArray();
-            var embeddings = model.EmbeddingsFedBy(input);
+            var embeddings = model.IdCheckersFedBy(input).OfType<KerasStyle.Layers.Embedding>().ToArray();
             var array = Array.CreateInstance(input.DType switch { DType.Int32 => typeof(int), DType.Int64 => typeof(long), _ => typeof(float) }, dims);
             if (batch == 0)
             {
@@ -92,7 +92,7 @@ internal static class OnnxCheck
             for (var flat = 0; flat < array.Length; flat++)
             {
                 var (b, t) = (flat / perSample, flat % perSample / perStep);
-                double value = embeddings.Count > 0
+                double value = embeddings.Length > 0
                     ? (t < padding[b] ? 0 : random.Next(1, embeddings.Min(e => e.InputDim)))
                     : (dims.Length >= 3 && t < padding[b] ? 0 : (random.NextDouble() * 2) - 1);
                 var rest = flat;

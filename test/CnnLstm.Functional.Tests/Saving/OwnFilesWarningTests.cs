@@ -1,0 +1,82 @@
+using System.Reflection;
+using KerasStyle.Graph;
+using KerasStyle.Layers;
+using KerasStyle.Models;
+using KerasStyle.Saving;
+
+namespace KerasStyle.Tests.Saving;
+
+/// <summary>
+/// Loading a file this library wrote raises no warning (issue 21, point 7): every initializer a layer writes is the
+/// one it uses, so none is reported as differing (BatchNormalization's and LayerNormalization's <c>Ones</c> were).
+/// </summary>
+public class OwnFilesWarningTests : SavingTestBase
+{
+    /// <summary>One model holding every layer class of the library: token ids, float sequences and images.</summary>
+    private static Model EveryLayerKind()
+    {
+        var ids = new Input(new[] { 8 }, DType.Int64, name: "ids");
+        var h = new Embedding(30, 6).Call(ids);
+        h = new Dropout(0.1).Call(h);
+        h = new Conv1D(4, 3, padding: "same").Call(h);
+        h = new MaxPooling1D(2).Call(h);
+        h = new LSTM(5, returnSequences: true).Call(h);
+        h = new GRU(4, returnSequences: true).Call(h);
+        h = new SimpleRNN(3, returnSequences: true).Call(h);
+        h = new Bidirectional(new LSTM(2, returnSequences: true)).Call(h);
+        h = new TimeDistributed(new Dense(3)).Call(h);
+        h = new LayerNormalization().Call(h);
+        h = new BatchNormalization().Call(h);
+        h = new GaussianNoise(0.1).Call(h);
+        h = new SpatialDropout1D(0.1).Call(h);
+        h = new ZeroPadding1D(1).Call(h);
+        h = new Cropping1D(1).Call(h);
+        h = new UpSampling1D(2).Call(h);
+        h = new AveragePooling1D(2).Call(h);
+        h = new SeparableConv1D(4, 3, padding: "same").Call(h);
+        var sequenceMean = new GlobalAveragePooling1D().Call(h);
+        h = new Permute(new[] { 2, 1 }).Call(h);
+        h = new Reshape(new[] { 16 }).Call(h);
+        h = new Activation("relu").Call(new Dense(4).Call(h));
+        var repeated = new RepeatVector(2).Call(h);
+        var a = new GlobalMaxPooling1D().Call(repeated);
+        var b = new Dense(4).Call(new Flatten().Call(repeated));
+
+        var steps = new Input(new[] { 6, 3 }, name: "steps");
+        var c = new Dense(4).Call(new LSTM(2).Call(new Masking().Call(steps)));
+
+        var image = new Input(new[] { 8, 8, 2 }, name: "image");
+        var pooled = new AveragePooling2D((2, 2)).Call(new MaxPooling2D((2, 2)).Call(new Conv2D(4, 3, padding: "same").Call(image)));
+        var d = new Add().Call(new GlobalMaxPooling2D().Call(pooled), new GlobalAveragePooling2D().Call(pooled));
+
+        var merged = new Concatenate().Call(new[]
+        {
+            new Subtract().Call(a, b), new Multiply().Call(a, c), new Average().Call(b, c), new Maximum().Call(c, d),
+            new Minimum().Call(a, d), new Dot(1).Call(b, d), sequenceMean,
+        });
+        return new Model(new[] { ids, steps, image }, new Dense(1).Call(merged));
+    }
+
+    [Test]
+    public void EveryLayerKind_Model_CoversEveryLibraryLayerClass()
+    {
+        using var model = EveryLayerKind();
+        var used = model.Layers.Concat(model.Layers.OfType<TimeDistributed>().Select(t => t.Layer)).Select(l => l.ClassName).ToHashSet();
+        var library = typeof(Layer).Assembly.GetTypes().Select(t => t.GetCustomAttribute<KerasLayerAttribute>()?.ClassName).OfType<string>();
+        Assert.That(library.Where(c => !used.Contains(c)), Is.Empty, "a new layer class belongs in this model");
+    }
+
+    [TestCase("model.keras", H5Format.Keras3)]
+    [TestCase("model.h5", H5Format.Keras3)]
+    [TestCase("model.h5", H5Format.TfKeras2)]
+    public void Load_FileThisLibraryWrote_WithEveryLayerKind_RaisesNoWarning(string file, H5Format format)
+    {
+        using var model = EveryLayerKind();
+        model.Save(PathOf(file), format);
+        Assert.That(RaisedWarnings, Is.Empty, "building and saving");
+
+        using var loaded = Model.Load(PathOf(file));
+        Assert.That(RaisedWarnings, Is.Empty, "loading");
+        Assert.That(loaded.Layers.Select(l => l.ClassName), Is.EqualTo(model.Layers.Select(l => l.ClassName)));
+    }
+}
