@@ -339,7 +339,7 @@ public abstract class Optimizer : IDisposable
         ["ema_overwrite_frequency"] = null,
     };
 
-    /// <summary>Keras' base config (<see cref="GetConfig"/>) followed by <paramref name="arguments"/>, for a subclass's <c>GetConfig</c>.</summary>
+    /// <summary>Keras' base config (<see cref="GetConfig()"/>) followed by <paramref name="arguments"/>, for a subclass's <c>GetConfig</c>.</summary>
     /// <param name="arguments">The optimizer's own (key, value) pairs, in Keras' order.</param>
     protected JsonObject GetConfig(params (string Key, JsonNode? Value)[] arguments)
     {
