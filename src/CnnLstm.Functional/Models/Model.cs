@@ -152,7 +152,7 @@ public partial class Model : IDisposable
 
     /// <summary>
     /// Calls the model on concrete data, as Keras' <c>model(x)</c> on tensors: the graph runs once on the batch, with
-    /// the same input checks as a symbolic call and no node recorded; see <see cref="Layer.Apply(Tensor, bool, Tensor)"/>
+    /// the same input checks as a symbolic call and no node recorded; see <see cref="Layer.Invoke(Tensor, bool, Tensor)"/>
     /// (the result is the caller's to dispose). Unlike <see cref="Predict(Array, int, CancellationToken)"/> it runs in
     /// one batch and leaves autograd as the caller set it.
     /// </summary>
@@ -161,33 +161,33 @@ public partial class Model : IDisposable
     /// <param name="mask">The input's mask, or null.</param>
     /// <returns>The model's single output.</returns>
     /// <exception cref="LayerInputException">The input does not fit the model's input (the message names both shapes).</exception>
-    public Tensor Apply(Tensor input, bool training = false, Tensor? mask = null)
+    public Tensor Invoke(Tensor input, bool training = false, Tensor? mask = null)
     {
         ThrowIfDisposed();
         _ = Topology;
-        return AsLayer.Apply(input, training, mask);
+        return AsLayer.Invoke(input, training, mask);
     }
 
-    /// <summary>Calls a model with several inputs on concrete tensors (<c>model([a, b])</c>); see <see cref="Apply(Tensor, bool, Tensor)"/>.</summary>
+    /// <summary>Calls a model with several inputs on concrete tensors (<c>model([a, b])</c>); see <see cref="Invoke(Tensor, bool, Tensor)"/>.</summary>
     /// <param name="inputs">One tensor per model input, in order.</param>
     /// <returns>The model's single output.</returns>
-    public Tensor Apply(params Tensor[] inputs)
+    public Tensor Invoke(params Tensor[] inputs)
     {
         ThrowIfDisposed();
         _ = Topology;
-        return AsLayer.Apply(inputs);
+        return AsLayer.Invoke(inputs);
     }
 
-    /// <summary>Calls the model on concrete tensors and returns all of its outputs; see <see cref="Apply(Tensor, bool, Tensor)"/>.</summary>
+    /// <summary>Calls the model on concrete tensors and returns all of its outputs; see <see cref="Invoke(Tensor, bool, Tensor)"/>.</summary>
     /// <param name="inputs">One tensor per model input, in order.</param>
     /// <param name="training">True to run as in training.</param>
     /// <param name="masks">One mask per input (null where it has none), or null.</param>
     /// <returns>One tensor per model output, each owned by the caller.</returns>
-    public IReadOnlyList<Tensor> ApplyMulti(IReadOnlyList<Tensor> inputs, bool training = false, IReadOnlyList<Tensor?>? masks = null)
+    public IReadOnlyList<Tensor> InvokeMulti(IReadOnlyList<Tensor> inputs, bool training = false, IReadOnlyList<Tensor?>? masks = null)
     {
         ThrowIfDisposed();
         _ = Topology;
-        return AsLayer.ApplyMulti(inputs, training, masks);
+        return AsLayer.InvokeMulti(inputs, training, masks);
     }
 
     /// <summary>The Embedding layers an input feeds, directly or inside a model called on it.</summary>
@@ -361,7 +361,7 @@ public partial class Model : IDisposable
             }
 
             retained.Clear();
-            // The layer made for eager calls (Apply) that no other model's graph uses holds the layers too.
+            // The layer made for eager calls (Invoke) that no other model's graph uses holds the layers too.
             if (asLayer is { InboundNodes.Count: 0 } unused)
             {
                 unused.Dispose();

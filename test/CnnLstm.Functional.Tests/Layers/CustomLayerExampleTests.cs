@@ -64,14 +64,14 @@ public class CustomLayerExampleTests
         using var query = tensor(Floats2(eager["query"]!).Cast<float>().ToArray(), new long[] { 2, 3 });
         using var values = tensor(Floats3(eager["values"]!).Cast<float>().ToArray(), new long[] { 2, 5, 2 });
         using var mask = tensor(eager["mask"]!.AsArray().SelectMany(r => r!.AsArray().Select(v => v!.GetValue<bool>())).ToArray(), new long[] { 2, 5 });
-        using (attention.Apply(query, values))
+        using (attention.Invoke(query, values))
         {
             // The first call builds the layer from the data's shapes; Keras' weights then replace the initial ones.
         }
 
         attention.SetWeights(eager["weights"]!.AsArray().Select(w => Weight(w!)).ToArray());
-        using var output = attention.Apply(new[] { query, values }, masks: new Tensor?[] { null, mask });
-        using var unmasked = attention.Apply(query, values);
+        using var output = attention.Invoke(new[] { query, values }, masks: new Tensor?[] { null, mask });
+        using var unmasked = attention.Invoke(query, values);
         var expected = Floats2(eager["output"]!).Cast<float>().ToArray();
         Assert.That(output.data<float>().ToArray(), Is.EqualTo(expected).Within(1e-5));
         Assert.That(unmasked.data<float>().ToArray(), Is.Not.EqualTo(expected).Within(1e-3), "the mask changes the first sample");
@@ -114,7 +114,7 @@ public class CustomLayerExampleTests
         var symbolic = Assert.Throws<LayerInputException>(() => attention.Call(new Input(shape: (5, 2)), new Input(shape: (5, 2))));
         Assert.That(symbolic!.Message, Does.Contain("BahdanauAttention 'attention'").And.Contain("(None, 5, 2)").And.Contain("rank 2"));
         using var query = zeros(2, 3);
-        var eager = Assert.Throws<LayerInputException>(() => attention.Apply(query));
+        var eager = Assert.Throws<LayerInputException>(() => attention.Invoke(query));
         Assert.That(eager!.Message, Does.Contain("takes [query, values]"));
         Assert.That((attention.Built, attention.Weights.Count, attention.InboundNodes.Count), Is.EqualTo((false, 0, 0)));
     }
