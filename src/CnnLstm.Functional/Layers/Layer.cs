@@ -65,6 +65,16 @@ public abstract class Layer : IDisposable
     /// <summary>The weights in Keras order (e.g. kernel, recurrent_kernel, bias).</summary>
     public IReadOnlyList<LayerWeight> Weights => weights;
 
+    /// <summary>
+    /// The weights an optimizer updates, in <see cref="Weights"/> order (Keras' <c>trainable_weights</c>): none while
+    /// <see cref="Trainable"/> is false, and never statistics the layer keeps itself (BatchNormalization's moving mean
+    /// and variance). A custom training loop takes the gradient of each (keras/src/layers/layer.py).
+    /// </summary>
+    public IReadOnlyList<LayerWeight> TrainableWeights => Trainable ? weights.Where(w => w.Trainable).ToArray() : Array.Empty<LayerWeight>();
+
+    /// <summary>The other weights, in <see cref="Weights"/> order (Keras' <c>non_trainable_weights</c>): all of them while <see cref="Trainable"/> is false.</summary>
+    public IReadOnlyList<LayerWeight> NonTrainableWeights => Trainable ? weights.Where(w => !w.Trainable).ToArray() : weights.ToArray();
+
     /// <summary>How many outputs one call produces (LSTM with <c>returnState</c> produces three).</summary>
     public virtual int OutputCount => 1;
 

@@ -91,6 +91,18 @@ public partial class Model : IDisposable
     /// <summary>The layers, deepest first as Keras lists them (functional models include their input layers).</summary>
     public virtual IReadOnlyList<Layer> Layers => Topology.Layers;
 
+    /// <summary>
+    /// The weights an optimizer updates, layer by layer as <see cref="Layers"/>, each once (Keras'
+    /// <c>trainable_weights</c>, the order of its <c>trainable_variables</c>): a custom training loop takes the gradient
+    /// of each and gives them to <see cref="Training.Optimizers.Optimizer.ApplyGradients(IEnumerable{ValueTuple{Tensor, LayerWeight}})"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The model has no graph yet (a <see cref="Sequential"/> without an input).</exception>
+    public IReadOnlyList<LayerWeight> TrainableWeights => Layers.SelectMany(l => l.TrainableWeights).Distinct().ToArray();
+
+    /// <summary>The weights an optimizer leaves alone (Keras' <c>non_trainable_weights</c>): those of layers that are not trainable, and statistics such as BatchNormalization's moving mean and variance.</summary>
+    /// <exception cref="InvalidOperationException">The model has no graph yet.</exception>
+    public IReadOnlyList<LayerWeight> NonTrainableWeights => Layers.SelectMany(l => l.NonTrainableWeights).Distinct().ToArray();
+
     /// <summary>Whether the graph is known (a <see cref="Sequential"/> model without an input is not).</summary>
     public bool Built => topology is not null;
 

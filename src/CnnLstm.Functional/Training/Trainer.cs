@@ -443,7 +443,7 @@ internal sealed class Trainer
         using var weights = model.WriteWeights();
         using var scope = NewDisposeScope();
         ThreadPolicy.Apply(batch.Count);
-        var trainable = model.TrainableWeights();
+        var trainable = model.TrainableWeights;
         foreach (var weight in trainable)
         {
             weight.ClearGradient();
@@ -453,7 +453,7 @@ internal sealed class Trainer
         {
             var (outs, logits, masks) = Forward(batch.Inputs, training: true, logitsFor);
             var (total, values) = LossAndMetrics(batch.Targets, outs, logits, masks, batch.SampleWeights);
-            if (trainable.Length == 0)
+            if (trainable.Count == 0)
             {
                 // As Keras' train_step: no gradient and no optimizer update (its iterations stay), a warning instead.
                 WarnNoTrainableWeights();
