@@ -1,4 +1,5 @@
 using KerasStyle.Engine;
+using KerasStyle.Layers;
 using KerasStyle.Models;
 using KerasStyle.Training.Callbacks;
 using KerasStyle.Training.Data;
@@ -451,6 +452,8 @@ internal sealed class Trainer
 
         try
         {
+            // Embedding lookups give their gradient by rows, which Step applies and ClearGradient forgets.
+            using var rows = LayerWeight.CollectRowGradients();
             var (outs, logits, masks) = Forward(batch.Inputs, training: true, logitsFor);
             var (total, values) = LossAndMetrics(batch.Targets, outs, logits, masks, batch.SampleWeights);
             if (trainable.Count == 0)
