@@ -30,19 +30,8 @@ public class CustomLayerExampleTests
     public void TearDown() => LayerRegistry.Unregister("BahdanauAttention");
 
     [Test]
-    public void DocExample_IsThisTestProjectsClass_Verbatim()
-    {
-        var doc = File.ReadAllLines(Path.Combine(TestPaths.RepositoryRoot, "docs", "saving.md"));
-        var marker = Array.FindIndex(doc, l => l.Contains("Layers/BahdanauAttention.cs", StringComparison.Ordinal));
-        Assert.That(marker, Is.GreaterThanOrEqualTo(0), "docs/saving.md names the test file its example is copied from");
-        var start = Array.FindIndex(doc, marker, l => l == "```csharp") + 1;
-        var documented = doc[start..Array.FindIndex(doc, start, l => l == "```")];
-
-        var source = File.ReadAllLines(Path.Combine(TestPaths.RepositoryRoot, "test", "CnnLstm.Functional.Tests", "Layers", "BahdanauAttention.cs"));
-        var begin = Array.IndexOf(source, "// doc:begin") + 1;
-        var tested = source[begin..Array.IndexOf(source, "// doc:end")];
-        Assert.That(documented, Is.EqualTo(tested), "the example in docs/saving.md and test/.../Layers/BahdanauAttention.cs between doc:begin and doc:end");
-    }
+    public void DocExample_IsThisTestProjectsClass_Verbatim() =>
+        DocExamples.AssertShownVerbatim("saving.md", "Layers/BahdanauAttention.cs");
 
     [Test]
     public void Load_KerasFileWithTheRegisteredLayer_PredictsAsKeras()

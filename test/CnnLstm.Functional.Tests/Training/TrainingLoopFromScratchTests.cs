@@ -28,19 +28,8 @@ public class TrainingLoopFromScratchTests
     }
 
     [Test]
-    public void DocExample_IsThisTestProjectsClass_Verbatim()
-    {
-        var doc = File.ReadAllLines(Path.Combine(TestPaths.RepositoryRoot, "docs", "training.md"));
-        var marker = Array.FindIndex(doc, l => l.Contains("Training/TrainingLoopFromScratch.cs", StringComparison.Ordinal));
-        Assert.That(marker, Is.GreaterThanOrEqualTo(0), "docs/training.md names the test file its example is copied from");
-        var start = Array.FindIndex(doc, marker, l => l == "```csharp") + 1;
-        var documented = doc[start..Array.FindIndex(doc, start, l => l == "```")];
-
-        var source = File.ReadAllLines(Path.Combine(TestPaths.RepositoryRoot, "test", "CnnLstm.Functional.Tests", "Training", "TrainingLoopFromScratch.cs"));
-        var begin = Array.IndexOf(source, "// doc:begin") + 1;
-        var tested = source[begin..Array.IndexOf(source, "// doc:end")];
-        Assert.That(documented, Is.EqualTo(tested), "the example in docs/training.md and test/.../Training/TrainingLoopFromScratch.cs between doc:begin and doc:end");
-    }
+    public void DocExample_IsThisTestProjectsClass_Verbatim() =>
+        DocExamples.AssertShownVerbatim("training.md", "Training/TrainingLoopFromScratch.cs");
 
     [Test]
     public void Train_ThreeClusters_LossFallsAndValidationAccuracyRises()
