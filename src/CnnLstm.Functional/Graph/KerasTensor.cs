@@ -21,7 +21,7 @@ public class KerasTensor
     }
 
     /// <summary>
-    /// The shape and dtype of concrete data given to an eager call (<c>Layer.Apply</c>), checked and built on as a
+    /// The shape and dtype of concrete data given to an eager call (<c>Layer.Invoke</c>), checked and built on as a
     /// symbolic input is; it belongs to no node, and messages call it <paramref name="label"/>.
     /// </summary>
     internal KerasTensor(Shape shape, DType dtype, Layer layer, string label)

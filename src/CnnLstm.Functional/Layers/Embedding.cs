@@ -135,10 +135,10 @@ public sealed class Embedding : Layer
     {
         var flat = input.reshape(-1);
         Tensor vectors;
-        if (training && Trainable && is_grad_enabled())
+        if (training && Trainable && is_grad_enabled() && LayerWeight.CollectingRowGradients)
         {
-            // The rows become their own leaf, so backward yields their gradient instead of a dense (inputDim,
-            // outputDim) one that is almost all zeros; the optimizer applies it by rows.
+            // In the trainer's step the rows become their own leaf, so backward yields their gradient instead of a
+            // dense (inputDim, outputDim) one that is almost all zeros; the optimizer applies it by rows.
             using var table = embeddings!.Variable.detach();
             vectors = Lookup(table, flat).requires_grad_(true);
             embeddings.AddRowLookup(flat, vectors);

@@ -75,6 +75,16 @@ public abstract class Layer : IDisposable
     /// <summary>The weights in Keras order (e.g. kernel, recurrent_kernel, bias).</summary>
     public IReadOnlyList<LayerWeight> Weights => weights;
 
+    /// <summary>
+    /// The weights an optimizer updates, in <see cref="Weights"/> order (Keras' <c>trainable_weights</c>): none while
+    /// <see cref="Trainable"/> is false, and never statistics the layer keeps itself (BatchNormalization's moving mean
+    /// and variance). A custom training loop takes the gradient of each (keras/src/layers/layer.py).
+    /// </summary>
+    public IReadOnlyList<LayerWeight> TrainableWeights => Trainable ? weights.Where(w => w.Trainable).ToArray() : Array.Empty<LayerWeight>();
+
+    /// <summary>The other weights, in <see cref="Weights"/> order (Keras' <c>non_trainable_weights</c>): all of them while <see cref="Trainable"/> is false.</summary>
+    public IReadOnlyList<LayerWeight> NonTrainableWeights => Trainable ? weights.Where(w => !w.Trainable).ToArray() : weights.ToArray();
+
     /// <summary>How many outputs one call produces (LSTM with <c>returnState</c> produces three).</summary>
     public virtual int OutputCount => 1;
 
@@ -261,8 +271,9 @@ public abstract class Layer : IDisposable
     /// Calls the layer on concrete data, as Keras 3's <c>layer(x)</c> on tensors (eager use): on the first call the
     /// layer builds from the data's shape (batch axis unknown), as on a symbolic call; the input is checked the same way
     /// (<see cref="LayerInputException"/> before anything changes), no node is recorded, and the output is computed at
-    /// once. Named <c>Apply</c> because the overridable <see cref="Call(Tensor, bool, Tensor)"/> is Keras' <c>call</c>
-    /// and <see cref="Call(KerasTensor)"/> builds graphs. Autograd stays as the caller set it, so a custom training
+    /// once. Named <c>Invoke</c>, C#'s verb for calling a callable (as <c>Loss.Invoke</c> and <c>Metric.Invoke</c> are
+    /// Keras' <c>loss(...)</c> and <c>metric(...)</c>), because the overridable <see cref="Call(Tensor, bool, Tensor)"/>
+    /// is Keras' <c>call</c> and <see cref="Call(KerasTensor)"/> builds graphs. Autograd stays as the caller set it, so a custom training
     /// loop can differentiate the result.
     /// </summary>
     /// <param name="input">The input, (batch, ...): float32 (other floating types are cast to it, as Keras autocasts) or
@@ -273,37 +284,37 @@ public abstract class Layer : IDisposable
     /// (the result joins it; the call's temporaries are already released).</returns>
     /// <exception cref="LayerInputException">The layer cannot take this input (the message names the layer and the shapes).</exception>
     /// <exception cref="ArgumentException">The tensor's dtype is neither floating nor integer.</exception>
-    /// <exception cref="InvalidOperationException">The layer has several outputs (use <see cref="ApplyMulti"/>).</exception>
+    /// <exception cref="InvalidOperationException">The layer has several outputs (use <see cref="InvokeMulti"/>).</exception>
     /// <exception cref="ObjectDisposedException">The layer has been disposed.</exception>
-    public Tensor Apply(Tensor input, bool training = false, Tensor? mask = null)
+    public Tensor Invoke(Tensor input, bool training = false, Tensor? mask = null)
     {
         ArgumentNullException.ThrowIfNull(input);
-        return ApplyCore(new[] { input }, new[] { mask }, list: false, training, single: true)[0];
+        return InvokeCore(new[] { input }, new[] { mask }, list: false, training, single: true)[0];
     }
 
-    /// <summary>Calls the layer on several concrete tensors (Keras' <c>layer([a, b])</c>); see <see cref="Apply(Tensor, bool, Tensor)"/>.</summary>
+    /// <summary>Calls the layer on several concrete tensors (Keras' <c>layer([a, b])</c>); see <see cref="Invoke(Tensor, bool, Tensor)"/>.</summary>
     /// <param name="inputs">The inputs, in order.</param>
     /// <returns>The single output, owned by the caller.</returns>
-    public Tensor Apply(params Tensor[] inputs) => Apply((IReadOnlyList<Tensor>)inputs);
+    public Tensor Invoke(params Tensor[] inputs) => Invoke((IReadOnlyList<Tensor>)inputs);
 
-    /// <summary>Calls the layer on a list of concrete tensors with their masks; see <see cref="Apply(Tensor, bool, Tensor)"/>.</summary>
+    /// <summary>Calls the layer on a list of concrete tensors with their masks; see <see cref="Invoke(Tensor, bool, Tensor)"/>.</summary>
     /// <param name="inputs">The inputs, in order.</param>
     /// <param name="training">True to compute as in training.</param>
     /// <param name="masks">One mask per input (null where it has none), or null for none.</param>
     /// <returns>The single output, owned by the caller.</returns>
-    public Tensor Apply(IReadOnlyList<Tensor> inputs, bool training = false, IReadOnlyList<Tensor?>? masks = null) =>
-        ApplyCore(inputs, masks, list: true, training, single: true)[0];
+    public Tensor Invoke(IReadOnlyList<Tensor> inputs, bool training = false, IReadOnlyList<Tensor?>? masks = null) =>
+        InvokeCore(inputs, masks, list: true, training, single: true)[0];
 
-    /// <summary>Calls the layer on concrete tensors and returns all of its outputs (e.g. LSTM output, h and c); see <see cref="Apply(Tensor, bool, Tensor)"/>.</summary>
+    /// <summary>Calls the layer on concrete tensors and returns all of its outputs (e.g. LSTM output, h and c); see <see cref="Invoke(Tensor, bool, Tensor)"/>.</summary>
     /// <param name="inputs">The inputs, in order.</param>
     /// <param name="training">True to compute as in training.</param>
     /// <param name="masks">One mask per input (null where it has none), or null for none.</param>
     /// <returns>The outputs in the layer's order, each owned by the caller.</returns>
-    public IReadOnlyList<Tensor> ApplyMulti(IReadOnlyList<Tensor> inputs, bool training = false, IReadOnlyList<Tensor?>? masks = null) =>
-        ApplyCore(inputs, masks, list: true, training, single: false);
+    public IReadOnlyList<Tensor> InvokeMulti(IReadOnlyList<Tensor> inputs, bool training = false, IReadOnlyList<Tensor?>? masks = null) =>
+        InvokeCore(inputs, masks, list: true, training, single: false);
 
     /// <summary>
-    /// Calls the layer on a C# array, as <see cref="Apply(Tensor, bool, Tensor)"/> on the same data: float or double
+    /// Calls the layer on a C# array, as <see cref="Invoke(Tensor, bool, Tensor)"/> on the same data: float or double
     /// arrays become float32, int or long arrays token ids.
     /// </summary>
     /// <param name="input">Samples along the first dimension, e.g. float[,] (batch, features).</param>
@@ -311,14 +322,14 @@ public abstract class Layer : IDisposable
     /// <returns>The single output as a new float array of its rank, e.g. float[,] for (batch, units).</returns>
     /// <exception cref="ArgumentException">The array's element type is not float, double, int or long.</exception>
     /// <exception cref="LayerInputException">The layer cannot take this input.</exception>
-    public Array Apply(Array input, bool training = false)
+    public Array Invoke(Array input, bool training = false)
     {
         ArgumentNullException.ThrowIfNull(input);
         using var scope = NewDisposeScope();
-        return TensorData.ToArray(Apply(TensorData.FromArray(input, nameof(input)), training));
+        return TensorData.ToArray(Invoke(TensorData.FromArray(input, nameof(input)), training));
     }
 
-    private Tensor[] ApplyCore(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?>? masks, bool list, bool training, bool single)
+    private Tensor[] InvokeCore(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?>? masks, bool list, bool training, bool single)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         if (inputs.Count == 0 || inputs.Contains(null!))
@@ -333,7 +344,7 @@ public abstract class Layer : IDisposable
 
         if (single && OutputCount != 1)
         {
-            throw new InvalidOperationException($"{ClassName} '{Name}' returns {OutputCount} tensors for this call; use ApplyMulti to get all of them.");
+            throw new InvalidOperationException($"{ClassName} '{Name}' returns {OutputCount} tensors for this call; use InvokeMulti to get all of them.");
         }
 
         var specs = new KerasTensor[inputs.Count];

@@ -54,8 +54,33 @@ public sealed class LayerWeight
     /// </summary>
     private readonly List<(Tensor Ids, Tensor Rows)> rowLookups = new();
 
+    /// <summary>Whether this thread is inside <see cref="CollectRowGradients"/>.</summary>
+    [ThreadStatic]
+    private static bool collectingRows;
+
+    /// <summary>
+    /// Whether lookups on this thread record their rows (<see cref="AddRowLookup"/>): only inside the trainer's step,
+    /// whose optimizer reads and clears them. Elsewhere (an eager call under the caller's autograd, as in a custom
+    /// training loop) the gradient stays dense on <see cref="Variable"/>, where Keras' <c>model(x)</c> puts it.
+    /// </summary>
+    internal static bool CollectingRowGradients => collectingRows;
+
+    /// <summary>Makes this thread's lookups record their rows until the result is disposed (the trainer's step).</summary>
+    internal static RowGradientScope CollectRowGradients()
+    {
+        var scope = new RowGradientScope(collectingRows);
+        collectingRows = true;
+        return scope;
+    }
+
     /// <summary>Records a row lookup made in a training forward pass.</summary>
     internal void AddRowLookup(Tensor ids, Tensor rows) => rowLookups.Add((ids, rows));
+
+    /// <summary>Restores the thread's previous <see cref="CollectingRowGradients"/> when disposed.</summary>
+    internal readonly struct RowGradientScope(bool previous) : IDisposable
+    {
+        public void Dispose() => collectingRows = previous;
+    }
 
     /// <summary>Forgets the gradient of the previous step (dense and by rows).</summary>
     internal void ClearGradient()

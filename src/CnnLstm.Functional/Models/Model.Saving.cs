@@ -63,13 +63,13 @@ public partial class Model
             var modelConfig = TfKeras2Config.Model(root);
             var trainingConfig = CompileConfigJson() is { } compile ? TfKeras2Config.Training(compile).ToJsonString() : null;
             Keras2WeightsH5.SaveFullModel(path, Layers, modelConfig.ToJsonString(), trainingConfig, TfKeras2Config.KerasVersion,
-                () => Optimizer is null ? null : TfKeras2OptimizerWeights.Write(ExportOptimizerState(), Optimizer, TrainableWeights()));
+                () => Optimizer is null ? null : TfKeras2OptimizerWeights.Write(ExportOptimizerState(), Optimizer, TrainableWeights));
             return;
         }
 
         var legacyConfig = new JsonObject { ["class_name"] = root["class_name"]!.DeepClone(), ["config"] = root["config"]!.DeepClone() };
         Keras2WeightsH5.SaveFullModel(path, Layers, legacyConfig.ToJsonString(), LegacyTrainingConfig()?.ToJsonString(), "3.16.0",
-            () => Keras2WeightsH5.Keras3OptimizerWeights(ExportOptimizerState(), TrainableWeights(), Optimizer?.Name ?? "optimizer"));
+            () => Keras2WeightsH5.Keras3OptimizerWeights(ExportOptimizerState(), TrainableWeights, Optimizer?.Name ?? "optimizer"));
     }
 
     /// <summary>The compile config in the legacy <c>training_config</c> form Keras 3.16 writes into .h5 files.</summary>
@@ -221,7 +221,7 @@ public partial class Model
     {
         var plan = new WeightsLoadPlan(path, skipMismatch);
         Keras3WeightsH5.Plan(plan, Layers, datasets);
-        var trainable = TrainableWeights();
+        var trainable = TrainableWeights;
         var state = Optimizer is null ? null : Keras3WeightsH5.ReadOptimizer(datasets, Optimizer, trainable, path);
         plan.Apply();
         if (state is not null)
@@ -290,7 +290,7 @@ public partial class Model
             var plan = new WeightsLoadPlan(path, skipMismatch: false);
             var stored = Keras2WeightsH5.Read(file, path);
             Keras2WeightsH5.Plan(plan, model.Layers, stored, byName: false);
-            var trainable = model.TrainableWeights();
+            var trainable = model.TrainableWeights;
             var state = model.Optimizer is null ? null
                 : Keras2WeightsH5.ReadOptimizerWeights(file, path, model.Optimizer, trainable, Keras2WeightsH5.FileNames(model.Layers, stored)) is { } vars
                 ? Keras3WeightsH5.ReadOptimizer(vars, model.Optimizer, trainable, path)
@@ -371,10 +371,7 @@ public partial class Model
         Optimizer is null || Trainer.Losses is not { } losses ? null
         : CompileConfig.Serialize(Optimizer, losses[0], Trainer.MetricSpecs.Metrics, Trainer.MetricSpecs.Weighted);
 
-    private OptimizerState? ExportOptimizerState() => Optimizer?.ExportState(TrainableWeights());
-
-    /// <summary>The weights an optimizer updates, in model order (the order of Keras' <c>trainable_variables</c>).</summary>
-    internal LayerWeight[] TrainableWeights() => Layers.Where(l => l.Trainable).SelectMany(l => l.Weights).Where(w => w.Trainable).ToArray();
+    private OptimizerState? ExportOptimizerState() => Optimizer?.ExportState(TrainableWeights);
 
     /// <summary>All weight values in Keras order (layer by layer, as <see cref="Layers"/>), as Keras' <c>get_weights()</c>.</summary>
     public IReadOnlyList<WeightArray> GetWeights()

@@ -91,6 +91,18 @@ public partial class Model : IDisposable
     /// <summary>The layers, deepest first as Keras lists them (functional models include their input layers).</summary>
     public virtual IReadOnlyList<Layer> Layers => Topology.Layers;
 
+    /// <summary>
+    /// The weights an optimizer updates, layer by layer as <see cref="Layers"/>, each once (Keras'
+    /// <c>trainable_weights</c>, the order of its <c>trainable_variables</c>): a custom training loop takes the gradient
+    /// of each and gives them to <see cref="Training.Optimizers.Optimizer.ApplyGradients(IEnumerable{ValueTuple{Tensor, LayerWeight}})"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The model has no graph yet (a <see cref="Sequential"/> without an input).</exception>
+    public IReadOnlyList<LayerWeight> TrainableWeights => Layers.SelectMany(l => l.TrainableWeights).Distinct().ToArray();
+
+    /// <summary>The weights an optimizer leaves alone (Keras' <c>non_trainable_weights</c>): those of layers that are not trainable, and statistics such as BatchNormalization's moving mean and variance.</summary>
+    /// <exception cref="InvalidOperationException">The model has no graph yet.</exception>
+    public IReadOnlyList<LayerWeight> NonTrainableWeights => Layers.SelectMany(l => l.NonTrainableWeights).Distinct().ToArray();
+
     /// <summary>Whether the graph is known (a <see cref="Sequential"/> model without an input is not).</summary>
     public bool Built => topology is not null;
 
@@ -155,7 +167,7 @@ public partial class Model : IDisposable
 
     /// <summary>
     /// Calls the model on concrete data, as Keras' <c>model(x)</c> on tensors: the graph runs once on the batch, with
-    /// the same input checks as a symbolic call and no node recorded; see <see cref="Layer.Apply(Tensor, bool, Tensor)"/>
+    /// the same input checks as a symbolic call and no node recorded; see <see cref="Layer.Invoke(Tensor, bool, Tensor)"/>
     /// (the result is the caller's to dispose). Unlike <see cref="Predict(Array, int, CancellationToken)"/> it runs in
     /// one batch and leaves autograd as the caller set it.
     /// </summary>
@@ -164,33 +176,33 @@ public partial class Model : IDisposable
     /// <param name="mask">The input's mask, or null.</param>
     /// <returns>The model's single output.</returns>
     /// <exception cref="LayerInputException">The input does not fit the model's input (the message names both shapes).</exception>
-    public Tensor Apply(Tensor input, bool training = false, Tensor? mask = null)
+    public Tensor Invoke(Tensor input, bool training = false, Tensor? mask = null)
     {
         ThrowIfDisposed();
         _ = Topology;
-        return AsLayer.Apply(input, training, mask);
+        return AsLayer.Invoke(input, training, mask);
     }
 
-    /// <summary>Calls a model with several inputs on concrete tensors (<c>model([a, b])</c>); see <see cref="Apply(Tensor, bool, Tensor)"/>.</summary>
+    /// <summary>Calls a model with several inputs on concrete tensors (<c>model([a, b])</c>); see <see cref="Invoke(Tensor, bool, Tensor)"/>.</summary>
     /// <param name="inputs">One tensor per model input, in order.</param>
     /// <returns>The model's single output.</returns>
-    public Tensor Apply(params Tensor[] inputs)
+    public Tensor Invoke(params Tensor[] inputs)
     {
         ThrowIfDisposed();
         _ = Topology;
-        return AsLayer.Apply(inputs);
+        return AsLayer.Invoke(inputs);
     }
 
-    /// <summary>Calls the model on concrete tensors and returns all of its outputs; see <see cref="Apply(Tensor, bool, Tensor)"/>.</summary>
+    /// <summary>Calls the model on concrete tensors and returns all of its outputs; see <see cref="Invoke(Tensor, bool, Tensor)"/>.</summary>
     /// <param name="inputs">One tensor per model input, in order.</param>
     /// <param name="training">True to run as in training.</param>
     /// <param name="masks">One mask per input (null where it has none), or null.</param>
     /// <returns>One tensor per model output, each owned by the caller.</returns>
-    public IReadOnlyList<Tensor> ApplyMulti(IReadOnlyList<Tensor> inputs, bool training = false, IReadOnlyList<Tensor?>? masks = null)
+    public IReadOnlyList<Tensor> InvokeMulti(IReadOnlyList<Tensor> inputs, bool training = false, IReadOnlyList<Tensor?>? masks = null)
     {
         ThrowIfDisposed();
         _ = Topology;
-        return AsLayer.ApplyMulti(inputs, training, masks);
+        return AsLayer.InvokeMulti(inputs, training, masks);
     }
 
     /// <summary>The layers an input feeds as it is that check its integer values (see <see cref="Layer.IdCheckersFedBy"/>).</summary>
@@ -364,7 +376,7 @@ public partial class Model : IDisposable
             }
 
             retained.Clear();
-            // The layer made for eager calls (Apply) that no other model's graph uses holds the layers too.
+            // The layer made for eager calls (Invoke) that no other model's graph uses holds the layers too.
             if (asLayer is { InboundNodes.Count: 0 } unused)
             {
                 unused.Dispose();

@@ -1,4 +1,5 @@
 using KerasStyle.Engine;
+using KerasStyle.Layers;
 using KerasStyle.Models;
 using KerasStyle.Training.Callbacks;
 using KerasStyle.Training.Data;
@@ -443,7 +444,7 @@ internal sealed class Trainer
         using var weights = model.WriteWeights();
         using var scope = NewDisposeScope();
         ThreadPolicy.Apply(batch.Count);
-        var trainable = model.TrainableWeights();
+        var trainable = model.TrainableWeights;
         foreach (var weight in trainable)
         {
             weight.ClearGradient();
@@ -451,9 +452,11 @@ internal sealed class Trainer
 
         try
         {
+            // Embedding lookups give their gradient by rows, which Step applies and ClearGradient forgets.
+            using var rows = LayerWeight.CollectRowGradients();
             var (outs, logits, masks) = Forward(batch.Inputs, training: true, logitsFor);
             var (total, values) = LossAndMetrics(batch.Targets, outs, logits, masks, batch.SampleWeights);
-            if (trainable.Length == 0)
+            if (trainable.Count == 0)
             {
                 // As Keras' train_step: no gradient and no optimizer update (its iterations stay), a warning instead.
                 WarnNoTrainableWeights();

@@ -30,19 +30,8 @@ public class CustomLayerExampleTests
     public void TearDown() => LayerRegistry.Unregister("BahdanauAttention");
 
     [Test]
-    public void DocExample_IsThisTestProjectsClass_Verbatim()
-    {
-        var doc = File.ReadAllLines(Path.Combine(TestPaths.RepositoryRoot, "docs", "saving.md"));
-        var marker = Array.FindIndex(doc, l => l.Contains("Layers/BahdanauAttention.cs", StringComparison.Ordinal));
-        Assert.That(marker, Is.GreaterThanOrEqualTo(0), "docs/saving.md names the test file its example is copied from");
-        var start = Array.FindIndex(doc, marker, l => l == "```csharp") + 1;
-        var documented = doc[start..Array.FindIndex(doc, start, l => l == "```")];
-
-        var source = File.ReadAllLines(Path.Combine(TestPaths.RepositoryRoot, "test", "CnnLstm.Functional.Tests", "Layers", "BahdanauAttention.cs"));
-        var begin = Array.IndexOf(source, "// doc:begin") + 1;
-        var tested = source[begin..Array.IndexOf(source, "// doc:end")];
-        Assert.That(documented, Is.EqualTo(tested), "the example in docs/saving.md and test/.../Layers/BahdanauAttention.cs between doc:begin and doc:end");
-    }
+    public void DocExample_IsThisTestProjectsClass_Verbatim() =>
+        DocExamples.AssertShownVerbatim("saving.md", "Layers/BahdanauAttention.cs");
 
     [Test]
     public void Load_KerasFileWithTheRegisteredLayer_PredictsAsKeras()
@@ -64,14 +53,14 @@ public class CustomLayerExampleTests
         using var query = tensor(Floats2(eager["query"]!).Cast<float>().ToArray(), new long[] { 2, 3 });
         using var values = tensor(Floats3(eager["values"]!).Cast<float>().ToArray(), new long[] { 2, 5, 2 });
         using var mask = tensor(eager["mask"]!.AsArray().SelectMany(r => r!.AsArray().Select(v => v!.GetValue<bool>())).ToArray(), new long[] { 2, 5 });
-        using (attention.Apply(query, values))
+        using (attention.Invoke(query, values))
         {
             // The first call builds the layer from the data's shapes; Keras' weights then replace the initial ones.
         }
 
         attention.SetWeights(eager["weights"]!.AsArray().Select(w => Weight(w!)).ToArray());
-        using var output = attention.Apply(new[] { query, values }, masks: new Tensor?[] { null, mask });
-        using var unmasked = attention.Apply(query, values);
+        using var output = attention.Invoke(new[] { query, values }, masks: new Tensor?[] { null, mask });
+        using var unmasked = attention.Invoke(query, values);
         var expected = Floats2(eager["output"]!).Cast<float>().ToArray();
         Assert.That(output.data<float>().ToArray(), Is.EqualTo(expected).Within(1e-5));
         Assert.That(unmasked.data<float>().ToArray(), Is.Not.EqualTo(expected).Within(1e-3), "the mask changes the first sample");
@@ -114,7 +103,7 @@ public class CustomLayerExampleTests
         var symbolic = Assert.Throws<LayerInputException>(() => attention.Call(new Input(shape: (5, 2)), new Input(shape: (5, 2))));
         Assert.That(symbolic!.Message, Does.Contain("BahdanauAttention 'attention'").And.Contain("(None, 5, 2)").And.Contain("rank 2"));
         using var query = zeros(2, 3);
-        var eager = Assert.Throws<LayerInputException>(() => attention.Apply(query));
+        var eager = Assert.Throws<LayerInputException>(() => attention.Invoke(query));
         Assert.That(eager!.Message, Does.Contain("takes [query, values]"));
         Assert.That((attention.Built, attention.Weights.Count, attention.InboundNodes.Count), Is.EqualTo((false, 0, 0)));
     }

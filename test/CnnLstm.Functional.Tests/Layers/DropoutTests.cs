@@ -52,7 +52,7 @@ public class DropoutTests
         var dropout = new Dropout(0.5);
         using var x = ones(1, 4000);
 
-        var y = dropout.Apply(x, training: true).data<float>().ToArray();
+        var y = dropout.Invoke(x, training: true).data<float>().ToArray();
 
         // Inverted dropout: every value is 0 or 1 / (1 - 0.5) = 2.
         Assert.That(y, Has.All.EqualTo(0f).Or.EqualTo(2f));
@@ -63,7 +63,7 @@ public class DropoutTests
     public void Forward_NotTraining_IsIdentity()
     {
         using var x = ones(1, 100);
-        var y = new Dropout(0.5).Apply(x, training: false).data<float>().ToArray();
+        var y = new Dropout(0.5).Invoke(x, training: false).data<float>().ToArray();
         Assert.That(y, Has.All.EqualTo(1f));
     }
 }

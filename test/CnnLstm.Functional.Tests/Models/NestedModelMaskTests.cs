@@ -72,9 +72,9 @@ public class NestedModelMaskTests
 
         var expected = flat.Predict<float[,]>(ids).Cast<float>().ToArray();
         Assert.That(nested.Predict<float[,]>(ids).Cast<float>(), Is.EqualTo(expected).Within(1e-7));
-        using var vectors = embedding.Apply(TorchSharp.torch.tensor(ids.Cast<long>().ToArray(), new long[] { 2, 6 }));
+        using var vectors = embedding.Invoke(TorchSharp.torch.tensor(ids.Cast<long>().ToArray(), new long[] { 2, 6 }));
         using var mask = TorchSharp.torch.tensor(ids.Cast<long>().Select(id => id != 0).ToArray(), new long[] { 2, 6 });
-        using var eager = middle.Apply(vectors, mask: mask);
+        using var eager = middle.Invoke(vectors, mask: mask);
         Assert.That(eager.data<float>().ToArray(), Is.EqualTo(expected).Within(1e-6), "the eager call on a nested model takes the mask too");
     }
 }

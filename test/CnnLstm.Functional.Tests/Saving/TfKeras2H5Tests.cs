@@ -71,7 +71,7 @@ public class TfKeras2H5Tests
             using (var file = H5File.OpenRead(path))
             {
                 var names = file.Group("optimizer_weights").Attribute("weight_names").Read<string[]>();
-                var trainable = model.TrainableWeights();
+                var trainable = model.TrainableWeights;
                 var expected = new[] { "iteration:0" }.Concat(trainable.SelectMany(w => new[] { $"Adam/m/{w.FullName}", $"Adam/v/{w.FullName}" }));
                 Assert.That(names, Is.EqualTo(expected), "tf.keras 2.11 restores by position: iteration, then m and v of each weight in turn");
                 Assert.That(file.Group("optimizer_weights").Dataset("iteration:0").Read<long>(), Is.EqualTo(8));
@@ -81,8 +81,8 @@ public class TfKeras2H5Tests
             Assert.That(back.Optimizer, Is.InstanceOf<Adam>());
             Assert.That(back.Optimizer!.Iterations, Is.EqualTo(8));
             Assert.That(back.Optimizer.LearningRate, Is.EqualTo(0.05));
-            var before = model.Optimizer!.ExportState(model.TrainableWeights());
-            var after = back.Optimizer.ExportState(back.TrainableWeights());
+            var before = model.Optimizer!.ExportState(model.TrainableWeights);
+            var after = back.Optimizer.ExportState(back.TrainableWeights);
             Assert.That(after.Slots!.SelectMany(s => s).SelectMany(w => w.Data), Is.EqualTo(before.Slots!.SelectMany(s => s).SelectMany(w => w.Data)));
 
             back.Fit(x, y2, batchSize: 4, epochs: 1, verbose: 0, shuffle: false);

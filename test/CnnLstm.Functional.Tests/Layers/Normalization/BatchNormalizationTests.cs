@@ -35,7 +35,7 @@ public class BatchNormalizationTests
         var x = new Input(shape: (4, 3), name: "x");
         using var model = new Model(x, new BatchNormalization(name: "bn").Call(x));
         Assert.That(model.SummaryText(), Does.Contain("Total params: 12").And.Contain("Trainable params: 6").And.Contain("Non-trainable params: 6"));
-        Assert.That(model.TrainableWeights().Select(w => w.Name), Is.EqualTo(new[] { "gamma", "beta" }));
+        Assert.That(model.TrainableWeights.Select(w => w.Name), Is.EqualTo(new[] { "gamma", "beta" }));
     }
 
     [Test]

@@ -26,7 +26,7 @@ public class RecurrentDropoutTests
 
         rnn.SetWeights(new[] { new WeightArray(new[] { 8, 8 }, identity), new WeightArray(new[] { 8, 8 }, new float[64]) });
         var input = TorchSharp.torch.ones(4, 6, 8);
-        using var output = rnn.Apply(input, training: true);
+        using var output = rnn.Invoke(input, training: true);
         var values = output.data<float>().ToArray();
         for (var sample = 0; sample < 4; sample++)
         {
@@ -39,7 +39,7 @@ public class RecurrentDropoutTests
         }
 
         Assert.That(values.Distinct(), Is.EquivalentTo(new[] { 0f, 2f }), "some features dropped, some kept");
-        using var inference = rnn.Apply(input, training: false);
+        using var inference = rnn.Invoke(input, training: false);
         Assert.That(inference.data<float>().ToArray().Distinct(), Is.EqualTo(new[] { 1f }), "no dropout in inference");
     }
 
@@ -58,9 +58,9 @@ public class RecurrentDropoutTests
         };
         using var model = new Model(x, layer.Call(x));
         using var input = TorchSharp.torch.rand(3, 5, 3);
-        using var first = layer.Apply(input, training: false);
-        using var second = layer.Apply(input, training: false);
-        using var trained = layer.Apply(input, training: true);
+        using var first = layer.Invoke(input, training: false);
+        using var second = layer.Invoke(input, training: false);
+        using var trained = layer.Invoke(input, training: true);
         Assert.That(first.data<float>().ToArray(), Is.EqualTo(second.data<float>().ToArray()));
         Assert.That(trained.data<float>().ToArray(), Is.Not.EqualTo(first.data<float>().ToArray()));
         var config = layer.GetConfig();

@@ -63,7 +63,7 @@ public class KerasOptimizerUpdateTests
             using var loaded = Model.Load(path);
             var rmsprop = (RMSprop)loaded.Optimizer!;
             Assert.That((rmsprop.Momentum, rmsprop.Centered), Is.EqualTo((0.5, true)));
-            var (saved, restored) = (model.Optimizer!.ExportState(model.TrainableWeights()), rmsprop.ExportState(loaded.TrainableWeights()));
+            var (saved, restored) = (model.Optimizer!.ExportState(model.TrainableWeights), rmsprop.ExportState(loaded.TrainableWeights));
             Assert.That(restored.InKerasOrder().Select(a => a.Data), Is.EqualTo(saved.InKerasOrder().Select(a => a.Data)));
             // Keras' order: every velocity, then every momentum, then every average gradient.
             Assert.That(OptimizerState.KerasIndex(weight: 1, slot: 1, weights: 4, interleaved: 1), Is.EqualTo(5));
