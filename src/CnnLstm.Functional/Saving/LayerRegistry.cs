@@ -52,6 +52,11 @@ public static class LayerRegistry
         ["SeparableConv1D"] = SeparableConv1D.FromConfig,
         ["SimpleRNN"] = SimpleRNN.FromConfig,
         ["GRU"] = GRU.FromConfig,
+        ["RNN"] = RNN.FromConfig,
+        ["LSTMCell"] = LSTMCell.FromConfig,
+        ["GRUCell"] = GRUCell.FromConfig,
+        ["SimpleRNNCell"] = SimpleRNNCell.FromConfig,
+        ["StackedRNNCells"] = StackedRNNCells.FromConfig,
         ["TimeDistributed"] = TimeDistributed.FromConfig,
         ["Bidirectional"] = Bidirectional.FromConfig,
     };

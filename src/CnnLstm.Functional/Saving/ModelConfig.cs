@@ -344,7 +344,7 @@ internal static class ModelConfig
                     references.Add(Triple(triple, what));
                     list = legacy.Count > 1;
                     // Keras 2 lists a recurrent layer's initial state after its input in the same node.
-                    states = layer is LSTM && legacy.Count > 1 ? legacy.Count - 1 : 0;
+                    states = layer is RNN && legacy.Count > 1 ? legacy.Count - 1 : 0;
                     if (triple.Count > 3)
                     {
                         CheckCallArguments(triple[3], what);
