@@ -49,8 +49,14 @@ public abstract class DropoutRNNCell : RecurrentCell
 
     internal override int InputDim => inputDim;
 
-    /// <summary>Kernel columns per unit (LSTM 4, GRU 3, SimpleRNN 1), for messages.</summary>
-    private protected abstract int GateCount { get; }
+    /// <summary>Kernel columns per unit: LSTM 4, GRU 3, SimpleRNN 1.</summary>
+    private protected abstract int Gates { get; }
+
+    /// <summary>The bias shape (GRU's reset-after bias has two rows).</summary>
+    private protected virtual long[] BiasShape => new long[] { (long)Gates * Units };
+
+    /// <summary>The gate activation of cells that have gates (LSTMCell, GRUCell), else null.</summary>
+    private protected virtual string? GateActivation => null;
 
     /// <summary>The recurrent weights every step reads, taken once per call (a transposed view, a bias row).</summary>
     private protected abstract Tensor?[] StepWeights();
@@ -73,32 +79,38 @@ public abstract class DropoutRNNCell : RecurrentCell
         return new Run(this, inputKeep, stateKeep, StepWeights());
     }
 
+    /// <summary>kernel (features, gates × units), recurrent_kernel (units, gates × units), bias, in Keras' order.</summary>
     /// <inheritdoc/>
-    protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input)
+    protected override IEnumerable<(string Name, long[] Shape)> PlannedWeights(KerasTensor input)
     {
-        RequireRank(input, 2, "(batch, features)");
-        RequireFloat(input);
-        var features = RequireKnownLast(input, "feature");
-        if (Built && features != InputDim)
+        yield return ("kernel", new long[] { input.Shape.Last!.Value, (long)Gates * Units });
+        yield return ("recurrent_kernel", new long[] { Units, (long)Gates * Units });
+        if (UseBias)
         {
-            throw InputError($"the kernel is ({InputDim}, {GateCount * Units}), built for {InputDim} features, but {input.Label} has shape {input.Shape} with {features} features.");
+            yield return ("bias", BiasShape);
         }
-
-        return new[] { (new Shape(null, Units), DType.Float32) };
     }
 
     /// <summary>Remembers the feature count; the cells create their weights after.</summary>
     private protected int BuildInput(KerasTensor input) => inputDim = input.Shape.Last!.Value;
 
+    /// <inheritdoc/>
+    public override JsonObject GetConfig()
+    {
+        var config = base.GetConfig();
+        WriteArguments(config, layerForm: false);
+        return config;
+    }
+
     /// <summary>
-    /// The arguments every Keras cell config carries, in Keras' order (the cell adds its own after): with
-    /// <paramref name="layerForm"/> as LSTM, GRU and SimpleRNN write them (with <c>activity_regularizer</c>).
+    /// The cell's arguments in Keras' order: with <paramref name="layerForm"/> as LSTM, GRU and SimpleRNN write them
+    /// (with <c>activity_regularizer</c>, and the layer's own extras), else as the cell's config.
     /// </summary>
     /// <param name="config">The config to add to.</param>
-    /// <param name="recurrentActivation">The gate activation, for cells that have gates.</param>
     /// <param name="layerForm">Whether the config is a layer's (LSTM) rather than the cell's (LSTMCell).</param>
-    internal void WriteArguments(JsonObject config, string? recurrentActivation, bool layerForm)
+    internal void WriteArguments(JsonObject config, bool layerForm)
     {
+        var recurrentActivation = GateActivation;
         config["units"] = Units;
         config["activation"] = Activations.Serialize(Activation);
         if (recurrentActivation is not null)
@@ -120,13 +132,18 @@ public abstract class DropoutRNNCell : RecurrentCell
 
         config["dropout"] = Dropout;
         config["recurrent_dropout"] = RecurrentDropout;
+        WriteExtras(config, layerForm);
     }
+
+    /// <summary>The arguments a cell writes after the shared ones (unit_forget_bias, reset_after, seed).</summary>
+    private protected abstract void WriteExtras(JsonObject config, bool layerForm);
 
     /// <summary>
     /// Checks the cell arguments of a config (a cell's, or LSTM's, GRU's, SimpleRNN's) that must hold Keras' defaults
     /// here, and skips those without effect on the maths (the kernel choice; the dropout seed).
     /// </summary>
-    internal static void ReadDefaults(LayerConfig config)
+    /// <returns>The checked <c>dropout</c> and <c>recurrent_dropout</c>.</returns>
+    internal static (double Dropout, double RecurrentDropout) ReadDefaults(LayerConfig config, string layerClass)
     {
         config.ReadInitializer("kernel_initializer", "glorot_uniform");
         config.ReadInitializer("recurrent_initializer", "orthogonal");
@@ -137,6 +154,7 @@ public abstract class DropoutRNNCell : RecurrentCell
         }
 
         config.Ignore("implementation", "seed");
+        return (CheckRate(config.GetDouble("dropout", 0), layerClass, "dropout"), CheckRate(config.GetDouble("recurrent_dropout", 0), layerClass, "recurrent_dropout"));
     }
 
     /// <summary>A scaled keep mask of <paramref name="shape"/>, or null when the rate is 0 or not training.</summary>

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using KerasStyle.Saving;
 
 namespace KerasStyle.Layers;
@@ -11,7 +10,7 @@ namespace KerasStyle.Layers;
 /// initial state (<see cref="RNN.Call(Graph.KerasTensor, IReadOnlyList{Graph.KerasTensor})"/>), <c>dropout</c> and
 /// <c>recurrentDropout</c> as in Keras; <c>stateful</c> is not supported.
 /// </summary>
-public sealed class GRU : RNN
+public sealed class GRU : RNN<GRUCell>
 {
     /// <summary>Creates the layer.</summary>
     /// <param name="units">Size of the state; positive.</param>
@@ -37,45 +36,15 @@ public sealed class GRU : RNN
     }
 
     private GRU(GRUCell cell, (bool ReturnSequences, bool ReturnState, bool GoBackwards, bool ZeroOutputForMask) options, string name)
-        : base(cell, options.ReturnSequences, options.ReturnState, options.GoBackwards, options.ZeroOutputForMask, name)
+        : base(cell, options, name)
     {
     }
-
-    /// <summary>The cell run at each step.</summary>
-    public new GRUCell Cell => (GRUCell)base.Cell;
-
-    /// <summary>Size of the state.</summary>
-    public int Units => Cell.Units;
-
-    /// <summary>The candidate activation.</summary>
-    public string Activation => Cell.Activation;
 
     /// <summary>Gate activation.</summary>
     public string RecurrentActivation => Cell.RecurrentActivation;
 
-    /// <summary>Whether biases are added.</summary>
-    public bool UseBias => Cell.UseBias;
-
     /// <summary>Whether the reset gate applies after the recurrent product (Keras' <c>reset_after</c>).</summary>
     public bool ResetAfter => Cell.ResetAfter;
-
-    /// <summary>The input dropout rate (Keras' <c>dropout</c>).</summary>
-    public double Dropout => Cell.Dropout;
-
-    /// <summary>The recurrent dropout rate (Keras' <c>recurrent_dropout</c>).</summary>
-    public double RecurrentDropout => Cell.RecurrentDropout;
-
-    private protected override bool NamesCellWeights => false;
-
-    /// <inheritdoc/>
-    public override JsonObject GetConfig()
-    {
-        var config = RnnConfig();
-        Cell.WriteArguments(config, RecurrentActivation, layerForm: true);
-        config["reset_after"] = ResetAfter;
-        config["seed"] = null;
-        return config;
-    }
 
     /// <summary>Creates the layer from a Keras 2 or Keras 3 config (Keras 2.1's default is <c>reset_after=False</c>).</summary>
     internal static new GRU FromConfig(LayerConfig config) => new(GRUCell.FromConfig(config, nameof(GRU), "gru_cell"), ReadOptions(config), config.Name);

@@ -51,22 +51,22 @@ public sealed class GRUCell : DropoutRNNCell
     /// <summary>Gate activation.</summary>
     public string RecurrentActivation { get; }
 
+    private protected override string? GateActivation => RecurrentActivation;
+
     /// <summary>Whether the reset gate applies after the recurrent product (Keras' <c>reset_after</c>).</summary>
     public bool ResetAfter { get; }
 
     /// <inheritdoc/>
     public override IReadOnlyList<int> StateSize => new[] { Units };
 
-    private protected override int GateCount => 3;
+    private protected override int Gates => 3;
 
-    /// <inheritdoc/>
-    public override JsonObject GetConfig()
+    private protected override long[] BiasShape => ResetAfter ? new long[] { 2, 3L * Units } : new long[] { 3L * Units };
+
+    private protected override void WriteExtras(JsonObject config, bool layerForm)
     {
-        var config = base.GetConfig();
-        WriteArguments(config, RecurrentActivation, layerForm: false);
         config["reset_after"] = ResetAfter;
         config["seed"] = null;
-        return config;
     }
 
     /// <summary>Creates the cell from a Keras 2 or Keras 3 config (Keras 2.1's default is <c>reset_after=False</c>).</summary>
@@ -75,21 +75,9 @@ public sealed class GRUCell : DropoutRNNCell
     /// <summary>The cell of a GRU or GRUCell config.</summary>
     internal static GRUCell FromConfig(LayerConfig config, string layerClass, string name)
     {
-        ReadDefaults(config);
+        var (dropout, recurrentDropout) = ReadDefaults(config, layerClass);
         return new GRUCell(layerClass, config.GetInt("units"), config.GetActivation("activation", "tanh"), config.GetActivation("recurrent_activation", "sigmoid"),
-            config.GetBool("use_bias", true), CheckRate(config.GetDouble("dropout", 0), layerClass, "dropout"),
-            CheckRate(config.GetDouble("recurrent_dropout", 0), layerClass, "recurrent_dropout"), config.GetBool("reset_after", true), name);
-    }
-
-    /// <inheritdoc/>
-    protected override IEnumerable<(string Name, long[] Shape)> PlannedWeights(KerasTensor input)
-    {
-        yield return ("kernel", new long[] { input.Shape.Last!.Value, 3L * Units });
-        yield return ("recurrent_kernel", new long[] { Units, 3L * Units });
-        if (UseBias)
-        {
-            yield return ("bias", ResetAfter ? new long[] { 2, 3L * Units } : new long[] { 3L * Units });
-        }
+            config.GetBool("use_bias", true), dropout, recurrentDropout, config.GetBool("reset_after", true), name);
     }
 
     /// <inheritdoc/>

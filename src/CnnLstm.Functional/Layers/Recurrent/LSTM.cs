@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using KerasStyle.Saving;
 
 namespace KerasStyle.Layers;
@@ -16,7 +15,7 @@ namespace KerasStyle.Layers;
 /// fused LSTM where <see cref="Engine.KernelChecks"/> found it right on this CPU (see <see cref="LSTMCell"/>); otherwise
 /// the RNN's step loop with the same maths.
 /// </remarks>
-public sealed class LSTM : RNN
+public sealed class LSTM : RNN<LSTMCell>
 {
     /// <summary>Creates an LSTM layer.</summary>
     /// <param name="units">Size of the hidden state; must be positive.</param>
@@ -44,45 +43,15 @@ public sealed class LSTM : RNN
     }
 
     private LSTM(LSTMCell cell, (bool ReturnSequences, bool ReturnState, bool GoBackwards, bool ZeroOutputForMask) options, string name)
-        : base(cell, options.ReturnSequences, options.ReturnState, options.GoBackwards, options.ZeroOutputForMask, name)
+        : base(cell, options, name)
     {
     }
-
-    /// <summary>The cell run at each step.</summary>
-    public new LSTMCell Cell => (LSTMCell)base.Cell;
-
-    /// <summary>Size of the state.</summary>
-    public int Units => Cell.Units;
-
-    /// <summary>The activation of the candidate and output.</summary>
-    public string Activation => Cell.Activation;
 
     /// <summary>Gate activation.</summary>
     public string RecurrentActivation => Cell.RecurrentActivation;
 
-    /// <summary>Whether the gates have a bias.</summary>
-    public bool UseBias => Cell.UseBias;
-
     /// <summary>Whether the forget-gate bias starts at 1.</summary>
     public bool UnitForgetBias => Cell.UnitForgetBias;
-
-    /// <summary>The input dropout rate (Keras' <c>dropout</c>).</summary>
-    public double Dropout => Cell.Dropout;
-
-    /// <summary>The recurrent dropout rate (Keras' <c>recurrent_dropout</c>).</summary>
-    public double RecurrentDropout => Cell.RecurrentDropout;
-
-    private protected override bool NamesCellWeights => false;
-
-    /// <inheritdoc/>
-    public override JsonObject GetConfig()
-    {
-        var config = RnnConfig();
-        Cell.WriteArguments(config, RecurrentActivation, layerForm: true);
-        config["unit_forget_bias"] = UnitForgetBias;
-        config["seed"] = null;
-        return config;
-    }
 
     /// <summary>Creates the layer from a Keras 2 or Keras 3 config.</summary>
     internal static new LSTM FromConfig(LayerConfig config) => new(LSTMCell.FromConfig(config, nameof(LSTM), "lstm_cell"), ReadOptions(config), config.Name);

@@ -59,6 +59,8 @@ public sealed class LSTMCell : DropoutRNNCell
     /// <summary>Gate activation.</summary>
     public string RecurrentActivation { get; }
 
+    private protected override string? GateActivation => RecurrentActivation;
+
     /// <summary>Whether the forget-gate bias starts at 1.</summary>
     public bool UnitForgetBias { get; }
 
@@ -67,19 +69,15 @@ public sealed class LSTMCell : DropoutRNNCell
 
     internal override IReadOnlyList<string> StateNames => new[] { "h", "c" };
 
-    private protected override int GateCount => 4;
-
     /// <summary>libtorch's fused LSTM computes Keras' maths for these activations only.</summary>
     private bool UsesFusedKernel => Activation == "tanh" && RecurrentActivation == "sigmoid";
 
-    /// <inheritdoc/>
-    public override JsonObject GetConfig()
+    private protected override int Gates => 4;
+
+    private protected override void WriteExtras(JsonObject config, bool layerForm)
     {
-        var config = base.GetConfig();
-        WriteArguments(config, RecurrentActivation, layerForm: false);
         config["unit_forget_bias"] = UnitForgetBias;
         config["seed"] = null;
-        return config;
     }
 
     /// <summary>Creates the cell from a Keras 2 or Keras 3 config.</summary>
@@ -88,21 +86,9 @@ public sealed class LSTMCell : DropoutRNNCell
     /// <summary>The cell of an LSTM or LSTMCell config (the layer's config holds the cell's arguments).</summary>
     internal static LSTMCell FromConfig(LayerConfig config, string layerClass, string name)
     {
-        ReadDefaults(config);
+        var (dropout, recurrentDropout) = ReadDefaults(config, layerClass);
         return new LSTMCell(layerClass, config.GetInt("units"), config.GetActivation("activation", "tanh"), config.GetActivation("recurrent_activation", "sigmoid"),
-            config.GetBool("use_bias", true), config.GetBool("unit_forget_bias", true), CheckRate(config.GetDouble("dropout", 0), layerClass, "dropout"),
-            CheckRate(config.GetDouble("recurrent_dropout", 0), layerClass, "recurrent_dropout"), name);
-    }
-
-    /// <inheritdoc/>
-    protected override IEnumerable<(string Name, long[] Shape)> PlannedWeights(KerasTensor input)
-    {
-        yield return ("kernel", new long[] { input.Shape.Last!.Value, 4L * Units });
-        yield return ("recurrent_kernel", new long[] { Units, 4L * Units });
-        if (UseBias)
-        {
-            yield return ("bias", new long[] { 4L * Units });
-        }
+            config.GetBool("use_bias", true), config.GetBool("unit_forget_bias", true), dropout, recurrentDropout, name);
     }
 
     /// <inheritdoc/>

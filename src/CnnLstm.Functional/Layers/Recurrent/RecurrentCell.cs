@@ -88,6 +88,21 @@ public abstract class RecurrentCell : Layer
     /// <summary>Which state is the output (the first; a stack's: its last cell's first), for a call over no steps.</summary>
     internal virtual int OutputState => 0;
 
+    /// <summary>The output spec of a step: (batch, features) float32, the features the cell was built for.</summary>
+    /// <inheritdoc/>
+    protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input)
+    {
+        RequireRank(input, 2, "(batch, features)");
+        RequireFloat(input);
+        var features = RequireKnownLast(input, "feature");
+        if (Built && features != InputDim)
+        {
+            throw InputError($"it was built for {InputDim} features, but {input.Label} has shape {input.Shape} with {features} features.");
+        }
+
+        return new[] { (new Shape(null, OutputSize), DType.Float32) };
+    }
+
     /// <summary>The weights the cell will create for a step input, checked before it is built.</summary>
     internal IEnumerable<(string Name, long[] Shape)> PlannedStepWeights(KerasTensor step) => PlannedWeights(step);
 

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using KerasStyle.Saving;
 
 namespace KerasStyle.Layers;
@@ -11,7 +10,7 @@ namespace KerasStyle.Layers;
 /// also the last state (batch, units). Masks, <c>goBackwards</c>, an initial state, <c>dropout</c> and
 /// <c>recurrentDropout</c> as in Keras; <c>stateful</c> is not supported.
 /// </summary>
-public sealed class SimpleRNN : RNN
+public sealed class SimpleRNN : RNN<SimpleRNNCell>
 {
     /// <summary>Creates the layer.</summary>
     /// <param name="units">Size of the state; positive.</param>
@@ -34,37 +33,8 @@ public sealed class SimpleRNN : RNN
     }
 
     private SimpleRNN(SimpleRNNCell cell, (bool ReturnSequences, bool ReturnState, bool GoBackwards, bool ZeroOutputForMask) options, string name)
-        : base(cell, options.ReturnSequences, options.ReturnState, options.GoBackwards, options.ZeroOutputForMask, name)
+        : base(cell, options, name)
     {
-    }
-
-    /// <summary>The cell run at each step.</summary>
-    public new SimpleRNNCell Cell => (SimpleRNNCell)base.Cell;
-
-    /// <summary>Size of the state.</summary>
-    public int Units => Cell.Units;
-
-    /// <summary>The activation.</summary>
-    public string Activation => Cell.Activation;
-
-    /// <summary>Whether a bias is added.</summary>
-    public bool UseBias => Cell.UseBias;
-
-    /// <summary>The input dropout rate (Keras' <c>dropout</c>).</summary>
-    public double Dropout => Cell.Dropout;
-
-    /// <summary>The recurrent dropout rate (Keras' <c>recurrent_dropout</c>).</summary>
-    public double RecurrentDropout => Cell.RecurrentDropout;
-
-    private protected override bool NamesCellWeights => false;
-
-    /// <inheritdoc/>
-    public override JsonObject GetConfig()
-    {
-        // Keras' SimpleRNN writes no seed (its cell does).
-        var config = RnnConfig();
-        Cell.WriteArguments(config, recurrentActivation: null, layerForm: true);
-        return config;
     }
 
     /// <summary>Creates the layer from a Keras 2 or Keras 3 config.</summary>

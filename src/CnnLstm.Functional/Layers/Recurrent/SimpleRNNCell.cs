@@ -43,15 +43,15 @@ public sealed class SimpleRNNCell : DropoutRNNCell
     /// <inheritdoc/>
     public override IReadOnlyList<int> StateSize => new[] { Units };
 
-    private protected override int GateCount => 1;
+    /// <summary>The cell writes a seed; Keras' SimpleRNN layer writes none.</summary>
+    private protected override int Gates => 1;
 
-    /// <inheritdoc/>
-    public override JsonObject GetConfig()
+    private protected override void WriteExtras(JsonObject config, bool layerForm)
     {
-        var config = base.GetConfig();
-        WriteArguments(config, recurrentActivation: null, layerForm: false);
-        config["seed"] = null;
-        return config;
+        if (!layerForm)
+        {
+            config["seed"] = null;
+        }
     }
 
     /// <summary>Creates the cell from a Keras 2 or Keras 3 config.</summary>
@@ -60,20 +60,8 @@ public sealed class SimpleRNNCell : DropoutRNNCell
     /// <summary>The cell of a SimpleRNN or SimpleRNNCell config.</summary>
     internal static SimpleRNNCell FromConfig(LayerConfig config, string layerClass, string name)
     {
-        ReadDefaults(config);
-        return new SimpleRNNCell(layerClass, config.GetInt("units"), config.GetActivation("activation", "tanh"), config.GetBool("use_bias", true),
-            CheckRate(config.GetDouble("dropout", 0), layerClass, "dropout"), CheckRate(config.GetDouble("recurrent_dropout", 0), layerClass, "recurrent_dropout"), name);
-    }
-
-    /// <inheritdoc/>
-    protected override IEnumerable<(string Name, long[] Shape)> PlannedWeights(KerasTensor input)
-    {
-        yield return ("kernel", new long[] { input.Shape.Last!.Value, Units });
-        yield return ("recurrent_kernel", new long[] { Units, Units });
-        if (UseBias)
-        {
-            yield return ("bias", new long[] { Units });
-        }
+        var (dropout, recurrentDropout) = ReadDefaults(config, layerClass);
+        return new SimpleRNNCell(layerClass, config.GetInt("units"), config.GetActivation("activation", "tanh"), config.GetBool("use_bias", true), dropout, recurrentDropout, name);
     }
 
     /// <inheritdoc/>

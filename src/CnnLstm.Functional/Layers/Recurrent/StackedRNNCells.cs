@@ -96,20 +96,6 @@ public sealed class StackedRNNCells : RecurrentCell
         }
     }
 
-    /// <inheritdoc/>
-    protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input)
-    {
-        RequireRank(input, 2, "(batch, features)");
-        RequireFloat(input);
-        var features = RequireKnownLast(input, "feature");
-        if (Built && features != InputDim)
-        {
-            throw InputError($"its first cell was built for {InputDim} features, but {input.Label} has shape {input.Shape} with {features} features.");
-        }
-
-        return new[] { (new Shape(null, OutputSize), DType.Float32) };
-    }
-
     /// <summary>Every cell's weights, each on the previous cell's output.</summary>
     protected override IEnumerable<(string Name, long[] Shape)> PlannedWeights(KerasTensor input) =>
         Cells.SelectMany((c, i) => c.PlannedStepWeights(i == 0 ? input : new KerasTensor(new Shape(null, Cells[i - 1].OutputSize), DType.Float32, this, 0, 0)));
