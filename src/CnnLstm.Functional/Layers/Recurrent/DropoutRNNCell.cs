@@ -73,10 +73,16 @@ public abstract class DropoutRNNCell : RecurrentCell
 
     internal override CellRun Start(Tensor sequence, bool training)
     {
+        if (!training || (Dropout == 0 && RecurrentDropout == 0))
+        {
+            // Nothing to draw: no tensor is made on the way to a fused kernel.
+            return new Run(this, null, null);
+        }
+
         var step = sequence.dim() == 3 ? sequence.select(1, 0) : sequence;
         var inputKeep = KeepMask(step.shape, Dropout, training, step);
         var stateKeep = KeepMask(new[] { step.shape[0], (long)Units }, RecurrentDropout, training, step);
-        return new Run(this, inputKeep, stateKeep, StepWeights());
+        return new Run(this, inputKeep, stateKeep);
     }
 
     /// <summary>kernel (features, gates × units), recurrent_kernel (units, gates × units), bias, in Keras' order.</summary>
@@ -163,8 +169,11 @@ public abstract class DropoutRNNCell : RecurrentCell
             ? empty(shape, dtype: like.dtype, device: like.device).bernoulli_(1 - rate, generator: Random) / (1 - rate)
             : null;
 
-    private sealed class Run(DropoutRNNCell cell, Tensor? inputKeep, Tensor? stateKeep, Tensor?[] weights) : CellRun
+    private sealed class Run(DropoutRNNCell cell, Tensor? inputKeep, Tensor? stateKeep) : CellRun
     {
+        // Taken at the first step, so a call that runs a fused kernel takes none.
+        private Tensor?[]? weights;
+
         public override bool DropsState => stateKeep is not null;
 
         // The same input mask at every step: applied to the whole sequence at once.
@@ -172,6 +181,6 @@ public abstract class DropoutRNNCell : RecurrentCell
 
         public override Tensor Project(Tensor dropped) => cell.Project(dropped);
 
-        public override (Tensor Output, Tensor[] States) Step(Tensor projected, Tensor[] states) => cell.Step(projected, states, stateKeep, weights);
+        public override (Tensor Output, Tensor[] States) Step(Tensor projected, Tensor[] states) => cell.Step(projected, states, stateKeep, weights ??= cell.StepWeights());
     }
 }
