@@ -23,14 +23,31 @@ public sealed class LayerWeight
         swapLayout = toKeras ?? (t => t.alias());
     }
 
-    /// <summary>The layer that owns the weight.</summary>
-    public Layer Layer { get; }
+    /// <summary>The layer that owns the weight (an RNN owns its cell's weights).</summary>
+    public Layer Layer { get; private set; }
 
     /// <summary>The Keras weight name, e.g. <c>kernel</c>, <c>recurrent_kernel</c>, <c>bias</c>, <c>embeddings</c>.</summary>
     public string Name { get; }
 
-    /// <summary>Keras' full name, e.g. <c>lstm_1/kernel:0</c>.</summary>
-    public string FullName => $"{Layer.Name}/{Name}:0";
+    /// <summary>Keras' full name, e.g. <c>lstm_1/kernel:0</c> (a cell's weight in an RNN: <c>rnn/lstm_cell/kernel:0</c>).</summary>
+    public string FullName => $"{ScopedLayerName}/{Name}:0";
+
+    /// <summary>The owning layer's name, with the cell's path inside it for an RNN's cell (null scope: none).</summary>
+    internal string ScopedLayerName => scope is null ? Layer.Name : $"{Layer.Name}/{scope}";
+
+    private Layer? cell;
+    private string? scope;
+
+    /// <summary>
+    /// An RNN takes its cell's weight as its own: listed, trained (if both are trainable) and named as the RNN's, with
+    /// <paramref name="path"/> (the cell's path inside it, or null) between the RNN's name and the weight's.
+    /// </summary>
+    internal void MoveInto(Layer owner, string? path)
+    {
+        cell ??= Layer;
+        Layer = owner;
+        scope = path;
+    }
 
     /// <summary>The shape in Keras layout.</summary>
     public IReadOnlyList<int> Shape { get; }
@@ -39,7 +56,7 @@ public sealed class LayerWeight
     public long Count => Shape.Aggregate(1L, (a, d) => a * d);
 
     /// <summary>Whether an optimizer updates this weight.</summary>
-    public bool Trainable => Learned && Layer.Trainable;
+    public bool Trainable => Learned && Layer.Trainable && (cell?.Trainable ?? true);
 
     /// <summary>
     /// Whether the optimizer updates the weight: false for statistics a layer keeps itself (BatchNormalization's

@@ -261,7 +261,7 @@ internal static class Keras2WeightsH5
         {
             for (var s = 0; s < state.Slots[w].Length; s++)
             {
-                var name = $"{trainable[w].Layer.Name.Replace('/', '_')}_{trainable[w].Name}_{s}";
+                var name = $"{trainable[w].ScopedLayerName.Replace('/', '_')}_{trainable[w].Name}_{s}";
                 names.Add($"{optimizerName}/{name}");
                 inner[name] = Dataset(state.Slots[w][s]);
             }

@@ -22,7 +22,8 @@ public sealed class Bidirectional : Layer
     private Shape? innerInput;
 
     /// <summary>Wraps a recurrent layer.</summary>
-    /// <param name="layer">An <see cref="LSTM"/>, <see cref="GRU"/> or <see cref="SimpleRNN"/>; copied, not used itself.</param>
+    /// <param name="layer">A recurrent layer: an <see cref="RNN"/> (<see cref="LSTM"/>, <see cref="GRU"/>, <see cref="SimpleRNN"/>,
+    /// <c>RNN(cell)</c>); copied from its config, not used itself.</param>
     /// <param name="mergeMode"><c>concat</c> (default), <c>sum</c>, <c>mul</c>, <c>ave</c>, or null for both outputs.</param>
     /// <param name="name">Layer name; defaults to <c>bidirectional_N</c>.</param>
     /// <exception cref="ArgumentException">Another merge mode, or a layer that is not recurrent.</exception>
@@ -40,9 +41,9 @@ public sealed class Bidirectional : Layer
             throw new ArgumentException($"Bidirectional: mergeMode must be concat, sum, mul, ave or null, got '{mergeMode}'.", nameof(mergeMode));
         }
 
-        if (layer is not (LSTM or GRU or SimpleRNN))
+        if (layer is not RNN)
         {
-            throw new ArgumentException($"Bidirectional: wraps LSTM, GRU or SimpleRNN, got {layer.ClassName} '{layer.Name}'.", nameof(layer));
+            throw new ArgumentException($"Bidirectional: wraps a recurrent layer (an RNN: LSTM, GRU, SimpleRNN, RNN(cell)), got {layer.ClassName} '{layer.Name}'.", nameof(layer));
         }
 
         MergeMode = mergeMode;
@@ -159,7 +160,7 @@ public sealed class Bidirectional : Layer
         var forward = ForwardLayer.ExportOnnx(graph, call);
         var backward = BackwardLayer.ExportOnnx(graph, call);
         var (y, yBack) = (forward[0], backward[0]);
-        if (BackwardLayer is RecurrentLayer { ReturnSequences: true })
+        if (BackwardLayer is RNN { ReturnSequences: true })
         {
             yBack = graph.ReverseSteps(yBack, Name);
         }

@@ -16,7 +16,7 @@ public class RecurrentDropoutTests
         // A linear SimpleRNN with an identity kernel and no recurrence outputs its (dropped) input at every step.
         Utils.SetRandomSeed(3);
         var x = new Input(shape: (6, 8), name: "x");
-        var rnn = new SimpleRNN(8, activation: "linear", useBias: false, returnSequences: true, name: "rnn") { Dropout = 0.5 };
+        var rnn = new SimpleRNN(8, activation: "linear", useBias: false, returnSequences: true, name: "rnn", dropout: 0.5);
         using var model = new Model(x, rnn.Call(x));
         var identity = new float[64];
         for (var i = 0; i < 8; i++)
@@ -52,9 +52,9 @@ public class RecurrentDropoutTests
         var x = new Input(shape: (5, 3), name: "x");
         Layer layer = kind switch
         {
-            "LSTM" => new LSTM(4) { Dropout = 0.2, RecurrentDropoutRate = 0.5 },
-            "GRU" => new GRU(4) { Dropout = 0.2, RecurrentDropoutRate = 0.5 },
-            _ => new SimpleRNN(4) { Dropout = 0.2, RecurrentDropoutRate = 0.5 },
+            "LSTM" => new LSTM(4, dropout: 0.2, recurrentDropout: 0.5),
+            "GRU" => new GRU(4, dropout: 0.2, recurrentDropout: 0.5),
+            _ => new SimpleRNN(4, dropout: 0.2, recurrentDropout: 0.5),
         };
         using var model = new Model(x, layer.Call(x));
         using var input = TorchSharp.torch.rand(3, 5, 3);
@@ -70,7 +70,7 @@ public class RecurrentDropoutTests
     [Test]
     public void Rate_OutsideZeroToOne_Throws()
     {
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new LSTM(4) { Dropout = 1.0 })!;
-        Assert.That(e.Message, Does.Contain("LSTM: Dropout must be in [0, 1)"));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new LSTM(4, dropout: 1.0))!;
+        Assert.That(e.Message, Does.Contain("LSTM: dropout must be in [0, 1)"));
     }
 }

@@ -70,7 +70,7 @@ public class OnnxExportTests
             yield return Case($"{name}_masked_goBackwards_sequences_states", () => Masked(make(true, true, true)));
         }
 
-        yield return Case("LSTM_masked_zeroOutputForMask", () => Masked(new LSTM(4, returnSequences: true) { ZeroOutputForMask = true }));
+        yield return Case("LSTM_masked_zeroOutputForMask", () => Masked(new LSTM(4, returnSequences: true, zeroOutputForMask: true)));
         yield return Case("GRU_masked_resetBefore", () => Masked(new GRU(4, returnSequences: true, resetAfter: false)));
         yield return Case("Masking_LSTM", () => Chain(new Input(shape: (6, 3)), new Masking(), new LSTM(4, returnSequences: true)));
         foreach (var mode in new[] { "concat", "sum", "mul", "ave" })
@@ -79,6 +79,7 @@ public class OnnxExportTests
         }
 
         yield return Case("Bidirectional_none_states", () => Chain(new Input(shape: (6, 3)), new Bidirectional(new GRU(3, returnState: true), mergeMode: null)));
+        yield return Case("Bidirectional_RNN_cell_masked", () => Masked(new Bidirectional(new RNN(new GRUCell(3), returnSequences: true), mergeMode: "sum")));
         yield return Case("GlobalAveragePooling1D_masked", () => Masked(new GlobalAveragePooling1D()));
         yield return Case("Concatenate_masked_and_unmasked", () =>
         {
@@ -184,6 +185,8 @@ public class OnnxExportTests
         ("GRU", (seq, state, back) => new GRU(4, returnSequences: seq, returnState: state, goBackwards: back)),
         ("GRU_resetBefore", (seq, state, back) => new GRU(4, returnSequences: seq, returnState: state, goBackwards: back, resetAfter: false)),
         ("SimpleRNN", (seq, state, back) => new SimpleRNN(4, returnSequences: seq, returnState: state, goBackwards: back)),
+        ("RNN_LSTMCell", (seq, state, back) => new RNN(new LSTMCell(4), returnSequences: seq, returnState: state, goBackwards: back)),
+        ("RNN_StackedRNNCells", (seq, state, back) => new RNN(new RecurrentCell[] { new LSTMCell(4), new GRUCell(3, resetAfter: false), new SimpleRNNCell(2) }, returnSequences: seq, returnState: state, goBackwards: back)),
     };
 
     /// <summary>Every weight set to values in [-0.5, 0.5) (variances in [0.5, 1.5)), so biases and statistics count.</summary>

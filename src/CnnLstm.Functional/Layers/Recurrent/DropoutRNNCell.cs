@@ -1,0 +1,186 @@
+using System.Text.Json.Nodes;
+using KerasStyle.Engine;
+using KerasStyle.Graph;
+using KerasStyle.Saving;
+using static TorchSharp.torch;
+
+namespace KerasStyle.Layers;
+
+/// <summary>
+/// What Keras' LSTMCell, GRUCell and SimpleRNNCell share (keras/src/layers/rnn/dropout_rnn_cell.py and the cells):
+/// units, activation and bias; a kernel (features, gates × units), a recurrent kernel and a bias; and dropout. Keras'
+/// dropout rule: one keep/drop mask per call of the RNN, drawn when it is called in training and reused at every
+/// step, kept values scaled by 1 / (1 - rate), on the inputs (<c>dropout</c>, a (batch, features) mask) and on the
+/// previous state before the recurrent products (<c>recurrent_dropout</c>, a (batch, units) mask). The masks come from
+/// the cell's own generator, not Keras' seed (and LSTM's four per-gate masks with recurrent dropout are one here).
+/// </summary>
+public abstract class DropoutRNNCell : RecurrentCell
+{
+    private int inputDim;
+
+    private protected DropoutRNNCell(string layerClass, int units, string activation, bool useBias, double dropout, double recurrentDropout, string? name)
+        : base(name)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(units);
+        Units = units;
+        Activation = Activations.Validate(activation, layerClass, nameof(activation));
+        UseBias = useBias;
+        Dropout = CheckRate(dropout, layerClass, nameof(dropout));
+        RecurrentDropout = CheckRate(recurrentDropout, layerClass, nameof(recurrentDropout));
+    }
+
+    /// <summary>Size of the state.</summary>
+    public int Units { get; }
+
+    /// <summary>The activation of the candidate (and output).</summary>
+    public string Activation { get; }
+
+    /// <summary>Whether biases are added.</summary>
+    public bool UseBias { get; }
+
+    /// <summary>The input dropout rate (Keras' <c>dropout</c>, default 0).</summary>
+    public double Dropout { get; }
+
+    /// <summary>The recurrent dropout rate (Keras' <c>recurrent_dropout</c>, default 0).</summary>
+    public double RecurrentDropout { get; }
+
+    /// <inheritdoc/>
+    public override int OutputSize => Units;
+
+    internal override int InputDim => inputDim;
+
+    /// <summary>Kernel columns per unit: LSTM 4, GRU 3, SimpleRNN 1.</summary>
+    private protected abstract int Gates { get; }
+
+    /// <summary>The bias shape (GRU's reset-after bias has two rows).</summary>
+    private protected virtual long[] BiasShape => new long[] { (long)Gates * Units };
+
+    /// <summary>The gate activation of cells that have gates (LSTMCell, GRUCell), else null.</summary>
+    private protected virtual string? GateActivation => null;
+
+    /// <summary>The recurrent weights every step reads, taken once per call (a transposed view, a bias row).</summary>
+    private protected abstract Tensor?[] StepWeights();
+
+    /// <summary>The input part of the steps, from the (dropped) input: x · kernel (+ the input bias).</summary>
+    private protected abstract Tensor Project(Tensor inputs);
+
+    /// <summary>One step from its projected input, the previous states, the recurrent dropout mask (or null) and <see cref="StepWeights"/>.</summary>
+    private protected abstract (Tensor Output, Tensor[] States) Step(Tensor projected, Tensor[] states, Tensor? stateKeep, Tensor?[] weights);
+
+    /// <summary>Checks a rate the way Keras uses it: a number in [0, 1).</summary>
+    internal static double CheckRate(double rate, string layer, string argument) =>
+        rate >= 0 && rate < 1 ? rate : throw new ArgumentOutOfRangeException(argument, rate, $"{layer}: {argument} must be in [0, 1), got {rate}.");
+
+    internal override CellRun Start(Tensor sequence, bool training)
+    {
+        if (!training || (Dropout == 0 && RecurrentDropout == 0))
+        {
+            // Nothing to draw: no tensor is made on the way to a fused kernel.
+            return new Run(this, null, null);
+        }
+
+        var step = sequence.dim() == 3 ? sequence.select(1, 0) : sequence;
+        var inputKeep = KeepMask(step.shape, Dropout, training, step);
+        var stateKeep = KeepMask(new[] { step.shape[0], (long)Units }, RecurrentDropout, training, step);
+        return new Run(this, inputKeep, stateKeep);
+    }
+
+    /// <summary>kernel (features, gates × units), recurrent_kernel (units, gates × units), bias, in Keras' order.</summary>
+    /// <inheritdoc/>
+    protected override IEnumerable<(string Name, long[] Shape)> PlannedWeights(KerasTensor input)
+    {
+        yield return ("kernel", new long[] { input.Shape.Last!.Value, (long)Gates * Units });
+        yield return ("recurrent_kernel", new long[] { Units, (long)Gates * Units });
+        if (UseBias)
+        {
+            yield return ("bias", BiasShape);
+        }
+    }
+
+    /// <summary>Remembers the feature count; the cells create their weights after.</summary>
+    private protected int BuildInput(KerasTensor input) => inputDim = input.Shape.Last!.Value;
+
+    /// <inheritdoc/>
+    public override JsonObject GetConfig()
+    {
+        var config = base.GetConfig();
+        WriteArguments(config, layerForm: false);
+        return config;
+    }
+
+    /// <summary>
+    /// The cell's arguments in Keras' order: with <paramref name="layerForm"/> as LSTM, GRU and SimpleRNN write them
+    /// (with <c>activity_regularizer</c>, and the layer's own extras), else as the cell's config.
+    /// </summary>
+    /// <param name="config">The config to add to.</param>
+    /// <param name="layerForm">Whether the config is a layer's (LSTM) rather than the cell's (LSTMCell).</param>
+    internal void WriteArguments(JsonObject config, bool layerForm)
+    {
+        var recurrentActivation = GateActivation;
+        config["units"] = Units;
+        config["activation"] = Activations.Serialize(Activation);
+        if (recurrentActivation is not null)
+        {
+            config["recurrent_activation"] = Activations.Serialize(recurrentActivation);
+        }
+
+        config["use_bias"] = UseBias;
+        config["kernel_initializer"] = GlorotUniformConfig();
+        config["recurrent_initializer"] = KerasInitializer("Orthogonal", new JsonObject { ["seed"] = null, ["gain"] = 1.0 });
+        config["bias_initializer"] = KerasInitializer("Zeros", new JsonObject());
+        foreach (var key in new[] { "kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint", "recurrent_constraint", "bias_constraint" })
+        {
+            if (layerForm || key != "activity_regularizer")
+            {
+                config[key] = null;
+            }
+        }
+
+        config["dropout"] = Dropout;
+        config["recurrent_dropout"] = RecurrentDropout;
+        WriteExtras(config, layerForm);
+    }
+
+    /// <summary>The arguments a cell writes after the shared ones (unit_forget_bias, reset_after, seed).</summary>
+    private protected abstract void WriteExtras(JsonObject config, bool layerForm);
+
+    /// <summary>
+    /// Checks the cell arguments of a config (a cell's, or LSTM's, GRU's, SimpleRNN's) that must hold Keras' defaults
+    /// here, and skips those without effect on the maths (the kernel choice; the dropout seed).
+    /// </summary>
+    /// <returns>The checked <c>dropout</c> and <c>recurrent_dropout</c>.</returns>
+    internal static (double Dropout, double RecurrentDropout) ReadDefaults(LayerConfig config, string layerClass)
+    {
+        config.ReadInitializer("kernel_initializer", "glorot_uniform");
+        config.ReadInitializer("recurrent_initializer", "orthogonal");
+        config.ReadInitializer("bias_initializer", "zeros");
+        foreach (var key in new[] { "kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "kernel_constraint", "recurrent_constraint", "bias_constraint" })
+        {
+            config.RequireDefault(key, null);
+        }
+
+        config.Ignore("implementation", "seed");
+        return (CheckRate(config.GetDouble("dropout", 0), layerClass, "dropout"), CheckRate(config.GetDouble("recurrent_dropout", 0), layerClass, "recurrent_dropout"));
+    }
+
+    /// <summary>A scaled keep mask of <paramref name="shape"/>, or null when the rate is 0 or not training.</summary>
+    private Tensor? KeepMask(long[] shape, double rate, bool training, Tensor like) =>
+        training && rate > 0
+            ? empty(shape, dtype: like.dtype, device: like.device).bernoulli_(1 - rate, generator: Random) / (1 - rate)
+            : null;
+
+    private sealed class Run(DropoutRNNCell cell, Tensor? inputKeep, Tensor? stateKeep) : CellRun
+    {
+        // Taken at the first step, so a call that runs a fused kernel takes none.
+        private Tensor?[]? weights;
+
+        public override bool DropsState => stateKeep is not null;
+
+        // The same input mask at every step: applied to the whole sequence at once.
+        public override Tensor Drop(Tensor inputs) => inputKeep is null ? inputs : inputs * (inputs.dim() == 3 ? inputKeep.unsqueeze(1) : inputKeep);
+
+        public override Tensor Project(Tensor dropped) => cell.Project(dropped);
+
+        public override (Tensor Output, Tensor[] States) Step(Tensor projected, Tensor[] states) => cell.Step(projected, states, stateKeep, weights ??= cell.StepWeights());
+    }
+}

@@ -1,0 +1,277 @@
+using System.Text.Json.Nodes;
+using KerasStyle.Engine;
+using KerasStyle.Graph;
+using KerasStyle.Saving;
+using KerasStyle.Saving.Onnx;
+using KerasStyle.Saving.Onnx.Proto;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace KerasStyle.Layers;
+
+/// <summary>
+/// One step of a long short-term memory layer, as Keras' <c>keras.layers.LSTMCell</c> (keras/src/layers/rnn/lstm.py):
+/// z = x · kernel + h · recurrent_kernel + bias split into gate blocks (i, f, c, o); c' = f c + i act(z_c);
+/// h' = o act(c'). Step input (batch, features); output h' (batch, units); states [h, c], each (batch, units).
+/// Weights in Keras order and layout: kernel (features, 4u) glorot_uniform, recurrent_kernel (u, 4u) orthogonal, bias
+/// (4u) zeros with the forget block at 1 (<c>unitForgetBias</c>). <see cref="LSTM"/> is <c>RNN(LSTMCell)</c>.
+/// </summary>
+/// <remarks>
+/// With activation tanh and recurrent activation sigmoid, a sequence without mask or recurrent dropout runs
+/// TorchSharp's fused LSTM, whose second bias is held at zero and is not a weight; otherwise the step loop with the
+/// same maths. The fused kernel is used in each mode only after <see cref="KernelChecks"/> has found it right on this
+/// CPU; otherwise the step loop runs (issue 10: oneDNN's inference kernel is wrong on AMD Zen 5).
+/// </remarks>
+[KerasLayer("LSTMCell")]
+public sealed class LSTMCell : DropoutRNNCell
+{
+    private readonly object twinGate = new();
+    private LayerWeight? kernel;
+    private LayerWeight? recurrentKernel;
+    private LayerWeight? bias;
+    private TorchSharp.Modules.LSTM? fused;
+    private TorchSharp.Modules.LSTM? inferenceTwin;
+
+    /// <summary>Creates the cell.</summary>
+    /// <param name="units">Size of the state; positive.</param>
+    /// <param name="activation">Activation of the candidate and output (default <c>tanh</c>).</param>
+    /// <param name="recurrentActivation">Gate activation (default <c>sigmoid</c>; Keras 2.1's <c>hard_sigmoid</c>, or any known activation).</param>
+    /// <param name="useBias">Whether the gates have a bias (default true).</param>
+    /// <param name="unitForgetBias">Whether the forget-gate bias starts at 1 (default true).</param>
+    /// <param name="dropout">Input dropout rate in [0, 1) (default 0).</param>
+    /// <param name="recurrentDropout">Recurrent dropout rate in [0, 1) (default 0).</param>
+    /// <param name="name">Cell name; defaults to <c>lstm_cell_N</c>.</param>
+    /// <exception cref="ArgumentOutOfRangeException">Units not positive, or a rate outside [0, 1).</exception>
+    /// <exception cref="ArgumentException">An unknown activation.</exception>
+    public LSTMCell(int units, string activation = "tanh", string recurrentActivation = "sigmoid", bool useBias = true, bool unitForgetBias = true,
+        double dropout = 0, double recurrentDropout = 0, string? name = null)
+        : this(nameof(LSTMCell), units, activation, recurrentActivation, useBias, unitForgetBias, dropout, recurrentDropout, name)
+    {
+    }
+
+    internal LSTMCell(string layerClass, int units, string activation, string recurrentActivation, bool useBias, bool unitForgetBias,
+        double dropout, double recurrentDropout, string? name)
+        : base(layerClass, units, activation, useBias, dropout, recurrentDropout, name)
+    {
+        RecurrentActivation = Activations.Validate(recurrentActivation, layerClass, nameof(recurrentActivation));
+        UnitForgetBias = unitForgetBias;
+    }
+
+    /// <summary>Gate activation.</summary>
+    public string RecurrentActivation { get; }
+
+    private protected override string? GateActivation => RecurrentActivation;
+
+    /// <summary>Whether the forget-gate bias starts at 1.</summary>
+    public bool UnitForgetBias { get; }
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<int> StateSize => new[] { Units, Units };
+
+    internal override IReadOnlyList<string> StateNames => new[] { "h", "c" };
+
+    /// <summary>libtorch's fused LSTM computes Keras' maths for these activations only.</summary>
+    private bool UsesFusedKernel => Activation == "tanh" && RecurrentActivation == "sigmoid";
+
+    private protected override int Gates => 4;
+
+    private protected override void WriteExtras(JsonObject config, bool layerForm)
+    {
+        config["unit_forget_bias"] = UnitForgetBias;
+        config["seed"] = null;
+    }
+
+    /// <summary>Creates the cell from a Keras 2 or Keras 3 config.</summary>
+    internal static LSTMCell FromConfig(LayerConfig config) => FromConfig(config, nameof(LSTMCell), config.Name);
+
+    /// <summary>The cell of an LSTM or LSTMCell config (the layer's config holds the cell's arguments).</summary>
+    internal static LSTMCell FromConfig(LayerConfig config, string layerClass, string name)
+    {
+        var (dropout, recurrentDropout) = ReadDefaults(config, layerClass);
+        return new LSTMCell(layerClass, config.GetInt("units"), config.GetActivation("activation", "tanh"), config.GetActivation("recurrent_activation", "sigmoid"),
+            config.GetBool("use_bias", true), config.GetBool("unit_forget_bias", true), dropout, recurrentDropout, name);
+    }
+
+    /// <inheritdoc/>
+    protected override void Build(KerasTensor input)
+    {
+        var inputDim = BuildInput(input);
+        var gates = 4 * Units;
+        using var kernelValue = Initializers.GlorotUniform(new long[] { inputDim, gates }, inputDim, gates, Random);
+        using var recurrentValue = Initializers.Orthogonal(Units, gates, Random);
+        using var biasValue = zeros(gates);
+        if (UnitForgetBias)
+        {
+            biasValue[TensorIndex.Slice(Units, 2 * Units)] = ones(Units);
+        }
+
+        if (UsesFusedKernel)
+        {
+            fused = nn.LSTM(inputDim, Units, numLayers: 1, bias: true, batchFirst: true);
+            var parameters = fused.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+            // The module owns its parameters (the build's dispose scope must not take them, bias_hh included).
+            foreach (var parameter in parameters.Values)
+            {
+                parameter.DetachFromDisposeScope();
+            }
+
+            var biasHh = parameters["bias_hh_l0"];
+            biasHh.requires_grad_(false);
+            biasHh.zero_();
+            if (!UseBias)
+            {
+                parameters["bias_ih_l0"].requires_grad_(false);
+                parameters["bias_ih_l0"].zero_();
+            }
+
+            kernel = AddWeight("kernel", new[] { inputDim, gates }, parameters["weight_ih_l0"], kernelValue.t(), t => t.t());
+            recurrentKernel = AddWeight("recurrent_kernel", new[] { Units, gates }, parameters["weight_hh_l0"], recurrentValue.t(), t => t.t());
+            if (UseBias)
+            {
+                bias = AddWeight("bias", new[] { gates }, parameters["bias_ih_l0"], biasValue);
+            }
+
+            return;
+        }
+
+        kernel = AddWeight("kernel", new[] { inputDim, gates }, kernelValue.t().contiguous(), t => t.t());
+        recurrentKernel = AddWeight("recurrent_kernel", new[] { Units, gates }, recurrentValue.t().contiguous(), t => t.t());
+        if (UseBias)
+        {
+            bias = AddWeight("bias", new[] { gates }, biasValue.clone());
+        }
+    }
+
+    /// <inheritdoc/>
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing)
+        {
+            fused?.Dispose();
+            inferenceTwin?.Dispose();
+        }
+    }
+
+    private protected override Tensor?[] StepWeights() => new Tensor?[] { recurrentKernel!.Variable.t() };
+
+    // The weights are kept in torch's layout (gates × units, features): one linear over every step.
+    private protected override Tensor Project(Tensor inputs) => nn.functional.linear(inputs, kernel!.Variable, bias?.Variable);
+
+    private protected override (Tensor Output, Tensor[] States) Step(Tensor projected, Tensor[] states, Tensor? stateKeep, Tensor?[] weights)
+    {
+        var (h, c) = (states[0], states[1]);
+        var z = addmm(projected, stateKeep is null ? h : h * stateKeep, weights[0]!, 1, 1);
+        // One activation call over all four blocks (the candidate's block is recomputed with its own activation);
+        // softmax and log_softmax are not element-wise: each gate on its own, as Keras' per-gate calls do.
+        var gates = !Activations.IsElementwise(RecurrentActivation)
+            ? cat(Enumerable.Range(0, 4).Select(g => Activations.Apply(RecurrentActivation, z.narrow(1, g * Units, Units))).ToArray(), 1)
+            : Activations.Apply(RecurrentActivation, z);
+        var candidate = Activations.Apply(Activation, z.narrow(1, 2 * Units, Units));
+        var newC = addcmul(gates.narrow(1, Units, Units) * c, gates.narrow(1, 0, Units), candidate, 1);
+        var newH = gates.narrow(1, 3 * Units, Units) * Activations.Apply(Activation, newC);
+        return (newH, new[] { newH, newC });
+    }
+
+    /// <summary>
+    /// The fused kernel where its check passed for this mode (libtorch picks oneDNN's inference kernel with autograd
+    /// off and its training kernel with autograd on); null (the step loop) where it did not.
+    /// </summary>
+    internal override (Tensor Sequence, Tensor[] States)? RunFused(Tensor sequence, Tensor[]? initial)
+    {
+        if (fused is null)
+        {
+            return null;
+        }
+
+        if (is_grad_enabled())
+        {
+            return FusedLstmKernel.Trusted(training: true, InputDim, Units) ? CallFused(fused, sequence, initial) : null;
+        }
+
+        if (FusedLstmKernel.Trusted(training: false, InputDim, Units))
+        {
+            return CallFused(fused, sequence, initial);
+        }
+
+        if (!FusedLstmKernel.Trusted(training: true, InputDim, Units))
+        {
+            return null;
+        }
+
+        // The training kernel is right where the inference kernel is not, and faster than the cell for small batches.
+        // libtorch runs it whenever autograd is on; through the twin, whose weights do not require grad, nothing is
+        // recorded, so the (possibly inference-mode) input needs no copy and the outputs no detaching.
+        using var notInference = inference_mode(false);
+        using var grad = enable_grad();
+        return CallFused(InferenceTwin(), sequence, initial);
+    }
+
+    /// <summary>A second nn.LSTM whose parameters share the fused module's storage but do not require grad.</summary>
+    private TorchSharp.Modules.LSTM InferenceTwin()
+    {
+        lock (twinGate)
+        {
+            if (inferenceTwin is null)
+            {
+                // Its construction draws initial weights from the generator that Utils.SetRandomSeed fixed.
+                using var rngState = get_rng_state();
+                TorchSharp.Modules.LSTM twin;
+                try
+                {
+                    twin = nn.LSTM(InputDim, Units, numLayers: 1, bias: true, batchFirst: true);
+                }
+                finally
+                {
+                    set_rng_state(rngState);
+                }
+
+                var source = fused!.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+                using (no_grad())
+                {
+                    foreach (var (name, parameter) in twin.named_parameters())
+                    {
+                        // Owned by the twin, which lives as long as the cell, not by the batch's dispose scope.
+                        parameter.DetachFromDisposeScope();
+                        parameter.requires_grad_(false).set_(source[name]);
+                    }
+                }
+
+                inferenceTwin = twin;
+            }
+
+            return inferenceTwin;
+        }
+    }
+
+    private static (Tensor Sequence, Tensor[] States) CallFused(TorchSharp.Modules.LSTM module, Tensor input, Tensor[]? state)
+    {
+        var (sequence, h, c) = state is { } s ? module.call(input, (s[0].unsqueeze(0), s[1].unsqueeze(0))) : module.call(input);
+        return (sequence, new[] { h.squeeze(0), c.squeeze(0) });
+    }
+
+    /// <summary>ONNX's LSTM: gates reordered from Keras' (i, f, c, o) to ONNX's (i, o, f, c); Keras' one bias is ONNX's Wb, with Rb zeros.</summary>
+    internal override (string Op, string W, string R, string? B, string[] Activations, AttributeProto[] Attributes)? OnnxOperator(OnnxGraph graph)
+    {
+        if (RNN.OnnxRecurrentActivation(RecurrentActivation) is not { } gate || RNN.OnnxRecurrentActivation(Activation) is not { } act)
+        {
+            return null;
+        }
+
+        var order = new long[] { 0, 3, 1, 2 };
+        var b = bias is null ? null : graph.Weight(bias, "onnx", t => cat(new[] { RNN.OnnxGates(t.unsqueeze(0), Units, order).reshape(-1), zeros(4L * Units) }).unsqueeze(0));
+        return ("LSTM", graph.Weight(kernel!, "onnx", t => RNN.OnnxGates(t, Units, order)), graph.Weight(recurrentKernel!, "onnx", t => RNN.OnnxGates(t, Units, order)), b,
+            new[] { gate, act, act }, Array.Empty<AttributeProto>());
+    }
+
+    /// <summary>One LSTM step: z = x W + h U + b split as (i, f, c, o); c' = f c + i act(z_c); h' = o act(c').</summary>
+    internal override (string Output, string[] States) OnnxStep(OnnxGraph body, string x, string[] states, string scope)
+    {
+        var z = body.Add("Add", scope, new[] { body.Affine(x, body.Weight(kernel!), bias is null ? null : body.Weight(bias), scope), body.Add("MatMul", scope, new[] { states[0], body.Weight(recurrentKernel!) }) });
+        var gates = body.AddMulti("Split", scope, new[] { z, body.Int64s(Units, Units, Units, Units) }, 4, OnnxGraph.Attr("axis", 1L));
+        var (i, f, o) = (body.Activation(gates[0], RecurrentActivation, scope), body.Activation(gates[1], RecurrentActivation, scope), body.Activation(gates[3], RecurrentActivation, scope));
+        var c = body.Add("Add", scope, new[] { body.Add("Mul", scope, new[] { f, states[1] }), body.Add("Mul", scope, new[] { i, body.Activation(gates[2], Activation, scope) }) });
+        var h = body.Add("Mul", scope, new[] { o, body.Activation(c, Activation, scope) });
+        return (h, new[] { h, c });
+    }
+}

@@ -1,0 +1,51 @@
+using System.Text.Json.Nodes;
+
+namespace KerasStyle.Layers;
+
+/// <summary>
+/// An <see cref="RNN"/> of one cell whose arguments it takes and exposes and whose config it writes flat (without a
+/// nested <c>cell</c>), as Keras' LSTM, GRU and SimpleRNN (keras/src/layers/rnn/lstm.py: <c>get_config</c> deletes
+/// <c>cell</c> and adds the cell's arguments). Their weights keep the names this library always wrote (<c>lstm/kernel:0</c>).
+/// </summary>
+/// <typeparam name="TCell">The cell type.</typeparam>
+public abstract class RNN<TCell> : RNN
+    where TCell : DropoutRNNCell
+{
+    private protected RNN(TCell cell, bool returnSequences, bool returnState, bool goBackwards, bool zeroOutputForMask, string? name)
+        : base(cell, returnSequences, returnState, goBackwards, zeroOutputForMask, name)
+    {
+    }
+
+    private protected RNN(TCell cell, (bool ReturnSequences, bool ReturnState, bool GoBackwards, bool ZeroOutputForMask) options, string name)
+        : base(cell, options.ReturnSequences, options.ReturnState, options.GoBackwards, options.ZeroOutputForMask, name)
+    {
+    }
+
+    /// <summary>The cell run at each step.</summary>
+    public new TCell Cell => (TCell)base.Cell;
+
+    /// <summary>Size of the state.</summary>
+    public int Units => Cell.Units;
+
+    /// <summary>The activation of the candidate (and output).</summary>
+    public string Activation => Cell.Activation;
+
+    /// <summary>Whether biases are added.</summary>
+    public bool UseBias => Cell.UseBias;
+
+    /// <summary>The input dropout rate (Keras' <c>dropout</c>).</summary>
+    public double Dropout => Cell.Dropout;
+
+    /// <summary>The recurrent dropout rate (Keras' <c>recurrent_dropout</c>).</summary>
+    public double RecurrentDropout => Cell.RecurrentDropout;
+
+    private protected override bool NamesCellWeights => false;
+
+    /// <inheritdoc/>
+    public override JsonObject GetConfig()
+    {
+        var config = RnnConfig();
+        Cell.WriteArguments(config, layerForm: true);
+        return config;
+    }
+}
