@@ -21,11 +21,20 @@ public abstract class Layer : IDisposable
     private volatile bool disposed;
     private bool weightsReleased;
 
-    /// <summary>Weights declared in <see cref="Build(KerasTensor)"/> and not made yet (see <see cref="AddWeight(string, long[], Func{Tensor}, bool)"/>).</summary>
-    private readonly List<(LayerWeight Weight, long[] Shape, Func<Tensor> Initializer)> declared = new();
+    /// <summary>
+    /// Weights declared in <see cref="Build(KerasTensor)"/> and not made yet (see <see cref="AddWeight(string, long[], Func{Tensor}, bool)"/>),
+    /// this layer's and those of the layers built inside its Build (<see cref="BuildInside"/>).
+    /// </summary>
+    private readonly List<DeclaredWeight> declared = new();
+
+    /// <summary>The layers built inside this layer's Build, with their weight count before, unbuilt again if this build fails.</summary>
+    private readonly List<(Layer Layer, int WeightsBefore)> nestedBuilds = new();
 
     /// <summary>Whether <see cref="Build(KerasTensor)"/> is running, so that declared weights wait for it to return.</summary>
     private bool building;
+
+    /// <summary>The layer whose Build is building this one (<see cref="BuildInside"/>), which makes this layer's weights; null otherwise.</summary>
+    private Layer? buildingInside;
     private int modelOwners;
     private readonly List<Layer> heldShares = new();
 
@@ -605,15 +614,6 @@ public abstract class Layer : IDisposable
         throw new NotImplementedException($"{ClassName} '{Name}' does not override ComputeOutputSpecs, so it cannot state its output for {input.Label} with shape {input.Shape}.");
 
     /// <summary>
-    /// The weights <see cref="Build(KerasTensor)"/> will create for <paramref name="input"/> with values it makes
-    /// itself, by Keras name and Keras shape, checked before building as declared weights are (see
-    /// <see cref="AddWeight(string, long[], Func{Tensor}, bool)"/>). Only layers whose Build makes values before
-    /// adding them override it; the default is none.
-    /// </summary>
-    /// <param name="input">The first input.</param>
-    protected virtual IEnumerable<(string Name, long[] Shape)> PlannedWeights(KerasTensor input) => Array.Empty<(string, long[])>();
-
-    /// <summary>
     /// Creates the weights from the first input's shape and dtype (Keras' <c>build(input_shape)</c>), declaring each
     /// once with <see cref="AddWeight(string, int[], string, bool)"/> or <see cref="AddWeight(string, long[], Func{Tensor}, bool)"/>
     /// (name, Keras shape, initializer); called once, on the first call (symbolic or eager), after
@@ -662,9 +662,6 @@ public abstract class Layer : IDisposable
     protected virtual IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(IReadOnlyList<KerasTensor> inputs, bool list) =>
         inputs.Count == 1 ? ComputeOutputSpecs(inputs[0])
             : throw InputError($"takes one input tensor, but was called on {inputs.Count}: {Describe(inputs)}.");
-
-    /// <summary>The weights <see cref="Build(IReadOnlyList{KerasTensor})"/> will create.</summary>
-    private protected virtual IEnumerable<(string Name, long[] Shape)> PlannedWeights(IReadOnlyList<KerasTensor> inputs) => PlannedWeights(inputs[0]);
 
     /// <summary>Creates the weights on the first call on several inputs; the default builds from the first, with <see cref="Build(KerasTensor)"/>.</summary>
     /// <param name="inputs">The inputs' shapes and dtypes, in order.</param>
@@ -844,19 +841,39 @@ public abstract class Layer : IDisposable
     /// <returns>The weight; its <see cref="LayerWeight.Variable"/>, which <see cref="Call(Tensor, bool, Tensor)"/> uses,
     /// exists once Build has returned.</returns>
     /// <exception cref="ArgumentOutOfRangeException">A dimension is negative or larger than <see cref="int.MaxValue"/>.</exception>
-    protected LayerWeight AddWeight(string name, long[] shape, Func<Tensor> initializer, bool trainable = true)
+    protected LayerWeight AddWeight(string name, long[] shape, Func<Tensor> initializer, bool trainable = true) =>
+        Declare(name, shape, initializer, trainable, toKeras: null, variable: null);
+
+    /// <summary>
+    /// Declares a trainable weight, as <see cref="AddWeight(string, long[], Func{Tensor}, bool)"/>, kept in the layout
+    /// the layer's TorchSharp kernels want (Conv1D's (filters, in, k), LSTMCell's (4u, features)): the initializer
+    /// still makes the Keras layout, and <paramref name="toKeras"/>, a self-inverse transpose or reversing permute,
+    /// turns one layout into the other. With <paramref name="variable"/> the weight is a variable of a TorchSharp
+    /// module (LSTMCell's fused LSTM): it is asked for only once the sizes are checked, and given the initial value.
+    /// </summary>
+    /// <param name="name">The Keras weight name.</param>
+    /// <param name="shape">The shape in Keras layout.</param>
+    /// <param name="initializer">Makes the initial value in Keras layout.</param>
+    /// <param name="toKeras">Turns the engine layout into Keras' and back; null where both are Keras'.</param>
+    /// <param name="variable">Gives the module's variable, in engine layout; null to make one.</param>
+    private protected LayerWeight AddWeight(string name, long[] shape, Func<Tensor> initializer, Func<Tensor, Tensor>? toKeras, Func<TorchSharp.Modules.Parameter>? variable = null) =>
+        Declare(name, shape, initializer, trainable: true, toKeras, variable);
+
+    private LayerWeight Declare(string name, long[] shape, Func<Tensor> initializer, bool trainable, Func<Tensor, Tensor>? toKeras, Func<TorchSharp.Modules.Parameter>? variable)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(shape);
         ArgumentNullException.ThrowIfNull(initializer);
         if (shape.Any(d => d is < 0 or > int.MaxValue))
         {
-            throw new ArgumentOutOfRangeException(nameof(shape), $"{ClassName} '{Name}': the weight '{name}' has shape ({string.Join(", ", shape)}); each dimension must be from 0 to {int.MaxValue}.");
+            // Named after the layer the user called (an RNN, not its cell).
+            var reported = Outermost;
+            throw new ArgumentOutOfRangeException(nameof(shape), $"{reported.ClassName} '{reported.Name}': the weight '{name}' has shape ({string.Join(", ", shape)}); each dimension must be from 0 to {int.MaxValue}.");
         }
 
-        var weight = new LayerWeight(this, name, shape.Select(d => (int)d).ToArray(), null) { Learned = trainable };
+        var weight = new LayerWeight(this, name, shape.Select(d => (int)d).ToArray(), null, toKeras) { Learned = trainable };
         weights.Add(weight);
-        declared.Add((weight, shape, initializer));
+        declared.Add(new DeclaredWeight(weight, shape, initializer, toKeras, variable));
         if (!building)
         {
             CheckDeclaredWeightSizes();
@@ -866,13 +883,11 @@ public abstract class Layer : IDisposable
         return weight;
     }
 
-    /// <summary>Registers a trainable weight kept in an engine layout that <paramref name="toKeras"/> (a self-inverse transpose or reversing permute) turns into Keras' <paramref name="kerasShape"/>.</summary>
-    private protected LayerWeight AddWeight(string name, int[] kerasShape, Tensor value, Func<Tensor, Tensor> toKeras)
-    {
-        var weight = new LayerWeight(this, name, kerasShape, NewVariable(value, requiresGrad: true), toKeras);
-        weights.Add(weight);
-        return weight;
-    }
+    /// <summary>The layer whose build is building this one, through every level (an RNN around a stack of cells), or this one.</summary>
+    private Layer Outermost => buildingInside?.Outermost ?? this;
+
+    /// <summary>A weight declared and not made yet: its Keras shape, initializer, engine layout and engine-owned variable (if any).</summary>
+    private sealed record DeclaredWeight(LayerWeight Weight, long[] Shape, Func<Tensor> Initializer, Func<Tensor, Tensor>? ToKeras, Func<TorchSharp.Modules.Parameter>? Variable);
 
     /// <summary>
     /// Wraps <paramref name="value"/> (the layer takes it) as a weight variable. TorchSharp 0.107's
@@ -893,15 +908,6 @@ public abstract class Layer : IDisposable
 
     /// <summary>Lists another layer's weight as this layer's too (a model used as a layer lists its layers' weights).</summary>
     private protected void AdoptWeight(LayerWeight weight) => weights.Add(weight);
-
-    /// <summary>Registers an engine-owned variable (e.g. inside a fused TorchSharp module) as a weight, with its initial value.</summary>
-    private protected LayerWeight AddWeight(string name, int[] kerasShape, TorchSharp.Modules.Parameter variable, Tensor initial, Func<Tensor, Tensor>? toKeras = null)
-    {
-        variable.copy_(initial);
-        var weight = new LayerWeight(this, name, kerasShape, variable, toKeras);
-        weights.Add(weight);
-        return weight;
-    }
 
     /// <summary>A Keras 3 serialized initializer, e.g. <c>{"module": "keras.initializers", "class_name": "Zeros", ...}</c>.</summary>
     /// <summary>
@@ -1033,12 +1039,17 @@ public abstract class Layer : IDisposable
         }
     }
 
-    /// <summary>Makes the weights declared by <see cref="AddWeight(string, long[], Func{Tensor}, bool)"/>, whose sizes are checked.</summary>
+    /// <summary>
+    /// Makes the weights declared by <see cref="AddWeight(string, long[], Func{Tensor}, bool)"/>, whose sizes are
+    /// checked, in declaration order (so the random draws come in Keras' order: a cell's glorot kernel, then its
+    /// orthogonal recurrent kernel); each initializer makes the Keras layout, turned into the engine's where the weight
+    /// keeps another.
+    /// </summary>
     private void MakeDeclaredWeights()
     {
         try
         {
-            foreach (var (weight, shape, initializer) in declared)
+            foreach (var (weight, shape, initializer, toKeras, variable) in declared)
             {
                 var value = initializer();
                 var made = value.shape;
@@ -1048,7 +1059,28 @@ public abstract class Layer : IDisposable
                     throw new InvalidOperationException($"{ClassName} '{Name}': the initializer of the weight '{weight.Name}' made a tensor of shape ({string.Join(", ", made)}), but the weight was declared with shape ({string.Join(", ", shape)}).");
                 }
 
-                weight.Make(NewVariable(value, requiresGrad: weight.Learned));
+                if (variable is not null)
+                {
+                    var engineOwned = variable();
+                    engineOwned.copy_(toKeras is null ? value : toKeras(value));
+                    value.Dispose();
+                    weight.Make(engineOwned);
+                    continue;
+                }
+
+                var engine = toKeras is null ? value : toKeras(value).contiguous();
+                if (!ReferenceEquals(engine, value))
+                {
+                    value.Dispose();
+                }
+
+                weight.Make(NewVariable(engine, requiresGrad: weight.Learned));
+            }
+
+            // The layer owns its variables: the build's dispose scope must not take them.
+            foreach (var entry in declared)
+            {
+                entry.Weight.Variable.DetachFromDisposeScope();
             }
         }
         finally
@@ -1106,6 +1138,30 @@ public abstract class Layer : IDisposable
     /// </summary>
     internal IReadOnlyList<(Shape Shape, DType DType)> BuildFor(KerasTensor input) => Prepare(new[] { input }, list: false, initialStates: 0);
 
+    /// <summary>
+    /// Builds this layer from <paramref name="outer"/>'s Build (an RNN's cell, a stack's cells, as Keras' RNN.build
+    /// calls cell.build): its declared weights join the outer build's, whose sizes are checked together, under the
+    /// outer layer's name, before any is made; if the outer build fails, this layer is unbuilt again.
+    /// </summary>
+    /// <exception cref="InvalidOperationException"><paramref name="outer"/> is not building.</exception>
+    internal IReadOnlyList<(Shape Shape, DType DType)> BuildInside(Layer outer, KerasTensor input)
+    {
+        if (!outer.building)
+        {
+            throw new InvalidOperationException($"{ClassName} '{Name}' can be built inside {outer.ClassName} '{outer.Name}' only while that layer builds.");
+        }
+
+        buildingInside = outer;
+        try
+        {
+            return BuildFor(input);
+        }
+        finally
+        {
+            buildingInside = null;
+        }
+    }
+
     /// <summary>Adopts another layer's weights as this layer's (a wrapper lists its inner layers' weights).</summary>
     private protected void AdoptWeights(IEnumerable<LayerWeight> adopted)
     {
@@ -1133,7 +1189,6 @@ public abstract class Layer : IDisposable
         }
         else
         {
-            CheckWeightSizes(PlannedWeights(inputs).ToArray());
             // Initial values, layout copies and other temporaries of a built-in layer's build die with this scope;
             // only the weights' variables live on, owned by the layer (each build left them behind: 14 tensors a
             // model). A custom layer may keep tensors of its own from Build, so everything it made stays alive.
@@ -1147,15 +1202,36 @@ public abstract class Layer : IDisposable
                     building = true;
                     Build(inputs);
                     building = false;
-                    CheckDeclaredWeightSizes();
-                    CheckOutputSizes();
-                    MakeDeclaredWeights();
+                    if (buildingInside is { } outer)
+                    {
+                        // Built inside another layer's Build: that build checks and makes these weights with its own.
+                        CheckOutputSizes();
+                        outer.declared.AddRange(declared);
+                        outer.nestedBuilds.Add((this, before));
+                        outer.nestedBuilds.AddRange(nestedBuilds);
+                        declared.Clear();
+                        nestedBuilds.Clear();
+                    }
+                    else
+                    {
+                        CheckDeclaredWeightSizes();
+                        CheckOutputSizes();
+                        MakeDeclaredWeights();
+                        nestedBuilds.Clear();
+                    }
                 }
                 catch
                 {
-                    // A build that fails midway leaves no half-registered weights behind.
+                    // A build that fails midway leaves no half-registered weights behind, here or in the layers it built.
                     weights.RemoveRange(before, weights.Count - before);
                     declared.Clear();
+                    foreach (var (nested, nestedBefore) in nestedBuilds)
+                    {
+                        nested.weights.RemoveRange(nestedBefore, nested.weights.Count - nestedBefore);
+                        nested.Built = false;
+                    }
+
+                    nestedBuilds.Clear();
                     throw;
                 }
                 finally
@@ -1163,14 +1239,7 @@ public abstract class Layer : IDisposable
                     building = false;
                 }
 
-                if (IsLibraryLayer)
-                {
-                    foreach (var weight in weights)
-                    {
-                        weight.Variable.DetachFromDisposeScope();
-                    }
-                }
-                else
+                if (!IsLibraryLayer)
                 {
                     scope.Detach(scope.DisposablesView.ToArray());
                 }

@@ -97,7 +97,7 @@ public abstract class BaseConv : Layer
 
     /// <summary>
     /// A self-inverse change from Keras' kernel layout to the one <c>Call</c> keeps,
-    /// or null to keep Keras' (see <see cref="Layer.AddWeight(string, int[], Tensor, Func{Tensor, Tensor})"/>).
+    /// or null to keep Keras' (see <see cref="Layer.AddWeight(string, long[], Func{Tensor}, Func{Tensor, Tensor}, Func{TorchSharp.Modules.Parameter})"/>).
     /// </summary>
     private protected virtual Func<Tensor, Tensor>? KernelLayout => null;
 
@@ -210,16 +210,6 @@ public abstract class BaseConv : Layer
         return new[] { (new Shape(new int?[] { null }.Concat(sizes).Append(Filters).ToArray()), DType.Float32) };
     }
 
-    /// <inheritdoc/>
-    protected override IEnumerable<(string Name, long[] Shape)> PlannedWeights(KerasTensor input)
-    {
-        yield return ("kernel", KernelSizes.Select(k => (long)k).Append(input.Shape.Last!.Value).Append(Filters).ToArray());
-        if (UseBias)
-        {
-            yield return ("bias", new long[] { Filters });
-        }
-    }
-
     /// <summary>Keeps the input channels and creates the weights (<see cref="BuildWeights"/>).</summary>
     protected sealed override void Build(KerasTensor input)
     {
@@ -230,13 +220,13 @@ public abstract class BaseConv : Layer
     /// <summary>Creates a glorot-uniform kernel (kernel size..., channels, filters) and a zeros bias.</summary>
     private protected virtual void BuildWeights(int channels)
     {
-        var receptive = KernelSizes.Aggregate(1, (a, k) => a * k);
-        var shape = KernelSizes.Append(channels).Append(Filters).ToArray();
-        var value = Initializers.GlorotUniform(shape.Select(d => (long)d).ToArray(), receptive * channels, receptive * Filters, Random);
-        Kernel = KernelLayout is { } layout ? AddWeight("kernel", shape, layout(value).contiguous(), layout) : AddWeight("kernel", shape, value);
+        var receptive = KernelSizes.Aggregate(1L, (a, k) => a * k);
+        var shape = KernelSizes.Select(k => (long)k).Append(channels).Append(Filters).ToArray();
+        Tensor Glorot() => Initializers.GlorotUniform(shape, receptive * channels, receptive * Filters, Random);
+        Kernel = KernelLayout is { } layout ? AddWeight("kernel", shape, Glorot, layout) : AddWeight("kernel", shape, Glorot);
         if (UseBias)
         {
-            Bias = AddWeight("bias", new[] { Filters }, zeros(Filters));
+            Bias = AddWeight("bias", new long[] { Filters }, () => zeros(Filters));
         }
     }
 

@@ -66,30 +66,16 @@ public abstract class BaseSeparableConv : BaseConv
         return (ReadWindowConfig(config, rank), config.GetInt("depth_multiplier", 1));
     }
 
-    /// <inheritdoc/>
-    protected override IEnumerable<(string Name, long[] Shape)> PlannedWeights(KerasTensor input)
-    {
-        long channels = input.Shape.Last!.Value;
-        yield return ("depthwise_kernel", KernelSizes.Select(k => (long)k).Append(channels).Append(DepthMultiplier).ToArray());
-        yield return ("pointwise_kernel", Enumerable.Repeat(1L, Rank).Append(channels * DepthMultiplier).Append(Filters).ToArray());
-        if (UseBias)
-        {
-            yield return ("bias", new long[] { Filters });
-        }
-    }
-
     private protected override void BuildWeights(int channels)
     {
-        var receptive = KernelSizes.Aggregate(1, (a, k) => a * k);
-        var depthwiseShape = KernelSizes.Append(channels).Append(DepthMultiplier).ToArray();
-        Depthwise = AddWeight("depthwise_kernel", depthwiseShape,
-            Initializers.GlorotUniform(depthwiseShape.Select(d => (long)d).ToArray(), receptive * channels, receptive * DepthMultiplier, Random));
-        var pointwiseShape = Enumerable.Repeat(1, Rank).Append(channels * DepthMultiplier).Append(Filters).ToArray();
-        Pointwise = AddWeight("pointwise_kernel", pointwiseShape,
-            Initializers.GlorotUniform(pointwiseShape.Select(d => (long)d).ToArray(), channels * DepthMultiplier, Filters, Random));
+        var receptive = KernelSizes.Aggregate(1L, (a, k) => a * k);
+        var depthwiseShape = KernelSizes.Select(k => (long)k).Append(channels).Append(DepthMultiplier).ToArray();
+        Depthwise = AddWeight("depthwise_kernel", depthwiseShape, () => Initializers.GlorotUniform(depthwiseShape, receptive * channels, receptive * DepthMultiplier, Random));
+        var pointwiseShape = Enumerable.Repeat(1L, Rank).Append((long)channels * DepthMultiplier).Append(Filters).ToArray();
+        Pointwise = AddWeight("pointwise_kernel", pointwiseShape, () => Initializers.GlorotUniform(pointwiseShape, (long)channels * DepthMultiplier, Filters, Random));
         if (UseBias)
         {
-            Bias = AddWeight("bias", new[] { Filters }, zeros(Filters));
+            Bias = AddWeight("bias", new long[] { Filters }, () => zeros(Filters));
         }
     }
 

@@ -85,20 +85,27 @@ public abstract class DropoutRNNCell : RecurrentCell
         return new Run(this, inputKeep, stateKeep);
     }
 
-    /// <summary>kernel (features, gates × units), recurrent_kernel (units, gates × units), bias, in Keras' order.</summary>
-    /// <inheritdoc/>
-    protected override IEnumerable<(string Name, long[] Shape)> PlannedWeights(KerasTensor input)
+    /// <summary>
+    /// Remembers the feature count and declares the weights in Keras' order, as Keras' cells build them: kernel
+    /// (features, gates × units) glorot_uniform, recurrent_kernel (units, gates × units) orthogonal, and with
+    /// <see cref="UseBias"/> a <see cref="BiasShape"/> bias.
+    /// </summary>
+    /// <param name="input">The step input (batch, features).</param>
+    /// <param name="bias">The bias's initial value; null for zeros.</param>
+    /// <param name="kernelToKeras">The kernels' engine layout (see <c>Layer.AddWeight</c>); null for Keras'.</param>
+    /// <param name="moduleVariable">The variable of a TorchSharp module that holds each weight, by Keras name; null to make them.</param>
+    private protected (LayerWeight Kernel, LayerWeight RecurrentKernel, LayerWeight? Bias) AddCellWeights(KerasTensor input, Func<Tensor>? bias = null,
+        Func<Tensor, Tensor>? kernelToKeras = null, Func<string, TorchSharp.Modules.Parameter>? moduleVariable = null)
     {
-        yield return ("kernel", new long[] { input.Shape.Last!.Value, (long)Gates * Units });
-        yield return ("recurrent_kernel", new long[] { Units, (long)Gates * Units });
-        if (UseBias)
-        {
-            yield return ("bias", BiasShape);
-        }
-    }
+        inputDim = input.Shape.Last!.Value;
+        var columns = (long)Gates * Units;
+        var kernelShape = new long[] { inputDim, columns };
+        var kernel = AddWeight("kernel", kernelShape, () => Initializers.GlorotUniform(kernelShape, inputDim, columns, Random), kernelToKeras, Variable("kernel"));
+        var recurrent = AddWeight("recurrent_kernel", new long[] { Units, columns }, () => Initializers.Orthogonal(Units, columns, Random), kernelToKeras, Variable("recurrent_kernel"));
+        return (kernel, recurrent, UseBias ? AddWeight("bias", BiasShape, bias ?? (() => zeros(BiasShape)), null, Variable("bias")) : null);
 
-    /// <summary>Remembers the feature count; the cells create their weights after.</summary>
-    private protected int BuildInput(KerasTensor input) => inputDim = input.Shape.Last!.Value;
+        Func<TorchSharp.Modules.Parameter>? Variable(string name) => moduleVariable is null ? null : () => moduleVariable(name);
+    }
 
     /// <inheritdoc/>
     public override JsonObject GetConfig()

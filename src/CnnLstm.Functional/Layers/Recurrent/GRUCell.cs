@@ -84,14 +84,7 @@ public sealed class GRUCell : DropoutRNNCell
     /// <inheritdoc/>
     protected override void Build(KerasTensor input)
     {
-        var inputDim = BuildInput(input);
-        var gates = 3 * Units;
-        kernel = AddWeight("kernel", new[] { inputDim, gates }, Initializers.GlorotUniform(new long[] { inputDim, gates }, inputDim, gates, Random));
-        recurrentKernel = AddWeight("recurrent_kernel", new[] { Units, gates }, Initializers.Orthogonal(Units, gates, Random));
-        if (UseBias)
-        {
-            bias = AddWeight("bias", ResetAfter ? new[] { 2, gates } : new[] { gates }, ResetAfter ? zeros(2, gates) : zeros(gates));
-        }
+        (kernel, recurrentKernel, bias) = AddCellWeights(input);
     }
 
     private protected override Tensor?[] StepWeights() => new[] { recurrentKernel!.Variable, bias is not null && ResetAfter ? bias.Variable[1] : null };

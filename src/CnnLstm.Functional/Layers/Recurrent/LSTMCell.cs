@@ -30,6 +30,7 @@ public sealed class LSTMCell : DropoutRNNCell
     private LayerWeight? recurrentKernel;
     private LayerWeight? bias;
     private TorchSharp.Modules.LSTM? fused;
+    private Dictionary<string, TorchSharp.Modules.Parameter>? fusedParameters;
     private TorchSharp.Modules.LSTM? inferenceTwin;
 
     /// <summary>Creates the cell.</summary>
@@ -92,54 +93,59 @@ public sealed class LSTMCell : DropoutRNNCell
             config.GetBool("use_bias", true), config.GetBool("unit_forget_bias", true), dropout, recurrentDropout, name);
     }
 
+    /// <summary>
+    /// Declares the weights, kept in torch's layout (gates × units, features): with the fused kernel they are the
+    /// fused module's own variables, so one libtorch call runs the sequence without copies.
+    /// </summary>
     /// <inheritdoc/>
-    protected override void Build(KerasTensor input)
+    protected override void Build(KerasTensor input) =>
+        (kernel, recurrentKernel, bias) = AddCellWeights(input, InitialBias, t => t.t(), UsesFusedKernel ? FusedVariable : null);
+
+    /// <summary>Zeros, with the forget block at 1 when <see cref="UnitForgetBias"/>.</summary>
+    private Tensor InitialBias()
     {
-        var inputDim = BuildInput(input);
-        var gates = 4 * Units;
-        using var kernelValue = Initializers.GlorotUniform(new long[] { inputDim, gates }, inputDim, gates, Random);
-        using var recurrentValue = Initializers.Orthogonal(Units, gates, Random);
-        using var biasValue = zeros(gates);
+        var value = zeros(4L * Units);
         if (UnitForgetBias)
         {
-            biasValue[TensorIndex.Slice(Units, 2 * Units)] = ones(Units);
+            value[TensorIndex.Slice(Units, 2 * Units)] = ones(Units);
         }
 
-        if (UsesFusedKernel)
+        return value;
+    }
+
+    /// <summary>
+    /// The fused module's variable holding a weight, the module made on the first ask: only once the build's sizes
+    /// are checked, since making it allocates them.
+    /// </summary>
+    private TorchSharp.Modules.Parameter FusedVariable(string weight)
+    {
+        if (fusedParameters is null)
         {
-            fused = nn.LSTM(inputDim, Units, numLayers: 1, bias: true, batchFirst: true);
-            var parameters = fused.named_parameters().ToDictionary(p => p.name, p => p.parameter);
-            // The module owns its parameters (the build's dispose scope must not take them, bias_hh included).
-            foreach (var parameter in parameters.Values)
+            fused = nn.LSTM(InputDim, Units, numLayers: 1, bias: true, batchFirst: true);
+            // Asked once: each ask wraps the module's variables anew.
+            fusedParameters = fused.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+            foreach (var parameter in fusedParameters.Values)
             {
+                // The module owns its parameters (the build's dispose scope must not take them, bias_hh included).
                 parameter.DetachFromDisposeScope();
             }
 
-            var biasHh = parameters["bias_hh_l0"];
-            biasHh.requires_grad_(false);
-            biasHh.zero_();
+            // libtorch's second bias is not a Keras weight: held at zero, as the input bias is without useBias.
+            HoldAtZero("bias_hh_l0");
             if (!UseBias)
             {
-                parameters["bias_ih_l0"].requires_grad_(false);
-                parameters["bias_ih_l0"].zero_();
+                HoldAtZero("bias_ih_l0");
             }
-
-            kernel = AddWeight("kernel", new[] { inputDim, gates }, parameters["weight_ih_l0"], kernelValue.t(), t => t.t());
-            recurrentKernel = AddWeight("recurrent_kernel", new[] { Units, gates }, parameters["weight_hh_l0"], recurrentValue.t(), t => t.t());
-            if (UseBias)
-            {
-                bias = AddWeight("bias", new[] { gates }, parameters["bias_ih_l0"], biasValue);
-            }
-
-            return;
         }
 
-        kernel = AddWeight("kernel", new[] { inputDim, gates }, kernelValue.t().contiguous(), t => t.t());
-        recurrentKernel = AddWeight("recurrent_kernel", new[] { Units, gates }, recurrentValue.t().contiguous(), t => t.t());
-        if (UseBias)
+        return fusedParameters[weight switch
         {
-            bias = AddWeight("bias", new[] { gates }, biasValue.clone());
-        }
+            "kernel" => "weight_ih_l0",
+            "recurrent_kernel" => "weight_hh_l0",
+            _ => "bias_ih_l0",
+        }];
+
+        void HoldAtZero(string name) => fusedParameters[name].requires_grad_(false).zero_();
     }
 
     /// <inheritdoc/>

@@ -214,16 +214,13 @@ public class RNN : Layer
         return ComputeOutputSpecs(input);
     }
 
-    /// <summary>The cell's weights, for one step's input (checked before the cell is built).</summary>
-    protected override IEnumerable<(string Name, long[] Shape)> PlannedWeights(KerasTensor input) => Cell.PlannedStepWeights(StepInput(input));
-
     /// <summary>
     /// Builds the cell on one step's shape (Keras' RNN.build); its weights become this layer's, named as this library
     /// names them (see <see cref="NamesCellWeights"/>).
     /// </summary>
     protected override void Build(KerasTensor input)
     {
-        Cell.BuildFor(StepInput(input));
+        Cell.BuildInside(this, StepInput(input));
         Take(Cell, Cell.Name);
         AdoptWeights(Cell.Weights);
 

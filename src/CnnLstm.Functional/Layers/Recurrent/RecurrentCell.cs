@@ -103,9 +103,6 @@ public abstract class RecurrentCell : Layer
         return new[] { (new Shape(null, OutputSize), DType.Float32) };
     }
 
-    /// <summary>The weights the cell will create for a step input, checked before it is built.</summary>
-    internal IEnumerable<(string Name, long[] Shape)> PlannedStepWeights(KerasTensor step) => PlannedWeights(step);
-
     /// <summary>
     /// The ONNX recurrent operator with the weights in its layout (W, R, B, ONNX gate order), its activations and
     /// extra attributes; null when the cell has none or its activations are not among the operator's.

@@ -68,13 +68,7 @@ public sealed class SimpleRNNCell : DropoutRNNCell
     /// <inheritdoc/>
     protected override void Build(KerasTensor input)
     {
-        var inputDim = BuildInput(input);
-        kernel = AddWeight("kernel", new[] { inputDim, Units }, Initializers.GlorotUniform(new long[] { inputDim, Units }, inputDim, Units, Random));
-        recurrentKernel = AddWeight("recurrent_kernel", new[] { Units, Units }, Initializers.Orthogonal(Units, Units, Random));
-        if (UseBias)
-        {
-            bias = AddWeight("bias", new[] { Units }, zeros(Units));
-        }
+        (kernel, recurrentKernel, bias) = AddCellWeights(input);
     }
 
     private protected override Tensor?[] StepWeights() => new Tensor?[] { recurrentKernel!.Variable };

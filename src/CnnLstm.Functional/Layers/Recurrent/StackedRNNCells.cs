@@ -97,17 +97,13 @@ public sealed class StackedRNNCells : RecurrentCell
         }
     }
 
-    /// <summary>Every cell's weights, each on the previous cell's output.</summary>
-    protected override IEnumerable<(string Name, long[] Shape)> PlannedWeights(KerasTensor input) =>
-        Cells.SelectMany((c, i) => c.PlannedStepWeights(i == 0 ? input : new KerasTensor(new Shape(null, Cells[i - 1].OutputSize), DType.Float32, this, 0, 0)));
-
     /// <summary>Builds each cell on the previous cell's output, as Keras' StackedRNNCells.build, and lists their weights.</summary>
     protected override void Build(KerasTensor input)
     {
         var step = input;
         foreach (var cell in Cells)
         {
-            var spec = cell.BuildFor(step)[0];
+            var spec = cell.BuildInside(this, step)[0];
             step = new KerasTensor(spec.Shape, spec.DType, this, 0, 0);
         }
 
