@@ -23,6 +23,8 @@ public class OwnFilesWarningTests : SavingTestBase
         h = new LSTM(5, returnSequences: true).Call(h);
         h = new GRU(4, returnSequences: true).Call(h);
         h = new SimpleRNN(3, returnSequences: true).Call(h);
+        h = new RNN(new SimpleRNNCell(3), returnSequences: true).Call(h);
+        h = new RNN(new StackedRNNCells(new RecurrentCell[] { new LSTMCell(3), new GRUCell(3) }), returnSequences: true).Call(h);
         h = new Bidirectional(new LSTM(2, returnSequences: true)).Call(h);
         h = new TimeDistributed(new Dense(3)).Call(h);
         h = new LayerNormalization().Call(h);
@@ -61,7 +63,9 @@ public class OwnFilesWarningTests : SavingTestBase
     public void EveryLayerKind_Model_CoversEveryLibraryLayerClass()
     {
         using var model = EveryLayerKind();
-        var used = model.Layers.Concat(model.Layers.OfType<TimeDistributed>().Select(t => t.Layer)).Select(l => l.ClassName).ToHashSet();
+        var cells = model.Layers.OfType<RNN>().Select(r => r.Cell).ToArray();
+        var used = model.Layers.Concat(model.Layers.OfType<TimeDistributed>().Select(t => t.Layer))
+            .Concat(cells).Concat(cells.OfType<StackedRNNCells>().SelectMany(s => s.Cells)).Select(l => l.ClassName).ToHashSet();
         var library = typeof(Layer).Assembly.GetTypes().Select(t => t.GetCustomAttribute<KerasLayerAttribute>()?.ClassName).OfType<string>();
         Assert.That(library.Where(c => !used.Contains(c)), Is.Empty, "a new layer class belongs in this model");
     }

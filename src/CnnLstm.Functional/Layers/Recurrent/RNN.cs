@@ -246,9 +246,13 @@ public class RNN : Layer
     /// <summary>One step's input (batch, features) of a sequence.</summary>
     private KerasTensor StepInput(KerasTensor sequence) => new(new Shape(null, sequence.Shape.Last), DType.Float32, this, InboundNodes.Count, 0);
 
-    /// <summary>The cell owns the variables.</summary>
+    /// <summary>
+    /// Releases the cell's weights, which moved into this RNN (the base releases the weights whose layer is this one),
+    /// and the cell (its generator, LSTMCell's fused module).
+    /// </summary>
     protected override void Dispose(bool disposing)
     {
+        base.Dispose(disposing);
         if (disposing)
         {
             Cell.Dispose();
