@@ -122,7 +122,7 @@ public sealed class LSTMCell : DropoutRNNCell
         if (fusedParameters is null)
         {
             fused = nn.LSTM(InputDim, Units, numLayers: 1, bias: true, batchFirst: true);
-            // Asked once: each ask wraps the module's variables anew.
+            // One dictionary, so the weights hold the very wrappers detached below.
             fusedParameters = fused.named_parameters().ToDictionary(p => p.name, p => p.parameter);
             foreach (var parameter in fusedParameters.Values)
             {
