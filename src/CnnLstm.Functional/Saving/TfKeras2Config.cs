@@ -113,13 +113,19 @@ internal static class TfKeras2Config
             config.Remove("zero_output_for_mask");
         }
 
-        foreach (var key in new[] { "layer", "backward_layer" })
+        foreach (var key in new[] { "layer", "backward_layer", "cell" })
         {
-            // A wrapper's inner layer gets the same per-class rules.
+            // A wrapper's inner layer and an RNN's cell get the same per-class rules.
             if (entry["config"]?[key] is JsonObject inner && inner.ContainsKey("class_name"))
             {
                 config[key] = Layer(inner);
             }
+        }
+
+        if (entry["config"]?["cells"] is JsonArray cells)
+        {
+            // StackedRNNCells: each cell too.
+            config["cells"] = new JsonArray(cells.Select(cell => (JsonNode)Layer((JsonObject)cell!)).ToArray());
         }
 
         foreach (var (keras3Key, tfKeras2Key) in arguments.Renamed.Where(r => config.ContainsKey(r.Keras3Key)))

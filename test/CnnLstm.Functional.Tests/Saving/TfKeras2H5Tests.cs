@@ -134,6 +134,31 @@ public class TfKeras2H5Tests
         Assert.That(e.Message, Does.Contain("'encoder' (LSTM)").And.Contain("seed=5"));
     }
 
+    [Test]
+    public void Model_RnnOfCells_WritesTfKeras211RnnAndCellConfigs()
+    {
+        // tf.keras 2.11's RNN.get_config writes time_major; its cells have no seed, and LSTMCell/GRUCell write
+        // implementation (base_rnn.py, lstm.py, gru.py, simple_rnn.py at v2.11.0).
+        var input = new Input(new[] { 4, 2 });
+        var cells = new StackedRNNCells(new RecurrentCell[] { new LSTMCell(3, name: "l"), new GRUCell(2, name: "g"), new SimpleRNNCell(2, name: "s") });
+        using var model = new Model(input, new RNN(cells, name: "rnn").Call(input));
+        var rnn = TfKeras2Config.Model(JsonNode.Parse(model.ToJson())!.AsObject())["config"]!["layers"]![1]!["config"]!;
+        Assert.That(rnn["time_major"]!.GetValue<bool>(), Is.False);
+        var written = rnn["cell"]!["config"]!["cells"]!.AsArray().Select(c => c!["config"]!.AsObject()).ToList();
+        Assert.That(written.Select(c => c.ContainsKey("seed")), Is.All.False);
+        Assert.That(written.Select(c => c["implementation"]?.GetValue<int>()), Is.EqualTo(new int?[] { 2, 2, null }));
+    }
+
+    [Test]
+    public void Model_CellWithKeras3HardSigmoid_ThrowsNamingTheCell()
+    {
+        // Keras 3's hard_sigmoid is another function than tf.keras 2's: refused in a cell as in an LSTM layer.
+        var input = new Input(new[] { 4, 2 });
+        using var model = new Model(input, new RNN(new LSTMCell(3, recurrentActivation: "hard_sigmoid", name: "cell"), name: "rnn").Call(input));
+        var e = Assert.Throws<NotSupportedException>(() => TfKeras2Config.Model(JsonNode.Parse(model.ToJson())!.AsObject()))!;
+        Assert.That(e.Message, Does.Contain("layer 'cell'").And.Contain("recurrent_activation"));
+    }
+
     private static string Temp(string name) => Path.Combine(Path.GetTempPath(), $"ks-tfkeras2-{Guid.NewGuid():N}-{name}");
 
     private static string Attribute(string path, string name)

@@ -17,7 +17,7 @@ namespace KerasStyle.Layers;
 /// Step input (batch, features); output and the one state h (batch, units). Weights in Keras order and layout: kernel
 /// (features, 3u), recurrent_kernel (u, 3u), bias. <see cref="GRU"/> is <c>RNN(GRUCell)</c>.
 /// </summary>
-[KerasLayer("GRUCell")]
+[KerasLayer("GRUCell"), Keras3OnlyArgument("seed", null), TfKeras2OnlyArgument("implementation", 2)]
 public sealed class GRUCell : DropoutRNNCell
 {
     private LayerWeight? kernel;

@@ -22,7 +22,7 @@ namespace KerasStyle.Layers;
 /// same maths. The fused kernel is used in each mode only after <see cref="KernelChecks"/> has found it right on this
 /// CPU; otherwise the step loop runs (issue 10: oneDNN's inference kernel is wrong on AMD Zen 5).
 /// </remarks>
-[KerasLayer("LSTMCell")]
+[KerasLayer("LSTMCell"), Keras3OnlyArgument("seed", null), TfKeras2OnlyArgument("implementation", 2)]
 public sealed class LSTMCell : DropoutRNNCell
 {
     private readonly object twinGate = new();

@@ -18,7 +18,7 @@ namespace KerasStyle.Layers;
 /// (<see cref="Call(KerasTensor, IReadOnlyList{KerasTensor})"/>), and the cell's dropout masks (one per call). The
 /// cell's weights are the RNN's, under <c>cell/vars</c> in a Keras 3 weights file.
 /// </summary>
-[KerasLayer("RNN")]
+[KerasLayer("RNN"), TfKeras2OnlyArgument("time_major", false)]
 public class RNN : Layer
 {
     /// <summary>Wraps a cell, as Keras' <c>RNN(cell, ...)</c>.</summary>

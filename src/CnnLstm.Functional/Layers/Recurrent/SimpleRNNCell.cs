@@ -15,7 +15,7 @@ namespace KerasStyle.Layers;
 /// units) glorot-uniform, recurrent_kernel (units, units) orthogonal, bias (units) zeros. <see cref="SimpleRNN"/> is
 /// <c>RNN(SimpleRNNCell)</c>.
 /// </summary>
-[KerasLayer("SimpleRNNCell")]
+[KerasLayer("SimpleRNNCell"), Keras3OnlyArgument("seed", null)]
 public sealed class SimpleRNNCell : DropoutRNNCell
 {
     private LayerWeight? kernel;
