@@ -23,7 +23,7 @@ OUT = os.path.join(ROOT, "test", "CnnLstm.Functional.Tests", "Saving", "LibraryF
 
 
 def _drop_time_major(cls):
-    """tf.keras 2 writes 'time_major' (always False) into every recurrent layer's config; Keras 3.16 refuses it.
+    """tf.keras 2 writes 'time_major' (always False) into every recurrent layer's config (RNN's too); Keras 3.16 refuses it.
     Dropping it is the usual workaround for loading tf.keras 2 files, applied here to the classes themselves so that
     wrappers (Bidirectional), which copy their layer by class, keep working."""
     original = cls.__init__
@@ -35,6 +35,7 @@ def _drop_time_major(cls):
     cls.__init__ = init
 
 
+_drop_time_major(keras.layers.RNN)
 _drop_time_major(keras.layers.LSTM)
 _drop_time_major(keras.layers.SimpleRNN)
 _drop_time_major(keras.layers.GRU)
@@ -55,7 +56,7 @@ def graph_checks():
     library wrote is loaded in Keras, and every output is compared with the library's prediction (flattened)."""
     checks = []
     family = sorted(f[: -len("-predictions.json")] for f in os.listdir(os.path.join(OUT, "family")) if f.endswith("-predictions.json"))
-    for name in ("merges", "nested", "seq2seq", "masks") + tuple(os.path.join("family", f) for f in family):
+    for name in ("merges", "nested", "seq2seq", "masks", "rnn_cells", "bidirectional_cell") + tuple(os.path.join("family", f) for f in family):
         case = json.load(open(os.path.join(OUT, f"{name}-predictions.json")))
         x = [np.asarray(v, dtype="int32" if name == "masks" and i < 2 else "float32") for i, v in enumerate(case["x"])]
         expected = [np.asarray(v, dtype="float64") for v in case["y"]]

@@ -78,4 +78,25 @@ internal static class GraphModels
         var score = new Dense(1, name: "score").Call(new Concatenate(name: "joined").Call(last, s, either));
         return new Model(new[] { tokens, tokens2, series }, new[] { score, perStep, steps }, "masks");
     }
+
+    /// <summary>
+    /// The public RNN of a cell: RNN(LSTMCell) with sequences, then RNN(StackedRNNCells([GRUCell, SimpleRNNCell])),
+    /// then Dense (issue 21; what Keras 3.16 makes of the library's files of these layers).
+    /// </summary>
+    public static Model RnnCells()
+    {
+        var x = new Input(shape: (5, 3), name: "series");
+        var steps = new RNN(new LSTMCell(4, name: "lstm_cell"), returnSequences: true, name: "rnn_lstm").Call(x);
+        var stacked = new StackedRNNCells(new RecurrentCell[] { new GRUCell(3, name: "gru_cell"), new SimpleRNNCell(2, name: "simple_rnn_cell") }, name: "stacked");
+        var last = new RNN(stacked, name: "rnn_stacked").Call(steps);
+        return new Model(x, new Dense(1, name: "score").Call(last), "rnn_cells");
+    }
+
+    /// <summary>Bidirectional(RNN(GRUCell(reset_after=False))) over (5, 3) with sequences, then Dense (issue 21).</summary>
+    public static Model BidirectionalCell()
+    {
+        var x = new Input(shape: (5, 3), name: "series");
+        var both = new Bidirectional(new RNN(new GRUCell(3, resetAfter: false, name: "gru_cell"), returnSequences: true, name: "rnn_gru"), name: "bidirectional").Call(x);
+        return new Model(x, new Dense(2, name: "out").Call(both), "bidirectional_cell");
+    }
 }

@@ -62,12 +62,20 @@ foreach (var name in new[] { "regression", "sentiment" })
 
 File.WriteAllText(Path.Combine(folder, "predictions.json"), JsonSerializer.Serialize(predictions));
 
-// Graphs that are not chains (issue 13), written in each model format with inputs drawn here.
-foreach (var (name, seed) in new[] { ("merges", 5), ("nested", 6), ("seq2seq", 8) })
+// Graphs that are not chains (issue 13) and RNNs of cells (issue 21), written in each model format with inputs drawn
+// here.
+foreach (var (name, seed) in new[] { ("merges", 5), ("nested", 6), ("seq2seq", 8), ("rnn_cells", 12), ("bidirectional_cell", 13) })
 {
     Backend.ClearSession();
     Utils.SetRandomSeed(20261130);
-    using var model = name switch { "merges" => GraphModels.Merges(), "nested" => GraphModels.Siamese(), _ => GraphModels.Seq2Seq() };
+    using var model = name switch
+    {
+        "merges" => GraphModels.Merges(),
+        "nested" => GraphModels.Siamese(),
+        "seq2seq" => GraphModels.Seq2Seq(),
+        "rnn_cells" => GraphModels.RnnCells(),
+        _ => GraphModels.BidirectionalCell(),
+    };
     var random = new Random(seed);
     WriteGraph(name, model, model.Inputs.Select(input => Uniform(random, input.Shape)).ToArray());
 }
