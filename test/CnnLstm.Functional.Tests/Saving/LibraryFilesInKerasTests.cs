@@ -47,11 +47,13 @@ public class LibraryFilesInKerasTests
 
     [TestCase("regression")]
     [TestCase("sentiment")]
+    [TestCase("rnn_cells")]
+    [TestCase("bidirectional_cell")]
     public void Weights_AreStillWhatKerasLoaded(string name)
     {
         using var model = Build(name);
         using var committed = Build(name);
-        committed.LoadWeights(Path.Combine(Folder, name + ".weights.h5"));
+        committed.LoadWeights(Path.Combine(Folder, name + (File.Exists(Path.Combine(Folder, name + ".weights.h5")) ? ".weights.h5" : ".keras")));
         // Exactly: each layer's generator comes from the seed, and the orthogonal initializer's QR runs on one thread.
         Assert.That(model.GetWeights().SelectMany(w => w.Data), Is.EqualTo(committed.GetWeights().SelectMany(w => w.Data)));
     }
@@ -105,43 +107,11 @@ public class LibraryFilesInKerasTests
             "merges" => KerasStyle.Tests.Layers.Merging.MergeFixtureTests.BuildMerges(),
             "nested" => KerasStyle.Tests.Models.NestedModelTests.BuildSiamese(),
             "masks" => KerasStyle.Tests.Layers.MaskingTests.Build(masked: true),
-            "rnn_cells" => KerasStyle.Tools.KerasInterop.GraphModels.RnnCells(),
-            "bidirectional_cell" => KerasStyle.Tools.KerasInterop.GraphModels.BidirectionalCell(),
+            "rnn_cells" or "bidirectional_cell" => Build(name),
             _ => KerasStyle.Tests.Layers.LSTMInitialStateTests.Build(),
         };
         Assert.That(JsonNode.DeepEquals(JsonNode.Parse(model.ToJson()), JsonNode.Parse(File.ReadAllText(Path.Combine(Folder, $"{name}.json")))), Is.True,
             "rerun tools/keras-fixtures/check_library_files.py with real Keras and commit its output");
-    }
-
-    [TestCase("rnn_cells")]
-    [TestCase("bidirectional_cell")]
-    public void RnnOfCells_TfKeras2ConfigAndWeights_AreStillWhatKerasLoaded(string name)
-    {
-        // Issue 21: RNN(cell), StackedRNNCells and Bidirectional(RNN(cell)) in every form Keras loaded (the report
-        // above); the tf.keras 2 form and the weights are checked too, as they are the cells' own writer paths.
-        using var model = BuildRnnOfCells(name);
-        using var committed = BuildRnnOfCells(name);
-        committed.LoadWeights(Path.Combine(Folder, name + ".keras"));
-        Assert.That(model.GetWeights().SelectMany(w => w.Data), Is.EqualTo(committed.GetWeights().SelectMany(w => w.Data)));
-        var path = Path.Combine(Path.GetTempPath(), $"ks-{Guid.NewGuid():N}.h5");
-        try
-        {
-            model.Save(path, H5Format.TfKeras2);
-            Assert.That(JsonNode.DeepEquals(JsonNode.Parse(ModelConfigOf(path)), JsonNode.Parse(ModelConfigOf(Path.Combine(Folder, $"{name}-tfkeras2.h5")))), Is.True,
-                "the library now writes a different tf.keras 2 config: rerun tools/keras-fixtures/check_library_files.py with real Keras and commit its output");
-        }
-        finally
-        {
-            File.Delete(path);
-        }
-    }
-
-    /// <summary>An RNN-of-cells model as tools/keras-interop builds it (same session reset and seed).</summary>
-    private static Model BuildRnnOfCells(string name)
-    {
-        Backend.ClearSession();
-        Utils.SetRandomSeed(20261130);
-        return name == "rnn_cells" ? KerasStyle.Tools.KerasInterop.GraphModels.RnnCells() : KerasStyle.Tools.KerasInterop.GraphModels.BidirectionalCell();
     }
 
     private static IEnumerable<string> FamilyCases() => Directory.GetFiles(Path.Combine(Path.GetDirectoryName(typeof(LibraryFilesInKerasTests).Assembly.Location)!, "Saving", "LibraryFiles", "family"), "*.keras")
@@ -182,6 +152,8 @@ public class LibraryFilesInKerasTests
 
     [TestCase("regression")]
     [TestCase("sentiment")]
+    [TestCase("rnn_cells")]
+    [TestCase("bidirectional_cell")]
     public void TfKeras2FullModel_IsStillWhatKerasLoaded(string name)
     {
         using var model = Build(name);
@@ -209,6 +181,12 @@ public class LibraryFilesInKerasTests
     {
         Backend.ClearSession();
         Utils.SetRandomSeed(20261130);
-        return name == "regression" ? CnnLstmModels.Regression() : CnnLstmModels.Sentiment(maxFeatures: 2000);
+        return name switch
+        {
+            "regression" => CnnLstmModels.Regression(),
+            "sentiment" => CnnLstmModels.Sentiment(maxFeatures: 2000),
+            "rnn_cells" => KerasStyle.Tools.KerasInterop.GraphModels.RnnCells(),
+            _ => KerasStyle.Tools.KerasInterop.GraphModels.BidirectionalCell(),
+        };
     }
 }
