@@ -108,12 +108,27 @@ public partial class Model
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         RefuseDirectory(path, "Load");
-        return Path.GetExtension(path).ToLowerInvariant() switch
+        var extension = Path.GetExtension(path).ToLowerInvariant();
+        if (extension is not (".keras" or ".h5" or ".hdf5"))
         {
-            ".keras" => LoadKeras(path, compile),
-            ".h5" or ".hdf5" => LoadKeras2(path, compile),
-            _ => throw new ArgumentException($"Load: '{path}' must be a .keras file, or a Keras 2 full-model .h5 file.", nameof(path)),
-        };
+            throw new ArgumentException($"Load: '{path}' must be a .keras file, or a Keras 2 full-model .h5 file.", nameof(path));
+        }
+
+        // The content decides, not the name: users rename files (model.save("m.keras") in tf.keras 2 wrote HDF5).
+        var content = File.Exists(path) ? KerasArchive.Sniff(path) : KerasArchive.Content.Unknown;
+        if (extension == ".keras" && content == KerasArchive.Content.Hdf5)
+        {
+            Warnings.Warn($"'{path}' is named .keras but is an HDF5 file (a Keras 2 / legacy .h5 full-model file), not a .keras zip archive; loading it as HDF5 (Keras 3 refuses it).");
+            return LoadKeras2(path, compile);
+        }
+
+        if (extension != ".keras" && content == KerasArchive.Content.Zip)
+        {
+            Warnings.Warn($"'{path}' is named {extension} but is a zip archive (a Keras 3 .keras file), not an HDF5 file; loading it as .keras.");
+            return LoadKeras(path, compile);
+        }
+
+        return extension == ".keras" ? LoadKeras(path, compile) : LoadKeras2(path, compile);
     }
 
     /// <summary>

@@ -56,8 +56,40 @@ internal static class Keras3WeightsH5
     public static bool Matches(NativeFile file, string path) => HdfReader.Guard(path, "the root group", () =>
         file.LinkExists(Layers) || file.LinkExists(Tf213Layers) || file.LinkExists("vars"));
 
-    /// <summary>Every dataset of the file, by path.</summary>
-    public static Dictionary<string, H5Array> Read(NativeFile file, string path) => HdfReader.ReadAll(file, string.Empty, path);
+    /// <summary>
+    /// Every dataset of the file, by path. Groups named with Windows separators (<c>layers\conv1d</c>: tf.keras 2.x
+    /// and early Keras 3 on Windows joined the layout's paths with <c>os.path.join</c>, which h5py stores as one group
+    /// name) are read as the <c>/</c> paths they stand for, with one warning (Keras 3.16 finds no weights there and
+    /// refuses the file); a name that would then step out of its group (an empty, <c>.</c> or <c>..</c> part) or
+    /// collide with another path is refused.
+    /// </summary>
+    public static Dictionary<string, H5Array> Read(NativeFile file, string path)
+    {
+        var datasets = HdfReader.ReadAll(file, string.Empty, path);
+        if (!datasets.Keys.Any(k => k.Contains('\\', StringComparison.Ordinal)))
+        {
+            return datasets;
+        }
+
+        var result = new Dictionary<string, H5Array>(StringComparer.Ordinal);
+        foreach (var (key, value) in datasets.OrderBy(d => d.Key, StringComparer.Ordinal))
+        {
+            var normalised = key.Replace('\\', '/');
+            if (normalised.Split('/').Any(part => part is "" or "." or ".."))
+            {
+                throw new KerasFileException(path, $"dataset '{key}' has a path with Windows separators that reads as '{normalised}', which has an empty, '.' or '..' part; refused.");
+            }
+
+            if (!result.TryAdd(normalised, normalised == key ? value : new H5Array(normalised, value.Shape, value.IsFloat, () => value.IsFloat ? value.Floats! : value.Integers!)))
+            {
+                throw new KerasFileException(path, $"datasets '{result[normalised].Path}' and '{key}' are one path, '{normalised}', once Windows separators are read as '/'; the file is ambiguous and refused.");
+            }
+        }
+
+        var example = datasets.Keys.Where(k => k.Contains('\\', StringComparison.Ordinal)).Order(StringComparer.Ordinal).First();
+        Warnings.Warn($"'{path}': the weights were saved on Windows with '\\' in their paths (e.g. '{example}'); read as '/' paths, as the Keras that wrote them read them there (Keras 3.16 does not find these weights).");
+        return result;
+    }
 
     /// <summary>
     /// Plans the load by position: each model layer reads the group its class-name path gives. Weights stored for

@@ -51,6 +51,47 @@ internal static class KerasArchive
     /// </summary>
     public static Reader OpenRead(string path) => new(path);
 
+    /// <summary>What a model file holds, by its content (its first bytes), whatever its name says.</summary>
+    public enum Content
+    {
+        /// <summary>Neither a zip archive nor an HDF5 file.</summary>
+        Unknown,
+
+        /// <summary>A zip archive (a <c>.keras</c> file): it starts with a local file header or an empty archive's end record.</summary>
+        Zip,
+
+        /// <summary>An HDF5 file (a Keras <c>.h5</c> file): the HDF5 signature at offset 0, 512, 1024, 2048, ...</summary>
+        Hdf5,
+    }
+
+    /// <summary>
+    /// Reads the content's kind from the file's signature: HDF5's <c>\x89HDF\r\n\x1a\n</c> at offset 0 or, after a
+    /// user block, at 512, 1024, 2048, ... (where the HDF5 specification searches for the superblock), or a zip's
+    /// <c>PK\x03\x04</c> (<c>PK\x05\x06</c> for an empty archive) at offset 0.
+    /// </summary>
+    public static Content Sniff(string path)
+    {
+        ReadOnlySpan<byte> hdf5 = [0x89, (byte)'H', (byte)'D', (byte)'F', (byte)'\r', (byte)'\n', 0x1a, (byte)'\n'];
+        using var file = File.OpenRead(path);
+        Span<byte> head = stackalloc byte[8];
+        for (long offset = 0; offset + head.Length <= file.Length; offset = offset == 0 ? 512 : offset * 2)
+        {
+            file.Position = offset;
+            file.ReadExactly(head);
+            if (head.SequenceEqual(hdf5))
+            {
+                return Content.Hdf5;
+            }
+
+            if (offset == 0 && head[0] == (byte)'P' && head[1] == (byte)'K' && ((head[2] == 3 && head[3] == 4) || (head[2] == 5 && head[3] == 6)))
+            {
+                return Content.Zip;
+            }
+        }
+
+        return Content.Unknown;
+    }
+
     private static void WriteEntry(ZipArchive zip, string name, Action<Stream> write)
     {
         using var entry = zip.CreateEntry(name, CompressionLevel.NoCompression).Open();

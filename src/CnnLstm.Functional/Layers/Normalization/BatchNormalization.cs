@@ -30,15 +30,27 @@ public sealed class BatchNormalization : Layer
     /// <param name="center">Whether to add the learned offset beta (default true).</param>
     /// <param name="scale">Whether to multiply by the learned gain gamma (default true).</param>
     /// <param name="name">Layer name; defaults to <c>batch_normalization_N</c>.</param>
-    public BatchNormalization(double momentum = 0.99, double epsilon = 1e-3, bool center = true, bool scale = true, string? name = null)
+    /// <param name="axis">
+    /// The features axis (Keras' <c>axis</c>, default -1). This library normalises the last axis only, so -1, or the
+    /// positive index of the last axis (e.g. 2 for (batch, steps, features)), which is checked when the layer is
+    /// called, as Keras resolves the axis at build.
+    /// </param>
+    public BatchNormalization(double momentum = 0.99, double epsilon = 1e-3, bool center = true, bool scale = true, string? name = null, int axis = -1)
         : base(name)
     {
+        Axis = axis is -1 or >= 1 ? axis
+            : throw new ArgumentOutOfRangeException(nameof(axis), axis, axis == 0
+                ? "BatchNormalization: axis 0 is the batch axis; this library normalises the last axis only (-1, or its positive index)."
+                : "BatchNormalization: this library normalises the last axis only: axis must be -1 or the positive index of the last axis.");
         Momentum = momentum is >= 0 and <= 1 ? momentum : throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "BatchNormalization: momentum must be in [0, 1].");
         Epsilon = epsilon > 0 && double.IsFinite(epsilon) ? epsilon
             : throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, "BatchNormalization: epsilon must be positive and finite.");
         Center = center;
         Scale = scale;
     }
+
+    /// <summary>The features axis as given (Keras' <c>axis</c>): -1, or the positive index of the last axis.</summary>
+    public int Axis { get; }
 
     /// <summary>The moving statistics' momentum (Keras' <c>momentum</c>).</summary>
     public double Momentum { get; }
@@ -59,7 +71,7 @@ public sealed class BatchNormalization : Layer
     public override JsonObject GetConfig()
     {
         var config = base.GetConfig();
-        config["axis"] = -1;
+        config["axis"] = Axis;
         config["momentum"] = Momentum;
         config["epsilon"] = Epsilon;
         config["center"] = Center;
@@ -79,7 +91,7 @@ public sealed class BatchNormalization : Layer
         return config;
     }
 
-    /// <summary>Creates the layer from a Keras 2 or Keras 3 config; only the last axis is supported.</summary>
+    /// <summary>Creates the layer from a Keras 2 or Keras 3 config; only the last axis is supported (see <see cref="Axis"/>).</summary>
     internal static BatchNormalization FromConfig(LayerConfig config)
     {
         foreach (var (key, initializer) in new[] { ("beta_initializer", "zeros"), ("gamma_initializer", "ones"), ("moving_mean_initializer", "zeros"), ("moving_variance_initializer", "ones") })
@@ -94,13 +106,30 @@ public sealed class BatchNormalization : Layer
 
         config.RequireDefault("renorm", false);
         config.Ignore("synchronized", "renorm_momentum", "fused", "virtual_batch_size");
-        var axis = config.GetRaw("axis");
-        if (axis is not null && !(axis is JsonValue v && v.TryGetValue<int>(out var a) && a == -1) && !(axis is JsonArray { Count: 1 } one && one[0] is JsonValue w && w.TryGetValue<int>(out var b) && b == -1))
+        var axis = ReadAxis(config);
+        return new BatchNormalization(config.GetDouble("momentum", 0.99), config.GetDouble("epsilon", 1e-3), config.GetBool("center", true), config.GetBool("scale", true), config.Name, axis);
+    }
+
+    /// <summary>
+    /// The config's <c>axis</c>: an integer (Keras 3, Keras 2) or a list of one integer (tf.keras 2 writes
+    /// <c>[2]</c>); -1 or a positive index, which must be the input's last axis when the layer is built.
+    /// </summary>
+    private static int ReadAxis(LayerConfig config)
+    {
+        var raw = config.GetRaw("axis");
+        var value = raw switch
         {
-            throw config.Error($"'axis' {axis.ToJsonString()} is not supported; this library normalises the last axis (-1) only.");
+            null => -1,
+            JsonValue v when v.TryGetValue<int>(out var a) => a,
+            JsonArray { Count: 1 } one when one[0] is JsonValue w && w.TryGetValue<int>(out var b) => b,
+            _ => throw config.Error($"'axis' {raw.ToJsonString()} is not supported; this library normalises one axis, the last (-1, or its positive index)."),
+        };
+        if (value is not (-1 or >= 1))
+        {
+            throw config.Error($"'axis' {raw!.ToJsonString()} is not supported; this library normalises the last axis only (-1, or its positive index).");
         }
 
-        return new BatchNormalization(config.GetDouble("momentum", 0.99), config.GetDouble("epsilon", 1e-3), config.GetBool("center", true), config.GetBool("scale", true), config.Name);
+        return value;
     }
 
     /// <inheritdoc/>
@@ -111,6 +140,11 @@ public sealed class BatchNormalization : Layer
         if (input.Shape.Rank < 2)
         {
             throw InputError($"expected input of rank 2 or more (batch, ..., features), but got {input.Label} with shape {input.Shape}.");
+        }
+
+        if (Axis > 0 && Axis != input.Shape.Rank - 1)
+        {
+            throw InputError($"axis {Axis} is not the last axis of {input.Label} with shape {input.Shape}; this library normalises the last axis only (axis -1 or {input.Shape.Rank - 1}).");
         }
 
         if (Built && movingMean!.Shape[0] != features)

@@ -51,4 +51,57 @@ public class BatchNormalizationTests
         // moving_mean = 0 × 0.5 + batch mean × 0.5.
         Assert.That(model.GetLayer("bn").GetWeights()[2].Data, Is.EqualTo(new float[] { 1, 1.5f, 2 }).Within(1e-6));
     }
+    [TestCase("[2]")]
+    [TestCase("[-1]")]
+    [TestCase("2")]
+    public void FromJson_AxisOfTheLastAxis_AsAListOrItsPositiveIndex_LoadsAndPredictsAsAxisMinusOne(string axis)
+    {
+        // tf.keras 2 writes "axis": [2] for the last axis of a (batch, steps, features) input; Keras resolves it at build.
+        var x = new Input(shape: (4, 3), name: "x");
+        using var model = new Model(x, new BatchNormalization(name: "bn").Call(x));
+        model.GetLayer("bn").SetWeights(new[] { new WeightArray(new[] { 3 }, new float[] { 1, 2, 3 }), new WeightArray(new[] { 3 }, new float[] { 0.5f, 0, -1 }), new WeightArray(new[] { 3 }, new float[] { 0.1f, 0.2f, 0.3f }), new WeightArray(new[] { 3 }, new float[] { 1, 2, 4 }) });
+        var json = model.ToJson();
+        Assert.That(json, Does.Contain("\"axis\": -1").Or.Contain("\"axis\":-1"));
+        using var loaded = Model.FromJson(json.Replace("\"axis\":-1", $"\"axis\":{axis}").Replace("\"axis\": -1", $"\"axis\": {axis}"));
+        loaded.SetWeights(model.GetWeights());
+        var data = new float[2, 4, 3];
+        for (var i = 0; i < data.Length; i++)
+        {
+            data[i / 12, i / 3 % 4, i % 3] = (i * 0.37f) - 2;
+        }
+
+        Assert.That(Bits(loaded.Predict(data)), Is.EqualTo(Bits(model.Predict(data))));
+        Assert.That(((BatchNormalization)loaded.GetLayer("bn")).Axis, Is.EqualTo(axis == "[-1]" ? -1 : 2));
+    }
+
+    [TestCase("[1]", "not the last axis")]
+    [TestCase("[0]", "'axis' [0] is not supported")]
+    [TestCase("[1, 2]", "'axis' [1,2] is not supported")]
+    [TestCase("-2", "'axis' -2 is not supported")]
+    [TestCase("\"2\"", "is not supported")]
+    public void FromJson_AnotherAxis_IsRefusedNamingTheAxis(string axis, string message)
+    {
+        var x = new Input(shape: (4, 3), name: "x");
+        using var model = new Model(x, new BatchNormalization(name: "bn").Call(x));
+        var json = model.ToJson().Replace("\"axis\":-1", $"\"axis\":{axis}").Replace("\"axis\": -1", $"\"axis\": {axis}");
+        var error = Assert.Catch(() => Model.FromJson(json).Dispose());
+        Assert.That(error!.ToString(), Does.Contain(message).And.Contain("axis"));
+    }
+
+    [Test]
+    public void Constructor_AxisNotTheLast_IsRefused_WhenCalledOrAtOnceForTheBatchAxis()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => _ = new BatchNormalization(axis: 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => _ = new BatchNormalization(axis: -2));
+        var x = new Input(shape: (4, 3), name: "x");
+        var layer = new BatchNormalization(axis: 1, name: "bn");
+        var error = Assert.Catch(() => layer.Call(x));
+        Assert.That(error!.Message, Does.Contain("axis 1 is not the last axis"));
+        Assert.That(layer.Built, Is.False);
+        var ok = new BatchNormalization(axis: 2, name: "bn2");
+        ok.Call(x);
+        Assert.That(ok.GetConfig()["axis"]!.GetValue<int>(), Is.EqualTo(2));
+    }
+
+    private static int[] Bits(Array values) => values.Cast<float>().Select(BitConverter.SingleToInt32Bits).ToArray();
 }
