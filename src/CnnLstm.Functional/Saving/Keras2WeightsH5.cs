@@ -74,7 +74,7 @@ internal static class Keras2WeightsH5
             {
                 if (modelLayers.TryGetValue(fileLayer.Name, out var layer))
                 {
-                    plan.Add(layer, fileLayer.Name, fileLayer.Weights);
+                    plan.Add(layer, fileLayer.Name, ConvertRnnWeights(layer, fileLayer.Weights, plan.Path));
                 }
             }
 
@@ -90,9 +90,23 @@ internal static class Keras2WeightsH5
 
         for (var i = 0; i < withWeights.Count; i++)
         {
-            plan.Add(withWeights[i], fileLayers[i].Name, fileLayers[i].Weights);
+            plan.Add(withWeights[i], fileLayers[i].Name, ConvertRnnWeights(withWeights[i], fileLayers[i].Weights, plan.Path));
         }
     }
+
+    /// <summary>
+    /// Keras 2's <c>preprocess_weights_for_loading</c> for recurrent layers (<c>_convert_rnn_weights</c>): CuDNNLSTM
+    /// and CuDNNGRU weights stored for a layer of class LSTM or GRU (also inside a Bidirectional) are converted to
+    /// that layer's layout; the conversions live in <see cref="CuDNNLSTM"/> and <see cref="CuDNNGRU"/>.
+    /// </summary>
+    internal static IReadOnlyList<H5Array> ConvertRnnWeights(Layer layer, IReadOnlyList<H5Array> stored, string path) => layer switch
+    {
+        LSTM or CuDNNLSTM => CuDNNLSTM.ConvertKeras2Weights(stored),
+        GRU or CuDNNGRU => CuDNNGRU.ConvertKeras2Weights(layer, stored, path),
+        Bidirectional { ForwardLayer.Weights.Count: var n } bidirectional when n > 0 && stored.Count == 2 * n =>
+            ConvertRnnWeights(bidirectional.ForwardLayer, stored.Take(n).ToList(), path).Concat(ConvertRnnWeights(bidirectional.BackwardLayer, stored.Skip(n).ToList(), path)).ToList(),
+        _ => stored,
+    };
 
     /// <summary>
     /// The <c>optimizer_weights</c> of a full-model file, keyed as the Keras 3 weights layout keys optimizer

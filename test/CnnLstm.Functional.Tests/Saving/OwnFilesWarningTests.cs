@@ -46,6 +46,8 @@ public class OwnFilesWarningTests : SavingTestBase
 
         var steps = new Input(new[] { 6, 3 }, name: "steps");
         var c = new Dense(4).Call(new LSTM(2).Call(new Masking().Call(steps)));
+        // Keras 2's cuDNN layers, saved as the LSTM and GRU they compute.
+        var cudnn = new Dense(4).Call(new CuDNNLSTM(2).Call(new CuDNNGRU(3, returnSequences: true).Call(steps)));
 
         var image = new Input(new[] { 8, 8, 2 }, name: "image");
         var pooled = new AveragePooling2D((2, 2)).Call(new MaxPooling2D((2, 2)).Call(new Conv2D(4, 3, padding: "same").Call(image)));
@@ -54,7 +56,7 @@ public class OwnFilesWarningTests : SavingTestBase
         var merged = new Concatenate().Call(new[]
         {
             new Subtract().Call(a, b), new Multiply().Call(a, c), new Average().Call(b, c), new Maximum().Call(c, d),
-            new Minimum().Call(a, d), new Dot(1).Call(b, d), sequenceMean,
+            new Minimum().Call(a, d), new Dot(1).Call(b, d), sequenceMean, cudnn,
         });
         return new Model(new[] { ids, steps, image }, new Dense(1).Call(merged));
     }
@@ -65,7 +67,7 @@ public class OwnFilesWarningTests : SavingTestBase
         using var model = EveryLayerKind();
         var cells = model.Layers.OfType<RNN>().Select(r => r.Cell).ToArray();
         var used = model.Layers.Concat(model.Layers.OfType<TimeDistributed>().Select(t => t.Layer))
-            .Concat(cells).Concat(cells.OfType<StackedRNNCells>().SelectMany(s => s.Cells)).Select(l => l.ClassName).ToHashSet();
+            .Concat(cells).Concat(cells.OfType<StackedRNNCells>().SelectMany(s => s.Cells)).Select(l => KerasLayerAttribute.ClassNameOf(l.GetType())).ToHashSet();
         var library = typeof(Layer).Assembly.GetTypes().Select(t => t.GetCustomAttribute<KerasLayerAttribute>()?.ClassName).OfType<string>();
         Assert.That(library.Where(c => !used.Contains(c)), Is.Empty, "a new layer class belongs in this model");
     }
