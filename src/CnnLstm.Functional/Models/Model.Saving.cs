@@ -157,7 +157,7 @@ public partial class Model
     {
         ArgumentNullException.ThrowIfNull(json);
         var root = ParseJson(json, "FromJson");
-        return Build(root, compile: true, ModelConfig.WrittenByKeras2(root, null));
+        return Build(root, compile: true, ModelConfig.WrittenByKeras2(root, null), "FromJson: ");
     }
 
     /// <summary>Writes the weights, by the file name: <c>.weights.h5</c> in the Keras 3 layout, <c>.h5</c> in the Keras 2 one.</summary>
@@ -249,7 +249,7 @@ public partial class Model
     {
         using var archive = KerasArchive.OpenRead(path);
         var config = archive.ReadConfig();
-        var model = Rebuild(path, () => Build(config, compile, keras2: false));
+        var model = Rebuild(path, () => Build(config, compile, keras2: false, $"'{path}': "));
         try
         {
             // The weights entry is bounded by what the model just built from the config can hold.
@@ -288,8 +288,8 @@ public partial class Model
             {
                 if (compile && trainingConfig is not null)
                 {
-                    built.Compile(CompileConfig.DeserializeKeras2(ParseJson(trainingConfig, "training_config") as JsonObject
-                        ?? throw new FormatException("training_config must be a JSON object.")));
+                    built.CompileFromFile(ParseJson(trainingConfig, "training_config") as JsonObject
+                        ?? throw new FormatException("training_config must be a JSON object."), keras2: true, $"'{path}': ");
                 }
 
                 return built;
@@ -335,14 +335,14 @@ public partial class Model
     }
 
     /// <summary>Builds (and compiles, when asked and configured) a model from a parsed config.</summary>
-    private static Model Build(JsonNode? root, bool compile, bool keras2)
+    private static Model Build(JsonNode? root, bool compile, bool keras2, string where)
     {
         var (model, compileConfig) = ModelConfig.Deserialize(root, keras2);
         try
         {
             if (compile && compileConfig is not null)
             {
-                model.Compile(CompileConfig.Deserialize(compileConfig));
+                model.CompileFromFile(compileConfig, keras2: false, where);
             }
 
             return model;
@@ -381,6 +381,31 @@ public partial class Model
 
     private void Compile((Optimizer Optimizer, Loss Loss, Metric[] Metrics, Metric[] WeightedMetrics) config) =>
         CompileOwned(config.Optimizer, config.Loss, config.Metrics, config.WeightedMetrics);
+
+    /// <summary>
+    /// Compiles from a file's or JSON's training config as Keras would (its defaults for absent keys). How the model
+    /// was trained never stops it from loading: a metric that cannot be restored is left out, and a config whose
+    /// optimizer or loss cannot be restored (or that does not fit the model) leaves the model uncompiled; either way
+    /// with exactly one warning naming what was skipped and why.
+    /// </summary>
+    private void CompileFromFile(JsonObject config, bool keras2, string where)
+    {
+        var skipped = new List<string>();
+        try
+        {
+            Compile(keras2 ? CompileConfig.DeserializeKeras2(config, skipped) : CompileConfig.Deserialize(config, skipped));
+        }
+        catch (Exception e) when (CompileConfig.IsUnrestorable(e))
+        {
+            Warnings.Warn($"{where}the model is loaded uncompiled: its {(keras2 ? "training_config" : "compile_config")} cannot be restored ({e.Message}); call Compile before training it.");
+            return;
+        }
+
+        if (skipped.Count > 0)
+        {
+            Warnings.Warn($"{where}the model is compiled without {string.Join("; ", skipped)}; pass it to Compile to log it.");
+        }
+    }
 
     private JsonObject? CompileConfigJson() =>
         Optimizer is null || Trainer.Losses is not { } losses ? null

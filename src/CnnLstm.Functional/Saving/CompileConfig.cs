@@ -26,27 +26,40 @@ internal static class CompileConfig
         ["jit_compile"] = false,
     };
 
-    /// <summary>Reads a Keras 3 <c>compile_config</c>.</summary>
-    public static (Optimizer Optimizer, Loss Loss, Metric[] Metrics, Metric[] WeightedMetrics) Deserialize(JsonObject config)
+    /// <summary>
+    /// Reads a Keras 3 <c>compile_config</c>. Without an <c>optimizer</c> key the model is compiled with Keras'
+    /// default, <c>"rmsprop"</c> (<c>Trainer.compile(optimizer="rmsprop", ...)</c>, which <c>compile_from_config</c> calls
+    /// with the config's keys).
+    /// </summary>
+    /// <param name="config">The config.</param>
+    /// <param name="skipped">Null: a metric that cannot be restored is refused. Otherwise (loading a file, as Keras'
+    /// loaders do) it is left out and described here.</param>
+    public static (Optimizer Optimizer, Loss Loss, Metric[] Metrics, Metric[] WeightedMetrics) Deserialize(JsonObject config, List<string>? skipped = null)
     {
         if (config["loss_weights"] is not null)
         {
             throw new NotSupportedException($"compile_config: 'loss_weights' = {config["loss_weights"]!.ToJsonString()} is not supported by this library.");
         }
 
-        return (ReadOptimizer(config["optimizer"]), ReadLoss(config["loss"]), ReadMetrics(config["metrics"]), ReadMetrics(config["weighted_metrics"]));
+        var optimizer = config.ContainsKey("optimizer") ? config["optimizer"] : JsonValue.Create("rmsprop");
+        return (ReadOptimizer(optimizer), ReadLoss(config["loss"]), ReadMetrics(config["metrics"], skipped), ReadMetrics(config["weighted_metrics"], skipped));
     }
 
     /// <summary>Reads a Keras 2 <c>training_config</c> (<c>optimizer_config</c>, <c>loss</c>, <c>metrics</c>).</summary>
-    public static (Optimizer Optimizer, Loss Loss, Metric[] Metrics, Metric[] WeightedMetrics) DeserializeKeras2(JsonObject config)
+    /// <param name="config">The config.</param>
+    /// <param name="skipped">As for <see cref="Deserialize"/>.</param>
+    public static (Optimizer Optimizer, Loss Loss, Metric[] Metrics, Metric[] WeightedMetrics) DeserializeKeras2(JsonObject config, List<string>? skipped = null)
     {
         if (config["loss_weights"] is not null || config["sample_weight_mode"] is not null)
         {
             throw new NotSupportedException("training_config: loss_weights and sample_weight_mode are not supported by this library.");
         }
 
-        return (ReadOptimizer(config["optimizer_config"]), ReadLoss(config["loss"]), ReadMetrics(config["metrics"]), ReadMetrics(config["weighted_metrics"]));
+        return (ReadOptimizer(config["optimizer_config"]), ReadLoss(config["loss"]), ReadMetrics(config["metrics"], skipped), ReadMetrics(config["weighted_metrics"], skipped));
     }
+
+    /// <summary>Whether an exception from reading or applying a compile config means "this piece cannot be restored".</summary>
+    public static bool IsUnrestorable(Exception e) => e is NotSupportedException or ArgumentException or FormatException or InvalidOperationException or KeyNotFoundException;
 
     private static Optimizer ReadOptimizer(JsonNode? node)
     {
@@ -128,7 +141,7 @@ internal static class CompileConfig
         _ => throw new FormatException($"compile_config: cannot read the loss {node.ToJsonString()}."),
     };
 
-    private static Metric[] ReadMetrics(JsonNode? node)
+    private static Metric[] ReadMetrics(JsonNode? node, List<string>? skipped)
     {
         var metrics = new List<Metric>();
         void Collect(JsonNode? item)
@@ -138,19 +151,38 @@ internal static class CompileConfig
                 case null:
                     break;
                 case JsonValue value when value.TryGetValue<string>(out var name):
-                    metrics.Add(name);
+                    Add(item, () => Metric.Known.Contains(name) ? (Metric)name
+                        : throw new ArgumentException($"Compile: unknown metric '{name}'; known metrics are {string.Join(", ", Metric.Known)}.", "metrics"));
                     break;
                 case JsonArray list:
                     list.ToList().ForEach(Collect);
                     break;
                 case JsonObject obj when obj["class_name"] is JsonValue c && c.TryGetValue<string>(out var cls):
-                    metrics.Add(ReadMetric(obj, cls));
+                    Add(item, () => ReadMetric(obj, cls));
                     break;
                 case JsonObject map:
                     map.ToList().ForEach(kv => Collect(kv.Value));
                     break;
                 default:
                     throw new FormatException($"compile_config: cannot read the metric {item.ToJsonString()}.");
+            }
+        }
+
+        void Add(JsonNode item, Func<Metric> read)
+        {
+            if (skipped is null)
+            {
+                metrics.Add(read());
+                return;
+            }
+
+            try
+            {
+                metrics.Add(read());
+            }
+            catch (Exception e) when (IsUnrestorable(e))
+            {
+                skipped.Add($"the metric {item.ToJsonString()} ({e.Message})");
             }
         }
 
@@ -187,6 +219,22 @@ internal static class CompileConfig
                 var threshold = config.GetDouble("threshold", 0.5);
                 RefuseArguments(values, className, "metric", "threshold");
                 return new BinaryAccuracy(name, threshold);
+            case "MeanMetricWrapper":
+                // tf.keras 2 writes a metric given by name as its resolved function wrapped in a mean, logged under
+                // the name the user gave ({"name": "accuracy", "fn": "binary_accuracy"}); Keras 3 reads it as that function.
+                var fn = values["fn"] switch
+                {
+                    JsonValue v when v.TryGetValue<string>(out var text) => text,
+                    JsonObject f when f["class_name"] is JsonValue fc && fc.TryGetValue<string>(out var fcls) && fcls == "function" => FunctionName(f, "metric function"),
+                    var other => throw new FormatException($"compile_config: the MeanMetricWrapper's 'fn' must name a function, got {other?.ToJsonString() ?? "null"}."),
+                };
+                if (!Metric.Known.Contains(fn))
+                {
+                    throw new ArgumentException($"Compile: unknown metric function '{fn}' (in a MeanMetricWrapper); known metrics are {string.Join(", ", Metric.Known)}.", "metrics");
+                }
+
+                RefuseArguments(values, className, "metric", "fn");
+                return new NamedMetric(fn, config.GetNullableString("name") ?? fn, className);
             case "Accuracy":
                 throw new NotSupportedException("compile_config: the metric class Accuracy (exact equality of targets and predictions) is not supported; this library has the \"accuracy\" name, which Keras resolves by the output's shape.");
             case var _ when !Metric.IsBuiltInClass(className) && CustomObjects.Metric(className) is { } factory:
@@ -229,7 +277,7 @@ internal static class CompileConfig
             };
             if (!accepted)
             {
-                throw new NotSupportedException($"compile_config: the {what} {className} with {key}={value?.ToJsonString() ?? "null"} is not supported by this library, so the model cannot be compiled from this config; load it with compile: false.");
+                throw new NotSupportedException($"compile_config: the {what} {className} with {key}={value?.ToJsonString() ?? "null"} is not supported by this library.");
             }
         }
     }

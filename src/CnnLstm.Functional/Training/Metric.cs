@@ -182,7 +182,7 @@ public abstract class Metric
 
     /// <summary>Whether <paramref name="className"/> is one of the library's metric classes (or a Keras metric class read as its name).</summary>
     internal static bool IsBuiltInClass(string className) =>
-        className is "AUC" or "Precision" or "Recall" or "BinaryAccuracy" or "Accuracy" || Known.Contains(NameScope.ToSnakeCase(className));
+        className is "AUC" or "Precision" or "Recall" or "BinaryAccuracy" or "Accuracy" or "MeanMetricWrapper" || Known.Contains(NameScope.ToSnakeCase(className));
 
     /// <summary>Keras' <c>metric(y_true, y_pred, sample_weight)</c> on one-dimensional float arrays.</summary>
     /// <returns>The value over every batch since the last reset, this one included.</returns>

@@ -8,7 +8,8 @@ namespace KerasStyle.Training.Metrics;
 /// <summary>
 /// A metric given by its Keras name (<c>"accuracy"</c>), or read from a compile config as an argument-free class
 /// (<c>{"class_name": "MeanSquaredError", "config": {"name": "my_mse"}}</c>), resolved for each output at
-/// <c>Compile</c> (<see cref="Metric.Resolve(string, Loss, int?)"/>) and logged as <see cref="Metric.Name"/>.
+/// <c>Compile</c> (<see cref="Metric.Resolve(string, Loss, int?)"/>) and logged as <see cref="Metric.Name"/>. tf.keras 2's
+/// <c>MeanMetricWrapper</c> (<c>{"name": "accuracy", "fn": "binary_accuracy"}</c>) is its function logged under its name.
 /// </summary>
 internal sealed class NamedMetric : Metric
 {
@@ -29,6 +30,18 @@ internal sealed class NamedMetric : Metric
         Resolve(function, Name, loss, shape.Last).ForOutput(loss, shape, label);
 
     internal override bool FromStatistics => true;
+
+    /// <summary>The name and dtype; a tf.keras 2 <c>MeanMetricWrapper</c> also its function (<c>fn</c>), which Keras 3's <c>from_config</c> reads by name.</summary>
+    public override JsonObject GetConfig()
+    {
+        var config = base.GetConfig();
+        if (className == "MeanMetricWrapper")
+        {
+            config["fn"] = function;
+        }
+
+        return config;
+    }
 
     internal override Tensor Statistics(Tensor target, Tensor output, Tensor? weights) => throw Unresolved();
 
