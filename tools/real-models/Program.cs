@@ -30,7 +30,8 @@ foreach (var file in Directory.GetFiles(root, "*", SearchOption.AllDirectories)
 
     try
     {
-        using var model = Model.Load(file, compile: false);
+        // As a user loads a file: compiled from its training config (issue 22: how a model was trained never blocks loading it).
+        using var model = Model.Load(file);
         var inputs = new List<Array> { Npy.Read(file + ".x.npy") };
         for (var i = 1; File.Exists($"{file}.x{i}.npy"); i++)
         {
