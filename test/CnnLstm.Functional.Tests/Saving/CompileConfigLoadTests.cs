@@ -207,8 +207,8 @@ public class CompileConfigLoadTests
 
         var warnings = Recording(() => Model.Load(file), out var model);
         warnings.RemoveAll(w => w.Contains("_initializer'", StringComparison.Ordinal));
-        var expected = Flat(ReadNpy(file + ".y.npy"));
-        var actual = Flat(model.Predict(new[] { ReadNpy(file + ".x.npy") })[0]);
+        var expected = Flat(NpyFile.Read(file + ".y.npy"));
+        var actual = Flat(model.Predict(new[] { NpyFile.Read(file + ".x.npy") })[0]);
         Assert.That(actual, Has.Length.EqualTo(expected.Length));
         for (var k = 0; k < expected.Length; k++)
         {
@@ -220,33 +220,4 @@ public class CompileConfigLoadTests
 
     private static double[] Flat(Array a) => a.Cast<object>().Select(Convert.ToDouble).ToArray();
 
-    /// <summary>A little-endian .npy array (float32, float64 as float32, int32 or int64).</summary>
-    private static Array ReadNpy(string path)
-    {
-        var bytes = File.ReadAllBytes(path);
-        var headerLength = bytes[6] == 1 ? BitConverter.ToUInt16(bytes, 8) : (int)BitConverter.ToUInt32(bytes, 8);
-        var start = bytes[6] == 1 ? 10 : 12;
-        var header = Encoding.ASCII.GetString(bytes, start, headerLength);
-        var descr = Regex.Match(header, @"'descr':\s*'([^']+)'").Groups[1].Value;
-        var shape = Regex.Match(header, @"'shape':\s*\(([^)]*)\)").Groups[1].Value
-            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(int.Parse).ToArray();
-        var (type, size) = descr switch
-        {
-            "<f4" => (typeof(float), 4),
-            "<f8" => (typeof(double), 8),
-            "<i4" => (typeof(int), 4),
-            "<i8" => (typeof(long), 8),
-            _ => throw new NotSupportedException($"{path}: dtype {descr}"),
-        };
-        var array = Array.CreateInstance(type, shape);
-        Buffer.BlockCopy(bytes, start + headerLength, array, 0, array.Length * size);
-        if (type != typeof(double))
-        {
-            return array;
-        }
-
-        var floats = Array.CreateInstance(typeof(float), shape);
-        Buffer.BlockCopy(array.Cast<double>().Select(d => (float)d).ToArray(), 0, floats, 0, array.Length * 4);
-        return floats;
-    }
 }

@@ -104,8 +104,8 @@ public class FileFormsTests : SavingTestBase
 
         var file = Path.Combine(RealModels, name);
         using var model = Model.Load(file, compile: false);
-        var output = model.Predict(ReadNpy(file + ".x.npy"));
-        var expected = ReadNpy(file + ".y.npy").Cast<float>().ToArray();
+        var output = model.Predict(NpyFile.Read(file + ".x.npy"));
+        var expected = NpyFile.Read(file + ".y.npy").Cast<float>().ToArray();
         var actual = output.Cast<float>().ToArray();
         Assert.That(actual, Has.Length.EqualTo(expected.Length));
         var worst = expected.Zip(actual, (e, a) => Math.Abs(e - a) / Math.Max(1, Math.Abs(e))).Max();
@@ -156,25 +156,4 @@ public class FileFormsTests : SavingTestBase
         return path;
     }
 
-    /// <summary>A float32 or float64 .npy file (C order) as float[...].</summary>
-    private static Array ReadNpy(string path)
-    {
-        var bytes = File.ReadAllBytes(path);
-        var headerLength = bytes[6] == 1 ? BitConverter.ToUInt16(bytes, 8) : (int)BitConverter.ToUInt32(bytes, 8);
-        var start = bytes[6] == 1 ? 10 : 12;
-        var header = Encoding.ASCII.GetString(bytes, start, headerLength);
-        var descr = Regex.Match(header, @"'descr':\s*'([^']+)'").Groups[1].Value;
-        var shape = Regex.Match(header, @"'shape':\s*\(([^)]*)\)").Groups[1].Value
-            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(int.Parse).ToArray();
-        var count = shape.Aggregate(1, (a, d) => a * d);
-        var flat = descr switch
-        {
-            "<f4" => Enumerable.Range(0, count).Select(i => BitConverter.ToSingle(bytes, start + headerLength + (i * 4))).ToArray(),
-            "<f8" => Enumerable.Range(0, count).Select(i => (float)BitConverter.ToDouble(bytes, start + headerLength + (i * 8))).ToArray(),
-            _ => throw new NotSupportedException($"{path}: dtype {descr}"),
-        };
-        var result = Array.CreateInstance(typeof(float), shape);
-        Buffer.BlockCopy(flat, 0, result, 0, count * 4);
-        return result;
-    }
 }

@@ -31,14 +31,14 @@ public class CuDNNTests
         }
 
         using var model = Model.Load(file, compile: false);
-        var inputs = new List<Array> { ReadNpy(file + ".x.npy") };
+        var inputs = new List<Array> { NpyFile.Read(file + ".x.npy") };
         for (var i = 1; File.Exists($"{file}.x{i}.npy"); i++)
         {
-            inputs.Add(ReadNpy($"{file}.x{i}.npy"));
+            inputs.Add(NpyFile.Read($"{file}.x{i}.npy"));
         }
 
         var actual = Flat(model.Predict(inputs.ToArray())[0]);
-        var expected = Flat(ReadNpy(file + ".y.npy"));
+        var expected = Flat(NpyFile.Read(file + ".y.npy"));
         Assert.That(actual, Has.Length.EqualTo(expected.Length));
         for (var k = 0; k < expected.Length; k++)
         {
@@ -216,25 +216,4 @@ public class CuDNNTests
 
     private static double[] Flat(Array a) => a.Cast<object>().Select(Convert.ToDouble).ToArray();
 
-    /// <summary>A little-endian float32 / float64 .npy file, C order.</summary>
-    private static Array ReadNpy(string path)
-    {
-        var bytes = File.ReadAllBytes(path);
-        var headerLength = bytes[6] == 1 ? BitConverter.ToUInt16(bytes, 8) : (int)BitConverter.ToUInt32(bytes, 8);
-        var start = bytes[6] == 1 ? 10 : 12;
-        var header = Encoding.ASCII.GetString(bytes, start, headerLength);
-        var descr = Regex.Match(header, @"'descr':\s*'([^']+)'").Groups[1].Value;
-        var shape = Regex.Match(header, @"'shape':\s*\(([^)]*)\)").Groups[1].Value
-            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(int.Parse).ToArray();
-        var count = shape.Aggregate(1, (p, d) => p * d);
-        var floats = descr switch
-        {
-            "<f4" => Enumerable.Range(0, count).Select(i => BitConverter.ToSingle(bytes, start + headerLength + 4 * i)).ToArray(),
-            "<f8" => Enumerable.Range(0, count).Select(i => (float)BitConverter.ToDouble(bytes, start + headerLength + 8 * i)).ToArray(),
-            _ => throw new NotSupportedException($"{path}: dtype {descr}"),
-        };
-        var array = Array.CreateInstance(typeof(float), shape);
-        Buffer.BlockCopy(floats, 0, array, 0, count * 4);
-        return array;
-    }
 }
