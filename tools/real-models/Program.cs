@@ -1,7 +1,7 @@
-using System.Text;
 using System.Text.RegularExpressions;
 using KerasStyle;
 using KerasStyle.Models;
+using KerasStyle.Tests;
 
 // For each model file in ../shared/real-models/set*: Model.Load, Predict on NAME.x.npy (NAME.x1.npy, ... for more
 // inputs) and the largest difference from NAME.y.npy (real Keras 3.16's prediction, or Keras 2's maths for
@@ -32,19 +32,19 @@ foreach (var file in Directory.GetFiles(root, "*", SearchOption.AllDirectories)
     {
         // As a user loads a file: compiled from its training config (issue 22: how a model was trained never blocks loading it).
         using var model = Model.Load(file);
-        var inputs = new List<Array> { Npy.Read(file + ".x.npy") };
+        var inputs = new List<Array> { NpyFile.Read(file + ".x.npy") };
         for (var i = 1; File.Exists($"{file}.x{i}.npy"); i++)
         {
-            inputs.Add(Npy.Read($"{file}.x{i}.npy"));
+            inputs.Add(NpyFile.Read($"{file}.x{i}.npy"));
         }
 
         var outputs = model.Predict(inputs.ToArray());
         double worst = 0;
         for (var o = 0; o < outputs.Count; o++)
         {
-            var expected = Npy.Read(o == 0 ? file + ".y.npy" : $"{file}.y{o}.npy");
-            var e = Npy.Flat(expected);
-            var a = Npy.Flat(outputs[o]);
+            var expected = NpyFile.Read(o == 0 ? file + ".y.npy" : $"{file}.y{o}.npy");
+            var e = Flat(expected);
+            var a = Flat(outputs[o]);
             if (e.Length != a.Length)
             {
                 throw new InvalidOperationException($"output {o} has {a.Length} values, Keras' {e.Length}");
@@ -70,38 +70,4 @@ foreach (var file in Directory.GetFiles(root, "*", SearchOption.AllDirectories)
 Console.WriteLine($"real-models ok={ok} wrong={wrong} error={failed}");
 return wrong > 0 ? 1 : 0;
 
-/// <summary>A reader for the .npy files of real-models: little-endian float32, float64, int32 and int64, C order.</summary>
-internal static class Npy
-{
-    public static Array Read(string path)
-    {
-        var bytes = File.ReadAllBytes(path);
-        var headerLength = bytes[6] == 1 ? BitConverter.ToUInt16(bytes, 8) : (int)BitConverter.ToUInt32(bytes, 8);
-        var start = bytes[6] == 1 ? 10 : 12;
-        var header = Encoding.ASCII.GetString(bytes, start, headerLength);
-        var descr = Regex.Match(header, @"'descr':\s*'([^']+)'").Groups[1].Value;
-        var shape = Regex.Match(header, @"'shape':\s*\(([^)]*)\)").Groups[1].Value
-            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(int.Parse).ToArray();
-        var (type, size) = descr switch
-        {
-            "<f4" => (typeof(float), 4),
-            "<f8" => (typeof(double), 8),
-            "<i4" => (typeof(int), 4),
-            "<i8" => (typeof(long), 8),
-            _ => throw new NotSupportedException($"{path}: dtype {descr}"),
-        };
-        var array = Array.CreateInstance(type, shape);
-        Buffer.BlockCopy(bytes, start + headerLength, array, 0, array.Length * size);
-        return type == typeof(double) ? Convert(array, shape) : array;
-    }
-
-    public static double[] Flat(Array a) => a.Cast<object>().Select(System.Convert.ToDouble).ToArray();
-
-    private static Array Convert(Array doubles, int[] shape)
-    {
-        var result = Array.CreateInstance(typeof(float), shape);
-        var flat = doubles.Cast<double>().Select(d => (float)d).ToArray();
-        Buffer.BlockCopy(flat, 0, result, 0, flat.Length * 4);
-        return result;
-    }
-}
+static double[] Flat(Array a) => a.Cast<object>().Select(Convert.ToDouble).ToArray();
