@@ -64,6 +64,19 @@ public class FileFormsTests : SavingTestBase
     }
 
     [Test]
+    public void Load_Hdf5FileWithAUserBlock_PredictsAsKeras()
+    {
+        // h5py's userblock_size=512: the superblock sits after 512 bytes of text, and HDF5 addresses count from it.
+        var folder = Path.Combine(TestContext.CurrentContext.TestDirectory, "Saving", "KerasFixtures", "userblock");
+        var file = Path.Combine(folder, "userblock.h5");
+        Assert.That(File.ReadAllBytes(file)[..10], Is.EqualTo(Encoding.ASCII.GetBytes("user block")));
+        var fixture = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "userblock.json")))!;
+        using var model = Model.Load(file);
+        var predicted = (float[,])model.Predict(FixtureJson.ToFloat3(fixture["x"]!.AsArray()));
+        FixtureJson.AssertClose(predicted, fixture["y"]!.AsArray(), "Keras 3.16's prediction");
+    }
+
+    [Test]
     public void Load_KerasArchiveWithWindowsWeightPaths_ReadsThemAsSlashPaths_WithOneWarning()
     {
         using var model = SmallModel();
