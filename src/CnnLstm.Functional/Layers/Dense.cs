@@ -103,7 +103,7 @@ public sealed class Dense : Layer
     internal override Tensor ForwardPreActivation(Tensor input, bool training) =>
         bias is null ? input.matmul(kernel!.Variable)
         : input.dim() == 2 ? addmm(bias.Variable, input, kernel!.Variable, 1, 1)
-        : input.matmul(kernel!.Variable) + bias.Variable;
+        : input.matmul(kernel!.Variable).add(bias.Variable, Scalars.One);
 
     /// <summary>ONNX: MatMul with the kernel, Add of the bias, then the activation.</summary>
     internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call) =>

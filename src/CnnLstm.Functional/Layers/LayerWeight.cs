@@ -1,3 +1,4 @@
+using KerasStyle.Engine;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -121,7 +122,7 @@ public sealed class LayerWeight
         var ids = cat(withGrad.Select(l => l.Ids).ToArray(), 0);
         var grads = cat(withGrad.Select(l => l.Rows.grad!).ToArray(), 0);
         var (distinct, inverse, _) = unique(ids, sorted: true, return_inverse: true);
-        var summed = zeros(distinct.shape[0], grads.shape[1], dtype: grads.dtype).index_add_(0, inverse!, grads, 1);
+        var summed = zeros(distinct.shape[0], grads.shape[1], dtype: grads.dtype).index_add_(0, inverse!, grads, Scalars.One);
         return (distinct, summed);
     }
 
@@ -134,7 +135,7 @@ public sealed class LayerWeight
         }
 
         var result = dense is null ? zeros_like(Variable) : dense.clone();
-        return result.index_add_(0, r.Ids, r.Grad, 1);
+        return result.index_add_(0, r.Ids, r.Grad, Scalars.One);
     }
 
     /// <summary>

@@ -519,7 +519,7 @@ internal sealed class Trainer
         {
             var loss = Losses![o].ComputeWeighted(targets[o], outs[o], logits[o], sampleWeights, masks[o], outputs[o].Layer.Name);
             perOutputLoss[o] = loss.item<float>();
-            total = total is null ? loss : total + loss;
+            total = total is null ? loss : total.add(loss, Scalars.One);
         }
 
         values["loss"] = Mean(total!.item<float>());

@@ -1,3 +1,4 @@
+using KerasStyle.Engine;
 using System.Text.Json.Nodes;
 using KerasStyle.Graph;
 using static TorchSharp.torch;
@@ -257,7 +258,7 @@ public abstract class Loss
             {
                 // Keras' apply_mask: kept entries weigh total / kept, so the mean over all entries is over the kept ones.
                 var count = keptWeights.sum();
-                keptWeights = keptWeights * where(count.gt(0), kept.numel() / count, zeros_like(count));
+                keptWeights = keptWeights * where(count.gt(Scalars.Zero), Scalars.With(kept.numel(), entries => count.reciprocal().mul(entries)), zeros_like(count));
             }
 
             weights = weights is null ? keptWeights : weights * keptWeights;
@@ -274,13 +275,13 @@ public abstract class Loss
         {
             "sum" => sum,
             "mean_with_sample_weight" when weights is not null => DivideNoNan(sum, weights.expand_as(weighted).sum()),
-            _ => entries == 0 ? zeros_like(sum) : sum / entries,
+            _ => entries == 0 ? zeros_like(sum) : Scalars.With(entries, count => sum.div(count)),
         };
     }
 
     /// <summary>Keras' <c>divide_no_nan</c>: 0 where the divisor is 0.</summary>
     private static Tensor DivideNoNan(Tensor numerator, Tensor denominator) =>
-        where(denominator.eq(0), zeros_like(numerator), numerator / where(denominator.eq(0), ones_like(denominator), denominator));
+        where(denominator.eq(Scalars.Zero), zeros_like(numerator), numerator / where(denominator.eq(Scalars.Zero), ones_like(denominator), denominator));
 
     /// <summary>An axis in [-rank, rank) as an index in [0, rank).</summary>
     /// <exception cref="ArgumentException">The axis is out of range.</exception>

@@ -1,3 +1,4 @@
+using KerasStyle.Engine;
 using static TorchSharp.torch;
 
 namespace KerasStyle.Training.Losses;
@@ -18,7 +19,7 @@ public sealed class MeanSquaredError : Loss
     }
 
     /// <inheritdoc/>
-    protected override Tensor Call(Tensor yTrue, Tensor yPred) => (yPred - yTrue).square().mean(new long[] { -1 });
+    protected override Tensor Call(Tensor yTrue, Tensor yPred) => (yPred - yTrue).pow(Scalars.Two).mean(new long[] { -1 });
 
     private protected override Loss? Defaults() => new MeanSquaredError();
 }

@@ -100,13 +100,13 @@ public sealed class Adam : Optimizer
             return;
         }
 
-        m.mul_(Beta1).add_(grad, 1 - Beta1);
-        v.mul_(Beta2).addcmul_(grad, grad, 1 - Beta2);
+        m.mul_(Scalars.Of(Beta1)).add_(grad, Scalars.Of(1 - Beta1));
+        v.mul_(Scalars.Of(Beta2)).addcmul_(grad, grad, Scalars.Of(1 - Beta2));
         if (Amsgrad)
         {
             v = state[2].copy_(maximum(state[2], v));
         }
 
-        variable.addcdiv_(m, v.sqrt().add_(Epsilon), -lrT);
+        Scalars.With(-lrT, negativeRate => variable.addcdiv_(m, v.sqrt().add_(Scalars.Of(Epsilon), Scalars.One), negativeRate));
     }
 }

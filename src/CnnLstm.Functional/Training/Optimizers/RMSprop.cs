@@ -1,3 +1,4 @@
+using KerasStyle.Engine;
 using System.Text.Json.Nodes;
 using static TorchSharp.torch;
 
@@ -72,20 +73,20 @@ public sealed class RMSprop : Optimizer
     protected override void Update(Tensor variable, Tensor grad, Tensor[] state, long step)
     {
         var velocity = state[0];
-        velocity.mul_(Rho).addcmul_(grad, grad, 1 - Rho);
-        var denominator = velocity.add(Epsilon);
+        velocity.mul_(Scalars.Of(Rho)).addcmul_(grad, grad, Scalars.Of(1 - Rho));
+        var denominator = velocity.add(Scalars.Of(Epsilon), Scalars.One);
         if (Centered)
         {
             var average = state[^1];
-            average.mul_(Rho).add_(grad, 1 - Rho);
-            denominator = velocity - average.square() + Epsilon;
+            average.mul_(Scalars.Of(Rho)).add_(grad, Scalars.Of(1 - Rho));
+            denominator = (velocity - average.pow(Scalars.Two)).add(Scalars.Of(Epsilon), Scalars.One);
         }
 
-        var increment = grad.mul(LearningRate).div_(denominator.sqrt_());
+        var increment = Scalars.With(LearningRate, rate => grad.mul(rate)).div_(denominator.sqrt_());
         if (Momentum > 0)
         {
             var m = state[1];
-            m.mul_(Momentum).add_(increment);
+            m.mul_(Scalars.Of(Momentum)).add_(increment, Scalars.One);
             variable.sub_(m);
         }
         else

@@ -1,3 +1,4 @@
+using KerasStyle.Engine;
 using System.Text.Json.Nodes;
 using static TorchSharp.torch;
 
@@ -45,21 +46,19 @@ public sealed class SGD : Optimizer
     /// <inheritdoc/>
     protected override void Update(Tensor variable, Tensor grad, Tensor[] state, long step)
     {
-        if (Momentum == 0)
+        // The rate may change between steps (schedules), so its Scalar lives for this call only (Engine/Scalars.cs).
+        Scalars.With(-LearningRate, negativeRate =>
         {
-            variable.add_(grad, -LearningRate);
-            return;
-        }
+            if (Momentum == 0)
+            {
+                return variable.add_(grad, negativeRate);
+            }
 
-        var velocity = state[0];
-        velocity.mul_(Momentum).add_(grad, -LearningRate);
-        if (Nesterov)
-        {
-            variable.add_(velocity, Momentum).add_(grad, -LearningRate);
-        }
-        else
-        {
-            variable.add_(velocity);
-        }
+            var velocity = state[0];
+            velocity.mul_(Scalars.Of(Momentum)).add_(grad, negativeRate);
+            return Nesterov
+                ? variable.add_(velocity, Scalars.Of(Momentum)).add_(grad, negativeRate)
+                : variable.add_(velocity, Scalars.One);
+        });
     }
 }
