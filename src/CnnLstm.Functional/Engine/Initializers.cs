@@ -40,6 +40,17 @@ internal static class Initializers
         rand(shape, ScalarType.Float32, generator: generator) * (max - min) + min;
 
     /// <summary>
+    /// N(mean, stddev²), Keras' random_normal (keras/src/initializers/random_initializers.py, RandomNormal; defaults
+    /// mean 0, stddev 0.05): standard normal draws from <see cref="StandardNormal"/>, the same on every CPU.
+    /// </summary>
+    public static Tensor Normal(long[] shape, double mean, double stddev, Generator generator)
+    {
+        var count = shape.Aggregate(1L, (a, d) => a * d);
+        var values = StandardNormal(count, generator).Select(z => (float)(mean + (stddev * z))).ToArray();
+        return tensor(values, shape, ScalarType.Float32);
+    }
+
+    /// <summary>
     /// Keras' orthogonal initialiser (gain 1) for a 2-D shape (rows, cols), as keras/src/initializers/
     /// random_initializers.py: the QR decomposition of a standard normal (max, min) matrix, Q's columns multiplied by
     /// the signs of R's diagonal, transposed when rows &lt; cols.

@@ -779,7 +779,8 @@ public abstract class Layer : IDisposable
     /// <param name="name">The Keras weight name, e.g. <c>kernel</c>.</param>
     /// <param name="shape">The weight's shape.</param>
     /// <param name="initializer">A Keras initializer name: <c>glorot_uniform</c> (the default, Keras' default for float
-    /// weights), <c>zeros</c> or <c>ones</c>; for any other initial value pass the tensor
+    /// weights), <c>zeros</c>, <c>ones</c>, or <c>random_normal</c> and its alias <c>normal</c> (Keras' RandomNormal
+    /// with its defaults, mean 0 and standard deviation 0.05); for any other initial value pass the tensor
     /// (<see cref="AddWeight(string, int[], Tensor, bool)"/>).</param>
     /// <param name="trainable">Whether <c>Fit</c> trains it (default true).</param>
     /// <returns>The weight; its <see cref="LayerWeight.Variable"/> is what <see cref="Call(Tensor, bool, Tensor)"/> computes with.</returns>
@@ -799,7 +800,8 @@ public abstract class Layer : IDisposable
             "glorot_uniform" => () => Initializers.GlorotUniform(dims, Random),
             "zeros" => () => zeros(dims),
             "ones" => () => ones(dims),
-            _ => throw new ArgumentException($"{ClassName} '{Name}': weight '{name}' asks for the initializer '{initializer}'; by name this library knows glorot_uniform, zeros and ones (pass any other initial value as a tensor).", nameof(initializer)),
+            "random_normal" or "normal" => () => Initializers.Normal(dims, 0, 0.05, Random),
+            _ => throw new ArgumentException($"{ClassName} '{Name}': weight '{name}' asks for the initializer '{initializer}'; by name this library knows glorot_uniform, zeros, ones and random_normal (alias normal) (pass any other initial value as a tensor).", nameof(initializer)),
         };
         return AddWeight(name, dims, value, trainable);
     }

@@ -107,7 +107,10 @@ public static class LayerRegistry
     {
         var className = config.ClassName;
         var layerClass = Find(className)
-            ?? throw new FormatException($"Unknown layer class '{className}' (layer '{config.Name}'); the known classes are {string.Join(", ", ClassNames)}. Register other classes with LayerRegistry.Register<TLayer>() or LayerRegistry.Register(\"{className}\", config => ...).");
+            ?? throw new FormatException(
+                $"Unknown layer class '{className}' (layer '{config.Name}'): not one of this library's {BuiltIn.Value.Count} layer classes (LayerRegistry.ClassNames) nor registered. "
+                + $"If it is a custom layer written in Python by the file's author, write its C# twin (a Layer subclass with [KerasLayer(\"{className}\")] and a static FromConfig(LayerConfig), as docs/saving.md's \"Custom layers\" shows) "
+                + $"and register it before loading with LayerRegistry.Register<TLayer>(), or register a factory with LayerRegistry.Register(\"{className}\", config => ...).");
         var trainable = config.ReadBaseArguments(layerClass.OwnsDType);
         Layer? built;
         try
