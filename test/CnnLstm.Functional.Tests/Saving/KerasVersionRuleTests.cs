@@ -109,6 +109,30 @@ public class KerasVersionRuleTests
     }
 
     /// <summary>
+    /// GRU without <c>reset_after</c>: Keras before 2.1.3 had no such argument and computed the reset gate before the
+    /// recurrent product (False); Keras 3's default is True. Later Keras 2 and tf.keras 2 always write the key.
+    /// </summary>
+    [TestCase("2.0.8", false)]
+    [TestCase("2.1.2", false)]
+    [TestCase("3.16.0", true)]
+    public void FromJson_GruWithoutResetAfter_TakesTheDefaultOfTheKerasThatWroteIt(string version, bool resetAfter)
+    {
+        var json = """
+            {"class_name": "Model", "config": {"name": "m", "layers": [
+              {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 3, 2], "dtype": "float32", "sparse": false, "name": "x"}, "name": "x", "inbound_nodes": []},
+              {"class_name": "GRU", "config": {"name": "g", "trainable": true, "units": 4, "activation": "tanh", "recurrent_activation": "sigmoid", "use_bias": true, "return_sequences": false},
+                "name": "g", "inbound_nodes": [[["x", 0, 0, {}]]]}],
+              "input_layers": [["x", 0, 0]], "output_layers": [["g", 0, 0]]}, "keras_version": "VERSION"}
+            """.Replace("VERSION", version, StringComparison.Ordinal);
+
+        using var model = Model.FromJson(json);
+
+        var gru = (GRU)model.GetLayer("g");
+        Assert.That(gru.ResetAfter, Is.EqualTo(resetAfter));
+        Assert.That(gru.GetWeights()[2].Shape, Is.EqualTo(resetAfter ? new[] { 2, 12 } : new[] { 12 }), "the bias: two rows only with reset_after");
+    }
+
+    /// <summary>
     /// Keras 2.2.2's LSTM with hard_sigmoid gates (set2/ORACLE.txt): .y.npy is Keras 2's maths, .y_keras3.npy what
     /// Keras 3.16 computes from the same file (0.0425 apart); the library gives the former.
     /// </summary>
