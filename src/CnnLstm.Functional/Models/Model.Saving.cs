@@ -157,7 +157,32 @@ public partial class Model
     {
         ArgumentNullException.ThrowIfNull(json);
         var root = ParseJson(json, "FromJson");
-        return Build(root, compile: true, ModelConfig.WrittenByKeras2(root, null), "FromJson: ");
+        var keras2 = ModelConfig.WrittenByKeras2(root, null);
+        var model = Build(root, compile: true, keras2, "FromJson: ");
+        model.SetSource(root is JsonObject top && top["keras_version"] is JsonValue v && v.TryGetValue<string>(out var version) ? version : null, keras2);
+        return model;
+    }
+
+    /// <summary>
+    /// The <c>keras_version</c> recorded in the file or JSON this model was loaded from (<see cref="Load"/>,
+    /// <see cref="FromJson"/>): metadata.json's of a <c>.keras</c> archive, the <c>keras_version</c> attribute of an
+    /// HDF5 full-model file, the top-level key of that name in Keras 2's <c>to_json()</c>. Null for models built in
+    /// code, and for files and JSON that record no version (Keras 3's <c>to_json()</c> does not).
+    /// </summary>
+    public string? KerasVersion { get; private set; }
+
+    /// <summary>
+    /// Whether the model computes as Keras 2 / tf.keras 2 computed it, because its config was written by that Keras
+    /// (by <see cref="KerasVersion"/> when recorded, else by the config's form: Keras 3 writes a top-level
+    /// <c>module</c>, Keras 2 never). False for models built in code, which compute as Keras 3.16. Where the two
+    /// Keras differ and what this changes: docs/saving.md, "Keras version rule".
+    /// </summary>
+    public bool ComputesAsKeras2 { get; private set; }
+
+    private void SetSource(string? kerasVersion, bool keras2)
+    {
+        KerasVersion = kerasVersion;
+        ComputesAsKeras2 = keras2;
     }
 
     /// <summary>Writes the weights, by the file name: <c>.weights.h5</c> in the Keras 3 layout, <c>.h5</c> in the Keras 2 one.</summary>
@@ -249,7 +274,11 @@ public partial class Model
     {
         using var archive = KerasArchive.OpenRead(path);
         var config = archive.ReadConfig();
-        var model = Rebuild(path, () => Build(config, compile, keras2: false, $"'{path}': "));
+        var kerasVersion = archive.ReadKerasVersion();
+        // tf.keras 2.13 to 2.15 wrote .keras archives too: their layers compute as tf.keras 2 (docs/saving.md, "Keras version rule").
+        var keras2 = kerasVersion is not null && ModelConfig.WrittenByKeras2(config, kerasVersion);
+        var model = Rebuild(path, () => Build(config, compile, keras2, $"'{path}': "));
+        model.SetSource(kerasVersion, keras2);
         try
         {
             // The weights entry is bounded by what the model just built from the config can hold.
@@ -280,10 +309,12 @@ public partial class Model
         }
 
         var kerasVersion = HdfReader.ReadString(file, "keras_version", path);
+        var keras2 = false;
         var model = Rebuild(path, () =>
         {
             var root = ParseJson(modelConfig, "model_config");
-            var (built, _) = ModelConfig.Deserialize(root, ModelConfig.WrittenByKeras2(root, kerasVersion));
+            keras2 = ModelConfig.WrittenByKeras2(root, kerasVersion);
+            var (built, _) = ModelConfig.Deserialize(root, keras2);
             try
             {
                 if (compile && trainingConfig is not null)
@@ -300,6 +331,7 @@ public partial class Model
                 throw;
             }
         });
+        model.SetSource(kerasVersion, keras2);
         try
         {
             var plan = new WeightsLoadPlan(path, skipMismatch: false);

@@ -104,6 +104,9 @@ internal static class KerasArchive
         /// <summary>The largest config.json read: a model config of thousands of layers is a few megabytes.</summary>
         public const long MaxConfigBytes = 64L << 20;
 
+        /// <summary>The largest metadata.json read: Keras writes three short keys.</summary>
+        private const long MaxMetadataBytes = 1L << 20;
+
         private readonly string path;
         private readonly FileStream file;
         private readonly ZipArchive zip;
@@ -143,6 +146,29 @@ internal static class KerasArchive
             catch (JsonException e)
             {
                 throw new KerasFileException(path, $"{ConfigEntry} is not valid JSON ({e.Message}).", e);
+            }
+        }
+
+        /// <summary>
+        /// The <c>keras_version</c> of metadata.json (e.g. <c>3.16.0</c>, or <c>2.15.0</c> for tf.keras 2.13 to 2.15's
+        /// <c>.keras</c> files); null when the archive has no metadata.json or it records no version (Keras' loader
+        /// does not need it either). A metadata.json that is not valid JSON throws a <see cref="KerasFileException"/>.
+        /// </summary>
+        public string? ReadKerasVersion()
+        {
+            if (zip.GetEntry(MetadataEntry) is null)
+            {
+                return null;
+            }
+
+            using var bytes = ReadEntry(MetadataEntry, MaxMetadataBytes, "a metadata.json");
+            try
+            {
+                return JsonNode.Parse(bytes) is JsonObject metadata && metadata["keras_version"] is JsonValue v && v.TryGetValue<string>(out var version) ? version : null;
+            }
+            catch (JsonException e)
+            {
+                throw new KerasFileException(path, $"{MetadataEntry} is not valid JSON ({e.Message}).", e);
             }
         }
 

@@ -73,12 +73,13 @@ public sealed class GRUCell : DropoutRNNCell
     /// <summary>Creates the cell from a Keras 2 or Keras 3 config (Keras 2.1's default is <c>reset_after=False</c>).</summary>
     internal static GRUCell FromConfig(LayerConfig config) => FromConfig(config, nameof(GRUCell), config.Name);
 
-    /// <summary>The cell of a GRU or GRUCell config.</summary>
+    /// <summary>The cell of a GRU or GRUCell config; without <c>reset_after</c> a Keras 2 config (Keras 2.0 to 2.1.2, which
+    /// had no such argument) is False, a Keras 3 one Keras 3's True (docs/saving.md, "Keras version rule").</summary>
     internal static GRUCell FromConfig(LayerConfig config, string layerClass, string name)
     {
         var (dropout, recurrentDropout) = ReadDefaults(config, layerClass);
         return new GRUCell(layerClass, config.GetInt("units"), config.GetActivation("activation", "tanh"), config.GetActivation("recurrent_activation", "sigmoid"),
-            config.GetBool("use_bias", true), dropout, recurrentDropout, config.GetBool("reset_after", true), name);
+            config.GetBool("use_bias", true), dropout, recurrentDropout, config.GetBool("reset_after", !config.Keras2), name);
     }
 
     /// <inheritdoc/>
