@@ -109,6 +109,7 @@ public static class LayerRegistry
         var layerClass = Find(className)
             ?? throw new FormatException($"Unknown layer class '{className}' (layer '{config.Name}'); the known classes are {string.Join(", ", ClassNames)}. Register other classes with LayerRegistry.Register<TLayer>() or LayerRegistry.Register(\"{className}\", config => ...).");
         var trainable = config.ReadBaseArguments(layerClass.OwnsDType);
+        var activityRegularizer = config.GetRegularizer("activity_regularizer");
         Layer? built;
         try
         {
@@ -137,6 +138,7 @@ public static class LayerRegistry
             }
 
             layer.Trainable = trainable;
+            layer.ActivityRegularizer = activityRegularizer;
             return layer;
         }
         catch
