@@ -41,6 +41,12 @@ public sealed class Dense : Layer
     /// <summary>Whether a bias is added.</summary>
     public bool UseBias { get; }
 
+    /// <summary>The kernel's penalty (Keras' <c>kernel_regularizer</c>, default null): <c>new Dense(8) { KernelRegularizer = new L1L2(0.01, 0.01) }</c>.</summary>
+    public Regularizers.Regularizer? KernelRegularizer { get; init; }
+
+    /// <summary>The bias's penalty (Keras' <c>bias_regularizer</c>, default null).</summary>
+    public Regularizers.Regularizer? BiasRegularizer { get; init; }
+
     /// <inheritdoc/>
     public override JsonObject GetConfig()
     {
@@ -49,7 +55,7 @@ public sealed class Dense : Layer
         config["activation"] = Activations.Serialize(Activation);
         config["use_bias"] = UseBias;
         // Keras 3's Dense writes no activity_regularizer, and quantization_config null for a float layer.
-        AddKernelAndBiasConfig(config, activityRegularizer: false);
+        AddKernelAndBiasConfig(config, KernelRegularizer, BiasRegularizer, activityRegularizer: false);
         config["quantization_config"] = null;
         return config;
     }
@@ -57,8 +63,12 @@ public sealed class Dense : Layer
     /// <summary>Creates the layer from a Keras 2 or Keras 3 config.</summary>
     internal static Dense FromConfig(LayerConfig config)
     {
-        ReadKernelAndBiasConfig(config, "quantization_config");
-        return new Dense(config.GetInt("units"), config.GetActivation("activation", "linear"), config.GetBool("use_bias", true), config.Name);
+        var (kernelRegularizer, biasRegularizer) = ReadKernelAndBiasConfig(config, "quantization_config");
+        return new Dense(config.GetInt("units"), config.GetActivation("activation", "linear"), config.GetBool("use_bias", true), config.Name)
+        {
+            KernelRegularizer = kernelRegularizer,
+            BiasRegularizer = biasRegularizer,
+        };
     }
 
     /// <inheritdoc/>
@@ -85,9 +95,11 @@ public sealed class Dense : Layer
         inputDim = input.Shape.Last!.Value;
         var kernelShape = new long[] { inputDim, Units };
         kernel = AddWeight("kernel", kernelShape, () => Initializers.GlorotUniform(kernelShape, inputDim, Units, Random));
+        kernel.Regularizer = KernelRegularizer;
         if (UseBias)
         {
             bias = AddWeight("bias", new long[] { Units }, () => zeros(Units));
+            bias.Regularizer = BiasRegularizer;
         }
     }
 

@@ -73,6 +73,9 @@ public sealed class Embedding : Layer
     /// <summary>The fixed sequence length, if given.</summary>
     public int? InputLength { get; }
 
+    /// <summary>The embeddings' penalty (Keras' <c>embeddings_regularizer</c>, default null).</summary>
+    public Regularizers.Regularizer? EmbeddingsRegularizer { get; init; }
+
     /// <inheritdoc/>
     /// <remarks><c>input_length</c> is written only when set; Keras 3 accepts it with a deprecation warning.</remarks>
     public override JsonObject GetConfig()
@@ -81,8 +84,8 @@ public sealed class Embedding : Layer
         config["input_dim"] = InputDim;
         config["output_dim"] = OutputDim;
         config["embeddings_initializer"] = KerasInitializer("RandomUniform", new JsonObject { ["minval"] = -0.05, ["maxval"] = 0.05, ["seed"] = null });
-        config["embeddings_regularizer"] = null;
-        config["activity_regularizer"] = null;
+        config["embeddings_regularizer"] = EmbeddingsRegularizer?.Serialize();
+        config["activity_regularizer"] = ActivityRegularizer?.Serialize();
         config["embeddings_constraint"] = null;
         config["mask_zero"] = MaskZero;
         // Keras 3 writes no input_length (it warns that the argument is deprecated); the InputLayer holds the length.
@@ -94,7 +97,7 @@ public sealed class Embedding : Layer
     internal static Embedding FromConfig(LayerConfig config)
     {
         config.ReadInitializer("embeddings_initializer", "random_uniform");
-        foreach (var key in new[] { "embeddings_regularizer", "embeddings_constraint", "lora_rank" })
+        foreach (var key in new[] { "embeddings_constraint", "lora_rank" })
         {
             config.RequireDefault(key, null);
         }
@@ -103,7 +106,10 @@ public sealed class Embedding : Layer
         // Keras 3.13+ writes quantization_config for every Embedding; null means a float layer.
         config.RequireDefault("quantization_config", null);
         config.Ignore("lora_alpha");
-        return new Embedding(config.GetInt("input_dim"), config.GetInt("output_dim"), config.GetNullableSize("input_length"), config.Name, config.GetBool("mask_zero", false));
+        return new Embedding(config.GetInt("input_dim"), config.GetInt("output_dim"), config.GetNullableSize("input_length"), config.Name, config.GetBool("mask_zero", false))
+        {
+            EmbeddingsRegularizer = config.GetRegularizer("embeddings_regularizer"),
+        };
     }
 
     /// <inheritdoc/>
@@ -128,6 +134,7 @@ public sealed class Embedding : Layer
     {
         var shape = new long[] { InputDim, OutputDim };
         embeddings = AddWeight("embeddings", shape, () => Initializers.Uniform(shape, -0.05, 0.05, Random));
+        embeddings.Regularizer = EmbeddingsRegularizer;
     }
 
     /// <inheritdoc/>

@@ -389,12 +389,30 @@ public abstract class Layer : IDisposable
     /// <c>dtype</c> and the constructor arguments under their Keras names, e.g. <c>kernel_size: [5]</c>. The registered
     /// factory of <see cref="ClassName"/> (see <see cref="Saving.LayerRegistry"/>) turns it back into an equal layer.
     /// </summary>
-    public virtual JsonObject GetConfig() => new()
+    public virtual JsonObject GetConfig()
     {
-        ["name"] = Name,
-        ["trainable"] = Trainable,
-        ["dtype"] = Float32Policy(),
-    };
+        var config = new JsonObject
+        {
+            ["name"] = Name,
+            ["trainable"] = Trainable,
+            ["dtype"] = Float32Policy(),
+        };
+        if (ActivityRegularizer is not null)
+        {
+            // Keras 3's Layer.get_config writes it only when set (a layer that lists it again keeps this position).
+            config["activity_regularizer"] = ActivityRegularizer.Serialize();
+        }
+
+        return config;
+    }
+
+    /// <summary>
+    /// The penalty on this layer's outputs (Keras' <c>activity_regularizer</c>, default null), settable on every layer
+    /// as in Keras: each call while training or evaluating adds, per output, the penalty divided by the output's
+    /// batch size to the loss (Keras 3.16's <c>Layer.__call__</c>). A layer wrapped in <see cref="TimeDistributed"/>
+    /// adds none, as Keras' wrapper runs the inner layer's <c>call</c>.
+    /// </summary>
+    public Regularizers.Regularizer? ActivityRegularizer { get; set; }
 
     /// <summary>The float32 dtype policy as Keras 3.16 serializes it in every layer config.</summary>
     internal static JsonObject Float32Policy() => new()
@@ -678,8 +696,12 @@ public abstract class Layer : IDisposable
     /// <param name="masks">One mask per input, null where it has none (always null for initial states).</param>
     /// <param name="training">True while training.</param>
     /// <returns>The outputs, and their masks (null: no output has one).</returns>
-    internal virtual (IReadOnlyList<Tensor> Outputs, Tensor?[]? Masks) Forward(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks, bool training) =>
-        (Call(inputs, training, masks), OutputMaskValues(inputs, masks));
+    internal virtual (IReadOnlyList<Tensor> Outputs, Tensor?[]? Masks) Forward(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks, bool training)
+    {
+        var outputs = Call(inputs, training, masks);
+        Regularizers.RegularizationLosses.RecordActivity(this, outputs);
+        return (outputs, OutputMaskValues(inputs, masks));
+    }
 
     /// <summary>The masks of one call's outputs (see <see cref="Forward"/>); null when no output has one.</summary>
     internal Tensor?[]? OutputMaskValues(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks)
@@ -913,18 +935,18 @@ public abstract class Layer : IDisposable
 
     /// <summary>A Keras 3 serialized initializer, e.g. <c>{"module": "keras.initializers", "class_name": "Zeros", ...}</c>.</summary>
     /// <summary>
-    /// The config entries of a layer with a glorot_uniform kernel and a zeros bias (Dense, Conv1D): initializers, and
-    /// regularizers and constraints, which this library does not support and so writes as null.
+    /// The config entries of a layer with a glorot_uniform kernel and a zeros bias (Dense, Conv1D): initializers,
+    /// regularizers, and constraints, which this library does not support and so writes as null.
     /// </summary>
-    private protected static void AddKernelAndBiasConfig(JsonObject config, bool activityRegularizer = true)
+    private protected void AddKernelAndBiasConfig(JsonObject config, Regularizers.Regularizer? kernelRegularizer, Regularizers.Regularizer? biasRegularizer, bool activityRegularizer = true)
     {
         config["kernel_initializer"] = GlorotUniformConfig();
         config["bias_initializer"] = KerasInitializer("Zeros", new JsonObject());
-        config["kernel_regularizer"] = null;
-        config["bias_regularizer"] = null;
+        config["kernel_regularizer"] = kernelRegularizer?.Serialize();
+        config["bias_regularizer"] = biasRegularizer?.Serialize();
         if (activityRegularizer)
         {
-            config["activity_regularizer"] = null;
+            config["activity_regularizer"] = ActivityRegularizer?.Serialize();
         }
 
         config["kernel_constraint"] = null;
@@ -949,19 +971,20 @@ public abstract class Layer : IDisposable
 
     /// <summary>
     /// Reads what <see cref="AddKernelAndBiasConfig"/> writes, for the layers with a kernel and a bias (Dense, Conv1D,
-    /// Conv2D): glorot_uniform and zeros initializers; regularizers, constraints and a LoRA rank (and
+    /// Conv2D): glorot_uniform and zeros initializers; the kernel and bias regularizers (returned); constraints and a LoRA rank (and
     /// <paramref name="alsoNull"/>), which this library does not support, must be null; lora_alpha has no effect without a rank.
     /// </summary>
-    private protected static void ReadKernelAndBiasConfig(LayerConfig config, params string[] alsoNull)
+    private protected static (Regularizers.Regularizer? Kernel, Regularizers.Regularizer? Bias) ReadKernelAndBiasConfig(LayerConfig config, params string[] alsoNull)
     {
         config.ReadInitializer("kernel_initializer", "glorot_uniform");
         config.ReadInitializer("bias_initializer", "zeros");
-        foreach (var key in new[] { "kernel_regularizer", "bias_regularizer", "kernel_constraint", "bias_constraint" }.Concat(alsoNull).Append("lora_rank"))
+        foreach (var key in new[] { "kernel_constraint", "bias_constraint" }.Concat(alsoNull).Append("lora_rank"))
         {
             config.RequireDefault(key, null);
         }
 
         config.Ignore("lora_alpha");
+        return (config.GetRegularizer("kernel_regularizer"), config.GetRegularizer("bias_regularizer"));
     }
 
     /// <summary>glorot_uniform as Keras 3.16 serializes it (with its input_axes and output_axes arguments).</summary>

@@ -30,6 +30,12 @@ public sealed class LayerWeight
     /// <summary>The Keras weight name, e.g. <c>kernel</c>, <c>recurrent_kernel</c>, <c>bias</c>, <c>embeddings</c>.</summary>
     public string Name { get; }
 
+    /// <summary>
+    /// The penalty on this weight (the layer's <c>kernel_regularizer</c> etc.), or null; training adds it to the loss
+    /// while the weight is trainable, as Keras' <c>Layer._get_regularization_losses</c>.
+    /// </summary>
+    public Regularizers.Regularizer? Regularizer { get; internal set; }
+
     /// <summary>Keras' full name, e.g. <c>lstm_1/kernel:0</c> (a cell's weight in an RNN: <c>rnn/lstm_cell/kernel:0</c>).</summary>
     public string FullName => $"{ScopedLayerName}/{Name}:0";
 

@@ -528,6 +528,7 @@ public partial class Model : IDisposable
                 var pre = node.Layer.ForwardPreActivation(inputValues[0], training);
                 logits[wanted] = pre;
                 results = new[] { Activations.Apply(node.Layer.FinalActivation!, pre) };
+                Regularizers.RegularizationLosses.RecordActivity(node.Layer, results);
                 resultMasks = node.Layer.OutputMaskValues(inputValues, nodeMasks);
             }
             else

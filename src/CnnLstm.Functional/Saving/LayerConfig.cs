@@ -219,6 +219,32 @@ public sealed class LayerConfig
     }
 
     /// <summary>
+    /// Reads a regularizer argument (e.g. <c>kernel_regularizer</c>) as Keras' <c>regularizers.get</c>: null, a name
+    /// (<c>"l1"</c>, <c>"l2"</c>, <c>"l1l2"</c>, or the class names) or a serialized L1, L2 or L1L2 in Keras 3's or
+    /// tf.keras 2's form.
+    /// </summary>
+    /// <param name="key">The Keras argument name.</param>
+    /// <returns>The regularizer, or null when absent or null.</returns>
+    /// <exception cref="FormatException">An unknown or malformed regularizer, naming the layer and the key.</exception>
+    /// <exception cref="NotSupportedException">A regularizer this library does not compute (OrthogonalRegularizer).</exception>
+    public Regularizers.Regularizer? GetRegularizer(string key)
+    {
+        var node = GetRaw(key);
+        try
+        {
+            return Regularizers.Regularizer.Get(node);
+        }
+        catch (FormatException e)
+        {
+            throw new FormatException($"{Describe()}: '{key}': {e.Message}", e);
+        }
+        catch (NotSupportedException e)
+        {
+            throw new NotSupportedException($"{Describe()}: '{key}' = {node!.ToJsonString()}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
     /// Accepts <paramref name="key"/> only with its default (absent, or equal to <paramref name="defaultValue"/>);
     /// any other value is a feature this library does not implement, and loading fails naming it.
     /// </summary>
@@ -266,7 +292,6 @@ public sealed class LayerConfig
         // Input-shape hints of a first layer; the model builders read them from the raw config.
         Ignore("batch_input_shape", "input_shape", "batch_size", "input_dim", "autocast");
         RequireDefault("weights", null);
-        RequireDefault("activity_regularizer", null);
         return trainable;
     }
 

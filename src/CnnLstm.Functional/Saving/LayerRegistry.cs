@@ -112,6 +112,7 @@ public static class LayerRegistry
                 + $"If it is a custom layer written in Python by the file's author, write its C# twin (a Layer subclass with [KerasLayer(\"{className}\")] and a static FromConfig(LayerConfig), as docs/saving.md's \"Custom layers\" shows) "
                 + $"and register it before loading with LayerRegistry.Register<TLayer>(), or register a factory with LayerRegistry.Register(\"{className}\", config => ...).");
         var trainable = config.ReadBaseArguments(layerClass.OwnsDType);
+        var activityRegularizer = config.GetRegularizer("activity_regularizer");
         Layer? built;
         try
         {
@@ -140,6 +141,7 @@ public static class LayerRegistry
             }
 
             layer.Trainable = trainable;
+            layer.ActivityRegularizer = activityRegularizer;
             return layer;
         }
         catch

@@ -1,6 +1,7 @@
 using KerasStyle.Engine;
 using KerasStyle.Layers;
 using KerasStyle.Models;
+using KerasStyle.Regularizers;
 using KerasStyle.Training.Callbacks;
 using KerasStyle.Training.Data;
 using KerasStyle.Training.Losses;
@@ -454,8 +455,9 @@ internal sealed class Trainer
         {
             // Embedding lookups give their gradient by rows, which Step applies and ClearGradient forgets.
             using var rows = LayerWeight.CollectRowGradients();
+            using var activity = RegularizationLosses.Collect();
             var (outs, logits, masks) = Forward(batch.Inputs, training: true, logitsFor);
-            var (total, values) = LossAndMetrics(batch.Targets, outs, logits, masks, batch.SampleWeights);
+            var (total, values) = LossAndMetrics(batch.Targets, outs, logits, masks, batch.SampleWeights, activity.Losses);
             if (trainable.Count == 0)
             {
                 // As Keras' train_step: no gradient and no optimizer update (its iterations stay), a warning instead.
@@ -480,8 +482,9 @@ internal sealed class Trainer
     /// <summary>Keras' <c>test_step</c>: the forward pass in inference mode, the loss and metrics (run under no_grad, in the caller's dispose scope).</summary>
     private Dictionary<string, LoggedValue> TestStep(DataSet batch)
     {
+        using var activity = RegularizationLosses.Collect();
         var (outs, logits, masks) = Forward(batch.Inputs, training: false, logitsFor);
-        return LossAndMetrics(batch.Targets, outs, logits, masks, batch.SampleWeights).Values;
+        return LossAndMetrics(batch.Targets, outs, logits, masks, batch.SampleWeights, activity.Losses).Values;
     }
 
     /// <summary>Keras' <c>predict_step</c>: the outputs in inference mode (run under inference mode, in the caller's dispose scope).</summary>
@@ -504,9 +507,12 @@ internal sealed class Trainer
     /// <summary>
     /// The total loss (summed over outputs, as Keras) and the logged values: each loss weighted in an epoch's mean by
     /// the batch size (Keras' loss tracker), each metric by its own statistics (see <see cref="Metric"/>), with the
-    /// sample weights and masks applied.
+    /// sample weights and masks applied. As Keras 3.16's <c>compute_loss</c>, the total and the logged <c>loss</c> include
+    /// the regularization losses: <paramref name="activityLosses"/> (the forward pass's activity penalties) and the
+    /// penalties of the trainable weights that have a regularizer; each output's own logged loss does not.
     /// </summary>
-    private (Tensor Total, Dictionary<string, LoggedValue> Values) LossAndMetrics(IReadOnlyList<Tensor> targets, IReadOnlyList<Tensor> outs, Tensor?[] logits, Tensor?[] masks, Tensor? sampleWeights)
+    private (Tensor Total, Dictionary<string, LoggedValue> Values) LossAndMetrics(IReadOnlyList<Tensor> targets, IReadOnlyList<Tensor> outs, Tensor?[] logits, Tensor?[] masks, Tensor? sampleWeights,
+        IReadOnlyList<Tensor> activityLosses)
     {
         var names = LogNames;
         var outputs = model.Outputs;
@@ -520,6 +526,11 @@ internal sealed class Trainer
             var loss = Losses![o].ComputeWeighted(targets[o], outs[o], logits[o], sampleWeights, masks[o], outputs[o].Layer.Name);
             perOutputLoss[o] = loss.item<float>();
             total = total is null ? loss : total.add(loss, Scalars.One);
+        }
+
+        foreach (var extra in activityLosses.Concat(RegularizationLosses.WeightPenalties(model.TrainableWeights)))
+        {
+            total = total! + extra;
         }
 
         values["loss"] = Mean(total!.item<float>());

@@ -200,8 +200,13 @@ public class ModelConfigTests : SavingTestBase
     {
         var json = TfKeras2Regression.Replace("\"stateful\": false", "\"stateful\": true");
         Assert.That(() => Model.FromJson(json), Throws.TypeOf<NotSupportedException>().With.Message.Contains("lstm_1").And.Message.Contains("stateful"));
-        json = TfKeras2Regression.Replace("\"kernel_regularizer\": null, \"recurrent_regularizer\"", "\"kernel_regularizer\": {\"class_name\": \"L1L2\", \"config\": {\"l1\": 0.0, \"l2\": 0.01}}, \"recurrent_regularizer\"");
-        Assert.That(() => Model.FromJson(json), Throws.TypeOf<NotSupportedException>().With.Message.Contains("kernel_regularizer"));
+        // Regularizers are read now (Regularizers/RegularizerTests.cs); constraints are still refused by name.
+        json = TfKeras2Regression.Replace("\"kernel_constraint\": null, \"recurrent_constraint\"", "\"kernel_constraint\": {\"class_name\": \"MaxNorm\", \"config\": {\"max_value\": 2, \"axis\": 0}}, \"recurrent_constraint\"");
+        Assert.That(json, Is.Not.EqualTo(TfKeras2Regression));
+        Assert.That(() => Model.FromJson(json), Throws.TypeOf<NotSupportedException>().With.Message.Contains("lstm_1").And.Message.Contains("kernel_constraint"));
+        json = TfKeras2Regression.Replace("\"kernel_regularizer\": null, \"recurrent_regularizer\"", "\"kernel_regularizer\": {\"class_name\": \"OrthogonalRegularizer\", \"config\": {\"factor\": 0.01, \"mode\": \"rows\"}}, \"recurrent_regularizer\"");
+        Assert.That(json, Is.Not.EqualTo(TfKeras2Regression));
+        Assert.That(() => Model.FromJson(json), Throws.TypeOf<NotSupportedException>().With.Message.Contains("kernel_regularizer").And.Message.Contains("OrthogonalRegularizer"));
     }
 
     [Test]

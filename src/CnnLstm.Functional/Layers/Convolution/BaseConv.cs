@@ -75,6 +75,12 @@ public abstract class BaseConv : Layer
     /// <summary>Whether a bias is added.</summary>
     public bool UseBias { get; }
 
+    /// <summary>The kernel's penalty (Keras' <c>kernel_regularizer</c>, default null; not on separable convolutions, which have <c>depthwise_regularizer</c> and <c>pointwise_regularizer</c>).</summary>
+    public Regularizers.Regularizer? KernelRegularizer { get; init; }
+
+    /// <summary>The bias's penalty (Keras' <c>bias_regularizer</c>, default null).</summary>
+    public Regularizers.Regularizer? BiasRegularizer { get; init; }
+
     private protected int[] KernelSizes { get; }
 
     private protected int[] StridesPerAxis { get; }
@@ -132,10 +138,14 @@ public abstract class BaseConv : Layer
     }
 
     /// <summary>The initializer, regularizer and constraint keys (a glorot-uniform kernel, a zeros bias, no others).</summary>
-    private protected virtual void AddWeightConfig(JsonObject config) => AddKernelAndBiasConfig(config);
+    private protected virtual void AddWeightConfig(JsonObject config) => AddKernelAndBiasConfig(config, KernelRegularizer, BiasRegularizer);
 
     /// <summary>The arguments <see cref="BaseConv"/> takes, read from a Keras 2 or Keras 3 config.</summary>
-    private protected readonly record struct ConvArguments(int Filters, int[] KernelSize, int[] Strides, string Padding, int[] DilationRate, string Activation, bool UseBias, string Name);
+    private protected readonly record struct ConvArguments(int Filters, int[] KernelSize, int[] Strides, string Padding, int[] DilationRate, string Activation, bool UseBias, string Name)
+    {
+        /// <summary>The kernel_regularizer and bias_regularizer read from the config.</summary>
+        public (Regularizers.Regularizer? Kernel, Regularizers.Regularizer? Bias) Regularizers { get; init; }
+    }
 
     /// <summary>
     /// Reads the keys <see cref="GetConfig"/> writes for a rank-<paramref name="rank"/> convolution with a kernel and
@@ -145,8 +155,8 @@ public abstract class BaseConv : Layer
     private protected static ConvArguments ReadConvConfig(LayerConfig config, int rank)
     {
         ReadGroupsConfig(config);
-        ReadKernelAndBiasConfig(config);
-        return ReadWindowConfig(config, rank);
+        var regularizers = ReadKernelAndBiasConfig(config);
+        return ReadWindowConfig(config, rank) with { Regularizers = regularizers };
     }
 
     /// <summary>The keys every convolution has: filters, window sizes, padding, data format, activation, use_bias.</summary>
@@ -215,6 +225,8 @@ public abstract class BaseConv : Layer
     {
         inputChannels = input.Shape.Last!.Value;
         BuildWeights(inputChannels);
+        Kernel?.Regularizer = KernelRegularizer;
+        Bias?.Regularizer = BiasRegularizer;
     }
 
     /// <summary>Creates a glorot-uniform kernel (kernel size..., channels, filters) and a zeros bias.</summary>

@@ -31,6 +31,12 @@ public abstract class BaseSeparableConv : BaseConv
     /// <summary>Depthwise kernels per input channel (Keras' <c>depth_multiplier</c>).</summary>
     public int DepthMultiplier { get; }
 
+    /// <summary>The depthwise kernel's penalty (Keras' <c>depthwise_regularizer</c>, default null).</summary>
+    public Regularizers.Regularizer? DepthwiseRegularizer { get; init; }
+
+    /// <summary>The pointwise kernel's penalty (Keras' <c>pointwise_regularizer</c>, default null).</summary>
+    public Regularizers.Regularizer? PointwiseRegularizer { get; init; }
+
     /// <summary>(kernel size..., channels, depth multiplier), once built.</summary>
     private protected LayerWeight? Depthwise { get; private set; }
 
@@ -46,24 +52,32 @@ public abstract class BaseSeparableConv : BaseConv
         config["depthwise_initializer"] = GlorotUniformConfig();
         config["pointwise_initializer"] = GlorotUniformConfig();
         config["bias_initializer"] = KerasInitializer("Zeros", new JsonObject());
-        foreach (var key in new[] { "depthwise_regularizer", "pointwise_regularizer", "bias_regularizer", "activity_regularizer", "depthwise_constraint", "pointwise_constraint", "bias_constraint" })
+        config["depthwise_regularizer"] = DepthwiseRegularizer?.Serialize();
+        config["pointwise_regularizer"] = PointwiseRegularizer?.Serialize();
+        config["bias_regularizer"] = BiasRegularizer?.Serialize();
+        config["activity_regularizer"] = ActivityRegularizer?.Serialize();
+        foreach (var key in new[] { "depthwise_constraint", "pointwise_constraint", "bias_constraint" })
         {
             config[key] = null;
         }
     }
 
-    /// <summary>Reads the keys <see cref="AddWeightConfig"/> and <see cref="BaseConv.GetConfig"/> write; regularizers and constraints must be null.</summary>
-    private protected static (ConvArguments Arguments, int DepthMultiplier) ReadSeparableConfig(LayerConfig config, int rank)
+    /// <summary>
+    /// Reads the keys <see cref="AddWeightConfig"/> and <see cref="BaseConv.GetConfig"/> write; the regularizers
+    /// (depthwise, pointwise, and the bias's in the arguments' <c>Regularizers</c>); constraints must be null.
+    /// </summary>
+    private protected static (ConvArguments Arguments, int DepthMultiplier, Regularizers.Regularizer? Depthwise, Regularizers.Regularizer? Pointwise) ReadSeparableConfig(LayerConfig config, int rank)
     {
         config.ReadInitializer("depthwise_initializer", "glorot_uniform");
         config.ReadInitializer("pointwise_initializer", "glorot_uniform");
         config.ReadInitializer("bias_initializer", "zeros");
-        foreach (var key in new[] { "depthwise_regularizer", "pointwise_regularizer", "bias_regularizer", "depthwise_constraint", "pointwise_constraint", "bias_constraint" })
+        foreach (var key in new[] { "depthwise_constraint", "pointwise_constraint", "bias_constraint" })
         {
             config.RequireDefault(key, null);
         }
 
-        return (ReadWindowConfig(config, rank), config.GetInt("depth_multiplier", 1));
+        var arguments = ReadWindowConfig(config, rank) with { Regularizers = (null, config.GetRegularizer("bias_regularizer")) };
+        return (arguments, config.GetInt("depth_multiplier", 1), config.GetRegularizer("depthwise_regularizer"), config.GetRegularizer("pointwise_regularizer"));
     }
 
     private protected override void BuildWeights(int channels)
@@ -73,6 +87,8 @@ public abstract class BaseSeparableConv : BaseConv
         Depthwise = AddWeight("depthwise_kernel", depthwiseShape, () => Initializers.GlorotUniform(depthwiseShape, receptive * channels, receptive * DepthMultiplier, Random));
         var pointwiseShape = Enumerable.Repeat(1L, Rank).Append((long)channels * DepthMultiplier).Append(Filters).ToArray();
         Pointwise = AddWeight("pointwise_kernel", pointwiseShape, () => Initializers.GlorotUniform(pointwiseShape, (long)channels * DepthMultiplier, Filters, Random));
+        Depthwise.Regularizer = DepthwiseRegularizer;
+        Pointwise.Regularizer = PointwiseRegularizer;
         if (UseBias)
         {
             Bias = AddWeight("bias", new long[] { Filters }, () => zeros(Filters));

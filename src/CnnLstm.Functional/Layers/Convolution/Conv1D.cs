@@ -46,7 +46,11 @@ public sealed class Conv1D : BaseConv
     internal static Conv1D FromConfig(LayerConfig config)
     {
         var a = ReadConvConfig(config, 1);
-        return new Conv1D(a.Filters, a.KernelSize[0], a.Strides[0], a.Padding, a.DilationRate[0], a.Activation, a.UseBias, a.Name);
+        return new Conv1D(a.Filters, a.KernelSize[0], a.Strides[0], a.Padding, a.DilationRate[0], a.Activation, a.UseBias, a.Name)
+        {
+            KernelRegularizer = a.Regularizers.Kernel,
+            BiasRegularizer = a.Regularizers.Bias,
+        };
     }
 
     /// <inheritdoc/>

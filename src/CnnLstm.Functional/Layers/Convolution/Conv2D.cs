@@ -66,7 +66,11 @@ public sealed class Conv2D : BaseConv
     {
         var a = ReadConvConfig(config, 2);
         return new Conv2D(a.Filters, (a.KernelSize[0], a.KernelSize[1]), (a.Strides[0], a.Strides[1]), a.Padding, (a.DilationRate[0], a.DilationRate[1]),
-            a.Activation, a.UseBias, a.Name);
+            a.Activation, a.UseBias, a.Name)
+        {
+            KernelRegularizer = a.Regularizers.Kernel,
+            BiasRegularizer = a.Regularizers.Bias,
+        };
     }
 
     /// <inheritdoc/>

@@ -47,8 +47,13 @@ public sealed class SeparableConv1D : BaseSeparableConv
     /// <summary>Creates the layer from a Keras 2 or Keras 3 config.</summary>
     internal static SeparableConv1D FromConfig(LayerConfig config)
     {
-        var (a, depthMultiplier) = ReadSeparableConfig(config, 1);
-        return new SeparableConv1D(a.Filters, a.KernelSize[0], a.Strides[0], a.Padding, a.DilationRate[0], depthMultiplier, a.Activation, a.UseBias, a.Name);
+        var (a, depthMultiplier, depthwise, pointwise) = ReadSeparableConfig(config, 1);
+        return new SeparableConv1D(a.Filters, a.KernelSize[0], a.Strides[0], a.Padding, a.DilationRate[0], depthMultiplier, a.Activation, a.UseBias, a.Name)
+        {
+            DepthwiseRegularizer = depthwise,
+            PointwiseRegularizer = pointwise,
+            BiasRegularizer = a.Regularizers.Bias,
+        };
     }
 
     /// <inheritdoc/>

@@ -16,6 +16,7 @@ namespace KerasStyle.Layers;
 /// </summary>
 public abstract class DropoutRNNCell : RecurrentCell
 {
+    private readonly Regularizers.Regularizer?[] regularizers = new Regularizers.Regularizer?[3];
     private int inputDim;
 
     private protected DropoutRNNCell(string layerClass, int units, string activation, bool useBias, double dropout, double recurrentDropout, string? name)
@@ -43,6 +44,18 @@ public abstract class DropoutRNNCell : RecurrentCell
 
     /// <summary>The recurrent dropout rate (Keras' <c>recurrent_dropout</c>, default 0).</summary>
     public double RecurrentDropout { get; }
+
+    /// <summary>The kernel's penalty (Keras' <c>kernel_regularizer</c>, default null).</summary>
+    public Regularizers.Regularizer? KernelRegularizer { get => regularizers[0]; init => regularizers[0] = value; }
+
+    /// <summary>The recurrent kernel's penalty (Keras' <c>recurrent_regularizer</c>, default null).</summary>
+    public Regularizers.Regularizer? RecurrentRegularizer { get => regularizers[1]; init => regularizers[1] = value; }
+
+    /// <summary>The bias's penalty (Keras' <c>bias_regularizer</c>, default null).</summary>
+    public Regularizers.Regularizer? BiasRegularizer { get => regularizers[2]; init => regularizers[2] = value; }
+
+    /// <summary>Sets a weight regularizer from an RNN layer's initializer (0 kernel, 1 recurrent kernel, 2 bias); weights made later get it.</summary>
+    internal void SetRegularizer(int weight, Regularizers.Regularizer? value) => regularizers[weight] = value;
 
     /// <inheritdoc/>
     public override int OutputSize => Units;
@@ -102,7 +115,11 @@ public abstract class DropoutRNNCell : RecurrentCell
         var kernelShape = new long[] { inputDim, columns };
         var kernel = AddWeight("kernel", kernelShape, () => Initializers.GlorotUniform(kernelShape, inputDim, columns, Random), kernelToKeras, Variable("kernel"));
         var recurrent = AddWeight("recurrent_kernel", new long[] { Units, columns }, () => Initializers.Orthogonal(Units, columns, Random), kernelToKeras, Variable("recurrent_kernel"));
-        return (kernel, recurrent, UseBias ? AddWeight("bias", BiasShape, bias ?? (() => zeros(BiasShape)), null, Variable("bias")) : null);
+        var biasWeight = UseBias ? AddWeight("bias", BiasShape, bias ?? (() => zeros(BiasShape)), null, Variable("bias")) : null;
+        kernel.Regularizer = KernelRegularizer;
+        recurrent.Regularizer = RecurrentRegularizer;
+        biasWeight?.Regularizer = BiasRegularizer;
+        return (kernel, recurrent, biasWeight);
 
         Func<TorchSharp.Modules.Parameter>? Variable(string name) => moduleVariable is null ? null : () => moduleVariable(name);
     }
@@ -121,7 +138,8 @@ public abstract class DropoutRNNCell : RecurrentCell
     /// </summary>
     /// <param name="config">The config to add to.</param>
     /// <param name="layerForm">Whether the config is a layer's (LSTM) rather than the cell's (LSTMCell).</param>
-    internal void WriteArguments(JsonObject config, bool layerForm)
+    /// <param name="activityRegularizer">The layer's activity regularizer (layer form only).</param>
+    internal void WriteArguments(JsonObject config, bool layerForm, Regularizers.Regularizer? activityRegularizer = null)
     {
         var recurrentActivation = GateActivation;
         config["units"] = Units;
@@ -135,12 +153,17 @@ public abstract class DropoutRNNCell : RecurrentCell
         config["kernel_initializer"] = GlorotUniformConfig();
         config["recurrent_initializer"] = KerasInitializer("Orthogonal", new JsonObject { ["seed"] = null, ["gain"] = 1.0 });
         config["bias_initializer"] = KerasInitializer("Zeros", new JsonObject());
-        foreach (var key in new[] { "kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint", "recurrent_constraint", "bias_constraint" })
+        config["kernel_regularizer"] = KernelRegularizer?.Serialize();
+        config["recurrent_regularizer"] = RecurrentRegularizer?.Serialize();
+        config["bias_regularizer"] = BiasRegularizer?.Serialize();
+        if (layerForm)
         {
-            if (layerForm || key != "activity_regularizer")
-            {
-                config[key] = null;
-            }
+            config["activity_regularizer"] = activityRegularizer?.Serialize();
+        }
+
+        foreach (var key in new[] { "kernel_constraint", "recurrent_constraint", "bias_constraint" })
+        {
+            config[key] = null;
         }
 
         config["dropout"] = Dropout;
@@ -161,7 +184,7 @@ public abstract class DropoutRNNCell : RecurrentCell
         config.ReadInitializer("kernel_initializer", "glorot_uniform");
         config.ReadInitializer("recurrent_initializer", "orthogonal");
         config.ReadInitializer("bias_initializer", "zeros");
-        foreach (var key in new[] { "kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "kernel_constraint", "recurrent_constraint", "bias_constraint" })
+        foreach (var key in new[] { "kernel_constraint", "recurrent_constraint", "bias_constraint" })
         {
             config.RequireDefault(key, null);
         }

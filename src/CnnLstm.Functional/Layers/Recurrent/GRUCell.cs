@@ -79,7 +79,12 @@ public sealed class GRUCell : DropoutRNNCell
     {
         var (dropout, recurrentDropout) = ReadDefaults(config, layerClass);
         return new GRUCell(layerClass, config.GetInt("units"), config.GetActivation("activation", "tanh"), config.GetActivation("recurrent_activation", "sigmoid"),
-            config.GetBool("use_bias", true), dropout, recurrentDropout, config.GetBool("reset_after", !config.Keras2), name);
+            config.GetBool("use_bias", true), dropout, recurrentDropout, config.GetBool("reset_after", !config.Keras2), name)
+        {
+            KernelRegularizer = config.GetRegularizer("kernel_regularizer"),
+            RecurrentRegularizer = config.GetRegularizer("recurrent_regularizer"),
+            BiasRegularizer = config.GetRegularizer("bias_regularizer"),
+        };
     }
 
     /// <inheritdoc/>

@@ -90,7 +90,12 @@ public sealed class LSTMCell : DropoutRNNCell
     {
         var (dropout, recurrentDropout) = ReadDefaults(config, layerClass);
         return new LSTMCell(layerClass, config.GetInt("units"), config.GetActivation("activation", "tanh"), config.GetActivation("recurrent_activation", "sigmoid"),
-            config.GetBool("use_bias", true), config.GetBool("unit_forget_bias", true), dropout, recurrentDropout, name);
+            config.GetBool("use_bias", true), config.GetBool("unit_forget_bias", true), dropout, recurrentDropout, name)
+        {
+            KernelRegularizer = config.GetRegularizer("kernel_regularizer"),
+            RecurrentRegularizer = config.GetRegularizer("recurrent_regularizer"),
+            BiasRegularizer = config.GetRegularizer("bias_regularizer"),
+        };
     }
 
     /// <summary>

@@ -39,13 +39,22 @@ public abstract class RNN<TCell> : RNN
     /// <summary>The recurrent dropout rate (Keras' <c>recurrent_dropout</c>).</summary>
     public double RecurrentDropout => Cell.RecurrentDropout;
 
+    /// <summary>The kernel's penalty (Keras' <c>kernel_regularizer</c>, default null): <c>new LSTM(8) { KernelRegularizer = new L2(0.01) }</c>.</summary>
+    public Regularizers.Regularizer? KernelRegularizer { get => Cell.KernelRegularizer; init => Cell.SetRegularizer(0, value); }
+
+    /// <summary>The recurrent kernel's penalty (Keras' <c>recurrent_regularizer</c>, default null).</summary>
+    public Regularizers.Regularizer? RecurrentRegularizer { get => Cell.RecurrentRegularizer; init => Cell.SetRegularizer(1, value); }
+
+    /// <summary>The bias's penalty (Keras' <c>bias_regularizer</c>, default null).</summary>
+    public Regularizers.Regularizer? BiasRegularizer { get => Cell.BiasRegularizer; init => Cell.SetRegularizer(2, value); }
+
     private protected override bool NamesCellWeights => false;
 
     /// <inheritdoc/>
     public override JsonObject GetConfig()
     {
         var config = RnnConfig();
-        Cell.WriteArguments(config, layerForm: true);
+        Cell.WriteArguments(config, layerForm: true, ActivityRegularizer);
         return config;
     }
 }

@@ -62,7 +62,12 @@ public sealed class SimpleRNNCell : DropoutRNNCell
     internal static SimpleRNNCell FromConfig(LayerConfig config, string layerClass, string name)
     {
         var (dropout, recurrentDropout) = ReadDefaults(config, layerClass);
-        return new SimpleRNNCell(layerClass, config.GetInt("units"), config.GetActivation("activation", "tanh"), config.GetBool("use_bias", true), dropout, recurrentDropout, name);
+        return new SimpleRNNCell(layerClass, config.GetInt("units"), config.GetActivation("activation", "tanh"), config.GetBool("use_bias", true), dropout, recurrentDropout, name)
+        {
+            KernelRegularizer = config.GetRegularizer("kernel_regularizer"),
+            RecurrentRegularizer = config.GetRegularizer("recurrent_regularizer"),
+            BiasRegularizer = config.GetRegularizer("bias_regularizer"),
+        };
     }
 
     /// <inheritdoc/>

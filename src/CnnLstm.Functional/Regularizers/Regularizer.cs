@@ -1,0 +1,237 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using static TorchSharp.torch;
+
+namespace KerasStyle.Regularizers;
+
+/// <summary>
+/// A weight or activity penalty, as Keras' <c>keras.regularizers.Regularizer</c> (keras/src/regularizers/regularizers.py):
+/// called on a tensor it gives a scalar that training adds to the loss. The library's layers take one per
+/// Keras argument (<c>kernel_regularizer</c>, <c>bias_regularizer</c>, <c>recurrent_regularizer</c>,
+/// <c>embeddings_regularizer</c>; <see cref="Layers.Layer.ActivityRegularizer"/> on every layer). Built in: <see cref="L1"/>,
+/// <see cref="L2"/> and <see cref="L1L2"/>; Keras' <c>OrthogonalRegularizer</c> is refused by name.
+/// </summary>
+public abstract class Regularizer
+{
+    /// <summary>The Keras class name written in configs (<c>L1</c>, <c>L2</c>, <c>L1L2</c>).</summary>
+    public abstract string ClassName { get; }
+
+    /// <summary>The penalty of <paramref name="x"/> (any shape, float32), a scalar tensor the caller owns.</summary>
+    /// <param name="x">The weight or activation.</param>
+    /// <returns>A 0-d float32 tensor; differentiable with respect to <paramref name="x"/>.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="x"/> is null.</exception>
+    public Tensor Invoke(Tensor x)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        using var scope = NewDisposeScope();
+        return Penalty(x.dtype == ScalarType.Float32 ? x : x.to_type(ScalarType.Float32)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The penalty of a C# float array of any rank, computed as on a tensor.</summary>
+    /// <param name="x">The values.</param>
+    /// <returns>The penalty.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="x"/> is null.</exception>
+    public float Invoke(Array x)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        using var scope = NewDisposeScope();
+        var values = x.Cast<object>().Select(v => Convert.ToSingle(v, CultureInfo.InvariantCulture)).ToArray();
+        return Invoke(tensor(values)).item<float>();
+    }
+
+    /// <summary>The penalty of a C# float vector (an exact match where <see cref="Invoke(Tensor)"/>'s conversion would also apply).</summary>
+    /// <param name="x">The values.</param>
+    /// <returns>The penalty.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="x"/> is null.</exception>
+    public float Invoke(float[] x) => Invoke((Array)x);
+
+    /// <summary>The penalty of a float32 tensor.</summary>
+    private protected abstract Tensor Penalty(Tensor x);
+
+    /// <summary>The arguments as Keras 3.16's <c>get_config</c> writes them.</summary>
+    public abstract JsonObject GetConfig();
+
+    /// <summary>
+    /// The regularizer as Keras 3.16 serializes it in a layer config:
+    /// <c>{"module": "keras.regularizers", "class_name": ..., "config": ..., "registered_name": null}</c>.
+    /// </summary>
+    public JsonObject Serialize() => new()
+    {
+        ["module"] = "keras.regularizers",
+        ["class_name"] = ClassName,
+        ["config"] = GetConfig(),
+        ["registered_name"] = null,
+    };
+
+    /// <summary>
+    /// Keras' <c>keras.regularizers.get</c>: null gives null; a name gives that class with its defaults
+    /// (<c>"l1"</c>/<c>"L1"</c>: L1(0.01), <c>"l2"</c>/<c>"L2"</c>: L2(0.01), <c>"l1l2"</c>/<c>"L1L2"</c>: L1L2(0, 0), as
+    /// Keras 3.16 instantiates the class; it refuses <c>"l1_l2"</c>, and so does this library); an object is a serialized regularizer, in Keras 3's form (with
+    /// <c>module</c>) or tf.keras 2's (<c>{"class_name": "L1L2", "config": {"l1": 0.0, "l2": 0.01}}</c>).
+    /// </summary>
+    /// <param name="identifier">The config value.</param>
+    /// <returns>The regularizer, or null.</returns>
+    /// <exception cref="FormatException">An unknown name or malformed object.</exception>
+    /// <exception cref="NotSupportedException"><c>OrthogonalRegularizer</c>, which this library does not compute.</exception>
+    public static Regularizer? Get(JsonNode? identifier)
+    {
+        switch (identifier)
+        {
+            case null:
+                return null;
+            case JsonValue value when value.TryGetValue<string>(out var name):
+                return Create(name, new JsonObject());
+            case JsonObject obj when obj["class_name"] is JsonValue cls && cls.TryGetValue<string>(out var className):
+                var config = obj["config"] ?? new JsonObject();
+                return config is JsonObject arguments
+                    ? Create(className, arguments)
+                    : throw new FormatException($"Regularizer '{className}': 'config' must be an object, got {config.ToJsonString()}.");
+            default:
+                throw new FormatException($"Could not interpret regularizer identifier: {identifier.ToJsonString()}.");
+        }
+    }
+
+    private static Regularizer Create(string name, JsonObject config)
+    {
+        double Arg(string key, double fallback)
+        {
+            var node = config[key];
+            if (node is null)
+            {
+                return fallback;
+            }
+
+            return node is JsonValue v && v.TryGetValue<double>(out var d) ? d
+                : throw new FormatException($"Regularizer '{name}': '{key}' must be a number, got {node.ToJsonString()}.");
+        }
+
+        void OnlyKeys(params string[] keys)
+        {
+            var unknown = config.Select(p => p.Key).Where(k => !keys.Contains(k)).ToArray();
+            if (unknown.Length > 0)
+            {
+                throw new FormatException($"Regularizer '{name}': unknown argument{(unknown.Length > 1 ? "s" : string.Empty)} {string.Join(", ", unknown.Select(k => $"'{k}'"))}; it takes {string.Join(", ", keys.Select(k => $"'{k}'"))}.");
+            }
+        }
+
+        try
+        {
+            switch (name)
+            {
+                case "L1" or "l1":
+                    OnlyKeys("l1");
+                    return new L1(Arg("l1", 0.01));
+                case "L2" or "l2":
+                    OnlyKeys("l2");
+                    return new L2(Arg("l2", 0.01));
+                case "L1L2" or "l1l2":
+                    OnlyKeys("l1", "l2");
+                    return new L1L2(Arg("l1", 0), Arg("l2", 0));
+                case "OrthogonalRegularizer" or "orthogonal_regularizer":
+                    throw new NotSupportedException($"Regularizer '{name}' (Keras' OrthogonalRegularizer) is not supported by this library; only L1, L2 and L1L2 are.");
+                default:
+                    throw new FormatException($"Could not interpret regularizer identifier: '{name}'; this library knows, as Keras 3.16, L1 ('l1'), L2 ('l2') and L1L2 ('l1l2'; Keras 3.16 refuses 'l1_l2' too).");
+            }
+        }
+        catch (ArgumentException e)
+        {
+            throw new FormatException($"Regularizer '{name}': {e.Message}", e);
+        }
+    }
+
+    /// <summary>Keras' <c>validate_float_arg</c>: a finite, non-negative factor.</summary>
+    private protected static double Validate(double value, string name) =>
+        double.IsFinite(value) && value >= 0 ? value
+        : throw new ArgumentOutOfRangeException(name, value, $"Invalid value for argument {name}: expected a non-negative float. Received: {name}={value.ToString(CultureInfo.InvariantCulture)}");
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{ClassName}({string.Join(", ", GetConfig().Select(p => $"{p.Key}={p.Value?.ToJsonString()}"))})";
+}
+
+/// <summary>
+/// Keras' <c>keras.regularizers.L1</c>: <c>l1 * sum(abs(x))</c>, the factor in float32. Keras keeps the factor as a
+/// float32 tensor, so its config writes the float32 value (0.01 is written 0.009999999776482582).
+/// </summary>
+public sealed class L1 : Regularizer
+{
+    /// <summary>Creates the regularizer.</summary>
+    /// <param name="l1">The factor (Keras default 0.01); finite and non-negative.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A negative, infinite or NaN factor.</exception>
+    public L1(double l1 = 0.01) => Factor = (float)Validate(l1, "l1");
+
+    /// <summary>The factor (float32, as Keras keeps it).</summary>
+    public float Factor { get; }
+
+    /// <inheritdoc/>
+    public override string ClassName => "L1";
+
+    /// <inheritdoc/>
+    public override JsonObject GetConfig() => new() { ["l1"] = (double)Factor };
+
+    private protected override Tensor Penalty(Tensor x) => x.abs().sum().mul(Factor);
+}
+
+/// <summary>Keras' <c>keras.regularizers.L2</c>: <c>l2 * sum(square(x))</c>, the factor cast to float32.</summary>
+public sealed class L2 : Regularizer
+{
+    /// <summary>Creates the regularizer.</summary>
+    /// <param name="l2">The factor (Keras default 0.01); finite and non-negative.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A negative, infinite or NaN factor.</exception>
+    public L2(double l2 = 0.01) => Factor = Validate(l2, "l2");
+
+    /// <summary>The factor as given (the config writes it so; the penalty uses it cast to float32).</summary>
+    public double Factor { get; }
+
+    /// <inheritdoc/>
+    public override string ClassName => "L2";
+
+    /// <inheritdoc/>
+    public override JsonObject GetConfig() => new() { ["l2"] = Factor };
+
+    private protected override Tensor Penalty(Tensor x) => x.square().sum().mul((float)Factor);
+}
+
+/// <summary>
+/// Keras' <c>keras.regularizers.L1L2</c>: <c>l1 * sum(abs(x)) + l2 * sum(square(x))</c>, each term only when its
+/// factor is not 0, the factors cast to float32. Both default to 0 (the name <c>"l1l2"</c> gives L1L2(0, 0) in Keras 3.16).
+/// </summary>
+public sealed class L1L2 : Regularizer
+{
+    /// <summary>Creates the regularizer.</summary>
+    /// <param name="l1">The L1 factor (default 0); finite and non-negative.</param>
+    /// <param name="l2">The L2 factor (default 0); finite and non-negative.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A negative, infinite or NaN factor.</exception>
+    public L1L2(double l1 = 0, double l2 = 0)
+    {
+        L1Factor = Validate(l1, "l1");
+        L2Factor = Validate(l2, "l2");
+    }
+
+    /// <summary>The L1 factor as given.</summary>
+    public double L1Factor { get; }
+
+    /// <summary>The L2 factor as given.</summary>
+    public double L2Factor { get; }
+
+    /// <inheritdoc/>
+    public override string ClassName => "L1L2";
+
+    /// <inheritdoc/>
+    public override JsonObject GetConfig() => new() { ["l1"] = L1Factor, ["l2"] = L2Factor };
+
+    private protected override Tensor Penalty(Tensor x)
+    {
+        var result = zeros(Array.Empty<long>(), dtype: x.dtype, device: x.device);
+        if (L1Factor != 0)
+        {
+            result = result + x.abs().sum().mul((float)L1Factor);
+        }
+
+        if (L2Factor != 0)
+        {
+            result = result + x.square().sum().mul((float)L2Factor);
+        }
+
+        return result;
+    }
+}
