@@ -1,0 +1,268 @@
+using System.Text.Json.Nodes;
+using KerasStyle.Graph;
+using KerasStyle.Layers;
+using KerasStyle.Models;
+using KerasStyle.Tests.Saving;
+using KerasStyle.Tests.Saving.Onnx;
+
+namespace KerasStyle.Tests.Layers;
+
+/// <summary>
+/// Unknown (None) dimensions after the batch (issue 22): models whose inputs take any sequence length, against real
+/// Keras 3.16 (tools/keras-fixtures/variable_length.py) and the published files that declare such inputs.
+/// </summary>
+public class VariableLengthTests
+{
+    private static readonly string Folder = Path.Combine(TestContext.CurrentContext.TestDirectory, "Layers", "KerasFixtures", "varlen");
+
+    private static string RealModels => Path.GetFullPath(Path.Combine(TestPaths.RepositoryRoot, "..", "shared", "real-models"));
+
+    private static JsonObject Fixture(string model) => JsonNode.Parse(File.ReadAllText(Path.Combine(Folder, "varlen.json")))!["models"]![model]!.AsObject();
+
+    [TestCase("ids")]
+    [TestCase("steps")]
+    [TestCase("mixed")]
+    [TestCase("small")]
+    public void Load_KerasModelWithUnknownLength_PredictsBothLengthsAsKerasWithin1e4(string name)
+    {
+        using var model = Model.Load(Path.Combine(Folder, name + ".keras"));
+        AssertAsKeras(model, name);
+    }
+
+    [TestCase("ids")]
+    [TestCase("steps")]
+    [TestCase("mixed")]
+    [TestCase("small")]
+    public void BuiltInCode_UnknownLength_InfersKerasOutputShapes(string name)
+    {
+        using var model = Build(name);
+        var shapes = Fixture(name)["shapes"]!.AsObject();
+        Assert.That(model.Layers.Select(l => l.Name), Is.EqualTo(shapes.Select(s => s.Key)));
+        foreach (var layer in model.Layers)
+        {
+            Assert.That(model.TopologyNodes.Single(n => n.Layer == layer).Outputs[0].Shape.ToString(), Is.EqualTo(shapes[layer.Name]!.GetValue<string>()), layer.Name);
+        }
+    }
+
+    [TestCase("ids")]
+    [TestCase("steps")]
+    [TestCase("mixed")]
+    [TestCase("small")]
+    public void BuiltInCode_WithKerasWeights_PredictsAsKerasAndSurvivesEveryFileForm(string name)
+    {
+        using var keras = Model.Load(Path.Combine(Folder, name + ".keras"));
+        using var model = Build(name);
+        model.SetWeights(keras.GetWeights());
+        AssertAsKeras(model, name);
+        ModelFiles.CheckEveryForm(model, back =>
+        {
+            Assert.That(back.Inputs[0].Shape, Is.EqualTo(model.Inputs[0].Shape), "the unknown dimensions survive saving");
+            AssertAsKeras(back, name);
+        });
+        var config = JsonNode.Parse(model.ToJson())!["config"]!["layers"]![0]!["config"]!["batch_shape"]!.ToJsonString();
+        Assert.That(config, Is.EqualTo(name is "ids" or "small" ? "[null,null]" : "[null,null,4]"), "Keras writes None as null");
+    }
+
+    [TestCase("small")]
+    [TestCase("steps")]
+    [NonParallelizable]
+    public void Summary_UnknownLength_PrintsNoneAsKeras316ByteForByte(string name)
+    {
+        using var model = Model.Load(Path.Combine(Folder, name + ".keras"));
+        Backend.ConsoleStyle = ConsoleStyle.Keras3;
+        try
+        {
+            Assert.That(model.SummaryText(), Is.EqualTo(Fixture(name)["summary"]!.GetValue<string>()));
+        }
+        finally
+        {
+            Backend.ConsoleStyle = ConsoleStyle.Keras2;
+        }
+    }
+
+    [Test]
+    public void Summary_Keras2Style_PrintsNoneForTheUnknownLength()
+    {
+        using var model = Model.Load(Path.Combine(Folder, "small.keras"));
+        Assert.That(model.SummaryText(), Does.Contain("(None, None, 8)").And.Contain("(None, None)"));
+    }
+
+    [Test]
+    public void Input_NullableTuple_IsKerasShapeWithNone()
+    {
+        var input = new Input((null, 74));
+        Assert.That(input.Shape.ToString(), Is.EqualTo("(None, None, 74)"));
+        Assert.That(new Input(new int?[] { null }, DType.Int64).Shape.ToString(), Is.EqualTo("(None, None)"));
+        Assert.That(new Input((1, 3)).Shape.ToString(), Is.EqualTo("(None, 1, 3)"), "the int overloads still apply");
+    }
+
+    [Test]
+    public void Input_NonPositiveKnownSize_IsRefused()
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => _ = new Input(new int?[] { null, 0 }));
+        Assert.That(error!.Message, Does.Contain("(None, 0)"));
+    }
+
+    [Test]
+    public void Predict_WrongKnownDimension_IsRefusedNamingTheShapes()
+    {
+        using var model = Model.Load(Path.Combine(Folder, "steps.keras"));
+        var error = Assert.Throws<ArgumentException>(() => model.Predict(new float[2, 6, 3]));
+        Assert.That(error!.Message, Does.Contain("(None, None, 4)").And.Contain("(2, 6, 3)"));
+    }
+
+    [Test]
+    public void Fit_BatchesOfDifferentLengths_TrainsOnEach()
+    {
+        using var model = Build("steps");
+        model.Compile("adam", "mse");
+        var lossShort = model.Fit(new float[4, 6, 4], new float[4, 3, 2], batchSize: 2, epochs: 1, verbose: 0)["loss"][0];
+        var lossLong = model.Fit(new float[4, 10, 4], new float[4, 5, 2], batchSize: 2, epochs: 1, verbose: 0)["loss"][0];
+        Assert.That(double.IsFinite(lossShort) && double.IsFinite(lossLong), Is.True);
+        Assert.That(model.Evaluate(new float[2, 8, 4], new float[2, 4, 2])["loss"], Is.GreaterThanOrEqualTo(0));
+    }
+
+    [Test]
+    public void Dense_UnknownLastAxis_IsRefusedNamingLayerAndShape()
+    {
+        var input = new Input(new int?[] { 5, null });
+        var error = Assert.Throws<LayerInputException>(() => new Dense(3, name: "head").Call(input));
+        Assert.That(error!.Message, Does.Contain("head").And.Contain("(None, 5, None)"));
+    }
+
+    [Test]
+    public void Conv1D_UnknownChannels_IsRefusedNamingLayerAndShape()
+    {
+        var input = new Input(new int?[] { null, null });
+        var error = Assert.Throws<LayerInputException>(() => new Conv1D(4, 3, name: "conv").Call(input));
+        Assert.That(error!.Message, Does.Contain("conv").And.Contain("(None, None, None)"));
+    }
+
+    [Test]
+    public void FlattenThenDense_UnknownLength_IsRefusedAtTheDenseAsKeras()
+    {
+        // Keras 3: Flatten gives (None, None); the Dense after it raises for its undefined last dimension.
+        var input = new Input((null, 4));
+        var flat = new Flatten(name: "flat").Call(input);
+        Assert.That(flat.Shape.ToString(), Is.EqualTo("(None, None)"));
+        var error = Assert.Throws<LayerInputException>(() => new Dense(1, name: "after").Call(flat));
+        Assert.That(error!.Message, Does.Contain("after").And.Contain("(None, None)"));
+    }
+
+    [Test]
+    public void Reshape_UnknownLength_KeepsTheInferredAxisUnknownAsKeras()
+    {
+        var input = new Input((null, 4));
+        Assert.That(new Reshape(new[] { -1, 2 }).Call(input).Shape.ToString(), Is.EqualTo("(None, None, 2)"));
+    }
+
+    [TestCase("ids")]
+    [TestCase("steps")]
+    [TestCase("small")]
+    public void ExportOnnx_UnknownLength_RunsInOnnxRuntimeAtTwoLengths(string name)
+    {
+        using var model = Model.Load(Path.Combine(Folder, name + ".keras"));
+        var path = Path.Combine(Path.GetTempPath(), $"ks-varlen-{Guid.NewGuid():N}.onnx");
+        try
+        {
+            model.Export(path);
+            foreach (var steps in new[] { 4, 11 })
+            {
+                OnnxCheck.AssertFileMatchesPredict(path, model, OnnxCheck.RandomInputs(model, 3, steps, unknownSteps: steps), 1e-4);
+            }
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [TestCase("set1/AdamVenroy__sentiment-classifer__model.keras")]
+    [TestCase("set2/anushree1001__Comparing-Multiple-Pre-trained-Neural-network-models-on-IMDB-dataset__bigru_model.h5")]
+    [TestCase("set2/anushree1001__Comparing-Multiple-Pre-trained-Neural-network-models-on-IMDB-dataset__bilstm_model.h5")]
+    [TestCase("set2/anushree1001__Comparing-Multiple-Pre-trained-Neural-network-models-on-IMDB-dataset__simplernn_model.h5")]
+    [TestCase("set2/udnet96__lstm_seq2seq__s2s.h5")]
+    public void Load_RealFileWithUnknownLength_PredictsAsKerasWithin1e4(string name)
+    {
+        if (!Directory.Exists(RealModels))
+        {
+            Assert.Ignore($"{RealModels} is absent.");
+        }
+
+        var file = Path.Combine(RealModels, name);
+        using var model = Model.Load(file, compile: false);
+        Assert.That(model.Inputs[0].Shape[1], Is.Null, "the file declares an input of unknown length");
+        var inputs = new List<Array> { NpyFile.Read(file + ".x.npy") };
+        if (File.Exists(file + ".x1.npy"))
+        {
+            inputs.Add(NpyFile.Read(file + ".x1.npy"));
+        }
+
+        var output = model.Predict(inputs)[0];
+        var expected = NpyFile.Read(file + ".y.npy").Cast<float>().ToArray();
+        var actual = output.Cast<float>().ToArray();
+        Assert.That(actual, Has.Length.EqualTo(expected.Length));
+        var worst = expected.Zip(actual, (e, a) => Math.Abs(e - a) / Math.Max(1, Math.Abs(e))).Max();
+        Assert.That(worst, Is.LessThanOrEqualTo(1e-4), name);
+    }
+
+    private static void AssertAsKeras(Model model, string name)
+    {
+        foreach (var run in Fixture(name)["runs"]!.AsArray())
+        {
+            var rows = run!["x"]!.AsArray();
+            Array x = name is "ids" or "small" ? FixtureJson.ToInt2(rows) : FixtureJson.ToFloat3(rows);
+            var expected = FixtureJson.Flatten(run["y"]!).ToArray();
+            var actual = model.Predict(x).Cast<float>().Select(v => (double)v).ToArray();
+            Assert.That(actual, Is.EqualTo(expected).Within(1e-4), $"{name} at length {x.GetLength(1)}");
+        }
+    }
+
+    private static Model Build(string name)
+    {
+        switch (name)
+        {
+            case "ids":
+            {
+                var x = new Input(new int?[] { null }, DType.Int32, name: "ids");
+                var h = new Embedding(30, 8, name: "embed", maskZero: true).Call(x);
+                h = new Bidirectional(new LSTM(6, returnSequences: true, name: "lstm"), name: "bi").Call(h);
+                h = new GRU(5, name: "gru").Call(h);
+                return new Model(x, new Dense(3, name: "out").Call(h), name: "ids");
+            }
+
+            case "steps":
+            {
+                var x = new Input((null, 4), name: "steps");
+                var h = new Conv1D(6, 3, padding: "same", activation: "relu", name: "conv").Call(x);
+                h = new MaxPooling1D(2, name: "pool").Call(h);
+                h = new LSTM(5, returnSequences: true, name: "lstm").Call(h);
+                return new Model(x, new TimeDistributed(new Dense(2), name: "td").Call(h), name: "steps");
+            }
+
+            case "mixed":
+            {
+                var x = new Input((null, 4), name: "series");
+                var a = new Dense(6, name: "dense").Call(x);
+                var b = new Conv1D(6, 1, name: "conv").Call(x);
+                var h = new Concatenate(name: "concat").Call(a, b);
+                h = new Dropout(0.5, name: "drop").Call(h);
+                h = new Activation("tanh", name: "act").Call(h);
+                h = new Masking(0.0, name: "masking").Call(h);
+                h = new SimpleRNN(4, returnSequences: true, name: "rnn").Call(h);
+                h = new AveragePooling1D(2, name: "avg").Call(h);
+                h = new GlobalAveragePooling1D(name: "gap").Call(h);
+                h = new RepeatVector(3, name: "repeat").Call(h);
+                return new Model(x, new GRU(2, name: "gru2").Call(h), name: "mixed");
+            }
+
+            default:
+            {
+                var x = new Input(new int?[] { null }, DType.Int32, name: "tokens");
+                var h = new Embedding(30, 8, name: "embedding").Call(x);
+                h = new LSTM(4, name: "lstm").Call(h);
+                return new Model(x, new Dense(1, name: "dense").Call(h), name: "small");
+            }
+        }
+    }
+}
