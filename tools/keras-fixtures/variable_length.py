@@ -12,7 +12,10 @@ Files (CI never runs Python):
                     -> SimpleRNN(4, return_sequences) -> AveragePooling1D(2) -> GlobalAveragePooling1D -> RepeatVector(3)
                     -> GRU(2)
   small.keras       Input((None,), int32) -> Embedding(30, 8) -> LSTM(4) -> Dense(1) (its summary is checked byte for byte)
-  varlen.json       per model: each layer's output shape as Keras prints it, inputs and Keras' predictions at two
+  varlen.json       "layers": single layers over inputs of unknown length (Conv1D/2D, pooling, cropping, padding,
+                    normalization, Flatten, Reshape, recurrent, wrappers), with Keras' output shape, the layer's
+                    weights (set at random) and predictions at two lengths;
+                    "models": per model: each layer's output shape as Keras prints it, inputs and Keras' predictions at two
                     lengths (ids padded with zeros, so the mask matters), and the summary Keras prints into a pipe (80 columns)
 """
 import io
@@ -66,6 +69,61 @@ def small_model():
     return keras.Model(x, L.Dense(1, name="dense")(h), name="small")
 
 
+# One layer over an input of unknown length: Keras' output shape, weights and predictions at two lengths.
+LAYERS = [
+    ("conv1d", (None, 4), lambda: L.Conv1D(3, 2)),
+    ("conv1d_same_strided", (None, 4), lambda: L.Conv1D(3, 3, strides=2, padding="same")),
+    ("conv1d_causal_dilated", (None, 4), lambda: L.Conv1D(3, 2, dilation_rate=2, padding="causal")),
+    ("separable_conv1d", (None, 4), lambda: L.SeparableConv1D(3, 2)),
+    ("max_pooling1d", (None, 4), lambda: L.MaxPooling1D(2)),
+    ("average_pooling1d_same", (None, 4), lambda: L.AveragePooling1D(3, strides=2, padding="same")),
+    ("global_max_pooling1d", (None, 4), lambda: L.GlobalMaxPooling1D()),
+    ("global_average_pooling1d_keepdims", (None, 4), lambda: L.GlobalAveragePooling1D(keepdims=True)),
+    ("cropping1d", (None, 4), lambda: L.Cropping1D((1, 2))),
+    ("zero_padding1d", (None, 4), lambda: L.ZeroPadding1D(2)),
+    ("up_sampling1d", (None, 4), lambda: L.UpSampling1D(3)),
+    ("spatial_dropout1d", (None, 4), lambda: L.SpatialDropout1D(0.2)),
+    ("permute", (None, 4), lambda: L.Permute((2, 1))),
+    ("gaussian_noise", (None, 4), lambda: L.GaussianNoise(0.1)),
+    ("layer_normalization", (None, 4), lambda: L.LayerNormalization()),
+    ("batch_normalization", (None, 4), lambda: L.BatchNormalization()),
+    ("flatten", (None, 4), lambda: L.Flatten()),
+    ("reshape", (None, 4), lambda: L.Reshape((-1, 2))),
+    ("dense", (None, 4), lambda: L.Dense(3)),
+    ("lstm_sequences", (None, 4), lambda: L.LSTM(3, return_sequences=True)),
+    ("gru", (None, 4), lambda: L.GRU(3)),
+    ("simple_rnn_sequences", (None, 4), lambda: L.SimpleRNN(3, return_sequences=True)),
+    ("bidirectional", (None, 4), lambda: L.Bidirectional(L.LSTM(2, return_sequences=True))),
+    ("time_distributed", (None, 4), lambda: L.TimeDistributed(L.Dense(2))),
+    ("masking", (None, 4), lambda: L.Masking()),
+    ("conv2d", (None, None, 3), lambda: L.Conv2D(2, 3)),
+    ("max_pooling2d", (None, None, 3), lambda: L.MaxPooling2D(2)),
+    ("average_pooling2d_same", (None, None, 3), lambda: L.AveragePooling2D(2, padding="same")),
+    ("global_average_pooling2d", (None, None, 3), lambda: L.GlobalAveragePooling2D()),
+]
+
+
+def layer_cases(rng):
+    cases = {}
+    for name, shape, make in LAYERS:
+        x = keras.Input(shape=shape)
+        layer = make()
+        model = keras.Model(x, layer(x))
+        for w in model.weights:
+            w.assign(rng.uniform(-0.5, 0.5, size=tuple(w.shape)).astype("float32") + (1.0 if "variance" in w.path else 0.0))
+        runs = []
+        for length in (5, 8):
+            xs = rng.uniform(-1, 1, size=(2,) + tuple(length if d is None else d for d in shape)).astype("float32")
+            runs.append({"x": xs.tolist(), "y": np.asarray(model.predict(xs, verbose=0), dtype="float64").tolist()})
+        cases[name] = {
+            "input": str((None,) + shape),
+            "output": str(tuple(model.output.shape)),
+            "weights": [np.asarray(w.numpy(), dtype="float64").tolist() for w in layer.weights],
+            "runs": runs,
+        }
+    return cases
+
+
 def summary(model):
     out = io.StringIO()
     with redirect_stdout(out):
@@ -97,6 +155,7 @@ def main():
             "runs": runs,
             "summary": summary(model),
         }
+    result["layers"] = layer_cases(rng)
     with open(os.path.join(OUT, "varlen.json"), "w") as f:
         json.dump(result, f)
     for name, m in result["models"].items():

@@ -206,6 +206,101 @@ public class VariableLengthTests
         Assert.That(worst, Is.LessThanOrEqualTo(1e-4), name);
     }
 
+    [TestCase("conv1d")]
+    [TestCase("conv1d_same_strided")]
+    [TestCase("conv1d_causal_dilated")]
+    [TestCase("separable_conv1d")]
+    [TestCase("max_pooling1d")]
+    [TestCase("average_pooling1d_same")]
+    [TestCase("global_max_pooling1d")]
+    [TestCase("global_average_pooling1d_keepdims")]
+    [TestCase("cropping1d")]
+    [TestCase("zero_padding1d")]
+    [TestCase("up_sampling1d")]
+    [TestCase("spatial_dropout1d")]
+    [TestCase("permute")]
+    [TestCase("gaussian_noise")]
+    [TestCase("layer_normalization")]
+    [TestCase("batch_normalization")]
+    [TestCase("flatten")]
+    [TestCase("reshape")]
+    [TestCase("dense")]
+    [TestCase("lstm_sequences")]
+    [TestCase("gru")]
+    [TestCase("simple_rnn_sequences")]
+    [TestCase("bidirectional")]
+    [TestCase("time_distributed")]
+    [TestCase("masking")]
+    [TestCase("conv2d")]
+    [TestCase("max_pooling2d")]
+    [TestCase("average_pooling2d_same")]
+    [TestCase("global_average_pooling2d")]
+    public void Layer_OverUnknownLength_HasKerasOutputShapeAndPredictsBothLengthsAsKerasAndInOnnx(string name)
+    {
+        var fixture = JsonNode.Parse(File.ReadAllText(Path.Combine(Folder, "varlen.json")))!["layers"]![name]!.AsObject();
+        var input = new Input(name.EndsWith("2d", StringComparison.Ordinal) || name.EndsWith("2d_same", StringComparison.Ordinal) ? new int?[] { null, null, 3 } : new int?[] { null, 4 });
+        Assert.That(input.Shape.ToString(), Is.EqualTo(fixture["input"]!.GetValue<string>()));
+        var layer = LayerCase(name);
+        using var model = new Model(input, layer.Call(input));
+        Assert.That(model.Outputs[0].Shape.ToString(), Is.EqualTo(fixture["output"]!.GetValue<string>()));
+        layer.SetWeights(fixture["weights"]!.AsArray().Select(w => WeightArray.FromArray(FixtureJson.ToArray(w as JsonArray ?? new JsonArray(w!.DeepClone())))).ToArray());
+        foreach (var run in fixture["runs"]!.AsArray())
+        {
+            var x = FixtureJson.ToArray(run!["x"]!.AsArray());
+            var actual = model.Predict(x).Cast<float>().Select(v => (double)v).ToArray();
+            Assert.That(actual, Is.EqualTo(FixtureJson.Flatten(run["y"]!).ToArray()).Within(1e-4), $"{name} at length {x.GetLength(1)}");
+        }
+
+        // The exported graph declares the unknown axes as dynamic: one file runs at both lengths.
+        var path = Path.Combine(Path.GetTempPath(), $"ks-varlen-{Guid.NewGuid():N}.onnx");
+        try
+        {
+            model.Export(path);
+            foreach (var run in fixture["runs"]!.AsArray())
+            {
+                OnnxCheck.AssertFileMatchesPredict(path, model, new[] { FixtureJson.ToArray(run!["x"]!.AsArray()) }, 1e-4);
+            }
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private static Layer LayerCase(string name) => name switch
+    {
+        "conv1d" => new Conv1D(3, 2),
+        "conv1d_same_strided" => new Conv1D(3, 3, strides: 2, padding: "same"),
+        "conv1d_causal_dilated" => new Conv1D(3, 2, padding: "causal", dilationRate: 2),
+        "separable_conv1d" => new SeparableConv1D(3, 2),
+        "max_pooling1d" => new MaxPooling1D(2),
+        "average_pooling1d_same" => new AveragePooling1D(3, strides: 2, padding: "same"),
+        "global_max_pooling1d" => new GlobalMaxPooling1D(),
+        "global_average_pooling1d_keepdims" => new GlobalAveragePooling1D(keepdims: true),
+        "cropping1d" => new Cropping1D((1, 2)),
+        "zero_padding1d" => new ZeroPadding1D(2),
+        "up_sampling1d" => new UpSampling1D(3),
+        "spatial_dropout1d" => new SpatialDropout1D(0.2),
+        "permute" => new Permute(new[] { 2, 1 }),
+        "gaussian_noise" => new GaussianNoise(0.1),
+        "layer_normalization" => new LayerNormalization(),
+        "batch_normalization" => new BatchNormalization(),
+        "flatten" => new Flatten(),
+        "reshape" => new Reshape(new[] { -1, 2 }),
+        "dense" => new Dense(3),
+        "lstm_sequences" => new LSTM(3, returnSequences: true),
+        "gru" => new GRU(3),
+        "simple_rnn_sequences" => new SimpleRNN(3, returnSequences: true),
+        "bidirectional" => new Bidirectional(new LSTM(2, returnSequences: true)),
+        "time_distributed" => new TimeDistributed(new Dense(2)),
+        "masking" => new Masking(),
+        "conv2d" => new Conv2D(2, 3),
+        "max_pooling2d" => new MaxPooling2D((2, 2)),
+        "average_pooling2d_same" => new AveragePooling2D((2, 2), padding: "same"),
+        "global_average_pooling2d" => new GlobalAveragePooling2D(),
+        _ => throw new ArgumentException(name),
+    };
+
     private static void AssertAsKeras(Model model, string name)
     {
         foreach (var run in Fixture(name)["runs"]!.AsArray())
