@@ -88,6 +88,27 @@ public class VariableLengthTests
     }
 
     [Test]
+    public void FromJson_Keras2SequentialWithEmbeddingOfUnknownLength_BuildsAndPredictsAnyLength()
+    {
+        // Keras 2.2's Sequential form: the first layer declares batch_input_shape [null, null] and input_length null.
+        const string json = """
+            {"class_name": "Sequential", "config": {"name": "sequential_1", "layers": [
+              {"class_name": "Embedding", "config": {"name": "embedding_1", "trainable": true, "batch_input_shape": [null, null], "dtype": "float32", "input_dim": 50, "output_dim": 4,
+                "embeddings_initializer": {"class_name": "RandomUniform", "config": {"minval": -0.05, "maxval": 0.05, "seed": null}}, "embeddings_regularizer": null, "activity_regularizer": null, "embeddings_constraint": null, "mask_zero": false, "input_length": null}},
+              {"class_name": "GlobalAveragePooling1D", "config": {"name": "global_average_pooling1d_1", "trainable": true, "data_format": "channels_last"}},
+              {"class_name": "Dense", "config": {"name": "dense_1", "trainable": true, "units": 2, "activation": "linear", "use_bias": true,
+                "kernel_initializer": {"class_name": "VarianceScaling", "config": {"scale": 1.0, "mode": "fan_avg", "distribution": "uniform", "seed": null}}, "bias_initializer": {"class_name": "Zeros", "config": {}},
+                "kernel_regularizer": null, "bias_regularizer": null, "activity_regularizer": null, "kernel_constraint": null, "bias_constraint": null}}]},
+             "keras_version": "2.2.4", "backend": "tensorflow"}
+            """;
+        using var model = Model.FromJson(json);
+        Assert.That(model.Inputs[0].Shape.ToString(), Is.EqualTo("(None, None)"));
+        Assert.That(model.Predict(new long[2, 3]).GetLength(1), Is.EqualTo(2));
+        Assert.That(model.Predict(new long[2, 17]).GetLength(1), Is.EqualTo(2));
+        Assert.That(JsonNode.Parse(model.ToJson())!["config"]!["layers"]![0]!["config"]!["batch_shape"]!.ToJsonString(), Is.EqualTo("[null,null]"));
+    }
+
+    [Test]
     public void Input_NullableTuple_IsKerasShapeWithNone()
     {
         var input = new Input((null, 74));
