@@ -19,6 +19,29 @@ public sealed class Input : KerasTensor
     {
     }
 
+    /// <summary>
+    /// Creates an input whose samples may have unknown dimensions (<c>null</c>), Keras' <c>Input(shape=(None, 74))</c>:
+    /// <c>new Input(new int?[] { null, 74 })</c> takes (batch, any steps, 74); each batch given to the model has one
+    /// size on the unknown axes, which may differ from batch to batch and from call to call.
+    /// </summary>
+    /// <param name="shape">Per-sample shape; null for an axis of any size.</param>
+    /// <param name="dtype">Element type: <see cref="DType.Float32"/> for features, an integer type for token ids.</param>
+    /// <param name="name">Layer name; defaults to <c>input_N</c>.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An empty shape or a known size that is not positive.</exception>
+    public Input(int?[] shape, DType dtype = DType.Float32, string? name = null)
+        : this(new InputLayer(shape, dtype, name))
+    {
+    }
+
+    /// <summary>Creates an input with two-dimensional samples whose sizes may be unknown: Keras' <c>shape=(None, 74)</c> is <c>(null, 74)</c>.</summary>
+    /// <param name="shape">The per-sample shape; null for an axis of any size.</param>
+    /// <param name="dtype">Element type.</param>
+    /// <param name="name">Layer name; defaults to <c>input_N</c>.</param>
+    public Input((int?, int?) shape, DType dtype = DType.Float32, string? name = null)
+        : this(new[] { shape.Item1, shape.Item2 }, dtype, name)
+    {
+    }
+
     /// <summary>Creates an input whose samples are vectors of <paramref name="shape"/> values: Keras' <c>shape=(n,)</c>.</summary>
     /// <param name="shape">The vector length.</param>
     /// <param name="dtype">Element type: <see cref="DType.Float32"/> for features, an integer type for token ids.</param>

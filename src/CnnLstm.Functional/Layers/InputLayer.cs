@@ -17,20 +17,34 @@ public sealed class InputLayer : Layer
     /// <param name="shape">Per-sample shape (batch dimension excluded); every size must be positive.</param>
     /// <param name="dtype">Element type of the input.</param>
     /// <param name="name">Layer name; defaults to <c>input_N</c>.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An empty shape or a size that is not positive.</exception>
     public InputLayer(int[] shape, DType dtype = DType.Float32, string? name = null)
+        : this(ToNullable(shape), dtype, name)
+    {
+    }
+
+    /// <summary>
+    /// Creates an input layer whose samples may have unknown (<c>null</c>, Keras' <c>None</c>) dimensions, as Keras'
+    /// <c>Input(shape=(None, 74))</c>: each call of the model then takes any size there (one size per batch).
+    /// </summary>
+    /// <param name="shape">Per-sample shape (batch dimension excluded); every known size must be positive.</param>
+    /// <param name="dtype">Element type of the input.</param>
+    /// <param name="name">Layer name; defaults to <c>input_N</c>.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An empty shape or a known size that is not positive.</exception>
+    public InputLayer(int?[] shape, DType dtype = DType.Float32, string? name = null)
         : base(name)
     {
         ArgumentNullException.ThrowIfNull(shape);
         if (shape.Length == 0 || shape.Any(d => d <= 0))
         {
-            throw new ArgumentOutOfRangeException(nameof(shape), $"InputLayer '{Name}': shape must have at least one dimension and only positive sizes, got ({string.Join(", ", shape)}).");
+            throw new ArgumentOutOfRangeException(nameof(shape), $"InputLayer '{Name}': shape must have at least one dimension and only positive (or unknown) sizes, got {new Shape(shape)}.");
         }
 
-        OutputShape = Shape.WithBatch(shape.Select(d => (int?)d));
+        OutputShape = Shape.WithBatch(shape);
         DType = dtype;
     }
 
-    /// <summary>The shape of the input tensor, batch dimension unknown.</summary>
+    /// <summary>The shape of the input tensor: batch dimension unknown, other dimensions as declared (null: any size).</summary>
     public Shape OutputShape { get; }
 
     /// <summary>The input's element type.</summary>
@@ -52,7 +66,7 @@ public sealed class InputLayer : Layer
 
     /// <summary>
     /// Creates the layer from a Keras 3 config (<c>batch_shape</c>, or <c>shape</c>) or a Keras 2 one
-    /// (<c>batch_input_shape</c>). The batch size, if fixed, is ignored; other dimensions must be known.
+    /// (<c>batch_input_shape</c>). The batch size, if fixed, is ignored; other dimensions may be null (unknown).
     /// </summary>
     internal static InputLayer FromConfig(LayerConfig config)
     {
@@ -68,9 +82,9 @@ public sealed class InputLayer : Layer
         int?[] dims = batchShape is JsonArray withBatch ? ShapeOf(config, withBatch).Skip(1).ToArray()
             : shape is JsonArray sample ? ShapeOf(config, sample)
             : throw config.Error("the input shape is missing: expected 'batch_shape' (Keras 3) or 'batch_input_shape' (Keras 2).");
-        if (dims.Length == 0 || dims.Any(d => d is null))
+        if (dims.Length == 0 || dims.Any(d => d <= 0))
         {
-            throw new NotSupportedException($"{config.Describe()}: input shape ({string.Join(", ", dims.Select(d => d?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "None"))}) has an unknown dimension; this library needs every dimension after the batch to be known.");
+            throw config.Error($"the input shape {Shape.WithBatch(dims)} must have at least one dimension after the batch and only positive (or null) sizes.");
         }
 
         config.RequireDefault("sparse", false);
@@ -85,7 +99,7 @@ public sealed class InputLayer : Layer
             _ => throw new NotSupportedException($"{config.Describe()}: dtype '{dtypeName}' is not supported; use float32, int32 or int64."),
         };
         // Made through Input so that the layer has its node, as every input layer in a graph does.
-        return (InputLayer)new Input(dims.Select(d => d!.Value).ToArray(), dtype, config.Name).Layer;
+        return (InputLayer)new Input(dims, dtype, config.Name).Layer;
     }
 
     /// <summary>Keras names input layers <c>input_N</c>.</summary>
@@ -104,6 +118,12 @@ public sealed class InputLayer : Layer
 
     /// <inheritdoc/>
     protected override Tensor Call(Tensor input, bool training, Tensor? mask) => input;
+
+    private static int?[] ToNullable(int[] shape)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        return shape.Select(d => (int?)d).ToArray();
+    }
 
     private static int?[] ShapeOf(LayerConfig config, JsonArray dims) => dims.Select(d => d switch
     {

@@ -490,17 +490,18 @@ internal static class ModelConfig
     {
         var config = first["config"] as JsonObject;
         var name = EntryName(first);
-        int[]? shape = config?["batch_input_shape"] is JsonArray batch ? SampleShape(batch.Skip(1), name)
+        int?[]? shape = config?["batch_input_shape"] is JsonArray batch ? SampleShape(batch.Skip(1), name)
             : config?["input_shape"] is JsonArray sample ? SampleShape(sample, name)
-            : config?["input_dim"] is JsonValue dim && dim.TryGetValue<int>(out var size) ? new[] { size }
+            : config?["input_dim"] is JsonValue dim && dim.TryGetValue<int>(out var size) ? new int?[] { size }
             : buildInputShape is JsonArray built ? SampleShape(built.Skip(1), name)
             : null;
         return shape is null ? null : new Input(shape, integerIds ? DType.Int64 : DType.Float32, $"{name}_input");
     }
 
-    private static int[] SampleShape(IEnumerable<JsonNode?> dims, string layer) => dims.Select(d =>
-        d is JsonValue v && v.TryGetValue<int>(out var size) ? size
-        : throw new NotSupportedException($"the input shape of '{layer}' has an unknown dimension ({d?.ToJsonString() ?? "None"}); this library needs every dimension after the batch to be known.")).ToArray();
+    private static int?[] SampleShape(IEnumerable<JsonNode?> dims, string layer) => dims.Select(d =>
+        d is null ? (int?)null
+        : d is JsonValue v && v.TryGetValue<int>(out var size) ? size
+        : throw new FormatException($"the input shape of '{layer}' must hold integers or null, got {d.ToJsonString()}.")).ToArray();
 
     /// <summary>A layer from its serialized form (a wrapper's inner layer); the same rules as a model's layer entries.</summary>
     internal static Layer DeserializeLayer(JsonNode? entry, string what, bool keras2) =>

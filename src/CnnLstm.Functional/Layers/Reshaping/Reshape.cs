@@ -69,7 +69,10 @@ public sealed class Reshape : Layer
     protected override Tensor Call(Tensor input, bool training, Tensor? mask) =>
         input.reshape(new[] { input.shape[0] }.Concat(TargetShape.Select(d => (long)d)).ToArray());
 
-    /// <summary>ONNX: Reshape to (batch, output shape...), every size after the batch written out (a -1 resolved).</summary>
+    /// <summary>
+    /// ONNX: Reshape to (batch, output shape...), every size after the batch written out (a -1 resolved); over an
+    /// input of unknown (None) size the -1 stays, inferred by the runtime (the exported graph never runs an empty batch).
+    /// </summary>
     internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call) =>
-        new[] { graph.ReshapeKeepingBatch(call.Input.Name, Name, call.OutputShapes[0].Skip(1).Select(d => (long)d!.Value).ToArray()) };
+        new[] { graph.ReshapeKeepingBatch(call.Input.Name, Name, call.OutputShapes[0].Skip(1).Select(d => (long?)d ?? -1L).ToArray()) };
 }

@@ -48,10 +48,16 @@ public sealed class UpSampling1D : Layer
     /// <inheritdoc/>
     protected override Tensor Call(Tensor input, bool training, Tensor? mask) => input.repeat_interleave(Size, 1);
 
-    /// <summary>ONNX: each step repeated: Unsqueeze to (batch, steps, 1, channels), Expand, Reshape.</summary>
+    /// <summary>
+    /// ONNX: each step repeated: Unsqueeze to (batch, steps, 1, channels), Expand, Reshape; over unknown (None) sizes
+    /// the Reshape reads the batch and channels from the input and infers the steps.
+    /// </summary>
     internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call)
     {
         var repeated = graph.Add("Expand", Name, new[] { graph.Unsqueeze(call.Input.Name, Name, 2), graph.Int64s(1, 1, Size, 1) });
-        return new[] { graph.ReshapeKeepingBatch(repeated, Name, call.OutputShapes[0].Skip(1).Select(d => (long)d!.Value).ToArray()) };
+        var output = call.OutputShapes[0];
+        return output.Skip(1).All(d => d is not null)
+            ? new[] { graph.ReshapeKeepingBatch(repeated, Name, output.Skip(1).Select(d => (long)d!.Value).ToArray()) }
+            : new[] { graph.Add("Reshape", Name, new[] { repeated, graph.ConcatShapes(Name, graph.ShapeOf(call.Input.Name, Name, 0, 1), graph.Int64s(-1), graph.ShapeOf(call.Input.Name, Name, 2, 3)) }) };
     }
 }
