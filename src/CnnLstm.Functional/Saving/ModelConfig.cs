@@ -391,14 +391,23 @@ internal static class ModelConfig
                 states = initialState?.Count ?? 0;
                 break;
             case JsonArray legacy:
-                foreach (var item in legacy)
+                // tf.keras 2.13+ writes the node of a layer that keeps its input's structure (TFOpLambda) called on
+                // one tensor as that tensor's reference itself: ["x", 0, 0, {kwargs}].
+                var entries = legacy.Count > 0 && legacy[0] is JsonValue ? new JsonArray(legacy.DeepClone()) : legacy;
+                foreach (var item in entries)
                 {
                     var triple = item as JsonArray ?? throw new FormatException($"{what}: an inbound node entry must be [layer, node, tensor, kwargs], got {item?.ToJsonString() ?? "null"}.");
                     references.Add(Triple(triple, what));
-                    list = legacy.Count > 1;
+                    list = entries.Count > 1;
                     // Keras 2 lists a recurrent layer's initial state after its input in the same node.
-                    states = layer.TakesInitialState && legacy.Count > 1 ? legacy.Count - 1 : 0;
-                    if (triple.Count > 3)
+                    states = layer.TakesInitialState && entries.Count > 1 ? entries.Count - 1 : 0;
+                    if (layer is TFOpLambda op && entries.Count == 1)
+                    {
+                        // tf.keras 2 passes the op's second tensor as the keyword argument y.
+                        references.Add(Triple(op.SecondTensor(triple.Count > 3 ? triple[3] : null), what));
+                        list = true;
+                    }
+                    else if (triple.Count > 3)
                     {
                         CheckCallArguments(triple[3], what);
                     }
