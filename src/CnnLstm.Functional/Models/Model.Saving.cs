@@ -57,7 +57,7 @@ public partial class Model
             return;
         }
 
-        var root = JsonNode.Parse(ToJson())!.AsObject();
+        var root = JsonNode.Parse(ToJson(), documentOptions: ModelConfig.JsonOptions)!.AsObject();
         if (h5Format == H5Format.TfKeras2)
         {
             var modelConfig = TfKeras2Config.Model(root);
@@ -403,7 +403,7 @@ public partial class Model
     {
         try
         {
-            return JsonNode.Parse(json);
+            return JsonNode.Parse(json, documentOptions: ModelConfig.JsonOptions);
         }
         catch (JsonException e)
         {

@@ -141,7 +141,7 @@ internal static class KerasArchive
             using var bytes = ReadEntry(ConfigEntry, MaxConfigBytes, "a model config");
             try
             {
-                return JsonNode.Parse(bytes) ?? throw new KerasFileException(path, $"{ConfigEntry} is empty.");
+                return JsonNode.Parse(bytes, documentOptions: ModelConfig.JsonOptions) ?? throw new KerasFileException(path, $"{ConfigEntry} is empty.");
             }
             catch (JsonException e)
             {

@@ -13,6 +13,16 @@ namespace KerasStyle.Saving;
 internal static class ModelConfig
 {
     /// <summary>
+    /// The deepest a model config's JSON may nest. Keras 3.16 writes three levels per model inside a model (a model
+    /// nested 20 deep is 67 deep, beyond System.Text.Json's default of 64); 256 reads about 80 levels of nesting, and
+    /// keeps a hostile file's nesting (and the recursion that builds it) far from the stack's limit.
+    /// </summary>
+    public const int MaxJsonDepth = 256;
+
+    /// <summary>The options every model config (and training config) is parsed with: <see cref="MaxJsonDepth"/>.</summary>
+    public static readonly System.Text.Json.JsonDocumentOptions JsonOptions = new() { MaxDepth = MaxJsonDepth };
+
+    /// <summary>
     /// The Keras 3 serialized model as Keras 3.16 writes it: <c>{"module": "keras.src.models.functional",
     /// "class_name": "Functional", "config": ..., "registered_name": "Functional"}</c>, or <c>{"module": "keras",
     /// "class_name": "Sequential", ...}</c>.
@@ -91,6 +101,9 @@ internal static class ModelConfig
         }
 
         JsonArray TensorRef(KerasTensor t) => new(t.Layer.Name, reindexed[t.Node], t.TensorIndex);
+
+        // Keras 3's get_config numbers a nested functional model's calls from 1 here (its node 0 is its own graph).
+        JsonArray ModelTensorRef(KerasTensor t) => new(t.Layer.Name, reindexed[t.Node] + (t.Layer is ModelLayer { Model: not Sequential } ? 1 : 0), t.TensorIndex);
         var layers = new JsonArray();
         foreach (var layer in model.Layers)
         {
@@ -131,8 +144,8 @@ internal static class ModelConfig
             ["name"] = model.Name,
             ["trainable"] = true,
             ["layers"] = layers,
-            ["input_layers"] = new JsonArray(model.Inputs.Select(t => (JsonNode)TensorRef(t)).ToArray()),
-            ["output_layers"] = new JsonArray(model.Outputs.Select(t => (JsonNode)TensorRef(t)).ToArray()),
+            ["input_layers"] = new JsonArray(model.Inputs.Select(t => (JsonNode)ModelTensorRef(t)).ToArray()),
+            ["output_layers"] = new JsonArray(model.Outputs.Select(t => (JsonNode)ModelTensorRef(t)).ToArray()),
         };
     }
 
@@ -215,6 +228,7 @@ internal static class ModelConfig
         var entries = config["layers"] as JsonArray ?? throw new FormatException("the model config has no 'layers' list.");
         var created = new Dictionary<string, Layer>(StringComparer.Ordinal);
         var pending = new List<(Layer Layer, Queue<JsonNode?> Nodes)>();
+        var offsets = new Dictionary<Layer, int>();
         var operations = new HashSet<string>(StringComparer.Ordinal);
         var integerInputs = InputsFeedingIdLayers(entries);
         try
@@ -244,11 +258,12 @@ internal static class ModelConfig
                 }
 
                 pending.Add((layer, new Queue<JsonNode?>(nodes ?? new JsonArray())));
+                offsets[layer] = SkippedNodes(entry, keras2);
             }
 
-            CallNodes(created, pending, operations);
-            var inputs = TensorList(config["input_layers"], "input_layers", created);
-            var outputs = TensorList(config["output_layers"], "output_layers", created);
+            CallNodes(created, pending, operations, offsets);
+            var inputs = TensorList(config["input_layers"], "input_layers", created, offsets);
+            var outputs = TensorList(config["output_layers"], "output_layers", created, offsets);
             var name = config["name"] is JsonValue n && n.TryGetValue<string>(out var text) ? text : null;
             return new Model(inputs, outputs, name);
         }
@@ -263,8 +278,44 @@ internal static class ModelConfig
         }
     }
 
+    /// <summary>
+    /// How many nodes a writer counted before a nested model's first call in this model (and which it did not save):
+    /// Keras 3's <c>get_config</c> numbers a functional model's calls from 1 in <c>input_layers</c>/<c>output_layers</c>
+    /// ("Functional models start with a pre-existing node"), a Sequential's from 0, and node arguments over the saved
+    /// nodes only (from 0). Keras 2 and tf.keras 2 number every reference (inbound nodes, their keyword tensors and
+    /// the model's outputs) from 1 for a model that was built on an input (<c>_should_skip_first_node</c>): a
+    /// functional model, and a Sequential whose config declares its input.
+    /// </summary>
+    private static int SkippedNodes(JsonObject entry, bool keras2)
+    {
+        var className = entry["class_name"] is JsonValue c && c.TryGetValue<string>(out var name) ? name : string.Empty;
+        if (className is "Functional" or "Model")
+        {
+            return 1;
+        }
+
+        if (className != "Sequential" || !keras2)
+        {
+            return 0;
+        }
+
+        var layers = entry["config"] as JsonArray ?? entry["config"]?["layers"] as JsonArray;
+        return layers is { Count: > 0 } && layers[0] is JsonObject first
+            && ((first["class_name"] is JsonValue f && f.TryGetValue<string>(out var firstClass) && firstClass == "InputLayer")
+                || first["config"] is JsonObject firstConfig && (firstConfig.ContainsKey("batch_input_shape") || firstConfig.ContainsKey("input_shape") || firstConfig.ContainsKey("input_dim")))
+            ? 1 : 0;
+    }
+
+    /// <summary>A reference's node index in this library's numbering (the layer's calls in this model, from 0).</summary>
+    private static int LocalNode(Layer source, int node, bool counted, Dictionary<Layer, int> offsets, string what)
+    {
+        var skipped = counted ? offsets.GetValueOrDefault(source) : 0;
+        return node >= skipped ? node - skipped
+            : throw new FormatException($"{what} refers to node {node} of the nested model '{source.Name}', whose calls this config numbers from {skipped} (node 0 is the model's own graph).");
+    }
+
     /// <summary>Replays the layer calls, as Keras' <c>functional_from_config</c>: a call waits until its input exists.</summary>
-    private static void CallNodes(Dictionary<string, Layer> created, List<(Layer Layer, Queue<JsonNode?> Nodes)> pending, HashSet<string> operations)
+    private static void CallNodes(Dictionary<string, Layer> created, List<(Layer Layer, Queue<JsonNode?> Nodes)> pending, HashSet<string> operations, Dictionary<Layer, int> offsets)
     {
         while (pending.Any(p => p.Nodes.Count > 0))
         {
@@ -274,11 +325,12 @@ internal static class ModelConfig
             {
                 while (nodes.Count > 0)
                 {
-                    var (references, list, states) = NodeInputs(nodes.Peek(), layer);
-                    var sources = references.Select(reference => created.GetValueOrDefault(reference.Layer)
+                    var (written, list, states, legacy) = NodeInputs(nodes.Peek(), layer);
+                    var sources = written.Select(reference => created.GetValueOrDefault(reference.Layer)
                         ?? (operations.Contains(reference.Layer)
                             ? throw new NotSupportedException($"{layer.ClassName} '{layer.Name}' is called on the output of the operation '{reference.Layer}'; this library reads Keras operations only where they compute masks.")
                             : throw new FormatException($"{layer.ClassName} '{layer.Name}' is called on '{reference.Layer}', but the config has no layer of that name."))).ToArray();
+                    var references = written.Select((r, i) => (r.Layer, Node: LocalNode(sources[i], r.Node, legacy, offsets, $"{layer.ClassName} '{layer.Name}'"), r.Tensor)).ToList();
                     var missing = references.Select((r, i) => (r, i)).FirstOrDefault(p => p.r.Node >= sources[p.i].InboundNodes.Count);
                     if (missing.r.Layer is not null)
                     {
@@ -305,7 +357,8 @@ internal static class ModelConfig
     /// The inputs of a serialized node, Keras 3 (<c>{"args": [x] or [[a, b]], "kwargs": {}}</c>) or Keras 2
     /// (<c>[["a", 0, 0, {}], ["b", 0, 0, {}]]</c>), and whether the call was on a list.
     /// </summary>
-    private static (List<(string Layer, int Node, int Tensor)> References, bool List, int States) NodeInputs(JsonNode? node, Layer layer)
+    /// <remarks>Legacy is true for the Keras 2 form, whose node indices count the nodes Keras 2 skipped (<see cref="SkippedNodes"/>).</remarks>
+    private static (List<(string Layer, int Node, int Tensor)> References, bool List, int States, bool Legacy) NodeInputs(JsonNode? node, Layer layer)
     {
         var what = $"{layer.ClassName} '{layer.Name}'";
         var references = new List<(string Layer, int Node, int Tensor)>();
@@ -338,14 +391,23 @@ internal static class ModelConfig
                 states = initialState?.Count ?? 0;
                 break;
             case JsonArray legacy:
-                foreach (var item in legacy)
+                // tf.keras 2.13+ writes the node of a layer that keeps its input's structure (TFOpLambda) called on
+                // one tensor as that tensor's reference itself: ["x", 0, 0, {kwargs}].
+                var entries = legacy.Count > 0 && legacy[0] is JsonValue ? new JsonArray(legacy.DeepClone()) : legacy;
+                foreach (var item in entries)
                 {
                     var triple = item as JsonArray ?? throw new FormatException($"{what}: an inbound node entry must be [layer, node, tensor, kwargs], got {item?.ToJsonString() ?? "null"}.");
                     references.Add(Triple(triple, what));
-                    list = legacy.Count > 1;
+                    list = entries.Count > 1;
                     // Keras 2 lists a recurrent layer's initial state after its input in the same node.
-                    states = layer.TakesInitialState && legacy.Count > 1 ? legacy.Count - 1 : 0;
-                    if (triple.Count > 3)
+                    states = layer.TakesInitialState && entries.Count > 1 ? entries.Count - 1 : 0;
+                    if (layer is TFOpLambda op && entries.Count == 1)
+                    {
+                        // tf.keras 2 passes the op's second tensor as the keyword argument y.
+                        references.Add(Triple(op.SecondTensor(triple.Count > 3 ? triple[3] : null), what));
+                        list = true;
+                    }
+                    else if (triple.Count > 3)
                     {
                         CheckCallArguments(triple[3], what);
                     }
@@ -356,7 +418,7 @@ internal static class ModelConfig
                 throw new FormatException($"{what}: an inbound node must be an object (Keras 3) or a list (Keras 2), got {node?.ToJsonString() ?? "null"}.");
         }
 
-        return references.Count > 0 ? (references, list && states == 0, states) : throw new FormatException($"{what}: an inbound node has no input tensors.");
+        return references.Count > 0 ? (references, list && states == 0, states, node is JsonArray) : throw new FormatException($"{what}: an inbound node has no input tensors.");
     }
 
     private static void CheckCallArguments(JsonNode? kwargs, string what)
@@ -406,7 +468,7 @@ internal static class ModelConfig
             : throw new FormatException($"{what} refers to output {tensor} of '{source.Name}' node {node}, which has {outputs.Count} outputs.");
     }
 
-    private static List<KerasTensor> TensorList(JsonNode? node, string key, Dictionary<string, Layer> created)
+    private static List<KerasTensor> TensorList(JsonNode? node, string key, Dictionary<string, Layer> created, Dictionary<Layer, int> offsets)
     {
         var array = node as JsonArray ?? throw new FormatException($"the model config has no '{key}' list.");
         // One reference ["x", 0, 0] (a model built on single tensors) or a list of them.
@@ -415,7 +477,7 @@ internal static class ModelConfig
         {
             var (layer, nodeIndex, tensor) = Triple(t, $"'{key}'");
             var source = created.GetValueOrDefault(layer) ?? throw new FormatException($"'{key}' refers to layer '{layer}', but the config has no layer of that name.");
-            return OutputOf(source, nodeIndex, tensor, $"'{key}'");
+            return OutputOf(source, LocalNode(source, nodeIndex, true, offsets, $"'{key}'"), tensor, $"'{key}'");
         }).ToList();
     }
 

@@ -28,6 +28,10 @@ internal static class TfKeras2Config
         var className = (string)keras3["class_name"]!;
         var config = (JsonObject)keras3["config"]!;
         var layers = new JsonArray();
+        // tf.keras 2 numbers a nested model's calls from 1 (node 0 is its own graph) everywhere; Keras 3 only a
+        // functional model's, and only in input_layers/output_layers.
+        var nested = ((JsonArray)config["layers"]!).Cast<JsonObject>().Where(e => (string?)e["class_name"] is "Functional" or "Sequential")
+            .ToDictionary(e => (string)e["name"]!, e => (string)e["class_name"]!, StringComparer.Ordinal);
         foreach (var entry in ((JsonArray)config["layers"]!).Cast<JsonObject>())
         {
             // A model used as a layer is written as tf.keras 2 writes a model, inside the layer list.
@@ -35,7 +39,7 @@ internal static class TfKeras2Config
             if (className != "Sequential")
             {
                 layer["name"] = entry["name"]!.DeepClone();
-                layer["inbound_nodes"] = new JsonArray(((JsonArray)entry["inbound_nodes"]!).Select(node => (JsonNode)InboundNode((JsonObject)node!, (string)entry["name"]!)).ToArray());
+                layer["inbound_nodes"] = new JsonArray(((JsonArray)entry["inbound_nodes"]!).Select(node => (JsonNode)InboundNode((JsonObject)node!, (string)entry["name"]!, nested)).ToArray());
             }
 
             layers.Add(layer);
@@ -44,8 +48,8 @@ internal static class TfKeras2Config
         var result = new JsonObject { ["name"] = config["name"]!.DeepClone(), ["layers"] = layers };
         if (className != "Sequential")
         {
-            result["input_layers"] = config["input_layers"]!.DeepClone();
-            result["output_layers"] = config["output_layers"]!.DeepClone();
+            result["input_layers"] = Renumbered(config["input_layers"]!, nested);
+            result["output_layers"] = Renumbered(config["output_layers"]!, nested);
         }
 
         return new JsonObject { ["class_name"] = className, ["config"] = result };
@@ -142,7 +146,22 @@ internal static class TfKeras2Config
     /// A Keras 3 node (<c>{"args": [keras tensors], "kwargs": {}}</c>, or <c>{"initial_state": [...]}</c>) as tf.keras 2's list of
     /// <c>[layer, node_index, tensor_index, kwargs]</c>, one per inbound tensor in call order.
     /// </summary>
-    private static JsonArray InboundNode(JsonObject node, string layer)
+    /// <summary>A Keras 3 <c>input_layers</c>/<c>output_layers</c> list with a nested Sequential's calls numbered from 1.</summary>
+    private static JsonNode Renumbered(JsonNode references, Dictionary<string, string> nested)
+    {
+        var copy = references.DeepClone();
+        foreach (var reference in (copy is JsonArray { Count: > 0 } list && list[0] is JsonValue ? new[] { list } : ((JsonArray)copy).OfType<JsonArray>()))
+        {
+            if (nested.GetValueOrDefault((string)reference[0]!) == "Sequential")
+            {
+                reference[1] = (int)reference[1]! + 1;
+            }
+        }
+
+        return copy;
+    }
+
+    private static JsonArray InboundNode(JsonObject node, string layer, Dictionary<string, string> nested)
     {
         var kwargs = node["kwargs"] as JsonObject ?? new JsonObject();
         if (kwargs.Any(kv => kv.Key != "initial_state"))
@@ -160,7 +179,8 @@ internal static class TfKeras2Config
                     break;
                 case JsonObject { } obj when (string?)obj["class_name"] == "__keras_tensor__":
                     var history = (JsonArray)obj["config"]!["keras_history"]!;
-                    tensors.Add(new JsonArray(history[0]!.DeepClone(), history[1]!.DeepClone(), history[2]!.DeepClone(), new JsonObject()));
+                    var skipped = nested.ContainsKey((string)history[0]!) ? 1 : 0;
+                    tensors.Add(new JsonArray(history[0]!.DeepClone(), (int)history[1]! + skipped, history[2]!.DeepClone(), new JsonObject()));
                     break;
                 default:
                     throw new NotSupportedException($"layer '{layer}': the call argument {arg?.ToJsonString() ?? "null"} cannot be written in the tf.keras 2 form.");

@@ -109,6 +109,25 @@ public class CompileConfigLoadTests
     }
 
     [Test]
+    public void FromJson_TensorflowAddonsLoss_LoadsUncompiled_WithOneWarning()
+    {
+        // The compile config of set2/AllaudinAli__ECG-Signal-Classification__transformer_model.keras (tf.keras 2.15).
+        var json = CompiledJson(c =>
+        {
+            c["optimizer"] = "adam";
+            c["loss"] = JsonNode.Parse("""{"module": "tensorflow_addons.losses.focal_loss", "class_name": "SigmoidFocalCrossEntropy", "config": {"reduction": "none", "name": "sigmoid_focal_crossentropy", "from_logits": false, "alpha": 0.33, "gamma": 2.5}, "registered_name": "Addons>SigmoidFocalCrossEntropy"}""");
+            c["metrics"] = JsonNode.Parse("""["accuracy", {"module": "keras.metrics", "class_name": "Recall", "config": {"name": "recall_27", "dtype": "float32", "thresholds": null, "top_k": null, "class_id": null}, "registered_name": null}]""");
+        });
+        var warnings = Recording(() => Model.FromJson(json), out var model);
+        using (model)
+        {
+            Assert.That(model.IsCompiled, Is.False);
+            Assert.That(warnings, Has.Count.EqualTo(1));
+            Assert.That(warnings[0], Does.Contain("uncompiled").And.Contain("SigmoidFocalCrossEntropy"));
+        }
+    }
+
+    [Test]
     public void FromJson_UnknownOptimizer_LoadsUncompiled_WithOneWarning()
     {
         var json = CompiledJson(c => c["optimizer"] = JsonNode.Parse("""{"module": "keras.optimizers", "class_name": "Lion", "config": {"name": "lion"}}"""));

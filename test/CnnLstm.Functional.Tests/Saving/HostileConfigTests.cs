@@ -85,4 +85,59 @@ public class HostileConfigTests : SavingTestBase
         Assert.That(error!.Message, Does.Contain("config.json is corrupted: 100 bytes with CRC-32"));
         Assert.That(GC.GetTotalAllocatedBytes(precise: true) - allocated, Is.LessThan(4L << 20), "the 8 MiB are never held");
     }
+
+    [Test]
+    public void FromJson_ModelsNestedEightyDeep_LoadsAndPredicts_WithinTheDepthBound()
+    {
+        // 80 models inside models is JSON 247 deep (three levels a model, as Keras 3 writes them): inside ModelConfig.MaxJsonDepth.
+        var json = NestedModels(80);
+        Assert.That(JsonDepth(json), Is.LessThanOrEqualTo(ModelConfig.MaxJsonDepth).And.GreaterThan(200));
+        using var model = Model.FromJson(json);
+        model.SetWeights(new[] { new KerasStyle.Layers.WeightArray(new[] { 2, 2 }, new float[] { 1, 0, 0, 1 }) });
+        Assert.That((float[,])model.Predict(new float[,] { { 1.5f, -2 } }), Is.EqualTo(new float[,] { { 1.5f, -2 } }));
+    }
+
+    [Test]
+    public void FromJson_ModelsNestedBeyondTheDepthBound_IsAFormatExceptionNamingTheDepth()
+    {
+        var json = NestedModels(90);
+        Assert.That(JsonDepth(json), Is.GreaterThan(ModelConfig.MaxJsonDepth));
+        Assert.That(Assert.Throws<FormatException>(() => Model.FromJson(json))!.Message, Does.Contain("not valid JSON").And.Contain("depth"));
+    }
+
+    /// <summary>A Dense(2) inside <paramref name="levels"/> functional models, each wrapping the previous one.</summary>
+    private static string NestedModels(int levels)
+    {
+        static string Input(string name) => $$$"""{"class_name": "InputLayer", "name": "{{{name}}}", "config": {"name": "{{{name}}}", "batch_shape": [null, 2], "dtype": "float32"}, "inbound_nodes": []}""";
+        static string Node(string source) => $$$"""[{"args": [{"class_name": "__keras_tensor__", "config": {"shape": [null, 2], "dtype": "float32", "keras_history": ["{{{source}}}", 0, 0]}}], "kwargs": {}}]""";
+        var entry = $$$"""{"module": "keras.layers", "class_name": "Dense", "name": "d", "config": {"name": "d", "units": 2, "use_bias": false}, "inbound_nodes": """ + Node("in0") + "}";
+        var inner = $$$"""{"module": "keras.src.models.functional", "class_name": "Functional", "config": {"name": "m0", "layers": [{{{Input("in0")}}}, {{{entry}}}], "input_layers": [["in0", 0, 0]], "output_layers": [["d", 0, 0]]}""";
+        for (var level = 1; level < levels; level++)
+        {
+            var wrapped = inner + $$$""", "name": "m{{{level - 1}}}", "inbound_nodes": """ + Node($"in{level}") + "}";
+            inner = $$$"""{"module": "keras.src.models.functional", "class_name": "Functional", "config": {"name": "m{{{level}}}", "layers": [{{{Input($"in{level}")}}}, {{{wrapped}}}], "input_layers": [["in{{{level}}}", 0, 0]], "output_layers": [["m{{{level - 1}}}", 1, 0]]}""";
+        }
+
+        return inner + "}";
+    }
+
+    private static int JsonDepth(string json)
+    {
+        int depth = 0, deepest = 0;
+        var quoted = false;
+        foreach (var c in json)
+        {
+            quoted ^= c == '"';
+            if (!quoted && c is '{' or '[')
+            {
+                deepest = Math.Max(deepest, ++depth);
+            }
+            else if (!quoted && c is '}' or ']')
+            {
+                depth--;
+            }
+        }
+
+        return deepest;
+    }
 }

@@ -57,6 +57,8 @@ public class OwnFilesWarningTests : SavingTestBase
         {
             new Subtract().Call(a, b), new Multiply().Call(a, c), new Average().Call(b, c), new Maximum().Call(c, d),
             new Minimum().Call(a, d), new Dot(1).Call(b, d), sequenceMean, cudnn,
+            // tf.keras 2's op layer, saved as the Add it computes.
+            new TFOpLambda("__operators__.add").Call(a, b),
         });
         return new Model(new[] { ids, steps, image }, new Dense(1).Call(merged));
     }
