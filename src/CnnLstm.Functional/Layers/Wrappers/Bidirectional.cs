@@ -47,9 +47,22 @@ public sealed class Bidirectional : Layer
         }
 
         MergeMode = mergeMode;
+        // The copies below are read from the layer's config, which for a cuDNN layer is an LSTM/GRU config: ask the
+        // layer itself now whether it takes a masked input, and keep its answer.
+        try
+        {
+            layer.OutputMasks(new[] { true });
+        }
+        catch (ArgumentException refusal)
+        {
+            maskRefusal = refusal.Message;
+        }
+
         ForwardLayer = HoldShare(backward is null ? Copy(layer, $"forward_{layer.Name}", goBackwards: false) : layer);
         BackwardLayer = HoldShare(backward ?? Copy(layer, $"backward_{layer.Name}", goBackwards: true));
     }
+
+    private readonly string? maskRefusal;
 
     /// <summary>How the two directions' outputs are merged (Keras' <c>merge_mode</c>).</summary>
     public string? MergeMode { get; }
@@ -66,6 +79,12 @@ public sealed class Bidirectional : Layer
     public override int OutputCount => (MergeMode is null ? 2 : 1) + (2 * (DirectionOutputs - 1));
 
     internal override bool UsesMask => true;
+
+    /// <summary>A masked input is refused when the wrapped layer refuses one (a cuDNN layer, as in Keras 2).</summary>
+    internal override bool[] OutputMasks(IReadOnlyList<bool> inputMasked) =>
+        maskRefusal is not null && inputMasked.Count > 0 && inputMasked[0]
+            ? throw new ArgumentException($"Bidirectional '{Name}': {maskRefusal}")
+            : base.OutputMasks(inputMasked);
 
     internal override IEnumerable<(string Path, IReadOnlyList<LayerWeight> Weights)> KerasVarGroups =>
         ForwardLayer.KerasVarGroups.Select(g => ($"forward_layer/{g.Path}", g.Weights))

@@ -189,6 +189,19 @@ public class CuDNNTests
         Assert.That(() => gru.Call(masked), Throws.ArgumentException.With.Message.Contains("does not support masking"));
     }
 
+    /// <summary>Inside Bidirectional too: Keras 2's wrapper called the cuDNN layer with the mask, which it refused.</summary>
+    [Test]
+    public void MaskedInput_ToBidirectionalCuDNNLayer_IsRefused()
+    {
+        var masked = new Masking().Call(new Input(new[] { 4, 2 }));
+        using var lstm = new Bidirectional(new CuDNNLSTM(3));
+        Assert.That(() => lstm.Call(masked), Throws.ArgumentException.With.Message.Contains("CuDNNLSTM").And.Message.Contains("does not support masking"));
+        using var gru = new Bidirectional(new CuDNNGRU(3));
+        Assert.That(() => gru.Call(masked), Throws.ArgumentException.With.Message.Contains("does not support masking"));
+        using var plain = new Bidirectional(new LSTM(3));
+        Assert.That(plain.Call(masked).Shape.ToString(), Is.EqualTo("(None, 6)"));
+    }
+
     private static LayerConfig Config(string className, string name, string json)
     {
         var values = JsonNode.Parse(json)!.AsObject();
