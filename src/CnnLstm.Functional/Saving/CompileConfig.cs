@@ -117,7 +117,7 @@ internal static class CompileConfig
     /// <summary>
     /// RMSprop; <paramref name="keras2Update"/> for Keras 2.0-2.3's and tf.keras 2.0-2.10's (legacy) optimizer, whose
     /// update without momentum adds ε outside the square root (<see cref="RMSprop.Keras2Update"/>). Their defaults are
-    /// Keras 3's (rho 0.9; ε 1e-7: Keras 2.2's <c>K.epsilon()</c>, tf.keras 2's 1e-7; Keras 2.0-2.1 defaulted to 1e-8
+    /// Keras 3's (rho 0.9; ε 1e-7: Keras 2.2's <c>K.epsilon()</c>, tf.keras 2's 1e-7; Keras 2.0 to 2.1.2 defaulted to 1e-8
     /// but always wrote it).
     /// </summary>
     private static RMSprop ReadRmsprop(LayerConfig config, double? rate, bool keras2Update)
