@@ -16,7 +16,6 @@ namespace KerasStyle.Engine;
 /// </summary>
 internal static class Scalars
 {
-    private const int CacheLimit = 4096;
     // Keyed by the bits, so 0.0 and -0.0 (equal as doubles) keep their own Scalars.
     private static readonly ConcurrentDictionary<long, Scalar> Doubles = new();
     private static readonly ConcurrentDictionary<long, Scalar> Integers = new();
@@ -46,51 +45,26 @@ internal static class Scalars
 
     /// <summary>
     /// The cached Scalar of a value fixed by code or configuration (constants, beta, epsilon, batch sizes). Values that
-    /// change every step use <see cref="With"/>, so the cache stays small; past its limit, <see cref="With"/> is required.
+    /// change every step use <see cref="With"/>. The cache keeps one Scalar per distinct value for the life of the
+    /// process (a few dozen bytes each): never evicted, since another thread may be passing it to libtorch.
     /// </summary>
-    /// <exception cref="InvalidOperationException">More than 4,096 distinct values were cached.</exception>
-    public static Scalar Of(double value)
-    {
-        var key = BitConverter.DoubleToInt64Bits(value);
-        if (Doubles.TryGetValue(key, out var cached))
-        {
-            return cached;
-        }
-
-        if (Doubles.Count >= CacheLimit)
-        {
-            throw new InvalidOperationException($"Scalars: more than {CacheLimit} distinct cached values; a value that changes per call must use Scalars.With.");
-        }
-
-        var made = value.ToScalar();
-        var kept = Doubles.GetOrAdd(key, made);
-        if (!ReferenceEquals(kept, made))
-        {
-            made.Dispose();
-        }
-
-        return kept;
-    }
+    public static Scalar Of(double value) => Cached(Doubles, BitConverter.DoubleToInt64Bits(value), () => value.ToScalar());
 
     /// <summary>
     /// The cached integer Scalar of a value fixed by code or configuration: what an <c>int</c> or <c>long</c> converted
     /// implicitly gives (an integer Scalar keeps integer tensors integer, where a floating one promotes them).
     /// </summary>
-    /// <exception cref="InvalidOperationException">More than 4,096 distinct integer values were cached.</exception>
-    public static Scalar OfInt(long value)
+    public static Scalar OfInt(long value) => Cached(Integers, value, () => value.ToScalar());
+
+    private static Scalar Cached(ConcurrentDictionary<long, Scalar> cache, long key, Func<Scalar> make)
     {
-        if (Integers.TryGetValue(value, out var cached))
+        if (cache.TryGetValue(key, out var cached))
         {
             return cached;
         }
 
-        if (Integers.Count >= CacheLimit)
-        {
-            throw new InvalidOperationException($"Scalars: more than {CacheLimit} distinct cached integer values; a value that changes per call must use Scalars.WithInt.");
-        }
-
-        var made = value.ToScalar();
-        var kept = Integers.GetOrAdd(value, made);
+        var made = make();
+        var kept = cache.GetOrAdd(key, made);
         if (!ReferenceEquals(kept, made))
         {
             made.Dispose();
