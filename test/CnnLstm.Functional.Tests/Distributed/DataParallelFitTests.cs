@@ -1,0 +1,106 @@
+namespace KerasStyle.Tests.Distributed;
+
+/// <summary>
+/// Fit and Evaluate under a DataParallel distribution, run by the worker program under <c>mpirun -np 2</c>, against
+/// the same training in one process on the combined batches (test/CnnLstm.Distributed.Worker/Program.cs: a Dense
+/// model without dropout, 17 samples, 4 per rank against 8 in one process, 3 epochs, validation, then Evaluate).
+/// </summary>
+[TestFixture]
+[NonParallelizable]
+public class DataParallelFitTests
+{
+    private static readonly string[] SharedMemory = { "--mca", "btl", "self,vader" };
+
+    private static readonly string[] TcpOnLoopback =
+        { "--mca", "btl", "self,tcp", "--mca", "btl_tcp_if_include", "lo", "--mca", "oob_tcp_if_include", "lo" };
+
+    private string directory = string.Empty;
+
+    [SetUp]
+    public void CreateDirectory()
+    {
+        directory = Path.Combine(Path.GetTempPath(), "kerasstyle-mpi-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+    }
+
+    [TearDown]
+    public void DeleteDirectory() => Directory.Delete(directory, recursive: true);
+
+    [TestCase("sgd", "shared memory")]
+    [TestCase("adam", "shared memory")]
+    [TestCase("adam", "tcp on lo")]
+    public void TwoRanksEndWithIdenticalWeightsEqualToOneProcessOnTheCombinedBatches(string optimizer, string transport)
+    {
+        var (ranks, output) = RunTwoRanks(optimizer, transport == "tcp on lo" ? TcpOnLoopback : SharedMemory, shuffle: false);
+        var single = RunOneProcess(optimizer);
+
+        Assert.That(ranks[1].Weights, Is.EqualTo(ranks[0].Weights), "the ranks' weights differ after Fit\n" + output);
+        Assert.That(ranks[0].Weights, Is.EqualTo(single.Weights).Within(1e-5), "two ranks of batch 4 differ from one process of batch 8\n" + output);
+        // 3 epochs of 3 steps (global batches of 8, 8 and 1), after rank 1's own 3 steps were replaced by rank 0's state.
+        Assert.That(ranks.Select(r => r.Iterations), Is.All.EqualTo(single.Iterations));
+        Assert.That(single.Iterations, Is.EqualTo(9));
+    }
+
+    [Test]
+    public void LoggedLossMetricsAndEvaluationAreTheGlobalValues()
+    {
+        var (ranks, output) = RunTwoRanks("sgd", SharedMemory, shuffle: false);
+        var single = RunOneProcess("sgd");
+
+        foreach (var key in new[] { "loss", "accuracy", "val_loss", "val_accuracy" })
+        {
+            Assert.That(ranks[0].History[key], Is.EqualTo(ranks[1].History[key]), $"{key} differs between the ranks\n{output}");
+            Assert.That(ranks[0].History[key], Is.EqualTo(single.History[key]).Within(1e-5), $"{key} is not the global value\n{output}");
+        }
+
+        Assert.That(ranks[0].Evaluate["loss"], Is.EqualTo(single.Evaluate["loss"]).Within(1e-5));
+        Assert.That(ranks[1].Evaluate["accuracy"], Is.EqualTo(single.Evaluate["accuracy"]).Within(1e-12));
+    }
+
+    [Test]
+    public void HistoryStatesTheRanksAndTheGlobalBatch()
+    {
+        var (ranks, _) = RunTwoRanks("sgd", SharedMemory, shuffle: false);
+
+        Assert.That(ranks[0].Params["ranks"], Is.EqualTo("2"));
+        Assert.That(ranks[0].Params["batch_size"], Is.EqualTo("4"));
+        Assert.That(ranks[0].Params["global_batch_size"], Is.EqualTo("8"));
+        Assert.That(ranks[0].Params["steps"], Is.EqualTo("3"));
+        Assert.That(ranks[0].Params["samples"], Is.EqualTo("17"));
+    }
+
+    [Test]
+    public void OnlyRankZeroPrintsTheProgress()
+    {
+        var (_, output) = RunTwoRanks("sgd", SharedMemory, shuffle: false);
+
+        var stdout = output[..output.IndexOf("--- stderr ---", StringComparison.Ordinal)];
+        Assert.That(stdout.Split('\n').Count(l => l.Contains("Epoch 1/3", StringComparison.Ordinal)), Is.EqualTo(1), output);
+        Assert.That(stdout.Split('\n').Count(l => l.Contains(" - loss: ", StringComparison.Ordinal)), Is.EqualTo(3), output);
+    }
+
+    [Test]
+    public void ShuffledFitUsesTheSameOrderOnEveryRank()
+    {
+        var (ranks, output) = RunTwoRanks("adam", SharedMemory, shuffle: true);
+
+        Assert.That(ranks[1].Weights, Is.EqualTo(ranks[0].Weights), output);
+        Assert.That(ranks[1].History["loss"], Is.EqualTo(ranks[0].History["loss"]), output);
+    }
+
+    private (WorkerResult[] Ranks, string Output) RunTwoRanks(string optimizer, string[] transport, bool shuffle)
+    {
+        var prefix = Path.Combine(directory, "run");
+        var (code, output) = MpiJob.RunDistributed(transport, "train", optimizer, "dist", shuffle ? "1" : "0", prefix);
+        Assert.That(code, Is.EqualTo(0), output);
+        return (new[] { WorkerResult.Read(prefix + ".rank0.json"), WorkerResult.Read(prefix + ".rank1.json") }, output);
+    }
+
+    private WorkerResult RunOneProcess(string optimizer)
+    {
+        var prefix = Path.Combine(directory, "run");
+        var (code, output) = MpiJob.RunAlone("train", optimizer, "single", "0", prefix);
+        Assert.That(code, Is.EqualTo(0), output);
+        return WorkerResult.Read(prefix + ".single.json");
+    }
+}
