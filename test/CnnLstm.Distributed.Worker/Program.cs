@@ -7,6 +7,7 @@
 //             Rank 1 first trains alone on other data, so its weights and optimizer state differ from rank 0's
 //             until Fit broadcasts rank 0's.
 //     single: one process, batch size 8 (the global batch of 2 ranks); writes <prefix>.single.json.
+//   train ... <prefix> throw: as dist, but rank 1's callback throws at the end of epoch 2 (the job must abort).
 //   ask     creates a DataParallel and prints what it threw (exit 3), or "initialized" (exit 0).
 using System.Globalization;
 using System.Text.Json;
@@ -30,9 +31,9 @@ if (args.Length == 1 && args[0] == "ask")
     }
 }
 
-if (args.Length != 5 || args[0] != "train")
+if (args.Length is not (5 or 6) || args[0] != "train" || (args.Length == 6 && args[5] != "throw"))
 {
-    Console.Error.WriteLine("usage: train <sgd|adam> <dist|single> <shuffle 0|1> <output prefix> | ask");
+    Console.Error.WriteLine("usage: train <sgd|adam> <dist|single> <shuffle 0|1> <output prefix> [throw] | ask");
     return 2;
 }
 
@@ -40,6 +41,7 @@ var optimizerName = args[1];
 var distributed = args[2] == "dist";
 var shuffle = args[3] == "1";
 var prefix = args[4];
+var throwOnRankOne = args.Length == 6;
 
 Model Build(float offset)
 {
@@ -95,7 +97,19 @@ else
 // 17 samples: global batches of 8, 8 and 1 (rank 1 runs a stand-in step in the last); validation of 5 (2 + 3).
 var (x, y) = Data(17, 0);
 var (vx, vy) = Data(5, 9);
-var history = trained.Fit(x, y, batchSize: distributed ? 4 : 8, epochs: 3, verbose: 2, validationData: (vx, vy), shuffle: shuffle);
+var callbacks = new List<KerasStyle.Training.Callbacks.ICallback>();
+if (throwOnRankOne && rank == 1)
+{
+    callbacks.Add(new KerasStyle.Training.Callbacks.LambdaCallback(onEpochEnd: (epoch, _) =>
+    {
+        if (epoch == 1)
+        {
+            throw new InvalidOperationException("worker: rank 1 fails at the end of epoch 2");
+        }
+    }));
+}
+
+var history = trained.Fit(x, y, batchSize: distributed ? 4 : 8, epochs: 3, verbose: 2, validationData: (vx, vy), shuffle: shuffle, callbacks: callbacks);
 var evaluation = trained.Evaluate(x, y, batchSize: distributed ? 3 : 6);
 var result = new Dictionary<string, object>
 {

@@ -128,6 +128,21 @@ internal static unsafe class DataParallelTraining
         return Unpack(values, names, statistics, 0);
     }
 
+    /// <summary>
+    /// Ends every rank of the job (<c>MPI_Abort</c>, exit code 1) after writing to standard error which rank's
+    /// <paramref name="what"/> threw what: a rank that stopped making the collective calls would leave the others
+    /// waiting forever. Returns false only when the abort call itself returned.
+    /// </summary>
+    public static bool AbortJob(string what, Exception error)
+    {
+        Console.Error.WriteLine($"KerasStyle DataParallel: rank {Mpi.Rank} of {Mpi.Size}: {what} threw {error.GetType().Name}: {error.Message}");
+        Console.Error.WriteLine(error.StackTrace);
+        Console.Error.WriteLine($"KerasStyle DataParallel: aborting all {Mpi.Size} ranks (MPI_Abort).");
+        Console.Error.Flush();
+        Mpi.Abort(1);
+        return false;
+    }
+
     private static double[] Pack(Dictionary<string, LoggedValue> values, string[] names, double[] head, bool counts)
     {
         var result = new List<double>(head);

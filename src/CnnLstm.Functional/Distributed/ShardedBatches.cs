@@ -1,3 +1,4 @@
+using KerasStyle.Engine;
 using KerasStyle.Training;
 using KerasStyle.Training.Data;
 using static TorchSharp.torch;
@@ -51,7 +52,7 @@ internal sealed class ShardedBatches : BatchIterator
     {
         var count = data.Count;
         var global = (long)batchSize * ranks;
-        using var order = !training ? null : shuffle is not null ? randperm(count, generator: shuffle) : arange(count);
+        using var order = !training ? null : shuffle is not null ? randperm(count, generator: shuffle) : Scalars.With(count, s => arange(s, dtype: ScalarType.Int64));
         for (long start = 0; start < count; start += global)
         {
             var size = Math.Min(global, count - start);

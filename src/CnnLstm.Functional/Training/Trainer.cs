@@ -163,6 +163,10 @@ internal sealed class Trainer
             {
                 return Evaluate(ShardedBatches.InOrder(data, batchSize, distribution), cancellationToken);
             }
+            catch (Exception e) when (DataParallelTraining.AbortJob("Evaluate", e))
+            {
+                throw;
+            }
             finally
             {
                 parallel = previous;
@@ -533,7 +537,9 @@ internal sealed class Trainer
 
     /// <summary>
     /// Fit across the ranks of <paramref name="distribution"/>: rank 0's weights and optimizer state broadcast first,
-    /// then the loop over this rank's shards (<see cref="ShardedBatches"/>), every step's gradients averaged.
+    /// then the loop over this rank's shards (<see cref="ShardedBatches"/>), every step's gradients averaged. An
+    /// exception (a callback's, a cancellation) ends the whole job with <c>MPI_Abort</c>, as the other ranks would
+    /// otherwise wait for this one forever.
     /// </summary>
     private History DistributedFit(DataParallel distribution, DataSet train, DataSet? validation, int batchSize, bool shuffle, int epochs, int verbose,
         List<ICallback> userCallbacks, int initialEpoch, CancellationToken cancellationToken)
@@ -550,6 +556,10 @@ internal sealed class Trainer
         {
             return RunFit(ShardedBatches.ForTraining(train, batchSize, distribution, shuffleRandom), validation is null ? null : ShardedBatches.InOrder(validation, batchSize, distribution),
                 epochs, verbose, userCallbacks, initialEpoch, cancellationToken);
+        }
+        catch (Exception e) when (DataParallelTraining.AbortJob("Fit", e))
+        {
+            throw;
         }
         finally
         {

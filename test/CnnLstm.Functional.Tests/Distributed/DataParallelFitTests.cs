@@ -88,6 +88,21 @@ public class DataParallelFitTests
         Assert.That(ranks[1].History["loss"], Is.EqualTo(ranks[0].History["loss"]), output);
     }
 
+    [Test]
+    public void AnExceptionOnOneRankAbortsTheWholeJob()
+    {
+        var prefix = Path.Combine(directory, "run");
+        var started = DateTime.UtcNow;
+
+        var (code, output) = MpiJob.RunDistributed(SharedMemory, "train", "sgd", "dist", "0", prefix, "throw");
+
+        Assert.That(code, Is.Not.EqualTo(0), output);
+        Assert.That(output, Does.Contain("rank 1 of 2: Fit threw InvalidOperationException: worker: rank 1 fails at the end of epoch 2"));
+        Assert.That(output, Does.Contain("aborting all 2 ranks (MPI_Abort)"));
+        Assert.That(File.Exists(prefix + ".rank0.json") || File.Exists(prefix + ".rank1.json"), Is.False, "a rank finished Fit although the job was aborted\n" + output);
+        Assert.That(DateTime.UtcNow - started, Is.LessThan(TimeSpan.FromSeconds(60)));
+    }
+
     private (WorkerResult[] Ranks, string Output) RunTwoRanks(string optimizer, string[] transport, bool shuffle)
     {
         var prefix = Path.Combine(directory, "run");
