@@ -33,31 +33,47 @@ public static class Activations
         ["log_softmax"] = x => x.log_softmax(-1),
         // Keras 3: relu6(x + 3) / 6, torch's hardsigmoid.
         ["hard_sigmoid"] = x => nn.functional.hardsigmoid(x),
-        [Keras2HardSigmoid] = x => (x * 0.2 + 0.5).clamp(0.0, 1.0),
+        [Keras2HardSigmoid] = x => x.mul(Scalars.Of(0.2)).add(Scalars.Of(0.5), Scalars.IntOne).clamp(Scalars.Of(0.0), Scalars.Of(1.0)),
         // Keras 3: x * relu6(x + 3) / 6, torch's hardswish.
         ["hard_silu"] = x => nn.functional.hardswish(x),
         ["hard_swish"] = x => nn.functional.hardswish(x),
-        ["elu"] = x => nn.functional.elu(x, 1.0),
+        ["elu"] = x => x.elu(Scalars.Of(1.0), Scalars.Of(1.0), Scalars.Of(1.0)),
         ["selu"] = x => nn.functional.selu(x),
-        ["softplus"] = x => nn.functional.softplus(x),
-        ["softsign"] = x => nn.functional.softsign(x),
+        ["softplus"] = x => Scalars.Softplus(x),
+        ["softsign"] = x => Softsign(x),
         ["exponential"] = x => x.exp(),
         ["silu"] = x => nn.functional.silu(x),
         ["swish"] = x => nn.functional.silu(x),
         // Keras 3's default approximate=False: the erf form.
         ["gelu"] = x => nn.functional.gelu(x),
-        ["mish"] = x => nn.functional.mish(x),
+        ["mish"] = x => Mish(x),
         // Keras 3's activation default negative_slope=0.2 (the LeakyReLU layer's is 0.3).
-        ["leaky_relu"] = x => nn.functional.leaky_relu(x, 0.2),
+        ["leaky_relu"] = x => x.leaky_relu(Scalars.Of(0.2)),
         ["log_sigmoid"] = x => nn.functional.logsigmoid(x),
-        ["celu"] = x => nn.functional.celu(x, 1.0),
-        ["hard_tanh"] = x => x.clamp(-1.0, 1.0),
-        ["squareplus"] = x => (x + (x.square() + 4).sqrt()) / 2,
-        ["sparse_plus"] = x => where(x <= -1, zeros_like(x), where(x >= 1, x, (x + 1).square() / 4)),
+        ["celu"] = x => x.celu(Scalars.Of(1.0)),
+        ["hard_tanh"] = x => x.clamp(Scalars.Of(-1.0), Scalars.Of(1.0)),
+        ["squareplus"] = x => x.add(Scalars.Square(x).add(Scalars.OfInt(4), Scalars.IntOne).sqrt(), Scalars.IntOne).div(Scalars.OfInt(2)),
+        ["sparse_plus"] = x => where(x.le(Scalars.OfInt(-1)), zeros_like(x), where(x.ge(Scalars.IntOne), x, Scalars.Square(x.add(Scalars.IntOne, Scalars.IntOne)).div(Scalars.OfInt(4)))),
         ["tanh_shrink"] = x => x - x.tanh(),
-        ["soft_shrink"] = x => nn.functional.softshrink(x, 0.5),
-        ["hard_shrink"] = x => nn.functional.hardshrink(x, 0.5),
+        ["soft_shrink"] = x => Scalars.Softshrink(x),
+        ["hard_shrink"] = x => Scalars.Hardshrink(x),
     };
+
+    /// <summary>torch's softsign as TorchSharp computes it, x / (1 + |x|), with cached Scalars.</summary>
+    private static Tensor Softsign(Tensor x)
+    {
+        using var abs = x.abs();
+        using var y = abs.add(Scalars.IntOne, Scalars.IntOne);
+        return x.div(y);
+    }
+
+    /// <summary>torch's mish as TorchSharp computes it, x tanh(softplus(x)), with cached Scalars.</summary>
+    private static Tensor Mish(Tensor x)
+    {
+        using var t1 = Scalars.Softplus(x);
+        using var t2 = t1.tanh();
+        return x.mul(t2);
+    }
 
     /// <summary>
     /// The names tf.keras 2.11 knows with the same definition (its <c>hard_sigmoid</c> is <see cref="Keras2HardSigmoid"/>):

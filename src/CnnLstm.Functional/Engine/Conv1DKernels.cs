@@ -87,7 +87,7 @@ internal static class Conv1DKernels
         var windows = x.unfold(1, span, stride);
         if (dilation > 1)
         {
-            windows = windows.index_select(3, arange(0, span, dilation, device: x.device));
+            windows = windows.index_select(3, arange(Scalars.OfInt(0), Scalars.OfInt(span), Scalars.OfInt(dilation), device: x.device));
         }
 
         var columns = windows.reshape(windows.shape[0], windows.shape[1], -1);

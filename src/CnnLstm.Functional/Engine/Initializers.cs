@@ -37,7 +37,7 @@ internal static class Initializers
 
     /// <summary>U(min, max), Keras' random_uniform.</summary>
     public static Tensor Uniform(long[] shape, double min, double max, Generator generator) =>
-        rand(shape, ScalarType.Float32, generator: generator) * (max - min) + min;
+        Scalars.With(max - min, range => Scalars.With(min, low => rand(shape, ScalarType.Float32, generator: generator).mul(range).add(low, Scalars.IntOne)));
 
     /// <summary>
     /// N(mean, stddev²), Keras' random_normal (keras/src/initializers/random_initializers.py, RandomNormal; defaults

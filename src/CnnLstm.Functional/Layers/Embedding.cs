@@ -68,7 +68,7 @@ public sealed class Embedding : Layer
     internal override (int[] Shape, DType DType)? ImplicitInput => InputLength is int length ? (new[] { length }, DType.Int64) : null;
 
     /// <summary>Keras' <c>not_equal(ids, 0)</c>.</summary>
-    protected override Tensor? ComputeMask(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks) => MaskZero ? inputs[0].ne(0) : null;
+    protected override Tensor? ComputeMask(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks) => MaskZero ? inputs[0].ne(Scalars.OfInt(0)) : null;
 
     /// <summary>The fixed sequence length, if given.</summary>
     public int? InputLength { get; }

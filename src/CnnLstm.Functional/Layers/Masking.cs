@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using KerasStyle.Engine;
 using KerasStyle.Graph;
 using KerasStyle.Saving.Onnx;
 using KerasStyle.Saving;
@@ -34,7 +35,7 @@ public sealed class Masking : Layer
     internal override bool[] OutputMasks(IReadOnlyList<bool> inputMasked) => new[] { true };
 
     /// <summary>Keras' <c>any(not_equal(x, mask_value), axis=-1)</c>.</summary>
-    protected override Tensor? ComputeMask(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks) => inputs[0].ne(MaskValue).any(-1);
+    protected override Tensor? ComputeMask(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks) => inputs[0].ne(Scalars.Of(MaskValue)).any(-1);
 
     internal override bool BuiltAtInit => true;
 
@@ -63,7 +64,7 @@ public sealed class Masking : Layer
 
     /// <inheritdoc/>
     protected override Tensor Call(Tensor input, bool training, Tensor? mask) =>
-        where(input.ne(MaskValue).any(-1, keepdim: true), input, zeros_like(input));
+        where(input.ne(Scalars.Of(MaskValue)).any(-1, keepdim: true), input, zeros_like(input));
 
     /// <summary>ONNX: zeros at the masked steps (Where on the mask).</summary>
     internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call) =>

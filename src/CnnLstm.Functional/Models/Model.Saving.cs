@@ -61,7 +61,7 @@ public partial class Model
         if (h5Format == H5Format.TfKeras2)
         {
             var modelConfig = TfKeras2Config.Model(root);
-            var trainingConfig = CompileConfigJson() is { } compile ? TfKeras2Config.Training(compile).ToJsonString() : null;
+            var trainingConfig = CompileConfigJson() is { } compile ? TfKeras2Config.Training(compile, Optimizer is RMSprop { Keras2Update: true }).ToJsonString() : null;
             Keras2WeightsH5.SaveFullModel(path, Layers, modelConfig.ToJsonString(), trainingConfig, TfKeras2Config.KerasVersion,
                 () => Optimizer is null ? null : TfKeras2OptimizerWeights.Write(ExportOptimizerState(), Optimizer, TrainableWeights));
             return;
@@ -320,7 +320,7 @@ public partial class Model
                 if (compile && trainingConfig is not null)
                 {
                     built.CompileFromFile(ParseJson(trainingConfig, "training_config") as JsonObject
-                        ?? throw new FormatException("training_config must be a JSON object."), keras2: true, $"'{path}': ");
+                        ?? throw new FormatException("training_config must be a JSON object."), keras2: true, $"'{path}': ", keras2);
                 }
 
                 return built;
@@ -374,7 +374,7 @@ public partial class Model
         {
             if (compile && compileConfig is not null)
             {
-                model.CompileFromFile(compileConfig, keras2: false, where);
+                model.CompileFromFile(compileConfig, keras2: false, where, keras2);
             }
 
             return model;
@@ -420,12 +420,12 @@ public partial class Model
     /// optimizer or loss cannot be restored (or that does not fit the model) leaves the model uncompiled; either way
     /// with exactly one warning naming what was skipped and why.
     /// </summary>
-    private void CompileFromFile(JsonObject config, bool keras2, string where)
+    private void CompileFromFile(JsonObject config, bool keras2, string where, bool writtenByKeras2)
     {
         var skipped = new List<string>();
         try
         {
-            Compile(keras2 ? CompileConfig.DeserializeKeras2(config, skipped) : CompileConfig.Deserialize(config, skipped));
+            Compile(keras2 ? CompileConfig.DeserializeKeras2(config, skipped, writtenByKeras2) : CompileConfig.Deserialize(config, skipped, writtenByKeras2));
         }
         catch (Exception e) when (CompileConfig.IsUnrestorable(e))
         {

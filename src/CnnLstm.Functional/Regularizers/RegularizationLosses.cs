@@ -1,3 +1,4 @@
+using KerasStyle.Engine;
 using KerasStyle.Layers;
 using static TorchSharp.torch;
 
@@ -36,7 +37,7 @@ internal static class RegularizationLosses
             if (output.dim() > 0)
             {
                 var batch = output.shape[0];
-                loss = batch == 0 ? zeros_like(loss) : loss / batch;
+                loss = batch == 0 ? zeros_like(loss) : Scalars.WithInt(batch, size => loss.div(size));
             }
 
             collecting.Add(loss);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using KerasStyle.Engine;
 using static TorchSharp.torch;
 
 namespace KerasStyle.Regularizers;
@@ -168,7 +169,7 @@ public sealed class L1 : Regularizer
     /// <inheritdoc/>
     public override JsonObject GetConfig() => new() { ["l1"] = (double)Factor };
 
-    private protected override Tensor Penalty(Tensor x) => x.abs().sum().mul(Factor);
+    private protected override Tensor Penalty(Tensor x) => x.abs().sum().mul(Scalars.Of(Factor));
 }
 
 /// <summary>Keras' <c>keras.regularizers.L2</c>: <c>l2 * sum(square(x))</c>, the factor cast to float32.</summary>
@@ -188,7 +189,7 @@ public sealed class L2 : Regularizer
     /// <inheritdoc/>
     public override JsonObject GetConfig() => new() { ["l2"] = Factor };
 
-    private protected override Tensor Penalty(Tensor x) => x.square().sum().mul((float)Factor);
+    private protected override Tensor Penalty(Tensor x) => Scalars.Square(x).sum().mul(Scalars.Of((float)Factor));
 }
 
 /// <summary>
@@ -224,12 +225,12 @@ public sealed class L1L2 : Regularizer
         var result = zeros(Array.Empty<long>(), dtype: x.dtype, device: x.device);
         if (L1Factor != 0)
         {
-            result = result + x.abs().sum().mul((float)L1Factor);
+            result = result.add(x.abs().sum().mul(Scalars.Of((float)L1Factor)), Scalars.IntOne);
         }
 
         if (L2Factor != 0)
         {
-            result = result + x.square().sum().mul((float)L2Factor);
+            result = result.add(Scalars.Square(x).sum().mul(Scalars.Of((float)L2Factor)), Scalars.IntOne);
         }
 
         return result;

@@ -34,7 +34,9 @@ internal static class CompileConfig
     /// <param name="config">The config.</param>
     /// <param name="skipped">Null: a metric that cannot be restored is refused. Otherwise (loading a file, as Keras'
     /// loaders do) it is left out and described here.</param>
-    public static (Optimizer Optimizer, Loss Loss, Metric[] Metrics, Metric[] WeightedMetrics) Deserialize(JsonObject config, List<string>? skipped = null)
+    /// <param name="writtenByKeras2">Whether the file was written by Keras 2 / tf.keras 2 (<c>Model.ComputesAsKeras2</c>),
+    /// which decides RMSprop's update (<see cref="RMSprop.Keras2Update"/>).</param>
+    public static (Optimizer Optimizer, Loss Loss, Metric[] Metrics, Metric[] WeightedMetrics) Deserialize(JsonObject config, List<string>? skipped = null, bool writtenByKeras2 = false)
     {
         if (config["loss_weights"] is not null)
         {
@@ -42,26 +44,28 @@ internal static class CompileConfig
         }
 
         var optimizer = config.ContainsKey("optimizer") ? config["optimizer"] : JsonValue.Create("rmsprop");
-        return (ReadOptimizer(optimizer), ReadLoss(config["loss"]), ReadMetrics(config["metrics"], skipped), ReadMetrics(config["weighted_metrics"], skipped));
+        return (ReadOptimizer(optimizer, writtenByKeras2), ReadLoss(config["loss"]), ReadMetrics(config["metrics"], skipped), ReadMetrics(config["weighted_metrics"], skipped));
     }
 
     /// <summary>Reads a Keras 2 <c>training_config</c> (<c>optimizer_config</c>, <c>loss</c>, <c>metrics</c>).</summary>
     /// <param name="config">The config.</param>
     /// <param name="skipped">As for <see cref="Deserialize"/>.</param>
-    public static (Optimizer Optimizer, Loss Loss, Metric[] Metrics, Metric[] WeightedMetrics) DeserializeKeras2(JsonObject config, List<string>? skipped = null)
+    /// <param name="writtenByKeras2">As for <see cref="Deserialize"/> (Keras 3 also writes <c>training_config</c> into
+    /// its <c>.h5</c> files).</param>
+    public static (Optimizer Optimizer, Loss Loss, Metric[] Metrics, Metric[] WeightedMetrics) DeserializeKeras2(JsonObject config, List<string>? skipped = null, bool writtenByKeras2 = false)
     {
         if (config["loss_weights"] is not null || config["sample_weight_mode"] is not null)
         {
             throw new NotSupportedException("training_config: loss_weights and sample_weight_mode are not supported by this library.");
         }
 
-        return (ReadOptimizer(config["optimizer_config"]), ReadLoss(config["loss"]), ReadMetrics(config["metrics"], skipped), ReadMetrics(config["weighted_metrics"], skipped));
+        return (ReadOptimizer(config["optimizer_config"], writtenByKeras2), ReadLoss(config["loss"]), ReadMetrics(config["metrics"], skipped), ReadMetrics(config["weighted_metrics"], skipped));
     }
 
     /// <summary>Whether an exception from reading or applying a compile config means "this piece cannot be restored".</summary>
     public static bool IsUnrestorable(Exception e) => e is NotSupportedException or ArgumentException or FormatException or InvalidOperationException or KeyNotFoundException;
 
-    private static Optimizer ReadOptimizer(JsonNode? node)
+    private static Optimizer ReadOptimizer(JsonNode? node, bool writtenByKeras2)
     {
         switch (node)
         {
@@ -85,12 +89,15 @@ internal static class CompileConfig
 
                 config.RequireDefault("use_ema", false);
                 config.RequireDefault("decay", 0.0);
-                config.Ignore("ema_momentum", "jit_compile", "is_legacy_optimizer");
+                // tf.keras 2.11-2.15 read a config without "is_legacy_optimizer" as the legacy (OptimizerV2) optimizer
+                // (keras/optimizers/__init__.py deserialize at v2.11.0); only their new optimizers write it, as false.
+                var legacy = writtenByKeras2 && config.GetBool("is_legacy_optimizer", true);
+                config.Ignore("ema_momentum", "jit_compile");
                 Optimizer optimizer = className.ToLowerInvariant() switch
                 {
                     "adam" => ReadAdam(config, rate),
                     "sgd" => new SGD(rate ?? 0.01, config.GetDouble("momentum", 0), config.GetBool("nesterov", false)),
-                    "rmsprop" => ReadRmsprop(config, rate),
+                    "rmsprop" => ReadRmsprop(config, rate, legacy),
                     _ when CustomObjects.Optimizer(className) is { } factory => CustomObjects.Create(factory, config, "optimizer"),
                     _ => throw new NotSupportedException($"compile_config: the optimizer '{className}' is not supported; this library has Adam, SGD and RMSprop (register your own with CustomObjects.Register)."),
                 };
@@ -107,9 +114,16 @@ internal static class CompileConfig
         return new Adam(rate ?? 0.001, config.GetDouble("beta_1", 0.9), config.GetDouble("beta_2", 0.999), config.GetDouble("epsilon", 1e-7), config.GetBool("amsgrad", false));
     }
 
-    private static RMSprop ReadRmsprop(LayerConfig config, double? rate)
+    /// <summary>
+    /// RMSprop; <paramref name="keras2Update"/> for Keras 2.0-2.3's and tf.keras 2.0-2.10's (legacy) optimizer, whose
+    /// update without momentum adds ε outside the square root (<see cref="RMSprop.Keras2Update"/>). Their defaults are
+    /// Keras 3's (rho 0.9; ε 1e-7: Keras 2.2's <c>K.epsilon()</c>, tf.keras 2's 1e-7; Keras 2.0 to 2.1.2 defaulted to 1e-8
+    /// but always wrote it).
+    /// </summary>
+    private static RMSprop ReadRmsprop(LayerConfig config, double? rate, bool keras2Update)
     {
-        return new RMSprop(rate ?? 0.001, config.GetDouble("rho", 0.9), config.GetDouble("epsilon", 1e-7), config.GetDouble("momentum", 0), config.GetBool("centered", false));
+        return new RMSprop(rate ?? 0.001, config.GetDouble("rho", 0.9), config.GetDouble("epsilon", 1e-7), config.GetDouble("momentum", 0), config.GetBool("centered", false),
+            keras2Update);
     }
 
     private static string NameOf(JsonObject obj) =>

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using KerasStyle.Engine;
+using KerasStyle.Training.Optimizers;
 
 namespace KerasStyle.Saving;
 
@@ -60,14 +61,35 @@ internal static class TfKeras2Config
     /// (non-legacy) optimizers serialize themselves (<c>jit_compile</c>, <c>is_legacy_optimizer: false</c>).
     /// </summary>
     /// <param name="compile">The Keras 3 compile config the library writes.</param>
-    public static JsonObject Training(JsonObject compile)
+    /// <param name="legacyRmsprop">The optimizer is an RMSprop with <see cref="RMSprop.Keras2Update"/>: written as
+    /// tf.keras 2.10's <c>OptimizerV2</c> RMSprop serializes itself (name, learning_rate, decay, rho, momentum, epsilon,
+    /// centered; no <c>is_legacy_optimizer</c>), which tf.keras 2.11-2.15 read as the legacy optimizer and this library
+    /// as <see cref="RMSprop.Keras2Update"/>.</param>
+    public static JsonObject Training(JsonObject compile, bool legacyRmsprop = false)
     {
         var optimizer = (JsonObject)compile["optimizer"]!;
         var className = (string)optimizer["class_name"]!;
         var config = (JsonObject)optimizer["config"]!.DeepClone();
         config["name"] = className;
-        config["jit_compile"] = true;
-        config["is_legacy_optimizer"] = false;
+        if (legacyRmsprop)
+        {
+            config = new JsonObject
+            {
+                ["name"] = className,
+                ["learning_rate"] = config["learning_rate"]?.DeepClone(),
+                ["decay"] = 0.0,
+                ["rho"] = config["rho"]?.DeepClone(),
+                ["momentum"] = config["momentum"]?.DeepClone(),
+                ["epsilon"] = config["epsilon"]?.DeepClone(),
+                ["centered"] = config["centered"]?.DeepClone(),
+            };
+        }
+        else
+        {
+            config["jit_compile"] = true;
+            config["is_legacy_optimizer"] = false;
+        }
+
         return new JsonObject
         {
             ["loss"] = compile["loss"]?.DeepClone(),

@@ -616,7 +616,7 @@ internal sealed class Trainer
 
         foreach (var extra in activityLosses.Concat(RegularizationLosses.WeightPenalties(model.TrainableWeights)))
         {
-            total = total! + extra;
+            total = total!.add(extra, Scalars.IntOne);
         }
 
         values["loss"] = Mean(total!.item<float>());

@@ -82,7 +82,7 @@ public sealed class Conv2D : BaseConv
         var output = patches.reshape(patches.shape[0], -1, patches.shape[3]).transpose(1, 2).matmul(weights);
         if (Bias is not null)
         {
-            output = output + Bias.Variable;
+            output = output.add(Bias.Variable, Scalars.IntOne);
         }
 
         return Activations.Apply(Activation, output.view(input.shape[0], height, width, Filters));

@@ -66,7 +66,7 @@ public sealed class SeparableConv1D : BaseSeparableConv
         var output = separated.matmul(Pointwise!.Variable[0]);
         if (Bias is not null)
         {
-            output = output + Bias.Variable;
+            output = output.add(Bias.Variable, Scalars.IntOne);
         }
 
         return Activations.Apply(Activation, output);

@@ -1,3 +1,4 @@
+using KerasStyle.Engine;
 using KerasStyle.Saving.Onnx;
 using KerasStyle.Saving;
 using static TorchSharp.torch;
@@ -21,9 +22,9 @@ public sealed class Average : Merge
     /// <summary>Creates the layer from a Keras 2 or Keras 3 config (name, trainable, dtype).</summary>
     internal static Average FromConfig(LayerConfig config) => new(config.Name);
 
-    private protected override Tensor Combine(Tensor a, Tensor b) => a + b;
+    private protected override Tensor Combine(Tensor a, Tensor b) => a.add(b, Scalars.IntOne);
 
-    private protected override Tensor Merged(IReadOnlyList<Tensor> inputs) => base.Merged(inputs) / inputs.Count;
+    private protected override Tensor Merged(IReadOnlyList<Tensor> inputs) => base.Merged(inputs).div(Scalars.OfInt(inputs.Count));
 
     private protected override string OnnxCombine => "Add";
 

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using KerasStyle.Engine;
 using KerasStyle.Graph;
 using KerasStyle.Saving.Onnx;
 using KerasStyle.Saving;
@@ -108,8 +109,8 @@ public sealed class Dot : Merge
         if (Normalize)
         {
             // Keras' ops.normalize: x * rsqrt(max(sum(x^2), epsilon^2)) with epsilon 1e-7.
-            x = x * x.square().sum(a, keepdim: true).clamp_min(1e-14).rsqrt();
-            y = y * y.square().sum(b, keepdim: true).clamp_min(1e-14).rsqrt();
+            x = x * Scalars.Square(x).sum(a, keepdim: true).clamp_min(Scalars.Of(1e-14)).rsqrt();
+            y = y * Scalars.Square(y).sum(b, keepdim: true).clamp_min(Scalars.Of(1e-14)).rsqrt();
         }
 
         var xm = x.movedim(new long[] { a }, new long[] { -1 });

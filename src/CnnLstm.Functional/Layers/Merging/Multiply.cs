@@ -1,3 +1,4 @@
+using KerasStyle.Engine;
 using KerasStyle.Saving.Onnx;
 using KerasStyle.Saving;
 using static TorchSharp.torch;
@@ -30,8 +31,8 @@ public sealed class Multiply : Merge
     private protected override Tensor Merged(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks)
     {
         var (xs, ms) = AlignWithMasks(inputs, masks);
-        var output = xs.Select((x, i) => ms[i] is { } mask ? x.masked_fill(mask.logical_not(), 1) : x).Aggregate((a, b) => a * b);
-        return ms.All(m => m is not null) ? output.masked_fill(ms.Aggregate((a, b) => a!.logical_or(b!))!.logical_not(), 0) : output;
+        var output = xs.Select((x, i) => ms[i] is { } mask ? x.masked_fill(mask.logical_not(), Scalars.IntOne) : x).Aggregate((a, b) => a * b);
+        return ms.All(m => m is not null) ? output.masked_fill(ms.Aggregate((a, b) => a!.logical_or(b!))!.logical_not(), Scalars.OfInt(0)) : output;
     }
 
     private protected override string OnnxMerged(OnnxGraph graph, string[] inputs, string?[] masks)

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using KerasStyle.Engine;
 using KerasStyle.Graph;
 using KerasStyle.Saving;
 using static TorchSharp.torch;
@@ -92,7 +93,7 @@ public sealed class TFOpLambda : Merge
 
     private protected override Tensor Combine(Tensor a, Tensor b) => ClassName switch
     {
-        "Add" => a + b,
+        "Add" => a.add(b, Scalars.IntOne),
         "Subtract" => a - b,
         _ => a * b,
     };

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using KerasStyle.Engine;
 using KerasStyle.Graph;
 using KerasStyle.Saving.Onnx;
 using KerasStyle.Saving;
@@ -186,9 +187,9 @@ public sealed class BatchNormalization : Layer
             {
                 // Keras' masked moments: weighted by the mask, plus its epsilon (1e-7) in the denominators.
                 var weights = mask.to_type(x.dtype).unsqueeze(-1);
-                var total = weights.sum(axes) + 1e-7f;
+                var total = weights.sum(axes).add(Scalars.Of(1e-7f), Scalars.IntOne);
                 mean = (weights * x).sum(axes) / total;
-                variance = (weights * ((weights * x) - mean).square()).sum(axes) / total;
+                variance = (weights * Scalars.Square((weights * x) - mean)).sum(axes) / total;
             }
             else
             {
@@ -198,8 +199,8 @@ public sealed class BatchNormalization : Layer
 
             using (no_grad())
             {
-                movingMean!.Variable.mul_(Momentum).add_(mean.detach() * (1 - Momentum));
-                movingVariance!.Variable.mul_(Momentum).add_(variance.detach() * (1 - Momentum));
+                movingMean!.Variable.mul_(Scalars.Of(Momentum)).add_(mean.detach().mul(Scalars.Of(1 - Momentum)), Scalars.IntOne);
+                movingVariance!.Variable.mul_(Scalars.Of(Momentum)).add_(variance.detach().mul(Scalars.Of(1 - Momentum)), Scalars.IntOne);
             }
         }
         else
@@ -207,14 +208,14 @@ public sealed class BatchNormalization : Layer
             (mean, variance) = (movingMean!.Variable, movingVariance!.Variable);
         }
 
-        var scale = (variance + Epsilon).rsqrt();
+        var scale = variance.add(Scalars.Of(Epsilon), Scalars.IntOne).rsqrt();
         if (gamma is not null)
         {
             scale = scale * gamma.Variable;
         }
 
         var output = (x - mean) * scale;
-        return beta is null ? output : output + beta.Variable;
+        return beta is null ? output : output.add(beta.Variable, Scalars.IntOne);
     }
 
     /// <summary>ONNX: the inference form, (x - moving mean) / sqrt(moving variance + epsilon) × gamma + beta, over the last axis.</summary>

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using KerasStyle.Engine;
 using KerasStyle.Graph;
 using KerasStyle.Saving.Onnx;
 using KerasStyle.Saving;
@@ -37,7 +38,7 @@ public sealed class AveragePooling2D : Pooling2D
         var sums = patches.sum(new long[] { 2 });
         if (PaddingMode != Layers.Padding.Same)
         {
-            return Windows2D.ToChannelsLast(sums / (PoolSize.H * PoolSize.W), height, width);
+            return Windows2D.ToChannelsLast(sums.div(Scalars.OfInt(PoolSize.H * PoolSize.W)), height, width);
         }
 
         // The count of real cells in each window: the same windows over ones.

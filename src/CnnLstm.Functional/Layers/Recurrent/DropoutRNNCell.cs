@@ -196,7 +196,7 @@ public abstract class DropoutRNNCell : RecurrentCell
     /// <summary>A scaled keep mask of <paramref name="shape"/>, or null when the rate is 0 or not training.</summary>
     private Tensor? KeepMask(long[] shape, double rate, bool training, Tensor like) =>
         training && rate > 0
-            ? empty(shape, dtype: like.dtype, device: like.device).bernoulli_(1 - rate, generator: Random) / (1 - rate)
+            ? empty(shape, dtype: like.dtype, device: like.device).bernoulli_(1 - rate, generator: Random).div(Scalars.Of(1 - rate))
             : null;
 
     private sealed class Run(DropoutRNNCell cell, Tensor? inputKeep, Tensor? stateKeep) : CellRun

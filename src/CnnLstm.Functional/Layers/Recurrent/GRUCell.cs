@@ -98,7 +98,7 @@ public sealed class GRUCell : DropoutRNNCell
     private protected override Tensor Project(Tensor inputs)
     {
         var projected = inputs.matmul(kernel!.Variable);
-        return bias is null ? projected : projected + (ResetAfter ? bias.Variable[0] : bias.Variable);
+        return bias is null ? projected : projected.add(ResetAfter ? bias.Variable[0] : bias.Variable, Scalars.IntOne);
     }
 
     private protected override (Tensor Output, Tensor[] States) Step(Tensor x, Tensor[] states, Tensor? stateKeep, Tensor?[] weights)
@@ -112,22 +112,22 @@ public sealed class GRUCell : DropoutRNNCell
             var inner = dropped.matmul(recurrent);
             if (recurrentBias is not null)
             {
-                inner = inner + recurrentBias;
+                inner = inner.add(recurrentBias, Scalars.IntOne);
             }
 
-            z = Activations.Apply(RecurrentActivation, x.narrow(1, 0, u) + inner.narrow(1, 0, u));
-            r = Activations.Apply(RecurrentActivation, x.narrow(1, u, u) + inner.narrow(1, u, u));
-            candidate = Activations.Apply(Activation, x.narrow(1, 2 * u, u) + (r * inner.narrow(1, 2 * u, u)));
+            z = Activations.Apply(RecurrentActivation, x.narrow(1, 0, u).add(inner.narrow(1, 0, u), Scalars.IntOne));
+            r = Activations.Apply(RecurrentActivation, x.narrow(1, u, u).add(inner.narrow(1, u, u), Scalars.IntOne));
+            candidate = Activations.Apply(Activation, x.narrow(1, 2 * u, u).add(r * inner.narrow(1, 2 * u, u), Scalars.IntOne));
         }
         else
         {
             var gates = dropped.matmul(recurrent.narrow(1, 0, 2 * u));
-            z = Activations.Apply(RecurrentActivation, x.narrow(1, 0, u) + gates.narrow(1, 0, u));
-            r = Activations.Apply(RecurrentActivation, x.narrow(1, u, u) + gates.narrow(1, u, u));
-            candidate = Activations.Apply(Activation, x.narrow(1, 2 * u, u) + (r * dropped).matmul(recurrent.narrow(1, 2 * u, u)));
+            z = Activations.Apply(RecurrentActivation, x.narrow(1, 0, u).add(gates.narrow(1, 0, u), Scalars.IntOne));
+            r = Activations.Apply(RecurrentActivation, x.narrow(1, u, u).add(gates.narrow(1, u, u), Scalars.IntOne));
+            candidate = Activations.Apply(Activation, x.narrow(1, 2 * u, u).add((r * dropped).matmul(recurrent.narrow(1, 2 * u, u)), Scalars.IntOne));
         }
 
-        var next = (z * h) + ((1 - z) * candidate);
+        var next = (z * h).add(Scalars.OneMinus(z) * candidate, Scalars.IntOne);
         return (next, new[] { next });
     }
 

@@ -179,7 +179,7 @@ public sealed class LSTMCell : DropoutRNNCell
             ? cat(Enumerable.Range(0, 4).Select(g => Activations.Apply(RecurrentActivation, z.narrow(1, g * Units, Units))).ToArray(), 1)
             : Activations.Apply(RecurrentActivation, z);
         var candidate = Activations.Apply(Activation, z.narrow(1, 2 * Units, Units));
-        var newC = addcmul(gates.narrow(1, Units, Units) * c, gates.narrow(1, 0, Units), candidate, 1);
+        var newC = addcmul(gates.narrow(1, Units, Units) * c, gates.narrow(1, 0, Units), candidate, Scalars.IntOne);
         var newH = gates.narrow(1, 3 * Units, Units) * Activations.Apply(Activation, newC);
         return (newH, new[] { newH, newC });
     }

@@ -81,13 +81,13 @@ public sealed class SimpleRNNCell : DropoutRNNCell
     private protected override Tensor Project(Tensor inputs)
     {
         var projected = inputs.matmul(kernel!.Variable);
-        return bias is null ? projected : projected + bias.Variable;
+        return bias is null ? projected : projected.add(bias.Variable, Scalars.IntOne);
     }
 
     private protected override (Tensor Output, Tensor[] States) Step(Tensor projected, Tensor[] states, Tensor? stateKeep, Tensor?[] weights)
     {
         var h = states[0];
-        var next = Activations.Apply(Activation, projected + (stateKeep is null ? h : h * stateKeep).matmul(weights[0]!));
+        var next = Activations.Apply(Activation, projected.add((stateKeep is null ? h : h * stateKeep).matmul(weights[0]!), Scalars.IntOne));
         return (next, new[] { next });
     }
 

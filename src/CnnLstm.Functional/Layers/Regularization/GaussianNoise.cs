@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using KerasStyle.Engine;
 using KerasStyle.Graph;
 using KerasStyle.Saving.Onnx;
 using KerasStyle.Saving;
@@ -58,7 +59,7 @@ public sealed class GaussianNoise : Layer
 
     /// <inheritdoc/>
     protected override Tensor Call(Tensor input, bool training, Tensor? mask) =>
-        !training || Stddev == 0 ? input.alias() : input + (randn(input.shape, dtype: input.dtype, device: input.device, generator: Random) * Stddev);
+        !training || Stddev == 0 ? input.alias() : input.add(randn(input.shape, dtype: input.dtype, device: input.device, generator: Random).mul(Scalars.Of(Stddev)), Scalars.IntOne);
 
     /// <summary>ONNX: the inference form, which passes its input on unchanged.</summary>
     internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call) => new[] { call.Input.Name };

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using KerasStyle.Engine;
 using KerasStyle.Graph;
 using KerasStyle.Saving.Onnx;
 using KerasStyle.Saving;
@@ -67,7 +68,7 @@ public sealed class SpatialDropout1D : Layer
         }
 
         var keep = empty(new[] { input.shape[0], 1, input.shape[2] }, dtype: input.dtype, device: input.device).bernoulli_(1 - Rate, generator: Random);
-        return input * keep / (1 - Rate);
+        return (input * keep).div(Scalars.Of(1 - Rate));
     }
 
     /// <summary>ONNX: the inference form, which passes its input on unchanged.</summary>

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using KerasStyle.Engine;
 using KerasStyle.Graph;
 using KerasStyle.Saving.Onnx;
 using KerasStyle.Saving;
@@ -151,9 +152,9 @@ public sealed class Bidirectional : Layer
         {
             null => new[] { y, yBack },
             "concat" => new[] { cat(new[] { y, yBack }, -1) },
-            "sum" => new[] { y + yBack },
+            "sum" => new[] { y.add(yBack, Scalars.IntOne) },
             "mul" => new[] { y * yBack },
-            _ => new[] { (y + yBack) / 2 },
+            _ => new[] { y.add(yBack, Scalars.IntOne).div(Scalars.OfInt(2)) },
         };
         return merged.Concat(forward.Skip(1)).Concat(backward.Skip(1)).ToArray();
     }

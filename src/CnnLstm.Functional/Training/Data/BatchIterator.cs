@@ -1,3 +1,4 @@
+using KerasStyle.Engine;
 using KerasStyle.Models;
 using KerasStyle.Training.Losses;
 using static TorchSharp.torch;
@@ -69,7 +70,7 @@ internal sealed class ArrayBatches : BatchIterator
 
     private IEnumerable<DataSet> Shuffled()
     {
-        using var order = shuffleRandom is null ? arange(data.Count) : randperm(data.Count, generator: shuffleRandom());
+        using var order = shuffleRandom is null ? Scalars.WithInt(data.Count, count => arange(Scalars.OfInt(0), count, Scalars.IntOne)) : randperm(data.Count, generator: shuffleRandom());
         for (long start = 0; start < data.Count; start += batchSize)
         {
             using var indices = order.narrow(0, start, Math.Min(batchSize, data.Count - start));

@@ -380,7 +380,7 @@ internal sealed class InputAdapter(Model model)
         }
 
         // Ids equal to the loss's ignore_class (often -1 or 255) are no class, and count for nothing.
-        using var counted = loss.IgnoreClass is { } ignored ? target[target.ne(ignored)] : target.alias();
+        using var counted = loss.IgnoreClass is { } ignored ? target[target.ne(Scalars.OfInt(ignored))] : target.alias();
         if (counted.numel() > 0 && Range(counted) is var (min, max) && (min < 0 || max >= classes))
         {
             throw new ArgumentOutOfRangeException(argument, $"{argument}: class ids for output '{output.Layer.Name}' must be in [0, {classes}), but range over [{min}, {max}].");

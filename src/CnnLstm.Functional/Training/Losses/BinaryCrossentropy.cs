@@ -1,3 +1,4 @@
+using KerasStyle.Engine;
 using static TorchSharp.torch;
 
 namespace KerasStyle.Training.Losses;
@@ -30,7 +31,7 @@ public sealed class BinaryCrossentropy : SmoothedCrossentropy
 
     internal override Tensor PerEntry(Tensor target, Tensor output, Tensor? logits)
     {
-        var y = LabelSmoothing > 0 ? (target * (1 - LabelSmoothing)) + (0.5 * LabelSmoothing) : target;
+        var y = LabelSmoothing > 0 ? target.mul(Scalars.Of(1 - LabelSmoothing)).add(Scalars.Of(0.5 * LabelSmoothing), Scalars.IntOne) : target;
         var fromLogits = FromLogits ? output : logits;
         if (fromLogits is not null)
         {
@@ -38,7 +39,7 @@ public sealed class BinaryCrossentropy : SmoothedCrossentropy
         }
 
         var p = Clipped(output);
-        return (-((y * p.log()) + ((1 - y) * (1 - p).log()))).mean(new long[] { Axis });
+        return (-(y * p.log()).add(Scalars.OneMinus(y) * Scalars.OneMinus(p).log(), Scalars.IntOne)).mean(new long[] { Axis });
     }
 
     private protected override Loss? Defaults() => new BinaryCrossentropy();

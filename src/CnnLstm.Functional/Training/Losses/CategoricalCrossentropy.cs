@@ -1,3 +1,4 @@
+using KerasStyle.Engine;
 using static TorchSharp.torch;
 
 namespace KerasStyle.Training.Losses;
@@ -32,7 +33,7 @@ public sealed class CategoricalCrossentropy : SmoothedCrossentropy
     internal override Tensor PerEntry(Tensor target, Tensor output, Tensor? logits)
     {
         var axis = CanonicalAxis(Axis, (int)output.dim(), string.Empty);
-        var y = LabelSmoothing > 0 ? (target * (1 - LabelSmoothing)) + (LabelSmoothing / output.shape[axis]) : target;
+        var y = LabelSmoothing > 0 ? Scalars.With(LabelSmoothing / output.shape[axis], share => target.mul(Scalars.Of(1 - LabelSmoothing)).add(share, Scalars.IntOne)) : target;
         // The model's softmax is over the last axis: its logits serve only a loss over that axis.
         var logProbabilities = FromLogits ? output.log_softmax(axis)
             : logits is not null && axis == output.dim() - 1 ? logits.log_softmax(axis)

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using KerasStyle.Engine;
 using KerasStyle.Graph;
 using static TorchSharp.torch;
 
@@ -49,5 +50,5 @@ public abstract class SmoothedCrossentropy : Loss
     }
 
     /// <summary>Probabilities clipped to [epsilon, 1 - epsilon], as Keras' backends do before the log.</summary>
-    internal static Tensor Clipped(Tensor p) => p.clamp(Epsilon, 1 - Epsilon);
+    internal static Tensor Clipped(Tensor p) => p.clamp(Scalars.Of(Epsilon), Scalars.Of(1 - Epsilon));
 }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using KerasStyle.Engine;
 using KerasStyle.Graph;
 using static TorchSharp.torch;
 
@@ -77,7 +78,7 @@ public sealed class SparseCategoricalCrossentropy : Loss
     }
 
     internal override Tensor? ValidEntries(Tensor target, Tensor output) =>
-        IgnoreClassId is { } ignored ? target.reshape(output.shape[..^1]).ne(ignored) : null;
+        IgnoreClassId is { } ignored ? target.reshape(output.shape[..^1]).ne(Scalars.OfInt(ignored)) : null;
 
     /// <inheritdoc/>
     public override JsonObject GetConfig()

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using KerasStyle.Engine;
 using KerasStyle.Graph;
 using KerasStyle.Saving;
 using KerasStyle.Training.Losses;
@@ -156,7 +157,7 @@ public sealed class AUC : Metric
             p = p.sigmoid();
         }
 
-        var truth = target.reshape(p.shape).ne(0).to_type(ScalarType.Float64).unsqueeze(-1);
+        var truth = target.reshape(p.shape).ne(Scalars.OfInt(0)).to_type(ScalarType.Float64).unsqueeze(-1);
         var w = Spread(weights, p);
         if (LabelWeights is not null && !MultiLabel)
         {
@@ -168,8 +169,8 @@ public sealed class AUC : Metric
         {
             // Keras' optimized path: bucket ceil(p (n - 1)) - 1 of p clipped to [0, 1] (at least 0, as the first
             // threshold is below 0); a prediction is positive at every threshold up to its bucket.
-            var bucket = ((p.clamp(0, 1) * (NumThresholds - 1)).ceil() - 1).relu();
-            positive = arange(NumThresholds, dtype: ScalarType.Float32).le(bucket.unsqueeze(-1));
+            var bucket = p.clamp(Scalars.OfInt(0), Scalars.IntOne).mul(Scalars.OfInt(NumThresholds - 1)).ceil().sub(Scalars.IntOne).relu();
+            positive = arange(Scalars.OfInt(0), Scalars.OfInt(NumThresholds), Scalars.IntOne, dtype: ScalarType.Float32).le(bucket.unsqueeze(-1));
         }
         else
         {
@@ -185,7 +186,7 @@ public sealed class AUC : Metric
             return MultiLabel ? counts.sum(new long[] { 0 }).t().reshape(-1) : counts.reshape(-1, NumThresholds).sum(new long[] { 0 });
         }
 
-        return cat(new[] { Count(truth, predicted), Count(1 - truth, predicted), Count(1 - truth, 1 - predicted), Count(truth, 1 - predicted) });
+        return cat(new[] { Count(truth, predicted), Count(Scalars.OneMinus(truth), predicted), Count(Scalars.OneMinus(truth), Scalars.OneMinus(predicted)), Count(truth, Scalars.OneMinus(predicted)) });
     }
 
     internal override double Result(double[] statistics)

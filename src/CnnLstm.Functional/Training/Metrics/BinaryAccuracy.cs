@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using KerasStyle.Engine;
 using static TorchSharp.torch;
 
 namespace KerasStyle.Training.Metrics;
@@ -28,6 +29,6 @@ public sealed class BinaryAccuracy : MeanMetricWrapper
 
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="threshold"/> is not finite (checked here, before the base constructor).</exception>
     private static Func<Tensor, Tensor, Tensor> Hits(double threshold) => double.IsFinite(threshold)
-        ? (y, p) => y.eq(p.gt(threshold).to_type(y.dtype)).to_type(ScalarType.Float32).mean(new long[] { -1 })
+        ? (y, p) => y.eq(p.gt(Scalars.Of(threshold)).to_type(y.dtype)).to_type(ScalarType.Float32).mean(new long[] { -1 })
         : throw new ArgumentOutOfRangeException(nameof(threshold), threshold, "threshold must be finite.");
 }

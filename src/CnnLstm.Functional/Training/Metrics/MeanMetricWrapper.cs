@@ -1,3 +1,4 @@
+using KerasStyle.Engine;
 using static TorchSharp.torch;
 
 namespace KerasStyle.Training.Metrics;
@@ -48,7 +49,7 @@ public sealed class SparseCategoricalAccuracy(string name = "sparse_categorical_
 /// <param name="name">The logged name.</param>
 public sealed class MeanSquaredError(string name = "mean_squared_error") : MeanMetricWrapper(SquaredErrors, name)
 {
-    internal static Tensor SquaredErrors(Tensor y, Tensor p) => (y - p).square().mean(new long[] { -1 });
+    internal static Tensor SquaredErrors(Tensor y, Tensor p) => Scalars.Square(y - p).mean(new long[] { -1 });
 }
 
 /// <summary>Keras' <c>MeanAbsoluteError</c> metric (regression_metrics.py): the mean of |y - p| over the last axis, averaged (weighted).</summary>

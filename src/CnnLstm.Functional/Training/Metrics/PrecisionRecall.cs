@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using KerasStyle.Engine;
 using KerasStyle.Graph;
 using KerasStyle.Saving;
 using KerasStyle.Training.Losses;
@@ -76,12 +77,12 @@ public abstract class PrecisionRecall : Metric
     private protected Tensor Counts(Tensor target, Tensor output, Tensor? weights)
     {
         var p = output.to_type(ScalarType.Float32);
-        var truth = target.reshape(p.shape).ne(0);
+        var truth = target.reshape(p.shape).ne(Scalars.OfInt(0));
         var w = Metric.Spread(weights, p);
         if (TopK is { } k)
         {
             var top = zeros_like(p, dtype: ScalarType.Bool).scatter(-1, p.topk(k, -1).indexes, ones_like(p, dtype: ScalarType.Bool));
-            p = where(top, p, full_like(p, NegativeInfinity));
+            p = where(top, p, full_like(p, Scalars.Of(NegativeInfinity)));
         }
 
         if (ClassId is { } id)
@@ -92,10 +93,10 @@ public abstract class PrecisionRecall : Metric
         }
 
         var threshold = (float)(Thresholds ?? (TopK is null ? 0.5 : NegativeInfinity));
-        var positive = p.gt(threshold);
+        var positive = p.gt(Scalars.Of(threshold));
         var t = truth.to_type(ScalarType.Float64);
         var predicted = positive.to_type(ScalarType.Float64);
-        return stack(new[] { (t * predicted * w).sum(), ((1 - t) * predicted * w).sum(), (t * (1 - predicted) * w).sum() });
+        return stack(new[] { (t * predicted * w).sum(), (Scalars.OneMinus(t) * predicted * w).sum(), (t * Scalars.OneMinus(predicted) * w).sum() });
     }
 
     internal override bool FromStatistics => true;

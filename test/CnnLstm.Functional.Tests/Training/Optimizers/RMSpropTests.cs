@@ -17,11 +17,66 @@ public class RMSpropTests
     [Test]
     public void Epsilon_IsAddedInsideTheSquareRoot_AsKeras3()
     {
-        // A large epsilon makes the placement visible: Keras 2.0-2.3 added it to sqrt(a), tf.keras 2 / Keras 3 inside it.
+        // A large epsilon makes the placement visible: Keras 3 (and tf.keras 2.11+) put it inside sqrt; Keras 2.0-2.3 and tf.keras 2.0-2.10 without momentum added it to sqrt(a) (Keras2Update).
         var actual = OptimizerProblem.Train(new RMSprop(learningRate: 0.01, rho: 0.8, epsilon: 0.5), 3);
         OptimizerProblem.AssertSteps(actual, Keras(0.01, 0.8, 0.5, epsilonInsideSqrt: true));
         var outside = Keras(0.01, 0.8, 0.5, epsilonInsideSqrt: false);
         Assert.That(Math.Abs(actual[2][0] - outside[2][0]), Is.GreaterThan(1e-3));
+    }
+
+    // Expected kernels: tools/keras-fixtures/rmsprop_keras2_update.py (Keras 2.2 optimizers.py, tf.keras 2.10 optimizer_v2/rmsprop.py).
+    [Test]
+    public void Keras2Update_WithoutMomentum_AddsEpsilonOutsideTheSquareRoot()
+    {
+        var actual = OptimizerProblem.Train(new RMSprop(learningRate: 0.01, rho: 0.8, epsilon: 0.5, keras2Update: true), 3);
+        OptimizerProblem.AssertSteps(actual, new List<double[]>
+        {
+            new[] { 0.4856571931, 0.2325240084 },
+            new[] { 0.4742544790, 0.2191102434 },
+            new[] { 0.4642566576, 0.2075258165 },
+        });
+    }
+
+    [Test]
+    public void Keras2Update_Centered_AddsEpsilonOutsideTheRootOfTheVariance()
+    {
+        var actual = OptimizerProblem.Train(new RMSprop(learningRate: 0.01, rho: 0.8, epsilon: 0.5, centered: true, keras2Update: true), 3);
+        OptimizerProblem.AssertSteps(actual, new List<double[]>
+        {
+            new[] { 0.4846153846, 0.2309523810 },
+            new[] { 0.4713960429, 0.2149371249 },
+            new[] { 0.4589075045, 0.1998323221 },
+        });
+    }
+
+    [Test]
+    public void Keras3Update_Centered_AddsEpsilonUnderTheRoot()
+    {
+        var actual = OptimizerProblem.Train(new RMSprop(learningRate: 0.01, rho: 0.8, epsilon: 0.5, centered: true), 3);
+        OptimizerProblem.AssertSteps(actual, new List<double[]>
+        {
+            new[] { 0.4812682838, 0.2271335220 },
+            new[] { 0.4652136398, 0.2082640959 },
+            new[] { 0.4501446093, 0.1905808490 },
+        });
+    }
+
+    [TestCase(false)]
+    [TestCase(true)]
+    public void Keras2Update_WithMomentum_IsKeras3sUpdate(bool centered)
+    {
+        // tf.keras 2.10 with momentum calls ResourceApply(Centered)RMSProp, which puts epsilon under the root as Keras 3.
+        var keras2 = OptimizerProblem.Train(new RMSprop(learningRate: 0.01, rho: 0.8, epsilon: 0.5, momentum: 0.5, centered: centered, keras2Update: true), 3);
+        var keras3 = OptimizerProblem.Train(new RMSprop(learningRate: 0.01, rho: 0.8, epsilon: 0.5, momentum: 0.5, centered: centered), 3);
+        OptimizerProblem.AssertSteps(keras2, keras3);
+    }
+
+    [Test]
+    public void MadeInCodeOrByName_ComputesKeras3sUpdate_AndTheConfigHasNoExtraKey()
+    {
+        Assert.That(new RMSprop().Keras2Update, Is.False);
+        Assert.That(((RMSprop)OptimizerNames.Create("rmsprop")).Keras2Update, Is.False);
+        Assert.That(new RMSprop(keras2Update: true).GetConfig().Select(kv => kv.Key), Is.EquivalentTo(new RMSprop().GetConfig().Select(kv => kv.Key)));
     }
 
     [Test]
