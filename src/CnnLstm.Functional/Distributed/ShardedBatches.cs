@@ -52,7 +52,7 @@ internal sealed class ShardedBatches : BatchIterator
     {
         var count = data.Count;
         var global = (long)batchSize * ranks;
-        using var order = !training ? null : shuffle is not null ? randperm(count, generator: shuffle) : Scalars.With(count, s => arange(s, dtype: ScalarType.Int64));
+        using var order = !training ? null : shuffle is not null ? randperm(count, generator: shuffle) : Scalars.WithInt(count, stop => arange(Scalars.OfInt(0), stop, Scalars.IntOne));
         for (long start = 0; start < count; start += global)
         {
             var size = Math.Min(global, count - start);
