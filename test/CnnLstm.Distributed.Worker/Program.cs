@@ -8,6 +8,9 @@
 //             until Fit broadcasts rank 0's.
 //     single: one process, batch size 8 (the global batch of 2 ranks); writes <prefix>.single.json.
 //   train ... <prefix> throw: as dist, but rank 1's callback throws at the end of epoch 2 (the job must abort).
+//   train ... <prefix> backup: every rank is given BackupAndRestore(<prefix>.backup<rank>), ModelCheckpoint
+//     (<prefix>.ckpt<rank>.weights.h5) and CSVLogger(<prefix>.log<rank>.csv); only rank 0 runs them.
+//   train ... <prefix> backup-throw: as backup, and rank 0 throws at the end of epoch 2, after its backup.
 //   ask     creates a DataParallel and prints what it threw (exit 3), or "initialized" (exit 0).
 using System.Globalization;
 using System.Text.Json;
@@ -31,9 +34,9 @@ if (args.Length == 1 && args[0] == "ask")
     }
 }
 
-if (args.Length is not (5 or 6) || args[0] != "train" || (args.Length == 6 && args[5] != "throw"))
+if (args.Length is not (5 or 6) || args[0] != "train" || (args.Length == 6 && args[5] is not ("throw" or "backup" or "backup-throw")))
 {
-    Console.Error.WriteLine("usage: train <sgd|adam> <dist|single> <shuffle 0|1> <output prefix> [throw] | ask");
+    Console.Error.WriteLine("usage: train <sgd|adam> <dist|single> <shuffle 0|1> <output prefix> [throw|backup|backup-throw] | ask");
     return 2;
 }
 
@@ -41,7 +44,7 @@ var optimizerName = args[1];
 var distributed = args[2] == "dist";
 var shuffle = args[3] == "1";
 var prefix = args[4];
-var throwOnRankOne = args.Length == 6;
+var extra = args.Length == 6 ? args[5] : string.Empty;
 
 Model Build(float offset)
 {
@@ -98,13 +101,20 @@ else
 var (x, y) = Data(17, 0);
 var (vx, vy) = Data(5, 9);
 var callbacks = new List<KerasStyle.Training.Callbacks.ICallback>();
-if (throwOnRankOne && rank == 1)
+if (extra.StartsWith("backup", StringComparison.Ordinal))
+{
+    callbacks.Add(new KerasStyle.Training.Callbacks.BackupAndRestore($"{prefix}.backup{rank}", deleteCheckpoint: false));
+    callbacks.Add(new KerasStyle.Training.Callbacks.ModelCheckpoint($"{prefix}.ckpt{rank}.weights.h5", monitor: "loss", saveWeightsOnly: true));
+    callbacks.Add(new KerasStyle.Training.Callbacks.CSVLogger($"{prefix}.log{rank}.csv"));
+}
+
+if ((extra == "throw" && rank == 1) || (extra == "backup-throw" && rank == 0))
 {
     callbacks.Add(new KerasStyle.Training.Callbacks.LambdaCallback(onEpochEnd: (epoch, _) =>
     {
         if (epoch == 1)
         {
-            throw new InvalidOperationException("worker: rank 1 fails at the end of epoch 2");
+            throw new InvalidOperationException($"worker: rank {rank} fails at the end of epoch 2");
         }
     }));
 }

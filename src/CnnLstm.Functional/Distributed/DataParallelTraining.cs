@@ -2,6 +2,7 @@ using KerasStyle.Engine;
 using KerasStyle.Layers;
 using KerasStyle.Models;
 using KerasStyle.Training;
+using KerasStyle.Training.Callbacks;
 using KerasStyle.Training.Optimizers;
 using static TorchSharp.torch;
 
@@ -48,6 +49,29 @@ internal static unsafe class DataParallelTraining
         if (Mpi.Rank != 0)
         {
             optimizer.ImportState(trainable, new OptimizerState(header[0], BitConverter.Int64BitsToDouble(header[1]), slots, own.InterleavedSlots));
+        }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="callback"/> runs on rank 0 only: the callbacks that print or write files
+    /// (<see cref="ProgbarLogger"/>, <see cref="ModelCheckpoint"/>, <see cref="CSVLogger"/>, <see cref="TensorBoard"/>,
+    /// <see cref="BackupAndRestore"/>); their decisions do not change the training, and rank 0's restore reaches the
+    /// other ranks through <see cref="ShareRestore"/>.
+    /// </summary>
+    public static bool RankZeroOnly(ICallback callback) => callback is ProgbarLogger or ModelCheckpoint or CSVLogger or TensorBoard or BackupAndRestore;
+
+    /// <summary>
+    /// After the callbacks' <c>OnTrainBegin</c>: the epoch rank 0 resumes from (a <see cref="BackupAndRestore"/> it
+    /// restored) becomes every rank's, with rank 0's restored weights and optimizer state.
+    /// </summary>
+    public static void ShareRestore(Model model)
+    {
+        var resume = new[] { (long)(model.ResumeEpoch ?? -1) };
+        Mpi.Broadcast(resume.AsSpan());
+        if (resume[0] >= 0)
+        {
+            model.ResumeEpoch = (int)resume[0];
+            BroadcastModel(model);
         }
     }
 

@@ -327,13 +327,23 @@ internal sealed class Trainer
             parameters["global_batch_size"] = (train.BatchSize ?? 0) * parallel.Size;
         }
 
-        // Under a distribution only rank 0 prints the progress bar.
-        var callbacks = new CallbackList(userCallbacks, addHistory: true, addProgbar: verbose > 0 && (parallel?.Rank ?? 0) == 0, model, parameters);
+        // Under a distribution only rank 0 prints the progress bar and runs the callbacks that print or write files.
+        var callbacks = new CallbackList(parallel is { Rank: not 0 } ? userCallbacks.Where(c => !DataParallelTraining.RankZeroOnly(c)).ToList() : userCallbacks,
+            addHistory: true, addProgbar: verbose > 0 && (parallel?.Rank ?? 0) == 0, model, parameters);
         model.StopTraining = false;
         model.ResumeEpoch = null;
         warnedNoTrainableWeights = false;
         var epochLogs = new Dictionary<string, double>();
         callbacks.OnTrainBegin(new Dictionary<string, double>());
+        if (parallel is not null)
+        {
+            // A backup rank 0 restored (BackupAndRestore) reaches every rank: its epoch, weights and optimizer state.
+            using (model.WriteWeights())
+            {
+                DataParallelTraining.ShareRestore(model);
+            }
+        }
+
         // A callback that restored a backup (BackupAndRestore) says where training picks up.
         var first = Math.Max(initialEpoch, model.ResumeEpoch ?? initialEpoch);
         model.ResumeEpoch = null;

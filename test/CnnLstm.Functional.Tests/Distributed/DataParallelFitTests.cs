@@ -103,6 +103,29 @@ public class DataParallelFitTests
         Assert.That(DateTime.UtcNow - started, Is.LessThan(TimeSpan.FromSeconds(60)));
     }
 
+    [Test]
+    public void OnlyRankZeroWritesFilesAndARelaunchedJobResumesFromItsBackupExactly()
+    {
+        var (uninterrupted, _) = RunTwoRanks("adam", SharedMemory, shuffle: false);
+        var prefix = Path.Combine(directory, "resumed");
+
+        var (failed, failedOutput) = MpiJob.RunDistributed(SharedMemory, "train", "adam", "dist", "0", prefix, "backup-throw");
+        Assert.That(failed, Is.Not.EqualTo(0), failedOutput);
+        Assert.That(Directory.Exists(prefix + ".backup0"), Is.True, failedOutput);
+        Assert.That(Directory.Exists(prefix + ".backup1"), Is.False, "rank 1 wrote a backup\n" + failedOutput);
+        var (code, output) = MpiJob.RunDistributed(SharedMemory, "train", "adam", "dist", "0", prefix, "backup");
+        Assert.That(code, Is.EqualTo(0), output);
+        var ranks = new[] { WorkerResult.Read(prefix + ".rank0.json"), WorkerResult.Read(prefix + ".rank1.json") };
+
+        // Epochs 1 and 2 were backed up by rank 0 before the failure; the relaunch trains epoch 3 only, on every rank.
+        Assert.That(ranks.Select(r => r.History["loss"].Length), Is.All.EqualTo(1), output);
+        Assert.That(ranks.Select(r => r.Iterations), Is.All.EqualTo(9));
+        Assert.That(ranks[1].Weights, Is.EqualTo(ranks[0].Weights), output);
+        Assert.That(ranks[0].Weights, Is.EqualTo(uninterrupted[0].Weights).Within(1e-6), output);
+        Assert.That(File.Exists(prefix + ".ckpt0.weights.h5") && File.Exists(prefix + ".log0.csv"), Is.True, output);
+        Assert.That(File.Exists(prefix + ".ckpt1.weights.h5") || File.Exists(prefix + ".log1.csv"), Is.False, "rank 1 wrote a file\n" + output);
+    }
+
     private (WorkerResult[] Ranks, string Output) RunTwoRanks(string optimizer, string[] transport, bool shuffle)
     {
         var prefix = Path.Combine(directory, "run");
