@@ -113,6 +113,13 @@ public sealed class LayerWeight
         rowLookups.Clear();
     }
 
+    /// <summary>Sets the dense gradient to <paramref name="gradient"/> (or none) and forgets the row lookups (a data-parallel step's averaged gradient).</summary>
+    internal void ReplaceGradient(Tensor? gradient)
+    {
+        rowLookups.Clear();
+        Variable.grad = gradient;
+    }
+
     /// <summary>
     /// The gradient by rows: the distinct ids and the summed gradient of each, or null when there were no lookups
     /// with a gradient.

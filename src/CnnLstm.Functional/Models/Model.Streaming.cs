@@ -38,6 +38,7 @@ public partial class Model
     /// <exception cref="DataSourceException">The source failed (in <c>GetBatch</c>, <c>Count</c> or <c>OnEpochEnd</c>),
     /// its <c>Count</c> changed, or it gave a batch that does not fit the model.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <exception cref="NotSupportedException">A <see cref="Distributed.DataParallel"/> distribution is set (data-parallel training takes arrays or tensors).</exception>
     public History Fit(DataSource x, int epochs = 1, int verbose = 1, DataSource? validationData = null, bool shuffle = true,
         IEnumerable<ICallback>? callbacks = null, int initialEpoch = 0, int? stepsPerEpoch = null, int? validationSteps = null,
         IReadOnlyDictionary<int, double>? classWeight = null, CancellationToken cancellationToken = default)
@@ -81,6 +82,7 @@ public partial class Model
     /// <returns>The loss and metrics by name.</returns>
     /// <exception cref="DataSourceException">The source failed, or gave a batch that does not fit the model.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <exception cref="NotSupportedException">A <see cref="Distributed.DataParallel"/> distribution is set.</exception>
     public IReadOnlyDictionary<string, double> Evaluate(DataSource x, int? steps = null, CancellationToken cancellationToken = default)
         => Trainer.Evaluate(x, steps, cancellationToken);
 

@@ -133,7 +133,10 @@ public partial class Model
     }
 
     /// <summary>
-    /// Trains the model, as Keras' <c>fit</c>. Everything is checked before any weight changes.
+    /// Trains the model, as Keras' <c>fit</c>. Everything is checked before any weight changes. Under a
+    /// <see cref="Distributed.DataParallel"/> distribution (<see cref="Distributed.Distribution.SetDistribution"/>) it
+    /// trains across the MPI ranks: <paramref name="batchSize"/> is per rank, each step's gradients and logged values
+    /// are those of the global batch of batchSize x ranks, and an exception on any rank aborts the job (docs/scaling.md).
     /// </summary>
     /// <param name="x">Inputs: one array or tensor per model input (float[,,] sequences, int[,]/long[,] token ids).</param>
     /// <param name="y">Targets: one per output (float[] or float[,] for a (None, 1) output; class ids for sparse losses).</param>
@@ -170,12 +173,14 @@ public partial class Model
     /// <param name="batchSize">Samples per batch.</param>
     /// <param name="sampleWeight">One weight per sample, as in <c>Fit</c>.</param>
     /// <param name="cancellationToken">Ends the evaluation between batches with <see cref="OperationCanceledException"/>.</param>
-    /// <returns>The loss (the mean over batches weighted by batch size) and the metrics over all samples, by name.</returns>
+    /// <returns>The loss (the mean over batches weighted by batch size) and the metrics over all samples, by name;
+    /// under a <see cref="Distributed.DataParallel"/> distribution each rank evaluates its part of every batch of
+    /// batchSize x ranks and every rank returns the values of all samples.</returns>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public IReadOnlyDictionary<string, double> Evaluate(ModelData x, ModelData y, int batchSize = 32, float[]? sampleWeight = null, CancellationToken cancellationToken = default)
         => Trainer.Evaluate(x, y, batchSize, sampleWeight, cancellationToken);
 
-    /// <summary>One gradient update on one batch, as Keras' <c>train_on_batch</c>.</summary>
+    /// <summary>One gradient update on one batch, as Keras' <c>train_on_batch</c>; refused (<see cref="NotSupportedException"/>) under a <see cref="Distributed.DataParallel"/> distribution.</summary>
     /// <param name="x">Inputs, one per model input.</param>
     /// <param name="y">Targets, one per output.</param>
     /// <returns>The batch's loss and metrics by name, computed before the update.</returns>

@@ -24,6 +24,12 @@ internal sealed class DataSet : IDisposable
 
     public long Count => Inputs[0].shape[0];
 
+    /// <summary>
+    /// Whether this is a stand-in batch of a data-parallel rank that has no samples in the last global batch: it runs
+    /// so that every rank makes the same collective calls, and counts zero in the gradients and logged values.
+    /// </summary>
+    public bool StandIn { get; set; }
+
     /// <summary>Samples [start, start + length) as views that share this set's memory.</summary>
     public DataSet Slice(long start, long length)
     {

@@ -1,3 +1,4 @@
+using KerasStyle.Distributed;
 using KerasStyle.Engine;
 using KerasStyle.Layers;
 using KerasStyle.Models;
@@ -29,6 +30,9 @@ internal sealed class Trainer
 
     /// <summary>Per output, the activation whose input the loss takes as logits, or null (read once per Compile, not per batch).</summary>
     private string?[] logitsFor = Array.Empty<string?>();
+
+    /// <summary>The distribution the running Fit or Evaluate spans, or null in one process.</summary>
+    private DataParallel? parallel;
 
     /// <summary>Creates the trainer of <paramref name="model"/>.</summary>
     public Trainer(Model model)
@@ -110,6 +114,11 @@ internal sealed class Trainer
         using var train = classWeight is null ? sliced : sliced.WithSampleWeights(Adapter.SampleWeights(null, classWeight, sliced.Targets, sliced.Count, Losses!));
         using var split = splitAt < all.Count ? all.Slice(splitAt, all.Count - splitAt) : null;
         var validation = givenValidation ?? split;
+        if (Distribution.Current is { } distribution)
+        {
+            return DistributedFit(distribution, train, validation, batchSize, shuffle, epochs, verbose, userCallbacks, initialEpoch, cancellationToken);
+        }
+
         return RunFit(ArrayBatches.ForTraining(train, batchSize, shuffle ? () => model.ShuffleRandom : (Func<Generator>?)null),
             validation is null ? null : ArrayBatches.InOrder(validation, batchSize), epochs, verbose, userCallbacks, initialEpoch, cancellationToken);
     }
@@ -119,6 +128,7 @@ internal sealed class Trainer
         int? stepsPerEpoch, int? validationSteps, IReadOnlyDictionary<int, double>? classWeight, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(x);
+        RefuseUnderDistribution("Fit on a DataSource");
         model.RequireCompiled(nameof(Model.Fit));
         CheckEpochArguments(epochs, initialEpoch, verbose);
         var (steps, count) = SourceBatches.StepsFor(x, stepsPerEpoch, nameof(stepsPerEpoch), toTheEnd: false);
@@ -145,6 +155,24 @@ internal sealed class Trainer
         using var threads = ThreadPolicy.Begin();
         using var data = Adapter.Prepare(x, y, nameof(x), nameof(y), Losses!, sampleWeight, null);
         InputAdapter.RequireSamples(data, nameof(x));
+        if (Distribution.Current is { } distribution)
+        {
+            var previous = parallel;
+            parallel = distribution;
+            try
+            {
+                return Evaluate(ShardedBatches.InOrder(data, batchSize, distribution), cancellationToken);
+            }
+            catch (Exception e) when (DataParallelTraining.AbortJob("Evaluate", e))
+            {
+                throw;
+            }
+            finally
+            {
+                parallel = previous;
+            }
+        }
+
         return Evaluate(ArrayBatches.InOrder(data, batchSize), cancellationToken);
     }
 
@@ -152,6 +180,7 @@ internal sealed class Trainer
     public IReadOnlyDictionary<string, double> Evaluate(DataSource x, int? steps, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(x);
+        RefuseUnderDistribution("Evaluate on a DataSource");
         model.RequireCompiled(nameof(Model.Evaluate));
         var (batches, count) = SourceBatches.StepsFor(x, steps, nameof(steps), toTheEnd: true);
         using var exclusive = model.EnterTraining(nameof(Model.Evaluate));
@@ -165,6 +194,7 @@ internal sealed class Trainer
     public IReadOnlyDictionary<string, double> TrainOnBatch(ModelData x, ModelData y)
     {
         model.RequireCompiled(nameof(Model.TrainOnBatch));
+        RefuseUnderDistribution(nameof(Model.TrainOnBatch));
         using var exclusive = model.EnterTraining(nameof(Model.TrainOnBatch));
         using var threads = ThreadPolicy.Begin();
         using var data = Adapter.Prepare(x, y, nameof(x), nameof(y), Losses!);
@@ -290,12 +320,30 @@ internal sealed class Trainer
             parameters["samples"] = count;
         }
 
-        var callbacks = new CallbackList(userCallbacks, addHistory: true, addProgbar: verbose > 0, model, parameters);
+        if (parallel is not null)
+        {
+            // The batch size is per rank; a step trains on the global batch of batch_size x ranks samples.
+            parameters["ranks"] = parallel.Size;
+            parameters["global_batch_size"] = (train.BatchSize ?? 0) * parallel.Size;
+        }
+
+        // Under a distribution only rank 0 prints the progress bar and runs the callbacks that print or write files.
+        var callbacks = new CallbackList(parallel is { Rank: not 0 } ? userCallbacks.Where(c => !DataParallelTraining.RankZeroOnly(c)).ToList() : userCallbacks,
+            addHistory: true, addProgbar: verbose > 0 && (parallel?.Rank ?? 0) == 0, model, parameters);
         model.StopTraining = false;
         model.ResumeEpoch = null;
         warnedNoTrainableWeights = false;
         var epochLogs = new Dictionary<string, double>();
         callbacks.OnTrainBegin(new Dictionary<string, double>());
+        if (parallel is not null)
+        {
+            // A backup rank 0 restored (BackupAndRestore) reaches every rank: its epoch, weights and optimizer state.
+            using (model.WriteWeights())
+            {
+                DataParallelTraining.ShareRestore(model);
+            }
+        }
+
         // A callback that restored a backup (BackupAndRestore) says where training picks up.
         var first = Math.Max(initialEpoch, model.ResumeEpoch ?? initialEpoch);
         model.ResumeEpoch = null;
@@ -376,7 +424,8 @@ internal sealed class Trainer
             // Per batch, not while waiting for a DataSource's next batch, whose GetBatch may itself predict.
             using var weights = model.ReadWeights();
             ThreadPolicy.Apply(batch.Count);
-            totals.Add(TestStep(batch));
+            var values = TestStep(batch);
+            totals.Add(parallel is null ? values : DataParallelTraining.ReduceValues(batch, values));
         }
 
         return totals.Results();
@@ -462,10 +511,16 @@ internal sealed class Trainer
             {
                 // As Keras' train_step: no gradient and no optimizer update (its iterations stay), a warning instead.
                 WarnNoTrainableWeights();
-                return values;
+                return parallel is null ? values : DataParallelTraining.ReduceStep(model, trainable, batch, values);
             }
 
             total.backward();
+            if (parallel is not null)
+            {
+                // The gradients of the global batch, averaged over the ranks, replace this rank's.
+                values = DataParallelTraining.ReduceStep(model, trainable, batch, values);
+            }
+
             model.Optimizer!.Step(trainable);
             return values;
         }
@@ -489,6 +544,47 @@ internal sealed class Trainer
 
     /// <summary>Keras' <c>predict_step</c>: the outputs in inference mode (run under inference mode, in the caller's dispose scope).</summary>
     private IReadOnlyList<Tensor> PredictStep(IReadOnlyList<Tensor> batch) => Forward(batch, training: false, logitsFor: null).Outputs;
+
+    /// <summary>
+    /// Fit across the ranks of <paramref name="distribution"/>: rank 0's weights and optimizer state broadcast first,
+    /// then the loop over this rank's shards (<see cref="ShardedBatches"/>), every step's gradients averaged. An
+    /// exception (a callback's, a cancellation) ends the whole job with <c>MPI_Abort</c>, as the other ranks would
+    /// otherwise wait for this one forever.
+    /// </summary>
+    private History DistributedFit(DataParallel distribution, DataSet train, DataSet? validation, int batchSize, bool shuffle, int epochs, int verbose,
+        List<ICallback> userCallbacks, int initialEpoch, CancellationToken cancellationToken)
+    {
+        using (model.WriteWeights())
+        {
+            DataParallelTraining.BroadcastModel(model);
+        }
+
+        using var shuffleRandom = shuffle ? new Generator(DataParallelTraining.SharedSeed(model.ShuffleRandom)) : null;
+        var previous = parallel;
+        parallel = distribution;
+        try
+        {
+            return RunFit(ShardedBatches.ForTraining(train, batchSize, distribution, shuffleRandom), validation is null ? null : ShardedBatches.InOrder(validation, batchSize, distribution),
+                epochs, verbose, userCallbacks, initialEpoch, cancellationToken);
+        }
+        catch (Exception e) when (DataParallelTraining.AbortJob("Fit", e))
+        {
+            throw;
+        }
+        finally
+        {
+            parallel = previous;
+        }
+    }
+
+    /// <summary>Refuses what a <see cref="DataParallel"/> distribution does not cover yet.</summary>
+    private static void RefuseUnderDistribution(string what)
+    {
+        if (Distribution.Current is not null)
+        {
+            throw new NotSupportedException($"{what} is not supported under a DataParallel distribution yet: pass arrays or tensors to Fit and Evaluate, or clear the distribution (Distribution.SetDistribution(null)) to run in this process alone.");
+        }
+    }
 
     /// <summary>The one place the loops run the model's graph.</summary>
     private (IReadOnlyList<Tensor> Outputs, Tensor?[] Logits, Tensor?[] Masks) Forward(IReadOnlyList<Tensor> inputs, bool training, IReadOnlyList<string?>? logitsFor) =>

@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text.Json;
+
+namespace KerasStyle.Tests.Distributed;
+
+/// <summary>The result of one run of the distributed worker (test/CnnLstm.Distributed.Worker), read from its JSON file.</summary>
+internal sealed record WorkerResult(double[] Weights, Dictionary<string, double[]> History, Dictionary<string, string> Params, Dictionary<string, double> Evaluate, long Iterations)
+{
+    public static WorkerResult Read(string path)
+    {
+        Assert.That(File.Exists(path), Is.True, $"The worker wrote no '{path}'.");
+        using var document = JsonDocument.Parse(File.ReadAllText(path));
+        var root = document.RootElement;
+        return new WorkerResult(
+            root.GetProperty("weights").EnumerateArray().Select(e => e.GetDouble()).ToArray(),
+            root.GetProperty("history").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.EnumerateArray().Select(e => e.GetDouble()).ToArray()),
+            root.GetProperty("params").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!),
+            root.GetProperty("evaluate").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetDouble()),
+            root.GetProperty("iterations").GetInt64());
+    }
+}
+
+/// <summary>Starts the distributed worker alone or under <c>mpirun</c>, as a child process with a hard timeout (killed with its children when it runs over).</summary>
+internal static class MpiJob
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
+
+    /// <summary>The worker dll built beside the tests: test/CnnLstm.Distributed.Worker/bin/&lt;Configuration&gt;/&lt;TFM&gt;/.</summary>
+    public static string WorkerDll
+    {
+        get
+        {
+            var metadata = typeof(MpiJob).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().ToDictionary(a => a.Key, a => a.Value);
+            var path = Path.Combine(TestPaths.RepositoryRoot, "test", "CnnLstm.Distributed.Worker", "bin", metadata["Configuration"]!, metadata["TargetFramework"]!, "CnnLstm.Distributed.Worker.dll");
+            Assert.That(File.Exists(path), Is.True, $"'{path}' is missing: the test project references test/CnnLstm.Distributed.Worker so that it is built first.");
+            return path;
+        }
+    }
+
+    /// <summary>The mpirun on PATH; the test is ignored when there is none (CI installs openmpi-bin).</summary>
+    public static string MpirunOrIgnore()
+    {
+        var found = (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Select(d => Path.Combine(d, "mpirun")).FirstOrDefault(File.Exists);
+        if (found is null)
+        {
+            Assert.Ignore("mpirun is not installed (apt-get install -y openmpi-bin); .ci/run installs it.");
+        }
+
+        return found!;
+    }
+
+    /// <summary>The dotnet host running the tests.</summary>
+    public static string Dotnet
+    {
+        get
+        {
+            var fromSdk = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
+            if (!string.IsNullOrEmpty(fromSdk) && File.Exists(fromSdk))
+            {
+                return fromSdk;
+            }
+
+            var current = Environment.ProcessPath;
+            return current is not null && Path.GetFileNameWithoutExtension(current) == "dotnet" ? current : "dotnet";
+        }
+    }
+
+    /// <summary>Runs the worker under <c>mpirun -np 2</c> with the transport options <paramref name="transport"/>.</summary>
+    public static (int ExitCode, string Output) RunDistributed(string[] transport, params string[] workerArguments)
+    {
+        var mpirun = MpirunOrIgnore();
+        var arguments = new List<string> { "--allow-run-as-root", "--oversubscribe", "-np", "2" };
+        arguments.AddRange(transport);
+        arguments.Add(Dotnet);
+        arguments.Add(WorkerDll);
+        arguments.AddRange(workerArguments);
+        return Run(mpirun, arguments);
+    }
+
+    /// <summary>Runs the worker alone (no MPI launcher).</summary>
+    public static (int ExitCode, string Output) RunAlone(params string[] workerArguments) =>
+        Run(Dotnet, new[] { WorkerDll }.Concat(workerArguments).ToList());
+
+    private static (int ExitCode, string Output) Run(string program, IReadOnlyList<string> arguments)
+    {
+        var start = new ProcessStartInfo(program)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        // A test host itself started by a launcher must not pass its rank on; mpirun sets them for its children.
+        foreach (var variable in new[] { "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK", "PMI_SIZE", "PMI_RANK", "PMIX_RANK" })
+        {
+            start.Environment.Remove(variable);
+        }
+
+        using var process = Process.Start(start)!;
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(Timeout))
+        {
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit();
+            Assert.Fail($"'{program} {string.Join(' ', arguments)}' did not finish within {Timeout.TotalSeconds} s and was killed.\n{stdout.Result}\n{stderr.Result}");
+        }
+
+        process.WaitForExit();
+        return (process.ExitCode, $"{stdout.Result}\n--- stderr ---\n{stderr.Result}");
+    }
+}
