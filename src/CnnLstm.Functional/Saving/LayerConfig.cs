@@ -129,6 +129,44 @@ public sealed class LayerConfig
         var single => (ToInt(single, key), ToInt(single, key)),
     };
 
+    /// <summary>
+    /// A (start, end) pair per spatial axis (Keras' <c>padding</c> of ZeroPadding2D/3D, <c>cropping</c> of
+    /// Cropping2D/3D): an integer for every side, or a list of <paramref name="rank"/> entries, each an integer (both
+    /// sides of that axis) or a pair: <c>2</c>, <c>[1, 3]</c>, <c>[[1, 0], [2, 3]]</c>, <c>[0, [1, 2]]</c>; absent or
+    /// null gives <paramref name="defaultValue"/>.
+    /// </summary>
+    /// <param name="key">The Keras argument name.</param>
+    /// <param name="rank">Spatial axes (2 or 3).</param>
+    /// <param name="defaultValue">The Keras default.</param>
+    public (int Start, int End)[] GetSidePairs(string key, int rank, (int, int)[] defaultValue) => GetRaw(key) switch
+    {
+        null => defaultValue,
+        JsonArray list when list.Count == rank && list.All(e => e is not null) => list.Select(e => e switch
+        {
+            JsonArray { Count: 2 } pair when pair[0] is not null && pair[1] is not null => (ToInt(pair[0]!, key), ToInt(pair[1]!, key)),
+            JsonArray other => throw Error($"'{key}' must have, per axis, a number or a pair of numbers, got {list.ToJsonString()}."),
+            var single => (ToInt(single!, key), ToInt(single!, key)),
+        }).ToArray(),
+        JsonArray other => throw Error($"'{key}' must be a number or a list of {rank} numbers or pairs, got {other.ToJsonString()}."),
+        var single => Enumerable.Repeat((ToInt(single, key), ToInt(single, key)), rank).ToArray(),
+    };
+
+    /// <summary>
+    /// One integer per spatial axis (Keras' <c>size</c>, <c>pool_size</c>, <c>strides</c> of the 3-D layers): an
+    /// integer for every axis or a list of <paramref name="rank"/> integers; absent or null gives
+    /// <paramref name="defaultValue"/> on every axis.
+    /// </summary>
+    /// <param name="key">The Keras argument name.</param>
+    /// <param name="rank">Spatial axes.</param>
+    /// <param name="defaultValue">The Keras default.</param>
+    public int[] GetTuple(string key, int rank, int defaultValue) => GetRaw(key) switch
+    {
+        null => Enumerable.Repeat(defaultValue, rank).ToArray(),
+        JsonArray list when list.Count == rank && list.All(e => e is not null) => list.Select(e => ToInt(e!, key)).ToArray(),
+        JsonArray other => throw Error($"'{key}' must be a number or a list of {rank} numbers, got {other.ToJsonString()}."),
+        var single => Enumerable.Repeat(ToInt(single, key), rank).ToArray(),
+    };
+
     /// <summary>A number, or <paramref name="defaultValue"/> when absent or null.</summary>
     /// <param name="key">The Keras argument name.</param>
     /// <param name="defaultValue">The Keras default.</param>

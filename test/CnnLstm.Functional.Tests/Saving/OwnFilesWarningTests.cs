@@ -50,13 +50,17 @@ public class OwnFilesWarningTests : SavingTestBase
         var cudnn = new Dense(4).Call(new CuDNNLSTM(2).Call(new CuDNNGRU(3, returnSequences: true).Call(steps)));
 
         var image = new Input(new[] { 8, 8, 2 }, name: "image");
-        var pooled = new AveragePooling2D((2, 2)).Call(new MaxPooling2D((2, 2)).Call(new Conv2D(4, 3, padding: "same").Call(image)));
+        var grown = new UpSampling2D(2, "bilinear").Call(new Cropping2D(1).Call(new ZeroPadding2D(1).Call(image)));
+        var pooled = new AveragePooling2D((2, 2)).Call(new MaxPooling2D((4, 4)).Call(new Conv2D(4, 3, padding: "same").Call(grown)));
         var d = new Add().Call(new GlobalMaxPooling2D().Call(pooled), new GlobalAveragePooling2D().Call(pooled));
+        var volume = new UpSampling3D(2).Call(new Cropping3D(1).Call(new ZeroPadding3D(1).Call(new Reshape(new[] { 2, 8, 8, 1 }).Call(image))));
+        var cubes = new AveragePooling3D(2).Call(new MaxPooling3D().Call(volume));
+        var e = new Dense(4).Call(new Add().Call(new GlobalMaxPooling3D().Call(cubes), new GlobalAveragePooling3D().Call(cubes)));
 
         var merged = new Concatenate().Call(new[]
         {
             new Subtract().Call(a, b), new Multiply().Call(a, c), new Average().Call(b, c), new Maximum().Call(c, d),
-            new Minimum().Call(a, d), new Dot(1).Call(b, d), sequenceMean, cudnn,
+            new Minimum().Call(a, d), new Dot(1).Call(b, d), sequenceMean, cudnn, e,
             // tf.keras 2's op layer, saved as the Add it computes.
             new TFOpLambda("__operators__.add").Call(a, b),
         });

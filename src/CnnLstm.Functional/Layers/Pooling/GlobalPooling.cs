@@ -39,4 +39,14 @@ internal static class GlobalPooling
 
         return new[] { (keepdims ? new Shape(null, 1, 1, input.Shape[3]) : new Shape(null, input.Shape[3]), DType.Float32) };
     }
+
+    public static IReadOnlyList<(Shape Shape, DType DType)> Specs3D(Layer layer, KerasTensor input, bool keepdims)
+    {
+        if (input.Shape.Rank != 5 || input.DType != DType.Float32)
+        {
+            throw new LayerInputException(layer.Name, $"{layer.ClassName} '{layer.Name}': expected a float32 input of rank 5 (batch, depth, height, width, channels), but got {input.Label} with shape {input.Shape} and dtype {input.DType.ToKerasName()}.");
+        }
+
+        return new[] { (keepdims ? new Shape(null, 1, 1, 1, input.Shape[4]) : new Shape(null, input.Shape[4]), DType.Float32) };
+    }
 }
