@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using KerasStyle.Engine;
 using KerasStyle.Graph;
 using KerasStyle.Saving;
+using KerasStyle.Saving.Onnx;
 using static TorchSharp.torch;
 
 namespace KerasStyle.Layers;
@@ -53,6 +54,17 @@ public sealed class AdditiveAttention : Attention
             var dim = (long)(inputs[0].Shape[2] ?? throw InputError($"the query's last dimension must be known to build the scale, but the query has shape {inputs[0].Shape}."));
             ScaleWeight = AddWeight("scale", new[] { dim }, () => Initializers.GlorotUniform(new[] { dim }, Random));
         }
+    }
+
+    private protected override string OnnxScores(OnnxGraph graph, string query, string key)
+    {
+        var terms = graph.Add("Tanh", Name, new[] { graph.Add("Add", Name, new[] { graph.Unsqueeze(query, Name, 2), graph.Unsqueeze(key, Name, 1) }) });
+        if (ScaleWeight is not null)
+        {
+            terms = graph.Add("Mul", Name, new[] { terms, graph.Weight(ScaleWeight) });
+        }
+
+        return graph.Add("ReduceSum", Name, new[] { terms, graph.Int64s(-1) }, OnnxGraph.Attr("keepdims", 0L));
     }
 
     private protected override Tensor Scores(Tensor query, Tensor key)

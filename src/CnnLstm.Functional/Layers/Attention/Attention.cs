@@ -149,14 +149,21 @@ public class Attention : Layer
         var (causal, scores) = (false, false);
         foreach (var (key, value) in arguments)
         {
+            if (key is not ("use_causal_mask" or "return_attention_scores"))
+            {
+                throw new NotSupportedException($"{what}: the call argument '{key}' = {value?.ToJsonString() ?? "null"} is not supported by this library.");
+            }
+
             var flag = value is JsonValue v && v.TryGetValue<bool>(out var b) ? b
                 : throw new FormatException($"{what}: the call argument '{key}' must be true or false, got {value?.ToJsonString() ?? "null"}.");
-            _ = key switch
+            if (key == "use_causal_mask")
             {
-                "use_causal_mask" => causal = flag,
-                "return_attention_scores" => scores = flag,
-                _ => throw new NotSupportedException($"{what}: the call argument '{key}' = {value?.ToJsonString() ?? "null"} is not supported by this library."),
-            };
+                causal = flag;
+            }
+            else
+            {
+                scores = flag;
+            }
         }
 
         if (InboundNodes.Count > 0 && (causal != useCausalMask || scores != returnAttentionScores))
@@ -266,7 +273,60 @@ public class Attention : Layer
         return returnAttentionScores ? new[] { output, weights } : new[] { output };
     }
 
-    /// <summary>No ONNX form yet: the export is refused naming the layer.</summary>
-    internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call) =>
-        throw OnnxGraph.Unsupported(this, "has no ONNX form in this library yet (attention layers are not exported).");
+    /// <summary>The ONNX form of <see cref="Scores"/> over the query and key values.</summary>
+    private protected virtual string OnnxScores(OnnxGraph graph, string query, string key)
+    {
+        if (ScoreMode == "dot")
+        {
+            var scores = graph.Add("MatMul", Name, new[] { query, graph.Transpose(key, Name, 0, 2, 1) });
+            return ScaleWeight is null ? scores : graph.Add("Mul", Name, new[] { scores, graph.Weight(ScaleWeight) });
+        }
+
+        var sum = graph.Add("Add", Name, new[] { graph.Unsqueeze(query, Name, 2), graph.Unsqueeze(key, Name, 1) });
+        if (ScaleWeight is not null)
+        {
+            sum = graph.Add("Mul", Name, new[] { sum, graph.Weight(ScaleWeight) });
+        }
+
+        var reduced = graph.Add("ReduceSum", Name, new[] { graph.Add("Tanh", Name, new[] { sum }), graph.Int64s(-1) }, OnnxGraph.Attr("keepdims", 0L));
+        return graph.Add("Mul", Name, new[] { reduced, graph.Weight(concatScoreWeight!) });
+    }
+
+    /// <summary>
+    /// ONNX: as <see cref="Call(IReadOnlyList{Tensor}, bool, IReadOnlyList{Tensor})"/> in inference: the scores, the
+    /// value's mask (and the causal mask, a constant, which needs known Tq and Tv) applied with Where, Softmax over
+    /// Tv, a MatMul with the value, and zeros where the query's mask is false; the weights are the second output.
+    /// </summary>
+    internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call)
+    {
+        var (query, value) = (call.Inputs[0], call.Inputs[1]);
+        var key = call.Inputs.Count > 2 ? call.Inputs[2] : value;
+        var scores = OnnxScores(graph, query.Name, key.Name);
+        var mask = value.Mask is { } valueMask ? graph.Unsqueeze(valueMask, Name, 1) : null;
+        if (useCausalMask)
+        {
+            if (query.Shape[1] is not int tq || key.Shape[1] is not int tv)
+            {
+                throw OnnxGraph.Unsupported(this, $"needs known query and key lengths for its causal mask, but the query has shape {query.Shape} and the key {key.Shape}.");
+            }
+
+            var lower = Enumerable.Range(0, tq).SelectMany(i => Enumerable.Range(0, tv).Select(j => j <= i ? 1f : 0f)).ToArray();
+            var causal = graph.Add("Cast", Name, new[] { graph.Floats($"{Name}/causal", lower, 1, tq, tv) }, OnnxGraph.Attr("to", (long)OnnxGraph.Bool));
+            mask = mask is null ? causal : graph.Add("And", Name, new[] { mask, causal });
+        }
+
+        if (mask is not null)
+        {
+            scores = graph.Add("Where", Name, new[] { mask, scores, graph.Add("Sub", Name, new[] { scores, graph.Scalar(1e9f) }) });
+        }
+
+        var weights = graph.Add("Softmax", Name, new[] { scores }, OnnxGraph.Attr("axis", -1L));
+        var output = graph.Add("MatMul", Name, new[] { weights, value.Name });
+        if (query.Mask is { } queryMask)
+        {
+            output = graph.Add("Where", Name, new[] { graph.Unsqueeze(queryMask, Name, 2), output, graph.Scalar(0f) });
+        }
+
+        return returnAttentionScores ? new[] { output, weights } : new[] { output };
+    }
 }

@@ -90,6 +90,13 @@ public class AttentionFixtureTests
         }
     }
 
+    [TestCaseSource(nameof(Cases))]
+    public void Export_KerasModel_OnnxMatchesPredict(string @case)
+    {
+        using var model = Model.Load(Path.Combine(Folder, @case + ".keras"));
+        KerasStyle.Tests.Saving.Onnx.OnnxCheck.AssertMatchesPredict(model, Inputs(model));
+    }
+
     [Test]
     public void ToJson_CausalCall_RecordsItsCallArgumentsAsKeras()
     {

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using KerasStyle.Graph;
 using KerasStyle.Layers;
 using KerasStyle.Models;
@@ -142,13 +143,42 @@ public class AttentionTests
     }
 
     [Test]
-    public void Export_Onnx_RefusedNamingTheLayer()
+    public void Export_CausalWithUnknownLength_RefusedNamingTheLayer()
     {
-        var q = new Input(new[] { 3, 4 });
-        using var model = new Model(q, new GlobalAveragePooling1D().Call(new KerasStyle.Layers.Attention(name: "att").Call(q, q)));
+        var q = new Input(new int?[] { null, 4 });
+        using var model = new Model(q, new GlobalAveragePooling1D().Call(new KerasStyle.Layers.Attention(useCausalMask: true, name: "att").Call(q, q)));
         var path = Path.Combine(Path.GetTempPath(), $"att-{Guid.NewGuid():N}.onnx");
         var error = Assert.Throws<NotSupportedException>(() => model.Export(path))!;
-        Assert.That(error.Message, Does.Contain("att"));
+        Assert.That(error.Message, Does.Contain("att").And.Contain("causal"));
         File.Delete(path);
+    }
+
+    [Test]
+    public void FromJson_CallArguments_ReadPerNode_DifferingOrBadOnesRefused()
+    {
+        var q = new Input(new[] { 3, 4 }, name: "q");
+        var v = new Input(new[] { 5, 4 }, name: "v");
+        var shared = new KerasStyle.Layers.Attention(name: "att");
+        using var model = new Model(new[] { q, v }, new[] { shared.Call(q, q), shared.Call(v, v) });
+        JsonNode Edited(JsonNode? first, JsonNode? second)
+        {
+            var json = JsonNode.Parse(model.ToJson())!;
+            var nodes = json["config"]!["layers"]!.AsArray().Single(l => (string)l!["name"]! == "att")!["inbound_nodes"]!.AsArray();
+            nodes[0]!["kwargs"] = first;
+            nodes[1]!["kwargs"] = second;
+            return json;
+        }
+
+        using (var both = Model.FromJson(Edited(new JsonObject { ["use_causal_mask"] = true }, new JsonObject { ["use_causal_mask"] = true }).ToJsonString()))
+        {
+            Assert.That(((KerasStyle.Layers.Attention)both.Layers.Single(l => l.Name == "att")).UseCausalMask, Is.True);
+        }
+
+        var differ = Assert.Throws<NotSupportedException>(() => Model.FromJson(Edited(new JsonObject { ["use_causal_mask"] = true }, new JsonObject()).ToJsonString()))!;
+        Assert.That(differ.Message, Does.Contain("Attention 'att'").And.Contain("differ"));
+        var bad = Assert.Throws<FormatException>(() => Model.FromJson(Edited(new JsonObject { ["use_causal_mask"] = "yes" }, new JsonObject()).ToJsonString()))!;
+        Assert.That(bad.Message, Does.Contain("use_causal_mask"));
+        var unknown = Assert.Throws<NotSupportedException>(() => Model.FromJson(Edited(new JsonObject { ["foo"] = 1 }, new JsonObject()).ToJsonString()))!;
+        Assert.That(unknown.Message, Does.Contain("'foo'"));
     }
 }
