@@ -1150,6 +1150,28 @@ public abstract class Layer : IDisposable
     internal IReadOnlyList<KerasTensor> CallWithInitialState(KerasTensor input, IReadOnlyList<KerasTensor> initialState) =>
         CallCore(new[] { input }.Concat(initialState).ToArray(), list: false, initialState.Count);
 
+    /// <summary>
+    /// The keyword arguments each call of this layer records in its saved nodes besides its inputs (Keras' call
+    /// arguments, e.g. Attention's <c>use_causal_mask</c>), only those that differ from Keras' defaults, as Keras records
+    /// what the caller passed; none by default.
+    /// </summary>
+    internal virtual JsonObject CallArguments() => new();
+
+    /// <summary>
+    /// Reads the call arguments of one saved node (see <see cref="CallArguments"/>; <c>training</c>, <c>mask</c> and
+    /// <c>initial_state</c> are handled before), just before the node is replayed; by default every one is refused.
+    /// </summary>
+    /// <param name="arguments">The node's other keyword arguments (empty for none).</param>
+    /// <param name="what">The layer, for messages.</param>
+    /// <exception cref="NotSupportedException">An argument the layer does not take.</exception>
+    internal virtual void ReadCallArguments(IReadOnlyList<KeyValuePair<string, JsonNode?>> arguments, string what)
+    {
+        foreach (var (key, value) in arguments)
+        {
+            throw new NotSupportedException($"{what}: the call argument '{key}' = {value?.ToJsonString() ?? "null"} is not supported by this library.");
+        }
+    }
+
     /// <summary>Whether the layer takes an initial state after its input (Keras 2 configs list it in the same node).</summary>
     internal virtual bool TakesInitialState => false;
 

@@ -130,6 +130,11 @@ internal static class ModelConfig
                     kwargs["initial_state"] = new JsonArray(tensors[(tensors.Length - n.InitialStates)..]);
                 }
 
+                foreach (var (key, value) in n.Layer.CallArguments())
+                {
+                    kwargs[key] = value?.DeepClone();
+                }
+
                 return (JsonNode)new JsonObject
                 {
                     ["args"] = n.CalledOnList ? new JsonArray(new JsonArray(positional)) : new JsonArray(positional),
@@ -375,7 +380,7 @@ internal static class ModelConfig
 
                 list = args[0] is JsonArray;
                 // Checked first: a string or list there made the lookups below throw a raw InvalidOperationException.
-                CheckCallArguments(call["kwargs"], what);
+                CheckCallArguments(call["kwargs"], what, layer);
                 var initialState = call["kwargs"]?["initial_state"] as JsonArray;
                 foreach (var tensor in (args[0] is JsonArray many ? many : new JsonArray(args[0]?.DeepClone())).Concat(initialState ?? new JsonArray()))
                 {
@@ -407,9 +412,9 @@ internal static class ModelConfig
                         references.Add(Triple(op.SecondTensor(triple.Count > 3 ? triple[3] : null), what));
                         list = true;
                     }
-                    else if (triple.Count > 3)
+                    else
                     {
-                        CheckCallArguments(triple[3], what);
+                        CheckCallArguments(triple.Count > 3 ? triple[3] : null, what, layer);
                     }
                 }
 
@@ -421,25 +426,19 @@ internal static class ModelConfig
         return references.Count > 0 ? (references, list && states == 0, states, node is JsonArray) : throw new FormatException($"{what}: an inbound node has no input tensors.");
     }
 
-    private static void CheckCallArguments(JsonNode? kwargs, string what)
+    private static void CheckCallArguments(JsonNode? kwargs, string what, Layer layer)
     {
         if (kwargs is null)
         {
+            layer.ReadCallArguments(Array.Empty<KeyValuePair<string, JsonNode?>>(), what);
             return;
         }
 
         var map = kwargs as JsonObject ?? throw new FormatException($"{what}: call arguments must be an object, got {kwargs.ToJsonString()}.");
-        foreach (var (key, value) in map)
-        {
-            // 'training' only forces a mode Fit/Predict already choose; a mask is computed here beside the values
-            // (Keras writes the tensor its ops made); an initial state is read as inputs of the node.
-            if (key is "training" or "initial_state" or "mask")
-            {
-                continue;
-            }
-
-            throw new NotSupportedException($"{what}: the call argument '{key}' = {value?.ToJsonString() ?? "null"} is not supported by this library.");
-        }
+        // 'training' only forces a mode Fit/Predict already choose; a mask is computed here beside the values
+        // (Keras writes the tensor its ops made); an initial state is read as inputs of the node; the layer reads the
+        // others it takes (Attention's use_causal_mask) and refuses the rest.
+        layer.ReadCallArguments(map.Where(kv => kv.Key is not ("training" or "initial_state" or "mask")).ToArray(), what);
     }
 
     private static (string Layer, int Node, int Tensor) Triple(JsonArray triple, string what)

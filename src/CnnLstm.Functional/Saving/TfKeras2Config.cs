@@ -186,7 +186,9 @@ internal static class TfKeras2Config
     private static JsonArray InboundNode(JsonObject node, string layer, Dictionary<string, string> nested)
     {
         var kwargs = node["kwargs"] as JsonObject ?? new JsonObject();
-        if (kwargs.Any(kv => kv.Key != "initial_state"))
+        // Other call arguments (Attention's use_causal_mask) are plain values that tf.keras 2 keeps with each tensor.
+        var arguments = kwargs.Where(kv => kv.Key != "initial_state").ToArray();
+        if (arguments.Any(kv => kv.Value is JsonObject or JsonArray))
         {
             throw new NotSupportedException($"layer '{layer}': call arguments {kwargs.ToJsonString()} cannot be written in the tf.keras 2 form.");
         }
@@ -202,7 +204,8 @@ internal static class TfKeras2Config
                 case JsonObject { } obj when (string?)obj["class_name"] == "__keras_tensor__":
                     var history = (JsonArray)obj["config"]!["keras_history"]!;
                     var skipped = nested.ContainsKey((string)history[0]!) ? 1 : 0;
-                    tensors.Add(new JsonArray(history[0]!.DeepClone(), (int)history[1]! + skipped, history[2]!.DeepClone(), new JsonObject()));
+                    tensors.Add(new JsonArray(history[0]!.DeepClone(), (int)history[1]! + skipped, history[2]!.DeepClone(),
+                        new JsonObject(arguments.Select(kv => KeyValuePair.Create(kv.Key, kv.Value?.DeepClone())))));
                     break;
                 default:
                     throw new NotSupportedException($"layer '{layer}': the call argument {arg?.ToJsonString() ?? "null"} cannot be written in the tf.keras 2 form.");

@@ -36,6 +36,7 @@ public class OwnFilesWarningTests : SavingTestBase
         h = new UpSampling1D(2).Call(h);
         h = new AveragePooling1D(2).Call(h);
         h = new SeparableConv1D(4, 3, padding: "same").Call(h);
+        h = new AdditiveAttention().Call(new Attention(useScale: true, scoreMode: "concat").Call(h, h), h);
         var sequenceMean = new GlobalAveragePooling1D().Call(h);
         h = new Permute(new[] { 2, 1 }).Call(h);
         h = new Reshape(new[] { 16 }).Call(h);
