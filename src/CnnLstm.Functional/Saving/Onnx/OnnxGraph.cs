@@ -364,6 +364,7 @@ internal sealed class OnnxGraph
             "tanh_shrink" => Binary("Sub", x, Op("Tanh", x)),
             "soft_shrink" => Op("Shrink", x, Attr("bias", 0.5f), Attr("lambd", 0.5f)),
             "hard_shrink" => Op("Shrink", x, Attr("bias", 0f), Attr("lambd", 0.5f)),
+            "sparse_sigmoid" => Add("Clip", hint, new[] { Binary("Mul", Binary("Add", x, Scalar(1f)), Scalar(0.5f)), Scalar(0f), Scalar(1f) }),
             _ => throw new NotSupportedException($"ONNX export: activation '{activation}' has no ONNX form here."),
         };
     }
