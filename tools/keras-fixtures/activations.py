@@ -3,7 +3,7 @@
 LeakyReLU, PReLU, ELU and Softmax layers with their arguments (Softmax under an Embedding(mask_zero) mask), and a
 small model of all five saved as .keras with its predictions.
 
-Writes test/CnnLstm.Functional.Tests/Layers/Activations/KerasFixtures/. Run from the repository root:
+Writes test/CnnLstm.Functional.Tests/Layers/KerasFixtures/activations/. Run from the repository root:
     source ../shared/tools/real-keras/env.sh && /usr/bin/python3 tools/keras-fixtures/activations.py
 """
 import json
@@ -15,7 +15,7 @@ import keras
 from keras import layers, ops
 from keras.src.activations import ALL_OBJECTS_DICT
 
-OUT = "test/CnnLstm.Functional.Tests/Layers/Activations/KerasFixtures"
+OUT = "test/CnnLstm.Functional.Tests/Layers/KerasFixtures/activations"
 os.makedirs(OUT, exist_ok=True)
 rng = np.random.default_rng(24)
 out = {"keras": keras.__version__, "backend": keras.backend.backend()}

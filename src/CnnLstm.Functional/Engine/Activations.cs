@@ -51,7 +51,8 @@ public static class Activations
         ["leaky_relu"] = x => x.leaky_relu(Scalars.Of(0.2)),
         ["log_sigmoid"] = x => nn.functional.logsigmoid(x),
         ["celu"] = x => x.celu(Scalars.Of(1.0)),
-        ["hard_tanh"] = x => x.clamp(Scalars.Of(-1.0), Scalars.Of(1.0)),
+        // Keras 3 (torch backend): hardtanh(x, -1, 1), whose gradient is 0 at ±1 (clamp's would be 1 there).
+        ["hard_tanh"] = x => HardTanh(x),
         ["squareplus"] = x => x.add(Scalars.Square(x).add(Scalars.OfInt(4), Scalars.IntOne).sqrt(), Scalars.IntOne).div(Scalars.OfInt(2)),
         ["sparse_plus"] = x => where(x.le(Scalars.OfInt(-1)), zeros_like(x), where(x.ge(Scalars.IntOne), x, Scalars.Square(x.add(Scalars.IntOne, Scalars.IntOne)).div(Scalars.OfInt(4)))),
         ["tanh_shrink"] = x => x - x.tanh(),
@@ -74,12 +75,24 @@ public static class Activations
         ["threshold"] = "Keras' threshold(x, threshold, default_value) has no default threshold or default_value, so it cannot be used by name (Keras fails when the layer calls it); use a ReLU layer with threshold, or an Activation of another name",
     };
 
-    /// <summary>Keras 3's sparse_sigmoid: 0 for x ≤ -1, 1 for x ≥ 1, (x + 1) / 2 between.</summary>
+    /// <summary>
+    /// Keras 3's sparse_sigmoid as its torch backend writes it: where(x ≤ -1, 0, where(x ≥ 1, 1, 0.5 (x + 1))), so the
+    /// gradient is 0 at ±1.
+    /// </summary>
     private static Tensor SparseSigmoid(Tensor x)
     {
-        using var shifted = x.add(Scalars.IntOne, Scalars.IntOne);
-        using var half = shifted.mul(Scalars.Of(0.5));
-        return half.clamp(Scalars.Of(0.0), Scalars.Of(1.0));
+        using var scope = NewDisposeScope();
+        var half = x.add(Scalars.IntOne, Scalars.IntOne).mul(Scalars.Of(0.5));
+        var inner = where(x.ge(Scalars.Of(1.0)), ones_like(x), half);
+        return where(x.le(Scalars.Of(-1.0)), zeros_like(x), inner).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>torch's hardtanh(x, -1, 1): the values of clamp, with no gradient at or beyond ±1.</summary>
+    private static Tensor HardTanh(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var inner = where(x.ge(Scalars.Of(1.0)), ones_like(x), x);
+        return where(x.le(Scalars.Of(-1.0)), full_like(x, Scalars.Of(-1.0)), inner).MoveToOuterDisposeScope();
     }
 
     /// <summary>Keras 3's sparsemax over the last axis, as its torch backend computes it (keras/src/backend/torch/nn.py).</summary>

@@ -36,8 +36,14 @@ public class OnnxExportTests
     {
         foreach (var activation in Activations.Names)
         {
-            yield return Case($"Dense_{activation}", () => Chain(new Input(shape: 6), new Dense(4, activation: activation)));
             yield return Case($"Activation_{activation}", () => Chain(new Input(shape: (3, 6)), new Activation(activation)));
+            if (activation == "glu")
+            {
+                // glu halves the last axis: only an Activation layer applies it (Engine/ActivationsTests).
+                continue;
+            }
+
+            yield return Case($"Dense_{activation}", () => Chain(new Input(shape: 6), new Dense(4, activation: activation)));
             yield return Case($"LSTM_activation_{activation}", () => Chain(new Input(shape: (5, 3)), new LSTM(4, activation: activation, returnSequences: true)));
             yield return Case($"LSTM_recurrentActivation_{activation}", () => Chain(new Input(shape: (5, 3)), new LSTM(4, recurrentActivation: activation)));
             yield return Case($"GRU_activation_{activation}", () => Chain(new Input(shape: (5, 3)), new GRU(4, activation: activation, returnSequences: true)));
