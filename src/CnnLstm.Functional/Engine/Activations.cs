@@ -51,8 +51,7 @@ public static class Activations
         ["leaky_relu"] = x => x.leaky_relu(Scalars.Of(0.2)),
         ["log_sigmoid"] = x => nn.functional.logsigmoid(x),
         ["celu"] = x => x.celu(Scalars.Of(1.0)),
-        // Keras 3 (torch backend): hardtanh(x, -1, 1), whose gradient is 0 at ±1 (clamp's would be 1 there).
-        ["hard_tanh"] = x => HardTanh(x),
+        ["hard_tanh"] = x => x.clamp(Scalars.Of(-1.0), Scalars.Of(1.0)),
         ["squareplus"] = x => x.add(Scalars.Square(x).add(Scalars.OfInt(4), Scalars.IntOne).sqrt(), Scalars.IntOne).div(Scalars.OfInt(2)),
         ["sparse_plus"] = x => where(x.le(Scalars.OfInt(-1)), zeros_like(x), where(x.ge(Scalars.IntOne), x, Scalars.Square(x.add(Scalars.IntOne, Scalars.IntOne)).div(Scalars.OfInt(4)))),
         ["tanh_shrink"] = x => x - x.tanh(),
@@ -87,13 +86,6 @@ public static class Activations
         return where(x.le(Scalars.Of(-1.0)), zeros_like(x), inner).MoveToOuterDisposeScope();
     }
 
-    /// <summary>torch's hardtanh(x, -1, 1): the values of clamp, with no gradient at or beyond ±1.</summary>
-    private static Tensor HardTanh(Tensor x)
-    {
-        using var scope = NewDisposeScope();
-        var inner = where(x.ge(Scalars.Of(1.0)), ones_like(x), x);
-        return where(x.le(Scalars.Of(-1.0)), full_like(x, Scalars.Of(-1.0)), inner).MoveToOuterDisposeScope();
-    }
 
     /// <summary>Keras 3's sparsemax over the last axis, as its torch backend computes it (keras/src/backend/torch/nn.py).</summary>
     private static Tensor Sparsemax(Tensor x)
