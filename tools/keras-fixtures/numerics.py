@@ -25,7 +25,7 @@ def f64(x):
 grid = np.array([[-7.0, -3.0, -2.5, -1.0, -0.5, 0.0, 0.25, 1.0, 2.5, 3.0, 6.0, 7.5]], dtype="float32")
 names = ["linear", "relu", "relu6", "sigmoid", "tanh", "softmax", "log_softmax", "hard_sigmoid", "hard_silu", "hard_swish", "elu",
          "selu", "softplus", "softsign", "exponential", "silu", "swish", "gelu", "mish", "leaky_relu", "log_sigmoid", "celu", "hard_tanh",
-         "squareplus", "sparse_plus", "tanh_shrink", "soft_shrink", "hard_shrink", "glu", "sparsemax", "threshold"]
+         "squareplus", "sparse_plus", "tanh_shrink", "soft_shrink", "hard_shrink", "glu", "sparsemax", "threshold", "sparse_sigmoid"]
 out["activations"] = {"x": grid[0].tolist(), "values": {}}
 for name in names:
     try:

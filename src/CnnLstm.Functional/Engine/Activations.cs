@@ -57,7 +57,49 @@ public static class Activations
         ["tanh_shrink"] = x => x - x.tanh(),
         ["soft_shrink"] = x => Scalars.Softshrink(x),
         ["hard_shrink"] = x => Scalars.Hardshrink(x),
+        // Keras 3 (torch backend): where(x <= -1, 0, where(x >= 1, 1, 0.5 (x + 1))), the same values as this clip.
+        ["sparse_sigmoid"] = x => SparseSigmoid(x),
+        // Keras 3: sparsemax over the last axis (its default axis=-1).
+        ["sparsemax"] = x => Sparsemax(x),
+        // Keras 3: a · sigmoid(b), a and b the halves of the last axis (its default axis=-1): halves that axis.
+        ["glu"] = x => nn.functional.glu(x, -1),
     };
+
+    /// <summary>
+    /// Names <c>keras.activations.get</c> accepts that cannot be used by name, with the reason: Keras 3.16's
+    /// <c>threshold(x, threshold, default_value)</c> has no defaults, so calling it by name fails in Keras too.
+    /// </summary>
+    private static readonly Dictionary<string, string> Unusable = new(StringComparer.Ordinal)
+    {
+        ["threshold"] = "Keras' threshold(x, threshold, default_value) has no default threshold or default_value, so it cannot be used by name (Keras fails when the layer calls it); use a ReLU layer with threshold, or an Activation of another name",
+    };
+
+    /// <summary>
+    /// Keras 3's sparse_sigmoid as its torch backend writes it: where(x ≤ -1, 0, where(x ≥ 1, 1, 0.5 (x + 1))), so the
+    /// gradient is 0 at ±1.
+    /// </summary>
+    private static Tensor SparseSigmoid(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var half = x.add(Scalars.IntOne, Scalars.IntOne).mul(Scalars.Of(0.5));
+        var inner = where(x.ge(Scalars.Of(1.0)), ones_like(x), half);
+        return where(x.le(Scalars.Of(-1.0)), zeros_like(x), inner).MoveToOuterDisposeScope();
+    }
+
+
+    /// <summary>Keras 3's sparsemax over the last axis, as its torch backend computes it (keras/src/backend/torch/nn.py).</summary>
+    private static Tensor Sparsemax(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var sorted = x.sort(-1, descending: true).Values;
+        var cumsum = sorted.cumsum(-1);
+        var r = ones_like(sorted).cumsum(-1);
+        var support = sorted.sub(cumsum.sub(Scalars.IntOne).div(r)).gt(Scalars.OfInt(0));
+        var k = support.sum(-1, keepdim: true);
+        var safe = where(support, cumsum, zeros_like(cumsum));
+        var tau = safe.sum(-1, keepdim: true).sub(Scalars.IntOne).div(k);
+        return x.sub(tau).clamp_min(Scalars.Of(0.0)).MoveToOuterDisposeScope();
+    }
 
     /// <summary>torch's softsign as TorchSharp computes it, x / (1 + |x|), with cached Scalars.</summary>
     private static Tensor Softsign(Tensor x)
@@ -92,6 +134,18 @@ public static class Activations
     public static bool IsKnown(string? name) => name is not null && Functions.ContainsKey(name);
 
     /// <summary>
+    /// Why a name Keras' <c>activations.get</c> accepts cannot be used by name here (null when it can or is unknown):
+    /// <c>threshold</c>, which needs arguments.
+    /// </summary>
+    internal static string? WhyUnusable(string name) => Unusable.GetValueOrDefault(name);
+
+    /// <summary>
+    /// Whether the activation changes the shape: <c>glu</c> halves the last axis, so only an <c>Activation</c> layer
+    /// can apply it (Keras' Dense, Conv and recurrent layers declare an output shape it would not match).
+    /// </summary>
+    internal static bool HalvesLastAxis(string name) => name == "glu";
+
+    /// <summary>
     /// Checks an activation name given to a layer constructor; null means linear, as in Keras. Names have Keras 3's
     /// definitions; <see cref="Keras2HardSigmoid"/> asks for Keras 2's <c>hard_sigmoid</c>.
     /// </summary>
@@ -103,6 +157,17 @@ public static class Activations
     public static string Validate(string? name, string layerClass, string argument)
     {
         name ??= "linear";
+        if (WhyUnusable(name) is string why)
+        {
+            throw new ArgumentException($"{layerClass}: activation '{name}' for {argument}: {why}.", argument);
+        }
+
+        if (HalvesLastAxis(name) && layerClass != nameof(KerasStyle.Layers.Activation))
+        {
+            throw new ArgumentException(
+                $"{layerClass}: activation '{name}' for {argument} halves the last axis, so the layer's output would not have the shape {layerClass} declares (in Keras too); apply it with an Activation(\"{name}\") layer after it.", argument);
+        }
+
         if (!Functions.ContainsKey(name))
         {
             throw new ArgumentException(
@@ -112,8 +177,8 @@ public static class Activations
         return name;
     }
 
-    /// <summary>Whether the activation works on each entry alone (not softmax and log_softmax, which normalise over the last axis).</summary>
-    internal static bool IsElementwise(string name) => name is not ("softmax" or "log_softmax");
+    /// <summary>Whether the activation works on each entry alone (not softmax, log_softmax and sparsemax, which normalise over the last axis, nor glu).</summary>
+    internal static bool IsElementwise(string name) => name is not ("softmax" or "log_softmax" or "sparsemax" or "glu");
 
     /// <summary>Applies the named activation.</summary>
     /// <param name="name">A known activation name.</param>

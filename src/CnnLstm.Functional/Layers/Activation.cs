@@ -42,6 +42,17 @@ public sealed class Activation : Layer
     protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input)
     {
         RequireFloat(input);
+        if (Activations.HalvesLastAxis(Function))
+        {
+            // Keras' glu splits the last axis into halves a, b and returns a · sigmoid(b).
+            if (input.Shape.Rank < 2 || input.Shape.Last is not int last || last % 2 != 0)
+            {
+                throw InputError($"activation '{Function}' halves the last axis, which must be known and even, but got {input.Label} with shape {input.Shape}.");
+            }
+
+            return new[] { (input.Shape.With(input.Shape.Rank - 1, last / 2), input.DType) };
+        }
+
         return new[] { (input.Shape, input.DType) };
     }
 

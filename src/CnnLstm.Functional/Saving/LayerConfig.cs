@@ -229,6 +229,11 @@ public sealed class LayerConfig
             "hard_sigmoid" when Keras2 => Activations.Keras2HardSigmoid,
             _ => name,
         };
+        if (Activations.WhyUnusable(name) is string why)
+        {
+            throw Error($"activation '{name}' for '{key}': {why}.");
+        }
+
         if (!Activations.IsKnown(name))
         {
             throw Error($"unknown activation '{name}' for '{key}'; known activations are {string.Join(", ", Activations.Names)}.");

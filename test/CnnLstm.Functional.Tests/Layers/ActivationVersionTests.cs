@@ -32,7 +32,8 @@ public class ActivationVersionTests
         var y = (float[,])model.Predict(new float[1, grid.Length].Also(grid));
 
         var expected = FixtureJson.Flatten(values).ToArray();
-        for (var i = 0; i < grid.Length; i++)
+        Assert.That(y.GetLength(1), Is.EqualTo(expected.Length), $"{name}: output width (glu halves the last axis)");
+        for (var i = 0; i < expected.Length; i++)
         {
             Assert.That(y[0, i], Is.EqualTo(expected[i]).Within(1e-5 * Math.Max(1, Math.Abs(expected[i]))), $"{name}({grid[i]})");
         }

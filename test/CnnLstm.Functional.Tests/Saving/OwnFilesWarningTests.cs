@@ -41,6 +41,7 @@ public class OwnFilesWarningTests : SavingTestBase
         h = new Permute(new[] { 2, 1 }).Call(h);
         h = new Reshape(new[] { 16 }).Call(h);
         h = new Activation("relu").Call(new Dense(4).Call(h));
+        h = new Softmax().Call(new ELU(0.5).Call(new PReLU().Call(new LeakyReLU(0.1).Call(new ReLU(6.0, 0.1, 0.5).Call(h)))));
         var repeated = new RepeatVector(2).Call(h);
         var a = new GlobalMaxPooling1D().Call(repeated);
         var b = new Dense(4).Call(new Flatten().Call(repeated));

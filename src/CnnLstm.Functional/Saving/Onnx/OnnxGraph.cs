@@ -364,8 +364,36 @@ internal sealed class OnnxGraph
             "tanh_shrink" => Binary("Sub", x, Op("Tanh", x)),
             "soft_shrink" => Op("Shrink", x, Attr("bias", 0.5f), Attr("lambd", 0.5f)),
             "hard_shrink" => Op("Shrink", x, Attr("bias", 0f), Attr("lambd", 0.5f)),
+            "sparse_sigmoid" => Add("Clip", hint, new[] { Binary("Mul", Binary("Add", x, Scalar(1f)), Scalar(0.5f)), Scalar(0f), Scalar(1f) }),
+            "sparsemax" => Sparsemax(x, hint),
+            "glu" => Glu(x, hint),
             _ => throw new NotSupportedException($"ONNX export: activation '{activation}' has no ONNX form here."),
         };
+    }
+
+    /// <summary>Keras 3's sparsemax over the last axis (its torch backend's steps, with TopK as the descending sort).</summary>
+    private string Sparsemax(string x, string hint)
+    {
+        var last = Int64s(-1);
+        var sorted = AddMulti("TopK", hint, new[] { x, ShapeOf(x, hint, -1) }, 2, Attr("axis", -1L), Attr("largest", 1L), Attr("sorted", 1L))[0];
+        var cumsum = Add("CumSum", hint, new[] { sorted, Int64s(-1) });
+        var ones = Add("ConstantOfShape", hint, new[] { Add("Shape", hint, new[] { sorted }) }, FillValue(Float, BitConverter.GetBytes(1f)));
+        var r = Add("CumSum", hint, new[] { ones, Int64s(-1) });
+        var support = Add("Greater", hint, new[] { Add("Sub", hint, new[] { sorted, Add("Div", hint, new[] { Add("Sub", hint, new[] { cumsum, Scalar(1f) }), r }) }), Scalar(0f) });
+        var k = Add("ReduceSum", hint, new[] { Add("Cast", hint, new[] { support }, Attr("to", (long)Float)), last }, Attr("keepdims", 1L));
+        var safe = Add("Where", hint, new[] { support, cumsum, Scalar(0f) });
+        var tau = Add("Div", hint, new[] { Add("Sub", hint, new[] { Add("ReduceSum", hint, new[] { safe, last }, Attr("keepdims", 1L)), Scalar(1f) }), k });
+        return Add("Relu", hint, new[] { Add("Sub", hint, new[] { x, tau }) });
+    }
+
+    /// <summary>Keras 3's glu over the last axis: a · sigmoid(b), a and b its halves (Slice at half the last dimension).</summary>
+    private string Glu(string x, string hint)
+    {
+        var half = Add("Div", hint, new[] { ShapeOf(x, hint, -1), Int64s(2) });
+        var axes = Int64s(-1);
+        var a = Add("Slice", hint, new[] { x, Int64s(0), half, axes });
+        var b = Add("Slice", hint, new[] { x, half, Int64s(long.MaxValue), axes });
+        return Add("Mul", hint, new[] { a, Add("Sigmoid", hint, new[] { b }) });
     }
 
     /// <summary>x W (+ b): a Dense-like product over the last axis.</summary>
