@@ -12,6 +12,7 @@
 //     (<prefix>.ckpt<rank>.weights.h5) and CSVLogger(<prefix>.log<rank>.csv); only rank 0 runs them.
 //   train ... <prefix> backup-throw: as backup, and rank 0 throws at the end of epoch 2, after its backup.
 //   ask     creates a DataParallel and prints what it threw (exit 3), or "initialized" (exit 0).
+//   allreduce: every rank sums {rank + 1, rank / 2, 0.001} as floats (AllreduceSum(float[])) and prints the sums.
 using System.Globalization;
 using System.Text.Json;
 using KerasStyle.Distributed;
@@ -34,9 +35,18 @@ if (args.Length == 1 && args[0] == "ask")
     }
 }
 
+if (args.Length == 1 && args[0] == "allreduce")
+{
+    var parallel = new DataParallel();
+    var values = new[] { parallel.Rank + 1f, parallel.Rank / 2f, 0.001f };
+    parallel.AllreduceSum(values);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"rank {parallel.Rank} of {parallel.Size} floats {values[0]:R} {values[1]:R} {values[2]:R}"));
+    return 0;
+}
+
 if (args.Length is not (5 or 6) || args[0] != "train" || (args.Length == 6 && args[5] is not ("throw" or "backup" or "backup-throw")))
 {
-    Console.Error.WriteLine("usage: train <sgd|adam> <dist|single> <shuffle 0|1> <output prefix> [throw|backup|backup-throw] | ask");
+    Console.Error.WriteLine("usage: train <sgd|adam> <dist|single> <shuffle 0|1> <output prefix> [throw|backup|backup-throw] | ask | allreduce");
     return 2;
 }
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using KerasStyle.Datasets;
+using KerasStyle.Distributed;
 using KerasStyle.Layers;
 using KerasStyle.Models;
 using KerasStyle.Preprocessing;
@@ -33,20 +34,55 @@ internal static class SentimentCommand
         {
             Description = "Read and encode the reviews batch by batch while training (ImdbStream, a DataSource), with no whole-dataset arrays (issue 16).",
         };
+        var distributed = new Option<bool>("--distributed")
+        {
+            Description = "Train data-parallel over MPI (DataParallel, issue 23): start under a launcher, e.g. 'mpirun -np 2 dotnet CnnLstm.Examples.dll sentiment --distributed'. --batch-size is per rank; rank 0 prints and saves.",
+        };
         var command = new Command("sentiment", "Train the seed's IMDB sentiment model (Embedding, Conv1D, MaxPooling1D, LSTM) and report test accuracy.")
         {
-            data, epochs, batchSize, seed, limit, architecture, output, verbose, stream,
+            data, epochs, batchSize, seed, limit, architecture, output, verbose, stream, distributed,
         };
-        command.SetAction(result => DataNotFoundException.Report(() => Run(
-            result.GetValue(data), result.GetValue(epochs), result.GetValue(batchSize), result.GetValue(seed),
-            result.GetValue(limit), result.GetValue(architecture) == "bidirectional", result.GetValue(output)!, result.GetValue(verbose), result.GetValue(stream))));
+        command.SetAction(result => DataNotFoundException.Report(() =>
+        {
+            if (result.GetValue(distributed))
+            {
+                if (result.GetValue(stream))
+                {
+                    Console.Error.WriteLine("sentiment: --stream cannot be combined with --distributed (data-parallel Fit takes in-memory arrays, not a DataSource).");
+                    return 2;
+                }
+
+                try
+                {
+                    Distribution.SetDistribution(new DataParallel());
+                }
+                catch (InvalidOperationException e)
+                {
+                    Console.Error.WriteLine($"sentiment --distributed: {e.Message}");
+                    return 3;
+                }
+            }
+
+            return Run(
+                result.GetValue(data), result.GetValue(epochs), result.GetValue(batchSize), result.GetValue(seed),
+                result.GetValue(limit), result.GetValue(architecture) == "bidirectional", result.GetValue(output)!, result.GetValue(verbose), result.GetValue(stream));
+        }));
         return command;
+    }
+
+    /// <summary>Writes a line on rank 0 only (every line when not distributed), so a distributed run prints once.</summary>
+    private static void Say(string line)
+    {
+        if (Distribution.Rank == 0)
+        {
+            Console.WriteLine(line);
+        }
     }
 
     private static int Run(string? dataOption, int epochs, int batchSize, int seed, int? limit, bool bidirectional, string output, int verbose, bool stream)
     {
         var folder = DataDirectory.Resolve(dataOption, SentimentData.TrainFile, SentimentData.TestFile, SentimentData.WordIndexFile);
-        Console.WriteLine("Loading data...");
+        Say("Loading data...");
         var encoder = SentimentData.Encoder(folder);
         if (stream)
         {
@@ -55,18 +91,18 @@ internal static class SentimentCommand
 
         var train = SentimentData.Load(folder, SentimentData.TrainFile, seed, limit);
         var test = SentimentData.Load(folder, SentimentData.TestFile, seed + 1, limit);
-        Console.WriteLine($"{train.Count} train sequences");
-        Console.WriteLine($"{test.Count} test sequences");
-        Console.WriteLine("Pad sequences (samples x time)");
+        Say($"{train.Count} train sequences");
+        Say($"{test.Count} test sequences");
+        Say("Pad sequences (samples x time)");
         var xTrain = SentimentData.Encode(encoder, train.Select(r => r.Text));
         var xTest = SentimentData.Encode(encoder, test.Select(r => r.Text));
         var yTrain = train.Select(r => (float)r.Label).ToArray();
         var yTest = test.Select(r => (float)r.Label).ToArray();
-        Console.WriteLine($"x_train shape: ({xTrain.GetLength(0)}, {xTrain.GetLength(1)})");
-        Console.WriteLine($"x_test shape: ({xTest.GetLength(0)}, {xTest.GetLength(1)})");
+        Say($"x_train shape: ({xTrain.GetLength(0)}, {xTrain.GetLength(1)})");
+        Say($"x_test shape: ({xTest.GetLength(0)}, {xTest.GetLength(1)})");
 
         using var model = Build(seed, bidirectional);
-        Console.WriteLine("Train...");
+        Say("Train...");
         var clock = Stopwatch.StartNew();
         model.Fit(xTrain, yTrain, batchSize: batchSize, epochs: epochs, verbose: verbose, validationData: (xTest, yTest));
         var trainSeconds = clock.Elapsed.TotalSeconds;
@@ -80,10 +116,10 @@ internal static class SentimentCommand
     {
         using var train = new ImdbStream(Path.Combine(folder, SentimentData.TrainFile), encoder, batchSize, SentimentData.MaxLen, seed, limit);
         using var test = new ImdbStream(Path.Combine(folder, SentimentData.TestFile), encoder, batchSize, SentimentData.MaxLen, seed + 1, limit);
-        Console.WriteLine($"{train.Reviews} train sequences (streamed, {train.Count} batches)");
-        Console.WriteLine($"{test.Reviews} test sequences (streamed, {test.Count} batches)");
+        Say($"{train.Reviews} train sequences (streamed, {train.Count} batches)");
+        Say($"{test.Reviews} test sequences (streamed, {test.Count} batches)");
         using var model = Build(seed, bidirectional);
-        Console.WriteLine("Train...");
+        Say("Train...");
         var clock = Stopwatch.StartNew();
         model.Fit(train, epochs: epochs, verbose: verbose, validationData: test);
         var trainSeconds = clock.Elapsed.TotalSeconds;
@@ -94,11 +130,11 @@ internal static class SentimentCommand
 
     private static Model Build(int seed, bool bidirectional)
     {
-        Console.WriteLine("Build model...");
+        Say("Build model...");
         Backend.ClearSession();
         Utils.SetRandomSeed(seed);
         var model = bidirectional ? Bidirectional() : CnnLstmModels.Sentiment();
-        if (bidirectional)
+        if (bidirectional && Distribution.Rank == 0)
         {
             model.Summary();
         }
@@ -109,14 +145,18 @@ internal static class SentimentCommand
 
     private static void Finish(Model model, IReadOnlyDictionary<string, double> scores, string output, bool bidirectional, double trainSeconds, int samples, int epochs, bool streamed)
     {
-        Console.WriteLine($"Test score: {scores["loss"].ToString("F4", CultureInfo.InvariantCulture)}");
-        Console.WriteLine($"Test accuracy: {scores["accuracy"].ToString("F4", CultureInfo.InvariantCulture)}");
-        model.Save(output);
-        Console.WriteLine($"Saved: {Path.GetFullPath(output)}");
+        Say($"Test score: {scores["loss"].ToString("F4", CultureInfo.InvariantCulture)}");
+        Say($"Test accuracy: {scores["accuracy"].ToString("F4", CultureInfo.InvariantCulture)}");
+        if (Distribution.Rank == 0)
+        {
+            model.Save(output);
+            Say($"Saved: {Path.GetFullPath(output)}");
+        }
+
         var samplesPerSecond = samples * (double)epochs / trainSeconds;
         var peak = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"result task=sentiment architecture={(bidirectional ? "bidirectional" : "seed")} test_loss={scores["loss"]:F4} test_accuracy={scores["accuracy"]:F4} train_seconds={trainSeconds:F1} seconds_per_epoch={trainSeconds / epochs:F1} samples_per_second={samplesPerSecond:F1} data={(streamed ? "stream" : "memory")} peak_working_set_mb={peak:F0}"));
+        Say(string.Create(CultureInfo.InvariantCulture,
+            $"result task=sentiment architecture={(bidirectional ? "bidirectional" : "seed")} test_loss={scores["loss"]:F4} test_accuracy={scores["accuracy"]:F4} train_seconds={trainSeconds:F1} seconds_per_epoch={trainSeconds / epochs:F1} samples_per_second={samplesPerSecond:F1} data={(streamed ? "stream" : "memory")} peak_working_set_mb={peak:F0}{(Distribution.Current is { } parallel ? $" ranks={parallel.Size}" : string.Empty)}"));
     }
 
     /// <summary>The seed's model with a Bidirectional(LSTM(70)) (concatenated: 140 values) in place of its LSTM.</summary>

@@ -65,6 +65,16 @@ public sealed class DataParallel
         Mpi.Allreduce(values.AsSpan());
     }
 
+    /// <summary>Sums single-precision <paramref name="values"/> in place over all ranks (<c>MPI_Allreduce</c> of
+    /// <c>MPI_FLOAT</c>, the call <c>Fit</c> makes once a step on its gradient buffer); every rank must call it with the same length.</summary>
+    /// <param name="values">This rank's values; the sums on return.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="values"/> is null.</exception>
+    public void AllreduceSum(float[] values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        Mpi.Allreduce(values.AsSpan());
+    }
+
     /// <summary>Rank 0's <paramref name="values"/> copied to every rank (<c>MPI_Bcast</c>); every rank must call it with the same length.</summary>
     /// <param name="values">Rank 0's values; overwritten on the other ranks.</param>
     public void Broadcast(double[] values)

@@ -79,6 +79,19 @@ internal static class MpiJob
         return Run(mpirun, arguments);
     }
 
+    /// <summary>Runs <c>dotnet <paramref name="dll"/></c> under <c>mpirun -np <paramref name="ranks"/></c> with the
+    /// transport options <paramref name="transport"/> (any program, e.g. the examples' <c>sentiment --distributed</c>).</summary>
+    public static (int ExitCode, string Output) RunProgram(int ranks, string[] transport, string dll, params string[] programArguments)
+    {
+        var mpirun = MpirunOrIgnore();
+        var arguments = new List<string> { "--allow-run-as-root", "--oversubscribe", "-np", ranks.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        arguments.AddRange(transport);
+        arguments.Add(Dotnet);
+        arguments.Add(dll);
+        arguments.AddRange(programArguments);
+        return Run(mpirun, arguments);
+    }
+
     /// <summary>Runs the worker alone (no MPI launcher).</summary>
     public static (int ExitCode, string Output) RunAlone(params string[] workerArguments) =>
         Run(Dotnet, new[] { WorkerDll }.Concat(workerArguments).ToList());
