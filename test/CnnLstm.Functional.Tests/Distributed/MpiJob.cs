@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Reflection;
 using System.Text.Json;
 
 namespace KerasStyle.Tests.Distributed;
@@ -27,16 +25,7 @@ internal static class MpiJob
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(120);
 
     /// <summary>The worker dll built beside the tests: test/CnnLstm.Distributed.Worker/bin/&lt;Configuration&gt;/&lt;TFM&gt;/.</summary>
-    public static string WorkerDll
-    {
-        get
-        {
-            var metadata = typeof(MpiJob).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().ToDictionary(a => a.Key, a => a.Value);
-            var path = Path.Combine(TestPaths.RepositoryRoot, "test", "CnnLstm.Distributed.Worker", "bin", metadata["Configuration"]!, metadata["TargetFramework"]!, "CnnLstm.Distributed.Worker.dll");
-            Assert.That(File.Exists(path), Is.True, $"'{path}' is missing: the test project references test/CnnLstm.Distributed.Worker so that it is built first.");
-            return path;
-        }
-    }
+    public static string WorkerDll => ChildProcess.BuiltDll(Path.Combine("test", "CnnLstm.Distributed.Worker"), "CnnLstm.Distributed.Worker.dll");
 
     /// <summary>The mpirun on PATH; the test is ignored when there is none (CI installs openmpi-bin).</summary>
     public static string MpirunOrIgnore()
@@ -51,29 +40,13 @@ internal static class MpiJob
         return found!;
     }
 
-    /// <summary>The dotnet host running the tests.</summary>
-    public static string Dotnet
-    {
-        get
-        {
-            var fromSdk = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-            if (!string.IsNullOrEmpty(fromSdk) && File.Exists(fromSdk))
-            {
-                return fromSdk;
-            }
-
-            var current = Environment.ProcessPath;
-            return current is not null && Path.GetFileNameWithoutExtension(current) == "dotnet" ? current : "dotnet";
-        }
-    }
-
     /// <summary>Runs the worker under <c>mpirun -np 2</c> with the transport options <paramref name="transport"/>.</summary>
     public static (int ExitCode, string Output) RunDistributed(string[] transport, params string[] workerArguments)
     {
         var mpirun = MpirunOrIgnore();
         var arguments = new List<string> { "--allow-run-as-root", "--oversubscribe", "-np", "2" };
         arguments.AddRange(transport);
-        arguments.Add(Dotnet);
+        arguments.Add(ChildProcess.DotnetHost);
         arguments.Add(WorkerDll);
         arguments.AddRange(workerArguments);
         return Run(mpirun, arguments);
@@ -86,7 +59,7 @@ internal static class MpiJob
         var mpirun = MpirunOrIgnore();
         var arguments = new List<string> { "--allow-run-as-root", "--oversubscribe", "-np", ranks.ToString(System.Globalization.CultureInfo.InvariantCulture) };
         arguments.AddRange(transport);
-        arguments.Add(Dotnet);
+        arguments.Add(ChildProcess.DotnetHost);
         arguments.Add(dll);
         arguments.AddRange(programArguments);
         return Run(mpirun, arguments);
@@ -94,40 +67,18 @@ internal static class MpiJob
 
     /// <summary>Runs the worker alone (no MPI launcher).</summary>
     public static (int ExitCode, string Output) RunAlone(params string[] workerArguments) =>
-        Run(Dotnet, new[] { WorkerDll }.Concat(workerArguments).ToList());
+        Run(ChildProcess.DotnetHost, new[] { WorkerDll }.Concat(workerArguments).ToList());
 
     private static (int ExitCode, string Output) Run(string program, IReadOnlyList<string> arguments)
     {
-        var start = new ProcessStartInfo(program)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
         // A test host itself started by a launcher must not pass its rank on; mpirun sets them for its children.
-        foreach (var variable in new[] { "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK", "PMI_SIZE", "PMI_RANK", "PMIX_RANK" })
+        var run = ChildProcess.Run(program, arguments, Timeout, environment: environment =>
         {
-            start.Environment.Remove(variable);
-        }
-
-        using var process = Process.Start(start)!;
-        process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(Timeout))
-        {
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit();
-            Assert.Fail($"'{program} {string.Join(' ', arguments)}' did not finish within {Timeout.TotalSeconds} s and was killed.\n{stdout.Result}\n{stderr.Result}");
-        }
-
-        process.WaitForExit();
-        return (process.ExitCode, $"{stdout.Result}\n--- stderr ---\n{stderr.Result}");
+            foreach (var variable in new[] { "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK", "PMI_SIZE", "PMI_RANK", "PMIX_RANK" })
+            {
+                environment.Remove(variable);
+            }
+        });
+        return (run.ExitCode, $"{run.Stdout}\n--- stderr ---\n{run.Stderr}");
     }
 }
