@@ -1,8 +1,4 @@
-using System.Text.Json.Nodes;
-using KerasStyle.Graph;
-using KerasStyle.Saving.Onnx;
 using KerasStyle.Saving;
-using static TorchSharp.torch;
 
 namespace KerasStyle.Layers;
 
@@ -11,35 +7,16 @@ namespace KerasStyle.Layers;
 /// (batch, height, width, channels) to (batch, channels), or (batch, 1, 1, channels) with <c>keepdims</c>. No weights.
 /// </summary>
 [KerasLayer("GlobalMaxPooling2D")]
-public sealed class GlobalMaxPooling2D : Layer
+public sealed class GlobalMaxPooling2D : GlobalPooling
 {
     /// <summary>Creates the layer.</summary>
     /// <param name="keepdims">Keep height and width with size 1 (Keras' default false).</param>
     /// <param name="name">Layer name; defaults to <c>global_max_pooling2d_N</c>.</param>
     public GlobalMaxPooling2D(bool keepdims = false, string? name = null)
-        : base(name)
+        : base(2, max: true, keepdims, name)
     {
-        Keepdims = keepdims;
     }
 
-    /// <summary>Whether height and width are kept (Keras' <c>keepdims</c>).</summary>
-    public bool Keepdims { get; }
-
-    internal override bool BuiltAtInit => true;
-
-    /// <inheritdoc/>
-    public override JsonObject GetConfig() => GlobalPooling.Config(base.GetConfig(), Keepdims);
-
     /// <summary>Creates the layer from a Keras 2 or Keras 3 config.</summary>
-    internal static GlobalMaxPooling2D FromConfig(LayerConfig config) => new(GlobalPooling.ReadKeepdims(config), config.Name);
-
-    /// <inheritdoc/>
-    protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input) => GlobalPooling.Specs2D(this, input, Keepdims);
-
-    /// <inheritdoc/>
-    protected override Tensor Call(Tensor input, bool training, Tensor? mask) => input.amax(new long[] { 1, 2 }, keepdim: Keepdims);
-
-    /// <summary>ONNX: ReduceMax over the steps (height and width).</summary>
-    internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call) =>
-        new[] { graph.Add("ReduceMax", Name, new[] { call.Input.Name }, OnnxGraph.Ints("axes", 1L, 2L), OnnxGraph.Attr("keepdims", Keepdims ? 1L : 0L)) };
+    internal static GlobalMaxPooling2D FromConfig(LayerConfig config) => new(ReadKeepdims(config), config.Name);
 }
