@@ -12,6 +12,7 @@
 //     (<prefix>.ckpt<rank>.weights.h5) and CSVLogger(<prefix>.log<rank>.csv); only rank 0 runs them.
 //   train ... <prefix> backup-throw: as backup, and rank 0 throws at the end of epoch 2, after its backup.
 //   ask     creates a DataParallel and prints what it threw (exit 3), or "initialized" (exit 0).
+//   source | stream | onbatch | files | bn: see ShardCases.cs.
 //   allreduce: every rank sums {rank + 1, rank / 2, 0.001} as floats (AllreduceSum(float[])) and prints the sums.
 using System.Globalization;
 using System.Text.Json;
@@ -19,6 +20,11 @@ using KerasStyle.Distributed;
 using KerasStyle.Layers;
 using KerasStyle.Models;
 using KerasStyle.Training.Optimizers;
+
+if (args.Length >= 1 && ShardCases.Handles(args[0]))
+{
+    return ShardCases.Run(args);
+}
 
 if (args.Length == 1 && args[0] == "ask")
 {

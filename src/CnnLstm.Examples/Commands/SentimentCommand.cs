@@ -36,7 +36,7 @@ internal static class SentimentCommand
         };
         var distributed = new Option<bool>("--distributed")
         {
-            Description = "Train data-parallel over MPI (DataParallel, issue 23): start under a launcher, e.g. 'mpirun -np 2 dotnet CnnLstm.Examples.dll sentiment --distributed'. --batch-size is per rank; rank 0 prints and saves.",
+            Description = "Train data-parallel over MPI (DataParallel, issue 23): start under a launcher, e.g. 'mpirun -np 2 dotnet CnnLstm.Examples.dll sentiment --distributed'. --batch-size is per rank (with --stream, a batch of the stream is one rank's); rank 0 prints and saves.",
         };
         var command = new Command("sentiment", "Train the seed's IMDB sentiment model (Embedding, Conv1D, MaxPooling1D, LSTM) and report test accuracy.")
         {
@@ -46,12 +46,6 @@ internal static class SentimentCommand
         {
             if (result.GetValue(distributed))
             {
-                if (result.GetValue(stream))
-                {
-                    Console.Error.WriteLine("sentiment: --stream cannot be combined with --distributed (data-parallel Fit takes in-memory arrays, not a DataSource).");
-                    return 2;
-                }
-
                 try
                 {
                     Distribution.SetDistribution(new DataParallel());
@@ -147,11 +141,9 @@ internal static class SentimentCommand
     {
         Say($"Test score: {scores["loss"].ToString("F4", CultureInfo.InvariantCulture)}");
         Say($"Test accuracy: {scores["accuracy"].ToString("F4", CultureInfo.InvariantCulture)}");
-        if (Distribution.Rank == 0)
-        {
-            model.Save(output);
-            Say($"Saved: {Path.GetFullPath(output)}");
-        }
+        // Under --distributed every rank calls Save: rank 0 writes the file and the others wait for it.
+        model.Save(output);
+        Say($"Saved: {Path.GetFullPath(output)}");
 
         var samplesPerSecond = samples * (double)epochs / trainSeconds;
         var peak = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0);

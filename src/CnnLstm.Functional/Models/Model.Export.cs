@@ -24,7 +24,15 @@ public partial class Model
     /// model has more than 500 million parameters (ONNX's inline limit of 2 GiB); nothing is written.</exception>
     /// <exception cref="DirectoryNotFoundException">The target's directory does not exist.</exception>
     /// <exception cref="IOException">The file cannot be written (e.g. <paramref name="path"/> is a folder); any previous file is kept.</exception>
-    public void Export(string path, string format = "onnx")
+    /// <remarks>Under a <see cref="Distributed.DataParallel"/> distribution, call it on every rank: rank 0 alone writes the
+    /// file, then every rank waits for the others (one <c>MPI_Allreduce</c> of rank 0's outcome, a barrier); when rank 0's
+    /// write failed, rank 0 throws its exception and the other ranks an <see cref="IOException"/>. Called inside a
+    /// distributed <c>Fit</c> or <c>Evaluate</c> (by a callback, which may run on rank 0 only), rank 0 writes and the other
+    /// ranks return without writing or waiting (docs/scaling.md).</remarks>
+    public void Export(string path, string format = "onnx") =>
+        Distributed.RankZeroFiles.Write(this, nameof(Export), path, () => ExportHere(path, format));
+
+    private void ExportHere(string path, string format)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         ArgumentNullException.ThrowIfNull(format);

@@ -32,7 +32,15 @@ public partial class Model
     /// <exception cref="ArgumentException">Another extension, or <see cref="H5Format.TfKeras2"/> with <c>.keras</c>.</exception>
     /// <exception cref="NotSupportedException">With <see cref="H5Format.TfKeras2"/>: a layer argument tf.keras 2 has
     /// no equivalent for (named with its value).</exception>
-    public void Save(string path, H5Format h5Format = H5Format.Keras3)
+    /// <remarks>Under a <see cref="Distributed.DataParallel"/> distribution, call it on every rank: rank 0 alone writes the
+    /// file, then every rank waits for the others (one <c>MPI_Allreduce</c> of rank 0's outcome, a barrier); when rank 0's
+    /// write failed, rank 0 throws its exception and the other ranks an <see cref="IOException"/>. Called inside a
+    /// distributed <c>Fit</c> or <c>Evaluate</c> (by a callback, which may run on rank 0 only), rank 0 writes and the other
+    /// ranks return without writing or waiting (docs/scaling.md).</remarks>
+    public void Save(string path, H5Format h5Format = H5Format.Keras3) =>
+        Distributed.RankZeroFiles.Write(this, nameof(Save), path, () => SaveHere(path, h5Format));
+
+    private void SaveHere(string path, H5Format h5Format)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         ThrowIfDisposed();
@@ -490,7 +498,15 @@ public partial class Model
     /// layout.
     /// </summary>
     /// <param name="path">The file to write.</param>
-    public void SaveWeights(string path)
+    /// <remarks>Under a <see cref="Distributed.DataParallel"/> distribution, call it on every rank: rank 0 alone writes the
+    /// file, then every rank waits for the others (one <c>MPI_Allreduce</c> of rank 0's outcome, a barrier); when rank 0's
+    /// write failed, rank 0 throws its exception and the other ranks an <see cref="IOException"/>. Called inside a
+    /// distributed <c>Fit</c> or <c>Evaluate</c> (by a callback, which may run on rank 0 only), rank 0 writes and the other
+    /// ranks return without writing or waiting (docs/scaling.md).</remarks>
+    public void SaveWeights(string path) =>
+        Distributed.RankZeroFiles.Write(this, nameof(SaveWeights), path, () => SaveWeightsHere(path));
+
+    private void SaveWeightsHere(string path)
     {
         ThrowIfDisposed();
         using var exclusive = EnterTraining(nameof(SaveWeights));

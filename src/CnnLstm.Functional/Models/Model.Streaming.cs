@@ -34,11 +34,18 @@ public partial class Model
     /// <see cref="OperationCanceledException"/>; the weights are those after the last completed step, and no
     /// <c>OnEpochEnd</c> or <c>OnTrainEnd</c> runs for the interrupted epoch (as Keras on an interrupt).</param>
     /// <returns>The per-epoch history.</returns>
-    /// <exception cref="ArgumentException">Steps missing for a training source of unknown length, or more steps than batches.</exception>
+    /// <exception cref="ArgumentException">Steps missing for a training source of unknown length, or more steps than
+    /// batches (under a distribution: than ceil(Count / ranks)), or, under a distribution, an indexed source whose Count
+    /// differs between the ranks.</exception>
     /// <exception cref="DataSourceException">The source failed (in <c>GetBatch</c>, <c>Count</c> or <c>OnEpochEnd</c>),
     /// its <c>Count</c> changed, or it gave a batch that does not fit the model.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    /// <exception cref="NotSupportedException">A <see cref="Distributed.DataParallel"/> distribution is set (data-parallel training takes arrays or tensors).</exception>
+    /// <remarks>Under a <see cref="Distributed.DataParallel"/> distribution a source batch is one rank's batch and a step
+    /// trains on one batch per rank (docs/scaling.md): an indexed source is the same on every rank, which reads every
+    /// ranks-th batch of the same (shuffled) order, and an epoch has ceil(Count / ranks) steps, or
+    /// <paramref name="stepsPerEpoch"/> (at most that many); a source of unknown length is each rank's own shard and
+    /// needs <paramref name="stepsPerEpoch"/>, and when any rank's source runs out every rank stops with it. Validation
+    /// batches are shared out likewise. An exception on any rank after the checks aborts the job.</remarks>
     public History Fit(DataSource x, int epochs = 1, int verbose = 1, DataSource? validationData = null, bool shuffle = true,
         IEnumerable<ICallback>? callbacks = null, int initialEpoch = 0, int? stepsPerEpoch = null, int? validationSteps = null,
         IReadOnlyDictionary<int, double>? classWeight = null, CancellationToken cancellationToken = default)
@@ -82,7 +89,9 @@ public partial class Model
     /// <returns>The loss and metrics by name.</returns>
     /// <exception cref="DataSourceException">The source failed, or gave a batch that does not fit the model.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    /// <exception cref="NotSupportedException">A <see cref="Distributed.DataParallel"/> distribution is set.</exception>
+    /// <remarks>Under a <see cref="Distributed.DataParallel"/> distribution each rank evaluates its share of the batches
+    /// (an indexed source: every ranks-th batch; a source of unknown length: its own batches, the ranks going on until
+    /// every rank's source has ended) and every rank returns the values of all ranks' batches (see <c>Fit</c>).</remarks>
     public IReadOnlyDictionary<string, double> Evaluate(DataSource x, int? steps = null, CancellationToken cancellationToken = default)
         => Trainer.Evaluate(x, steps, cancellationToken);
 

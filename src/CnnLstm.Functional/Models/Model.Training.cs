@@ -180,12 +180,34 @@ public partial class Model
     public IReadOnlyDictionary<string, double> Evaluate(ModelData x, ModelData y, int batchSize = 32, float[]? sampleWeight = null, CancellationToken cancellationToken = default)
         => Trainer.Evaluate(x, y, batchSize, sampleWeight, cancellationToken);
 
-    /// <summary>One gradient update on one batch, as Keras' <c>train_on_batch</c>; refused (<see cref="NotSupportedException"/>) under a <see cref="Distributed.DataParallel"/> distribution.</summary>
+    /// <summary>
+    /// One gradient update on one batch, as Keras' <c>train_on_batch</c>. Under a <see cref="Distributed.DataParallel"/>
+    /// distribution every rank calls it with its own batch (Horovod's semantics): the gradients are averaged over the
+    /// ranks weighted by each rank's sample count (the gradient of the ranks' batches together, as in <c>Fit</c>), every
+    /// rank applies the same update, and the returned values are those of all ranks' samples together. The first call
+    /// under a distribution broadcasts rank 0's weights and optimizer state (as <c>Fit</c> does at its start); a batch
+    /// refused on any rank is refused on every rank before anything changes; an exception in the step aborts the job.
+    /// </summary>
     /// <param name="x">Inputs, one per model input.</param>
     /// <param name="y">Targets, one per output.</param>
     /// <returns>The batch's loss and metrics by name, computed before the update.</returns>
+    /// <exception cref="ArgumentException">Mismatched or empty data (under a distribution: on any rank).</exception>
     public IReadOnlyDictionary<string, double> TrainOnBatch(ModelData x, ModelData y)
         => Trainer.TrainOnBatch(x, y);
+
+    /// <summary>
+    /// The loss and metrics of one batch in inference mode (dropout off), as Keras' <c>test_on_batch</c>; no weight
+    /// changes. Under a <see cref="Distributed.DataParallel"/> distribution every rank calls it with its own batch and
+    /// every rank returns the values of all ranks' samples together (the metrics' statistics summed over the ranks);
+    /// a batch refused on any rank is refused on every rank.
+    /// </summary>
+    /// <param name="x">Inputs, one per model input.</param>
+    /// <param name="y">Targets, one per output.</param>
+    /// <returns>The loss and metrics by name.</returns>
+    /// <exception cref="InvalidOperationException">The model is not compiled.</exception>
+    /// <exception cref="ArgumentException">Mismatched or empty data (under a distribution: on any rank).</exception>
+    public IReadOnlyDictionary<string, double> TestOnBatch(ModelData x, ModelData y)
+        => Trainer.TestOnBatch(x, y);
 
     /// <summary>Throws unless the model is compiled for <paramref name="method"/> (and, for training, has one loss value to train on).</summary>
     internal void RequireCompiled(string method)

@@ -34,12 +34,18 @@ internal sealed class Trainer
     /// <summary>The distribution the running Fit or Evaluate spans, or null in one process.</summary>
     private DataParallel? parallel;
 
+    /// <summary>The distribution whose ranks hold rank 0's weights since a TrainOnBatch or Fit broadcast them, or null.</summary>
+    private DataParallel? broadcastFor;
+
     /// <summary>Creates the trainer of <paramref name="model"/>.</summary>
     public Trainer(Model model)
     {
         this.model = model;
         Adapter = new InputAdapter(model);
     }
+
+    /// <summary>Whether a distributed Fit, Evaluate, TrainOnBatch or TestOnBatch runs (its callbacks may run on rank 0 only).</summary>
+    public bool InDistributedLoop => parallel is not null;
 
     /// <summary>Converts and checks the data of every call.</summary>
     public InputAdapter Adapter { get; }
@@ -128,15 +134,40 @@ internal sealed class Trainer
         int? stepsPerEpoch, int? validationSteps, IReadOnlyDictionary<int, double>? classWeight, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(x);
-        RefuseUnderDistribution("Fit on a DataSource");
         model.RequireCompiled(nameof(Model.Fit));
         CheckEpochArguments(epochs, initialEpoch, verbose);
-        var (steps, count) = SourceBatches.StepsFor(x, stepsPerEpoch, nameof(stepsPerEpoch), toTheEnd: false);
-        var (validation, validationCount) = validationData is null ? (0, null) : SourceBatches.StepsFor(validationData, validationSteps, nameof(validationSteps), toTheEnd: false);
+        var distribution = Distribution.Current;
+        var (steps, count) = distribution is null
+            ? SourceBatches.StepsFor(x, stepsPerEpoch, nameof(stepsPerEpoch), toTheEnd: false)
+            : ShardedSource.StepsFor(x, stepsPerEpoch, nameof(stepsPerEpoch), distribution.Size, toTheEnd: false);
+        var (validation, validationCount) = validationData is null ? (0, null)
+            : distribution is null ? SourceBatches.StepsFor(validationData, validationSteps, nameof(validationSteps), toTheEnd: false)
+            : ShardedSource.StepsFor(validationData, validationSteps, nameof(validationSteps), distribution.Size, toTheEnd: false);
         var userCallbacks = UserCallbacks(callbacks);
 
         using var exclusive = model.EnterTraining(nameof(Model.Fit));
         using var threads = ThreadPolicy.Begin();
+        if (distribution is not null)
+        {
+            ShardedSource.RequireSameCount(count, nameof(x));
+            if (validationData is not null)
+            {
+                ShardedSource.RequireSameCount(validationCount, nameof(validationData));
+            }
+
+            using (model.WriteWeights())
+            {
+                DataParallelTraining.BroadcastModel(model);
+            }
+
+            // As for arrays: one shuffle on every rank, from rank 0's seed.
+            var shared = new Random((int)(DataParallelTraining.SharedSeed(model.ShuffleRandom) & int.MaxValue));
+            return RunDistributed(distribution, nameof(Model.Fit), () => RunFit(
+                ShardedSource.ForTraining(model, x, steps, count, shuffle, shared, Losses, classWeight, distribution, cancellationToken),
+                validationData is null ? null : ShardedSource.ForEvaluation(model, validationData, validation, validationCount, validationSteps, nameof(validationData), nameof(Model.Fit), Losses, distribution, cancellationToken),
+                epochs, verbose, userCallbacks, initialEpoch, cancellationToken));
+        }
+
         using var seed = randint(0, int.MaxValue, new long[] { 1 }, generator: model.ShuffleRandom);
         var random = new Random((int)seed.item<long>());
         var train = new SourceBatches(model, x, () => x.Order(steps, shuffle, random, count, carryOn: true), steps, "x", Losses, classWeight,
@@ -180,11 +211,22 @@ internal sealed class Trainer
     public IReadOnlyDictionary<string, double> Evaluate(DataSource x, int? steps, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(x);
-        RefuseUnderDistribution("Evaluate on a DataSource");
         model.RequireCompiled(nameof(Model.Evaluate));
-        var (batches, count) = SourceBatches.StepsFor(x, steps, nameof(steps), toTheEnd: true);
+        var distribution = Distribution.Current;
+        var (batches, count) = distribution is null
+            ? SourceBatches.StepsFor(x, steps, nameof(steps), toTheEnd: true)
+            : ShardedSource.StepsFor(x, steps, nameof(steps), distribution.Size, toTheEnd: true);
         using var exclusive = model.EnterTraining(nameof(Model.Evaluate));
         using var threads = ThreadPolicy.Begin();
+        if (distribution is not null)
+        {
+            ShardedSource.RequireSameCount(count, nameof(x));
+            // Every rank ends with the same (global) result, so an empty one is refused on every rank alike.
+            var global = RunDistributed(distribution, nameof(Model.Evaluate), () => Evaluate(
+                ShardedSource.ForEvaluation(model, x, batches, count, steps, nameof(x), nameof(Model.Evaluate), Losses, distribution, cancellationToken), cancellationToken));
+            return global.Count > 0 ? global : throw new ArgumentException("Evaluate: the data source gave no batches on any rank.", nameof(x));
+        }
+
         var result = Evaluate(new SourceBatches(model, x, () => x.Order(batches, false, new Random(0), count), batches, nameof(x), Losses, null,
             SourceBatches.RanOut(steps, nameof(Model.Evaluate)), cancellationToken), cancellationToken);
         return result.Count > 0 ? result : throw new ArgumentException("Evaluate: the data source gave no batches.", nameof(x));
@@ -194,13 +236,53 @@ internal sealed class Trainer
     public IReadOnlyDictionary<string, double> TrainOnBatch(ModelData x, ModelData y)
     {
         model.RequireCompiled(nameof(Model.TrainOnBatch));
-        RefuseUnderDistribution(nameof(Model.TrainOnBatch));
         using var exclusive = model.EnterTraining(nameof(Model.TrainOnBatch));
         using var threads = ThreadPolicy.Begin();
-        using var data = Adapter.Prepare(x, y, nameof(x), nameof(y), Losses!);
-        InputAdapter.RequireSamples(data, nameof(x));
+        var distribution = Distribution.Current;
+        using var data = PrepareOnEveryRank(distribution, nameof(Model.TrainOnBatch), x, y);
         warnedNoTrainableWeights = false;
-        return TrainStep(data).ToDictionary(kv => kv.Key, kv => kv.Value.Value, StringComparer.Ordinal);
+        if (distribution is null)
+        {
+            return TrainStep(data).ToDictionary(kv => kv.Key, kv => kv.Value.Value, StringComparer.Ordinal);
+        }
+
+        return RunDistributed(distribution, nameof(Model.TrainOnBatch), () =>
+        {
+            if (!ReferenceEquals(broadcastFor, distribution))
+            {
+                // The first call under this distribution starts every rank from rank 0's weights and optimizer state, as Fit does.
+                using (model.WriteWeights())
+                {
+                    DataParallelTraining.BroadcastModel(model);
+                }
+
+                broadcastFor = distribution;
+            }
+
+            return TrainStep(data).ToDictionary(kv => kv.Key, kv => kv.Value.Value, StringComparer.Ordinal);
+        });
+    }
+
+    /// <summary>The loss and metrics of one batch in inference mode, as Keras' <c>test_on_batch</c>; global values under a distribution.</summary>
+    public IReadOnlyDictionary<string, double> TestOnBatch(ModelData x, ModelData y)
+    {
+        model.RequireCompiled(nameof(Model.TestOnBatch));
+        using var exclusive = model.EnterTraining(nameof(Model.TestOnBatch));
+        using var threads = ThreadPolicy.Begin();
+        var distribution = Distribution.Current;
+        using var data = PrepareOnEveryRank(distribution, nameof(Model.TestOnBatch), x, y);
+        Dictionary<string, LoggedValue> Test()
+        {
+            using var noGrad = no_grad();
+            using var scope = NewDisposeScope();
+            using var weights = model.ReadWeights();
+            ThreadPolicy.Apply(data.Count);
+            var values = TestStep(data);
+            return distribution is null ? values : DataParallelTraining.ReduceValues(data, values);
+        }
+
+        var result = distribution is null ? Test() : RunDistributed(distribution, nameof(Model.TestOnBatch), Test);
+        return result.ToDictionary(kv => kv.Key, kv => kv.Value.Value, StringComparer.Ordinal);
     }
 
     /// <summary>Predict on C# arrays (checked on the arrays), one array per output.</summary>
@@ -324,7 +406,10 @@ internal sealed class Trainer
         {
             // The batch size is per rank; a step trains on the global batch of batch_size x ranks samples.
             parameters["ranks"] = parallel.Size;
-            parameters["global_batch_size"] = (train.BatchSize ?? 0) * parallel.Size;
+            if (train.BatchSize is int perRank)
+            {
+                parameters["global_batch_size"] = perRank * parallel.Size;
+            }
         }
 
         // Under a distribution only rank 0 prints the progress bar and runs the callbacks that print or write files.
@@ -559,6 +644,7 @@ internal sealed class Trainer
             DataParallelTraining.BroadcastModel(model);
         }
 
+        broadcastFor = distribution;
         using var shuffleRandom = shuffle ? new Generator(DataParallelTraining.SharedSeed(model.ShuffleRandom)) : null;
         var previous = parallel;
         parallel = distribution;
@@ -577,13 +663,83 @@ internal sealed class Trainer
         }
     }
 
-    /// <summary>Refuses what a <see cref="DataParallel"/> distribution does not cover yet.</summary>
-    private static void RefuseUnderDistribution(string what)
+    /// <summary>
+    /// Runs <paramref name="run"/> as a distributed loop of <paramref name="distribution"/> (the steps average their
+    /// gradients and sum their logged statistics over the ranks). An exception ends the whole job with <c>MPI_Abort</c>,
+    /// as the other ranks would otherwise wait for this one forever.
+    /// </summary>
+    private T RunDistributed<T>(DataParallel distribution, string what, Func<T> run)
     {
-        if (Distribution.Current is not null)
+        var previous = parallel;
+        parallel = distribution;
+        try
         {
-            throw new NotSupportedException($"{what} is not supported under a DataParallel distribution yet: pass arrays or tensors to Fit and Evaluate, or clear the distribution (Distribution.SetDistribution(null)) to run in this process alone.");
+            return run();
         }
+        catch (Exception e) when (DataParallelTraining.AbortJob(what, e))
+        {
+            throw;
+        }
+        finally
+        {
+            parallel = previous;
+        }
+    }
+
+    /// <summary>
+    /// The checked batch of TrainOnBatch or TestOnBatch. Under a distribution each rank passes its own batch, so the
+    /// ranks agree (one <c>MPI_Allreduce</c> of a flag per rank) before anything else is exchanged: when any rank's batch
+    /// is refused, that rank throws its own exception and the others an <see cref="ArgumentException"/> naming it.
+    /// </summary>
+    private DataSet PrepareOnEveryRank(DataParallel? distribution, string what, ModelData x, ModelData y)
+    {
+        DataSet Prepare()
+        {
+            var data = Adapter.Prepare(x, y, nameof(x), nameof(y), Losses!);
+            try
+            {
+                InputAdapter.RequireSamples(data, nameof(x));
+                return data;
+            }
+            catch
+            {
+                data.Dispose();
+                throw;
+            }
+        }
+
+        if (distribution is null)
+        {
+            return Prepare();
+        }
+
+        DataSet? prepared = null;
+        Exception? error = null;
+        try
+        {
+            prepared = Prepare();
+        }
+        catch (Exception e)
+        {
+            error = e;
+        }
+
+        var refused = new double[distribution.Size];
+        refused[distribution.Rank] = error is null ? 0 : 1;
+        distribution.AllreduceSum(refused);
+        if (error is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+        }
+
+        if (refused.Any(r => r > 0))
+        {
+            prepared!.Dispose();
+            var ranks = string.Join(", ", refused.Select((r, i) => (r, i)).Where(p => p.r > 0).Select(p => p.i));
+            throw new ArgumentException($"{what}: the batch of rank {ranks} was refused (that rank threw why); under a DataParallel distribution every rank passes a valid batch of at least one sample, and no rank's step runs.", nameof(x));
+        }
+
+        return prepared!;
     }
 
     /// <summary>The one place the loops run the model's graph.</summary>

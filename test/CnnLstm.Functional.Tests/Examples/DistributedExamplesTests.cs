@@ -49,12 +49,19 @@ public class DistributedExamplesTests
     }
 
     [Test]
-    public void SentimentDistributed_WithStream_IsRefusedBeforeMpiIsAskedFor()
+    public void SentimentDistributed_WithStream_OnTwoRanks_TrainsFromTheStreamAndSavesOnce()
     {
-        var run = ExamplesProgram.Run(ExamplesProgram.Dll, scratch.FullName, TestPaths.SharedData, "sentiment", "--distributed", "--stream", "--limit", "200");
+        var model = Path.Combine(scratch.FullName, "streamed.keras");
 
-        Assert.That(run.ExitCode, Is.EqualTo(2), run.ToString());
-        Assert.That(run.Stderr, Does.Contain("--stream cannot be combined with --distributed"), run.ToString());
+        var (code, output) = MpiJob.RunProgram(2, SharedMemory, ExamplesProgram.Dll,
+            "sentiment", "--distributed", "--stream", "--limit", "120", "--epochs", "1", "--verbose", "0", "--output", model, "--data", TestPaths.SharedData);
+
+        Assert.That(code, Is.EqualTo(0), output);
+        var lines = output.Split('\n').Select(l => l.TrimEnd('\r')).ToArray();
+        Assert.That(lines.Count(l => Regex.IsMatch(l, @"^result task=sentiment architecture=seed test_loss=\d+\.\d{4} test_accuracy=\d\.\d{4} .* data=stream peak_working_set_mb=\d+ ranks=2$")),
+            Is.EqualTo(1), output);
+        Assert.That(lines.Count(l => l.StartsWith("Saved: ", StringComparison.Ordinal)), Is.EqualTo(1), output);
+        Assert.That(new FileInfo(model).Length, Is.GreaterThan(0), "rank 0 saved the trained model");
     }
 
     [Test]
