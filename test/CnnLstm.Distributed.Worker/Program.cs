@@ -16,6 +16,8 @@
 //   train ... <prefix> dense: as dist, with DataParallel.SparseAsDense (the Embedding's rows made dense and allreduced).
 //   The rank files also hold DataParallel.ExchangeStatistics after Fit (what the training steps exchanged).
 //   ask     creates a DataParallel and prints what it threw (exit 3), or "initialized" (exit 0).
+//   allgatherv: rank r sends r + 1 int64 values (100 r + i) and as many floats (r + i / 10); every rank prints the
+//     gathered counts, ids and floats. allgatherv-overflow: counts whose total passes int.MaxValue; prints the error.
 //   allreduce: every rank sums {rank + 1, rank / 2, 0.001} as floats (AllreduceSum(float[])) and prints the sums.
 using System.Globalization;
 using System.Text.Json;
@@ -48,9 +50,54 @@ if (args.Length == 1 && args[0] == "allreduce")
     return 0;
 }
 
+if (args.Length == 1 && args[0] is "allgatherv" or "allgatherv-overflow")
+{
+    var parallel = new DataParallel();
+    var (me, size) = (parallel.Rank, parallel.Size);
+    var counts = new long[size];
+    KerasStyle.Distributed.Mpi.Allgather(new[] { me + 1L }, counts);
+    if (args[0] == "allgatherv-overflow")
+    {
+        // Every rank claims one value more than int.MaxValue in total; the check runs before any MPI call.
+        var claimed = counts.Select((c, r) => r == 0 ? (long)int.MaxValue : c).ToArray();
+        try
+        {
+            KerasStyle.Distributed.Mpi.AllgathervFloats(IntPtr.Zero, claimed[me], IntPtr.Zero, claimed.Sum(), claimed);
+            Console.WriteLine($"rank {me} no error");
+        }
+        catch (InvalidOperationException e)
+        {
+            Console.WriteLine($"rank {me} {e.GetType().Name}: {e.Message}");
+        }
+
+        return 0;
+    }
+
+    var ids = Enumerable.Range(0, me + 1).Select(i => (100L * me) + i).ToArray();
+    var gatheredIds = new long[counts.Sum()];
+    KerasStyle.Distributed.Mpi.Allgatherv(ids, gatheredIds, counts);
+    var floats = Enumerable.Range(0, me + 1).Select(i => me + (i / 10f)).ToArray();
+    var gatheredFloats = new float[counts.Sum()];
+    var pinnedFrom = System.Runtime.InteropServices.GCHandle.Alloc(floats, System.Runtime.InteropServices.GCHandleType.Pinned);
+    var pinnedTo = System.Runtime.InteropServices.GCHandle.Alloc(gatheredFloats, System.Runtime.InteropServices.GCHandleType.Pinned);
+    try
+    {
+        KerasStyle.Distributed.Mpi.AllgathervFloats(pinnedFrom.AddrOfPinnedObject(), floats.Length, pinnedTo.AddrOfPinnedObject(), gatheredFloats.Length, counts);
+    }
+    finally
+    {
+        pinnedFrom.Free();
+        pinnedTo.Free();
+    }
+
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"rank {me} of {size} counts {string.Join(',', counts)} ids {string.Join(',', gatheredIds)} floats {string.Join(',', gatheredFloats.Select(f => f.ToString("R", CultureInfo.InvariantCulture)))}"));
+    return 0;
+}
+
 if (args.Length is not (5 or 6) || args[0] != "train" || (args.Length == 6 && args[5] is not ("throw" or "backup" or "backup-throw" or "dense")))
 {
-    Console.Error.WriteLine("usage: train <sgd|adam> <dist|single> <shuffle 0|1> <output prefix> [throw|backup|backup-throw|dense] | ask | allreduce");
+    Console.Error.WriteLine("usage: train <sgd|adam|embedding-adam|embedding-sgd|embedding-rmsprop> <dist|single> <shuffle 0|1> <output prefix> [throw|backup|backup-throw|dense] | ask | allreduce | allgatherv | allgatherv-overflow");
     return 2;
 }
 

@@ -32,7 +32,8 @@ public static class Distribution
 /// Data parallelism across processes, as Keras 3's <c>keras.distribution.DataParallel</c> and Horovod: every process
 /// (rank) holds a whole copy of the model; in <c>Fit</c> each rank trains on its own shard of every global batch (the
 /// batch size given to <c>Fit</c> is per rank, the global batch is batch size x <see cref="Size"/>), the gradients are
-/// averaged over the ranks with <c>MPI_Allreduce</c>, and every rank applies the same update. Creating one initializes
+/// averaged over the ranks with <c>MPI_Allreduce</c> (an Embedding's by rows, gathered with <c>MPI_Allgatherv</c>,
+/// unless <see cref="SparseAsDense"/>), and every rank applies the same update. Creating one initializes
 /// MPI (Open MPI's <c>libmpi.so.40</c>) in a process started by an MPI launcher (<c>mpirun</c>, <c>srun</c>).
 /// </summary>
 public sealed class DataParallel
