@@ -4,6 +4,7 @@
 # ssh (--mca plm_rsh_agent), TCP only (btl self,tcp) over the veth. Needs root, iproute2, util-linux and Open MPI.
 # Removes its namespaces on exit, also on failure or Ctrl-C.
 # Usage: tools/scaling/two-hosts-netns.sh [extra sentiment options, e.g. --limit 200 --epochs 1 --verbose 0]
+#        tools/scaling/two-hosts-netns.sh bench-distributed [its options, e.g. --steps 20]   (the step-time benchmark instead)
 set -euo pipefail
 [ "$(id -u)" = 0 ] || { echo "two-hosts-netns: needs root (network namespaces)" >&2; exit 2; }
 for tool in ip unshare mpirun dotnet; do
@@ -56,4 +57,9 @@ launch() {
 # Where the ranks run: each prints its hostname and its address on the veth.
 launch sh -c "'echo rank \$OMPI_COMM_WORLD_RANK on \$(hostname) \$(ip -br addr show | grep 10.231)'"
 set -x
-launch dotnet "$dll" sentiment --distributed --output "$work/sentiment.keras" "$@"
+if [ "${1:-}" = bench-distributed ]; then
+    shift
+    launch dotnet "$dll" bench-distributed "$@"
+else
+    launch dotnet "$dll" sentiment --distributed --output "$work/sentiment.keras" "$@"
+fi

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using KerasStyle.Engine;
 using KerasStyle.Layers;
 using KerasStyle.Models;
@@ -85,45 +86,82 @@ internal static unsafe class DataParallelTraining
 
     /// <summary>
     /// After this rank's backward pass: the gradient of every trainable weight becomes the gradient of the global batch
-    /// (each rank's gradient times its sample count, summed over the ranks with one <c>MPI_Allreduce</c> of one
-    /// contiguous buffer, divided by the global count), the moving statistics of trainable layers (BatchNormalization)
-    /// the same weighted mean, and the logged values those of the global batch. A stand-in batch (a rank without
-    /// samples in the last global batch) counts zero.
+    /// (each rank's gradient times its sample count, summed over the ranks, divided by the global count), the moving
+    /// statistics of trainable layers (BatchNormalization) the same weighted mean, and the logged values those of the
+    /// global batch. A stand-in batch (a rank without samples in the last global batch) counts zero.
     /// </summary>
+    /// <remarks>
+    /// A weight whose gradient comes by rows on every rank (Embedding, with no dense gradient such as a regularizer's)
+    /// is exchanged as rows, as Horovod exchanges <c>IndexedSlices</c>: every rank's (id, row x count) pairs are
+    /// gathered with <c>MPI_Allgather</c> (the counts) and <c>MPI_Allgatherv</c> (ids, rows), the rows of equal ids
+    /// summed in rank order and divided by the global count, and the result handed to the optimizer by rows (its row
+    /// path, or the dense gradient built from them). Unless <see cref="DataParallel.SparseAsDense"/>; then, and for
+    /// every other weight, the dense gradients and statistics go into one contiguous buffer summed by one
+    /// <c>MPI_Allreduce</c>.
+    /// </remarks>
+    /// <param name="parallel">The distribution (its <see cref="DataParallel.SparseAsDense"/> and exchange statistics).</param>
     /// <param name="model">The model trained.</param>
     /// <param name="trainable">The trainable weights, whose gradients (dense and by rows) the backward pass left.</param>
     /// <param name="batch">This rank's batch.</param>
     /// <param name="values">This rank's logged values.</param>
     /// <returns>The global logged values.</returns>
-    public static Dictionary<string, LoggedValue> ReduceStep(Model model, IReadOnlyList<LayerWeight> trainable, DataSet batch, Dictionary<string, LoggedValue> values)
+    public static Dictionary<string, LoggedValue> ReduceStep(DataParallel parallel, Model model, IReadOnlyList<LayerWeight> trainable, DataSet batch, Dictionary<string, LoggedValue> values)
     {
         var local = batch.StandIn ? 0.0 : batch.Count;
         var state = model.NonTrainableWeights.Where(w => !w.Learned && w.Layer.Trainable && w.Variable.dtype == ScalarType.Float32).ToArray();
-        var counts = new double[1 + trainable.Count];
+        var n = trainable.Count;
+
+        // Head of the statistics: the sample count, then per weight whether this rank has a gradient, then whether it
+        // has a dense one (which rules out the exchange by rows for that weight on every rank).
+        var counts = new double[1 + (2 * n)];
         counts[0] = local;
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        var pieces = new List<Tensor>();
-        for (var i = 0; i < trainable.Count; i++)
+        var dense = new Tensor?[n];
+        var rows = new (Tensor Ids, Tensor Grad)?[n];
+        for (var i = 0; i < n; i++)
         {
-            var weight = trainable[i];
-            var gradient = weight.DenseGradient(weight.Variable.grad, weight.RowGradient());
-            counts[1 + i] = gradient is null ? 0 : 1;
-            pieces.Add(gradient is null ? zeros(weight.Variable.numel()) : Scalars.With(local, s => gradient.reshape(-1).mul(s)));
+            dense[i] = trainable[i].Variable.grad;
+            rows[i] = trainable[i].RowGradient();
+            counts[1 + i] = dense[i] is null && rows[i] is null ? 0 : 1;
+            counts[1 + n + i] = dense[i] is null ? 0 : 1;
         }
 
-        pieces.AddRange(state.Select(w => Scalars.With(local, s => w.Variable.reshape(-1).mul(s))));
-        var names = values.Keys.OrderBy(n => n, StringComparer.Ordinal).ToArray();
+        var names = values.Keys.OrderBy(k => k, StringComparer.Ordinal).ToArray();
         var statistics = Pack(values, names, counts, local > 0);
         Mpi.Allreduce(statistics.AsSpan());
         var total = statistics[0];
+        var byRows = Enumerable.Range(0, n).Select(i => !parallel.SparseAsDense && statistics[1 + i] > 0 && statistics[1 + n + i] == 0
+            && trainable[i].Variable.dim() == 2 && trainable[i].Variable.dtype == ScalarType.Float32).ToArray();
+
+        var pieces = new List<Tensor>();
+        for (var i = 0; i < n; i++)
+        {
+            if (byRows[i])
+            {
+                continue;
+            }
+
+            var gradient = trainable[i].DenseGradient(dense[i], rows[i]);
+            pieces.Add(gradient is null ? zeros(trainable[i].Variable.numel()) : Scalars.With(local, s => gradient.reshape(-1).mul(s)));
+        }
+
+        pieces.AddRange(state.Select(w => Scalars.With(local, s => w.Variable.reshape(-1).mul(s))));
+        var exchange = new GradientExchangeStatistics { Steps = 1 };
         if (pieces.Count > 0)
         {
             using var bucket = cat(pieces, 0).contiguous();
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             Mpi.AllreduceFloats(Address(bucket), bucket.numel());
+            exchange = exchange with { AllreduceBytes = bucket.numel() * sizeof(float), AllreduceMilliseconds = clock.Elapsed.TotalMilliseconds };
             long offset = 0;
-            for (var i = 0; i < trainable.Count; i++)
+            for (var i = 0; i < n; i++)
             {
+                if (byRows[i])
+                {
+                    continue;
+                }
+
                 var variable = trainable[i].Variable;
                 var size = variable.numel();
                 var mean = Scalars.With(total, s => bucket.narrow(0, offset, size).div(s)).view(variable.shape);
@@ -140,7 +178,104 @@ internal static unsafe class DataParallelTraining
             }
         }
 
-        return Unpack(values, names, statistics, 1 + trainable.Count);
+        var sparse = Enumerable.Range(0, n).Where(i => byRows[i]).ToArray();
+        if (sparse.Length > 0)
+        {
+            exchange = ExchangeRows(trainable, sparse, rows, local, total, exchange);
+        }
+
+        parallel.Record(exchange);
+        return Unpack(values, names, statistics, 1 + (2 * n));
+    }
+
+    /// <summary>
+    /// The weights <paramref name="sparse"/> exchanged by rows: this rank's distinct ids and rows x
+    /// <paramref name="local"/>, gathered from every rank (one <c>MPI_Allgather</c> of the per-weight counts, one
+    /// <c>MPI_Allgatherv</c> of the ids, one of the rows), the rows of equal ids summed in rank order (the dense
+    /// allreduce's sum) and divided by <paramref name="total"/>, set as each weight's gradient by rows.
+    /// </summary>
+    private static GradientExchangeStatistics ExchangeRows(IReadOnlyList<LayerWeight> trainable, int[] sparse, (Tensor Ids, Tensor Grad)?[] rows, double local, double total, GradientExchangeStatistics exchange)
+    {
+        var k = sparse.Length;
+        var widths = sparse.Select(i => trainable[i].Variable.shape[1]).ToArray();
+        var mine = new long[k];
+        var ids = new List<Tensor>();
+        var grads = new List<Tensor>();
+        for (var j = 0; j < k; j++)
+        {
+            if (rows[sparse[j]] is { } r)
+            {
+                mine[j] = r.Ids.shape[0];
+                ids.Add(r.Ids.to_type(ScalarType.Int64));
+                grads.Add(Scalars.With(local, s => r.Grad.reshape(-1).mul(s)));
+            }
+        }
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var everyCount = new long[k * Mpi.Size];
+        Mpi.Allgather(mine, everyCount);
+        var idCounts = new long[Mpi.Size];
+        var valueCounts = new long[Mpi.Size];
+        for (var r = 0; r < Mpi.Size; r++)
+        {
+            for (var j = 0; j < k; j++)
+            {
+                idCounts[r] += everyCount[(r * k) + j];
+                valueCounts[r] += everyCount[(r * k) + j] * widths[j];
+            }
+        }
+
+        var idTotal = idCounts.Sum();
+        using var sendIds = ids.Count > 0 ? cat(ids, 0).contiguous() : empty(0, dtype: ScalarType.Int64);
+        using var sendRows = grads.Count > 0 ? cat(grads, 0).contiguous() : empty(0, dtype: ScalarType.Float32);
+        using var gatheredIds = empty(idTotal, dtype: ScalarType.Int64);
+        using var gatheredRows = empty(valueCounts.Sum(), dtype: ScalarType.Float32);
+        if (idTotal > 0)
+        {
+            Mpi.Allgatherv(MemoryMarshal.Cast<byte, long>(sendIds.bytes), MemoryMarshal.Cast<byte, long>(gatheredIds.bytes), idCounts);
+            Mpi.AllgathervFloats(Address(sendRows), sendRows.numel(), Address(gatheredRows), gatheredRows.numel(), valueCounts);
+        }
+
+        var milliseconds = clock.Elapsed.TotalMilliseconds;
+        var sent = (k * sizeof(long)) + (sendIds.numel() * sizeof(long)) + (sendRows.numel() * sizeof(float));
+        var received = (everyCount.Length * sizeof(long)) + (idTotal * sizeof(long)) + (gatheredRows.numel() * sizeof(float));
+
+        // Rank r's block holds its weights' ids (rows) one weight after another; weight j's part of every block, in rank order.
+        long idOffset = 0, valueOffset = 0;
+        var idParts = Enumerable.Range(0, k).Select(_ => new List<Tensor>()).ToArray();
+        var rowParts = Enumerable.Range(0, k).Select(_ => new List<Tensor>()).ToArray();
+        for (var r = 0; r < Mpi.Size; r++)
+        {
+            for (var j = 0; j < k; j++)
+            {
+                var count = everyCount[(r * k) + j];
+                idParts[j].Add(gatheredIds.narrow(0, idOffset, count));
+                rowParts[j].Add(gatheredRows.narrow(0, valueOffset, count * widths[j]).view(count, widths[j]));
+                idOffset += count;
+                valueOffset += count * widths[j];
+            }
+        }
+
+        for (var j = 0; j < k; j++)
+        {
+            var weight = trainable[sparse[j]];
+            var allIds = cat(idParts[j], 0);
+            var allRows = cat(rowParts[j], 0);
+            var (distinct, inverse, _) = unique(allIds, sorted: true, return_inverse: true);
+            var summed = zeros(distinct.shape[0], widths[j], dtype: ScalarType.Float32).index_add_(0, inverse!, allRows, Scalars.One);
+            var mean = Scalars.With(total, s => summed.div(s)).to_type(weight.Variable.dtype).contiguous();
+            weight.ReplaceRowGradient(distinct.contiguous().MoveToOuterDisposeScope(), mean.MoveToOuterDisposeScope());
+        }
+
+        return exchange with
+        {
+            RowWeights = k,
+            RowsSent = mine.Sum(),
+            RowsReceived = idTotal,
+            RowBytesSent = sent,
+            RowBytesReceived = received,
+            AllgatherMilliseconds = milliseconds,
+        };
     }
 
     /// <summary>The logged values of one evaluation batch summed over the ranks (a stand-in batch counts zero).</summary>

@@ -27,6 +27,7 @@ internal static unsafe class Mpi
     private static IntPtr typeFloat;
     private static IntPtr typeDouble;
     private static IntPtr typeByte;
+    private static IntPtr typeInt64;
     private static IntPtr opSum;
     private static IntPtr opMax;
     private static IntPtr opMin;
@@ -39,6 +40,8 @@ internal static unsafe class Mpi
     private static delegate* unmanaged<void*, void*, int, IntPtr, IntPtr, IntPtr, int> allreduce;
     private static delegate* unmanaged<void*, int, IntPtr, int, IntPtr, int> bcast;
     private static delegate* unmanaged<IntPtr, int> barrier;
+    private static delegate* unmanaged<void*, int, IntPtr, void*, int, IntPtr, IntPtr, int> allgather;
+    private static delegate* unmanaged<void*, int, IntPtr, void*, int*, int*, IntPtr, IntPtr, int> allgatherv;
     private static delegate* unmanaged<IntPtr, int, int> abort;
 
     /// <summary>Reduction operations.</summary>
@@ -157,6 +160,56 @@ internal static unsafe class Mpi
         }
     }
 
+    /// <summary>
+    /// Every rank's <paramref name="send"/> (the same length on every rank, e.g. its counts for a following
+    /// <see cref="Allgatherv(ReadOnlySpan{long}, Span{long}, ReadOnlySpan{long})"/>) into <paramref name="receive"/>,
+    /// in rank order (<c>MPI_Allgather</c> of <c>MPI_INT64_T</c>).
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="receive"/> is not <see cref="Size"/> x the length of <paramref name="send"/>.</exception>
+    public static void Allgather(ReadOnlySpan<long> send, Span<long> receive)
+    {
+        RequireInitialized();
+        if (receive.Length != (long)send.Length * Size)
+        {
+            throw new ArgumentException($"MPI_Allgather: the receive buffer holds {receive.Length} values; {Size} ranks x {send.Length} are needed.", nameof(receive));
+        }
+
+        fixed (long* from = send)
+        fixed (long* to = receive)
+        {
+            lock (Gate)
+            {
+                Check(allgather(from, send.Length, typeInt64, to, send.Length, typeInt64, commWorld), "MPI_Allgather");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Every rank's int64 <paramref name="send"/> concatenated in rank order into <paramref name="receive"/>
+    /// (<c>MPI_Allgatherv</c>); <paramref name="counts"/>[r] is rank r's length (from <see cref="Allgather"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">This rank's length is not its entry of <paramref name="counts"/>, or
+    /// <paramref name="receive"/> is not their sum long.</exception>
+    /// <exception cref="InvalidOperationException">A count or the total exceeds <see cref="int.MaxValue"/> (MPI's counts are <c>int</c>).</exception>
+    public static void Allgatherv(ReadOnlySpan<long> send, Span<long> receive, ReadOnlySpan<long> counts)
+    {
+        fixed (long* from = send)
+        fixed (long* to = receive)
+        {
+            AllgathervRaw(from, send.Length, to, receive.Length, counts, typeInt64, "int64");
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Allgatherv(ReadOnlySpan{long}, Span{long}, ReadOnlySpan{long})"/> of floats held in tensors'
+    /// memory: this rank's <paramref name="sendCount"/> floats at <paramref name="send"/>, every rank's in rank order
+    /// into the <paramref name="receiveCount"/> floats at <paramref name="receive"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">As the int64 overload.</exception>
+    /// <exception cref="InvalidOperationException">As the int64 overload.</exception>
+    public static void AllgathervFloats(IntPtr send, long sendCount, IntPtr receive, long receiveCount, ReadOnlySpan<long> counts) =>
+        AllgathervRaw((void*)send, sendCount, (void*)receive, receiveCount, counts, typeFloat, "float");
+
     /// <summary>Waits until every rank has reached the barrier.</summary>
     public static void Barrier()
     {
@@ -186,6 +239,47 @@ internal static unsafe class Mpi
                 // MPI_IN_PLACE is (void*)1 in Open MPI's mpi.h.
                 Check(allreduce((void*)1, (byte*)data + (done * elementSize), chunk, type, handle, commWorld), "MPI_Allreduce");
                 done += chunk;
+            }
+        }
+    }
+
+    private static void AllgathervRaw(void* send, long sendCount, void* receive, long receiveCount, ReadOnlySpan<long> counts, IntPtr type, string typeName)
+    {
+        RequireInitialized();
+        if (counts.Length != Size || counts[Rank] != sendCount)
+        {
+            throw new ArgumentException($"MPI_Allgatherv: rank {Rank} sends {sendCount} {typeName} values, but the counts ({counts.Length} for {Size} ranks) say {(counts.Length == Size ? counts[Rank] : -1)}.", nameof(counts));
+        }
+
+        long total = 0;
+        var sizes = new int[Size];
+        var offsets = new int[Size];
+        for (var r = 0; r < Size; r++)
+        {
+            // MPI's counts and displacements are int: refuse before the call rather than let them wrap.
+            if (counts[r] < 0 || total + counts[r] > int.MaxValue)
+            {
+                throw new InvalidOperationException(
+                    $"MPI_Allgatherv: {typeName} values from rank {r} ({counts[r]}) bring the total to {total + counts[r]}, beyond MPI's int counts ({int.MaxValue}); " +
+                    "exchange fewer rows a step (a smaller batch) or set DataParallel's sparseAsDense.");
+            }
+
+            sizes[r] = (int)counts[r];
+            offsets[r] = (int)total;
+            total += counts[r];
+        }
+
+        if (receiveCount != total)
+        {
+            throw new ArgumentException($"MPI_Allgatherv: the receive buffer holds {receiveCount} {typeName} values; the ranks send {total}.", nameof(receiveCount));
+        }
+
+        fixed (int* sizePointer = sizes)
+        fixed (int* offsetPointer = offsets)
+        {
+            lock (Gate)
+            {
+                Check(allgatherv(send, (int)sendCount, type, receive, sizePointer, offsetPointer, type, commWorld), "MPI_Allgatherv");
             }
         }
     }
@@ -261,6 +355,7 @@ internal static unsafe class Mpi
         typeFloat = Export("ompi_mpi_float");
         typeDouble = Export("ompi_mpi_double");
         typeByte = Export("ompi_mpi_byte");
+        typeInt64 = Export("ompi_mpi_int64_t");
         opSum = Export("ompi_mpi_op_sum");
         opMax = Export("ompi_mpi_op_max");
         opMin = Export("ompi_mpi_op_min");
@@ -273,6 +368,8 @@ internal static unsafe class Mpi
         allreduce = (delegate* unmanaged<void*, void*, int, IntPtr, IntPtr, IntPtr, int>)Export("MPI_Allreduce");
         bcast = (delegate* unmanaged<void*, int, IntPtr, int, IntPtr, int>)Export("MPI_Bcast");
         barrier = (delegate* unmanaged<IntPtr, int>)Export("MPI_Barrier");
+        allgather = (delegate* unmanaged<void*, int, IntPtr, void*, int, IntPtr, IntPtr, int>)Export("MPI_Allgather");
+        allgatherv = (delegate* unmanaged<void*, int, IntPtr, void*, int*, int*, IntPtr, IntPtr, int>)Export("MPI_Allgatherv");
         abort = (delegate* unmanaged<IntPtr, int, int>)Export("MPI_Abort");
         library = handle;
     }

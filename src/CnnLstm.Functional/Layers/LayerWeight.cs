@@ -78,6 +78,9 @@ public sealed class LayerWeight
     /// </summary>
     private readonly List<(Tensor Ids, Tensor Rows)> rowLookups = new();
 
+    /// <summary>A data-parallel step's gradient by rows, gathered from every rank (<see cref="ReplaceRowGradient"/>), or null.</summary>
+    private (Tensor Ids, Tensor Grad)? replacedRows;
+
     /// <summary>Whether this thread is inside <see cref="CollectRowGradients"/>.</summary>
     [ThreadStatic]
     private static bool collectingRows;
@@ -111,13 +114,28 @@ public sealed class LayerWeight
     {
         Variable.grad = null;
         rowLookups.Clear();
+        replacedRows = null;
     }
 
     /// <summary>Sets the dense gradient to <paramref name="gradient"/> (or none) and forgets the row lookups (a data-parallel step's averaged gradient).</summary>
     internal void ReplaceGradient(Tensor? gradient)
     {
         rowLookups.Clear();
+        replacedRows = null;
         Variable.grad = gradient;
+    }
+
+    /// <summary>
+    /// Sets the gradient to <paramref name="ids"/> (distinct, int64) and their rows <paramref name="grad"/>, every
+    /// other row's being zero, with no dense gradient (a data-parallel step's averaged gradient by rows); the
+    /// optimizer's row path takes it, or <see cref="DenseGradient"/> builds the dense one. The tensors must live until
+    /// the optimizer's step.
+    /// </summary>
+    internal void ReplaceRowGradient(Tensor ids, Tensor grad)
+    {
+        rowLookups.Clear();
+        Variable.grad = null;
+        replacedRows = (ids, grad);
     }
 
     /// <summary>
@@ -126,6 +144,11 @@ public sealed class LayerWeight
     /// </summary>
     internal (Tensor Ids, Tensor Grad)? RowGradient()
     {
+        if (replacedRows is { } replaced)
+        {
+            return replaced;
+        }
+
         var withGrad = rowLookups.Where(l => l.Rows.grad is not null).ToArray();
         if (withGrad.Length == 0)
         {

@@ -596,14 +596,14 @@ internal sealed class Trainer
             {
                 // As Keras' train_step: no gradient and no optimizer update (its iterations stay), a warning instead.
                 WarnNoTrainableWeights();
-                return parallel is null ? values : DataParallelTraining.ReduceStep(model, trainable, batch, values);
+                return parallel is null ? values : DataParallelTraining.ReduceStep(parallel, model, trainable, batch, values);
             }
 
             total.backward();
             if (parallel is not null)
             {
                 // The gradients of the global batch, averaged over the ranks, replace this rank's.
-                values = DataParallelTraining.ReduceStep(model, trainable, batch, values);
+                values = DataParallelTraining.ReduceStep(parallel, model, trainable, batch, values);
             }
 
             model.Optimizer!.Step(trainable);

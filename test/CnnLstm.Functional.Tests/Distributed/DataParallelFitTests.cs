@@ -29,6 +29,11 @@ public class DataParallelFitTests
     [TestCase("sgd", "shared memory")]
     [TestCase("adam", "shared memory")]
     [TestCase("adam", "tcp on lo")]
+    [TestCase("embedding-adam", "shared memory")]
+    [TestCase("embedding-adam", "tcp on lo")]
+    [TestCase("embedding-sgd", "shared memory")]
+    [TestCase("embedding-sgd", "tcp on lo")]
+    [TestCase("embedding-rmsprop", "shared memory")]
     public void TwoRanksEndWithIdenticalWeightsEqualToOneProcessOnTheCombinedBatches(string optimizer, string transport)
     {
         var (ranks, output) = RunTwoRanks(optimizer, transport == "tcp on lo" ? TcpOnLoopback : SharedMemory, shuffle: false);
@@ -39,6 +44,44 @@ public class DataParallelFitTests
         // 3 epochs of 3 steps (global batches of 8, 8 and 1), after rank 1's own 3 steps were replaced by rank 0's state.
         Assert.That(ranks.Select(r => r.Iterations), Is.All.EqualTo(single.Iterations));
         Assert.That(single.Iterations, Is.EqualTo(9));
+    }
+
+    [TestCase("embedding-adam")]
+    [TestCase("embedding-sgd")]
+    public void TheEmbeddingGradientIsExchangedByRowsAndOnlyTheDenseRestIsAllreduced(string optimizer)
+    {
+        var (ranks, output) = RunTwoRanks(optimizer, SharedMemory, shuffle: false);
+
+        // The worker's Embedding model: a (40, 4) table, then Dense(4 -> 2) = 10 floats allreduced a step, for 9 steps.
+        foreach (var rank in ranks)
+        {
+            Assert.That(rank.Exchange["steps"], Is.EqualTo(9), output);
+            Assert.That(rank.Exchange["allreduce_bytes"], Is.EqualTo(9 * 10 * sizeof(float)), "the Embedding's gradient went into the allreduce\n" + output);
+            Assert.That(rank.Exchange["row_weights"], Is.EqualTo(9), output);
+            // A batch of 4 x 6 ids touches at most 24 of the 40 rows; a stand-in step (rank 1, last batch) touches 6.
+            Assert.That(rank.Exchange["rows_sent"], Is.GreaterThan(9 * 1).And.LessThanOrEqualTo(9 * 24), output);
+            Assert.That(rank.Exchange["row_bytes_sent"], Is.EqualTo((rank.Exchange["rows_sent"] * (sizeof(long) + (4 * sizeof(float)))) + (9 * sizeof(long))), output);
+        }
+
+        // Every rank receives every rank's rows, its own included.
+        var sent = ranks.Sum(r => r.Exchange["rows_sent"]);
+        Assert.That(ranks.Select(r => r.Exchange["rows_received"]), Is.All.EqualTo(sent), output);
+    }
+
+    [TestCase("embedding-adam")]
+    [TestCase("embedding-sgd")]
+    public void SparseAsDenseAllreducesTheWholeEmbeddingGradientAndEndsWithTheSameWeights(string optimizer)
+    {
+        var (sparse, _) = RunTwoRanks(optimizer, SharedMemory, shuffle: false);
+        var prefix = Path.Combine(directory, "dense");
+        var (code, output) = MpiJob.RunDistributed(SharedMemory, "train", optimizer, "dist", "0", prefix, "dense");
+        Assert.That(code, Is.EqualTo(0), output);
+        var dense = new[] { WorkerResult.Read(prefix + ".rank0.json"), WorkerResult.Read(prefix + ".rank1.json") };
+
+        Assert.That(dense[0].Exchange["allreduce_bytes"], Is.EqualTo(9 * ((40 * 4) + 10) * sizeof(float)), output);
+        Assert.That(dense[0].Exchange["row_weights"], Is.EqualTo(0), output);
+        Assert.That(dense[1].Weights, Is.EqualTo(dense[0].Weights), output);
+        Assert.That(sparse[0].Weights, Is.EqualTo(dense[0].Weights).Within(1e-6), output);
     }
 
     [Test]

@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace KerasStyle.Tests.Distributed;
 
 /// <summary>The result of one run of the distributed worker (test/CnnLstm.Distributed.Worker), read from its JSON file.</summary>
-internal sealed record WorkerResult(double[] Weights, Dictionary<string, double[]> History, Dictionary<string, string> Params, Dictionary<string, double> Evaluate, long Iterations)
+internal sealed record WorkerResult(double[] Weights, Dictionary<string, double[]> History, Dictionary<string, string> Params, Dictionary<string, double> Evaluate, long Iterations, Dictionary<string, double> Exchange)
 {
     public static WorkerResult Read(string path)
     {
@@ -15,7 +15,8 @@ internal sealed record WorkerResult(double[] Weights, Dictionary<string, double[
             root.GetProperty("history").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.EnumerateArray().Select(e => e.GetDouble()).ToArray()),
             root.GetProperty("params").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!),
             root.GetProperty("evaluate").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetDouble()),
-            root.GetProperty("iterations").GetInt64());
+            root.GetProperty("iterations").GetInt64(),
+            root.TryGetProperty("exchange", out var exchange) ? exchange.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetDouble()) : new Dictionary<string, double>());
     }
 }
 

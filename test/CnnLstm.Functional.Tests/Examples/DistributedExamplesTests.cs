@@ -65,19 +65,26 @@ public class DistributedExamplesTests
     }
 
     [Test]
-    public void BenchDistributed_Quick_OnTwoRanks_PrintsTheStepSplitAndTheGradientBytesOnce()
+    public void BenchDistributed_Quick_OnTwoRanks_PrintsTheStepSplitAndTheBytesOfBothExchangesOnce()
     {
         var (code, output) = MpiJob.RunProgram(2, SharedMemory, ExamplesProgram.Dll, "bench-distributed", "--quick", "--data", TestPaths.SharedData);
 
         Assert.That(code, Is.EqualTo(0), output);
-        var line = Regex.Matches(output, @"(?m)^bench-distributed ranks=2 step_ms=[\d.]+ compute_ms=[\d.]+ allreduce_ms=[\d.]+ gradient_bytes=(?<bytes>\d+) ring_ms_10gbps=(?<ten>[\d.]+) ring_ms_1gbps=(?<one>[\d.]+) embedding_rows_per_batch=[\d.]+ embedding_dense_over_sparse=[\d.]+\r?$");
+        var line = Regex.Matches(output, @"(?m)^bench-distributed ranks=2 step_ms=[\d.]+ step_ms_sparse_as_dense=[\d.]+ compute_ms=[\d.]+ allgatherv_ms=[\d.]+ allreduce_ms=[\d.]+ allreduce_ms_sparse_as_dense=[\d.]+ rest_allreduce_alone_ms=[\d.]+ "
+            + @"row_bytes_sent=(?<rows>[\d.]+) rest_bytes=(?<rest>[\d.]+) dense_bytes=(?<dense>[\d.]+) link_ms_10gbps=[\d.]+ link_ms_1gbps=(?<one>[\d.]+) dense_ring_ms_10gbps=(?<ten>[\d.]+) dense_ring_ms_1gbps=[\d.]+\r?$");
         Assert.That(line, Has.Count.EqualTo(1), output);
+        double Value(string name) => double.Parse(line[0].Groups[name].Value, System.Globalization.CultureInfo.InvariantCulture);
+
         // The seed model: Embedding 20000 x 128, Conv1D 5 x 128 x 64 + 64, LSTM 4 x 70 x (64 + 70 + 1), Dense 70 + 1.
-        const long floats = (20000 * 128) + (5 * 128 * 64) + 64 + (4 * 70 * (64 + 70 + 1)) + 71;
-        Assert.That(long.Parse(line[0].Groups["bytes"].Value), Is.EqualTo(floats * 4));
-        // 2 (n - 1) / n x bytes / (bits per second / 8), in ms, for n = 2.
-        Assert.That(double.Parse(line[0].Groups["ten"].Value, System.Globalization.CultureInfo.InvariantCulture), Is.EqualTo(floats * 4 / 1.25e9 * 1000).Within(0.001));
-        Assert.That(double.Parse(line[0].Groups["one"].Value, System.Globalization.CultureInfo.InvariantCulture), Is.EqualTo(floats * 4 / 1.25e8 * 1000).Within(0.001));
+        const long embedding = 20000 * 128;
+        const long floats = embedding + (5 * 128 * 64) + 64 + (4 * 70 * (64 + 70 + 1)) + 71;
+        Assert.That(Value("dense"), Is.EqualTo(floats * 4), "SparseAsDense allreduces every gradient");
+        Assert.That(Value("rest"), Is.EqualTo((floats - embedding) * 4), "by rows, the Embedding leaves the allreduce");
+        // A batch of 30 x 100 tokens touches at most 3,000 rows of 128 floats and an int64 id each.
+        Assert.That(Value("rows"), Is.GreaterThan(0).And.LessThanOrEqualTo(8 + (3000 * ((128 * 4) + 8))));
+        // 2 (n - 1) / n x bytes / (bits per second / 8), in ms, for n = 2; by rows, (n - 1) x the rows sent plus the ring of the rest.
+        Assert.That(Value("ten"), Is.EqualTo(floats * 4 / 1.25e9 * 1000).Within(0.001));
+        Assert.That(Value("one"), Is.EqualTo((Value("rows") + Value("rest")) / 1.25e8 * 1000).Within(0.002));
     }
 
     [Test]
