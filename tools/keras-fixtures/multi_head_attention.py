@@ -109,7 +109,7 @@ def h5_paths(path):
 
 def summary_lines(m):
     lines = []
-    m.summary(print_fn=lambda s, **k: lines.extend(s.split("\n")), line_length=120)
+    m.summary(print_fn=lambda s, **k: lines.extend(s.split("\n")))
     return lines
 
 

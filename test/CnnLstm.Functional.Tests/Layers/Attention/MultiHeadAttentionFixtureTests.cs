@@ -71,7 +71,30 @@ public class MultiHeadAttentionFixtureTests
     public void SavedHere_EveryForm_LoadsBackAndPredictsAsKeras(string @case)
     {
         using var model = Model.Load(Path.Combine(Folder, @case + ".keras"));
-        ModelFiles.CheckEveryForm(model, back => AssertAsKeras(back, @case));
+        if (@case != "dropout")
+        {
+            ModelFiles.CheckEveryForm(model, back => AssertAsKeras(back, @case));
+            return;
+        }
+
+        // tf.keras 2's MultiHeadAttention has no seed: that form is refused naming the layer, the others keep it.
+        var folder = Directory.CreateTempSubdirectory("ks-mha-").FullName;
+        try
+        {
+            var refused = Assert.Throws<NotSupportedException>(() => model.Save(Path.Combine(folder, "t.h5"), H5Format.TfKeras2))!;
+            Assert.That(refused.Message, Does.Contain("'mha'").And.Contain("seed=1"));
+            foreach (var file in new[] { "m.keras", "m.h5" })
+            {
+                model.Save(Path.Combine(folder, file));
+                using var back = Model.Load(Path.Combine(folder, file));
+                AssertAsKeras(back, @case);
+                Assert.That(((MultiHeadAttention)back.Layers.Single(l => l.Name == "mha")).Seed, Is.EqualTo(1));
+            }
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 
     [TestCaseSource(nameof(Cases))]
@@ -103,23 +126,28 @@ public class MultiHeadAttentionFixtureTests
     }
 
     [TestCaseSource(nameof(Cases))]
-    public void Summary_LayerRowAsKeras(string @case)
+    [NonParallelizable]
+    public void Summary_Keras3Style_IsKeras316sText(string @case)
     {
         using var model = Load(@case);
-        var row = Case(@case)["summary"]!.AsArray().Select(l => l!.GetValue<string>()).First(l => l.Contains("mha (", StringComparison.Ordinal));
-        var cells = row.Split('│', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var summary = model.Summary();
-        var mine = summary.Split('\n').First(l => l.Contains("mha (", StringComparison.Ordinal));
-        var myCells = mine.Split('│', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var expected = string.Join('\n', Case(@case)["summary"]!.AsArray().Select(l => l!.GetValue<string>().TrimEnd()));
         if (@case == "scores")
         {
-            // Keras 3.16 prints the scores as (None, heads, Tq, Tq) (its compute_output_spec); the tensor is (None, heads, Tq, Tv).
-            Assert.That(myCells[1], Does.StartWith("[(None, 5, 6), (None, 2, 5,"), summary);
-            Assert.That(myCells.Skip(2), Is.EqualTo(cells.Skip(2)), summary);
-            return;
+            // Keras 3.16's compute_output_spec gives the scores (None, heads, Tq, Tq); the tensor it returns (and this
+            // library's) is (None, heads, Tq, Tv): 5 query and 4 value steps here.
+            expected = expected.Replace("(None, 2, 5, 5)]", "(None, 2, 5, 4)]", StringComparison.Ordinal);
         }
 
-        Assert.That(myCells, Is.EqualTo(cells), summary);
+        Backend.ConsoleStyle = ConsoleStyle.Keras3;
+        try
+        {
+            var mine = string.Join('\n', model.SummaryText().Split('\n').Select(l => l.TrimEnd()));
+            Assert.That(mine.Trim(), Is.EqualTo(expected.Trim()));
+        }
+        finally
+        {
+            Backend.ConsoleStyle = ConsoleStyle.Keras2;
+        }
     }
 
     [TestCaseSource(nameof(Cases))]
@@ -146,6 +174,14 @@ public class MultiHeadAttentionFixtureTests
         Assert.That(weights, Has.Count.EqualTo(after.Count));
         for (var i = 0; i < weights.Count; i++)
         {
+            if (model.TrainableWeights[i].FullName == "mha/key/bias:0")
+            {
+                // The key's bias adds the same q·b to every score of a query step, which the softmax cancels: its
+                // gradient is 0 up to rounding, which Adam scales to up to lr per step, so only that bound is Keras'.
+                Assert.That(weights[i].Data.Select(v => (double)v), Is.EqualTo(FixtureJson.Flatten(after[i]!).ToArray()).Within(3 * 0.01 + 1e-5), "key bias");
+                continue;
+            }
+
             Assert.That(weights[i].Data.Select(v => (double)v), Is.EqualTo(FixtureJson.Flatten(after[i]!).ToArray()).Within(1e-5), $"weight {i}");
         }
     }
