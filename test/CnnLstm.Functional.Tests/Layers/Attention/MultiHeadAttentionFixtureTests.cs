@@ -186,6 +186,31 @@ public class MultiHeadAttentionFixtureTests
         }
     }
 
+    [TestCaseSource(nameof(Cases))]
+    public void LibraryFiles_Keras316LoadsThemAndPredictsAsHere(string @case)
+    {
+        // tools/keras-fixtures/check_library_files.py mha: Keras 3.16 loaded each file the library wrote of this model.
+        var libraryFiles = Path.Combine(TestContext.CurrentContext.TestDirectory, "Saving", "LibraryFiles", "mha");
+        var checks = JsonNode.Parse(File.ReadAllText(Path.Combine(libraryFiles, "report.json")))!["checks"]!.AsArray().Where(c => (string)c!["model"]! == @case).ToList();
+        Assert.That(checks, Has.Count.EqualTo(@case == "dropout" ? 3 : 4), ".keras, full-model .h5, ToJson (and the tf.keras 2 form)");
+        foreach (var check in checks)
+        {
+            if (check!["keras_limitation"] is not null)
+            {
+                // Keras 3.16 reads no tf.keras 2 MultiHeadAttention node (the value is a tensor reference in kwargs).
+                Assert.That((string)check["file"]!, Does.StartWith("tf.keras 2"), check.ToJsonString());
+                continue;
+            }
+
+            Assert.That(check["loaded"]!.GetValue<bool>(), Is.True, check.ToJsonString());
+            Assert.That(check["max_difference"]!.GetValue<double>(), Is.LessThanOrEqualTo(1e-5), check.ToJsonString());
+        }
+
+        using var model = Load(@case);
+        Assert.That(JsonNode.DeepEquals(JsonNode.Parse(model.ToJson()), JsonNode.Parse(File.ReadAllText(Path.Combine(libraryFiles, $"{@case}.json")))), Is.True,
+            "rerun tools/keras-fixtures/check_library_files.py mha with real Keras and commit its output");
+    }
+
     private static Model Load(string @case) => Model.Load(Path.Combine(Folder, @case + ".keras"));
 
     private static string[] H5Datasets(string path)
