@@ -21,7 +21,6 @@ internal static class RealModelFiles
     /// </summary>
     public static readonly IReadOnlyDictionary<string, int> LayersOfLaterIssues = new Dictionary<string, int>
     {
-        ["MultiHeadAttention"] = 24,
         ["ConvLSTM2D"] = 24,
     };
 

@@ -51,6 +51,44 @@ def json_with_weights(name):
     return model
 
 
+def mha_checks():
+    """MultiHeadAttention and EinsumDense (issue 24): `check_library_files.py mha` runs tools/keras-interop in that mode
+    only, loads each file the library wrote of the models of tools/keras-fixtures/multi_head_attention.py in Keras and
+    writes mha/report.json beside them."""
+    subprocess.run(["dotnet", "run", "--project", os.path.join(ROOT, "tools", "keras-interop"), "-c", "Release", "--", OUT, "mha"], check=True)
+    checks = []
+    for name in sorted(f[: -len("-predictions.json")] for f in os.listdir(os.path.join(OUT, "mha")) if f.endswith("-predictions.json")):
+        case = json.load(open(os.path.join(OUT, "mha", f"{name}-predictions.json")))
+        x = [np.asarray(v, dtype="int32" if name == "masked" else "float32") for v in case["x"]]
+        expected = [np.asarray(v, dtype="float64") for v in case["y"]]
+        path = lambda suffix: os.path.join(OUT, "mha", name + suffix)
+        loaders = {
+            ".keras (keras.saving.load_model)": lambda: keras.saving.load_model(path(".keras")),
+            "full-model .h5 (keras.saving.load_model)": lambda: keras.saving.load_model(path("-full.h5")),
+            "ToJson (model_from_json, load_weights of the .keras)": lambda: json_with_weights(os.path.join("mha", name)),
+        }
+        if os.path.exists(path("-tfkeras2.h5")):
+            loaders["tf.keras 2 full-model .h5 (keras.saving.load_model, compile=False)"] = lambda: keras.saving.load_model(path("-tfkeras2.h5"), compile=False)
+        for kind, load in loaders.items():
+            entry = {"model": name, "file": kind}
+            try:
+                outputs = load().predict(x, verbose=0)
+                outputs = outputs if isinstance(outputs, list) else [outputs]
+                entry["max_difference"] = float(max(np.max(np.abs(np.asarray(o, dtype="float64").ravel() - e)) for o, e in zip(outputs, expected)))
+                entry["loaded"] = len(outputs) == len(expected)
+            except Exception as e:  # the report says what Keras answered
+                entry["loaded"] = False
+                entry["error"] = f"{type(e).__name__}: {e}"[:500]
+                if kind.startswith("tf.keras 2") and name != "einsum":
+                    # functional.deserialize_node (legacy form) keeps the tensor references tf.keras 2 writes in call
+                    # kwargs (value=["q", 0, 0]) as lists, so no tf.keras 2 MultiHeadAttention node loads in Keras 3.16.
+                    entry["keras_limitation"] = "Keras 3.16 cannot read tf.keras 2's MultiHeadAttention node form (value as a kwargs tensor reference)"
+            checks.append(entry)
+            print(json.dumps(entry))
+    with open(os.path.join(OUT, "mha", "report.json"), "w") as f:
+        json.dump({"keras": keras.__version__, "backend": keras.backend.backend(), "checks": checks}, f, indent=1)
+
+
 def graph_checks():
     """Models that are not chains (issue 13) and the one-layer models of the layer family (issue 14): each file the
     library wrote is loaded in Keras, and every output is compared with the library's prediction (flattened)."""
@@ -116,6 +154,9 @@ def tfkeras2_round_trip(x, y):
 
 
 def main():
+    if sys.argv[1:] == ["mha"]:
+        mha_checks()
+        return
     subprocess.run(["dotnet", "run", "--project", os.path.join(ROOT, "tools", "keras-interop"), "-c", "Release", "--", OUT], check=True)
     predictions = json.load(open(os.path.join(OUT, "predictions.json")))
     report = {"keras": keras.__version__, "backend": keras.backend.backend(), "checks": []}

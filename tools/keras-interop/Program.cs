@@ -8,13 +8,62 @@ using KerasStyle.Tools.KerasInterop;
 // Writes, into the folder given, the seed's two models (sentiment with a 2,000-word vocabulary) in every format the
 // library writes, and the library's predictions on fixed inputs (predictions.json), for real Keras to load and
 // compare (tools/keras-fixtures/check_library_files.py).
-if (args.Length != 1)
+if (args.Length is not (1 or 2) || (args.Length == 2 && args[1] != "mha"))
 {
-    Console.Error.WriteLine("usage: KerasInterop OUTPUT_FOLDER");
+    Console.Error.WriteLine("usage: KerasInterop OUTPUT_FOLDER [mha]");
     return 2;
 }
 
 var folder = Directory.CreateDirectory(args[0]).FullName;
+if (args.Length == 2)
+{
+    // MultiHeadAttention and EinsumDense (issue 24): each model Keras wrote (tools/keras-fixtures/multi_head_attention.py),
+    // loaded here and written back in every form, with the library's predictions on Keras' inputs.
+    var mhaFixtures = Path.GetFullPath(Path.Combine(folder, "..", "..", "Layers", "Attention", "KerasFixtures", "mha"));
+    Directory.CreateDirectory(Path.Combine(folder, "mha"));
+    foreach (var (caseName, fixture) in System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(mhaFixtures, "mha.json")))!["models"]!.AsObject())
+    {
+        using var model = Model.Load(Path.Combine(mhaFixtures, caseName + ".keras"));
+        var x = fixture!["inputs"]!.AsArray().Select((v, i) => fixture["input_names"]![i]!.GetValue<string>() is "qi" or "vi" ? ToInts(FromJson(v!.AsArray())) : FromJson(v!.AsArray())).ToArray();
+        if (caseName != "dropout")
+        {
+            WriteGraph(Path.Combine("mha", caseName), model, x);
+        }
+        else
+        {
+            // tf.keras 2 has no seed: no tf.keras 2 form of this one.
+            model.Save(Path.Combine(folder, "mha", $"{caseName}.keras"));
+            model.Save(Path.Combine(folder, "mha", $"{caseName}-full.h5"));
+            File.WriteAllText(Path.Combine(folder, "mha", $"{caseName}.json"), model.ToJson());
+            File.WriteAllText(Path.Combine(folder, "mha", $"{caseName}-predictions.json"), JsonSerializer.Serialize(new
+            {
+                x = x.Select(Nested).ToArray(),
+                y = model.Predict(x).Select(o => o.Cast<float>().Select(v => (double)v).ToArray()).ToArray(),
+            }));
+        }
+    }
+
+    return 0;
+}
+
+static Array ToInts(Array values)
+{
+    var ints = Array.CreateInstance(typeof(int), Enumerable.Range(0, values.Rank).Select(values.GetLength).ToArray());
+    var index = new int[values.Rank];
+    for (var n = 0; n < values.Length; n++)
+    {
+        var rest = n;
+        for (var d = values.Rank - 1; d >= 0; d--)
+        {
+            (index[d], rest) = (rest % values.GetLength(d), rest / values.GetLength(d));
+        }
+
+        ints.SetValue((int)(float)values.GetValue(index)!, index);
+    }
+
+    return ints;
+}
+
 var predictions = new Dictionary<string, object>();
 foreach (var name in new[] { "regression", "sentiment" })
 {

@@ -1172,6 +1172,31 @@ public abstract class Layer : IDisposable
         }
     }
 
+    /// <summary>
+    /// The names of Keras' tensor arguments of <c>call</c>, in the order of this layer's node inputs, for a layer
+    /// called on several tensors by name (MultiHeadAttention: query, value, key, attention_mask), whose saved nodes
+    /// give the first ones positionally and the rest as keyword arguments; null (the default) for the others.
+    /// </summary>
+    internal virtual IReadOnlyList<string>? TensorArgumentNames => null;
+
+    /// <summary>
+    /// Tells a layer with <see cref="TensorArgumentNames"/> which of them the saved node about to be replayed gives
+    /// (in that order), before it is called on those tensors.
+    /// </summary>
+    /// <param name="present">The names given, in <see cref="TensorArgumentNames"/> order.</param>
+    /// <param name="what">The layer, for messages.</param>
+    internal virtual void ExpectTensorArguments(IReadOnlyList<string> present, string what) =>
+        throw new NotSupportedException($"{what}: takes no named tensor arguments, but a saved call gives {string.Join(", ", present)}.");
+
+    /// <summary>The argument names of one node's inputs (see <see cref="TensorArgumentNames"/>); null for the default form.</summary>
+    internal virtual IReadOnlyList<string>? NodeTensorNames(Node node) => null;
+
+    /// <summary>Keras' <c>build_config</c> for a layer built from several named shapes (<c>shapes_dict</c>); null for the default form.</summary>
+    internal virtual JsonObject? BuildConfigOf(Node node, Func<Shape, JsonNode> shapeJson) => null;
+
+    /// <summary>Another place of a group of <see cref="KerasVarGroups"/> in files of older Keras versions, tried when the group is absent; null for none.</summary>
+    internal virtual string? LegacyVarsPath(string varsPath) => null;
+
     /// <summary>Whether the layer takes an initial state after its input (Keras 2 configs list it in the same node).</summary>
     internal virtual bool TakesInitialState => false;
 

@@ -107,6 +107,11 @@ internal static class Keras3WeightsH5
             foreach (var (varsPath, _) in VarGroups(layer))
             {
                 var directory = $"{root}/{path}/{varsPath}/";
+                if (!datasets.ContainsKey(directory + "0") && layer.LegacyVarsPath(varsPath) is { } legacy && datasets.ContainsKey($"{root}/{path}/{legacy}/0"))
+                {
+                    directory = $"{root}/{path}/{legacy}/";
+                }
+
                 for (var i = 0; datasets.TryGetValue(directory + i.ToString(CultureInfo.InvariantCulture), out var value); i++)
                 {
                     stored.Add(value);

@@ -125,6 +125,17 @@ internal static class ModelConfig
                 // keyword argument, as Keras records them.
                 var positional = tensors[..(tensors.Length - n.InitialStates)];
                 var kwargs = new JsonObject();
+                if (n.Layer.NodeTensorNames(n) is { } names)
+                {
+                    // MultiHeadAttention: query and value positionally, key and attention_mask by name, as Keras' call.
+                    for (var i = 2; i < names.Count; i++)
+                    {
+                        kwargs[names[i]] = positional[i];
+                    }
+
+                    positional = positional[..2];
+                }
+
                 if (n.InitialStates > 0)
                 {
                     kwargs["initial_state"] = new JsonArray(tensors[(tensors.Length - n.InitialStates)..]);
@@ -137,7 +148,7 @@ internal static class ModelConfig
 
                 return (JsonNode)new JsonObject
                 {
-                    ["args"] = n.CalledOnList ? new JsonArray(new JsonArray(positional)) : new JsonArray(positional),
+                    ["args"] = n.CalledOnList && n.Layer.TensorArgumentNames is null ? new JsonArray(new JsonArray(positional)) : new JsonArray(positional),
                     ["kwargs"] = kwargs,
                 };
             }).ToArray());
@@ -185,9 +196,9 @@ internal static class ModelConfig
             // What Keras' get_build_config writes: one shape, the list a merge was called on, or a recurrent layer's
             // sequence and initial-state shapes.
             var shapes = firstNode.Inputs.Select(t => (JsonNode)ShapeJson(t.Shape)).ToArray();
-            entry["build_config"] = firstNode.InitialStates > 0
+            entry["build_config"] = layer.BuildConfigOf(firstNode, s => ShapeJson(s)) ?? (JsonNode)(firstNode.InitialStates > 0
                 ? new JsonObject { ["shapes_dict"] = new JsonObject { ["sequences_shape"] = shapes[0].DeepClone(), ["initial_state_shape"] = new JsonArray(shapes[1..].Select(s => s.DeepClone()).ToArray()) } }
-                : new JsonObject { ["input_shape"] = firstNode.CalledOnList ? new JsonArray(shapes) : shapes[0] };
+                : new JsonObject { ["input_shape"] = firstNode.CalledOnList ? new JsonArray(shapes) : shapes[0] });
         }
 
         return entry;
@@ -373,6 +384,41 @@ internal static class ModelConfig
         {
             case JsonObject call:
                 var args = call["args"] as JsonArray ?? throw new FormatException($"{what}: an inbound node has no 'args' list: {call.ToJsonString()}.");
+                if (layer.TensorArgumentNames is { } tensorNames)
+                {
+                    // Tensors given positionally and by name (MultiHeadAttention's query, value, key, attention_mask).
+                    var kwargsMap = call["kwargs"] as JsonObject ?? new JsonObject();
+                    if (args.Count > tensorNames.Count || args.Any(a => a is JsonArray))
+                    {
+                        throw new NotSupportedException($"{what}: an inbound node has positional arguments {args.ToJsonString()}; this layer takes the tensors {string.Join(", ", tensorNames)}.");
+                    }
+
+                    var given = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
+                    for (var i = 0; i < args.Count; i++)
+                    {
+                        given[tensorNames[i]] = args[i];
+                    }
+
+                    foreach (var (name, tensor) in kwargsMap.Where(kv => tensorNames.Contains(kv.Key) && kv.Value is not null))
+                    {
+                        if (!given.TryAdd(name, tensor))
+                        {
+                            throw new FormatException($"{what}: an inbound node gives '{name}' both positionally and by name.");
+                        }
+                    }
+
+                    CheckCallArguments(new JsonObject(kwargsMap.Where(kv => !tensorNames.Contains(kv.Key)).Select(kv => KeyValuePair.Create(kv.Key, kv.Value?.DeepClone()))), what, layer);
+                    var present = tensorNames.Where(given.ContainsKey).ToArray();
+                    layer.ExpectTensorArguments(present, what);
+                    foreach (var name in present)
+                    {
+                        references.Add(Triple(KerasTensorHistory(given[name], what), what));
+                    }
+
+                    list = true;
+                    break;
+                }
+
                 if (args.Count != 1)
                 {
                     throw new NotSupportedException($"{what}: an inbound node has {args.Count} positional arguments ({args.ToJsonString()}); this library's layers take one input tensor or one list of tensors.");
@@ -384,13 +430,7 @@ internal static class ModelConfig
                 var initialState = call["kwargs"]?["initial_state"] as JsonArray;
                 foreach (var tensor in (args[0] is JsonArray many ? many : new JsonArray(args[0]?.DeepClone())).Concat(initialState ?? new JsonArray()))
                 {
-                    var history = (tensor as JsonObject)?["config"] is JsonObject config ? config["keras_history"] as JsonArray : null;
-                    if ((tensor as JsonObject)?["class_name"] is not JsonValue className || !className.TryGetValue<string>(out var classText) || classText != "__keras_tensor__" || history is null)
-                    {
-                        throw new NotSupportedException($"{what}: an inbound node argument is not a Keras tensor: {tensor?.ToJsonString() ?? "null"}.");
-                    }
-
-                    references.Add(Triple(history, what));
+                    references.Add(Triple(KerasTensorHistory(tensor, what), what));
                 }
 
                 states = initialState?.Count ?? 0;
@@ -406,7 +446,17 @@ internal static class ModelConfig
                     list = entries.Count > 1;
                     // Keras 2 lists a recurrent layer's initial state after its input in the same node.
                     states = layer.TakesInitialState && entries.Count > 1 ? entries.Count - 1 : 0;
-                    if (layer is TFOpLambda op && entries.Count == 1)
+                    if (layer.TensorArgumentNames is { } legacyNames && entries.Count == 1)
+                    {
+                        // tf.keras 2 gives the first tensor (the query) in the entry and the others as keyword arguments.
+                        var legacyKwargs = (triple.Count > 3 ? triple[3] : null) as JsonObject ?? new JsonObject();
+                        var present = legacyNames.Where((n, i) => i == 0 || legacyKwargs[n] is JsonArray).ToArray();
+                        CheckCallArguments(new JsonObject(legacyKwargs.Where(kv => !legacyNames.Contains(kv.Key)).Select(kv => KeyValuePair.Create(kv.Key, kv.Value?.DeepClone()))), what, layer);
+                        layer.ExpectTensorArguments(present, what);
+                        references.AddRange(present.Skip(1).Select(n => Triple((JsonArray)legacyKwargs[n]!, what)));
+                        list = true;
+                    }
+                    else if (layer is TFOpLambda op && entries.Count == 1)
                     {
                         // tf.keras 2 passes the op's second tensor as the keyword argument y.
                         references.Add(Triple(op.SecondTensor(triple.Count > 3 ? triple[3] : null), what));
@@ -424,6 +474,17 @@ internal static class ModelConfig
         }
 
         return references.Count > 0 ? (references, list && states == 0, states, node is JsonArray) : throw new FormatException($"{what}: an inbound node has no input tensors.");
+    }
+
+    private static JsonArray KerasTensorHistory(JsonNode? tensor, string what)
+    {
+        var history = (tensor as JsonObject)?["config"] is JsonObject config ? config["keras_history"] as JsonArray : null;
+        if ((tensor as JsonObject)?["class_name"] is not JsonValue className || !className.TryGetValue<string>(out var classText) || classText != "__keras_tensor__" || history is null)
+        {
+            throw new NotSupportedException($"{what}: an inbound node argument is not a Keras tensor: {tensor?.ToJsonString() ?? "null"}.");
+        }
+
+        return history;
     }
 
     private static void CheckCallArguments(JsonNode? kwargs, string what, Layer layer)

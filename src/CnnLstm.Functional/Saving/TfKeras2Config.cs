@@ -40,7 +40,7 @@ internal static class TfKeras2Config
             if (className != "Sequential")
             {
                 layer["name"] = entry["name"]!.DeepClone();
-                layer["inbound_nodes"] = new JsonArray(((JsonArray)entry["inbound_nodes"]!).Select(node => (JsonNode)InboundNode((JsonObject)node!, (string)entry["name"]!, nested)).ToArray());
+                layer["inbound_nodes"] = new JsonArray(((JsonArray)entry["inbound_nodes"]!).Select(node => (JsonNode)InboundNode((JsonObject)node!, (string)entry["name"]!, nested, (string?)entry["class_name"])).ToArray());
             }
 
             layers.Add(layer);
@@ -183,9 +183,31 @@ internal static class TfKeras2Config
         return copy;
     }
 
-    private static JsonArray InboundNode(JsonObject node, string layer, Dictionary<string, string> nested)
+    private static JsonArray InboundNode(JsonObject node, string layer, Dictionary<string, string> nested, string? className)
     {
         var kwargs = node["kwargs"] as JsonObject ?? new JsonObject();
+        if (className == "MultiHeadAttention")
+        {
+            // tf.keras 2 writes the query as the entry and value, key and attention_mask as [layer, node, tensor] keyword arguments.
+            JsonArray Reference(JsonNode? tensor)
+            {
+                var history = (JsonArray)tensor!["config"]!["keras_history"]!;
+                var skippedNodes = nested.ContainsKey((string)history[0]!) ? 1 : 0;
+                return new JsonArray(history[0]!.DeepClone(), (int)history[1]! + skippedNodes, history[2]!.DeepClone());
+            }
+
+            var args = (JsonArray)node["args"]!;
+            var named = new JsonObject { ["value"] = Reference(args[1]) };
+            foreach (var (key, value) in kwargs)
+            {
+                named[key] = value is JsonObject ? Reference(value) : value?.DeepClone();
+            }
+
+            var query = Reference(args[0]);
+            query.Add(named);
+            return new JsonArray(query);
+        }
+
         // Other call arguments (Attention's use_causal_mask) are plain values that tf.keras 2 keeps with each tensor.
         var arguments = kwargs.Where(kv => kv.Key != "initial_state").ToArray();
         if (arguments.Any(kv => kv.Value is JsonObject or JsonArray))

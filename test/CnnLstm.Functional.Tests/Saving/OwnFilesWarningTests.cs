@@ -37,6 +37,7 @@ public class OwnFilesWarningTests : SavingTestBase
         h = new AveragePooling1D(2).Call(h);
         h = new SeparableConv1D(4, 3, padding: "same").Call(h);
         h = new AdditiveAttention().Call(new Attention(useScale: true, scoreMode: "concat").Call(h, h), h);
+        h = new EinsumDense("abc,cd->abd", new int?[] { null, 4 }, biasAxes: "d").Call(new MultiHeadAttention(2, 3, useCausalMask: true).Call(h, h));
         var sequenceMean = new GlobalAveragePooling1D().Call(h);
         h = new Permute(new[] { 2, 1 }).Call(h);
         h = new Reshape(new[] { 16 }).Call(h);
