@@ -22,7 +22,6 @@ internal static class RealModelFiles
     public static readonly IReadOnlyDictionary<string, int> LayersOfLaterIssues = new Dictionary<string, int>
     {
         ["MultiHeadAttention"] = 24,
-        ["ConvLSTM2D"] = 24,
     };
 
     /// <summary>What happened to one file.</summary>

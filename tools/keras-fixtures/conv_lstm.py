@@ -1,0 +1,145 @@
+"""Writes the ConvLSTM1D/2D/3D fixtures (issue 24) under test/CnnLstm.Functional.Tests/Layers/KerasFixtures/convlstm/.
+
+Run from the repository root with real Keras 3 (../shared/tools/real-keras: `source env.sh`):
+    /usr/bin/python3 tools/keras-fixtures/conv_lstm.py
+For each model case: <case>.keras and <case>.h5 (Input "x" > the layer under test, weights and biases randomised)
+and, in cases.json, the input, Keras' predictions (every output flattened in order), the parameter count, output
+shapes, the layer's name, class and config as Keras writes it, the weight paths of the .keras file and Keras'
+summary. "eager" holds eager calls with a (batch, steps) mask and with initial states (weights, input, mask or
+states, outputs). "training" holds a model trained a few steps with Adam(0.01) and mse (weights before and after).
+CI never runs Python.
+"""
+import io
+import json
+import os
+import sys
+import zipfile
+
+import h5py
+import numpy as np
+import keras
+
+from common import randomize_biases, compile_adam, f64
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "test", "CnnLstm.Functional.Tests", "Layers", "KerasFixtures", "convlstm")
+
+L = keras.layers
+
+# name: (input shape without batch, layer factory)
+CASES = {
+    "conv_lstm1d_same": ((4, 6, 2), lambda: L.ConvLSTM1D(3, 3, padding="same")),
+    "conv_lstm1d_valid_strides_sequences": ((4, 7, 2), lambda: L.ConvLSTM1D(3, 3, strides=2, return_sequences=True)),
+    "conv_lstm1d_dilation_backwards": ((3, 8, 2), lambda: L.ConvLSTM1D(2, 3, dilation_rate=2, go_backwards=True, return_sequences=True)),
+    "conv_lstm2d_same_state": ((3, 5, 5, 2), lambda: L.ConvLSTM2D(2, 3, padding="same", return_state=True)),
+    "conv_lstm2d_valid_dilation_sequences": ((3, 7, 6, 2), lambda: L.ConvLSTM2D(3, (2, 3), dilation_rate=2, return_sequences=True)),
+    "conv_lstm2d_strides_backwards_state": ((3, 6, 5, 2), lambda: L.ConvLSTM2D(2, 3, strides=(2, 1), padding="same", go_backwards=True,
+                                                                                return_sequences=True, return_state=True)),
+    "conv_lstm2d_no_bias_softsign_relu": ((2, 4, 4, 3), lambda: L.ConvLSTM2D(2, 2, activation="relu", recurrent_activation="softsign",
+                                                                              use_bias=False, unit_forget_bias=False)),
+    "conv_lstm2d_dropout": ((2, 4, 4, 2), lambda: L.ConvLSTM2D(2, 3, padding="same", dropout=0.2, recurrent_dropout=0.3)),
+    "conv_lstm3d_same": ((2, 4, 3, 4, 2), lambda: L.ConvLSTM3D(2, 2, padding="same", return_sequences=True)),
+    "conv_lstm3d_valid_strides_state": ((2, 5, 4, 5, 1), lambda: L.ConvLSTM3D(2, (2, 2, 3), strides=(2, 1, 2), return_state=True)),
+}
+
+
+def flatten(y):
+    if isinstance(y, (list, tuple)):
+        return [a for item in y for a in flatten(item)]
+    return [np.asarray(y, dtype="float64").tolist()]
+
+
+def weight_paths(path):
+    with zipfile.ZipFile(path) as archive:
+        data = archive.read("model.weights.h5")
+    paths = []
+    with h5py.File(io.BytesIO(data), "r") as f:
+        f.visititems(lambda name, obj: paths.append(name) if isinstance(obj, h5py.Dataset) else None)
+    return sorted(paths)
+
+
+def summary(model):
+    lines = []
+    model.summary(print_fn=lambda line, **kwargs: lines.append(line), line_length=100)
+    return "\n".join(lines)
+
+
+def randomize(layer, rng):
+    for w in layer.weights:
+        w.assign(rng.uniform(-0.5, 0.5, size=w.shape).astype("float32"))
+
+
+def eager_calls(rng):
+    calls = {}
+    # A (batch, steps) mask: masked steps at the start, inside and at the end.
+    layer = L.ConvLSTM2D(2, 3, padding="same", return_sequences=True, return_state=True, name="masked")
+    x = rng.uniform(-1, 1, size=(3, 4, 5, 4, 2)).astype("float32")
+    mask = np.ones((3, 4), dtype=bool)
+    mask[0, 0] = False
+    mask[1, 2] = False
+    mask[2, 2:] = False
+    layer.build(x.shape)
+    randomize(layer, rng)
+    outputs = layer(x, mask=mask)
+    calls["mask_2d"] = {"x": x.tolist(), "mask": mask.tolist(), "weights": [f64(w) for w in layer.weights],
+                        "weight_shapes": [list(w.shape) for w in layer.weights], "y": flatten([keras.ops.convert_to_numpy(o) for o in outputs])}
+    # Initial states (Keras' conv_lstm_test: ConvLSTM over (2, 3, 5, 5, 3) with states of (2, 5, 5, 4)), random weights.
+    for name, make, xs, ss in (("initial_state_1d", lambda: L.ConvLSTM1D(3, 3, padding="same", return_state=True), (2, 3, 5, 2), (2, 5, 3)),
+                               ("initial_state_2d", lambda: L.ConvLSTM2D(4, 3, padding="same", return_sequences=True), (2, 3, 5, 5, 3), (2, 5, 5, 4)),
+                               ("initial_state_2d_valid", lambda: L.ConvLSTM2D(2, 3, return_state=True), (2, 3, 6, 5, 1), (2, 4, 3, 2))):
+        layer = make()
+        x = rng.uniform(-1, 1, size=xs).astype("float32")
+        s1 = rng.uniform(-1, 1, size=ss).astype("float32")
+        s2 = rng.uniform(-1, 1, size=ss).astype("float32")
+        layer.build(x.shape)
+        randomize(layer, rng)
+        y = layer(x, initial_state=[s1, s2])
+        calls[name] = {"x": x.tolist(), "states": [s1.tolist(), s2.tolist()], "weights": [f64(w) for w in layer.weights],
+                       "weight_shapes": [list(w.shape) for w in layer.weights],
+                       "y": flatten([keras.ops.convert_to_numpy(o) for o in keras.tree.flatten(y)])}
+    return calls
+
+
+def training(rng):
+    inputs = keras.Input(shape=(3, 5, 4, 2), name="x")
+    h = L.ConvLSTM2D(2, 3, padding="same", return_sequences=True, name="conv_lstm2d")(inputs)
+    h = L.ConvLSTM2D(3, 2, name="conv_lstm2d_1")(h)
+    outputs = L.Dense(1, name="dense")(L.Flatten(name="flatten")(h))
+    model = keras.Model(inputs, outputs, name="trained")
+    randomize_biases(model, rng)
+    compile_adam(model)
+    model.save(os.path.join(OUT, "training_start.keras"))
+    x = rng.uniform(-1, 1, size=(8, 3, 5, 4, 2)).astype("float32")
+    y = rng.uniform(-1, 1, size=(8, 1)).astype("float32")
+    history = model.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0)
+    return {"x": x.tolist(), "y": y.tolist(), "losses": history.history["loss"],
+            "weights_after": [f64(w) for w in model.weights], "weight_order": [w.path for w in model.weights]}
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    keras.utils.set_random_seed(41)
+    rng = np.random.default_rng(41)
+    cases = {}
+    for name, (shape, make) in CASES.items():
+        inputs = keras.Input(shape=shape, name="x")
+        layer = make()
+        outputs = keras.tree.flatten(layer(inputs))
+        model = keras.Model(inputs, outputs if len(outputs) > 1 else outputs[0], name=name)
+        randomize_biases(model, rng)
+        x = rng.uniform(-1, 1, size=(3,) + shape).astype("float32")
+        model.save(os.path.join(OUT, f"{name}.keras"))
+        model.save(os.path.join(OUT, f"{name}.h5"))
+        config = next(c for c in json.loads(model.to_json())["config"]["layers"] if c["config"]["name"] == layer.name)
+        y = model.predict(x, verbose=0)
+        cases[name] = {"x": x.tolist(), "y": flatten(y), "params": model.count_params(), "layer_name": layer.name,
+                       "layer_class": config["class_name"], "layer_config": config["config"],
+                       "output_shapes": [list(t.shape) for t in keras.tree.flatten(model.outputs)],
+                       "weight_paths": weight_paths(os.path.join(OUT, f"{name}.keras")), "summary": summary(model)}
+    with open(os.path.join(OUT, "cases.json"), "w") as f:
+        json.dump({"keras": keras.__version__, "cases": cases, "eager": eager_calls(rng), "training": training(rng)}, f)
+    print(f"{len(cases)} cases")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
