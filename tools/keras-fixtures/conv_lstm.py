@@ -9,6 +9,7 @@ summary. "eager" holds eager calls with a (batch, steps) mask and with initial s
 states, outputs). "training" holds a model trained a few steps with Adam(0.01) and mse (weights before and after).
 CI never runs Python.
 """
+import contextlib
 import io
 import json
 import os
@@ -58,9 +59,11 @@ def weight_paths(path):
 
 
 def summary(model):
-    lines = []
-    model.summary(print_fn=lambda line, **kwargs: lines.append(line), line_length=100)
-    return "\n".join(lines)
+    """Keras' summary as printed into a pipe (80 columns), as tools/keras-fixtures/keras3_summaries.py."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        model.summary()
+    return out.getvalue()
 
 
 def randomize(layer, rng):

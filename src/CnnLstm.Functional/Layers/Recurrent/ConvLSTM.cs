@@ -87,6 +87,12 @@ public abstract class ConvLSTM : RNN
 
     private protected override bool NamesCellWeights => false;
 
+    /// <summary>
+    /// tf.keras 2's default name prefix (<c>conv_lst_m2d</c>: its snake case counts digits as lower case), or Keras 3's
+    /// (<c>conv_lstm2d</c>) under <see cref="ConsoleStyle.Keras3"/> names.
+    /// </summary>
+    protected override string DefaultNamePrefix => Backend.ConsoleStyle == ConsoleStyle.Keras3 ? NameScope.ToKeras3SnakeCase(GetType().Name) : base.DefaultNamePrefix;
+
     /// <inheritdoc/>
     public override JsonObject GetConfig()
     {

@@ -63,11 +63,39 @@ public class ConvLSTMTests
         Assert.That(predicted.Cast<float>().ToArray(), Is.EqualTo(expected).Within(1e-5));
     }
 
-    [Test]
-    public void Summary_ConvLstm2DWithStates_ListsKerasShapesAndParams()
+    [TestCaseSource(nameof(CaseNames))]
+    public void Summary_Keras3Style_IsKeras316sTextByteForByte(string name)
     {
-        using var model = Model.Load(Path.Combine(Folder, "conv_lstm2d_same_state.keras"));
-        Assert.That(model.SummaryText(), Does.Contain("conv_lstm2d (ConvLSTM2D)").And.Contain("(None, 5, 5, 2)").And.Contain("296"));
+        using var model = Model.Load(Path.Combine(Folder, name + ".keras"));
+        var style = Backend.ConsoleStyle;
+        Backend.ConsoleStyle = ConsoleStyle.Keras3;
+        try
+        {
+            Assert.That(model.SummaryText(), Is.EqualTo(Fixture["cases"]![name]!["summary"]!.GetValue<string>()));
+        }
+        finally
+        {
+            Backend.ConsoleStyle = style;
+        }
+    }
+
+    [Test]
+    public void DefaultName_IsKeras2sUnderKeras2NamesAndKeras3sUnderKeras3Names()
+    {
+        var style = Backend.ConsoleStyle;
+        try
+        {
+            Backend.ConsoleStyle = ConsoleStyle.Keras2;
+            using var keras2 = new ConvLSTM2D(2, 3);
+            Assert.That(keras2.Name, Does.Match("^conv_lst_m2d_[0-9]+$"), "tf.keras 2's to_snake_case counts digits as lower case");
+            Backend.ConsoleStyle = ConsoleStyle.Keras3;
+            using var keras3 = new ConvLSTM3D(2, 3);
+            Assert.That(keras3.Name, Does.Match("^conv_lstm3d(_[0-9]+)?$"), "Keras 3's does not");
+        }
+        finally
+        {
+            Backend.ConsoleStyle = style;
+        }
     }
 
     [Test]
