@@ -8,6 +8,10 @@ shapes, the layer's name, class and config as Keras writes it, the weight paths 
 summary. "eager" holds eager calls with a (batch, steps) mask and with initial states (weights, input, mask or
 states, outputs). "training" holds a model trained a few steps with Adam(0.01) and mse (weights before and after).
 CI never runs Python.
+
+    /usr/bin/python3 tools/keras-fixtures/conv_lstm.py --check-library-files
+after `dotnet run --project tools/keras-interop -c Release` loads the library's files of these models in Keras 3.16
+(see check_library_files()).
 """
 import contextlib
 import io
@@ -144,5 +148,60 @@ def main():
     return 0
 
 
+LIBRARY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "test", "CnnLstm.Functional.Tests", "Saving", "LibraryFiles", "convlstm")
+
+
+def _drop_time_major(cls):
+    """tf.keras 2 writes 'time_major' (always False) into every recurrent layer's config, ConvLSTM's too; Keras 3.16
+    refuses it. Dropping it is the usual workaround for tf.keras 2 files, as check_library_files.py does."""
+    original = cls.__init__
+
+    def init(self, *args, time_major=False, **kwargs):
+        assert not time_major
+        original(self, *args, **kwargs)
+
+    cls.__init__ = init
+
+
+def check_library_files():
+    """After tools/keras-interop wrote LibraryFiles/convlstm/ (the library's .keras, full-model .h5, tf.keras 2 .h5 and
+    ToJson of every case, with its predictions): loads each in Keras 3.16 and writes report.json there, with the
+    largest difference between Keras' prediction and the library's."""
+    for cls in (L.ConvLSTM1D, L.ConvLSTM2D, L.ConvLSTM3D):
+        _drop_time_major(cls)
+    checks = []
+    for name in sorted(f[: -len("-predictions.json")] for f in os.listdir(LIBRARY) if f.endswith("-predictions.json")):
+        case = json.load(open(os.path.join(LIBRARY, f"{name}-predictions.json")))
+        x = [np.asarray(v, dtype="float32") for v in case["x"]]
+        expected = [np.asarray(v, dtype="float64") for v in case["y"]]
+
+        def from_json():
+            model = keras.models.model_from_json(open(os.path.join(LIBRARY, f"{name}.json")).read())
+            model.set_weights(keras.saving.load_model(os.path.join(LIBRARY, f"{name}.keras")).get_weights())
+            return model
+
+        loaders = {
+            ".keras": lambda: keras.saving.load_model(os.path.join(LIBRARY, f"{name}.keras")),
+            "full-model .h5": lambda: keras.saving.load_model(os.path.join(LIBRARY, f"{name}-full.h5")),
+            "tf.keras 2 full-model .h5": lambda: keras.saving.load_model(os.path.join(LIBRARY, f"{name}-tfkeras2.h5"), compile=False),
+            "ToJson": from_json,
+        }
+        for kind, load in loaders.items():
+            entry = {"model": name, "file": kind}
+            try:
+                outputs = load().predict(x, verbose=0)
+                outputs = outputs if isinstance(outputs, list) else [outputs]
+                entry["max_difference"] = float(max(np.max(np.abs(np.asarray(o, dtype="float64").ravel() - e)) for o, e in zip(outputs, expected)))
+                entry["loaded"] = len(outputs) == len(expected)
+            except Exception as e:  # the report says what Keras answered
+                entry["loaded"] = False
+                entry["error"] = f"{type(e).__name__}: {e}"[:500]
+            checks.append(entry)
+            print(json.dumps(entry))
+    with open(os.path.join(LIBRARY, "report.json"), "w") as f:
+        json.dump({"keras": keras.__version__, "checks": checks}, f, indent=1)
+    return 0
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(check_library_files() if "--check-library-files" in sys.argv else main())

@@ -64,6 +64,25 @@ public class ConvLSTMTests
     }
 
     [TestCaseSource(nameof(CaseNames))]
+    public void LibraryFiles_Keras316LoadsEveryFormTheLibraryWrites_AndPredictsAsHere(string name)
+    {
+        // tools/keras-interop wrote each case back in every form (Saving/LibraryFiles/convlstm/), and
+        // `conv_lstm.py --check-library-files` loaded them in Keras 3.16 (report.json).
+        var folder = Path.Combine(TestContext.CurrentContext.TestDirectory, "Saving", "LibraryFiles", "convlstm");
+        var checks = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "report.json")))!["checks"]!.AsArray().Where(c => c!["model"]!.GetValue<string>() == name).ToList();
+        Assert.That(checks, Has.Count.EqualTo(4), ".keras, full-model .h5 in both forms, ToJson");
+        foreach (var check in checks)
+        {
+            Assert.That(check!["loaded"]!.GetValue<bool>(), Is.True, check.ToJsonString());
+            Assert.That(check["max_difference"]!.GetValue<double>(), Is.LessThanOrEqualTo(1e-5), check.ToJsonString());
+        }
+
+        using var model = Model.Load(Path.Combine(Folder, name + ".keras"));
+        Assert.That(JsonNode.DeepEquals(JsonNode.Parse(model.ToJson()), JsonNode.Parse(File.ReadAllText(Path.Combine(folder, $"{name}.json")))), Is.True,
+            "rerun tools/keras-interop and conv_lstm.py --check-library-files with real Keras and commit their output");
+    }
+
+    [TestCaseSource(nameof(CaseNames))]
     public void Summary_Keras3Style_IsKeras316sTextByteForByte(string name)
     {
         using var model = Model.Load(Path.Combine(Folder, name + ".keras"));
