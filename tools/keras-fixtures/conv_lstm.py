@@ -103,6 +103,14 @@ def eager_calls(rng):
         calls[name] = {"x": x.tolist(), "states": [s1.tolist(), s2.tolist()], "weights": [f64(w) for w in layer.weights],
                        "weight_shapes": [list(w.shape) for w in layer.weights],
                        "y": flatten([keras.ops.convert_to_numpy(o) for o in keras.tree.flatten(y)])}
+    # zero_output_for_mask (an RNN argument ConvLSTM takes through its kwargs; Bidirectional sets it on its copies).
+    layer = L.ConvLSTM2D(2, 3, padding="same", return_sequences=True, zero_output_for_mask=True, name="zeroed")
+    x = rng.uniform(-1, 1, size=(3, 4, 5, 4, 2)).astype("float32")
+    layer.build(x.shape)
+    randomize(layer, rng)
+    calls["mask_2d_zero_output"] = {"x": x.tolist(), "mask": mask.tolist(), "weights": [f64(w) for w in layer.weights],
+                                    "weight_shapes": [list(w.shape) for w in layer.weights],
+                                    "y": flatten([keras.ops.convert_to_numpy(layer(x, mask=mask))])}
     return calls
 
 

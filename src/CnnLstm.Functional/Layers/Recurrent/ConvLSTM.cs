@@ -27,9 +27,9 @@ public abstract class ConvLSTM : RNN
 {
     private protected ConvLSTM(int rank, string layerClass, int filters, int[] kernelSize, int[] strides, string padding, string? dataFormat, int[] dilationRate,
         string activation, string recurrentActivation, bool useBias, bool unitForgetBias, double dropout, double recurrentDropout,
-        bool returnSequences, bool returnState, bool goBackwards, bool stateful, string? name)
+        bool returnSequences, bool returnState, bool goBackwards, bool stateful, string? name, bool zeroOutputForMask)
         : base(new ConvLSTMCell(layerClass, CheckFormat(dataFormat, layerClass, stateful), rank, filters, kernelSize, strides, padding, dilationRate, activation, recurrentActivation, useBias, unitForgetBias, dropout, recurrentDropout),
-            returnSequences, returnState, goBackwards, zeroOutputForMask: false, name)
+            returnSequences, returnState, goBackwards, zeroOutputForMask, name)
     {
         ChannelsFirst = CheckFormat(dataFormat, layerClass, stateful);
     }
@@ -128,11 +128,6 @@ public abstract class ConvLSTM : RNN
     private protected static Arguments ReadConfig(LayerConfig config, int rank, string layerClass)
     {
         var options = ReadOptions(config);
-        if (options.ZeroOutputForMask)
-        {
-            throw config.Error("'zero_output_for_mask' true is not an argument of ConvLSTM layers.");
-        }
-
         config.ReadInitializer("kernel_initializer", "glorot_uniform");
         config.ReadInitializer("recurrent_initializer", "orthogonal");
         config.ReadInitializer("bias_initializer", "zeros");
@@ -146,7 +141,7 @@ public abstract class ConvLSTM : RNN
             config.GetNullableString("data_format"), Tuple(config, "dilation_rate", rank, 1), config.GetActivation("activation", "tanh"),
             config.GetActivation("recurrent_activation", "sigmoid"), config.GetBool("use_bias", true), config.GetBool("unit_forget_bias", true),
             DropoutRNNCell.CheckRate(config.GetDouble("dropout", 0), layerClass, "dropout"), DropoutRNNCell.CheckRate(config.GetDouble("recurrent_dropout", 0), layerClass, "recurrent_dropout"),
-            options.ReturnSequences, options.ReturnState, options.GoBackwards, config.Name)
+            options.ReturnSequences, options.ReturnState, options.GoBackwards, options.ZeroOutputForMask, config.Name)
         {
             KernelRegularizer = config.GetRegularizer("kernel_regularizer"),
             RecurrentRegularizer = config.GetRegularizer("recurrent_regularizer"),
@@ -243,7 +238,7 @@ public abstract class ConvLSTM : RNN
     /// <summary>A ConvLSTM config's arguments.</summary>
     private protected sealed record Arguments(int Filters, int[] KernelSize, int[] Strides, string Padding, string? DataFormat, int[] DilationRate,
         string Activation, string RecurrentActivation, bool UseBias, bool UnitForgetBias, double Dropout, double RecurrentDropout,
-        bool ReturnSequences, bool ReturnState, bool GoBackwards, string Name)
+        bool ReturnSequences, bool ReturnState, bool GoBackwards, bool ZeroOutputForMask, string Name)
     {
         public Regularizers.Regularizer? KernelRegularizer { get; init; }
 

@@ -31,13 +31,14 @@ public sealed class ConvLSTM2D : ConvLSTM
     /// <param name="goBackwards">Process the sequence last step first (default false; outputs in processing order, as Keras).</param>
     /// <param name="stateful">Keras' <c>stateful</c>: only false (the default) is supported.</param>
     /// <param name="name">Layer name; defaults to <c>conv_lst_m2d_N</c> (Keras 2's default name; Keras 3 names it <c>conv_lstm2d_N</c>).</param>
+    /// <param name="zeroOutputForMask">Masked steps output zeros instead of the previous output (Keras' <c>zero_output_for_mask</c>, which ConvLSTM takes through RNN's arguments; default false; <see cref="Bidirectional"/> sets it on its copies that return sequences).</param>
     /// <exception cref="ArgumentOutOfRangeException">A size not positive, or a rate outside [0, 1).</exception>
     /// <exception cref="ArgumentException">Unknown padding, data format or activation, or strides and dilation both above 1 (Keras refuses it too).</exception>
     /// <exception cref="NotSupportedException"><paramref name="stateful"/> true.</exception>
     public ConvLSTM2D(int filters, (int H, int W) kernelSize, (int H, int W)? strides = null, string padding = "valid", string dataFormat = "channels_last", (int H, int W)? dilationRate = null,
         string activation = "tanh", string recurrentActivation = "sigmoid", bool useBias = true, bool unitForgetBias = true, double dropout = 0, double recurrentDropout = 0,
-        bool returnSequences = false, bool returnState = false, bool goBackwards = false, bool stateful = false, string? name = null)
-        : base(2, nameof(ConvLSTM2D), filters, new[] { kernelSize.H, kernelSize.W }, Sizes(strides), padding, dataFormat, Sizes(dilationRate), activation, recurrentActivation, useBias, unitForgetBias, dropout, recurrentDropout, returnSequences, returnState, goBackwards, stateful, name)
+        bool returnSequences = false, bool returnState = false, bool goBackwards = false, bool stateful = false, string? name = null, bool zeroOutputForMask = false)
+        : base(2, nameof(ConvLSTM2D), filters, new[] { kernelSize.H, kernelSize.W }, Sizes(strides), padding, dataFormat, Sizes(dilationRate), activation, recurrentActivation, useBias, unitForgetBias, dropout, recurrentDropout, returnSequences, returnState, goBackwards, stateful, name, zeroOutputForMask)
     {
     }
 
@@ -59,13 +60,14 @@ public sealed class ConvLSTM2D : ConvLSTM
     /// <param name="goBackwards">Process the sequence last step first (default false; outputs in processing order, as Keras).</param>
     /// <param name="stateful">Keras' <c>stateful</c>: only false (the default) is supported.</param>
     /// <param name="name">Layer name; defaults to <c>conv_lst_m2d_N</c> (Keras 2's default name; Keras 3 names it <c>conv_lstm2d_N</c>).</param>
+    /// <param name="zeroOutputForMask">Masked steps output zeros instead of the previous output (Keras' <c>zero_output_for_mask</c>, which ConvLSTM takes through RNN's arguments; default false; <see cref="Bidirectional"/> sets it on its copies that return sequences).</param>
     /// <exception cref="ArgumentOutOfRangeException">A size not positive, or a rate outside [0, 1).</exception>
     /// <exception cref="ArgumentException">Unknown padding, data format or activation, or strides and dilation both above 1 (Keras refuses it too).</exception>
     /// <exception cref="NotSupportedException"><paramref name="stateful"/> true.</exception>
     public ConvLSTM2D(int filters, int kernelSize, int strides = 1, string padding = "valid", string dataFormat = "channels_last", int dilationRate = 1,
         string activation = "tanh", string recurrentActivation = "sigmoid", bool useBias = true, bool unitForgetBias = true, double dropout = 0, double recurrentDropout = 0,
-        bool returnSequences = false, bool returnState = false, bool goBackwards = false, bool stateful = false, string? name = null)
-        : this(filters, (kernelSize, kernelSize), (strides, strides), padding, dataFormat, (dilationRate, dilationRate), activation, recurrentActivation, useBias, unitForgetBias, dropout, recurrentDropout, returnSequences, returnState, goBackwards, stateful, name)
+        bool returnSequences = false, bool returnState = false, bool goBackwards = false, bool stateful = false, string? name = null, bool zeroOutputForMask = false)
+        : this(filters, (kernelSize, kernelSize), (strides, strides), padding, dataFormat, (dilationRate, dilationRate), activation, recurrentActivation, useBias, unitForgetBias, dropout, recurrentDropout, returnSequences, returnState, goBackwards, stateful, name, zeroOutputForMask)
     {
     }
 
@@ -74,7 +76,7 @@ public sealed class ConvLSTM2D : ConvLSTM
     {
         var a = ReadConfig(config, 2, nameof(ConvLSTM2D));
         return new ConvLSTM2D(a.Filters, (a.KernelSize[0], a.KernelSize[1]), (a.Strides[0], a.Strides[1]), a.Padding, a.DataFormat ?? "channels_last", (a.DilationRate[0], a.DilationRate[1]),
-            a.Activation, a.RecurrentActivation, a.UseBias, a.UnitForgetBias, a.Dropout, a.RecurrentDropout, a.ReturnSequences, a.ReturnState, a.GoBackwards, false, a.Name)
+            a.Activation, a.RecurrentActivation, a.UseBias, a.UnitForgetBias, a.Dropout, a.RecurrentDropout, a.ReturnSequences, a.ReturnState, a.GoBackwards, false, a.Name, a.ZeroOutputForMask)
         {
             KernelRegularizer = a.KernelRegularizer,
             RecurrentRegularizer = a.RecurrentRegularizer,

@@ -130,6 +130,19 @@ public class ConvLSTMTests
             Is.EqualTo(fixture["y"]!.AsArray().SelectMany(y => FixtureJson.Flatten(y!))).Within(1e-5));
     }
 
+    [Test]
+    public void Invoke_WithZeroOutputForMask_OutputsZerosAtMaskedStepsAsKeras()
+    {
+        var fixture = Fixture["eager"]!["mask_2d_zero_output"]!;
+        using var layer = new ConvLSTM2D(2, 3, padding: "same", returnSequences: true, name: "zeroed", zeroOutputForMask: true);
+        var x = ToTensor(fixture["x"]!);
+        var mask = torch.tensor(fixture["mask"]!.AsArray().SelectMany(r => r!.AsArray().Select(v => v!.GetValue<bool>())).ToArray(), new long[] { 3, 4 });
+        SetWeights(layer, x, fixture, () => layer.Invoke(x, mask: mask));
+        using var output = layer.Invoke(x, mask: mask);
+        Assert.That(output.data<float>().Select(v => (double)v), Is.EqualTo(fixture["y"]!.AsArray().SelectMany(y => FixtureJson.Flatten(y!))).Within(1e-5));
+        Assert.That(JsonNode.Parse(layer.GetConfig().ToJsonString())!["zero_output_for_mask"]!.GetValue<bool>(), Is.True);
+    }
+
     [TestCase("initial_state_1d")]
     [TestCase("initial_state_2d")]
     [TestCase("initial_state_2d_valid")]
