@@ -164,6 +164,16 @@ foreach (var (caseName, fixture) in System.Text.Json.Nodes.JsonNode.Parse(File.R
     WriteGraph(Path.Combine("family", caseName), model, new[] { FromJson(fixture!["x"]!.AsArray()) });
 }
 
+// ConvLSTM1D/2D/3D (issue 24): each model Keras wrote (tools/keras-fixtures/conv_lstm.py), loaded here and written
+// back in every form, with the library's predictions; `conv_lstm.py --check-library-files` loads them in Keras.
+var convLstmFixtures = Path.GetFullPath(Path.Combine(folder, "..", "..", "Layers", "KerasFixtures", "convlstm"));
+Directory.CreateDirectory(Path.Combine(folder, "convlstm"));
+foreach (var (caseName, fixture) in System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(convLstmFixtures, "cases.json")))!["cases"]!.AsObject())
+{
+    using var model = Model.Load(Path.Combine(convLstmFixtures, caseName + ".keras"));
+    WriteGraph(Path.Combine("convlstm", caseName), model, new[] { FromJson(fixture!["x"]!.AsArray()) });
+}
+
 // The round trip: a compiled model defined here (the regression model without dropout, whose masks could not match),
 // for Keras to train and save; the tests load Keras' file back and train on.
 Backend.ClearSession();

@@ -66,6 +66,20 @@ internal static partial class NameScope
         return LowerUpper().Replace(intermediate, "$1_$2").ToLowerInvariant();
     }
 
+    /// <summary>
+    /// Keras 3's <c>to_snake_case</c> (keras/src/utils/naming.py), where digits do not count as lower case:
+    /// <c>ConvLSTM2D</c> becomes <c>conv_lstm2d</c> (the other library classes come out as with <see cref="ToSnakeCase"/>).
+    /// Keras 3 names a layer's group in a weights file with it.
+    /// </summary>
+    public static string ToKeras3SnakeCase(string name)
+    {
+        var intermediate = FirstCapKeras3().Replace(name, "$1_$2");
+        return LowerUpper().Replace(intermediate, "$1_$2").ToLowerInvariant();
+    }
+
+    [GeneratedRegex("(.)([A-Z][a-z]+)")]
+    private static partial Regex FirstCapKeras3();
+
     [GeneratedRegex("(.)([A-Z][a-z0-9]+)")]
     private static partial Regex FirstCap();
 

@@ -259,7 +259,7 @@ internal static class Keras3WeightsH5
         var used = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var layer in layers)
         {
-            var name = NameScope.ToSnakeCase(new string(layer.ClassName.Where(c => char.IsLetterOrDigit(c) || c == '_').ToArray()));
+            var name = NameScope.ToKeras3SnakeCase(new string(layer.ClassName.Where(c => char.IsLetterOrDigit(c) || c == '_').ToArray()));
             if (used.TryGetValue(name, out var count))
             {
                 used[name] = count + 1;

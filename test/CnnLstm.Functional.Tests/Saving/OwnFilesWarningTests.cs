@@ -59,6 +59,12 @@ public class OwnFilesWarningTests : SavingTestBase
         var volume = new UpSampling3D(2).Call(new Cropping3D(1).Call(new ZeroPadding3D(1).Call(new Reshape(new[] { 2, 8, 8, 1 }).Call(image))));
         var cubes = new AveragePooling3D(2).Call(new MaxPooling3D().Call(volume));
         var e = new Dense(4).Call(new Add().Call(new GlobalMaxPooling3D().Call(cubes), new GlobalAveragePooling3D().Call(cubes)));
+        // The convolutional LSTMs over a sequence of 2 images (2-D), signals (1-D) and volumes (3-D).
+        var frames = new Reshape(new[] { 2, 4, 8, 2 }).Call(image);
+        var lstm2d = new Flatten().Call(new ConvLSTM2D(2, 3, padding: "same").Call(frames));
+        var lstm1d = new Flatten().Call(new ConvLSTM1D(2, 3).Call(new Reshape(new[] { 2, 16, 4 }).Call(image)));
+        var lstm3d = new Flatten().Call(new ConvLSTM3D(1, 2, padding: "same").Call(new Reshape(new[] { 2, 4, 4, 2, 2 }).Call(image)));
+        e = new Concatenate().Call(new[] { e, lstm2d, lstm1d, lstm3d });
 
         var merged = new Concatenate().Call(new[]
         {

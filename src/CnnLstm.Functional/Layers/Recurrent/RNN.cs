@@ -243,8 +243,8 @@ public class RNN : Layer
         }
     }
 
-    /// <summary>One step's input (batch, features) of a sequence.</summary>
-    private KerasTensor StepInput(KerasTensor sequence) => new(new Shape(null, sequence.Shape.Last), DType.Float32, this, InboundNodes.Count, 0);
+    /// <summary>One step's input of a sequence: the sequence without its steps axis, (batch, features) or a ConvLSTM's (batch, spatial..., channels).</summary>
+    private KerasTensor StepInput(KerasTensor sequence) => new(Shape.WithBatch(sequence.Shape.Skip(2)), DType.Float32, this, InboundNodes.Count, 0);
 
     /// <summary>
     /// Releases the cell's weights, which moved into this RNN (the base releases the weights whose layer is this one),
@@ -295,10 +295,11 @@ public class RNN : Layer
     private (Tensor Sequence, Tensor Last, Tensor[] States) Loop(CellRun? run, Tensor input, Tensor? mask, Tensor[]? initial)
     {
         var (batch, steps) = (input.shape[0], input.shape[1]);
-        var states = initial ?? Cell.StateSize.Select(s => zeros(batch, s, dtype: input.dtype, device: input.device)).ToArray();
+        var states = initial ?? Cell.ZeroStates(input);
         if (run is null)
         {
-            return (zeros(batch, 0, Cell.OutputSize, dtype: input.dtype, device: input.device), states[Cell.OutputState], states);
+            var outputShape = states[Cell.OutputState].shape;
+            return (zeros(new[] { batch, 0L }.Concat(outputShape.Skip(1)).ToArray(), dtype: input.dtype, device: input.device), states[Cell.OutputState], states);
         }
 
         var projected = run.Project(input);
@@ -313,13 +314,15 @@ public class RNN : Layer
                 continue;
             }
 
-            var real = mask.select(1, t).unsqueeze(1);
+            // (batch, 1, ...) to the rank of the states and the output (a ConvLSTM's carry spatial axes).
+            var step = mask.select(1, t);
+            Tensor Real(Tensor like) => step.view(new[] { batch }.Concat(Enumerable.Repeat(1L, (int)like.dim() - 1)).ToArray());
             for (var i = 0; i < states.Length; i++)
             {
-                states[i] = where(real, next[i], states[i]);
+                states[i] = where(Real(states[i]), next[i], states[i]);
             }
 
-            outputs[t] = where(real, output, t == 0 || ZeroOutputForMask ? zeros_like(output) : outputs[t - 1]);
+            outputs[t] = where(Real(output), output, t == 0 || ZeroOutputForMask ? zeros_like(output) : outputs[t - 1]);
         }
 
         return (stack(outputs, 1), outputs[^1], states);

@@ -85,6 +85,10 @@ public abstract class RecurrentCell : Layer
     /// <param name="initial">The initial states, or null for zeros.</param>
     internal virtual (Tensor Sequence, Tensor[] States)? RunFused(Tensor sequence, Tensor[]? initial) => null;
 
+    /// <summary>The zero states a sequence (batch, steps, ...) starts from without initial states: one (batch, size) per <see cref="StateSize"/>.</summary>
+    internal virtual Tensor[] ZeroStates(Tensor sequence) =>
+        StateSize.Select(s => zeros(sequence.shape[0], s, dtype: sequence.dtype, device: sequence.device)).ToArray();
+
     /// <summary>Which state is the output (the first; a stack's: its last cell's first), for a call over no steps.</summary>
     internal virtual int OutputState => 0;
 
