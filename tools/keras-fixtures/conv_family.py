@@ -113,6 +113,25 @@ def generate():
     return 0
 
 
+def _drop_groups(cls):
+    """tf.keras 2.11 writes its Conv base's `groups` (always 1) into transposed, depthwise and separable convolutions'
+    configs; Keras 3.16 has no such argument there and refuses it. Dropping it is the usual workaround for loading
+    tf.keras 2 files (as check_library_files.py drops `time_major`)."""
+    original = cls.__init__
+
+    def init(self, *args, groups=1, **kwargs):
+        assert groups == 1
+        original(self, *args, **kwargs)
+
+    cls.__init__ = init
+
+
+TF2_OBJECTS = {}
+for _name in ("Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose", "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv2D"):
+    TF2_OBJECTS[_name] = type(_name, (getattr(L, _name),), {})
+    _drop_groups(TF2_OBJECTS[_name])
+
+
 def check():
     library = os.path.join(OUT, "library")
     subprocess.run(["dotnet", "run", "--project", os.path.join(ROOT, "tools", "keras-interop"), "-c", "Release", "--", "convs", library], check=True)
@@ -124,7 +143,7 @@ def check():
         for kind, load in {
             ".keras": lambda: keras.saving.load_model(os.path.join(library, f"{name}.keras")),
             "full-model .h5": lambda: keras.saving.load_model(os.path.join(library, f"{name}-full.h5")),
-            "tf.keras 2 full-model .h5 (compile=False)": lambda: keras.saving.load_model(os.path.join(library, f"{name}-tfkeras2.h5"), compile=False),
+            "tf.keras 2 full-model .h5 (compile=False, without tf.keras 2's groups 1)": lambda: keras.saving.load_model(os.path.join(library, f"{name}-tfkeras2.h5"), compile=False, custom_objects=TF2_OBJECTS),
         }.items():
             entry = {"model": name, "file": kind}
             try:

@@ -18,7 +18,8 @@ namespace KerasStyle.Layers;
 /// keras/src/backend/common/backend_utils.py). Weights in Keras layout: kernel (kernel..., filters, channels),
 /// glorot-uniform; bias (filters), zeros. Input (batch, spatial..., channels); output (batch, output spatial...,
 /// filters). Computed by libtorch's <c>conv_transpose</c> once its check passed, else plainly (Engine/ConvKernels.cs);
-/// exported to ONNX as one <c>ConvTranspose</c>.
+/// exported to ONNX as one <c>ConvTranspose</c>. tf.keras 2.11 writes <c>groups</c> 1 too (its <c>Conv</c> base's;
+/// Keras 3 has none): read at 1, written in the tf.keras 2 form (each class's <c>TfKeras2OnlyArgument</c>).
 /// </summary>
 public abstract class BaseConvTranspose : BaseConv
 {
@@ -146,6 +147,8 @@ public abstract class BaseConvTranspose : BaseConv
     /// <summary>Reads a transposed convolution's config: <see cref="BaseConv"/>'s keys (no groups) and output_padding.</summary>
     private protected static (ConvArguments Arguments, int[]? OutputPadding) ReadTransposeConfig(LayerConfig config, int rank)
     {
+        // tf.keras 2.11 writes its Conv base's groups (always 1 there); Keras 3 has none.
+        config.RequireDefault("groups", 1);
         var regularizers = ReadKernelAndBiasConfig(config);
         var arguments = ReadWindowConfig(config, rank) with { Regularizers = regularizers };
         int[]? outputPadding = null;

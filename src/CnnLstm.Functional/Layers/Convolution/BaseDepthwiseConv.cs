@@ -15,7 +15,8 @@ namespace KerasStyle.Layers;
 /// <c>kernel</c> as in Keras 3; tf.keras 2 named it <c>depthwise_kernel</c>) (kernel..., channels, depth multiplier),
 /// glorot-uniform; bias (channels × depth multiplier), zeros. Input (batch, spatial..., channels); output (batch,
 /// output spatial..., channels × depth multiplier). Computed as a grouped convolution (one group per channel,
-/// Engine/ConvKernels.cs); exported to ONNX as one <c>Conv</c> with <c>group</c> = channels.
+/// Engine/ConvKernels.cs); exported to ONNX as one <c>Conv</c> with <c>group</c> = channels. tf.keras 2.11 writes
+/// <c>groups</c> 1 too (its <c>Conv</c> base's): read at 1, written in the tf.keras 2 form.
 /// </summary>
 public abstract class BaseDepthwiseConv : BaseConv
 {
@@ -64,6 +65,8 @@ public abstract class BaseDepthwiseConv : BaseConv
         config.ReadInitializer("depthwise_initializer", "glorot_uniform");
         config.ReadInitializer("bias_initializer", "zeros");
         config.RequireDefault("depthwise_constraint", null);
+        // tf.keras 2.11 writes its Conv base's groups (always 1 there); Keras 3 has none.
+        config.RequireDefault("groups", 1);
         config.RequireDefault("bias_constraint", null);
         var arguments = ReadWindowConfig(config, rank, hasFilters: false) with { Regularizers = (null, config.GetRegularizer("bias_regularizer")) };
         return (arguments, config.GetInt("depth_multiplier", 1), config.GetRegularizer("depthwise_regularizer"));

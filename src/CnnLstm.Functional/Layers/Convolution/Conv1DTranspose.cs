@@ -8,7 +8,7 @@ namespace KerasStyle.Layers;
 /// <see cref="BaseConvTranspose"/>'s. Input (batch, steps, channels); output (batch, out steps, filters); kernel
 /// (kernel size, filters, channels).
 /// </summary>
-[KerasLayer("Conv1DTranspose")]
+[KerasLayer("Conv1DTranspose"), TfKeras2OnlyArgument("groups", 1)]
 public sealed class Conv1DTranspose : BaseConvTranspose
 {
     /// <summary>Creates the layer.</summary>

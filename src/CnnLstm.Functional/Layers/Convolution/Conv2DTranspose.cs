@@ -8,7 +8,7 @@ namespace KerasStyle.Layers;
 /// <see cref="BaseConvTranspose"/>'s. Input (batch, height, width, channels); output (batch, out height, out width,
 /// filters); kernel (kernel height, kernel width, filters, channels).
 /// </summary>
-[KerasLayer("Conv2DTranspose")]
+[KerasLayer("Conv2DTranspose"), TfKeras2OnlyArgument("groups", 1)]
 public sealed class Conv2DTranspose : BaseConvTranspose
 {
     /// <summary>Creates the layer.</summary>

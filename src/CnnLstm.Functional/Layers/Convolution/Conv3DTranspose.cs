@@ -8,7 +8,7 @@ namespace KerasStyle.Layers;
 /// <see cref="BaseConvTranspose"/>'s. Input (batch, depth, height, width, channels); output (batch, out depth, out
 /// height, out width, filters); kernel (kernel depth, kernel height, kernel width, filters, channels).
 /// </summary>
-[KerasLayer("Conv3DTranspose")]
+[KerasLayer("Conv3DTranspose"), TfKeras2OnlyArgument("groups", 1)]
 public sealed class Conv3DTranspose : BaseConvTranspose
 {
     /// <summary>Creates the layer.</summary>

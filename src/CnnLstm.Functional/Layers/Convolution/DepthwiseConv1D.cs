@@ -8,7 +8,7 @@ namespace KerasStyle.Layers;
 /// <see cref="BaseDepthwiseConv"/>'s. Input (batch, steps, channels); output (batch, out steps, channels × depth
 /// multiplier); kernel (kernel size, channels, depth multiplier).
 /// </summary>
-[KerasLayer("DepthwiseConv1D")]
+[KerasLayer("DepthwiseConv1D"), TfKeras2OnlyArgument("groups", 1)]
 public sealed class DepthwiseConv1D : BaseDepthwiseConv
 {
     /// <summary>Creates the layer.</summary>

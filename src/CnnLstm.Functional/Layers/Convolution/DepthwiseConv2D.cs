@@ -8,7 +8,7 @@ namespace KerasStyle.Layers;
 /// <see cref="BaseDepthwiseConv"/>'s. Input (batch, height, width, channels); output (batch, out height, out width,
 /// channels × depth multiplier); kernel (kernel height, kernel width, channels, depth multiplier).
 /// </summary>
-[KerasLayer("DepthwiseConv2D")]
+[KerasLayer("DepthwiseConv2D"), TfKeras2OnlyArgument("groups", 1)]
 public sealed class DepthwiseConv2D : BaseDepthwiseConv
 {
     /// <summary>Creates the layer.</summary>

@@ -14,7 +14,7 @@ namespace KerasStyle.Layers;
 /// width, channels, depth multiplier), pointwise_kernel (1, 1, channels × depth multiplier, filters), bias (filters).
 /// Computed from the windows (unfold, see <see cref="Windows2D"/>) and matrix products.
 /// </summary>
-[KerasLayer("SeparableConv2D")]
+[KerasLayer("SeparableConv2D"), TfKeras2OnlyArgument("groups", 1)]
 public sealed class SeparableConv2D : BaseSeparableConv
 {
     /// <summary>Creates the layer.</summary>

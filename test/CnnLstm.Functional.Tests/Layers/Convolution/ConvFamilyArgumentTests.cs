@@ -96,6 +96,25 @@ public class ConvFamilyArgumentTests
             "rerun tools/keras-fixtures/conv_family.py --check with real Keras and commit its output");
     }
 
+    [TestCase("conv1d_transpose_same")]
+    [TestCase("conv2d_transpose_same")]
+    [TestCase("conv3d_transpose_same")]
+    [TestCase("depthwise_conv1d")]
+    [TestCase("depthwise_conv2d")]
+    [TestCase("separable_conv2d")]
+    public void TfKeras2Form_WithItsGroups1_LoadsAndPredictsAsKeras_OtherGroupsAreRefused(string name)
+    {
+        // tf.keras 2.11 writes its Conv base's groups (1) into these layers; the library's tf.keras 2 form has it too.
+        var fixture = JsonNode.Parse(File.ReadAllText(Path.Combine(Folder, "cases.json")))!["cases"]![name]!;
+        using var model = Model.Load(Path.Combine(Folder, "library", name + "-tfkeras2.h5"));
+        var predicted = model.Predict(new[] { KerasStyle.Tests.Saving.FixtureJson.ToArray(fixture["x"]!.AsArray()) })[0].Cast<float>().Select(v => (double)v);
+        Assert.That(predicted, Is.EqualTo(KerasStyle.Tests.Saving.FixtureJson.Flatten(fixture["y"]!)).Within(1e-5));
+
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(Folder, "library", name + ".json")))!;
+        json["config"]!["layers"]![1]!["config"]!["groups"] = 2;
+        Assert.That(() => Model.FromJson(json.ToJsonString()), Throws.TypeOf<NotSupportedException>().With.Message.Contains("'groups' = 2"));
+    }
+
     [Test]
     public void Predict_WithTheConvolutionKernelsDistrusted_WarnsOnceNamingEach()
     {
