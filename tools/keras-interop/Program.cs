@@ -8,6 +8,28 @@ using KerasStyle.Tools.KerasInterop;
 // Writes, into the folder given, the seed's two models (sentiment with a 2,000-word vocabulary) in every format the
 // library writes, and the library's predictions on fixed inputs (predictions.json), for real Keras to load and
 // compare (tools/keras-fixtures/check_library_files.py).
+if (args.Length == 2 && args[0] == "convs")
+{
+    // The convolution family (issue 24, tools/keras-fixtures/conv_family.py --check): each one-layer model Keras
+    // wrote into Layers/KerasFixtures/convs, loaded here and written back (.keras, full-model .h5, tf.keras 2 .h5,
+    // ToJson) into the folder given (convs/library), with the library's predictions on Keras' inputs.
+    var library = Directory.CreateDirectory(args[1]).FullName;
+    var fixtures = Path.GetDirectoryName(library)!;
+    foreach (var (caseName, fixture) in System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(fixtures, "cases.json")))!["cases"]!.AsObject())
+    {
+        using var model = Model.Load(Path.Combine(fixtures, caseName + ".keras"));
+        model.Save(Path.Combine(library, $"{caseName}.keras"));
+        model.Save(Path.Combine(library, $"{caseName}-full.h5"));
+        model.Save(Path.Combine(library, $"{caseName}-tfkeras2.h5"), H5Format.TfKeras2);
+        File.WriteAllText(Path.Combine(library, $"{caseName}.json"), model.ToJson());
+        var y = model.Predict(new[] { FromJson(fixture!["x"]!.AsArray()) })[0];
+        File.WriteAllText(Path.Combine(library, $"{caseName}-predictions.json"), JsonSerializer.Serialize(new { y = y.Cast<float>().Select(v => (double)v).ToArray() }));
+    }
+
+    Console.WriteLine($"wrote {library}");
+    return 0;
+}
+
 if (args.Length is not (1 or 2) || (args.Length == 2 && args[1] != "mha"))
 {
     Console.Error.WriteLine("usage: KerasInterop OUTPUT_FOLDER [mha]");

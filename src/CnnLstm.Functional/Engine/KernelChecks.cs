@@ -52,7 +52,7 @@ public static class KernelChecks
 
     /// <summary>
     /// Runs every kernel check on the shapes of the seed's two models (the LSTM, Conv1D and MaxPooling1D paths, with
-    /// autograd off and on) and returns all results so far; used by the examples' <c>doctor</c> command.
+    /// autograd off and on) and on small cases of the convolution family's (ConvKernels), and returns all results so far; used by the examples' <c>doctor</c> command.
     /// </summary>
     public static IReadOnlyList<KernelCheckResult> RunAll()
     {
@@ -69,6 +69,17 @@ public static class KernelChecks
         foreach (var kernel in new[] { MaxPool1DKernels.ChannelsLastInference, MaxPool1DKernels.ChannelsLastTraining, MaxPool1DKernels.ChannelsFirstInference, MaxPool1DKernels.ChannelsFirstTraining })
         {
             MaxPool1DKernels.Trusted(kernel, pool: 4, stride: 4);
+        }
+
+        // The convolution family's (Conv3D, grouped and depthwise convolutions, transposed convolutions): a small
+        // case of each rank in both modes.
+        foreach (var rank in new[] { 1, 2, 3 })
+        {
+            var kernel = Enumerable.Repeat(3L, rank);
+            ConvKernels.Trusted(ConvKernels.ConvInference, ConvKernels.Key(rank, 4, 6, 2, kernel));
+            ConvKernels.Trusted(ConvKernels.ConvTraining, ConvKernels.Key(rank, 4, 6, 2, kernel));
+            ConvKernels.Trusted(ConvKernels.TransposeInference, ConvKernels.Key(rank, 4, 6, 1, kernel));
+            ConvKernels.Trusted(ConvKernels.TransposeTraining, ConvKernels.Key(rank, 4, 6, 1, kernel));
         }
 
         return Results;
@@ -104,6 +115,7 @@ public static class KernelChecks
         FusedLstmKernel.Inference, FusedLstmKernel.Training, Conv1DKernels.ChannelsLastInference, Conv1DKernels.ChannelsLastTraining,
         Conv1DKernels.SingleSampleInference, Conv1DKernels.SingleSampleTraining, MaxPool1DKernels.ChannelsLastInference,
         MaxPool1DKernels.ChannelsLastTraining, MaxPool1DKernels.ChannelsFirstInference, MaxPool1DKernels.ChannelsFirstTraining,
+        ConvKernels.ConvInference, ConvKernels.ConvTraining, ConvKernels.TransposeInference, ConvKernels.TransposeTraining,
     };
 
     /// <summary>

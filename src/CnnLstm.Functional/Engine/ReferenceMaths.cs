@@ -121,5 +121,137 @@ internal static class ReferenceMaths
         return y;
     }
 
+    /// <summary>
+    /// Valid N-d grouped convolution of channels-last x (batch, sizes..., channels) with w in Keras' layout
+    /// (kernel..., channels / groups, filters) and b (filters) or null, as Keras' Conv1D/2D/3D:
+    /// y[n, o..., f] = b[f] + Σ_k Σ_c x[n, o·stride + k·dilation..., g·(channels / groups) + c] · w[k..., c, f],
+    /// g = f / (filters / groups).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static double[] ConvNd(double[] x, double[] w, double[]? b, int batch, int[] sizes, int channels, int filters, int[] kernel, int[] stride, int[] dilation, int groups)
+    {
+        var rank = sizes.Length;
+        var outSizes = new int[rank];
+        for (var a = 0; a < rank; a++)
+        {
+            outSizes[a] = ((sizes[a] - (((kernel[a] - 1) * dilation[a]) + 1)) / stride[a]) + 1;
+        }
+
+        var cells = outSizes.Aggregate(1, (p, v) => p * v);
+        var taps = kernel.Aggregate(1, (p, v) => p * v);
+        var inCells = sizes.Aggregate(1, (p, v) => p * v);
+        var perGroup = channels / groups;
+        var filtersPerGroup = filters / groups;
+        var y = new double[batch * cells * filters];
+        var o = new int[rank];
+        var k = new int[rank];
+        for (var n = 0; n < batch; n++)
+        {
+            for (var cell = 0; cell < cells; cell++)
+            {
+                Unravel(cell, outSizes, o);
+                for (var f = 0; f < filters; f++)
+                {
+                    var g = f / filtersPerGroup;
+                    var sum = b is null ? 0.0 : b[f];
+                    for (var tap = 0; tap < taps; tap++)
+                    {
+                        Unravel(tap, kernel, k);
+                        var at = 0;
+                        for (var a = 0; a < rank; a++)
+                        {
+                            at = (at * sizes[a]) + (o[a] * stride[a]) + (k[a] * dilation[a]);
+                        }
+
+                        var row = ((n * inCells) + at) * channels;
+                        for (var c = 0; c < perGroup; c++)
+                        {
+                            sum += x[row + (g * perGroup) + c] * w[(((tap * perGroup) + c) * filters) + f];
+                        }
+                    }
+
+                    y[(((n * cells) + cell) * filters) + f] = sum;
+                }
+            }
+        }
+
+        return y;
+    }
+
+    /// <summary>
+    /// N-d transposed convolution of channels-last x (batch, sizes..., channels) with w in Keras' layout (kernel...,
+    /// filters, channels) and b (filters) or null, as Keras' Conv1DTranspose/2D/3D: every input cell i adds
+    /// x[n, i..., c] · w[k..., f, c] at output cell i·stride + k·dilation − crop (crop = effective kernel − 1 − left
+    /// pad, per axis), cells outside (0, outSizes) dropped.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static double[] ConvTransposeNd(double[] x, double[] w, double[]? b, int batch, int[] sizes, int channels, int filters, int[] kernel, int[] stride, int[] dilation, int[] crop, int[] outSizes)
+    {
+        var rank = sizes.Length;
+        var cells = outSizes.Aggregate(1, (p, v) => p * v);
+        var inCells = sizes.Aggregate(1, (p, v) => p * v);
+        var taps = kernel.Aggregate(1, (p, v) => p * v);
+        var y = new double[batch * cells * filters];
+        for (var n = 0; n < batch; n++)
+        {
+            for (var cell = 0; cell < cells; cell++)
+            {
+                for (var f = 0; f < filters; f++)
+                {
+                    y[(((n * cells) + cell) * filters) + f] = b is null ? 0.0 : b[f];
+                }
+            }
+        }
+
+        var i = new int[rank];
+        var k = new int[rank];
+        for (var n = 0; n < batch; n++)
+        {
+            for (var inCell = 0; inCell < inCells; inCell++)
+            {
+                Unravel(inCell, sizes, i);
+                for (var tap = 0; tap < taps; tap++)
+                {
+                    Unravel(tap, kernel, k);
+                    var at = 0;
+                    var inside = true;
+                    for (var a = 0; a < rank; a++)
+                    {
+                        var j = (i[a] * stride[a]) + (k[a] * dilation[a]) - crop[a];
+                        inside &= j >= 0 && j < outSizes[a];
+                        at = (at * outSizes[a]) + j;
+                    }
+
+                    if (!inside)
+                    {
+                        continue;
+                    }
+
+                    for (var f = 0; f < filters; f++)
+                    {
+                        var sum = 0.0;
+                        for (var c = 0; c < channels; c++)
+                        {
+                            sum += x[(((n * inCells) + inCell) * channels) + c] * w[(((tap * filters) + f) * channels) + c];
+                        }
+
+                        y[(((n * cells) + at) * filters) + f] += sum;
+                    }
+                }
+            }
+        }
+
+        return y;
+    }
+
+    private static void Unravel(int flat, int[] sizes, int[] index)
+    {
+        for (var a = sizes.Length - 1; a >= 0; a--)
+        {
+            index[a] = flat % sizes[a];
+            flat /= sizes[a];
+        }
+    }
+
     private static double Sigmoid(double z) => 1.0 / (1.0 + Math.Exp(-z));
 }

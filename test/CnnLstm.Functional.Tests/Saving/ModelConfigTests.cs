@@ -158,8 +158,21 @@ public class ModelConfigTests : SavingTestBase
     }
 
     [Test]
-    public void FromJson_Conv1DGroupsDividingFilters_IsValidButNotSupported() =>
-        Assert.That(() => Model.FromJson(Conv1DJson(c => c["groups"] = 2)), Throws.TypeOf<NotSupportedException>().With.Message.Contains("'groups' = 2"));
+    public void FromJson_Conv1DGroupsDividingFiltersAndChannels_LoadsAGroupedConvolution()
+    {
+        using var model = Model.FromJson(Conv1DJson(c => c["groups"] = 2));
+        var conv = (Conv1D)model.GetLayer("conv");
+        Assert.That(conv.Groups, Is.EqualTo(2));
+        Assert.That(conv.Weights[0].Shape, Is.EqualTo(new[] { 3, 2, 8 }), "kernel (kernel size, channels / groups, filters)");
+    }
+
+    [Test]
+    public void FromJson_Conv1DGroupsDividingFiltersButNotChannels_IsRefusedNamingLayerChannelsAndGroups()
+    {
+        // 4 input channels, groups 8 (dividing filters 8): Keras refuses it when built.
+        var error = Assert.Throws<LayerInputException>(() => Model.FromJson(Conv1DJson(c => c["groups"] = 8)))!;
+        Assert.That(error.Message, Does.Contain("Conv1D").And.Contain("input channels (4)").And.Contain("groups (8)"));
+    }
 
     [Test]
     public void FromJson_Conv1DNegativeFilters_IsAConfigErrorNamingTheLayer()

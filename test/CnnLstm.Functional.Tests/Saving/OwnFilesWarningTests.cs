@@ -65,11 +65,18 @@ public class OwnFilesWarningTests : SavingTestBase
         var lstm1d = new Flatten().Call(new ConvLSTM1D(2, 3).Call(new Reshape(new[] { 2, 16, 4 }).Call(image)));
         var lstm3d = new Flatten().Call(new ConvLSTM3D(1, 2, padding: "same").Call(new Reshape(new[] { 2, 4, 4, 2, 2 }).Call(image)));
         e = new Concatenate().Call(new[] { e, lstm2d, lstm1d, lstm3d });
+        // The convolution family (issue 24): transposed, depthwise, separable 2-D, 3-D and grouped convolutions.
+        var upsampled = new Conv2DTranspose(4, 3, strides: 2, padding: "same").Call(image);
+        var separated = new SeparableConv2D(4, 3, padding: "same").Call(new DepthwiseConv2D(3, depthMultiplier: 2).Call(upsampled));
+        var groupedImage = new GlobalAveragePooling2D().Call(new Conv2D(4, (3, 3), (2, 2), "same", groups: 2).Call(separated));
+        var convVolume = new Conv3DTranspose(2, 2, strides: 2).Call(new Conv3D(2, 2).Call(new Reshape(new[] { 2, 8, 8, 1 }).Call(image)));
+        var groupedSteps = new Conv1D(4, 2, groups: 2).Call(new DepthwiseConv1D(2, depthMultiplier: 2).Call(new Conv1DTranspose(3, 2, strides: 2).Call(steps)));
+        var convs = new Concatenate().Call(new[] { groupedImage, new GlobalMaxPooling3D().Call(convVolume), new GlobalAveragePooling1D().Call(groupedSteps) });
 
         var merged = new Concatenate().Call(new[]
         {
             new Subtract().Call(a, b), new Multiply().Call(a, c), new Average().Call(b, c), new Maximum().Call(c, d),
-            new Minimum().Call(a, d), new Dot(1).Call(b, d), sequenceMean, cudnn, e,
+            new Minimum().Call(a, d), new Dot(1).Call(b, d), sequenceMean, cudnn, e, convs,
             // tf.keras 2's op layer, saved as the Add it computes.
             new TFOpLambda("__operators__.add").Call(a, b),
         });

@@ -33,14 +33,27 @@ public abstract class BaseConv : Layer
     /// <param name="useBias">Whether a bias is added.</param>
     /// <param name="name">Layer name, or null for the default.</param>
     /// <param name="allowCausal">Whether <c>causal</c> padding is allowed (Keras: Conv1D only).</param>
-    /// <exception cref="ArgumentOutOfRangeException">A size is not positive, or a dilated window spans more than
-    /// <see cref="int.MaxValue"/>.</exception>
-    /// <exception cref="ArgumentException">Unknown padding or activation.</exception>
+    /// <param name="groups">Channel groups (Keras' <c>groups</c>, default 1): positive and dividing
+    /// <paramref name="filters"/>; the input channels must be divisible by it too (checked when built).</param>
+    /// <exception cref="ArgumentOutOfRangeException">A size or <paramref name="groups"/> is not positive, or a dilated
+    /// window spans more than <see cref="int.MaxValue"/>.</exception>
+    /// <exception cref="ArgumentException">Unknown padding or activation, or <paramref name="groups"/> does not divide
+    /// <paramref name="filters"/>.</exception>
     private protected BaseConv(int rank, int filters, int[] kernelSize, int[] strides, string padding, int[] dilationRate,
-        string? activation, bool useBias, string? name, bool allowCausal)
+        string? activation, bool useBias, string? name, bool allowCausal, int groups = 1)
         : base(name)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(filters);
+        if (groups <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(groups), $"{GetType().Name}: the number of groups must be a positive integer, got {groups} (Keras refuses it too).");
+        }
+
+        if (filters % groups != 0)
+        {
+            throw new ArgumentException($"{GetType().Name}: filters ({filters}) must be evenly divisible by groups ({groups}) (Keras refuses it too).", nameof(groups));
+        }
+
         foreach (var (sizes, argument) in new[] { (kernelSize, nameof(kernelSize)), (strides, nameof(strides)), (dilationRate, nameof(dilationRate)) })
         {
             if (sizes.Length != rank || sizes.Any(v => v <= 0))
@@ -58,7 +71,12 @@ public abstract class BaseConv : Layer
         this.padding = PaddingRules.Parse(padding, GetType().Name, allowCausal);
         Activation = Activations.Validate(activation, GetType().Name, nameof(activation));
         UseBias = useBias;
+        Groups = groups;
     }
+
+    /// <summary>Channel groups (Keras' <c>groups</c>): input channels and filters are split into this many groups,
+    /// each convolved with its own filters / groups kernels; 1 (the default) is a plain convolution.</summary>
+    public int Groups { get; }
 
     /// <summary>Spatial axes of the input (1 for sequences, 2 for images).</summary>
     public int Rank { get; }
@@ -96,7 +114,7 @@ public abstract class BaseConv : Layer
     private protected int InputChannels => inputChannels;
 
     /// <summary>The kernel created by the default <see cref="Build(KerasTensor)"/>.</summary>
-    private protected LayerWeight? Kernel { get; private set; }
+    private protected LayerWeight? Kernel { get; set; }
 
     /// <summary>The bias, or null without one.</summary>
     private protected LayerWeight? Bias { get; set; }
@@ -115,15 +133,20 @@ public abstract class BaseConv : Layer
     {
         var config = base.GetConfig();
         AddLeadingConfig(config);
-        config["filters"] = Filters;
+        if (HasFilters)
+        {
+            config["filters"] = Filters;
+        }
+
         config["kernel_size"] = Json(KernelSizes);
         config["strides"] = Json(StridesPerAxis);
         config["padding"] = Padding;
+        AddAfterPadding(config);
         config["data_format"] = "channels_last";
         config["dilation_rate"] = Json(DilationPerAxis);
         if (HasGroups)
         {
-            config["groups"] = 1;
+            config["groups"] = Groups;
         }
 
         config["activation"] = Activations.Serialize(Activation);
@@ -131,6 +154,24 @@ public abstract class BaseConv : Layer
         AddWeightConfig(config);
         return config;
     }
+
+    /// <summary>Whether the config has <c>filters</c> (Keras' depthwise convolutions have none).</summary>
+    private protected virtual bool HasFilters => true;
+
+    /// <summary>Config keys Keras writes between <c>padding</c> and <c>data_format</c> (none here).</summary>
+    private protected virtual void AddAfterPadding(JsonObject config)
+    {
+    }
+
+    /// <summary>Output channels for <paramref name="inputChannels"/> input channels (<see cref="Filters"/> here).</summary>
+    private protected virtual int OutputChannels(int inputChannels) => Filters;
+
+    /// <summary>An output size for an input <paramref name="length"/> on <paramref name="axis"/> (Keras' convolution
+    /// sizes here).</summary>
+    private protected virtual int OutputLength(int axis, int length) => PaddingRules.OutputLength(length, EffectiveKernel[axis], StridesPerAxis[axis], padding);
+
+    /// <summary>Whether <c>Call</c> pads its input for <c>same</c> or <c>causal</c> (a transposed convolution does not).</summary>
+    private protected virtual bool PadsInput => true;
 
     /// <summary>Config keys Keras writes before <c>filters</c> (none here).</summary>
     private protected virtual void AddLeadingConfig(JsonObject config)
@@ -145,25 +186,35 @@ public abstract class BaseConv : Layer
     {
         /// <summary>The kernel_regularizer and bias_regularizer read from the config.</summary>
         public (Regularizers.Regularizer? Kernel, Regularizers.Regularizer? Bias) Regularizers { get; init; }
+
+        /// <summary>Keras' <c>groups</c> (1 when the config has none).</summary>
+        public int Groups { get; init; }
     }
 
     /// <summary>
     /// Reads the keys <see cref="GetConfig"/> writes for a rank-<paramref name="rank"/> convolution with a kernel and
-    /// a bias: the window sizes (a number or a tuple of length rank), <c>channels_last</c>, <c>groups</c> 1, and the
-    /// kernel and bias initializers.
+    /// a bias: the window sizes (a number or a tuple of length rank), <c>channels_last</c>, <c>groups</c> (a positive
+    /// number dividing filters, else a config error naming it), and the kernel and bias initializers.
     /// </summary>
     private protected static ConvArguments ReadConvConfig(LayerConfig config, int rank)
     {
-        ReadGroupsConfig(config);
+        var groups = config.GetInt("groups", 1);
+        var filters = config.GetNullableInt("filters");
+        if (groups <= 0 || (filters > 0 && filters % groups != 0))
+        {
+            throw config.Error($"'groups' must be a positive integer that divides filters ({filters?.ToString(CultureInfo.InvariantCulture) ?? "absent"}), got {groups}.");
+        }
+
         var regularizers = ReadKernelAndBiasConfig(config);
-        return ReadWindowConfig(config, rank) with { Regularizers = regularizers };
+        return ReadWindowConfig(config, rank) with { Regularizers = regularizers, Groups = groups };
     }
 
-    /// <summary>The keys every convolution has: filters, window sizes, padding, data format, activation, use_bias.</summary>
-    private protected static ConvArguments ReadWindowConfig(LayerConfig config, int rank)
+    /// <summary>The keys every convolution has: filters, window sizes, padding, data format, activation, use_bias
+    /// (a depthwise convolution, without filters, gets 0).</summary>
+    private protected static ConvArguments ReadWindowConfig(LayerConfig config, int rank, bool hasFilters = true)
     {
         config.RequireDefault("data_format", "channels_last");
-        return new ConvArguments(config.GetInt("filters"), ReadTuple(config, "kernel_size", rank, null), ReadTuple(config, "strides", rank, 1),
+        return new ConvArguments(hasFilters ? config.GetInt("filters") : 0, ReadTuple(config, "kernel_size", rank, null), ReadTuple(config, "strides", rank, 1),
             config.GetString("padding", "valid"), ReadTuple(config, "dilation_rate", rank, 1), config.GetActivation("activation", "linear"),
             config.GetBool("use_bias", true), config.Name);
     }
@@ -202,13 +253,22 @@ public abstract class BaseConv : Layer
             throw InputError($"the weights were built for {inputChannels} channels, but {input.Label} has shape {input.Shape} with {channels} channels.");
         }
 
+        if (channels % Groups != 0)
+        {
+            throw InputError($"the input channels ({channels}) must be evenly divisible by groups ({Groups}), but {input.Label} has shape {input.Shape} (Keras refuses it too).");
+        }
+
         var sizes = new int?[Rank];
         for (var axis = 0; axis < Rank; axis++)
         {
             if (input.Shape[axis + 1] is int length)
             {
-                CheckPaddedInput(input, axis, length, channels);
-                sizes[axis] = PaddingRules.OutputLength(length, EffectiveKernel[axis], StridesPerAxis[axis], padding);
+                if (PadsInput)
+                {
+                    CheckPaddedInput(input, axis, length, channels);
+                }
+
+                sizes[axis] = OutputLength(axis, length);
             }
         }
 
@@ -217,7 +277,7 @@ public abstract class BaseConv : Layer
             throw InputError($"kernel size {Tuple(KernelSizes)} (dilation {Tuple(DilationPerAxis)}, effective {Tuple(EffectiveKernel)}) does not fit {input.Label} with shape {input.Shape} with padding '{Padding}': the output would be ({string.Join(", ", sizes)}). Expected at least the effective kernel on each axis, or padding 'same'.");
         }
 
-        return new[] { (new Shape(new int?[] { null }.Concat(sizes).Append(Filters).ToArray()), DType.Float32) };
+        return new[] { (new Shape(new int?[] { null }.Concat(sizes).Append(OutputChannels(channels)).ToArray()), DType.Float32) };
     }
 
     /// <summary>Keeps the input channels and creates the weights (<see cref="BuildWeights"/>).</summary>
@@ -229,12 +289,12 @@ public abstract class BaseConv : Layer
         Bias?.Regularizer = BiasRegularizer;
     }
 
-    /// <summary>Creates a glorot-uniform kernel (kernel size..., channels, filters) and a zeros bias.</summary>
+    /// <summary>Creates a glorot-uniform kernel (kernel size..., channels / groups, filters) and a zeros bias.</summary>
     private protected virtual void BuildWeights(int channels)
     {
         var receptive = KernelSizes.Aggregate(1L, (a, k) => a * k);
-        var shape = KernelSizes.Select(k => (long)k).Append(channels).Append(Filters).ToArray();
-        Tensor Glorot() => Initializers.GlorotUniform(shape, receptive * channels, receptive * Filters, Random);
+        var shape = KernelSizes.Select(k => (long)k).Append(channels / Groups).Append(Filters).ToArray();
+        Tensor Glorot() => Initializers.GlorotUniform(shape, receptive * (channels / Groups), receptive * Filters, Random);
         Kernel = KernelLayout is { } layout ? AddWeight("kernel", shape, Glorot, layout) : AddWeight("kernel", shape, Glorot);
         if (UseBias)
         {
@@ -242,12 +302,14 @@ public abstract class BaseConv : Layer
         }
     }
 
-    /// <summary>ONNX: Conv over (batch, channels, spatial...) between two Transposes, then the activation.</summary>
+    /// <summary>ONNX: Conv (with <c>group</c> when <see cref="Groups"/> is above 1) over (batch, channels, spatial...)
+    /// between two Transposes, then the activation.</summary>
     internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call)
     {
-        // Keras' (kernel..., in, filters) to ONNX's (filters, in, kernel...).
+        // Keras' (kernel..., in / groups, filters) to ONNX's (filters, in / groups, kernel...).
         var toOnnx = new long[] { Rank + 1, Rank }.Concat(Enumerable.Range(0, Rank).Select(a => (long)a)).ToArray();
-        var y = graph.ChannelsFirst(call.Input.Name, Rank, Name, x => graph.Conv(x, graph.Weight(Kernel!, "onnx", t => t.permute(toOnnx)), Bias, Name, OnnxWindowAttributes(call)));
+        var attributes = Groups > 1 ? OnnxWindowAttributes(call).Append(OnnxGraph.Attr("group", (long)Groups)).ToArray() : OnnxWindowAttributes(call);
+        var y = graph.ChannelsFirst(call.Input.Name, Rank, Name, x => graph.Conv(x, graph.Weight(Kernel!, "onnx", t => t.permute(toOnnx)), Bias, Name, attributes));
         return new[] { graph.Activation(y, Activation, Name) };
     }
 
@@ -259,6 +321,38 @@ public abstract class BaseConv : Layer
         OnnxGraph.Ints("dilations", DilationPerAxis.Select(d => (long)d).ToArray()),
         OnnxWindows.Pads(padding, Enumerable.Range(1, Rank).Select(a => call.Input.Shape[a]).ToArray(), EffectiveKernel, StridesPerAxis),
     };
+
+    /// <summary>The input padded as <c>same</c> (TensorFlow's split, the extra cell after) or <c>causal</c> (all
+    /// before) asks on every spatial axis of a channels-last batch; unchanged for <c>valid</c>.</summary>
+    private protected Tensor PadInput(Tensor input)
+    {
+        if (padding == Layers.Padding.Valid)
+        {
+            return input;
+        }
+
+        var pads = new long[2 * (Rank + 1)];
+        for (var axis = 0; axis < Rank; axis++)
+        {
+            var (before, after) = padding == Layers.Padding.Causal
+                ? (EffectiveKernel[axis] - 1L, 0L)
+                : PaddingRules.SamePadding((int)input.shape[axis + 1], EffectiveKernel[axis], StridesPerAxis[axis]);
+            pads[2 * (Rank - axis)] = before;
+            pads[(2 * (Rank - axis)) + 1] = after;
+        }
+
+        return nn.functional.pad(input, pads);
+    }
+
+    /// <summary>Keras' refusal of strides and dilation both above 1 (keras/src/layers/convolutional/base_conv.py).</summary>
+    /// <exception cref="ArgumentException">Some stride and some dilation exceed 1.</exception>
+    private protected void RefuseStridedDilation()
+    {
+        if (StridesPerAxis.Max() > 1 && DilationPerAxis.Max() > 1)
+        {
+            throw new ArgumentException($"{GetType().Name}: strides {Tuple(StridesPerAxis)} and dilation {Tuple(DilationPerAxis)} cannot both exceed 1 (Keras refuses it too).", "dilationRate");
+        }
+    }
 
     /// <summary>A size for messages: <c>3</c> on one axis, <c>(3, 3)</c> on several.</summary>
     private protected static string Tuple(IReadOnlyList<int> sizes) =>

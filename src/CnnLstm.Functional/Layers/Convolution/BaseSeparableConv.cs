@@ -76,6 +76,8 @@ public abstract class BaseSeparableConv : BaseConv
             config.RequireDefault(key, null);
         }
 
+        // tf.keras 2.11 writes its Conv base's groups (always 1 there); Keras 3 has none.
+        config.RequireDefault("groups", 1);
         var arguments = ReadWindowConfig(config, rank) with { Regularizers = (null, config.GetRegularizer("bias_regularizer")) };
         return (arguments, config.GetInt("depth_multiplier", 1), config.GetRegularizer("depthwise_regularizer"), config.GetRegularizer("pointwise_regularizer"));
     }

@@ -23,11 +23,13 @@ public sealed class Conv1D : BaseConv
     /// <param name="activation">Keras activation name; null or <c>linear</c> for none.</param>
     /// <param name="useBias">Whether to add a bias vector.</param>
     /// <param name="name">Layer name; defaults to <c>conv1d_N</c>.</param>
-    /// <exception cref="ArgumentOutOfRangeException">A size is not positive.</exception>
-    /// <exception cref="ArgumentException">Unknown padding or activation.</exception>
+    /// <param name="groups">Channel groups (default 1): each of <paramref name="groups"/> slices of the input channels is
+    /// convolved with its own filters / groups kernels; must divide <paramref name="filters"/> and the input channels.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A size or <paramref name="groups"/> is not positive.</exception>
+    /// <exception cref="ArgumentException">Unknown padding or activation, or groups not dividing filters.</exception>
     public Conv1D(int filters, int kernelSize, int strides = 1, string padding = "valid", int dilationRate = 1,
-        string? activation = null, bool useBias = true, string? name = null)
-        : base(1, filters, new[] { kernelSize }, new[] { strides }, padding, new[] { dilationRate }, activation, useBias, name, allowCausal: true)
+        string? activation = null, bool useBias = true, string? name = null, int groups = 1)
+        : base(1, filters, new[] { kernelSize }, new[] { strides }, padding, new[] { dilationRate }, activation, useBias, name, allowCausal: true, groups)
     {
     }
 
@@ -46,7 +48,7 @@ public sealed class Conv1D : BaseConv
     internal static Conv1D FromConfig(LayerConfig config)
     {
         var a = ReadConvConfig(config, 1);
-        return new Conv1D(a.Filters, a.KernelSize[0], a.Strides[0], a.Padding, a.DilationRate[0], a.Activation, a.UseBias, a.Name)
+        return new Conv1D(a.Filters, a.KernelSize[0], a.Strides[0], a.Padding, a.DilationRate[0], a.Activation, a.UseBias, a.Name, a.Groups)
         {
             KernelRegularizer = a.Regularizers.Kernel,
             BiasRegularizer = a.Regularizers.Bias,
@@ -56,6 +58,13 @@ public sealed class Conv1D : BaseConv
     /// <inheritdoc/>
     protected override Tensor Call(Tensor input, bool training, Tensor? mask)
     {
+        if (Groups > 1)
+        {
+            // Grouped: libtorch's grouped convolution once checked, else the plain path (Engine/ConvKernels.cs); the
+            // kernel is kept as (filters, channels / groups, kernel), its Keras layout is the reverse.
+            return Activations.Apply(Activation, ConvKernels.Conv(PadInput(input), Kernel!.Variable.permute(2, 1, 0), Bias?.Variable, StridesPerAxis, DilationPerAxis, Groups));
+        }
+
         if (KernelSize == 1 && Strides == 1)
         {
             // A width-1 convolution is a dense map of each step's channels: one matrix product on the

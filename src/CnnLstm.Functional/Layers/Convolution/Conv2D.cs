@@ -39,12 +39,14 @@ public sealed class Conv2D : BaseConv
     /// <param name="activation">Keras activation name, or null for linear.</param>
     /// <param name="useBias">Whether to add a bias.</param>
     /// <param name="name">Layer name; defaults to <c>conv2d_N</c>.</param>
-    /// <exception cref="ArgumentOutOfRangeException">A size is not positive.</exception>
-    /// <exception cref="ArgumentException">Unknown padding or activation, or strides and dilation both above 1
-    /// (Keras refuses it too).</exception>
+    /// <param name="groups">Channel groups (default 1): each of <paramref name="groups"/> slices of the input channels is
+    /// convolved with its own filters / groups kernels; must divide <paramref name="filters"/> and the input channels.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A size or <paramref name="groups"/> is not positive.</exception>
+    /// <exception cref="ArgumentException">Unknown padding or activation, strides and dilation both above 1
+    /// (Keras refuses it too), or groups not dividing filters.</exception>
     public Conv2D(int filters, (int H, int W) kernelSize, (int H, int W) strides, string padding = "valid", (int H, int W)? dilationRate = null,
-        string? activation = null, bool useBias = true, string? name = null)
-        : base(2, filters, new[] { kernelSize.H, kernelSize.W }, new[] { strides.H, strides.W }, padding, Pair(dilationRate ?? (1, 1)), activation, useBias, name, allowCausal: false)
+        string? activation = null, bool useBias = true, string? name = null, int groups = 1)
+        : base(2, filters, new[] { kernelSize.H, kernelSize.W }, new[] { strides.H, strides.W }, padding, Pair(dilationRate ?? (1, 1)), activation, useBias, name, allowCausal: false, groups)
     {
         if ((strides.H > 1 || strides.W > 1) && (DilationRate.H > 1 || DilationRate.W > 1))
         {
@@ -66,7 +68,7 @@ public sealed class Conv2D : BaseConv
     {
         var a = ReadConvConfig(config, 2);
         return new Conv2D(a.Filters, (a.KernelSize[0], a.KernelSize[1]), (a.Strides[0], a.Strides[1]), a.Padding, (a.DilationRate[0], a.DilationRate[1]),
-            a.Activation, a.UseBias, a.Name)
+            a.Activation, a.UseBias, a.Name, a.Groups)
         {
             KernelRegularizer = a.Regularizers.Kernel,
             BiasRegularizer = a.Regularizers.Bias,
@@ -76,6 +78,12 @@ public sealed class Conv2D : BaseConv
     /// <inheritdoc/>
     protected override Tensor Call(Tensor input, bool training, Tensor? mask)
     {
+        if (Groups > 1)
+        {
+            // Grouped: libtorch's grouped convolution once checked, else the plain path (Engine/ConvKernels.cs).
+            return Activations.Apply(Activation, ConvKernels.Conv(PadInput(input), Kernel!.Variable, Bias?.Variable, StridesPerAxis, DilationPerAxis, Groups));
+        }
+
         var (patches, height, width) = Windows2D.Cut(input, KernelSize, Strides, DilationRate, PaddingMode, 0);
         // Patches come channel-major (C, kh, kw); the kernel is (kh, kw, C, filters) in Keras' layout.
         var weights = Kernel!.Variable.permute(2, 0, 1, 3).reshape(-1, Filters);

@@ -18,7 +18,7 @@ public class OnnxExportTests
     private static IEnumerable<TestCaseData> KerasFixtureModels()
     {
         var root = Path.GetDirectoryName(typeof(OnnxExportTests).Assembly.Location)!;
-        var folders = new[] { "Layers/KerasFixtures/family", "Layers/KerasFixtures", "Layers/Merging/KerasFixtures", "Models/KerasFixtures", "Saving/KerasFixtures" };
+        var folders = new[] { "Layers/KerasFixtures/family", "Layers/KerasFixtures/convs", "Layers/KerasFixtures", "Layers/Merging/KerasFixtures", "Models/KerasFixtures", "Saving/KerasFixtures" };
         return folders.SelectMany(f => Directory.GetFiles(Path.Combine(root, f), "*.keras").Order(StringComparer.Ordinal))
             .Select(p => new TestCaseData(Path.GetRelativePath(root, p)).SetName($"Export_KerasFixture_OnnxRuntimeMatchesPredict({Path.GetRelativePath(root, p)})"));
     }
