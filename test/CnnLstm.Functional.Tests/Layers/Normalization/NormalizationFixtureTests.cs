@@ -145,7 +145,8 @@ public class NormalizationFixtureTests
     [TestCase("volumes")]
     public void Load_KerasLegacyH5_PredictsAsKerasWithin1e5(string key)
     {
-        // Keras 3.16 itself cannot read back its .h5 of LayerNormalization over an axis list (norms.json h5_in_keras).
+        // Keras 3.16 itself cannot read back its own .h5 of LayerNormalization over an axis list (norms.json
+        // h5_in_keras); this library reads it.
         using var model = Model.Load(Path.Combine(Folder, key + ".h5"));
         AssertAsKeras(model, key);
     }
@@ -329,5 +330,70 @@ public class NormalizationFixtureTests
         Assert.That(error!.Message, Does.Contain("Lambda 'bad'").And.Contain("(None, None, 6)").And.Contain("needs 7 features"));
         using var model = new Model(x, summed);
         Assert.That(model.Predict<float[,]>(new float[2, 3, 6]).GetLength(1), Is.EqualTo(6));
+    }
+
+    /// <summary>
+    /// Writes the library's files of the three models (with Keras' weights) for
+    /// <c>normalization_rest.py --library</c>, which loads them in Keras 3.16. Run explicitly after changing what
+    /// these layers write: <c>dotnet test --filter WriteLibraryFilesForKeras</c> with KERASSTYLE_WRITE_FIXTURES set to
+    /// the repository root.
+    /// </summary>
+    [Test, Explicit("writes fixture files into the source tree")]
+    public void WriteLibraryFilesForKeras()
+    {
+        var root = Environment.GetEnvironmentVariable("KERASSTYLE_WRITE_FIXTURES") ?? throw new InvalidOperationException("set KERASSTYLE_WRITE_FIXTURES to the repository root");
+        var folder = Path.Combine(root, "test", "CnnLstm.Functional.Tests", "Layers", "Normalization", "KerasFixtures", "LibraryFiles");
+        Directory.CreateDirectory(folder);
+        foreach (var key in new[] { "sequences", "images", "volumes" })
+        {
+            using var keras = Model.Load(Path.Combine(Folder, key + ".keras"));
+            using var model = Build(key);
+            CopyWeights(keras, model);
+            model.Save(Path.Combine(folder, key + ".keras"));
+            model.Save(Path.Combine(folder, key + "-keras3.h5"));
+        }
+
+        File.WriteAllText(Path.Combine(folder, "inputs.json"), new JsonObject
+        {
+            ["sequences"] = Fixture.Value["inputs"]!["sequences"]!.DeepClone(),
+            ["images"] = Fixture.Value["inputs"]!["images"]!.DeepClone(),
+            ["volumes"] = Fixture.Value["inputs"]!["volumes"]!.DeepClone(),
+        }.ToJsonString());
+    }
+
+    [TestCase("sequences.keras")]
+    [TestCase("images.keras")]
+    [TestCase("volumes.keras")]
+    [TestCase("sequences-keras3.h5")]
+    [TestCase("images-keras3.h5")]
+    [TestCase("volumes-keras3.h5")]
+    public void LibraryFile_LoadedInKeras316_PredictsAsKerasWithin1e5(string file)
+    {
+        // Recorded by normalization_rest.py --library from the files WriteLibraryFilesForKeras wrote.
+        var report = JsonNode.Parse(File.ReadAllText(Path.Combine(Folder, "LibraryFiles", "library_in_keras.json")))!["files"]![file]!;
+        Assert.That(report["error"], Is.Null, file);
+        var key = file.Split('.', '-')[0];
+        var expected = Fixture.Value[key]!.AsObject();
+        var names = expected["layers"]!.AsArray().Select(n => n!.GetValue<string>()).ToList();
+        var layers = report["layers"]!.AsArray().Select(n => n!.GetValue<string>()).ToArray();
+        for (var o = 0; o < layers.Length; o++)
+        {
+            var want = FixtureJson.Flatten(expected["predictions"]![names.IndexOf(layers[o])]!).ToArray();
+            Assert.That(FixtureJson.Flatten(report["predictions"]![o]!).ToArray(), Is.EqualTo(want).Within(1e-5), $"{file} {layers[o]}");
+        }
+
+        // The library still writes what Keras loaded: the same configs.
+        using var model = Build(key);
+        var written = System.IO.Compression.ZipFile.OpenRead(Path.Combine(Folder, "LibraryFiles", key + ".keras"));
+        using (written)
+        {
+            using var reader = new StreamReader(written.GetEntry("config.json")!.Open());
+            var layersWritten = JsonNode.Parse(reader.ReadToEnd())!["config"]!["layers"]!.AsArray();
+            foreach (var layer in model.Layers.Skip(1))
+            {
+                var entry = layersWritten.First(l => l!["config"]!["name"]!.GetValue<string>() == layer.Name)!;
+                Assert.That(JsonNode.DeepEquals(entry["config"], layer.GetConfig()), Is.True, $"{layer.Name}: the library's config changed since Keras loaded it; rerun WriteLibraryFilesForKeras and normalization_rest.py --library");
+            }
+        }
     }
 }
