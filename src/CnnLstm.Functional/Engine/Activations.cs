@@ -51,7 +51,9 @@ public static class Activations
         ["leaky_relu"] = x => x.leaky_relu(Scalars.Of(0.2)),
         ["log_sigmoid"] = x => nn.functional.logsigmoid(x),
         ["celu"] = x => x.celu(Scalars.Of(1.0)),
-        ["hard_tanh"] = x => x.clamp(Scalars.Of(-1.0), Scalars.Of(1.0)),
+        // Keras 3 (torch backend): torch's hardtanh, whose gradient is 1 strictly inside (-1, 1) and 0 elsewhere,
+        // including exactly at ±1, where clamp's would be 1.
+        ["hard_tanh"] = x => where(x.gt(Scalars.Of(-1.0)).logical_and(x.lt(Scalars.Of(1.0))), x, x.clamp(Scalars.Of(-1.0), Scalars.Of(1.0)).detach()),
         ["squareplus"] = x => x.add(Scalars.Square(x).add(Scalars.OfInt(4), Scalars.IntOne).sqrt(), Scalars.IntOne).div(Scalars.OfInt(2)),
         ["sparse_plus"] = x => where(x.le(Scalars.OfInt(-1)), zeros_like(x), where(x.ge(Scalars.IntOne), x, Scalars.Square(x.add(Scalars.IntOne, Scalars.IntOne)).div(Scalars.OfInt(4)))),
         ["tanh_shrink"] = x => x - x.tanh(),

@@ -141,7 +141,12 @@ public static class LayerRegistry
             }
 
             layer.Trainable = trainable;
-            layer.ActivityRegularizer = activityRegularizer;
+            if (activityRegularizer is not null)
+            {
+                // A layer whose constructor sets its own (ActivityRegularization) keeps it when the config has none.
+                layer.ActivityRegularizer = activityRegularizer;
+            }
+
             return layer;
         }
         catch

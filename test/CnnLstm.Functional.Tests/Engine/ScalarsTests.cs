@@ -41,7 +41,10 @@ public class ScalarsTests
             "elu" => x => nn.functional.elu(x, 1.0),
             "celu" => x => nn.functional.celu(x, 1.0),
             "leaky_relu" => x => nn.functional.leaky_relu(x, 0.2),
-            "hard_tanh" => x => x.clamp(-1.0, 1.0),
+            // Keras 3 (torch backend) calls torch's hardtanh: clamp's values, gradient 1 only strictly inside (-1, 1)
+            // (checked against Keras in ActivationsTests). TorchSharp 0.107's own nn.functional.hardtanh returns -30
+            // at -30, so the reference is written out with TorchSharp's operators.
+            "hard_tanh" => x => where((x > -1.0) & (x < 1.0), x, x.clamp(-1.0, 1.0).detach()),
             "squareplus" => x => (x + (x.square() + 4).sqrt()) / 2,
             "sparse_plus" => x => where(x <= -1, zeros_like(x), where(x >= 1, x, (x + 1).square() / 4)),
             _ => x => (x * 0.2 + 0.5).clamp(0.0, 1.0),

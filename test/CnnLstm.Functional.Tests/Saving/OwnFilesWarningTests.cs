@@ -31,6 +31,9 @@ public class OwnFilesWarningTests : SavingTestBase
         h = new BatchNormalization().Call(h);
         h = new GaussianNoise(0.1).Call(h);
         h = new SpatialDropout1D(0.1).Call(h);
+        h = new AlphaDropout(0.1).Call(new GaussianDropout(0.1).Call(new Identity().Call(h)));
+        h = new ActivityRegularization(0.01).Call(new UnitNormalization().Call(new RMSNormalization().Call(new GroupNormalization(1).Call(h))));
+        h = new Lambda(Layers.Normalization.NormalizationFixtureTests.RegisterDoublePlusOne()).Call(h);
         h = new ZeroPadding1D(1).Call(h);
         h = new Cropping1D(1).Call(h);
         h = new UpSampling1D(2).Call(h);
@@ -53,11 +56,11 @@ public class OwnFilesWarningTests : SavingTestBase
         var cudnn = new Dense(4).Call(new CuDNNLSTM(2).Call(new CuDNNGRU(3, returnSequences: true).Call(steps)));
 
         var image = new Input(new[] { 8, 8, 2 }, name: "image");
-        var grown = new UpSampling2D(2, "bilinear").Call(new Cropping2D(1).Call(new ZeroPadding2D(1).Call(image)));
+        var grown = new UpSampling2D(2, "bilinear").Call(new Cropping2D(1).Call(new ZeroPadding2D(1).Call(new SpatialDropout2D(0.1).Call(image))));
         var pooled = new AveragePooling2D((2, 2)).Call(new MaxPooling2D((4, 4)).Call(new Conv2D(4, 3, padding: "same").Call(grown)));
         var d = new Add().Call(new GlobalMaxPooling2D().Call(pooled), new GlobalAveragePooling2D().Call(pooled));
         var volume = new UpSampling3D(2).Call(new Cropping3D(1).Call(new ZeroPadding3D(1).Call(new Reshape(new[] { 2, 8, 8, 1 }).Call(image))));
-        var cubes = new AveragePooling3D(2).Call(new MaxPooling3D().Call(volume));
+        var cubes = new AveragePooling3D(2).Call(new MaxPooling3D().Call(new SpatialDropout3D(0.1).Call(volume)));
         var e = new Dense(4).Call(new Add().Call(new GlobalMaxPooling3D().Call(cubes), new GlobalAveragePooling3D().Call(cubes)));
         // The convolutional LSTMs over a sequence of 2 images (2-D), signals (1-D) and volumes (3-D).
         var frames = new Reshape(new[] { 2, 4, 8, 2 }).Call(image);

@@ -10,7 +10,7 @@ namespace KerasStyle.Layers;
 /// <summary>
 /// Normalises each feature with batch statistics while training and moving statistics in inference, as Keras'
 /// <c>keras.layers.BatchNormalization</c> (keras/src/layers/normalization/batch_normalization.py): in training, the
-/// mean and (biased) variance of the batch over every axis but the last give (x - mean) / sqrt(variance + epsilon)
+/// mean and (biased) variance of the batch over every axis but <c>axis</c> (the features, by default the last) give (x - mean) / sqrt(variance + epsilon)
 /// × gamma + beta, and the moving statistics move toward them: moving = moving × momentum + batch × (1 - momentum);
 /// in inference (and in training when the layer is frozen, as Keras 3), the moving statistics replace the batch's.
 /// With a mask, the statistics are over the unmasked entries. Weights in Keras order: gamma (when <c>scale</c>),
@@ -24,6 +24,7 @@ public sealed class BatchNormalization : Layer
     private LayerWeight? beta;
     private LayerWeight? movingMean;
     private LayerWeight? movingVariance;
+    private int featureAxis = -1;
 
     /// <summary>Creates the layer.</summary>
     /// <param name="momentum">The moving statistics' momentum (Keras' default 0.99), in [0, 1].</param>
@@ -32,17 +33,17 @@ public sealed class BatchNormalization : Layer
     /// <param name="scale">Whether to multiply by the learned gain gamma (default true).</param>
     /// <param name="name">Layer name; defaults to <c>batch_normalization_N</c>.</param>
     /// <param name="axis">
-    /// The features axis (Keras' <c>axis</c>, default -1). This library normalises the last axis only, so -1, or the
-    /// positive index of the last axis (e.g. 2 for (batch, steps, features)), which is checked when the layer is
-    /// called, as Keras resolves the axis at build.
+    /// The features axis (Keras' <c>axis</c>, default -1, the last): any axis but the batch axis, negative ones
+    /// counted from the end (1 for channels-first images (batch, channels, rows, cols)); checked against the input's
+    /// rank when the layer is called, as Keras resolves it at build. Each feature along it has its own statistics.
     /// </param>
+    /// <exception cref="ArgumentOutOfRangeException">Axis 0, the batch axis (its size is unknown, so Keras' build fails
+    /// on it too), or an out-of-range momentum or epsilon.</exception>
     public BatchNormalization(double momentum = 0.99, double epsilon = 1e-3, bool center = true, bool scale = true, string? name = null, int axis = -1)
         : base(name)
     {
-        Axis = axis is -1 or >= 1 ? axis
-            : throw new ArgumentOutOfRangeException(nameof(axis), axis, axis == 0
-                ? "BatchNormalization: axis 0 is the batch axis; this library normalises the last axis only (-1, or its positive index)."
-                : "BatchNormalization: this library normalises the last axis only: axis must be -1 or the positive index of the last axis.");
+        Axis = axis != 0 ? axis
+            : throw new ArgumentOutOfRangeException(nameof(axis), axis, "BatchNormalization: axis 0 is the batch axis, whose size is unknown; the features axis must be another (Keras' build fails there too).");
         Momentum = momentum is >= 0 and <= 1 ? momentum : throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "BatchNormalization: momentum must be in [0, 1].");
         Epsilon = epsilon > 0 && double.IsFinite(epsilon) ? epsilon
             : throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, "BatchNormalization: epsilon must be positive and finite.");
@@ -50,7 +51,7 @@ public sealed class BatchNormalization : Layer
         Scale = scale;
     }
 
-    /// <summary>The features axis as given (Keras' <c>axis</c>): -1, or the positive index of the last axis.</summary>
+    /// <summary>The features axis as given (Keras' <c>axis</c>): -1 (the last), another negative index, or a positive one.</summary>
     public int Axis { get; }
 
     /// <summary>The moving statistics' momentum (Keras' <c>momentum</c>).</summary>
@@ -92,7 +93,7 @@ public sealed class BatchNormalization : Layer
         return config;
     }
 
-    /// <summary>Creates the layer from a Keras 2 or Keras 3 config; only the last axis is supported (see <see cref="Axis"/>).</summary>
+    /// <summary>Creates the layer from a Keras 2 or Keras 3 config (see <see cref="Axis"/>).</summary>
     internal static BatchNormalization FromConfig(LayerConfig config)
     {
         foreach (var (key, initializer) in new[] { ("beta_initializer", "zeros"), ("gamma_initializer", "ones"), ("moving_mean_initializer", "zeros"), ("moving_variance_initializer", "ones") })
@@ -113,7 +114,7 @@ public sealed class BatchNormalization : Layer
 
     /// <summary>
     /// The config's <c>axis</c>: an integer (Keras 3, Keras 2) or a list of one integer (tf.keras 2 writes
-    /// <c>[2]</c>); -1 or a positive index, which must be the input's last axis when the layer is built.
+    /// <c>[2]</c>); not the batch axis. tf.keras 2's lists of several axes are refused.
     /// </summary>
     private static int ReadAxis(LayerConfig config)
     {
@@ -123,11 +124,11 @@ public sealed class BatchNormalization : Layer
             null => -1,
             JsonValue v when v.TryGetValue<int>(out var a) => a,
             JsonArray { Count: 1 } one when one[0] is JsonValue w && w.TryGetValue<int>(out var b) => b,
-            _ => throw config.Error($"'axis' {raw.ToJsonString()} is not supported; this library normalises one axis, the last (-1, or its positive index)."),
+            _ => throw config.Error($"'axis' {raw.ToJsonString()} is not supported; this library normalises one features axis (an integer, as Keras 3 writes it)."),
         };
-        if (value is not (-1 or >= 1))
+        if (value == 0)
         {
-            throw config.Error($"'axis' {raw!.ToJsonString()} is not supported; this library normalises the last axis only (-1, or its positive index).");
+            throw config.Error($"'axis' {raw!.ToJsonString()} is not supported: axis 0 is the batch axis.");
         }
 
         return value;
@@ -137,18 +138,20 @@ public sealed class BatchNormalization : Layer
     protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input)
     {
         RequireFloat(input);
-        var features = RequireKnownLast(input, "feature");
-        if (input.Shape.Rank < 2)
+        var rank = input.Shape.Rank;
+        if (rank < 2)
         {
             throw InputError($"expected input of rank 2 or more (batch, ..., features), but got {input.Label} with shape {input.Shape}.");
         }
 
-        if (Axis > 0 && Axis != input.Shape.Rank - 1)
+        var axis = Axis < 0 ? Axis + rank : Axis;
+        if (axis < 1 || axis >= rank)
         {
-            throw InputError($"axis {Axis} is not the last axis of {input.Label} with shape {input.Shape}; this library normalises the last axis only (axis -1 or {input.Shape.Rank - 1}).");
+            throw InputError($"axis {Axis} is {(axis == 0 ? "the batch axis" : "out of range")} of {input.Label} with shape {input.Shape}.");
         }
 
-        if (Built && movingMean!.Shape[0] != features)
+        var features = input.Shape[axis] ?? throw InputError($"needs a known size on its features axis {Axis}, but {input.Label} has shape {input.Shape}.");
+        if (Built && (movingMean!.Shape[0] != features || featureAxis != axis))
         {
             throw InputError($"was built for {movingMean.Shape[0]} features, but {input.Label} has shape {input.Shape}.");
         }
@@ -159,7 +162,8 @@ public sealed class BatchNormalization : Layer
     /// <inheritdoc/>
     protected override void Build(KerasTensor input)
     {
-        var features = input.Shape.Last!.Value;
+        featureAxis = Axis < 0 ? Axis + input.Shape.Rank : Axis;
+        var features = input.Shape[featureAxis]!.Value;
         var shape = new long[] { features };
         if (Scale)
         {
@@ -182,14 +186,14 @@ public sealed class BatchNormalization : Layer
         Tensor mean, variance;
         if (training && Trainable)
         {
-            var axes = Enumerable.Range(0, (int)x.dim() - 1).Select(a => (long)a).ToArray();
+            var axes = Enumerable.Range(0, (int)x.dim()).Where(a => a != featureAxis).Select(a => (long)a).ToArray();
             if (mask is not null)
             {
                 // Keras' masked moments: weighted by the mask, plus its epsilon (1e-7) in the denominators.
-                var weights = mask.to_type(x.dtype).unsqueeze(-1);
+                var weights = mask.to_type(x.dtype).unsqueeze(-1).expand_as(x);
                 var total = weights.sum(axes).add(Scalars.Of(1e-7f), Scalars.IntOne);
                 mean = (weights * x).sum(axes) / total;
-                variance = (weights * Scalars.Square((weights * x) - mean)).sum(axes) / total;
+                variance = (weights * Scalars.Square((weights * x) - ToFeatures(mean, x))).sum(axes) / total;
             }
             else
             {
@@ -214,16 +218,32 @@ public sealed class BatchNormalization : Layer
             scale = scale * gamma.Variable;
         }
 
-        var output = (x - mean) * scale;
-        return beta is null ? output : output.add(beta.Variable, Scalars.IntOne);
+        var output = (x - ToFeatures(mean, x)) * ToFeatures(scale, x);
+        return beta is null ? output : output.add(ToFeatures(beta.Variable, x), Scalars.IntOne);
     }
 
-    /// <summary>ONNX: the inference form, (x - moving mean) / sqrt(moving variance + epsilon) × gamma + beta, over the last axis.</summary>
+    /// <summary>A (features) vector shaped to broadcast along the features axis of <paramref name="x"/>.</summary>
+    private Tensor ToFeatures(Tensor v, Tensor x)
+    {
+        if (featureAxis == x.dim() - 1)
+        {
+            return v;
+        }
+
+        var shape = Enumerable.Repeat(1L, (int)x.dim()).ToArray();
+        shape[featureAxis] = v.shape[0];
+        return v.reshape(shape);
+    }
+
+    /// <summary>ONNX: the inference form, (x - moving mean) / sqrt(moving variance + epsilon) × gamma + beta, along the features axis.</summary>
     internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call)
     {
+        var rank = call.Input.Shape.Rank;
+        string Along(string v) => featureAxis == rank - 1 ? v
+            : graph.Add("Reshape", Name, new[] { v, graph.Int64s(Enumerable.Range(0, rank).Select(a => a == featureAxis ? -1L : 1L).ToArray()) });
         var inverse = graph.Add("Reciprocal", Name, new[] { graph.Add("Sqrt", Name, new[] { graph.Add("Add", Name, new[] { graph.Weight(movingVariance!), graph.Scalar((float)Epsilon) }) }) });
         var scale = gamma is null ? inverse : graph.Add("Mul", Name, new[] { inverse, graph.Weight(gamma) });
-        var output = graph.Add("Mul", Name, new[] { graph.Add("Sub", Name, new[] { call.Input.Name, graph.Weight(movingMean!) }), scale });
-        return new[] { beta is null ? output : graph.Add("Add", Name, new[] { output, graph.Weight(beta) }) };
+        var output = graph.Add("Mul", Name, new[] { graph.Add("Sub", Name, new[] { call.Input.Name, Along(graph.Weight(movingMean!)) }), Along(scale) });
+        return new[] { beta is null ? output : graph.Add("Add", Name, new[] { output, Along(graph.Weight(beta)) }) };
     }
 }

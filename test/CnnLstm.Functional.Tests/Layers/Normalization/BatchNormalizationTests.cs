@@ -74,12 +74,13 @@ public class BatchNormalizationTests
         Assert.That(((BatchNormalization)loaded.GetLayer("bn")).Axis, Is.EqualTo(axis == "[-1]" ? -1 : 2));
     }
 
-    [TestCase("[1]", "not the last axis")]
     [TestCase("[0]", "'axis' [0] is not supported")]
+    [TestCase("0", "'axis' 0 is not supported")]
     [TestCase("[1, 2]", "'axis' [1,2] is not supported")]
-    [TestCase("-2", "'axis' -2 is not supported")]
+    [TestCase("-3", "axis -3 is the batch axis")]
+    [TestCase("3", "axis 3 is out of range")]
     [TestCase("\"2\"", "is not supported")]
-    public void FromJson_AnotherAxis_IsRefusedNamingTheAxis(string axis, string message)
+    public void FromJson_TheBatchAxisSeveralAxesOrOutOfRange_IsRefusedNamingTheAxis(string axis, string message)
     {
         var x = new Input(shape: (4, 3), name: "x");
         using var model = new Model(x, new BatchNormalization(name: "bn").Call(x));
@@ -89,18 +90,24 @@ public class BatchNormalizationTests
     }
 
     [Test]
-    public void Constructor_AxisNotTheLast_IsRefused_WhenCalledOrAtOnceForTheBatchAxis()
+    public void Constructor_BatchAxis_IsRefusedAtOnce_OtherAxesNormaliseTheirOwnFeatures()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => _ = new BatchNormalization(axis: 0));
-        Assert.Throws<ArgumentOutOfRangeException>(() => _ = new BatchNormalization(axis: -2));
         var x = new Input(shape: (4, 3), name: "x");
         var layer = new BatchNormalization(axis: 1, name: "bn");
-        var error = Assert.Catch(() => layer.Call(x));
-        Assert.That(error!.Message, Does.Contain("axis 1 is not the last axis"));
-        Assert.That(layer.Built, Is.False);
-        var ok = new BatchNormalization(axis: 2, name: "bn2");
-        ok.Call(x);
-        Assert.That(ok.GetConfig()["axis"]!.GetValue<int>(), Is.EqualTo(2));
+        layer.Call(x);
+        // Statistics per step (the axis of size 4): Keras' weights take the size on the axis.
+        Assert.That(layer.Weights.Select(w => w.Shape[0]), Is.EqualTo(new[] { 4, 4, 4, 4 }));
+        Assert.That(layer.GetConfig()["axis"]!.GetValue<int>(), Is.EqualTo(1));
+        var negative = new BatchNormalization(axis: -2, name: "bn2");
+        negative.Call(x);
+        Assert.That(negative.Weights[0].Shape[0], Is.EqualTo(4));
+        Assert.That(negative.GetConfig()["axis"]!.GetValue<int>(), Is.EqualTo(-2));
+        var other = new Input(shape: (5, 3), name: "other");
+        var error = Assert.Catch(() => layer.Call(other));
+        Assert.That(error!.Message, Does.Contain("bn").And.Contain("(None, 5, 3)"));
+        layer.Dispose();
+        negative.Dispose();
     }
 
     private static int[] Bits(Array values) => values.Cast<float>().Select(BitConverter.SingleToInt32Bits).ToArray();
