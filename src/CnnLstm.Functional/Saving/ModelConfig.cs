@@ -545,7 +545,8 @@ internal static class ModelConfig
 
     /// <summary>
     /// The input a Keras 2 Sequential declares on its first layer (<c>batch_input_shape</c>, <c>input_shape</c>,
-    /// <c>input_dim</c>) or in <c>build_input_shape</c>; int64 when the layer takes integer ids; null when none is declared.
+    /// <c>input_dim</c>) or in <c>build_input_shape</c>, with its fixed batch size; int64 when the layer takes integer
+    /// ids; null when none is declared.
     /// </summary>
     private static Input? ImplicitInput(JsonObject first, JsonNode? buildInputShape, bool integerIds)
     {
@@ -556,7 +557,11 @@ internal static class ModelConfig
             : config?["input_dim"] is JsonValue dim && dim.TryGetValue<int>(out var size) ? new int?[] { size }
             : buildInputShape is JsonArray built ? SampleShape(built.Skip(1), name)
             : null;
-        return shape is null ? null : new Input(shape, integerIds ? DType.Int64 : DType.Float32, $"{name}_input");
+        // A fixed batch size (tf.keras 2's batch_input_shape = (2, 5, 3), or batch_size beside input_shape) is kept, as a stateful RNN needs it.
+        int? batchSize = config?["batch_input_shape"] is JsonArray withBatch ? SampleShape(withBatch.Take(1), name)[0]
+            : config?["batch_size"] is JsonValue fixedBatch && fixedBatch.TryGetValue<int>(out var fixedSize) ? fixedSize
+            : null;
+        return shape is null ? null : new Input(shape, integerIds ? DType.Int64 : DType.Float32, $"{name}_input", batchSize);
     }
 
     private static int?[] SampleShape(IEnumerable<JsonNode?> dims, string layer) => dims.Select(d =>
