@@ -367,12 +367,7 @@ public class RNN : Layer
             return Run(inputs, masks, training, InitialStates(inputs)).Outputs;
         }
 
-        var batch = inputs[0].shape[0];
-        if (batch != expectedBatch)
-        {
-            // Keras' RNN.call check, before any state changes.
-            throw InputError($"it is stateful with states for a batch of {expectedBatch}, but was given a batch of {batch} (input of shape ({string.Join(", ", inputs[0].shape)})); every batch must have the batch size of the model's input ({expectedBatch}).");
-        }
+        CheckStatefulBatch(inputs[0].shape[0], inputs[0].shape);
 
         lock (carriedLock)
         {
@@ -383,6 +378,16 @@ public class RNN : Layer
             DisposeCarried();
             carried = next;
             return outputs;
+        }
+    }
+
+    /// <summary>Keras' RNN.call check of a stateful layer's batch size, before any state changes.</summary>
+    /// <exception cref="LayerInputException">A batch of another size than the states'.</exception>
+    internal void CheckStatefulBatch(long batch, long[] shape)
+    {
+        if (batch != expectedBatch)
+        {
+            throw InputError($"it is stateful with states for a batch of {expectedBatch}, but was given a batch of {batch} (input of shape ({string.Join(", ", shape)})); every batch must have the batch size of the model's input ({expectedBatch}).");
         }
     }
 
