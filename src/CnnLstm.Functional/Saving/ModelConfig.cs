@@ -34,7 +34,7 @@ internal static class ModelConfig
     {
         var sequential = model is Sequential;
         var config = sequential ? SequentialConfig((Sequential)model) : FunctionalConfig(model, modelNodes);
-        var batchShape = ShapeJson(model.Inputs[0].Shape);
+        var batchShape = ShapeJson(model.Inputs[0]);
         var root = new JsonObject
         {
             // What Keras 3.16 writes: it cannot deserialize {"module": "keras", "class_name": "Functional"}.
@@ -116,7 +116,7 @@ internal static class ModelConfig
                     ["class_name"] = "__keras_tensor__",
                     ["config"] = new JsonObject
                     {
-                        ["shape"] = ShapeJson(input.Shape),
+                        ["shape"] = ShapeJson(input),
                         ["dtype"] = input.DType.ToKerasName(),
                         ["keras_history"] = TensorRef(input),
                     },
@@ -169,7 +169,7 @@ internal static class ModelConfig
             ["trainable"] = true,
             ["dtype"] = Layer.Float32Policy(),
             ["layers"] = layers,
-            ["build_input_shape"] = ShapeJson(input.Shape),
+            ["build_input_shape"] = ShapeJson(input),
         };
     }
 
@@ -184,7 +184,7 @@ internal static class ModelConfig
         {
             // What Keras' get_build_config writes: one shape, the list a merge was called on, or a recurrent layer's
             // sequence and initial-state shapes.
-            var shapes = firstNode.Inputs.Select(t => (JsonNode)ShapeJson(t.Shape)).ToArray();
+            var shapes = firstNode.Inputs.Select(t => (JsonNode)ShapeJson(t)).ToArray();
             entry["build_config"] = firstNode.InitialStates > 0
                 ? new JsonObject { ["shapes_dict"] = new JsonObject { ["sequences_shape"] = shapes[0].DeepClone(), ["initial_state_shape"] = new JsonArray(shapes[1..].Select(s => s.DeepClone()).ToArray()) } }
                 : new JsonObject { ["input_shape"] = firstNode.CalledOnList ? new JsonArray(shapes) : shapes[0] };
@@ -224,6 +224,9 @@ internal static class ModelConfig
 
         return entry;
     }
+
+    /// <summary>A tensor's shape as Keras writes it, with its fixed batch size (<see cref="KerasTensor.BatchSize"/>) if any.</summary>
+    private static JsonArray ShapeJson(KerasTensor tensor) => ShapeJson(tensor.Shape.With(0, tensor.BatchSize));
 
     private static JsonArray ShapeJson(Shape shape) =>
         new(shape.Select(d => d is int size ? (JsonNode?)JsonValue.Create(size) : null).ToArray());

@@ -88,6 +88,9 @@ public class RNN : Layer
     // The batch size the states are for (Keras' _expected_batch_size), set when the layer is first built.
     private int? expectedBatch;
 
+    // The fixed batch size of the input the layer was built on, if any (the cell's build_config records it, as Keras).
+    private int? builtBatch;
+
     private readonly object carriedLock = new();
 
     /// <summary>
@@ -221,7 +224,7 @@ public class RNN : Layer
     public override JsonObject GetConfig()
     {
         var config = RnnConfig();
-        config["cell"] = ModelConfig.SerializeLayer(Cell, Cell.Built ? new Shape(null, Cell.InputDim) : null);
+        config["cell"] = ModelConfig.SerializeLayer(Cell, Cell.Built ? new Shape(builtBatch, Cell.InputDim) : null);
         return config;
     }
 
@@ -310,7 +313,8 @@ public class RNN : Layer
     /// </summary>
     protected override void Build(KerasTensor input)
     {
-        expectedBatch = Stateful ? input.BatchSize : null;
+        builtBatch = input.BatchSize;
+        expectedBatch = Stateful ? builtBatch : null;
         Cell.BuildInside(this, StepInput(input));
         Take(Cell, Cell.Name);
         AdoptWeights(Cell.Weights);

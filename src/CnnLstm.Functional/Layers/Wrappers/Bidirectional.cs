@@ -191,7 +191,7 @@ public sealed class Bidirectional : Layer
     {
         var forward = ForwardLayer.BuildFor(input, forwardStates);
         var backward = BackwardLayer.BuildFor(input, backwardStates);
-        innerInput ??= input.Shape;
+        innerInput ??= input.Shape.With(0, input.BatchSize);
         var output = forward[0];
         var merged = MergeMode switch
         {
