@@ -61,6 +61,12 @@ public sealed class Bidirectional : Layer
             maskRefusal = refusal.Message;
         }
 
+        if (backward is RNN backwardRnn && ((RNN)layer).Stateful != backwardRnn.Stateful)
+        {
+            // Keras' Bidirectional._verify_layer_config.
+            throw new ArgumentException($"Bidirectional '{name}': the forward and backward layers must have the same stateful, got {((RNN)layer).Stateful} for {layer.ClassName} '{layer.Name}' and {backwardRnn.Stateful} for {backward.ClassName} '{backward.Name}'.", nameof(backward));
+        }
+
         ForwardLayer = HoldShare(backward is null ? Copy(layer, $"forward_{layer.Name}", goBackwards: false) : layer);
         BackwardLayer = HoldShare(backward ?? Copy(layer, $"backward_{layer.Name}", goBackwards: true));
     }

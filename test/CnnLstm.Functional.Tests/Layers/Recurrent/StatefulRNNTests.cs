@@ -148,6 +148,26 @@ public class StatefulRNNTests
     }
 
     [Test]
+    public void FromConfig_BidirectionalWithOneStatefulDirection_IsRefusedAsKeras()
+    {
+        var config = JsonNode.Parse(Fixture["stateful"]!["stateful_bidirectional_lstm"]!["layer_config"]!["config"]!.ToJsonString())!.AsObject();
+        config["backward_layer"]!["config"]!["stateful"] = false;
+        var e = Assert.Throws<FormatException>(() => LayerRegistry.Create(new LayerConfig("Bidirectional", "bidirectional", config)))!;
+        Assert.That(e.Message, Does.Contain("Bidirectional 'bidirectional'").And.Contain("same stateful").And.Contain("backward_lstm"));
+        config["backward_layer"]!["config"]!["stateful"] = true;
+        using var layer = LayerRegistry.Create(new LayerConfig("Bidirectional", "bidirectional", config));
+        Assert.That(((Bidirectional)layer).Stateful, Is.True);
+    }
+
+    [Test]
+    public void Summary_OfAModelWithAFixedBatchSize_PrintsItAsKeras()
+    {
+        var x = new Input((5, 3), name: "x", batchSize: 2);
+        using var model = new Model(x, new Dense(2, name: "dense").Call(new LSTM(4, stateful: true, name: "lstm").Call(x)));
+        Assert.That(model.SummaryText(), Does.Contain("(2, 5, 3)").And.Contain("(2, 4)").And.Contain("(2, 2)").And.Not.Contain("None"));
+    }
+
+    [Test]
     public void ResetState_OnLayers_ZerosTheStates_AndOnAStatelessBidirectionalThrowsAsKeras()
     {
         var fixture = Fixture["stateful"]!["stateful_bidirectional_lstm"]!;
@@ -239,6 +259,69 @@ public class StatefulRNNTests
         var e2 = Assert.Throws<LayerInputException>(() => new SimpleRNN(4, name: "rnn").Call(x, new[] { (KerasTensor)new Input(4), new Input(4) }))!;
         Assert.That(e2.Message, Does.Contain("SimpleRNN 'rnn'").And.Contain("one float32 tensor"));
     }
+
+    // Keras 3.16's lstm_test.py, gru_test.py and simple_rnn_test.py test_statefulness: Constant(0.01) kernel, 0.02
+    // recurrent kernel, 0.03 bias (the LSTM's forget block 1: unit_forget_bias), arange(24) as (2, 3, 4); the second
+    // call starts from the first's states, and again after reset_state().
+    [TestCase("LSTM", 0.3124785, 0.6863672)]
+    [TestCase("GRU", 0.29542392, 0.5885018)]
+    [TestCase("SimpleRNN", 0.40559256, 0.7361247)]
+    public void KerasTest_Statefulness_SecondEagerCallStartsFromTheFirstsStates_AndAgainAfterReset(string kind, double first, double second)
+    {
+        var sequence = Arange(2, 3, 4);
+        using RNN layer = kind switch
+        {
+            "LSTM" => new LSTM(4, stateful: true),
+            "GRU" => new GRU(4, stateful: true),
+            _ => new SimpleRNN(4, stateful: true),
+        };
+        layer.Invoke(sequence);
+        SetConstantWeights(layer, 4);
+        layer.ResetState();
+        for (var round = 0; round < 2; round++)
+        {
+            layer.Invoke(sequence);
+            var output = (float[,])layer.Invoke(sequence);
+            Assert.That(output.Cast<float>().Select(v => (double)v), Is.EqualTo(Enumerable.Repeat(first, 4).Concat(Enumerable.Repeat(second, 4))).Within(1e-5), $"round {round}");
+            layer.ResetState();
+        }
+    }
+
+    // Keras 3.16's gru_test.py and simple_rnn_test.py test_pass_initial_state: the same constant weights, arange(24) as
+    // (2, 4, 3), the initial state arange as (2, units), forwards and go_backwards.
+    [TestCase("GRU", false, new[] { 0.23774096, 0.33508456, 0.83659905, 1.0227708 })]
+    [TestCase("GRU", true, new[] { 0.13486053, 0.23261218, 0.78257304, 0.9691353 })]
+    [TestCase("SimpleRNN", false, new[] { 0.33621645, 0.33621645, 0.33621645, 0.33621645, 0.6262637, 0.6262637, 0.6262637, 0.6262637 })]
+    [TestCase("SimpleRNN", true, new[] { 0.07344437, 0.07344437, 0.07344437, 0.07344437, 0.43043602, 0.43043602, 0.43043602, 0.43043602 })]
+    public void KerasTest_PassInitialState_StartsFromTheGivenState(string kind, bool goBackwards, double[] expected)
+    {
+        var units = kind == "GRU" ? 2 : 4;
+        RNN layer = kind == "GRU" ? new GRU(units, goBackwards: goBackwards) : new SimpleRNN(units, goBackwards: goBackwards);
+        var x = new Input((4, 3));
+        var state = new Input(units);
+        using var model = new Model(new KerasTensor[] { x, state }, layer.Call(x, new KerasTensor[] { state }));
+        SetConstantWeights(layer, units);
+        var initial = new float[2, units];
+        Buffer.BlockCopy(Enumerable.Range(0, 2 * units).Select(v => (float)v).ToArray(), 0, initial, 0, 2 * units * sizeof(float));
+        var output = model.Predict(new Array[] { Arange(2, 4, 3), initial })[0];
+        Assert.That(output.Cast<float>().Select(v => (double)v), Is.EqualTo(expected).Within(1e-5));
+    }
+
+    private static float[,,] Arange(int a, int b, int c)
+    {
+        var values = new float[a, b, c];
+        Buffer.BlockCopy(Enumerable.Range(0, a * b * c).Select(v => (float)v).ToArray(), 0, values, 0, a * b * c * sizeof(float));
+        return values;
+    }
+
+    private static void SetConstantWeights(Layer layer, int units) => layer.SetWeights(layer.GetWeights().Select((w, i) =>
+        new WeightArray(w.Shape.ToArray(), w.Data.Select((_, j) => i switch
+        {
+            0 => 0.01f,
+            1 => 0.02f,
+            // Keras' LSTM bias initializer with unit_forget_bias: the forget block is ones.
+            _ => layer is LSTM && j >= units && j < 2 * units ? 1f : 0.03f,
+        }).ToArray())).ToArray());
 
     private static void AssertCarriesAsKeras(Model model, JsonNode fixture, string what)
     {
