@@ -52,6 +52,14 @@ public class KerasTensor
     /// </summary>
     public bool HasMask { get; internal set; }
 
+    /// <summary>
+    /// The fixed batch size of the tensor, or null when any batch size goes (Keras' <c>shape[0]</c>): set by
+    /// <c>new Input(..., batchSize: n)</c> (Keras' <c>batch_size</c>/<c>batch_shape</c>, tf.keras 2's
+    /// <c>batch_input_shape</c>) and passed on from a layer's first input to its outputs, as every Keras layer keeps
+    /// the batch axis. A stateful recurrent layer needs it (Keras' <c>stateful=True</c>).
+    /// </summary>
+    public int? BatchSize { get; internal set; }
+
     /// <summary>The node (layer call) that produced this tensor.</summary>
     public Node Node => Layer.InboundNodes[NodeIndex];
 

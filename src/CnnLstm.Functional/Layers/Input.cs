@@ -6,7 +6,8 @@ namespace KerasStyle.Layers;
 /// A model input, as Keras' <c>keras.Input(shape=...)</c> (also <c>keras.layers.Input</c>): a symbolic tensor made by
 /// a new <see cref="InputLayer"/>. Shapes exclude the batch axis: <c>new Input(shape: (1, 3))</c> is Keras'
 /// <c>Input(shape=(1, 3))</c>, whose tensors are (batch, 1, 3); <c>new Input(shape: 100, dtype: DType.Int32)</c> is
-/// <c>Input(shape=(100,), dtype="int32")</c>.
+/// <c>Input(shape=(100,), dtype="int32")</c>; <c>new Input((5, 3), batchSize: 2)</c> is
+/// <c>Input(shape=(5, 3), batch_size=2)</c> (a stateful RNN's input).
 /// </summary>
 public sealed class Input : KerasTensor
 {
@@ -14,8 +15,10 @@ public sealed class Input : KerasTensor
     /// <param name="shape">Per-sample shape, e.g. <c>new[] { 1, 3 }</c> for one step of three features.</param>
     /// <param name="dtype">Element type: <see cref="DType.Float32"/> for features, an integer type for token ids.</param>
     /// <param name="name">Layer name; defaults to <c>input_N</c>.</param>
-    public Input(int[] shape, DType dtype = DType.Float32, string? name = null)
-        : this(new InputLayer(shape, dtype, name))
+    /// <param name="batchSize">A fixed batch size (Keras' <c>batch_size</c>), or null (default) for any; a stateful
+    /// recurrent layer needs one, and every batch given to the model must then have it.</param>
+    public Input(int[] shape, DType dtype = DType.Float32, string? name = null, int? batchSize = null)
+        : this(new InputLayer(shape, dtype, name, batchSize))
     {
     }
 
@@ -27,9 +30,11 @@ public sealed class Input : KerasTensor
     /// <param name="shape">Per-sample shape; null for an axis of any size.</param>
     /// <param name="dtype">Element type: <see cref="DType.Float32"/> for features, an integer type for token ids.</param>
     /// <param name="name">Layer name; defaults to <c>input_N</c>.</param>
+    /// <param name="batchSize">A fixed batch size (Keras' <c>batch_size</c>), or null (default) for any; a stateful
+    /// recurrent layer needs one, and every batch given to the model must then have it.</param>
     /// <exception cref="ArgumentOutOfRangeException">An empty shape or a known size that is not positive.</exception>
-    public Input(int?[] shape, DType dtype = DType.Float32, string? name = null)
-        : this(new InputLayer(shape, dtype, name))
+    public Input(int?[] shape, DType dtype = DType.Float32, string? name = null, int? batchSize = null)
+        : this(new InputLayer(shape, dtype, name, batchSize))
     {
     }
 
@@ -37,8 +42,10 @@ public sealed class Input : KerasTensor
     /// <param name="shape">The per-sample shape; null for an axis of any size.</param>
     /// <param name="dtype">Element type.</param>
     /// <param name="name">Layer name; defaults to <c>input_N</c>.</param>
-    public Input((int?, int?) shape, DType dtype = DType.Float32, string? name = null)
-        : this(new[] { shape.Item1, shape.Item2 }, dtype, name)
+    /// <param name="batchSize">A fixed batch size (Keras' <c>batch_size</c>), or null (default) for any; a stateful
+    /// recurrent layer needs one, and every batch given to the model must then have it.</param>
+    public Input((int?, int?) shape, DType dtype = DType.Float32, string? name = null, int? batchSize = null)
+        : this(new[] { shape.Item1, shape.Item2 }, dtype, name, batchSize)
     {
     }
 
@@ -46,8 +53,10 @@ public sealed class Input : KerasTensor
     /// <param name="shape">The vector length.</param>
     /// <param name="dtype">Element type: <see cref="DType.Float32"/> for features, an integer type for token ids.</param>
     /// <param name="name">Layer name; defaults to <c>input_N</c>.</param>
-    public Input(int shape, DType dtype = DType.Float32, string? name = null)
-        : this(new[] { shape }, dtype, name)
+    /// <param name="batchSize">A fixed batch size (Keras' <c>batch_size</c>), or null (default) for any; a stateful
+    /// recurrent layer needs one, and every batch given to the model must then have it.</param>
+    public Input(int shape, DType dtype = DType.Float32, string? name = null, int? batchSize = null)
+        : this(new[] { shape }, dtype, name, batchSize)
     {
     }
 
@@ -55,8 +64,10 @@ public sealed class Input : KerasTensor
     /// <param name="shape">The per-sample shape.</param>
     /// <param name="dtype">Element type.</param>
     /// <param name="name">Layer name; defaults to <c>input_N</c>.</param>
-    public Input((int, int) shape, DType dtype = DType.Float32, string? name = null)
-        : this(new[] { shape.Item1, shape.Item2 }, dtype, name)
+    /// <param name="batchSize">A fixed batch size (Keras' <c>batch_size</c>), or null (default) for any; a stateful
+    /// recurrent layer needs one, and every batch given to the model must then have it.</param>
+    public Input((int, int) shape, DType dtype = DType.Float32, string? name = null, int? batchSize = null)
+        : this(new[] { shape.Item1, shape.Item2 }, dtype, name, batchSize)
     {
     }
 
@@ -64,14 +75,17 @@ public sealed class Input : KerasTensor
     /// <param name="shape">The per-sample shape.</param>
     /// <param name="dtype">Element type.</param>
     /// <param name="name">Layer name; defaults to <c>input_N</c>.</param>
-    public Input((int, int, int) shape, DType dtype = DType.Float32, string? name = null)
-        : this(new[] { shape.Item1, shape.Item2, shape.Item3 }, dtype, name)
+    /// <param name="batchSize">A fixed batch size (Keras' <c>batch_size</c>), or null (default) for any; a stateful
+    /// recurrent layer needs one, and every batch given to the model must then have it.</param>
+    public Input((int, int, int) shape, DType dtype = DType.Float32, string? name = null, int? batchSize = null)
+        : this(new[] { shape.Item1, shape.Item2, shape.Item3 }, dtype, name, batchSize)
     {
     }
 
     private Input(InputLayer layer)
         : base(layer.OutputShape, layer.DType, layer, 0, 0)
     {
+        BatchSize = layer.BatchSize;
         layer.SetOutput(this);
     }
 

@@ -18,8 +18,9 @@ public sealed class InputLayer : Layer
     /// <param name="dtype">Element type of the input.</param>
     /// <param name="name">Layer name; defaults to <c>input_N</c>.</param>
     /// <exception cref="ArgumentOutOfRangeException">An empty shape or a size that is not positive.</exception>
-    public InputLayer(int[] shape, DType dtype = DType.Float32, string? name = null)
-        : this(ToNullable(shape), dtype, name)
+    /// <param name="batchSize">A fixed batch size (Keras' <c>batch_size</c>), or null (default) for any.</param>
+    public InputLayer(int[] shape, DType dtype = DType.Float32, string? name = null, int? batchSize = null)
+        : this(ToNullable(shape), dtype, name, batchSize)
     {
     }
 
@@ -31,9 +32,17 @@ public sealed class InputLayer : Layer
     /// <param name="dtype">Element type of the input.</param>
     /// <param name="name">Layer name; defaults to <c>input_N</c>.</param>
     /// <exception cref="ArgumentOutOfRangeException">An empty shape or a known size that is not positive.</exception>
-    public InputLayer(int?[] shape, DType dtype = DType.Float32, string? name = null)
+    /// <param name="batchSize">A fixed batch size (Keras' <c>batch_size</c>), or null (default) for any.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A batch size that is not positive.</exception>
+    public InputLayer(int?[] shape, DType dtype = DType.Float32, string? name = null, int? batchSize = null)
         : base(name)
     {
+        if (batchSize <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(batchSize), $"InputLayer '{Name}': batchSize must be positive (or null for any), got {batchSize}.");
+        }
+
+        BatchSize = batchSize;
         ArgumentNullException.ThrowIfNull(shape);
         if (shape.Length == 0 || shape.Any(d => d <= 0))
         {
@@ -47,6 +56,9 @@ public sealed class InputLayer : Layer
     /// <summary>The shape of the input tensor: batch dimension unknown, other dimensions as declared (null: any size).</summary>
     public Shape OutputShape { get; }
 
+    /// <summary>The fixed batch size (Keras' <c>batch_shape[0]</c>), or null for any.</summary>
+    public int? BatchSize { get; }
+
     /// <summary>The input's element type.</summary>
     public DType DType { get; }
 
@@ -56,7 +68,7 @@ public sealed class InputLayer : Layer
     /// <summary>The Keras 3.16 config: <c>batch_shape</c>, <c>dtype</c>, <c>sparse</c>, <c>ragged</c>, <c>name</c>, <c>optional</c>.</summary>
     public override JsonObject GetConfig() => new()
     {
-        ["batch_shape"] = new JsonArray(OutputShape.Select(d => (JsonNode?)(d is int size ? JsonValue.Create(size) : null)).ToArray()),
+        ["batch_shape"] = new JsonArray(OutputShape.Select((d, i) => (JsonNode?)((i == 0 ? BatchSize : d) is int size ? JsonValue.Create(size) : null)).ToArray()),
         ["dtype"] = DType.ToKerasName(),
         ["sparse"] = false,
         ["ragged"] = false,
@@ -66,7 +78,8 @@ public sealed class InputLayer : Layer
 
     /// <summary>
     /// Creates the layer from a Keras 3 config (<c>batch_shape</c>, or <c>shape</c>) or a Keras 2 one
-    /// (<c>batch_input_shape</c>). The batch size, if fixed, is ignored; other dimensions may be null (unknown).
+    /// (<c>batch_input_shape</c>), with its fixed batch size if any (or Keras 3's <c>batch_size</c> beside
+    /// <c>shape</c>); other dimensions may be null (unknown).
     /// </summary>
     internal static InputLayer FromConfig(LayerConfig config)
     {
@@ -78,7 +91,12 @@ public sealed class InputLayer : Layer
 
         var batchShape = config.GetRaw("batch_shape") ?? config.GetRaw("batch_input_shape");
         var shape = config.GetRaw("shape");
-        config.Ignore("batch_size");
+        int? batchSize = batchShape is JsonArray batchDims ? ShapeOf(config, batchDims).FirstOrDefault() : config.GetNullableInt("batch_size");
+        if (batchSize <= 0)
+        {
+            throw config.Error($"the batch size must be positive or null, got {batchSize}.");
+        }
+
         int?[] dims = batchShape is JsonArray withBatch ? ShapeOf(config, withBatch).Skip(1).ToArray()
             : shape is JsonArray sample ? ShapeOf(config, sample)
             : throw config.Error("the input shape is missing: expected 'batch_shape' (Keras 3) or 'batch_input_shape' (Keras 2).");
@@ -99,7 +117,7 @@ public sealed class InputLayer : Layer
             _ => throw new NotSupportedException($"{config.Describe()}: dtype '{dtypeName}' is not supported; use float32, int32 or int64."),
         };
         // Made through Input so that the layer has its node, as every input layer in a graph does.
-        return (InputLayer)new Input(dims, dtype, config.Name).Layer;
+        return (InputLayer)new Input(dims, dtype, config.Name, batchSize).Layer;
     }
 
     /// <summary>Keras names input layers <c>input_N</c>.</summary>

@@ -371,7 +371,10 @@ public abstract class Layer : IDisposable
                 _ when is_floating_point(inputs[i]) => DType.Float32,
                 var other => throw new ArgumentException($"{ClassName} '{Name}': input {i} is a {other} tensor; a layer takes floating point data or integer ids (Int32, Int64).", nameof(inputs)),
             };
-            specs[i] = new KerasTensor(Shape.WithBatch(inputs[i].shape.Skip(1).Select(d => (int?)checked((int)d))), dtype, this, $"input {i} (a tensor of shape ({string.Join(", ", inputs[i].shape)}))");
+            specs[i] = new KerasTensor(Shape.WithBatch(inputs[i].shape.Skip(1).Select(d => (int?)checked((int)d))), dtype, this, $"input {i} (a tensor of shape ({string.Join(", ", inputs[i].shape)}))")
+            {
+                BatchSize = checked((int)inputs[i].shape[0]),
+            };
         }
 
         // The same checks and build as a symbolic call, before anything runs.
@@ -1210,6 +1213,10 @@ public abstract class Layer : IDisposable
     /// </summary>
     internal IReadOnlyList<(Shape Shape, DType DType)> BuildFor(KerasTensor input) => Prepare(new[] { input }, list: false, initialStates: 0);
 
+    /// <summary>As <see cref="BuildFor(KerasTensor)"/> for a call with initial states (Bidirectional's halves).</summary>
+    internal IReadOnlyList<(Shape Shape, DType DType)> BuildFor(KerasTensor input, IReadOnlyList<KerasTensor> initialState) =>
+        initialState.Count == 0 ? BuildFor(input) : Prepare(new[] { input }.Concat(initialState).ToArray(), list: false, initialState.Count);
+
     /// <summary>
     /// Builds this layer from <paramref name="outer"/>'s Build (an RNN's cell, a stack's cells, as Keras' RNN.build
     /// calls cell.build): its declared weights join the outer build's, whose sizes are checked together, under the
@@ -1332,6 +1339,8 @@ public abstract class Layer : IDisposable
         for (var i = 0; i < outputs.Length; i++)
         {
             outputs[i].HasMask = masked[i];
+            // As Keras' output shapes: the batch axis is the first input's.
+            outputs[i].BatchSize = inputs.Count > 0 ? inputs[0].BatchSize : null;
         }
 
         if (!SupportsMasking && !UsesMask && !masked.Any(m => m) && inputs.FirstOrDefault(t => t.HasMask) is { } maskedInput)

@@ -239,6 +239,31 @@ public partial class Model : IDisposable
     /// <param name="writer">Where to write.</param>
     public void PrintSummary(TextWriter? writer = null) => (writer ?? Console.Out).Write(SummaryText());
 
+    /// <summary>
+    /// Sets the carried states of every stateful layer to zeros, nested models included: tf.keras 2's
+    /// <c>model.reset_states()</c> (Keras 3 has no model-level call; there it is <c>layer.reset_state()</c> on each
+    /// layer, here <see cref="RNN.ResetState"/> and <see cref="Bidirectional.ResetState"/>). Layers that are not
+    /// stateful are left alone.
+    /// </summary>
+    public void ResetStates()
+    {
+        foreach (var layer in Layers)
+        {
+            switch (layer)
+            {
+                case RNN rnn:
+                    rnn.ResetState();
+                    break;
+                case Bidirectional { Stateful: true } bidirectional:
+                    bidirectional.ResetState();
+                    break;
+                case ModelLayer nested:
+                    nested.Model.ResetStates();
+                    break;
+            }
+        }
+    }
+
     /// <summary>Runs the model on one input array in inference mode (dropout off), in batches.</summary>
     /// <param name="x">Samples along the first dimension: float[,,] for sequences, int[,] or long[,] for token ids.</param>
     /// <param name="batchSize">Samples per batch; must be positive.</param>

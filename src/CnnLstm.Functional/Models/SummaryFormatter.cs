@@ -106,10 +106,13 @@ internal static class SummaryFormatter
         return line;
     }
 
-    /// <summary>The shape of the layer's outputs, or <c>multiple</c> when its calls produced different shapes.</summary>
+    /// <summary>
+    /// The shape of the layer's outputs (with a fixed batch size, as Keras prints it), or <c>multiple</c> when its
+    /// calls produced different shapes.
+    /// </summary>
     private static string OutputShapeText(Layer layer)
     {
-        var perNode = layer.InboundNodes.Select(n => n.Outputs.Select(t => t.Shape).ToArray()).ToList();
+        var perNode = layer.InboundNodes.Select(n => n.Outputs.Select(t => t.Shape.With(0, t.BatchSize)).ToArray()).ToList();
         if (perNode.Count == 0 || perNode.Skip(1).Any(shapes => !shapes.SequenceEqual(perNode[0])))
         {
             return "multiple";

@@ -34,7 +34,7 @@ internal static class ModelConfig
     {
         var sequential = model is Sequential;
         var config = sequential ? SequentialConfig((Sequential)model) : FunctionalConfig(model, modelNodes);
-        var batchShape = ShapeJson(model.Inputs[0].Shape);
+        var batchShape = ShapeJson(model.Inputs[0]);
         var root = new JsonObject
         {
             // What Keras 3.16 writes: it cannot deserialize {"module": "keras", "class_name": "Functional"}.
@@ -116,7 +116,7 @@ internal static class ModelConfig
                     ["class_name"] = "__keras_tensor__",
                     ["config"] = new JsonObject
                     {
-                        ["shape"] = ShapeJson(input.Shape),
+                        ["shape"] = ShapeJson(input),
                         ["dtype"] = input.DType.ToKerasName(),
                         ["keras_history"] = TensorRef(input),
                     },
@@ -180,7 +180,7 @@ internal static class ModelConfig
             ["trainable"] = true,
             ["dtype"] = Layer.Float32Policy(),
             ["layers"] = layers,
-            ["build_input_shape"] = ShapeJson(input.Shape),
+            ["build_input_shape"] = ShapeJson(input),
         };
     }
 
@@ -195,7 +195,7 @@ internal static class ModelConfig
         {
             // What Keras' get_build_config writes: one shape, the list a merge was called on, or a recurrent layer's
             // sequence and initial-state shapes.
-            var shapes = firstNode.Inputs.Select(t => (JsonNode)ShapeJson(t.Shape)).ToArray();
+            var shapes = firstNode.Inputs.Select(t => (JsonNode)ShapeJson(t)).ToArray();
             entry["build_config"] = layer.BuildConfigOf(firstNode, s => ShapeJson(s)) ?? (JsonNode)(firstNode.InitialStates > 0
                 ? new JsonObject { ["shapes_dict"] = new JsonObject { ["sequences_shape"] = shapes[0].DeepClone(), ["initial_state_shape"] = new JsonArray(shapes[1..].Select(s => s.DeepClone()).ToArray()) } }
                 : new JsonObject { ["input_shape"] = firstNode.CalledOnList ? new JsonArray(shapes) : shapes[0] });
@@ -235,6 +235,9 @@ internal static class ModelConfig
 
         return entry;
     }
+
+    /// <summary>A tensor's shape as Keras writes it, with its fixed batch size (<see cref="KerasTensor.BatchSize"/>) if any.</summary>
+    private static JsonArray ShapeJson(KerasTensor tensor) => ShapeJson(tensor.Shape.With(0, tensor.BatchSize));
 
     private static JsonArray ShapeJson(Shape shape) =>
         new(shape.Select(d => d is int size ? (JsonNode?)JsonValue.Create(size) : null).ToArray());
@@ -606,7 +609,8 @@ internal static class ModelConfig
 
     /// <summary>
     /// The input a Keras 2 Sequential declares on its first layer (<c>batch_input_shape</c>, <c>input_shape</c>,
-    /// <c>input_dim</c>) or in <c>build_input_shape</c>; int64 when the layer takes integer ids; null when none is declared.
+    /// <c>input_dim</c>) or in <c>build_input_shape</c>, with its fixed batch size; int64 when the layer takes integer
+    /// ids; null when none is declared.
     /// </summary>
     private static Input? ImplicitInput(JsonObject first, JsonNode? buildInputShape, bool integerIds)
     {
@@ -617,7 +621,11 @@ internal static class ModelConfig
             : config?["input_dim"] is JsonValue dim && dim.TryGetValue<int>(out var size) ? new int?[] { size }
             : buildInputShape is JsonArray built ? SampleShape(built.Skip(1), name)
             : null;
-        return shape is null ? null : new Input(shape, integerIds ? DType.Int64 : DType.Float32, $"{name}_input");
+        // A fixed batch size (tf.keras 2's batch_input_shape = (2, 5, 3), or batch_size beside input_shape) is kept, as a stateful RNN needs it.
+        int? batchSize = config?["batch_input_shape"] is JsonArray withBatch ? SampleShape(withBatch.Take(1), name)[0]
+            : config?["batch_size"] is JsonValue fixedBatch && fixedBatch.TryGetValue<int>(out var fixedSize) ? fixedSize
+            : null;
+        return shape is null ? null : new Input(shape, integerIds ? DType.Int64 : DType.Float32, $"{name}_input", batchSize);
     }
 
     private static int?[] SampleShape(IEnumerable<JsonNode?> dims, string layer) => dims.Select(d =>

@@ -209,10 +209,19 @@ public class ModelConfigTests : SavingTestBase
     }
 
     [Test]
-    public void FromJson_UnsupportedValue_IsNotSupportedNamingIt()
+    public void FromJson_StatefulLstm_NeedsTheFixedBatchSizeOfBatchInputShape_AsKeras()
     {
         var json = TfKeras2Regression.Replace("\"stateful\": false", "\"stateful\": true");
-        Assert.That(() => Model.FromJson(json), Throws.TypeOf<NotSupportedException>().With.Message.Contains("lstm_1").And.Message.Contains("stateful"));
+        Assert.That(() => Model.FromJson(json), Throws.TypeOf<LayerInputException>().With.Message.Contains("lstm_1").And.Message.Contains("stateful=true needs a fixed batch size"));
+        using var model = Model.FromJson(json.Replace("\"batch_input_shape\": [null, 1, 3]", "\"batch_input_shape\": [4, 1, 3]"));
+        Assert.That(((LSTM)model.GetLayer("lstm_1")).Stateful, Is.True);
+        Assert.That(model.Inputs[0].BatchSize, Is.EqualTo(4));
+    }
+
+    [Test]
+    public void FromJson_UnsupportedValue_IsNotSupportedNamingIt()
+    {
+        var json = TfKeras2Regression;
         // Regularizers are read now (Regularizers/RegularizerTests.cs); constraints are still refused by name.
         json = TfKeras2Regression.Replace("\"kernel_constraint\": null, \"recurrent_constraint\"", "\"kernel_constraint\": {\"class_name\": \"MaxNorm\", \"config\": {\"max_value\": 2, \"axis\": 0}}, \"recurrent_constraint\"");
         Assert.That(json, Is.Not.EqualTo(TfKeras2Regression));

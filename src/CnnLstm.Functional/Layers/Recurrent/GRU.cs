@@ -8,7 +8,7 @@ namespace KerasStyle.Layers;
 /// takes and whose config it writes flat. Input (batch, steps, features); output (batch, units), or (batch, steps,
 /// units) with <c>returnSequences</c>; with <c>returnState</c> also the last state. Masks, <c>goBackwards</c>, an
 /// initial state (<see cref="RNN.Call(Graph.KerasTensor, IReadOnlyList{Graph.KerasTensor})"/>), <c>dropout</c> and
-/// <c>recurrentDropout</c> as in Keras; <c>stateful</c> is not supported.
+/// <c>recurrentDropout</c> as in Keras; <c>stateful</c> as Keras (a fixed batch size, states carried between calls).
 /// </summary>
 [KerasLayer("GRU"), Keras3OnlyArgument("seed", null), Keras3OnlyArgument("use_cudnn", "auto"), TfKeras2OnlyArgument("time_major", false), TfKeras2OnlyArgument("implementation", 2)]
 public sealed class GRU : RNN<GRUCell>
@@ -26,17 +26,20 @@ public sealed class GRU : RNN<GRUCell>
     /// <param name="dropout">Input dropout rate in [0, 1) (Keras' <c>dropout</c>, default 0): one mask per sequence while training.</param>
     /// <param name="recurrentDropout">Recurrent dropout rate in [0, 1) (Keras' <c>recurrent_dropout</c>, default 0).</param>
     /// <param name="zeroOutputForMask">Masked steps output zeros instead of the previous output (default false).</param>
+    /// <param name="stateful">Keras' <c>stateful</c> (default false): the last states of each sample of a batch start
+    /// the same sample of the next batch, across Predict/TrainOnBatch/TestOnBatch calls and batches, until
+    /// <see cref="RNN.ResetState"/>; needs a fixed batch size (<c>new Input(..., batchSize: n)</c>).</param>
     /// <exception cref="ArgumentOutOfRangeException">Units not positive, or a rate outside [0, 1).</exception>
     /// <exception cref="ArgumentException">An unknown activation.</exception>
     public GRU(int units, string activation = "tanh", string recurrentActivation = "sigmoid", bool useBias = true, bool returnSequences = false,
         bool returnState = false, bool goBackwards = false, bool resetAfter = true, string? name = null,
-        double dropout = 0, double recurrentDropout = 0, bool zeroOutputForMask = false)
+        double dropout = 0, double recurrentDropout = 0, bool zeroOutputForMask = false, bool stateful = false)
         : base(new GRUCell(nameof(GRU), units, activation, recurrentActivation, useBias, dropout, recurrentDropout, resetAfter, "gru_cell"),
-            returnSequences, returnState, goBackwards, zeroOutputForMask, name)
+            returnSequences, returnState, goBackwards, zeroOutputForMask, name, stateful)
     {
     }
 
-    private GRU(GRUCell cell, (bool ReturnSequences, bool ReturnState, bool GoBackwards, bool ZeroOutputForMask) options, string name)
+    private GRU(GRUCell cell, RnnOptions options, string name)
         : base(cell, options, name)
     {
     }

@@ -33,17 +33,20 @@ public sealed class LSTM : RNN<LSTMCell>
     /// <param name="dropout">Input dropout rate in [0, 1) (Keras' <c>dropout</c>, default 0): one mask per sequence while training.</param>
     /// <param name="recurrentDropout">Recurrent dropout rate in [0, 1) (Keras' <c>recurrent_dropout</c>, default 0): one mask on h per sequence while training.</param>
     /// <param name="zeroOutputForMask">Masked steps output zeros instead of the previous output (Keras' <c>zero_output_for_mask</c>, default false).</param>
+    /// <param name="stateful">Keras' <c>stateful</c> (default false): the last states of each sample of a batch start
+    /// the same sample of the next batch, across Predict/TrainOnBatch/TestOnBatch calls and batches, until
+    /// <see cref="RNN.ResetState"/>; needs a fixed batch size (<c>new Input(..., batchSize: n)</c>).</param>
     /// <exception cref="ArgumentOutOfRangeException">Units not positive, or a rate outside [0, 1).</exception>
     /// <exception cref="ArgumentException">An unknown activation.</exception>
     public LSTM(int units, string activation = "tanh", string recurrentActivation = "sigmoid", bool useBias = true,
         bool returnSequences = false, bool returnState = false, bool unitForgetBias = true, string? name = null, bool goBackwards = false,
-        double dropout = 0, double recurrentDropout = 0, bool zeroOutputForMask = false)
+        double dropout = 0, double recurrentDropout = 0, bool zeroOutputForMask = false, bool stateful = false)
         : base(new LSTMCell(nameof(LSTM), units, activation, recurrentActivation, useBias, unitForgetBias, dropout, recurrentDropout, "lstm_cell"),
-            returnSequences, returnState, goBackwards, zeroOutputForMask, name)
+            returnSequences, returnState, goBackwards, zeroOutputForMask, name, stateful)
     {
     }
 
-    private LSTM(LSTMCell cell, (bool ReturnSequences, bool ReturnState, bool GoBackwards, bool ZeroOutputForMask) options, string name)
+    private LSTM(LSTMCell cell, RnnOptions options, string name)
         : base(cell, options, name)
     {
     }

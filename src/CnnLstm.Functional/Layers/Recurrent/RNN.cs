@@ -27,15 +27,16 @@ public class RNN : Layer
     /// <param name="returnSequences">Return every step's output instead of the last (default false).</param>
     /// <param name="returnState">Also return the last states (default false; use <see cref="Layer.CallMulti(KerasTensor)"/>).</param>
     /// <param name="goBackwards">Process the sequence last step first (default false).</param>
-    /// <param name="stateful">Keras' <c>stateful</c>: only false (the default) is supported.</param>
+    /// <param name="stateful">Keras' <c>stateful</c> (default false): each sample's last states start the same sample
+    /// of the next batch, across calls, until <see cref="ResetState"/>; needs a fixed batch size.</param>
     /// <param name="unroll">Keras' <c>unroll</c>: only false (the default) is supported.</param>
     /// <param name="zeroOutputForMask">Masked steps output zeros instead of the previous output (default false).</param>
     /// <param name="name">Layer name; defaults to <c>rnn_N</c>.</param>
     /// <exception cref="ArgumentException">A cell already in an RNN or a stack.</exception>
-    /// <exception cref="NotSupportedException"><paramref name="stateful"/> or <paramref name="unroll"/> true.</exception>
+    /// <exception cref="NotSupportedException"><paramref name="unroll"/> true.</exception>
     public RNN(RecurrentCell cell, bool returnSequences = false, bool returnState = false, bool goBackwards = false, bool stateful = false,
         bool unroll = false, bool zeroOutputForMask = false, string? name = null)
-        : this(CheckSupported(cell, stateful, unroll), returnSequences, returnState, goBackwards, zeroOutputForMask, name)
+        : this(CheckSupported(cell, unroll), returnSequences, returnState, goBackwards, zeroOutputForMask, name, stateful)
     {
     }
 
@@ -52,7 +53,7 @@ public class RNN : Layer
     {
     }
 
-    private protected RNN(RecurrentCell cell, bool returnSequences, bool returnState, bool goBackwards, bool zeroOutputForMask, string? name)
+    private protected RNN(RecurrentCell cell, bool returnSequences, bool returnState, bool goBackwards, bool zeroOutputForMask, string? name, bool stateful = false)
         : base(name)
     {
         ArgumentNullException.ThrowIfNull(cell);
@@ -67,6 +68,85 @@ public class RNN : Layer
         ReturnState = returnState;
         GoBackwards = goBackwards;
         ZeroOutputForMask = zeroOutputForMask;
+        Stateful = stateful;
+    }
+
+    /// <summary>The arguments of Keras' RNN base that every recurrent layer's config carries.</summary>
+    private protected readonly record struct RnnOptions(bool ReturnSequences, bool ReturnState, bool GoBackwards, bool ZeroOutputForMask, bool Stateful);
+
+    /// <summary>
+    /// Whether the states are carried between calls (Keras' <c>stateful</c>): the last states of sample i of a batch
+    /// start sample i of the next batch, within one Predict/Fit and across Predict, TrainOnBatch and TestOnBatch
+    /// calls, until <see cref="ResetState"/>. The batch size is fixed by the input (<c>new Input(..., batchSize: n)</c>)
+    /// and every batch must have it. As Keras 3, the states are not weights: no file holds them.
+    /// </summary>
+    public bool Stateful { get; }
+
+    // The carried states (Keras' self.states), made on the first stateful call; null until then and after a reset.
+    private Tensor[]? carried;
+
+    // The batch size the states are for (Keras' _expected_batch_size), set when the layer is first built.
+    private int? expectedBatch;
+
+    // The fixed batch size of the input the layer was built on, if any (the cell's build_config records it, as Keras).
+    private int? builtBatch;
+
+    private readonly object carriedLock = new();
+
+    /// <summary>
+    /// Sets the carried states back to zeros (Keras 3's <c>reset_state()</c>); does nothing for a layer that is not
+    /// stateful or has not run, as Keras.
+    /// </summary>
+    public void ResetState()
+    {
+        lock (carriedLock)
+        {
+            DisposeCarried();
+        }
+    }
+
+    /// <summary>Keras 3's compatibility alias of <see cref="ResetState"/> (<c>reset_states()</c>, tf.keras 2's name).</summary>
+    public void ResetStates() => ResetState();
+
+    /// <summary>
+    /// A copy of the carried states, one (batch, size) array per state of the cell (LSTM: h then c); zeros before the
+    /// first call and after <see cref="ResetState"/> (Keras' <c>layer.states</c>); null for a layer that is not
+    /// stateful or not built.
+    /// </summary>
+    public IReadOnlyList<float[,]>? States
+    {
+        get
+        {
+            if (!Stateful || expectedBatch is not int batch)
+            {
+                return null;
+            }
+
+            lock (carriedLock)
+            {
+                return Cell.StateSize.Select((size, i) =>
+                {
+                    var values = new float[batch, size];
+                    if (carried is { } held)
+                    {
+                        var data = held[i].data<float>().ToArray();
+                        Buffer.BlockCopy(data, 0, values, 0, data.Length * sizeof(float));
+                    }
+
+                    return values;
+                }).ToArray();
+            }
+        }
+    }
+
+    private void DisposeCarried()
+    {
+        foreach (var state in carried ?? Array.Empty<Tensor>())
+        {
+            state.Dispose();
+        }
+
+        carried = null;
     }
 
     /// <summary>The cell run at each step.</summary>
@@ -144,7 +224,7 @@ public class RNN : Layer
     public override JsonObject GetConfig()
     {
         var config = RnnConfig();
-        config["cell"] = ModelConfig.SerializeLayer(Cell, Cell.Built ? new Shape(null, Cell.InputDim) : null);
+        config["cell"] = ModelConfig.SerializeLayer(Cell, Cell.Built ? new Shape(builtBatch, Cell.InputDim) : null);
         return config;
     }
 
@@ -159,7 +239,7 @@ public class RNN : Layer
             throw config.Error($"'cell' holds {layer.ClassName} '{layer.Name}', which is not a recurrent cell (LSTMCell, GRUCell, SimpleRNNCell, StackedRNNCells).");
         }
 
-        return new RNN(cell, options.ReturnSequences, options.ReturnState, options.GoBackwards, options.ZeroOutputForMask, config.Name);
+        return new RNN(cell, options.ReturnSequences, options.ReturnState, options.GoBackwards, options.ZeroOutputForMask, config.Name, options.Stateful);
     }
 
     /// <summary>The arguments every Keras RNN config carries, before the cell's (Keras' RNN.get_config).</summary>
@@ -169,20 +249,19 @@ public class RNN : Layer
         config["return_sequences"] = ReturnSequences;
         config["return_state"] = ReturnState;
         config["go_backwards"] = GoBackwards;
-        config["stateful"] = false;
+        config["stateful"] = Stateful;
         config["unroll"] = false;
         config["zero_output_for_mask"] = ZeroOutputForMask;
         return config;
     }
 
-    /// <summary>Reads the RNN arguments of a config; <c>stateful</c> must be false, <c>unroll</c> and the kernel choice change no number.</summary>
-    private protected static (bool ReturnSequences, bool ReturnState, bool GoBackwards, bool ZeroOutputForMask) ReadOptions(LayerConfig config)
+    /// <summary>Reads the RNN arguments of a config; <c>unroll</c> and the kernel choice change no number.</summary>
+    private protected static RnnOptions ReadOptions(LayerConfig config)
     {
-        config.RequireDefault("stateful", false);
         config.RequireDefault("time_major", false);
         config.Ignore("unroll", "use_cudnn");
-        return (config.GetBool("return_sequences", false), config.GetBool("return_state", false), config.GetBool("go_backwards", false),
-            config.GetBool("zero_output_for_mask", false));
+        return new(config.GetBool("return_sequences", false), config.GetBool("return_state", false), config.GetBool("go_backwards", false),
+            config.GetBool("zero_output_for_mask", false), config.GetBool("stateful", false));
     }
 
     /// <inheritdoc/>
@@ -190,6 +269,20 @@ public class RNN : Layer
     {
         RequireRank(input, 3, "(batch, steps, features)");
         RequireFloat(input);
+        if (Stateful)
+        {
+            // Keras' RNN.build: a stateful RNN needs a static batch size, and its states are made for that size.
+            if (input.BatchSize is not int batch)
+            {
+                throw InputError($"stateful=true needs a fixed batch size, but {input.Label} has shape {input.Shape} with any batch size; give the model's input one (new Input(..., batchSize: n), Keras' batch_size/batch_shape, tf.keras 2's batch_input_shape).");
+            }
+
+            if (expectedBatch is int expected && expected != batch)
+            {
+                throw InputError($"it is stateful with states for a batch of {expected}, but {input.Label} has a batch of {batch}.");
+            }
+        }
+
         var features = RequireKnownLast(input, "feature");
         if (Cell.Built && features != Cell.InputDim)
         {
@@ -220,6 +313,8 @@ public class RNN : Layer
     /// </summary>
     protected override void Build(KerasTensor input)
     {
+        builtBatch = input.BatchSize;
+        expectedBatch = Stateful ? builtBatch : null;
         Cell.BuildInside(this, StepInput(input));
         Take(Cell, Cell.Name);
         AdoptWeights(Cell.Weights);
@@ -255,6 +350,7 @@ public class RNN : Layer
         base.Dispose(disposing);
         if (disposing)
         {
+            DisposeCarried();
             Cell.Dispose();
         }
     }
@@ -264,26 +360,57 @@ public class RNN : Layer
 
     /// <summary>
     /// The loop: the sequence (reversed for <see cref="GoBackwards"/>, with its mask), the cell's dropout masks drawn
-    /// once for the call, the initial states, then the cell's fused kernel where it has one (no mask, no recurrent
-    /// dropout) or the cell step by step.
+    /// once for the call, the initial states (given, else the carried ones of a <see cref="Stateful"/> layer, else
+    /// zeros), then the cell's fused kernel where it has one (no mask, no recurrent dropout) or the cell step by step.
+    /// A stateful layer refuses a batch of another size before anything runs, and keeps the last states.
     /// </summary>
     protected override IReadOnlyList<Tensor> Call(IReadOnlyList<Tensor> inputs, bool training, IReadOnlyList<Tensor?> masks)
     {
+        if (!Stateful)
+        {
+            return Run(inputs, masks, training, InitialStates(inputs)).Outputs;
+        }
+
+        CheckStatefulBatch(inputs[0].shape[0], inputs[0].shape);
+
+        lock (carriedLock)
+        {
+            // As Keras: given initial states win over the carried ones; the last states are carried on either way,
+            // as values (no gradient flows from one batch into the next).
+            var (outputs, last) = Run(inputs, masks, training, InitialStates(inputs) ?? carried?.Select(s => s.alias()).ToArray());
+            var next = last.Select(s => s.detach().clone().DetachFromDisposeScope()).ToArray();
+            DisposeCarried();
+            carried = next;
+            return outputs;
+        }
+    }
+
+    /// <summary>Keras' RNN.call check of a stateful layer's batch size, before any state changes.</summary>
+    /// <exception cref="LayerInputException">A batch of another size than the states'.</exception>
+    internal void CheckStatefulBatch(long batch, long[] shape)
+    {
+        if (batch != expectedBatch)
+        {
+            throw InputError($"it is stateful with states for a batch of {expectedBatch}, but was given a batch of {batch} (input of shape ({string.Join(", ", shape)})); every batch must have the batch size of the model's input ({expectedBatch}).");
+        }
+    }
+
+    private (IReadOnlyList<Tensor> Outputs, Tensor[] States) Run(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks, bool training, Tensor[]? initial)
+    {
         var sequence = GoBackwards ? inputs[0].flip(1) : inputs[0];
         var mask = GoBackwards ? masks[0]?.flip(1) : masks[0];
-        var initial = InitialStates(inputs);
         var run = sequence.shape[1] == 0 ? null : Cell.Start(sequence, training);
         var dropped = run?.Drop(sequence) ?? sequence;
         var (all, last, states) = mask is null && run?.DropsState != true && Cell.RunFused(dropped, initial) is { } fused
             ? (fused.Sequence, fused.States[0], fused.States)
             : Loop(run, dropped, mask, initial);
         var output = ReturnSequences ? all : last;
-        return ReturnState ? states.Prepend(output).ToArray() : new[] { output };
+        return (ReturnState ? states.Prepend(output).ToArray() : new[] { output }, states);
     }
 
     /// <summary>
     /// The states the sequence starts from: those given with the call (Keras' <c>initial_state</c>), else null for
-    /// zeros. A stateful RNN (Keras' <c>stateful=True</c>, not yet supported) would give its carried states here.
+    /// zeros (or, for a stateful layer, the carried states).
     /// </summary>
     private static Tensor[]? InitialStates(IReadOnlyList<Tensor> inputs) => inputs.Count > 1 ? inputs.Skip(1).ToArray() : null;
 
@@ -333,10 +460,17 @@ public class RNN : Layer
     /// Keras does, that is without a mask and with activations the operator knows; otherwise a <c>Scan</c> whose body
     /// is one step of the cell (<see cref="RecurrentCell.OnnxStep"/>), which carries states and output across masked
     /// steps as <c>Predict</c> does. <see cref="GoBackwards"/> reverses the steps first (Slice), so outputs come in
-    /// Keras' order.
+    /// Keras' order. A <see cref="Stateful"/> layer is refused: its carried states live outside the graph (a model
+    /// whose RNN takes its states as inputs and returns them, <c>returnState</c> with initial states, exports).
     /// </summary>
+    /// <exception cref="NotSupportedException">A stateful layer.</exception>
     internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call)
     {
+        if (Stateful)
+        {
+            throw new NotSupportedException($"{ClassName} '{Name}': a stateful layer (stateful=true) has no ONNX form here, as its states are carried between calls outside the graph; export a copy built with stateful=false, returnState=true and its states as inputs (Call with initialState), and carry the states yourself.");
+        }
+
         var (x, mask) = (call.Input.Name, call.Input.Mask);
         if (GoBackwards)
         {
@@ -442,8 +576,7 @@ public class RNN : Layer
         return (() => outputs[^1], mask is null ? states[Cell.OutputState] : outputs[stateCount], states);
     }
 
-    private static RecurrentCell CheckSupported(RecurrentCell cell, bool stateful, bool unroll) =>
-        stateful ? throw new NotSupportedException("RNN: stateful=true (states carried between calls) is not supported; pass false.")
-        : unroll ? throw new NotSupportedException("RNN: unroll=true is not supported (the loop is never unrolled here); pass false.")
+    private static RecurrentCell CheckSupported(RecurrentCell cell, bool unroll) =>
+        unroll ? throw new NotSupportedException("RNN: unroll=true is not supported (the loop is never unrolled here); pass false.")
         : cell;
 }

@@ -11,13 +11,13 @@ namespace KerasStyle.Layers;
 public abstract class RNN<TCell> : RNN
     where TCell : DropoutRNNCell
 {
-    private protected RNN(TCell cell, bool returnSequences, bool returnState, bool goBackwards, bool zeroOutputForMask, string? name)
-        : base(cell, returnSequences, returnState, goBackwards, zeroOutputForMask, name)
+    private protected RNN(TCell cell, bool returnSequences, bool returnState, bool goBackwards, bool zeroOutputForMask, string? name, bool stateful = false)
+        : base(cell, returnSequences, returnState, goBackwards, zeroOutputForMask, name, stateful)
     {
     }
 
-    private protected RNN(TCell cell, (bool ReturnSequences, bool ReturnState, bool GoBackwards, bool ZeroOutputForMask) options, string name)
-        : base(cell, options.ReturnSequences, options.ReturnState, options.GoBackwards, options.ZeroOutputForMask, name)
+    private protected RNN(TCell cell, RnnOptions options, string name)
+        : base(cell, options.ReturnSequences, options.ReturnState, options.GoBackwards, options.ZeroOutputForMask, name, options.Stateful)
     {
     }
 

@@ -14,7 +14,9 @@ namespace KerasStyle.Layers;
 /// their outputs merged by <c>mergeMode</c>: <c>concat</c> (default, units × 2), <c>sum</c>, <c>mul</c>, <c>ave</c>,
 /// or <c>null</c> (both outputs). With <c>returnSequences</c> the backward outputs are reversed back to step order.
 /// With <c>returnState</c> the states follow: forward h, c, then backward h, c. Masks reach both copies. Weights:
-/// forward then backward, each in the layer's order.
+/// forward then backward, each in the layer's order. Initial states (<see cref="Call(KerasTensor, IReadOnlyList{KerasTensor})"/>,
+/// Keras' <c>initial_state</c>) are the forward layer's then the backward layer's; a stateful layer
+/// (<see cref="Stateful"/>) makes both copies stateful.
 /// </summary>
 [KerasLayer("Bidirectional")]
 public sealed class Bidirectional : Layer
@@ -59,11 +61,84 @@ public sealed class Bidirectional : Layer
             maskRefusal = refusal.Message;
         }
 
+        if (backward is RNN backwardRnn && ((RNN)layer).Stateful != backwardRnn.Stateful)
+        {
+            // Keras' Bidirectional._verify_layer_config.
+            throw new ArgumentException($"Bidirectional '{name}': the forward and backward layers must have the same stateful, got {((RNN)layer).Stateful} for {layer.ClassName} '{layer.Name}' and {backwardRnn.Stateful} for {backward.ClassName} '{backward.Name}'.", nameof(backward));
+        }
+
         ForwardLayer = HoldShare(backward is null ? Copy(layer, $"forward_{layer.Name}", goBackwards: false) : layer);
         BackwardLayer = HoldShare(backward ?? Copy(layer, $"backward_{layer.Name}", goBackwards: true));
     }
 
     private readonly string? maskRefusal;
+
+    /// <summary>Whether the wrapped layer is stateful (Keras' <c>Bidirectional.stateful</c>, the layer's): both copies carry their states.</summary>
+    public bool Stateful => ForwardLayer is RNN { Stateful: true };
+
+    /// <summary>
+    /// Sets both copies' carried states to zeros (Keras 3's <c>reset_state()</c>).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The layer is not stateful (Keras' AttributeError "Layer must be stateful").</exception>
+    public void ResetState()
+    {
+        if (!Stateful)
+        {
+            throw new InvalidOperationException($"Bidirectional '{Name}': the layer must be stateful to reset its states (its {ForwardLayer.ClassName} has stateful=false).");
+        }
+
+        ((RNN)ForwardLayer).ResetState();
+        ((RNN)BackwardLayer).ResetState();
+    }
+
+    /// <summary>Keras 3's compatibility alias of <see cref="ResetState"/> (<c>reset_states()</c>).</summary>
+    public void ResetStates() => ResetState();
+
+    /// <summary>
+    /// Calls the layer on a sequence with initial states, as Keras' <c>Bidirectional(...)(x, initial_state=[...])</c>:
+    /// the first half of the states starts the forward layer, the second half the backward one (LSTM: forward h, c,
+    /// backward h, c). Returns the single output; use <see cref="CallMulti(KerasTensor, IReadOnlyList{KerasTensor})"/>
+    /// with <c>returnState</c> or <c>mergeMode</c> null.
+    /// </summary>
+    /// <param name="input">The sequence, (batch, steps, features).</param>
+    /// <param name="initialState">Twice the wrapped layer's states, each (batch, size).</param>
+    /// <exception cref="LayerInputException">States of the wrong count or shapes (the message names every shape).</exception>
+    /// <exception cref="InvalidOperationException">The layer returns several outputs.</exception>
+    public KerasTensor Call(KerasTensor input, IReadOnlyList<KerasTensor> initialState)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(initialState);
+        if (OutputCount != 1)
+        {
+            throw new InvalidOperationException($"{ClassName} '{Name}' returns {OutputCount} tensors for this call; use CallMulti to get all of them.");
+        }
+
+        return CallWithInitialState(input, initialState.ToArray())[0];
+    }
+
+    /// <summary>Calls the layer with initial states and returns every output (the merged output or both, then the states with <c>returnState</c>).</summary>
+    /// <param name="input">The sequence, (batch, steps, features).</param>
+    /// <param name="initialState">Twice the wrapped layer's states: the forward layer's, then the backward layer's.</param>
+    public IReadOnlyList<KerasTensor> CallMulti(KerasTensor input, IReadOnlyList<KerasTensor> initialState)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(initialState);
+        return CallWithInitialState(input, initialState.ToArray());
+    }
+
+    /// <summary>A sequence can come with the states both directions start from (Keras' <c>initial_state</c>).</summary>
+    internal override bool TakesInitialState => true;
+
+    private protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input, IReadOnlyList<KerasTensor> initialState)
+    {
+        var per = ((RNN)ForwardLayer).Cell.StateSize.Count;
+        if (initialState.Count != 2 * per)
+        {
+            throw InputError($"an initial state is {2 * per} tensors ({per} for the forward {ForwardLayer.ClassName} '{ForwardLayer.Name}', then {per} for the backward one), but got {initialState.Count}: {Describe(initialState)}.");
+        }
+
+        return Specs(input, initialState.Take(per).ToArray(), initialState.Skip(per).ToArray());
+    }
 
     /// <summary>How the two directions' outputs are merged (Keras' <c>merge_mode</c>).</summary>
     public string? MergeMode { get; }
@@ -115,11 +190,14 @@ public sealed class Bidirectional : Layer
     }
 
     /// <inheritdoc/>
-    protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input)
+    protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input) =>
+        Specs(input, Array.Empty<KerasTensor>(), Array.Empty<KerasTensor>());
+
+    private IReadOnlyList<(Shape Shape, DType DType)> Specs(KerasTensor input, IReadOnlyList<KerasTensor> forwardStates, IReadOnlyList<KerasTensor> backwardStates)
     {
-        var forward = ForwardLayer.BuildFor(input);
-        var backward = BackwardLayer.BuildFor(input);
-        innerInput ??= input.Shape;
+        var forward = ForwardLayer.BuildFor(input, forwardStates);
+        var backward = BackwardLayer.BuildFor(input, backwardStates);
+        innerInput ??= input.Shape.With(0, input.BatchSize);
         var output = forward[0];
         var merged = MergeMode switch
         {
@@ -139,8 +217,17 @@ public sealed class Bidirectional : Layer
     /// <inheritdoc/>
     protected override IReadOnlyList<Tensor> Call(IReadOnlyList<Tensor> inputs, bool training, IReadOnlyList<Tensor?> masks)
     {
-        var forward = ForwardLayer.Forward(inputs, masks, training).Outputs;
-        var backward = BackwardLayer.Forward(inputs, masks, training).Outputs;
+        // Initial states after the sequence: the forward layer's half, then the backward layer's.
+        var half = (inputs.Count - 1) / 2;
+        if (Stateful && inputs[0].shape[0] is var batch && ForwardLayer is RNN forwardRnn && BackwardLayer is RNN backwardRnn)
+        {
+            // Both copies refuse a batch of another size before either carries a state on.
+            forwardRnn.CheckStatefulBatch(batch, inputs[0].shape);
+            backwardRnn.CheckStatefulBatch(batch, inputs[0].shape);
+        }
+
+        var forward = ForwardLayer.Forward(inputs.Take(1 + half).ToArray(), masks.Take(1 + half).ToArray(), training).Outputs;
+        var backward = BackwardLayer.Forward(inputs.Take(1).Concat(inputs.Skip(1 + half)).ToArray(), masks.Take(1).Concat(masks.Skip(1 + half)).ToArray(), training).Outputs;
         var (y, yBack) = (forward[0], backward[0]);
         if (yBack.dim() == 3)
         {
@@ -177,8 +264,15 @@ public sealed class Bidirectional : Layer
     /// <summary>ONNX: both layers' forms on the input (the backward one reverses the steps itself), the backward sequence turned back, then the merge.</summary>
     internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call)
     {
-        var forward = ForwardLayer.ExportOnnx(graph, call);
-        var backward = BackwardLayer.ExportOnnx(graph, call);
+        if (Stateful)
+        {
+            throw new NotSupportedException($"Bidirectional '{Name}': a stateful layer (its {ForwardLayer.ClassName} has stateful=true) has no ONNX form here, as its states are carried between calls outside the graph; export a copy built with stateful=false and its states as inputs (Call with initialState).");
+        }
+
+        var half = call.InitialStates / 2;
+        var states = call.States;
+        var forward = ForwardLayer.ExportOnnx(graph, new OnnxCall(call.Inputs.Take(1).Concat(states.Take(half)).ToArray(), call.OutputShapes, half));
+        var backward = BackwardLayer.ExportOnnx(graph, new OnnxCall(call.Inputs.Take(1).Concat(states.Skip(half)).ToArray(), call.OutputShapes, half));
         var (y, yBack) = (forward[0], backward[0]);
         if (BackwardLayer is RNN { ReturnSequences: true })
         {

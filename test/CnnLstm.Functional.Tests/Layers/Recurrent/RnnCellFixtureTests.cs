@@ -110,9 +110,8 @@ public class RnnCellFixtureTests
     }
 
     [Test]
-    public void Constructor_StatefulOrUnrolled_IsRefused()
+    public void Constructor_Unrolled_IsRefused()
     {
-        Assert.Throws<NotSupportedException>(() => new RNN(new LSTMCell(2), stateful: true));
         Assert.Throws<NotSupportedException>(() => new RNN(new LSTMCell(2), unroll: true));
     }
 
