@@ -242,6 +242,12 @@ internal static class CompileConfig
                     JsonObject f when f["class_name"] is JsonValue fc && fc.TryGetValue<string>(out var fcls) && fcls == "function" => FunctionName(f, "metric function"),
                     var other => throw new FormatException($"compile_config: the MeanMetricWrapper's 'fn' must name a function, got {other?.ToJsonString() ?? "null"}."),
                 };
+                if (!Metric.Known.Contains(fn) && CustomObjects.Metric(fn) is { } wrapped)
+                {
+                    // A user's MeanMetricWrapper, written with its function's name: the factory registered under that name.
+                    return CustomObjects.Create(wrapped, config, "metric");
+                }
+
                 if (!Metric.Known.Contains(fn))
                 {
                     throw new ArgumentException($"Compile: unknown metric function '{fn}' (in a MeanMetricWrapper); known metrics are {string.Join(", ", Metric.Known)}.", "metrics");
@@ -249,8 +255,8 @@ internal static class CompileConfig
 
                 RefuseArguments(values, className, "metric", "fn");
                 return new NamedMetric(fn, config.GetNullableString("name") ?? fn, className);
-            case "Accuracy":
-                throw new NotSupportedException("compile_config: the metric class Accuracy (exact equality of targets and predictions) is not supported; this library has the \"accuracy\" name, which Keras resolves by the output's shape.");
+            case var _ when MetricClasses.FromConfig(className, config) is { } known:
+                return known;
             case var _ when !Metric.IsBuiltInClass(className) && CustomObjects.Metric(className) is { } factory:
                 return CustomObjects.Create(factory, config, "metric");
             default:

@@ -112,6 +112,11 @@ public abstract class Metric
                 return;
             }
 
+            if (statistics.Length != totals.Length)
+            {
+                throw new ArgumentException($"metric '{Name}': yPred has shape ({string.Join(", ", predictions.shape)}), which does not fit the state of the earlier batches ({totals.Length} statistics, now {statistics.Length}); call ResetState first.", nameof(yPred));
+            }
+
             for (var i = 0; i < totals.Length; i++)
             {
                 totals[i] += statistics[i];
@@ -150,9 +155,12 @@ public abstract class Metric
         RequireBuiltIn(nameof(Result));
         lock (gate)
         {
-            return totals is null ? 0 : Result(totals);
+            return totals is null ? EmptyResult : Result(totals);
         }
     }
+
+    /// <summary>The result before any batch: 0 (Keras' <c>divide_no_nan</c>), NaN for <see cref="R2Score"/>.</summary>
+    internal virtual double EmptyResult => 0;
 
     /// <summary>Forgets every batch (Keras' <c>reset_state</c>): every variable back to zeros.</summary>
     public virtual void ResetState()
@@ -182,7 +190,7 @@ public abstract class Metric
 
     /// <summary>Whether <paramref name="className"/> is one of the library's metric classes (or a Keras metric class read as its name).</summary>
     internal static bool IsBuiltInClass(string className) =>
-        className is "AUC" or "Precision" or "Recall" or "BinaryAccuracy" or "Accuracy" or "MeanMetricWrapper" || Known.Contains(NameScope.ToSnakeCase(className));
+        className is "AUC" or "Precision" or "Recall" or "BinaryAccuracy" or "Accuracy" or "MeanMetricWrapper" || MetricClasses.ClassNames.Contains(className) || Known.Contains(NameScope.ToSnakeCase(className));
 
     /// <summary>Keras' <c>metric(y_true, y_pred, sample_weight)</c> on one-dimensional float arrays.</summary>
     /// <returns>The value over every batch since the last reset, this one included.</returns>
@@ -204,7 +212,7 @@ public abstract class Metric
     {
         "accuracy", "acc", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy", "precision", "recall", "auc",
         "mse", "mean_squared_error", "mae", "mean_absolute_error", "rmse", "root_mean_squared_error",
-    };
+    }.Concat(MetricClasses.Names.Keys).ToArray();
 
     /// <summary>The name used in logs and history, e.g. <c>accuracy</c> or <c>pr_auc</c>.</summary>
     public string Name { get; }
@@ -243,6 +251,7 @@ public abstract class Metric
             "precision" => new Precision(name: name),
             "recall" => new Recall(name: name),
             "auc" => new AUC(name: name),
+            _ when MetricClasses.Names.TryGetValue(function, out var create) => create(name),
             _ => throw new ArgumentException($"Compile: unknown metric '{function}'; known metrics are {string.Join(", ", Known)}.", "metrics"),
         };
     }

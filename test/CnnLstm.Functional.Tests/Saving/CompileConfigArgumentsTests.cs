@@ -70,7 +70,6 @@ public class CompileConfigArgumentsTests
 
     [TestCase("{\"class_name\": \"MeanSquaredError\", \"config\": {\"name\": \"m\", \"dtype\": \"float16\"}}")]
     [TestCase("{\"class_name\": \"CategoricalAccuracy\", \"config\": {\"name\": \"c\", \"k\": 2}}")]
-    [TestCase("{\"class_name\": \"Accuracy\", \"config\": {\"name\": \"accuracy\"}}")]
     [TestCase("{\"class_name\": \"Precision\", \"config\": {\"thresholds\": [0.2, 0.5]}}")]
     [TestCase("{\"class_name\": \"AUC\", \"config\": {\"dtype\": \"float64\"}}")]
     public void MetricArgumentsThisLibraryDoesNotImplement_AreRefused(string metric)
