@@ -75,11 +75,13 @@ public class OwnFilesWarningTests : SavingTestBase
         var convVolume = new Conv3DTranspose(2, 2, strides: 2).Call(new Conv3D(2, 2).Call(new Reshape(new[] { 2, 8, 8, 1 }).Call(image)));
         var groupedSteps = new Conv1D(4, 2, groups: 2).Call(new DepthwiseConv1D(2, depthMultiplier: 2).Call(new Conv1DTranspose(3, 2, strides: 2).Call(steps)));
         var convs = new Concatenate().Call(new[] { groupedImage, new GlobalMaxPooling3D().Call(convVolume), new GlobalAveragePooling1D().Call(groupedSteps) });
+        // The image preprocessing layers (issue 24): a crop to the aspect ratio, and a centre crop taller than its input (resized).
+        var resized = new GlobalAveragePooling2D().Call(new CenterCrop(10, 6).Call(new Resizing(6, 7, "nearest", cropToAspectRatio: true).Call(image)));
 
         var merged = new Concatenate().Call(new[]
         {
             new Subtract().Call(a, b), new Multiply().Call(a, c), new Average().Call(b, c), new Maximum().Call(c, d),
-            new Minimum().Call(a, d), new Dot(1).Call(b, d), sequenceMean, cudnn, e, convs,
+            new Minimum().Call(a, d), new Dot(1).Call(b, d), sequenceMean, cudnn, e, convs, resized,
             // tf.keras 2's op layer, saved as the Add it computes.
             new TFOpLambda("__operators__.add").Call(a, b),
         });
