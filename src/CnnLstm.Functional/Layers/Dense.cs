@@ -47,6 +47,12 @@ public sealed class Dense : Layer
     /// <summary>The bias's penalty (Keras' <c>bias_regularizer</c>, default null).</summary>
     public Regularizers.Regularizer? BiasRegularizer { get; init; }
 
+    /// <summary>The kernel's projection after each optimizer update (Keras' <c>kernel_constraint</c>, default null): <c>new Dense(8) { KernelConstraint = new MaxNorm(2) }</c>.</summary>
+    public Constraints.Constraint? KernelConstraint { get; init; }
+
+    /// <summary>The bias's projection after each optimizer update (Keras' <c>bias_constraint</c>, default null).</summary>
+    public Constraints.Constraint? BiasConstraint { get; init; }
+
     /// <inheritdoc/>
     public override JsonObject GetConfig()
     {
@@ -55,7 +61,7 @@ public sealed class Dense : Layer
         config["activation"] = Activations.Serialize(Activation);
         config["use_bias"] = UseBias;
         // Keras 3's Dense writes no activity_regularizer, and quantization_config null for a float layer.
-        AddKernelAndBiasConfig(config, KernelRegularizer, BiasRegularizer, activityRegularizer: false);
+        AddKernelAndBiasConfig(config, KernelRegularizer, BiasRegularizer, activityRegularizer: false, KernelConstraint, BiasConstraint);
         config["quantization_config"] = null;
         return config;
     }
@@ -63,11 +69,13 @@ public sealed class Dense : Layer
     /// <summary>Creates the layer from a Keras 2 or Keras 3 config.</summary>
     internal static Dense FromConfig(LayerConfig config)
     {
-        var (kernelRegularizer, biasRegularizer) = ReadKernelAndBiasConfig(config, "quantization_config");
+        var (regularizers, constraints) = ReadKernelAndBiasConfigWithConstraints(config, "quantization_config");
         return new Dense(config.GetInt("units"), config.GetActivation("activation", "linear"), config.GetBool("use_bias", true), config.Name)
         {
-            KernelRegularizer = kernelRegularizer,
-            BiasRegularizer = biasRegularizer,
+            KernelRegularizer = regularizers.Kernel,
+            BiasRegularizer = regularizers.Bias,
+            KernelConstraint = constraints.Kernel,
+            BiasConstraint = constraints.Bias,
         };
     }
 
@@ -96,10 +104,12 @@ public sealed class Dense : Layer
         var kernelShape = new long[] { inputDim, Units };
         kernel = AddWeight("kernel", kernelShape, () => Initializers.GlorotUniform(kernelShape, inputDim, Units, Random));
         kernel.Regularizer = KernelRegularizer;
+        kernel.Constraint = KernelConstraint;
         if (UseBias)
         {
             bias = AddWeight("bias", new long[] { Units }, () => zeros(Units));
             bias.Regularizer = BiasRegularizer;
+            bias.Constraint = BiasConstraint;
         }
     }
 

@@ -76,6 +76,9 @@ public sealed class Embedding : Layer
     /// <summary>The embeddings' penalty (Keras' <c>embeddings_regularizer</c>, default null).</summary>
     public Regularizers.Regularizer? EmbeddingsRegularizer { get; init; }
 
+    /// <summary>The embeddings' projection after each optimizer update (Keras' <c>embeddings_constraint</c>, default null), over (input_dim, output_dim): <c>new UnitNorm(axis: 1)</c> keeps every row a unit vector.</summary>
+    public Constraints.Constraint? EmbeddingsConstraint { get; init; }
+
     /// <inheritdoc/>
     /// <remarks><c>input_length</c> is written only when set; Keras 3 accepts it with a deprecation warning.</remarks>
     public override JsonObject GetConfig()
@@ -86,7 +89,7 @@ public sealed class Embedding : Layer
         config["embeddings_initializer"] = KerasInitializer("RandomUniform", new JsonObject { ["minval"] = -0.05, ["maxval"] = 0.05, ["seed"] = null });
         config["embeddings_regularizer"] = EmbeddingsRegularizer?.Serialize();
         config["activity_regularizer"] = ActivityRegularizer?.Serialize();
-        config["embeddings_constraint"] = null;
+        config["embeddings_constraint"] = EmbeddingsConstraint?.Serialize();
         config["mask_zero"] = MaskZero;
         // Keras 3 writes no input_length (it warns that the argument is deprecated); the InputLayer holds the length.
         config["quantization_config"] = null;
@@ -97,10 +100,7 @@ public sealed class Embedding : Layer
     internal static Embedding FromConfig(LayerConfig config)
     {
         config.ReadInitializer("embeddings_initializer", "random_uniform");
-        foreach (var key in new[] { "embeddings_constraint", "lora_rank" })
-        {
-            config.RequireDefault(key, null);
-        }
+        config.RequireDefault("lora_rank", null);
 
         config.RequireDefault("sparse", false);
         // Keras 3.13+ writes quantization_config for every Embedding; null means a float layer.
@@ -109,6 +109,7 @@ public sealed class Embedding : Layer
         return new Embedding(config.GetInt("input_dim"), config.GetInt("output_dim"), config.GetNullableSize("input_length"), config.Name, config.GetBool("mask_zero", false))
         {
             EmbeddingsRegularizer = config.GetRegularizer("embeddings_regularizer"),
+            EmbeddingsConstraint = config.GetConstraint("embeddings_constraint"),
         };
     }
 
@@ -135,6 +136,7 @@ public sealed class Embedding : Layer
         var shape = new long[] { InputDim, OutputDim };
         embeddings = AddWeight("embeddings", shape, () => Initializers.Uniform(shape, -0.05, 0.05, Random));
         embeddings.Regularizer = EmbeddingsRegularizer;
+        embeddings.Constraint = EmbeddingsConstraint;
     }
 
     /// <inheritdoc/>

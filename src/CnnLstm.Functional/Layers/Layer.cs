@@ -939,9 +939,10 @@ public abstract class Layer : IDisposable
     /// <summary>A Keras 3 serialized initializer, e.g. <c>{"module": "keras.initializers", "class_name": "Zeros", ...}</c>.</summary>
     /// <summary>
     /// The config entries of a layer with a glorot_uniform kernel and a zeros bias (Dense, Conv1D): initializers,
-    /// regularizers, and constraints, which this library does not support and so writes as null.
+    /// regularizers, and constraints (null for the layers that take none).
     /// </summary>
-    private protected void AddKernelAndBiasConfig(JsonObject config, Regularizers.Regularizer? kernelRegularizer, Regularizers.Regularizer? biasRegularizer, bool activityRegularizer = true)
+    private protected void AddKernelAndBiasConfig(JsonObject config, Regularizers.Regularizer? kernelRegularizer, Regularizers.Regularizer? biasRegularizer, bool activityRegularizer = true,
+        Constraints.Constraint? kernelConstraint = null, Constraints.Constraint? biasConstraint = null)
     {
         config["kernel_initializer"] = GlorotUniformConfig();
         config["bias_initializer"] = KerasInitializer("Zeros", new JsonObject());
@@ -952,8 +953,8 @@ public abstract class Layer : IDisposable
             config["activity_regularizer"] = ActivityRegularizer?.Serialize();
         }
 
-        config["kernel_constraint"] = null;
-        config["bias_constraint"] = null;
+        config["kernel_constraint"] = kernelConstraint?.Serialize();
+        config["bias_constraint"] = biasConstraint?.Serialize();
     }
 
     /// <summary>
@@ -973,21 +974,35 @@ public abstract class Layer : IDisposable
     }
 
     /// <summary>
-    /// Reads what <see cref="AddKernelAndBiasConfig"/> writes, for the layers with a kernel and a bias (Dense, Conv1D,
-    /// Conv2D): glorot_uniform and zeros initializers; the kernel and bias regularizers (returned); constraints and a LoRA rank (and
-    /// <paramref name="alsoNull"/>), which this library does not support, must be null; lora_alpha has no effect without a rank.
+    /// Reads what <see cref="AddKernelAndBiasConfig"/> writes, for the layers with a kernel and a bias that take no
+    /// constraints here (MultiHeadAttention, EinsumDense): glorot_uniform and zeros initializers; the kernel and bias
+    /// regularizers (returned); constraints and a LoRA rank (and <paramref name="alsoNull"/>), which this library does
+    /// not support there, must be null; lora_alpha has no effect without a rank.
     /// </summary>
     private protected static (Regularizers.Regularizer? Kernel, Regularizers.Regularizer? Bias) ReadKernelAndBiasConfig(LayerConfig config, params string[] alsoNull)
     {
+        config.RequireDefault("kernel_constraint", null);
+        config.RequireDefault("bias_constraint", null);
+        return ReadKernelAndBiasConfigWithConstraints(config, alsoNull).Regularizers;
+    }
+
+    /// <summary>
+    /// <see cref="ReadKernelAndBiasConfig"/> for the layers that take <c>kernel_constraint</c> and
+    /// <c>bias_constraint</c> (Dense, the convolutions): both are read (Keras' <c>constraints.get</c>) and returned.
+    /// </summary>
+    private protected static ((Regularizers.Regularizer? Kernel, Regularizers.Regularizer? Bias) Regularizers, (Constraints.Constraint? Kernel, Constraints.Constraint? Bias) Constraints)
+        ReadKernelAndBiasConfigWithConstraints(LayerConfig config, params string[] alsoNull)
+    {
         config.ReadInitializer("kernel_initializer", "glorot_uniform");
         config.ReadInitializer("bias_initializer", "zeros");
-        foreach (var key in new[] { "kernel_constraint", "bias_constraint" }.Concat(alsoNull).Append("lora_rank"))
+        foreach (var key in alsoNull.Append("lora_rank"))
         {
             config.RequireDefault(key, null);
         }
 
         config.Ignore("lora_alpha");
-        return (config.GetRegularizer("kernel_regularizer"), config.GetRegularizer("bias_regularizer"));
+        return ((config.GetRegularizer("kernel_regularizer"), config.GetRegularizer("bias_regularizer")),
+            (config.GetConstraint("kernel_constraint"), config.GetConstraint("bias_constraint")));
     }
 
     /// <summary>glorot_uniform as Keras 3.16 serializes it (with its input_axes and output_axes arguments).</summary>

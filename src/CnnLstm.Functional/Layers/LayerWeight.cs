@@ -36,6 +36,25 @@ public sealed class LayerWeight
     /// </summary>
     public Regularizers.Regularizer? Regularizer { get; internal set; }
 
+    /// <summary>
+    /// The projection applied after each optimizer update (the layer's <c>kernel_constraint</c> etc.), or null, as
+    /// Keras' <c>variable.constraint</c>; it works in Keras layout (<see cref="Shape"/>).
+    /// </summary>
+    public Constraints.Constraint? Constraint { get; internal set; }
+
+    /// <summary>Assigns <c>Constraint(value)</c> to the variable (Keras' optimizer does so after each update); nothing without a constraint.</summary>
+    internal void ApplyConstraint()
+    {
+        if (Constraint is null)
+        {
+            return;
+        }
+
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        Variable.copy_(swapLayout(Constraint.Invoke(swapLayout(Variable))));
+    }
+
     /// <summary>Keras' full name, e.g. <c>lstm_1/kernel:0</c> (a cell's weight in an RNN: <c>rnn/lstm_cell/kernel:0</c>).</summary>
     public string FullName => $"{ScopedLayerName}/{Name}:0";
 

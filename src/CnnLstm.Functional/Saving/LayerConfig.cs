@@ -288,6 +288,26 @@ public sealed class LayerConfig
     }
 
     /// <summary>
+    /// Reads a constraint argument (e.g. <c>kernel_constraint</c>) as Keras' <c>constraints.get</c>: null, a name
+    /// (<c>"max_norm"</c>, <c>"non_neg"</c>, ... or the class names) or a serialized MaxNorm, MinMaxNorm, NonNeg or
+    /// UnitNorm in Keras 3's or tf.keras 2's form.
+    /// </summary>
+    /// <param name="key">The Keras argument name.</param>
+    /// <returns>The constraint, or null when absent or null.</returns>
+    /// <exception cref="FormatException">An unknown or malformed constraint, naming the layer and the key.</exception>
+    public Constraints.Constraint? GetConstraint(string key)
+    {
+        try
+        {
+            return Constraints.Constraint.Get(GetRaw(key));
+        }
+        catch (FormatException e)
+        {
+            throw new FormatException($"{Describe()}: '{key}': {e.Message}", e);
+        }
+    }
+
+    /// <summary>
     /// Accepts <paramref name="key"/> only with its default (absent, or equal to <paramref name="defaultValue"/>);
     /// any other value is a feature this library does not implement, and loading fails naming it.
     /// </summary>

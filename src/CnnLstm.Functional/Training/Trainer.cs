@@ -607,6 +607,12 @@ internal sealed class Trainer
             }
 
             model.Optimizer!.Step(trainable);
+            // As Keras' optimizer.apply: each constraint is assigned after the updates.
+            foreach (var weight in trainable)
+            {
+                weight.ApplyConstraint();
+            }
+
             return values;
         }
         finally

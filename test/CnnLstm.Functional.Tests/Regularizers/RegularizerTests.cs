@@ -90,11 +90,13 @@ public class RegularizerTests
     }
 
     [Test]
-    public void LayerConfig_ConstraintsStillRefusedByName()
+    public void LayerConfig_RegularizerAndConstraintTogether_AreBothRead()
     {
         var json = new Dense(2) { KernelRegularizer = new L2(0.1) }.GetConfig();
         json["kernel_constraint"] = JsonNode.Parse("""{"module": "keras.constraints", "class_name": "MaxNorm", "config": {"max_value": 2, "axis": 0}, "registered_name": null}""");
-        Assert.That(() => LayerRegistryCreate("Dense", json), Throws.TypeOf<NotSupportedException>().With.Message.Contains("kernel_constraint"));
+        var dense = (Dense)LayerRegistryCreate("Dense", json);
+        Assert.That(dense.KernelRegularizer, Is.TypeOf<L2>());
+        Assert.That(dense.KernelConstraint, Is.TypeOf<KerasStyle.Constraints.MaxNorm>());
     }
 
     [Test]

@@ -222,10 +222,16 @@ public class ModelConfigTests : SavingTestBase
     public void FromJson_UnsupportedValue_IsNotSupportedNamingIt()
     {
         var json = TfKeras2Regression;
-        // Regularizers are read now (Regularizers/RegularizerTests.cs); constraints are still refused by name.
+        // Regularizers and constraints are read now (Regularizers/RegularizerTests.cs, Constraints/ConstraintTests.cs); an unknown constraint is refused by name.
         json = TfKeras2Regression.Replace("\"kernel_constraint\": null, \"recurrent_constraint\"", "\"kernel_constraint\": {\"class_name\": \"MaxNorm\", \"config\": {\"max_value\": 2, \"axis\": 0}}, \"recurrent_constraint\"");
         Assert.That(json, Is.Not.EqualTo(TfKeras2Regression));
-        Assert.That(() => Model.FromJson(json), Throws.TypeOf<NotSupportedException>().With.Message.Contains("lstm_1").And.Message.Contains("kernel_constraint"));
+        using (var constrained = Model.FromJson(json))
+        {
+            Assert.That(((KerasStyle.Layers.LSTM)constrained.Layers.Single(l => l.Name == "lstm_1")).KernelConstraint, Is.TypeOf<KerasStyle.Constraints.MaxNorm>());
+        }
+
+        json = json.Replace("\"class_name\": \"MaxNorm\"", "\"class_name\": \"RadialConstraint\"");
+        Assert.That(() => Model.FromJson(json), Throws.TypeOf<FormatException>().With.Message.Contains("lstm_1").And.Message.Contains("kernel_constraint"));
         json = TfKeras2Regression.Replace("\"kernel_regularizer\": null, \"recurrent_regularizer\"", "\"kernel_regularizer\": {\"class_name\": \"OrthogonalRegularizer\", \"config\": {\"factor\": 0.01, \"mode\": \"rows\"}}, \"recurrent_regularizer\"");
         Assert.That(json, Is.Not.EqualTo(TfKeras2Regression));
         Assert.That(() => Model.FromJson(json), Throws.TypeOf<NotSupportedException>().With.Message.Contains("kernel_regularizer").And.Message.Contains("OrthogonalRegularizer"));

@@ -99,6 +99,20 @@ public abstract class BaseConv : Layer
     /// <summary>The bias's penalty (Keras' <c>bias_regularizer</c>, default null).</summary>
     public Regularizers.Regularizer? BiasRegularizer { get; init; }
 
+    /// <summary>
+    /// The kernel's projection after each optimizer update (Keras' <c>kernel_constraint</c>, default null), over the
+    /// Keras kernel layout (kernel size..., input channels, filters): <c>new MaxNorm(2, new[] { 0, 1 })</c> bounds
+    /// each filter of a Conv1D. Depthwise and separable convolutions (Keras' <c>depthwise_constraint</c>,
+    /// <c>pointwise_constraint</c>) take none here: building one with a constraint throws <see cref="NotSupportedException"/>.
+    /// </summary>
+    public Constraints.Constraint? KernelConstraint { get; init; }
+
+    /// <summary>The bias's projection after each optimizer update (Keras' <c>bias_constraint</c>, default null; not on depthwise and separable convolutions).</summary>
+    public Constraints.Constraint? BiasConstraint { get; init; }
+
+    /// <summary>Whether <see cref="KernelConstraint"/> and <see cref="BiasConstraint"/> apply (not on depthwise and separable convolutions).</summary>
+    private protected virtual bool TakesConstraints => true;
+
     private protected int[] KernelSizes { get; }
 
     private protected int[] StridesPerAxis { get; }
@@ -179,13 +193,16 @@ public abstract class BaseConv : Layer
     }
 
     /// <summary>The initializer, regularizer and constraint keys (a glorot-uniform kernel, a zeros bias, no others).</summary>
-    private protected virtual void AddWeightConfig(JsonObject config) => AddKernelAndBiasConfig(config, KernelRegularizer, BiasRegularizer);
+    private protected virtual void AddWeightConfig(JsonObject config) => AddKernelAndBiasConfig(config, KernelRegularizer, BiasRegularizer, kernelConstraint: KernelConstraint, biasConstraint: BiasConstraint);
 
     /// <summary>The arguments <see cref="BaseConv"/> takes, read from a Keras 2 or Keras 3 config.</summary>
     private protected readonly record struct ConvArguments(int Filters, int[] KernelSize, int[] Strides, string Padding, int[] DilationRate, string Activation, bool UseBias, string Name)
     {
         /// <summary>The kernel_regularizer and bias_regularizer read from the config.</summary>
         public (Regularizers.Regularizer? Kernel, Regularizers.Regularizer? Bias) Regularizers { get; init; }
+
+        /// <summary>The kernel_constraint and bias_constraint read from the config.</summary>
+        public (Constraints.Constraint? Kernel, Constraints.Constraint? Bias) Constraints { get; init; }
 
         /// <summary>Keras' <c>groups</c> (1 when the config has none).</summary>
         public int Groups { get; init; }
@@ -205,8 +222,8 @@ public abstract class BaseConv : Layer
             throw config.Error($"'groups' must be a positive integer that divides filters ({filters?.ToString(CultureInfo.InvariantCulture) ?? "absent"}), got {groups}.");
         }
 
-        var regularizers = ReadKernelAndBiasConfig(config);
-        return ReadWindowConfig(config, rank) with { Regularizers = regularizers, Groups = groups };
+        var (regularizers, constraints) = ReadKernelAndBiasConfigWithConstraints(config);
+        return ReadWindowConfig(config, rank) with { Regularizers = regularizers, Constraints = constraints, Groups = groups };
     }
 
     /// <summary>The keys every convolution has: filters, window sizes, padding, data format, activation, use_bias
@@ -283,10 +300,17 @@ public abstract class BaseConv : Layer
     /// <summary>Keeps the input channels and creates the weights (<see cref="BuildWeights"/>).</summary>
     protected sealed override void Build(KerasTensor input)
     {
+        if (!TakesConstraints && (KernelConstraint ?? BiasConstraint) is not null)
+        {
+            throw new NotSupportedException($"{ClassName} '{Name}': KernelConstraint and BiasConstraint are not supported on depthwise and separable convolutions.");
+        }
+
         inputChannels = input.Shape.Last!.Value;
         BuildWeights(inputChannels);
         Kernel?.Regularizer = KernelRegularizer;
         Bias?.Regularizer = BiasRegularizer;
+        Kernel?.Constraint = KernelConstraint;
+        Bias?.Constraint = BiasConstraint;
     }
 
     /// <summary>Creates a glorot-uniform kernel (kernel size..., channels / groups, filters) and a zeros bias.</summary>

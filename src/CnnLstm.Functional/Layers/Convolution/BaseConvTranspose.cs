@@ -149,8 +149,8 @@ public abstract class BaseConvTranspose : BaseConv
     {
         // tf.keras 2.11 writes its Conv base's groups (always 1 there); Keras 3 has none.
         config.RequireDefault("groups", 1);
-        var regularizers = ReadKernelAndBiasConfig(config);
-        var arguments = ReadWindowConfig(config, rank) with { Regularizers = regularizers };
+        var (regularizers, constraints) = ReadKernelAndBiasConfigWithConstraints(config);
+        var arguments = ReadWindowConfig(config, rank) with { Regularizers = regularizers, Constraints = constraints };
         int[]? outputPadding = null;
         if (config.GetRaw("output_padding") is { } raw)
         {

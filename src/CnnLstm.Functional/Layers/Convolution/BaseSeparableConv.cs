@@ -47,6 +47,8 @@ public abstract class BaseSeparableConv : BaseConv
 
     private protected override void AddLeadingConfig(JsonObject config) => config["depth_multiplier"] = DepthMultiplier;
 
+    private protected override bool TakesConstraints => false;
+
     private protected override void AddWeightConfig(JsonObject config)
     {
         config["depthwise_initializer"] = GlorotUniformConfig();

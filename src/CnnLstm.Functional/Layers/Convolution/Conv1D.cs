@@ -52,6 +52,8 @@ public sealed class Conv1D : BaseConv
         {
             KernelRegularizer = a.Regularizers.Kernel,
             BiasRegularizer = a.Regularizers.Bias,
+            KernelConstraint = a.Constraints.Kernel,
+            BiasConstraint = a.Constraints.Bias,
         };
     }
 

@@ -49,6 +49,8 @@ public sealed class Conv1DTranspose : BaseConvTranspose
         {
             KernelRegularizer = a.Regularizers.Kernel,
             BiasRegularizer = a.Regularizers.Bias,
+            KernelConstraint = a.Constraints.Kernel,
+            BiasConstraint = a.Constraints.Bias,
         };
     }
 }

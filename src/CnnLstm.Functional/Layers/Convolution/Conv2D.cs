@@ -72,6 +72,8 @@ public sealed class Conv2D : BaseConv
         {
             KernelRegularizer = a.Regularizers.Kernel,
             BiasRegularizer = a.Regularizers.Bias,
+            KernelConstraint = a.Constraints.Kernel,
+            BiasConstraint = a.Constraints.Bias,
         };
     }
 

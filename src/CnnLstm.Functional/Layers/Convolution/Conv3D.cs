@@ -66,6 +66,8 @@ public sealed class Conv3D : BaseConv
         {
             KernelRegularizer = a.Regularizers.Kernel,
             BiasRegularizer = a.Regularizers.Bias,
+            KernelConstraint = a.Constraints.Kernel,
+            BiasConstraint = a.Constraints.Bias,
         };
     }
 

@@ -64,6 +64,8 @@ public sealed class Conv3DTranspose : BaseConvTranspose
         {
             KernelRegularizer = a.Regularizers.Kernel,
             BiasRegularizer = a.Regularizers.Bias,
+            KernelConstraint = a.Constraints.Kernel,
+            BiasConstraint = a.Constraints.Bias,
         };
     }
 

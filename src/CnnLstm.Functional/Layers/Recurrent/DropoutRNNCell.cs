@@ -17,6 +17,7 @@ namespace KerasStyle.Layers;
 public abstract class DropoutRNNCell : RecurrentCell
 {
     private readonly Regularizers.Regularizer?[] regularizers = new Regularizers.Regularizer?[3];
+    private readonly Constraints.Constraint?[] constraints = new Constraints.Constraint?[3];
     private int inputDim;
 
     private protected DropoutRNNCell(string layerClass, int units, string activation, bool useBias, double dropout, double recurrentDropout, string? name)
@@ -56,6 +57,18 @@ public abstract class DropoutRNNCell : RecurrentCell
 
     /// <summary>Sets a weight regularizer from an RNN layer's initializer (0 kernel, 1 recurrent kernel, 2 bias); weights made later get it.</summary>
     internal void SetRegularizer(int weight, Regularizers.Regularizer? value) => regularizers[weight] = value;
+
+    /// <summary>The kernel's projection after each optimizer update (Keras' <c>kernel_constraint</c>, default null), over Keras' kernel layout (input, gates × units).</summary>
+    public Constraints.Constraint? KernelConstraint { get => constraints[0]; init => constraints[0] = value; }
+
+    /// <summary>The recurrent kernel's projection after each optimizer update (Keras' <c>recurrent_constraint</c>, default null), over (units, gates × units).</summary>
+    public Constraints.Constraint? RecurrentConstraint { get => constraints[1]; init => constraints[1] = value; }
+
+    /// <summary>The bias's projection after each optimizer update (Keras' <c>bias_constraint</c>, default null), over Keras' bias layout.</summary>
+    public Constraints.Constraint? BiasConstraint { get => constraints[2]; init => constraints[2] = value; }
+
+    /// <summary>Sets a weight constraint from an RNN layer's initializer (0 kernel, 1 recurrent kernel, 2 bias); weights made later get it.</summary>
+    internal void SetConstraint(int weight, Constraints.Constraint? value) => constraints[weight] = value;
 
     /// <inheritdoc/>
     public override int OutputSize => Units;
@@ -119,6 +132,9 @@ public abstract class DropoutRNNCell : RecurrentCell
         kernel.Regularizer = KernelRegularizer;
         recurrent.Regularizer = RecurrentRegularizer;
         biasWeight?.Regularizer = BiasRegularizer;
+        kernel.Constraint = KernelConstraint;
+        recurrent.Constraint = RecurrentConstraint;
+        biasWeight?.Constraint = BiasConstraint;
         return (kernel, recurrent, biasWeight);
 
         Func<TorchSharp.Modules.Parameter>? Variable(string name) => moduleVariable is null ? null : () => moduleVariable(name);
@@ -161,10 +177,9 @@ public abstract class DropoutRNNCell : RecurrentCell
             config["activity_regularizer"] = activityRegularizer?.Serialize();
         }
 
-        foreach (var key in new[] { "kernel_constraint", "recurrent_constraint", "bias_constraint" })
-        {
-            config[key] = null;
-        }
+        config["kernel_constraint"] = KernelConstraint?.Serialize();
+        config["recurrent_constraint"] = RecurrentConstraint?.Serialize();
+        config["bias_constraint"] = BiasConstraint?.Serialize();
 
         config["dropout"] = Dropout;
         config["recurrent_dropout"] = RecurrentDropout;
@@ -184,11 +199,6 @@ public abstract class DropoutRNNCell : RecurrentCell
         config.ReadInitializer("kernel_initializer", "glorot_uniform");
         config.ReadInitializer("recurrent_initializer", "orthogonal");
         config.ReadInitializer("bias_initializer", "zeros");
-        foreach (var key in new[] { "kernel_constraint", "recurrent_constraint", "bias_constraint" })
-        {
-            config.RequireDefault(key, null);
-        }
-
         config.Ignore("implementation", "seed");
         return (CheckRate(config.GetDouble("dropout", 0), layerClass, "dropout"), CheckRate(config.GetDouble("recurrent_dropout", 0), layerClass, "recurrent_dropout"));
     }

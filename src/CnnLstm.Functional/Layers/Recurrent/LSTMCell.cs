@@ -95,6 +95,9 @@ public sealed class LSTMCell : DropoutRNNCell
             KernelRegularizer = config.GetRegularizer("kernel_regularizer"),
             RecurrentRegularizer = config.GetRegularizer("recurrent_regularizer"),
             BiasRegularizer = config.GetRegularizer("bias_regularizer"),
+            KernelConstraint = config.GetConstraint("kernel_constraint"),
+            RecurrentConstraint = config.GetConstraint("recurrent_constraint"),
+            BiasConstraint = config.GetConstraint("bias_constraint"),
         };
     }
 

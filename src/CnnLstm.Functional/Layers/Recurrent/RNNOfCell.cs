@@ -48,6 +48,15 @@ public abstract class RNN<TCell> : RNN
     /// <summary>The bias's penalty (Keras' <c>bias_regularizer</c>, default null).</summary>
     public Regularizers.Regularizer? BiasRegularizer { get => Cell.BiasRegularizer; init => Cell.SetRegularizer(2, value); }
 
+    /// <summary>The kernel's projection after each optimizer update (Keras' <c>kernel_constraint</c>, default null): <c>new LSTM(8) { KernelConstraint = new UnitNorm() }</c>.</summary>
+    public Constraints.Constraint? KernelConstraint { get => Cell.KernelConstraint; init => Cell.SetConstraint(0, value); }
+
+    /// <summary>The recurrent kernel's projection after each optimizer update (Keras' <c>recurrent_constraint</c>, default null).</summary>
+    public Constraints.Constraint? RecurrentConstraint { get => Cell.RecurrentConstraint; init => Cell.SetConstraint(1, value); }
+
+    /// <summary>The bias's projection after each optimizer update (Keras' <c>bias_constraint</c>, default null).</summary>
+    public Constraints.Constraint? BiasConstraint { get => Cell.BiasConstraint; init => Cell.SetConstraint(2, value); }
+
     private protected override bool NamesCellWeights => false;
 
     /// <inheritdoc/>

@@ -67,6 +67,9 @@ public sealed class SimpleRNNCell : DropoutRNNCell
             KernelRegularizer = config.GetRegularizer("kernel_regularizer"),
             RecurrentRegularizer = config.GetRegularizer("recurrent_regularizer"),
             BiasRegularizer = config.GetRegularizer("bias_regularizer"),
+            KernelConstraint = config.GetConstraint("kernel_constraint"),
+            RecurrentConstraint = config.GetConstraint("recurrent_constraint"),
+            BiasConstraint = config.GetConstraint("bias_constraint"),
         };
     }
 

@@ -274,6 +274,12 @@ public abstract class Optimizer : IDisposable
                 var dense = gradient!.detach().to(variable!.dtype, variable.device);
                 UpdateWeight(key!, variable, dense, null, () => dense);
             }
+
+            // As Keras' apply: a model weight's constraint is assigned after the updates.
+            foreach (var (_, key, _, _) in pairs.Where(p => p.Gradient is not null))
+            {
+                (key as LayerWeight)?.ApplyConstraint();
+            }
         }
     }
 
