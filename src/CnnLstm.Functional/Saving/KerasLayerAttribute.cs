@@ -130,23 +130,42 @@ internal sealed class TfKeras2RenamedArgumentAttribute : Attribute
     public string TfKeras2Key { get; }
 }
 
+/// <summary>
+/// A value of an argument both versions have that tf.keras 2 computes otherwise (Resizing's <c>bicubic</c>: TensorFlow's
+/// kernel is not torch's): saving in the tf.keras 2 form refuses it, so no file says a thing tf.keras 2 would compute
+/// differently.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+internal sealed class TfKeras2DiffersAttribute : OneVersionArgumentAttribute
+{
+    /// <param name="key">The argument.</param>
+    /// <param name="value">Its value that tf.keras 2 computes otherwise.</param>
+    public TfKeras2DiffersAttribute(string key, object? value)
+        : base(key, value)
+    {
+    }
+}
+
 /// <summary>How a layer class's config differs between Keras 3 and tf.keras 2.11, read from its attributes.</summary>
 /// <param name="Keras3Only">Keras 3 arguments tf.keras 2 lacks, with the value meaning "as tf.keras 2 does".</param>
 /// <param name="TfKeras2Only">tf.keras 2 arguments Keras 3 does not write, with the value meaning "as Keras 3 does".</param>
 /// <param name="Renamed">Keras 3 arguments tf.keras 2 names otherwise.</param>
+/// <param name="Differs">Argument values tf.keras 2 computes otherwise.</param>
 internal sealed record TfKeras2Arguments(
     IReadOnlyList<(string Key, JsonNode? Value)> Keras3Only,
     IReadOnlyList<(string Key, JsonNode? Value)> TfKeras2Only,
-    IReadOnlyList<(string Keras3Key, string TfKeras2Key)> Renamed)
+    IReadOnlyList<(string Keras3Key, string TfKeras2Key)> Renamed,
+    IReadOnlyList<(string Key, JsonNode? Value)> Differs)
 {
     /// <summary>No differences (a layer without the attributes).</summary>
-    public static readonly TfKeras2Arguments None = new(Array.Empty<(string, JsonNode?)>(), Array.Empty<(string, JsonNode?)>(), Array.Empty<(string, string)>());
+    public static readonly TfKeras2Arguments None = new(Array.Empty<(string, JsonNode?)>(), Array.Empty<(string, JsonNode?)>(), Array.Empty<(string, string)>(), Array.Empty<(string, JsonNode?)>());
 
     /// <summary>The differences <paramref name="type"/> declares.</summary>
     public static TfKeras2Arguments Of(Type type) => new(
         type.GetCustomAttributes<Keras3OnlyArgumentAttribute>().Select(a => (a.Key, a.Value)).ToArray(),
         type.GetCustomAttributes<TfKeras2OnlyArgumentAttribute>().Select(a => (a.Key, a.Value)).ToArray(),
-        type.GetCustomAttributes<TfKeras2RenamedArgumentAttribute>().Select(a => (a.Keras3Key, a.TfKeras2Key)).ToArray());
+        type.GetCustomAttributes<TfKeras2RenamedArgumentAttribute>().Select(a => (a.Keras3Key, a.TfKeras2Key)).ToArray(),
+        type.GetCustomAttributes<TfKeras2DiffersAttribute>().Select(a => (a.Key, a.Value)).ToArray());
 
     /// <summary>An attribute argument (a constant) as JSON.</summary>
     internal static JsonNode? Json(object? value) => value switch

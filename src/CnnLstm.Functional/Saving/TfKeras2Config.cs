@@ -119,6 +119,14 @@ internal static class TfKeras2Config
             }
         }
 
+        foreach (var (key, differing) in arguments.Differs)
+        {
+            if (config.TryGetPropertyValue(key, out var value) && JsonNode.DeepEquals(value, differing))
+            {
+                throw new NotSupportedException($"layer '{name}' ({className}): {key}={value?.ToJsonString() ?? "null"} is computed otherwise by tf.keras 2, so the model cannot be saved in the tf.keras 2 form; save it as .keras or in the Keras 3 .h5 form.");
+            }
+        }
+
         foreach (var (key, value) in arguments.TfKeras2Only)
         {
             if (!config.ContainsKey(key))

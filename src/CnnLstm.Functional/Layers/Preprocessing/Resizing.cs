@@ -26,7 +26,7 @@ namespace KerasStyle.Layers;
 /// are refused. Keras accepts unbatched (rank-3) images and integer images; this layer takes a float32 batch
 /// (rank 4): add a batch axis of 1 for one image.
 /// </remarks>
-[KerasLayer("Resizing")]
+[KerasLayer("Resizing"), TfKeras2Differs("interpolation", "bicubic")]
 [Keras3OnlyArgument("pad_to_aspect_ratio", false), Keras3OnlyArgument("fill_mode", "constant"), Keras3OnlyArgument("fill_value", 0)]
 [Keras3OnlyArgument("antialias", false), Keras3OnlyArgument("data_format", "channels_last")]
 public sealed class Resizing : Layer

@@ -187,6 +187,12 @@ public class ResizingFixtureTests
         try
         {
             Assert.That(() => padded.Save(path, H5Format.TfKeras2), Throws.Exception.With.Message.Contains("pad_to_aspect_ratio").And.Message.Contains("rs_pad"));
+
+            // tf.keras 2 reads bicubic as TensorFlow's kernel, not torch's: that file would compute other numbers.
+            var z = new Input((5, 7, 3));
+            using var bicubic = new Model(new[] { z }, new[] { new Resizing(3, 4, "bicubic", name: "rs_bicubic").Call(z) });
+            Assert.That(() => bicubic.Save(path, H5Format.TfKeras2), Throws.TypeOf<NotSupportedException>().With.Message.Contains("interpolation=\"bicubic\"").And.Message.Contains("rs_bicubic"));
+            Assert.That(File.Exists(path), Is.False);
         }
         finally
         {
