@@ -82,7 +82,9 @@ internal static class CompileConfig
                 }
 
                 var rate = (double?)(learningRate as JsonValue)?.GetValue<double>();
-                foreach (var key in new[] { "weight_decay", "clipnorm", "global_clipnorm", "clipvalue", "ema_overwrite_frequency", "loss_scale_factor", "gradient_accumulation_steps" })
+                var adamW = className.Equals("adamw", StringComparison.OrdinalIgnoreCase);
+                var weightDecay = adamW ? ReadWeightDecay(config, obj["config"] as JsonObject) : 0;
+                foreach (var key in (adamW ? Array.Empty<string>() : new[] { "weight_decay" }).Concat(new[] { "clipnorm", "global_clipnorm", "clipvalue", "ema_overwrite_frequency", "loss_scale_factor", "gradient_accumulation_steps" }))
                 {
                     config.RequireDefault(key, null);
                 }
@@ -98,8 +100,17 @@ internal static class CompileConfig
                     "adam" => ReadAdam(config, rate),
                     "sgd" => new SGD(rate ?? 0.01, config.GetDouble("momentum", 0), config.GetBool("nesterov", false)),
                     "rmsprop" => ReadRmsprop(config, rate, legacy),
+                    "adamw" => new AdamW(rate ?? 0.001, weightDecay, config.GetDouble("beta_1", 0.9), config.GetDouble("beta_2", 0.999), config.GetDouble("epsilon", 1e-7), config.GetBool("amsgrad", false)),
+                    "nadam" => new Nadam(rate ?? 0.001, config.GetDouble("beta_1", 0.9), config.GetDouble("beta_2", 0.999), config.GetDouble("epsilon", 1e-7)),
+                    "adamax" => new Adamax(rate ?? 0.001, config.GetDouble("beta_1", 0.9), config.GetDouble("beta_2", 0.999), config.GetDouble("epsilon", 1e-7)),
+                    "adagrad" => new Adagrad(rate ?? 0.001, config.GetDouble("initial_accumulator_value", 0.1), config.GetDouble("epsilon", 1e-7)),
+                    "adadelta" => new Adadelta(rate ?? 0.001, config.GetDouble("rho", 0.95), config.GetDouble("epsilon", 1e-7)),
+                    "lion" => new Lion(rate ?? 0.001, config.GetDouble("beta_1", 0.9), config.GetDouble("beta_2", 0.99)),
+                    "ftrl" => new Ftrl(rate ?? 0.001, config.GetDouble("learning_rate_power", -0.5), config.GetDouble("initial_accumulator_value", 0.1),
+                        config.GetDouble("l1_regularization_strength", 0), config.GetDouble("l2_regularization_strength", 0),
+                        config.GetDouble("l2_shrinkage_regularization_strength", 0), config.GetDouble("beta", 0)),
                     _ when CustomObjects.Optimizer(className) is { } factory => CustomObjects.Create(factory, config, "optimizer"),
-                    _ => throw new NotSupportedException($"compile_config: the optimizer '{className}' is not supported; this library has Adam, SGD and RMSprop (register your own with CustomObjects.Register)."),
+                    _ => throw new NotSupportedException($"compile_config: the optimizer '{className}' is not supported; this library has {string.Join(", ", OptimizerNames.Known)} (register your own with CustomObjects.Register)."),
                 };
                 var unknown = config.UnreadKeys;
                 return unknown.Count == 0 ? optimizer
@@ -108,6 +119,12 @@ internal static class CompileConfig
                 throw new FormatException($"compile_config: the optimizer must be a name or a serialized optimizer, got {node?.ToJsonString() ?? "null"}.");
         }
     }
+
+    /// <summary>AdamW's <c>weight_decay</c>: a number (default 0.004); Keras refuses None.</summary>
+    private static double ReadWeightDecay(LayerConfig config, JsonObject? raw) =>
+        raw is not null && raw.TryGetPropertyValue("weight_decay", out var value) && value is null
+            ? throw new ArgumentException("compile_config: AdamW's weight_decay must be a float (Keras: \"Argument `weight_decay` must be a float. Received: weight_decay=None\").")
+            : config.GetDouble("weight_decay", 0.004);
 
     private static Adam ReadAdam(LayerConfig config, double? rate)
     {

@@ -152,10 +152,11 @@ internal static class Keras3WeightsH5
         }
 
         var slotNames = optimizer.KerasSlotNames;
-        var expected = 2 + (slotNames.Count * weights.Count);
+        var extras = optimizer.KerasExtraVariableCount;
+        var expected = 2 + (slotNames.Count * weights.Count) + extras;
         if (vars.Count < 2 || (vars.Count != 2 && (slotNames.Count == 0 || vars.Count != expected)))
         {
-            Warnings.Warn($"'{path}': the file stores {vars.Count} optimizer variables, but {optimizer.GetType().Name} over this model's {weights.Count} trainable weights has {expected} ({(slotNames.Count == 0 ? "iterations, learning_rate" : $"iterations, learning_rate, then {string.Join(", ", slotNames)} per weight")}); the optimizer state is not loaded.");
+            Warnings.Warn($"'{path}': the file stores {vars.Count} optimizer variables, but {optimizer.GetType().Name} over this model's {weights.Count} trainable weights has {expected} ({(slotNames.Count == 0 ? "iterations, learning_rate" : $"iterations, learning_rate, then {string.Join(", ", slotNames)} per weight{(extras > 0 ? $", then {extras} scalar(s)" : string.Empty)}")}); the optimizer state is not loaded.");
             return null;
         }
 
@@ -217,7 +218,18 @@ internal static class Keras3WeightsH5
             slots.Add(values);
         }
 
-        return new OptimizerState((long)iterations, KeepExact(optimizer.LearningRate, learningRate), slots);
+        var scalars = new float[extras];
+        for (var e = 0; e < extras; e++)
+        {
+            var stored = vars[2 + (slotNames.Count * weights.Count) + e];
+            scalars[e] = (float)Scalar(stored, "optimizer scalar", path);
+            if (!float.IsFinite(scalars[e]))
+            {
+                throw new KerasFileException(path, string.Create(CultureInfo.InvariantCulture, $"optimizer variable '{stored.Path}' is {scalars[e]}; expected a finite number."));
+            }
+        }
+
+        return new OptimizerState((long)iterations, KeepExact(optimizer.LearningRate, learningRate), slots, Extras: scalars);
     }
 
     /// <summary>

@@ -130,13 +130,13 @@ public class CompileConfigLoadTests
     [Test]
     public void FromJson_UnknownOptimizer_LoadsUncompiled_WithOneWarning()
     {
-        var json = CompiledJson(c => c["optimizer"] = JsonNode.Parse("""{"module": "keras.optimizers", "class_name": "Lion", "config": {"name": "lion"}}"""));
+        var json = CompiledJson(c => c["optimizer"] = JsonNode.Parse("""{"module": "keras.optimizers", "class_name": "Lamb", "config": {"name": "lamb"}}"""));
         var warnings = Recording(() => Model.FromJson(json), out var model);
         using (model)
         {
             Assert.That(model.IsCompiled, Is.False);
             Assert.That(warnings, Has.Count.EqualTo(1));
-            Assert.That(warnings[0], Does.Contain("uncompiled").And.Contain("'Lion'"));
+            Assert.That(warnings[0], Does.Contain("uncompiled").And.Contain("'Lamb'"));
         }
     }
 

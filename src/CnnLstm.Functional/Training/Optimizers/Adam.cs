@@ -9,7 +9,7 @@ namespace KerasStyle.Training.Optimizers;
 /// p -= lr_t m / (√v + ε); with <c>amsgrad</c>, v̂ = max(v̂, v) replaces v in the last step. Unlike torch.optim.Adam, ε
 /// is added to √v (not to √v̂) and defaults to 1e-7. Keras 3's keras/src/optimizers/adam.py.
 /// </summary>
-public sealed class Adam : Optimizer
+public class Adam : Optimizer
 {
     /// <summary>Creates Adam with Keras defaults.</summary>
     /// <param name="learningRate">Learning rate (Keras default 0.001).</param>
@@ -44,7 +44,7 @@ public sealed class Adam : Optimizer
     }
 
     /// <inheritdoc/>
-    public override string Name => "adam";
+    public override string Name => GetType() == typeof(Adam) ? "adam" : base.Name;
 
     /// <summary>Decay of the first moment.</summary>
     public double Beta1 { get; }

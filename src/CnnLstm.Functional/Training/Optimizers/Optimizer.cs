@@ -1,3 +1,4 @@
+using KerasStyle.Engine;
 using System.Text.Json.Nodes;
 using KerasStyle.Graph;
 using KerasStyle.Layers;
@@ -67,6 +68,26 @@ public abstract class Optimizer : IDisposable
     /// </summary>
     private protected virtual int InterleavedSlots => SlotNames.Count;
 
+    /// <summary>
+    /// The value each slot starts at (Keras' <c>add_optimizer_variables</c> initializer): 0 by default; Adagrad's and
+    /// Ftrl's accumulator start at <c>initial_accumulator_value</c>.
+    /// </summary>
+    /// <param name="slot">The slot's index in <see cref="SlotNames"/>.</param>
+    private protected virtual double SlotInitialValue(int slot) => 0;
+
+    /// <summary>
+    /// The optimizer's own scalar variables that Keras saves after every slot (Nadam's <c>u_product</c>), in Keras'
+    /// order; empty by default. Read with the state's lock held.
+    /// </summary>
+    private protected virtual float[] ExtraVariables
+    {
+        get => Array.Empty<float>();
+        set => _ = value;
+    }
+
+    /// <summary>How many scalar variables Keras saves after the slots (see <see cref="ExtraVariables"/>).</summary>
+    internal int KerasExtraVariableCount => ExtraVariables.Length;
+
     /// <summary>The position of slot <paramref name="slot"/> of weight <paramref name="weight"/> among Keras' optimizer variables after iterations and learning_rate.</summary>
     internal int KerasVariableIndex(int weight, int slot, int weights) => OptimizerState.KerasIndex(weight, slot, weights, InterleavedSlots);
 
@@ -120,8 +141,8 @@ public abstract class Optimizer : IDisposable
 
         var values = weights.Select(w => slots.TryGetValue(w, out var state)
             ? state.Select(w.ToKerasArray).ToArray()
-            : SlotNames.Select(_ => new WeightArray(w.Shape.ToArray(), new float[w.Count])).ToArray()).ToArray();
-        return new OptimizerState(Iterations, LearningRate, values, InterleavedSlots);
+            : SlotNames.Select((_, s) => new WeightArray(w.Shape.ToArray(), Enumerable.Repeat((float)SlotInitialValue(s), checked((int)w.Count)).ToArray())).ToArray()).ToArray();
+        return new OptimizerState(Iterations, LearningRate, values, InterleavedSlots, ExtraVariables.ToArray());
     }
 
     /// <summary>
@@ -144,6 +165,12 @@ public abstract class Optimizer : IDisposable
         ClearSlots();
         Iterations = state.Iterations;
         LearningRate = state.LearningRate;
+        if (KerasExtraVariableCount > 0)
+        {
+            // A state saved before the first step has none: the optimizer restarts them.
+            ExtraVariables = state.Extras?.ToArray() ?? Array.Empty<float>();
+        }
+
         if (state.Slots is null)
         {
             return;
@@ -289,7 +316,8 @@ public abstract class Optimizer : IDisposable
         if (!slots.TryGetValue(key, out var state))
         {
             // Slots outlive the caller's per-batch dispose scope.
-            state = Enumerable.Range(0, SlotNames.Count).Select(_ => zeros_like(variable).DetachFromDisposeScope()).ToArray();
+            state = Enumerable.Range(0, SlotNames.Count).Select(s => SlotInitialValue(s) == 0 ? zeros_like(variable).DetachFromDisposeScope()
+                : Scalars.With(SlotInitialValue(s), value => full_like(variable, value)).DetachFromDisposeScope()).ToArray();
             slots[key] = state;
         }
 

@@ -8,6 +8,13 @@ public static class OptimizerNames
         ["adam"] = () => new Adam(),
         ["sgd"] = () => new SGD(),
         ["rmsprop"] = () => new RMSprop(),
+        ["adamw"] = () => new AdamW(),
+        ["nadam"] = () => new Nadam(),
+        ["adamax"] = () => new Adamax(),
+        ["adagrad"] = () => new Adagrad(),
+        ["adadelta"] = () => new Adadelta(),
+        ["lion"] = () => new Lion(),
+        ["ftrl"] = () => new Ftrl(),
     };
 
     /// <summary>Whether <paramref name="className"/> is one of the library's optimizer classes (any case, as Keras reads them).</summary>

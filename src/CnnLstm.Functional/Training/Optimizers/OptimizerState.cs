@@ -10,7 +10,8 @@ namespace KerasStyle.Training.Optimizers;
 /// <param name="LearningRate">The current learning rate.</param>
 /// <param name="Slots">Per weight, one value per slot name; null when the optimizer has not been used yet.</param>
 /// <param name="InterleavedSlots">How many of the first slots Keras stores weight by weight (see <see cref="KerasIndex"/>).</param>
-internal sealed record OptimizerState(long Iterations, double LearningRate, IReadOnlyList<WeightArray[]>? Slots, int InterleavedSlots = 1)
+/// <param name="Extras">The optimizer's own scalar variables Keras saves after the slots (Nadam's <c>u_product</c>); null or empty when it has none.</param>
+internal sealed record OptimizerState(long Iterations, double LearningRate, IReadOnlyList<WeightArray[]>? Slots, int InterleavedSlots = 1, IReadOnlyList<float>? Extras = null)
 {
     /// <summary>
     /// The position of slot <paramref name="slot"/> of weight <paramref name="weight"/> among Keras' optimizer variables
@@ -21,7 +22,7 @@ internal sealed record OptimizerState(long Iterations, double LearningRate, IRea
     public static int KerasIndex(int weight, int slot, int weights, int interleaved) =>
         slot < interleaved ? (weight * interleaved) + slot : (weights * interleaved) + ((slot - interleaved) * weights) + weight;
 
-    /// <summary>The slots in Keras' variable order.</summary>
+    /// <summary>The slots in Keras' variable order, then the optimizer's own scalars (<see cref="Extras"/>) once built.</summary>
     public IEnumerable<WeightArray> InKerasOrder()
     {
         var slots = Slots ?? Array.Empty<WeightArray[]>();
@@ -34,6 +35,6 @@ internal sealed record OptimizerState(long Iterations, double LearningRate, IRea
             }
         }
 
-        return ordered;
+        return Slots is null || Extras is null ? ordered : ordered.Concat(Extras.Select(x => new WeightArray(Array.Empty<int>(), new[] { x })));
     }
 }
