@@ -12,6 +12,9 @@ namespace KerasStyle.Training.Optimizers;
 /// <param name="InterleavedSlots">How many of the first slots Keras stores weight by weight (see <see cref="KerasIndex"/>).</param>
 internal sealed record OptimizerState(long Iterations, double LearningRate, IReadOnlyList<WeightArray[]>? Slots, int InterleavedSlots = 1)
 {
+    /// <summary>Whether the rate comes from a learning-rate schedule: Keras then keeps no learning_rate variable.</summary>
+    public bool Scheduled { get; init; }
+
     /// <summary>
     /// The position of slot <paramref name="slot"/> of weight <paramref name="weight"/> among Keras' optimizer variables
     /// after iterations and learning_rate: the first <paramref name="interleaved"/> slots weight by weight (Adam's m0,
