@@ -195,6 +195,42 @@ public class LearningRateScheduleTests
         }
     }
 
+    [TestCase(".keras", H5Format.Keras3)]
+    [TestCase(".h5", H5Format.Keras3)]
+    [TestCase(".h5", H5Format.TfKeras2)]
+    public void SaveLoad_TrainedWithSchedule_KeepsIterationsSlotsAndSchedule(string extension, H5Format format)
+    {
+        var keras = Fixture["model"]!;
+        var x = FixtureJson.ToFloat2(keras["x"]!.AsArray());
+        var y = FixtureJson.ToFloat2(keras["y"]!.AsArray());
+        var path = Path.Combine(Path.GetTempPath(), $"schedules-{Guid.NewGuid():N}{extension}");
+        try
+        {
+            using var model = Dense();
+            model.SetWeights(keras["initial_weights"]!.AsArray().Select(w => WeightArray.FromArray(FixtureJson.ToArray(w!.AsArray()))).ToArray());
+            model.Compile(new SGD(new PolynomialDecay(0.1, 5, endLearningRate: 0.01), momentum: 0.5), "mse");
+            model.Fit(x, y, batchSize: 4, epochs: 1, verbose: 0, shuffle: false);
+            model.Save(path, format);
+            using var loaded = Model.Load(path);
+            Assert.That(loaded.Optimizer!.Schedule, Is.InstanceOf<PolynomialDecay>());
+            Assert.That(loaded.Optimizer.Iterations, Is.EqualTo(3));
+
+            // The second epoch continues from the saved momentum and step count: Keras' weights after two epochs.
+            model.Fit(x, y, batchSize: 4, epochs: 1, verbose: 0, shuffle: false);
+            loaded.Fit(x, y, batchSize: 4, epochs: 1, verbose: 0, shuffle: false);
+            var (expected, actual) = (model.GetWeights(), loaded.GetWeights());
+            for (var i = 0; i < actual.Count; i++)
+            {
+                Assert.That(actual[i].Data, Is.EqualTo(expected[i].Data).Within(1e-6), $"weight {i}");
+                Assert.That(actual[i].Data, Is.EqualTo(FixtureJson.Flatten(keras["weights"]![i]!).Select(v => (float)v).ToArray()).Within(1e-5), $"weight {i} (Keras)");
+            }
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     private static string KerasArchiveConfig(string path)
     {
         using var zip = System.IO.Compression.ZipFile.OpenRead(path);
