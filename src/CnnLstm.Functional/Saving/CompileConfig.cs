@@ -4,6 +4,7 @@ using KerasStyle.Training;
 using KerasStyle.Training.Losses;
 using KerasStyle.Training.Metrics;
 using KerasStyle.Training.Optimizers;
+using KerasStyle.Training.Schedules;
 
 namespace KerasStyle.Saving;
 
@@ -76,12 +77,9 @@ internal static class CompileConfig
                     : throw new FormatException($"compile_config: the optimizer has no class_name: {obj.ToJsonString()}.");
                 var config = new LayerConfig(className, NameOf(obj), obj["config"] as JsonObject ?? new JsonObject());
                 var learningRate = config.GetRaw("learning_rate") ?? config.GetRaw("lr");
-                if (learningRate is JsonObject)
-                {
-                    throw new NotSupportedException($"compile_config: the learning-rate schedule {learningRate.ToJsonString()} is not supported; this library's optimizers take a number.");
-                }
-
-                var rate = (double?)(learningRate as JsonValue)?.GetValue<double>();
+                // A schedule (Keras 3's {"module": "keras.optimizers.schedules", ...} or tf.keras 2's {"class_name", "config"}) replaces the rate once built.
+                var schedule = learningRate is JsonObject serialized ? LearningRateSchedule.Deserialize(serialized) : null;
+                var rate = schedule is null ? (double?)(learningRate as JsonValue)?.GetValue<double>() : null;
                 var adamW = className.Equals("adamw", StringComparison.OrdinalIgnoreCase);
                 var weightDecay = adamW ? ReadWeightDecay(config, obj["config"] as JsonObject) : 0;
                 foreach (var key in (adamW ? Array.Empty<string>() : new[] { "weight_decay" }).Concat(new[] { "clipnorm", "global_clipnorm", "clipvalue", "ema_overwrite_frequency", "loss_scale_factor", "gradient_accumulation_steps" }))
@@ -112,6 +110,11 @@ internal static class CompileConfig
                     _ when CustomObjects.Optimizer(className) is { } factory => CustomObjects.Create(factory, config, "optimizer"),
                     _ => throw new NotSupportedException($"compile_config: the optimizer '{className}' is not supported; this library has {string.Join(", ", OptimizerNames.Known)} (register your own with CustomObjects.Register)."),
                 };
+                if (schedule is not null)
+                {
+                    optimizer.Schedule = schedule;
+                }
+
                 var unknown = config.UnreadKeys;
                 return unknown.Count == 0 ? optimizer
                     : throw new FormatException($"compile_config: unknown argument{(unknown.Count > 1 ? "s" : string.Empty)} {string.Join(", ", unknown.Select(k => $"'{k}'"))} for the optimizer {className}.");

@@ -269,8 +269,15 @@ internal static class Keras2WeightsH5
     private static H5Group OptimizerWeights(OptimizerState state, IReadOnlyList<LayerWeight> trainable, string optimizerName)
     {
         var group = new H5Group();
-        var names = new List<string> { $"{optimizerName}/iteration", $"{optimizerName}/learning_rate" };
-        var inner = new H5Group { ["iteration"] = state.Iterations, ["learning_rate"] = (float)state.LearningRate };
+        var names = new List<string> { $"{optimizerName}/iteration" };
+        var inner = new H5Group { ["iteration"] = state.Iterations };
+        if (!state.Scheduled)
+        {
+            // With a learning-rate schedule Keras keeps no learning_rate variable.
+            names.Add($"{optimizerName}/learning_rate");
+            inner["learning_rate"] = (float)state.LearningRate;
+        }
+
         for (var w = 0; w < trainable.Count && state.Slots is not null; w++)
         {
             for (var s = 0; s < state.Slots[w].Length; s++)

@@ -152,11 +152,14 @@ internal static class Keras3WeightsH5
         }
 
         var slotNames = optimizer.KerasSlotNames;
+        // With a learning-rate schedule Keras keeps no learning_rate variable: the slots follow iterations.
         var extras = optimizer.KerasExtraVariableCount;
-        var expected = 2 + (slotNames.Count * weights.Count) + extras;
-        if (vars.Count < 2 || (vars.Count != 2 && (slotNames.Count == 0 || vars.Count != expected)))
+        var first = optimizer.Schedule is null ? 2 : 1;
+        var expected = first + (slotNames.Count * weights.Count) + extras;
+        if (vars.Count < first || (vars.Count != first && (slotNames.Count == 0 || vars.Count != expected)))
         {
-            Warnings.Warn($"'{path}': the file stores {vars.Count} optimizer variables, but {optimizer.GetType().Name} over this model's {weights.Count} trainable weights has {expected} ({(slotNames.Count == 0 ? "iterations, learning_rate" : $"iterations, learning_rate, then {string.Join(", ", slotNames)} per weight{(extras > 0 ? $", then {extras} scalar(s)" : string.Empty)}")}); the optimizer state is not loaded.");
+            var head = first == 2 ? "iterations, learning_rate" : "iterations (its learning rate is a schedule)";
+            Warnings.Warn($"'{path}': the file stores {vars.Count} optimizer variables, but {optimizer.GetType().Name} over this model's {weights.Count} trainable weights has {expected} ({(slotNames.Count == 0 ? head : $"{head}, then {string.Join(", ", slotNames)} per weight{(extras > 0 ? $", then {extras} scalar(s)" : string.Empty)}")}); the optimizer state is not loaded.");
             return null;
         }
 
@@ -169,14 +172,14 @@ internal static class Keras3WeightsH5
                 $"optimizer variable '{vars[0].Path}' (iterations) is {iterations}; expected a whole number of steps, 0 or more."));
         }
 
-        var learningRate = Scalar(vars[1], "learning_rate", path);
-        if (!(learningRate > 0 && !double.IsInfinity(learningRate)))
+        var learningRate = first == 1 ? optimizer.LearningRate : Scalar(vars[1], "learning_rate", path);
+        if (first == 2 && !(learningRate > 0 && !double.IsInfinity(learningRate)))
         {
             throw new KerasFileException(path, string.Create(CultureInfo.InvariantCulture,
                 $"optimizer variable '{vars[1].Path}' (learning_rate) is {learningRate}; expected a positive, finite number."));
         }
 
-        if (vars.Count == 2)
+        if (vars.Count == first)
         {
             return new OptimizerState((long)iterations, KeepExact(optimizer.LearningRate, learningRate), null);
         }
@@ -187,7 +190,7 @@ internal static class Keras3WeightsH5
             var values = new WeightArray[slotNames.Count];
             for (var s = 0; s < slotNames.Count; s++)
             {
-                var stored = vars[2 + optimizer.KerasVariableIndex(w, s, weights.Count)];
+                var stored = vars[first + optimizer.KerasVariableIndex(w, s, weights.Count)];
                 if (!stored.IsFloat || !stored.Shape.SequenceEqual(weights[w].Shape))
                 {
                     throw new KerasFileException(path,
@@ -221,7 +224,7 @@ internal static class Keras3WeightsH5
         var scalars = new float[extras];
         for (var e = 0; e < extras; e++)
         {
-            var stored = vars[2 + (slotNames.Count * weights.Count) + e];
+            var stored = vars[first + (slotNames.Count * weights.Count) + e];
             scalars[e] = (float)Scalar(stored, "optimizer scalar", path);
             if (!float.IsFinite(scalars[e]))
             {
@@ -287,8 +290,14 @@ internal static class Keras3WeightsH5
 
     private static H5Group OptimizerGroup(OptimizerState state)
     {
-        var group = new H5Group { ["0"] = state.Iterations, ["1"] = (float)state.LearningRate };
-        var index = 2;
+        var group = new H5Group { ["0"] = state.Iterations };
+        var index = 1;
+        if (!state.Scheduled)
+        {
+            group["1"] = (float)state.LearningRate;
+            index = 2;
+        }
+
         foreach (var value in state.InKerasOrder())
         {
             group[(index++).ToString(System.Globalization.CultureInfo.InvariantCulture)] = Keras2WeightsH5.Dataset(value);

@@ -73,7 +73,14 @@ internal static class TfKeras2OptimizerWeights
         }
 
         var learningRate = new H5Array("training_config optimizer_config learning_rate", Array.Empty<int>(), new[] { (float)optimizer.LearningRate });
-        var result = new Dictionary<string, H5Array>(StringComparer.Ordinal) { ["optimizer/vars/0"] = iterations, ["optimizer/vars/1"] = learningRate };
+        // In Keras 3's layout: iterations, learning_rate (none with a schedule), then the slots.
+        var first = optimizer.Schedule is null ? 2 : 1;
+        var result = new Dictionary<string, H5Array>(StringComparer.Ordinal) { ["optimizer/vars/0"] = iterations };
+        if (first == 2)
+        {
+            result["optimizer/vars/1"] = learningRate;
+        }
+
         var filled = Enumerable.Range(0, trainable.Count).Sum(w => Enumerable.Range(0, slotNames.Count).Count(s => slots[w, s] is not null));
         if (filled == 0)
         {
@@ -91,7 +98,7 @@ internal static class TfKeras2OptimizerWeights
                     return null;
                 }
 
-                result[string.Create(CultureInfo.InvariantCulture, $"optimizer/vars/{2 + (w * slotNames.Count) + s}")] = value;
+                result[string.Create(CultureInfo.InvariantCulture, $"optimizer/vars/{first + (w * slotNames.Count) + s}")] = value;
             }
         }
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using KerasStyle.Saving;
 using KerasStyle.Training.Losses;
 using KerasStyle.Training.Optimizers;
+using KerasStyle.Training.Schedules;
 
 namespace KerasStyle.Training;
 
@@ -42,13 +43,35 @@ public static class CustomObjects
     /// <exception cref="ArgumentException">An empty name, a name already registered, or one of the library's optimizers.</exception>
     public static void Register(string className, Func<LayerConfig, Optimizer> factory) => Add(Optimizers, className, factory, "optimizer", OptimizerNames.IsBuiltInClass);
 
+    /// <summary>
+    /// Registers a learning-rate schedule class, so that an optimizer config whose <c>learning_rate</c> names it loads;
+    /// as the loss overload (<c>name</c> is read by the factory, as any other key).
+    /// </summary>
+    /// <param name="className">The C# class name, which the saved config holds.</param>
+    /// <param name="factory">Builds the schedule from its config.</param>
+    /// <exception cref="ArgumentException">An empty name, a name already registered, or one of the library's schedules.</exception>
+    public static void Register(string className, Func<LayerConfig, LearningRateSchedule> factory)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(className);
+        ArgumentNullException.ThrowIfNull(factory);
+        if (LearningRateSchedule.IsBuiltInClass(className))
+        {
+            throw new ArgumentException($"CustomObjects: '{className}' is one of the library's learning-rate schedule classes and cannot be replaced.", nameof(className));
+        }
+
+        if (!LearningRateSchedule.TryRegister(className, factory))
+        {
+            throw new ArgumentException($"CustomObjects: the learning-rate schedule class '{className}' is already registered; call Unregister first to replace it.", nameof(className));
+        }
+    }
+
     /// <summary>Removes a registered loss, metric or optimizer class.</summary>
     /// <param name="className">The class name.</param>
     /// <returns>Whether it was registered.</returns>
     public static bool Unregister(string className)
     {
         ArgumentNullException.ThrowIfNull(className);
-        return Losses.TryRemove(className, out _) | Metrics.TryRemove(className, out _) | Optimizers.TryRemove(className, out _);
+        return Losses.TryRemove(className, out _) | Metrics.TryRemove(className, out _) | Optimizers.TryRemove(className, out _) | LearningRateSchedule.Unregister(className);
     }
 
     /// <summary>The registered loss factory for <paramref name="className"/>, or null.</summary>

@@ -17,8 +17,8 @@ public sealed class Adadelta : Optimizer
     /// <param name="rho">The decay rate, in [0, 1] (Keras default 0.95).</param>
     /// <param name="epsilon">Added under both square roots; must be positive.</param>
     /// <exception cref="ArgumentOutOfRangeException">An argument outside its range.</exception>
-    public Adadelta(double learningRate = 0.001, double rho = 0.95, double epsilon = 1e-7)
-        : base(learningRate)
+    public Adadelta(LearningRateOrSchedule? learningRate = null, double rho = 0.95, double epsilon = 1e-7)
+        : base(learningRate ?? 0.001)
     {
         Rho = rho >= 0 && rho <= 1 ? rho : throw new ArgumentOutOfRangeException(nameof(rho), rho, "Adadelta: rho must be in [0, 1].");
         Epsilon = epsilon > 0 ? epsilon : throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, "Adadelta: epsilon must be positive.");

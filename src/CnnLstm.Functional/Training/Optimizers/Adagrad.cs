@@ -17,8 +17,8 @@ public sealed class Adagrad : Optimizer
     /// <param name="initialAccumulatorValue">The accumulator's starting value (Keras default 0.1); 0 or more.</param>
     /// <param name="epsilon">Added to the accumulator under the square root; must be positive.</param>
     /// <exception cref="ArgumentOutOfRangeException">An argument outside its range.</exception>
-    public Adagrad(double learningRate = 0.001, double initialAccumulatorValue = 0.1, double epsilon = 1e-7)
-        : base(learningRate)
+    public Adagrad(LearningRateOrSchedule? learningRate = null, double initialAccumulatorValue = 0.1, double epsilon = 1e-7)
+        : base(learningRate ?? 0.001)
     {
         InitialAccumulatorValue = initialAccumulatorValue >= 0 && double.IsFinite(initialAccumulatorValue) ? initialAccumulatorValue
             : throw new ArgumentOutOfRangeException(nameof(initialAccumulatorValue), initialAccumulatorValue, "Adagrad: initial_accumulator_value must be 0 or more (a negative one makes the square root NaN).");

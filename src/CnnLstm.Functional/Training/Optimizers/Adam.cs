@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using KerasStyle.Engine;
+using KerasStyle.Training.Schedules;
 using static TorchSharp.torch;
 
 namespace KerasStyle.Training.Optimizers;
@@ -12,14 +13,14 @@ namespace KerasStyle.Training.Optimizers;
 public class Adam : Optimizer
 {
     /// <summary>Creates Adam with Keras defaults.</summary>
-    /// <param name="learningRate">Learning rate (Keras default 0.001).</param>
+    /// <param name="learningRate">Learning rate, or a <see cref="LearningRateSchedule"/> (Keras default 0.001).</param>
     /// <param name="beta1">Decay of the first moment, in [0, 1).</param>
     /// <param name="beta2">Decay of the second moment, in [0, 1).</param>
     /// <param name="epsilon">Added to √v; must be positive.</param>
     /// <param name="amsgrad">Whether to use the running maximum of v (AMSGrad), kept in a third slot <c>velocity_hat</c>.</param>
     /// <exception cref="ArgumentOutOfRangeException">An argument outside its range.</exception>
-    public Adam(double learningRate = 0.001, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-7, bool amsgrad = false)
-        : base(learningRate)
+    public Adam(LearningRateOrSchedule? learningRate = null, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-7, bool amsgrad = false)
+        : base(learningRate ?? 0.001)
     {
         if (!(beta1 >= 0 && beta1 < 1))
         {

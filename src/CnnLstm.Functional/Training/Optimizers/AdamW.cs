@@ -20,8 +20,8 @@ public sealed class AdamW : Adam
     /// <param name="epsilon">Added to √v; must be positive.</param>
     /// <param name="amsgrad">Whether to use the running maximum of v (AMSGrad), kept in a third slot <c>velocity_hat</c>.</param>
     /// <exception cref="ArgumentOutOfRangeException">An argument outside its range.</exception>
-    public AdamW(double learningRate = 0.001, double weightDecay = 0.004, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-7, bool amsgrad = false)
-        : base(learningRate, beta1, beta2, epsilon, amsgrad)
+    public AdamW(LearningRateOrSchedule? learningRate = null, double weightDecay = 0.004, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-7, bool amsgrad = false)
+        : base(learningRate ?? 0.001, beta1, beta2, epsilon, amsgrad)
     {
         if (!double.IsFinite(weightDecay))
         {

@@ -18,8 +18,8 @@ public sealed class Adamax : Optimizer
     /// <param name="beta2">Decay of the infinity norm, in [0, 1).</param>
     /// <param name="epsilon">Added to u; must be positive.</param>
     /// <exception cref="ArgumentOutOfRangeException">An argument outside its range.</exception>
-    public Adamax(double learningRate = 0.001, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-7)
-        : base(learningRate)
+    public Adamax(LearningRateOrSchedule? learningRate = null, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-7)
+        : base(learningRate ?? 0.001)
     {
         Beta1 = beta1 >= 0 && beta1 < 1 ? beta1 : throw new ArgumentOutOfRangeException(nameof(beta1), beta1, "Adamax: beta1 must be in [0, 1).");
         Beta2 = beta2 >= 0 && beta2 < 1 ? beta2 : throw new ArgumentOutOfRangeException(nameof(beta2), beta2, "Adamax: beta2 must be in [0, 1).");

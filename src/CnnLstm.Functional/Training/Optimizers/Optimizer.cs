@@ -2,6 +2,7 @@ using KerasStyle.Engine;
 using System.Text.Json.Nodes;
 using KerasStyle.Graph;
 using KerasStyle.Layers;
+using KerasStyle.Training.Schedules;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -28,6 +29,8 @@ public abstract class Optimizer : IDisposable
     /// </summary>
     private readonly object gate = new();
     private double learningRate;
+    private LearningRateSchedule? schedule;
+    private double? stepRate;
     private bool disposed;
 
     /// <summary>Creates an optimizer.</summary>
@@ -37,14 +40,53 @@ public abstract class Optimizer : IDisposable
         this.learningRate = CheckRate(learningRate, nameof(learningRate));
     }
 
+    /// <summary>Creates an optimizer with a number or a <see cref="Schedules.LearningRateSchedule"/> (Keras' <c>learning_rate</c>).</summary>
+    /// <param name="learningRate">A positive, finite rate, or a schedule.</param>
+    protected Optimizer(LearningRateOrSchedule learningRate)
+        : this(learningRate.Schedule is null ? learningRate.Value : 1.0)
+    {
+        schedule = learningRate.Schedule;
+    }
+
     /// <summary>The Keras name, e.g. <c>adam</c>; by default the class name in snake case.</summary>
     public virtual string Name => NameScope.ToSnakeCase(GetType().Name);
 
-    /// <summary>The learning rate; <c>ReduceLROnPlateau</c> changes it between epochs.</summary>
+    /// <summary>
+    /// The learning rate (Keras' <c>optimizer.learning_rate</c>); <c>ReduceLROnPlateau</c> changes it between epochs.
+    /// With a <see cref="Schedule"/>, its value at <see cref="Iterations"/> (during an update, at the iterations before
+    /// it, as Keras), and it cannot be set.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Set to a rate that is not positive and finite.</exception>
+    /// <exception cref="InvalidOperationException">Set while the optimizer has a schedule (Keras' TypeError).</exception>
     public double LearningRate
     {
-        get => learningRate;
-        set => learningRate = CheckRate(value, nameof(LearningRate));
+        get => schedule is null ? learningRate : stepRate ?? schedule.Call(Iterations);
+        set => learningRate = schedule is null ? CheckRate(value, nameof(LearningRate))
+            : throw new InvalidOperationException("This optimizer was created with a `LearningRateSchedule` object as its `learning_rate` constructor argument, hence its learning rate is not settable. If you need the learning rate to be settable, you should instantiate the optimizer with a float `learning_rate` argument.");
+    }
+
+    /// <summary>
+    /// The learning-rate schedule, or null for a fixed rate. Setting one replaces the rate from then on, as Keras'
+    /// <c>optimizer.learning_rate = schedule</c>; it cannot be removed.
+    /// </summary>
+    /// <exception cref="ArgumentNullException">Set to null.</exception>
+    public LearningRateSchedule? Schedule
+    {
+        get => schedule;
+        set
+        {
+            lock (gate)
+            {
+                schedule = value ?? throw new ArgumentNullException(nameof(value), $"{GetType().Name}: a schedule cannot be removed; set LearningRate on an optimizer created with a number.");
+            }
+        }
+    }
+
+    /// <summary>Fixes this update's rate (Keras evaluates a schedule at the iterations before the update), then counts the update.</summary>
+    private void BeginStep()
+    {
+        stepRate = schedule?.Call(Iterations);
+        Iterations++;
     }
 
     /// <summary>How many updates have been applied (Keras' <c>iterations</c>).</summary>
@@ -136,13 +178,13 @@ public abstract class Optimizer : IDisposable
         var built = SlotNames.Count > 0 && (Iterations > 0 || slots.Count > 0);
         if (!built)
         {
-            return new OptimizerState(Iterations, LearningRate, null);
+            return new OptimizerState(Iterations, LearningRate, null) { Scheduled = schedule is not null };
         }
 
         var values = weights.Select(w => slots.TryGetValue(w, out var state)
             ? state.Select(w.ToKerasArray).ToArray()
             : SlotNames.Select((_, s) => new WeightArray(w.Shape.ToArray(), Enumerable.Repeat((float)SlotInitialValue(s), checked((int)w.Count)).ToArray())).ToArray()).ToArray();
-        return new OptimizerState(Iterations, LearningRate, values, InterleavedSlots, ExtraVariables.ToArray());
+        return new OptimizerState(Iterations, LearningRate, values, InterleavedSlots, ExtraVariables.ToArray()) { Scheduled = schedule is not null };
     }
 
     /// <summary>
@@ -164,7 +206,11 @@ public abstract class Optimizer : IDisposable
     {
         ClearSlots();
         Iterations = state.Iterations;
-        LearningRate = state.LearningRate;
+        if (schedule is null)
+        {
+            LearningRate = state.LearningRate;
+        }
+
         if (KerasExtraVariableCount > 0)
         {
             // A state saved before the first step has none: the optimizer restarts them.
@@ -190,7 +236,7 @@ public abstract class Optimizer : IDisposable
         lock (gate)
         {
             ThrowIfDisposed();
-            Iterations++;
+            BeginStep();
             using var noGrad = no_grad();
             foreach (var weight in weights)
             {
@@ -202,6 +248,8 @@ public abstract class Optimizer : IDisposable
                     UpdateWeight(weight, weight.Variable, dense, rows, () => weight.DenseGradient(dense, rows)!);
                 }
             }
+
+            stepRate = null;
         }
     }
 
@@ -293,7 +341,7 @@ public abstract class Optimizer : IDisposable
                 return;
             }
 
-            Iterations++;
+            BeginStep();
             using var noGrad = no_grad();
             foreach (var (gradient, key, variable, _) in pairs.Where(p => p.Gradient is not null))
             {
@@ -307,6 +355,8 @@ public abstract class Optimizer : IDisposable
             {
                 (key as LayerWeight)?.ApplyConstraint();
             }
+
+            stepRate = null;
         }
     }
 
@@ -363,7 +413,7 @@ public abstract class Optimizer : IDisposable
     private JsonObject GetConfigBase() => new()
     {
         ["name"] = Name,
-        ["learning_rate"] = LearningRate,
+        ["learning_rate"] = schedule?.Serialize() ?? (JsonNode)LearningRate,
         ["weight_decay"] = null,
         ["clipnorm"] = null,
         ["global_clipnorm"] = null,

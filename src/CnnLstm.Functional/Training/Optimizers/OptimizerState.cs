@@ -13,6 +13,9 @@ namespace KerasStyle.Training.Optimizers;
 /// <param name="Extras">The optimizer's own scalar variables Keras saves after the slots (Nadam's <c>u_product</c>); null or empty when it has none.</param>
 internal sealed record OptimizerState(long Iterations, double LearningRate, IReadOnlyList<WeightArray[]>? Slots, int InterleavedSlots = 1, IReadOnlyList<float>? Extras = null)
 {
+    /// <summary>Whether the rate comes from a learning-rate schedule: Keras then keeps no learning_rate variable.</summary>
+    public bool Scheduled { get; init; }
+
     /// <summary>
     /// The position of slot <paramref name="slot"/> of weight <paramref name="weight"/> among Keras' optimizer variables
     /// after iterations and learning_rate: the first <paramref name="interleaved"/> slots weight by weight (Adam's m0,

@@ -1,5 +1,6 @@
 using KerasStyle.Engine;
 using System.Text.Json.Nodes;
+using KerasStyle.Training.Schedules;
 using static TorchSharp.torch;
 
 namespace KerasStyle.Training.Optimizers;
@@ -22,7 +23,7 @@ namespace KerasStyle.Training.Optimizers;
 public sealed class RMSprop : Optimizer
 {
     /// <summary>Creates RMSprop with Keras defaults.</summary>
-    /// <param name="learningRate">Learning rate (Keras default 0.001).</param>
+    /// <param name="learningRate">Learning rate, or a <see cref="LearningRateSchedule"/> (Keras default 0.001).</param>
     /// <param name="rho">Decay of the squared-gradient average, in [0, 1).</param>
     /// <param name="momentum">Momentum, in [0, 1); 0 (the default) keeps no momentum slot, as Keras.</param>
     /// <param name="epsilon">Added to the average of squares under the square root; must be positive.</param>
@@ -31,9 +32,9 @@ public sealed class RMSprop : Optimizer
     /// without momentum, p -= lr g / (√a + ε), ε outside the square root (default false: Keras 3's update). With
     /// momentum the two updates are the same.</param>
     /// <exception cref="ArgumentOutOfRangeException">An argument outside its range.</exception>
-    public RMSprop(double learningRate = 0.001, double rho = 0.9, double epsilon = 1e-7, double momentum = 0.0, bool centered = false,
+    public RMSprop(LearningRateOrSchedule? learningRate = null, double rho = 0.9, double epsilon = 1e-7, double momentum = 0.0, bool centered = false,
         bool keras2Update = false)
-        : base(learningRate)
+        : base(learningRate ?? 0.001)
     {
         if (!(rho >= 0 && rho < 1))
         {

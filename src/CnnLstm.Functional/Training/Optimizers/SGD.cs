@@ -1,5 +1,6 @@
 using KerasStyle.Engine;
 using System.Text.Json.Nodes;
+using KerasStyle.Training.Schedules;
 using static TorchSharp.torch;
 
 namespace KerasStyle.Training.Optimizers;
@@ -13,11 +14,11 @@ public sealed class SGD : Optimizer
     private static readonly string[] MomentumSlot = { "momentum" };
 
     /// <summary>Creates SGD with Keras defaults.</summary>
-    /// <param name="learningRate">Learning rate (Keras default 0.01).</param>
+    /// <param name="learningRate">Learning rate, or a <see cref="LearningRateSchedule"/> (Keras default 0.01).</param>
     /// <param name="momentum">Momentum, in [0, 1).</param>
     /// <param name="nesterov">Whether to use Nesterov momentum.</param>
-    public SGD(double learningRate = 0.01, double momentum = 0.0, bool nesterov = false)
-        : base(learningRate)
+    public SGD(LearningRateOrSchedule? learningRate = null, double momentum = 0.0, bool nesterov = false)
+        : base(learningRate ?? 0.01)
     {
         if (!(momentum >= 0 && momentum < 1))
         {
