@@ -67,6 +67,12 @@ public abstract class Loss
     /// <summary>The Keras function name, which a compile config holds for a loss at its defaults.</summary>
     internal string DefaultName { get; }
 
+    /// <summary>
+    /// The Keras function (<c>keras.losses.huber</c>) a compile config names for this loss at its defaults; the
+    /// default name unless Keras' class and function names differ (<c>Huber</c>: name <c>huber_loss</c>, function <c>huber</c>).
+    /// </summary>
+    internal virtual string KerasFunction => DefaultName;
+
     /// <summary>Whether the reduction leaves one loss per entry (Keras' <c>"none"</c> or <c>None</c>).</summary>
     internal bool Unreduced => Reduction is null or "none";
 
@@ -144,7 +150,7 @@ public abstract class Loss
         }
 
         var defaults = Defaults()!.GetConfig();
-        return JsonNode.DeepEquals(config, defaults) ? JsonValue.Create(DefaultName)
+        return JsonNode.DeepEquals(config, defaults) ? JsonValue.Create(KerasFunction)
             : new JsonObject { ["module"] = "keras.losses", ["class_name"] = ClassName, ["config"] = config, ["registered_name"] = null };
     }
 
