@@ -46,7 +46,7 @@ public sealed class CosineSimilarity : Loss
     }
 
     private static Tensor Normalized(Tensor x, long[] axis) =>
-        x.mul(x.square().sum(axis, keepdim: true).clamp_min(Scalars.Of(1e-14)).rsqrt());
+        x.mul(x.pow(Scalars.IntTwo).sum(axis, keepdim: true).clamp_min(Scalars.Of(1e-14)).rsqrt());
 
     private protected override Loss? Defaults() => new CosineSimilarity();
 }

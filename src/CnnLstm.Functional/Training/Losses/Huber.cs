@@ -42,7 +42,7 @@ public sealed class Huber : Loss
         var error = yPred.sub(yTrue);
         var absolute = error.abs();
         var delta = (float)Delta;
-        var quadratic = error.square().mul(Scalars.Of(0.5));
+        var quadratic = error.pow(Scalars.IntTwo).mul(Scalars.Of(0.5));
         var linear = absolute.mul(Scalars.Of(delta)).sub(Scalars.Of(0.5f * delta * delta));
         return where(absolute.le(Scalars.Of(delta)), quadratic, linear).mean(new long[] { -1 });
     }

@@ -23,7 +23,7 @@ public sealed class MeanSquaredLogarithmicError : Loss
     {
         var first = yPred.clamp_min(Scalars.Of(SmoothedCrossentropy.Epsilon)).add(Scalars.One, Scalars.IntOne).log();
         var second = yTrue.clamp_min(Scalars.Of(SmoothedCrossentropy.Epsilon)).add(Scalars.One, Scalars.IntOne).log();
-        return first.sub(second).square().mean(new long[] { -1 });
+        return first.sub(second).pow(Scalars.IntTwo).mean(new long[] { -1 });
     }
 
     private protected override Loss? Defaults() => new MeanSquaredLogarithmicError();

@@ -21,7 +21,7 @@ public sealed class SquaredHinge : Loss
     /// <inheritdoc/>
     protected override Tensor Call(Tensor yTrue, Tensor yPred)
     {
-        return HingeLabels.Margins(yTrue, yPred).square().mean(new long[] { -1 });
+        return HingeLabels.Margins(yTrue, yPred).pow(Scalars.IntTwo).mean(new long[] { -1 });
     }
 
     private protected override Loss? Defaults() => new SquaredHinge();
