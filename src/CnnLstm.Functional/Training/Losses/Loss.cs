@@ -67,6 +67,12 @@ public abstract class Loss
     /// <summary>The Keras function name, which a compile config holds for a loss at its defaults.</summary>
     internal string DefaultName { get; }
 
+    /// <summary>
+    /// The Keras function (<c>keras.losses.huber</c>) a compile config names for this loss at its defaults; the
+    /// default name unless Keras' class and function names differ (<c>Huber</c>: name <c>huber_loss</c>, function <c>huber</c>).
+    /// </summary>
+    internal virtual string KerasFunction => DefaultName;
+
     /// <summary>Whether the reduction leaves one loss per entry (Keras' <c>"none"</c> or <c>None</c>).</summary>
     internal bool Unreduced => Reduction is null or "none";
 
@@ -144,7 +150,7 @@ public abstract class Loss
         }
 
         var defaults = Defaults()!.GetConfig();
-        return JsonNode.DeepEquals(config, defaults) ? JsonValue.Create(DefaultName)
+        return JsonNode.DeepEquals(config, defaults) ? JsonValue.Create(KerasFunction)
             : new JsonObject { ["module"] = "keras.losses", ["class_name"] = ClassName, ["config"] = config, ["registered_name"] = null };
     }
 
@@ -170,19 +176,26 @@ public abstract class Loss
         using var scope = NewDisposeScope();
         var (targets, predictions) = EagerArguments.TargetsAndPredictions(yTrue, yPred, SparseTargets, $"{GetType().Name} '{Name}'");
         var values = PerEntry(targets, predictions, null);
-        var weights = sampleWeight is null ? null : EagerArguments.SameRank(values, EagerArguments.Float(sampleWeight, nameof(sampleWeight))).Second;
-        if (weights is not null)
-        {
-            EagerArguments.RequireBroadcast(weights.shape, values.shape, $"{GetType().Name} '{Name}': sampleWeight", nameof(sampleWeight));
-        }
-
         if (mask is not null && !mask.shape.SequenceEqual(values.shape))
         {
             throw new ArgumentException($"{GetType().Name} '{Name}': the mask has shape ({string.Join(", ", mask.shape)}) but the per-entry losses have shape ({string.Join(", ", values.shape)}).", nameof(mask));
         }
 
+        Tensor? weights = null;
+        if (sampleWeight is not null)
+        {
+            // Keras' reduce_weighted_values: squeeze_or_expand_to_same_rank(values, sample_weight), so (batch, 1)
+            // weights on (batch,) losses make them (batch, 1) (the shape the none reduction returns).
+            (values, weights) = EagerArguments.SameRank(values, EagerArguments.Float(sampleWeight, nameof(sampleWeight)));
+            EagerArguments.RequireBroadcast(weights.shape, values.shape, $"{GetType().Name} '{Name}': sampleWeight", nameof(sampleWeight));
+            mask = mask?.reshape(values.shape);
+        }
+
         var (weighted, merged) = Weighted(values, targets, predictions, weights, mask?.to_type(ScalarType.Bool));
-        return (Unreduced ? weighted : Reduce(weighted, merged, values.numel())).MoveToOuterDisposeScope();
+        // Unmasked, Keras' mean_with_sample_weight divides by the sum of the weights as given ((batch, 1) weights on
+        // (batch, steps) losses count once per sample); a mask (or ignore_class) broadcasts them first (apply_mask).
+        var broadcastWeights = mask is not null || ValidEntries(targets, predictions) is not null;
+        return (Unreduced ? weighted : Reduce(weighted, merged, values.numel(), broadcastWeights)).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -249,7 +262,7 @@ public abstract class Loss
     /// </summary>
     private (Tensor Weighted, Tensor? Weights) Weighted(Tensor values, Tensor target, Tensor output, Tensor? weights, Tensor? mask)
     {
-        var valid = ValidEntries(target, output);
+        var valid = ValidEntries(target, output)?.reshape(values.shape);
         var kept = mask is null ? valid : valid is null ? mask : mask.logical_and(valid);
         if (kept is not null)
         {
@@ -268,13 +281,13 @@ public abstract class Loss
     }
 
     /// <summary>Keras' <c>reduce_values</c> of the weighted losses (0 where Keras divides by zero); <c>none</c> gives their mean, as <c>Evaluate</c>'s loss tracker.</summary>
-    private Tensor Reduce(Tensor weighted, Tensor? weights, long entries)
+    private Tensor Reduce(Tensor weighted, Tensor? weights, long entries, bool broadcastWeights = true)
     {
         var sum = weighted.sum();
         return Reduction switch
         {
             "sum" => sum,
-            "mean_with_sample_weight" when weights is not null => DivideNoNan(sum, weights.expand_as(weighted).sum()),
+            "mean_with_sample_weight" when weights is not null => DivideNoNan(sum, (broadcastWeights ? weights.expand_as(weighted) : weights).sum()),
             _ => entries == 0 ? zeros_like(sum) : Scalars.With(entries, count => sum.div(count)),
         };
     }

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using KerasStyle.Engine;
+using KerasStyle.Training.Schedules;
 using static TorchSharp.torch;
 
 namespace KerasStyle.Training.Optimizers;

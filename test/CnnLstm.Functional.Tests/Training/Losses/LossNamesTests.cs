@@ -19,8 +19,8 @@ public class LossNamesTests
     [Test]
     public void Create_UnknownName_ListsTheKnownOnes()
     {
-        var e = Assert.Throws<ArgumentException>(() => LossNames.Create("hinge"));
+        var e = Assert.Throws<ArgumentException>(() => LossNames.Create("dice"));
         Assert.That(e!.ParamName, Is.EqualTo("loss"));
-        Assert.That(e.Message, Does.Contain("'hinge'").And.Contain(string.Join(", ", LossNames.Known)));
+        Assert.That(e.Message, Does.Contain("'dice'").And.Contain(string.Join(", ", LossNames.Known)));
     }
 }
