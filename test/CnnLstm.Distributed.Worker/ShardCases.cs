@@ -15,6 +15,9 @@
 //   bn <dist|single> <prefix>: Input(3) -> BatchNormalization(momentum 0.5) -> Dense(2), 16 samples whose two halves of
 //     every global batch of 8 have different means; 1 epoch; writes the moving statistics and, for dist, what the rule
 //     (sample-weighted mean of the ranks' statistics) predicts from the data.
+//   stateful: under a distribution, a model whose LSTM is stateful (inside a nested model): Fit, Evaluate (arrays and
+//     a DataSource), TrainOnBatch and TestOnBatch must each be refused naming the layer; prints every refusal and
+//     whether the weights, the optimizer's step count and the LSTM's states are unchanged.
 using System.Globalization;
 using System.Text.Json;
 using KerasStyle.Distributed;
@@ -25,7 +28,7 @@ using KerasStyle.Training.Optimizers;
 
 internal static class ShardCases
 {
-    public static bool Handles(string mode) => mode is "source" or "stream" or "onbatch" or "files" or "bn";
+    public static bool Handles(string mode) => mode is "source" or "stream" or "onbatch" or "files" or "bn" or "stateful";
 
     public static int Run(string[] args)
     {
@@ -33,7 +36,7 @@ internal static class ShardCases
         var distributed = args.Length > 1 && args[1] == "dist";
         var rank = 0;
         DataParallel? parallel = null;
-        if (distributed || mode == "files")
+        if (distributed || mode is "files" or "stateful")
         {
             parallel = new DataParallel();
             rank = parallel.Rank;
@@ -45,6 +48,7 @@ internal static class ShardCases
             "stream" => Stream(parallel, args[2]),
             "onbatch" => OnBatch(parallel, args[2]),
             "files" => Files(parallel!, args[1]),
+            "stateful" => Stateful(parallel!),
             _ => BatchNorm(parallel, args[2]),
         };
     }
@@ -252,6 +256,51 @@ internal static class ShardCases
         var test = parallel is null ? Rows(data, 0, 8) : parallel.Rank == 0 ? Rows(data, 0, 5) : Rows(data, 5, 3);
         var tested = model.TestOnBatch(test.X, test.Y);
         Write(Output(prefix, parallel), model, null, tested, new Dictionary<string, object> { ["logs"] = logs, ["refused"] = refused, ["unchanged"] = unchanged });
+        return 0;
+    }
+
+    private static int Stateful(DataParallel parallel)
+    {
+        var input = new Input((4, 3), batchSize: 2);
+        var lstm = new LSTM(3, stateful: true, name: "carried");
+        var inner = new Model(input, lstm.Call(input), name: "inner");
+        var outer = new Input((4, 3), batchSize: 2);
+        var model = new Model(outer, new Dense(1).Call(inner.Call(outer)));
+        model.Compile(new SGD(learningRate: 0.1), "mse");
+        var x = new float[2, 4, 3];
+        x[0, 0, 0] = 1f;
+        x[1, 2, 1] = -0.5f;
+        var y = new float[2, 1];
+        model.Predict(x, batchSize: 2);
+        var states = lstm.States!.SelectMany(s => s.Cast<float>()).ToArray();
+        var weights = model.GetWeights().SelectMany(w => w.Data).ToArray();
+        Distribution.SetDistribution(parallel);
+        var source = DataSource.FromEnumerable(new[] { new DataBatch(x, y) });
+        var calls = new (string Name, Action Run)[]
+        {
+            ("Fit", () => model.Fit(x, y, batchSize: 2, epochs: 1, verbose: 0)),
+            ("FitSource", () => model.Fit(source, epochs: 1, verbose: 0)),
+            ("Evaluate", () => model.Evaluate(x, y, batchSize: 2)),
+            ("EvaluateSource", () => model.Evaluate(source)),
+            ("TrainOnBatch", () => model.TrainOnBatch(x, y)),
+            ("TestOnBatch", () => model.TestOnBatch(x, y)),
+        };
+        foreach (var (name, run) in calls)
+        {
+            try
+            {
+                run();
+                Console.WriteLine($"rank {parallel.Rank} {name} ran");
+            }
+            catch (Exception e)
+            {
+                Console.WriteLine($"rank {parallel.Rank} {name} {e.GetType().Name}: {e.Message}");
+            }
+        }
+
+        var unchanged = weights.SequenceEqual(model.GetWeights().SelectMany(w => w.Data)) && model.Optimizer!.Iterations == 0
+            && states.SequenceEqual(lstm.States!.SelectMany(s => s.Cast<float>()));
+        Console.WriteLine($"rank {parallel.Rank} unchanged {unchanged}");
         return 0;
     }
 

@@ -264,6 +264,14 @@ public partial class Model : IDisposable
         }
     }
 
+    /// <summary>The first stateful layer (<see cref="RNN.Stateful"/>, <see cref="Bidirectional.Stateful"/>), nested models included, or null.</summary>
+    internal Layer? FirstStatefulLayer() => Layers.Select(layer => layer switch
+    {
+        RNN { Stateful: true } or Bidirectional { Stateful: true } => layer,
+        ModelLayer nested => nested.Model.FirstStatefulLayer(),
+        _ => null,
+    }).FirstOrDefault(layer => layer is not null);
+
     /// <summary>Runs the model on one input array in inference mode (dropout off), in batches.</summary>
     /// <param name="x">Samples along the first dimension: float[,,] for sequences, int[,] or long[,] for token ids.</param>
     /// <param name="batchSize">Samples per batch; must be positive.</param>

@@ -84,11 +84,26 @@ internal sealed class Trainer
         LogNames = names;
     }
 
+    /// <summary>
+    /// Refuses a model with a stateful recurrent layer under a <see cref="DataParallel"/> distribution, before anything
+    /// runs or changes: each rank would carry the states of its own shard of every batch, so the states (and the next
+    /// batches' results) would differ from rank to rank and from one process's.
+    /// </summary>
+    /// <exception cref="NotSupportedException">A distribution is set and the model (or a nested model) has a stateful layer; the message names it.</exception>
+    private void RefuseStatefulUnderDistribution(string operation)
+    {
+        if (Distribution.Current is not null && model.FirstStatefulLayer() is { } layer)
+        {
+            throw new NotSupportedException($"{operation}: {layer.ClassName} '{layer.Name}' is stateful (stateful=true), which a DataParallel distribution does not support: each rank would carry the states of its own shard of every batch, so the states would differ between ranks and from one process's. Train the model in one process (Distribution.SetDistribution(null)), or with stateful=false.");
+        }
+    }
+
     /// <summary>Fit on arrays or tensors; see <see cref="Model.Fit(ModelData, ModelData, int, int, int, ValueTuple{ModelData, ModelData}?, double, bool, IEnumerable{ICallback}?, int, float[], IReadOnlyDictionary{int, double}?, CancellationToken)"/>.</summary>
     public History Fit(ModelData x, ModelData y, int batchSize, int epochs, int verbose, (ModelData X, ModelData Y)? validationData, double validationSplit, bool shuffle,
         IEnumerable<ICallback>? callbacks, int initialEpoch, float[]? sampleWeight, IReadOnlyDictionary<int, double>? classWeight, CancellationToken cancellationToken)
     {
         model.RequireCompiled(nameof(Model.Fit));
+        RefuseStatefulUnderDistribution(nameof(Model.Fit));
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         CheckEpochArguments(epochs, initialEpoch, verbose);
         if (!(validationSplit >= 0 && validationSplit < 1))
@@ -135,6 +150,7 @@ internal sealed class Trainer
     {
         ArgumentNullException.ThrowIfNull(x);
         model.RequireCompiled(nameof(Model.Fit));
+        RefuseStatefulUnderDistribution(nameof(Model.Fit));
         CheckEpochArguments(epochs, initialEpoch, verbose);
         var distribution = Distribution.Current;
         var (steps, count) = distribution is null
@@ -181,6 +197,7 @@ internal sealed class Trainer
     public IReadOnlyDictionary<string, double> Evaluate(ModelData x, ModelData y, int batchSize, float[]? sampleWeight, CancellationToken cancellationToken)
     {
         model.RequireCompiled(nameof(Model.Evaluate));
+        RefuseStatefulUnderDistribution(nameof(Model.Evaluate));
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         using var exclusive = model.EnterTraining(nameof(Model.Evaluate));
         using var threads = ThreadPolicy.Begin();
@@ -212,6 +229,7 @@ internal sealed class Trainer
     {
         ArgumentNullException.ThrowIfNull(x);
         model.RequireCompiled(nameof(Model.Evaluate));
+        RefuseStatefulUnderDistribution(nameof(Model.Evaluate));
         var distribution = Distribution.Current;
         var (batches, count) = distribution is null
             ? SourceBatches.StepsFor(x, steps, nameof(steps), toTheEnd: true)
@@ -236,6 +254,7 @@ internal sealed class Trainer
     public IReadOnlyDictionary<string, double> TrainOnBatch(ModelData x, ModelData y)
     {
         model.RequireCompiled(nameof(Model.TrainOnBatch));
+        RefuseStatefulUnderDistribution(nameof(Model.TrainOnBatch));
         using var exclusive = model.EnterTraining(nameof(Model.TrainOnBatch));
         using var threads = ThreadPolicy.Begin();
         var distribution = Distribution.Current;
@@ -267,6 +286,7 @@ internal sealed class Trainer
     public IReadOnlyDictionary<string, double> TestOnBatch(ModelData x, ModelData y)
     {
         model.RequireCompiled(nameof(Model.TestOnBatch));
+        RefuseStatefulUnderDistribution(nameof(Model.TestOnBatch));
         using var exclusive = model.EnterTraining(nameof(Model.TestOnBatch));
         using var threads = ThreadPolicy.Begin();
         var distribution = Distribution.Current;

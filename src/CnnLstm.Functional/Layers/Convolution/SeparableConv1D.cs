@@ -14,7 +14,7 @@ namespace KerasStyle.Layers;
 /// depthwise_kernel (kernel size, channels, depth multiplier), pointwise_kernel (1, channels × depth multiplier,
 /// filters), bias (filters). Computed from the windows (unfold) and matrix products.
 /// </summary>
-[KerasLayer("SeparableConv1D")]
+[KerasLayer("SeparableConv1D"), TfKeras2OnlyArgument("groups", 1)]
 public sealed class SeparableConv1D : BaseSeparableConv
 {
     /// <summary>Creates the layer.</summary>

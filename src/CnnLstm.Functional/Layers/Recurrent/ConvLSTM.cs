@@ -20,7 +20,10 @@ namespace KerasStyle.Layers;
 /// (kernel..., filters, 4 filters), bias (4 filters), gate blocks i, f, c, o, saved under <c>cell/vars</c>.
 /// </summary>
 /// <remarks>
-/// Not supported: <c>stateful</c> true (refused), initializers other than Keras' defaults (a file's are replaced by
+/// With <c>stateful</c> (<see cref="RNN.Stateful"/>) the last h and c of each sample start the same sample of the
+/// next batch, as Keras; the batch size is fixed by the input (<c>new Input(..., batchSize: n)</c>), and
+/// <see cref="RNN.States"/> is refused (the states have spatial axes; use <c>returnState</c>).
+/// Not supported: initializers other than Keras' defaults (a file's are replaced by
 /// its weights, with a warning), constraints, and ONNX export (refused naming the layer).
 /// </remarks>
 public abstract class ConvLSTM : RNN
@@ -28,10 +31,10 @@ public abstract class ConvLSTM : RNN
     private protected ConvLSTM(int rank, string layerClass, int filters, int[] kernelSize, int[] strides, string padding, string? dataFormat, int[] dilationRate,
         string activation, string recurrentActivation, bool useBias, bool unitForgetBias, double dropout, double recurrentDropout,
         bool returnSequences, bool returnState, bool goBackwards, bool stateful, string? name, bool zeroOutputForMask)
-        : base(new ConvLSTMCell(layerClass, CheckFormat(dataFormat, layerClass, stateful), rank, filters, kernelSize, strides, padding, dilationRate, activation, recurrentActivation, useBias, unitForgetBias, dropout, recurrentDropout),
-            returnSequences, returnState, goBackwards, zeroOutputForMask, name)
+        : base(new ConvLSTMCell(layerClass, CheckFormat(dataFormat, layerClass), rank, filters, kernelSize, strides, padding, dilationRate, activation, recurrentActivation, useBias, unitForgetBias, dropout, recurrentDropout),
+            returnSequences, returnState, goBackwards, zeroOutputForMask, name, stateful)
     {
-        ChannelsFirst = CheckFormat(dataFormat, layerClass, stateful);
+        ChannelsFirst = CheckFormat(dataFormat, layerClass);
     }
 
     /// <summary>Output channels (Keras' <c>filters</c>).</summary>
@@ -143,7 +146,7 @@ public abstract class ConvLSTM : RNN
             config.GetNullableString("data_format"), Tuple(config, "dilation_rate", rank, 1), config.GetActivation("activation", "tanh"),
             config.GetActivation("recurrent_activation", "sigmoid"), config.GetBool("use_bias", true), config.GetBool("unit_forget_bias", true),
             DropoutRNNCell.CheckRate(config.GetDouble("dropout", 0), layerClass, "dropout"), DropoutRNNCell.CheckRate(config.GetDouble("recurrent_dropout", 0), layerClass, "recurrent_dropout"),
-            options.ReturnSequences, options.ReturnState, options.GoBackwards, options.ZeroOutputForMask, config.Name)
+            options.ReturnSequences, options.ReturnState, options.GoBackwards, options.ZeroOutputForMask, config.Name, options.Stateful)
         {
             KernelRegularizer = config.GetRegularizer("kernel_regularizer"),
             RecurrentRegularizer = config.GetRegularizer("recurrent_regularizer"),
@@ -161,6 +164,7 @@ public abstract class ConvLSTM : RNN
         var layout = ChannelsFirst ? "(batch, steps, channels, spatial...)" : "(batch, steps, spatial..., channels)";
         RequireRank(input, Rank + 3, $"{layout} with {Rank} spatial axes");
         RequireFloat(input);
+        CheckStatefulInput(input);
         var step = ToChannelsLast(input.Shape.Skip(2).ToArray());
         if (step[^1] is not int channels)
         {
@@ -202,7 +206,7 @@ public abstract class ConvLSTM : RNN
 
     /// <summary>Builds the cell on one channels-last step.</summary>
     protected override void Build(KerasTensor input) =>
-        base.Build(ChannelsFirst ? new KerasTensor(Shape.WithBatch(new[] { input.Shape[1] }.Concat(ToChannelsLast(input.Shape.Skip(2).ToArray()))), input.DType, this, InboundNodes.Count, 0) : input);
+        base.Build(ChannelsFirst ? new KerasTensor(Shape.WithBatch(new[] { input.Shape[1] }.Concat(ToChannelsLast(input.Shape.Skip(2).ToArray()))), input.DType, this, InboundNodes.Count, 0) { BatchSize = input.BatchSize } : input);
 
     /// <summary>Runs the loop channels-last: a channels-first sequence and states are turned around it, and the outputs back.</summary>
     protected override IReadOnlyList<Tensor> Call(IReadOnlyList<Tensor> inputs, bool training, IReadOnlyList<Tensor?> masks)
@@ -227,10 +231,8 @@ public abstract class ConvLSTM : RNN
 
     private static JsonArray Json(IEnumerable<int> sizes) => new(sizes.Select(s => (JsonNode?)s).ToArray());
 
-    /// <summary>Checks data_format and stateful before anything is made; true for channels_first.</summary>
-    private static bool CheckFormat(string? dataFormat, string layerClass, bool stateful) => stateful
-        ? throw new NotSupportedException($"{layerClass}: stateful=true (states carried between calls) is not supported; pass false.")
-        : (dataFormat ?? "channels_last").ToLowerInvariant() switch
+    /// <summary>Checks data_format before anything is made; true for channels_first.</summary>
+    private static bool CheckFormat(string? dataFormat, string layerClass) => (dataFormat ?? "channels_last").ToLowerInvariant() switch
         {
             "channels_last" => false,
             "channels_first" => true,
@@ -240,7 +242,7 @@ public abstract class ConvLSTM : RNN
     /// <summary>A ConvLSTM config's arguments.</summary>
     private protected sealed record Arguments(int Filters, int[] KernelSize, int[] Strides, string Padding, string? DataFormat, int[] DilationRate,
         string Activation, string RecurrentActivation, bool UseBias, bool UnitForgetBias, double Dropout, double RecurrentDropout,
-        bool ReturnSequences, bool ReturnState, bool GoBackwards, bool ZeroOutputForMask, string Name)
+        bool ReturnSequences, bool ReturnState, bool GoBackwards, bool ZeroOutputForMask, string Name, bool Stateful)
     {
         public Regularizers.Regularizer? KernelRegularizer { get; init; }
 

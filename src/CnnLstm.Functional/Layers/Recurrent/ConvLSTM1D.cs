@@ -29,12 +29,11 @@ public sealed class ConvLSTM1D : ConvLSTM
     /// <param name="returnSequences">Return every step's output (default false: the last).</param>
     /// <param name="returnState">Also return the last h and c (default false; use <see cref="Layer.CallMulti(Graph.KerasTensor)"/>).</param>
     /// <param name="goBackwards">Process the sequence last step first (default false; outputs in processing order, as Keras).</param>
-    /// <param name="stateful">Keras' <c>stateful</c>: only false (the default) is supported.</param>
+    /// <param name="stateful">Keras' <c>stateful</c> (default false): each sample's last states start the same sample of the next batch, across calls, until <see cref="RNN.ResetState"/>; needs a fixed batch size.</param>
     /// <param name="name">Layer name; defaults to <c>conv_lst_m1d_N</c> (Keras 2's default name; Keras 3 names it <c>conv_lstm1d_N</c>).</param>
     /// <param name="zeroOutputForMask">Masked steps output zeros instead of the previous output (Keras' <c>zero_output_for_mask</c>, which ConvLSTM takes through RNN's arguments; default false; <see cref="Bidirectional"/> sets it on its copies that return sequences).</param>
     /// <exception cref="ArgumentOutOfRangeException">A size not positive, or a rate outside [0, 1).</exception>
     /// <exception cref="ArgumentException">Unknown padding, data format or activation, or strides and dilation both above 1 (Keras refuses it too).</exception>
-    /// <exception cref="NotSupportedException"><paramref name="stateful"/> true.</exception>
     public ConvLSTM1D(int filters, int kernelSize, int strides = 1, string padding = "valid", string dataFormat = "channels_last", int dilationRate = 1,
         string activation = "tanh", string recurrentActivation = "sigmoid", bool useBias = true, bool unitForgetBias = true, double dropout = 0, double recurrentDropout = 0,
         bool returnSequences = false, bool returnState = false, bool goBackwards = false, bool stateful = false, string? name = null, bool zeroOutputForMask = false)
@@ -47,7 +46,7 @@ public sealed class ConvLSTM1D : ConvLSTM
     {
         var a = ReadConfig(config, 1, nameof(ConvLSTM1D));
         return new ConvLSTM1D(a.Filters, a.KernelSize[0], a.Strides[0], a.Padding, a.DataFormat ?? "channels_last", a.DilationRate[0],
-            a.Activation, a.RecurrentActivation, a.UseBias, a.UnitForgetBias, a.Dropout, a.RecurrentDropout, a.ReturnSequences, a.ReturnState, a.GoBackwards, false, a.Name, a.ZeroOutputForMask)
+            a.Activation, a.RecurrentActivation, a.UseBias, a.UnitForgetBias, a.Dropout, a.RecurrentDropout, a.ReturnSequences, a.ReturnState, a.GoBackwards, a.Stateful, a.Name, a.ZeroOutputForMask)
         {
             KernelRegularizer = a.KernelRegularizer,
             RecurrentRegularizer = a.RecurrentRegularizer,

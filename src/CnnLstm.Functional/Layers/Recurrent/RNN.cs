@@ -113,10 +113,16 @@ public class RNN : Layer
     /// first call and after <see cref="ResetState"/> (Keras' <c>layer.states</c>); null for a layer that is not
     /// stateful or not built.
     /// </summary>
+    /// <exception cref="NotSupportedException">A ConvLSTM layer (its states have spatial axes; call it with <c>returnState</c> to read them).</exception>
     public IReadOnlyList<float[,]>? States
     {
         get
         {
+            if (Cell is ConvLSTMCell)
+            {
+                throw new NotSupportedException($"{ClassName} '{Name}': States returns (batch, size) arrays, but a ConvLSTM's states have spatial axes; build the layer with returnState: true to read them.");
+            }
+
             if (!Stateful || expectedBatch is not int batch)
             {
                 return null;
@@ -269,6 +275,22 @@ public class RNN : Layer
     {
         RequireRank(input, 3, "(batch, steps, features)");
         RequireFloat(input);
+        CheckStatefulInput(input);
+        var features = RequireKnownLast(input, "feature");
+        if (Cell.Built && features != Cell.InputDim)
+        {
+            throw InputError($"its {Cell.ClassName} was built for {Cell.InputDim} features, but {input.Label} has shape {input.Shape} with {features} features.");
+        }
+
+        var output = Cell.OutputSize;
+        var outputSpec = (ReturnSequences ? new Shape(null, input.Shape[1], output) : new Shape(null, output), DType.Float32);
+        return ReturnState ? new[] { outputSpec }.Concat(Cell.StateSize.Select(s => (new Shape(null, s), DType.Float32))).ToArray() : new[] { outputSpec };
+    }
+
+    /// <summary>Keras' RNN.build checks of a stateful layer's input: a fixed batch size, the one the states are for.</summary>
+    /// <exception cref="LayerInputException">A stateful layer's input without a fixed batch size or with another one.</exception>
+    private protected void CheckStatefulInput(KerasTensor input)
+    {
         if (Stateful)
         {
             // Keras' RNN.build: a stateful RNN needs a static batch size, and its states are made for that size.
@@ -282,16 +304,6 @@ public class RNN : Layer
                 throw InputError($"it is stateful with states for a batch of {expected}, but {input.Label} has a batch of {batch}.");
             }
         }
-
-        var features = RequireKnownLast(input, "feature");
-        if (Cell.Built && features != Cell.InputDim)
-        {
-            throw InputError($"its {Cell.ClassName} was built for {Cell.InputDim} features, but {input.Label} has shape {input.Shape} with {features} features.");
-        }
-
-        var output = Cell.OutputSize;
-        var outputSpec = (ReturnSequences ? new Shape(null, input.Shape[1], output) : new Shape(null, output), DType.Float32);
-        return ReturnState ? new[] { outputSpec }.Concat(Cell.StateSize.Select(s => (new Shape(null, s), DType.Float32))).ToArray() : new[] { outputSpec };
     }
 
     private protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input, IReadOnlyList<KerasTensor> initialState)

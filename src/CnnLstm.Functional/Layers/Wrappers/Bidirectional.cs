@@ -16,7 +16,8 @@ namespace KerasStyle.Layers;
 /// With <c>returnState</c> the states follow: forward h, c, then backward h, c. Masks reach both copies. Weights:
 /// forward then backward, each in the layer's order. Initial states (<see cref="Call(KerasTensor, IReadOnlyList{KerasTensor})"/>,
 /// Keras' <c>initial_state</c>) are the forward layer's then the backward layer's; a stateful layer
-/// (<see cref="Stateful"/>) makes both copies stateful.
+/// (<see cref="Stateful"/>) makes both copies stateful. A ConvLSTM (<see cref="ConvLSTM2D"/> and the others) is
+/// wrapped as Keras wraps it: its sequences are turned back along the steps axis and <c>concat</c> joins the last axis.
 /// </summary>
 [KerasLayer("Bidirectional")]
 public sealed class Bidirectional : Layer
@@ -229,9 +230,10 @@ public sealed class Bidirectional : Layer
         var forward = ForwardLayer.Forward(inputs.Take(1 + half).ToArray(), masks.Take(1 + half).ToArray(), training).Outputs;
         var backward = BackwardLayer.Forward(inputs.Take(1).Concat(inputs.Skip(1 + half)).ToArray(), masks.Take(1).Concat(masks.Skip(1 + half)).ToArray(), training).Outputs;
         var (y, yBack) = (forward[0], backward[0]);
-        if (yBack.dim() == 3)
+        if (BackwardLayer is RNN { ReturnSequences: true })
         {
-            // The backward layer's outputs come last step first; Keras turns them back.
+            // The backward layer's outputs come last step first; Keras turns them back (axis 1, whatever the rank: a
+            // ConvLSTM's sequences have spatial axes too).
             yBack = yBack.flip(1);
         }
 
