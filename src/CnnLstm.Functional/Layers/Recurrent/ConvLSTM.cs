@@ -130,8 +130,6 @@ public abstract class ConvLSTM : RNN
     /// <summary>The arguments of a ConvLSTM config (Keras 3 or tf.keras 2), checked as the constructor checks them.</summary>
     private protected static Arguments ReadConfig(LayerConfig config, int rank, string layerClass)
     {
-        // Before ReadOptions, which reads stateful for every RNN: a ConvLSTM has no stateful form here yet.
-        config.RequireDefault("stateful", false);
         var options = ReadOptions(config);
         config.ReadInitializer("kernel_initializer", "glorot_uniform");
         config.ReadInitializer("recurrent_initializer", "orthogonal");
