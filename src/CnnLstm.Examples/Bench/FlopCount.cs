@@ -23,6 +23,8 @@ internal static class FlopCount
                 LSTM lstm => input![1]!.Value * 2.0 * (input[2]!.Value + lstm.Units) * 4 * lstm.Units,
                 Bidirectional { ForwardLayer: LSTM lstm } => 2 * input![1]!.Value * 2.0 * (input[2]!.Value + lstm.Units) * 4 * lstm.Units,
                 Dense dense => 2.0 * input![^1]!.Value * dense.Units,
+                // Self-attention over (steps, features): the scores q·kᵀ and the weighted sum of the values.
+                Attention => 2 * 2.0 * input![1]!.Value * input[1]!.Value * input[2]!.Value,
                 _ => 0,
             };
         }

@@ -67,4 +67,18 @@ internal static class Workloads
         () => new HandWrittenBidirectional(),
         samples => (randint(0, 20000, new long[] { samples, 100 }, ScalarType.Int64), randint(0, 2, new long[] { samples, 1 }).to_type(ScalarType.Float32)),
         x => (long[,])x.data<long>().ToNDArray());
+
+    /// <summary>The sentiment model with LSTM(70, returnSequences), self-attention and GlobalAveragePooling1D (issue 24).</summary>
+    public static Workload Attention { get; } = new(
+        "attention",
+        30,
+        () =>
+        {
+            var model = Commands.SentimentCommand.SelfAttention();
+            model.Compile("adam", "binary_crossentropy", new[] { "accuracy" });
+            return model;
+        },
+        () => new HandWrittenAttention(),
+        samples => (randint(0, 20000, new long[] { samples, 100 }, ScalarType.Int64), randint(0, 2, new long[] { samples, 1 }).to_type(ScalarType.Float32)),
+        x => (long[,])x.data<long>().ToNDArray());
 }

@@ -23,7 +23,7 @@ internal static class BenchCommand
             AllowMultipleArgumentsPerToken = true,
         };
         distrust.AcceptOnlyFromAmong(KernelChecks.Kernels.ToArray());
-        var command = new Command("bench", "Measure the library against hand-written TorchSharp on the seed models, the TimeDistributed CNN-LSTM and the Bidirectional model, and the exported sentiment model in ONNX Runtime against Predict.") { quick, rounds, steps, distrust };
+        var command = new Command("bench", "Measure the library against hand-written TorchSharp on the seed models, the TimeDistributed CNN-LSTM, the Bidirectional model and the self-attention model, and the exported sentiment model in ONNX Runtime against Predict.") { quick, rounds, steps, distrust };
         command.SetAction(result =>
         {
             var isQuick = result.GetValue(quick);
@@ -38,6 +38,7 @@ internal static class BenchCommand
             var regression = Report(runner.Run(Workloads.Regression), "regression");
             var temperatures = Report(runner.Run(Workloads.Temperatures), "temperatures");
             var bidirectional = Report(runner.Run(Workloads.Bidirectional), "bidirectional");
+            var attention = Report(runner.Run(Workloads.Attention), "attention");
             var onnx = new OnnxRuntimeBench(isQuick ? 1 : result.GetValue(rounds), isQuick ? 5 : 1000).Run(Workloads.Sentiment);
             Console.WriteLine($"sentiment through ONNX Runtime (exported, default session options), same token ids, largest output difference {onnx.MaxDifference:0.0e+00}:");
             Console.WriteLine($"sentiment inference samples/s (batch 256): library Predict {F(onnx.BatchLibrary)}, ONNX Runtime {F(onnx.BatchOnnx)}, ONNX Runtime / library {F(onnx.BatchRatio)}");
@@ -53,11 +54,12 @@ internal static class BenchCommand
                 $"bench train_ratio_sentiment={F(sentiment.TrainRatio)} infer_ratio_sentiment={F(sentiment.InferRatio)} "
                 + $"train_ratio_regression={F(regression.TrainRatio)} infer_ratio_regression={F(regression.InferRatio)} "
                 + $"gflops_train_sentiment={F(sentiment.TrainLibrary * sentiment.TrainFlopsPerSample / 1e9)} "
-                + $"hand_inference_correct={(new[] { sentiment, regression, temperatures, bidirectional }.All(r => r.HandInferenceCorrect) ? "yes" : "no")} "
+                + $"hand_inference_correct={(new[] { sentiment, regression, temperatures, bidirectional, attention }.All(r => r.HandInferenceCorrect) ? "yes" : "no")} "
                 + $"infer_ratio_correct_sentiment={F(sentiment.InferRatioCorrect)} latency_ratio_correct_sentiment={F(sentiment.LatencyHandCorrect / sentiment.LatencyLibrary.Median)} "
                 + $"infer_ratio_correct_regression={F(regression.InferRatioCorrect)} latency_ratio_correct_regression={F(regression.LatencyHandCorrect / regression.LatencyLibrary.Median)} "
                 + $"train_ratio_temperatures={F(temperatures.TrainRatio)} infer_ratio_correct_temperatures={F(temperatures.InferRatioCorrect)} "
                 + $"train_ratio_bidirectional={F(bidirectional.TrainRatio)} infer_ratio_correct_bidirectional={F(bidirectional.InferRatioCorrect)} "
+                + $"train_ratio_attention={F(attention.TrainRatio)} infer_ratio_correct_attention={F(attention.InferRatioCorrect)} "
                 + $"onnx_batch_ratio_sentiment={F(onnx.BatchRatio)} onnx_latency_ratio_sentiment={F(onnx.LatencyLibrary.Median / onnx.LatencyOnnx.Median)}");
             return 0;
         });

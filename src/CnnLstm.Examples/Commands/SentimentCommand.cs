@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using KerasStyle.Datasets;
 using KerasStyle.Distributed;
+using KerasStyle.Graph;
 using KerasStyle.Layers;
 using KerasStyle.Models;
 using KerasStyle.Preprocessing;
@@ -24,10 +25,10 @@ internal static class SentimentCommand
         var limit = ExampleOptions.Limit();
         var architecture = new Option<string>("--architecture")
         {
-            Description = "seed (default): the seed's CNN-LSTM; bidirectional: the same with Bidirectional(LSTM(70)) in place of the LSTM (issue 14).",
+            Description = "seed (default): the seed's CNN-LSTM; bidirectional: the same with Bidirectional(LSTM(70)) in place of the LSTM (issue 14); attention: LSTM(70, returnSequences) then self-attention (Attention with query = value = the LSTM sequence), GlobalAveragePooling1D and Dense(1, sigmoid) (issue 24).",
             DefaultValueFactory = _ => "seed",
         };
-        architecture.AcceptOnlyFromAmong("seed", "bidirectional");
+        architecture.AcceptOnlyFromAmong("seed", "bidirectional", "attention");
         var output = new Option<string>("--output") { Description = "Where to save the trained model (Keras 3 .keras file).", DefaultValueFactory = _ => "sentiment.keras" };
         var verbose = ExampleOptions.Verbose();
         var stream = new Option<bool>("--stream")
@@ -59,7 +60,7 @@ internal static class SentimentCommand
 
             return Run(
                 result.GetValue(data), result.GetValue(epochs), result.GetValue(batchSize), result.GetValue(seed),
-                result.GetValue(limit), result.GetValue(architecture) == "bidirectional", result.GetValue(output)!, result.GetValue(verbose), result.GetValue(stream));
+                result.GetValue(limit), result.GetValue(architecture)!, result.GetValue(output)!, result.GetValue(verbose), result.GetValue(stream));
         }));
         return command;
     }
@@ -73,14 +74,14 @@ internal static class SentimentCommand
         }
     }
 
-    private static int Run(string? dataOption, int epochs, int batchSize, int seed, int? limit, bool bidirectional, string output, int verbose, bool stream)
+    private static int Run(string? dataOption, int epochs, int batchSize, int seed, int? limit, string architecture, string output, int verbose, bool stream)
     {
         var folder = DataDirectory.Resolve(dataOption, SentimentData.TrainFile, SentimentData.TestFile, SentimentData.WordIndexFile);
         Say("Loading data...");
         var encoder = SentimentData.Encoder(folder);
         if (stream)
         {
-            return RunStreaming(folder, encoder, epochs, batchSize, seed, limit, bidirectional, output, verbose);
+            return RunStreaming(folder, encoder, epochs, batchSize, seed, limit, architecture, output, verbose);
         }
 
         var train = SentimentData.Load(folder, SentimentData.TrainFile, seed, limit);
@@ -95,40 +96,46 @@ internal static class SentimentCommand
         Say($"x_train shape: ({xTrain.GetLength(0)}, {xTrain.GetLength(1)})");
         Say($"x_test shape: ({xTest.GetLength(0)}, {xTest.GetLength(1)})");
 
-        using var model = Build(seed, bidirectional);
+        using var model = Build(seed, architecture);
         Say("Train...");
         var clock = Stopwatch.StartNew();
         model.Fit(xTrain, yTrain, batchSize: batchSize, epochs: epochs, verbose: verbose, validationData: (xTest, yTest));
         var trainSeconds = clock.Elapsed.TotalSeconds;
         var scores = model.Evaluate(xTest, yTest, batchSize: batchSize);
-        Finish(model, scores, output, bidirectional, trainSeconds, xTrain.GetLength(0), epochs, streamed: false);
+        Finish(model, scores, output, architecture, trainSeconds, xTrain.GetLength(0), epochs, streamed: false);
         return 0;
     }
 
     /// <summary>The same training from <see cref="ImdbStream"/>s: reviews read and encoded batch by batch on a worker thread.</summary>
-    private static int RunStreaming(string folder, ImdbEncoder encoder, int epochs, int batchSize, int seed, int? limit, bool bidirectional, string output, int verbose)
+    private static int RunStreaming(string folder, ImdbEncoder encoder, int epochs, int batchSize, int seed, int? limit, string architecture, string output, int verbose)
     {
         using var train = new ImdbStream(Path.Combine(folder, SentimentData.TrainFile), encoder, batchSize, SentimentData.MaxLen, seed, limit);
         using var test = new ImdbStream(Path.Combine(folder, SentimentData.TestFile), encoder, batchSize, SentimentData.MaxLen, seed + 1, limit);
         Say($"{train.Reviews} train sequences (streamed, {train.Count} batches)");
         Say($"{test.Reviews} test sequences (streamed, {test.Count} batches)");
-        using var model = Build(seed, bidirectional);
+        using var model = Build(seed, architecture);
         Say("Train...");
         var clock = Stopwatch.StartNew();
         model.Fit(train, epochs: epochs, verbose: verbose, validationData: test);
         var trainSeconds = clock.Elapsed.TotalSeconds;
         var scores = model.Evaluate(test);
-        Finish(model, scores, output, bidirectional, trainSeconds, train.Reviews, epochs, streamed: true);
+        Finish(model, scores, output, architecture, trainSeconds, train.Reviews, epochs, streamed: true);
         return 0;
     }
 
-    private static Model Build(int seed, bool bidirectional)
+    private static Model Build(int seed, string architecture)
     {
         Say("Build model...");
         Backend.ClearSession();
         Utils.SetRandomSeed(seed);
-        var model = bidirectional ? Bidirectional() : CnnLstmModels.Sentiment();
-        if (bidirectional && Distribution.Rank == 0)
+        var model = architecture switch
+        {
+            "seed" => CnnLstmModels.Sentiment(),
+            "bidirectional" => Bidirectional(),
+            "attention" => SelfAttention(),
+            _ => throw new ArgumentException($"Unknown sentiment architecture '{architecture}': expected seed, bidirectional or attention.", nameof(architecture)),
+        };
+        if (architecture != "seed" && Distribution.Rank == 0)
         {
             model.Summary();
         }
@@ -137,7 +144,7 @@ internal static class SentimentCommand
         return model;
     }
 
-    private static void Finish(Model model, IReadOnlyDictionary<string, double> scores, string output, bool bidirectional, double trainSeconds, int samples, int epochs, bool streamed)
+    private static void Finish(Model model, IReadOnlyDictionary<string, double> scores, string output, string architecture, double trainSeconds, int samples, int epochs, bool streamed)
     {
         Say($"Test score: {scores["loss"].ToString("F4", CultureInfo.InvariantCulture)}");
         Say($"Test accuracy: {scores["accuracy"].ToString("F4", CultureInfo.InvariantCulture)}");
@@ -148,7 +155,7 @@ internal static class SentimentCommand
         var samplesPerSecond = samples * (double)epochs / trainSeconds;
         var peak = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0);
         Say(string.Create(CultureInfo.InvariantCulture,
-            $"result task=sentiment architecture={(bidirectional ? "bidirectional" : "seed")} test_loss={scores["loss"]:F4} test_accuracy={scores["accuracy"]:F4} train_seconds={trainSeconds:F1} seconds_per_epoch={trainSeconds / epochs:F1} samples_per_second={samplesPerSecond:F1} data={(streamed ? "stream" : "memory")} peak_working_set_mb={peak:F0}{(Distribution.Current is { } parallel ? $" ranks={parallel.Size}" : string.Empty)}"));
+            $"result task=sentiment architecture={architecture} test_loss={scores["loss"]:F4} test_accuracy={scores["accuracy"]:F4} train_seconds={trainSeconds:F1} seconds_per_epoch={trainSeconds / epochs:F1} samples_per_second={samplesPerSecond:F1} data={(streamed ? "stream" : "memory")} peak_working_set_mb={peak:F0}{(Distribution.Current is { } parallel ? $" ranks={parallel.Size}" : string.Empty)}"));
     }
 
     /// <summary>The seed's model with a Bidirectional(LSTM(70)) (concatenated: 140 values) in place of its LSTM.</summary>
@@ -163,5 +170,23 @@ internal static class SentimentCommand
         model.Add(new Dense(1));
         model.Add(new Activation("sigmoid"));
         return model;
+    }
+
+    /// <summary>
+    /// The seed's model up to its pooling, then LSTM(70, returnSequences) (batch, 24, 70), self-attention over that
+    /// sequence (Keras' Attention with query = value = the LSTM output, dot scores), the mean over time
+    /// (GlobalAveragePooling1D, (batch, 70)) and Dense(1, sigmoid).
+    /// </summary>
+    internal static Model SelfAttention()
+    {
+        var tokens = new Input(shape: SentimentData.MaxLen, dtype: DType.Int32, name: "tokens");
+        var x = new Embedding(SentimentData.MaxFeatures, 128).Call(tokens);
+        x = new Dropout(0.25).Call(x);
+        x = new Conv1D(64, 5, padding: "valid", activation: "relu", strides: 1).Call(x);
+        x = new MaxPooling1D(poolSize: 4).Call(x);
+        var sequence = new LSTM(70, returnSequences: true).Call(x);
+        var attended = new Attention(name: "self_attention").Call(sequence, sequence);
+        var pooled = new GlobalAveragePooling1D().Call(attended);
+        return new Model(tokens, new Dense(1, activation: "sigmoid").Call(pooled), "sentiment_attention");
     }
 }

@@ -68,6 +68,32 @@ public class ExamplesProgramTests
     }
 
     [Test]
+    public void Sentiment_AttentionArchitecture_OnTwoHundredReviews_PrintsAttentionResultLineAndSavesTheModel()
+    {
+        var model = Path.Combine(scratch.FullName, "attention.keras");
+        var run = ExamplesProgram.Run(ExamplesProgram.Dll, scratch.FullName, null,
+            "sentiment", "--architecture", "attention", "--limit", "200", "--epochs", "1", "--verbose", "0", "--output", model, "--data", TestPaths.SharedData);
+
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
+        Assert.That(run.Stdout, Does.Contain("self_attention (Attention)"), "the summary shows the Attention layer: " + run);
+        var result = Regex.Match(run.StdoutLines.Single(l => l.StartsWith("result ", StringComparison.Ordinal)),
+            @"^result task=sentiment architecture=attention test_loss=\d+\.\d{4} test_accuracy=(?<accuracy>\d\.\d{4}) train_seconds=\d+\.\d seconds_per_epoch=\d+\.\d samples_per_second=\d+\.\d data=memory peak_working_set_mb=\d+$");
+        Assert.That(result.Success, Is.True, run.ToString());
+        Assert.That(double.Parse(result.Groups["accuracy"].Value, CultureInfo.InvariantCulture), Is.InRange(0.0, 1.0));
+        Assert.That(new FileInfo(model).Length, Is.GreaterThan(0), "the saved model");
+    }
+
+    [Test]
+    public void Sentiment_UnknownArchitecture_IsRefusedNamingTheChoices()
+    {
+        var run = ExamplesProgram.Run(ExamplesProgram.Dll, scratch.FullName, null,
+            "sentiment", "--architecture", "transformer", "--limit", "10", "--epochs", "1", "--data", TestPaths.SharedData);
+
+        Assert.That(run.ExitCode, Is.Not.EqualTo(0), run.ToString());
+        Assert.That(run.Stderr, Does.Contain("transformer").And.Contain("attention"), run.ToString());
+    }
+
+    [Test]
     public void Sentiment_Streamed_OnTwoHundredReviews_PrintsResultLineWithPeakWorkingSet()
     {
         var model = Path.Combine(scratch.FullName, "streamed.keras");
