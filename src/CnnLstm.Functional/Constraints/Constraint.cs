@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using KerasStyle.Engine;
+using KerasStyle.Saving;
 using static TorchSharp.torch;
 
 namespace KerasStyle.Constraints;
@@ -62,13 +63,7 @@ public abstract class Constraint
     /// The constraint as Keras 3.16 serializes it in a layer config:
     /// <c>{"module": "keras.constraints", "class_name": ..., "config": ..., "registered_name": null}</c>.
     /// </summary>
-    public JsonObject Serialize() => new()
-    {
-        ["module"] = "keras.constraints",
-        ["class_name"] = ClassName,
-        ["config"] = GetConfig(),
-        ["registered_name"] = null,
-    };
+    public JsonObject Serialize() => KerasObjectConfig.Serialize("keras.constraints", ClassName, GetConfig());
 
     /// <summary>
     /// Keras' <c>keras.constraints.get</c>: null gives null; a name gives that class with its defaults (the class names
@@ -80,37 +75,11 @@ public abstract class Constraint
     /// <param name="identifier">The config value.</param>
     /// <returns>The constraint, or null.</returns>
     /// <exception cref="FormatException">An unknown name, unknown argument or malformed object.</exception>
-    public static Constraint? Get(JsonNode? identifier)
-    {
-        switch (identifier)
-        {
-            case null:
-                return null;
-            case JsonValue value when value.TryGetValue<string>(out var name):
-                return Create(name, new JsonObject());
-            case JsonObject obj when obj["class_name"] is JsonValue cls && cls.TryGetValue<string>(out var className):
-                var config = obj["config"] ?? new JsonObject();
-                return config is JsonObject arguments
-                    ? Create(className, arguments)
-                    : throw new FormatException($"Constraint '{className}': 'config' must be an object, got {config.ToJsonString()}.");
-            default:
-                throw new FormatException($"Could not interpret constraint identifier: {identifier.ToJsonString()}.");
-        }
-    }
+    public static Constraint? Get(JsonNode? identifier) => KerasObjectConfig.Get(identifier, "Constraint", Create);
 
     private static Constraint Create(string name, JsonObject config)
     {
-        double Number(string key, double fallback)
-        {
-            var node = config[key];
-            if (node is null)
-            {
-                return fallback;
-            }
-
-            return node is JsonValue v && v.TryGetValue<double>(out var d) ? d
-                : throw new FormatException($"Constraint '{name}': '{key}' must be a number, got {node.ToJsonString()}.");
-        }
+        double Number(string key, double fallback) => KerasObjectConfig.Number(config, "Constraint", name, key, fallback);
 
         AxisArgument Axis() => config["axis"] switch
         {
@@ -120,14 +89,7 @@ public abstract class Constraint
             var other => throw new FormatException($"Constraint '{name}': 'axis' must be an integer or a non-empty list of integers, got {other.ToJsonString()}."),
         };
 
-        void OnlyKeys(params string[] keys)
-        {
-            var unknown = config.Select(p => p.Key).Where(k => !keys.Contains(k)).ToArray();
-            if (unknown.Length > 0)
-            {
-                throw new FormatException($"Constraint '{name}': unknown argument{(unknown.Length > 1 ? "s" : string.Empty)} {string.Join(", ", unknown.Select(k => $"'{k}'"))}; it takes {(keys.Length == 0 ? "none" : string.Join(", ", keys.Select(k => $"'{k}'")))}.");
-            }
-        }
+        void OnlyKeys(params string[] keys) => KerasObjectConfig.OnlyKeys(config, "Constraint", name, keys);
 
         switch (name)
         {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using KerasStyle.Engine;
+using KerasStyle.Saving;
 using static TorchSharp.torch;
 
 namespace KerasStyle.Regularizers;
@@ -56,13 +57,7 @@ public abstract class Regularizer
     /// The regularizer as Keras 3.16 serializes it in a layer config:
     /// <c>{"module": "keras.regularizers", "class_name": ..., "config": ..., "registered_name": null}</c>.
     /// </summary>
-    public JsonObject Serialize() => new()
-    {
-        ["module"] = "keras.regularizers",
-        ["class_name"] = ClassName,
-        ["config"] = GetConfig(),
-        ["registered_name"] = null,
-    };
+    public JsonObject Serialize() => KerasObjectConfig.Serialize("keras.regularizers", ClassName, GetConfig());
 
     /// <summary>
     /// Keras' <c>keras.regularizers.get</c>: null gives null; a name gives that class with its defaults
@@ -74,46 +69,13 @@ public abstract class Regularizer
     /// <returns>The regularizer, or null.</returns>
     /// <exception cref="FormatException">An unknown name or malformed object.</exception>
     /// <exception cref="NotSupportedException"><c>OrthogonalRegularizer</c>, which this library does not compute.</exception>
-    public static Regularizer? Get(JsonNode? identifier)
-    {
-        switch (identifier)
-        {
-            case null:
-                return null;
-            case JsonValue value when value.TryGetValue<string>(out var name):
-                return Create(name, new JsonObject());
-            case JsonObject obj when obj["class_name"] is JsonValue cls && cls.TryGetValue<string>(out var className):
-                var config = obj["config"] ?? new JsonObject();
-                return config is JsonObject arguments
-                    ? Create(className, arguments)
-                    : throw new FormatException($"Regularizer '{className}': 'config' must be an object, got {config.ToJsonString()}.");
-            default:
-                throw new FormatException($"Could not interpret regularizer identifier: {identifier.ToJsonString()}.");
-        }
-    }
+    public static Regularizer? Get(JsonNode? identifier) => KerasObjectConfig.Get(identifier, "Regularizer", Create);
 
     private static Regularizer Create(string name, JsonObject config)
     {
-        double Arg(string key, double fallback)
-        {
-            var node = config[key];
-            if (node is null)
-            {
-                return fallback;
-            }
+        double Arg(string key, double fallback) => KerasObjectConfig.Number(config, "Regularizer", name, key, fallback);
 
-            return node is JsonValue v && v.TryGetValue<double>(out var d) ? d
-                : throw new FormatException($"Regularizer '{name}': '{key}' must be a number, got {node.ToJsonString()}.");
-        }
-
-        void OnlyKeys(params string[] keys)
-        {
-            var unknown = config.Select(p => p.Key).Where(k => !keys.Contains(k)).ToArray();
-            if (unknown.Length > 0)
-            {
-                throw new FormatException($"Regularizer '{name}': unknown argument{(unknown.Length > 1 ? "s" : string.Empty)} {string.Join(", ", unknown.Select(k => $"'{k}'"))}; it takes {string.Join(", ", keys.Select(k => $"'{k}'"))}.");
-            }
-        }
+        void OnlyKeys(params string[] keys) => KerasObjectConfig.OnlyKeys(config, "Regularizer", name, keys);
 
         try
         {
