@@ -16,6 +16,15 @@ internal static class TensorData
         var dims = Enumerable.Range(0, array.Rank).Select(d => (long)array.GetLength(d)).ToArray();
         CheckShape(dims, input, argument, TypeName(array));
         var element = array.GetType().GetElementType()!;
+        if (input.DType == DType.String || element == typeof(string))
+        {
+            // Text travels as handles into the managed strings (StringTensors).
+            return input.DType == DType.String && element == typeof(string) ? StringTensors.Register(array)
+                : throw new ArgumentException(input.DType == DType.String
+                    ? $"{argument}: input '{input.Layer.Name}' takes strings (dtype string) with shape {input.Shape}, but a {TypeName(array)} was given; pass string[] (one text per sample) or string[,]."
+                    : $"{argument}: input '{input.Layer.Name}' takes {input.DType.ToKerasName()} data with shape {input.Shape}, but a {TypeName(array)} was given; declare the input with dtype: DType.String for text.", argument);
+        }
+
         if (input.DType.IsInteger())
         {
             if (element == typeof(long))
@@ -90,6 +99,22 @@ internal static class TensorData
         }
     }
 
+    /// <summary>Copies an integer tensor into a C# <c>long</c> array of the same rank and sizes.</summary>
+    public static Array ToLongArray(Tensor value)
+    {
+        using var scope = NewDisposeScope();
+        var cpu = value.to_type(ScalarType.Int64).cpu().contiguous();
+        var result = Array.CreateInstance(typeof(long), cpu.shape.Select(d => (int)d).ToArray());
+        if (result.Length == 0)
+        {
+            return result;
+        }
+
+        var data = cpu.data<long>().ToArray();
+        Buffer.BlockCopy(data, 0, result, 0, data.Length * sizeof(long));
+        return result;
+    }
+
     /// <summary>Copies a float tensor into a C# array of the same rank and sizes.</summary>
     public static Array ToArray(Tensor value)
     {
@@ -119,7 +144,7 @@ internal static class TensorData
         }
 
         var element = type.GetElementType()!;
-        var name = element == typeof(float) ? "float" : element == typeof(double) ? "double"
+        var name = element == typeof(float) ? "float" : element == typeof(double) ? "double" : element == typeof(string) ? "string"
             : element == typeof(int) ? "int" : element == typeof(long) ? "long" : element.Name;
         return $"{name}[{new string(',', type.GetArrayRank() - 1)}]";
     }

@@ -11,6 +11,14 @@ public enum DType
 
     /// <summary>64-bit integers (Keras <c>int64</c>), for token ids.</summary>
     Int64,
+
+    /// <summary>
+    /// Text (Keras <c>string</c>): one string per element, e.g. <c>Input(shape: Array.Empty&lt;int&gt;(), dtype: DType.String)</c>
+    /// for one text per sample, (batch,). String values travel through a graph as managed strings (see
+    /// <c>Engine/StringTensors</c> and docs/architecture.md "String values"), are taken only by the layers that read
+    /// text (<c>TextVectorization</c>, <c>StringLookup</c>, <c>Hashing</c>), and every other layer refuses them.
+    /// </summary>
+    String,
 }
 
 /// <summary>Helpers for <see cref="DType"/>.</summary>
@@ -27,6 +35,7 @@ public static class DTypeExtensions
         DType.Float32 => "float32",
         DType.Int32 => "int32",
         DType.Int64 => "int64",
+        DType.String => "string",
         _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "Unknown dtype."),
     };
 }

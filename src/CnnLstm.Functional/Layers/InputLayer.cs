@@ -44,9 +44,10 @@ public sealed class InputLayer : Layer
 
         BatchSize = batchSize;
         ArgumentNullException.ThrowIfNull(shape);
-        if (shape.Length == 0 || shape.Any(d => d <= 0))
+        // Text may be one string per sample: Keras' Input(shape=(), dtype="string") is (batch,).
+        if ((shape.Length == 0 && dtype != DType.String) || shape.Any(d => d <= 0))
         {
-            throw new ArgumentOutOfRangeException(nameof(shape), $"InputLayer '{Name}': shape must have at least one dimension and only positive (or unknown) sizes, got {new Shape(shape)}.");
+            throw new ArgumentOutOfRangeException(nameof(shape), $"InputLayer '{Name}': shape must have at least one dimension (none only for strings, one text per sample) and only positive (or unknown) sizes, got {new Shape(shape)}.");
         }
 
         OutputShape = Shape.WithBatch(shape);
@@ -100,7 +101,9 @@ public sealed class InputLayer : Layer
         int?[] dims = batchShape is JsonArray withBatch ? ShapeOf(config, withBatch).Skip(1).ToArray()
             : shape is JsonArray sample ? ShapeOf(config, sample)
             : throw config.Error("the input shape is missing: expected 'batch_shape' (Keras 3) or 'batch_input_shape' (Keras 2).");
-        if (dims.Length == 0 || dims.Any(d => d <= 0))
+        var dtypeName = LayerConfig.DTypeName(config.GetRaw("dtype")) ?? "float32";
+        // Text inputs may be one string per sample, Keras' Input(shape=(), dtype="string"): (batch,).
+        if ((dims.Length == 0 && dtypeName != "string") || dims.Any(d => d <= 0))
         {
             throw config.Error($"the input shape {Shape.WithBatch(dims)} must have at least one dimension after the batch and only positive (or null) sizes.");
         }
@@ -108,13 +111,13 @@ public sealed class InputLayer : Layer
         config.RequireDefault("sparse", false);
         config.RequireDefault("ragged", false);
         config.RequireDefault("optional", false);
-        var dtypeName = LayerConfig.DTypeName(config.GetRaw("dtype")) ?? "float32";
         var dtype = dtypeName switch
         {
             "float32" => DType.Float32,
             "int32" => DType.Int32,
             "int64" => DType.Int64,
-            _ => throw new NotSupportedException($"{config.Describe()}: dtype '{dtypeName}' is not supported; use float32, int32 or int64."),
+            "string" => DType.String,
+            _ => throw new NotSupportedException($"{config.Describe()}: dtype '{dtypeName}' is not supported; use float32, int32, int64 or string."),
         };
         // Made through Input so that the layer has its node, as every input layer in a graph does.
         return (InputLayer)new Input(dims, dtype, config.Name, batchSize).Layer;

@@ -331,14 +331,31 @@ public abstract class Layer : IDisposable
     /// <returns>The single output as a new float array of its rank, e.g. float[,] for (batch, units).</returns>
     /// <exception cref="ArgumentException">The array's element type is not float, double, int or long.</exception>
     /// <exception cref="LayerInputException">The layer cannot take this input.</exception>
+    /// <remarks>A string array (<c>string[]</c>, <c>string[,]</c>) is text for a layer that reads it
+    /// (<see cref="TakesStrings"/>: TextVectorization, StringLookup); such a layer's int64 output comes back as
+    /// <c>long[...]</c>, a string output (StringLookup with <c>invert</c>) as <c>string[...]</c>.</remarks>
     public Array Invoke(Array input, bool training = false)
     {
         ArgumentNullException.ThrowIfNull(input);
         using var scope = NewDisposeScope();
-        return TensorData.ToArray(Invoke(TensorData.FromArray(input, nameof(input)), training));
+        var text = input.GetType().GetElementType() == typeof(string);
+        var output = text ? InvokeCore(new[] { StringTensors.Register(input) }, null, list: false, training, single: true, stringInput: true)[0]
+            : Invoke(TensorData.FromArray(input, nameof(input)), training);
+        return StringOutput ? StringTensors.ToArray(StringTensors.Read(output), output.shape)
+            : (text || this is IndexLookup) && output.dtype == ScalarType.Int64 ? TensorData.ToLongArray(output) : TensorData.ToArray(output);
     }
 
-    private Tensor[] InvokeCore(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?>? masks, bool list, bool training, bool single)
+    /// <summary>
+    /// Whether the layer reads string values (<see cref="DType.String"/>): text layers (TextVectorization,
+    /// StringLookup, Hashing) and models used as layers. Every other layer refuses a string input with a
+    /// <see cref="LayerInputException"/> when it is called, before its own checks.
+    /// </summary>
+    internal virtual bool TakesStrings => false;
+
+    /// <summary>Whether the layer's output is string handles (StringLookup with <c>invert</c>).</summary>
+    internal virtual bool StringOutput => false;
+
+    private Tensor[] InvokeCore(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?>? masks, bool list, bool training, bool single, bool stringInput = false)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         if (inputs.Count == 0 || inputs.Contains(null!))
@@ -364,7 +381,7 @@ public abstract class Layer : IDisposable
                 throw InputError($"input {i} is a scalar; a layer takes a batch, (batch, ...), with the samples along the first axis.");
             }
 
-            var dtype = inputs[i].dtype switch
+            var dtype = stringInput ? DType.String : inputs[i].dtype switch
             {
                 ScalarType.Int32 => DType.Int32,
                 ScalarType.Int64 => DType.Int64,
@@ -1268,6 +1285,11 @@ public abstract class Layer : IDisposable
     private IReadOnlyList<(Shape Shape, DType DType)> Prepare(IReadOnlyList<KerasTensor> inputs, bool list, int initialStates)
     {
         ThrowIfDisposed();
+        if (!TakesStrings && inputs.FirstOrDefault(t => t.DType == DType.String) is { } text)
+        {
+            throw InputError($"takes numbers, but {text.Label} with shape {text.Shape} holds strings (dtype string); turn text into numbers first with a layer that reads it (TextVectorization, StringLookup, Hashing).");
+        }
+
         var specs = initialStates > 0 ? ComputeOutputSpecs(inputs[0], inputs.Skip(1).ToArray()) : ComputeOutputSpecs(inputs, list);
         void CheckOutputSizes()
         {

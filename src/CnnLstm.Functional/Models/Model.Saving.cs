@@ -61,7 +61,9 @@ public partial class Model
         _ = Topology;
         if (extension == ".keras")
         {
-            KerasArchive.Write(path, () => ToJson(), stream => Keras3WeightsH5.Write(stream, Layers, ExportOptimizerState()));
+            // A text layer's learned vocabulary goes to assets/, as Keras' save_assets (Saving/VocabularyAssets).
+            var assets = VocabularyAssets.Collect(this);
+            KerasArchive.Write(path, () => ToJson(), stream => Keras3WeightsH5.Write(stream, Layers, ExportOptimizerState()), assets);
             return;
         }
 
@@ -292,6 +294,8 @@ public partial class Model
             // The weights entry is bounded by what the model just built from the config can hold.
             using var file = HdfReader.Open(archive.ReadWeights(model.WeightsBudget()), path);
             model.LoadKeras3State(Keras3WeightsH5.Read(file, path), path, skipMismatch: false);
+            VocabularyAssets.Load(model, archive);
+            VocabularyAssets.CheckLoaded(model, path);
             return model;
         }
         catch
@@ -342,6 +346,8 @@ public partial class Model
         model.SetSource(kerasVersion, keras2);
         try
         {
+            // A text layer's adapted vocabulary is not in a legacy .h5 (Saving/VocabularyAssets).
+            VocabularyAssets.CheckLoaded(model, path);
             var plan = new WeightsLoadPlan(path, skipMismatch: false);
             var stored = Keras2WeightsH5.Read(file, path);
             Keras2WeightsH5.Plan(plan, model.Layers, stored, byName: false);

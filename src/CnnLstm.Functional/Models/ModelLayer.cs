@@ -81,6 +81,9 @@ internal sealed class ModelLayer : Layer
     /// </summary>
     internal override bool UsesMask => true;
 
+    /// <summary>A model takes strings where its own inputs do (its input check compares the dtypes).</summary>
+    internal override bool TakesStrings => true;
+
     /// <summary>
     /// The masks of the inner model's outputs, as Keras' <c>Functional.compute_mask</c>: an inner Embedding(maskZero)
     /// or Masking, or the caller's masks passed through, come out; <see cref="Forward"/> and the ONNX exporter take

@@ -24,7 +24,11 @@ internal static class KerasArchive
     /// Writes the archive atomically. The config and then the weights are produced while the temporary file is
     /// open, so a failure at any point leaves the previous file as it was.
     /// </summary>
-    public static void Write(string path, Func<string> config, Action<Stream> writeWeights) => AtomicFile.Write(path, stream =>
+    /// <param name="path">The file.</param>
+    /// <param name="config">Makes config.json.</param>
+    /// <param name="writeWeights">Writes model.weights.h5.</param>
+    /// <param name="assets">Files under <c>assets/</c> (Keras' <c>save_assets</c>: a text layer's vocabulary.txt), by path inside assets/.</param>
+    public static void Write(string path, Func<string> config, Action<Stream> writeWeights, IReadOnlyList<(string Path, string Text)>? assets = null) => AtomicFile.Write(path, stream =>
     {
         using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
         var metadata = new JsonObject
@@ -40,7 +44,14 @@ internal static class KerasArchive
         writeWeights(weights);
         weights.Position = 0;
         WriteEntry(zip, WeightsEntry, weights.CopyTo);
+        foreach (var (assetPath, text) in assets ?? Array.Empty<(string, string)>())
+        {
+            WriteEntry(zip, AssetsDirectory + assetPath, s => s.Write(Encoding.UTF8.GetBytes(text)));
+        }
     });
+
+    /// <summary>Where Keras' <c>save_assets</c> files go in the archive (saving_lib's <c>_ASSETS_DIRNAME</c>).</summary>
+    public const string AssetsDirectory = "assets/";
 
     /// <summary>
     /// Opens an archive for reading. An archive with two entries of one name is refused. Each entry is read at most
@@ -181,6 +192,20 @@ internal static class KerasArchive
         {
             zip.Dispose();
             file.Dispose();
+        }
+
+        /// <summary>A text file under <c>assets/</c> (UTF-8), or null when the archive has none at that path.</summary>
+        /// <param name="assetPath">The path inside assets/, e.g. <c>layers/text_vectorization/vocabulary.txt</c>.</param>
+        /// <param name="maxBytes">The most bytes the file may declare.</param>
+        public string? ReadAsset(string assetPath, long maxBytes)
+        {
+            if (zip.GetEntry(AssetsDirectory + assetPath) is null)
+            {
+                return null;
+            }
+
+            using var bytes = ReadEntry(AssetsDirectory + assetPath, maxBytes, "a vocabulary");
+            return Encoding.UTF8.GetString(bytes.ToArray());
         }
 
         private MemoryStream ReadEntry(string name, long maxBytes, string what)

@@ -1,5 +1,6 @@
 using KerasStyle.Distributed;
 using KerasStyle.Engine;
+using KerasStyle.Graph;
 using KerasStyle.Layers;
 using KerasStyle.Models;
 using KerasStyle.Regularizers;
@@ -314,7 +315,8 @@ internal sealed class Trainer
             var predicted = Predict(tensors, batchSize, cancellationToken);
             try
             {
-                return predicted.Select(TensorData.ToArray).ToArray();
+                // A string output (StringLookup with invert) comes back as strings.
+                return predicted.Select((t, o) => model.Outputs[o].DType == DType.String ? StringTensors.ToArray(StringTensors.Read(t), t.shape) : TensorData.ToArray(t)).ToArray();
             }
             finally
             {

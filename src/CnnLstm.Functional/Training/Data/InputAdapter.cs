@@ -97,7 +97,7 @@ internal sealed class InputAdapter(Model model)
             {
                 tensors.Add(TensorData.FromArray(x[i], Inputs[i], argument));
                 // A NaN, or a double beyond float's range, would come out as NaN or infinity.
-                if (!Inputs[i].DType.IsInteger() && !(x[i] is float[] or float[,] or float[,,] ? TensorData.AllFinite(x[i]) : AllFinite(tensors[i])))
+                if (Inputs[i].DType == DType.Float32 && !(x[i] is float[] or float[,] or float[,,] ? TensorData.AllFinite(x[i]) : AllFinite(tensors[i])))
                 {
                     throw NotFinite(argument, Inputs[i]);
                 }
@@ -294,6 +294,11 @@ internal sealed class InputAdapter(Model model)
         }
 
         var given = data.Tensors![i];
+        if (input.DType == DType.String)
+        {
+            throw new ArgumentException($"{argument}: input '{input.Layer.Name}' takes strings (dtype string); pass a string array (string[] with one text per sample), not a {given.dtype} tensor.", argument);
+        }
+
         var wanted = input.DType.IsInteger() ? ScalarType.Int64 : ScalarType.Float32;
         if (input.DType.IsInteger() && given.is_floating_point())
         {

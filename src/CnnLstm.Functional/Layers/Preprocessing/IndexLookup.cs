@@ -1,0 +1,685 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using KerasStyle.Engine;
+using KerasStyle.Graph;
+using KerasStyle.Saving;
+using KerasStyle.Saving.Onnx;
+using static TorchSharp.torch;
+
+namespace KerasStyle.Layers;
+
+/// <summary>
+/// What <see cref="StringLookup"/>, <see cref="IntegerLookup"/> and <see cref="TextVectorization"/> share, as Keras'
+/// <c>IndexLookup</c> (keras/src/layers/preprocessing/index_lookup.py): a vocabulary of tokens, given or learned by
+/// <see cref="Adapt(Array)"/>, maps each token to an index. Indices: with a mask token and <c>output_mode</c>
+/// <c>int</c>, 0 is the mask; then <c>num_oov_indices</c> out-of-vocabulary indices; then the tokens. Output modes
+/// <c>int</c> (the indices, int64, the input's shape), <c>one_hot</c>, <c>multi_hot</c>, <c>count</c> and
+/// <c>tf_idf</c> (float32, last axis the vocabulary size, or <c>max_tokens</c> with <c>pad_to_max_tokens</c>); with
+/// <c>invert</c>, indices back to tokens. Tokens are kept as strings (an integer token as its decimal digits); the
+/// subclass reads its inputs and orders its tokens.
+/// </summary>
+/// <remarks>
+/// Learned vocabularies follow Keras' <c>finalize_state</c>: mask and OOV tokens removed, tokens by count descending,
+/// ties by token descending (<c>np.lexsort((tokens, counts))[::-1]</c>: bytes for strings, values for integers), cut
+/// to <c>max_tokens</c> minus the special indices; <c>tf_idf</c>'s weights are <c>log(1 + documents / (1 +
+/// documents with the token))</c>, the special indices getting their mean. Keras' <c>sparse=True</c> (TensorFlow
+/// only) is refused; so are more than one OOV index for strings (Keras hashes them with TensorFlow's FarmHash
+/// Fingerprint64) and <c>oov_method</c> <c>farmhash</c>/<c>salt</c> for integers.
+/// </remarks>
+public abstract class IndexLookup : Layer
+{
+    private readonly List<string> tokens = new();
+    private readonly Dictionary<string, long> index = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> tokenCounts = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> documentCounts = new(StringComparer.Ordinal);
+    private long documents;
+    private float[]? idfWeights;
+    private bool hasTable;
+
+    /// <summary>Checks and stores Keras' <c>IndexLookup</c> arguments; the vocabulary, if any, is set by the subclass with <see cref="SetVocabularyCore"/>.</summary>
+    private protected IndexLookup(string layerName, int? maxTokens, int numOovIndices, string? maskToken, string? oovToken, bool invert, string outputMode,
+        bool padToMaxTokens, bool sparse, bool hasInputVocabulary, int? vocabularySize, string? name)
+        : base(name)
+    {
+        if (maxTokens is not null && maxTokens <= 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxTokens), maxTokens, $"{layerName}: if set, max_tokens must be greater than 1.");
+        }
+
+        if (padToMaxTokens && maxTokens is null)
+        {
+            throw new ArgumentException($"{layerName}: if pad_to_max_tokens is true, max_tokens must be set.", nameof(padToMaxTokens));
+        }
+
+        if (numOovIndices < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(numOovIndices), numOovIndices, $"{layerName}: num_oov_indices must be greater than or equal to 0.");
+        }
+
+        outputMode = NormalizeOutputMode(layerName, outputMode, allowOneHot: true);
+        if (invert && outputMode != "int")
+        {
+            throw new ArgumentException($"{layerName}: output_mode must be 'int' when invert is true; got '{outputMode}'.", nameof(outputMode));
+        }
+
+        if (sparse)
+        {
+            throw new NotSupportedException($"{layerName}: sparse=True gives a TensorFlow SparseTensor (Keras allows it only on the TensorFlow backend); this library has dense outputs only.");
+        }
+
+        MaxTokens = maxTokens;
+        NumOovIndices = numOovIndices;
+        MaskToken = maskToken;
+        OovToken = oovToken;
+        Invert = invert;
+        OutputMode = outputMode;
+        PadToMaxTokens = padToMaxTokens;
+        HasInputVocabulary = hasInputVocabulary;
+        FrozenVocabularySize = vocabularySize;
+        ConfigVocabularySize = vocabularySize;
+    }
+
+    /// <summary>Keras' <c>max_tokens</c>: the largest vocabulary, special indices included (null: no limit).</summary>
+    public int? MaxTokens { get; }
+
+    /// <summary>Keras' <c>num_oov_indices</c> (default 1).</summary>
+    public int NumOovIndices { get; }
+
+    /// <summary>Keras' <c>mask_token</c> (as text), or null for none.</summary>
+    private protected string? MaskToken { get; }
+
+    /// <summary>Keras' <c>oov_token</c> (as text): what <c>invert</c> gives for an unknown index.</summary>
+    private protected string? OovToken { get; }
+
+    /// <summary>Keras' <c>invert</c>: indices to tokens.</summary>
+    public bool Invert { get; }
+
+    /// <summary>Keras' <c>output_mode</c>: <c>int</c>, <c>one_hot</c>, <c>multi_hot</c>, <c>count</c> or <c>tf_idf</c>.</summary>
+    public string OutputMode { get; }
+
+    /// <summary>Keras' <c>pad_to_max_tokens</c>: non-int outputs are <c>max_tokens</c> wide.</summary>
+    public bool PadToMaxTokens { get; }
+
+    /// <summary>The vocabulary as it was given (Keras' <c>input_vocabulary</c>, written to configs), or null when learned.</summary>
+    private protected IReadOnlyList<string>? InputVocabulary { get; private set; }
+
+    /// <summary>The idf weights as given (Keras' <c>input_idf_weights</c>), or null.</summary>
+    private protected IReadOnlyList<double>? InputIdfWeights { get; private set; }
+
+    /// <summary>Keras' <c>_has_input_vocabulary</c>: a vocabulary was given, so <c>adapt</c> is refused.</summary>
+    private protected bool HasInputVocabulary { get; }
+
+    /// <summary>Keras' <c>_frozen_vocab_size</c> (config <c>vocabulary_size</c>).</summary>
+    private protected int? FrozenVocabularySize { get; private set; }
+
+    /// <summary>The <c>vocabulary_size</c> a config declared when the layer was read, for the load check.</summary>
+    private protected int? ConfigVocabularySize { get; }
+
+    /// <summary>The idf weights in use (tf_idf), padded as Keras pads them, or null.</summary>
+    public IReadOnlyList<float>? IdfWeights => idfWeights;
+
+    /// <summary>Whether a vocabulary is set (given, adapted or loaded).</summary>
+    public bool HasVocabulary => hasTable;
+
+    /// <summary>The name Keras' index_lookup uses in its messages.</summary>
+    private protected abstract string KerasName { get; }
+
+    /// <inheritdoc/>
+    internal override bool TakesStrings => true;
+
+    /// <inheritdoc/>
+    internal override bool BuiltAtInit => true;
+
+    /// <summary>The index of the first OOV index: 1 with a mask token in <c>int</c> mode, else 0.</summary>
+    private protected int OovStartIndex => MaskToken is not null && OutputMode == "int" ? 1 : 0;
+
+    /// <summary>The index of the first vocabulary token.</summary>
+    private protected int TokenStartIndex => OovStartIndex + NumOovIndices;
+
+    /// <summary>Keras' <c>vocabulary_size()</c>: the tokens plus the special indices.</summary>
+    public int VocabularySize() => tokens.Count + TokenStartIndex;
+
+    /// <summary>
+    /// Keras' <c>get_vocabulary(include_special_tokens)</c>: the token of each index, the mask token at 0 (int mode
+    /// with a mask) and the OOV token at the OOV indices; without special tokens, the learned or given tokens only.
+    /// </summary>
+    /// <param name="includeSpecialTokens">Include the mask and OOV tokens (default true).</param>
+    public IReadOnlyList<string> GetVocabularyText(bool includeSpecialTokens = true)
+    {
+        var result = new List<string>();
+        if (includeSpecialTokens)
+        {
+            for (var i = 0; i < TokenStartIndex; i++)
+            {
+                result.Add(i < OovStartIndex ? MaskToken! : OovToken ?? "None");
+            }
+        }
+
+        result.AddRange(tokens);
+        return result;
+    }
+
+    /// <summary>Normalises Keras' aliases (<c>binary</c>, <c>tf-idf</c>) and refuses other modes.</summary>
+    internal static string NormalizeOutputMode(string layerName, string outputMode, bool allowOneHot)
+    {
+        ArgumentNullException.ThrowIfNull(outputMode);
+        var mode = outputMode switch { "binary" => "multi_hot", "tf-idf" => "tf_idf", _ => outputMode };
+        if (mode is not ("int" or "multi_hot" or "count" or "tf_idf") && !(allowOneHot && mode == "one_hot"))
+        {
+            throw new ArgumentException($"{layerName}: output_mode '{outputMode}' is not supported; expected {(allowOneHot ? "'int', 'one_hot', 'multi_hot', 'count' or 'tf_idf'" : "'int', 'multi_hot', 'count' or 'tf_idf'")}.", nameof(outputMode));
+        }
+
+        return mode;
+    }
+
+    /// <summary>Reads the layer's input values as token texts, in row-major order.</summary>
+    private protected abstract string[] ReadTokens(Tensor input);
+
+    /// <summary>Turns token texts back into the layer's token type (invert), a tensor of <paramref name="dims"/>.</summary>
+    private protected abstract Tensor TokensToTensor(string[] values, long[] dims);
+
+    /// <summary>Orders two tokens as Keras' <c>np.lexsort</c> does (bytes for strings, values for integers).</summary>
+    private protected abstract int CompareTokens(string a, string b);
+
+    /// <summary>A token as the config writes it (a JSON string or integer).</summary>
+    private protected abstract JsonNode? TokenToJson(string? token);
+
+    /// <summary>
+    /// Keras' <c>set_vocabulary(vocabulary, idf_weights)</c>: special tokens at the start are recognised and dropped,
+    /// repeated tokens, a misplaced mask (or, inverted, OOV) token and a vocabulary above <c>max_tokens</c> are
+    /// refused; <c>tf_idf</c> needs idf weights of the vocabulary's length (padded with their mean for the special
+    /// indices unless the vocabulary had them, and with zeros to <c>max_tokens</c> with <c>pad_to_max_tokens</c>).
+    /// </summary>
+    private protected void SetVocabularyCore(IReadOnlyList<string> vocabulary, IReadOnlyList<double>? idf, bool recordInput)
+    {
+        ArgumentNullException.ThrowIfNull(vocabulary);
+        if (OutputMode == "tf_idf" && idf is null)
+        {
+            throw new ArgumentException($"{KerasName} '{Name}': idf_weights must be set if output_mode is 'tf_idf'.", nameof(idf));
+        }
+
+        if (OutputMode != "tf_idf" && idf is not null)
+        {
+            throw new ArgumentException($"{KerasName} '{Name}': idf_weights should only be set if output_mode is 'tf_idf'; output_mode is '{OutputMode}'.", nameof(idf));
+        }
+
+        if (vocabulary.Count == 0)
+        {
+            throw new ArgumentException($"{KerasName} '{Name}': cannot set an empty vocabulary.", nameof(vocabulary));
+        }
+
+        var special = Enumerable.Repeat(MaskToken, OovStartIndex).Concat(Enumerable.Repeat(OovToken, NumOovIndices)).ToArray();
+        var foundSpecial = vocabulary.Count >= special.Length && special.Select((t, i) => t == vocabulary[i]).All(x => x);
+        var newTokens = foundSpecial ? vocabulary.Skip(special.Length).ToArray() : vocabulary.ToArray();
+        var repeated = newTokens.GroupBy(t => t, StringComparer.Ordinal).Where(g => g.Count() > 1).Select(g => g.Key).ToArray();
+        if (repeated.Length > 0)
+        {
+            throw new ArgumentException($"{KerasName} '{Name}': the vocabulary has repeated terms ({string.Join(", ", repeated.Select(t => $"'{t}'"))}); give each term once.", nameof(vocabulary));
+        }
+
+        var specialText = $"[{string.Join(", ", special.Select(t => $"'{t}'"))}]";
+        if (MaskToken is not null && newTokens.Contains(MaskToken, StringComparer.Ordinal))
+        {
+            throw new ArgumentException($"{KerasName} '{Name}': found the reserved mask token '{MaskToken}' at vocabulary index {LastIndexOf(vocabulary, MaskToken)}; the vocabulary need not include the OOV and mask tokens: remove them, or put them only at the start in precisely this order: {specialText}.", nameof(vocabulary));
+        }
+
+        if (OovToken is not null && Invert && newTokens.Contains(OovToken, StringComparer.Ordinal))
+        {
+            throw new ArgumentException($"{KerasName} '{Name}': found the reserved OOV token '{OovToken}' at vocabulary index {LastIndexOf(vocabulary, OovToken)}; the vocabulary need not include the OOV and mask tokens: remove them, or put them only at the start in precisely this order: {specialText}.", nameof(vocabulary));
+        }
+
+        var newSize = TokenStartIndex + newTokens.Length;
+        if (MaxTokens is int max && newSize > max)
+        {
+            throw new ArgumentException($"{KerasName} '{Name}': the vocabulary has {newSize} entries with the special indices, more than max_tokens {max}.", nameof(vocabulary));
+        }
+
+        float[]? weights = null;
+        if (OutputMode == "tf_idf")
+        {
+            if (idf!.Count != vocabulary.Count)
+            {
+                throw new ArgumentException($"{KerasName} '{Name}': idf_weights must be the same length as the vocabulary; it has {idf.Count} values for {vocabulary.Count} terms.", nameof(idf));
+            }
+
+            weights = PadIdf(idf.Select(w => (float)w).ToArray(), foundSpecial ? 0 : TokenStartIndex);
+        }
+
+        CheckVocabularySizeUnchanged(newSize);
+        SetTable(newTokens);
+        idfWeights = weights ?? idfWeights;
+        if (recordInput)
+        {
+            InputVocabulary = vocabulary.ToArray();
+            InputIdfWeights = idf?.ToArray();
+        }
+
+        FrozenVocabularySize = VocabularySize();
+    }
+
+    private static int LastIndexOf(IReadOnlyList<string> values, string value)
+    {
+        for (var i = values.Count - 1; i >= 0; i--)
+        {
+            if (values[i] == value)
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>Keras pads idf weights at the front (special indices: the mean in float32) and, with pad_to_max_tokens, with zeros to max_tokens.</summary>
+    private float[] PadIdf(float[] weights, int front)
+    {
+        var mean = weights.Length == 0 ? 0f : (float)weights.Select(w => (double)w).Average();
+        var back = PadToMaxTokens && MaxTokens is int max ? Math.Max(0, max - front - weights.Length) : 0;
+        return Enumerable.Repeat(mean, front).Concat(weights).Concat(Enumerable.Repeat(0f, back)).ToArray();
+    }
+
+    private void CheckVocabularySizeUnchanged(int newSize)
+    {
+        if (OutputMode != "int" && !PadToMaxTokens && FrozenVocabularySize is int frozen && frozen != newSize)
+        {
+            throw new InvalidOperationException($"{KerasName} '{Name}': with output_mode '{OutputMode}' and pad_to_max_tokens false, the vocabulary size cannot change after it was set; old size {frozen}, new size {newSize}.");
+        }
+    }
+
+    private void SetTable(IReadOnlyList<string> newTokens)
+    {
+        tokens.Clear();
+        index.Clear();
+        for (var i = 0; i < newTokens.Count; i++)
+        {
+            tokens.Add(newTokens[i]);
+            index[newTokens[i]] = TokenStartIndex + i;
+        }
+
+        hasTable = true;
+    }
+
+    /// <summary>
+    /// Learns the vocabulary from <paramref name="data"/> (Keras' <c>adapt</c> on an array): a rank-1 array is one
+    /// token per document, a rank-2 array one document per row. Replaces what was learned before.
+    /// </summary>
+    /// <param name="data">The tokens: <c>string[]</c>/<c>string[,]</c> for strings, <c>int</c>/<c>long</c> arrays for integers.</param>
+    /// <exception cref="InvalidOperationException">A vocabulary was given (Keras refuses to adapt then).</exception>
+    public void Adapt(Array data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        var rows = ToDocuments(data, rankOneIsColumn: true);
+        ResetState();
+        UpdateState(rows);
+        FinalizeState();
+    }
+
+    /// <summary>
+    /// Learns the vocabulary from batches (Keras' <c>adapt</c> on an iterable of batches): each batch is counted as
+    /// Keras' <c>update_state</c> counts it (a rank-1 batch is one document), then the vocabulary is finalised.
+    /// </summary>
+    /// <param name="batches">The batches.</param>
+    /// <param name="steps">At most this many batches (null: all).</param>
+    public void Adapt(IEnumerable<Array> batches, int? steps = null)
+    {
+        ArgumentNullException.ThrowIfNull(batches);
+        ResetState();
+        var taken = 0;
+        foreach (var batch in batches)
+        {
+            if (steps is int s && taken >= s)
+            {
+                break;
+            }
+
+            UpdateState(ToDocuments(batch, rankOneIsColumn: false));
+            taken++;
+        }
+
+        FinalizeState();
+    }
+
+    /// <summary>Learns the vocabulary from batches of token rows, one document per row (TextVectorization's adapt).</summary>
+    internal void AdaptDocuments(IEnumerable<IReadOnlyList<string[]>> batches)
+    {
+        ResetState();
+        foreach (var rows in batches)
+        {
+            UpdateState(rows);
+        }
+
+        FinalizeState();
+    }
+
+    /// <summary>The indices of one row of tokens.</summary>
+    internal long[] LookupRow(string[] row) => LookupIndices(row);
+
+    /// <summary>The vocabulary size once known (Keras' frozen size), else null.</summary>
+    internal int? VocabularySizeOrNull => FrozenVocabularySize;
+
+    /// <summary><see cref="MissingVocabulary"/> told of the layer that holds this lookup.</summary>
+    internal string? MissingVocabularyOf(Layer holder) => MissingVocabulary()?.Replace($"{ClassName} '{Name}'", $"{holder.ClassName} '{holder.Name}'", StringComparison.Ordinal);
+
+    /// <summary>Rows of token texts from an array (rank 1: a column of one-token documents, or one document).</summary>
+    private protected virtual IReadOnlyList<string[]> ToDocuments(Array data, bool rankOneIsColumn)
+    {
+        using var scope = NewDisposeScope();
+        var values = data.GetType().GetElementType() == typeof(string) ? StringTensors.Register(data) : TensorData.FromArray(data, nameof(data));
+        var flat = ReadTokens(values);
+        if (data.Rank == 1)
+        {
+            return rankOneIsColumn ? flat.Select(t => new[] { t }).ToArray() : new[] { flat };
+        }
+
+        var width = data.Length / Math.Max(1, data.GetLength(0));
+        return Enumerable.Range(0, data.GetLength(0)).Select(r => flat.Skip(r * width).Take(width).ToArray()).ToArray();
+    }
+
+    /// <summary>Keras' <c>update_state</c>: adds the documents' token counts (and, for tf_idf, document counts).</summary>
+    private protected void UpdateState(IReadOnlyList<string[]> rows)
+    {
+        if (HasInputVocabulary)
+        {
+            throw new InvalidOperationException($"Cannot adapt layer '{Name}' after setting a static vocabulary via the vocabulary argument or SetVocabulary.");
+        }
+
+        foreach (var row in rows)
+        {
+            foreach (var token in row)
+            {
+                tokenCounts[token] = tokenCounts.GetValueOrDefault(token) + 1;
+            }
+
+            if (OutputMode == "tf_idf")
+            {
+                foreach (var token in row.Distinct(StringComparer.Ordinal))
+                {
+                    documentCounts[token] = documentCounts.GetValueOrDefault(token) + 1;
+                }
+            }
+        }
+
+        documents += rows.Count;
+    }
+
+    /// <summary>Keras' <c>finalize_state</c>: sorts the counted tokens into the vocabulary (see the class remarks).</summary>
+    private protected void FinalizeState()
+    {
+        if (HasInputVocabulary || tokenCounts.Count == 0)
+        {
+            FrozenVocabularySize = VocabularySize();
+            return;
+        }
+
+        if (MaskToken is not null)
+        {
+            tokenCounts.Remove(MaskToken);
+        }
+
+        if (OovToken is not null)
+        {
+            tokenCounts.Remove(OovToken);
+        }
+
+        var sorted = tokenCounts.OrderByDescending(kv => kv.Value).ThenByDescending(kv => kv.Key, Comparer<string>.Create(CompareTokens)).Select(kv => kv.Key);
+        if (MaxTokens is int max)
+        {
+            sorted = sorted.Take(max - TokenStartIndex);
+        }
+
+        var learned = sorted.ToArray();
+        CheckVocabularySizeUnchanged(TokenStartIndex + learned.Length);
+        SetTable(learned);
+        if (OutputMode == "tf_idf")
+        {
+            var weights = learned.Select(t => (float)Math.Log(1.0 + ((double)documents / (1.0 + documentCounts.GetValueOrDefault(t))))).ToArray();
+            idfWeights = PadIdf(weights, TokenStartIndex);
+        }
+
+        ResetState();
+        FrozenVocabularySize = VocabularySize();
+    }
+
+    /// <summary>Keras' <c>reset_state</c>: forgets the counts of an adapt under way.</summary>
+    private protected void ResetState()
+    {
+        tokenCounts.Clear();
+        documentCounts.Clear();
+        documents = 0;
+    }
+
+    /// <summary>The width of a non-int output: <c>max_tokens</c> with <c>pad_to_max_tokens</c>, else the vocabulary size (null until known).</summary>
+    private protected int? Depth => PadToMaxTokens ? MaxTokens : FrozenVocabularySize;
+
+    /// <summary>Keras' <c>compute_output_shape</c> of the lookup for a token input shape.</summary>
+    private protected Shape LookupOutputShape(KerasTensor input)
+    {
+        if (OutputMode == "int")
+        {
+            return input.Shape;
+        }
+
+        var dims = input.Shape.ToArray();
+        if (OutputMode == "one_hot")
+        {
+            return dims.Length > 1 && dims[^1] == 1 ? new Shape(dims[..^1].Append(Depth).ToArray()) : new Shape(dims.Append(Depth).ToArray());
+        }
+
+        if (dims.Length != 2)
+        {
+            throw InputError($"output_mode '{OutputMode}' takes tokens of rank 2, (batch, tokens), but got {input.Label} with shape {input.Shape}; Keras' bincount encodes at most rank 2 and a rank-1 input would lose its batch axis.");
+        }
+
+        return new Shape(dims[0], Depth);
+    }
+
+    /// <summary>The lookup of token texts: indices (row-major), as Keras' <c>_lookup_dense</c>.</summary>
+    private protected long[] LookupIndices(string[] values)
+    {
+        var result = new long[values.Length];
+        List<string>? missing = null;
+        for (var i = 0; i < values.Length; i++)
+        {
+            var token = values[i];
+            if (MaskToken is not null && token == MaskToken)
+            {
+                result[i] = OutputMode == "int" ? 0 : long.MaxValue;
+            }
+            else if (index.TryGetValue(token, out var found))
+            {
+                result[i] = found;
+            }
+            else if (NumOovIndices == 0)
+            {
+                (missing ??= new List<string>()).Add(token);
+            }
+            else
+            {
+                result[i] = OovStartIndex + (NumOovIndices == 1 ? 0 : OovBucket(token));
+            }
+        }
+
+        if (missing is not null)
+        {
+            throw new ArgumentException($"{KerasName} '{Name}': when num_oov_indices=0 all inputs should be in the vocabulary, found OOV values [{string.Join(", ", missing.Take(10).Select(t => $"'{t}'"))}]; consider setting num_oov_indices=1.");
+        }
+
+        return result;
+    }
+
+    /// <summary>The OOV index (0 to num_oov_indices - 1) of an unknown token when there are several.</summary>
+    private protected abstract long OovBucket(string token);
+
+    /// <summary>Indices back to tokens (invert), as Keras' inverted table: mask at 0 (with a mask), vocabulary tokens, the OOV token elsewhere.</summary>
+    private protected string[] LookupTokens(long[] indices)
+    {
+        var result = new string[indices.Length];
+        for (var i = 0; i < indices.Length; i++)
+        {
+            var k = indices[i];
+            result[i] = MaskToken is not null && k == 0 ? MaskToken
+                : k >= TokenStartIndex && k < TokenStartIndex + tokens.Count ? tokens[(int)(k - TokenStartIndex)]
+                : OovToken ?? throw new ArgumentException($"{KerasName} '{Name}': index {k} is outside the vocabulary and the layer has no oov_token.");
+        }
+
+        return result;
+    }
+
+    /// <summary>Encodes looked-up indices as the output mode asks (Keras' <c>encode_categorical_inputs</c>, TensorFlow's bincount for rank 2).</summary>
+    private protected Tensor Encode(long[] lookups, long[] dims)
+    {
+        if (OutputMode == "int")
+        {
+            return tensor(lookups, dims);
+        }
+
+        var depth = Depth ?? throw new InvalidOperationException($"{KerasName} '{Name}': with output_mode '{OutputMode}' and pad_to_max_tokens false, set the layer's vocabulary before calling it: pass a vocabulary or call Adapt.");
+        if (OutputMode == "one_hot")
+        {
+            var outDims = dims.Length > 1 && dims[^1] == 1 ? dims[..^1].Append(depth).ToArray() : dims.Append(depth).ToArray();
+            var values = new float[lookups.Length * (long)depth];
+            for (var i = 0; i < lookups.Length; i++)
+            {
+                if (lookups[i] >= 0 && lookups[i] < depth)
+                {
+                    values[(i * (long)depth) + lookups[i]] = 1f;
+                }
+            }
+
+            return tensor(values, outDims);
+        }
+
+        var width = dims[0] == 0 ? 0 : lookups.Length / dims[0];
+        return EncodeRows(Enumerable.Range(0, (int)dims[0]).Select(r => lookups.AsSpan(r * (int)width, (int)width).ToArray()).ToArray());
+    }
+
+    /// <summary>multi_hot, count or tf_idf of rows of indices (of any lengths): float32 (rows, depth), as TensorFlow's bincount over each row.</summary>
+    internal Tensor EncodeRows(long[][] indexRows)
+    {
+        var depth = Depth ?? throw new InvalidOperationException($"{KerasName} '{Name}': with output_mode '{OutputMode}' and pad_to_max_tokens false, set the layer's vocabulary before calling it: pass a vocabulary or call Adapt.");
+        var rows = indexRows.Length;
+        var result = new float[rows * (long)depth];
+        for (var r = 0; r < rows; r++)
+        {
+            foreach (var k in indexRows[r])
+            {
+                if (k >= 0 && k < depth)
+                {
+                    result[(r * depth) + k] = OutputMode == "multi_hot" ? 1f : result[(r * depth) + k] + 1f;
+                }
+            }
+        }
+
+        if (OutputMode == "tf_idf")
+        {
+            var weights = idfWeights ?? throw new InvalidOperationException($"{KerasName} '{Name}': output_mode 'tf_idf' needs idf weights: pass idf_weights with the vocabulary or call Adapt.");
+            for (var r = 0; r < rows; r++)
+            {
+                for (var k = 0; k < depth; k++)
+                {
+                    result[(r * depth) + k] *= k < weights.Length ? weights[k] : 0f;
+                }
+            }
+        }
+
+        return tensor(result, new[] { (long)rows, depth });
+    }
+
+    /// <summary>The config keys IndexLookup writes (Keras 3.16's order), after the base ones.</summary>
+    private protected void WriteLookupConfig(JsonObject config, string? vocabularyDtype)
+    {
+        config["invert"] = Invert;
+        config["max_tokens"] = MaxTokens;
+        config["num_oov_indices"] = NumOovIndices;
+        config["oov_token"] = TokenToJson(OovToken);
+        config["mask_token"] = TokenToJson(MaskToken);
+        config["output_mode"] = OutputMode;
+        config["sparse"] = false;
+        config["pad_to_max_tokens"] = PadToMaxTokens;
+        if (vocabularyDtype is not null)
+        {
+            config["vocabulary_dtype"] = vocabularyDtype;
+        }
+
+        config["idf_weights"] = InputIdfWeights is null ? null : new JsonArray(InputIdfWeights.Select(w => (JsonNode?)JsonValue.Create(w)).ToArray());
+        config["vocabulary"] = InputVocabulary is null ? null : new JsonArray(InputVocabulary.Select(TokenToJson).ToArray());
+        config["vocabulary_size"] = FrozenVocabularySize;
+        config["oov_method"] = "floormod";
+        config["salt"] = null;
+    }
+
+    /// <summary>
+    /// Why a layer read from a file cannot compute what it computed when saved: its config declared a vocabulary
+    /// (<c>vocabulary_size</c> beyond the special indices) that neither the config nor the file holds. Null when fine.
+    /// </summary>
+    internal string? MissingVocabulary() =>
+        !hasTable && ConfigVocabularySize is int size && size > TokenStartIndex
+            ? $"{ClassName} '{Name}' was saved with a vocabulary of {size} entries (its config's vocabulary_size), but the file holds no vocabulary: its config has \"vocabulary\": null and the layer has no weights in the file (Keras keeps an adapted vocabulary in a lookup table, which the legacy .h5 format does not save). Without it the model cannot turn text into the ids it was trained on. Save the model as .keras (the vocabulary goes to assets/.../vocabulary.txt), or rebuild the layer with its vocabulary and load the weights."
+            : null;
+
+    /// <summary>The vocabulary Keras writes to <c>assets/&lt;layer path&gt;/vocabulary.txt</c> (Keras' <c>save_assets</c>), or null when the config holds it.</summary>
+    internal string? AssetVocabulary() => InputVocabulary is not null || !hasTable ? null : string.Join("\n", GetVocabularyText(true));
+
+    /// <summary>Keras' <c>load_assets</c>: the vocabulary from <c>vocabulary.txt</c> (trailing empty lines dropped).</summary>
+    internal void LoadAssetVocabulary(string text)
+    {
+        if (InputVocabulary is not null)
+        {
+            return;
+        }
+
+        var lines = text.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n').ToList();
+        while (lines.Count > 0 && lines[^1].Length == 0)
+        {
+            lines.RemoveAt(lines.Count - 1);
+        }
+
+        if (OutputMode == "tf_idf")
+        {
+            throw new NotSupportedException($"{ClassName} '{Name}': an adapted tf_idf vocabulary keeps its idf weights in the weights file under 'idf_weights' (Keras' save_own_variables), which this library does not read yet; give idf_weights in the layer's config.");
+        }
+
+        SetVocabularyCore(lines, null, recordInput: false);
+    }
+
+    /// <summary>Refuses to save an adapted tf_idf layer in .keras, whose idf weights Keras keeps beside the weights (see <see cref="LoadAssetVocabulary"/>).</summary>
+    internal void CheckSavable()
+    {
+        if (OutputMode == "tf_idf" && InputVocabulary is null && hasTable)
+        {
+            throw new NotSupportedException($"{ClassName} '{Name}': an adapted tf_idf layer keeps its idf weights under 'idf_weights' in the weights file (Keras' save_own_variables), which this library does not write yet; pass the vocabulary and idf_weights to the constructor (they go to the config) to save it.");
+        }
+    }
+
+    /// <summary>ONNX: refused; the string layers have no ONNX form here (see docs/saving.md).</summary>
+    internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call) => throw StringLayersOnnx(this);
+
+    /// <summary>The refusal of the text layers' ONNX export, saying how to split the model.</summary>
+    internal static NotSupportedException StringLayersOnnx(Layer layer) => OnnxGraph.Unsupported(layer,
+        "has no ONNX form in this library (it maps text through a vocabulary). Split the model: run the text layers in C# (a model from the string input to this layer's output, or layer.Invoke(texts)) and export the numeric rest, a model whose input is this layer's output, e.g. new Model(new Input(shape, DType.Int64), rest).");
+
+    /// <summary>Reads the config keys IndexLookup shares; refuses sparse, and oov_method/salt other than floormod/none.</summary>
+    private protected static void ReadCommon(LayerConfig config)
+    {
+        config.RequireDefault("sparse", false);
+        config.RequireDefault("oov_method", "floormod");
+        config.RequireDefault("salt", null);
+        var dtype = LayerConfig.DTypeName(config.GetRaw("dtype"));
+        if (dtype is not (null or "float32" or "string" or "int64" or "int32"))
+        {
+            throw config.Error($"dtype '{dtype}' is not supported; a lookup layer reads tokens and computes int64 or float32.");
+        }
+    }
+
+    /// <summary>Compares two strings by their UTF-8 bytes (NumPy's order for bytes).</summary>
+    private protected static int CompareUtf8(string a, string b)
+    {
+        var x = Encoding.UTF8.GetBytes(a);
+        var y = Encoding.UTF8.GetBytes(b);
+        return ((ReadOnlySpan<byte>)x).SequenceCompareTo(y);
+    }
+
+    /// <summary>Invariant decimal text of an integer token.</summary>
+    private protected static string IntText(long value) => value.ToString(CultureInfo.InvariantCulture);
+}

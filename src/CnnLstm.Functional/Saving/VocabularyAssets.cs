@@ -1,0 +1,105 @@
+using KerasStyle.Layers;
+using KerasStyle.Models;
+
+namespace KerasStyle.Saving;
+
+/// <summary>
+/// The text layers' vocabularies in files, where Keras 3.16 puts them: a learned vocabulary (one given to the
+/// constructor is in the config) goes to <c>assets/&lt;layer path&gt;/vocabulary.txt</c> of a <c>.keras</c> archive
+/// (index_lookup.py's <c>save_assets</c>: one term a line, mask and OOV tokens first), the layer path being
+/// saving_lib's <c>layers/&lt;name&gt;</c> (nested models: <c>layers/&lt;outer&gt;/layers/&lt;inner&gt;</c>); a
+/// TextVectorization also writes it for its inner lookup at <c>.../_lookup_layer/vocabulary.txt</c>, as Keras' walk
+/// of the layer's attributes does. A legacy <c>.h5</c> holds no such file: a layer whose config declares a vocabulary
+/// (<c>vocabulary_size</c>) but holds none is refused when loaded, naming the layer.
+/// </summary>
+internal static class VocabularyAssets
+{
+    private const string FileName = "vocabulary.txt";
+    private const long MaxBytes = 256L << 20;
+
+    /// <summary>The asset files of every text layer of the model.</summary>
+    public static IReadOnlyList<(string Path, string Text)> Collect(Model model)
+    {
+        var result = new List<(string, string)>();
+        foreach (var (path, layer) in Walk(model, "layers/"))
+        {
+            var (lookup, inner) = Lookup(layer);
+            if (lookup is null)
+            {
+                continue;
+            }
+
+            lookup.CheckSavable();
+            if (lookup.AssetVocabulary() is { } text)
+            {
+                result.Add(($"{path}/{FileName}", text));
+                if (inner)
+                {
+                    result.Add(($"{path}/_lookup_layer/{FileName}", text));
+                }
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Keras' <c>load_assets</c>: each text layer without a vocabulary in its config reads its vocabulary.txt.</summary>
+    public static void Load(Model model, KerasArchive.Reader archive)
+    {
+        foreach (var (path, layer) in Walk(model, "layers/"))
+        {
+            var (lookup, inner) = Lookup(layer);
+            if (lookup is null)
+            {
+                continue;
+            }
+
+            var text = archive.ReadAsset($"{path}/{FileName}", MaxBytes) ?? (inner ? archive.ReadAsset($"{path}/_lookup_layer/{FileName}", MaxBytes) : null);
+            if (text is not null)
+            {
+                lookup.LoadAssetVocabulary(text);
+            }
+        }
+    }
+
+    /// <summary>Refuses a loaded model whose text layer declares a vocabulary that the file does not hold (see the class summary).</summary>
+    public static void CheckLoaded(Model model, string path)
+    {
+        foreach (var (_, layer) in Walk(model, "layers/"))
+        {
+            var why = layer switch
+            {
+                TextVectorization text => text.MissingVocabulary(),
+                IndexLookup lookup => lookup.MissingVocabulary(),
+                _ => null,
+            };
+            if (why is not null)
+            {
+                throw new KerasFileException(path, why);
+            }
+        }
+    }
+
+    private static (IndexLookup? Lookup, bool Inner) Lookup(Layer layer) => layer switch
+    {
+        TextVectorization text => (text.Lookup, true),
+        IndexLookup lookup => (lookup, false),
+        _ => (null, false),
+    };
+
+    private static IEnumerable<(string Path, Layer Layer)> Walk(Model model, string prefix)
+    {
+        foreach (var layer in model.Layers)
+        {
+            var path = prefix + layer.Name;
+            yield return (path, layer);
+            if (layer is ModelLayer nested)
+            {
+                foreach (var item in Walk(nested.Model, path + "/layers/"))
+                {
+                    yield return item;
+                }
+            }
+        }
+    }
+}
