@@ -84,12 +84,6 @@ public sealed class InputLayer : Layer
     /// </summary>
     internal static InputLayer FromConfig(LayerConfig config)
     {
-        if (LayerConfig.DTypeName(config.GetRaw("dtype")) == "string")
-        {
-            // Text (Keras' TextVectorization, StringLookup): refused for what it is before its shape, () per sample, is read.
-            throw new NotSupportedException($"{config.Describe()}: dtype 'string' (text, as fed to Keras' TextVectorization) is not supported; this library's inputs are float32, int32 or int64, so text must become token ids before the model.");
-        }
-
         var batchShape = config.GetRaw("batch_shape") ?? config.GetRaw("batch_input_shape");
         var shape = config.GetRaw("shape");
         int? batchSize = batchShape is JsonArray batchDims ? ShapeOf(config, batchDims).FirstOrDefault() : config.GetNullableInt("batch_size");

@@ -67,6 +67,7 @@ public partial class Model
             return;
         }
 
+        VocabularyAssets.RefuseLegacyH5(this, path);
         var root = JsonNode.Parse(ToJson(), documentOptions: ModelConfig.JsonOptions)!.AsObject();
         if (h5Format == H5Format.TfKeras2)
         {

@@ -43,6 +43,21 @@ internal static class VocabularyAssets
         return result;
     }
 
+    /// <summary>
+    /// Refuses to write a legacy .h5 of a model with a learned vocabulary: that format keeps configs and variables
+    /// only, so the file would load without the vocabulary (Keras 3 writes such a file; this library refuses to read it).
+    /// </summary>
+    public static void RefuseLegacyH5(Model model, string path)
+    {
+        foreach (var (_, layer) in Walk(model, "layers/"))
+        {
+            if (Lookup(layer).Lookup?.AssetVocabulary() is not null)
+            {
+                throw new NotSupportedException($"Save: '{path}': {layer.ClassName} '{layer.Name}' has a learned vocabulary, which the legacy .h5 format cannot hold (Keras keeps it in a lookup table, not a variable, and writes it only to a .keras archive's assets); save as .keras, or pass the vocabulary to the layer's constructor so that its config carries it.");
+            }
+        }
+    }
+
     /// <summary>Keras' <c>load_assets</c>: each text layer without a vocabulary in its config reads its vocabulary.txt.</summary>
     public static void Load(Model model, KerasArchive.Reader archive)
     {
