@@ -78,14 +78,22 @@ public class OwnFilesWarningTests : SavingTestBase
         // The image preprocessing layers (issue 24): a crop to the aspect ratio, and a centre crop taller than its input (resized).
         var resized = new GlobalAveragePooling2D().Call(new CenterCrop(10, 6).Call(new Resizing(6, 7, "nearest", cropToAspectRatio: true).Call(image)));
 
+        // The text layers (issue 26), vocabularies given so that every format holds them.
+        var text = new Input(Array.Empty<int>(), DType.String, name: "text");
+        var word = new Input(new[] { 1 }, DType.String, name: "word");
+        var texts = new Flatten().Call(new Embedding(4, 2).Call(new TextVectorization(outputSequenceLength: 3, vocabulary: new[] { "a", "b" }).Call(text)));
+        var words = new Flatten().Call(new Embedding(2, 2).Call(new StringLookup(vocabulary: new[] { "a" }).Call(word)));
+        var strings = new Concatenate().Call(new[] { texts, words, new IntegerLookup(vocabulary: new long[] { 1, 2 }, outputMode: "multi_hot").Call(ids) });
+
         var merged = new Concatenate().Call(new[]
         {
+            strings,
             new Subtract().Call(a, b), new Multiply().Call(a, c), new Average().Call(b, c), new Maximum().Call(c, d),
             new Minimum().Call(a, d), new Dot(1).Call(b, d), sequenceMean, cudnn, e, convs, resized,
             // tf.keras 2's op layer, saved as the Add it computes.
             new TFOpLambda("__operators__.add").Call(a, b),
         });
-        return new Model(new[] { ids, steps, image }, new Dense(1).Call(merged));
+        return new Model(new[] { ids, steps, image, text, word }, new Dense(1).Call(merged));
     }
 
     [Test]
