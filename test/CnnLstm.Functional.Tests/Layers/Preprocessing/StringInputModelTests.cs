@@ -50,6 +50,35 @@ public class StringInputModelTests
     }
 
     [Test]
+    public void FitAndEvaluate_OnRawTexts_TrainAsOnTheIdsTheyImply()
+    {
+        // Two models with the same initial weights: one on raw text (TextVectorization inside), one on the ids it implies.
+        var texts = new[] { "foo bar", "qux baz", "bar bar foo", "baz" };
+        var ids = new long[,] { { 4, 3, 0 }, { 1, 2, 0 }, { 3, 3, 4 }, { 2, 0, 0 } };
+        var y = new float[,] { { 1 }, { 0 }, { 1 }, { 0 } };
+        var tokens = new Input(new[] { 3 }, DType.Int64);
+        var embedding = new Embedding(5, 2);
+        var dense = new Dense(1, activation: "sigmoid");
+        using var numeric = new Model(tokens, dense.Call(new GlobalAveragePooling1D().Call(embedding.Call(tokens))));
+        var start = numeric.GetWeights();
+        var text = new Input(Array.Empty<int>(), DType.String);
+        using var model = new Model(text, numeric.Call(new TextVectorization(outputSequenceLength: 3, vocabulary: Vocabulary).Call(text)));
+        model.Compile(new KerasStyle.Training.Optimizers.SGD(0.5), "binary_crossentropy");
+        model.Fit(texts, y, batchSize: 2, epochs: 2, verbose: 0, shuffle: false);
+        var trainedOnText = numeric.GetWeights();
+        numeric.SetWeights(start);
+        numeric.Compile(new KerasStyle.Training.Optimizers.SGD(0.5), "binary_crossentropy");
+        numeric.Fit(ids, y, batchSize: 2, epochs: 2, verbose: 0, shuffle: false);
+        var trainedOnIds = numeric.GetWeights();
+        for (var i = 0; i < trainedOnIds.Count; i++)
+        {
+            Assert.That(trainedOnText[i].Data, Is.EqualTo(trainedOnIds[i].Data).Within(1e-6));
+        }
+
+        Assert.That(model.Evaluate(texts, y)["loss"], Is.EqualTo(numeric.Evaluate(ids, y)["loss"]).Within(1e-6));
+    }
+
+    [Test]
     public void Call_DenseOnStrings_RefusedNamingLayerAndStrings()
     {
         var text = new Input(new[] { 1 }, DType.String, name: "text");
