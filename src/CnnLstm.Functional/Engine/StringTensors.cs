@@ -75,6 +75,12 @@ internal static class StringTensors
     /// <exception cref="ArgumentException">A value is not a live handle (an integer tensor passed where strings are taken).</exception>
     public static string[] Read(Tensor handles)
     {
+        if (handles.numel() == 0)
+        {
+            // An empty batch (Predict on no samples gives empty outputs of any dtype).
+            return Array.Empty<string>();
+        }
+
         if (handles.dtype != ScalarType.Int64)
         {
             throw new ArgumentException($"expected string values (a handle tensor), but got a {handles.dtype} tensor.");

@@ -448,6 +448,17 @@ public sealed class TextVectorization : Layer
         return tensor(result, new[] { indices.Length, (long)width });
     }
 
+    /// <inheritdoc/>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            lookup.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
     /// <summary>ONNX: refused; text layers have no ONNX form here (see docs/saving.md, which says how to split the model).</summary>
     internal override IReadOnlyList<string> ExportOnnx(OnnxGraph graph, OnnxCall call) => throw IndexLookup.StringLayersOnnx(this);
 

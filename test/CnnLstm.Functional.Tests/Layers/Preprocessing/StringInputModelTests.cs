@@ -41,6 +41,17 @@ public class StringInputModelTests
     }
 
     [Test]
+    public void Predict_NoTexts_EmptyOutputsOfTheOutputShape()
+    {
+        var text = new Input(Array.Empty<int>(), DType.String);
+        using var model = new Model(text, new TextVectorization(outputSequenceLength: 4, vocabulary: Vocabulary).Call(text));
+        Assert.That(model.Predict<float[,]>(Array.Empty<string>()).GetLength(1), Is.EqualTo(4));
+        var ids = new Input(new[] { 2 }, DType.Int64);
+        using var inverted = new Model(ids, new StringLookup(vocabulary: Vocabulary, invert: true).Call(ids));
+        Assert.That(inverted.Predict<string[,]>(new long[0, 2]).Length, Is.Zero);
+    }
+
+    [Test]
     public void Predict_StringLookupInvertAtTheEnd_ReturnsStrings()
     {
         var ids = new Input(new[] { 2 }, DType.Int64);
