@@ -56,6 +56,16 @@ public class TextLayerSavingTests : SavingTestBase
     }
 
     [Test]
+    public void ToJson_BuildConfigsAsKeras_EmptyForLookupsInputShapeForTextVectorization()
+    {
+        // index_lookup.get_build_config returns {}; TextVectorization overrides build, so Layer's default records the shape.
+        using var model = AdaptedModel();
+        var layers = System.Text.Json.Nodes.JsonNode.Parse(model.ToJson())!["config"]!["layers"]!.AsArray();
+        Assert.That(layers.Single(l => l!["name"]!.GetValue<string>() == "look")!["build_config"]!.ToJsonString(), Is.EqualTo("{}"));
+        Assert.That(layers.Single(l => l!["name"]!.GetValue<string>() == "tv")!["build_config"]!.ToJsonString(), Is.EqualTo("""{"input_shape":[null]}"""));
+    }
+
+    [Test]
     public void SaveKeras_GivenVocabulary_InTheConfigAndNoAsset()
     {
         var text = new Input(Array.Empty<int>(), DType.String, name: "text");

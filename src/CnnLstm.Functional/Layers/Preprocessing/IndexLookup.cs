@@ -128,8 +128,8 @@ public abstract class IndexLookup : Layer
     /// <inheritdoc/>
     internal override bool TakesStrings => true;
 
-    /// <inheritdoc/>
-    internal override bool BuiltAtInit => true;
+    /// <summary>Keras' index_lookup <c>get_build_config</c> returns <c>{}</c>, which Keras writes as <c>"build_config": {}</c>.</summary>
+    internal override JsonObject? BuildConfigOf(Node node, Func<Shape, JsonNode> shapeJson) => new();
 
     /// <summary>The index of the first OOV index: 1 with a mask token in <c>int</c> mode, else 0.</summary>
     private protected int OovStartIndex => MaskToken is not null && OutputMode == "int" ? 1 : 0;

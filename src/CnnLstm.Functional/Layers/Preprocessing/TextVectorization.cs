@@ -124,8 +124,6 @@ public sealed class TextVectorization : Layer
     /// <inheritdoc/>
     internal override bool TakesStrings => true;
 
-    /// <inheritdoc/>
-    internal override bool BuiltAtInit => true;
 
     /// <summary>
     /// Registers a C# standardization under a name, for <c>standardize</c> and for loading a file whose layer names
