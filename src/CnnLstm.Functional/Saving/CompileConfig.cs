@@ -82,17 +82,16 @@ internal static class CompileConfig
                 }
 
                 var rate = (double?)(learningRate as JsonValue)?.GetValue<double>();
-                foreach (var key in new[] { "weight_decay", "clipnorm", "global_clipnorm", "clipvalue", "ema_overwrite_frequency", "loss_scale_factor", "gradient_accumulation_steps" })
-                {
-                    config.RequireDefault(key, null);
-                }
-
-                config.RequireDefault("use_ema", false);
+                double? Number(string key) => config.Has(key) ? config.GetDouble(key, 0) : null;
+                var (weightDecay, clipnorm, globalClipnorm, clipvalue) = (Number("weight_decay"), Number("clipnorm"), Number("global_clipnorm"), Number("clipvalue"));
+                var (useEma, emaMomentum) = (config.GetBool("use_ema", false), config.GetDouble("ema_momentum", 0.99));
+                var (emaOverwriteFrequency, lossScaleFactor) = (config.GetNullableInt("ema_overwrite_frequency"), Number("loss_scale_factor"));
+                var gradientAccumulationSteps = config.GetNullableInt("gradient_accumulation_steps");
                 config.RequireDefault("decay", 0.0);
                 // tf.keras 2.11-2.15 read a config without "is_legacy_optimizer" as the legacy (OptimizerV2) optimizer
                 // (keras/optimizers/__init__.py deserialize at v2.11.0); only their new optimizers write it, as false.
                 var legacy = writtenByKeras2 && config.GetBool("is_legacy_optimizer", true);
-                config.Ignore("ema_momentum", "jit_compile");
+                config.Ignore("jit_compile");
                 Optimizer optimizer = className.ToLowerInvariant() switch
                 {
                     "adam" => ReadAdam(config, rate),
@@ -101,6 +100,7 @@ internal static class CompileConfig
                     _ when CustomObjects.Optimizer(className) is { } factory => CustomObjects.Create(factory, config, "optimizer"),
                     _ => throw new NotSupportedException($"compile_config: the optimizer '{className}' is not supported; this library has Adam, SGD and RMSprop (register your own with CustomObjects.Register)."),
                 };
+                optimizer.SetBaseArguments(weightDecay, clipnorm, globalClipnorm, clipvalue, useEma, emaMomentum, emaOverwriteFrequency, lossScaleFactor, gradientAccumulationSteps);
                 var unknown = config.UnreadKeys;
                 return unknown.Count == 0 ? optimizer
                     : throw new FormatException($"compile_config: unknown argument{(unknown.Count > 1 ? "s" : string.Empty)} {string.Join(", ", unknown.Select(k => $"'{k}'"))} for the optimizer {className}.");
