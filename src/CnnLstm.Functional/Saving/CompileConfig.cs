@@ -82,6 +82,18 @@ internal static class CompileConfig
                 }
 
                 var rate = (double?)(learningRate as JsonValue)?.GetValue<double>();
+                if (writtenByKeras2)
+                {
+                    // tf.keras 2's clipping, weight decay and EMA are not checked against this library's Keras 3 ones:
+                    // a Keras 2 file with them loads uncompiled, naming the argument.
+                    foreach (var key in new[] { "weight_decay", "clipnorm", "global_clipnorm", "clipvalue", "ema_overwrite_frequency", "loss_scale_factor", "gradient_accumulation_steps" })
+                    {
+                        config.RequireDefault(key, null);
+                    }
+
+                    config.RequireDefault("use_ema", false);
+                }
+
                 double? Number(string key) => config.Has(key) ? config.GetDouble(key, 0) : null;
                 var (weightDecay, clipnorm, globalClipnorm, clipvalue) = (Number("weight_decay"), Number("clipnorm"), Number("global_clipnorm"), Number("clipvalue"));
                 var (useEma, emaMomentum) = (config.GetBool("use_ema", false), config.GetDouble("ema_momentum", 0.99));

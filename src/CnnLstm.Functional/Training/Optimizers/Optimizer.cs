@@ -636,13 +636,13 @@ public abstract class Optimizer : IDisposable
         {
             // Keras' _clip_by_norm: g · clipnorm / max(‖g‖, clipnorm).
             var c = Scalars.Of(norm);
-            return grads.Select(g => g.mul(c).div(g.square().sum().sqrt().clamp_min(c))).ToArray();
+            return grads.Select(g => g.mul(c).div(Scalars.Square(g).sum().sqrt().clamp_min(c))).ToArray();
         }
 
         if (globalClipnorm is > 0 and var global)
         {
             // Keras' clip_by_global_norm: scale = clip · min(1 / ‖g‖, 1 / clip) + (‖g‖ - ‖g‖), NaN for a non-finite norm.
-            var total = stack(grads.Select(g => g.square().sum()).ToArray()).sum().sqrt();
+            var total = stack(grads.Select(g => Scalars.Square(g).sum()).ToArray()).sum().sqrt();
             var scale = total.reciprocal().clamp_max(Scalars.Of(1 / global)).mul(Scalars.Of(global)).add(total.sub(total), Scalars.One);
             return grads.Select(g => g.mul(scale)).ToArray();
         }
