@@ -81,24 +81,36 @@ internal static class CompileConfig
                 var schedule = learningRate is JsonObject serialized ? LearningRateSchedule.Deserialize(serialized) : null;
                 var rate = schedule is null ? (double?)(learningRate as JsonValue)?.GetValue<double>() : null;
                 var adamW = className.Equals("adamw", StringComparison.OrdinalIgnoreCase);
-                var weightDecay = adamW ? ReadWeightDecay(config, obj["config"] as JsonObject) : 0;
-                foreach (var key in (adamW ? Array.Empty<string>() : new[] { "weight_decay" }).Concat(new[] { "clipnorm", "global_clipnorm", "clipvalue", "ema_overwrite_frequency", "loss_scale_factor", "gradient_accumulation_steps" }))
+                if (writtenByKeras2)
                 {
-                    config.RequireDefault(key, null);
+                    // tf.keras 2's clipping, weight decay and EMA are not checked against this library's Keras 3 ones:
+                    // a Keras 2 file with them loads uncompiled, naming the argument.
+                    foreach (var key in (adamW ? Array.Empty<string>() : new[] { "weight_decay" }).Concat(new[] { "clipnorm", "global_clipnorm", "clipvalue", "ema_overwrite_frequency", "loss_scale_factor", "gradient_accumulation_steps" }))
+                    {
+                        config.RequireDefault(key, null);
+                    }
+
+                    config.RequireDefault("use_ema", false);
                 }
 
-                config.RequireDefault("use_ema", false);
+                double? Number(string key) => config.Has(key) ? config.GetDouble(key, 0) : null;
+                // AdamW's weight_decay is a number (default 0.004), the base option's is optional.
+                var weightDecay = adamW ? ReadWeightDecay(config, obj["config"] as JsonObject) : Number("weight_decay");
+                var (clipnorm, globalClipnorm, clipvalue) = (Number("clipnorm"), Number("global_clipnorm"), Number("clipvalue"));
+                var (useEma, emaMomentum) = (config.GetBool("use_ema", false), config.GetDouble("ema_momentum", 0.99));
+                var (emaOverwriteFrequency, lossScaleFactor) = (config.GetNullableInt("ema_overwrite_frequency"), Number("loss_scale_factor"));
+                var gradientAccumulationSteps = config.GetNullableInt("gradient_accumulation_steps");
                 config.RequireDefault("decay", 0.0);
                 // tf.keras 2.11-2.15 read a config without "is_legacy_optimizer" as the legacy (OptimizerV2) optimizer
                 // (keras/optimizers/__init__.py deserialize at v2.11.0); only their new optimizers write it, as false.
                 var legacy = writtenByKeras2 && config.GetBool("is_legacy_optimizer", true);
-                config.Ignore("ema_momentum", "jit_compile");
+                config.Ignore("jit_compile");
                 Optimizer optimizer = className.ToLowerInvariant() switch
                 {
                     "adam" => ReadAdam(config, rate),
                     "sgd" => new SGD(rate ?? 0.01, config.GetDouble("momentum", 0), config.GetBool("nesterov", false)),
                     "rmsprop" => ReadRmsprop(config, rate, legacy),
-                    "adamw" => new AdamW(rate ?? 0.001, weightDecay, config.GetDouble("beta_1", 0.9), config.GetDouble("beta_2", 0.999), config.GetDouble("epsilon", 1e-7), config.GetBool("amsgrad", false)),
+                    "adamw" => new AdamW(rate ?? 0.001, weightDecay!.Value, config.GetDouble("beta_1", 0.9), config.GetDouble("beta_2", 0.999), config.GetDouble("epsilon", 1e-7), config.GetBool("amsgrad", false)),
                     "nadam" => new Nadam(rate ?? 0.001, config.GetDouble("beta_1", 0.9), config.GetDouble("beta_2", 0.999), config.GetDouble("epsilon", 1e-7)),
                     "adamax" => new Adamax(rate ?? 0.001, config.GetDouble("beta_1", 0.9), config.GetDouble("beta_2", 0.999), config.GetDouble("epsilon", 1e-7)),
                     "adagrad" => new Adagrad(rate ?? 0.001, config.GetDouble("initial_accumulator_value", 0.1), config.GetDouble("epsilon", 1e-7)),
@@ -110,6 +122,7 @@ internal static class CompileConfig
                     _ when CustomObjects.Optimizer(className) is { } factory => CustomObjects.Create(factory, config, "optimizer"),
                     _ => throw new NotSupportedException($"compile_config: the optimizer '{className}' is not supported; this library has {string.Join(", ", OptimizerNames.Known)} (register your own with CustomObjects.Register)."),
                 };
+                optimizer.SetBaseArguments(weightDecay, clipnorm, globalClipnorm, clipvalue, useEma, emaMomentum, emaOverwriteFrequency, lossScaleFactor, gradientAccumulationSteps);
                 if (schedule is not null)
                 {
                     optimizer.Schedule = schedule;

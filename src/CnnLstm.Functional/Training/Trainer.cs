@@ -470,6 +470,15 @@ internal sealed class Trainer
             model.RaiseTrainingProgress(epoch, epochs, steps - 1, steps, true, epochLogs);
         }
 
+        if (epochs > 0)
+        {
+            // Keras' fit: with use_ema, the weights become their moving averages (optimizer.finalize_variable_values).
+            using (model.WriteWeights())
+            {
+                model.Optimizer!.FinalizeVariableValues(model.TrainableWeights);
+            }
+        }
+
         callbacks.OnTrainEnd(epochLogs);
         return callbacks.History!;
     }
@@ -619,7 +628,8 @@ internal sealed class Trainer
                 return parallel is null ? values : DataParallelTraining.ReduceStep(parallel, model, trainable, batch, values);
             }
 
-            total.backward();
+            // Keras' train_step: the loss times the optimizer's loss_scale_factor; the optimizer divides the gradients back.
+            model.Optimizer!.ScaleLoss(total).backward();
             if (parallel is not null)
             {
                 // The gradients of the global batch, averaged over the ranks, replace this rank's.
