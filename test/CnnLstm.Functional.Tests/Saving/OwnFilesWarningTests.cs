@@ -16,7 +16,7 @@ public class OwnFilesWarningTests : SavingTestBase
     private static Model EveryLayerKind()
     {
         var ids = new Input(new[] { 8 }, DType.Int64, name: "ids");
-        var h = new Embedding(30, 6).Call(ids);
+        var h = new Embedding(30, 6).Call(new Hashing(30, maskValue: 0L, salt: new[] { 133L, 137L }).Call(ids));
         h = new Dropout(0.1).Call(h);
         h = new Conv1D(4, 3, padding: "same").Call(h);
         h = new MaxPooling1D(2).Call(h);
