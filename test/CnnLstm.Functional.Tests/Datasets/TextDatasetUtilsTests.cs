@@ -365,6 +365,24 @@ public class TextDatasetUtilsTests
     }
 
     [Test]
+    public void DanglingLinkInside_GivesAClearErrorWhenRead()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Assert.Ignore("symbolic links need privileges on Windows");
+        }
+
+        Write("c/a.txt", "a");
+        File.CreateSymbolicLink(Path.Combine(Root, "c", "gone.txt"), Path.Combine(Root, "c", "missing"));
+        var ds = TextDatasetUtils.TextDatasetFromDirectory(Root, shuffle: false);
+
+        var error = Assert.Throws<InvalidDataException>(() => ds.Texts().ToList());
+
+        Assert.That(ds.SampleCount, Is.EqualTo(2), "listed, as os.walk lists it");
+        Assert.That(error!.Message, Does.Contain("cannot read").And.Contain("gone.txt"));
+    }
+
+    [Test]
     public void TokenizerPath_FitsAModelOnTheDataSource()
     {
         var words = new[] { "good great fine", "bad awful poor" };
