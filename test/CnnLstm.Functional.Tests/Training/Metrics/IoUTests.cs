@@ -109,6 +109,25 @@ public class IoUTests
     }
 
     [Test]
+    public void TfKeras2MeanIoUConfig_WithOnlyItsKeys_IsReadWithKerasDefaults()
+    {
+        var read = NumericsFixture.Deserialize("mse", new JsonArray(JsonNode.Parse("""{"class_name": "MeanIoU", "config": {"name": "miou", "dtype": "float32", "num_classes": 3}}"""))).Metrics.Single();
+        Assert.That(read, Is.TypeOf<MeanIoU>());
+        var miou = (MeanIoU)read;
+        Assert.That((miou.Name, miou.DType, miou.NumClasses, miou.IgnoreClass, miou.SparseYTrue, miou.SparseYPred, miou.Axis), Is.EqualTo(("miou", "float32", 3, (int?)null, true, true, -1)));
+    }
+
+    [Test]
+    public void BinaryIoU_ByName_IsLoggedUnderTheGivenName()
+    {
+        using var model = TinyModels.Linear(TinyModels.Identity(1), "sigmoid");
+        model.Compile("sgd", new KerasStyle.Training.Losses.BinaryCrossentropy(), new Metric[] { "binary_io_u", "BinaryIoU" });
+        Assert.That(model.MetricsNames, Is.EqualTo(new[] { "loss", "binary_io_u", "BinaryIoU" }));
+        var values = model.Evaluate(new float[,] { { 0.9f }, { -2 }, { 3 } }, new float[,] { { 1 }, { 0 }, { 0 } });
+        Assert.That(values["binary_io_u"], Is.EqualTo(((1.0 / 2) + (1.0 / 2)) / 2).Within(1e-6));
+    }
+
+    [Test]
     public void Compile_RefusesOneHotTargetsFromAClassIdLoss()
     {
         using var model = TinyModels.Linear(TinyModels.Identity(3));
