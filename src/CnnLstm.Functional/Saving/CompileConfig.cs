@@ -101,7 +101,7 @@ internal static class CompileConfig
 
                     if (config.GetBool("use_ema", false))
                     {
-                        throw new NotSupportedException($"compile_config: {className} with use_ema=true written by tf.keras 2 is not supported: tf.keras 2 starts the moving average at the weights and mixes the first step into it (tf_keras/src/optimizers/optimizer.py _update_model_variables_moving_average), Keras 3 takes the weights after the first step as the average, so training it here would not compute as tf.keras 2 did.");
+                        throw new NotSupportedException($"compile_config: {className} with 'use_ema' = true written by tf.keras 2 is not supported: tf.keras 2 starts the moving average at the weights and mixes the first step into it (tf_keras/src/optimizers/optimizer.py _update_model_variables_moving_average), Keras 3 takes the weights after the first step as the average, so training it here would not compute as tf.keras 2 did.");
                     }
 
                     if (legacy && className.Equals("nadam", StringComparison.OrdinalIgnoreCase))
