@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using KerasStyle.Layers;
 using KerasStyle.Models;
+using PureHDF;
 
 namespace KerasStyle.Tests.Layers.Preprocessing;
 
@@ -143,5 +144,120 @@ public class NumericPreprocessingArgumentTests
         // rescaling_test.py's test_rescaling_correctness: x * scale + offset.
         using var layer = new Rescaling(1.0 / 255, 0.5);
         Assert.That((float[,])layer.Invoke((Array)new[,] { { 255, 0 } }), Is.EqualTo(new float[,] { { 1.5f, 0.5f } }).Within(1e-6));
+    }
+
+    [Test]
+    public void Normalization_PartialKeepAxis_MeanAlignedFromTheRightAndBroadcast()
+    {
+        // normalization_test.py's test_broadcast_partial_keep_axis: axis (1, 2), a mean of shape (5,) on (batch, 7, 5, 3).
+        using var layer = new Normalization(axis: new[] { 1, 2 }, mean: new[] { 1.0, 2.0, 3.0, 4.0, 5.0 }, variance: new[] { 1.0, 1.0, 1.0, 1.0, 1.0 });
+        var x = new float[1, 7, 5, 3];
+        var y = (float[,,,])layer.Invoke((Array)x);
+        for (var h = 0; h < 7; h++)
+        {
+            for (var w = 0; w < 5; w++)
+            {
+                Assert.That(y[0, h, w, 2], Is.EqualTo(-(w + 1)));
+            }
+        }
+
+        // test_broadcast_non_scalar_middle_axis: axis 2 alone with a mean of shape (5,).
+        using var middle = new Normalization(axis: new[] { 2 }, mean: new[] { 1.0, 2.0, 3.0, 4.0, 5.0 }, variance: new[] { 1.0, 1.0, 1.0, 1.0, 1.0 });
+        Assert.That(((float[,,,])middle.Invoke((Array)new float[1, 4, 5, 3]))[0, 3, 4, 1], Is.EqualTo(-5f));
+        // A mean that does not fit the kept axis is refused when called.
+        using var wrong = new Normalization(axis: new[] { 2 }, mean: new[] { 1.0, 2.0 }, variance: new[] { 1.0, 1.0 }, name: "wrong");
+        Assert.That(() => wrong.Invoke((Array)new float[1, 4, 5, 3]), Throws.TypeOf<LayerInputException>().With.Message.Contains("do not broadcast"));
+    }
+
+    [Test]
+    public void Normalization_AdaptIterableHighDimAxisTuple_OutputsMean0Variance1()
+    {
+        // normalization_test.py's test_adapt_iterable_high_dim_axis_tuple.
+        var rng = new Random(26);
+        var x = new float[32, 4, 3, 5];
+        var flat = new float[x.Length];
+        for (var i = 0; i < flat.Length; i++)
+        {
+            flat[i] = (float)rng.NextDouble();
+        }
+
+        Buffer.BlockCopy(flat, 0, x, 0, flat.Length * sizeof(float));
+        var batches = Enumerable.Range(0, 4).Select(b =>
+        {
+            var batch = new float[8, 4, 3, 5];
+            Buffer.BlockCopy(flat, b * batch.Length * sizeof(float), batch, 0, batch.Length * sizeof(float));
+            return (Array)batch;
+        }).ToList();
+        using var layer = new Normalization(axis: new[] { 1, 2 });
+        layer.AdaptBatches(batches);
+        var y = (float[,,,])layer.Invoke((Array)x);
+        for (var h = 0; h < 4; h++)
+        {
+            for (var w = 0; w < 3; w++)
+            {
+                var values = Enumerable.Range(0, 32).SelectMany(n => Enumerable.Range(0, 5).Select(c => (double)y[n, h, w, c])).ToArray();
+                var mean = values.Average();
+                Assert.That(mean, Is.EqualTo(0).Within(1e-5));
+                Assert.That(values.Average(v => (v - mean) * (v - mean)), Is.EqualTo(1).Within(1e-5));
+            }
+        }
+    }
+
+    [Test]
+    public void Normalization_AdaptEmptyIterable_RefusedAsKeras()
+    {
+        using var layer = new Normalization();
+        Assert.That(() => layer.AdaptBatches(new List<Array>()), Throws.ArgumentException.With.Message.Contains("no batches"));
+        Assert.That(() => layer.Adapt(KerasStyle.Training.Data.DataSource.FromEnumerable(Array.Empty<KerasStyle.Training.Data.DataBatch>())), Throws.ArgumentException.With.Message.Contains("no batches"));
+    }
+
+    [Test]
+    public void Discretization_AdaptWithStepsOnEndlessSource_ReadsOnlyThoseBatches()
+    {
+        // discretization_test.py's test_adapt_with_infinite_generator_and_steps and test_adapt_with_list_of_arrays.
+        var rng = new Random(3);
+        IEnumerable<KerasStyle.Training.Data.DataBatch> Endless()
+        {
+            while (true)
+            {
+                yield return new KerasStyle.Training.Data.DataBatch(Enumerable.Range(0, 20).Select(_ => (float)(rng.NextDouble() * 10)).ToArray());
+            }
+        }
+
+        using var layer = new Discretization(numBins: 4);
+        layer.Adapt(KerasStyle.Training.Data.DataSource.FromEnumerable(Endless()), steps: 5);
+        Assert.That(layer.BinBoundaries, Has.Count.EqualTo(3));
+        using var listed = new Discretization(numBins: 3);
+        listed.AdaptBatches(new List<Array> { new[] { 1.0, 2.0, 3.0 }, new[] { 4.0, 5.0, 6.0 } });
+        Assert.That(listed.BinBoundaries, Has.Count.EqualTo(2));
+    }
+
+    [Test]
+    public void Normalization_CountWeight_WrittenAsInt32AsKerasWritesIt()
+    {
+        var x = new Input(3, name: "x");
+        var layer = new Normalization(name: "norm");
+        using var model = new Model(x, layer.Call(x));
+        layer.Adapt(new float[,] { { 1, 2, 3 }, { 3, 4, 5 } });
+        var path = Path.Combine(Path.GetTempPath(), $"ks-norm-{Guid.NewGuid():N}.weights.h5");
+        try
+        {
+            model.SaveWeights(path);
+            using (var file = H5File.OpenRead(path))
+            {
+                Assert.That(file.Dataset("layers/normalization/vars/2").Type.Class.ToString(), Is.EqualTo("FixedPoint"));
+                Assert.That(file.Dataset("layers/normalization/vars/0").Read<float[]>(), Is.EqualTo(new[] { 2f, 3f, 4f }));
+            }
+
+            var x2 = new Input(3, name: "x3");
+            var back = new Normalization(name: "back");
+            using var reloaded = new Model(x2, back.Call(x2));
+            reloaded.LoadWeights(path);
+            Assert.That(back.GetWeights()[1].Data, Is.EqualTo(new[] { 1f, 1f, 1f }));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 }
