@@ -20,14 +20,13 @@ namespace KerasStyle.Layers;
 /// Keras keeps the boundaries in the config (<c>bin_boundaries</c>, written beside <c>num_bins</c> after an adapt).
 /// </summary>
 /// <remarks>
-/// <c>sparse=True</c> is refused, as Keras' torch backend refuses it. Keras' <c>adapt</c> summary is not saved (Keras
-/// 3.16 saves no variables for this layer), so adapting a loaded layer starts a new summary, as in Keras.
+/// <c>sparse=True</c> is refused, as Keras' torch backend refuses it. Each adapt starts a new summary (Keras'
+/// <c>reset_state</c>), and none is saved (Keras 3.16 saves no variables for this layer).
 /// </remarks>
 [KerasLayer("Discretization")]
 public sealed class Discretization : Layer
 {
     private float[]? boundaries;
-    private float[][] summary = { Array.Empty<float>(), Array.Empty<float>() };
 
     /// <summary>Creates the layer with given boundaries.</summary>
     /// <param name="binBoundaries">The sorted boundaries (Keras' <c>bin_boundaries</c>); none gives one bucket.</param>
@@ -235,7 +234,6 @@ public sealed class Discretization : Layer
             throw new InvalidOperationException($"Discretization '{Name}': the adapt data gives {learned.Length + 1} buckets, but the layer is already called in a model whose output has {Depth}; adapt before calling it.");
         }
 
-        summary = running;
         boundaries = learned;
     }
 
