@@ -78,10 +78,16 @@ public class OwnFilesWarningTests : SavingTestBase
         // The image preprocessing layers (issue 24): a crop to the aspect ratio, and a centre crop taller than its input (resized).
         var resized = new GlobalAveragePooling2D().Call(new CenterCrop(10, 6).Call(new Resizing(6, 7, "nearest", cropToAspectRatio: true).Call(image)));
 
+        // The numeric preprocessing layers (issue 26).
+        var numeric = new Concatenate().Call(new[]
+        {
+            new CategoryEncoding(30, "count").Call(ids),
+            new Flatten().Call(new Discretization(new[] { -0.5, 0.5 }, "one_hot").Call(new Normalization().Call(new Rescaling(0.5, 0.1).Call(steps)))),
+        });
         var merged = new Concatenate().Call(new[]
         {
             new Subtract().Call(a, b), new Multiply().Call(a, c), new Average().Call(b, c), new Maximum().Call(c, d),
-            new Minimum().Call(a, d), new Dot(1).Call(b, d), sequenceMean, cudnn, e, convs, resized,
+            new Minimum().Call(a, d), new Dot(1).Call(b, d), sequenceMean, cudnn, e, convs, resized, numeric,
             // tf.keras 2's op layer, saved as the Add it computes.
             new TFOpLambda("__operators__.add").Call(a, b),
         });
