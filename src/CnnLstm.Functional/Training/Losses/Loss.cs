@@ -170,7 +170,8 @@ public abstract class Loss
     /// (batch,) or (batch, 1) on (batch,) losses, (batch, 1), (batch, steps) or (batch, steps, 1) on (batch, steps)
     /// losses; under a mask (or <c>ignore_class</c>) the mask must broadcast to the weights, as Keras' in-place
     /// <c>apply_mask</c> needs (per-entry weights).</param>
-    /// <param name="mask">Null, or Keras' mask of <paramref name="yPred"/> (its <c>_keras_mask</c>), the per-entry losses' shape, e.g. (batch, steps).</param>
+    /// <param name="mask">Null, or Keras' mask of <paramref name="yPred"/> (its <c>_keras_mask</c>), the per-entry losses' shape, e.g. (batch, steps)
+    /// (a size-1 last axis more or less is matched, as Keras' <c>squeeze_or_expand_to_same_rank</c>).</param>
     /// <returns>A scalar, or the weighted per-entry losses for the <c>none</c> reduction.</returns>
     /// <exception cref="ArgumentNullException">A null target or prediction.</exception>
     /// <exception cref="ArgumentException">Shapes that do not fit (targets, weights or mask against the predictions).</exception>
@@ -179,6 +180,15 @@ public abstract class Loss
         using var scope = NewDisposeScope();
         var (targets, predictions) = EagerArguments.TargetsAndPredictions(yTrue, yPred, SparseTargets, $"{GetType().Name} '{Name}'");
         var values = PerEntry(targets, predictions, null);
+        if (mask is not null && !mask.shape.SequenceEqual(values.shape))
+        {
+            // Keras' squeeze_or_expand_to_same_rank between the mask (merged into the weights) and the losses: a
+            // size-1 last axis more or less is matched ((batch, 1) mask on (batch,) losses, and the reverse).
+            mask = mask.dim() == values.dim() + 1 && mask.shape[^1] == 1 ? mask.squeeze(-1)
+                : values.dim() == mask.dim() + 1 && values.shape[^1] == 1 ? mask.unsqueeze(-1)
+                : mask;
+        }
+
         if (mask is not null && !mask.shape.SequenceEqual(values.shape))
         {
             throw new ArgumentException($"{GetType().Name} '{Name}': the mask has shape ({string.Join(", ", mask.shape)}) but the per-entry losses have shape ({string.Join(", ", values.shape)}).", nameof(mask));
