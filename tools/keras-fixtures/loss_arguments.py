@@ -51,6 +51,7 @@ add("seq_binary", f32(rng.integers(0, 2, size=(3, 2, 3))))
 add("seq_unit_p", f32(rng.uniform(0.02, 0.98, size=(3, 2, 3))))
 add("seq_ids", np.asarray([[0, 2], [1, 1], [2, 0]], dtype="int64"))
 add("seq_ids_void", np.asarray([[0, 1], [1, 1], [2, 0]], dtype="int64"))
+add("seq_ids_ax1", np.asarray([[0, 1, 1], [1, 0, 0], [1, 1, 0]], dtype="int64"))
 add("w_b4", f32([0.5, 1.0, 2.0, 0.0]))
 add("w_b4x1", f32([[0.5], [1.0], [2.0], [0.0]]))
 add("w_b3", f32([0.5, 2.0, 1.5]))
@@ -105,6 +106,8 @@ SETS = [
     ("SparseCategoricalCrossentropy", {}, "seq_ids", "seq_prob_p"),
     ("SparseCategoricalCrossentropy", {"ignore_class": 1}, "seq_ids_void", "seq_prob_p"),
     ("SparseCategoricalCrossentropy", {"ignore_class": 1, "from_logits": True}, "seq_ids_void", "seq_reg_p"),
+    ("SparseCategoricalCrossentropy", {"axis": 1}, "seq_ids_ax1", "seq_unit_p"),
+    ("SparseCategoricalCrossentropy", {"axis": 1, "from_logits": True, "ignore_class": 0}, "seq_ids_ax1", "seq_reg_p"),
     ("CategoricalFocalCrossentropy", {"label_smoothing": 0.1}, "seq_onehot", "seq_prob_p"),
     ("BinaryFocalCrossentropy", {"gamma": 3.0}, "seq_binary", "seq_unit_p"),
     ("KLDivergence", {}, "seq_onehot", "seq_prob_p"),

@@ -85,6 +85,9 @@ public abstract class Loss
     /// <summary>Whether targets are class indices (integers) rather than values shaped like the output.</summary>
     internal virtual bool SparseTargets => false;
 
+    /// <summary>The class axis of class-id targets (<see cref="SparseTargets"/>), counted from the end when negative.</summary>
+    internal virtual int ClassAxis => -1;
+
     /// <summary>A class id whose targets count for nothing (Keras' <c>ignore_class</c>), or null.</summary>
     internal virtual int? IgnoreClass => null;
 
@@ -178,7 +181,7 @@ public abstract class Loss
     public Tensor Invoke(Tensor yTrue, Tensor yPred, Tensor? sampleWeight = null, Tensor? mask = null)
     {
         using var scope = NewDisposeScope();
-        var (targets, predictions) = EagerArguments.TargetsAndPredictions(yTrue, yPred, SparseTargets, $"{GetType().Name} '{Name}'");
+        var (targets, predictions) = EagerArguments.TargetsAndPredictions(yTrue, yPred, SparseTargets, $"{GetType().Name} '{Name}'", ClassAxis);
         var values = PerEntry(targets, predictions, null);
         if (mask is not null && !mask.shape.SequenceEqual(values.shape))
         {
