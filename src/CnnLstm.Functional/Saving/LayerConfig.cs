@@ -263,13 +263,14 @@ public sealed class LayerConfig
 
     /// <summary>
     /// Reads a regularizer argument (e.g. <c>kernel_regularizer</c>) as Keras' <c>regularizers.get</c>: null, a name
-    /// (<c>"l1"</c>, <c>"l2"</c>, <c>"l1l2"</c>, or the class names) or a serialized L1, L2 or L1L2 in Keras 3's or
+    /// (<c>"l1"</c>, <c>"l2"</c>, <c>"l1l2"</c>, <c>"orthogonal_regularizer"</c>, or the class names) or a serialized
+    /// L1, L2, L1L2 or OrthogonalRegularizer in Keras 3's or
     /// tf.keras 2's form.
     /// </summary>
     /// <param name="key">The Keras argument name.</param>
     /// <returns>The regularizer, or null when absent or null.</returns>
     /// <exception cref="FormatException">An unknown or malformed regularizer, naming the layer and the key.</exception>
-    /// <exception cref="NotSupportedException">A regularizer this library does not compute (OrthogonalRegularizer).</exception>
+    /// <exception cref="NotSupportedException">A regularizer this library does not compute.</exception>
     public Regularizers.Regularizer? GetRegularizer(string key)
     {
         var node = GetRaw(key);
