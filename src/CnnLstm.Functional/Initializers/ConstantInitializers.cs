@@ -67,11 +67,12 @@ public sealed class Identity : Initializer
     /// <inheritdoc/>
     public override string ClassName => "Identity";
 
-    /// <inheritdoc/>
-    public override JsonObject GetConfig() => new() { ["gain"] = Number(Gain) };
+    /// <summary>The arguments as Keras 3.16 writes them: none, as Keras' Identity defines no get_config (so its gain is not written; a config's gain is read).</summary>
+    /// <returns>An empty object.</returns>
+    public override JsonObject GetConfig() => new();
 
     internal override string? WhyNot(long[] shape) => shape.Length == 2 ? null
-        : $"Identity matrix initializer can only be used for 2D matrices. Received: shape=({string.Join(", ", shape)}) of rank {shape.Length}.";
+        : $"Identity matrix initializer can only be used for 2D matrices. Received: shape={PyTuple(shape)} of rank {shape.Length}.";
 
     private protected override Tensor Compute(long[] shape, Generator generator)
     {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 using KerasStyle.Engine;
 using KerasStyle.Saving;
@@ -166,6 +167,7 @@ public abstract class Initializer
             return node switch
             {
                 null => null,
+                JsonValue v when v.TryGetValue<long>(out var l) => l,
                 JsonValue v when v.TryGetValue<double>(out var d) && d == Math.Floor(d) && Math.Abs(d) < 9.2e18 => (long)d,
                 JsonObject => throw new NotSupportedException($"Initializer '{name}': a SeedGenerator seed ({node.ToJsonString()}) is not supported by this library; give an integer seed or null."),
                 _ => throw new FormatException($"Initializer '{name}': `seed` argument should be an instance of `keras.random.SeedGenerator()` or an integer. Received: seed={node.ToJsonString()}"),
@@ -179,13 +181,19 @@ public abstract class Initializer
             var other => throw new FormatException($"Initializer '{name}': '{key}' must be a string, got {other.ToJsonString()}."),
         };
 
-        int[]? Axes(string key) => config[key] switch
+        int[]? Axes(string key)
         {
-            null => null,
-            JsonValue v when v.TryGetValue<double>(out var d) && d == Math.Floor(d) => new[] { (int)d },
-            JsonArray list when list.All(e => e is JsonValue ev && ev.TryGetValue<double>(out var d) && d == Math.Floor(d)) => list.Select(e => (int)e!.GetValue<double>()).ToArray(),
-            var other => throw new FormatException($"Initializer '{name}': '{key}' must be a list of integers or null, got {other.ToJsonString()}."),
-        };
+            static int? Int(JsonNode? node) => node is JsonValue v
+                ? v.TryGetValue<int>(out var i) ? i : v.TryGetValue<double>(out var d) && d == Math.Floor(d) && Math.Abs(d) <= int.MaxValue ? (int)d : null
+                : null;
+            return config[key] switch
+            {
+                null => null,
+                JsonValue v when Int(v) is int one => new[] { one },
+                JsonArray list when list.All(e => Int(e) is not null) => list.Select(e => Int(e)!.Value).ToArray(),
+                var other => throw new FormatException($"Initializer '{name}': '{key}' must be a list of integers or null, got {other.ToJsonString()}."),
+            };
+        }
 
         T Scaling<T>(Func<long?, int[]?, int[]?, T> make)
         {
@@ -199,7 +207,13 @@ public abstract class Initializer
             {
                 case "Constant" or "constant":
                     OnlyKeys("value");
-                    return new Constant(config["value"] is null or JsonValue ? Arg("value", 0) : throw new NotSupportedException($"Initializer 'Constant': only a scalar value is supported, got {config["value"]!.ToJsonString()}."));
+                    if (!config.ContainsKey("value"))
+                    {
+                        // Keras' Constant.from_config reads config["value"]: get("constant") raises KeyError there.
+                        throw new FormatException($"Initializer '{name}': the config must give 'value' (Keras 3.16's Constant.from_config reads config[\"value\"], so the bare name fails there too); write {{\"class_name\": \"Constant\", \"config\": {{\"value\": ...}}}}.");
+                    }
+
+                    return new Constant(config["value"] is JsonValue ? Arg("value", 0) : throw new NotSupportedException($"Initializer 'Constant': only a scalar value is supported, got {config["value"]?.ToJsonString() ?? "null"}."));
                 case "Zeros" or "zeros" or "zero":
                     OnlyKeys();
                     return new Zeros();
@@ -256,6 +270,13 @@ public abstract class Initializer
         "Constant", "Zeros", "Ones", "Identity", "RandomNormal", "RandomUniform", "TruncatedNormal", "VarianceScaling",
         "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "LecunNormal", "LecunUniform", "Orthogonal",
     };
+
+    /// <summary>A shape as Python prints a tuple (<c>(5,)</c>, <c>(2, 3)</c>), for Keras' messages.</summary>
+    private protected static string PyTuple(long[] shape) => shape.Length == 1 ? $"({shape[0]},)" : $"({string.Join(", ", shape)})";
+
+    /// <summary>A number as Python prints a float (<c>-1.0</c>, <c>0.3</c>), for Keras' messages.</summary>
+    private protected static string PyFloat(double value) =>
+        double.IsFinite(value) && value == Math.Floor(value) && Math.Abs(value) < 1e16 ? value.ToString("0.0", CultureInfo.InvariantCulture) : value.ToString("R", CultureInfo.InvariantCulture);
 
     /// <summary>Writes a double argument as Keras writes a Python float.</summary>
     private protected static JsonNode Number(double value) => JsonValue.Create(value);

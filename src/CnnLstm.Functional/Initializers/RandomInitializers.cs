@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json.Nodes;
 using KerasStyle.Engine;
 using static TorchSharp.torch;
@@ -129,7 +128,7 @@ public class VarianceScaling : RandomInitializer
         ArgumentNullException.ThrowIfNull(distribution);
         if (!(scale > 0.0))
         {
-            throw new ArgumentOutOfRangeException(nameof(scale), scale, $"Argument `scale` must be positive float. Received: scale={scale.ToString(CultureInfo.InvariantCulture)}");
+            throw new ArgumentOutOfRangeException(nameof(scale), scale, $"Argument `scale` must be positive float. Received: scale={PyFloat(scale)}");
         }
 
         if (mode is not ("fan_in" or "fan_out" or "fan_avg"))
@@ -230,7 +229,8 @@ public class VarianceScaling : RandomInitializer
         var config = GetConfig();
         config["input_axes"] = AxesConfig(inputAxes);
         config["output_axes"] = AxesConfig(outputAxes);
-        return (VarianceScaling)Get(new JsonObject { ["class_name"] = ClassName, ["config"] = config })!;
+        // Through the JSON text, as a file gives it (values made in code are not read back as doubles).
+        return (VarianceScaling)Get(JsonNode.Parse(new JsonObject { ["class_name"] = ClassName, ["config"] = config }.ToJsonString()))!;
     }
 
     private protected override Tensor Compute(long[] shape, Generator generator)
@@ -373,7 +373,7 @@ public sealed class Orthogonal : RandomInitializer
     public override JsonObject GetConfig() => new() { ["seed"] = SeedConfig(), ["gain"] = Number(Gain) };
 
     internal override string? WhyNot(long[] shape) => shape.Length >= 2 ? null
-        : $"The tensor to initialize must be at least two-dimensional. Received: shape=({string.Join(", ", shape)}) of rank {shape.Length}.";
+        : $"The tensor to initialize must be at least two-dimensional. Received: shape={PyTuple(shape)} of rank {shape.Length}.";
 
     private protected override Tensor Compute(long[] shape, Generator generator)
     {
