@@ -213,7 +213,14 @@ public abstract class Initializer
                         throw new FormatException($"Initializer '{name}': the config must give 'value' (Keras 3.16's Constant.from_config reads config[\"value\"], so the bare name fails there too); write {{\"class_name\": \"Constant\", \"config\": {{\"value\": ...}}}}.");
                     }
 
-                    return new Constant(config["value"] is JsonValue ? Arg("value", 0) : throw new NotSupportedException($"Initializer 'Constant': only a scalar value is supported, got {config["value"]?.ToJsonString() ?? "null"}."));
+                    return config["value"] switch
+                    {
+                        JsonValue => new Constant(Arg("value", 0)),
+                        JsonArray list => new Constant(list, null),
+                        JsonObject { } numpy when (string?)(numpy["class_name"] as JsonValue) == "__numpy__" && numpy["config"] is JsonObject array && array["value"] is { } nested
+                            => new Constant(nested, array["dtype"] is JsonValue t && t.TryGetValue<string>(out var dtype) ? dtype : "float64"),
+                        var other => throw new NotSupportedException($"Initializer 'Constant': the value must be a number or a serialized NumPy array, got {other?.ToJsonString() ?? "null"}."),
+                    };
                 case "Zeros" or "zeros" or "zero":
                     OnlyKeys();
                     return new Zeros();

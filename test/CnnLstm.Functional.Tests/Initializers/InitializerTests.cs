@@ -213,6 +213,26 @@ public class InitializerTests
     }
 
     [Test]
+    public void Constant_WithAnArrayValue_BroadcastsItAndSerializesItAsKeras()
+    {
+        // Keras' test_constant_initializer_array_value, and its serialized NumPy value (checked in Keras 3.16:
+        // {"value": {"class_name": "__numpy__", "config": {"value": [[1.0, 2.0], [3.0, 4.0]], "dtype": "float32"}}}).
+        var constant = new Constant(new float[,] { { 1, 2 }, { 3, 4 } });
+        Assert.That(constant.Invoke(2, 2), Is.EqualTo(new[] { 1f, 2f, 3f, 4f }));
+        var expected = JsonNode.Parse("""{"module": "keras.initializers", "class_name": "Constant", "config": {"value": {"class_name": "__numpy__", "config": {"value": [[1.0, 2.0], [3.0, 4.0]], "dtype": "float32"}}}, "registered_name": null}""");
+        Assert.That(SameJson(constant.Serialize(), expected), Is.True, constant.Serialize().ToJsonString());
+        var read = (Constant)Initializer.Get(expected)!;
+        Assert.That(read.Invoke(2, 2), Is.EqualTo(new[] { 1f, 2f, 3f, 4f }));
+        Assert.That(SameJson(read.Serialize(), expected), Is.True);
+        Assert.That(new Constant(new[] { 1.0, 2.0 }).Invoke(3, 2), Is.EqualTo(new[] { 1f, 2f, 1f, 2f, 1f, 2f }), "broadcast as NumPy");
+        Assert.That(() => new Constant(new[] { 1.0, 2.0, 3.0 }).Invoke(3, 2), Throws.ArgumentException.With.Message.Contains("does not broadcast"));
+        var list = JsonNode.Parse("""{"class_name": "Constant", "config": {"value": [0.5, 1.5]}}""");
+        var fromList = Initializer.Get(list)!;
+        Assert.That(fromList.Invoke(2, 2), Is.EqualTo(new[] { 0.5f, 1.5f, 0.5f, 1.5f }));
+        Assert.That(SameJson(fromList.GetConfig(), list!["config"]), Is.True, "a list is written back as a list, as Keras");
+    }
+
+    [Test]
     public void Zeros_TakesIntegerAndBoolDtypes()
     {
         using var z = new Zeros().Invoke(new long[] { 2, 2 }, "int64");
@@ -376,7 +396,8 @@ public class InitializerTests
         Assert.That(() => Initializer.Get(JsonValue.Create("stft")), Throws.InstanceOf<NotSupportedException>());
         Assert.That(() => Initializer.Get(JsonNode.Parse("""{"class_name": "VarianceScaling", "config": {"scale": -1.0}}""")),
             Throws.InstanceOf<FormatException>().With.Message.Contains("Argument `scale` must be positive float. Received: scale=-1.0"));
-        Assert.That(() => Initializer.Get(JsonNode.Parse("""{"class_name": "Constant", "config": {"value": [1, 2]}}""")), Throws.InstanceOf<NotSupportedException>());
+        Assert.That(() => Initializer.Get(JsonNode.Parse("""{"class_name": "Constant", "config": {"value": {"class_name": "SomethingElse", "config": {}}}}""")), Throws.InstanceOf<NotSupportedException>());
+        Assert.That(() => Initializer.Get(JsonNode.Parse("""{"class_name": "Constant", "config": {"value": [[1, 2], [3]]}}""")), Throws.InstanceOf<FormatException>().With.Message.Contains("rectangular"));
         Assert.That(() => Initializer.Get(JsonNode.Parse("[1]")), Throws.InstanceOf<FormatException>());
     }
 }
