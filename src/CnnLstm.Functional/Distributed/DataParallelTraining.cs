@@ -49,7 +49,7 @@ internal static unsafe class DataParallelTraining
 
         if (Mpi.Rank != 0)
         {
-            optimizer.ImportState(trainable, new OptimizerState(header[0], BitConverter.Int64BitsToDouble(header[1]), slots, own.InterleavedSlots));
+            optimizer.ImportState(trainable, new OptimizerState(header[0], BitConverter.Int64BitsToDouble(header[1]), slots, own.InterleavedSlots, own.LeadingSlots, own.Extras));
         }
     }
 

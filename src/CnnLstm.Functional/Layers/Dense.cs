@@ -9,7 +9,7 @@ namespace KerasStyle.Layers;
 
 /// <summary>
 /// Densely connected layer, <c>activation(dot(input, kernel) + bias)</c> on the last axis, as Keras' <c>Dense</c>.
-/// Weights: kernel (in, units) glorot_uniform, bias (units) zeros.
+/// Weights: kernel (in, units), <see cref="KernelInitializer"/> (glorot_uniform), bias (units), <see cref="BiasInitializer"/> (zeros).
 /// </summary>
 [KerasLayer("Dense"), Keras3OnlyArgument("quantization_config", null), Keras3OnlyArgument("lora_rank", null), Keras3OnlyArgument("lora_alpha", null), TfKeras2OnlyArgument("activity_regularizer", null)]
 public sealed class Dense : Layer
@@ -41,6 +41,12 @@ public sealed class Dense : Layer
     /// <summary>Whether a bias is added.</summary>
     public bool UseBias { get; }
 
+    /// <summary>The kernel's initializer (Keras' <c>kernel_initializer</c>, default <see cref="Initializers.GlorotUniform"/>): <c>new Dense(8) { KernelInitializer = new HeNormal(seed: 1) }</c>.</summary>
+    public Initializers.Initializer KernelInitializer { get; init; } = new Initializers.GlorotUniform();
+
+    /// <summary>The bias's initializer (Keras' <c>bias_initializer</c>, default <see cref="Initializers.Zeros"/>).</summary>
+    public Initializers.Initializer BiasInitializer { get; init; } = new Initializers.Zeros();
+
     /// <summary>The kernel's penalty (Keras' <c>kernel_regularizer</c>, default null): <c>new Dense(8) { KernelRegularizer = new L1L2(0.01, 0.01) }</c>.</summary>
     public Regularizers.Regularizer? KernelRegularizer { get; init; }
 
@@ -61,7 +67,7 @@ public sealed class Dense : Layer
         config["activation"] = Activations.Serialize(Activation);
         config["use_bias"] = UseBias;
         // Keras 3's Dense writes no activity_regularizer, and quantization_config null for a float layer.
-        AddKernelAndBiasConfig(config, KernelRegularizer, BiasRegularizer, activityRegularizer: false, KernelConstraint, BiasConstraint);
+        AddKernelAndBiasConfig(config, KernelInitializer, BiasInitializer, KernelRegularizer, BiasRegularizer, activityRegularizer: false, KernelConstraint, BiasConstraint);
         config["quantization_config"] = null;
         return config;
     }
@@ -72,6 +78,8 @@ public sealed class Dense : Layer
         var (regularizers, constraints) = ReadKernelAndBiasConfigWithConstraints(config, "quantization_config");
         return new Dense(config.GetInt("units"), config.GetActivation("activation", "linear"), config.GetBool("use_bias", true), config.Name)
         {
+            KernelInitializer = config.GetInitializer("kernel_initializer", new Initializers.GlorotUniform()),
+            BiasInitializer = config.GetInitializer("bias_initializer", new Initializers.Zeros()),
             KernelRegularizer = regularizers.Kernel,
             BiasRegularizer = regularizers.Bias,
             KernelConstraint = constraints.Kernel,
@@ -102,12 +110,13 @@ public sealed class Dense : Layer
     {
         inputDim = input.Shape.Last!.Value;
         var kernelShape = new long[] { inputDim, Units };
-        kernel = AddWeight("kernel", kernelShape, () => Initializers.GlorotUniform(kernelShape, inputDim, Units, Random));
+        kernel = AddWeight("kernel", kernelShape, Initial(KernelInitializer, kernelShape, "kernel"));
         kernel.Regularizer = KernelRegularizer;
         kernel.Constraint = KernelConstraint;
         if (UseBias)
         {
-            bias = AddWeight("bias", new long[] { Units }, () => zeros(Units));
+            var biasShape = new long[] { Units };
+            bias = AddWeight("bias", biasShape, Initial(BiasInitializer, biasShape, "bias"));
             bias.Regularizer = BiasRegularizer;
             bias.Constraint = BiasConstraint;
         }

@@ -73,6 +73,9 @@ public sealed class Embedding : Layer
     /// <summary>The fixed sequence length, if given.</summary>
     public int? InputLength { get; }
 
+    /// <summary>The embeddings' initializer (Keras' <c>embeddings_initializer</c>, default <see cref="Initializers.RandomUniform"/> over [-0.05, 0.05)).</summary>
+    public Initializers.Initializer EmbeddingsInitializer { get; init; } = new Initializers.RandomUniform();
+
     /// <summary>The embeddings' penalty (Keras' <c>embeddings_regularizer</c>, default null).</summary>
     public Regularizers.Regularizer? EmbeddingsRegularizer { get; init; }
 
@@ -86,7 +89,7 @@ public sealed class Embedding : Layer
         var config = base.GetConfig();
         config["input_dim"] = InputDim;
         config["output_dim"] = OutputDim;
-        config["embeddings_initializer"] = KerasInitializer("RandomUniform", new JsonObject { ["minval"] = -0.05, ["maxval"] = 0.05, ["seed"] = null });
+        config["embeddings_initializer"] = EmbeddingsInitializer.Serialize();
         config["embeddings_regularizer"] = EmbeddingsRegularizer?.Serialize();
         config["activity_regularizer"] = ActivityRegularizer?.Serialize();
         config["embeddings_constraint"] = EmbeddingsConstraint?.Serialize();
@@ -99,7 +102,6 @@ public sealed class Embedding : Layer
     /// <summary>Creates the layer from a Keras 2 or Keras 3 config.</summary>
     internal static Embedding FromConfig(LayerConfig config)
     {
-        config.ReadInitializer("embeddings_initializer", "random_uniform");
         config.RequireDefault("lora_rank", null);
 
         config.RequireDefault("sparse", false);
@@ -108,6 +110,7 @@ public sealed class Embedding : Layer
         config.Ignore("lora_alpha");
         return new Embedding(config.GetInt("input_dim"), config.GetInt("output_dim"), config.GetNullableSize("input_length"), config.Name, config.GetBool("mask_zero", false))
         {
+            EmbeddingsInitializer = config.GetInitializer("embeddings_initializer", new Initializers.RandomUniform()),
             EmbeddingsRegularizer = config.GetRegularizer("embeddings_regularizer"),
             EmbeddingsConstraint = config.GetConstraint("embeddings_constraint"),
         };
@@ -134,7 +137,7 @@ public sealed class Embedding : Layer
     protected override void Build(KerasTensor input)
     {
         var shape = new long[] { InputDim, OutputDim };
-        embeddings = AddWeight("embeddings", shape, () => Initializers.Uniform(shape, -0.05, 0.05, Random));
+        embeddings = AddWeight("embeddings", shape, Initial(EmbeddingsInitializer, shape, "embeddings"));
         embeddings.Regularizer = EmbeddingsRegularizer;
         embeddings.Constraint = EmbeddingsConstraint;
     }

@@ -820,14 +820,37 @@ public abstract class Layer : IDisposable
     /// </summary>
     /// <param name="name">The Keras weight name, e.g. <c>kernel</c>.</param>
     /// <param name="shape">The weight's shape.</param>
-    /// <param name="initializer">A Keras initializer name: <c>glorot_uniform</c> (the default, Keras' default for float
-    /// weights), <c>zeros</c>, <c>ones</c>, or <c>random_normal</c> and its alias <c>normal</c> (Keras' RandomNormal
-    /// with its defaults, mean 0 and standard deviation 0.05); for any other initial value pass the tensor
-    /// (<see cref="AddWeight(string, int[], Tensor, bool)"/>).</param>
+    /// <param name="initializer">A Keras initializer identifier, as <c>keras.initializers.get</c> takes it:
+    /// <c>glorot_uniform</c> (the default, Keras' default for float weights), <c>zeros</c>, <c>ones</c>,
+    /// <c>random_normal</c>/<c>normal</c>, <c>he_normal</c>, <c>orthogonal</c>... or a class name; each with its
+    /// Keras defaults, unseeded (drawing from the layer's generator).</param>
     /// <param name="trainable">Whether <c>Fit</c> trains it (default true).</param>
     /// <returns>The weight; its <see cref="LayerWeight.Variable"/> is what <see cref="Call(Tensor, bool, Tensor)"/> computes with.</returns>
-    /// <exception cref="ArgumentException">The initializer is not one of those, or a dimension is not positive.</exception>
+    /// <exception cref="ArgumentException">An unknown initializer, one that cannot fill the shape, or a dimension that is not positive.</exception>
     protected LayerWeight AddWeight(string name, int[] shape, string initializer = "glorot_uniform", bool trainable = true)
+    {
+        ArgumentNullException.ThrowIfNull(initializer);
+        Initializers.Initializer value;
+        try
+        {
+            value = Initializers.Initializer.Get(JsonValue.Create(initializer))!;
+        }
+        catch (Exception e) when (e is FormatException or NotSupportedException)
+        {
+            throw new ArgumentException($"{ClassName} '{Name}': weight '{name}': {e.Message}", nameof(initializer), e);
+        }
+
+        return AddWeight(name, shape, value, trainable);
+    }
+
+    /// <summary>Adds a weight initialised by <paramref name="initializer"/> (see <see cref="AddWeight(string, int[], string, bool)"/>).</summary>
+    /// <param name="name">The Keras weight name, e.g. <c>kernel</c>.</param>
+    /// <param name="shape">The weight's shape.</param>
+    /// <param name="initializer">The initializer: seeded, its own values; unseeded, drawn from the layer's generator.</param>
+    /// <param name="trainable">Whether <c>Fit</c> trains it (default true).</param>
+    /// <returns>The weight.</returns>
+    /// <exception cref="ArgumentException">The initializer cannot fill the shape, or a dimension is not positive.</exception>
+    protected LayerWeight AddWeight(string name, int[] shape, Initializers.Initializer initializer, bool trainable = true)
     {
         ArgumentNullException.ThrowIfNull(shape);
         ArgumentNullException.ThrowIfNull(initializer);
@@ -837,15 +860,25 @@ public abstract class Layer : IDisposable
         }
 
         var dims = shape.Select(d => (long)d).ToArray();
-        Func<Tensor> value = initializer switch
+        return AddWeight(name, dims, Initial(initializer, dims, name), trainable);
+    }
+
+    /// <summary>
+    /// The initial value of a weight of <paramref name="shape"/> from <paramref name="initializer"/> (a seeded one
+    /// draws from its seed, an unseeded one from the layer's generator), checked now: a shape the initializer cannot
+    /// fill (Orthogonal below rank 2, Identity other than rank 2) is refused before any weight is made.
+    /// </summary>
+    /// <exception cref="ArgumentException">The initializer cannot fill the shape, naming the layer and the weight.</exception>
+    private protected Func<Tensor> Initial(Initializers.Initializer initializer, long[] shape, string weight)
+    {
+        ArgumentNullException.ThrowIfNull(initializer);
+        if (initializer.WhyNot(shape) is { } why)
         {
-            "glorot_uniform" => () => Initializers.GlorotUniform(dims, Random),
-            "zeros" => () => zeros(dims),
-            "ones" => () => ones(dims),
-            "random_normal" or "normal" => () => Initializers.Normal(dims, 0, 0.05, Random),
-            _ => throw new ArgumentException($"{ClassName} '{Name}': weight '{name}' asks for the initializer '{initializer}'; by name this library knows glorot_uniform, zeros, ones and random_normal (alias normal) (pass any other initial value as a tensor).", nameof(initializer)),
-        };
-        return AddWeight(name, dims, value, trainable);
+            var reported = Outermost;
+            throw new ArgumentException($"{reported.ClassName} '{reported.Name}': the initializer {initializer.ClassName} of weight '{weight}' cannot fill its shape ({string.Join(", ", shape)}): {why}");
+        }
+
+        return () => initializer.Make(shape, Random);
     }
 
     /// <summary>Adds a weight with the given initial value (see <see cref="AddWeight(string, int[], string, bool)"/>).</summary>
@@ -953,16 +986,16 @@ public abstract class Layer : IDisposable
     /// <summary>Lists another layer's weight as this layer's too (a model used as a layer lists its layers' weights).</summary>
     private protected void AdoptWeight(LayerWeight weight) => weights.Add(weight);
 
-    /// <summary>A Keras 3 serialized initializer, e.g. <c>{"module": "keras.initializers", "class_name": "Zeros", ...}</c>.</summary>
     /// <summary>
-    /// The config entries of a layer with a glorot_uniform kernel and a zeros bias (Dense, Conv1D): initializers,
+    /// The config entries of a layer with a kernel and a bias (Dense, Conv1D): initializers,
     /// regularizers, and constraints (null for the layers that take none).
     /// </summary>
-    private protected void AddKernelAndBiasConfig(JsonObject config, Regularizers.Regularizer? kernelRegularizer, Regularizers.Regularizer? biasRegularizer, bool activityRegularizer = true,
+    private protected void AddKernelAndBiasConfig(JsonObject config, Initializers.Initializer kernelInitializer, Initializers.Initializer biasInitializer,
+        Regularizers.Regularizer? kernelRegularizer, Regularizers.Regularizer? biasRegularizer, bool activityRegularizer = true,
         Constraints.Constraint? kernelConstraint = null, Constraints.Constraint? biasConstraint = null)
     {
-        config["kernel_initializer"] = GlorotUniformConfig();
-        config["bias_initializer"] = KerasInitializer("Zeros", new JsonObject());
+        config["kernel_initializer"] = kernelInitializer.Serialize();
+        config["bias_initializer"] = biasInitializer.Serialize();
         config["kernel_regularizer"] = kernelRegularizer?.Serialize();
         config["bias_regularizer"] = biasRegularizer?.Serialize();
         if (activityRegularizer)
@@ -992,7 +1025,7 @@ public abstract class Layer : IDisposable
 
     /// <summary>
     /// Reads what <see cref="AddKernelAndBiasConfig"/> writes, for the layers with a kernel and a bias that take no
-    /// constraints here (MultiHeadAttention, EinsumDense): glorot_uniform and zeros initializers; the kernel and bias
+    /// constraints here (MultiHeadAttention, EinsumDense): the kernel and bias
     /// regularizers (returned); constraints and a LoRA rank (and <paramref name="alsoNull"/>), which this library does
     /// not support there, must be null; lora_alpha has no effect without a rank.
     /// </summary>
@@ -1010,8 +1043,6 @@ public abstract class Layer : IDisposable
     private protected static ((Regularizers.Regularizer? Kernel, Regularizers.Regularizer? Bias) Regularizers, (Constraints.Constraint? Kernel, Constraints.Constraint? Bias) Constraints)
         ReadKernelAndBiasConfigWithConstraints(LayerConfig config, params string[] alsoNull)
     {
-        config.ReadInitializer("kernel_initializer", "glorot_uniform");
-        config.ReadInitializer("bias_initializer", "zeros");
         foreach (var key in alsoNull.Append("lora_rank"))
         {
             config.RequireDefault(key, null);
@@ -1021,18 +1052,6 @@ public abstract class Layer : IDisposable
         return ((config.GetRegularizer("kernel_regularizer"), config.GetRegularizer("bias_regularizer")),
             (config.GetConstraint("kernel_constraint"), config.GetConstraint("bias_constraint")));
     }
-
-    /// <summary>glorot_uniform as Keras 3.16 serializes it (with its input_axes and output_axes arguments).</summary>
-    private protected static JsonObject GlorotUniformConfig() =>
-        KerasInitializer("GlorotUniform", new JsonObject { ["seed"] = null, ["input_axes"] = null, ["output_axes"] = null });
-
-    private protected static JsonObject KerasInitializer(string className, JsonObject config) => new()
-    {
-        ["module"] = "keras.initializers",
-        ["class_name"] = className,
-        ["config"] = config,
-        ["registered_name"] = null,
-    };
 
     /// <summary>A <see cref="LayerInputException"/> whose message starts with this layer's class and name.</summary>
     protected LayerInputException InputError(string message) => new(Name, $"{ClassName} '{Name}': {message}");

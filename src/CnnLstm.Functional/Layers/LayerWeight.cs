@@ -210,8 +210,14 @@ public sealed class LayerWeight
     /// <summary>Gives a weight declared without a value its variable (see <c>Layer.AddWeight</c> with an initializer).</summary>
     internal void Make(TorchSharp.Modules.Parameter made) => variable = made;
 
+    /// <summary>
+    /// Whether Keras keeps this weight as an int32 variable (Normalization's <c>count</c>): the library holds it as a
+    /// float, writes it to files as int32 and reads integer or float datasets into it.
+    /// </summary>
+    internal bool Integer { get; set; }
+
     /// <summary>The value in Keras layout.</summary>
-    internal WeightArray Get() => ToKerasArray(Variable);
+    internal WeightArray Get() => Integer ? new WeightArray(Shape.ToArray(), ToKerasArray(Variable).Data) { Integer = true } : ToKerasArray(Variable);
 
     /// <summary>Overwrites the value from Keras layout; the shape must already be checked.</summary>
     internal void Set(WeightArray value)

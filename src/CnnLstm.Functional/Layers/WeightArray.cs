@@ -30,6 +30,9 @@ public sealed class WeightArray
     /// <summary>The values, row-major.</summary>
     public float[] Data { get; }
 
+    /// <summary>Whether the value is of an integer Keras variable (written to files as int32).</summary>
+    internal bool Integer { get; init; }
+
     /// <summary>Wraps a float array of any rank (e.g. float[,] for a Dense kernel), copying its values.</summary>
     /// <param name="values">The values; the array's sizes become the shape.</param>
     public static WeightArray FromArray(Array values)

@@ -31,7 +31,9 @@ public partial class Model
     /// <see cref="H5Format"/>).</param>
     /// <exception cref="ArgumentException">Another extension, or <see cref="H5Format.TfKeras2"/> with <c>.keras</c>.</exception>
     /// <exception cref="NotSupportedException">With <see cref="H5Format.TfKeras2"/>: a layer argument tf.keras 2 has
-    /// no equivalent for (named with its value).</exception>
+    /// no equivalent for (named with its value); an optimizer tf.keras 2 does not have (a user's own class) or an
+    /// optimizer argument it has not or computes otherwise (<c>loss_scale_factor</c>, <c>gradient_accumulation_steps</c>,
+    /// <c>use_ema</c>; named with its value).</exception>
     /// <remarks>Under a <see cref="Distributed.DataParallel"/> distribution, call it on every rank: rank 0 alone writes the
     /// file, then every rank waits for the others (one <c>MPI_Allreduce</c> of rank 0's outcome, a barrier); when rank 0's
     /// write failed, rank 0 throws its exception and the other ranks an <see cref="IOException"/>. Called inside a
@@ -72,7 +74,10 @@ public partial class Model
         if (h5Format == H5Format.TfKeras2)
         {
             var modelConfig = TfKeras2Config.Model(root);
-            var trainingConfig = CompileConfigJson() is { } compile ? TfKeras2Config.Training(compile, Optimizer is RMSprop { Keras2Update: true }).ToJsonString() : null;
+            // Refused (named) before anything is written: an optimizer tf.keras 2 has not.
+            _ = Optimizer is null ? null : TfKeras2OptimizerWeights.OptimizerClass(Optimizer);
+            var trainingConfig = CompileConfigJson() is { } compile
+                ? TfKeras2Config.Training(compile, Optimizer is RMSprop { Keras2Update: true } or Adagrad { Keras2Update: true }).ToJsonString() : null;
             Keras2WeightsH5.SaveFullModel(path, Layers, modelConfig.ToJsonString(), trainingConfig, TfKeras2Config.KerasVersion,
                 () => Optimizer is null ? null : TfKeras2OptimizerWeights.Write(ExportOptimizerState(), Optimizer, TrainableWeights));
             return;

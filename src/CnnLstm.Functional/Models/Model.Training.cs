@@ -148,9 +148,13 @@ public partial class Model
     /// <param name="shuffle">Whether to shuffle the training samples each epoch.</param>
     /// <param name="callbacks">Callbacks, called in order.</param>
     /// <param name="initialEpoch">The epoch to start from (for resuming).</param>
-    /// <param name="sampleWeight">One weight per sample (finite, non-negative), as Keras' <c>sample_weight</c>: the loss
-    /// is the sum of each sample's loss times its weight over the number of samples (Keras 3's
-    /// <c>sum_over_batch_size</c>), and metrics are weighted means (or weighted counts); applies to every output.</param>
+    /// <param name="sampleWeight">Weights (finite, non-negative; float, double, int or long), as Keras' <c>sample_weight</c>:
+    /// one per sample, shape (samples,), or, as Keras 3.16, one per sample and step for a sequence output, shape
+    /// (samples, steps) (or (samples, steps, 1), (samples, 1)): the loss is the sum of each entry's loss times its
+    /// weight over the number of entries (Keras 3's <c>sum_over_batch_size</c>; the loss's reduction decides), and
+    /// metrics are weighted means (or weighted counts); applies to every output. Per-sample weights on a sequence
+    /// output weigh each of its steps, as tf.keras 2 (Keras 3.16 raises a broadcast error there); weights of rank 2 or
+    /// more follow Keras 3.16's rules, the output's mask included (<see cref="Training.Losses.Loss"/>).</param>
     /// <param name="classWeight">A weight per class id, as Keras' <c>class_weight</c>: each sample weighs its target's
     /// class (the argmax of a one-hot target, the rounded value of a single-unit target); classes not listed weigh 1.
     /// Single-output models only, and not together with <paramref name="sampleWeight"/> (as Keras).</param>
@@ -163,7 +167,7 @@ public partial class Model
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public History Fit(ModelData x, ModelData y, int batchSize = 32, int epochs = 1, int verbose = 1,
         (ModelData X, ModelData Y)? validationData = null, double validationSplit = 0.0, bool shuffle = true,
-        IEnumerable<ICallback>? callbacks = null, int initialEpoch = 0, float[]? sampleWeight = null, IReadOnlyDictionary<int, double>? classWeight = null,
+        IEnumerable<ICallback>? callbacks = null, int initialEpoch = 0, Array? sampleWeight = null, IReadOnlyDictionary<int, double>? classWeight = null,
         CancellationToken cancellationToken = default)
         => Trainer.Fit(x, y, batchSize, epochs, verbose, validationData, validationSplit, shuffle, callbacks, initialEpoch, sampleWeight, classWeight, cancellationToken);
 
@@ -171,13 +175,13 @@ public partial class Model
     /// <param name="x">Inputs, one per model input.</param>
     /// <param name="y">Targets, one per output.</param>
     /// <param name="batchSize">Samples per batch.</param>
-    /// <param name="sampleWeight">One weight per sample, as in <c>Fit</c>.</param>
+    /// <param name="sampleWeight">Weights per sample (or per sample and step), as in <c>Fit</c>.</param>
     /// <param name="cancellationToken">Ends the evaluation between batches with <see cref="OperationCanceledException"/>.</param>
     /// <returns>The loss (the mean over batches weighted by batch size) and the metrics over all samples, by name;
     /// under a <see cref="Distributed.DataParallel"/> distribution each rank evaluates its part of every batch of
     /// batchSize x ranks and every rank returns the values of all samples.</returns>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public IReadOnlyDictionary<string, double> Evaluate(ModelData x, ModelData y, int batchSize = 32, float[]? sampleWeight = null, CancellationToken cancellationToken = default)
+    public IReadOnlyDictionary<string, double> Evaluate(ModelData x, ModelData y, int batchSize = 32, Array? sampleWeight = null, CancellationToken cancellationToken = default)
         => Trainer.Evaluate(x, y, batchSize, sampleWeight, cancellationToken);
 
     /// <summary>

@@ -11,7 +11,7 @@ namespace KerasStyle.Regularizers;
 /// called on a tensor it gives a scalar that training adds to the loss. The library's layers take one per
 /// Keras argument (<c>kernel_regularizer</c>, <c>bias_regularizer</c>, <c>recurrent_regularizer</c>,
 /// <c>embeddings_regularizer</c>; <see cref="Layers.Layer.ActivityRegularizer"/> on every layer). Built in: <see cref="L1"/>,
-/// <see cref="L2"/> and <see cref="L1L2"/>; Keras' <c>OrthogonalRegularizer</c> is refused by name.
+/// <see cref="L2"/>, <see cref="L1L2"/> and <see cref="OrthogonalRegularizer"/>.
 /// </summary>
 public abstract class Regularizer
 {
@@ -29,16 +29,18 @@ public abstract class Regularizer
         return Penalty(x.dtype == ScalarType.Float32 ? x : x.to_type(ScalarType.Float32)).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The penalty of a C# float array of any rank, computed as on a tensor.</summary>
+    /// <summary>The penalty of a C# numeric array of any rank (its shape kept), computed as on a tensor.</summary>
     /// <param name="x">The values.</param>
     /// <returns>The penalty.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="x"/> is null.</exception>
+    /// <exception cref="ArgumentException">The array's rank does not fit the regularizer (<see cref="OrthogonalRegularizer"/>: 2).</exception>
     public float Invoke(Array x)
     {
         ArgumentNullException.ThrowIfNull(x);
         using var scope = NewDisposeScope();
         var values = x.Cast<object>().Select(v => Convert.ToSingle(v, CultureInfo.InvariantCulture)).ToArray();
-        return Invoke(tensor(values)).item<float>();
+        var shape = Enumerable.Range(0, x.Rank).Select(d => (long)x.GetLength(d)).ToArray();
+        return Invoke(tensor(values).reshape(shape)).item<float>();
     }
 
     /// <summary>The penalty of a C# float vector (an exact match where <see cref="Invoke(Tensor)"/>'s conversion would also apply).</summary>
@@ -61,14 +63,14 @@ public abstract class Regularizer
 
     /// <summary>
     /// Keras' <c>keras.regularizers.get</c>: null gives null; a name gives that class with its defaults
-    /// (<c>"l1"</c>/<c>"L1"</c>: L1(0.01), <c>"l2"</c>/<c>"L2"</c>: L2(0.01), <c>"l1l2"</c>/<c>"L1L2"</c>: L1L2(0, 0), as
+    /// (<c>"l1"</c>/<c>"L1"</c>: L1(0.01), <c>"l2"</c>/<c>"L2"</c>: L2(0.01), <c>"l1l2"</c>/<c>"L1L2"</c>: L1L2(0, 0),
+    /// <c>"orthogonal_regularizer"</c>/<c>"OrthogonalRegularizer"</c>: OrthogonalRegularizer(0.01, "rows"), as
     /// Keras 3.16 instantiates the class; it refuses <c>"l1_l2"</c>, and so does this library); an object is a serialized regularizer, in Keras 3's form (with
     /// <c>module</c>) or tf.keras 2's (<c>{"class_name": "L1L2", "config": {"l1": 0.0, "l2": 0.01}}</c>).
     /// </summary>
     /// <param name="identifier">The config value.</param>
     /// <returns>The regularizer, or null.</returns>
     /// <exception cref="FormatException">An unknown name or malformed object.</exception>
-    /// <exception cref="NotSupportedException"><c>OrthogonalRegularizer</c>, which this library does not compute.</exception>
     public static Regularizer? Get(JsonNode? identifier) => KerasObjectConfig.Get(identifier, "Regularizer", Create);
 
     private static Regularizer Create(string name, JsonObject config)
@@ -91,9 +93,16 @@ public abstract class Regularizer
                     OnlyKeys("l1", "l2");
                     return new L1L2(Arg("l1", 0), Arg("l2", 0));
                 case "OrthogonalRegularizer" or "orthogonal_regularizer":
-                    throw new NotSupportedException($"Regularizer '{name}' (Keras' OrthogonalRegularizer) is not supported by this library; only L1, L2 and L1L2 are.");
+                    OnlyKeys("factor", "mode");
+                    var mode = config["mode"] switch
+                    {
+                        null => "rows",
+                        JsonValue v when v.TryGetValue<string>(out var m) => m,
+                        var other => throw new FormatException($"Regularizer '{name}': 'mode' must be a string, got {other.ToJsonString()}."),
+                    };
+                    return new OrthogonalRegularizer(Arg("factor", 0.01), mode);
                 default:
-                    throw new FormatException($"Could not interpret regularizer identifier: '{name}'; this library knows, as Keras 3.16, L1 ('l1'), L2 ('l2') and L1L2 ('l1l2'; Keras 3.16 refuses 'l1_l2' too).");
+                    throw new FormatException($"Could not interpret regularizer identifier: '{name}'; this library knows, as Keras 3.16, L1 ('l1'), L2 ('l2'), L1L2 ('l1l2'; Keras 3.16 refuses 'l1_l2' too) and OrthogonalRegularizer ('orthogonal_regularizer').");
             }
         }
         catch (ArgumentException e)
@@ -196,5 +205,59 @@ public sealed class L1L2 : Regularizer
         }
 
         return result;
+    }
+}
+
+/// <summary>
+/// Keras' <c>keras.regularizers.OrthogonalRegularizer</c>: on a rank-2 input (a Dense kernel (input_dim, units), or a
+/// (batch, units) activation), the L2-normalised rows (<c>mode</c> "rows") or columns ("columns"), each normalised as
+/// Keras' <c>ops.normalize</c> (x * rsqrt(max(Σx², 1e-14))); their products with each other, the diagonal zeroed;
+/// <c>factor * 0.5 * sum(|products|) / (n (n - 1) / 2)</c> with n the number of rows (columns). The factor is kept in
+/// float32, as Keras keeps it as a tensor (its config writes the float32 value). With one row (column) Keras divides
+/// 0 by 0 and gives NaN; so does this.
+/// </summary>
+public sealed class OrthogonalRegularizer : Regularizer
+{
+    /// <summary>Creates the regularizer.</summary>
+    /// <param name="factor">The factor (Keras default 0.01); finite and non-negative.</param>
+    /// <param name="mode"><c>"rows"</c> (default) or <c>"columns"</c>: which vectors are pushed to be orthogonal.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A negative, infinite or NaN factor.</exception>
+    /// <exception cref="ArgumentException">A mode other than "rows" and "columns" (Keras' message).</exception>
+    public OrthogonalRegularizer(double factor = 0.01, string mode = "rows")
+    {
+        Factor = (float)Validate(factor, "factor");
+        Mode = mode is "rows" or "columns" ? mode
+            : throw new ArgumentException($"Invalid value for argument `mode`. Expected one of {{\"rows\", \"columns\"}}. Received: mode={mode}", nameof(mode));
+    }
+
+    /// <summary>The factor (float32, as Keras keeps it).</summary>
+    public float Factor { get; }
+
+    /// <summary>"rows" or "columns".</summary>
+    public string Mode { get; }
+
+    /// <inheritdoc/>
+    public override string ClassName => "OrthogonalRegularizer";
+
+    /// <inheritdoc/>
+    public override JsonObject GetConfig() => new() { ["factor"] = (double)Factor, ["mode"] = Mode };
+
+    /// <exception cref="ArgumentException">An input whose rank is not 2 (Keras' message).</exception>
+    private protected override Tensor Penalty(Tensor x)
+    {
+        if (x.dim() != 2)
+        {
+            throw new ArgumentException($"Inputs to OrthogonalRegularizer must have rank 2. Received: inputs.shape=({string.Join(", ", x.shape)}{(x.dim() == 1 ? "," : string.Empty)})", nameof(x));
+        }
+
+        var axis = Mode == "rows" ? 1L : 0L;
+        var normalized = x.mul(Scalars.Square(x).sum(new[] { axis }, keepdim: true).clamp_min(Scalars.Of(1e-14)).rsqrt());
+        var product = Mode == "rows" ? normalized.matmul(normalized.t()) : normalized.t().matmul(normalized);
+        var size = product.shape[0];
+        var offDiagonal = product.mul(Scalars.OneMinus(eye(size, dtype: x.dtype, device: x.device)));
+        // Keras: factor * 0.5 * sum(|products|) / num_pairs, in that order.
+        var sum = offDiagonal.abs().sum();
+        var scaled = Scalars.With(Factor * 0.5f, half => sum.mul(half));
+        return Scalars.With(size * (size - 1.0) / 2.0, pairs => scaled.div(pairs));
     }
 }

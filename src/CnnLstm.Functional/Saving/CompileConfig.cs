@@ -81,27 +81,55 @@ internal static class CompileConfig
                 var schedule = learningRate is JsonObject serialized ? LearningRateSchedule.Deserialize(serialized) : null;
                 var rate = schedule is null ? (double?)(learningRate as JsonValue)?.GetValue<double>() : null;
                 var adamW = className.Equals("adamw", StringComparison.OrdinalIgnoreCase);
-                var weightDecay = adamW ? ReadWeightDecay(config, obj["config"] as JsonObject) : 0;
-                foreach (var key in (adamW ? Array.Empty<string>() : new[] { "weight_decay" }).Concat(new[] { "clipnorm", "global_clipnorm", "clipvalue", "ema_overwrite_frequency", "loss_scale_factor", "gradient_accumulation_steps" }))
-                {
-                    config.RequireDefault(key, null);
-                }
-
-                config.RequireDefault("use_ema", false);
-                config.RequireDefault("decay", 0.0);
                 // tf.keras 2.11-2.15 read a config without "is_legacy_optimizer" as the legacy (OptimizerV2) optimizer
                 // (keras/optimizers/__init__.py deserialize at v2.11.0); only their new optimizers write it, as false.
                 var legacy = writtenByKeras2 && config.GetBool("is_legacy_optimizer", true);
-                config.Ignore("ema_momentum", "jit_compile");
+                if (writtenByKeras2)
+                {
+                    // tf.keras 2.11+ (optimizer_experimental/optimizer.py at v2.11.0, tf_keras/src/optimizers/optimizer.py):
+                    // _clip_gradients (clip_by_norm per gradient, clip_by_global_norm, clip_by_value) and _apply_weight_decay
+                    // (p -= p·wd·lr before the update) compute as Keras 3 does, so they are read. Its EMA starts the average
+                    // at the weights and mixes in the first step (Keras 3 takes the weights as they are after it), so a
+                    // file with use_ema loads uncompiled, as one with the legacy optimizers' clipping (not compared) does.
+                    // loss_scale_factor and gradient_accumulation_steps do not exist in tf.keras 2.
+                    var refused = (legacy ? (adamW ? Array.Empty<string>() : new[] { "weight_decay" }).Concat(new[] { "clipnorm", "global_clipnorm", "clipvalue" }) : Array.Empty<string>())
+                        .Concat(new[] { "ema_overwrite_frequency", "loss_scale_factor", "gradient_accumulation_steps" });
+                    foreach (var key in refused)
+                    {
+                        config.RequireDefault(key, null);
+                    }
+
+                    if (config.GetBool("use_ema", false))
+                    {
+                        throw new NotSupportedException($"compile_config: {className} with 'use_ema' = true written by tf.keras 2 is not supported: tf.keras 2 starts the moving average at the weights and mixes the first step into it (tf_keras/src/optimizers/optimizer.py _update_model_variables_moving_average), Keras 3 takes the weights after the first step as the average, so training it here would not compute as tf.keras 2 did.");
+                    }
+
+                    if (legacy && className.Equals("nadam", StringComparison.OrdinalIgnoreCase))
+                    {
+                        // tf_keras/src/optimizers/legacy/nadam.py: schedule_decay (written as "decay", default 0.004) in
+                        // u_t = β1 (1 - ½·0.96^(decay·t)) and a saved momentum_cache; Keras 3's Nadam has 0.96^t.
+                        throw new NotSupportedException($"compile_config: the tf.keras 2 legacy (OptimizerV2) Nadam is not supported: its momentum schedule is β1·(1 - 0.5·0.96^(schedule_decay·t)) with schedule_decay = {config.GetRaw("decay")?.ToJsonString() ?? "0.004"} (Keras 3's Nadam uses 0.96^t), so training it here would not compute as tf.keras 2 did.");
+                    }
+                }
+
+                double? Number(string key) => config.Has(key) ? config.GetDouble(key, 0) : null;
+                // AdamW's weight_decay is a number (default 0.004), the base option's is optional.
+                var weightDecay = adamW ? ReadWeightDecay(config, obj["config"] as JsonObject) : Number("weight_decay");
+                var (clipnorm, globalClipnorm, clipvalue) = (Number("clipnorm"), Number("global_clipnorm"), Number("clipvalue"));
+                var (useEma, emaMomentum) = (config.GetBool("use_ema", false), config.GetDouble("ema_momentum", 0.99));
+                var (emaOverwriteFrequency, lossScaleFactor) = (config.GetNullableInt("ema_overwrite_frequency"), Number("loss_scale_factor"));
+                var gradientAccumulationSteps = config.GetNullableInt("gradient_accumulation_steps");
+                config.RequireDefault("decay", 0.0);
+                config.Ignore("jit_compile");
                 Optimizer optimizer = className.ToLowerInvariant() switch
                 {
                     "adam" => ReadAdam(config, rate),
                     "sgd" => new SGD(rate ?? 0.01, config.GetDouble("momentum", 0), config.GetBool("nesterov", false)),
                     "rmsprop" => ReadRmsprop(config, rate, legacy),
-                    "adamw" => new AdamW(rate ?? 0.001, weightDecay, config.GetDouble("beta_1", 0.9), config.GetDouble("beta_2", 0.999), config.GetDouble("epsilon", 1e-7), config.GetBool("amsgrad", false)),
+                    "adamw" => new AdamW(rate ?? 0.001, weightDecay!.Value, config.GetDouble("beta_1", 0.9), config.GetDouble("beta_2", 0.999), config.GetDouble("epsilon", 1e-7), config.GetBool("amsgrad", false)),
                     "nadam" => new Nadam(rate ?? 0.001, config.GetDouble("beta_1", 0.9), config.GetDouble("beta_2", 0.999), config.GetDouble("epsilon", 1e-7)),
                     "adamax" => new Adamax(rate ?? 0.001, config.GetDouble("beta_1", 0.9), config.GetDouble("beta_2", 0.999), config.GetDouble("epsilon", 1e-7)),
-                    "adagrad" => new Adagrad(rate ?? 0.001, config.GetDouble("initial_accumulator_value", 0.1), config.GetDouble("epsilon", 1e-7)),
+                    "adagrad" => new Adagrad(rate ?? 0.001, config.GetDouble("initial_accumulator_value", 0.1), config.GetDouble("epsilon", 1e-7), keras2Update: legacy),
                     "adadelta" => new Adadelta(rate ?? 0.001, config.GetDouble("rho", 0.95), config.GetDouble("epsilon", 1e-7)),
                     "lion" => new Lion(rate ?? 0.001, config.GetDouble("beta_1", 0.9), config.GetDouble("beta_2", 0.99)),
                     "ftrl" => new Ftrl(rate ?? 0.001, config.GetDouble("learning_rate_power", -0.5), config.GetDouble("initial_accumulator_value", 0.1),
@@ -110,6 +138,7 @@ internal static class CompileConfig
                     _ when CustomObjects.Optimizer(className) is { } factory => CustomObjects.Create(factory, config, "optimizer"),
                     _ => throw new NotSupportedException($"compile_config: the optimizer '{className}' is not supported; this library has {string.Join(", ", OptimizerNames.Known)} (register your own with CustomObjects.Register)."),
                 };
+                optimizer.SetBaseArguments(weightDecay, clipnorm, globalClipnorm, clipvalue, useEma, emaMomentum, emaOverwriteFrequency, lossScaleFactor, gradientAccumulationSteps);
                 if (schedule is not null)
                 {
                     optimizer.Schedule = schedule;

@@ -311,5 +311,7 @@ internal static class Keras2WeightsH5
     }
 
     /// <summary>A float32 dataset with the weight's Keras shape.</summary>
-    internal static H5Dataset Dataset(WeightArray value) => new(value.Data, fileDims: value.Shape.Select(d => (ulong)d).ToArray());
+    internal static H5Dataset Dataset(WeightArray value) => value.Integer
+        ? new(value.Data.Select(v => (int)v).ToArray(), fileDims: value.Shape.Select(d => (ulong)d).ToArray())
+        : new(value.Data, fileDims: value.Shape.Select(d => (ulong)d).ToArray());
 }

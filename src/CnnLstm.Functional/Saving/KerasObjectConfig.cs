@@ -3,10 +3,10 @@ using System.Text.Json.Nodes;
 namespace KerasStyle.Saving;
 
 /// <summary>
-/// What Keras' small serializable objects (regularizers, constraints) share in configs: Keras 3.16's serialized form
+/// What Keras' small serializable objects (regularizers, constraints, initializers) share in configs: Keras 3.16's serialized form
 /// (<c>{"module", "class_name", "config", "registered_name"}</c>), the identifiers <c>keras.*.get</c> accepts (null, a
 /// name, Keras 3's or tf.keras 2's object), and the checks of their arguments. <c>kind</c> names the family in errors
-/// ("Regularizer", "Constraint").
+/// ("Regularizer", "Constraint", "Initializer").
 /// </summary>
 internal static class KerasObjectConfig
 {

@@ -243,33 +243,45 @@ public sealed class LayerConfig
     }
 
     /// <summary>
-    /// Reads a weight initializer. This library initialises each weight with the Keras default; when the config
-    /// names another initializer, a warning says so (loaded weights replace the initial values anyway).
+    /// Reads a weight initializer argument (e.g. <c>kernel_initializer</c>) as Keras' <c>initializers.get</c>: a name
+    /// (<c>"he_normal"</c>, <c>"HeNormal"</c>, an alias such as <c>"uniform"</c>) or a serialized initializer in Keras
+    /// 3's or tf.keras 2's form, with its arguments and seed. Absent gives <paramref name="defaultValue"/>; null gives
+    /// glorot_uniform, as Keras' <c>add_weight</c> initialises a float weight whose initializer is None.
     /// </summary>
-    /// <param name="key">The Keras argument name, e.g. <c>kernel_initializer</c>.</param>
-    /// <param name="libraryInitializer">The initializer this library uses: <c>glorot_uniform</c>, <c>orthogonal</c>,
-    /// <c>zeros</c>, <c>ones</c> or <c>random_uniform</c> (-0.05, 0.05); a config naming it (in any Keras spelling)
-    /// is honoured silently.</param>
-    public void ReadInitializer(string key, string libraryInitializer)
+    /// <param name="key">The Keras argument name.</param>
+    /// <param name="defaultValue">The layer's Keras default.</param>
+    /// <returns>The initializer.</returns>
+    /// <exception cref="FormatException">An unknown or malformed initializer, or arguments Keras refuses, naming the layer and the key.</exception>
+    /// <exception cref="NotSupportedException">An initializer this library does not compute (STFT, a SeedGenerator seed, a non-scalar Constant).</exception>
+    public Initializers.Initializer GetInitializer(string key, Initializers.Initializer defaultValue)
     {
+        ArgumentNullException.ThrowIfNull(defaultValue);
+        var present = values.ContainsKey(key);
         var node = GetRaw(key);
-        if (node is null || InitializerMatches(node, libraryInitializer))
+        try
         {
-            return;
+            return Initializers.Initializer.Get(node) ?? (present ? new Initializers.GlorotUniform() : defaultValue);
         }
-
-        Warnings.Warn($"{Describe()}: '{key}' is {node.ToJsonString()}; this library initialises that weight with {libraryInitializer} (weights loaded from a file replace it).");
+        catch (FormatException e)
+        {
+            throw new FormatException($"{Describe()}: '{key}': {e.Message}", e);
+        }
+        catch (NotSupportedException e)
+        {
+            throw new NotSupportedException($"{Describe()}: '{key}' = {node!.ToJsonString()}: {e.Message}", e);
+        }
     }
 
     /// <summary>
     /// Reads a regularizer argument (e.g. <c>kernel_regularizer</c>) as Keras' <c>regularizers.get</c>: null, a name
-    /// (<c>"l1"</c>, <c>"l2"</c>, <c>"l1l2"</c>, or the class names) or a serialized L1, L2 or L1L2 in Keras 3's or
+    /// (<c>"l1"</c>, <c>"l2"</c>, <c>"l1l2"</c>, <c>"orthogonal_regularizer"</c>, or the class names) or a serialized
+    /// L1, L2, L1L2 or OrthogonalRegularizer in Keras 3's or
     /// tf.keras 2's form.
     /// </summary>
     /// <param name="key">The Keras argument name.</param>
     /// <returns>The regularizer, or null when absent or null.</returns>
     /// <exception cref="FormatException">An unknown or malformed regularizer, naming the layer and the key.</exception>
-    /// <exception cref="NotSupportedException">A regularizer this library does not compute (OrthogonalRegularizer).</exception>
+    /// <exception cref="NotSupportedException">A regularizer this library does not compute.</exception>
     public Regularizers.Regularizer? GetRegularizer(string key)
     {
         var node = GetRaw(key);
@@ -373,39 +385,6 @@ public sealed class LayerConfig
     private static bool IsSameNumber(JsonNode node, JsonNode? expected) =>
         node is JsonValue a && expected is JsonValue b && a.GetValueKind() == JsonValueKind.Number && b.GetValueKind() == JsonValueKind.Number
         && double.Parse(a.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture) == double.Parse(b.ToJsonString(), System.Globalization.CultureInfo.InvariantCulture);
-
-    private static bool InitializerMatches(JsonNode node, string expected)
-    {
-        string name;
-        JsonObject? config = null;
-        switch (node)
-        {
-            case JsonValue value when value.TryGetValue<string>(out var text):
-                name = text;
-                break;
-            case JsonObject obj when obj["class_name"] is JsonValue cls && cls.TryGetValue<string>(out var text):
-                name = NameScope.ToSnakeCase(text);
-                config = obj["config"] as JsonObject;
-                break;
-            default:
-                return false;
-        }
-
-        double Arg(string key, double fallback) => config?[key] is JsonValue v && v.TryGetValue<double>(out var d) ? d : fallback;
-        string Text(string key) => config?[key] is JsonValue v && v.TryGetValue<string>(out var s) ? s : string.Empty;
-        return (expected, name) switch
-        {
-            ("glorot_uniform", "glorot_uniform") => true,
-            // Keras 2.1 serializes glorot_uniform as VarianceScaling(1.0, fan_avg, uniform).
-            ("glorot_uniform", "variance_scaling") => Arg("scale", 1) == 1 && Text("mode") == "fan_avg" && Text("distribution") == "uniform",
-            // Keras 3 also exports it as OrthogonalInitializer, the name some versions write.
-            ("orthogonal", "orthogonal" or "orthogonal_initializer") => Arg("gain", 1) == 1,
-            ("zeros", "zeros" or "zero") => true,
-            ("ones", "ones" or "one") => true,
-            ("random_uniform", "random_uniform" or "uniform") => Arg("minval", -0.05) == -0.05 && Arg("maxval", 0.05) == 0.05,
-            _ => false,
-        };
-    }
 
     private int ToInt(JsonNode node, string key)
     {

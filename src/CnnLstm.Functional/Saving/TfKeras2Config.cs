@@ -57,32 +57,70 @@ internal static class TfKeras2Config
     }
 
     /// <summary>
-    /// The <c>training_config</c> attribute: the loss and metrics as compiled, and the optimizer as tf.keras 2.11's
-    /// (non-legacy) optimizers serialize themselves (<c>jit_compile</c>, <c>is_legacy_optimizer: false</c>).
+    /// The <c>training_config</c> attribute: the loss and metrics as compiled, and the optimizer as tf.keras 2.11+'s
+    /// (non-legacy) optimizers serialize themselves (<c>get_config</c> in tf_keras/src/optimizers/optimizer.py: name,
+    /// weight_decay, clipnorm, global_clipnorm, clipvalue, use_ema, ema_momentum, ema_overwrite_frequency,
+    /// <c>jit_compile</c>, <c>is_legacy_optimizer: false</c>, then the class's own arguments; a schedule as
+    /// <c>{"class_name", "config"}</c>). tf.keras 2 passes every key to the constructor and refuses unknown ones, so
+    /// Keras 3's <c>loss_scale_factor</c> and <c>gradient_accumulation_steps</c> are left out.
     /// </summary>
     /// <param name="compile">The Keras 3 compile config the library writes.</param>
-    /// <param name="legacyRmsprop">The optimizer is an RMSprop with <see cref="RMSprop.Keras2Update"/>: written as
-    /// tf.keras 2.10's <c>OptimizerV2</c> RMSprop serializes itself (name, learning_rate, decay, rho, momentum, epsilon,
-    /// centered; no <c>is_legacy_optimizer</c>), which tf.keras 2.11-2.15 read as the legacy optimizer and this library
-    /// as <see cref="RMSprop.Keras2Update"/>.</param>
-    public static JsonObject Training(JsonObject compile, bool legacyRmsprop = false)
+    /// <param name="legacy">The optimizer is an RMSprop or Adagrad with <c>Keras2Update</c>: written as tf.keras 2's
+    /// legacy <c>OptimizerV2</c> serializes itself (name, learning_rate, decay, then its own arguments; no
+    /// <c>is_legacy_optimizer</c>), which tf.keras 2.11-2.15 read as the legacy optimizer and this library as that update.</param>
+    /// <exception cref="NotSupportedException">An optimizer argument tf.keras 2 has not or computes otherwise (named):
+    /// <c>loss_scale_factor</c> or <c>gradient_accumulation_steps</c> set, <c>use_ema</c> (tf.keras 2 mixes the first
+    /// step into the average, Keras 3 does not), or any base option on a legacy optimizer.</exception>
+    public static JsonObject Training(JsonObject compile, bool legacy = false)
     {
         var optimizer = (JsonObject)compile["optimizer"]!;
         var className = (string)optimizer["class_name"]!;
         var config = (JsonObject)optimizer["config"]!.DeepClone();
         config["name"] = className;
-        if (legacyRmsprop)
+        foreach (var key in new[] { "loss_scale_factor", "gradient_accumulation_steps" })
         {
-            config = new JsonObject
+            if (config.TryGetPropertyValue(key, out var value) && value is not null)
             {
-                ["name"] = className,
-                ["learning_rate"] = config["learning_rate"]?.DeepClone(),
-                ["decay"] = 0.0,
-                ["rho"] = config["rho"]?.DeepClone(),
-                ["momentum"] = config["momentum"]?.DeepClone(),
-                ["epsilon"] = config["epsilon"]?.DeepClone(),
-                ["centered"] = config["centered"]?.DeepClone(),
-            };
+                throw new NotSupportedException($"the optimizer {className}: {key}={value.ToJsonString()} has no tf.keras 2 equivalent (Keras 3 only), so the model cannot be saved in the tf.keras 2 form; save it as .keras or in the Keras 3 .h5 form.");
+            }
+
+            config.Remove(key);
+        }
+
+        if (config["use_ema"] is JsonValue ema && ema.TryGetValue<bool>(out var useEma) && useEma)
+        {
+            throw new NotSupportedException($"the optimizer {className}: use_ema=true is computed otherwise by tf.keras 2 (its average starts at the weights and mixes in the first step; Keras 3's is the weights after the first step), so the model cannot be saved in the tf.keras 2 form; save it as .keras or in the Keras 3 .h5 form.");
+        }
+
+        if (config["learning_rate"] is JsonObject schedule)
+        {
+            // tf.keras 2's learning_rate_schedule.serialize: {"class_name", "config"}, without Keras 3's module / registered_name.
+            if (schedule["module"] is not JsonValue module || (string?)module != "keras.optimizers.schedules")
+            {
+                throw new NotSupportedException($"the optimizer {className}: the learning-rate schedule {schedule["class_name"]?.ToJsonString()} is not one of Keras' own, so the model cannot be saved in the tf.keras 2 form; save it as .keras.");
+            }
+
+            config["learning_rate"] = new JsonObject { ["class_name"] = schedule["class_name"]!.DeepClone(), ["config"] = schedule["config"]!.DeepClone() };
+        }
+
+        if (legacy)
+        {
+            foreach (var key in new[] { "weight_decay", "clipnorm", "global_clipnorm", "clipvalue" })
+            {
+                if (config[key] is { } value)
+                {
+                    throw new NotSupportedException($"the optimizer {className} with tf.keras 2's legacy update: {key}={value.ToJsonString()} is not written in the legacy (OptimizerV2) form, so the model cannot be saved in the tf.keras 2 form; save it as .keras.");
+                }
+            }
+
+            var own = className == "RMSprop" ? new[] { "rho", "momentum", "epsilon", "centered" } : new[] { "initial_accumulator_value", "epsilon" };
+            var legacyConfig = new JsonObject { ["name"] = className, ["learning_rate"] = config["learning_rate"]?.DeepClone(), ["decay"] = 0.0 };
+            foreach (var key in own)
+            {
+                legacyConfig[key] = config[key]?.DeepClone();
+            }
+
+            config = legacyConfig;
         }
         else
         {

@@ -9,14 +9,21 @@ namespace KerasStyle.Saving;
 /// <summary>
 /// The <c>optimizer_weights</c> group of a tf.keras 2 full-model <c>.h5</c>: the attribute <c>weight_names</c> and
 /// one dataset per optimizer variable at that path. tf.keras 2 restores them by position
-/// (<c>optimizer.set_weights</c>), and two layouts exist (keras-team/keras at v2.10.0 and v2.11.0):
+/// (<c>optimizer.set_weights</c>), and two layouts exist (keras-team/keras at v2.10.0 and v2.11.0, keras-team/tf-keras):
 /// <list type="bullet">
-/// <item>tf.keras 2.10 and earlier (<c>OptimizerV2</c>, and <c>tf.keras.optimizers.legacy</c> later):
-/// <c>Adam/iter:0</c>, then every weight's first slot, then every weight's second slot, each named
-/// <c>Adam/dense/kernel/m:0</c> (slots <c>m</c>, <c>v</c> for Adam, <c>rms</c> for RMSprop, <c>momentum</c> for SGD).</item>
-/// <item>tf.keras 2.11 to 2.15 (<c>optimizer_experimental</c>): <c>iteration:0</c>, then the slots in the
-/// optimizer's build order (Adam: <c>m</c> and <c>v</c> of each weight in turn), each named
-/// <c>Adam/m/dense/kernel:0</c> (<c>velocity</c> for RMSprop, <c>m</c> for SGD, which keeps it even without momentum).</item>
+/// <item>tf.keras 2.10 and earlier (<c>OptimizerV2</c>, and <c>tf.keras.optimizers.legacy</c> later; each
+/// optimizer's <c>_create_slots</c> in tf_keras/src/optimizers/legacy/): <c>Adam/iter:0</c>, then every weight's first
+/// slot, then every weight's second slot (Ftrl: <c>accumulator</c> and <c>linear</c> of each weight in turn), each named
+/// <c>Adam/dense/kernel/m:0</c>. Slots: Adam <c>m</c>, <c>v</c>, <c>vhat</c>; RMSprop <c>rms</c>, <c>momentum</c>,
+/// <c>mg</c>; SGD <c>momentum</c>; Adamax <c>m</c>, <c>v</c>; Adagrad <c>accumulator</c>; Adadelta <c>accum_grad</c>,
+/// <c>accum_var</c>; Ftrl <c>accumulator</c>, <c>linear</c> (Nadam's, with <c>momentum_cache</c>, is refused when compiling).</item>
+/// <item>tf.keras 2.11+ (<c>optimizer_experimental</c>, tf_keras/src/optimizers/*.py <c>build</c>): <c>iteration:0</c>,
+/// then the slots in the optimizer's build order (each weight's slots in turn), each named <c>Adam/m/dense/kernel:0</c>.
+/// Slots: Adam and AdamW <c>m</c>, <c>v</c>, <c>vhat</c>; RMSprop <c>velocity</c>, <c>momentum</c>,
+/// <c>average_gradient</c>; SGD <c>m</c> (kept even without momentum); Adamax <c>m</c>, <c>u</c>; Adagrad
+/// <c>accumulator</c>; Adadelta <c>accumulated_grad</c>, <c>accumulated_delta_var</c>; Nadam <c>m</c>, <c>v</c>; Ftrl
+/// <c>accumulator</c>, <c>linear</c>; Lion (2.13+) <c>m</c>. Nadam's <c>u_product</c> is a plain <c>tf.Variable</c>,
+/// not an optimizer variable, so it is not saved.</item>
 /// </list>
 /// Neither stores the learning rate (it is in <c>training_config</c>). Reading matches each variable to its weight
 /// and slot by name, so both layouts (and any order) read; writing uses the tf.keras 2.11 layout.
@@ -88,6 +95,20 @@ internal static class TfKeras2OptimizerWeights
             return result;
         }
 
+        if (optimizer is Nadam nadam)
+        {
+            // tf.keras 2.11+ keeps u_product out of its variables (and its own reload restarts it at 1); it is the product
+            // of u_t over the steps taken, so it is recomputed from the step count, continuing as the uninterrupted run.
+            var steps = iterations.Integers is { Length: > 0 } counts ? counts[0] : iterations.Floats is { Length: > 0 } floats ? (long)floats[0] : 0L;
+            if (steps > 0)
+            {
+                Warnings.Warn(string.Create(CultureInfo.InvariantCulture, $"'{path}': tf.keras 2 does not save Nadam's u_product; it is recomputed from the {steps} steps taken (tf.keras 2 itself restarts it at 1 when it reloads the file)."));
+            }
+
+            result[string.Create(CultureInfo.InvariantCulture, $"optimizer/vars/{first + (trainable.Count * slotNames.Count)}")] =
+                new H5Array("optimizer_weights (Nadam u_product, recomputed)", Array.Empty<int>(), new[] { nadam.UProductAfter(Math.Max(steps, 0)) });
+        }
+
         for (var w = 0; w < trainable.Count; w++)
         {
             for (var s = 0; s < slotNames.Count; s++)
@@ -98,7 +119,9 @@ internal static class TfKeras2OptimizerWeights
                     return null;
                 }
 
-                result[string.Create(CultureInfo.InvariantCulture, $"optimizer/vars/{first + (w * slotNames.Count) + s}")] = value;
+                // Keras 3's order: Adam's velocity_hat and RMSprop's momentum / average_gradient follow every weight's
+                // first slots (OptimizerState.KerasIndex), not each weight's.
+                result[string.Create(CultureInfo.InvariantCulture, $"optimizer/vars/{first + optimizer.KerasVariableIndex(w, s, trainable.Count)}")] = value;
             }
         }
 
@@ -106,9 +129,10 @@ internal static class TfKeras2OptimizerWeights
     }
 
     /// <summary>
-    /// The <c>optimizer_weights</c> group as tf.keras 2.11 writes it: <c>iteration:0</c> (int64), then each
-    /// trainable weight's slots in build order (Adam's <c>m</c>, <c>v</c> per weight; RMSprop's <c>velocity</c>;
-    /// SGD's <c>m</c> with momentum). Before the first step only the step count, as tf.keras 2.11. tf.keras 2.11
+    /// The <c>optimizer_weights</c> group as tf.keras 2.11 writes it: <c>iteration:0</c> (int64), then the slots in
+    /// build order (Adam's <c>m</c>, <c>v</c> per weight, then every <c>vhat</c>; RMSprop's <c>velocity</c> of every
+    /// weight, then every <c>momentum</c>, then every <c>average_gradient</c>; SGD's <c>m</c> with momentum; the other
+    /// optimizers' slots weight by weight). Before the first step only the step count, as tf.keras 2.11. tf.keras 2.11
     /// restores by position and leaves variables beyond the list (SGD's unused <c>m</c>) at zero.
     /// </summary>
     public static H5Group Write(OptimizerState? state, Optimizer optimizer, IReadOnlyList<LayerWeight> trainable)
@@ -117,28 +141,41 @@ internal static class TfKeras2OptimizerWeights
         var names = new List<string> { "iteration:0" };
         var prefix = OptimizerClass(optimizer);
         var slotNames = optimizer.KerasSlotNames;
-        for (var w = 0; w < trainable.Count && state?.Slots is not null; w++)
+        // tf.keras 2.11's build order, which is Keras 3's: Adam's m and v weight by weight, then every vhat; RMSprop's
+        // velocity, momentum and average_gradient each for every weight in turn (tf_keras/src/optimizers/*.py build).
+        var order = state?.Slots is null ? Enumerable.Empty<(int W, int S)>()
+            : Enumerable.Range(0, trainable.Count).SelectMany(w => Enumerable.Range(0, slotNames.Count).Select(s => (W: w, S: s)))
+                .OrderBy(p => optimizer.KerasVariableIndex(p.W, p.S, trainable.Count));
+        foreach (var (w, s) in order)
         {
-            for (var s = 0; s < slotNames.Count; s++)
-            {
-                var name = $"{prefix}/{Aliases(optimizer, slotNames[s])[0]}/{trainable[w].FullName}";
-                names.Add(name);
-                var slash = name.LastIndexOf('/');
-                Keras2WeightsH5.Nested(group, name[..slash])[name[(slash + 1)..]] = Keras2WeightsH5.Dataset(state.Slots[w][s]);
-            }
+            var name = $"{prefix}/{Aliases(optimizer, slotNames[s])[0]}/{trainable[w].FullName}";
+            names.Add(name);
+            var slash = name.LastIndexOf('/');
+            Keras2WeightsH5.Nested(group, name[..slash])[name[(slash + 1)..]] = Keras2WeightsH5.Dataset(state!.Slots![w][s]);
         }
 
         group.Attributes["weight_names"] = names.ToArray();
         return group;
     }
 
-    /// <summary>The class name tf.keras 2 registers the optimizer under.</summary>
+    /// <summary>
+    /// The class name tf.keras 2 registers the optimizer under (tf_keras/src/optimizers/__init__.py; Lion since 2.13).
+    /// AdamW derives from Adam here but is its own class there, so it is matched first.
+    /// </summary>
+    /// <exception cref="NotSupportedException">An optimizer tf.keras 2 does not have (a user's own class), named.</exception>
     public static string OptimizerClass(Optimizer optimizer) => optimizer switch
     {
+        AdamW => "AdamW",
         Adam => "Adam",
         RMSprop => "RMSprop",
         SGD => "SGD",
-        _ => throw new NotSupportedException($"the optimizer {optimizer.GetType().Name} cannot be saved in the tf.keras 2 form."),
+        Nadam => "Nadam",
+        Adamax => "Adamax",
+        Adagrad => "Adagrad",
+        Adadelta => "Adadelta",
+        Ftrl => "Ftrl",
+        Lion => "Lion",
+        _ => throw new NotSupportedException($"the optimizer {optimizer.GetType().Name} has no tf.keras 2 equivalent, so the model cannot be saved in the tf.keras 2 form; save it as .keras or in the Keras 3 .h5 form."),
     };
 
     /// <summary>
@@ -178,7 +215,7 @@ internal static class TfKeras2OptimizerWeights
         return kept.Concat(unused);
     }
 
-    /// <summary>tf.keras 2's names for one of this library's (Keras 3's) slots: the 2.11 name first, then 2.10's.</summary>
+    /// <summary>tf.keras 2's names for one of this library's (Keras 3's) slots: the 2.11+ name first, then the legacy one.</summary>
     private static string[] Aliases(Optimizer optimizer, string slot) => (optimizer, slot) switch
     {
         (Adam, "momentum") => new[] { "m" },
@@ -187,6 +224,13 @@ internal static class TfKeras2OptimizerWeights
         (RMSprop, "velocity") => new[] { "velocity", "rms" },
         (RMSprop, "average_gradient") => new[] { "average_gradient", "mg" },
         (SGD, "momentum") => new[] { "m", "momentum" },
+        (Nadam, "momentum") => new[] { "m" },
+        (Nadam, "velocity") => new[] { "v" },
+        (Adamax, "momentum") => new[] { "m" },
+        (Adamax, "norm") => new[] { "u", "v" },
+        (Adadelta, "accumulated_grad") => new[] { "accumulated_grad", "accum_grad" },
+        (Adadelta, "accumulated_delta_var") => new[] { "accumulated_delta_var", "accum_var" },
+        (Lion, "momentum") => new[] { "m" },
         _ => new[] { slot },
     };
 }

@@ -52,7 +52,7 @@ internal sealed class WeightsLoadPlan
         for (var i = 0; i < stored.Count; i++)
         {
             var weight = layer.Weights[i];
-            if (!stored[i].IsFloat)
+            if (!stored[i].IsFloat && !weight.Integer)
             {
                 throw new KerasFileException(Path, $"{what}: weight '{weight.Name}' is stored in '{stored[i].Path}' as integers; weights must be floating point.")
                 {
@@ -75,7 +75,8 @@ internal sealed class WeightsLoadPlan
             }
         }
 
-        assignments.Add((layer, stored.Select(s => s.ToWeight()).ToArray()));
+        // An integer variable (Normalization's count) reads integer datasets as floats.
+        assignments.Add((layer, stored.Select(s => s.IsFloat ? s.ToWeight() : new WeightArray(s.Shape, s.Integers!.Select(v => (float)v).ToArray())).ToArray()));
     }
 
     /// <summary>Writes every planned layer's weights.</summary>

@@ -31,7 +31,7 @@ internal static class EagerArguments
     /// entry of the predictions without their last axis.
     /// </summary>
     /// <exception cref="ArgumentException">Shapes that do not fit, named after <paramref name="owner"/>.</exception>
-    public static (Tensor Targets, Tensor Predictions) TargetsAndPredictions(Tensor yTrue, Tensor yPred, bool classIds, string owner)
+    public static (Tensor Targets, Tensor Predictions) TargetsAndPredictions(Tensor yTrue, Tensor yPred, bool classIds, string owner, int classAxis = -1)
     {
         var predictions = Float(yPred, nameof(yPred));
         var targets = Float(yTrue, nameof(yTrue));
@@ -40,9 +40,10 @@ internal static class EagerArguments
             (targets, predictions) = SameRank(targets, predictions);
             RequireBroadcast(targets.shape, predictions.shape, $"{owner}: yTrue (after Keras' rank matching)", nameof(yTrue));
         }
-        else if (predictions.dim() == 0 || targets.numel() * predictions.shape[^1] != predictions.numel())
+        else if (predictions.dim() == 0 || classAxis < -predictions.dim() || classAxis >= predictions.dim()
+            || targets.numel() * predictions.shape[(classAxis + (int)predictions.dim()) % (int)predictions.dim()] != predictions.numel())
         {
-            throw new ArgumentException($"{owner}: yTrue has shape ({string.Join(", ", targets.shape)}) but yPred has shape ({string.Join(", ", predictions.shape)}); give one class id per entry of yPred without its class axis.", nameof(yTrue));
+            throw new ArgumentException($"{owner}: yTrue has shape ({string.Join(", ", targets.shape)}) but yPred has shape ({string.Join(", ", predictions.shape)}); give one class id per entry of yPred without its class axis ({classAxis}).", nameof(yTrue));
         }
 
         return (targets, predictions);

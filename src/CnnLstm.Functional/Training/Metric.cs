@@ -103,7 +103,13 @@ public abstract class Metric
             throw new ArgumentException($"metric '{Name}': sampleWeight has shape ({string.Join(", ", sampleWeight!.shape)}) but yPred has shape ({string.Join(", ", predictions.shape)}); give (batch,), (batch, 1) or one weight per entry ({string.Join(", ", entries)}).", nameof(sampleWeight));
         }
 
-        var statistics = Statistics(targets, predictions, weights).data<double>().ToArray();
+        Accumulate(Statistics(targets, predictions, weights).data<double>().ToArray(), predictions.shape);
+    }
+
+    /// <summary>Adds a batch's statistics to the state (the library's metrics' <c>update_state</c>).</summary>
+    /// <exception cref="ArgumentException">Statistics of another size than the earlier batches' (another number of classes).</exception>
+    private protected void Accumulate(double[] statistics, long[] predictionShape)
+    {
         lock (gate)
         {
             if (totals is null)
@@ -114,7 +120,7 @@ public abstract class Metric
 
             if (statistics.Length != totals.Length)
             {
-                throw new ArgumentException($"metric '{Name}': yPred has shape ({string.Join(", ", predictions.shape)}), which does not fit the state of the earlier batches ({totals.Length} statistics, now {statistics.Length}); call ResetState first.", nameof(yPred));
+                throw new ArgumentException($"metric '{Name}': yPred has shape ({string.Join(", ", predictionShape)}), which does not fit the state of the earlier batches ({totals.Length} statistics, now {statistics.Length}); call ResetState first.", "yPred");
             }
 
             for (var i = 0; i < totals.Length; i++)
@@ -158,6 +164,27 @@ public abstract class Metric
             return totals is null ? EmptyResult : Result(totals);
         }
     }
+
+    /// <summary>
+    /// Keras' <c>result</c> as a list: one value for a metric whose result is a number (<see cref="Result()"/>), one
+    /// per class or threshold for one whose result is a vector (<see cref="FBetaScore"/> without averaging,
+    /// <see cref="Precision"/> and <see cref="Recall"/> with several thresholds), which only this reads.
+    /// </summary>
+    /// <returns>The values over every batch since the last reset; empty for a vector before any batch (Keras builds its state on the first).</returns>
+    public IReadOnlyList<double> ResultValues()
+    {
+        RequireBuiltIn(nameof(ResultValues));
+        lock (gate)
+        {
+            return totals is null ? EmptyResultValues : ResultValues(totals);
+        }
+    }
+
+    /// <summary>The values of a vector result from (summed) statistics; the one <see cref="Result(double[])"/> otherwise.</summary>
+    internal virtual double[] ResultValues(double[] statistics) => new[] { Result(statistics) };
+
+    /// <summary><see cref="ResultValues()"/> before any batch: the one <see cref="EmptyResult"/>.</summary>
+    internal virtual double[] EmptyResultValues => new[] { EmptyResult };
 
     /// <summary>The result before any batch: 0 (Keras' <c>divide_no_nan</c>), NaN for <see cref="R2Score"/>.</summary>
     internal virtual double EmptyResult => 0;
@@ -347,6 +374,9 @@ public abstract class Metric
 
         return config;
     }
+
+    /// <summary>A number as Python's json writes a float (<c>2.0</c>, not <c>2</c>): Keras checks some arguments are floats.</summary>
+    private protected static JsonNode PythonFloat(double value) => JsonNode.Parse(Callbacks.PythonFloat.Repr(value))!;
 
     /// <summary>Keras' <c>Mean</c> over per-entry values (the class axis reduced): weighted total and total weight.</summary>
     internal static Func<Tensor, Tensor, Tensor?, Tensor> MeanStatistics(Func<Tensor, Tensor, Tensor> perEntry) => (y, p, w) =>

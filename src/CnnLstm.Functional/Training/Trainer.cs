@@ -99,9 +99,9 @@ internal sealed class Trainer
         }
     }
 
-    /// <summary>Fit on arrays or tensors; see <see cref="Model.Fit(ModelData, ModelData, int, int, int, ValueTuple{ModelData, ModelData}?, double, bool, IEnumerable{ICallback}?, int, float[], IReadOnlyDictionary{int, double}?, CancellationToken)"/>.</summary>
+    /// <summary>Fit on arrays or tensors; see <see cref="Model.Fit(ModelData, ModelData, int, int, int, ValueTuple{ModelData, ModelData}?, double, bool, IEnumerable{ICallback}?, int, Array, IReadOnlyDictionary{int, double}?, CancellationToken)"/>.</summary>
     public History Fit(ModelData x, ModelData y, int batchSize, int epochs, int verbose, (ModelData X, ModelData Y)? validationData, double validationSplit, bool shuffle,
-        IEnumerable<ICallback>? callbacks, int initialEpoch, float[]? sampleWeight, IReadOnlyDictionary<int, double>? classWeight, CancellationToken cancellationToken)
+        IEnumerable<ICallback>? callbacks, int initialEpoch, Array? sampleWeight, IReadOnlyDictionary<int, double>? classWeight, CancellationToken cancellationToken)
     {
         model.RequireCompiled(nameof(Model.Fit));
         RefuseStatefulUnderDistribution(nameof(Model.Fit));
@@ -195,7 +195,7 @@ internal sealed class Trainer
     }
 
     /// <summary>Evaluate on arrays or tensors, as Keras' <c>evaluate</c>.</summary>
-    public IReadOnlyDictionary<string, double> Evaluate(ModelData x, ModelData y, int batchSize, float[]? sampleWeight, CancellationToken cancellationToken)
+    public IReadOnlyDictionary<string, double> Evaluate(ModelData x, ModelData y, int batchSize, Array? sampleWeight, CancellationToken cancellationToken)
     {
         model.RequireCompiled(nameof(Model.Evaluate));
         RefuseStatefulUnderDistribution(nameof(Model.Evaluate));
@@ -472,6 +472,15 @@ internal sealed class Trainer
             model.RaiseTrainingProgress(epoch, epochs, steps - 1, steps, true, epochLogs);
         }
 
+        if (epochs > 0)
+        {
+            // Keras' fit: with use_ema, the weights become their moving averages (optimizer.finalize_variable_values).
+            using (model.WriteWeights())
+            {
+                model.Optimizer!.FinalizeVariableValues(model.TrainableWeights);
+            }
+        }
+
         callbacks.OnTrainEnd(epochLogs);
         return callbacks.History!;
     }
@@ -621,7 +630,8 @@ internal sealed class Trainer
                 return parallel is null ? values : DataParallelTraining.ReduceStep(parallel, model, trainable, batch, values);
             }
 
-            total.backward();
+            // Keras' train_step: the loss times the optimizer's loss_scale_factor; the optimizer divides the gradients back.
+            model.Optimizer!.ScaleLoss(total).backward();
             if (parallel is not null)
             {
                 // The gradients of the global batch, averaged over the ranks, replace this rank's.
@@ -829,7 +839,7 @@ internal sealed class Trainer
             {
                 // Keras' metrics see no sample weights, its weighted_metrics do; a mask weighs both (apply_mask).
                 var given = weighted ? sampleWeights : null;
-                var weights = masks[o] is { } mask ? (given is null ? mask : mask.to_type(ScalarType.Float32) * given.unsqueeze(-1)) : given;
+                var weights = masks[o] is { } mask ? (given is null ? mask : mask.to_type(ScalarType.Float32) * (given.dim() < mask.dim() ? given.unsqueeze(-1) : given)) : given;
                 var statistics = metric.Statistics(targets[o], outs[o], weights).data<double>().ToArray();
                 values[name] = new LoggedValue(metric.Result(statistics), statistics, metric.Result);
             }

@@ -234,7 +234,10 @@ public class ModelConfigTests : SavingTestBase
         Assert.That(() => Model.FromJson(json), Throws.TypeOf<FormatException>().With.Message.Contains("lstm_1").And.Message.Contains("kernel_constraint"));
         json = TfKeras2Regression.Replace("\"kernel_regularizer\": null, \"recurrent_regularizer\"", "\"kernel_regularizer\": {\"class_name\": \"OrthogonalRegularizer\", \"config\": {\"factor\": 0.01, \"mode\": \"rows\"}}, \"recurrent_regularizer\"");
         Assert.That(json, Is.Not.EqualTo(TfKeras2Regression));
-        Assert.That(() => Model.FromJson(json), Throws.TypeOf<NotSupportedException>().With.Message.Contains("kernel_regularizer").And.Message.Contains("OrthogonalRegularizer"));
+        using (var orthogonal = Model.FromJson(json))
+        {
+            Assert.That(((KerasStyle.Layers.LSTM)orthogonal.Layers.Single(l => l.Name == "lstm_1")).KernelRegularizer, Is.TypeOf<KerasStyle.Regularizers.OrthogonalRegularizer>());
+        }
     }
 
     [Test]

@@ -16,7 +16,7 @@ public class OwnFilesWarningTests : SavingTestBase
     private static Model EveryLayerKind()
     {
         var ids = new Input(new[] { 8 }, DType.Int64, name: "ids");
-        var h = new Embedding(30, 6).Call(ids);
+        var h = new Embedding(30, 6).Call(new Hashing(30, maskValue: 0L, salt: new[] { 133L, 137L }).Call(ids));
         h = new Dropout(0.1).Call(h);
         h = new Conv1D(4, 3, padding: "same").Call(h);
         h = new MaxPooling1D(2).Call(h);
@@ -85,11 +85,17 @@ public class OwnFilesWarningTests : SavingTestBase
         var words = new Flatten().Call(new Embedding(2, 2).Call(new StringLookup(vocabulary: new[] { "a" }).Call(word)));
         var strings = new Concatenate().Call(new[] { texts, words, new IntegerLookup(vocabulary: new long[] { 1, 2 }, outputMode: "multi_hot").Call(ids) });
 
+        // The numeric preprocessing layers (issue 26).
+        var numeric = new Concatenate().Call(new[]
+        {
+            new CategoryEncoding(30, "count").Call(ids),
+            new Flatten().Call(new Discretization(new[] { -0.5, 0.5 }, "one_hot").Call(new Normalization().Call(new Rescaling(0.5, 0.1).Call(steps)))),
+        });
         var merged = new Concatenate().Call(new[]
         {
             strings,
             new Subtract().Call(a, b), new Multiply().Call(a, c), new Average().Call(b, c), new Maximum().Call(c, d),
-            new Minimum().Call(a, d), new Dot(1).Call(b, d), sequenceMean, cudnn, e, convs, resized,
+            new Minimum().Call(a, d), new Dot(1).Call(b, d), sequenceMean, cudnn, e, convs, resized, numeric,
             // tf.keras 2's op layer, saved as the Add it computes.
             new TFOpLambda("__operators__.add").Call(a, b),
         });

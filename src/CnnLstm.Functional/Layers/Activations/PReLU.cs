@@ -37,6 +37,9 @@ public sealed class PReLU : Layer
     /// <summary>Axes along which alpha is shared (Keras' <c>shared_axes</c>), null for none.</summary>
     public IReadOnlyList<int>? SharedAxes { get; }
 
+    /// <summary>alpha's initializer (Keras' <c>alpha_initializer</c>, default <see cref="Initializers.Zeros"/>).</summary>
+    public Initializers.Initializer AlphaInitializer { get; init; } = new Initializers.Zeros();
+
     /// <summary>alpha's penalty (Keras' <c>alpha_regularizer</c>, default null).</summary>
     public Regularizers.Regularizer? AlphaRegularizer { get; init; }
 
@@ -47,7 +50,7 @@ public sealed class PReLU : Layer
     public override JsonObject GetConfig()
     {
         var config = base.GetConfig();
-        config["alpha_initializer"] = KerasInitializer("Zeros", new JsonObject());
+        config["alpha_initializer"] = AlphaInitializer.Serialize();
         config["alpha_regularizer"] = AlphaRegularizer?.Serialize();
         config["alpha_constraint"] = null;
         config["shared_axes"] = SharedAxes is null ? null : new JsonArray(SharedAxes.Select(a => (JsonNode)a).ToArray());
@@ -57,7 +60,6 @@ public sealed class PReLU : Layer
     /// <summary>Creates the layer from a Keras 2 or Keras 3 config (<c>shared_axes</c> a list, a number or null).</summary>
     internal static PReLU FromConfig(LayerConfig config)
     {
-        config.ReadInitializer("alpha_initializer", "zeros");
         config.RequireDefault("alpha_constraint", null);
         var axes = config.GetRaw("shared_axes") switch
         {
@@ -67,7 +69,7 @@ public sealed class PReLU : Layer
         };
         try
         {
-            return new PReLU(axes, config.Name) { AlphaRegularizer = config.GetRegularizer("alpha_regularizer") };
+            return new PReLU(axes, config.Name) { AlphaInitializer = config.GetInitializer("alpha_initializer", new Initializers.Zeros()), AlphaRegularizer = config.GetRegularizer("alpha_regularizer") };
         }
         catch (ArgumentOutOfRangeException e)
         {
@@ -111,7 +113,7 @@ public sealed class PReLU : Layer
     {
         builtShape = ParamShape(input);
         var shape = builtShape;
-        alpha = AddWeight("alpha", shape, () => zeros(shape));
+        alpha = AddWeight("alpha", shape, Initial(AlphaInitializer, shape, "alpha"));
         alpha.Regularizer = AlphaRegularizer;
     }
 

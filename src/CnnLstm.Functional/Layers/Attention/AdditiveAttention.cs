@@ -52,7 +52,8 @@ public sealed class AdditiveAttention : Attention
         if (UseScale)
         {
             var dim = (long)(inputs[0].Shape[2] ?? throw InputError($"the query's last dimension must be known to build the scale, but the query has shape {inputs[0].Shape}."));
-            ScaleWeight = AddWeight("scale", new[] { dim }, () => Initializers.GlorotUniform(new[] { dim }, Random));
+            // Keras' AdditiveAttention: add_weight(initializer="glorot_uniform"), no argument to change it.
+            ScaleWeight = AddWeight("scale", new[] { dim }, Initial(new Initializers.GlorotUniform(), new[] { dim }, "scale"));
         }
     }
 

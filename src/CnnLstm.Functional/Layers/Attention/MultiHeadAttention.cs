@@ -139,6 +139,16 @@ public sealed class MultiHeadAttention : Layer
     /// <summary>Keras' <c>seed</c>, kept in the config.</summary>
     public int? Seed { get; }
 
+    /// <summary>
+    /// The projections' kernel initializer (Keras' <c>kernel_initializer</c>, default
+    /// <see cref="Initializers.GlorotUniform"/>), given to each of the four EinsumDense projections (as Keras' clones:
+    /// a seeded one gives projections of equal shapes equal kernels, as in Keras).
+    /// </summary>
+    public Initializers.Initializer KernelInitializer { get; init; } = new Initializers.GlorotUniform();
+
+    /// <summary>The projections' bias initializer (Keras' <c>bias_initializer</c>, default <see cref="Initializers.Zeros"/>).</summary>
+    public Initializers.Initializer BiasInitializer { get; init; } = new Initializers.Zeros();
+
     /// <summary>The kernels' penalty (Keras' <c>kernel_regularizer</c>, default null), applied to each projection's kernel.</summary>
     public Regularizers.Regularizer? KernelRegularizer { get; init; }
 
@@ -239,7 +249,7 @@ public sealed class MultiHeadAttention : Layer
         config["output_shape"] = OutputShape is null ? null : new JsonArray(OutputShape.Select(d => (JsonNode)d).ToArray());
         config["attention_axes"] = AttentionAxes is null ? null : new JsonArray(AttentionAxes.Select(d => (JsonNode)d).ToArray());
         config["sliding_window"] = null;
-        AddKernelAndBiasConfig(config, KernelRegularizer, BiasRegularizer);
+        AddKernelAndBiasConfig(config, KernelInitializer, BiasInitializer, KernelRegularizer, BiasRegularizer);
         config["seed"] = Seed;
         return config;
     }
@@ -266,6 +276,8 @@ public sealed class MultiHeadAttention : Layer
         config.Ignore("query_shape", "value_shape", "key_shape");
         return new MultiHeadAttention(config.GetInt("num_heads"), config.GetInt("key_dim"), config.GetNullableInt("value_dim"), config.GetDouble("dropout", 0), config.GetBool("use_bias", true), Ints("output_shape"), Ints("attention_axes"), config.GetNullableInt("seed"), name: config.Name)
         {
+            KernelInitializer = config.GetInitializer("kernel_initializer", new Initializers.GlorotUniform()),
+            BiasInitializer = config.GetInitializer("bias_initializer", new Initializers.Zeros()),
             KernelRegularizer = kernelRegularizer,
             BiasRegularizer = biasRegularizer,
             TfKeras2Maths = config.Keras2,
@@ -537,6 +549,8 @@ public sealed class MultiHeadAttention : Layer
             var (equation, bias, outputRank) = ProjectionEquation(rank - 1, 1, 2);
             return new EinsumDense(equation, Unknown(outputRank - 1 - 2, new[] { NumHeads, outputLast }), biasAxes: UseBias ? bias : null, name: name)
             {
+                KernelInitializer = KernelInitializer,
+                BiasInitializer = BiasInitializer,
                 KernelRegularizer = KernelRegularizer,
                 BiasRegularizer = BiasRegularizer,
             };
@@ -549,6 +563,8 @@ public sealed class MultiHeadAttention : Layer
         var (outEquation, outBias, outRank) = ProjectionEquation(rank - 1, 2, outputLast.Count);
         outputDense = new EinsumDense(outEquation, Unknown(outRank - 1 - outputLast.Count, outputLast), biasAxes: UseBias ? outBias : null, name: "attention_output")
         {
+            KernelInitializer = KernelInitializer,
+            BiasInitializer = BiasInitializer,
             KernelRegularizer = KernelRegularizer,
             BiasRegularizer = BiasRegularizer,
         };

@@ -93,6 +93,20 @@ public abstract class BaseConv : Layer
     /// <summary>Whether a bias is added.</summary>
     public bool UseBias { get; }
 
+    /// <summary>
+    /// The kernel's initializer (Keras' <c>kernel_initializer</c>, default <see cref="Initializers.GlorotUniform"/>,
+    /// over the Keras kernel layout); depthwise and separable convolutions take <c>DepthwiseInitializer</c> (and
+    /// <c>PointwiseInitializer</c>) instead, and refuse this one when built.
+    /// </summary>
+    public Initializers.Initializer KernelInitializer { get => kernelInitializer ?? DefaultKernelInitializer; init => kernelInitializer = value; }
+
+    /// <summary>The bias's initializer (Keras' <c>bias_initializer</c>, default <see cref="Initializers.Zeros"/>).</summary>
+    public Initializers.Initializer BiasInitializer { get; init; } = new Initializers.Zeros();
+
+    private static readonly Initializers.Initializer DefaultKernelInitializer = new Initializers.GlorotUniform();
+
+    private readonly Initializers.Initializer? kernelInitializer;
+
     /// <summary>The kernel's penalty (Keras' <c>kernel_regularizer</c>, default null; not on separable convolutions, which have <c>depthwise_regularizer</c> and <c>pointwise_regularizer</c>).</summary>
     public Regularizers.Regularizer? KernelRegularizer { get; init; }
 
@@ -193,7 +207,7 @@ public abstract class BaseConv : Layer
     }
 
     /// <summary>The initializer, regularizer and constraint keys (a glorot-uniform kernel, a zeros bias, no others).</summary>
-    private protected virtual void AddWeightConfig(JsonObject config) => AddKernelAndBiasConfig(config, KernelRegularizer, BiasRegularizer, kernelConstraint: KernelConstraint, biasConstraint: BiasConstraint);
+    private protected virtual void AddWeightConfig(JsonObject config) => AddKernelAndBiasConfig(config, KernelInitializer, BiasInitializer, KernelRegularizer, BiasRegularizer, kernelConstraint: KernelConstraint, biasConstraint: BiasConstraint);
 
     /// <summary>The arguments <see cref="BaseConv"/> takes, read from a Keras 2 or Keras 3 config.</summary>
     private protected readonly record struct ConvArguments(int Filters, int[] KernelSize, int[] Strides, string Padding, int[] DilationRate, string Activation, bool UseBias, string Name)
@@ -203,6 +217,9 @@ public abstract class BaseConv : Layer
 
         /// <summary>The kernel_constraint and bias_constraint read from the config.</summary>
         public (Constraints.Constraint? Kernel, Constraints.Constraint? Bias) Constraints { get; init; }
+
+        /// <summary>The kernel (or depthwise), bias and pointwise initializers read from the config.</summary>
+        public (Initializers.Initializer Kernel, Initializers.Initializer Bias, Initializers.Initializer? Pointwise) InitialValues { get; init; }
 
         /// <summary>Keras' <c>groups</c> (1 when the config has none).</summary>
         public int Groups { get; init; }
@@ -223,8 +240,12 @@ public abstract class BaseConv : Layer
         }
 
         var (regularizers, constraints) = ReadKernelAndBiasConfigWithConstraints(config);
-        return ReadWindowConfig(config, rank) with { Regularizers = regularizers, Constraints = constraints, Groups = groups };
+        return ReadWindowConfig(config, rank) with { Regularizers = regularizers, Constraints = constraints, Groups = groups, InitialValues = ReadKernelAndBiasInitializers(config) };
     }
+
+    /// <summary>kernel_initializer (default glorot_uniform) and bias_initializer (default zeros).</summary>
+    private protected static (Initializers.Initializer Kernel, Initializers.Initializer Bias, Initializers.Initializer? Pointwise) ReadKernelAndBiasInitializers(LayerConfig config) =>
+        (config.GetInitializer("kernel_initializer", new Initializers.GlorotUniform()), config.GetInitializer("bias_initializer", new Initializers.Zeros()), null);
 
     /// <summary>The keys every convolution has: filters, window sizes, padding, data format, activation, use_bias
     /// (a depthwise convolution, without filters, gets 0).</summary>
@@ -305,6 +326,11 @@ public abstract class BaseConv : Layer
             throw new NotSupportedException($"{ClassName} '{Name}': KernelConstraint and BiasConstraint are not supported on depthwise and separable convolutions.");
         }
 
+        if (!TakesConstraints && kernelInitializer is not null)
+        {
+            throw new NotSupportedException($"{ClassName} '{Name}': KernelInitializer is not an argument of depthwise and separable convolutions; set DepthwiseInitializer (and PointwiseInitializer), Keras' depthwise_initializer and pointwise_initializer.");
+        }
+
         inputChannels = input.Shape.Last!.Value;
         BuildWeights(inputChannels);
         Kernel?.Regularizer = KernelRegularizer;
@@ -313,16 +339,22 @@ public abstract class BaseConv : Layer
         Bias?.Constraint = BiasConstraint;
     }
 
-    /// <summary>Creates a glorot-uniform kernel (kernel size..., channels / groups, filters) and a zeros bias.</summary>
+    /// <summary>Creates the kernel (kernel size..., channels / groups, filters) and the bias from their initializers.</summary>
     private protected virtual void BuildWeights(int channels)
     {
-        var receptive = KernelSizes.Aggregate(1L, (a, k) => a * k);
         var shape = KernelSizes.Select(k => (long)k).Append(channels / Groups).Append(Filters).ToArray();
-        Tensor Glorot() => Initializers.GlorotUniform(shape, receptive * (channels / Groups), receptive * Filters, Random);
-        Kernel = KernelLayout is { } layout ? AddWeight("kernel", shape, Glorot, layout) : AddWeight("kernel", shape, Glorot);
+        var initial = Initial(KernelInitializer, shape, "kernel");
+        Kernel = KernelLayout is { } layout ? AddWeight("kernel", shape, initial, layout) : AddWeight("kernel", shape, initial);
+        AddBias(Filters);
+    }
+
+    /// <summary>Adds the bias (when <see cref="UseBias"/>) of <paramref name="size"/> values, from <see cref="BiasInitializer"/>.</summary>
+    private protected void AddBias(long size)
+    {
         if (UseBias)
         {
-            Bias = AddWeight("bias", new long[] { Filters }, () => zeros(Filters));
+            var shape = new[] { size };
+            Bias = AddWeight("bias", shape, Initial(BiasInitializer, shape, "bias"));
         }
     }
 

@@ -87,16 +87,12 @@ public abstract class BaseConvTranspose : BaseConv
         return Math.Min((total / 2) + (total % 2), span - 1);
     }
 
-    /// <summary>Creates a glorot-uniform kernel (kernel size..., filters, channels) and a zeros bias.</summary>
+    /// <summary>Creates the kernel (kernel size..., filters, channels) and the bias from their initializers.</summary>
     private protected override void BuildWeights(int channels)
     {
-        var receptive = KernelSizes.Aggregate(1L, (a, k) => a * k);
         var shape = KernelSizes.Select(k => (long)k).Append(Filters).Append(channels).ToArray();
-        Kernel = AddWeight("kernel", shape, () => Initializers.GlorotUniform(shape, receptive * Filters, receptive * channels, Random));
-        if (UseBias)
-        {
-            Bias = AddWeight("bias", new long[] { Filters }, () => zeros(Filters));
-        }
+        Kernel = AddWeight("kernel", shape, Initial(KernelInitializer, shape, "kernel"));
+        AddBias(Filters);
     }
 
     /// <inheritdoc/>
@@ -150,7 +146,7 @@ public abstract class BaseConvTranspose : BaseConv
         // tf.keras 2.11 writes its Conv base's groups (always 1 there); Keras 3 has none.
         config.RequireDefault("groups", 1);
         var (regularizers, constraints) = ReadKernelAndBiasConfigWithConstraints(config);
-        var arguments = ReadWindowConfig(config, rank) with { Regularizers = regularizers, Constraints = constraints };
+        var arguments = ReadWindowConfig(config, rank) with { Regularizers = regularizers, Constraints = constraints, InitialValues = ReadKernelAndBiasInitializers(config) };
         int[]? outputPadding = null;
         if (config.GetRaw("output_padding") is { } raw)
         {

@@ -49,10 +49,13 @@ public abstract class BaseDepthwiseConv : BaseConv
 
     private protected override bool TakesConstraints => false;
 
+    /// <summary>The depthwise kernel's initializer (Keras' <c>depthwise_initializer</c>, default <see cref="Initializers.GlorotUniform"/>).</summary>
+    public Initializers.Initializer DepthwiseInitializer { get; init; } = new Initializers.GlorotUniform();
+
     private protected override void AddWeightConfig(JsonObject config)
     {
-        config["depthwise_initializer"] = GlorotUniformConfig();
-        config["bias_initializer"] = KerasInitializer("Zeros", new JsonObject());
+        config["depthwise_initializer"] = DepthwiseInitializer.Serialize();
+        config["bias_initializer"] = BiasInitializer.Serialize();
         config["depthwise_regularizer"] = DepthwiseRegularizer?.Serialize();
         config["bias_regularizer"] = BiasRegularizer?.Serialize();
         config["activity_regularizer"] = ActivityRegularizer?.Serialize();
@@ -64,26 +67,24 @@ public abstract class BaseDepthwiseConv : BaseConv
     /// must be null.</summary>
     private protected static (ConvArguments Arguments, int DepthMultiplier, Regularizers.Regularizer? Depthwise) ReadDepthwiseConfig(LayerConfig config, int rank)
     {
-        config.ReadInitializer("depthwise_initializer", "glorot_uniform");
-        config.ReadInitializer("bias_initializer", "zeros");
         config.RequireDefault("depthwise_constraint", null);
         // tf.keras 2.11 writes its Conv base's groups (always 1 there); Keras 3 has none.
         config.RequireDefault("groups", 1);
         config.RequireDefault("bias_constraint", null);
-        var arguments = ReadWindowConfig(config, rank, hasFilters: false) with { Regularizers = (null, config.GetRegularizer("bias_regularizer")) };
+        var arguments = ReadWindowConfig(config, rank, hasFilters: false) with
+        {
+            Regularizers = (null, config.GetRegularizer("bias_regularizer")),
+            InitialValues = (config.GetInitializer("depthwise_initializer", new Initializers.GlorotUniform()), config.GetInitializer("bias_initializer", new Initializers.Zeros()), null),
+        };
         return (arguments, config.GetInt("depth_multiplier", 1), config.GetRegularizer("depthwise_regularizer"));
     }
 
     private protected override void BuildWeights(int channels)
     {
-        var receptive = KernelSizes.Aggregate(1L, (a, k) => a * k);
         var shape = KernelSizes.Select(k => (long)k).Append(channels).Append(DepthMultiplier).ToArray();
-        Depthwise = AddWeight("kernel", shape, () => Initializers.GlorotUniform(shape, receptive * channels, receptive * DepthMultiplier, Random));
+        Depthwise = AddWeight("kernel", shape, Initial(DepthwiseInitializer, shape, "kernel"));
         Depthwise.Regularizer = DepthwiseRegularizer;
-        if (UseBias)
-        {
-            Bias = AddWeight("bias", new long[] { (long)channels * DepthMultiplier }, () => zeros((long)channels * DepthMultiplier));
-        }
+        AddBias((long)channels * DepthMultiplier);
     }
 
     /// <inheritdoc/>

@@ -49,11 +49,17 @@ public abstract class BaseSeparableConv : BaseConv
 
     private protected override bool TakesConstraints => false;
 
+    /// <summary>The depthwise kernel's initializer (Keras' <c>depthwise_initializer</c>, default <see cref="Initializers.GlorotUniform"/>).</summary>
+    public Initializers.Initializer DepthwiseInitializer { get; init; } = new Initializers.GlorotUniform();
+
+    /// <summary>The pointwise kernel's initializer (Keras' <c>pointwise_initializer</c>, default <see cref="Initializers.GlorotUniform"/>).</summary>
+    public Initializers.Initializer PointwiseInitializer { get; init; } = new Initializers.GlorotUniform();
+
     private protected override void AddWeightConfig(JsonObject config)
     {
-        config["depthwise_initializer"] = GlorotUniformConfig();
-        config["pointwise_initializer"] = GlorotUniformConfig();
-        config["bias_initializer"] = KerasInitializer("Zeros", new JsonObject());
+        config["depthwise_initializer"] = DepthwiseInitializer.Serialize();
+        config["pointwise_initializer"] = PointwiseInitializer.Serialize();
+        config["bias_initializer"] = BiasInitializer.Serialize();
         config["depthwise_regularizer"] = DepthwiseRegularizer?.Serialize();
         config["pointwise_regularizer"] = PointwiseRegularizer?.Serialize();
         config["bias_regularizer"] = BiasRegularizer?.Serialize();
@@ -70,9 +76,6 @@ public abstract class BaseSeparableConv : BaseConv
     /// </summary>
     private protected static (ConvArguments Arguments, int DepthMultiplier, Regularizers.Regularizer? Depthwise, Regularizers.Regularizer? Pointwise) ReadSeparableConfig(LayerConfig config, int rank)
     {
-        config.ReadInitializer("depthwise_initializer", "glorot_uniform");
-        config.ReadInitializer("pointwise_initializer", "glorot_uniform");
-        config.ReadInitializer("bias_initializer", "zeros");
         foreach (var key in new[] { "depthwise_constraint", "pointwise_constraint", "bias_constraint" })
         {
             config.RequireDefault(key, null);
@@ -80,23 +83,24 @@ public abstract class BaseSeparableConv : BaseConv
 
         // tf.keras 2.11 writes its Conv base's groups (always 1 there); Keras 3 has none.
         config.RequireDefault("groups", 1);
-        var arguments = ReadWindowConfig(config, rank) with { Regularizers = (null, config.GetRegularizer("bias_regularizer")) };
+        var arguments = ReadWindowConfig(config, rank) with
+        {
+            Regularizers = (null, config.GetRegularizer("bias_regularizer")),
+            InitialValues = (config.GetInitializer("depthwise_initializer", new Initializers.GlorotUniform()), config.GetInitializer("bias_initializer", new Initializers.Zeros()),
+                config.GetInitializer("pointwise_initializer", new Initializers.GlorotUniform())),
+        };
         return (arguments, config.GetInt("depth_multiplier", 1), config.GetRegularizer("depthwise_regularizer"), config.GetRegularizer("pointwise_regularizer"));
     }
 
     private protected override void BuildWeights(int channels)
     {
-        var receptive = KernelSizes.Aggregate(1L, (a, k) => a * k);
         var depthwiseShape = KernelSizes.Select(k => (long)k).Append(channels).Append(DepthMultiplier).ToArray();
-        Depthwise = AddWeight("depthwise_kernel", depthwiseShape, () => Initializers.GlorotUniform(depthwiseShape, receptive * channels, receptive * DepthMultiplier, Random));
+        Depthwise = AddWeight("depthwise_kernel", depthwiseShape, Initial(DepthwiseInitializer, depthwiseShape, "depthwise_kernel"));
         var pointwiseShape = Enumerable.Repeat(1L, Rank).Append((long)channels * DepthMultiplier).Append(Filters).ToArray();
-        Pointwise = AddWeight("pointwise_kernel", pointwiseShape, () => Initializers.GlorotUniform(pointwiseShape, (long)channels * DepthMultiplier, Filters, Random));
+        Pointwise = AddWeight("pointwise_kernel", pointwiseShape, Initial(PointwiseInitializer, pointwiseShape, "pointwise_kernel"));
         Depthwise.Regularizer = DepthwiseRegularizer;
         Pointwise.Regularizer = PointwiseRegularizer;
-        if (UseBias)
-        {
-            Bias = AddWeight("bias", new long[] { Filters }, () => zeros(Filters));
-        }
+        AddBias(Filters);
     }
 
     /// <summary>

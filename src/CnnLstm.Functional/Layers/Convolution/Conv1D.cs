@@ -51,6 +51,8 @@ public sealed class Conv1D : BaseConv
         return new Conv1D(a.Filters, a.KernelSize[0], a.Strides[0], a.Padding, a.DilationRate[0], a.Activation, a.UseBias, a.Name, a.Groups)
         {
             KernelRegularizer = a.Regularizers.Kernel,
+            KernelInitializer = a.InitialValues.Kernel,
+            BiasInitializer = a.InitialValues.Bias,
             BiasRegularizer = a.Regularizers.Bias,
             KernelConstraint = a.Constraints.Kernel,
             BiasConstraint = a.Constraints.Bias,

@@ -48,6 +48,8 @@ public sealed class Conv1DTranspose : BaseConvTranspose
         return new Conv1DTranspose(a.Filters, a.KernelSize[0], a.Strides[0], a.Padding, outputPadding?[0], a.DilationRate[0], a.Activation, a.UseBias, a.Name)
         {
             KernelRegularizer = a.Regularizers.Kernel,
+            KernelInitializer = a.InitialValues.Kernel,
+            BiasInitializer = a.InitialValues.Bias,
             BiasRegularizer = a.Regularizers.Bias,
             KernelConstraint = a.Constraints.Kernel,
             BiasConstraint = a.Constraints.Bias,

@@ -71,6 +71,8 @@ public sealed class Conv2D : BaseConv
             a.Activation, a.UseBias, a.Name, a.Groups)
         {
             KernelRegularizer = a.Regularizers.Kernel,
+            KernelInitializer = a.InitialValues.Kernel,
+            BiasInitializer = a.InitialValues.Bias,
             BiasRegularizer = a.Regularizers.Bias,
             KernelConstraint = a.Constraints.Kernel,
             BiasConstraint = a.Constraints.Bias,

@@ -63,6 +63,8 @@ public sealed class Conv2DTranspose : BaseConvTranspose
             outputPadding is { } p ? (p[0], p[1]) : null, (a.DilationRate[0], a.DilationRate[1]), a.Activation, a.UseBias, a.Name)
         {
             KernelRegularizer = a.Regularizers.Kernel,
+            KernelInitializer = a.InitialValues.Kernel,
+            BiasInitializer = a.InitialValues.Bias,
             BiasRegularizer = a.Regularizers.Bias,
             KernelConstraint = a.Constraints.Kernel,
             BiasConstraint = a.Constraints.Bias,

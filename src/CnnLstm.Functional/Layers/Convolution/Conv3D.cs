@@ -65,6 +65,8 @@ public sealed class Conv3D : BaseConv
         return new Conv3D(a.Filters, Triple(a.KernelSize), Triple(a.Strides), a.Padding, Triple(a.DilationRate), a.Groups, a.Activation, a.UseBias, a.Name)
         {
             KernelRegularizer = a.Regularizers.Kernel,
+            KernelInitializer = a.InitialValues.Kernel,
+            BiasInitializer = a.InitialValues.Bias,
             BiasRegularizer = a.Regularizers.Bias,
             KernelConstraint = a.Constraints.Kernel,
             BiasConstraint = a.Constraints.Bias,

@@ -63,6 +63,8 @@ public sealed class Conv3DTranspose : BaseConvTranspose
             a.Activation, a.UseBias, a.Name)
         {
             KernelRegularizer = a.Regularizers.Kernel,
+            KernelInitializer = a.InitialValues.Kernel,
+            BiasInitializer = a.InitialValues.Bias,
             BiasRegularizer = a.Regularizers.Bias,
             KernelConstraint = a.Constraints.Kernel,
             BiasConstraint = a.Constraints.Bias,

@@ -44,6 +44,8 @@ public sealed class DepthwiseConv1D : BaseDepthwiseConv
         return new DepthwiseConv1D(a.KernelSize[0], a.Strides[0], a.Padding, depthMultiplier, a.DilationRate[0], a.Activation, a.UseBias, a.Name)
         {
             DepthwiseRegularizer = depthwise,
+            DepthwiseInitializer = a.InitialValues.Kernel,
+            BiasInitializer = a.InitialValues.Bias,
             BiasRegularizer = a.Regularizers.Bias,
         };
     }

@@ -59,6 +59,8 @@ public sealed class DepthwiseConv2D : BaseDepthwiseConv
             a.Activation, a.UseBias, a.Name)
         {
             DepthwiseRegularizer = depthwise,
+            DepthwiseInitializer = a.InitialValues.Kernel,
+            BiasInitializer = a.InitialValues.Bias,
             BiasRegularizer = a.Regularizers.Bias,
         };
     }

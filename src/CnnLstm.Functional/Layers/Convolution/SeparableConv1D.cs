@@ -52,6 +52,9 @@ public sealed class SeparableConv1D : BaseSeparableConv
         {
             DepthwiseRegularizer = depthwise,
             PointwiseRegularizer = pointwise,
+            DepthwiseInitializer = a.InitialValues.Kernel,
+            PointwiseInitializer = a.InitialValues.Pointwise!,
+            BiasInitializer = a.InitialValues.Bias,
             BiasRegularizer = a.Regularizers.Bias,
         };
     }

@@ -77,6 +77,16 @@ public sealed class EinsumDense : Layer
     /// <summary>The output axes with a bias (Keras' <c>bias_axes</c>), or null.</summary>
     public string? BiasAxes { get; }
 
+    /// <summary>
+    /// The kernel's initializer (Keras' <c>kernel_initializer</c>, default <see cref="Initializers.GlorotUniform"/>).
+    /// As Keras, a <see cref="Initializers.VarianceScaling"/> without input and output axes is given the equation's
+    /// (the kernel axes shared with the input, and with the output) when the layer builds, seed and arguments kept.
+    /// </summary>
+    public Initializers.Initializer KernelInitializer { get; init; } = new Initializers.GlorotUniform();
+
+    /// <summary>The bias's initializer (Keras' <c>bias_initializer</c>, default <see cref="Initializers.Zeros"/>).</summary>
+    public Initializers.Initializer BiasInitializer { get; init; } = new Initializers.Zeros();
+
     /// <summary>The kernel's penalty (Keras' <c>kernel_regularizer</c>, default null).</summary>
     public Regularizers.Regularizer? KernelRegularizer { get; init; }
 
@@ -194,7 +204,7 @@ public sealed class EinsumDense : Layer
         config["equation"] = Equation;
         config["activation"] = Activations.Serialize(Activation);
         config["bias_axes"] = BiasAxes;
-        AddKernelAndBiasConfig(config, KernelRegularizer, BiasRegularizer);
+        AddKernelAndBiasConfig(config, KernelInitializer, BiasInitializer, KernelRegularizer, BiasRegularizer);
         config["quantization_config"] = null;
         return config;
     }
@@ -212,6 +222,8 @@ public sealed class EinsumDense : Layer
         var equation = config.GetNullableString("equation") ?? throw config.Error("the argument 'equation' is required.");
         return new EinsumDense(equation, outputShape, config.GetActivation("activation", "linear"), config.GetNullableString("bias_axes"), config.Name)
         {
+            KernelInitializer = config.GetInitializer("kernel_initializer", new Initializers.GlorotUniform()),
+            BiasInitializer = config.GetInitializer("bias_initializer", new Initializers.Zeros()),
             KernelRegularizer = kernelRegularizer,
             BiasRegularizer = biasRegularizer,
         };
@@ -244,13 +256,15 @@ public sealed class EinsumDense : Layer
         builtInput = input.Shape;
         var (kernelShape, biasShape, _, inputAxes, outputAxes) = Analyze(input.Shape);
         var shape = kernelShape.Select(d => (long)d!.Value).ToArray();
-        long fanIn = inputAxes.Aggregate(1L, (a, i) => a * shape[i]), fanOut = outputAxes.Aggregate(1L, (a, i) => a * shape[i]);
-        kernel = AddWeight("kernel", shape, () => Initializers.GlorotUniform(shape, fanIn, fanOut, Random));
+        var kernelInitializer = KernelInitializer is Initializers.VarianceScaling { InputAxes: null } or Initializers.VarianceScaling { OutputAxes: null }
+            ? ((Initializers.VarianceScaling)KernelInitializer).WithAxes(inputAxes, outputAxes)
+            : KernelInitializer;
+        kernel = AddWeight("kernel", shape, Initial(kernelInitializer, shape, "kernel"));
         kernel.Regularizer = KernelRegularizer;
         if (biasShape is not null)
         {
             var b = biasShape.Select(d => (long)(d ?? throw InputError($"the bias needs the size of an axis that {input.Shape} leaves unknown."))).ToArray();
-            bias = AddWeight("bias", b, () => zeros(b));
+            bias = AddWeight("bias", b, Initial(BiasInitializer, b, "bias"));
             bias.Regularizer = BiasRegularizer;
         }
     }

@@ -66,6 +66,18 @@ public sealed class BatchNormalization : Layer
     /// <summary>Whether gamma multiplies (Keras' <c>scale</c>).</summary>
     public bool Scale { get; }
 
+    /// <summary>beta's initializer (Keras' <c>beta_initializer</c>, default <see cref="Initializers.Zeros"/>).</summary>
+    public Initializers.Initializer BetaInitializer { get; init; } = new Initializers.Zeros();
+
+    /// <summary>gamma's initializer (Keras' <c>gamma_initializer</c>, default <see cref="Initializers.Ones"/>).</summary>
+    public Initializers.Initializer GammaInitializer { get; init; } = new Initializers.Ones();
+
+    /// <summary>moving_mean's initializer (Keras' <c>moving_mean_initializer</c>, default <see cref="Initializers.Zeros"/>).</summary>
+    public Initializers.Initializer MovingMeanInitializer { get; init; } = new Initializers.Zeros();
+
+    /// <summary>moving_variance's initializer (Keras' <c>moving_variance_initializer</c>, default <see cref="Initializers.Ones"/>).</summary>
+    public Initializers.Initializer MovingVarianceInitializer { get; init; } = new Initializers.Ones();
+
     /// <inheritdoc/>
     public override bool SupportsMasking => true;
 
@@ -78,10 +90,10 @@ public sealed class BatchNormalization : Layer
         config["epsilon"] = Epsilon;
         config["center"] = Center;
         config["scale"] = Scale;
-        config["beta_initializer"] = KerasInitializer("Zeros", new JsonObject());
-        config["gamma_initializer"] = KerasInitializer("Ones", new JsonObject());
-        config["moving_mean_initializer"] = KerasInitializer("Zeros", new JsonObject());
-        config["moving_variance_initializer"] = KerasInitializer("Ones", new JsonObject());
+        config["beta_initializer"] = BetaInitializer.Serialize();
+        config["gamma_initializer"] = GammaInitializer.Serialize();
+        config["moving_mean_initializer"] = MovingMeanInitializer.Serialize();
+        config["moving_variance_initializer"] = MovingVarianceInitializer.Serialize();
         config["beta_regularizer"] = null;
         config["gamma_regularizer"] = null;
         config["beta_constraint"] = null;
@@ -96,11 +108,6 @@ public sealed class BatchNormalization : Layer
     /// <summary>Creates the layer from a Keras 2 or Keras 3 config (see <see cref="Axis"/>).</summary>
     internal static BatchNormalization FromConfig(LayerConfig config)
     {
-        foreach (var (key, initializer) in new[] { ("beta_initializer", "zeros"), ("gamma_initializer", "ones"), ("moving_mean_initializer", "zeros"), ("moving_variance_initializer", "ones") })
-        {
-            config.ReadInitializer(key, initializer);
-        }
-
         foreach (var key in new[] { "beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint", "renorm_clipping", "adjustment" })
         {
             config.RequireDefault(key, null);
@@ -109,7 +116,13 @@ public sealed class BatchNormalization : Layer
         config.RequireDefault("renorm", false);
         config.Ignore("synchronized", "renorm_momentum", "fused", "virtual_batch_size");
         var axis = ReadAxis(config);
-        return new BatchNormalization(config.GetDouble("momentum", 0.99), config.GetDouble("epsilon", 1e-3), config.GetBool("center", true), config.GetBool("scale", true), config.Name, axis);
+        return new BatchNormalization(config.GetDouble("momentum", 0.99), config.GetDouble("epsilon", 1e-3), config.GetBool("center", true), config.GetBool("scale", true), config.Name, axis)
+        {
+            BetaInitializer = config.GetInitializer("beta_initializer", new Initializers.Zeros()),
+            GammaInitializer = config.GetInitializer("gamma_initializer", new Initializers.Ones()),
+            MovingMeanInitializer = config.GetInitializer("moving_mean_initializer", new Initializers.Zeros()),
+            MovingVarianceInitializer = config.GetInitializer("moving_variance_initializer", new Initializers.Ones()),
+        };
     }
 
     /// <summary>
@@ -167,16 +180,16 @@ public sealed class BatchNormalization : Layer
         var shape = new long[] { features };
         if (Scale)
         {
-            gamma = AddWeight("gamma", shape, () => ones(features));
+            gamma = AddWeight("gamma", shape, Initial(GammaInitializer, shape, "gamma"));
         }
 
         if (Center)
         {
-            beta = AddWeight("beta", shape, () => zeros(features));
+            beta = AddWeight("beta", shape, Initial(BetaInitializer, shape, "beta"));
         }
 
-        movingMean = AddWeight("moving_mean", shape, () => zeros(features), trainable: false);
-        movingVariance = AddWeight("moving_variance", shape, () => ones(features), trainable: false);
+        movingMean = AddWeight("moving_mean", shape, Initial(MovingMeanInitializer, shape, "moving_mean"), trainable: false);
+        movingVariance = AddWeight("moving_variance", shape, Initial(MovingVarianceInitializer, shape, "moving_variance"), trainable: false);
     }
 
     /// <inheritdoc/>

@@ -59,6 +59,12 @@ public sealed class GroupNormalization : Layer
     /// <summary>Whether gamma multiplies (Keras' <c>scale</c>).</summary>
     public bool Scale { get; }
 
+    /// <summary>beta's initializer (Keras' <c>beta_initializer</c>, default <see cref="Initializers.Zeros"/>).</summary>
+    public Initializers.Initializer BetaInitializer { get; init; } = new Initializers.Zeros();
+
+    /// <summary>gamma's initializer (Keras' <c>gamma_initializer</c>, default <see cref="Initializers.Ones"/>).</summary>
+    public Initializers.Initializer GammaInitializer { get; init; } = new Initializers.Ones();
+
     /// <inheritdoc/>
     public override bool SupportsMasking => true;
 
@@ -71,8 +77,8 @@ public sealed class GroupNormalization : Layer
         config["epsilon"] = Epsilon;
         config["center"] = Center;
         config["scale"] = Scale;
-        config["beta_initializer"] = KerasInitializer("Zeros", new JsonObject());
-        config["gamma_initializer"] = KerasInitializer("Ones", new JsonObject());
+        config["beta_initializer"] = BetaInitializer.Serialize();
+        config["gamma_initializer"] = GammaInitializer.Serialize();
         config["beta_regularizer"] = null;
         config["gamma_regularizer"] = null;
         config["beta_constraint"] = null;
@@ -83,14 +89,16 @@ public sealed class GroupNormalization : Layer
     /// <summary>Creates the layer from a Keras 3 config.</summary>
     internal static GroupNormalization FromConfig(LayerConfig config)
     {
-        config.ReadInitializer("beta_initializer", "zeros");
-        config.ReadInitializer("gamma_initializer", "ones");
         foreach (var key in new[] { "beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint" })
         {
             config.RequireDefault(key, null);
         }
 
-        return new GroupNormalization(config.GetInt("groups", 32), config.GetInt("axis", -1), config.GetDouble("epsilon", 1e-3), config.GetBool("center", true), config.GetBool("scale", true), config.Name);
+        return new GroupNormalization(config.GetInt("groups", 32), config.GetInt("axis", -1), config.GetDouble("epsilon", 1e-3), config.GetBool("center", true), config.GetBool("scale", true), config.Name)
+        {
+            BetaInitializer = config.GetInitializer("beta_initializer", new Initializers.Zeros()),
+            GammaInitializer = config.GetInitializer("gamma_initializer", new Initializers.Ones()),
+        };
     }
 
     /// <inheritdoc/>
@@ -136,12 +144,12 @@ public sealed class GroupNormalization : Layer
 
         if (Scale)
         {
-            gamma = AddWeight("gamma", new long[] { channels }, () => ones(channels));
+            gamma = AddWeight("gamma", new long[] { channels }, Initial(GammaInitializer, new long[] { channels }, "gamma"));
         }
 
         if (Center)
         {
-            beta = AddWeight("beta", new long[] { channels }, () => zeros(channels));
+            beta = AddWeight("beta", new long[] { channels }, Initial(BetaInitializer, new long[] { channels }, "beta"));
         }
     }
 

@@ -80,6 +80,12 @@ public sealed class LayerNormalization : Layer
     /// <summary>The axes as given, or once built, resolved and sorted (as Keras' <c>self.axis</c>).</summary>
     public IReadOnlyList<int> Axis => axes ?? givenAxes;
 
+    /// <summary>beta's initializer (Keras' <c>beta_initializer</c>, default <see cref="Initializers.Zeros"/>).</summary>
+    public Initializers.Initializer BetaInitializer { get; init; } = new Initializers.Zeros();
+
+    /// <summary>gamma's initializer (Keras' <c>gamma_initializer</c>, default <see cref="Initializers.Ones"/>).</summary>
+    public Initializers.Initializer GammaInitializer { get; init; } = new Initializers.Ones();
+
     /// <inheritdoc/>
     public override bool SupportsMasking => true;
 
@@ -95,8 +101,8 @@ public sealed class LayerNormalization : Layer
         config["center"] = Center;
         config["scale"] = Scale;
         config["rms_scaling"] = RmsScaling;
-        config["beta_initializer"] = KerasInitializer("Zeros", new JsonObject());
-        config["gamma_initializer"] = KerasInitializer("Ones", new JsonObject());
+        config["beta_initializer"] = BetaInitializer.Serialize();
+        config["gamma_initializer"] = GammaInitializer.Serialize();
         config["beta_regularizer"] = null;
         config["gamma_regularizer"] = null;
         config["beta_constraint"] = null;
@@ -107,8 +113,6 @@ public sealed class LayerNormalization : Layer
     /// <summary>Creates the layer from a Keras 2 or Keras 3 config (<c>axis</c> an integer or a list of integers).</summary>
     internal static LayerNormalization FromConfig(LayerConfig config)
     {
-        config.ReadInitializer("beta_initializer", "zeros");
-        config.ReadInitializer("gamma_initializer", "ones");
         foreach (var key in new[] { "beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint" })
         {
             config.RequireDefault(key, null);
@@ -124,7 +128,11 @@ public sealed class LayerNormalization : Layer
         };
         try
         {
-            return new LayerNormalization(config.GetDouble("epsilon", 1e-3), config.GetBool("center", true), config.GetBool("scale", true), config.Name, axis, list, config.GetBool("rms_scaling", false));
+            return new LayerNormalization(config.GetDouble("epsilon", 1e-3), config.GetBool("center", true), config.GetBool("scale", true), config.Name, axis, list, config.GetBool("rms_scaling", false))
+            {
+                BetaInitializer = config.GetInitializer("beta_initializer", new Initializers.Zeros()),
+                GammaInitializer = config.GetInitializer("gamma_initializer", new Initializers.Ones()),
+            };
         }
         catch (ArgumentException e)
         {
@@ -168,12 +176,12 @@ public sealed class LayerNormalization : Layer
         var shape = axes.Select(a => (long)input.Shape[a]!.Value).ToArray();
         if (Scale || RmsScaling)
         {
-            gamma = AddWeight("gamma", shape, () => ones(shape));
+            gamma = AddWeight("gamma", shape, Initial(GammaInitializer, shape, "gamma"));
         }
 
         if (Center && !RmsScaling)
         {
-            beta = AddWeight("beta", shape, () => zeros(shape));
+            beta = AddWeight("beta", shape, Initial(BetaInitializer, shape, "beta"));
         }
     }
 

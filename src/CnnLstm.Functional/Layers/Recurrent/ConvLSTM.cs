@@ -73,6 +73,15 @@ public abstract class ConvLSTM : RNN
     /// <summary>The recurrent dropout rate.</summary>
     public double RecurrentDropout => ConvCell.RecurrentDropout;
 
+    /// <summary>The kernel's initializer (Keras' <c>kernel_initializer</c>, default <see cref="Initializers.GlorotUniform"/>), over (kernel size..., channels, 4 filters).</summary>
+    public Initializers.Initializer KernelInitializer { get => ConvCell.KernelInitializer; init => ConvCell.SetInitializer(0, value); }
+
+    /// <summary>The recurrent kernel's initializer (Keras' <c>recurrent_initializer</c>, default <see cref="Initializers.Orthogonal"/>), over (kernel size..., filters, 4 filters).</summary>
+    public Initializers.Initializer RecurrentInitializer { get => ConvCell.RecurrentInitializer; init => ConvCell.SetInitializer(1, value); }
+
+    /// <summary>The bias's initializer (Keras' <c>bias_initializer</c>, default <see cref="Initializers.Zeros"/>); with <see cref="UnitForgetBias"/> called for the input gate and for the cell and output gates, the forget gate's ones between, as Keras.</summary>
+    public Initializers.Initializer BiasInitializer { get => ConvCell.BiasInitializer; init => ConvCell.SetInitializer(2, value); }
+
     /// <summary>The kernel's penalty (Keras' <c>kernel_regularizer</c>, default null).</summary>
     public Regularizers.Regularizer? KernelRegularizer { get => ConvCell.KernelRegularizer; init => ConvCell.SetRegularizer(0, value); }
 
@@ -110,9 +119,9 @@ public abstract class ConvLSTM : RNN
         config["activation"] = Activations.Serialize(Activation);
         config["recurrent_activation"] = Activations.Serialize(RecurrentActivation);
         config["use_bias"] = UseBias;
-        config["kernel_initializer"] = GlorotUniformConfig();
-        config["recurrent_initializer"] = KerasInitializer("Orthogonal", new JsonObject { ["seed"] = null, ["gain"] = 1.0 });
-        config["bias_initializer"] = KerasInitializer("Zeros", new JsonObject());
+        config["kernel_initializer"] = KernelInitializer.Serialize();
+        config["recurrent_initializer"] = RecurrentInitializer.Serialize();
+        config["bias_initializer"] = BiasInitializer.Serialize();
         config["unit_forget_bias"] = UnitForgetBias;
         config["kernel_regularizer"] = KernelRegularizer?.Serialize();
         config["recurrent_regularizer"] = RecurrentRegularizer?.Serialize();
@@ -131,9 +140,6 @@ public abstract class ConvLSTM : RNN
     private protected static Arguments ReadConfig(LayerConfig config, int rank, string layerClass)
     {
         var options = ReadOptions(config);
-        config.ReadInitializer("kernel_initializer", "glorot_uniform");
-        config.ReadInitializer("recurrent_initializer", "orthogonal");
-        config.ReadInitializer("bias_initializer", "zeros");
         foreach (var key in new[] { "kernel_constraint", "recurrent_constraint", "bias_constraint" })
         {
             config.RequireDefault(key, null);
@@ -146,6 +152,9 @@ public abstract class ConvLSTM : RNN
             DropoutRNNCell.CheckRate(config.GetDouble("dropout", 0), layerClass, "dropout"), DropoutRNNCell.CheckRate(config.GetDouble("recurrent_dropout", 0), layerClass, "recurrent_dropout"),
             options.ReturnSequences, options.ReturnState, options.GoBackwards, options.ZeroOutputForMask, config.Name, options.Stateful)
         {
+            KernelInitializer = config.GetInitializer("kernel_initializer", new Initializers.GlorotUniform()),
+            RecurrentInitializer = config.GetInitializer("recurrent_initializer", new Initializers.Orthogonal()),
+            BiasInitializer = config.GetInitializer("bias_initializer", new Initializers.Zeros()),
             KernelRegularizer = config.GetRegularizer("kernel_regularizer"),
             RecurrentRegularizer = config.GetRegularizer("recurrent_regularizer"),
             BiasRegularizer = config.GetRegularizer("bias_regularizer"),
@@ -242,6 +251,12 @@ public abstract class ConvLSTM : RNN
         string Activation, string RecurrentActivation, bool UseBias, bool UnitForgetBias, double Dropout, double RecurrentDropout,
         bool ReturnSequences, bool ReturnState, bool GoBackwards, bool ZeroOutputForMask, string Name, bool Stateful)
     {
+        public Initializers.Initializer KernelInitializer { get; init; } = new Initializers.GlorotUniform();
+
+        public Initializers.Initializer RecurrentInitializer { get; init; } = new Initializers.Orthogonal();
+
+        public Initializers.Initializer BiasInitializer { get; init; } = new Initializers.Zeros();
+
         public Regularizers.Regularizer? KernelRegularizer { get; init; }
 
         public Regularizers.Regularizer? RecurrentRegularizer { get; init; }

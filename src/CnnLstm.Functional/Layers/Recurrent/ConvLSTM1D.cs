@@ -48,6 +48,9 @@ public sealed class ConvLSTM1D : ConvLSTM
         return new ConvLSTM1D(a.Filters, a.KernelSize[0], a.Strides[0], a.Padding, a.DataFormat ?? "channels_last", a.DilationRate[0],
             a.Activation, a.RecurrentActivation, a.UseBias, a.UnitForgetBias, a.Dropout, a.RecurrentDropout, a.ReturnSequences, a.ReturnState, a.GoBackwards, a.Stateful, a.Name, a.ZeroOutputForMask)
         {
+            KernelInitializer = a.KernelInitializer,
+            RecurrentInitializer = a.RecurrentInitializer,
+            BiasInitializer = a.BiasInitializer,
             KernelRegularizer = a.KernelRegularizer,
             RecurrentRegularizer = a.RecurrentRegularizer,
             BiasRegularizer = a.BiasRegularizer,

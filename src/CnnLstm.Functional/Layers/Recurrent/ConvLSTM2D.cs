@@ -76,6 +76,9 @@ public sealed class ConvLSTM2D : ConvLSTM
         return new ConvLSTM2D(a.Filters, (a.KernelSize[0], a.KernelSize[1]), (a.Strides[0], a.Strides[1]), a.Padding, a.DataFormat ?? "channels_last", (a.DilationRate[0], a.DilationRate[1]),
             a.Activation, a.RecurrentActivation, a.UseBias, a.UnitForgetBias, a.Dropout, a.RecurrentDropout, a.ReturnSequences, a.ReturnState, a.GoBackwards, a.Stateful, a.Name, a.ZeroOutputForMask)
         {
+            KernelInitializer = a.KernelInitializer,
+            RecurrentInitializer = a.RecurrentInitializer,
+            BiasInitializer = a.BiasInitializer,
             KernelRegularizer = a.KernelRegularizer,
             RecurrentRegularizer = a.RecurrentRegularizer,
             BiasRegularizer = a.BiasRegularizer,

@@ -76,6 +76,9 @@ public sealed class ConvLSTM3D : ConvLSTM
         return new ConvLSTM3D(a.Filters, (a.KernelSize[0], a.KernelSize[1], a.KernelSize[2]), (a.Strides[0], a.Strides[1], a.Strides[2]), a.Padding, a.DataFormat ?? "channels_last", (a.DilationRate[0], a.DilationRate[1], a.DilationRate[2]),
             a.Activation, a.RecurrentActivation, a.UseBias, a.UnitForgetBias, a.Dropout, a.RecurrentDropout, a.ReturnSequences, a.ReturnState, a.GoBackwards, a.Stateful, a.Name, a.ZeroOutputForMask)
         {
+            KernelInitializer = a.KernelInitializer,
+            RecurrentInitializer = a.RecurrentInitializer,
+            BiasInitializer = a.BiasInitializer,
             KernelRegularizer = a.KernelRegularizer,
             RecurrentRegularizer = a.RecurrentRegularizer,
             BiasRegularizer = a.BiasRegularizer,

@@ -24,6 +24,7 @@ namespace KerasStyle.Layers;
 internal sealed class ConvLSTMCell : RecurrentCell
 {
     private readonly Regularizers.Regularizer?[] regularizers = new Regularizers.Regularizer?[3];
+    private readonly Initializers.Initializer[] initializers = { new Initializers.GlorotUniform(), new Initializers.Orthogonal(), new Initializers.Zeros() };
     private int inputDim;
     private int[] spatial = Array.Empty<int>();
     private LayerWeight? kernel;
@@ -96,6 +97,15 @@ internal sealed class ConvLSTMCell : RecurrentCell
 
     public double RecurrentDropout { get; }
 
+    public Initializers.Initializer KernelInitializer => initializers[0];
+
+    public Initializers.Initializer RecurrentInitializer => initializers[1];
+
+    public Initializers.Initializer BiasInitializer => initializers[2];
+
+    /// <summary>Sets a weight initializer (0 kernel, 1 recurrent kernel, 2 bias); weights made later use it.</summary>
+    internal void SetInitializer(int weight, Initializers.Initializer value) => initializers[weight] = value ?? throw new ArgumentNullException(nameof(value));
+
     public Regularizers.Regularizer? KernelRegularizer => regularizers[0];
 
     public Regularizers.Regularizer? RecurrentRegularizer => regularizers[1];
@@ -141,25 +151,34 @@ internal sealed class ConvLSTMCell : RecurrentCell
         var window = KernelSize.Select(k => (long)k).ToArray();
         var kernelShape = window.Append(inputDim).Append(4L * Filters).ToArray();
         var recurrentShape = window.Append(Filters).Append(4L * Filters).ToArray();
-        var rows = window.Aggregate(1L, (a, k) => a * k) * Filters;
-        kernel = AddWeight("kernel", kernelShape, () => Initializers.GlorotUniform(kernelShape, Random));
-        // Keras' orthogonal of a kernel: the matrix (all but the last axis, last axis), reshaped.
-        recurrentKernel = AddWeight("recurrent_kernel", recurrentShape, () => Initializers.Orthogonal(rows, 4L * Filters, Random).reshape(recurrentShape));
-        bias = UseBias ? AddWeight("bias", new[] { 4L * Filters }, InitialBias) : null;
+        kernel = AddWeight("kernel", kernelShape, Initial(KernelInitializer, kernelShape, "kernel"));
+        recurrentKernel = AddWeight("recurrent_kernel", recurrentShape, Initial(RecurrentInitializer, recurrentShape, "recurrent_kernel"));
+        bias = UseBias ? AddWeight("bias", new[] { 4L * Filters }, InitialBias()) : null;
         kernel.Regularizer = KernelRegularizer;
         recurrentKernel.Regularizer = RecurrentRegularizer;
         bias?.Regularizer = BiasRegularizer;
     }
 
-    private Tensor InitialBias()
+    /// <summary>
+    /// The bias's initial value: the bias initializer over (4 filters), or with <see cref="UnitForgetBias"/>, as Keras'
+    /// ConvLSTMCell, the initializer over (filters), ones for the forget gate, and the initializer over (2 filters).
+    /// </summary>
+    private Func<Tensor> InitialBias()
     {
-        var value = zeros(4L * Filters);
-        if (UnitForgetBias)
+        if (!UnitForgetBias)
         {
-            value[TensorIndex.Slice(Filters, 2 * Filters)] = ones(Filters);
+            return Initial(BiasInitializer, new[] { 4L * Filters }, "bias");
         }
 
-        return value;
+        var input = Initial(BiasInitializer, new long[] { Filters }, "bias");
+        var rest = Initial(BiasInitializer, new[] { 2L * Filters }, "bias");
+        return () =>
+        {
+            using var first = input();
+            using var forget = ones(Filters);
+            using var last = rest();
+            return cat(new[] { first, forget, last });
+        };
     }
 
     /// <summary>h and c start at zeros of the output's shape (batch, output spatial..., filters), as Keras' get_initial_state.</summary>

@@ -48,7 +48,9 @@ public sealed class CuDNNGRU : RNN<GRUCell>
     internal static new CuDNNGRU FromConfig(LayerConfig config)
     {
         var returns = CuDNNLSTM.ReadCuDNNArguments(config);
-        return new CuDNNGRU(config.GetInt("units"), returns.ReturnSequences, returns.ReturnState, returns.GoBackwards, config.Name);
+        var layer = new CuDNNGRU(config.GetInt("units"), returns.ReturnSequences, returns.ReturnState, returns.GoBackwards, config.Name);
+        layer.Cell.ReadInitializers(config);
+        return layer;
     }
 
     /// <summary>

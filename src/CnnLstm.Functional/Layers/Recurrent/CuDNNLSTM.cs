@@ -51,20 +51,19 @@ public sealed class CuDNNLSTM : RNN<LSTMCell>
     internal static new CuDNNLSTM FromConfig(LayerConfig config)
     {
         var returns = ReadCuDNNArguments(config);
-        return new CuDNNLSTM(config.GetInt("units"), config.GetBool("unit_forget_bias", true), returns.ReturnSequences, returns.ReturnState, returns.GoBackwards, config.Name);
+        var layer = new CuDNNLSTM(config.GetInt("units"), config.GetBool("unit_forget_bias", true), returns.ReturnSequences, returns.ReturnState, returns.GoBackwards, config.Name);
+        layer.Cell.ReadInitializers(config);
+        return layer;
     }
 
     /// <summary>
     /// The arguments Keras 2's <c>_CuDNNRNN</c> and its two layers take besides <c>units</c> (and
-    /// <c>unit_forget_bias</c>): stateful must be false; initializers as LSTM's; no regularizer or constraint.
+    /// <c>unit_forget_bias</c>): stateful must be false; no regularizer or constraint (the layer reads its initializers as LSTM's, into its cell).
     /// </summary>
     internal static (bool ReturnSequences, bool ReturnState, bool GoBackwards) ReadCuDNNArguments(LayerConfig config)
     {
         config.RequireDefault("stateful", false);
         config.RequireDefault("time_major", false);
-        config.ReadInitializer("kernel_initializer", "glorot_uniform");
-        config.ReadInitializer("recurrent_initializer", "orthogonal");
-        config.ReadInitializer("bias_initializer", "zeros");
         foreach (var key in new[] { "kernel_regularizer", "recurrent_regularizer", "bias_regularizer", "kernel_constraint", "recurrent_constraint", "bias_constraint" })
         {
             config.RequireDefault(key, null);

@@ -18,6 +18,7 @@ public abstract class DropoutRNNCell : RecurrentCell
 {
     private readonly Regularizers.Regularizer?[] regularizers = new Regularizers.Regularizer?[3];
     private readonly Constraints.Constraint?[] constraints = new Constraints.Constraint?[3];
+    private readonly Initializers.Initializer[] initializers = { new Initializers.GlorotUniform(), new Initializers.Orthogonal(), new Initializers.Zeros() };
     private int inputDim;
 
     private protected DropoutRNNCell(string layerClass, int units, string activation, bool useBias, double dropout, double recurrentDropout, string? name)
@@ -45,6 +46,30 @@ public abstract class DropoutRNNCell : RecurrentCell
 
     /// <summary>The recurrent dropout rate (Keras' <c>recurrent_dropout</c>, default 0).</summary>
     public double RecurrentDropout { get; }
+
+    /// <summary>The kernel's initializer (Keras' <c>kernel_initializer</c>, default <see cref="Initializers.GlorotUniform"/>), over Keras' kernel layout (input, gates × units).</summary>
+    public Initializers.Initializer KernelInitializer { get => initializers[0]; init => SetInitializer(0, value); }
+
+    /// <summary>The recurrent kernel's initializer (Keras' <c>recurrent_initializer</c>, default <see cref="Initializers.Orthogonal"/>), over (units, gates × units).</summary>
+    public Initializers.Initializer RecurrentInitializer { get => initializers[1]; init => SetInitializer(1, value); }
+
+    /// <summary>
+    /// The bias's initializer (Keras' <c>bias_initializer</c>, default <see cref="Initializers.Zeros"/>), over Keras'
+    /// bias layout; an LSTM cell with <c>unit_forget_bias</c> calls it for the input gate (units) and the cell and
+    /// output gates (2 units), with ones for the forget gate between, as Keras.
+    /// </summary>
+    public Initializers.Initializer BiasInitializer { get => initializers[2]; init => SetInitializer(2, value); }
+
+    /// <summary>Sets a weight initializer (0 kernel, 1 recurrent kernel, 2 bias), also from an RNN layer's initializer; weights made later use it.</summary>
+    internal void SetInitializer(int weight, Initializers.Initializer value) => initializers[weight] = value ?? throw new ArgumentNullException(nameof(value));
+
+    /// <summary>Reads kernel_initializer, recurrent_initializer and bias_initializer into the cell.</summary>
+    internal void ReadInitializers(LayerConfig config)
+    {
+        SetInitializer(0, config.GetInitializer("kernel_initializer", new Initializers.GlorotUniform()));
+        SetInitializer(1, config.GetInitializer("recurrent_initializer", new Initializers.Orthogonal()));
+        SetInitializer(2, config.GetInitializer("bias_initializer", new Initializers.Zeros()));
+    }
 
     /// <summary>The kernel's penalty (Keras' <c>kernel_regularizer</c>, default null).</summary>
     public Regularizers.Regularizer? KernelRegularizer { get => regularizers[0]; init => regularizers[0] = value; }
@@ -113,11 +138,11 @@ public abstract class DropoutRNNCell : RecurrentCell
 
     /// <summary>
     /// Remembers the feature count and declares the weights in Keras' order, as Keras' cells build them: kernel
-    /// (features, gates × units) glorot_uniform, recurrent_kernel (units, gates × units) orthogonal, and with
-    /// <see cref="UseBias"/> a <see cref="BiasShape"/> bias.
+    /// (features, gates × units), recurrent_kernel (units, gates × units), and with
+    /// <see cref="UseBias"/> a <see cref="BiasShape"/> bias, each from its initializer.
     /// </summary>
     /// <param name="input">The step input (batch, features).</param>
-    /// <param name="bias">The bias's initial value; null for zeros.</param>
+    /// <param name="bias">The bias's initial value; null for <see cref="BiasInitializer"/> over <see cref="BiasShape"/>.</param>
     /// <param name="kernelToKeras">The kernels' engine layout (see <c>Layer.AddWeight</c>); null for Keras'.</param>
     /// <param name="moduleVariable">The variable of a TorchSharp module that holds each weight, by Keras name; null to make them.</param>
     private protected (LayerWeight Kernel, LayerWeight RecurrentKernel, LayerWeight? Bias) AddCellWeights(KerasTensor input, Func<Tensor>? bias = null,
@@ -126,9 +151,10 @@ public abstract class DropoutRNNCell : RecurrentCell
         inputDim = input.Shape.Last!.Value;
         var columns = (long)Gates * Units;
         var kernelShape = new long[] { inputDim, columns };
-        var kernel = AddWeight("kernel", kernelShape, () => Initializers.GlorotUniform(kernelShape, inputDim, columns, Random), kernelToKeras, Variable("kernel"));
-        var recurrent = AddWeight("recurrent_kernel", new long[] { Units, columns }, () => Initializers.Orthogonal(Units, columns, Random), kernelToKeras, Variable("recurrent_kernel"));
-        var biasWeight = UseBias ? AddWeight("bias", BiasShape, bias ?? (() => zeros(BiasShape)), null, Variable("bias")) : null;
+        var recurrentShape = new long[] { Units, columns };
+        var kernel = AddWeight("kernel", kernelShape, Initial(KernelInitializer, kernelShape, "kernel"), kernelToKeras, Variable("kernel"));
+        var recurrent = AddWeight("recurrent_kernel", recurrentShape, Initial(RecurrentInitializer, recurrentShape, "recurrent_kernel"), kernelToKeras, Variable("recurrent_kernel"));
+        var biasWeight = UseBias ? AddWeight("bias", BiasShape, bias ?? Initial(BiasInitializer, BiasShape, "bias"), null, Variable("bias")) : null;
         kernel.Regularizer = KernelRegularizer;
         recurrent.Regularizer = RecurrentRegularizer;
         biasWeight?.Regularizer = BiasRegularizer;
@@ -166,9 +192,9 @@ public abstract class DropoutRNNCell : RecurrentCell
         }
 
         config["use_bias"] = UseBias;
-        config["kernel_initializer"] = GlorotUniformConfig();
-        config["recurrent_initializer"] = KerasInitializer("Orthogonal", new JsonObject { ["seed"] = null, ["gain"] = 1.0 });
-        config["bias_initializer"] = KerasInitializer("Zeros", new JsonObject());
+        config["kernel_initializer"] = KernelInitializer.Serialize();
+        config["recurrent_initializer"] = RecurrentInitializer.Serialize();
+        config["bias_initializer"] = BiasInitializer.Serialize();
         config["kernel_regularizer"] = KernelRegularizer?.Serialize();
         config["recurrent_regularizer"] = RecurrentRegularizer?.Serialize();
         config["bias_regularizer"] = BiasRegularizer?.Serialize();
@@ -196,9 +222,6 @@ public abstract class DropoutRNNCell : RecurrentCell
     /// <returns>The checked <c>dropout</c> and <c>recurrent_dropout</c>.</returns>
     internal static (double Dropout, double RecurrentDropout) ReadDefaults(LayerConfig config, string layerClass)
     {
-        config.ReadInitializer("kernel_initializer", "glorot_uniform");
-        config.ReadInitializer("recurrent_initializer", "orthogonal");
-        config.ReadInitializer("bias_initializer", "zeros");
         config.Ignore("implementation", "seed");
         return (CheckRate(config.GetDouble("dropout", 0), layerClass, "dropout"), CheckRate(config.GetDouble("recurrent_dropout", 0), layerClass, "recurrent_dropout"));
     }

@@ -78,7 +78,7 @@ public sealed class GRUCell : DropoutRNNCell
     internal static GRUCell FromConfig(LayerConfig config, string layerClass, string name)
     {
         var (dropout, recurrentDropout) = ReadDefaults(config, layerClass);
-        return new GRUCell(layerClass, config.GetInt("units"), config.GetActivation("activation", "tanh"), config.GetActivation("recurrent_activation", "sigmoid"),
+        var cell = new GRUCell(layerClass, config.GetInt("units"), config.GetActivation("activation", "tanh"), config.GetActivation("recurrent_activation", "sigmoid"),
             config.GetBool("use_bias", true), dropout, recurrentDropout, config.GetBool("reset_after", !config.Keras2), name)
         {
             KernelRegularizer = config.GetRegularizer("kernel_regularizer"),
@@ -88,6 +88,8 @@ public sealed class GRUCell : DropoutRNNCell
             RecurrentConstraint = config.GetConstraint("recurrent_constraint"),
             BiasConstraint = config.GetConstraint("bias_constraint"),
         };
+        cell.ReadInitializers(config);
+        return cell;
     }
 
     /// <inheritdoc/>

@@ -89,7 +89,7 @@ public sealed class LSTMCell : DropoutRNNCell
     internal static LSTMCell FromConfig(LayerConfig config, string layerClass, string name)
     {
         var (dropout, recurrentDropout) = ReadDefaults(config, layerClass);
-        return new LSTMCell(layerClass, config.GetInt("units"), config.GetActivation("activation", "tanh"), config.GetActivation("recurrent_activation", "sigmoid"),
+        var cell = new LSTMCell(layerClass, config.GetInt("units"), config.GetActivation("activation", "tanh"), config.GetActivation("recurrent_activation", "sigmoid"),
             config.GetBool("use_bias", true), config.GetBool("unit_forget_bias", true), dropout, recurrentDropout, name)
         {
             KernelRegularizer = config.GetRegularizer("kernel_regularizer"),
@@ -99,6 +99,8 @@ public sealed class LSTMCell : DropoutRNNCell
             RecurrentConstraint = config.GetConstraint("recurrent_constraint"),
             BiasConstraint = config.GetConstraint("bias_constraint"),
         };
+        cell.ReadInitializers(config);
+        return cell;
     }
 
     /// <summary>
@@ -107,18 +109,29 @@ public sealed class LSTMCell : DropoutRNNCell
     /// </summary>
     /// <inheritdoc/>
     protected override void Build(KerasTensor input) =>
-        (kernel, recurrentKernel, bias) = AddCellWeights(input, InitialBias, t => t.t(), UsesFusedKernel ? FusedVariable : null);
+        (kernel, recurrentKernel, bias) = AddCellWeights(input, UseBias ? InitialBias() : null, t => t.t(), UsesFusedKernel ? FusedVariable : null);
 
-    /// <summary>Zeros, with the forget block at 1 when <see cref="UnitForgetBias"/>.</summary>
-    private Tensor InitialBias()
+    /// <summary>
+    /// The bias's initial value: <see cref="DropoutRNNCell.BiasInitializer"/> over (4 units), or with
+    /// <see cref="UnitForgetBias"/>, as Keras' LSTMCell, the initializer over (units), ones for the forget gate, and the
+    /// initializer over (2 units), concatenated.
+    /// </summary>
+    private Func<Tensor> InitialBias()
     {
-        var value = zeros(4L * Units);
-        if (UnitForgetBias)
+        if (!UnitForgetBias)
         {
-            value[TensorIndex.Slice(Units, 2 * Units)] = ones(Units);
+            return Initial(BiasInitializer, new[] { 4L * Units }, "bias");
         }
 
-        return value;
+        var input = Initial(BiasInitializer, new long[] { Units }, "bias");
+        var rest = Initial(BiasInitializer, new[] { 2L * Units }, "bias");
+        return () =>
+        {
+            using var first = input();
+            using var forget = ones(Units);
+            using var last = rest();
+            return cat(new[] { first, forget, last });
+        };
     }
 
     /// <summary>

@@ -39,6 +39,15 @@ public abstract class RNN<TCell> : RNN
     /// <summary>The recurrent dropout rate (Keras' <c>recurrent_dropout</c>).</summary>
     public double RecurrentDropout => Cell.RecurrentDropout;
 
+    /// <summary>The kernel's initializer (Keras' <c>kernel_initializer</c>, default <see cref="Initializers.GlorotUniform"/>): <c>new LSTM(8) { KernelInitializer = new HeNormal(seed: 1) }</c>.</summary>
+    public Initializers.Initializer KernelInitializer { get => Cell.KernelInitializer; init => Cell.SetInitializer(0, value); }
+
+    /// <summary>The recurrent kernel's initializer (Keras' <c>recurrent_initializer</c>, default <see cref="Initializers.Orthogonal"/>).</summary>
+    public Initializers.Initializer RecurrentInitializer { get => Cell.RecurrentInitializer; init => Cell.SetInitializer(1, value); }
+
+    /// <summary>The bias's initializer (Keras' <c>bias_initializer</c>, default <see cref="Initializers.Zeros"/>; see <see cref="DropoutRNNCell.BiasInitializer"/> for LSTM's unit_forget_bias).</summary>
+    public Initializers.Initializer BiasInitializer { get => Cell.BiasInitializer; init => Cell.SetInitializer(2, value); }
+
     /// <summary>The kernel's penalty (Keras' <c>kernel_regularizer</c>, default null): <c>new LSTM(8) { KernelRegularizer = new L2(0.01) }</c>.</summary>
     public Regularizers.Regularizer? KernelRegularizer { get => Cell.KernelRegularizer; init => Cell.SetRegularizer(0, value); }
 

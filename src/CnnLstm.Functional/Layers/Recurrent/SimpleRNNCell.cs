@@ -62,7 +62,7 @@ public sealed class SimpleRNNCell : DropoutRNNCell
     internal static SimpleRNNCell FromConfig(LayerConfig config, string layerClass, string name)
     {
         var (dropout, recurrentDropout) = ReadDefaults(config, layerClass);
-        return new SimpleRNNCell(layerClass, config.GetInt("units"), config.GetActivation("activation", "tanh"), config.GetBool("use_bias", true), dropout, recurrentDropout, name)
+        var cell = new SimpleRNNCell(layerClass, config.GetInt("units"), config.GetActivation("activation", "tanh"), config.GetBool("use_bias", true), dropout, recurrentDropout, name)
         {
             KernelRegularizer = config.GetRegularizer("kernel_regularizer"),
             RecurrentRegularizer = config.GetRegularizer("recurrent_regularizer"),
@@ -71,6 +71,8 @@ public sealed class SimpleRNNCell : DropoutRNNCell
             RecurrentConstraint = config.GetConstraint("recurrent_constraint"),
             BiasConstraint = config.GetConstraint("bias_constraint"),
         };
+        cell.ReadInitializers(config);
+        return cell;
     }
 
     /// <inheritdoc/>

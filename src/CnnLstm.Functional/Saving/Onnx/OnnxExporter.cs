@@ -50,7 +50,7 @@ internal static class OnnxExporter
             node.Input.Add(graph.Add("Slice", name, new[] { outputs[i].Name, graph.Int64s(0), batch, graph.Int64s(0) }));
             node.Output.Add(name);
             graph.Proto.Node.Add(node);
-            graph.Declare(name, OnnxGraph.Float, tensor.Shape, input: false);
+            graph.Declare(name, ElementType(tensor.DType), tensor.Shape, input: false);
         }
 
         var proto = new ModelProto

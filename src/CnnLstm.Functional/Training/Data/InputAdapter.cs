@@ -27,7 +27,7 @@ internal sealed class InputAdapter(Model model)
     /// <param name="losses">The compiled losses, one per output: a sparse loss takes class ids as targets.</param>
     /// <param name="sampleWeight">One weight per sample, or null.</param>
     /// <param name="classWeight">A weight per class id, or null.</param>
-    public DataSet Prepare(ModelData x, ModelData y, string xName, string yName, IReadOnlyList<Loss> losses, float[]? sampleWeight = null, IReadOnlyDictionary<int, double>? classWeight = null)
+    public DataSet Prepare(ModelData x, ModelData y, string xName, string yName, IReadOnlyList<Loss> losses, Array? sampleWeight = null, IReadOnlyDictionary<int, double>? classWeight = null)
     {
         ArgumentNullException.ThrowIfNull(x, xName);
         ArgumentNullException.ThrowIfNull(y, yName);
@@ -157,7 +157,7 @@ internal sealed class InputAdapter(Model model)
     }
 
     /// <summary>Fit's rule for giving both kinds of weights (as Keras).</summary>
-    public static void CheckOneKindOfWeights(float[]? sampleWeight, IReadOnlyDictionary<int, double>? classWeight)
+    public static void CheckOneKindOfWeights(Array? sampleWeight, IReadOnlyDictionary<int, double>? classWeight)
     {
         if (sampleWeight is not null && classWeight is not null)
         {
@@ -166,22 +166,29 @@ internal sealed class InputAdapter(Model model)
     }
 
     /// <summary>The per-sample weights from <c>sampleWeight</c> or <c>classWeight</c> (Keras' <c>class_weight_to_sample_weights</c>), checked; null when neither is given.</summary>
-    public Tensor? SampleWeights(float[]? sampleWeight, IReadOnlyDictionary<int, double>? classWeight, IReadOnlyList<Tensor> targets, long samples, IReadOnlyList<Loss> losses)
+    public Tensor? SampleWeights(Array? sampleWeight, IReadOnlyDictionary<int, double>? classWeight, IReadOnlyList<Tensor> targets, long samples, IReadOnlyList<Loss> losses)
     {
         CheckOneKindOfWeights(sampleWeight, classWeight);
         if (sampleWeight is not null)
         {
-            if (sampleWeight.Length != samples)
+            if (sampleWeight.Rank == 0 || sampleWeight.GetLength(0) != samples)
             {
-                throw new ArgumentException($"sampleWeight has {sampleWeight.Length} weights, but there are {samples} samples; give one weight per sample.", nameof(sampleWeight));
+                throw new ArgumentException($"sampleWeight has {(sampleWeight.Rank == 0 ? 0 : sampleWeight.GetLength(0))} weights along its first axis, but there are {samples} samples; give one weight per sample (or, as Keras, per sample and step: (samples, steps)).", nameof(sampleWeight));
             }
 
-            foreach (var (weight, i) in sampleWeight.Select((w, i) => (w, i)).Where(p => !float.IsFinite(p.w) || p.w < 0))
+            var i = 0;
+            foreach (var value in sampleWeight)
             {
-                throw new ArgumentOutOfRangeException(nameof(sampleWeight), weight, $"sampleWeight[{i}] is {weight}; weights must be finite and non-negative.");
+                var weight = System.Convert.ToSingle(value, System.Globalization.CultureInfo.InvariantCulture);
+                if (!float.IsFinite(weight) || weight < 0)
+                {
+                    throw new ArgumentOutOfRangeException(nameof(sampleWeight), weight, $"sampleWeight[{(sampleWeight.Rank == 1 ? i.ToString(System.Globalization.CultureInfo.InvariantCulture) : $"flat index {i}")}] is {weight}; weights must be finite and non-negative.");
+                }
+
+                i++;
             }
 
-            return tensor(sampleWeight);
+            return EagerArguments.ToTensor(sampleWeight, nameof(sampleWeight));
         }
 
         if (classWeight is null)

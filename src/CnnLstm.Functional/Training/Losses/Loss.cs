@@ -85,6 +85,9 @@ public abstract class Loss
     /// <summary>Whether targets are class indices (integers) rather than values shaped like the output.</summary>
     internal virtual bool SparseTargets => false;
 
+    /// <summary>The class axis of class-id targets (<see cref="SparseTargets"/>), counted from the end when negative.</summary>
+    internal virtual int ClassAxis => -1;
+
     /// <summary>A class id whose targets count for nothing (Keras' <c>ignore_class</c>), or null.</summary>
     internal virtual int? IgnoreClass => null;
 
@@ -166,16 +169,29 @@ public abstract class Loss
     /// </summary>
     /// <param name="yTrue">Targets, (batch, ...): the predictions' shape, or with a size-1 last axis added or dropped; class ids for the sparse loss.</param>
     /// <param name="yPred">Predictions, (batch, ...).</param>
-    /// <param name="sampleWeight">Null, or weights broadcastable to the per-entry losses: (batch,), (batch, 1), or per entry such as (batch, steps).</param>
-    /// <param name="mask">Null, or Keras' mask of <paramref name="yPred"/> (its <c>_keras_mask</c>), the per-entry losses' shape, e.g. (batch, steps).</param>
+    /// <param name="sampleWeight">Null, or weights broadcastable to the per-entry losses after Keras' rank matching:
+    /// (batch,) or (batch, 1) on (batch,) losses, (batch, 1), (batch, steps) or (batch, steps, 1) on (batch, steps)
+    /// losses; under a mask (or <c>ignore_class</c>) the mask must broadcast to the weights, as Keras' in-place
+    /// <c>apply_mask</c> needs (per-entry weights).</param>
+    /// <param name="mask">Null, or Keras' mask of <paramref name="yPred"/> (its <c>_keras_mask</c>), the per-entry losses' shape, e.g. (batch, steps)
+    /// (a size-1 last axis more or less is matched, as Keras' <c>squeeze_or_expand_to_same_rank</c>).</param>
     /// <returns>A scalar, or the weighted per-entry losses for the <c>none</c> reduction.</returns>
     /// <exception cref="ArgumentNullException">A null target or prediction.</exception>
     /// <exception cref="ArgumentException">Shapes that do not fit (targets, weights or mask against the predictions).</exception>
     public Tensor Invoke(Tensor yTrue, Tensor yPred, Tensor? sampleWeight = null, Tensor? mask = null)
     {
         using var scope = NewDisposeScope();
-        var (targets, predictions) = EagerArguments.TargetsAndPredictions(yTrue, yPred, SparseTargets, $"{GetType().Name} '{Name}'");
+        var (targets, predictions) = EagerArguments.TargetsAndPredictions(yTrue, yPred, SparseTargets, $"{GetType().Name} '{Name}'", ClassAxis);
         var values = PerEntry(targets, predictions, null);
+        if (mask is not null && !mask.shape.SequenceEqual(values.shape))
+        {
+            // Keras' squeeze_or_expand_to_same_rank between the mask (merged into the weights) and the losses: a
+            // size-1 last axis more or less is matched ((batch, 1) mask on (batch,) losses, and the reverse).
+            mask = mask.dim() == values.dim() + 1 && mask.shape[^1] == 1 ? mask.squeeze(-1)
+                : values.dim() == mask.dim() + 1 && values.shape[^1] == 1 ? mask.unsqueeze(-1)
+                : mask;
+        }
+
         if (mask is not null && !mask.shape.SequenceEqual(values.shape))
         {
             throw new ArgumentException($"{GetType().Name} '{Name}': the mask has shape ({string.Join(", ", mask.shape)}) but the per-entry losses have shape ({string.Join(", ", values.shape)}).", nameof(mask));
@@ -184,6 +200,16 @@ public abstract class Loss
         Tensor? weights = null;
         if (sampleWeight is not null)
         {
+            if ((mask ?? ValidEntries(targets, predictions)) is { } kept)
+            {
+                // Keras' apply_mask: sample_weight *= mask (in place, after squeeze_or_expand_to_same_rank), so the
+                // mask must broadcast to the weights as given: (batch,) or (batch, 1) weights under a (batch, steps)
+                // mask fail in Keras 3.16 ("output with shape [3, 1] doesn't match the broadcast shape [3, 2]").
+                var (keptShape, givenShape) = EagerArguments.SameRank(kept, sampleWeight);
+                EagerArguments.RequireBroadcast(keptShape.shape, givenShape.shape,
+                    $"{GetType().Name} '{Name}': the mask ({(mask is null ? "ignore_class" : "the predictions' mask")}), which Keras 3.16 multiplies into the sample weights in place,", nameof(sampleWeight));
+            }
+
             // Keras' reduce_weighted_values: squeeze_or_expand_to_same_rank(values, sample_weight), so (batch, 1)
             // weights on (batch,) losses make them (batch, 1) (the shape the none reduction returns).
             (values, weights) = EagerArguments.SameRank(values, EagerArguments.Float(sampleWeight, nameof(sampleWeight)));
@@ -227,11 +253,13 @@ public abstract class Loss
     /// <param name="target">The targets.</param>
     /// <param name="output">The output.</param>
     /// <param name="logits">The output before its final activation, when the loss uses it.</param>
-    /// <param name="sampleWeights">One weight per sample, shape (batch,), or null.</param>
+    /// <param name="sampleWeights">One weight per sample, shape (batch,), or per sample and step ((batch, steps),
+    /// (batch, steps, 1), (batch, 1)) as Keras 3.16 takes them, or null.</param>
     /// <param name="mask">The output's mask over the axes before the last, or null.</param>
     /// <param name="outputName">The output's layer name, for messages.</param>
     /// <exception cref="NotSupportedException">A mask whose shape is not the per-entry losses', or sample weights or a
     /// mask with an axis other than the last (Keras cannot broadcast them either).</exception>
+    /// <exception cref="ArgumentException">Sample weights of rank 2 or more that do not fit the per-entry losses or the mask, as Keras refuses them.</exception>
     internal Tensor ComputeWeighted(Tensor target, Tensor output, Tensor? logits, Tensor? sampleWeights, Tensor? mask, string outputName)
     {
         if ((sampleWeights is not null || mask is not null) && !ReducesLastAxis((int)output.dim()))
@@ -246,6 +274,24 @@ public abstract class Loss
         }
 
         var weights = sampleWeights?.to_type(values.dtype);
+        if (weights is not null && weights.dim() > 1)
+        {
+            // Weights given per sample and step ((batch, steps), (batch, steps, 1), (batch, 1)) follow Keras 3.16's
+            // reduce_weighted_values: the mask must broadcast to them (apply_mask multiplies in place), then
+            // squeeze_or_expand_to_same_rank against the per-entry losses, which they must broadcast to.
+            var owner = $"{ClassName} '{Name}' on output '{outputName}'";
+            if ((mask ?? ValidEntries(target, output)) is { } kept)
+            {
+                var (keptShape, givenShape) = EagerArguments.SameRank(kept, weights);
+                EagerArguments.RequireBroadcast(keptShape.shape, givenShape.shape, $"{owner}: the mask, which Keras 3.16 multiplies into the sample weights in place,", "sampleWeight");
+            }
+
+            (values, weights) = EagerArguments.SameRank(values, weights);
+            EagerArguments.RequireBroadcast(weights.shape, values.shape, $"{owner}: sampleWeight (a batch of it)", "sampleWeight");
+            mask = mask?.reshape(values.shape);
+        }
+
+        // Per-sample weights ((batch,)) broadcast over the steps, as tf.keras 2 did (Keras 3.16 raises a broadcast error).
         while (weights is not null && weights.dim() < values.dim())
         {
             weights = weights.unsqueeze(-1);

@@ -9,7 +9,7 @@ namespace KerasStyle.Training.Losses;
 /// Keras' <c>SparseCategoricalCrossentropy</c> (keras/src/losses/losses.py <c>sparse_categorical_crossentropy</c>, torch
 /// backend): targets are class indices (the output's shape without its class axis, or with it as 1), otherwise as
 /// categorical cross-entropy. Targets equal to <see cref="IgnoreClass"/> count for nothing: their loss is 0 and they
-/// are masked out of the reduction, as Keras does. The class axis must be the last.
+/// are masked out of the reduction, as Keras does. In a compiled model the class axis must be the last.
 /// </summary>
 public sealed class SparseCategoricalCrossentropy : Loss
 {
@@ -17,8 +17,8 @@ public sealed class SparseCategoricalCrossentropy : Loss
     /// <param name="fromLogits">Whether the output holds logits rather than probabilities.</param>
     /// <param name="ignoreClass">A class id (e.g. -1 or 255 for "void") whose targets are ignored, or null.</param>
     /// <param name="reduction">See <see cref="Loss.Reduction"/>.</param>
-    /// <param name="axis">The class axis; this library supports only the last (-1, or the output's rank - 1),
-    /// checked at <c>Compile</c> (NotSupportedException).</param>
+    /// <param name="axis">The class axis (-1, the last, by default). Eager calls (<see cref="Loss.Invoke(Tensor, Tensor, Tensor?, Tensor?)"/>)
+    /// take any axis, as Keras; <c>Compile</c> takes only the last (NotSupportedException otherwise).</param>
     /// <param name="name">The loss's name.</param>
     /// <exception cref="ArgumentException">An unknown reduction or an empty name.</exception>
     public SparseCategoricalCrossentropy(bool fromLogits = false, int? ignoreClass = null, string? reduction = "sum_over_batch_size", int axis = -1, string name = "sparse_categorical_crossentropy")
@@ -60,13 +60,23 @@ public sealed class SparseCategoricalCrossentropy : Loss
     /// <inheritdoc/>
     protected override Tensor Call(Tensor yTrue, Tensor yPred) => PerEntry(yTrue, yPred, null);
 
+    internal override int ClassAxis => Axis;
+
     internal override Tensor PerEntry(Tensor target, Tensor output, Tensor? logits)
     {
+        var valid = ValidEntries(target, output);
+        var axis = CanonicalAxis(Axis, (int)output.dim(), string.Empty);
+        if (axis != output.dim() - 1)
+        {
+            // Keras' class axis elsewhere (eager calls; Compile refuses it): the classes moved last, the rest in order.
+            output = output.movedim(new long[] { axis }, new long[] { -1 });
+            logits = null;
+        }
+
         var logProbabilities = FromLogits ? output.log_softmax(-1)
             : logits is not null ? logits.log_softmax(-1)
             : SmoothedCrossentropy.Clipped(output / output.sum(-1, keepdim: true)).log();
         var classes = target.to_type(ScalarType.Int64).reshape(logProbabilities.shape[..^1]);
-        var valid = ValidEntries(target, output);
         if (valid is not null)
         {
             // Ignored ids (often -1 or 255) are no index: gather class 0 there and zero its loss, as Keras does.
@@ -77,8 +87,16 @@ public sealed class SparseCategoricalCrossentropy : Loss
         return valid is null ? entries : where(valid, entries, zeros_like(entries));
     }
 
-    internal override Tensor? ValidEntries(Tensor target, Tensor output) =>
-        IgnoreClassId is { } ignored ? target.reshape(output.shape[..^1]).ne(Scalars.OfInt(ignored)) : null;
+    internal override Tensor? ValidEntries(Tensor target, Tensor output)
+    {
+        if (IgnoreClassId is not { } ignored)
+        {
+            return null;
+        }
+
+        var axis = CanonicalAxis(Axis, (int)output.dim(), string.Empty);
+        return target.reshape(output.shape.Where((_, i) => i != axis).ToArray()).ne(Scalars.OfInt(ignored));
+    }
 
     /// <inheritdoc/>
     public override JsonObject GetConfig()

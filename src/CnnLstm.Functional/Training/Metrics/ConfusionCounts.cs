@@ -28,28 +28,91 @@ public abstract class ConfusionCount : Metric
         this.countPositive = countPositive;
     }
 
-    /// <summary>The threshold, or null for Keras' default 0.5.</summary>
+    /// <summary>The threshold, or null for Keras' default 0.5 (or for a <see cref="ThresholdList"/>).</summary>
     public double? Thresholds { get; }
+
+    /// <summary>Several thresholds (Keras' list result, one count per threshold, read with <see cref="Metric.ResultValues()"/>), or null.</summary>
+    public IReadOnlyList<double>? ThresholdList { get; private set; }
 
     internal override bool FromStatistics => true;
 
-    /// <summary>Refuses class-id targets at <c>Compile</c>: the counts compare targets shaped like the output.</summary>
-    internal override Metric ForOutput(Loss loss, Shape shape, string label) => !loss.SparseTargets ? this
-        : throw new ArgumentException($"Compile: the metric '{Name}' counts targets shaped like the output, but {loss.Name} takes class ids for output {label}.", "metrics");
+    private int Count => ThresholdList?.Count ?? 1;
+
+    /// <summary>Refuses class-id targets, and several thresholds (a list a log cannot hold), at <c>Compile</c>.</summary>
+    internal override Metric ForOutput(Loss loss, Shape shape, string label) =>
+        loss.SparseTargets ? throw new ArgumentException($"Compile: the metric '{Name}' counts targets shaped like the output, but {loss.Name} takes class ids for output {label}.", "metrics")
+        : Count > 1 ? throw new ArgumentException($"Compile: the metric '{Name}' has {Count} thresholds; Keras' value is then a list, which this library's logs (one number per name) cannot hold; use one metric per threshold.", "metrics")
+        : this;
+
+    /// <summary>
+    /// Adds a batch, as Keras' <c>update_state</c>; besides the weights <see cref="Metric.UpdateState(Tensor, Tensor, Tensor?)"/>
+    /// takes, one weight per entry of the predictions (their shape), as Keras broadcasts them.
+    /// </summary>
+    /// <exception cref="ArgumentException">Shapes that do not fit.</exception>
+    public override void UpdateState(Tensor yTrue, Tensor yPred, Tensor? sampleWeight = null)
+    {
+        ArgumentNullException.ThrowIfNull(yTrue);
+        ArgumentNullException.ThrowIfNull(yPred);
+        if (sampleWeight is null || sampleWeight.dim() < 2 || sampleWeight.dim() != yPred.dim() || sampleWeight.shape[^1] == 1)
+        {
+            base.UpdateState(yTrue, yPred, sampleWeight);
+            return;
+        }
+
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var (targets, predictions) = EagerArguments.TargetsAndPredictions(yTrue, yPred, false, $"metric '{Name}'");
+        var weights = EagerArguments.Float(sampleWeight, nameof(sampleWeight));
+        EagerArguments.RequireBroadcast(weights.shape, predictions.shape, $"metric '{Name}': sampleWeight", nameof(sampleWeight));
+        Accumulate(Statistics(targets, predictions, weights).data<double>().ToArray(), predictions.shape);
+    }
+
+    /// <summary>Keras' result: the count, unless several thresholds were given (then read <see cref="Metric.ResultValues()"/>).</summary>
+    /// <exception cref="InvalidOperationException">Several thresholds.</exception>
+    public override double Result() => Count == 1 ? base.Result()
+        : throw new InvalidOperationException($"{GetType().Name} '{Name}': with {Count} thresholds Keras' result is one count per threshold; read ResultValues().");
 
     internal override Tensor Statistics(Tensor target, Tensor output, Tensor? weights)
     {
         var p = output.to_type(ScalarType.Float32);
-        var truth = target.reshape(p.shape).ne(Scalars.OfInt(0));
-        var positive = p.gt(Scalars.Of((float)(Thresholds ?? 0.5)));
+        var truth = target.reshape(p.shape).ne(Scalars.OfInt(0)).unsqueeze(-1);
+        var thresholds = ThresholdList?.Select(t => (float)t).ToArray() ?? new[] { (float)(Thresholds ?? 0.5) };
+        var positive = p.unsqueeze(-1).gt(tensor(thresholds));
         var cell = (countTrue ? truth : truth.logical_not()).logical_and(countPositive ? positive : positive.logical_not());
-        return cell.to_type(ScalarType.Float64).mul(Spread(weights, p)).sum().unsqueeze(0);
+        return cell.to_type(ScalarType.Float64).mul(Spread(weights, p).unsqueeze(-1)).reshape(-1, thresholds.Length).sum(new long[] { 0 });
     }
 
-    internal override double Result(double[] statistics) => statistics[0];
+    internal override double Result(double[] statistics) => Count == 1 ? statistics[0]
+        : throw new InvalidOperationException($"{GetType().Name} '{Name}': with {Count} thresholds Keras' result is one count per threshold; read ResultValues().");
 
-    /// <summary>Name, dtype and <c>thresholds</c> (null for the default), as Keras.</summary>
-    public override JsonObject GetConfig() => WithArguments(new JsonObject { ["thresholds"] = Thresholds });
+    internal override double[] ResultValues(double[] statistics) => statistics.ToArray();
+
+    internal override double[] EmptyResultValues => new double[Count];
+
+    /// <summary>Name, dtype and <c>thresholds</c> (null for the default, a list when several), as Keras.</summary>
+    public override JsonObject GetConfig() => WithArguments(new JsonObject
+    {
+        ["thresholds"] = ThresholdList is { } list ? new JsonArray(list.Select(t => (JsonNode?)t).ToArray()) : Thresholds,
+    });
+
+    /// <summary>Sets several thresholds (the list constructors), checked as Keras.</summary>
+    /// <exception cref="ArgumentException">An empty list.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A threshold outside [0, 1].</exception>
+    private protected void SetThresholds(IReadOnlyList<double> thresholds)
+    {
+        ArgumentNullException.ThrowIfNull(thresholds);
+        if (thresholds.Count == 0)
+        {
+            throw new ArgumentException($"{GetType().Name}: give at least one threshold.", nameof(thresholds));
+        }
+
+        if (thresholds.Any(t => !(t >= 0 && t <= 1)))
+        {
+            throw new ArgumentOutOfRangeException(nameof(thresholds), $"{GetType().Name}: threshold values must be in [0, 1]; received [{string.Join(", ", thresholds)}] (as Keras).");
+        }
+
+        ThresholdList = thresholds.ToArray();
+    }
 
     /// <summary>Reads the threshold of a serialized count: null, a number or a one-item list.</summary>
     /// <exception cref="NotSupportedException">Several thresholds (Keras' value is then a list).</exception>
@@ -65,19 +128,55 @@ public abstract class ConfusionCount : Metric
 /// <summary>Keras' <c>TruePositives</c>: the weighted count of entries with a nonzero target predicted above the threshold.</summary>
 /// <param name="thresholds">One threshold in [0, 1]; null for 0.5. Several (a list in Keras) are not supported, as a log holds one number.</param>
 /// <param name="name">The logged name.</param>
-public sealed class TruePositives(double? thresholds = null, string name = "true_positives") : ConfusionCount(thresholds, name, true, true);
+public sealed class TruePositives(double? thresholds = null, string name = "true_positives") : ConfusionCount(thresholds, name, true, true)
+{
+    /// <summary>Several thresholds, as Keras' <c>TruePositives(thresholds=[...])</c>: one count per threshold, read with <see cref="Metric.ResultValues()"/>; eager only (a log holds one number).</summary>
+    /// <param name="thresholds">Thresholds in [0, 1].</param>
+    /// <param name="name">The logged name.</param>
+    /// <exception cref="ArgumentException">An empty list.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A threshold outside [0, 1].</exception>
+    public TruePositives(IReadOnlyList<double> thresholds, string name = "true_positives")
+        : this((double?)null, name) => SetThresholds(thresholds);
+}
 
 /// <summary>Keras' <c>FalsePositives</c>: the weighted count of entries with a zero target predicted above the threshold.</summary>
 /// <param name="thresholds">One threshold in [0, 1]; null for 0.5.</param>
 /// <param name="name">The logged name.</param>
-public sealed class FalsePositives(double? thresholds = null, string name = "false_positives") : ConfusionCount(thresholds, name, false, true);
+public sealed class FalsePositives(double? thresholds = null, string name = "false_positives") : ConfusionCount(thresholds, name, false, true)
+{
+    /// <summary>Several thresholds, as Keras' <c>FalsePositives(thresholds=[...])</c>: one count per threshold, read with <see cref="Metric.ResultValues()"/>; eager only (a log holds one number).</summary>
+    /// <param name="thresholds">Thresholds in [0, 1].</param>
+    /// <param name="name">The logged name.</param>
+    /// <exception cref="ArgumentException">An empty list.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A threshold outside [0, 1].</exception>
+    public FalsePositives(IReadOnlyList<double> thresholds, string name = "false_positives")
+        : this((double?)null, name) => SetThresholds(thresholds);
+}
 
 /// <summary>Keras' <c>TrueNegatives</c>: the weighted count of entries with a zero target predicted at or below the threshold.</summary>
 /// <param name="thresholds">One threshold in [0, 1]; null for 0.5.</param>
 /// <param name="name">The logged name.</param>
-public sealed class TrueNegatives(double? thresholds = null, string name = "true_negatives") : ConfusionCount(thresholds, name, false, false);
+public sealed class TrueNegatives(double? thresholds = null, string name = "true_negatives") : ConfusionCount(thresholds, name, false, false)
+{
+    /// <summary>Several thresholds, as Keras' <c>TrueNegatives(thresholds=[...])</c>: one count per threshold, read with <see cref="Metric.ResultValues()"/>; eager only (a log holds one number).</summary>
+    /// <param name="thresholds">Thresholds in [0, 1].</param>
+    /// <param name="name">The logged name.</param>
+    /// <exception cref="ArgumentException">An empty list.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A threshold outside [0, 1].</exception>
+    public TrueNegatives(IReadOnlyList<double> thresholds, string name = "true_negatives")
+        : this((double?)null, name) => SetThresholds(thresholds);
+}
 
 /// <summary>Keras' <c>FalseNegatives</c>: the weighted count of entries with a nonzero target predicted at or below the threshold.</summary>
 /// <param name="thresholds">One threshold in [0, 1]; null for 0.5.</param>
 /// <param name="name">The logged name.</param>
-public sealed class FalseNegatives(double? thresholds = null, string name = "false_negatives") : ConfusionCount(thresholds, name, true, false);
+public sealed class FalseNegatives(double? thresholds = null, string name = "false_negatives") : ConfusionCount(thresholds, name, true, false)
+{
+    /// <summary>Several thresholds, as Keras' <c>FalseNegatives(thresholds=[...])</c>: one count per threshold, read with <see cref="Metric.ResultValues()"/>; eager only (a log holds one number).</summary>
+    /// <param name="thresholds">Thresholds in [0, 1].</param>
+    /// <param name="name">The logged name.</param>
+    /// <exception cref="ArgumentException">An empty list.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A threshold outside [0, 1].</exception>
+    public FalseNegatives(IReadOnlyList<double> thresholds, string name = "false_negatives")
+        : this((double?)null, name) => SetThresholds(thresholds);
+}

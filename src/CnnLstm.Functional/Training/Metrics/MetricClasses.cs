@@ -28,6 +28,9 @@ internal static class MetricClasses
         ["false_positives"] = ("FalsePositives", n => new FalsePositives(name: n)),
         ["true_negatives"] = ("TrueNegatives", n => new TrueNegatives(name: n)),
         ["false_negatives"] = ("FalseNegatives", n => new FalseNegatives(name: n)),
+        ["f1_score"] = ("F1Score", n => new F1Score(name: n)),
+        ["f_beta_score"] = ("FBetaScore", n => new FBetaScore(name: n)),
+        ["binary_io_u"] = ("BinaryIoU", n => new BinaryIoU(name: n)),
         ["mape"] = (null!, n => new MeanAbsolutePercentageError(n)),
         ["MAPE"] = (null!, n => new MeanAbsolutePercentageError(n)),
         ["msle"] = (null!, n => new MeanSquaredLogarithmicError(n)),
@@ -39,7 +42,8 @@ internal static class MetricClasses
     {
         "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError", "LogCoshError", "CosineSimilarity", "R2Score", "Hinge", "SquaredHinge",
         "CategoricalHinge", "Accuracy", "TopKCategoricalAccuracy", "SparseTopKCategoricalAccuracy", "TruePositives", "FalsePositives",
-        "TrueNegatives", "FalseNegatives",
+        "TrueNegatives", "FalseNegatives", "F1Score", "FBetaScore", "PrecisionAtRecall", "RecallAtPrecision", "SensitivityAtSpecificity",
+        "SpecificityAtSensitivity", "IoU", "MeanIoU", "BinaryIoU", "OneHotIoU", "OneHotMeanIoU",
     };
 
     /// <summary>A serialized metric of one of <see cref="ClassNames"/> with its arguments; null for another class.</summary>
@@ -50,6 +54,16 @@ internal static class MetricClasses
         if (!ClassNames.Contains(className))
         {
             return null;
+        }
+
+        switch (className)
+        {
+            case "F1Score" or "FBetaScore":
+                return FBetaScore.FromConfig(config, className == "F1Score");
+            case "PrecisionAtRecall" or "RecallAtPrecision" or "SensitivityAtSpecificity" or "SpecificityAtSensitivity":
+                return SensitivitySpecificityBase.FromConfig(className, config);
+            case "IoU" or "MeanIoU" or "BinaryIoU" or "OneHotIoU" or "OneHotMeanIoU":
+                return IoU.FromConfig(className, config);
         }
 
         var dtype = LayerConfig.DTypeName(config.GetRaw("dtype"));

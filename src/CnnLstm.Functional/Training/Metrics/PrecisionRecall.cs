@@ -42,6 +42,48 @@ public abstract class PrecisionRecall : Metric
         ClassId = classId;
     }
 
+    /// <summary>Checks the arguments as Keras' constructors do, with a list of thresholds.</summary>
+    /// <exception cref="ArgumentException">An empty list.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A threshold outside [0, 1], topK below 1 or a negative classId.</exception>
+    private protected PrecisionRecall(IReadOnlyList<double> thresholds, int? topK, int? classId, string name)
+        : this((double?)null, topK, classId, name)
+    {
+        ArgumentNullException.ThrowIfNull(thresholds);
+        if (thresholds.Count == 0)
+        {
+            throw new ArgumentException($"{GetType().Name}: give at least one threshold.", nameof(thresholds));
+        }
+
+        if (thresholds.FirstOrDefault(t => !(t >= 0 && t <= 1), 0.5) is var bad && !(bad >= 0 && bad <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(thresholds), bad, "Threshold values must be in [0, 1] (as Keras).");
+        }
+
+        ThresholdList = thresholds.ToArray();
+    }
+
+    /// <summary>The thresholds given as a list (Keras' result is then one value per threshold, read with <see cref="Metric.ResultValues()"/>), or null.</summary>
+    public IReadOnlyList<double>? ThresholdList { get; }
+
+    /// <summary>The number of thresholds counted.</summary>
+    private protected int Count => ThresholdList?.Count ?? 1;
+
+    /// <summary>The value of one threshold from its two counts.</summary>
+    private protected double[] PerThreshold(double[] statistics) =>
+        Enumerable.Range(0, Count).Select(i => Ratio(statistics[i], statistics[i] + statistics[Count + i])).ToArray();
+
+    /// <summary>Keras' result: one number, unless several thresholds were given (then read <see cref="Metric.ResultValues()"/>).</summary>
+    /// <exception cref="InvalidOperationException">Several thresholds.</exception>
+    public override double Result() => Count == 1 ? base.Result()
+        : throw new InvalidOperationException($"{GetType().Name} '{Name}': with {Count} thresholds Keras' result is one value per threshold; read ResultValues().");
+
+    internal override double Result(double[] statistics) => Count == 1 ? PerThreshold(statistics)[0]
+        : throw new InvalidOperationException($"{GetType().Name} '{Name}': with {Count} thresholds Keras' result is one value per threshold; read ResultValues().");
+
+    internal override double[] ResultValues(double[] statistics) => PerThreshold(statistics);
+
+    internal override double[] EmptyResultValues => new double[Count];
+
     /// <summary>The threshold, or null for the default (0.5, or none with <see cref="TopK"/>).</summary>
     public double? Thresholds { get; }
 
@@ -51,12 +93,40 @@ public abstract class PrecisionRecall : Metric
     /// <summary>The class counted (an index into the last axis), or null for every entry.</summary>
     public int? ClassId { get; }
 
+    /// <summary>
+    /// Adds a batch, as Keras' <c>update_state</c>; besides the weights <see cref="Metric.UpdateState(Tensor, Tensor, Tensor?)"/>
+    /// takes, one weight per entry of the predictions (their shape), as Keras broadcasts them.
+    /// </summary>
+    /// <exception cref="ArgumentException">Shapes that do not fit.</exception>
+    public override void UpdateState(Tensor yTrue, Tensor yPred, Tensor? sampleWeight = null)
+    {
+        ArgumentNullException.ThrowIfNull(yTrue);
+        ArgumentNullException.ThrowIfNull(yPred);
+        if (sampleWeight is null || sampleWeight.dim() < 2 || sampleWeight.dim() != yPred.dim() || sampleWeight.shape[^1] == 1)
+        {
+            base.UpdateState(yTrue, yPred, sampleWeight);
+            return;
+        }
+
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var (targets, predictions) = EagerArguments.TargetsAndPredictions(yTrue, yPred, false, $"metric '{Name}'");
+        var weights = EagerArguments.Float(sampleWeight, nameof(sampleWeight));
+        EagerArguments.RequireBroadcast(weights.shape, predictions.shape, $"metric '{Name}': sampleWeight", nameof(sampleWeight));
+        Accumulate(Statistics(targets, predictions, weights).data<double>().ToArray(), predictions.shape);
+    }
+
     /// <summary>Checks that <c>top_k</c> and <c>class_id</c> fit the output's units, at <c>Compile</c>.</summary>
     internal override Metric ForOutput(Loss loss, Shape shape, string label)
     {
         if (loss.SparseTargets)
         {
             throw new ArgumentException($"Compile: the metric '{Name}' counts targets shaped like the output, but {loss.Name} takes class ids for output {label}.", "metrics");
+        }
+
+        if (Count > 1)
+        {
+            throw new ArgumentException($"Compile: the metric '{Name}' has {Count} thresholds; Keras' value is then a list, which this library's logs (one number per name) cannot hold; use one metric per threshold.", "metrics");
         }
 
         var units = shape.Last;
@@ -73,7 +143,7 @@ public abstract class PrecisionRecall : Metric
         return this;
     }
 
-    /// <summary>Weighted (true positives, false positives, false negatives) at the threshold.</summary>
+    /// <summary>Weighted (true positives, false positives, false negatives), (3, thresholds).</summary>
     private protected Tensor Counts(Tensor target, Tensor output, Tensor? weights)
     {
         var p = output.to_type(ScalarType.Float32);
@@ -92,17 +162,22 @@ public abstract class PrecisionRecall : Metric
             w = w[TensorIndex.Ellipsis, TensorIndex.Single(id)];
         }
 
-        var threshold = (float)(Thresholds ?? (TopK is null ? 0.5 : NegativeInfinity));
-        var positive = p.gt(Scalars.Of(threshold));
-        var t = truth.to_type(ScalarType.Float64);
+        var thresholds = ThresholdList?.Select(x => (float)x).ToArray() ?? new[] { (float)(Thresholds ?? (TopK is null ? 0.5 : NegativeInfinity)) };
+        var positive = p.unsqueeze(-1).gt(tensor(thresholds));
+        var t = truth.to_type(ScalarType.Float64).unsqueeze(-1);
         var predicted = positive.to_type(ScalarType.Float64);
-        return stack(new[] { (t * predicted * w).sum(), (Scalars.OneMinus(t) * predicted * w).sum(), (t * Scalars.OneMinus(predicted) * w).sum() });
+        var weight = w.unsqueeze(-1);
+        Tensor Sum(Tensor cells) => cells.mul(weight).reshape(-1, thresholds.Length).sum(new long[] { 0 });
+        return stack(new[] { Sum(t * predicted), Sum(Scalars.OneMinus(t) * predicted), Sum(t * Scalars.OneMinus(predicted)) });
     }
 
     internal override bool FromStatistics => true;
 
     /// <inheritdoc/>
-    public override JsonObject GetConfig() => WithArguments(new JsonObject { ["thresholds"] = Thresholds, ["top_k"] = TopK, ["class_id"] = ClassId });
+    public override JsonObject GetConfig() => WithArguments(new JsonObject
+    {
+        ["thresholds"] = ThresholdList is { } list ? new JsonArray(list.Select(x => (JsonNode?)x).ToArray()) : Thresholds, ["top_k"] = TopK, ["class_id"] = ClassId,
+    });
 
     /// <summary>Reads a serialized Precision or Recall: a threshold (a number or a one-item list), top_k, class_id.</summary>
     /// <exception cref="FormatException">An argument of the wrong type, or an unknown argument.</exception>
@@ -151,9 +226,19 @@ public sealed class Precision : PrecisionRecall
     {
     }
 
-    internal override Tensor Statistics(Tensor target, Tensor output, Tensor? weights) => Counts(target, output, weights)[TensorIndex.Slice(0, 2)];
+    /// <summary>Creates the metric with several thresholds, as Keras' <c>Precision(thresholds=[...])</c>: one value per threshold, read with <see cref="Metric.ResultValues()"/>; eager only (a log holds one number).</summary>
+    /// <param name="thresholds">Thresholds in [0, 1].</param>
+    /// <param name="topK">Only the k largest predictions of the last axis can count as positive; null for all.</param>
+    /// <param name="classId">Counts only this class (an index into the last axis); null for every entry.</param>
+    /// <param name="name">The logged name; null for Keras' <c>precision</c>, <c>precision_1</c>, ... (unique per session).</param>
+    /// <exception cref="ArgumentException">An empty list.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A threshold outside [0, 1], topK below 1 or a negative classId.</exception>
+    public Precision(IReadOnlyList<double> thresholds, int? topK = null, int? classId = null, string? name = null)
+        : base(thresholds, topK, classId, name ?? NameScope.UniqueKeras3Name("precision"))
+    {
+    }
 
-    internal override double Result(double[] statistics) => Ratio(statistics[0], statistics[0] + statistics[1]);
+    internal override Tensor Statistics(Tensor target, Tensor output, Tensor? weights) => Counts(target, output, weights)[TensorIndex.Slice(0, 2)].reshape(-1);
 
     internal static Precision FromConfig(LayerConfig config)
     {
@@ -179,9 +264,19 @@ public sealed class Recall : PrecisionRecall
     {
     }
 
-    internal override Tensor Statistics(Tensor target, Tensor output, Tensor? weights) => Counts(target, output, weights)[TensorIndex.Slice(0, 3, 2)];
+    /// <summary>Creates the metric with several thresholds, as Keras' <c>Recall(thresholds=[...])</c>: one value per threshold, read with <see cref="Metric.ResultValues()"/>; eager only (a log holds one number).</summary>
+    /// <param name="thresholds">Thresholds in [0, 1].</param>
+    /// <param name="topK">Only the k largest predictions of the last axis can count as positive; null for all.</param>
+    /// <param name="classId">Counts only this class (an index into the last axis); null for every entry.</param>
+    /// <param name="name">The logged name; null for Keras' <c>recall</c>, <c>recall_1</c>, ... (unique per session).</param>
+    /// <exception cref="ArgumentException">An empty list.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A threshold outside [0, 1], topK below 1 or a negative classId.</exception>
+    public Recall(IReadOnlyList<double> thresholds, int? topK = null, int? classId = null, string? name = null)
+        : base(thresholds, topK, classId, name ?? NameScope.UniqueKeras3Name("recall"))
+    {
+    }
 
-    internal override double Result(double[] statistics) => Ratio(statistics[0], statistics[0] + statistics[1]);
+    internal override Tensor Statistics(Tensor target, Tensor output, Tensor? weights) => Counts(target, output, weights)[TensorIndex.Slice(0, 3, 2)].reshape(-1);
 
     internal static Recall FromConfig(LayerConfig config)
     {

@@ -1,15 +1,12 @@
-using System.Text.Json.Nodes;
-using KerasStyle.Engine;
 using KerasStyle.Training.Schedules;
-using static TorchSharp.torch;
 
 namespace KerasStyle.Training.Optimizers;
 
 /// <summary>
-/// Keras 3's AdamW (keras/src/optimizers/adamw.py): <see cref="Adam"/> with decoupled weight decay. Before each
-/// step every updated weight is scaled by 1 - lr · weight_decay (Keras' <c>_apply_weight_decay</c>, as the torch
-/// backend computes it), then Adam's update runs. The decay is this class's own: the base optimizer has no
-/// <c>weight_decay</c> option here.
+/// Keras 3's AdamW (keras/src/optimizers/adamw.py): <see cref="Adam"/> whose base option
+/// <see cref="Optimizer.WeightDecay"/> is required (default 0.004): before each update every updated weight is scaled
+/// by 1 - lr · weight_decay (Keras' <c>_apply_weight_decay</c>, as the torch backend computes it, honouring
+/// <see cref="Optimizer.ExcludeFromWeightDecay"/>), then Adam's update runs.
 /// </summary>
 public sealed class AdamW : Adam
 {
@@ -30,27 +27,5 @@ public sealed class AdamW : Adam
         }
 
         WeightDecay = weightDecay;
-    }
-
-    /// <summary>The decoupled weight decay: each step multiplies a weight by 1 - lr · weight_decay before Adam's update.</summary>
-    public double WeightDecay { get; }
-
-    /// <summary>The decay changes every row of the weight, so row-wise gradients take the dense path.</summary>
-    private protected override bool UpdateByRows(Tensor variable, Tensor ids, Tensor rowGrad, Tensor[] state, long step) => false;
-
-    /// <summary>Adam's config with <c>weight_decay</c> set (Keras' key order).</summary>
-    public override JsonObject GetConfig()
-    {
-        var config = base.GetConfig();
-        config["weight_decay"] = WeightDecay;
-        return config;
-    }
-
-    /// <inheritdoc/>
-    protected override void Update(Tensor variable, Tensor grad, Tensor[] state, long step)
-    {
-        // keras/src/backend/torch/optimizers/torch_optimizer.py _apply_weight_decay: v *= 1 - wd * lr (float32 lr).
-        Scalars.With(1 - (WeightDecay * (float)LearningRate), factor => variable.mul_(factor));
-        base.Update(variable, grad, state, step);
     }
 }

@@ -58,6 +58,21 @@ public sealed class Nadam : Optimizer
     /// <inheritdoc/>
     public override JsonObject GetConfig() => GetConfig(("beta_1", Beta1), ("beta_2", Beta2), ("epsilon", Epsilon));
 
+    /// <summary>
+    /// <c>u_product</c> after <paramref name="steps"/> uninterrupted steps (the product of u_t for t = 1..steps, in float32
+    /// as <see cref="Update"/> accumulates it): tf.keras 2.11+ does not save it in a <c>.h5</c> file.
+    /// </summary>
+    internal float UProductAfter(long steps)
+    {
+        var product = 1f;
+        for (long t = 1; t <= steps && product != 0f; t++)
+        {
+            product *= U(t);
+        }
+
+        return product;
+    }
+
     private float U(long t) => (float)Beta1 * (1f - (0.5f * MathF.Pow(0.96f, t)));
 
     /// <inheritdoc/>

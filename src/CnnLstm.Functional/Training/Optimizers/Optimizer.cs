@@ -1,5 +1,6 @@
-using KerasStyle.Engine;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using KerasStyle.Engine;
 using KerasStyle.Graph;
 using KerasStyle.Layers;
 using KerasStyle.Training.Schedules;
@@ -32,6 +33,16 @@ public abstract class Optimizer : IDisposable
     private LearningRateSchedule? schedule;
     private double? stepRate;
     private bool disposed;
+    private long rawIterations;
+    private double? clipnorm;
+    private double? clipvalue;
+    private double? globalClipnorm;
+    private bool useEma;
+    private double emaMomentum = 0.99;
+    private int? emaOverwriteFrequency;
+    private int? gradientAccumulationSteps;
+    private HashSet<object> excludedFromWeightDecay = new(ReferenceEqualityComparer.Instance);
+    private Regex? excludedFromWeightDecayPattern;
 
     /// <summary>Creates an optimizer.</summary>
     /// <param name="learningRate">The learning rate; must be positive and finite.</param>
@@ -53,14 +64,15 @@ public abstract class Optimizer : IDisposable
 
     /// <summary>
     /// The learning rate (Keras' <c>optimizer.learning_rate</c>); <c>ReduceLROnPlateau</c> changes it between epochs.
-    /// With a <see cref="Schedule"/>, its value at <see cref="Iterations"/> (during an update, at the iterations before
-    /// it, as Keras), and it cannot be set.
+    /// With a <see cref="Schedule"/>, its value at the number of calls so far (Keras' <c>_iterations</c>, which is
+    /// <see cref="Iterations"/> without gradient accumulation; during an update, the count before it, as Keras), and it
+    /// cannot be set.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">Set to a rate that is not positive and finite.</exception>
     /// <exception cref="InvalidOperationException">Set while the optimizer has a schedule (Keras' TypeError).</exception>
     public double LearningRate
     {
-        get => schedule is null ? learningRate : stepRate ?? schedule.Call(Iterations);
+        get => schedule is null ? learningRate : stepRate ?? schedule.Call(rawIterations);
         set => learningRate = schedule is null ? CheckRate(value, nameof(LearningRate))
             : throw new InvalidOperationException("This optimizer was created with a `LearningRateSchedule` object as its `learning_rate` constructor argument, hence its learning rate is not settable. If you need the learning rate to be settable, you should instantiate the optimizer with a float `learning_rate` argument.");
     }
@@ -82,15 +94,233 @@ public abstract class Optimizer : IDisposable
         }
     }
 
-    /// <summary>Fixes this update's rate (Keras evaluates a schedule at the iterations before the update), then counts the update.</summary>
-    private void BeginStep()
+    /// <summary>
+    /// Fixes this call's rate: Keras evaluates a schedule at <c>_iterations</c> (every call, <see cref="RawIterations"/>)
+    /// before the call counts itself.
+    /// </summary>
+    private void BeginStep() => stepRate = schedule?.Call(rawIterations);
+
+    /// <summary>
+    /// How many updates have been applied (Keras' <c>iterations</c>): the calls to the optimizer, divided (rounded
+    /// down) by <see cref="GradientAccumulationSteps"/> when gradients are accumulated.
+    /// </summary>
+    public long Iterations => gradientAccumulationSteps is { } steps ? rawIterations / steps : rawIterations;
+
+    /// <summary>
+    /// Keras' <c>_iterations</c>: every call to the optimizer (each <c>Fit</c> step, each
+    /// <see cref="ApplyGradients(IEnumerable{ValueTuple{Tensor, LayerWeight}})"/>), accumulating or not; saved as the
+    /// optimizer's first variable, as Keras saves it.
+    /// </summary>
+    internal long RawIterations => rawIterations;
+
+    /// <summary>
+    /// Keras' <c>clipnorm</c> (default null): when positive, each weight's gradient is scaled to an L2 norm of at most
+    /// this value (g · clipnorm / max(‖g‖, clipnorm)); zero or negative clips nothing, as Keras. At most one of
+    /// <see cref="ClipNorm"/>, <see cref="ClipValue"/> and <see cref="GlobalClipNorm"/> may be set.
+    /// </summary>
+    /// <exception cref="ArgumentException">Another clipping option is set (Keras: "Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set").</exception>
+    public double? ClipNorm
     {
-        stepRate = schedule?.Call(Iterations);
-        Iterations++;
+        get => clipnorm;
+        init => clipnorm = CheckClip(value, nameof(ClipNorm), clipvalue, globalClipnorm);
     }
 
-    /// <summary>How many updates have been applied (Keras' <c>iterations</c>).</summary>
-    public long Iterations { get; private set; }
+    /// <summary>
+    /// Keras' <c>clipvalue</c> (default null): when positive, each gradient element is clipped to
+    /// [-clipvalue, clipvalue]; zero or negative clips nothing, as Keras.
+    /// </summary>
+    /// <exception cref="ArgumentException">Another clipping option is set.</exception>
+    public double? ClipValue
+    {
+        get => clipvalue;
+        init => clipvalue = CheckClip(value, nameof(ClipValue), clipnorm, globalClipnorm);
+    }
+
+    /// <summary>
+    /// Keras' <c>global_clipnorm</c> (default null): when positive, all gradients of a step are scaled together so
+    /// that their global L2 norm (the norm of all of them as one vector) is at most this value; zero or negative
+    /// clips nothing, as Keras.
+    /// </summary>
+    /// <exception cref="ArgumentException">Another clipping option is set.</exception>
+    public double? GlobalClipNorm
+    {
+        get => globalClipnorm;
+        init => globalClipnorm = CheckClip(value, nameof(GlobalClipNorm), clipnorm, clipvalue);
+    }
+
+    /// <summary>
+    /// Keras' <c>weight_decay</c> (default null): before each update, each weight that has a gradient (and is not
+    /// excluded with <see cref="ExcludeFromWeightDecay"/>) is multiplied by 1 - weight_decay · learning_rate, as Keras'
+    /// <c>_apply_weight_decay</c> (decoupled from the gradient).
+    /// </summary>
+    public double? WeightDecay
+    {
+        get => WeightDecayValue;
+        init => WeightDecayValue = value;
+    }
+
+    private double? WeightDecayValue { get; set; }
+
+    /// <summary>
+    /// Keras' <c>use_ema</c> (default false): keep an exponential moving average of the weights (the optimizer
+    /// variable <c>average</c>), updated after every call; <c>Fit</c> replaces the weights with it at its end (Keras'
+    /// <c>finalize_variable_values</c>), and every <see cref="EmaOverwriteFrequency"/> updates when that is set.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">With <see cref="EmaMomentum"/> outside [0, 1] or <see cref="EmaOverwriteFrequency"/> below 1.</exception>
+    public bool UseEma
+    {
+        get => useEma;
+        init
+        {
+            useEma = value;
+            CheckEma(emaMomentum, emaOverwriteFrequency);
+        }
+    }
+
+    /// <summary>Keras' <c>ema_momentum</c> (default 0.99): average = momentum · average + (1 - momentum) · weight; checked to lie in [0, 1] when <see cref="UseEma"/> is set, as Keras.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Outside [0, 1] with <see cref="UseEma"/>.</exception>
+    public double EmaMomentum
+    {
+        get => emaMomentum;
+        init => emaMomentum = CheckEma(value, emaOverwriteFrequency).Momentum;
+    }
+
+    /// <summary>
+    /// Keras' <c>ema_overwrite_frequency</c> (default null): with <see cref="UseEma"/>, the weights are replaced by their
+    /// average every this many updates (<see cref="Iterations"/>); null: only at the end of <c>Fit</c>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Below 1 with <see cref="UseEma"/>.</exception>
+    public int? EmaOverwriteFrequency
+    {
+        get => emaOverwriteFrequency;
+        init => emaOverwriteFrequency = CheckEma(emaMomentum, value).Frequency;
+    }
+
+    /// <summary>
+    /// Keras' <c>loss_scale_factor</c> (default null): <c>Fit</c> multiplies the loss by it before computing the gradients
+    /// (<see cref="ScaleLoss"/>), and every gradient given to the optimizer is divided by it before anything else.
+    /// </summary>
+    public double? LossScaleFactor
+    {
+        get => LossScaleFactorValue;
+        init => LossScaleFactorValue = value;
+    }
+
+    private double? LossScaleFactorValue { get; set; }
+
+    /// <summary>
+    /// Keras' <c>gradient_accumulation_steps</c> (default null): the weights change every this many calls, by the mean of
+    /// the gradients since the last change (kept in the optimizer variable <c>gradient_accumulator</c>);
+    /// <see cref="Iterations"/> counts those changes. Null or 0: every call updates.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">1 or less than 0 (Keras: "must be an integer >= 2").</exception>
+    public int? GradientAccumulationSteps
+    {
+        get => gradientAccumulationSteps;
+        init => gradientAccumulationSteps = value is null or 0 ? value
+            : value >= 2 ? value
+            : throw new ArgumentOutOfRangeException(nameof(GradientAccumulationSteps), value, $"{OwnerName}: gradient_accumulation_steps must be an integer >= 2, but {value} was given.");
+    }
+
+    /// <summary>The class named in the base arguments' errors.</summary>
+    private protected virtual string OwnerName => GetType().Name;
+
+    private bool Accumulates => gradientAccumulationSteps is > 0;
+
+    private double? CheckClip(double? value, string argument, double? other1, double? other2) =>
+        value is null || (other1 is null && other2 is null) ? value
+        : throw new ArgumentException($"{OwnerName}: only one of clipnorm, clipvalue and global_clipnorm can be set (as Keras); received clipnorm={Show(argument == nameof(ClipNorm) ? value : clipnorm)}, clipvalue={Show(argument == nameof(ClipValue) ? value : clipvalue)}, global_clipnorm={Show(argument == nameof(GlobalClipNorm) ? value : globalClipnorm)}.", argument);
+
+    private static string Show(double? value) => value?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "None";
+
+    private (double Momentum, int? Frequency) CheckEma(double momentum, int? frequency)
+    {
+        if (useEma && !(momentum >= 0 && momentum <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(EmaMomentum), momentum, $"{OwnerName}: ema_momentum must be in the range [0, 1], but {momentum} was given.");
+        }
+
+        if (useEma && frequency is < 1 and not 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(EmaOverwriteFrequency), frequency, $"{OwnerName}: ema_overwrite_frequency must be an integer >= 1 or null, but {frequency} was given.");
+        }
+
+        return (momentum, frequency);
+    }
+
+    /// <summary>
+    /// The optimizer variables Keras' base <c>build</c> adds before the optimizer's own, each for every weight in
+    /// turn: <c>average</c> (with <see cref="UseEma"/>), then <c>gradient_accumulator</c> (with
+    /// <see cref="GradientAccumulationSteps"/>).
+    /// </summary>
+    private IReadOnlyList<string> BaseSlotNames =>
+        (useEma ? new[] { "average" } : Array.Empty<string>()).Concat(Accumulates ? new[] { "gradient_accumulator" } : Array.Empty<string>()).ToArray();
+
+    private int AverageSlot => 0;
+
+    private int AccumulatorSlot => useEma ? 1 : 0;
+
+    /// <summary>
+    /// Keras' <c>exclude_from_weight_decay</c>: the weights in <paramref name="variables"/>, and every weight whose
+    /// name (<see cref="LayerWeight.Name"/>, e.g. <c>bias</c>; a parameter's name) contains a match of one of
+    /// <paramref name="names"/> (regular expressions, as Keras' <c>re.search</c>), get no weight decay. Replaces an
+    /// earlier call's lists, as Keras.
+    /// </summary>
+    /// <param name="variables">Weights (or <see cref="Parameter"/>s) to exclude; null for none.</param>
+    /// <param name="names">Name patterns; null or empty for none.</param>
+    /// <exception cref="InvalidOperationException">The optimizer has already been used (Keras: "can only be configured before the optimizer is built").</exception>
+    public void ExcludeFromWeightDecay(IEnumerable<object>? variables = null, IEnumerable<string>? names = null)
+    {
+        lock (gate)
+        {
+            if (slots.Count > 0 || rawIterations > 0)
+            {
+                throw new InvalidOperationException($"{GetType().Name}: ExcludeFromWeightDecay can only be configured before the optimizer is built (before its first update), as Keras.");
+            }
+
+            var patterns = names?.ToArray() ?? Array.Empty<string>();
+            var pattern = patterns.Length > 0 ? new Regex(string.Join("|", patterns.Distinct()), RegexOptions.CultureInvariant) : null;
+            excludedFromWeightDecay = new HashSet<object>(variables ?? Array.Empty<object>(), ReferenceEqualityComparer.Instance);
+            excludedFromWeightDecayPattern = pattern;
+        }
+    }
+
+    /// <summary>Keras' <c>scale_loss</c>: the loss times <see cref="LossScaleFactor"/>, or the loss itself when that is null.</summary>
+    /// <param name="loss">The loss.</param>
+    public Tensor ScaleLoss(Tensor loss)
+    {
+        ArgumentNullException.ThrowIfNull(loss);
+        return LossScaleFactor is { } factor ? loss.mul(Scalars.Of(factor)) : loss;
+    }
+
+    /// <summary>
+    /// Keras' <c>finalize_variable_values</c>: with <see cref="UseEma"/>, replaces each of <paramref name="weights"/> by
+    /// its moving average (weights the optimizer has not updated yet keep their values); otherwise nothing. <c>Fit</c>
+    /// calls it after its last epoch, as Keras' <c>fit</c>.
+    /// </summary>
+    /// <param name="weights">The model's trainable weights.</param>
+    /// <exception cref="ObjectDisposedException">The optimizer has been disposed.</exception>
+    public void FinalizeVariableValues(IEnumerable<LayerWeight> weights)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        lock (gate)
+        {
+            ThrowIfDisposed();
+            if (!useEma)
+            {
+                return;
+            }
+
+            using var noGrad = no_grad();
+            foreach (var weight in weights)
+            {
+                if (slots.TryGetValue(weight, out var state))
+                {
+                    weight.Variable.copy_(state[AverageSlot]);
+                }
+            }
+        }
+    }
 
     /// <summary>
     /// The Keras names of the per-weight slots, in Keras' order (Adam: <c>momentum</c>, <c>velocity</c>); empty (the
@@ -100,8 +330,11 @@ public abstract class Optimizer : IDisposable
     /// </summary>
     protected virtual IReadOnlyList<string> SlotNames => Array.Empty<string>();
 
-    /// <summary>The slot names, for the saving code.</summary>
-    internal IReadOnlyList<string> KerasSlotNames => SlotNames;
+    /// <summary>
+    /// Every per-weight optimizer variable, for the saving code: the base ones (<c>average</c>,
+    /// <c>gradient_accumulator</c>, when used) and then <see cref="SlotNames"/>.
+    /// </summary>
+    internal IReadOnlyList<string> KerasSlotNames => BaseSlotNames.Concat(SlotNames).ToArray();
 
     /// <summary>
     /// How many of the first slots Keras creates weight by weight (Adam's momentum and velocity: m0, v0, m1, v1...);
@@ -117,6 +350,9 @@ public abstract class Optimizer : IDisposable
     /// <param name="slot">The slot's index in <see cref="SlotNames"/>.</param>
     private protected virtual double SlotInitialValue(int slot) => 0;
 
+    /// <summary>The starting value of per-weight variable <paramref name="index"/> of <see cref="KerasSlotNames"/>: 0 for the base ones, else <see cref="SlotInitialValue"/>.</summary>
+    private double InitialValue(int index) => index < BaseSlotNames.Count ? 0 : SlotInitialValue(index - BaseSlotNames.Count);
+
     /// <summary>
     /// The optimizer's own scalar variables that Keras saves after every slot (Nadam's <c>u_product</c>), in Keras'
     /// order; empty by default. Read with the state's lock held.
@@ -131,7 +367,7 @@ public abstract class Optimizer : IDisposable
     internal int KerasExtraVariableCount => ExtraVariables.Length;
 
     /// <summary>The position of slot <paramref name="slot"/> of weight <paramref name="weight"/> among Keras' optimizer variables after iterations and learning_rate.</summary>
-    internal int KerasVariableIndex(int weight, int slot, int weights) => OptimizerState.KerasIndex(weight, slot, weights, InterleavedSlots);
+    internal int KerasVariableIndex(int weight, int slot, int weights) => OptimizerState.KerasIndex(weight, slot, weights, InterleavedSlots, BaseSlotNames.Count);
 
     private double CheckRate(double value, string argument) =>
         value > 0 && !double.IsInfinity(value)
@@ -175,16 +411,17 @@ public abstract class Optimizer : IDisposable
 
     private OptimizerState ExportStateLocked(IReadOnlyList<LayerWeight> weights)
     {
-        var built = SlotNames.Count > 0 && (Iterations > 0 || slots.Count > 0);
+        var names = KerasSlotNames;
+        var built = names.Count > 0 && (rawIterations > 0 || slots.Count > 0);
         if (!built)
         {
-            return new OptimizerState(Iterations, LearningRate, null) { Scheduled = schedule is not null };
+            return new OptimizerState(rawIterations, LearningRate, null) { Scheduled = schedule is not null };
         }
 
         var values = weights.Select(w => slots.TryGetValue(w, out var state)
             ? state.Select(w.ToKerasArray).ToArray()
-            : SlotNames.Select((_, s) => new WeightArray(w.Shape.ToArray(), Enumerable.Repeat((float)SlotInitialValue(s), checked((int)w.Count)).ToArray())).ToArray()).ToArray();
-        return new OptimizerState(Iterations, LearningRate, values, InterleavedSlots, ExtraVariables.ToArray()) { Scheduled = schedule is not null };
+            : names.Select((_, s) => new WeightArray(w.Shape.ToArray(), Enumerable.Repeat((float)InitialValue(s), checked((int)w.Count)).ToArray())).ToArray()).ToArray();
+        return new OptimizerState(rawIterations, LearningRate, values, InterleavedSlots, BaseSlotNames.Count, ExtraVariables.ToArray()) { Scheduled = schedule is not null };
     }
 
     /// <summary>
@@ -205,7 +442,7 @@ public abstract class Optimizer : IDisposable
     private void ImportStateLocked(IReadOnlyList<LayerWeight> weights, OptimizerState state)
     {
         ClearSlots();
-        Iterations = state.Iterations;
+        rawIterations = state.Iterations;
         if (schedule is null)
         {
             LearningRate = state.LearningRate;
@@ -236,20 +473,29 @@ public abstract class Optimizer : IDisposable
         lock (gate)
         {
             ThrowIfDisposed();
-            BeginStep();
+            var all = weights.ToArray();
             using var noGrad = no_grad();
-            foreach (var weight in weights)
+            using var scope = NewDisposeScope();
+            var items = new List<Gradient>();
+            foreach (var weight in all)
             {
-                using var scope = NewDisposeScope();
                 var dense = weight.Variable.grad;
                 var rows = weight.RowGradient();
                 if (dense is not null || rows is not null)
                 {
-                    UpdateWeight(weight, weight.Variable, dense, rows, () => weight.DenseGradient(dense, rows)!);
+                    items.Add(new Gradient(weight, weight.Variable, weight.Name, dense, rows, () => weight.DenseGradient(dense, rows)!));
                 }
             }
 
-            stepRate = null;
+            BeginStep();
+            try
+            {
+                Run(items, all.Select(w => ((object)w, (Tensor)w.Variable)).ToArray());
+            }
+            finally
+            {
+                stepRate = null;
+            }
         }
     }
 
@@ -341,42 +587,219 @@ public abstract class Optimizer : IDisposable
                 return;
             }
 
-            BeginStep();
             using var noGrad = no_grad();
-            foreach (var (gradient, key, variable, _) in pairs.Where(p => p.Gradient is not null))
+            using var scope = NewDisposeScope();
+            var items = pairs.Where(p => p.Gradient is not null).Select(p =>
             {
-                using var scope = NewDisposeScope();
-                var dense = gradient!.detach().to(variable!.dtype, variable.device);
-                UpdateWeight(key!, variable, dense, null, () => dense);
-            }
-
-            // As Keras' apply: a model weight's constraint is assigned after the updates.
-            foreach (var (_, key, _, _) in pairs.Where(p => p.Gradient is not null))
+                var dense = p.Gradient!.detach().to(p.Variable!.dtype, p.Variable.device);
+                return new Gradient(p.Key!, p.Variable, NameOf(p.Key!, p.Label), dense, null, () => dense);
+            }).ToList();
+            BeginStep();
+            try
             {
-                (key as LayerWeight)?.ApplyConstraint();
-            }
+                Run(items, pairs.Select(p => (p.Key!, (Tensor)p.Variable!)).ToArray());
 
-            stepRate = null;
+                // As Keras' apply: a model weight's constraint is assigned after the updates.
+                foreach (var item in items)
+                {
+                    (item.Key as LayerWeight)?.ApplyConstraint();
+                }
+            }
+            finally
+            {
+                stepRate = null;
+            }
         }
     }
 
-    /// <summary>One weight's update, shared by <c>Fit</c>'s step and <see cref="ApplyGradients(IEnumerable{ValueTuple{Tensor, LayerWeight}})"/>: its slots (made on first use), then the update by rows where the optimizer has one, else <see cref="Update"/>.</summary>
-    private void UpdateWeight(object key, Tensor variable, Tensor? dense, (Tensor Ids, Tensor Grad)? rows, Func<Tensor> denseGradient)
+    /// <summary>A weight's gradient for one call: dense, by rows (Embedding), and how to make it dense.</summary>
+    private sealed record Gradient(object Key, Tensor Variable, string Name, Tensor? Dense, (Tensor Ids, Tensor Grad)? Rows, Func<Tensor> DenseGradient);
+
+    /// <summary>Keras' <c>variable.name</c>, which <c>exclude_from_weight_decay</c>'s patterns search.</summary>
+    private static string NameOf(object key, string? label) => key switch
+    {
+        LayerWeight weight => weight.Name,
+        _ => label ?? string.Empty,
+    };
+
+    /// <summary>
+    /// One call of the optimizer, as Keras' <c>apply</c> and <c>_backend_apply_gradients</c>: the gradients divided by
+    /// <see cref="LossScaleFactor"/>; with <see cref="GradientAccumulationSteps"/>, added to the accumulators except on
+    /// every n-th call, which updates with the mean of the accumulated ones; the update clips
+    /// (<see cref="ClipNorm"/>, <see cref="GlobalClipNorm"/>, <see cref="ClipValue"/>), applies
+    /// <see cref="WeightDecay"/>, then each weight's rule; then the moving averages (<see cref="UseEma"/>); then the
+    /// call count. Without those options, a gradient by rows goes to the row path.
+    /// </summary>
+    /// <param name="items">The weights with a gradient.</param>
+    /// <param name="variables">Every weight of the call (Keras' built variables), for the slots and the moving averages.</param>
+    private void Run(List<Gradient> items, IReadOnlyList<(object Key, Tensor Variable)> variables)
+    {
+        foreach (var (key, variable) in variables)
+        {
+            SlotsOf(key, variable);
+        }
+
+        var before = rawIterations;
+        var step = gradientAccumulationSteps is > 0 and var n ? (before / n) + 1 : before + 1;
+        rawIterations++;
+        if (items.Count > 0)
+        {
+            if (!NeedsDenseGradients)
+            {
+                foreach (var item in items)
+                {
+                    using var weightScope = NewDisposeScope();
+                    UpdateWeight(item.Key, item.Variable, item.Dense, item.Rows, item.DenseGradient, step);
+                }
+            }
+            else
+            {
+                RunDense(items, before, step);
+            }
+        }
+
+        if (useEma)
+        {
+            UpdateMovingAverages(variables, Accumulates ? before / gradientAccumulationSteps!.Value : before);
+        }
+    }
+
+    /// <summary>Whether an option needs every gradient dense (the row path covers the plain update only).</summary>
+    private bool NeedsDenseGradients => clipnorm is not null || clipvalue is not null || globalClipnorm is not null || WeightDecay is not null || LossScaleFactor is not null || Accumulates;
+
+    private void RunDense(List<Gradient> items, long before, long step)
+    {
+        var grads = items.Select(i => i.Dense ?? i.DenseGradient()).ToArray();
+        if (LossScaleFactor is { } scale)
+        {
+            grads = grads.Select(g => g.div(Scalars.Of(scale))).ToArray();
+        }
+
+        if (Accumulates)
+        {
+            var steps = gradientAccumulationSteps!.Value;
+            var accumulators = items.Select(i => slots[i.Key][AccumulatorSlot]).ToArray();
+            if ((before + 1) % steps != 0)
+            {
+                for (var i = 0; i < grads.Length; i++)
+                {
+                    accumulators[i].copy_(grads[i].add(accumulators[i], Scalars.One));
+                }
+
+                return;
+            }
+
+            grads = grads.Select((g, i) => g.add(accumulators[i], Scalars.One).div(Scalars.Of(steps))).ToArray();
+            UpdateDense(items, grads, step);
+            foreach (var accumulator in accumulators)
+            {
+                accumulator.zero_();
+            }
+
+            return;
+        }
+
+        UpdateDense(items, grads, step);
+    }
+
+    /// <summary>Keras' <c>_clip_gradients</c>, <c>_apply_weight_decay</c> and <c>_backend_update_step</c>.</summary>
+    private void UpdateDense(List<Gradient> items, Tensor[] grads, long step)
+    {
+        grads = ClipGradients(grads);
+        if (WeightDecay is { } decay)
+        {
+            // Keras' torch backend: variable *= 1 - weight_decay * learning_rate, the rate a float32 variable.
+            var factor = 1f - ((float)decay * (float)LearningRate);
+            foreach (var item in items.Where(i => UsesWeightDecay(i.Key, i.Name)))
+            {
+                Scalars.With(factor, f => item.Variable.mul_(f));
+            }
+        }
+
+        for (var i = 0; i < items.Count; i++)
+        {
+            using var weightScope = NewDisposeScope();
+            UpdateWeight(items[i].Key, items[i].Variable, grads[i], null, () => grads[i], step);
+        }
+    }
+
+    private bool UsesWeightDecay(object key, string name) =>
+        !excludedFromWeightDecay.Contains(key) && excludedFromWeightDecayPattern?.IsMatch(name) != true;
+
+    /// <summary>Keras' <c>_clip_gradients</c>: by each gradient's norm, by the global norm, or by value; only a positive option clips.</summary>
+    private Tensor[] ClipGradients(Tensor[] grads)
+    {
+        if (clipnorm is > 0 and var norm)
+        {
+            // Keras' _clip_by_norm: g · clipnorm / max(‖g‖, clipnorm).
+            var c = Scalars.Of(norm);
+            return grads.Select(g => g.mul(c).div(Scalars.Square(g).sum().sqrt().clamp_min(c))).ToArray();
+        }
+
+        if (globalClipnorm is > 0 and var global)
+        {
+            // Keras' clip_by_global_norm: scale = clip · min(1 / ‖g‖, 1 / clip) + (‖g‖ - ‖g‖), NaN for a non-finite norm.
+            var total = stack(grads.Select(g => Scalars.Square(g).sum()).ToArray()).sum().sqrt();
+            var scale = total.reciprocal().clamp_max(Scalars.Of(1 / global)).mul(Scalars.Of(global)).add(total.sub(total), Scalars.One);
+            return grads.Select(g => g.mul(scale)).ToArray();
+        }
+
+        if (clipvalue is > 0 and var value)
+        {
+            return grads.Select(g => g.clamp(Scalars.Of(-value), Scalars.Of(value))).ToArray();
+        }
+
+        return grads;
+    }
+
+    /// <summary>Keras' <c>_update_model_variables_moving_average</c> and the overwrite every <see cref="EmaOverwriteFrequency"/> updates.</summary>
+    /// <param name="variables">The weights.</param>
+    /// <param name="iterations">Keras' <c>iterations</c> before this call's increment.</param>
+    private void UpdateMovingAverages(IReadOnlyList<(object Key, Tensor Variable)> variables, long iterations)
+    {
+        var momentum = iterations != 0 ? (float)emaMomentum : 0f;
+        foreach (var (key, variable) in variables)
+        {
+            using var weightScope = NewDisposeScope();
+            var average = slots[key][AverageSlot];
+            Scalars.With(momentum, m => Scalars.With(1f - momentum, rest => average.copy_(average.mul(m).add_(variable.mul(rest), Scalars.One))));
+        }
+
+        if (emaOverwriteFrequency is > 0 and var frequency && (iterations + 1) % frequency == 0)
+        {
+            foreach (var (key, variable) in variables)
+            {
+                variable.copy_(slots[key][AverageSlot]);
+            }
+        }
+    }
+
+    /// <summary>The variables of a weight, made (zeros) on first use: the base ones (average, accumulator) then the optimizer's slots.</summary>
+    private Tensor[] SlotsOf(object key, Tensor variable)
     {
         if (!slots.TryGetValue(key, out var state))
         {
             // Slots outlive the caller's per-batch dispose scope.
-            state = Enumerable.Range(0, SlotNames.Count).Select(s => SlotInitialValue(s) == 0 ? zeros_like(variable).DetachFromDisposeScope()
-                : Scalars.With(SlotInitialValue(s), value => full_like(variable, value)).DetachFromDisposeScope()).ToArray();
+            state = Enumerable.Range(0, BaseSlotNames.Count + SlotNames.Count).Select(s => InitialValue(s) == 0 ? zeros_like(variable).DetachFromDisposeScope()
+                : Scalars.With(InitialValue(s), value => full_like(variable, value)).DetachFromDisposeScope()).ToArray();
             slots[key] = state;
         }
 
-        if (dense is null && rows is { } r && UpdateByRows(variable, r.Ids, r.Grad, state, Iterations))
+        return state;
+    }
+
+    /// <summary>One weight's update by the optimizer's rule: by rows where the optimizer has such a path and the gradient is given by rows, else <see cref="Update"/>.</summary>
+    private void UpdateWeight(object key, Tensor variable, Tensor? dense, (Tensor Ids, Tensor Grad)? rows, Func<Tensor> denseGradient, long step)
+    {
+        var all = SlotsOf(key, variable);
+        var leading = BaseSlotNames.Count;
+        var state = leading == 0 ? all : all[leading..];
+        if (dense is null && rows is { } r && UpdateByRows(variable, r.Ids, r.Grad, state, step))
         {
             return;
         }
 
-        Update(variable, denseGradient(), state, Iterations);
+        Update(variable, denseGradient(), state, step);
     }
 
     /// <summary>
@@ -403,10 +826,13 @@ public abstract class Optimizer : IDisposable
     protected abstract void Update(Tensor variable, Tensor grad, Tensor[] state, long step);
 
     /// <summary>
-    /// The Keras config (<c>get_config</c>): <c>name</c>, <c>learning_rate</c> and Keras' base arguments at the values
-    /// this library implements (no weight decay, clipping or EMA), then the optimizer's own arguments. A subclass
-    /// with arguments adds them to <c>base.GetConfig()</c>; the factory registered with
-    /// <see cref="CustomObjects.Register(string, Func{KerasStyle.Saving.LayerConfig, Optimizer})"/> reads it back.
+    /// The Keras config (<c>get_config</c>): <c>name</c>, <c>learning_rate</c> and Keras' base arguments
+    /// (<c>weight_decay</c>, <c>clipnorm</c>, <c>global_clipnorm</c>, <c>clipvalue</c>, <c>use_ema</c>,
+    /// <c>ema_momentum</c>, <c>ema_overwrite_frequency</c>, <c>loss_scale_factor</c>,
+    /// <c>gradient_accumulation_steps</c>), then the optimizer's own arguments. A subclass with arguments adds them
+    /// to <c>base.GetConfig()</c>; the factory registered with
+    /// <see cref="CustomObjects.Register(string, Func{KerasStyle.Saving.LayerConfig, Optimizer})"/> reads it back (the
+    /// base arguments are read for it).
     /// </summary>
     public virtual JsonObject GetConfig() => GetConfigBase();
 
@@ -414,14 +840,48 @@ public abstract class Optimizer : IDisposable
     {
         ["name"] = Name,
         ["learning_rate"] = schedule?.Serialize() ?? (JsonNode)LearningRate,
-        ["weight_decay"] = null,
-        ["clipnorm"] = null,
-        ["global_clipnorm"] = null,
-        ["clipvalue"] = null,
-        ["use_ema"] = false,
-        ["ema_momentum"] = 0.99,
-        ["ema_overwrite_frequency"] = null,
+        ["weight_decay"] = WeightDecay,
+        ["clipnorm"] = clipnorm,
+        ["global_clipnorm"] = globalClipnorm,
+        ["clipvalue"] = clipvalue,
+        ["use_ema"] = useEma,
+        ["ema_momentum"] = emaMomentum,
+        ["ema_overwrite_frequency"] = emaOverwriteFrequency,
+        ["loss_scale_factor"] = LossScaleFactor,
+        ["gradient_accumulation_steps"] = gradientAccumulationSteps,
     };
+
+    /// <summary>
+    /// Sets the base arguments read from a config (<c>compile_config</c>) on an optimizer its factory made, with the
+    /// checks of the properties. Only before the optimizer is used.
+    /// </summary>
+    internal void SetBaseArguments(double? weightDecay, double? clipNorm, double? globalClipNorm, double? clipValue, bool useEmaValue, double emaMomentumValue,
+        int? emaOverwriteFrequencyValue, double? lossScaleFactor, int? gradientAccumulationStepsValue)
+    {
+        var check = new BaseArguments(GetType().Name)
+        {
+            ClipNorm = clipNorm,
+            ClipValue = clipValue,
+            GlobalClipNorm = globalClipNorm,
+            UseEma = useEmaValue,
+            EmaMomentum = emaMomentumValue,
+            EmaOverwriteFrequency = emaOverwriteFrequencyValue,
+            GradientAccumulationSteps = gradientAccumulationStepsValue,
+        };
+        lock (gate)
+        {
+            if (slots.Count > 0 || rawIterations > 0)
+            {
+                throw new InvalidOperationException($"{GetType().Name}: the base arguments can only be set before the optimizer's first update.");
+            }
+
+            (clipnorm, clipvalue, globalClipnorm) = (check.ClipNorm, check.ClipValue, check.GlobalClipNorm);
+            (useEma, emaMomentum, emaOverwriteFrequency) = (check.UseEma, check.EmaMomentum, check.EmaOverwriteFrequency);
+            gradientAccumulationSteps = check.GradientAccumulationSteps;
+            WeightDecayValue = weightDecay;
+            LossScaleFactorValue = lossScaleFactor;
+        }
+    }
 
     /// <summary>Keras' base config (<see cref="GetConfig()"/>) followed by <paramref name="arguments"/>, for a subclass's <c>GetConfig</c>.</summary>
     /// <param name="arguments">The optimizer's own (key, value) pairs, in Keras' order.</param>
@@ -460,5 +920,20 @@ public abstract class Optimizer : IDisposable
         }
 
         slots.Clear();
+    }
+
+    /// <summary>The base arguments' checks, run on a throwaway optimizer-less holder (for <see cref="SetBaseArguments"/>).</summary>
+    private sealed class BaseArguments : Optimizer
+    {
+        private readonly string owner;
+
+        public BaseArguments(string owner)
+            : base(1.0) => this.owner = owner;
+
+        public override string Name => owner;
+
+        private protected override string OwnerName => owner;
+
+        protected override void Update(Tensor variable, Tensor grad, Tensor[] state, long step) => throw new InvalidOperationException();
     }
 }

@@ -9,12 +9,22 @@ namespace KerasStyle.Training.Optimizers;
 /// <param name="Iterations">Updates applied so far.</param>
 /// <param name="LearningRate">The current learning rate.</param>
 /// <param name="Slots">Per weight, one value per slot name; null when the optimizer has not been used yet.</param>
-/// <param name="InterleavedSlots">How many of the first slots Keras stores weight by weight (see <see cref="KerasIndex"/>).</param>
+/// <param name="InterleavedSlots">How many of the optimizer's first slots Keras stores weight by weight (see <see cref="KerasIndex(int, int, int, int)"/>).</param>
+/// <param name="LeadingSlots">How many slots come first from Keras' base <c>build</c> (<c>average</c> with EMA,
+/// <c>gradient_accumulator</c> with gradient accumulation), each stored for every weight in turn before the
+/// optimizer's own.</param>
 /// <param name="Extras">The optimizer's own scalar variables Keras saves after the slots (Nadam's <c>u_product</c>); null or empty when it has none.</param>
-internal sealed record OptimizerState(long Iterations, double LearningRate, IReadOnlyList<WeightArray[]>? Slots, int InterleavedSlots = 1, IReadOnlyList<float>? Extras = null)
+internal sealed record OptimizerState(long Iterations, double LearningRate, IReadOnlyList<WeightArray[]>? Slots, int InterleavedSlots = 1, int LeadingSlots = 0, IReadOnlyList<float>? Extras = null)
 {
     /// <summary>Whether the rate comes from a learning-rate schedule: Keras then keeps no learning_rate variable.</summary>
     public bool Scheduled { get; init; }
+
+    /// <summary>
+    /// <see cref="KerasIndex(int, int, int, int)"/> after <paramref name="leading"/> base slots (EMA averages, gradient
+    /// accumulators), which Keras' base <c>build</c> adds for every weight in turn before the optimizer's own.
+    /// </summary>
+    public static int KerasIndex(int weight, int slot, int weights, int interleaved, int leading) =>
+        slot < leading ? (slot * weights) + weight : (leading * weights) + KerasIndex(weight, slot - leading, weights, interleaved);
 
     /// <summary>
     /// The position of slot <paramref name="slot"/> of weight <paramref name="weight"/> among Keras' optimizer variables
@@ -34,7 +44,7 @@ internal sealed record OptimizerState(long Iterations, double LearningRate, IRea
         {
             for (var s = 0; s < slots[w].Length; s++)
             {
-                ordered[KerasIndex(w, s, slots.Count, InterleavedSlots)] = slots[w][s];
+                ordered[KerasIndex(w, s, slots.Count, InterleavedSlots, LeadingSlots)] = slots[w][s];
             }
         }
 

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 
 namespace KerasStyle.Tests.Engine;
 
-public class InitializersTests
+public class RandomValuesTests
 {
     [TestCase(70, 280)]
     [TestCase(280, 70)]
@@ -12,7 +12,7 @@ public class InitializersTests
     public void Orthogonal_IsOrthonormalAlongItsShorterSide(int rows, int cols)
     {
         using var generator = new Generator(3);
-        using var q = Initializers.Orthogonal(rows, cols, generator);
+        using var q = RandomValues.Orthogonal(rows, cols, generator);
         Assert.That(q.shape, Is.EqualTo(new long[] { rows, cols }));
         using var tall = rows < cols ? q.t() : q.alias();
         using var gram = tall.t().matmul(tall);
@@ -28,14 +28,14 @@ public class InitializersTests
         using var first = new Generator(11);
         using var second = new Generator(11);
         var (m, n) = (Math.Max(rows, cols), Math.Min(rows, cols));
-        using var a = tensor(Initializers.StandardNormal((long)m * n, first), new long[] { m, n }, ScalarType.Float64);
+        using var a = tensor(RandomValues.StandardNormal((long)m * n, first), new long[] { m, n }, ScalarType.Float64);
         var (q, r) = linalg.qr(a);
         using (q)
         using (r)
         using (var d = r.diagonal().sign())
         using (var signed = q * d)
         using (var expected = rows < cols ? signed.t().to_type(ScalarType.Float32) : signed.to_type(ScalarType.Float32))
-        using (var actual = Initializers.Orthogonal(rows, cols, second))
+        using (var actual = RandomValues.Orthogonal(rows, cols, second))
         {
             Assert.That((actual - expected).abs().max().item<float>(), Is.LessThan(1e-6f));
         }
@@ -50,7 +50,7 @@ public class InitializersTests
         {
             using var policy = TestSetup.Threads(threads);
             using var generator = new Generator(20261207);
-            using var q = Initializers.Orthogonal(3, 4, generator);
+            using var q = RandomValues.Orthogonal(3, 4, generator);
             var bits = q.data<float>().ToArray().Select(BitConverter.SingleToInt32Bits).ToArray();
             Assert.That(bits, Is.EqualTo(ExpectedBits), $"{threads} thread(s)");
         }
@@ -66,7 +66,7 @@ public class InitializersTests
         for (var i = 0; i < 100_000; i++)
         {
             var s = Math.ScaleB(random.NextDouble() + 1e-300, -random.Next(0, 120));
-            Assert.That(Initializers.Log(s), Is.EqualTo(Math.Log(s)).Within(4e-16 * Math.Max(1, Math.Abs(Math.Log(s)))), $"ln {s:R}");
+            Assert.That(RandomValues.Log(s), Is.EqualTo(Math.Log(s)).Within(4e-16 * Math.Max(1, Math.Abs(Math.Log(s)))), $"ln {s:R}");
         }
     }
 
@@ -74,7 +74,7 @@ public class InitializersTests
     public void StandardNormal_HasMeanZeroAndVarianceOne()
     {
         using var generator = new Generator(1);
-        var draws = Initializers.StandardNormal(200_001, generator);
+        var draws = RandomValues.StandardNormal(200_001, generator);
         Assert.That(draws, Has.Length.EqualTo(200_001));
         var mean = draws.Average();
         var variance = draws.Select(x => (x - mean) * (x - mean)).Average();

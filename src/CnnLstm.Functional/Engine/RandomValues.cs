@@ -9,32 +9,8 @@ namespace KerasStyle.Engine;
 /// further step is plain IEEE double arithmetic in managed code, which .NET never contracts into FMA, so no result
 /// depends on which libtorch/LAPACK kernel a CPU dispatches to.
 /// </summary>
-internal static class Initializers
+internal static class RandomValues
 {
-    /// <summary>glorot_uniform: U(-l, l) with l = sqrt(6 / (fanIn + fanOut)).</summary>
-    public static Tensor GlorotUniform(long[] shape, long fanIn, long fanOut, Generator generator)
-    {
-        var limit = Math.Sqrt(6.0 / (fanIn + fanOut));
-        return Uniform(shape, -limit, limit, generator);
-    }
-
-    /// <summary>
-    /// glorot_uniform with Keras' fans (<c>compute_fans</c> in keras/src/initializers/random_initializers.py): a
-    /// vector's length for both, rows and columns of a matrix, and for higher ranks the last two dimensions times the
-    /// product of the others (the receptive field).
-    /// </summary>
-    public static Tensor GlorotUniform(long[] shape, Generator generator)
-    {
-        var field = shape.Length > 2 ? shape[..^2].Aggregate(1L, (a, d) => a * d) : 1;
-        var (fanIn, fanOut) = shape.Length switch
-        {
-            0 => (1L, 1L),
-            1 => (shape[0], shape[0]),
-            _ => (shape[^2] * field, shape[^1] * field),
-        };
-        return GlorotUniform(shape, fanIn, fanOut, generator);
-    }
-
     /// <summary>U(min, max), Keras' random_uniform.</summary>
     public static Tensor Uniform(long[] shape, double min, double max, Generator generator) =>
         Scalars.With(max - min, range => Scalars.With(min, low => rand(shape, ScalarType.Float32, generator: generator).mul(range).add(low, Scalars.IntOne)));
@@ -47,6 +23,36 @@ internal static class Initializers
     {
         var count = shape.Aggregate(1L, (a, d) => a * d);
         var values = StandardNormal(count, generator).Select(z => (float)(mean + (stddev * z))).ToArray();
+        return tensor(values, shape, ScalarType.Float32);
+    }
+
+    /// <summary>
+    /// N(mean, stddev²) truncated at two standard deviations, Keras' truncated_normal: each standard normal draw of
+    /// <see cref="StandardNormal"/> with |z| &gt;= 2 is discarded and the next one taken, then mean + stddev z is
+    /// rounded once to float32.
+    /// </summary>
+    public static Tensor TruncatedNormal(long[] shape, double mean, double stddev, Generator generator)
+    {
+        var count = shape.Aggregate(1L, (a, d) => a * d);
+        var values = new float[count];
+        long filled = 0;
+        while (filled < count)
+        {
+            // About 95.45% of the draws are kept; draw a little more than that needs.
+            foreach (var z in StandardNormal(((count - filled) * 21 / 20) + 16, generator))
+            {
+                if (filled == count)
+                {
+                    break;
+                }
+
+                if (z > -2 && z < 2)
+                {
+                    values[filled++] = (float)(mean + (stddev * z));
+                }
+            }
+        }
+
         return tensor(values, shape, ScalarType.Float32);
     }
 
