@@ -399,7 +399,7 @@ public abstract class Layer : IDisposable
         using var access = EnterOwnWeights(write: false);
         using var scope = NewDisposeScope();
         var values = inputs.Select(t => is_floating_point(t) && t.dtype != ScalarType.Float32 ? t.to_type(ScalarType.Float32) : t).ToArray();
-        var outputs = Forward(values, masks ?? new Tensor?[inputs.Count], training).Outputs;
+        var outputs = Forward(values, masks ?? new Tensor?[inputs.Count], training, specs.Select(t => t.DType).ToArray()).Outputs;
         // A new handle per output: an output may be the caller's input itself, or another output.
         return outputs.Select(o => o.alias().MoveToOuterDisposeScope()).ToArray();
     }
@@ -723,7 +723,15 @@ public abstract class Layer : IDisposable
         return (outputs, OutputMaskValues(inputs, masks));
     }
 
-    /// <summary>The masks of one call's outputs (see <see cref="Forward"/>); null when no output has one.</summary>
+    /// <summary>
+    /// <see cref="Forward(IReadOnlyList{Tensor}, IReadOnlyList{Tensor}, bool)"/> told each input's dtype, as the graph
+    /// run and eager calls know it: int64 tensors of <see cref="DType.String"/> inputs hold string handles, which a
+    /// layer taking both numbers and strings (Hashing) cannot tell from ids by their values.
+    /// </summary>
+    internal virtual (IReadOnlyList<Tensor> Outputs, Tensor?[]? Masks) Forward(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks, bool training, IReadOnlyList<DType> inputDTypes) =>
+        Forward(inputs, masks, training);
+
+    /// <summary>The masks of one call's outputs (see <see cref="Forward(IReadOnlyList{Tensor}, IReadOnlyList{Tensor}, bool)"/>); null when no output has one.</summary>
     internal Tensor?[]? OutputMaskValues(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks)
     {
         var masked = new bool[masks.Count];

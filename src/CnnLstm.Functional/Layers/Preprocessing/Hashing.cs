@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using KerasStyle.Engine;
 using KerasStyle.Graph;
 using KerasStyle.Preprocessing;
 using KerasStyle.Saving;
@@ -37,10 +38,9 @@ namespace KerasStyle.Layers;
 /// </para>
 /// <para>
 /// Strings: <see cref="Invoke(string[])"/>, <see cref="Invoke(string[,])"/> and <see cref="HashToBins(IReadOnlyList{string})"/>
-/// hash strings eagerly. Inside a model the layer takes integer (or float) tensors. The seam for string tensors in
-/// models: <see cref="CallOnStrings"/> computes the output of a batch of strings given flat with its shape (the same
-/// shape checks, encoding and device rules as a tensor call), and <see cref="OutputSpec"/> takes the input's dims and
-/// whether it holds strings; a string input dtype needs only to route there.
+/// hash strings eagerly (as does <see cref="Layer.Invoke(Array, bool)"/> on a string array, returning <c>long[...]</c>
+/// in <c>int</c> mode). Inside a model the layer takes integer or float tensors, and strings from an
+/// <c>Input(dtype: DType.String)</c> (or a StringLookup with <c>invert</c>): <c>Predict</c> takes <c>string[]</c> then.
 /// </para>
 /// <para>
 /// tf.keras 2 files: the same hashes and config keys; its compat rule is followed (an <c>int</c> layer whose dtype is
@@ -362,7 +362,23 @@ public sealed class Hashing : Layer
     /// <inheritdoc/>
     /// <exception cref="LayerInputException">A string mask value for numeric inputs, or a shape the output mode does not take (see the class remarks).</exception>
     protected override IReadOnlyList<(Shape Shape, DType DType)> ComputeOutputSpecs(KerasTensor input) =>
-        new[] { OutputSpec(input.Shape.SampleDims, strings: false, input.Label) };
+        new[] { OutputSpec(input.Shape.SampleDims, strings: input.DType == DType.String, input.Label) };
+
+    /// <summary>Strings (an <c>Input(dtype: DType.String)</c>, or <c>Invoke</c> on a string array) as well as numbers.</summary>
+    internal override bool TakesStrings => true;
+
+    /// <inheritdoc/>
+    internal override (IReadOnlyList<Tensor> Outputs, Tensor?[]? Masks) Forward(IReadOnlyList<Tensor> inputs, IReadOnlyList<Tensor?> masks, bool training, IReadOnlyList<DType> inputDTypes)
+    {
+        if (inputDTypes[0] != DType.String)
+        {
+            return Forward(inputs, masks, training);
+        }
+
+        var outputs = new[] { CallOnStrings(StringTensors.Read(inputs[0]), inputs[0].shape) };
+        Regularizers.RegularizationLosses.RecordActivity(this, outputs);
+        return (outputs, OutputMaskValues(inputs, masks));
+    }
 
     /// <inheritdoc/>
     protected override Tensor Call(Tensor input, bool training, Tensor? mask)

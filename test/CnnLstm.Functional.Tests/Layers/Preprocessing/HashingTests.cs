@@ -313,6 +313,47 @@ public class HashingTests
     }
 
     [Test]
+    public void Model_OnStringInput_PredictsTheDocstringBinsInEveryBatchSize()
+    {
+        // Keras' docstring: Hashing(3) of A..E gives 1, 0, 1, 1, 2; with mask_value "" the mask takes bin 0.
+        var text = new Input(new[] { 1 }, DType.String, name: "category");
+        using var model = new Model(text, new Hashing(3).Call(text));
+        foreach (var batchSize in new[] { 1, 2, 32 })
+        {
+            var bins = model.Predict<float[,]>(new[,] { { "A" }, { "B" }, { "C" }, { "D" }, { "E" } }, batchSize);
+            Assert.That(Enumerable.Range(0, 5).Select(i => (long)bins[i, 0]), Is.EqualTo(new long[] { 1, 0, 1, 1, 2 }), $"batch size {batchSize}");
+        }
+
+        var masked = new Input(Array.Empty<int>(), DType.String);
+        using var maskModel = new Model(masked, new Hashing(3, maskValue: "", outputMode: "one_hot").Call(masked));
+        Assert.That(maskModel.Predict<float[,]>(new[] { "A", "" }), Is.EqualTo(new float[,] { { 0, 1, 0 }, { 1, 0, 0 } }));
+    }
+
+    [Test]
+    public void Model_StringsThenEmbedding_SavesAndLoadsInEveryForm()
+    {
+        var text = new Input(new[] { 3 }, DType.String, name: "words");
+        var hashed = new Hashing(5, salt: new[] { 133L, 137L }, name: "h").Call(text);
+        var y = new Dense(1).Call(new GlobalAveragePooling1D().Call(new Embedding(5, 2).Call(hashed)));
+        using var model = new Model(new[] { text }, new[] { y });
+        var words = new[,] { { "the", "cat", "sat" }, { "on", "a", "mat" } };
+        var expected = (float[,])model.Predict(words);
+        ModelFiles.CheckEveryForm(model, back => Assert.That((float[,])back.Predict(words), Is.EqualTo(expected).Within(1e-6)));
+    }
+
+    [Test]
+    public void Model_IntegerMaskOnStringInput_RefusedAtTheCall()
+    {
+        var text = new Input(new[] { 1 }, DType.String);
+        var layer = new Hashing(3, maskValue: 0L, name: "h");
+        Assert.That(() => layer.Call(text), Throws.TypeOf<LayerInputException>().With.Message.Contains("Hashing 'h'").And.Message.Contains("holds strings"));
+    }
+
+    [Test]
+    public void Invoke_StringArray_ReturnsTheBinsAsLongs() =>
+        Assert.That((long[])new Hashing(3).Invoke((Array)Letters), Is.EqualTo(new long[] { 1, 0, 1, 1, 2 }));
+
+    [Test]
     public void ExportOnnx_Refused_NamingTheLayer()
     {
         var x = new Input(new[] { 1 }, DType.Int64);
