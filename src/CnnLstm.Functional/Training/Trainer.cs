@@ -251,14 +251,15 @@ internal sealed class Trainer
     }
 
     /// <summary>One gradient update on one batch, as Keras' <c>train_on_batch</c>.</summary>
-    public IReadOnlyDictionary<string, double> TrainOnBatch(ModelData x, ModelData y)
+    public IReadOnlyDictionary<string, double> TrainOnBatch(ModelData x, ModelData y, Array? sampleWeight, IReadOnlyDictionary<int, double>? classWeight)
     {
         model.RequireCompiled(nameof(Model.TrainOnBatch));
         RefuseStatefulUnderDistribution(nameof(Model.TrainOnBatch));
+        InputAdapter.CheckOneKindOfWeights(sampleWeight, classWeight, nameof(Model.TrainOnBatch));
         using var exclusive = model.EnterTraining(nameof(Model.TrainOnBatch));
         using var threads = ThreadPolicy.Begin();
         var distribution = Distribution.Current;
-        using var data = PrepareOnEveryRank(distribution, nameof(Model.TrainOnBatch), x, y);
+        using var data = PrepareOnEveryRank(distribution, nameof(Model.TrainOnBatch), x, y, sampleWeight, classWeight);
         warnedNoTrainableWeights = false;
         if (distribution is null)
         {
@@ -283,14 +284,14 @@ internal sealed class Trainer
     }
 
     /// <summary>The loss and metrics of one batch in inference mode, as Keras' <c>test_on_batch</c>; global values under a distribution.</summary>
-    public IReadOnlyDictionary<string, double> TestOnBatch(ModelData x, ModelData y)
+    public IReadOnlyDictionary<string, double> TestOnBatch(ModelData x, ModelData y, Array? sampleWeight)
     {
         model.RequireCompiled(nameof(Model.TestOnBatch));
         RefuseStatefulUnderDistribution(nameof(Model.TestOnBatch));
         using var exclusive = model.EnterTraining(nameof(Model.TestOnBatch));
         using var threads = ThreadPolicy.Begin();
         var distribution = Distribution.Current;
-        using var data = PrepareOnEveryRank(distribution, nameof(Model.TestOnBatch), x, y);
+        using var data = PrepareOnEveryRank(distribution, nameof(Model.TestOnBatch), x, y, sampleWeight, null);
         Dictionary<string, LoggedValue> Test()
         {
             using var noGrad = no_grad();
@@ -727,11 +728,11 @@ internal sealed class Trainer
     /// ranks agree (one <c>MPI_Allreduce</c> of a flag per rank) before anything else is exchanged: when any rank's batch
     /// is refused, that rank throws its own exception and the others an <see cref="ArgumentException"/> naming it.
     /// </summary>
-    private DataSet PrepareOnEveryRank(DataParallel? distribution, string what, ModelData x, ModelData y)
+    private DataSet PrepareOnEveryRank(DataParallel? distribution, string what, ModelData x, ModelData y, Array? sampleWeight, IReadOnlyDictionary<int, double>? classWeight)
     {
         DataSet Prepare()
         {
-            var data = Adapter.Prepare(x, y, nameof(x), nameof(y), Losses!);
+            var data = Adapter.Prepare(x, y, nameof(x), nameof(y), Losses!, sampleWeight, classWeight, what);
             try
             {
                 InputAdapter.RequireSamples(data, nameof(x));
