@@ -70,6 +70,7 @@ internal sealed class Trainer
 
         var resolved = outputs.Select(o => metrics.Select(m => m.ForOutput(loss, o.Shape, o.Label)).ToArray()).ToArray();
         var resolvedWeighted = outputs.Select(o => weightedMetrics.Select(m => m.ForOutput(loss, o.Shape, o.Label)).ToArray()).ToArray();
+        RefuseClassIdMetricsOffTheClassAxis(loss, outputs, resolved.Concat(resolvedWeighted));
         MetricSpecs = (metrics, weightedMetrics);
         Losses = outputs.Select(_ => loss).ToArray();
         logitsFor = Losses.Select(l => l.LogitsActivation).ToArray();
@@ -82,6 +83,28 @@ internal sealed class Trainer
 
         names.AddRange(metricSlots.Select(slot => slot.Name));
         LogNames = names;
+    }
+
+    /// <summary>
+    /// Refuses class-id metrics (sparse categorical accuracy, sparse top-k...) when the sparse loss's class axis is not
+    /// the output's last: Keras 3.16 computes them over the last axis whatever the loss's axis (a shape error, or the
+    /// wrong axis when the two sizes happen to agree).
+    /// </summary>
+    private static void RefuseClassIdMetricsOffTheClassAxis(Loss loss, IReadOnlyList<Graph.KerasTensor> outputs, IEnumerable<Metric[]> resolved)
+    {
+        foreach (var (output, metrics) in outputs.Concat(outputs).Zip(resolved))
+        {
+            var rank = output.Shape.Rank;
+            if (!loss.SparseTargets || (loss.ClassAxis + rank) % rank == rank - 1)
+            {
+                continue;
+            }
+
+            foreach (var metric in metrics.Where(m => m.SparseTargets))
+            {
+                throw new ArgumentException($"Compile: the metric '{metric.Name}' ({metric.GetType().Name}) reads class ids against the last axis of output {output.Label} {output.Shape}, but {loss.ClassName} '{loss.Name}' has its classes on axis {loss.ClassAxis}; Keras 3.16 computes such metrics over the last axis anyway (a shape error, or the wrong axis). Put the classes last (e.g. a Permute before the output) or use a metric of your own.", "metrics");
+            }
+        }
     }
 
     /// <summary>

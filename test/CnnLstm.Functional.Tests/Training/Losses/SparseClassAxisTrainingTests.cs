@@ -64,4 +64,22 @@ public class SparseClassAxisTrainingTests
         Assert.That(() => model.TrainOnBatch(new float[2, 3, 2], new long[,] { { 0, 1, 3 }, { 0, 0, 0 } }), Throws.InstanceOf<ArgumentOutOfRangeException>().With.Message.Contains("[0, 3)"));
         Assert.That(model.Optimizer!.Iterations, Is.EqualTo(0));
     }
+
+    [Test]
+    public void ClassAxisOne_WithClassIdMetrics_IsRefusedAtCompile_AsKerasComputesThemOverTheLastAxis()
+    {
+        // Keras 3.16 computes "accuracy" (sparse categorical) over the last axis whatever the loss's axis: with 4 steps
+        // and 3 classes it fails (batch_weights.json "accuracy_4_steps_error").
+        Assert.That(ModelOnBatchWeightsTests.Fixture["class_axis_1"]!["accuracy_4_steps_error"]!.GetValue<string>(), Does.Contain("must match"));
+        var input = new Input(new[] { 4, 2 });
+        using var model = new Model(input, new Permute(new[] { 2, 1 }).Call(new Dense(3, "softmax").Call(input)));
+
+        foreach (var metric in new KerasStyle.Training.Metric[] { "accuracy", new KerasStyle.Training.Metrics.SparseCategoricalAccuracy("acc") })
+        {
+            var error = Assert.Throws<ArgumentException>(() => model.Compile(new SGD(0.1), new SparseCategoricalCrossentropy(axis: 1), new[] { metric }))!;
+            Assert.That(error.Message, Does.Contain("SparseCategoricalAccuracy").And.Contain("classes on axis 1").And.Contain("Keras 3.16 computes such metrics over the last axis"));
+        }
+
+        Assert.That(model.IsCompiled, Is.False);
+    }
 }
