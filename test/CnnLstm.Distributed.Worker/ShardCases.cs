@@ -9,7 +9,8 @@
 //     stepsPerEpoch is refused first. Then Evaluate on sequences of 3 (rank 0) and 1 (rank 1) batches. single: the
 //     same steps in one process (arrays of the ranks' batches side by side) and Evaluate on the 4 batches.
 //   onbatch <dist|single> <prefix>: 3 TrainOnBatch calls (rank 0: 5 samples, rank 1: 3 samples; single: the 8), the
-//     first after rank 1 a refused batch on rank 1, then TestOnBatch.
+//     first after rank 1 a refused batch on rank 1, the second with sample weights, the third with class weights, then
+//     TestOnBatch with sample weights.
 //   files <prefix>: every rank calls Save, SaveWeights and Export to <prefix>.rank<r>.*; rank 1 then reports whether
 //     rank 0's files exist; then a Save to a folder (fails on rank 0); then a warning raised on every rank.
 //   bn <dist|single> <prefix>: Input(3) -> BatchNormalization(momentum 0.5) -> Dense(2), 16 samples whose two halves of
@@ -247,17 +248,21 @@ internal static class ShardCases
         for (var step = 0; step < 3; step++)
         {
             // Global batch of step s: samples [8s, 8s + 8); rank 0 takes the first 5, rank 1 the last 3.
-            var (x, y) = parallel is null ? Rows(data, 8 * step, 8) : parallel.Rank == 0 ? Rows(data, 8 * step, 5) : Rows(data, (8 * step) + 5, 3);
-            var result = model.TrainOnBatch(x, y);
+            var first = parallel?.Rank == 1 ? (8 * step) + 5 : 8 * step;
+            var (x, y) = Rows(data, first, parallel is null ? 8 : parallel.Rank == 0 ? 5 : 3);
+            // Step 1 weighs each sample (global sample i: 0.5 + (i % 3) / 2), step 2 each class, as Keras' train_on_batch.
+            var result = model.TrainOnBatch(x, y, step == 1 ? SampleWeights(first, y.Length) : null, step == 2 ? new Dictionary<int, double> { [0] = 2.0, [1] = 0.5 } : null);
             logs.Add(result["loss"]);
             logs.Add(result["accuracy"]);
         }
 
         var test = parallel is null ? Rows(data, 0, 8) : parallel.Rank == 0 ? Rows(data, 0, 5) : Rows(data, 5, 3);
-        var tested = model.TestOnBatch(test.X, test.Y);
+        var tested = model.TestOnBatch(test.X, test.Y, SampleWeights(parallel?.Rank == 1 ? 5 : 0, test.Y.Length));
         Write(Output(prefix, parallel), model, null, tested, new Dictionary<string, object> { ["logs"] = logs, ["refused"] = refused, ["unchanged"] = unchanged });
         return 0;
     }
+
+    private static float[] SampleWeights(int first, int count) => Enumerable.Range(first, count).Select(i => 0.5f + ((i % 3) * 0.5f)).ToArray();
 
     private static int Stateful(DataParallel parallel)
     {

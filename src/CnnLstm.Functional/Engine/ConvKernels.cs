@@ -10,8 +10,8 @@ namespace KerasStyle.Engine;
 /// by the plain path written here.
 /// <list type="bullet">
 /// <item>Checks: per kernel name (convolution or transposed convolution, autograd off or on) and per (rank, input
-/// channels, filters, groups, kernel sizes), once per process, on a small random case with stride 2 on the first
-/// axis and dilation 2 on the others (rank 1: both), against <see cref="ReferenceMaths.ConvNd"/> and
+/// channels, filters, groups, kernel sizes, strides, dilations), once per process, on a small random case with
+/// those windows, against <see cref="ReferenceMaths.ConvNd"/> and
 /// <see cref="ReferenceMaths.ConvTransposeNd"/>; training checks compare the gradients too.</item>
 /// <item>The plain convolution: one strided slice of the input per kernel tap and a matrix product per group
 /// (einsum), summed. The plain transposed convolution: the input spread by the strides (zeros between cells), padded
@@ -49,7 +49,7 @@ internal static class ConvKernels
     {
         LibTorchSwitches.EnsureApplied();
         var rank = strides.Length;
-        var key = Key(rank, (int)x.shape[^1], (int)kernel.shape[^1], groups, kernel.shape.Take(rank));
+        var key = Key(rank, (int)x.shape[^1], (int)kernel.shape[^1], groups, kernel.shape.Take(rank), strides, dilation);
         return Trusted(is_grad_enabled() ? ConvTraining : ConvInference, key)
             ? TorchConv(x, kernel, bias, strides, dilation, groups)
             : PlainConv(x, kernel, bias, strides, dilation, groups);
@@ -68,7 +68,7 @@ internal static class ConvKernels
     {
         LibTorchSwitches.EnsureApplied();
         var rank = strides.Length;
-        var key = Key(rank, (int)x.shape[^1], (int)kernel.shape[rank], 1, kernel.shape.Take(rank));
+        var key = Key(rank, (int)x.shape[^1], (int)kernel.shape[rank], 1, kernel.shape.Take(rank), strides, dilation);
         return Trusted(is_grad_enabled() ? TransposeTraining : TransposeInference, key)
             ? TorchTranspose(x, kernel, bias, strides, dilation, leftPads, outSizes)
             : PlainTranspose(x, kernel, bias, strides, dilation, leftPads, outSizes);
@@ -84,9 +84,15 @@ internal static class ConvKernels
         _ => throw new ArgumentOutOfRangeException(nameof(kernel), kernel, "not a convolution-family kernel"),
     };
 
-    /// <summary>(rank, channels, filters, groups, kernel sizes packed 8 bits per axis, capped at 255).</summary>
-    public static KernelCase Key(int rank, int channels, int filters, int groups, IEnumerable<long> kernel) =>
-        new(rank, channels, filters, groups, kernel.Select((k, a) => (int)Math.Min(k, 255) << (8 * a)).Sum());
+    /// <summary>(rank, channels, filters, groups, then kernel sizes, strides and dilations each packed 8 bits per axis,
+    /// capped at 255). The windows are part of the key because oneDNN picks its kernel by them: on AMD Zen 5 its
+    /// transposed convolution with stride 1 and dilation 2 is wrong while stride 2 with dilation 2 is right.</summary>
+    public static KernelCase Key(int rank, int channels, int filters, int groups, IEnumerable<long> kernel, IEnumerable<int> strides, IEnumerable<int> dilation) =>
+        new(rank, channels, filters, groups, Pack(kernel.Select(k => (int)Math.Min(k, 255))), Pack(strides), Pack(dilation));
+
+    private static int Pack(IEnumerable<int> values) => values.Select((v, a) => Math.Clamp(v, 0, 255) << (8 * a)).Sum();
+
+    private static int[] Unpack(int packed, int rank) => Enumerable.Range(0, rank).Select(a => (packed >> (8 * a)) & 255).ToArray();
 
     /// <summary>libtorch's convolution on the channels-first view.</summary>
     public static Tensor TorchConv(Tensor x, Tensor kernel, Tensor? bias, int[] strides, int[] dilation, int groups)
@@ -208,21 +214,20 @@ internal static class ConvKernels
 
     private static IEnumerable<long> Axes(int from, int count) => Enumerable.Range(from, count).Select(a => (long)a);
 
-    private static int[] KernelSizes(KernelCase c) => Enumerable.Range(0, c.A).Select(a => (c.E >> (8 * a)) & 255).ToArray();
+    private static int[] KernelSizes(KernelCase c) => Unpack(c.E, c.A);
 
     private static string Describe(KernelCase c) =>
-        string.Create(CultureInfo.InvariantCulture, $"rank {c.A}, channels {c.B}, filters {c.C}, groups {c.D}, kernel ({string.Join(", ", KernelSizes(c))})");
+        string.Create(CultureInfo.InvariantCulture, $"rank {c.A}, channels {c.B}, filters {c.C}, groups {c.D}, kernel ({string.Join(", ", KernelSizes(c))}), strides ({string.Join(", ", Unpack(c.F, c.A))}), dilation ({string.Join(", ", Unpack(c.G, c.A))})");
 
-    /// <summary>The checked case's strides (2 on the first axis) and dilations (2 on the others; both on one axis).</summary>
-    private static (int[] Strides, int[] Dilation) CheckWindows(int rank) =>
-        (Enumerable.Range(0, rank).Select(a => a == 0 ? 2 : 1).ToArray(), Enumerable.Range(0, rank).Select(a => a > 0 || rank == 1 ? 2 : 1).ToArray());
+    /// <summary>The checked case's strides and dilations: the layer's own.</summary>
+    private static (int[] Strides, int[] Dilation) CheckWindows(KernelCase c) => (Unpack(c.F, c.A), Unpack(c.G, c.A));
 
     private static double MeasureConv(bool training, KernelCase c)
     {
         LibTorchSwitches.EnsureApplied();
         var (rank, channels, filters, groups) = (c.A, c.B, c.C, c.D);
         var kernel = KernelSizes(c);
-        var (strides, dilation) = CheckWindows(rank);
+        var (strides, dilation) = CheckWindows(c);
         var random = new Random(20261207 + (rank * 3) + channels + (7 * filters) + (13 * groups) + c.E);
         const int Batch = 2;
         var sizes = Enumerable.Range(0, rank).Select(a => (2 * strides[a]) + ((kernel[a] - 1) * dilation[a]) + 1).ToArray();
@@ -247,7 +252,7 @@ internal static class ConvKernels
         LibTorchSwitches.EnsureApplied();
         var (rank, channels, filters) = (c.A, c.B, c.C);
         var kernel = KernelSizes(c);
-        var (strides, dilation) = CheckWindows(rank);
+        var (strides, dilation) = CheckWindows(c);
         var random = new Random(20261208 + (rank * 3) + channels + (7 * filters) + c.E);
         const int Batch = 2;
         var sizes = Enumerable.Repeat(3, rank).ToArray();

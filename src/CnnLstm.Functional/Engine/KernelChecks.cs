@@ -30,7 +30,7 @@ public sealed record KernelCheckResult(string Kernel, string Case, double MaxDif
 }
 
 /// <summary>The integers that select a kernel's code path (weight shapes, window sizes); the key of a check.</summary>
-internal readonly record struct KernelCase(int A, int B = 0, int C = 0, int D = 0, int E = 0);
+internal readonly record struct KernelCase(int A, int B = 0, int C = 0, int D = 0, int E = 0, int F = 0, int G = 0);
 
 /// <summary>
 /// The library does not trust a fast third-party kernel it has not checked. The first time a layer needs one (per
@@ -76,10 +76,12 @@ public static class KernelChecks
         foreach (var rank in new[] { 1, 2, 3 })
         {
             var kernel = Enumerable.Repeat(3L, rank);
-            ConvKernels.Trusted(ConvKernels.ConvInference, ConvKernels.Key(rank, 4, 6, 2, kernel));
-            ConvKernels.Trusted(ConvKernels.ConvTraining, ConvKernels.Key(rank, 4, 6, 2, kernel));
-            ConvKernels.Trusted(ConvKernels.TransposeInference, ConvKernels.Key(rank, 4, 6, 1, kernel));
-            ConvKernels.Trusted(ConvKernels.TransposeTraining, ConvKernels.Key(rank, 4, 6, 1, kernel));
+            var strides = Enumerable.Range(0, rank).Select(a => a == 0 ? 2 : 1).ToArray();
+            var dilation = Enumerable.Range(0, rank).Select(a => a > 0 || rank == 1 ? 2 : 1).ToArray();
+            ConvKernels.Trusted(ConvKernels.ConvInference, ConvKernels.Key(rank, 4, 6, 2, kernel, strides, dilation));
+            ConvKernels.Trusted(ConvKernels.ConvTraining, ConvKernels.Key(rank, 4, 6, 2, kernel, strides, dilation));
+            ConvKernels.Trusted(ConvKernels.TransposeInference, ConvKernels.Key(rank, 4, 6, 1, kernel, strides, dilation));
+            ConvKernels.Trusted(ConvKernels.TransposeTraining, ConvKernels.Key(rank, 4, 6, 1, kernel, strides, dilation));
         }
 
         return Results;

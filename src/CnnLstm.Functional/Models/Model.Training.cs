@@ -194,10 +194,15 @@ public partial class Model
     /// </summary>
     /// <param name="x">Inputs, one per model input.</param>
     /// <param name="y">Targets, one per output.</param>
+    /// <param name="sampleWeight">Weights of the batch's samples (or samples and steps), as Keras' <c>sample_weight</c>,
+    /// with the rules of <c>Fit</c>'s; under a distribution, each rank's weights for its own batch.</param>
+    /// <param name="classWeight">A weight per class id, as Keras' <c>class_weight</c>, with the rules of <c>Fit</c>'s
+    /// (single-output models, one class per sample); not together with <paramref name="sampleWeight"/>.</param>
     /// <returns>The batch's loss and metrics by name, computed before the update.</returns>
-    /// <exception cref="ArgumentException">Mismatched or empty data (under a distribution: on any rank).</exception>
-    public IReadOnlyDictionary<string, double> TrainOnBatch(ModelData x, ModelData y)
-        => Trainer.TrainOnBatch(x, y);
+    /// <exception cref="ArgumentException">Mismatched or empty data or weights (under a distribution: on any rank), or
+    /// both <paramref name="sampleWeight"/> and <paramref name="classWeight"/>.</exception>
+    public IReadOnlyDictionary<string, double> TrainOnBatch(ModelData x, ModelData y, Array? sampleWeight = null, IReadOnlyDictionary<int, double>? classWeight = null)
+        => Trainer.TrainOnBatch(x, y, sampleWeight, classWeight);
 
     /// <summary>
     /// The loss and metrics of one batch in inference mode (dropout off), as Keras' <c>test_on_batch</c>; no weight
@@ -207,11 +212,13 @@ public partial class Model
     /// </summary>
     /// <param name="x">Inputs, one per model input.</param>
     /// <param name="y">Targets, one per output.</param>
+    /// <param name="sampleWeight">Weights of the batch's samples (or samples and steps), as Keras' <c>sample_weight</c>,
+    /// with the rules of <c>Fit</c>'s; under a distribution, each rank's weights for its own batch.</param>
     /// <returns>The loss and metrics by name.</returns>
     /// <exception cref="InvalidOperationException">The model is not compiled.</exception>
-    /// <exception cref="ArgumentException">Mismatched or empty data (under a distribution: on any rank).</exception>
-    public IReadOnlyDictionary<string, double> TestOnBatch(ModelData x, ModelData y)
-        => Trainer.TestOnBatch(x, y);
+    /// <exception cref="ArgumentException">Mismatched or empty data or weights (under a distribution: on any rank).</exception>
+    public IReadOnlyDictionary<string, double> TestOnBatch(ModelData x, ModelData y, Array? sampleWeight = null)
+        => Trainer.TestOnBatch(x, y, sampleWeight);
 
     /// <summary>Throws unless the model is compiled for <paramref name="method"/> (and, for training, has one loss value to train on).</summary>
     internal void RequireCompiled(string method)

@@ -71,6 +71,7 @@ internal sealed class Trainer
 
         var resolved = outputs.Select(o => metrics.Select(m => m.ForOutput(loss, o.Shape, o.Label)).ToArray()).ToArray();
         var resolvedWeighted = outputs.Select(o => weightedMetrics.Select(m => m.ForOutput(loss, o.Shape, o.Label)).ToArray()).ToArray();
+        RefuseClassIdMetricsOffTheClassAxis(loss, outputs, resolved.Concat(resolvedWeighted));
         MetricSpecs = (metrics, weightedMetrics);
         Losses = outputs.Select(_ => loss).ToArray();
         logitsFor = Losses.Select(l => l.LogitsActivation).ToArray();
@@ -83,6 +84,28 @@ internal sealed class Trainer
 
         names.AddRange(metricSlots.Select(slot => slot.Name));
         LogNames = names;
+    }
+
+    /// <summary>
+    /// Refuses class-id metrics (sparse categorical accuracy, sparse top-k...) when the sparse loss's class axis is not
+    /// the output's last: Keras 3.16 computes them over the last axis whatever the loss's axis (a shape error, or the
+    /// wrong axis when the two sizes happen to agree).
+    /// </summary>
+    private static void RefuseClassIdMetricsOffTheClassAxis(Loss loss, IReadOnlyList<Graph.KerasTensor> outputs, IEnumerable<Metric[]> resolved)
+    {
+        foreach (var (output, metrics) in outputs.Concat(outputs).Zip(resolved))
+        {
+            var rank = output.Shape.Rank;
+            if (!loss.SparseTargets || (loss.ClassAxis + rank) % rank == rank - 1)
+            {
+                continue;
+            }
+
+            foreach (var metric in metrics.Where(m => m.SparseTargets))
+            {
+                throw new ArgumentException($"Compile: the metric '{metric.Name}' ({metric.GetType().Name}) reads class ids against the last axis of output {output.Label} {output.Shape}, but {loss.ClassName} '{loss.Name}' has its classes on axis {loss.ClassAxis}; Keras 3.16 computes such metrics over the last axis anyway (a shape error, or the wrong axis). Put the classes last (e.g. a Permute before the output) or use a metric of your own.", "metrics");
+            }
+        }
     }
 
     /// <summary>
@@ -252,14 +275,15 @@ internal sealed class Trainer
     }
 
     /// <summary>One gradient update on one batch, as Keras' <c>train_on_batch</c>.</summary>
-    public IReadOnlyDictionary<string, double> TrainOnBatch(ModelData x, ModelData y)
+    public IReadOnlyDictionary<string, double> TrainOnBatch(ModelData x, ModelData y, Array? sampleWeight, IReadOnlyDictionary<int, double>? classWeight)
     {
         model.RequireCompiled(nameof(Model.TrainOnBatch));
         RefuseStatefulUnderDistribution(nameof(Model.TrainOnBatch));
+        InputAdapter.CheckOneKindOfWeights(sampleWeight, classWeight, nameof(Model.TrainOnBatch));
         using var exclusive = model.EnterTraining(nameof(Model.TrainOnBatch));
         using var threads = ThreadPolicy.Begin();
         var distribution = Distribution.Current;
-        using var data = PrepareOnEveryRank(distribution, nameof(Model.TrainOnBatch), x, y);
+        using var data = PrepareOnEveryRank(distribution, nameof(Model.TrainOnBatch), x, y, sampleWeight, classWeight);
         warnedNoTrainableWeights = false;
         if (distribution is null)
         {
@@ -284,14 +308,14 @@ internal sealed class Trainer
     }
 
     /// <summary>The loss and metrics of one batch in inference mode, as Keras' <c>test_on_batch</c>; global values under a distribution.</summary>
-    public IReadOnlyDictionary<string, double> TestOnBatch(ModelData x, ModelData y)
+    public IReadOnlyDictionary<string, double> TestOnBatch(ModelData x, ModelData y, Array? sampleWeight)
     {
         model.RequireCompiled(nameof(Model.TestOnBatch));
         RefuseStatefulUnderDistribution(nameof(Model.TestOnBatch));
         using var exclusive = model.EnterTraining(nameof(Model.TestOnBatch));
         using var threads = ThreadPolicy.Begin();
         var distribution = Distribution.Current;
-        using var data = PrepareOnEveryRank(distribution, nameof(Model.TestOnBatch), x, y);
+        using var data = PrepareOnEveryRank(distribution, nameof(Model.TestOnBatch), x, y, sampleWeight, null);
         Dictionary<string, LoggedValue> Test()
         {
             using var noGrad = no_grad();
@@ -729,11 +753,11 @@ internal sealed class Trainer
     /// ranks agree (one <c>MPI_Allreduce</c> of a flag per rank) before anything else is exchanged: when any rank's batch
     /// is refused, that rank throws its own exception and the others an <see cref="ArgumentException"/> naming it.
     /// </summary>
-    private DataSet PrepareOnEveryRank(DataParallel? distribution, string what, ModelData x, ModelData y)
+    private DataSet PrepareOnEveryRank(DataParallel? distribution, string what, ModelData x, ModelData y, Array? sampleWeight, IReadOnlyDictionary<int, double>? classWeight)
     {
         DataSet Prepare()
         {
-            var data = Adapter.Prepare(x, y, nameof(x), nameof(y), Losses!);
+            var data = Adapter.Prepare(x, y, nameof(x), nameof(y), Losses!, sampleWeight, classWeight, what);
             try
             {
                 InputAdapter.RequireSamples(data, nameof(x));

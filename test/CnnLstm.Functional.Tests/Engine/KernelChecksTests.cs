@@ -59,6 +59,20 @@ public class KernelChecksTests
     }
 
     [Test]
+    public void ConvKernelCheck_RunsOnTheLayersOwnStridesAndDilation()
+    {
+        // oneDNN chooses its kernel by the windows: on AMD Zen 5 a transposed convolution with stride 1 and dilation 2
+        // was wrong while the stride-2 case the check used to run was right, so the key and the check take the layer's.
+        Assert.That(ConvKernels.Key(1, 3, 2, 1, new[] { 3L }, new[] { 1 }, new[] { 2 }), Is.Not.EqualTo(ConvKernels.Key(1, 3, 2, 1, new[] { 3L }, new[] { 2 }, new[] { 2 })));
+        using var scope = NewDisposeScope();
+        using var layer = new Conv1DTranspose(2, 3, dilationRate: 2, useBias: false);
+        layer.Invoke(randn(2, 6, 3));
+
+        Assert.That(KernelChecks.Results.Where(r => r.Kernel is ConvKernels.TransposeInference or ConvKernels.TransposeTraining).Select(r => r.Case),
+            Has.Some.Contains("kernel (3), strides (1), dilation (2)"));
+    }
+
+    [Test]
     public void Distrust_UnknownKernel_ThrowsListingTheKnownOnes()
     {
         var error = Assert.Throws<ArgumentException>(() => KernelChecks.Distrust("lstm-fused"));

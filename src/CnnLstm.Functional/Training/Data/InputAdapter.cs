@@ -27,7 +27,9 @@ internal sealed class InputAdapter(Model model)
     /// <param name="losses">The compiled losses, one per output: a sparse loss takes class ids as targets.</param>
     /// <param name="sampleWeight">One weight per sample, or null.</param>
     /// <param name="classWeight">A weight per class id, or null.</param>
-    public DataSet Prepare(ModelData x, ModelData y, string xName, string yName, IReadOnlyList<Loss> losses, Array? sampleWeight = null, IReadOnlyDictionary<int, double>? classWeight = null)
+    /// <param name="method">The public method called (Fit, TrainOnBatch), for messages.</param>
+    public DataSet Prepare(ModelData x, ModelData y, string xName, string yName, IReadOnlyList<Loss> losses, Array? sampleWeight = null, IReadOnlyDictionary<int, double>? classWeight = null,
+        string method = nameof(Model.Fit))
     {
         ArgumentNullException.ThrowIfNull(x, xName);
         ArgumentNullException.ThrowIfNull(y, yName);
@@ -45,7 +47,7 @@ internal sealed class InputAdapter(Model model)
                 }
             }
 
-            var weights = SampleWeights(sampleWeight, classWeight, targets, inputs[0].shape[0], losses);
+            var weights = SampleWeights(sampleWeight, classWeight, targets, inputs[0].shape[0], losses, method);
             if (weights is not null)
             {
                 owned.Add(weights);
@@ -157,18 +159,19 @@ internal sealed class InputAdapter(Model model)
     }
 
     /// <summary>Fit's rule for giving both kinds of weights (as Keras).</summary>
-    public static void CheckOneKindOfWeights(Array? sampleWeight, IReadOnlyDictionary<int, double>? classWeight)
+    public static void CheckOneKindOfWeights(Array? sampleWeight, IReadOnlyDictionary<int, double>? classWeight, string method = nameof(Model.Fit))
     {
         if (sampleWeight is not null && classWeight is not null)
         {
-            throw new ArgumentException("Fit: give sampleWeight or classWeight, not both (as Keras).", nameof(classWeight));
+            throw new ArgumentException($"{method}: give sampleWeight or classWeight, not both (as Keras).", nameof(classWeight));
         }
     }
 
     /// <summary>The per-sample weights from <c>sampleWeight</c> or <c>classWeight</c> (Keras' <c>class_weight_to_sample_weights</c>), checked; null when neither is given.</summary>
-    public Tensor? SampleWeights(Array? sampleWeight, IReadOnlyDictionary<int, double>? classWeight, IReadOnlyList<Tensor> targets, long samples, IReadOnlyList<Loss> losses)
+    public Tensor? SampleWeights(Array? sampleWeight, IReadOnlyDictionary<int, double>? classWeight, IReadOnlyList<Tensor> targets, long samples, IReadOnlyList<Loss> losses,
+        string method = nameof(Model.Fit))
     {
-        CheckOneKindOfWeights(sampleWeight, classWeight);
+        CheckOneKindOfWeights(sampleWeight, classWeight, method);
         if (sampleWeight is not null)
         {
             if (sampleWeight.Rank == 0 || sampleWeight.GetLength(0) != samples)
@@ -198,7 +201,7 @@ internal sealed class InputAdapter(Model model)
 
         if (Outputs.Count != 1)
         {
-            throw new ArgumentException($"Fit: classWeight is supported for models with one output (as Keras), but model '{model.Name}' has {Outputs.Count}; use sampleWeight.", nameof(classWeight));
+            throw new ArgumentException($"{method}: classWeight is supported for models with one output (as Keras), but model '{model.Name}' has {Outputs.Count}; use sampleWeight.", nameof(classWeight));
         }
 
         foreach (var (cls, weight) in classWeight.Where(kv => !double.IsFinite(kv.Value) || kv.Value < 0))
@@ -211,7 +214,7 @@ internal sealed class InputAdapter(Model model)
         var oneHot = !losses[0].SparseTargets && target.dim() == 2 && target.shape[1] > 1;
         if (target.dim() > 2 || (target.dim() == 2 && target.shape[1] > 1 && !oneHot))
         {
-            throw new ArgumentException($"Fit: classWeight needs one class per sample (as Keras), but the targets for output '{Outputs[0].Layer.Name}' have shape ({string.Join(", ", target.shape)}); use sampleWeight.", nameof(classWeight));
+            throw new ArgumentException($"{method}: classWeight needs one class per sample (as Keras), but the targets for output '{Outputs[0].Layer.Name}' have shape ({string.Join(", ", target.shape)}); use sampleWeight.", nameof(classWeight));
         }
 
         var ids = oneHot ? target.argmax(1) : target.reshape(samples).round();
@@ -379,9 +382,10 @@ internal sealed class InputAdapter(Model model)
     /// <summary>The targets of a sparse loss: whole class ids in [0, classes) (or the loss's ignore_class), one per entry of the output.</summary>
     private static void CheckClassIds(Tensor target, KerasTensor output, Loss loss, string argument)
     {
-        var classes = output.Shape.Last!.Value;
-        // One class id per entry of the output: the output's shape without its class axis, or with it as 1.
-        var entries = output.Shape.Skip(1).Take(output.Shape.Rank - 2).Select(d => (long?)d).ToArray();
+        // One class id per entry of the output: the output's shape without its class axis (the loss's), or with a trailing 1.
+        var axis = (loss.ClassAxis + output.Shape.Rank) % output.Shape.Rank;
+        var classes = output.Shape[axis]!.Value;
+        var entries = output.Shape.Where((_, d) => d != 0 && d != axis).Select(d => (long?)d).ToArray();
         var idsShape = target.shape.Skip(1).Select(d => (long?)d).ToArray();
         var idsFit = (idsShape.Length == entries.Length || (idsShape.Length == entries.Length + 1 && idsShape[^1] == 1))
             && entries.Select((d, i) => d is null || d == idsShape[i]).All(ok => ok);

@@ -9,7 +9,7 @@ namespace KerasStyle.Training.Losses;
 /// Keras' <c>SparseCategoricalCrossentropy</c> (keras/src/losses/losses.py <c>sparse_categorical_crossentropy</c>, torch
 /// backend): targets are class indices (the output's shape without its class axis, or with it as 1), otherwise as
 /// categorical cross-entropy. Targets equal to <see cref="IgnoreClass"/> count for nothing: their loss is 0 and they
-/// are masked out of the reduction, as Keras does. In a compiled model the class axis must be the last.
+/// are masked out of the reduction, as Keras does. The class axis (<see cref="Axis"/>) may be any but the batch axis.
 /// </summary>
 public sealed class SparseCategoricalCrossentropy : Loss
 {
@@ -17,8 +17,8 @@ public sealed class SparseCategoricalCrossentropy : Loss
     /// <param name="fromLogits">Whether the output holds logits rather than probabilities.</param>
     /// <param name="ignoreClass">A class id (e.g. -1 or 255 for "void") whose targets are ignored, or null.</param>
     /// <param name="reduction">See <see cref="Loss.Reduction"/>.</param>
-    /// <param name="axis">The class axis (-1, the last, by default). Eager calls (<see cref="Loss.Invoke(Tensor, Tensor, Tensor?, Tensor?)"/>)
-    /// take any axis, as Keras; <c>Compile</c> takes only the last (NotSupportedException otherwise).</param>
+    /// <param name="axis">The class axis (-1, the last, by default), as Keras: e.g. 1 for a (batch, classes, steps)
+    /// output, whose targets are then (batch, steps) class ids. <c>Compile</c> refuses the batch axis.</param>
     /// <param name="name">The loss's name.</param>
     /// <exception cref="ArgumentException">An unknown reduction or an empty name.</exception>
     public SparseCategoricalCrossentropy(bool fromLogits = false, int? ignoreClass = null, string? reduction = "sum_over_batch_size", int axis = -1, string name = "sparse_categorical_crossentropy")
@@ -46,14 +46,15 @@ public sealed class SparseCategoricalCrossentropy : Loss
 
     internal override void CheckOutput(Shape shape, string label)
     {
-        if (CanonicalAxis(Axis, shape.Rank, label) != shape.Rank - 1)
+        var axis = CanonicalAxis(Axis, shape.Rank, label);
+        if (axis == 0)
         {
-            throw new NotSupportedException($"Compile: {ClassName} '{Name}' with axis {Axis} on output {label} {shape}: this library supports class ids over the last axis only.");
+            throw new ArgumentException($"Compile: {ClassName} '{Name}' has axis {Axis}, the batch axis of output {label} {shape}; the class axis must be another.", "loss");
         }
 
-        if (shape.Last is null)
+        if (shape[axis] is null)
         {
-            throw new ArgumentException($"Compile: {Name} needs a known number of classes, but output {label} has shape {shape}.", "loss");
+            throw new ArgumentException($"Compile: {Name} needs a known number of classes along axis {Axis}, but output {label} has shape {shape}.", "loss");
         }
     }
 
@@ -68,7 +69,7 @@ public sealed class SparseCategoricalCrossentropy : Loss
         var axis = CanonicalAxis(Axis, (int)output.dim(), string.Empty);
         if (axis != output.dim() - 1)
         {
-            // Keras' class axis elsewhere (eager calls; Compile refuses it): the classes moved last, the rest in order.
+            // Keras' class axis elsewhere: the classes moved last, the rest in order.
             output = output.movedim(new long[] { axis }, new long[] { -1 });
             logits = null;
         }

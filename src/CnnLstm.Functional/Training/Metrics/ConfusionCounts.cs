@@ -41,7 +41,7 @@ public abstract class ConfusionCount : Metric
     /// <summary>Refuses class-id targets, and several thresholds (a list a log cannot hold), at <c>Compile</c>.</summary>
     internal override Metric ForOutput(Loss loss, Shape shape, string label) =>
         loss.SparseTargets ? throw new ArgumentException($"Compile: the metric '{Name}' counts targets shaped like the output, but {loss.Name} takes class ids for output {label}.", "metrics")
-        : Count > 1 ? throw new ArgumentException($"Compile: the metric '{Name}' has {Count} thresholds; Keras' value is then a list, which this library's logs (one number per name) cannot hold; use one metric per threshold.", "metrics")
+        : Count > 1 ? throw new ArgumentException($"Compile: the metric '{Name}' ({GetType().Name} with {Count} thresholds) is not supported: Keras 3.16 logs an array for it (one count per threshold, in History and Evaluate), but this library's logs, History and Evaluate hold one number per name. Compile one {GetType().Name} per threshold, each with its own name (e.g. new {GetType().Name}({ThresholdList![0].ToString(System.Globalization.CultureInfo.InvariantCulture)}, \"{Name}_{ThresholdList![0].ToString(System.Globalization.CultureInfo.InvariantCulture)}\")), or read ResultValues() of an eager metric after Predict.", "metrics")
         : this;
 
     /// <summary>

@@ -90,7 +90,7 @@ public class FBetaScore : Metric
     {
         if (Average is null)
         {
-            throw new ArgumentException($"Compile: the metric '{Name}' ({GetType().Name} without average) gives one score per class, a list, which this library's logs (one number per name) cannot hold; give average micro, macro or weighted.", "metrics");
+            throw new ArgumentException($"Compile: the metric '{Name}' ({GetType().Name} with average null, Keras' default) is not supported: Keras 3.16 logs an array for it (one score per class, in History and Evaluate), but this library's logs, History and Evaluate hold one number per name. Give average \"macro\", \"micro\" or \"weighted\" (e.g. new {GetType().Name}(average: \"macro\")), or read ResultValues() of an eager metric after Predict for the per-class scores.", "metrics");
         }
 
         if (shape.Rank != 2 || shape.Last is null)

@@ -126,7 +126,7 @@ public abstract class PrecisionRecall : Metric
 
         if (Count > 1)
         {
-            throw new ArgumentException($"Compile: the metric '{Name}' has {Count} thresholds; Keras' value is then a list, which this library's logs (one number per name) cannot hold; use one metric per threshold.", "metrics");
+            throw new ArgumentException($"Compile: the metric '{Name}' ({GetType().Name} with {Count} thresholds) is not supported: Keras 3.16 logs an array for it (one value per threshold, in History and Evaluate), but this library's logs, History and Evaluate hold one number per name. Compile one {GetType().Name} per threshold, each with its own name (e.g. new {GetType().Name}(thresholds: {ThresholdList![0].ToString(System.Globalization.CultureInfo.InvariantCulture)}, name: \"{Name}_{ThresholdList![0].ToString(System.Globalization.CultureInfo.InvariantCulture)}\")), or read ResultValues() of an eager metric after Predict.", "metrics");
         }
 
         var units = shape.Last;

@@ -81,10 +81,11 @@ public class LossArgumentsTests
     }
 
     [Test]
-    public void SparseAxisOtherThanTheLast_IsRefusedAtCompile()
+    public void SparseAxisOnTheBatchAxis_IsRefusedAtCompile()
     {
         using var model = TinyModels.Linear(TinyModels.Identity(2));
-        Assert.Throws<NotSupportedException>(() => model.Compile("sgd", new SparseCategoricalCrossentropy(axis: 0)));
+        Assert.That(Assert.Throws<ArgumentException>(() => model.Compile("sgd", new SparseCategoricalCrossentropy(axis: 0)))!.Message, Does.Contain("batch axis"));
+        Assert.That(model.IsCompiled, Is.False);
     }
 
     [Test]
