@@ -47,7 +47,7 @@ public static class Activations
         // Keras 3's default approximate=False: the erf form.
         // Keras' exact gelu, x Φ(x), with Φ(x) = erfc(-x / √2) / 2: libtorch's fused gelu (1 + erf) loses the tail
         // to cancellation on some CPUs (AVX-512 on AMD Zen 5: 1e-3 relative near x = -3.5), erfc does not.
-        ["gelu"] = x => x.mul(special.erfc(x.mul(-0.7071067811865476)).mul(0.5)),
+        ["gelu"] = x => x.mul(special.erfc(x.mul(Scalars.Of(-0.7071067811865476))).mul(Scalars.Of(0.5))),
         ["mish"] = x => Mish(x),
         // Keras 3's activation default negative_slope=0.2 (the LeakyReLU layer's is 0.3).
         ["leaky_relu"] = x => x.leaky_relu(Scalars.Of(0.2)),
