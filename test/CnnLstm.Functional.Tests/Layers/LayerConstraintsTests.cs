@@ -234,6 +234,18 @@ public class LayerConstraintsTests
     }
 
     [Test]
+    public void DepthwiseAndSeparableConvs_KernelRegularizerOrConstraint_AreRefusedWhenBuiltNamingTheirOwnArguments()
+    {
+        var input = new Input(new[] { 6, 3 });
+        Assert.That(() => new SeparableConv1D(4, 2, name: "sep") { KernelRegularizer = new L2() }.Call(input),
+            Throws.TypeOf<NotSupportedException>().With.Message.Contains("SeparableConv1D 'sep'").And.Message.Contains("DepthwiseRegularizer"));
+        Assert.That(() => new DepthwiseConv1D(2, name: "dw") { KernelRegularizer = new L1() }.Call(input),
+            Throws.TypeOf<NotSupportedException>().With.Message.Contains("DepthwiseConv1D 'dw'").And.Message.Contains("depthwise_regularizer"));
+        Assert.That(() => new SeparableConv1D(4, 2, name: "sep2") { KernelConstraint = new NonNeg() }.Call(input),
+            Throws.TypeOf<NotSupportedException>().With.Message.Contains("PointwiseConstraint"));
+    }
+
+    [Test]
     public void Fixture_SetsAConstraintOnEveryArgumentOfTheIssue()
     {
         var set = Cases.SelectMany(c => Case(c)["configs"]!.AsObject().SelectMany(l => PenaltyAndConstraintKeys(l.Value!.AsObject()).Where(kv => kv.Value is not null).Select(kv => kv.Key))).ToHashSet();

@@ -107,7 +107,7 @@ public abstract class BaseConv : Layer
 
     private readonly Initializers.Initializer? kernelInitializer;
 
-    /// <summary>The kernel's penalty (Keras' <c>kernel_regularizer</c>, default null; not on separable convolutions, which have <c>depthwise_regularizer</c> and <c>pointwise_regularizer</c>).</summary>
+    /// <summary>The kernel's penalty (Keras' <c>kernel_regularizer</c>, default null; not an argument of depthwise and separable convolutions, which take <c>DepthwiseRegularizer</c> and <c>PointwiseRegularizer</c>: building one with a kernel regularizer throws <see cref="NotSupportedException"/>).</summary>
     public Regularizers.Regularizer? KernelRegularizer { get; init; }
 
     /// <summary>The bias's penalty (Keras' <c>bias_regularizer</c>, default null).</summary>
@@ -125,7 +125,7 @@ public abstract class BaseConv : Layer
     /// <summary>The bias's projection after each optimizer update (Keras' <c>bias_constraint</c>, default null).</summary>
     public Constraints.Constraint? BiasConstraint { get; init; }
 
-    /// <summary>Whether <see cref="KernelConstraint"/> and <see cref="KernelInitializer"/> are arguments (not on depthwise and separable convolutions, whose kernels have their own).</summary>
+    /// <summary>Whether <see cref="KernelConstraint"/>, <see cref="KernelRegularizer"/> and <see cref="KernelInitializer"/> are arguments (not on depthwise and separable convolutions, whose kernels have their own).</summary>
     private protected virtual bool TakesKernelArguments => true;
 
     private protected int[] KernelSizes { get; }
@@ -325,6 +325,11 @@ public abstract class BaseConv : Layer
         if (!TakesKernelArguments && KernelConstraint is not null)
         {
             throw new NotSupportedException($"{ClassName} '{Name}': KernelConstraint is not an argument of depthwise and separable convolutions; set DepthwiseConstraint (and PointwiseConstraint), Keras' depthwise_constraint and pointwise_constraint.");
+        }
+
+        if (!TakesKernelArguments && KernelRegularizer is not null)
+        {
+            throw new NotSupportedException($"{ClassName} '{Name}': KernelRegularizer is not an argument of depthwise and separable convolutions; set DepthwiseRegularizer (and PointwiseRegularizer), Keras' depthwise_regularizer and pointwise_regularizer.");
         }
 
         if (!TakesKernelArguments && kernelInitializer is not null)
