@@ -18,7 +18,7 @@ namespace KerasStyle.Layers;
 /// glorot_uniform with Keras' fans over the kernel's input and output axes) and, with <see cref="BiasAxes"/>,
 /// <c>bias</c> (zeros), shaped as the output from the first bias axis on (1 where an axis has no bias).
 /// </summary>
-/// <remarks>Keras' <c>lora_rank</c> and quantization are refused; constraints must be null; initializers other
+/// <remarks>Keras' <c>lora_rank</c> and quantization are refused; <see cref="KernelConstraint"/> and <see cref="BiasConstraint"/> are applied after each optimizer update; initializers other
 /// than glorot_uniform/zeros in a file are read with a warning (the file's weights replace them).</remarks>
 [KerasLayer("EinsumDense"), Keras3OnlyArgument("quantization_config", null)]
 public sealed class EinsumDense : Layer
