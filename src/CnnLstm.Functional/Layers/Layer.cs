@@ -1032,21 +1032,10 @@ public abstract class Layer : IDisposable
     }
 
     /// <summary>
-    /// Reads what <see cref="AddKernelAndBiasConfig"/> writes, for the layers with a kernel and a bias that take no
-    /// constraints here (MultiHeadAttention, EinsumDense): the kernel and bias
-    /// regularizers (returned); constraints and a LoRA rank (and <paramref name="alsoNull"/>), which this library does
-    /// not support there, must be null; lora_alpha has no effect without a rank.
-    /// </summary>
-    private protected static (Regularizers.Regularizer? Kernel, Regularizers.Regularizer? Bias) ReadKernelAndBiasConfig(LayerConfig config, params string[] alsoNull)
-    {
-        config.RequireDefault("kernel_constraint", null);
-        config.RequireDefault("bias_constraint", null);
-        return ReadKernelAndBiasConfigWithConstraints(config, alsoNull).Regularizers;
-    }
-
-    /// <summary>
-    /// <see cref="ReadKernelAndBiasConfig"/> for the layers that take <c>kernel_constraint</c> and
-    /// <c>bias_constraint</c> (Dense, the convolutions): both are read (Keras' <c>constraints.get</c>) and returned.
+    /// Reads what <see cref="AddKernelAndBiasConfig"/> writes (Dense, the convolutions, EinsumDense,
+    /// MultiHeadAttention): the kernel and bias regularizers and constraints (Keras' <c>regularizers.get</c>,
+    /// <c>constraints.get</c>), returned; a LoRA rank (and <paramref name="alsoNull"/>), which this library does not
+    /// support, must be null; lora_alpha has no effect without a rank.
     /// </summary>
     private protected static ((Regularizers.Regularizer? Kernel, Regularizers.Regularizer? Bias) Regularizers, (Constraints.Constraint? Kernel, Constraints.Constraint? Bias) Constraints)
         ReadKernelAndBiasConfigWithConstraints(LayerConfig config, params string[] alsoNull)

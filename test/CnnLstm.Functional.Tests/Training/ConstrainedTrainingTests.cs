@@ -121,10 +121,10 @@ public class ConstrainedTrainingTests
     }
 
     [Test]
-    public void DepthwiseConv_WithAKernelConstraint_IsRefusedWhenBuilt()
+    public void DepthwiseConv_WithAKernelConstraint_IsRefusedWhenBuiltNamingDepthwiseConstraint()
     {
         var input = new Input(new[] { 5, 3 });
         var layer = new DepthwiseConv1D(2) { KernelConstraint = new NonNeg() };
-        Assert.That(() => layer.Call(input), Throws.TypeOf<NotSupportedException>().With.Message.Contains("Constraint"));
+        Assert.That(() => layer.Call(input), Throws.TypeOf<NotSupportedException>().With.Message.Contains("DepthwiseConstraint"));
     }
 }

@@ -43,6 +43,9 @@ public sealed class PReLU : Layer
     /// <summary>alpha's penalty (Keras' <c>alpha_regularizer</c>, default null).</summary>
     public Regularizers.Regularizer? AlphaRegularizer { get; init; }
 
+    /// <summary>alpha's projection after each optimizer update (Keras' <c>alpha_constraint</c>, default null): <c>new PReLU() { AlphaConstraint = new NonNeg() }</c>.</summary>
+    public Constraints.Constraint? AlphaConstraint { get; init; }
+
     /// <inheritdoc/>
     public override bool SupportsMasking => true;
 
@@ -52,7 +55,7 @@ public sealed class PReLU : Layer
         var config = base.GetConfig();
         config["alpha_initializer"] = AlphaInitializer.Serialize();
         config["alpha_regularizer"] = AlphaRegularizer?.Serialize();
-        config["alpha_constraint"] = null;
+        config["alpha_constraint"] = AlphaConstraint?.Serialize();
         config["shared_axes"] = SharedAxes is null ? null : new JsonArray(SharedAxes.Select(a => (JsonNode)a).ToArray());
         return config;
     }
@@ -60,7 +63,6 @@ public sealed class PReLU : Layer
     /// <summary>Creates the layer from a Keras 2 or Keras 3 config (<c>shared_axes</c> a list, a number or null).</summary>
     internal static PReLU FromConfig(LayerConfig config)
     {
-        config.RequireDefault("alpha_constraint", null);
         var axes = config.GetRaw("shared_axes") switch
         {
             null => null,
@@ -69,7 +71,7 @@ public sealed class PReLU : Layer
         };
         try
         {
-            return new PReLU(axes, config.Name) { AlphaInitializer = config.GetInitializer("alpha_initializer", new Initializers.Zeros()), AlphaRegularizer = config.GetRegularizer("alpha_regularizer") };
+            return new PReLU(axes, config.Name) { AlphaInitializer = config.GetInitializer("alpha_initializer", new Initializers.Zeros()), AlphaRegularizer = config.GetRegularizer("alpha_regularizer"), AlphaConstraint = config.GetConstraint("alpha_constraint") };
         }
         catch (ArgumentOutOfRangeException e)
         {
@@ -115,6 +117,7 @@ public sealed class PReLU : Layer
         var shape = builtShape;
         alpha = AddWeight("alpha", shape, Initial(AlphaInitializer, shape, "alpha"));
         alpha.Regularizer = AlphaRegularizer;
+        alpha.Constraint = AlphaConstraint;
     }
 
     /// <summary>relu(x) + (-alpha) · relu(-x), as Keras.</summary>

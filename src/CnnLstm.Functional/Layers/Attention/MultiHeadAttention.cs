@@ -155,6 +155,12 @@ public sealed class MultiHeadAttention : Layer
     /// <summary>The biases' penalty (Keras' <c>bias_regularizer</c>, default null).</summary>
     public Regularizers.Regularizer? BiasRegularizer { get; init; }
 
+    /// <summary>The kernels' projection after each optimizer update (Keras' <c>kernel_constraint</c>, default null), given to each projection (query, key, value, attention_output) as Keras does: <c>new MultiHeadAttention(2, 4) { KernelConstraint = new MaxNorm(1) }</c>.</summary>
+    public Constraints.Constraint? KernelConstraint { get; init; }
+
+    /// <summary>The biases' projection after each optimizer update (Keras' <c>bias_constraint</c>, default null), given to each projection.</summary>
+    public Constraints.Constraint? BiasConstraint { get; init; }
+
     /// <summary>Whether query step i attends to no key step j &gt; i (Keras' call argument <c>use_causal_mask</c>).</summary>
     public bool UseCausalMask => useCausalMask;
 
@@ -249,7 +255,7 @@ public sealed class MultiHeadAttention : Layer
         config["output_shape"] = OutputShape is null ? null : new JsonArray(OutputShape.Select(d => (JsonNode)d).ToArray());
         config["attention_axes"] = AttentionAxes is null ? null : new JsonArray(AttentionAxes.Select(d => (JsonNode)d).ToArray());
         config["sliding_window"] = null;
-        AddKernelAndBiasConfig(config, KernelInitializer, BiasInitializer, KernelRegularizer, BiasRegularizer);
+        AddKernelAndBiasConfig(config, KernelInitializer, BiasInitializer, KernelRegularizer, BiasRegularizer, kernelConstraint: KernelConstraint, biasConstraint: BiasConstraint);
         config["seed"] = Seed;
         return config;
     }
@@ -260,7 +266,7 @@ public sealed class MultiHeadAttention : Layer
     /// </summary>
     internal static MultiHeadAttention FromConfig(LayerConfig config)
     {
-        var (kernelRegularizer, biasRegularizer) = ReadKernelAndBiasConfig(config);
+        var (regularizers, constraints) = ReadKernelAndBiasConfigWithConstraints(config);
         config.RequireDefault("use_gate", false);
         config.RequireDefault("sliding_window", null);
         config.RequireDefault("flash_attention", null);
@@ -278,8 +284,10 @@ public sealed class MultiHeadAttention : Layer
         {
             KernelInitializer = config.GetInitializer("kernel_initializer", new Initializers.GlorotUniform()),
             BiasInitializer = config.GetInitializer("bias_initializer", new Initializers.Zeros()),
-            KernelRegularizer = kernelRegularizer,
-            BiasRegularizer = biasRegularizer,
+            KernelRegularizer = regularizers.Kernel,
+            BiasRegularizer = regularizers.Bias,
+            KernelConstraint = constraints.Kernel,
+            BiasConstraint = constraints.Bias,
             TfKeras2Maths = config.Keras2,
             fileShapes = shapes,
         };
@@ -553,6 +561,8 @@ public sealed class MultiHeadAttention : Layer
                 BiasInitializer = BiasInitializer,
                 KernelRegularizer = KernelRegularizer,
                 BiasRegularizer = BiasRegularizer,
+                KernelConstraint = KernelConstraint,
+                BiasConstraint = BiasConstraint,
             };
         }
 
@@ -567,6 +577,8 @@ public sealed class MultiHeadAttention : Layer
             BiasInitializer = BiasInitializer,
             KernelRegularizer = KernelRegularizer,
             BiasRegularizer = BiasRegularizer,
+            KernelConstraint = KernelConstraint,
+            BiasConstraint = BiasConstraint,
         };
         KerasTensor Spec(Shape shape) => new(shape, DType.Float32, this, InboundNodes.Count, 0);
         var projectedQuery = queryDense.BuildInside(this, Spec(query))[0].Shape;

@@ -107,7 +107,7 @@ public abstract class BaseConv : Layer
 
     private readonly Initializers.Initializer? kernelInitializer;
 
-    /// <summary>The kernel's penalty (Keras' <c>kernel_regularizer</c>, default null; not on separable convolutions, which have <c>depthwise_regularizer</c> and <c>pointwise_regularizer</c>).</summary>
+    /// <summary>The kernel's penalty (Keras' <c>kernel_regularizer</c>, default null; not an argument of depthwise and separable convolutions, which take <c>DepthwiseRegularizer</c> and <c>PointwiseRegularizer</c>: building one with a kernel regularizer throws <see cref="NotSupportedException"/>).</summary>
     public Regularizers.Regularizer? KernelRegularizer { get; init; }
 
     /// <summary>The bias's penalty (Keras' <c>bias_regularizer</c>, default null).</summary>
@@ -116,16 +116,17 @@ public abstract class BaseConv : Layer
     /// <summary>
     /// The kernel's projection after each optimizer update (Keras' <c>kernel_constraint</c>, default null), over the
     /// Keras kernel layout (kernel size..., input channels, filters): <c>new MaxNorm(2, new[] { 0, 1 })</c> bounds
-    /// each filter of a Conv1D. Depthwise and separable convolutions (Keras' <c>depthwise_constraint</c>,
-    /// <c>pointwise_constraint</c>) take none here: building one with a constraint throws <see cref="NotSupportedException"/>.
+    /// each filter of a Conv1D. Not an argument of depthwise and separable convolutions, which take
+    /// <c>DepthwiseConstraint</c> (and <c>PointwiseConstraint</c>), Keras' <c>depthwise_constraint</c> and
+    /// <c>pointwise_constraint</c>: building one with a kernel constraint throws <see cref="NotSupportedException"/>.
     /// </summary>
     public Constraints.Constraint? KernelConstraint { get; init; }
 
-    /// <summary>The bias's projection after each optimizer update (Keras' <c>bias_constraint</c>, default null; not on depthwise and separable convolutions).</summary>
+    /// <summary>The bias's projection after each optimizer update (Keras' <c>bias_constraint</c>, default null).</summary>
     public Constraints.Constraint? BiasConstraint { get; init; }
 
-    /// <summary>Whether <see cref="KernelConstraint"/> and <see cref="BiasConstraint"/> apply (not on depthwise and separable convolutions).</summary>
-    private protected virtual bool TakesConstraints => true;
+    /// <summary>Whether <see cref="KernelConstraint"/>, <see cref="KernelRegularizer"/> and <see cref="KernelInitializer"/> are arguments (not on depthwise and separable convolutions, whose kernels have their own).</summary>
+    private protected virtual bool TakesKernelArguments => true;
 
     private protected int[] KernelSizes { get; }
 
@@ -321,12 +322,17 @@ public abstract class BaseConv : Layer
     /// <summary>Keeps the input channels and creates the weights (<see cref="BuildWeights"/>).</summary>
     protected sealed override void Build(KerasTensor input)
     {
-        if (!TakesConstraints && (KernelConstraint ?? BiasConstraint) is not null)
+        if (!TakesKernelArguments && KernelConstraint is not null)
         {
-            throw new NotSupportedException($"{ClassName} '{Name}': KernelConstraint and BiasConstraint are not supported on depthwise and separable convolutions.");
+            throw new NotSupportedException($"{ClassName} '{Name}': KernelConstraint is not an argument of depthwise and separable convolutions; set DepthwiseConstraint (and PointwiseConstraint), Keras' depthwise_constraint and pointwise_constraint.");
         }
 
-        if (!TakesConstraints && kernelInitializer is not null)
+        if (!TakesKernelArguments && KernelRegularizer is not null)
+        {
+            throw new NotSupportedException($"{ClassName} '{Name}': KernelRegularizer is not an argument of depthwise and separable convolutions; set DepthwiseRegularizer (and PointwiseRegularizer), Keras' depthwise_regularizer and pointwise_regularizer.");
+        }
+
+        if (!TakesKernelArguments && kernelInitializer is not null)
         {
             throw new NotSupportedException($"{ClassName} '{Name}': KernelInitializer is not an argument of depthwise and separable convolutions; set DepthwiseInitializer (and PointwiseInitializer), Keras' depthwise_initializer and pointwise_initializer.");
         }

@@ -36,6 +36,10 @@ public abstract class BaseDepthwiseConv : BaseConv
     /// <summary>The kernel's penalty (Keras' <c>depthwise_regularizer</c>, default null).</summary>
     public Regularizers.Regularizer? DepthwiseRegularizer { get; init; }
 
+    /// <summary>The kernel's projection after each optimizer update (Keras' <c>depthwise_constraint</c>, default null), over
+    /// Keras' layout (kernel size..., channels, depth multiplier): <c>new DepthwiseConv1D(3) { DepthwiseConstraint = new MaxNorm(1, new[] { 0, 1 }) }</c>.</summary>
+    public Constraints.Constraint? DepthwiseConstraint { get; init; }
+
     /// <summary>(kernel size..., channels, depth multiplier), once built.</summary>
     private protected LayerWeight? Depthwise { get; private set; }
 
@@ -47,7 +51,7 @@ public abstract class BaseDepthwiseConv : BaseConv
 
     private protected override void AddLeadingConfig(JsonObject config) => config["depth_multiplier"] = DepthMultiplier;
 
-    private protected override bool TakesConstraints => false;
+    private protected override bool TakesKernelArguments => false;
 
     /// <summary>The depthwise kernel's initializer (Keras' <c>depthwise_initializer</c>, default <see cref="Initializers.GlorotUniform"/>).</summary>
     public Initializers.Initializer DepthwiseInitializer { get; init; } = new Initializers.GlorotUniform();
@@ -59,24 +63,23 @@ public abstract class BaseDepthwiseConv : BaseConv
         config["depthwise_regularizer"] = DepthwiseRegularizer?.Serialize();
         config["bias_regularizer"] = BiasRegularizer?.Serialize();
         config["activity_regularizer"] = ActivityRegularizer?.Serialize();
-        config["depthwise_constraint"] = null;
-        config["bias_constraint"] = null;
+        config["depthwise_constraint"] = DepthwiseConstraint?.Serialize();
+        config["bias_constraint"] = BiasConstraint?.Serialize();
     }
 
-    /// <summary>Reads the keys <see cref="AddWeightConfig"/> and <see cref="BaseConv.GetConfig"/> write; constraints
-    /// must be null.</summary>
-    private protected static (ConvArguments Arguments, int DepthMultiplier, Regularizers.Regularizer? Depthwise) ReadDepthwiseConfig(LayerConfig config, int rank)
+    /// <summary>Reads the keys <see cref="AddWeightConfig"/> and <see cref="BaseConv.GetConfig"/> write: the bias's
+    /// regularizer and constraint in the arguments, the depthwise kernel's returned.</summary>
+    private protected static (ConvArguments Arguments, int DepthMultiplier, Regularizers.Regularizer? Depthwise, Constraints.Constraint? DepthwiseConstraint) ReadDepthwiseConfig(LayerConfig config, int rank)
     {
-        config.RequireDefault("depthwise_constraint", null);
         // tf.keras 2.11 writes its Conv base's groups (always 1 there); Keras 3 has none.
         config.RequireDefault("groups", 1);
-        config.RequireDefault("bias_constraint", null);
         var arguments = ReadWindowConfig(config, rank, hasFilters: false) with
         {
             Regularizers = (null, config.GetRegularizer("bias_regularizer")),
+            Constraints = (null, config.GetConstraint("bias_constraint")),
             InitialValues = (config.GetInitializer("depthwise_initializer", new Initializers.GlorotUniform()), config.GetInitializer("bias_initializer", new Initializers.Zeros()), null),
         };
-        return (arguments, config.GetInt("depth_multiplier", 1), config.GetRegularizer("depthwise_regularizer"));
+        return (arguments, config.GetInt("depth_multiplier", 1), config.GetRegularizer("depthwise_regularizer"), config.GetConstraint("depthwise_constraint"));
     }
 
     private protected override void BuildWeights(int channels)
@@ -84,6 +87,7 @@ public abstract class BaseDepthwiseConv : BaseConv
         var shape = KernelSizes.Select(k => (long)k).Append(channels).Append(DepthMultiplier).ToArray();
         Depthwise = AddWeight("kernel", shape, Initial(DepthwiseInitializer, shape, "kernel"));
         Depthwise.Regularizer = DepthwiseRegularizer;
+        Depthwise.Constraint = DepthwiseConstraint;
         AddBias((long)channels * DepthMultiplier);
     }
 

@@ -37,6 +37,13 @@ public abstract class BaseSeparableConv : BaseConv
     /// <summary>The pointwise kernel's penalty (Keras' <c>pointwise_regularizer</c>, default null).</summary>
     public Regularizers.Regularizer? PointwiseRegularizer { get; init; }
 
+    /// <summary>The depthwise kernel's projection after each optimizer update (Keras' <c>depthwise_constraint</c>, default null), over (kernel size..., channels, depth multiplier).</summary>
+    public Constraints.Constraint? DepthwiseConstraint { get; init; }
+
+    /// <summary>The pointwise kernel's projection after each optimizer update (Keras' <c>pointwise_constraint</c>, default null), over
+    /// (1..., channels × depth multiplier, filters): <c>new SeparableConv1D(4, 3) { PointwiseConstraint = new UnitNorm(new[] { 0, 1 }) }</c>.</summary>
+    public Constraints.Constraint? PointwiseConstraint { get; init; }
+
     /// <summary>(kernel size..., channels, depth multiplier), once built.</summary>
     private protected LayerWeight? Depthwise { get; private set; }
 
@@ -47,7 +54,7 @@ public abstract class BaseSeparableConv : BaseConv
 
     private protected override void AddLeadingConfig(JsonObject config) => config["depth_multiplier"] = DepthMultiplier;
 
-    private protected override bool TakesConstraints => false;
+    private protected override bool TakesKernelArguments => false;
 
     /// <summary>The depthwise kernel's initializer (Keras' <c>depthwise_initializer</c>, default <see cref="Initializers.GlorotUniform"/>).</summary>
     public Initializers.Initializer DepthwiseInitializer { get; init; } = new Initializers.GlorotUniform();
@@ -64,32 +71,29 @@ public abstract class BaseSeparableConv : BaseConv
         config["pointwise_regularizer"] = PointwiseRegularizer?.Serialize();
         config["bias_regularizer"] = BiasRegularizer?.Serialize();
         config["activity_regularizer"] = ActivityRegularizer?.Serialize();
-        foreach (var key in new[] { "depthwise_constraint", "pointwise_constraint", "bias_constraint" })
-        {
-            config[key] = null;
-        }
+        config["depthwise_constraint"] = DepthwiseConstraint?.Serialize();
+        config["pointwise_constraint"] = PointwiseConstraint?.Serialize();
+        config["bias_constraint"] = BiasConstraint?.Serialize();
     }
 
     /// <summary>
     /// Reads the keys <see cref="AddWeightConfig"/> and <see cref="BaseConv.GetConfig"/> write; the regularizers
-    /// (depthwise, pointwise, and the bias's in the arguments' <c>Regularizers</c>); constraints must be null.
+    /// and constraints (depthwise, pointwise, and the bias's in the arguments' <c>Regularizers</c> and <c>Constraints</c>).
     /// </summary>
-    private protected static (ConvArguments Arguments, int DepthMultiplier, Regularizers.Regularizer? Depthwise, Regularizers.Regularizer? Pointwise) ReadSeparableConfig(LayerConfig config, int rank)
+    private protected static (ConvArguments Arguments, int DepthMultiplier, Regularizers.Regularizer? Depthwise, Regularizers.Regularizer? Pointwise,
+        Constraints.Constraint? DepthwiseConstraint, Constraints.Constraint? PointwiseConstraint) ReadSeparableConfig(LayerConfig config, int rank)
     {
-        foreach (var key in new[] { "depthwise_constraint", "pointwise_constraint", "bias_constraint" })
-        {
-            config.RequireDefault(key, null);
-        }
-
         // tf.keras 2.11 writes its Conv base's groups (always 1 there); Keras 3 has none.
         config.RequireDefault("groups", 1);
         var arguments = ReadWindowConfig(config, rank) with
         {
             Regularizers = (null, config.GetRegularizer("bias_regularizer")),
+            Constraints = (null, config.GetConstraint("bias_constraint")),
             InitialValues = (config.GetInitializer("depthwise_initializer", new Initializers.GlorotUniform()), config.GetInitializer("bias_initializer", new Initializers.Zeros()),
                 config.GetInitializer("pointwise_initializer", new Initializers.GlorotUniform())),
         };
-        return (arguments, config.GetInt("depth_multiplier", 1), config.GetRegularizer("depthwise_regularizer"), config.GetRegularizer("pointwise_regularizer"));
+        return (arguments, config.GetInt("depth_multiplier", 1), config.GetRegularizer("depthwise_regularizer"), config.GetRegularizer("pointwise_regularizer"),
+            config.GetConstraint("depthwise_constraint"), config.GetConstraint("pointwise_constraint"));
     }
 
     private protected override void BuildWeights(int channels)
@@ -100,6 +104,8 @@ public abstract class BaseSeparableConv : BaseConv
         Pointwise = AddWeight("pointwise_kernel", pointwiseShape, Initial(PointwiseInitializer, pointwiseShape, "pointwise_kernel"));
         Depthwise.Regularizer = DepthwiseRegularizer;
         Pointwise.Regularizer = PointwiseRegularizer;
+        Depthwise.Constraint = DepthwiseConstraint;
+        Pointwise.Constraint = PointwiseConstraint;
         AddBias(Filters);
     }
 

@@ -40,10 +40,12 @@ public sealed class DepthwiseConv1D : BaseDepthwiseConv
     /// <summary>Creates the layer from a Keras 2 or Keras 3 config.</summary>
     internal static DepthwiseConv1D FromConfig(LayerConfig config)
     {
-        var (a, depthMultiplier, depthwise) = ReadDepthwiseConfig(config, 1);
+        var (a, depthMultiplier, depthwise, depthwiseConstraint) = ReadDepthwiseConfig(config, 1);
         return new DepthwiseConv1D(a.KernelSize[0], a.Strides[0], a.Padding, depthMultiplier, a.DilationRate[0], a.Activation, a.UseBias, a.Name)
         {
             DepthwiseRegularizer = depthwise,
+            DepthwiseConstraint = depthwiseConstraint,
+            BiasConstraint = a.Constraints.Bias,
             DepthwiseInitializer = a.InitialValues.Kernel,
             BiasInitializer = a.InitialValues.Bias,
             BiasRegularizer = a.Regularizers.Bias,

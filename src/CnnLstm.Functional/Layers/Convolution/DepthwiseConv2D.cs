@@ -54,11 +54,13 @@ public sealed class DepthwiseConv2D : BaseDepthwiseConv
     /// <summary>Creates the layer from a Keras 2 or Keras 3 config.</summary>
     internal static DepthwiseConv2D FromConfig(LayerConfig config)
     {
-        var (a, depthMultiplier, depthwise) = ReadDepthwiseConfig(config, 2);
+        var (a, depthMultiplier, depthwise, depthwiseConstraint) = ReadDepthwiseConfig(config, 2);
         return new DepthwiseConv2D((a.KernelSize[0], a.KernelSize[1]), (a.Strides[0], a.Strides[1]), a.Padding, depthMultiplier, (a.DilationRate[0], a.DilationRate[1]),
             a.Activation, a.UseBias, a.Name)
         {
             DepthwiseRegularizer = depthwise,
+            DepthwiseConstraint = depthwiseConstraint,
+            BiasConstraint = a.Constraints.Bias,
             DepthwiseInitializer = a.InitialValues.Kernel,
             BiasInitializer = a.InitialValues.Bias,
             BiasRegularizer = a.Regularizers.Bias,

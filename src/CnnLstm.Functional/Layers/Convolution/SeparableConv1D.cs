@@ -47,11 +47,14 @@ public sealed class SeparableConv1D : BaseSeparableConv
     /// <summary>Creates the layer from a Keras 2 or Keras 3 config.</summary>
     internal static SeparableConv1D FromConfig(LayerConfig config)
     {
-        var (a, depthMultiplier, depthwise, pointwise) = ReadSeparableConfig(config, 1);
+        var (a, depthMultiplier, depthwise, pointwise, depthwiseConstraint, pointwiseConstraint) = ReadSeparableConfig(config, 1);
         return new SeparableConv1D(a.Filters, a.KernelSize[0], a.Strides[0], a.Padding, a.DilationRate[0], depthMultiplier, a.Activation, a.UseBias, a.Name)
         {
             DepthwiseRegularizer = depthwise,
             PointwiseRegularizer = pointwise,
+            DepthwiseConstraint = depthwiseConstraint,
+            PointwiseConstraint = pointwiseConstraint,
+            BiasConstraint = a.Constraints.Bias,
             DepthwiseInitializer = a.InitialValues.Kernel,
             PointwiseInitializer = a.InitialValues.Pointwise!,
             BiasInitializer = a.InitialValues.Bias,

@@ -62,12 +62,15 @@ public sealed class SeparableConv2D : BaseSeparableConv
     /// <summary>Creates the layer from a Keras 2 or Keras 3 config.</summary>
     internal static SeparableConv2D FromConfig(LayerConfig config)
     {
-        var (a, depthMultiplier, depthwise, pointwise) = ReadSeparableConfig(config, 2);
+        var (a, depthMultiplier, depthwise, pointwise, depthwiseConstraint, pointwiseConstraint) = ReadSeparableConfig(config, 2);
         return new SeparableConv2D(a.Filters, (a.KernelSize[0], a.KernelSize[1]), (a.Strides[0], a.Strides[1]), a.Padding, (a.DilationRate[0], a.DilationRate[1]),
             depthMultiplier, a.Activation, a.UseBias, a.Name)
         {
             DepthwiseRegularizer = depthwise,
             PointwiseRegularizer = pointwise,
+            DepthwiseConstraint = depthwiseConstraint,
+            PointwiseConstraint = pointwiseConstraint,
+            BiasConstraint = a.Constraints.Bias,
             DepthwiseInitializer = a.InitialValues.Kernel,
             PointwiseInitializer = a.InitialValues.Pointwise!,
             BiasInitializer = a.InitialValues.Bias,

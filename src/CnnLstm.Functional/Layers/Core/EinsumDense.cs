@@ -18,7 +18,7 @@ namespace KerasStyle.Layers;
 /// glorot_uniform with Keras' fans over the kernel's input and output axes) and, with <see cref="BiasAxes"/>,
 /// <c>bias</c> (zeros), shaped as the output from the first bias axis on (1 where an axis has no bias).
 /// </summary>
-/// <remarks>Keras' <c>lora_rank</c> and quantization are refused; constraints must be null; initializers other
+/// <remarks>Keras' <c>lora_rank</c> and quantization are refused; <see cref="KernelConstraint"/> and <see cref="BiasConstraint"/> are applied after each optimizer update; initializers other
 /// than glorot_uniform/zeros in a file are read with a warning (the file's weights replace them).</remarks>
 [KerasLayer("EinsumDense"), Keras3OnlyArgument("quantization_config", null)]
 public sealed class EinsumDense : Layer
@@ -92,6 +92,12 @@ public sealed class EinsumDense : Layer
 
     /// <summary>The bias's penalty (Keras' <c>bias_regularizer</c>, default null).</summary>
     public Regularizers.Regularizer? BiasRegularizer { get; init; }
+
+    /// <summary>The kernel's projection after each optimizer update (Keras' <c>kernel_constraint</c>, default null), over the kernel's shape: <c>new EinsumDense("ab,bc->ac", 4) { KernelConstraint = new MaxNorm(1) }</c>.</summary>
+    public Constraints.Constraint? KernelConstraint { get; init; }
+
+    /// <summary>The bias's projection after each optimizer update (Keras' <c>bias_constraint</c>, default null).</summary>
+    public Constraints.Constraint? BiasConstraint { get; init; }
 
     private static (string Input, string Weight, string Output, bool? LeftElided) Parse(string equation)
     {
@@ -204,15 +210,15 @@ public sealed class EinsumDense : Layer
         config["equation"] = Equation;
         config["activation"] = Activations.Serialize(Activation);
         config["bias_axes"] = BiasAxes;
-        AddKernelAndBiasConfig(config, KernelInitializer, BiasInitializer, KernelRegularizer, BiasRegularizer);
+        AddKernelAndBiasConfig(config, KernelInitializer, BiasInitializer, KernelRegularizer, BiasRegularizer, kernelConstraint: KernelConstraint, biasConstraint: BiasConstraint);
         config["quantization_config"] = null;
         return config;
     }
 
-    /// <summary>Creates the layer from a Keras 3 or tf.keras 2 config; refuses <c>lora_rank</c>, quantization and constraints.</summary>
+    /// <summary>Creates the layer from a Keras 3 or tf.keras 2 config; refuses <c>lora_rank</c> and quantization.</summary>
     internal static EinsumDense FromConfig(LayerConfig config)
     {
-        var (kernelRegularizer, biasRegularizer) = ReadKernelAndBiasConfig(config, "quantization_config", "gptq_unpacked_column_size");
+        var (regularizers, constraints) = ReadKernelAndBiasConfigWithConstraints(config, "quantization_config", "gptq_unpacked_column_size");
         var outputShape = config.GetRaw("output_shape") switch
         {
             JsonArray list => list.Select(d => d is null ? (int?)null : d is JsonValue v && v.TryGetValue<int>(out var n) ? n : throw config.Error($"'output_shape' entries must be integers or null, got {d.ToJsonString()}.")).ToArray(),
@@ -224,8 +230,10 @@ public sealed class EinsumDense : Layer
         {
             KernelInitializer = config.GetInitializer("kernel_initializer", new Initializers.GlorotUniform()),
             BiasInitializer = config.GetInitializer("bias_initializer", new Initializers.Zeros()),
-            KernelRegularizer = kernelRegularizer,
-            BiasRegularizer = biasRegularizer,
+            KernelRegularizer = regularizers.Kernel,
+            BiasRegularizer = regularizers.Bias,
+            KernelConstraint = constraints.Kernel,
+            BiasConstraint = constraints.Bias,
         };
     }
 
@@ -261,11 +269,13 @@ public sealed class EinsumDense : Layer
             : KernelInitializer;
         kernel = AddWeight("kernel", shape, Initial(kernelInitializer, shape, "kernel"));
         kernel.Regularizer = KernelRegularizer;
+        kernel.Constraint = KernelConstraint;
         if (biasShape is not null)
         {
             var b = biasShape.Select(d => (long)(d ?? throw InputError($"the bias needs the size of an axis that {input.Shape} leaves unknown."))).ToArray();
             bias = AddWeight("bias", b, Initial(BiasInitializer, b, "bias"));
             bias.Regularizer = BiasRegularizer;
+            bias.Constraint = BiasConstraint;
         }
     }
 

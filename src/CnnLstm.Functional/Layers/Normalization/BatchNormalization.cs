@@ -72,6 +72,18 @@ public sealed class BatchNormalization : Layer
     /// <summary>gamma's initializer (Keras' <c>gamma_initializer</c>, default <see cref="Initializers.Ones"/>).</summary>
     public Initializers.Initializer GammaInitializer { get; init; } = new Initializers.Ones();
 
+    /// <summary>beta's penalty (Keras' <c>beta_regularizer</c>, default null), added to the loss while training.</summary>
+    public Regularizers.Regularizer? BetaRegularizer { get; init; }
+
+    /// <summary>gamma's penalty (Keras' <c>gamma_regularizer</c>, default null): <c>new BatchNormalization() { GammaRegularizer = new L2(0.01) }</c>.</summary>
+    public Regularizers.Regularizer? GammaRegularizer { get; init; }
+
+    /// <summary>beta's projection after each optimizer update (Keras' <c>beta_constraint</c>, default null).</summary>
+    public Constraints.Constraint? BetaConstraint { get; init; }
+
+    /// <summary>gamma's projection after each optimizer update (Keras' <c>gamma_constraint</c>, default null): <c>new BatchNormalization() { GammaConstraint = new NonNeg() }</c>.</summary>
+    public Constraints.Constraint? GammaConstraint { get; init; }
+
     /// <summary>moving_mean's initializer (Keras' <c>moving_mean_initializer</c>, default <see cref="Initializers.Zeros"/>).</summary>
     public Initializers.Initializer MovingMeanInitializer { get; init; } = new Initializers.Zeros();
 
@@ -94,10 +106,10 @@ public sealed class BatchNormalization : Layer
         config["gamma_initializer"] = GammaInitializer.Serialize();
         config["moving_mean_initializer"] = MovingMeanInitializer.Serialize();
         config["moving_variance_initializer"] = MovingVarianceInitializer.Serialize();
-        config["beta_regularizer"] = null;
-        config["gamma_regularizer"] = null;
-        config["beta_constraint"] = null;
-        config["gamma_constraint"] = null;
+        config["beta_regularizer"] = BetaRegularizer?.Serialize();
+        config["gamma_regularizer"] = GammaRegularizer?.Serialize();
+        config["beta_constraint"] = BetaConstraint?.Serialize();
+        config["gamma_constraint"] = GammaConstraint?.Serialize();
         config["synchronized"] = false;
         config["renorm"] = false;
         config["renorm_clipping"] = null;
@@ -108,7 +120,7 @@ public sealed class BatchNormalization : Layer
     /// <summary>Creates the layer from a Keras 2 or Keras 3 config (see <see cref="Axis"/>).</summary>
     internal static BatchNormalization FromConfig(LayerConfig config)
     {
-        foreach (var key in new[] { "beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint", "renorm_clipping", "adjustment" })
+        foreach (var key in new[] { "renorm_clipping", "adjustment" })
         {
             config.RequireDefault(key, null);
         }
@@ -120,6 +132,10 @@ public sealed class BatchNormalization : Layer
         {
             BetaInitializer = config.GetInitializer("beta_initializer", new Initializers.Zeros()),
             GammaInitializer = config.GetInitializer("gamma_initializer", new Initializers.Ones()),
+            BetaRegularizer = config.GetRegularizer("beta_regularizer"),
+            GammaRegularizer = config.GetRegularizer("gamma_regularizer"),
+            BetaConstraint = config.GetConstraint("beta_constraint"),
+            GammaConstraint = config.GetConstraint("gamma_constraint"),
             MovingMeanInitializer = config.GetInitializer("moving_mean_initializer", new Initializers.Zeros()),
             MovingVarianceInitializer = config.GetInitializer("moving_variance_initializer", new Initializers.Ones()),
         };
@@ -181,11 +197,15 @@ public sealed class BatchNormalization : Layer
         if (Scale)
         {
             gamma = AddWeight("gamma", shape, Initial(GammaInitializer, shape, "gamma"));
+            gamma.Regularizer = GammaRegularizer;
+            gamma.Constraint = GammaConstraint;
         }
 
         if (Center)
         {
             beta = AddWeight("beta", shape, Initial(BetaInitializer, shape, "beta"));
+            beta.Regularizer = BetaRegularizer;
+            beta.Constraint = BetaConstraint;
         }
 
         movingMean = AddWeight("moving_mean", shape, Initial(MovingMeanInitializer, shape, "moving_mean"), trainable: false);

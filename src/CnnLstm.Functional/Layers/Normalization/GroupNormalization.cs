@@ -65,6 +65,18 @@ public sealed class GroupNormalization : Layer
     /// <summary>gamma's initializer (Keras' <c>gamma_initializer</c>, default <see cref="Initializers.Ones"/>).</summary>
     public Initializers.Initializer GammaInitializer { get; init; } = new Initializers.Ones();
 
+    /// <summary>beta's penalty (Keras' <c>beta_regularizer</c>, default null), added to the loss while training.</summary>
+    public Regularizers.Regularizer? BetaRegularizer { get; init; }
+
+    /// <summary>gamma's penalty (Keras' <c>gamma_regularizer</c>, default null): <c>new GroupNormalization() { GammaRegularizer = new L2(0.01) }</c>.</summary>
+    public Regularizers.Regularizer? GammaRegularizer { get; init; }
+
+    /// <summary>beta's projection after each optimizer update (Keras' <c>beta_constraint</c>, default null).</summary>
+    public Constraints.Constraint? BetaConstraint { get; init; }
+
+    /// <summary>gamma's projection after each optimizer update (Keras' <c>gamma_constraint</c>, default null): <c>new GroupNormalization() { GammaConstraint = new NonNeg() }</c>.</summary>
+    public Constraints.Constraint? GammaConstraint { get; init; }
+
     /// <inheritdoc/>
     public override bool SupportsMasking => true;
 
@@ -79,25 +91,24 @@ public sealed class GroupNormalization : Layer
         config["scale"] = Scale;
         config["beta_initializer"] = BetaInitializer.Serialize();
         config["gamma_initializer"] = GammaInitializer.Serialize();
-        config["beta_regularizer"] = null;
-        config["gamma_regularizer"] = null;
-        config["beta_constraint"] = null;
-        config["gamma_constraint"] = null;
+        config["beta_regularizer"] = BetaRegularizer?.Serialize();
+        config["gamma_regularizer"] = GammaRegularizer?.Serialize();
+        config["beta_constraint"] = BetaConstraint?.Serialize();
+        config["gamma_constraint"] = GammaConstraint?.Serialize();
         return config;
     }
 
     /// <summary>Creates the layer from a Keras 3 config.</summary>
     internal static GroupNormalization FromConfig(LayerConfig config)
     {
-        foreach (var key in new[] { "beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint" })
-        {
-            config.RequireDefault(key, null);
-        }
-
         return new GroupNormalization(config.GetInt("groups", 32), config.GetInt("axis", -1), config.GetDouble("epsilon", 1e-3), config.GetBool("center", true), config.GetBool("scale", true), config.Name)
         {
             BetaInitializer = config.GetInitializer("beta_initializer", new Initializers.Zeros()),
             GammaInitializer = config.GetInitializer("gamma_initializer", new Initializers.Ones()),
+            BetaRegularizer = config.GetRegularizer("beta_regularizer"),
+            GammaRegularizer = config.GetRegularizer("gamma_regularizer"),
+            BetaConstraint = config.GetConstraint("beta_constraint"),
+            GammaConstraint = config.GetConstraint("gamma_constraint"),
         };
     }
 
@@ -145,11 +156,15 @@ public sealed class GroupNormalization : Layer
         if (Scale)
         {
             gamma = AddWeight("gamma", new long[] { channels }, Initial(GammaInitializer, new long[] { channels }, "gamma"));
+            gamma.Regularizer = GammaRegularizer;
+            gamma.Constraint = GammaConstraint;
         }
 
         if (Center)
         {
             beta = AddWeight("beta", new long[] { channels }, Initial(BetaInitializer, new long[] { channels }, "beta"));
+            beta.Regularizer = BetaRegularizer;
+            beta.Constraint = BetaConstraint;
         }
     }
 

@@ -86,6 +86,18 @@ public sealed class LayerNormalization : Layer
     /// <summary>gamma's initializer (Keras' <c>gamma_initializer</c>, default <see cref="Initializers.Ones"/>).</summary>
     public Initializers.Initializer GammaInitializer { get; init; } = new Initializers.Ones();
 
+    /// <summary>beta's penalty (Keras' <c>beta_regularizer</c>, default null), added to the loss while training.</summary>
+    public Regularizers.Regularizer? BetaRegularizer { get; init; }
+
+    /// <summary>gamma's penalty (Keras' <c>gamma_regularizer</c>, default null): <c>new LayerNormalization() { GammaRegularizer = new L2(0.01) }</c>.</summary>
+    public Regularizers.Regularizer? GammaRegularizer { get; init; }
+
+    /// <summary>beta's projection after each optimizer update (Keras' <c>beta_constraint</c>, default null).</summary>
+    public Constraints.Constraint? BetaConstraint { get; init; }
+
+    /// <summary>gamma's projection after each optimizer update (Keras' <c>gamma_constraint</c>, default null): <c>new LayerNormalization() { GammaConstraint = new NonNeg() }</c>.</summary>
+    public Constraints.Constraint? GammaConstraint { get; init; }
+
     /// <inheritdoc/>
     public override bool SupportsMasking => true;
 
@@ -103,21 +115,16 @@ public sealed class LayerNormalization : Layer
         config["rms_scaling"] = RmsScaling;
         config["beta_initializer"] = BetaInitializer.Serialize();
         config["gamma_initializer"] = GammaInitializer.Serialize();
-        config["beta_regularizer"] = null;
-        config["gamma_regularizer"] = null;
-        config["beta_constraint"] = null;
-        config["gamma_constraint"] = null;
+        config["beta_regularizer"] = BetaRegularizer?.Serialize();
+        config["gamma_regularizer"] = GammaRegularizer?.Serialize();
+        config["beta_constraint"] = BetaConstraint?.Serialize();
+        config["gamma_constraint"] = GammaConstraint?.Serialize();
         return config;
     }
 
     /// <summary>Creates the layer from a Keras 2 or Keras 3 config (<c>axis</c> an integer or a list of integers).</summary>
     internal static LayerNormalization FromConfig(LayerConfig config)
     {
-        foreach (var key in new[] { "beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint" })
-        {
-            config.RequireDefault(key, null);
-        }
-
         var raw = config.GetRaw("axis");
         var (axis, list) = raw switch
         {
@@ -132,6 +139,10 @@ public sealed class LayerNormalization : Layer
             {
                 BetaInitializer = config.GetInitializer("beta_initializer", new Initializers.Zeros()),
                 GammaInitializer = config.GetInitializer("gamma_initializer", new Initializers.Ones()),
+                BetaRegularizer = config.GetRegularizer("beta_regularizer"),
+                GammaRegularizer = config.GetRegularizer("gamma_regularizer"),
+                BetaConstraint = config.GetConstraint("beta_constraint"),
+                GammaConstraint = config.GetConstraint("gamma_constraint"),
             };
         }
         catch (ArgumentException e)
@@ -177,11 +188,15 @@ public sealed class LayerNormalization : Layer
         if (Scale || RmsScaling)
         {
             gamma = AddWeight("gamma", shape, Initial(GammaInitializer, shape, "gamma"));
+            gamma.Regularizer = GammaRegularizer;
+            gamma.Constraint = GammaConstraint;
         }
 
         if (Center && !RmsScaling)
         {
             beta = AddWeight("beta", shape, Initial(BetaInitializer, shape, "beta"));
+            beta.Regularizer = BetaRegularizer;
+            beta.Constraint = BetaConstraint;
         }
     }
 

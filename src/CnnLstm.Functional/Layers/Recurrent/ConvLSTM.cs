@@ -23,8 +23,7 @@ namespace KerasStyle.Layers;
 /// With <c>stateful</c> (<see cref="RNN.Stateful"/>) the last h and c of each sample start the same sample of the
 /// next batch, as Keras; the batch size is fixed by the input (<c>new Input(..., batchSize: n)</c>), and
 /// <see cref="RNN.States"/> is refused (the states have spatial axes; use <c>returnState</c>).
-/// Not supported: initializers other than Keras' defaults (a file's are replaced by
-/// its weights, with a warning), constraints, and ONNX export (refused naming the layer).
+/// Not supported: ONNX export (refused naming the layer).
 /// </remarks>
 public abstract class ConvLSTM : RNN
 {
@@ -91,6 +90,15 @@ public abstract class ConvLSTM : RNN
     /// <summary>The bias's penalty (Keras' <c>bias_regularizer</c>, default null).</summary>
     public Regularizers.Regularizer? BiasRegularizer { get => ConvCell.BiasRegularizer; init => ConvCell.SetRegularizer(2, value); }
 
+    /// <summary>The kernel's projection after each optimizer update (Keras' <c>kernel_constraint</c>, default null), over (kernel size..., channels, 4 filters): <c>new ConvLSTM1D(4, 3) { KernelConstraint = new MaxNorm(2, new[] { 0, 1 }) }</c>.</summary>
+    public Constraints.Constraint? KernelConstraint { get => ConvCell.KernelConstraint; init => ConvCell.SetConstraint(0, value); }
+
+    /// <summary>The recurrent kernel's projection after each optimizer update (Keras' <c>recurrent_constraint</c>, default null), over (kernel size..., filters, 4 filters).</summary>
+    public Constraints.Constraint? RecurrentConstraint { get => ConvCell.RecurrentConstraint; init => ConvCell.SetConstraint(1, value); }
+
+    /// <summary>The bias's projection after each optimizer update (Keras' <c>bias_constraint</c>, default null), over (4 filters).</summary>
+    public Constraints.Constraint? BiasConstraint { get => ConvCell.BiasConstraint; init => ConvCell.SetConstraint(2, value); }
+
     private bool ChannelsFirst { get; }
 
     private ConvLSTMCell ConvCell => (ConvLSTMCell)Cell;
@@ -127,9 +135,9 @@ public abstract class ConvLSTM : RNN
         config["recurrent_regularizer"] = RecurrentRegularizer?.Serialize();
         config["bias_regularizer"] = BiasRegularizer?.Serialize();
         config["activity_regularizer"] = ActivityRegularizer?.Serialize();
-        config["kernel_constraint"] = null;
-        config["recurrent_constraint"] = null;
-        config["bias_constraint"] = null;
+        config["kernel_constraint"] = KernelConstraint?.Serialize();
+        config["recurrent_constraint"] = RecurrentConstraint?.Serialize();
+        config["bias_constraint"] = BiasConstraint?.Serialize();
         config["dropout"] = Dropout;
         config["recurrent_dropout"] = RecurrentDropout;
         config["seed"] = null;
@@ -140,11 +148,6 @@ public abstract class ConvLSTM : RNN
     private protected static Arguments ReadConfig(LayerConfig config, int rank, string layerClass)
     {
         var options = ReadOptions(config);
-        foreach (var key in new[] { "kernel_constraint", "recurrent_constraint", "bias_constraint" })
-        {
-            config.RequireDefault(key, null);
-        }
-
         config.Ignore("seed");
         return new Arguments(config.GetInt("filters"), Tuple(config, "kernel_size", rank, null), Tuple(config, "strides", rank, 1), config.GetString("padding", "valid"),
             config.GetNullableString("data_format"), Tuple(config, "dilation_rate", rank, 1), config.GetActivation("activation", "tanh"),
@@ -158,6 +161,9 @@ public abstract class ConvLSTM : RNN
             KernelRegularizer = config.GetRegularizer("kernel_regularizer"),
             RecurrentRegularizer = config.GetRegularizer("recurrent_regularizer"),
             BiasRegularizer = config.GetRegularizer("bias_regularizer"),
+            KernelConstraint = config.GetConstraint("kernel_constraint"),
+            RecurrentConstraint = config.GetConstraint("recurrent_constraint"),
+            BiasConstraint = config.GetConstraint("bias_constraint"),
         };
 
         static int[] Tuple(LayerConfig config, string key, int rank, int? defaultValue) =>
@@ -262,5 +268,11 @@ public abstract class ConvLSTM : RNN
         public Regularizers.Regularizer? RecurrentRegularizer { get; init; }
 
         public Regularizers.Regularizer? BiasRegularizer { get; init; }
+
+        public Constraints.Constraint? KernelConstraint { get; init; }
+
+        public Constraints.Constraint? RecurrentConstraint { get; init; }
+
+        public Constraints.Constraint? BiasConstraint { get; init; }
     }
 }

@@ -54,6 +54,9 @@ public sealed class ConvLSTM1D : ConvLSTM
             KernelRegularizer = a.KernelRegularizer,
             RecurrentRegularizer = a.RecurrentRegularizer,
             BiasRegularizer = a.BiasRegularizer,
+            KernelConstraint = a.KernelConstraint,
+            RecurrentConstraint = a.RecurrentConstraint,
+            BiasConstraint = a.BiasConstraint,
         };
     }
 }

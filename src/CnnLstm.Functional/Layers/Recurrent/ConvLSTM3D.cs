@@ -82,6 +82,9 @@ public sealed class ConvLSTM3D : ConvLSTM
             KernelRegularizer = a.KernelRegularizer,
             RecurrentRegularizer = a.RecurrentRegularizer,
             BiasRegularizer = a.BiasRegularizer,
+            KernelConstraint = a.KernelConstraint,
+            RecurrentConstraint = a.RecurrentConstraint,
+            BiasConstraint = a.BiasConstraint,
         };
     }
 

@@ -24,6 +24,7 @@ namespace KerasStyle.Layers;
 internal sealed class ConvLSTMCell : RecurrentCell
 {
     private readonly Regularizers.Regularizer?[] regularizers = new Regularizers.Regularizer?[3];
+    private readonly Constraints.Constraint?[] constraints = new Constraints.Constraint?[3];
     private readonly Initializers.Initializer[] initializers = { new Initializers.GlorotUniform(), new Initializers.Orthogonal(), new Initializers.Zeros() };
     private int inputDim;
     private int[] spatial = Array.Empty<int>();
@@ -112,6 +113,12 @@ internal sealed class ConvLSTMCell : RecurrentCell
 
     public Regularizers.Regularizer? BiasRegularizer => regularizers[2];
 
+    public Constraints.Constraint? KernelConstraint => constraints[0];
+
+    public Constraints.Constraint? RecurrentConstraint => constraints[1];
+
+    public Constraints.Constraint? BiasConstraint => constraints[2];
+
     /// <summary>The state sizes as channels: h and c have <see cref="Filters"/> channels each (their spatial axes follow the input).</summary>
     public override IReadOnlyList<int> StateSize => new[] { Filters, Filters };
 
@@ -123,6 +130,9 @@ internal sealed class ConvLSTMCell : RecurrentCell
 
     /// <summary>Sets a weight regularizer (0 kernel, 1 recurrent kernel, 2 bias); weights made later get it.</summary>
     internal void SetRegularizer(int weight, Regularizers.Regularizer? value) => regularizers[weight] = value;
+
+    /// <summary>Sets a weight constraint (0 kernel, 1 recurrent kernel, 2 bias); weights made later get it.</summary>
+    internal void SetConstraint(int weight, Constraints.Constraint? value) => constraints[weight] = value;
 
     /// <summary>The output (and state) spatial sizes for input spatial sizes, Keras' <c>compute_conv_output_shape</c>; null where unknown.</summary>
     internal int?[] OutputSpatial(IReadOnlyList<int?> inputSpatial) =>
@@ -157,6 +167,9 @@ internal sealed class ConvLSTMCell : RecurrentCell
         kernel.Regularizer = KernelRegularizer;
         recurrentKernel.Regularizer = RecurrentRegularizer;
         bias?.Regularizer = BiasRegularizer;
+        kernel.Constraint = KernelConstraint;
+        recurrentKernel.Constraint = RecurrentConstraint;
+        bias?.Constraint = BiasConstraint;
     }
 
     /// <summary>

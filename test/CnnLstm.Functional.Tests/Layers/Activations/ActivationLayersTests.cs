@@ -160,8 +160,8 @@ public class ActivationLayersTests
     {
         Assert.That(() => LayerRegistry.Create(new LayerConfig("ReLU", "r", JsonNode.Parse("""{"name": "r", "max_value": -1.0}""")!.AsObject())),
             Throws.InstanceOf<FormatException>().With.Message.Contains("ReLU 'r'").And.Message.Contains("max_value=-1"));
-        Assert.That(() => LayerRegistry.Create(new LayerConfig("PReLU", "p", new JsonObject { ["name"] = "p", ["alpha_constraint"] = new JsonObject { ["class_name"] = "NonNeg" } })),
-            Throws.InstanceOf<NotSupportedException>().With.Message.Contains("PReLU 'p'").And.Message.Contains("alpha_constraint"));
+        Assert.That(() => LayerRegistry.Create(new LayerConfig("PReLU", "p", new JsonObject { ["name"] = "p", ["alpha_constraint"] = new JsonObject { ["class_name"] = "NoSuchConstraint" } })),
+            Throws.InstanceOf<FormatException>().With.Message.Contains("PReLU 'p'").And.Message.Contains("alpha_constraint"));
         Assert.That(() => LayerRegistry.Create(new LayerConfig("LeakyReLU", "l", JsonNode.Parse("""{"name": "l", "alpha": 0.1, "negative_slope": 0.2}""")!.AsObject())),
             Throws.InstanceOf<FormatException>().With.Message.Contains("LeakyReLU 'l'"));
         Assert.That(() => LayerRegistry.Create(new LayerConfig("Softmax", "s", JsonNode.Parse("""{"name": "s", "axis": [1, 1]}""")!.AsObject())),

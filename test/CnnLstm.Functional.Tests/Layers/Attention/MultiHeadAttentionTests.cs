@@ -74,7 +74,7 @@ public class MultiHeadAttentionTests
         var back = (EinsumDense)FromConfig("EinsumDense", config);
         Assert.That(JsonNode.DeepEquals(back.GetConfig(), config), Is.True, back.GetConfig().ToJsonString());
         Assert.That((back.Equation, back.Activation, back.BiasAxes, back.OutputShape), Is.EqualTo(("ab,bc->ac", "relu", "c", (IReadOnlyList<int?>)new int?[] { 4 })));
-        foreach (var (key, value) in new (string, JsonNode)[] { ("lora_rank", 4), ("quantization_config", new JsonObject { ["mode"] = "int8" }), ("kernel_constraint", "non_neg") })
+        foreach (var (key, value) in new (string, JsonNode)[] { ("lora_rank", 4), ("quantization_config", new JsonObject { ["mode"] = "int8" }) })
         {
             var bad = config.DeepClone().AsObject();
             bad[key] = value;
@@ -202,7 +202,7 @@ public class MultiHeadAttentionTests
     public void Config_UnsupportedKeras316Options_AreRefusedByName()
     {
         var config = new MultiHeadAttention(2, 3).GetConfig();
-        foreach (var (key, value) in new (string, JsonNode)[] { ("use_gate", true), ("sliding_window", 4), ("kernel_constraint", "non_neg") })
+        foreach (var (key, value) in new (string, JsonNode)[] { ("use_gate", true), ("sliding_window", 4) })
         {
             var bad = config.DeepClone().AsObject();
             bad[key] = value;
