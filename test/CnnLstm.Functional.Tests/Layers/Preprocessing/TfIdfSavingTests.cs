@@ -250,6 +250,26 @@ public class TfIdfSavingTests : SavingTestBase
     }
 
     [Test]
+    public void SaveKeras_TfIdfInANestedModel_AtTheNestedPathAndRoundTrips()
+    {
+        using var inner = AdaptedTextModel();
+        var text = new Input(Array.Empty<int>(), DType.String, name: "outer_text");
+        using var outer = new Model(text, inner.Call(text), "outer");
+        var path = PathOf("nested.keras");
+        outer.Save(path);
+        using (var zip = ZipFile.OpenRead(path))
+        {
+            Assert.That(Text(zip, "assets/layers/functional/layers/text_vectorization/vocabulary.txt"), Is.EqualTo("[UNK]\nb\nc\na"));
+            using var h5 = Entry(zip, "model.weights.h5");
+            using var file = H5File.Open(h5);
+            Assert.That(file.Dataset("layers/functional/layers/text_vectorization/vars/idf_weights").Read<float[]>(), Is.EqualTo(Floats(TextIdf)).Within(1e-6));
+        }
+
+        using var loaded = Model.Load(path);
+        Assert.That(loaded.Predict<float[,]>(Queries), Is.EqualTo(Expected).Within(1e-6));
+    }
+
+    [Test]
     public void SaveKeras_AdaptedStringLookupPadToMaxTokens_IdfPaddedToMaxTokensAndRoundTrips()
     {
         var word = new Input(new[] { 2 }, DType.String);
