@@ -300,7 +300,7 @@ public partial class Model
             // The weights entry is bounded by what the model just built from the config can hold.
             using var file = HdfReader.Open(archive.ReadWeights(model.WeightsBudget()), path);
             model.LoadKeras3State(Keras3WeightsH5.Read(file, path), path, skipMismatch: false);
-            VocabularyAssets.Load(model, archive);
+            VocabularyAssets.Load(model, archive, path);
             VocabularyAssets.CheckLoaded(model, path);
             return model;
         }

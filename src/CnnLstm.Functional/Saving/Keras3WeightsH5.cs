@@ -19,6 +19,7 @@ internal static class Keras3WeightsH5
     private const string Layers = "layers";
     private const string Tf213Layers = "_layer_checkpoint_dependencies";
     private const string OptimizerVars = "optimizer/vars";
+    private const string IdfKey = "idf_weights";
 
     /// <summary>Writes a <c>.weights.h5</c> file atomically; values are gathered while the temporary file is open.</summary>
     public static void Save(string path, IReadOnlyList<Layer> layers, Func<OptimizerState?> optimizer) =>
@@ -37,6 +38,14 @@ internal static class Keras3WeightsH5
                 for (var i = 0; i < weights.Count; i++)
                 {
                     vars[i.ToString(CultureInfo.InvariantCulture)] = Keras2WeightsH5.Dataset(weights[i].Get());
+                }
+            }
+
+            foreach (var (varsPath, lookup, holder) in IdfSlots(layer))
+            {
+                if (lookup.OwnIdfWeights(holder) is { } idf)
+                {
+                    Keras2WeightsH5.Nested(group, varsPath)[IdfKey] = new H5Dataset(idf, fileDims: new[] { (ulong)idf.Length });
                 }
             }
 
@@ -122,6 +131,34 @@ internal static class Keras3WeightsH5
             if (layer.Weights.Count > 0 || stored.Count > 0)
             {
                 plan.Add(layer, $"{root}/{path}", stored);
+            }
+
+            // Keras' load_own_variables of a tf_idf lookup: vars/idf_weights. A TextVectorization's inner lookup is
+            // walked after it, so its entry (_lookup_layer/vars) is the one Keras keeps when both are present.
+            H5Array? idf = null;
+            IndexLookup? target = null;
+            var refused = false;
+            foreach (var (varsPath, lookup, holder) in IdfSlots(layer))
+            {
+                if (lookup.OutputMode == "tf_idf" && datasets.TryGetValue($"{root}/{path}/{varsPath}/{IdfKey}", out var value))
+                {
+                    used.Add(value.Path);
+                    if (!refused && lookup.CheckStoredIdf(value, holder) is { } why)
+                    {
+                        plan.Mismatch(new KerasFileException(plan.Path, why) { Layer = holder.Name, Weight = IdfKey });
+                        refused = true;
+                    }
+
+                    (idf, target) = (value, lookup);
+                }
+            }
+
+            if (!refused && idf is not null && target is not null)
+            {
+                // Decoded now, so that a corrupt dataset fails the load before anything is assigned.
+                var values = idf.Floats!;
+                var lookup = target;
+                plan.AddAction(() => lookup.LoadStoredIdf(values));
             }
         }
 
@@ -265,6 +302,46 @@ internal static class Keras3WeightsH5
         if (groups.All(g => g.Path != "vars"))
         {
             yield return ("vars", Array.Empty<LayerWeight>());
+        }
+
+        // saving_lib walks a TextVectorization's _lookup_layer attribute too (an empty group outside tf_idf).
+        if (layer is TextVectorization)
+        {
+            yield return ("_lookup_layer/vars", Array.Empty<LayerWeight>());
+        }
+    }
+
+    /// <summary>
+    /// Where Keras' <c>save_own_variables</c> puts a text layer's idf weights below its group: <c>vars</c> for a
+    /// StringLookup or IntegerLookup; for a TextVectorization both <c>vars</c> (its own save_own_variables delegates
+    /// to its lookup) and <c>_lookup_layer/vars</c> (saving_lib then walks the inner lookup); for a model used as a
+    /// layer, its layers' slots below <c>layers/&lt;inner path&gt;/</c>.
+    /// </summary>
+    internal static IEnumerable<(string VarsPath, IndexLookup Lookup, Layer Holder)> IdfSlots(Layer layer)
+    {
+        if (layer is Models.ModelLayer nested)
+        {
+            foreach (var (inner, path) in Paths(nested.Model.Layers))
+            {
+                foreach (var (varsPath, lookup, holder) in IdfSlots(inner))
+                {
+                    yield return ($"layers/{path}/{varsPath}", lookup, holder);
+                }
+            }
+
+            yield break;
+        }
+
+        var (found, isInner) = VocabularyAssets.Lookup(layer);
+        if (found is null)
+        {
+            yield break;
+        }
+
+        yield return ("vars", found, layer);
+        if (isInner)
+        {
+            yield return ("_lookup_layer/vars", found, layer);
         }
     }
 

@@ -7,10 +7,14 @@ namespace KerasStyle.Saving;
 /// The text layers' vocabularies in files, where Keras 3.16 puts them: a learned vocabulary (one given to the
 /// constructor is in the config) goes to <c>assets/&lt;layer path&gt;/vocabulary.txt</c> of a <c>.keras</c> archive
 /// (index_lookup.py's <c>save_assets</c>: one term a line, mask and OOV tokens first), the layer path being
-/// saving_lib's <c>layers/&lt;name&gt;</c> (nested models: <c>layers/&lt;outer&gt;/layers/&lt;inner&gt;</c>); a
-/// TextVectorization also writes it for its inner lookup at <c>.../_lookup_layer/vocabulary.txt</c>, as Keras' walk
-/// of the layer's attributes does. A legacy <c>.h5</c> holds no such file: a layer whose config declares a vocabulary
-/// (<c>vocabulary_size</c>) but holds none is refused when loaded, naming the layer.
+/// saving_lib's, as for the weights: <c>layers/&lt;snake_case class name&gt;</c> made unique by a counter
+/// (<c>layers/text_vectorization</c>, <c>layers/string_lookup_1</c>; Keras does not use layer names there; nested
+/// models: <c>layers/functional/layers/&lt;inner&gt;</c>); a TextVectorization also writes it for its inner lookup at
+/// <c>.../_lookup_layer/vocabulary.txt</c>, as Keras' walk of the layer's attributes does. Files written by earlier
+/// versions of this library at <c>assets/layers/&lt;layer name&gt;/</c> are read too. With <c>tf_idf</c> the idf
+/// weights are in the weights file (<see cref="Keras3WeightsH5"/>), read before the vocabulary, as Keras'
+/// <c>load_own_variables</c> runs before <c>load_assets</c>. A legacy <c>.h5</c> holds no such file: a layer whose
+/// config declares a vocabulary (<c>vocabulary_size</c>) but holds none is refused when loaded, naming the layer.
 /// </summary>
 internal static class VocabularyAssets
 {
@@ -21,7 +25,7 @@ internal static class VocabularyAssets
     public static IReadOnlyList<(string Path, string Text)> Collect(Model model)
     {
         var result = new List<(string, string)>();
-        foreach (var (path, layer) in Walk(model, "layers/"))
+        foreach (var (path, _, layer) in Walk(model.Layers, "layers/", "layers/"))
         {
             var (lookup, inner) = Lookup(layer);
             if (lookup is null)
@@ -29,7 +33,8 @@ internal static class VocabularyAssets
                 continue;
             }
 
-            lookup.CheckSavable();
+            // Keras' save_own_variables runs first (and fails on a tf_idf layer without idf weights).
+            _ = lookup.OwnIdfWeights(layer);
             if (lookup.AssetVocabulary() is { } text)
             {
                 result.Add(($"{path}/{FileName}", text));
@@ -49,7 +54,7 @@ internal static class VocabularyAssets
     /// </summary>
     public static void RefuseLegacyH5(Model model, string path)
     {
-        foreach (var (_, layer) in Walk(model, "layers/"))
+        foreach (var (_, _, layer) in Walk(model.Layers, "layers/", "layers/"))
         {
             if (Lookup(layer).Lookup?.AssetVocabulary() is not null)
             {
@@ -58,10 +63,13 @@ internal static class VocabularyAssets
         }
     }
 
-    /// <summary>Keras' <c>load_assets</c>: each text layer without a vocabulary in its config reads its vocabulary.txt.</summary>
-    public static void Load(Model model, KerasArchive.Reader archive)
+    /// <summary>
+    /// Keras' <c>load_assets</c>: each text layer without a vocabulary in its config reads its vocabulary.txt (at its
+    /// Keras path, else its inner lookup's, else the layer-name path earlier versions of this library wrote).
+    /// </summary>
+    public static void Load(Model model, KerasArchive.Reader archive, string file)
     {
-        foreach (var (path, layer) in Walk(model, "layers/"))
+        foreach (var (path, namePath, layer) in Walk(model.Layers, "layers/", "layers/"))
         {
             var (lookup, inner) = Lookup(layer);
             if (lookup is null)
@@ -69,10 +77,12 @@ internal static class VocabularyAssets
                 continue;
             }
 
-            var text = archive.ReadAsset($"{path}/{FileName}", MaxBytes) ?? (inner ? archive.ReadAsset($"{path}/_lookup_layer/{FileName}", MaxBytes) : null);
+            var text = archive.ReadAsset($"{path}/{FileName}", MaxBytes)
+                ?? (inner ? archive.ReadAsset($"{path}/_lookup_layer/{FileName}", MaxBytes) : null)
+                ?? (namePath != path ? archive.ReadAsset($"{namePath}/{FileName}", MaxBytes) : null);
             if (text is not null)
             {
-                lookup.LoadAssetVocabulary(text);
+                lookup.LoadAssetVocabulary(text, layer, file, $"{path}/{(inner ? "_lookup_layer/" : string.Empty)}vars/idf_weights");
             }
         }
     }
@@ -80,7 +90,7 @@ internal static class VocabularyAssets
     /// <summary>Refuses a loaded model whose text layer declares a vocabulary that the file does not hold (see the class summary).</summary>
     public static void CheckLoaded(Model model, string path)
     {
-        foreach (var (_, layer) in Walk(model, "layers/"))
+        foreach (var (_, _, layer) in Walk(model.Layers, "layers/", "layers/"))
         {
             var why = layer switch
             {
@@ -95,22 +105,25 @@ internal static class VocabularyAssets
         }
     }
 
-    private static (IndexLookup? Lookup, bool Inner) Lookup(Layer layer) => layer switch
+    /// <summary>The lookup of a text layer (a TextVectorization's inner one, Inner true), or null.</summary>
+    internal static (IndexLookup? Lookup, bool Inner) Lookup(Layer layer) => layer switch
     {
         TextVectorization text => (text.Lookup, true),
         IndexLookup lookup => (lookup, false),
         _ => (null, false),
     };
 
-    private static IEnumerable<(string Path, Layer Layer)> Walk(Model model, string prefix)
+    /// <summary>Each layer with its Keras saving path (see the class summary) and the layer-name path earlier versions wrote.</summary>
+    private static IEnumerable<(string Path, string NamePath, Layer Layer)> Walk(IReadOnlyList<Layer> layers, string prefix, string namePrefix)
     {
-        foreach (var layer in model.Layers)
+        foreach (var (layer, keras) in Keras3WeightsH5.Paths(layers))
         {
-            var path = prefix + layer.Name;
-            yield return (path, layer);
+            var path = prefix + keras;
+            var namePath = namePrefix + layer.Name;
+            yield return (path, namePath, layer);
             if (layer is ModelLayer nested)
             {
-                foreach (var item in Walk(nested.Model, path + "/layers/"))
+                foreach (var item in Walk(nested.Model.Layers, path + "/layers/", namePath + "/layers/"))
                 {
                     yield return item;
                 }

@@ -9,6 +9,7 @@ namespace KerasStyle.Saving;
 internal sealed class WeightsLoadPlan
 {
     private readonly List<(Layer Layer, WeightArray[] Values)> assignments = new();
+    private readonly List<Action> actions = new();
 
     /// <summary>Creates an empty plan.</summary>
     /// <param name="path">The file, for messages.</param>
@@ -79,12 +80,20 @@ internal sealed class WeightsLoadPlan
         assignments.Add((layer, stored.Select(s => s.IsFloat ? s.ToWeight() : new WeightArray(s.Shape, s.Integers!.Select(v => (float)v).ToArray())).ToArray()));
     }
 
-    /// <summary>Writes every planned layer's weights.</summary>
+    /// <summary>Plans a state change that is not a weight (a lookup's idf weights), already checked; run by <see cref="Apply"/>.</summary>
+    public void AddAction(Action action) => actions.Add(action);
+
+    /// <summary>Writes every planned layer's weights, then the other planned state.</summary>
     public void Apply()
     {
         foreach (var (layer, values) in assignments)
         {
             layer.AssignWeights(values, 0);
+        }
+
+        foreach (var action in actions)
+        {
+            action();
         }
     }
 

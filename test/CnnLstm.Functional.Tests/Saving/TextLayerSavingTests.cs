@@ -8,7 +8,7 @@ namespace KerasStyle.Tests.Saving;
 
 /// <summary>
 /// Text layers' vocabularies in files where Keras 3.16 puts them: a learned one in a .keras archive's
-/// assets/layers/NAME/vocabulary.txt (index_lookup.py's save_assets; TextVectorization also at .../_lookup_layer/),
+/// assets/layers/CLASS_PATH/vocabulary.txt (index_lookup.py's save_assets; TextVectorization also at .../_lookup_layer/),
 /// a given one in the config; a legacy .h5 holds none, so a file that declares one without it is refused.
 /// </summary>
 public class TextLayerSavingTests : SavingTestBase
@@ -44,9 +44,11 @@ public class TextLayerSavingTests : SavingTestBase
                 return reader.ReadToEnd();
             }
 
-            Assert.That(Read("assets/layers/tv/vocabulary.txt"), Is.EqualTo("\n[UNK]\nbaz\nbar\nfoo\nboom\nbada"));
-            Assert.That(Read("assets/layers/tv/_lookup_layer/vocabulary.txt"), Is.EqualTo("\n[UNK]\nbaz\nbar\nfoo\nboom\nbada"));
-            Assert.That(Read("assets/layers/look/vocabulary.txt"), Is.EqualTo("[UNK]\ny\nx"));
+            // saving_lib's paths: the snake_case class name, not the layer name ("tv", "look").
+            Assert.That(Read("assets/layers/text_vectorization/vocabulary.txt"), Is.EqualTo("\n[UNK]\nbaz\nbar\nfoo\nboom\nbada"));
+            Assert.That(Read("assets/layers/text_vectorization/_lookup_layer/vocabulary.txt"), Is.EqualTo("\n[UNK]\nbaz\nbar\nfoo\nboom\nbada"));
+            Assert.That(Read("assets/layers/string_lookup/vocabulary.txt"), Is.EqualTo("[UNK]\ny\nx"));
+            Assert.That(zip.Entries.Select(e => e.FullName), Has.None.StartsWith("assets/layers/tv").And.None.StartsWith("assets/layers/look"));
         }
 
         using var loaded = Model.Load(path);
@@ -100,16 +102,6 @@ public class TextLayerSavingTests : SavingTestBase
         var path = PathOf("learned.h5");
         Assert.That(() => model.Save(path), Throws.InstanceOf<NotSupportedException>().With.Message.Contains("TextVectorization 'tv'").And.Message.Contains(".keras"));
         Assert.That(File.Exists(path), Is.False);
-    }
-
-    [Test]
-    public void SaveKeras_AdaptedTfIdf_RefusedUntilIdfWeightsAreWrittenWhereKerasPutsThem()
-    {
-        var text = new Input(Array.Empty<int>(), DType.String);
-        var layer = new TextVectorization(outputMode: "tf_idf", name: "tv");
-        layer.Adapt(new[] { "a b", "b" });
-        using var model = new Model(text, layer.Call(text));
-        Assert.That(() => model.Save(PathOf("tfidf.keras")), Throws.InstanceOf<NotSupportedException>().With.Message.Contains("idf_weights"));
     }
 
     [Test]

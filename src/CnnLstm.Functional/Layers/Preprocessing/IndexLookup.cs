@@ -191,10 +191,14 @@ public abstract class IndexLookup : Layer
     /// refused; <c>tf_idf</c> needs idf weights of the vocabulary's length (padded with their mean for the special
     /// indices unless the vocabulary had them, and with zeros to <c>max_tokens</c> with <c>pad_to_max_tokens</c>).
     /// </summary>
-    private protected void SetVocabularyCore(IReadOnlyList<string> vocabulary, IReadOnlyList<double>? idf, bool recordInput)
+    /// <param name="vocabulary">The terms.</param>
+    /// <param name="idf">The idf weights, one per term (tf_idf only).</param>
+    /// <param name="recordInput">Record them as Keras' <c>input_vocabulary</c>/<c>input_idf_weights</c> (written to the config).</param>
+    /// <param name="paddedIdf">Loading only: idf weights already padded to <c>max_tokens</c>, used as they are (instead of <paramref name="idf"/>).</param>
+    private protected void SetVocabularyCore(IReadOnlyList<string> vocabulary, IReadOnlyList<double>? idf, bool recordInput, float[]? paddedIdf = null)
     {
         ArgumentNullException.ThrowIfNull(vocabulary);
-        if (OutputMode == "tf_idf" && idf is null)
+        if (OutputMode == "tf_idf" && idf is null && paddedIdf is null)
         {
             throw new ArgumentException($"{KerasName} '{Name}': idf_weights must be set if output_mode is 'tf_idf'.", nameof(idf));
         }
@@ -235,8 +239,8 @@ public abstract class IndexLookup : Layer
             throw new ArgumentException($"{KerasName} '{Name}': the vocabulary has {newSize} entries with the special indices, more than max_tokens {max}.", nameof(vocabulary));
         }
 
-        float[]? weights = null;
-        if (OutputMode == "tf_idf")
+        float[]? weights = paddedIdf;
+        if (OutputMode == "tf_idf" && paddedIdf is null)
         {
             if (idf!.Count != vocabulary.Count)
             {
@@ -621,8 +625,19 @@ public abstract class IndexLookup : Layer
     /// <summary>The vocabulary Keras writes to <c>assets/&lt;layer path&gt;/vocabulary.txt</c> (Keras' <c>save_assets</c>), or null when the config holds it.</summary>
     internal string? AssetVocabulary() => InputVocabulary is not null || !hasTable ? null : string.Join("\n", GetVocabularyText(true));
 
-    /// <summary>Keras' <c>load_assets</c>: the vocabulary from <c>vocabulary.txt</c> (trailing empty lines dropped).</summary>
-    internal void LoadAssetVocabulary(string text)
+    /// <summary>
+    /// Keras' <c>load_assets</c>: the vocabulary from <c>vocabulary.txt</c> (trailing empty lines dropped). With
+    /// <c>tf_idf</c> the idf weights must have been read from the weights file first (Keras' <c>load_own_variables</c>
+    /// runs before <c>load_assets</c>, which passes them to <c>set_vocabulary</c>): one weight per line, or, with
+    /// <c>pad_to_max_tokens</c>, <c>max_tokens</c> weights (the form Keras saves; Keras 3.16's own <c>load_assets</c>
+    /// refuses that length when the vocabulary is shorter, this library uses the weights as saved).
+    /// </summary>
+    /// <param name="text">The file's text.</param>
+    /// <param name="holder">The layer named in messages (a TextVectorization for its inner lookup).</param>
+    /// <param name="file">The model file, for messages.</param>
+    /// <param name="idfEntry">Where the idf weights are in the weights file, for messages.</param>
+    /// <exception cref="KerasFileException">tf_idf without idf weights in the file, or idf weights of another length.</exception>
+    internal void LoadAssetVocabulary(string text, Layer holder, string file, string idfEntry)
     {
         if (InputVocabulary is not null)
         {
@@ -635,21 +650,62 @@ public abstract class IndexLookup : Layer
             lines.RemoveAt(lines.Count - 1);
         }
 
-        if (OutputMode == "tf_idf")
+        if (OutputMode != "tf_idf")
         {
-            throw new NotSupportedException($"{ClassName} '{Name}': an adapted tf_idf vocabulary keeps its idf weights in the weights file under 'idf_weights' (Keras' save_own_variables), which this library does not read yet; give idf_weights in the layer's config.");
+            SetVocabularyCore(lines, null, recordInput: false);
+            return;
         }
 
-        SetVocabularyCore(lines, null, recordInput: false);
+        var stored = idfWeights ?? throw new KerasFileException(file,
+            $"{holder.ClassName} '{holder.Name}' (output_mode 'tf_idf') has a learned vocabulary of {lines.Count} entries in the assets but no idf weights in the weights file: Keras' save_own_variables stores them at '{idfEntry}' (load_own_variables reads them there). The entry is missing; the file is incomplete.");
+        if (stored.Length == lines.Count)
+        {
+            SetVocabularyCore(lines, stored.Select(w => (double)w).ToArray(), recordInput: false);
+        }
+        else if (PadToMaxTokens && MaxTokens is int max && stored.Length == max && lines.Count <= max)
+        {
+            SetVocabularyCore(lines, null, recordInput: false, paddedIdf: stored);
+        }
+        else
+        {
+            throw new KerasFileException(file,
+                $"{holder.ClassName} '{holder.Name}': the idf weights at '{idfEntry}' have {stored.Length} values, but the vocabulary in the assets has {lines.Count} entries; Keras' set_vocabulary needs one weight per entry{(PadToMaxTokens && MaxTokens is int m ? $" (or, saved with pad_to_max_tokens, max_tokens = {m})" : string.Empty)}.");
+        }
     }
 
-    /// <summary>Refuses to save an adapted tf_idf layer in .keras, whose idf weights Keras keeps beside the weights (see <see cref="LoadAssetVocabulary"/>).</summary>
-    internal void CheckSavable()
+    /// <summary>
+    /// Keras' <c>save_own_variables</c>: with <c>tf_idf</c>, the idf weights in use (padded as Keras pads them),
+    /// stored as <c>vars/idf_weights</c>; null in the other modes (nothing stored).
+    /// </summary>
+    /// <param name="holder">The layer named in messages.</param>
+    /// <exception cref="NotSupportedException">tf_idf with no idf weights yet (Keras' save_own_variables fails on such a layer: it reads <c>idf_weights_const</c>, set only by a vocabulary or adapt).</exception>
+    internal float[]? OwnIdfWeights(Layer holder) => OutputMode != "tf_idf" ? null : idfWeights?.ToArray()
+        ?? throw new NotSupportedException($"{holder.ClassName} '{holder.Name}': output_mode 'tf_idf' but no idf weights yet (the layer was neither adapted nor given a vocabulary with idf_weights); Keras 3.16 cannot save such a layer either (its save_own_variables stores the idf weights, which do not exist yet). Call Adapt, or give vocabulary and idfWeights, before saving.");
+
+    /// <summary>
+    /// Why idf weights read from a weights file (Keras' <c>load_own_variables</c>) cannot go to this layer, or null:
+    /// not a rank-1 floating-point array, or (when the layer already has idf weights, given or adapted) not of their
+    /// length (Keras assigns them to the existing variable, which keeps its shape).
+    /// </summary>
+    internal string? CheckStoredIdf(H5Array stored, Layer holder)
     {
-        if (OutputMode == "tf_idf" && InputVocabulary is null && hasTable)
+        if (!stored.IsFloat || stored.Shape.Length != 1 || stored.Shape[0] == 0)
         {
-            throw new NotSupportedException($"{ClassName} '{Name}': an adapted tf_idf layer keeps its idf weights under 'idf_weights' in the weights file (Keras' save_own_variables), which this library does not write yet; pass the vocabulary and idf_weights to the constructor (they go to the config) to save it.");
+            return $"{holder.ClassName} '{holder.Name}': '{stored.Path}' has shape {stored.ShapeText}{(stored.IsFloat ? string.Empty : " (integers)")}; the idf weights are a non-empty rank-1 float array (Keras' save_own_variables stores the float32 idf_weights).";
         }
+
+        if (idfWeights is { } current && hasTable && current.Length != stored.Shape[0])
+        {
+            return $"{holder.ClassName} '{holder.Name}': '{stored.Path}' holds {stored.Shape[0]} idf weights, but the layer's vocabulary has {current.Length} (special indices{(PadToMaxTokens ? " and padding to max_tokens" : string.Empty)} included).";
+        }
+
+        return null;
+    }
+
+    /// <summary>Keras' <c>load_own_variables</c>: takes idf weights read from a file (checked by <see cref="CheckStoredIdf"/>).</summary>
+    internal void LoadStoredIdf(float[] values)
+    {
+        idfWeights = values.ToArray();
     }
 
     /// <summary>ONNX: refused; the string layers have no ONNX form here (see docs/saving.md).</summary>
