@@ -119,10 +119,18 @@ public partial class Model
     /// </summary>
     /// <param name="path">A <c>.keras</c>, <c>.h5</c> or <c>.hdf5</c> file.</param>
     /// <param name="compile">False to ignore the compile config, as Keras' <c>compile=False</c>.</param>
+    /// <param name="vocabularies">Text layers' vocabularies the file lacks, by layer name (default none): a legacy
+    /// <c>.h5</c> of an adapted TextVectorization, StringLookup or IntegerLookup declares its vocabulary's size but
+    /// cannot hold it, and is refused without it. Give the terms the layer had when saved (Keras'
+    /// <c>get_vocabulary()</c>; string[], or long[] / int[] for IntegerLookup), as a Keras user calls
+    /// <c>set_vocabulary</c> after <c>load_model</c>; they must make the declared number of ids.</param>
     /// <returns>The model (a <see cref="Sequential"/> for Sequential configs).</returns>
-    public static Model Load(string path, bool compile = true)
+    /// <exception cref="ArgumentException">A vocabulary for a layer that is not a text layer of the model, whose file
+    /// holds its vocabulary, of the wrong element type, or of another size than the file declares.</exception>
+    public static Model Load(string path, bool compile = true, IReadOnlyDictionary<string, Array>? vocabularies = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        VocabularyAssets.CheckGiven(vocabularies);
         RefuseDirectory(path, "Load");
         var extension = Path.GetExtension(path).ToLowerInvariant();
         if (extension is not (".keras" or ".h5" or ".hdf5"))
@@ -135,16 +143,16 @@ public partial class Model
         if (extension == ".keras" && content == KerasArchive.Content.Hdf5)
         {
             Warnings.Warn($"'{path}' is named .keras but is an HDF5 file (a Keras 2 / legacy .h5 full-model file), not a .keras zip archive; loading it as HDF5 (Keras 3 refuses it).");
-            return LoadKeras2(path, compile);
+            return LoadKeras2(path, compile, vocabularies);
         }
 
         if (extension != ".keras" && content == KerasArchive.Content.Zip)
         {
             Warnings.Warn($"'{path}' is named {extension} but is a zip archive (a Keras 3 .keras file), not an HDF5 file; loading it as .keras.");
-            return LoadKeras(path, compile);
+            return LoadKeras(path, compile, vocabularies);
         }
 
-        return extension == ".keras" ? LoadKeras(path, compile) : LoadKeras2(path, compile);
+        return extension == ".keras" ? LoadKeras(path, compile, vocabularies) : LoadKeras2(path, compile, vocabularies);
     }
 
     /// <summary>
@@ -286,7 +294,7 @@ public partial class Model
         }
     }
 
-    private static Model LoadKeras(string path, bool compile)
+    private static Model LoadKeras(string path, bool compile, IReadOnlyDictionary<string, Array>? vocabularies)
     {
         using var archive = KerasArchive.OpenRead(path);
         var config = archive.ReadConfig();
@@ -301,6 +309,7 @@ public partial class Model
             using var file = HdfReader.Open(archive.ReadWeights(model.WeightsBudget()), path);
             model.LoadKeras3State(Keras3WeightsH5.Read(file, path), path, skipMismatch: false);
             VocabularyAssets.Load(model, archive, path);
+            VocabularyAssets.ApplyGiven(model, vocabularies);
             VocabularyAssets.CheckLoaded(model, path);
             return model;
         }
@@ -317,7 +326,7 @@ public partial class Model
     /// </summary>
     private long WeightsBudget() => (Layers.Sum(l => l.CountParams()) * 3 * sizeof(double)) + (Layers.Sum(l => l.Weights.Count) * 3 * 16384L) + (4L << 20);
 
-    private static Model LoadKeras2(string path, bool compile)
+    private static Model LoadKeras2(string path, bool compile, IReadOnlyDictionary<string, Array>? vocabularies)
     {
         using var file = HdfReader.Open(path);
         var (modelConfig, trainingConfig) = Keras2WeightsH5.ReadConfigs(file, path);
@@ -352,7 +361,8 @@ public partial class Model
         model.SetSource(kerasVersion, keras2);
         try
         {
-            // A text layer's adapted vocabulary is not in a legacy .h5 (Saving/VocabularyAssets).
+            // A text layer's adapted vocabulary is not in a legacy .h5 (Saving/VocabularyAssets): the caller's, if given.
+            VocabularyAssets.ApplyGiven(model, vocabularies);
             VocabularyAssets.CheckLoaded(model, path);
             var plan = new WeightsLoadPlan(path, skipMismatch: false);
             var stored = Keras2WeightsH5.Read(file, path);

@@ -87,6 +87,45 @@ internal static class VocabularyAssets
         }
     }
 
+    /// <summary>
+    /// Checks the vocabularies a caller gives to <c>Model.Load</c> (by layer name) before the file is read: string,
+    /// long or int arrays, no null entries.
+    /// </summary>
+    /// <exception cref="ArgumentException">A null or empty name, a null array, an array of another element type or holding null.</exception>
+    public static void CheckGiven(IReadOnlyDictionary<string, Array>? vocabularies)
+    {
+        foreach (var (name, terms) in vocabularies ?? new Dictionary<string, Array>())
+        {
+            if (string.IsNullOrEmpty(name) || terms is null)
+            {
+                throw new ArgumentException("Load: vocabularies map layer names to terms; a name or an array is null or empty.", nameof(vocabularies));
+            }
+
+            if (terms is not (string[] or long[] or int[]) || (terms is string[] strings && strings.Contains(null)))
+            {
+                throw new ArgumentException($"Load: the vocabulary for layer '{name}' is a {terms.GetType().Name}; give string[] (TextVectorization, StringLookup) or long[] / int[] (IntegerLookup), without null terms.", nameof(vocabularies));
+            }
+        }
+    }
+
+    /// <summary>Sets the vocabularies given to <c>Model.Load</c> on the text layers whose file lacks them (Keras: <c>set_vocabulary</c> after <c>load_model</c>).</summary>
+    /// <exception cref="ArgumentException">A name that is no text layer of the model, or a vocabulary that does not fit (see <see cref="IndexLookup.SetMissingVocabulary"/>).</exception>
+    public static void ApplyGiven(Model model, IReadOnlyDictionary<string, Array>? vocabularies)
+    {
+        if (vocabularies is null || vocabularies.Count == 0)
+        {
+            return;
+        }
+
+        var textLayers = Walk(model, "layers/").Select(item => item.Layer).Where(l => Lookup(l).Lookup is not null).ToArray();
+        foreach (var (name, terms) in vocabularies)
+        {
+            var layer = textLayers.FirstOrDefault(l => l.Name == name)
+                ?? throw new ArgumentException($"Load: a vocabulary was given for layer '{name}', which is not a text layer of this model; its text layers are {(textLayers.Length == 0 ? "none" : string.Join(", ", textLayers.Select(l => $"{l.ClassName} '{l.Name}'")))}.", nameof(vocabularies));
+            Lookup(layer).Lookup!.SetMissingVocabulary(terms, layer);
+        }
+    }
+
     /// <summary>Refuses a loaded model whose text layer declares a vocabulary that the file does not hold (see the class summary).</summary>
     public static void CheckLoaded(Model model, string path)
     {

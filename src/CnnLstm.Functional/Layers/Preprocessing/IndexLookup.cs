@@ -619,8 +619,41 @@ public abstract class IndexLookup : Layer
     /// </summary>
     internal string? MissingVocabulary() =>
         !hasTable && ConfigVocabularySize is int size && size > TokenStartIndex
-            ? $"{ClassName} '{Name}' was saved with a vocabulary of {size} entries (its config's vocabulary_size), but the file holds no vocabulary: its config has \"vocabulary\": null and the layer has no weights in the file (Keras keeps an adapted vocabulary in a lookup table, which the legacy .h5 format does not save). Without it the model cannot turn text into the ids it was trained on. Save the model as .keras (the vocabulary goes to assets/.../vocabulary.txt), or rebuild the layer with its vocabulary and load the weights."
+            ? $"{ClassName} '{Name}' was saved with a vocabulary of {size} entries (its config's vocabulary_size), but the file holds no vocabulary: its config has \"vocabulary\": null and the layer has no weights in the file (Keras keeps an adapted vocabulary in a lookup table, which the legacy .h5 format does not save). Without it the model cannot turn text into the ids it was trained on. Give it when loading, as a Keras user calls set_vocabulary after load_model: Model.Load(path, vocabularies: new Dictionary<string, Array> {{ [\"{Name}\"] = terms }}) with the layer's get_vocabulary() as saved; or save the model as .keras (the vocabulary goes to assets/.../vocabulary.txt)."
             : null;
+
+    /// <summary>
+    /// Gives a layer read from a file the vocabulary the file lacks (see <see cref="MissingVocabulary"/>), as a Keras
+    /// user calls <c>set_vocabulary</c> after <c>load_model</c>: string terms for StringLookup and TextVectorization,
+    /// long or int values for IntegerLookup, optionally starting with the mask and OOV tokens. The result must have
+    /// the size the config declared, so that the ids fit the layers trained on them.
+    /// </summary>
+    /// <param name="vocabulary">The terms.</param>
+    /// <param name="holder">The layer named in messages (a TextVectorization holding this lookup, or this layer).</param>
+    /// <exception cref="ArgumentException">The file holds the vocabulary already, the terms are of the wrong type, or they give another size.</exception>
+    internal void SetMissingVocabulary(Array vocabulary, Layer holder)
+    {
+        var who = $"{holder.ClassName} '{holder.Name}'";
+        if (MissingVocabulary() is null)
+        {
+            throw new ArgumentException($"Load: a vocabulary was given for {who}, but the file holds its vocabulary (or declares none); give vocabularies only for the layers the file lacks them for, or call SetVocabulary after loading.", nameof(vocabulary));
+        }
+
+        string[] terms = vocabulary switch
+        {
+            string[] strings when this is StringLookup => strings,
+            long[] values when this is IntegerLookup => values.Select(IntText).ToArray(),
+            int[] values when this is IntegerLookup => values.Select(v => IntText(v)).ToArray(),
+            _ => throw new ArgumentException($"Load: the vocabulary given for {who} is a {vocabulary.GetType().Name}; it takes {(this is IntegerLookup ? "long[] or int[]" : "string[]")} terms.", nameof(vocabulary)),
+        };
+        var declared = ConfigVocabularySize!.Value;
+        SetVocabularyCore(terms, null, recordInput: true);
+        if (VocabularySize() is var given && given != declared)
+        {
+            // The loading model is disposed on this error, so the layer's new vocabulary goes with it.
+            throw new ArgumentException($"Load: the vocabulary given for {who} makes {given} ids with the special tokens, but the file's config declares vocabulary_size {declared}: the layers after it were trained on {declared} ids. Give the vocabulary the model was saved with (Keras' get_vocabulary() of the adapted layer).", nameof(vocabulary));
+        }
+    }
 
     /// <summary>The vocabulary Keras writes to <c>assets/&lt;layer path&gt;/vocabulary.txt</c> (Keras' <c>save_assets</c>), or null when the config holds it.</summary>
     internal string? AssetVocabulary() => InputVocabulary is not null || !hasTable ? null : string.Join("\n", GetVocabularyText(true));
