@@ -117,7 +117,7 @@ internal static class VocabularyAssets
             return;
         }
 
-        var textLayers = Walk(model, "layers/").Select(item => item.Layer).Where(l => Lookup(l).Lookup is not null).ToArray();
+        var textLayers = Walk(model.Layers, "layers/", "layers/").Select(item => item.Layer).Where(l => Lookup(l).Lookup is not null).ToArray();
         foreach (var (name, terms) in vocabularies)
         {
             var layer = textLayers.FirstOrDefault(l => l.Name == name)
