@@ -647,7 +647,7 @@ public abstract class IndexLookup : Layer
             _ => throw new ArgumentException($"Load: the vocabulary given for {who} is a {vocabulary.GetType().Name}; it takes {(this is IntegerLookup ? "long[] or int[]" : "string[]")} terms.", nameof(vocabulary)),
         };
         var declared = ConfigVocabularySize!.Value;
-        SetVocabularyCore(terms, null, recordInput: true);
+        SetVocabularyCore(terms, null, recordInput: false);
         if (VocabularySize() is var given && given != declared)
         {
             // The loading model is disposed on this error, so the layer's new vocabulary goes with it.

@@ -95,7 +95,7 @@ public sealed class IntegerLookup : IndexLookup
     public void SetVocabulary(IReadOnlyList<long> vocabulary, IReadOnlyList<double>? idfWeights = null)
     {
         ArgumentNullException.ThrowIfNull(vocabulary);
-        SetVocabularyCore(vocabulary.Select(IntText).ToArray(), idfWeights, recordInput: true);
+        SetVocabularyCore(vocabulary.Select(IntText).ToArray(), idfWeights, recordInput: false);
     }
 
     /// <summary>Keras' <c>get_vocabulary(include_special_tokens)</c>.</summary>

@@ -93,7 +93,7 @@ public sealed class StringLookup : IndexLookup
     /// <summary>Keras' <c>set_vocabulary(vocabulary, idf_weights)</c>: replaces the vocabulary (see <see cref="IndexLookup"/>).</summary>
     /// <param name="vocabulary">The terms, optionally starting with the mask and OOV tokens.</param>
     /// <param name="idfWeights">With <c>tf_idf</c>: one weight per term.</param>
-    public void SetVocabulary(IReadOnlyList<string> vocabulary, IReadOnlyList<double>? idfWeights = null) => SetVocabularyCore(vocabulary, idfWeights, recordInput: true);
+    public void SetVocabulary(IReadOnlyList<string> vocabulary, IReadOnlyList<double>? idfWeights = null) => SetVocabularyCore(vocabulary, idfWeights, recordInput: false);
 
     /// <summary>Keras' <c>get_vocabulary(include_special_tokens)</c>.</summary>
     /// <param name="includeSpecialTokens">Include the mask and OOV tokens (default true), so that a term's position is its index.</param>

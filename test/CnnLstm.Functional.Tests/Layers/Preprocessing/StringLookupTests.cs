@@ -14,6 +14,20 @@ public class StringLookupTests
     private static readonly string[] Vocabulary = { "a", "b", "c", "d" };
 
     [Test]
+    public void SetVocabulary_LeavesTheConfigsVocabularyNull_AsKerasInputVocabulary()
+    {
+        // Keras' set_vocabulary does not touch input_vocabulary: the config keeps null and a .keras save writes the
+        // terms to assets (vocabulary.txt); only a constructor's vocabulary is in the config.
+        using var lookup = new StringLookup();
+        lookup.SetVocabulary(new[] { "a", "b" });
+        using var text = new TextVectorization();
+        text.SetVocabulary(new[] { "a", "b" });
+        Assert.That((lookup.GetConfig()["vocabulary"], text.GetConfig()["vocabulary"]), Is.EqualTo(((JsonNode?)null, (JsonNode?)null)));
+        Assert.That(lookup.GetVocabulary(), Is.EqualTo(new[] { "[UNK]", "a", "b" }));
+        Assert.That(new StringLookup(vocabulary: new[] { "a" }).GetConfig()["vocabulary"]!.AsArray().Select(t => (string?)t), Is.EqualTo(new[] { "a" }));
+    }
+
+    [Test]
     public void Invoke_GivenVocabulary_MapsTokensAndOovToIndexZero()
     {
         // num_oov_indices=1 and no mask: OOV is 0, the terms 1..4 (Keras' docstring example).
