@@ -253,7 +253,7 @@ internal static class CompileConfig
                 case null:
                     break;
                 case JsonValue value when value.TryGetValue<string>(out var name):
-                    Add(item, () => Metric.Known.Contains(name) ? (Metric)name
+                    Add(item, () => Metric.IsKnownName(name) ? (Metric)name
                         : throw new ArgumentException($"Compile: unknown metric '{name}'; known metrics are {string.Join(", ", Metric.Known)}.", "metrics"));
                     break;
                 case JsonArray list:
