@@ -257,9 +257,9 @@ public abstract class Metric
     /// </summary>
     public static IReadOnlyList<string> Known { get; } = new[]
     {
-        "accuracy", "acc", "Accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy", "precision", "recall", "auc",
+        "accuracy", "acc", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy", "precision", "recall", "auc",
         "mse", "mean_squared_error", "mae", "mean_absolute_error", "rmse", "root_mean_squared_error",
-    }.Concat(KerasStrings.Keys).Concat(MetricClasses.Names.Keys).ToArray();
+    }.Concat(new[] { "Accuracy" }).Concat(KerasStrings.Keys).Concat(MetricClasses.Names.Keys).ToArray();
 
     /// <summary>Whether <paramref name="name"/> is one of <see cref="Known"/>, or <c>accuracy</c>/<c>acc</c> in another case.</summary>
     internal static bool IsKnownName(string name) => Known.Contains(name) || IsAccuracy(name);
