@@ -77,7 +77,7 @@ public partial class Model
             // Refused (named) before anything is written: an optimizer tf.keras 2 has not.
             _ = Optimizer is null ? null : TfKeras2OptimizerWeights.OptimizerClass(Optimizer);
             var trainingConfig = CompileConfigJson() is { } compile
-                ? TfKeras2Config.Training(compile, Optimizer is RMSprop { Keras2Update: true } or Adagrad { Keras2Update: true }).ToJsonString() : null;
+                ? TfKeras2Config.Training(compile, Optimizer is RMSprop { Keras2Update: true } or Adagrad { Keras2Update: true }, Optimizer!.NameGiven ? Optimizer.Name : null).ToJsonString() : null;
             Keras2WeightsH5.SaveFullModel(path, Layers, modelConfig.ToJsonString(), trainingConfig, TfKeras2Config.KerasVersion,
                 () => Optimizer is null ? null : TfKeras2OptimizerWeights.Write(ExportOptimizerState(), Optimizer, TrainableWeights));
             return;

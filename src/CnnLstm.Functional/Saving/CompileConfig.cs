@@ -120,24 +120,40 @@ internal static class CompileConfig
                 var (emaOverwriteFrequency, lossScaleFactor) = (config.GetNullableInt("ema_overwrite_frequency"), Number("loss_scale_factor"));
                 var gradientAccumulationSteps = config.GetNullableInt("gradient_accumulation_steps");
                 config.RequireDefault("decay", 0.0);
-                config.Ignore("jit_compile");
+                if (writtenByKeras2)
+                {
+                    // tf.keras 2.11+'s optimizers write jit_compile in every config (tf_keras/src/optimizers/optimizer.py
+                    // get_config). It only chooses whether tf.keras 2 compiled the update with XLA: the update, and so the
+                    // numbers, are the same either way, so it is read and has no effect here. Keras 3's optimizers have no
+                    // such argument and refuse it ("Argument(s) not recognized"), as the unknown keys below are.
+                    config.Ignore("jit_compile");
+                }
+
+                // Keras' name (keras/src/optimizers/base_optimizer.py): given back to the optimizer; null or absent: a new one.
+                var givenName = config.GetNullableString("name");
                 Optimizer optimizer = className.ToLowerInvariant() switch
                 {
-                    "adam" => ReadAdam(config, rate),
-                    "sgd" => new SGD(rate ?? 0.01, config.GetDouble("momentum", 0), config.GetBool("nesterov", false)),
-                    "rmsprop" => ReadRmsprop(config, rate, legacy),
-                    "adamw" => new AdamW(rate ?? 0.001, weightDecay!.Value, config.GetDouble("beta_1", 0.9), config.GetDouble("beta_2", 0.999), config.GetDouble("epsilon", 1e-7), config.GetBool("amsgrad", false)),
-                    "nadam" => new Nadam(rate ?? 0.001, config.GetDouble("beta_1", 0.9), config.GetDouble("beta_2", 0.999), config.GetDouble("epsilon", 1e-7)),
-                    "adamax" => new Adamax(rate ?? 0.001, config.GetDouble("beta_1", 0.9), config.GetDouble("beta_2", 0.999), config.GetDouble("epsilon", 1e-7)),
-                    "adagrad" => new Adagrad(rate ?? 0.001, config.GetDouble("initial_accumulator_value", 0.1), config.GetDouble("epsilon", 1e-7), keras2Update: legacy),
-                    "adadelta" => new Adadelta(rate ?? 0.001, config.GetDouble("rho", 0.95), config.GetDouble("epsilon", 1e-7)),
-                    "lion" => new Lion(rate ?? 0.001, config.GetDouble("beta_1", 0.9), config.GetDouble("beta_2", 0.99)),
+                    "adam" => ReadAdam(config, rate, givenName),
+                    "sgd" => new SGD(rate ?? 0.01, ReadSgdMomentum(config, writtenByKeras2), config.GetBool("nesterov", false), givenName),
+                    "rmsprop" => ReadRmsprop(config, rate, legacy, givenName),
+                    "adamw" => new AdamW(rate ?? 0.001, weightDecay!.Value, config.GetDouble("beta_1", 0.9), config.GetDouble("beta_2", 0.999), config.GetDouble("epsilon", 1e-7), config.GetBool("amsgrad", false), givenName),
+                    "nadam" => new Nadam(rate ?? 0.001, config.GetDouble("beta_1", 0.9), config.GetDouble("beta_2", 0.999), config.GetDouble("epsilon", 1e-7), givenName),
+                    "adamax" => new Adamax(rate ?? 0.001, config.GetDouble("beta_1", 0.9), config.GetDouble("beta_2", 0.999), config.GetDouble("epsilon", 1e-7), givenName),
+                    "adagrad" => new Adagrad(rate ?? 0.001, config.GetDouble("initial_accumulator_value", 0.1), config.GetDouble("epsilon", 1e-7), keras2Update: legacy, name: givenName),
+                    "adadelta" => new Adadelta(rate ?? 0.001, config.GetDouble("rho", 0.95), config.GetDouble("epsilon", 1e-7), givenName),
+                    "lion" => new Lion(rate ?? 0.001, config.GetDouble("beta_1", 0.9), config.GetDouble("beta_2", 0.99), givenName),
                     "ftrl" => new Ftrl(rate ?? 0.001, config.GetDouble("learning_rate_power", -0.5), config.GetDouble("initial_accumulator_value", 0.1),
                         config.GetDouble("l1_regularization_strength", 0), config.GetDouble("l2_regularization_strength", 0),
-                        config.GetDouble("l2_shrinkage_regularization_strength", 0), config.GetDouble("beta", 0)),
+                        config.GetDouble("l2_shrinkage_regularization_strength", 0), config.GetDouble("beta", 0), givenName),
                     _ when CustomObjects.Optimizer(className) is { } factory => CustomObjects.Create(factory, config, "optimizer"),
                     _ => throw new NotSupportedException($"compile_config: the optimizer '{className}' is not supported; this library has {string.Join(", ", OptimizerNames.Known)} (register your own with CustomObjects.Register)."),
                 };
+                if (givenName is not null && (!optimizer.NameGiven || optimizer.Name != givenName))
+                {
+                    // A user's factory need not read the name: the config's name is the optimizer's, as Keras' from_config passes it.
+                    optimizer.SetName(givenName);
+                }
+
                 optimizer.SetBaseArguments(weightDecay, clipnorm, globalClipnorm, clipvalue, useEma, emaMomentum, emaOverwriteFrequency, lossScaleFactor, gradientAccumulationSteps);
                 if (schedule is not null)
                 {
@@ -146,7 +162,7 @@ internal static class CompileConfig
 
                 var unknown = config.UnreadKeys;
                 return unknown.Count == 0 ? optimizer
-                    : throw new FormatException($"compile_config: unknown argument{(unknown.Count > 1 ? "s" : string.Empty)} {string.Join(", ", unknown.Select(k => $"'{k}'"))} for the optimizer {className}.");
+                    : throw new FormatException($"compile_config: unknown argument{(unknown.Count > 1 ? "s" : string.Empty)} {string.Join(", ", unknown.Select(k => $"'{k}'"))} for the optimizer {className} (Keras: \"Argument(s) not recognized\").");
             default:
                 throw new FormatException($"compile_config: the optimizer must be a name or a serialized optimizer, got {node?.ToJsonString() ?? "null"}.");
         }
@@ -158,9 +174,32 @@ internal static class CompileConfig
             ? throw new ArgumentException("compile_config: AdamW's weight_decay must be a float (Keras: \"Argument `weight_decay` must be a float. Received: weight_decay=None\").")
             : config.GetDouble("weight_decay", 0.004);
 
-    private static Adam ReadAdam(LayerConfig config, double? rate)
+    private static Adam ReadAdam(LayerConfig config, double? rate, string? name)
     {
-        return new Adam(rate ?? 0.001, config.GetDouble("beta_1", 0.9), config.GetDouble("beta_2", 0.999), config.GetDouble("epsilon", 1e-7), config.GetBool("amsgrad", false));
+        return new Adam(rate ?? 0.001, config.GetDouble("beta_1", 0.9), config.GetDouble("beta_2", 0.999), config.GetDouble("epsilon", 1e-7), config.GetBool("amsgrad", false), name);
+    }
+
+    /// <summary>
+    /// SGD's <c>momentum</c>. Keras 3's SGD refuses one that is not a Python float (keras/src/optimizers/sgd.py:
+    /// <c>not isinstance(momentum, float)</c>), so a Keras 3 config's JSON integer (<c>0</c>, <c>1</c>) is refused as
+    /// Keras refuses it; tf.keras 2's SGD accepts ints and writes the value it was given, so its files may hold one.
+    /// </summary>
+    private static double ReadSgdMomentum(LayerConfig config, bool writtenByKeras2)
+    {
+        var raw = config.GetRaw("momentum");
+        if (!writtenByKeras2 && raw is JsonValue value && value.GetValueKind() == System.Text.Json.JsonValueKind.Number && IsJsonInteger(value))
+        {
+            throw new ArgumentException($"compile_config: SGD's momentum must be a float between [0, 1] (Keras: \"`momentum` must be a float between [0, 1].\"); got the integer {value.ToJsonString()}.");
+        }
+
+        return config.GetDouble("momentum", 0);
+    }
+
+    /// <summary>Whether a JSON number is written without a fraction or exponent (Python's <c>json.loads</c> reads it as an int).</summary>
+    private static bool IsJsonInteger(JsonValue value)
+    {
+        var text = value.ToJsonString();
+        return !text.Contains('.', StringComparison.Ordinal) && !text.Contains('e', StringComparison.OrdinalIgnoreCase);
     }
 
     /// <summary>
@@ -169,10 +208,10 @@ internal static class CompileConfig
     /// Keras 3's (rho 0.9; ε 1e-7: Keras 2.2's <c>K.epsilon()</c>, tf.keras 2's 1e-7; Keras 2.0 to 2.1.2 defaulted to 1e-8
     /// but always wrote it).
     /// </summary>
-    private static RMSprop ReadRmsprop(LayerConfig config, double? rate, bool keras2Update)
+    private static RMSprop ReadRmsprop(LayerConfig config, double? rate, bool keras2Update, string? name)
     {
         return new RMSprop(rate ?? 0.001, config.GetDouble("rho", 0.9), config.GetDouble("epsilon", 1e-7), config.GetDouble("momentum", 0), config.GetBool("centered", false),
-            keras2Update);
+            keras2Update, name);
     }
 
     private static string NameOf(JsonObject obj) =>
@@ -214,7 +253,7 @@ internal static class CompileConfig
                 case null:
                     break;
                 case JsonValue value when value.TryGetValue<string>(out var name):
-                    Add(item, () => Metric.Known.Contains(name) ? (Metric)name
+                    Add(item, () => Metric.IsKnownName(name) ? (Metric)name
                         : throw new ArgumentException($"Compile: unknown metric '{name}'; known metrics are {string.Join(", ", Metric.Known)}.", "metrics"));
                     break;
                 case JsonArray list:

@@ -68,15 +68,17 @@ internal static class TfKeras2Config
     /// <param name="legacy">The optimizer is an RMSprop or Adagrad with <c>Keras2Update</c>: written as tf.keras 2's
     /// legacy <c>OptimizerV2</c> serializes itself (name, learning_rate, decay, then its own arguments; no
     /// <c>is_legacy_optimizer</c>), which tf.keras 2.11-2.15 read as the legacy optimizer and this library as that update.</param>
+    /// <param name="name">The optimizer's name when it was given (<see cref="Training.Optimizers.Optimizer.Name"/>), written as
+    /// tf.keras 2 writes a given name; null: tf.keras 2's default name, the class name (<c>Adam</c>).</param>
     /// <exception cref="NotSupportedException">An optimizer argument tf.keras 2 has not or computes otherwise (named):
     /// <c>loss_scale_factor</c> or <c>gradient_accumulation_steps</c> set, <c>use_ema</c> (tf.keras 2 mixes the first
     /// step into the average, Keras 3 does not), or any base option on a legacy optimizer.</exception>
-    public static JsonObject Training(JsonObject compile, bool legacy = false)
+    public static JsonObject Training(JsonObject compile, bool legacy = false, string? name = null)
     {
         var optimizer = (JsonObject)compile["optimizer"]!;
         var className = (string)optimizer["class_name"]!;
         var config = (JsonObject)optimizer["config"]!.DeepClone();
-        config["name"] = className;
+        config["name"] = name ?? className;
         foreach (var key in new[] { "loss_scale_factor", "gradient_accumulation_steps" })
         {
             if (config.TryGetPropertyValue(key, out var value) && value is not null)
@@ -114,7 +116,7 @@ internal static class TfKeras2Config
             }
 
             var own = className == "RMSprop" ? new[] { "rho", "momentum", "epsilon", "centered" } : new[] { "initial_accumulator_value", "epsilon" };
-            var legacyConfig = new JsonObject { ["name"] = className, ["learning_rate"] = config["learning_rate"]?.DeepClone(), ["decay"] = 0.0 };
+            var legacyConfig = new JsonObject { ["name"] = name ?? className, ["learning_rate"] = config["learning_rate"]?.DeepClone(), ["decay"] = 0.0 };
             foreach (var key in own)
             {
                 legacyConfig[key] = config[key]?.DeepClone();

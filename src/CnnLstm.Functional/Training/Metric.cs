@@ -234,12 +234,38 @@ public abstract class Metric
         }
     }
 
-    /// <summary>The names <see cref="Resolve(string, Loss, int?)"/> accepts.</summary>
+    /// <summary>
+    /// Keras' other strings for metrics this library resolves by name (keras/src/metrics/__init__.py ALL_OBJECTS_DICT:
+    /// class names, and the aliases <c>MSE</c>, <c>MAE</c>), each to the library's name. <c>metrics.get</c> makes the
+    /// class with its default arguments and <c>compile</c> logs it under the string given (<c>"AUC"</c> logs as
+    /// <c>AUC</c>); <c>Accuracy</c> is <c>"accuracy"</c> in another case (below).
+    /// </summary>
+    private static readonly Dictionary<string, string> KerasStrings = new(StringComparer.Ordinal)
+    {
+        ["AUC"] = "auc", ["Precision"] = "precision", ["Recall"] = "recall", ["BinaryAccuracy"] = "binary_accuracy",
+        ["CategoricalAccuracy"] = "categorical_accuracy", ["SparseCategoricalAccuracy"] = "sparse_categorical_accuracy",
+        ["MeanSquaredError"] = "mse", ["MSE"] = "mse", ["MeanAbsoluteError"] = "mae", ["MAE"] = "mae", ["RootMeanSquaredError"] = "root_mean_squared_error",
+    };
+
+    /// <summary>
+    /// The names <see cref="Resolve(string, Loss, int?)"/> accepts: Keras' metric functions and aliases, the class names
+    /// of the metrics this library has (Keras' <c>metrics.get</c> makes each with its default arguments), and
+    /// <c>accuracy</c>/<c>acc</c> in any case (<c>Accuracy</c>, <c>ACC</c>: Keras' compile_utils.get_metric compares
+    /// <c>str(identifier).lower()</c>, so these pick binary, sparse or categorical accuracy by the output and loss, not
+    /// the class <c>Accuracy</c>). Every string is logged under itself, as Keras logs it. <c>rmse</c> is this library's
+    /// short name for <c>root_mean_squared_error</c> (Keras has no such string).
+    /// </summary>
     public static IReadOnlyList<string> Known { get; } = new[]
     {
         "accuracy", "acc", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy", "precision", "recall", "auc",
         "mse", "mean_squared_error", "mae", "mean_absolute_error", "rmse", "root_mean_squared_error",
-    }.Concat(MetricClasses.Names.Keys).ToArray();
+    }.Concat(new[] { "Accuracy" }).Concat(KerasStrings.Keys).Concat(MetricClasses.Names.Keys).ToArray();
+
+    /// <summary>Whether <paramref name="name"/> is one of <see cref="Known"/>, or <c>accuracy</c>/<c>acc</c> in another case.</summary>
+    internal static bool IsKnownName(string name) => Known.Contains(name) || IsAccuracy(name);
+
+    /// <summary>Keras' <c>str(identifier).lower() in ["accuracy", "acc"]</c>.</summary>
+    private static bool IsAccuracy(string name) => name.ToLowerInvariant() is "accuracy" or "acc";
 
     /// <summary>The name used in logs and history, e.g. <c>accuracy</c> or <c>pr_auc</c>.</summary>
     public string Name { get; }
@@ -262,6 +288,7 @@ public abstract class Metric
     {
         ArgumentNullException.ThrowIfNull(function);
         ArgumentNullException.ThrowIfNull(loss);
+        function = IsAccuracy(function) ? "accuracy" : KerasStrings.GetValueOrDefault(function, function);
         return function switch
         {
             // Keras 3's rule (compile_utils.is_binary_or_sparse_categorical): binary for one output unit, whatever

@@ -127,56 +127,56 @@ public abstract class ConfusionCount : Metric
 
 /// <summary>Keras' <c>TruePositives</c>: the weighted count of entries with a nonzero target predicted above the threshold.</summary>
 /// <param name="thresholds">One threshold in [0, 1]; null for 0.5. Several (a list in Keras) are not supported, as a log holds one number.</param>
-/// <param name="name">The logged name.</param>
-public sealed class TruePositives(double? thresholds = null, string name = "true_positives") : ConfusionCount(thresholds, name, true, true)
+/// <param name="name">The logged name; null (the default) for Keras' <c>auto_name</c>: <c>true_positives</c>, then <c>true_positives_1</c>, ... (counted until <c>Backend.ClearSession()</c>).</param>
+public sealed class TruePositives(double? thresholds = null, string? name = null) : ConfusionCount(thresholds, name ?? NameScope.UniqueKeras3Name("true_positives"), true, true)
 {
     /// <summary>Several thresholds, as Keras' <c>TruePositives(thresholds=[...])</c>: one count per threshold, read with <see cref="Metric.ResultValues()"/>; eager only (a log holds one number).</summary>
     /// <param name="thresholds">Thresholds in [0, 1].</param>
-    /// <param name="name">The logged name.</param>
+    /// <param name="name">The logged name; null (the default) for Keras' <c>auto_name</c>: <c>true_positives</c>, then <c>true_positives_1</c>, ... (counted until <c>Backend.ClearSession()</c>).</param>
     /// <exception cref="ArgumentException">An empty list.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A threshold outside [0, 1].</exception>
-    public TruePositives(IReadOnlyList<double> thresholds, string name = "true_positives")
+    public TruePositives(IReadOnlyList<double> thresholds, string? name = null)
         : this((double?)null, name) => SetThresholds(thresholds);
 }
 
 /// <summary>Keras' <c>FalsePositives</c>: the weighted count of entries with a zero target predicted above the threshold.</summary>
 /// <param name="thresholds">One threshold in [0, 1]; null for 0.5.</param>
-/// <param name="name">The logged name.</param>
-public sealed class FalsePositives(double? thresholds = null, string name = "false_positives") : ConfusionCount(thresholds, name, false, true)
+/// <param name="name">The logged name; null (the default) for Keras' <c>auto_name</c>: <c>false_positives</c>, then <c>false_positives_1</c>, ... (counted until <c>Backend.ClearSession()</c>).</param>
+public sealed class FalsePositives(double? thresholds = null, string? name = null) : ConfusionCount(thresholds, name ?? NameScope.UniqueKeras3Name("false_positives"), false, true)
 {
     /// <summary>Several thresholds, as Keras' <c>FalsePositives(thresholds=[...])</c>: one count per threshold, read with <see cref="Metric.ResultValues()"/>; eager only (a log holds one number).</summary>
     /// <param name="thresholds">Thresholds in [0, 1].</param>
-    /// <param name="name">The logged name.</param>
+    /// <param name="name">The logged name; null (the default) for Keras' <c>auto_name</c>: <c>false_positives</c>, then <c>false_positives_1</c>, ... (counted until <c>Backend.ClearSession()</c>).</param>
     /// <exception cref="ArgumentException">An empty list.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A threshold outside [0, 1].</exception>
-    public FalsePositives(IReadOnlyList<double> thresholds, string name = "false_positives")
+    public FalsePositives(IReadOnlyList<double> thresholds, string? name = null)
         : this((double?)null, name) => SetThresholds(thresholds);
 }
 
 /// <summary>Keras' <c>TrueNegatives</c>: the weighted count of entries with a zero target predicted at or below the threshold.</summary>
 /// <param name="thresholds">One threshold in [0, 1]; null for 0.5.</param>
-/// <param name="name">The logged name.</param>
-public sealed class TrueNegatives(double? thresholds = null, string name = "true_negatives") : ConfusionCount(thresholds, name, false, false)
+/// <param name="name">The logged name; null (the default) for Keras' <c>auto_name</c>: <c>true_negatives</c>, then <c>true_negatives_1</c>, ... (counted until <c>Backend.ClearSession()</c>).</param>
+public sealed class TrueNegatives(double? thresholds = null, string? name = null) : ConfusionCount(thresholds, name ?? NameScope.UniqueKeras3Name("true_negatives"), false, false)
 {
     /// <summary>Several thresholds, as Keras' <c>TrueNegatives(thresholds=[...])</c>: one count per threshold, read with <see cref="Metric.ResultValues()"/>; eager only (a log holds one number).</summary>
     /// <param name="thresholds">Thresholds in [0, 1].</param>
-    /// <param name="name">The logged name.</param>
+    /// <param name="name">The logged name; null (the default) for Keras' <c>auto_name</c>: <c>true_negatives</c>, then <c>true_negatives_1</c>, ... (counted until <c>Backend.ClearSession()</c>).</param>
     /// <exception cref="ArgumentException">An empty list.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A threshold outside [0, 1].</exception>
-    public TrueNegatives(IReadOnlyList<double> thresholds, string name = "true_negatives")
+    public TrueNegatives(IReadOnlyList<double> thresholds, string? name = null)
         : this((double?)null, name) => SetThresholds(thresholds);
 }
 
 /// <summary>Keras' <c>FalseNegatives</c>: the weighted count of entries with a nonzero target predicted at or below the threshold.</summary>
 /// <param name="thresholds">One threshold in [0, 1]; null for 0.5.</param>
-/// <param name="name">The logged name.</param>
-public sealed class FalseNegatives(double? thresholds = null, string name = "false_negatives") : ConfusionCount(thresholds, name, true, false)
+/// <param name="name">The logged name; null (the default) for Keras' <c>auto_name</c>: <c>false_negatives</c>, then <c>false_negatives_1</c>, ... (counted until <c>Backend.ClearSession()</c>).</param>
+public sealed class FalseNegatives(double? thresholds = null, string? name = null) : ConfusionCount(thresholds, name ?? NameScope.UniqueKeras3Name("false_negatives"), true, false)
 {
     /// <summary>Several thresholds, as Keras' <c>FalseNegatives(thresholds=[...])</c>: one count per threshold, read with <see cref="Metric.ResultValues()"/>; eager only (a log holds one number).</summary>
     /// <param name="thresholds">Thresholds in [0, 1].</param>
-    /// <param name="name">The logged name.</param>
+    /// <param name="name">The logged name; null (the default) for Keras' <c>auto_name</c>: <c>false_negatives</c>, then <c>false_negatives_1</c>, ... (counted until <c>Backend.ClearSession()</c>).</param>
     /// <exception cref="ArgumentException">An empty list.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A threshold outside [0, 1].</exception>
-    public FalseNegatives(IReadOnlyList<double> thresholds, string name = "false_negatives")
+    public FalseNegatives(IReadOnlyList<double> thresholds, string? name = null)
         : this((double?)null, name) => SetThresholds(thresholds);
 }

@@ -90,10 +90,10 @@ internal static class MetricClasses
                 "Accuracy" => new Accuracy(name ?? "accuracy"),
                 "TopKCategoricalAccuracy" => new TopKCategoricalAccuracy(config.GetInt("k", 5), name ?? "top_k_categorical_accuracy"),
                 "SparseTopKCategoricalAccuracy" => new SparseTopKCategoricalAccuracy(config.GetInt("k", 5), name ?? "sparse_top_k_categorical_accuracy", config.GetBool("from_sorted_ids", false)),
-                "TruePositives" => new TruePositives(ConfusionCount.ReadThresholds(config), name ?? "true_positives"),
-                "FalsePositives" => new FalsePositives(ConfusionCount.ReadThresholds(config), name ?? "false_positives"),
-                "TrueNegatives" => new TrueNegatives(ConfusionCount.ReadThresholds(config), name ?? "true_negatives"),
-                _ => new FalseNegatives(ConfusionCount.ReadThresholds(config), name ?? "false_negatives"),
+                "TruePositives" => new TruePositives(ConfusionCount.ReadThresholds(config), name),
+                "FalsePositives" => new FalsePositives(ConfusionCount.ReadThresholds(config), name),
+                "TrueNegatives" => new TrueNegatives(ConfusionCount.ReadThresholds(config), name),
+                _ => new FalseNegatives(ConfusionCount.ReadThresholds(config), name),
             };
         }
         catch (ArgumentException e)

@@ -17,9 +17,10 @@ public sealed class Adadelta : Optimizer
     /// <param name="learningRate">Learning rate (Keras default 0.001; the paper's form is 1.0).</param>
     /// <param name="rho">The decay rate, in [0, 1] (Keras default 0.95).</param>
     /// <param name="epsilon">Added under both square roots; must be positive.</param>
+    /// <param name="name">Keras' <c>name</c>; null (the default) gives the class's snake-case name made unique (<c>adadelta</c>, then <c>adadelta_1</c>, ...; <see cref="Optimizer.Name"/>).</param>
     /// <exception cref="ArgumentOutOfRangeException">An argument outside its range.</exception>
-    public Adadelta(LearningRateOrSchedule? learningRate = null, double rho = 0.95, double epsilon = 1e-7)
-        : base(learningRate ?? 0.001)
+    public Adadelta(LearningRateOrSchedule? learningRate = null, double rho = 0.95, double epsilon = 1e-7, string? name = null)
+        : base(learningRate ?? 0.001, name)
     {
         Rho = rho >= 0 && rho <= 1 ? rho : throw new ArgumentOutOfRangeException(nameof(rho), rho, "Adadelta: rho must be in [0, 1].");
         Epsilon = epsilon > 0 ? epsilon : throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, "Adadelta: epsilon must be positive.");

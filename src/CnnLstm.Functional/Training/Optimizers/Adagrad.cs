@@ -20,9 +20,10 @@ public sealed class Adagrad : Optimizer
     /// <param name="epsilon">Added to the accumulator under the square root; must be positive.</param>
     /// <param name="keras2Update">Whether to compute as tf.keras 2's legacy (<c>OptimizerV2</c>) Adagrad: ε added to the
     /// square root, p -= lr g / (√a + ε) (default false: Keras 3's update).</param>
+    /// <param name="name">Keras' <c>name</c>; null (the default) gives the class's snake-case name made unique (<c>adagrad</c>, then <c>adagrad_1</c>, ...; <see cref="Optimizer.Name"/>).</param>
     /// <exception cref="ArgumentOutOfRangeException">An argument outside its range.</exception>
-    public Adagrad(LearningRateOrSchedule? learningRate = null, double initialAccumulatorValue = 0.1, double epsilon = 1e-7, bool keras2Update = false)
-        : base(learningRate ?? 0.001)
+    public Adagrad(LearningRateOrSchedule? learningRate = null, double initialAccumulatorValue = 0.1, double epsilon = 1e-7, bool keras2Update = false, string? name = null)
+        : base(learningRate ?? 0.001, name)
     {
         Keras2Update = keras2Update;
         InitialAccumulatorValue = initialAccumulatorValue >= 0 && double.IsFinite(initialAccumulatorValue) ? initialAccumulatorValue

@@ -18,9 +18,10 @@ public class Adam : Optimizer
     /// <param name="beta2">Decay of the second moment, in [0, 1).</param>
     /// <param name="epsilon">Added to √v; must be positive.</param>
     /// <param name="amsgrad">Whether to use the running maximum of v (AMSGrad), kept in a third slot <c>velocity_hat</c>.</param>
+    /// <param name="name">Keras' <c>name</c>; null (the default) gives the class's snake-case name made unique (<c>adam</c>, then <c>adam_1</c>, ...; <see cref="Optimizer.Name"/>).</param>
     /// <exception cref="ArgumentOutOfRangeException">An argument outside its range.</exception>
-    public Adam(LearningRateOrSchedule? learningRate = null, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-7, bool amsgrad = false)
-        : base(learningRate ?? 0.001)
+    public Adam(LearningRateOrSchedule? learningRate = null, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-7, bool amsgrad = false, string? name = null)
+        : base(learningRate ?? 0.001, name)
     {
         if (!(beta1 >= 0 && beta1 < 1))
         {
@@ -43,9 +44,6 @@ public class Adam : Optimizer
         Amsgrad = amsgrad;
         SlotNames = amsgrad ? new[] { "momentum", "velocity", "velocity_hat" } : new[] { "momentum", "velocity" };
     }
-
-    /// <inheritdoc/>
-    public override string Name => GetType() == typeof(Adam) ? "adam" : base.Name;
 
     /// <summary>Decay of the first moment.</summary>
     public double Beta1 { get; }

@@ -17,9 +17,10 @@ public sealed class AdamW : Adam
     /// <param name="beta2">Decay of the second moment, in [0, 1).</param>
     /// <param name="epsilon">Added to √v; must be positive.</param>
     /// <param name="amsgrad">Whether to use the running maximum of v (AMSGrad), kept in a third slot <c>velocity_hat</c>.</param>
+    /// <param name="name">Keras' <c>name</c>; null (the default) gives the class's snake-case name made unique (<c>adam_w</c>, then <c>adam_w_1</c>, ...; <see cref="Optimizer.Name"/>).</param>
     /// <exception cref="ArgumentOutOfRangeException">An argument outside its range.</exception>
-    public AdamW(LearningRateOrSchedule? learningRate = null, double weightDecay = 0.004, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-7, bool amsgrad = false)
-        : base(learningRate ?? 0.001, beta1, beta2, epsilon, amsgrad)
+    public AdamW(LearningRateOrSchedule? learningRate = null, double weightDecay = 0.004, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-7, bool amsgrad = false, string? name = null)
+        : base(learningRate ?? 0.001, beta1, beta2, epsilon, amsgrad, name)
     {
         if (!double.IsFinite(weightDecay))
         {

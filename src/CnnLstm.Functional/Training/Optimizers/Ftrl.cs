@@ -24,10 +24,11 @@ public sealed class Ftrl : Optimizer
     /// <param name="l2RegularizationStrength">L2 strength, 0 or more.</param>
     /// <param name="l2ShrinkageRegularizationStrength">Shrinkage-type L2 strength (added to the gradient), 0 or more.</param>
     /// <param name="beta">The paper's β, added as β / (2 lr) to the L2 strength.</param>
+    /// <param name="name">Keras' <c>name</c>; null (the default) gives the class's snake-case name made unique (<c>ftrl</c>, then <c>ftrl_1</c>, ...; <see cref="Optimizer.Name"/>).</param>
     /// <exception cref="ArgumentOutOfRangeException">An argument outside its range (Keras' checks).</exception>
     public Ftrl(LearningRateOrSchedule? learningRate = null, double learningRatePower = -0.5, double initialAccumulatorValue = 0.1, double l1RegularizationStrength = 0.0,
-        double l2RegularizationStrength = 0.0, double l2ShrinkageRegularizationStrength = 0.0, double beta = 0.0)
-        : base(learningRate ?? 0.001)
+        double l2RegularizationStrength = 0.0, double l2ShrinkageRegularizationStrength = 0.0, double beta = 0.0, string? name = null)
+        : base(learningRate ?? 0.001, name)
     {
         InitialAccumulatorValue = initialAccumulatorValue >= 0 && double.IsFinite(initialAccumulatorValue) ? initialAccumulatorValue
             : throw new ArgumentOutOfRangeException(nameof(initialAccumulatorValue), initialAccumulatorValue, $"Ftrl: initial_accumulator_value needs to be positive or zero. Received: {initialAccumulatorValue}.");

@@ -16,9 +16,10 @@ public sealed class Lion : Optimizer
     /// <param name="learningRate">Learning rate (Keras default 0.001).</param>
     /// <param name="beta1">Weight of the momentum in the update's sign, in (0, 1] (Keras refuses others: the optimizer degenerates to SignSGD).</param>
     /// <param name="beta2">Decay of the momentum (Keras default 0.99).</param>
+    /// <param name="name">Keras' <c>name</c>; null (the default) gives the class's snake-case name made unique (<c>lion</c>, then <c>lion_1</c>, ...; <see cref="Optimizer.Name"/>).</param>
     /// <exception cref="ArgumentOutOfRangeException">An argument outside its range.</exception>
-    public Lion(LearningRateOrSchedule? learningRate = null, double beta1 = 0.9, double beta2 = 0.99)
-        : base(learningRate ?? 0.001)
+    public Lion(LearningRateOrSchedule? learningRate = null, double beta1 = 0.9, double beta2 = 0.99, string? name = null)
+        : base(learningRate ?? 0.001, name)
     {
         Beta1 = beta1 > 0 && beta1 <= 1 ? beta1
             : throw new ArgumentOutOfRangeException(nameof(beta1), beta1, $"Lion: beta_1 must be in the (0, 1] range; otherwise the optimizer degenerates to SignSGD. Received: beta_1={beta1}.");

@@ -23,9 +23,10 @@ public sealed class Nadam : Optimizer
     /// <param name="beta1">Decay of the first moment, in [0, 1).</param>
     /// <param name="beta2">Decay of the second moment, in [0, 1).</param>
     /// <param name="epsilon">Added to √v̂; must be positive.</param>
+    /// <param name="name">Keras' <c>name</c>; null (the default) gives the class's snake-case name made unique (<c>nadam</c>, then <c>nadam_1</c>, ...; <see cref="Optimizer.Name"/>).</param>
     /// <exception cref="ArgumentOutOfRangeException">An argument outside its range.</exception>
-    public Nadam(LearningRateOrSchedule? learningRate = null, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-7)
-        : base(learningRate ?? 0.001)
+    public Nadam(LearningRateOrSchedule? learningRate = null, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-7, string? name = null)
+        : base(learningRate ?? 0.001, name)
     {
         Beta1 = beta1 >= 0 && beta1 < 1 ? beta1 : throw new ArgumentOutOfRangeException(nameof(beta1), beta1, "Nadam: beta1 must be in [0, 1).");
         Beta2 = beta2 >= 0 && beta2 < 1 ? beta2 : throw new ArgumentOutOfRangeException(nameof(beta2), beta2, "Nadam: beta2 must be in [0, 1).");

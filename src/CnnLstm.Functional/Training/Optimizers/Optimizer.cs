@@ -30,6 +30,7 @@ public abstract class Optimizer : IDisposable
     /// </summary>
     private readonly object gate = new();
     private double learningRate;
+    private string name;
     private LearningRateSchedule? schedule;
     private double? stepRate;
     private bool disposed;
@@ -44,23 +45,66 @@ public abstract class Optimizer : IDisposable
     private HashSet<object> excludedFromWeightDecay = new(ReferenceEqualityComparer.Instance);
     private Regex? excludedFromWeightDecayPattern;
 
-    /// <summary>Creates an optimizer.</summary>
+    /// <summary>Creates an optimizer named as Keras names one created without a name (<see cref="Name"/>).</summary>
     /// <param name="learningRate">The learning rate; must be positive and finite.</param>
     protected Optimizer(double learningRate)
+        : this(learningRate, null)
     {
+    }
+
+    /// <summary>Creates an optimizer.</summary>
+    /// <param name="learningRate">The learning rate; must be positive and finite.</param>
+    /// <param name="name">Keras' <c>name</c>: null for the class's name in snake case made unique (<see cref="Name"/>).</param>
+    /// <exception cref="ArgumentException">A name with a <c>/</c> (Keras' ValueError).</exception>
+    protected Optimizer(double learningRate, string? name)
+    {
+        if (name is not null && name.Contains('/', StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"{GetType().Name}: argument `name` must be a string and cannot contain character `/` (as Keras). Received: name={name}", nameof(name));
+        }
+
         this.learningRate = CheckRate(learningRate, nameof(learningRate));
+        NameGiven = name is not null;
+        this.name = name ?? NameScope.UniqueKeras3Name(NameScope.ToKeras3SnakeCase(GetType().Name));
     }
 
     /// <summary>Creates an optimizer with a number or a <see cref="Schedules.LearningRateSchedule"/> (Keras' <c>learning_rate</c>).</summary>
     /// <param name="learningRate">A positive, finite rate, or a schedule.</param>
     protected Optimizer(LearningRateOrSchedule learningRate)
-        : this(learningRate.Schedule is null ? learningRate.Value : 1.0)
+        : this(learningRate, null)
+    {
+    }
+
+    /// <summary>Creates an optimizer with a number or a <see cref="Schedules.LearningRateSchedule"/> (Keras' <c>learning_rate</c>) and a name.</summary>
+    /// <param name="learningRate">A positive, finite rate, or a schedule.</param>
+    /// <param name="name">Keras' <c>name</c>: null for the class's name in snake case made unique (<see cref="Name"/>).</param>
+    /// <exception cref="ArgumentException">A name with a <c>/</c> (Keras' ValueError).</exception>
+    protected Optimizer(LearningRateOrSchedule learningRate, string? name)
+        : this(learningRate.Schedule is null ? learningRate.Value : 1.0, name)
     {
         schedule = learningRate.Schedule;
     }
 
-    /// <summary>The Keras name, e.g. <c>adam</c>; by default the class name in snake case.</summary>
-    public virtual string Name => NameScope.ToSnakeCase(GetType().Name);
+    /// <summary>
+    /// Keras' <c>name</c>, written in <see cref="GetConfig()"/> and read back from configs; it prefixes the optimizer's
+    /// variables in a full-model <c>.h5</c> (<c>adam/iteration</c>). Given to the constructor, or, without one, as Keras'
+    /// <c>auto_name</c> (keras/src/utils/naming.py): the class name in Keras 3's snake case (<c>adam</c>, <c>sgd</c>,
+    /// <c>rm_sprop</c>, <c>adam_w</c>), numbered from the second optimizer of that class on (<c>adam_1</c>,
+    /// <c>adam_2</c>...), counted with the layers' and metrics' default names until <see cref="Backend.ClearSession"/>.
+    /// </summary>
+    public virtual string Name => name;
+
+    /// <summary>Whether <see cref="Name"/> was given (to the constructor or by a config) rather than made up.</summary>
+    internal bool NameGiven { get; private set; }
+
+    /// <summary>Sets the name a config gives to an optimizer a user's factory made (<c>compile_config</c>).</summary>
+    /// <exception cref="ArgumentException">A name with a <c>/</c>.</exception>
+    internal void SetName(string value)
+    {
+        name = !value.Contains('/', StringComparison.Ordinal) ? value
+            : throw new ArgumentException($"{GetType().Name}: argument `name` must be a string and cannot contain character `/` (as Keras). Received: name={value}", nameof(value));
+        NameGiven = true;
+    }
 
     /// <summary>
     /// The learning rate (Keras' <c>optimizer.learning_rate</c>); <c>ReduceLROnPlateau</c> changes it between epochs.
@@ -922,13 +966,16 @@ public abstract class Optimizer : IDisposable
         slots.Clear();
     }
 
+    /// <summary>A finite number as Python's <c>json.dumps</c> writes a float (<c>0.0</c>, not <c>0</c>), for an argument Keras refuses as an integer.</summary>
+    private protected static JsonNode PythonFloatJson(double value) => JsonNode.Parse(Callbacks.PythonFloat.Repr(value))!;
+
     /// <summary>The base arguments' checks, run on a throwaway optimizer-less holder (for <see cref="SetBaseArguments"/>).</summary>
     private sealed class BaseArguments : Optimizer
     {
         private readonly string owner;
 
         public BaseArguments(string owner)
-            : base(1.0) => this.owner = owner;
+            : base(1.0, owner) => this.owner = owner;
 
         public override string Name => owner;
 

@@ -31,10 +31,11 @@ public sealed class RMSprop : Optimizer
     /// <param name="keras2Update">Whether to compute as Keras 2.0-2.3 and tf.keras 2.0-2.10 (<c>OptimizerV2</c>) did:
     /// without momentum, p -= lr g / (√a + ε), ε outside the square root (default false: Keras 3's update). With
     /// momentum the two updates are the same.</param>
+    /// <param name="name">Keras' <c>name</c>; null (the default) gives the class's snake-case name made unique (<c>rm_sprop</c>, then <c>rm_sprop_1</c>, ...; <see cref="Optimizer.Name"/>).</param>
     /// <exception cref="ArgumentOutOfRangeException">An argument outside its range.</exception>
     public RMSprop(LearningRateOrSchedule? learningRate = null, double rho = 0.9, double epsilon = 1e-7, double momentum = 0.0, bool centered = false,
-        bool keras2Update = false)
-        : base(learningRate ?? 0.001)
+        bool keras2Update = false, string? name = null)
+        : base(learningRate ?? 0.001, name)
     {
         if (!(rho >= 0 && rho < 1))
         {
@@ -59,9 +60,6 @@ public sealed class RMSprop : Optimizer
         SlotNames = new[] { "velocity" }.Concat(momentum > 0 ? new[] { "momentum" } : Array.Empty<string>())
             .Concat(centered ? new[] { "average_gradient" } : Array.Empty<string>()).ToArray();
     }
-
-    /// <inheritdoc/>
-    public override string Name => "rmsprop";
 
     /// <summary>Decay of the squared-gradient average.</summary>
     public double Rho { get; }

@@ -15,22 +15,24 @@ public sealed class SGD : Optimizer
 
     /// <summary>Creates SGD with Keras defaults.</summary>
     /// <param name="learningRate">Learning rate, or a <see cref="LearningRateSchedule"/> (Keras default 0.01).</param>
-    /// <param name="momentum">Momentum, in [0, 1).</param>
+    /// <param name="momentum">Momentum, in [0, 1] (Keras' check in keras/src/optimizers/sgd.py: a float, neither below 0
+    /// nor above 1; 1 keeps the whole velocity). NaN, which that check lets through and which would make every weight
+    /// NaN, is refused.</param>
     /// <param name="nesterov">Whether to use Nesterov momentum.</param>
-    public SGD(LearningRateOrSchedule? learningRate = null, double momentum = 0.0, bool nesterov = false)
-        : base(learningRate ?? 0.01)
+    /// <param name="name">Keras' <c>name</c>; null (the default) gives <c>sgd</c>, then <c>sgd_1</c>, ... (<see cref="Optimizer.Name"/>).</param>
+    /// <exception cref="ArgumentOutOfRangeException">Momentum below 0, above 1 or NaN.</exception>
+    /// <exception cref="ArgumentException">A name with a <c>/</c>.</exception>
+    public SGD(LearningRateOrSchedule? learningRate = null, double momentum = 0.0, bool nesterov = false, string? name = null)
+        : base(learningRate ?? 0.01, name)
     {
-        if (!(momentum >= 0 && momentum < 1))
+        if (!(momentum >= 0 && momentum <= 1))
         {
-            throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "SGD: momentum must be in [0, 1).");
+            throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "SGD: momentum must be a float between [0, 1] (as Keras: \"`momentum` must be a float between [0, 1].\").");
         }
 
         Momentum = momentum;
         Nesterov = nesterov;
     }
-
-    /// <inheritdoc/>
-    public override string Name => "sgd";
 
     /// <summary>Momentum.</summary>
     public double Momentum { get; }
@@ -42,7 +44,8 @@ public sealed class SGD : Optimizer
     protected override IReadOnlyList<string> SlotNames => Momentum == 0 ? Array.Empty<string>() : MomentumSlot;
 
     /// <inheritdoc/>
-    public override JsonObject GetConfig() => GetConfig(("momentum", Momentum), ("nesterov", Nesterov));
+    /// <remarks><c>momentum</c> is written as Python writes a float (<c>0.0</c>, <c>1.0</c>): Keras 3's SGD refuses an integer.</remarks>
+    public override JsonObject GetConfig() => GetConfig(("momentum", PythonFloatJson(Momentum)), ("nesterov", Nesterov));
 
     /// <inheritdoc/>
     protected override void Update(Tensor variable, Tensor grad, Tensor[] state, long step)

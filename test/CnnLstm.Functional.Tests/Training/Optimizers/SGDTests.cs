@@ -59,14 +59,14 @@ public class SGDTests
         Assert.That(sgd.Iterations, Is.EqualTo(3));
     }
 
-    [TestCase(1.0)]
+    [TestCase(1.1)]
     [TestCase(-0.1)]
     [TestCase(double.NaN)]
     public void Ctor_MomentumOutsideZeroToOne_Throws(double momentum)
     {
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => new SGD(momentum: momentum));
         Assert.That(e!.ParamName, Is.EqualTo("momentum"));
-        Assert.That(e.Message, Does.Contain("[0, 1)"));
+        Assert.That(e.Message, Does.Contain("[0, 1]"));
     }
 
     [TestCase(0.0)]
