@@ -53,6 +53,12 @@ internal static class PredictCommand
             return 2;
         }
 
+        if (!string.IsNullOrWhiteSpace(dataOption) && !Directory.Exists(dataOption))
+        {
+            // A --data folder typed on this command line must exist, whatever the model needs (Resolve names it).
+            DataDirectory.Resolve(dataOption);
+        }
+
         var onnx = modelPath.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase);
         using var keras = onnx ? null : Model.Load(modelPath, compile: false);
         var takesText = keras is not null && keras.Inputs.Count == 1 && keras.Inputs[0].DType == DType.String;

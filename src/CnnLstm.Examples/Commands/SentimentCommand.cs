@@ -169,7 +169,20 @@ internal static class SentimentCommand
         model.Fit(xTrain, yTrain, batchSize: batchSize, epochs: epochs, verbose: verbose, validationData: (xTest, yTest));
         var trainSeconds = clock.Elapsed.TotalSeconds;
         var scores = model.Evaluate(xTest, yTest, batchSize: batchSize);
+        var probe = xTest[..Math.Min(100, xTest.Length)];
+        var before = model.Predict<float[,]>(probe, batchSize: batchSize);
         Finish(model, scores, output, "seed", trainSeconds, xTrain.Length, epochs, streamed: false, $" input=raw_text adapt_seconds={adaptSeconds.ToString("F1", CultureInfo.InvariantCulture)}");
+
+        // The saved file alone (vocabulary in its assets) must give the same probabilities from text.
+        using var reloaded = Model.Load(output, compile: false);
+        var after = reloaded.Predict<float[,]>(probe, batchSize: batchSize);
+        var difference = 0.0;
+        for (var i = 0; i < probe.Length; i++)
+        {
+            difference = Math.Max(difference, Math.Abs(before[i, 0] - after[i, 0]));
+        }
+
+        Say(string.Create(CultureInfo.InvariantCulture, $"Reloaded {Path.GetFileName(output)}: {probe.Length} test reviews predicted from text, largest difference from the trained model {difference:0.0e+00}"));
         return 0;
     }
 
