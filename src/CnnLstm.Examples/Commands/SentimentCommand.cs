@@ -39,10 +39,30 @@ internal static class SentimentCommand
         {
             Description = "Train data-parallel over MPI (DataParallel, issue 23): start under a launcher, e.g. 'mpirun -np 2 dotnet CnnLstm.Examples.dll sentiment --distributed'. --batch-size is per rank (with --stream, a batch of the stream is one rank's); rank 0 prints and saves.",
         };
+        var rawText = new Option<bool>("--raw-text")
+        {
+            Description = "The seed's CNN-LSTM with the text preprocessing inside the model (issue 26): a string Input, TextVectorization(maxTokens: 20000, outputSequenceLength: 100) adapted on the training reviews, then the seed's layers; the saved .keras file holds the vocabulary and 'predict model.keras \"review text\"' needs no other file. Only with --architecture seed, without --stream or --distributed.",
+        };
         var command = new Command("sentiment", "Train the seed's IMDB sentiment model (Embedding, Conv1D, MaxPooling1D, LSTM) and report test accuracy.")
         {
-            data, epochs, batchSize, seed, limit, architecture, output, verbose, stream, distributed,
+            data, epochs, batchSize, seed, limit, architecture, output, verbose, stream, distributed, rawText,
         };
+        command.Validators.Add(result =>
+        {
+            if (!result.GetValue(rawText))
+            {
+                return;
+            }
+
+            if (result.GetValue(architecture) is { } a && a != "seed")
+            {
+                result.AddError($"--raw-text builds the seed's architecture only, but --architecture {a} was given.");
+            }
+            else if (result.GetValue(stream) || result.GetValue(distributed))
+            {
+                result.AddError($"--raw-text trains in memory on one process; it cannot be combined with {(result.GetValue(stream) ? "--stream" : "--distributed")}.");
+            }
+        });
         command.SetAction(result => DataNotFoundException.Report(() =>
         {
             if (result.GetValue(distributed))
@@ -56,6 +76,12 @@ internal static class SentimentCommand
                     Console.Error.WriteLine($"sentiment --distributed: {e.Message}");
                     return 3;
                 }
+            }
+
+            if (result.GetValue(rawText))
+            {
+                return RunRawText(result.GetValue(data), result.GetValue(epochs), result.GetValue(batchSize), result.GetValue(seed),
+                    result.GetValue(limit), result.GetValue(output)!, result.GetValue(verbose));
             }
 
             return Run(
@@ -106,6 +132,80 @@ internal static class SentimentCommand
         return 0;
     }
 
+    /// <summary>
+    /// <c>--raw-text</c>: the same reviews (the same seeded shuffle and <c>--limit</c>) as raw strings; the model starts
+    /// with a string Input and a TextVectorization adapted on the training reviews (Keras' defaults:
+    /// lower_and_strip_punctuation, whitespace split; the 19,998 most frequent terms after "" and [UNK]), so the saved
+    /// file takes review text. No word index file is read.
+    /// </summary>
+    private static int RunRawText(string? dataOption, int epochs, int batchSize, int seed, int? limit, string output, int verbose)
+    {
+        var folder = DataDirectory.Resolve(dataOption, SentimentData.TrainFile, SentimentData.TestFile);
+        Say("Loading data...");
+        var train = SentimentData.Load(folder, SentimentData.TrainFile, seed, limit);
+        var test = SentimentData.Load(folder, SentimentData.TestFile, seed + 1, limit);
+        Say($"{train.Count} train texts");
+        Say($"{test.Count} test texts");
+        var xTrain = train.Select(r => r.Text).ToArray();
+        var xTest = test.Select(r => r.Text).ToArray();
+        var yTrain = train.Select(r => (float)r.Label).ToArray();
+        var yTest = test.Select(r => (float)r.Label).ToArray();
+
+        Say("Build model...");
+        Backend.ClearSession();
+        Utils.SetRandomSeed(seed);
+        var vectorize = new TextVectorization(maxTokens: SentimentData.MaxFeatures, outputSequenceLength: SentimentData.MaxLen, name: "text_vectorization");
+        Say("Adapt TextVectorization on the training reviews...");
+        var clock = Stopwatch.StartNew();
+        vectorize.Adapt(xTrain);
+        var adaptSeconds = clock.Elapsed.TotalSeconds;
+        Say($"Vocabulary: {vectorize.VocabularySize()} terms");
+        using var model = RawText(vectorize);
+        model.Summary();
+        model.Compile(optimizer: "adam", loss: "binary_crossentropy", metrics: new[] { "accuracy" });
+
+        Say("Train...");
+        clock.Restart();
+        model.Fit(xTrain, yTrain, batchSize: batchSize, epochs: epochs, verbose: verbose, validationData: (xTest, yTest));
+        var trainSeconds = clock.Elapsed.TotalSeconds;
+        var scores = model.Evaluate(xTest, yTest, batchSize: batchSize);
+        var probe = xTest[..Math.Min(100, xTest.Length)];
+        var before = model.Predict<float[,]>(probe, batchSize: batchSize);
+        Finish(model, scores, output, "seed", trainSeconds, xTrain.Length, epochs, streamed: false, $" input=raw_text adapt_seconds={adaptSeconds.ToString("F1", CultureInfo.InvariantCulture)}");
+
+        // The saved file alone (vocabulary in its assets) must give the same probabilities from text.
+        using var reloaded = Model.Load(output, compile: false);
+        var after = reloaded.Predict<float[,]>(probe, batchSize: batchSize);
+        var difference = 0.0;
+        for (var i = 0; i < probe.Length; i++)
+        {
+            difference = Math.Max(difference, Math.Abs(before[i, 0] - after[i, 0]));
+        }
+
+        Say(string.Create(CultureInfo.InvariantCulture, $"Reloaded {Path.GetFileName(output)}: {probe.Length} test reviews predicted from text, largest difference from the trained model {difference:0.0e+00}"));
+        return 0;
+    }
+
+    /// <summary>
+    /// The seed's model on raw text: Input(shape=(), dtype=string), <paramref name="vectorize"/> (ids, (batch, 100)),
+    /// then the seed's Embedding(20000, 128), Dropout(0.25), Conv1D(64, 5, relu), MaxPooling1D(4), LSTM(70), Dense(1),
+    /// Activation(sigmoid): the seed's 2,638,895 weights plus the vocabulary.
+    /// </summary>
+    internal static Model RawText(TextVectorization vectorize)
+    {
+        var model = new Sequential(name: "sentiment_raw_text");
+        model.Add(new Input(Array.Empty<int>(), DType.String, name: "review"));
+        model.Add(vectorize);
+        model.Add(new Embedding(SentimentData.MaxFeatures, 128));
+        model.Add(new Dropout(0.25));
+        model.Add(new Conv1D(64, 5, padding: "valid", activation: "relu", strides: 1));
+        model.Add(new MaxPooling1D(poolSize: 4));
+        model.Add(new LSTM(70));
+        model.Add(new Dense(1));
+        model.Add(new Activation("sigmoid"));
+        return model;
+    }
+
     /// <summary>The same training from <see cref="ImdbStream"/>s: reviews read and encoded batch by batch on a worker thread.</summary>
     private static int RunStreaming(string folder, ImdbEncoder encoder, int epochs, int batchSize, int seed, int? limit, string architecture, string output, int verbose)
     {
@@ -144,7 +244,7 @@ internal static class SentimentCommand
         return model;
     }
 
-    private static void Finish(Model model, IReadOnlyDictionary<string, double> scores, string output, string architecture, double trainSeconds, int samples, int epochs, bool streamed)
+    private static void Finish(Model model, IReadOnlyDictionary<string, double> scores, string output, string architecture, double trainSeconds, int samples, int epochs, bool streamed, string extra = "")
     {
         Say($"Test score: {scores["loss"].ToString("F4", CultureInfo.InvariantCulture)}");
         Say($"Test accuracy: {scores["accuracy"].ToString("F4", CultureInfo.InvariantCulture)}");
@@ -155,7 +255,7 @@ internal static class SentimentCommand
         var samplesPerSecond = samples * (double)epochs / trainSeconds;
         var peak = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0);
         Say(string.Create(CultureInfo.InvariantCulture,
-            $"result task=sentiment architecture={architecture} test_loss={scores["loss"]:F4} test_accuracy={scores["accuracy"]:F4} train_seconds={trainSeconds:F1} seconds_per_epoch={trainSeconds / epochs:F1} samples_per_second={samplesPerSecond:F1} data={(streamed ? "stream" : "memory")} peak_working_set_mb={peak:F0}{(Distribution.Current is { } parallel ? $" ranks={parallel.Size}" : string.Empty)}"));
+            $"result task=sentiment architecture={architecture}{extra} test_loss={scores["loss"]:F4} test_accuracy={scores["accuracy"]:F4} train_seconds={trainSeconds:F1} seconds_per_epoch={trainSeconds / epochs:F1} samples_per_second={samplesPerSecond:F1} data={(streamed ? "stream" : "memory")} peak_working_set_mb={peak:F0}{(Distribution.Current is { } parallel ? $" ranks={parallel.Size}" : string.Empty)}"));
     }
 
     /// <summary>The seed's model with a Bidirectional(LSTM(70)) (concatenated: 140 values) in place of its LSTM.</summary>

@@ -16,11 +16,12 @@ public sealed record TextBatch(string[] Texts, Array? Labels);
 /// <summary>
 /// The text files <see cref="TextDatasetUtils.TextDatasetFromDirectory"/> indexed, as Keras' dataset of
 /// <c>(texts, labels)</c> batches: enumerate it for <see cref="TextBatch"/>es of <c>string[]</c> and labels (files are
-/// read as each batch is made), read <see cref="Texts"/> to fit a <see cref="Preprocessing.Tokenizer"/>, and call
-/// <see cref="ToDataSource"/> with an encoder to train a model on it. The seam for models that take strings: the
-/// encoder is the only place the texts turn into model inputs, so a model with a string input takes
-/// <c>ToDataSource(texts =&gt; texts)</c> (a <c>string[]</c> is an <see cref="Array"/>, so it converts to
-/// <see cref="ModelData"/>) once such inputs are accepted; until then <c>Fit</c> refuses a <c>string[]</c> input.
+/// read as each batch is made), read <see cref="Texts"/> to fit a <see cref="Preprocessing.Tokenizer"/> (or
+/// <see cref="TextBatches"/> to adapt a <see cref="Layers.TextVectorization"/>), and call
+/// <see cref="ToDataSource(Func{string[], ModelData}, int, int)"/> with an encoder to train a model on token ids, or
+/// <see cref="ToDataSource(int, int)"/> (no encoder) to train a model whose input takes strings
+/// (<c>new Input(Array.Empty&lt;int&gt;(), DType.String)</c> or shape [1], with <see cref="Layers.TextVectorization"/>
+/// inside): its batches are the raw texts, as Keras' dataset of <c>(texts, labels)</c>.
 /// </summary>
 public sealed class TextDataset : IEnumerable<TextBatch>
 {
@@ -60,7 +61,7 @@ public sealed class TextDataset : IEnumerable<TextBatch>
     /// counts in bytes); null keeps all.</summary>
     public int? MaxLength { get; }
 
-    /// <summary>Whether the files were shuffled (the source of <see cref="ToDataSource"/> then reshuffles every epoch).</summary>
+    /// <summary>Whether the files were shuffled (a source from <see cref="ToDataSource(int, int)"/> and <see cref="ToDataSource(Func{string[], ModelData}, int, int)"/> then reshuffle every epoch).</summary>
     public bool Shuffle { get; }
 
     /// <summary>The seed the files were shuffled with.</summary>
@@ -122,6 +123,35 @@ public sealed class TextDataset : IEnumerable<TextBatch>
     {
         ArgumentNullException.ThrowIfNull(encode);
         return new Source(this, encode, workers, maxQueueSize);
+    }
+
+    /// <summary>
+    /// A <see cref="DataSource"/> of the raw texts, as Keras' <c>text_dataset_from_directory</c> dataset: each batch's
+    /// inputs are its files' contents as a <c>string[]</c> (batch,) and its targets the labels as
+    /// <see cref="LabelMode"/> encodes them (<c>int[]</c> class ids for <c>"int"</c>, <c>float[,]</c> (batch, 1) for
+    /// <c>"binary"</c>, one-hot <c>float[,]</c> (batch, classes) for <c>"categorical"</c>; none without labels), for a
+    /// model whose input takes strings (<c>new Input(Array.Empty&lt;int&gt;(), DType.String)</c>, or shape [1]: the
+    /// texts then go in as (batch,), which <see cref="Layers.TextVectorization"/> and <see cref="Layers.StringLookup"/>
+    /// take as (batch, 1)). A model with a numeric input refuses the batches (asking for <c>DType.String</c>). A
+    /// shuffled dataset's source draws a new order of the files after every epoch, as
+    /// <see cref="ToDataSource(Func{string[], ModelData}, int, int)"/>.
+    /// </summary>
+    /// <param name="workers">Threads that read batches ahead.</param>
+    /// <param name="maxQueueSize">Batches prepared ahead at most.</param>
+    /// <returns>The source.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="workers"/> or <paramref name="maxQueueSize"/> is below 1.</exception>
+    public DataSource ToDataSource(int workers = 1, int maxQueueSize = 10) => new Source(this, static texts => texts, workers, maxQueueSize);
+
+    /// <summary>The texts batch by batch (Keras' <c>dataset.map(lambda x, y: x)</c>), e.g. for
+    /// <see cref="Layers.TextVectorization.Adapt(IEnumerable{Array}, int?)"/>; files are read as each batch is made.</summary>
+    /// <returns>One <c>string[]</c> per batch, in the dataset's order.</returns>
+    public IEnumerable<string[]> TextBatches()
+    {
+        for (var i = 0; i < Count; i++)
+        {
+            var size = BatchSize ?? 1;
+            yield return Enumerable.Range(i * size, Math.Min(size, paths.Length - (i * size))).Select(r => Read(paths[r], MaxLength)).ToArray();
+        }
     }
 
     private TextBatch Batch(int[] rows)

@@ -58,9 +58,12 @@ internal static class StringTensors
     }
 
     /// <summary>Registers a C# string array of any rank (samples along the first axis).</summary>
-    public static Tensor Register(Array array)
+    public static Tensor Register(Array array) => Register(array, Enumerable.Range(0, array.Rank).Select(d => (long)array.GetLength(d)).ToArray());
+
+    /// <summary>Registers a C# string array of any rank as handles of <paramref name="dims"/> (the same number of
+    /// elements, row-major: a (batch,) array as (batch, 1), for Keras' input rank adjustment).</summary>
+    public static Tensor Register(Array array, long[] dims)
     {
-        var dims = Enumerable.Range(0, array.Rank).Select(d => (long)array.GetLength(d)).ToArray();
         var values = new string[array.Length];
         var i = 0;
         foreach (var value in array)

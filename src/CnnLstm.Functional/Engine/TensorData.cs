@@ -14,17 +14,29 @@ internal static class TensorData
     {
         ArgumentNullException.ThrowIfNull(array, argument);
         var dims = Enumerable.Range(0, array.Rank).Select(d => (long)array.GetLength(d)).ToArray();
-        CheckShape(dims, input, argument, TypeName(array));
         var element = array.GetType().GetElementType()!;
+        if (input.DType == DType.String && element == typeof(string))
+        {
+            // Keras' Functional._adjust_input_rank: texts (batch,) feed an input of shape (None, 1) as (batch, 1), and
+            // (batch, 1) feed an input of shape (None,) as (batch,) (a dataset's string[] for either declaration).
+            var rank = input.Shape.Rank;
+            var adjusted = dims.Length == rank - 1 && input.Shape[rank - 1] == 1 ? dims.Append(1L).ToArray()
+                : dims.Length == rank + 1 && dims[^1] == 1 ? dims[..^1]
+                : dims;
+            CheckShape(adjusted, input, argument, TypeName(array));
+            return StringTensors.Register(array, adjusted);
+        }
+
         if (input.DType == DType.String || element == typeof(string))
         {
-            // Text travels as handles into the managed strings (StringTensors).
-            return input.DType == DType.String && element == typeof(string) ? StringTensors.Register(array)
-                : throw new ArgumentException(input.DType == DType.String
+            // Text travels as handles into the managed strings (StringTensors); the kinds disagree (checked before
+            // the shape, as the dtype is what to fix).
+            throw new ArgumentException(input.DType == DType.String
                     ? $"{argument}: input '{input.Layer.Name}' takes strings (dtype string) with shape {input.Shape}, but a {TypeName(array)} was given; pass string[] (one text per sample) or string[,]."
                     : $"{argument}: input '{input.Layer.Name}' takes {input.DType.ToKerasName()} data with shape {input.Shape}, but a {TypeName(array)} was given; declare the input with dtype: DType.String for text.", argument);
         }
 
+        CheckShape(dims, input, argument, TypeName(array));
         if (input.DType.IsInteger())
         {
             if (element == typeof(long))

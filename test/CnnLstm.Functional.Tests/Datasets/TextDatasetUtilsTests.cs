@@ -405,4 +405,104 @@ public class TextDatasetUtilsTests
         Assert.That(history.Values["loss"], Has.Count.EqualTo(2));
         Assert.That(ds.ClassNames, Is.EqualTo(new[] { "neg", "pos" }));
     }
+
+    [Test]
+    public void RawTexts_BatchesHoldTheFilesAndTrainAStringInputModelAsOnTheIdsTheyImply()
+    {
+        // Two class folders; TextVectorization's ids for its vocabulary ("" 0, [UNK] 1, baz 2, bar 3, foo 4) by hand.
+        var files = new[] { ("pos/a.txt", "Foo bar!"), ("neg/b.txt", "qux BAZ"), ("pos/c.txt", "bar, bar foo"), ("neg/d.txt", "baz") };
+        foreach (var (path, content) in files)
+        {
+            Write(path, content);
+        }
+
+        var ids = new Dictionary<string, long[]>
+        {
+            ["Foo bar!"] = new long[] { 4, 3, 0 }, ["qux BAZ"] = new long[] { 1, 2, 0 }, ["bar, bar foo"] = new long[] { 3, 3, 4 }, ["baz"] = new long[] { 2, 0, 0 },
+        };
+        var ds = TextDatasetUtils.TextDatasetFromDirectory(Root, labelMode: "binary", batchSize: 2, shuffle: false);
+        var raw = ds.ToDataSource();
+        var first = raw.GetBatch(0);
+        Assert.That(first.X.Arrays![0], Is.EqualTo(new[] { "qux BAZ", "baz" }), "neg (class 0) sorts first; the batch holds the files' texts");
+        Assert.That(first.Y!.Arrays![0], Is.EqualTo(new float[,] { { 0 }, { 0 } }));
+        Assert.That(raw.GetBatch(1).X.Arrays![0], Is.EqualTo(new[] { "Foo bar!", "bar, bar foo" }));
+
+        var tokens = new Input(new[] { 3 }, KerasStyle.Graph.DType.Int64);
+        using var numeric = new Model(tokens, new Dense(1, activation: "sigmoid").Call(new GlobalAveragePooling1D().Call(new Embedding(5, 2).Call(tokens))));
+        var start = numeric.GetWeights();
+        var text = new Input(Array.Empty<int>(), KerasStyle.Graph.DType.String);
+        using var model = new Model(text, numeric.Call(new TextVectorization(outputSequenceLength: 3, vocabulary: new[] { "baz", "bar", "foo" }).Call(text)));
+        model.Compile(new KerasStyle.Training.Optimizers.SGD(0.5), "binary_crossentropy");
+        var history = model.Fit(raw, epochs: 2, verbose: 0, shuffle: false);
+        var trainedOnText = numeric.GetWeights();
+        var textLoss = model.Evaluate(raw)["loss"];
+
+        numeric.SetWeights(start);
+        numeric.Compile(new KerasStyle.Training.Optimizers.SGD(0.5), "binary_crossentropy");
+        var encoded = ds.ToDataSource(texts =>
+        {
+            var rows = new long[texts.Length, 3];
+            for (var i = 0; i < texts.Length; i++)
+            {
+                for (var j = 0; j < 3; j++)
+                {
+                    rows[i, j] = ids[texts[i]][j];
+                }
+            }
+
+            return rows;
+        });
+        numeric.Fit(encoded, epochs: 2, verbose: 0, shuffle: false);
+        Assert.That(history.Values["loss"], Has.Count.EqualTo(2));
+        var trainedOnIds = numeric.GetWeights();
+        for (var i = 0; i < trainedOnIds.Count; i++)
+        {
+            Assert.That(trainedOnText[i].Data, Is.EqualTo(trainedOnIds[i].Data).Within(1e-6));
+        }
+
+        Assert.That(textLoss, Is.EqualTo(numeric.Evaluate(encoded)["loss"]).Within(1e-6));
+    }
+
+    [TestCase("int", "sparse_categorical_crossentropy")]
+    [TestCase("categorical", "categorical_crossentropy")]
+    public void RawTexts_ThreeClassesInEachLabelMode_AdaptFitAndEvaluateAStringInputOfShapeOne(string labelMode, string loss)
+    {
+        var words = new[] { "red apple cherry", "green leaf grass", "blue sky sea" };
+        for (var i = 0; i < 9; i++)
+        {
+            Write($"{(char)('a' + (i % 3))}/t{i}.txt", words[i % 3] + " thing");
+        }
+
+        var ds = TextDatasetUtils.TextDatasetFromDirectory(Root, labelMode: labelMode, batchSize: 4, seed: 3);
+        var vectorize = new TextVectorization(maxTokens: 20, outputSequenceLength: 4);
+        vectorize.Adapt(ds.TextBatches());
+        Assert.That(vectorize.VocabularySize(), Is.EqualTo(12), "\"\", [UNK] and the 10 distinct words");
+        var text = new Input(new[] { 1 }, KerasStyle.Graph.DType.String);
+        var x = new GlobalAveragePooling1D().Call(new Embedding(20, 4).Call(vectorize.Call(text)));
+        using var model = new Model(text, new Dense(3, activation: "softmax").Call(x));
+        model.Compile("adam", loss, new[] { "accuracy" });
+        var source = ds.ToDataSource();
+
+        var history = model.Fit(source, epochs: 2, verbose: 0);
+        var scores = model.Evaluate(source);
+
+        Assert.That(history.Values["loss"], Has.Count.EqualTo(2));
+        Assert.That(double.IsFinite(scores["loss"]) && scores["accuracy"] is >= 0 and <= 1, Is.True);
+        var batch = source.GetBatch(2);
+        Assert.That(batch.X.Arrays![0], Is.TypeOf<string[]>().And.Length.EqualTo(1), "9 files in batches of 4: the last holds one text");
+        Assert.That(batch.Y!.Arrays![0], labelMode == "int" ? Is.TypeOf<int[]>() : Is.TypeOf<float[,]>());
+    }
+
+    [Test]
+    public void RawTexts_ToANumericInput_RefusedAskingForAStringInput()
+    {
+        Write("pos/a.txt", "good");
+        Write("neg/b.txt", "bad");
+        var ds = TextDatasetUtils.TextDatasetFromDirectory(Root, labelMode: "binary", seed: 1);
+        var input = new Input(new[] { 1 });
+        using var model = new Model(input, new Dense(1).Call(input));
+        model.Compile("sgd", "mse");
+        Assert.That(() => model.Fit(ds.ToDataSource(), epochs: 1, verbose: 0), Throws.InstanceOf<Exception>().With.Message.Contains("DType.String"));
+        Assert.That(() => ds.ToDataSource(workers: 0), Throws.InstanceOf<ArgumentOutOfRangeException>());
+    }
 }

@@ -90,6 +90,20 @@ public class StringInputModelTests
     }
 
     [Test]
+    public void Predict_TextsOfOneRankLessOrMore_AdjustedAsKerasFunctional()
+    {
+        // Keras' Functional._adjust_input_rank: (batch,) feeds Input(shape=(1,)), (batch, 1) feeds Input(shape=()).
+        var column = new Input(new[] { 1 }, DType.String);
+        using var byColumn = new Model(column, new TextVectorization(outputSequenceLength: 3, vocabulary: Vocabulary).Call(column));
+        var flat = new Input(Array.Empty<int>(), DType.String);
+        using var byFlat = new Model(flat, new TextVectorization(outputSequenceLength: 3, vocabulary: Vocabulary).Call(flat));
+        var expected = new float[,] { { 4, 1, 3 }, { 2, 0, 0 } };
+        Assert.That(byColumn.Predict<float[,]>(new[] { "foo qux bar", "baz" }), Is.EqualTo(expected));
+        Assert.That(byFlat.Predict<float[,]>(new[,] { { "foo qux bar" }, { "baz" } }), Is.EqualTo(expected));
+        Assert.That(() => byFlat.Predict(new[,] { { "foo", "bar" } }), Throws.ArgumentException.With.Message.Contains("expects shape (None,)"));
+    }
+
+    [Test]
     public void Call_DenseOnStrings_RefusedNamingLayerAndStrings()
     {
         var text = new Input(new[] { 1 }, DType.String, name: "text");
