@@ -24,8 +24,16 @@ namespace KerasStyle.Layers;
 /// ties by token descending (<c>np.lexsort((tokens, counts))[::-1]</c>: bytes for strings, values for integers), cut
 /// to <c>max_tokens</c> minus the special indices; <c>tf_idf</c>'s weights are <c>log(1 + documents / (1 +
 /// documents with the token))</c>, the special indices getting their mean. Keras' <c>sparse=True</c> (TensorFlow
-/// only) is refused; so are more than one OOV index for strings (Keras hashes them with TensorFlow's FarmHash
-/// Fingerprint64) and <c>oov_method</c> <c>farmhash</c>/<c>salt</c> for integers.
+/// only) is refused.
+/// <para>
+/// With <c>num_oov_indices</c> above 1 an unknown token goes to OOV index <c>oov_start + bucket</c>, as Keras'
+/// <c>_lookup_dense</c>: integers (with <c>oov_method</c> <c>floormod</c>, the default) take
+/// <c>floormod(value, num_oov_indices)</c>; strings, and integers with <c>oov_method</c> <c>farmhash</c> (hashing
+/// their decimal text, TensorFlow's <c>tf.strings.as_string</c>), take TensorFlow's
+/// <c>tf.strings.to_hash_bucket_fast</c> (FarmHash Fingerprint64, <see cref="Hashing.ToHashBucketFast"/>) or, with a
+/// <c>salt</c>, <c>to_hash_bucket_strong</c> keyed by the two salt values (SipHash-2-4,
+/// <see cref="Hashing.ToHashBucketStrong"/>). <c>invert</c> gives the OOV token for every OOV index.
+/// </para>
 /// </remarks>
 public abstract class IndexLookup : Layer
 {
@@ -33,13 +41,14 @@ public abstract class IndexLookup : Layer
     private readonly Dictionary<string, long> index = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> tokenCounts = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> documentCounts = new(StringComparer.Ordinal);
+    private readonly bool integerTokens;
     private long documents;
     private float[]? idfWeights;
     private bool hasTable;
 
     /// <summary>Checks and stores Keras' <c>IndexLookup</c> arguments; the vocabulary, if any, is set by the subclass with <see cref="SetVocabularyCore"/>.</summary>
     private protected IndexLookup(string layerName, int? maxTokens, int numOovIndices, string? maskToken, string? oovToken, bool invert, string outputMode,
-        bool padToMaxTokens, bool sparse, bool hasInputVocabulary, int? vocabularySize, string? name)
+        bool padToMaxTokens, bool sparse, bool hasInputVocabulary, int? vocabularySize, string oovMethod, IReadOnlyList<long>? salt, bool integerKeys, string? name)
         : base(name)
     {
         if (maxTokens is not null && maxTokens <= 1)
@@ -57,6 +66,25 @@ public abstract class IndexLookup : Layer
             throw new ArgumentOutOfRangeException(nameof(numOovIndices), numOovIndices, $"{layerName}: num_oov_indices must be greater than or equal to 0.");
         }
 
+        ArgumentNullException.ThrowIfNull(oovMethod);
+        if (oovMethod is not ("floormod" or "farmhash"))
+        {
+            throw new ArgumentException($"{layerName}: oov_method '{oovMethod}' is not supported; expected 'floormod' or 'farmhash'.", nameof(oovMethod));
+        }
+
+        if (salt is not null)
+        {
+            if (integerKeys && oovMethod != "farmhash")
+            {
+                throw new ArgumentException($"{layerName}: salt can only be used when oov_method='farmhash'; got oov_method '{oovMethod}'.", nameof(salt));
+            }
+
+            if (salt.Count != 2)
+            {
+                throw new ArgumentException($"{layerName}: the salt can only be 2 integers (Keras' tuple of 2 integers; its single integer s is new[] {{ s, s }}); got {salt.Count} values [{string.Join(", ", salt)}].", nameof(salt));
+            }
+        }
+
         outputMode = NormalizeOutputMode(layerName, outputMode, allowOneHot: true);
         if (invert && outputMode != "int")
         {
@@ -70,6 +98,9 @@ public abstract class IndexLookup : Layer
 
         MaxTokens = maxTokens;
         NumOovIndices = numOovIndices;
+        OovMethod = oovMethod;
+        Salt = salt is null ? null : Array.AsReadOnly(salt.ToArray());
+        integerTokens = integerKeys;
         MaskToken = maskToken;
         OovToken = oovToken;
         Invert = invert;
@@ -85,6 +116,15 @@ public abstract class IndexLookup : Layer
 
     /// <summary>Keras' <c>num_oov_indices</c> (default 1).</summary>
     public int NumOovIndices { get; }
+
+    /// <summary>
+    /// Keras' <c>oov_method</c>: <c>floormod</c> (default) or <c>farmhash</c>; how several OOV indices are chosen for
+    /// integers (strings are always hashed).
+    /// </summary>
+    public string OovMethod { get; }
+
+    /// <summary>Keras' <c>salt</c>: null (FarmHash) or the two SipHash key words used to hash OOV tokens.</summary>
+    public IReadOnlyList<long>? Salt { get; }
 
     /// <summary>Keras' <c>mask_token</c> (as text), or null for none.</summary>
     private protected string? MaskToken { get; }
@@ -512,8 +552,22 @@ public abstract class IndexLookup : Layer
         return result;
     }
 
-    /// <summary>The OOV index (0 to num_oov_indices - 1) of an unknown token when there are several.</summary>
-    private protected abstract long OovBucket(string token);
+    /// <summary>
+    /// The OOV bucket (0 to num_oov_indices - 1) of an unknown token when there are several, as Keras'
+    /// <c>_lookup_dense</c>: <c>floormod</c> for integers unless <c>oov_method</c> is <c>farmhash</c>; otherwise the
+    /// hash of the token's text (an integer's decimal digits, <c>tf.strings.as_string</c>):
+    /// <c>to_hash_bucket_fast</c>, or <c>to_hash_bucket_strong</c> keyed by the salt.
+    /// </summary>
+    private long OovBucket(string token)
+    {
+        if (integerTokens && OovMethod != "farmhash")
+        {
+            var v = long.Parse(token, CultureInfo.InvariantCulture);
+            return ((v % NumOovIndices) + NumOovIndices) % NumOovIndices;
+        }
+
+        return Salt is null ? Hashing.ToHashBucketFast(token, NumOovIndices) : Hashing.ToHashBucketStrong(token, NumOovIndices, Salt[0], Salt[1]);
+    }
 
     /// <summary>Indices back to tokens (invert), as Keras' inverted table: mask at 0 (with a mask), vocabulary tokens, the OOV token elsewhere.</summary>
     private protected string[] LookupTokens(long[] indices)
@@ -609,8 +663,8 @@ public abstract class IndexLookup : Layer
         config["idf_weights"] = InputIdfWeights is null ? null : new JsonArray(InputIdfWeights.Select(w => (JsonNode?)JsonValue.Create(w)).ToArray());
         config["vocabulary"] = InputVocabulary is null ? null : new JsonArray(InputVocabulary.Select(TokenToJson).ToArray());
         config["vocabulary_size"] = FrozenVocabularySize;
-        config["oov_method"] = "floormod";
-        config["salt"] = null;
+        config["oov_method"] = OovMethod;
+        config["salt"] = Salt is null ? null : new JsonArray(Salt.Select(s => (JsonNode?)JsonValue.Create(s)).ToArray());
     }
 
     /// <summary>
@@ -748,18 +802,36 @@ public abstract class IndexLookup : Layer
     internal static NotSupportedException StringLayersOnnx(Layer layer) => OnnxGraph.Unsupported(layer,
         "has no ONNX form in this library (it maps text through a vocabulary). Split the model: run the text layers in C# (a model from the string input to this layer's output, or layer.Invoke(texts)) and export the numeric rest, a model whose input is this layer's output, e.g. new Model(new Input(shape, DType.Int64), rest).");
 
-    /// <summary>Reads the config keys IndexLookup shares; refuses sparse, and oov_method/salt other than floormod/none.</summary>
+    /// <summary>Reads the config keys IndexLookup shares (<c>oov_method</c> and <c>salt</c> by <see cref="ReadOovMethod"/>/<see cref="ReadSalt"/>); refuses sparse.</summary>
     private protected static void ReadCommon(LayerConfig config)
     {
         config.RequireDefault("sparse", false);
-        config.RequireDefault("oov_method", "floormod");
-        config.RequireDefault("salt", null);
         var dtype = LayerConfig.DTypeName(config.GetRaw("dtype"));
         if (dtype is not (null or "float32" or "string" or "int64" or "int32"))
         {
             throw config.Error($"dtype '{dtype}' is not supported; a lookup layer reads tokens and computes int64 or float32.");
         }
     }
+
+    /// <summary>A config's <c>oov_method</c>: absent (tf.keras 2 has no such key) is Keras' default <c>floormod</c>.</summary>
+    private protected static string ReadOovMethod(LayerConfig config) => config.GetRaw("oov_method") switch
+    {
+        null => "floormod",
+        JsonValue v when v.TryGetValue<string>(out var method) => method,
+        var other => throw config.Error($"oov_method is {other.ToJsonString()}; expected 'floormod' or 'farmhash'."),
+    };
+
+    /// <summary>
+    /// A config's <c>salt</c>: null or absent (tf.keras 2 has no such key) for none, a list of 2 integers (what Keras'
+    /// get_config writes), or a single integer <c>s</c> (Keras' <c>[s, s]</c>).
+    /// </summary>
+    private protected static long[]? ReadSalt(LayerConfig config) => config.GetRaw("salt") switch
+    {
+        null => null,
+        JsonValue v when v.TryGetValue<long>(out var s) => new[] { s, s },
+        JsonArray { Count: 2 } pair when pair.All(p => p is JsonValue x && x.TryGetValue<long>(out _)) => pair.Select(p => p!.GetValue<long>()).ToArray(),
+        var other => throw config.Error($"the salt can only be a list of 2 integers or a single integer; got {other.ToJsonString()}."),
+    };
 
     /// <summary>Compares two strings by their UTF-8 bytes (NumPy's order for bytes).</summary>
     private protected static int CompareUtf8(string a, string b)

@@ -13,11 +13,14 @@ namespace KerasStyle.Layers;
 /// of any shape (batch, ...); output: int64 indices of the same shape (<c>int</c>), or float32 (batch, depth)
 /// encodings; with <c>invert</c>, indices back to the vocabulary's integers. Defaults: <c>num_oov_indices</c> 1,
 /// <c>oov_token</c> -1, no mask token. With several OOV indices an unknown value <c>v</c> goes to OOV index
-/// <c>floormod(v, num_oov_indices)</c> (Keras' default <c>oov_method</c>). No weights.
+/// <c>oov_start + floormod(v, num_oov_indices)</c> (Keras' default <c>oov_method</c>), or with <c>oov_method</c>
+/// <c>farmhash</c> <c>oov_start + to_hash_bucket_fast(str(v), num_oov_indices)</c> (FarmHash Fingerprint64 of the
+/// decimal text, TensorFlow's <c>tf.strings.as_string</c>), or with a <c>salt</c> too <c>to_hash_bucket_strong</c>
+/// (SipHash-2-4 keyed by it). No weights.
 /// </summary>
 /// <remarks>Keras needs TensorFlow for this layer, which is not installable here: its behaviour is taken from
-/// Keras' source, with expectations computed by hand in the tests. <c>vocabulary_dtype</c> other than int64 (as
-/// Keras), <c>sparse=True</c>, <c>oov_method='farmhash'</c> and <c>salt</c> are refused.</remarks>
+/// Keras' source, with expectations computed by hand in the tests (and Keras' own expected farmhash buckets).
+/// <c>vocabulary_dtype</c> other than int64 (as Keras) and <c>sparse=True</c> are refused.</remarks>
 [KerasLayer("IntegerLookup", OwnsDType = true)]
 public sealed class IntegerLookup : IndexLookup
 {
@@ -33,22 +36,26 @@ public sealed class IntegerLookup : IndexLookup
     /// <param name="outputMode"><c>int</c> (default), <c>one_hot</c>, <c>multi_hot</c>, <c>count</c> or <c>tf_idf</c>.</param>
     /// <param name="sparse">Only false.</param>
     /// <param name="padToMaxTokens">Make non-int outputs <paramref name="maxTokens"/> wide.</param>
-    /// <param name="oovMethod">Only <c>floormod</c> (Keras' default).</param>
+    /// <param name="oovMethod">How several OOV indices are chosen: <c>floormod</c> (default, <c>value mod num_oov_indices</c>) or <c>farmhash</c> (the hash of the value's decimal text).</param>
+    /// <param name="salt">Keras' <c>salt</c>, only with <c>oov_method</c> <c>farmhash</c>: two integers, the SipHash key
+    /// (Keras' single integer <c>s</c> is <c>new[] { s, s }</c>; negative values are read as their unsigned 64-bit
+    /// pattern, as TensorFlow does); default null (FarmHash, no key).</param>
     /// <param name="name">Layer name; defaults to <c>integer_lookup_N</c>.</param>
-    /// <exception cref="ArgumentException">An argument Keras refuses, or a bad vocabulary.</exception>
-    /// <exception cref="NotSupportedException">sparse, farmhash.</exception>
+    /// <exception cref="ArgumentException">An argument Keras refuses (an unknown oov_method, a salt without farmhash or of another length than 2), or a bad vocabulary.</exception>
+    /// <exception cref="NotSupportedException">sparse.</exception>
     public IntegerLookup(int? maxTokens = null, int numOovIndices = 1, long? maskToken = null, long oovToken = -1, IReadOnlyList<long>? vocabulary = null,
         string vocabularyDtype = "int64", IReadOnlyList<double>? idfWeights = null, bool invert = false, string outputMode = "int", bool sparse = false,
-        bool padToMaxTokens = false, string oovMethod = "floormod", string? name = null)
-        : this(maxTokens, numOovIndices, maskToken, oovToken, vocabulary, vocabularyDtype, idfWeights, invert, outputMode, sparse, padToMaxTokens, oovMethod, null, null, name)
+        bool padToMaxTokens = false, string oovMethod = "floormod", IReadOnlyList<long>? salt = null, string? name = null)
+        : this(maxTokens, numOovIndices, maskToken, oovToken, vocabulary, vocabularyDtype, idfWeights, invert, outputMode, sparse, padToMaxTokens, oovMethod, salt, null, null, name)
     {
     }
 
     private IntegerLookup(int? maxTokens, int numOovIndices, long? maskToken, long? oovToken, IReadOnlyList<long>? vocabulary, string vocabularyDtype,
-        IReadOnlyList<double>? idfWeights, bool invert, string outputMode, bool sparse, bool padToMaxTokens, string oovMethod, bool? hasInputVocabulary,
-        int? vocabularySize, string? name)
+        IReadOnlyList<double>? idfWeights, bool invert, string outputMode, bool sparse, bool padToMaxTokens, string oovMethod, IReadOnlyList<long>? salt,
+        bool? hasInputVocabulary, int? vocabularySize, string? name)
         : base("IntegerLookup", maxTokens, numOovIndices, maskToken is long m ? IntText(m) : null, oovToken is long o ? IntText(o) : null, invert, outputMode,
-            padToMaxTokens, sparse, hasInputVocabulary ?? vocabulary is not null, vocabularySize, CheckedName(vocabularyDtype, oovMethod, outputMode, idfWeights, vocabulary, name))
+            padToMaxTokens, sparse, hasInputVocabulary ?? vocabulary is not null, vocabularySize, oovMethod, salt, integerKeys: true,
+            CheckedName(vocabularyDtype, outputMode, idfWeights, vocabulary, name))
     {
         if (vocabulary is not null)
         {
@@ -58,21 +65,11 @@ public sealed class IntegerLookup : IndexLookup
 
     private protected override string KerasName => "IntegerLookup";
 
-    private static string? CheckedName(string vocabularyDtype, string oovMethod, string outputMode, IReadOnlyList<double>? idfWeights, IReadOnlyList<long>? vocabulary, string? name)
+    private static string? CheckedName(string vocabularyDtype, string outputMode, IReadOnlyList<double>? idfWeights, IReadOnlyList<long>? vocabulary, string? name)
     {
         if (vocabularyDtype != "int64")
         {
             throw new ArgumentException($"IntegerLookup: only vocabulary_dtype='int64' is supported at this time (as Keras); got '{vocabularyDtype}'.", nameof(vocabularyDtype));
-        }
-
-        if (oovMethod == "farmhash")
-        {
-            throw new NotSupportedException("IntegerLookup: oov_method 'farmhash' hashes values with TensorFlow's FarmHash, which this library does not reproduce; use 'floormod' (the default).");
-        }
-
-        if (oovMethod != "floormod")
-        {
-            throw new ArgumentException($"IntegerLookup: oov_method '{oovMethod}' is not supported; expected 'floormod' or 'farmhash'.", nameof(oovMethod));
         }
 
         var mode = NormalizeOutputMode("IntegerLookup", outputMode, allowOneHot: true);
@@ -111,7 +108,7 @@ public sealed class IntegerLookup : IndexLookup
         return config;
     }
 
-    /// <summary>Creates the layer from a Keras 3 or tf.keras 2 config.</summary>
+    /// <summary>Creates the layer from a Keras 3 or tf.keras 2 config (tf.keras 2 has no <c>oov_method</c>/<c>salt</c>: their defaults).</summary>
     internal static IntegerLookup FromConfig(LayerConfig config)
     {
         ReadCommon(config);
@@ -131,7 +128,7 @@ public sealed class IntegerLookup : IndexLookup
         {
             return new IntegerLookup(config.GetNullableInt("max_tokens"), config.GetInt("num_oov_indices", 1), Token("mask_token", null), Token("oov_token", -1), vocabulary,
                 config.GetString("vocabulary_dtype", "int64"), StringLookup.ReadIdf(config), config.GetBool("invert", false), config.GetString("output_mode", "int"), false,
-                config.GetBool("pad_to_max_tokens", false), config.GetString("oov_method", "floormod"),
+                config.GetBool("pad_to_max_tokens", false), ReadOovMethod(config), ReadSalt(config),
                 config.Has("has_input_vocabulary") ? config.GetBool("has_input_vocabulary", false) : null, config.GetNullableInt("vocabulary_size"), config.Name);
         }
         catch (ArgumentException e)
@@ -177,11 +174,4 @@ public sealed class IntegerLookup : IndexLookup
         long.Parse(a, CultureInfo.InvariantCulture).CompareTo(long.Parse(b, CultureInfo.InvariantCulture));
 
     private protected override JsonNode? TokenToJson(string? token) => token is null ? null : JsonValue.Create(long.Parse(token, CultureInfo.InvariantCulture));
-
-    /// <summary>Keras' floormod: <c>v mod n</c>, non-negative for a positive <c>n</c>.</summary>
-    private protected override long OovBucket(string token)
-    {
-        var v = long.Parse(token, CultureInfo.InvariantCulture);
-        return ((v % NumOovIndices) + NumOovIndices) % NumOovIndices;
-    }
 }

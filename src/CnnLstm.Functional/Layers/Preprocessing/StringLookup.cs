@@ -16,15 +16,19 @@ namespace KerasStyle.Layers;
 /// learned.
 /// </summary>
 /// <remarks>Keras needs TensorFlow for this layer, which is not installable here: its behaviour is taken from
-/// Keras' source, with expectations computed by hand in the tests. More than one OOV index (Keras hashes unknown
-/// strings with TensorFlow's FarmHash Fingerprint64), <c>sparse=True</c>, <c>salt</c> and an encoding other than
-/// UTF-8 are refused.</remarks>
+/// Keras' source, with expectations computed by hand in the tests (the OOV buckets with
+/// <see cref="Hashing.ToHashBucketFast"/>, checked against TensorFlow's values, and Keras' docstring example). With
+/// several OOV indices an unknown string goes to OOV index <c>oov_start + to_hash_bucket_fast(s,
+/// num_oov_indices)</c> (FarmHash Fingerprint64), or with a <c>salt</c> <c>to_hash_bucket_strong</c> (SipHash-2-4)
+/// keyed by it. A config's <c>oov_method</c> (Keras' StringLookup passes it to IndexLookup through its keyword
+/// arguments) must be <c>floormod</c> or <c>farmhash</c> and is written back; strings are hashed either way.
+/// <c>sparse=True</c> and an encoding other than UTF-8 are refused.</remarks>
 [KerasLayer("StringLookup", OwnsDType = true)]
 public sealed class StringLookup : IndexLookup
 {
     /// <summary>Creates the layer.</summary>
     /// <param name="maxTokens">Largest vocabulary, special indices included; null (default) for no limit.</param>
-    /// <param name="numOovIndices">Out-of-vocabulary indices: 0 (unknown strings are refused when called) or 1 (default).</param>
+    /// <param name="numOovIndices">Out-of-vocabulary indices (default 1; 0 refuses unknown strings when called; above 1, unknown strings are hashed into them).</param>
     /// <param name="maskToken">The token at index 0 in <c>int</c> mode (dropped in other modes); null (default) for none.</param>
     /// <param name="oovToken">What <c>invert</c> returns for an OOV index (default <c>[UNK]</c>).</param>
     /// <param name="vocabulary">The vocabulary, optionally starting with the mask and OOV tokens; null to learn it with <see cref="IndexLookup.Adapt(Array)"/>.</param>
@@ -34,20 +38,24 @@ public sealed class StringLookup : IndexLookup
     /// <param name="padToMaxTokens">Make non-int outputs <paramref name="maxTokens"/> wide.</param>
     /// <param name="sparse">Only false (Keras' sparse outputs need TensorFlow).</param>
     /// <param name="encoding">Only <c>utf-8</c>.</param>
+    /// <param name="salt">Keras' <c>salt</c>: two integers, the SipHash key hashing unknown strings when
+    /// <paramref name="numOovIndices"/> is above 1 (Keras' single integer <c>s</c> is <c>new[] { s, s }</c>; negative
+    /// values are read as their unsigned 64-bit pattern, as TensorFlow does); default null (FarmHash, no key).</param>
     /// <param name="name">Layer name; defaults to <c>string_lookup_N</c>.</param>
-    /// <exception cref="ArgumentException">An argument Keras refuses (see Keras' messages), or a bad vocabulary.</exception>
-    /// <exception cref="NotSupportedException">sparse, several OOV indices, another encoding.</exception>
+    /// <exception cref="ArgumentException">An argument Keras refuses (see Keras' messages; a salt of another length than 2), or a bad vocabulary.</exception>
+    /// <exception cref="NotSupportedException">sparse, another encoding.</exception>
     public StringLookup(int? maxTokens = null, int numOovIndices = 1, string? maskToken = null, string oovToken = "[UNK]",
         IReadOnlyList<string>? vocabulary = null, IReadOnlyList<double>? idfWeights = null, bool invert = false, string outputMode = "int",
-        bool padToMaxTokens = false, bool sparse = false, string encoding = "utf-8", string? name = null)
-        : this(maxTokens, numOovIndices, maskToken, oovToken, vocabulary, idfWeights, invert, outputMode, padToMaxTokens, sparse, encoding, null, null, name)
+        bool padToMaxTokens = false, bool sparse = false, string encoding = "utf-8", IReadOnlyList<long>? salt = null, string? name = null)
+        : this(maxTokens, numOovIndices, maskToken, oovToken, vocabulary, idfWeights, invert, outputMode, padToMaxTokens, sparse, encoding, null, null, name, "floormod", salt)
     {
     }
 
     internal StringLookup(int? maxTokens, int numOovIndices, string? maskToken, string? oovToken, IReadOnlyList<string>? vocabulary, IReadOnlyList<double>? idfWeights,
-        bool invert, string outputMode, bool padToMaxTokens, bool sparse, string encoding, bool? hasInputVocabulary, int? vocabularySize, string? name)
+        bool invert, string outputMode, bool padToMaxTokens, bool sparse, string encoding, bool? hasInputVocabulary, int? vocabularySize, string? name,
+        string oovMethod = "floormod", IReadOnlyList<long>? salt = null)
         : base("StringLookup", maxTokens, numOovIndices, maskToken, oovToken, invert, outputMode, padToMaxTokens, sparse,
-            hasInputVocabulary ?? vocabulary is not null, vocabularySize, CheckedName(numOovIndices, encoding, outputMode, idfWeights, vocabulary, name))
+            hasInputVocabulary ?? vocabulary is not null, vocabularySize, oovMethod, salt, integerKeys: false, CheckedName(encoding, outputMode, idfWeights, vocabulary, name))
     {
         Encoding = encoding;
         if (vocabulary is not null)
@@ -63,14 +71,9 @@ public sealed class StringLookup : IndexLookup
 
     internal override bool StringOutput => Invert;
 
-    private static string? CheckedName(int numOovIndices, string encoding, string outputMode, IReadOnlyList<double>? idfWeights, IReadOnlyList<string>? vocabulary, string? name)
+    private static string? CheckedName(string encoding, string outputMode, IReadOnlyList<double>? idfWeights, IReadOnlyList<string>? vocabulary, string? name)
     {
         ArgumentNullException.ThrowIfNull(encoding);
-        if (numOovIndices > 1)
-        {
-            throw new NotSupportedException($"StringLookup: num_oov_indices={numOovIndices}: Keras spreads unknown strings over several OOV indices with TensorFlow's FarmHash Fingerprint64 (tf.strings.to_hash_bucket_fast), which this library does not reproduce; use 0 or 1.");
-        }
-
         if (encoding.Replace("-", string.Empty, StringComparison.Ordinal).ToLowerInvariant() != "utf8")
         {
             throw new NotSupportedException($"StringLookup: encoding '{encoding}' is not supported; .NET strings are text, and only 'utf-8' is read.");
@@ -108,7 +111,7 @@ public sealed class StringLookup : IndexLookup
         return config;
     }
 
-    /// <summary>Creates the layer from a Keras 3 or tf.keras 2 config (vocabulary inline or absent; <c>binary</c>/<c>tf-idf</c> aliases).</summary>
+    /// <summary>Creates the layer from a Keras 3 or tf.keras 2 config (vocabulary inline or absent; <c>binary</c>/<c>tf-idf</c> aliases; tf.keras 2 has no <c>oov_method</c>/<c>salt</c>: their defaults).</summary>
     internal static StringLookup FromConfig(LayerConfig config)
     {
         ReadCommon(config);
@@ -119,7 +122,7 @@ public sealed class StringLookup : IndexLookup
                 config.Has("oov_token") ? config.GetNullableString("oov_token") : "[UNK]", ReadVocabulary(config), ReadIdf(config),
                 config.GetBool("invert", false), config.GetString("output_mode", "int"), config.GetBool("pad_to_max_tokens", false), false,
                 config.GetString("encoding", "utf-8"), config.Has("has_input_vocabulary") ? config.GetBool("has_input_vocabulary", false) : null,
-                config.GetNullableInt("vocabulary_size"), config.Name);
+                config.GetNullableInt("vocabulary_size"), config.Name, ReadOovMethod(config), ReadSalt(config));
         }
         catch (ArgumentException e)
         {
@@ -181,7 +184,4 @@ public sealed class StringLookup : IndexLookup
     private protected override int CompareTokens(string a, string b) => CompareUtf8(a, b);
 
     private protected override JsonNode? TokenToJson(string? token) => token is null ? null : JsonValue.Create(token);
-
-    private protected override long OovBucket(string token) =>
-        throw new InvalidOperationException("StringLookup has at most one OOV index.");
 }

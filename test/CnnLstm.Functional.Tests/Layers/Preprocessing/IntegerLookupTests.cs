@@ -71,7 +71,6 @@ public class IntegerLookupTests
     public void Constructor_ArgumentsKerasRefuses_Refused()
     {
         Assert.That(() => new IntegerLookup(vocabularyDtype: "int32"), Throws.ArgumentException.With.Message.Contains("int64"));
-        Assert.That(() => new IntegerLookup(oovMethod: "farmhash"), Throws.InstanceOf<NotSupportedException>());
         Assert.That(() => new IntegerLookup(vocabulary: new long[] { 1, 1 }), Throws.ArgumentException.With.Message.Contains("repeated"));
     }
 

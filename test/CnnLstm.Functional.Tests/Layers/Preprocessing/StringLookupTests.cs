@@ -152,7 +152,6 @@ public class StringLookupTests
         Assert.That(() => new StringLookup(vocabulary: Vocabulary, outputMode: "tf_idf"), Throws.ArgumentException.With.Message.Contains("idf_weights"));
         Assert.That(() => new StringLookup(vocabulary: Vocabulary, idfWeights: new[] { 1.0, 1, 1, 1 }), Throws.ArgumentException.With.Message.Contains("idf_weights"));
         Assert.That(() => new StringLookup(sparse: true), Throws.InstanceOf<NotSupportedException>().With.Message.Contains("sparse"));
-        Assert.That(() => new StringLookup(numOovIndices: 2), Throws.InstanceOf<NotSupportedException>().With.Message.Contains("FarmHash"));
         Assert.That(() => new StringLookup(encoding: "latin-1"), Throws.InstanceOf<NotSupportedException>().With.Message.Contains("latin-1"));
     }
 
