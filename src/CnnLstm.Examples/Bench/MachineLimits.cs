@@ -1,0 +1,108 @@
+using static TorchSharp.torch;
+
+namespace KerasStyle.Examples.Bench;
+
+/// <summary>
+/// The machine's own limits, measured with libtorch in the bench's process on <see cref="Threads"/> threads:
+/// the FLOP rate of a large float32 matrix product, the FLOP rate of the seed's convolution (Conv1D 128 → 64
+/// channels, kernel 5, over 100 steps of a batch of 30, through libtorch's <c>conv1d</c>), and the main-memory
+/// bandwidth of a large copy (bytes read plus bytes written per second). Each figure is the best of several timed
+/// repetitions after a warm-up: a peak is what the machine did at least once, so the best rather than the median.
+/// </summary>
+internal sealed class MachineLimits
+{
+    /// <param name="GemmFlopsPerSecond">Float32 matmul of two <see cref="GemmSize"/>² matrices, 2n³ FLOPs a product.</param>
+    /// <param name="ConvFlopsPerSecond">libtorch conv1d on the seed's shapes, forward, 2·k·in·filters·steps_out FLOPs a sample.</param>
+    /// <param name="CopyBytesPerSecond">copy_ of a <see cref="CopyBytes"/>-byte float32 tensor into another, counted as 2·size bytes.</param>
+    public sealed record Result(int Threads, int GemmSize, double GemmFlopsPerSecond, double ConvFlopsPerSecond, long CopyBytes, double CopyBytesPerSecond)
+    {
+        /// <summary>The higher of the two FLOP rates: the floor's compute term uses it, so the floor stays a lower bound.</summary>
+        public double PeakFlopsPerSecond => Math.Max(GemmFlopsPerSecond, ConvFlopsPerSecond);
+    }
+
+    /// <summary>The seed's convolution: batch, input channels, steps, filters, kernel.</summary>
+    internal const int ConvBatch = 30, ConvChannels = 128, ConvSteps = 100, ConvFilters = 64, ConvKernel = 5;
+
+    /// <summary>Forward FLOPs of one call of the seed's convolution on a batch.</summary>
+    internal const double ConvFlops = 2.0 * ConvBatch * ConvKernel * ConvChannels * ConvFilters * (ConvSteps - ConvKernel + 1);
+
+    private readonly bool quick;
+
+    public MachineLimits(bool quick) => this.quick = quick;
+
+    /// <summary>Measures all three on <paramref name="threads"/> libtorch threads (restored afterwards).</summary>
+    public Result Measure(int threads)
+    {
+        var previous = get_num_threads();
+        set_num_threads(threads);
+        try
+        {
+            using var mode = inference_mode();
+            var gemmSize = quick ? 512 : 2048;
+            var gemm = Gemm(gemmSize);
+            var conv = Conv();
+            var copyBytes = quick ? 64L << 20 : 256L << 20;
+            var copy = Copy(copyBytes);
+            return new Result(threads, gemmSize, gemm, conv, copyBytes, copy);
+        }
+        finally
+        {
+            set_num_threads(previous);
+        }
+    }
+
+    private double Gemm(int n)
+    {
+        using var scope = NewDisposeScope();
+        var a = randn(n, n);
+        var b = randn(n, n);
+        var calls = quick ? 2 : Math.Max(1, (int)(4e9 / (2.0 * n * n * n)));
+        var seconds = Best(() =>
+        {
+            for (var i = 0; i < calls; i++)
+            {
+                using var c = a.mm(b);
+            }
+        });
+        return 2.0 * n * n * n * calls / seconds;
+    }
+
+    private double Conv()
+    {
+        using var scope = NewDisposeScope();
+        var x = randn(ConvBatch, ConvChannels, ConvSteps);
+        var w = randn(ConvFilters, ConvChannels, ConvKernel);
+        var bias = randn(ConvFilters);
+        var calls = quick ? 2 : 20;
+        var seconds = Best(() =>
+        {
+            for (var i = 0; i < calls; i++)
+            {
+                using var y = nn.functional.conv1d(x, w, bias);
+            }
+        });
+        return ConvFlops * calls / seconds;
+    }
+
+    private double Copy(long bytes)
+    {
+        using var scope = NewDisposeScope();
+        var source = ones(bytes / sizeof(float));
+        var target = empty(bytes / sizeof(float));
+        var seconds = Best(() => target.copy_(source));
+        return 2.0 * bytes / seconds;
+    }
+
+    /// <summary>The shortest of several timed runs after one untimed warm-up (which also touches every page).</summary>
+    private double Best(Action run)
+    {
+        run();
+        var best = double.MaxValue;
+        for (var i = 0; i < (quick ? 2 : 7); i++)
+        {
+            best = Math.Min(best, BenchRunner.Time(run));
+        }
+
+        return best;
+    }
+}
