@@ -101,7 +101,7 @@ internal static class BenchCommand
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"machine limits ({SystemReport.CpuModel}, libtorch {limits.Threads} threads, best of the timed repetitions): float32 GEMM {limits.GemmSize}x{limits.GemmSize} {limits.GemmFlopsPerSecond / 1e9:F1} GFLOP/s; "
             + $"seed conv1d ({MachineLimits.ConvBatch}x{MachineLimits.ConvChannels}x{MachineLimits.ConvSteps} -> {MachineLimits.ConvFilters} filters, kernel {MachineLimits.ConvKernel}) {limits.ConvFlopsPerSecond / 1e9:F1} GFLOP/s; "
-            + $"copy_ of {limits.CopyBytes >> 20} MiB {bandwidth / 1e9:F1} GB/s (read + written)"));
+            + $"copy_ of {limits.CopyBytes >> 20} MiB {bandwidth / 1e9:F1} GB/s (read + written); library threads now {ThreadPolicy.Describe()}"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"floors: counted FLOPs / {peak / 1e9:F1} GFLOP/s (the higher peak) + counted bytes / {bandwidth / 1e9:F1} GB/s; fraction = floor / measured time (1 = at the machine's limit); \"no act.\" leaves activation bytes out (they may stay in cache)"));
         Console.WriteLine($"{"model",-14} {"phase",-6} {"batch",5} {"GFLOP",8} {"MB w+state",10} {"MB act.",8} {"MB other",8} {"floor ms",9} {"no act.",8} {"library ms",10} {"fraction",8} {"no act.",8} {"hand ms",8} {"fraction",8}");
