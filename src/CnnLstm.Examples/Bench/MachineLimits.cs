@@ -7,7 +7,8 @@ namespace KerasStyle.Examples.Bench;
 /// the FLOP rate of a large float32 matrix product, the FLOP rate of the seed's convolution (Conv1D 128 → 64
 /// channels, kernel 5, over 100 steps of a batch of 30, through libtorch's <c>conv1d</c>), and the main-memory
 /// bandwidth of a large copy (bytes read plus bytes written per second). Each figure is the best of several timed
-/// repetitions after a warm-up: a peak is what the machine did at least once, so the best rather than the median.
+/// repetitions after a warm-up, over several samples spread through the run (<see cref="Sample"/>): a peak is what
+/// the machine did at least once, so the best rather than the median.
 /// </summary>
 internal sealed class MachineLimits
 {
@@ -27,8 +28,32 @@ internal sealed class MachineLimits
     internal const double ConvFlops = 2.0 * ConvBatch * ConvKernel * ConvChannels * ConvFilters * (ConvSteps - ConvKernel + 1);
 
     private readonly bool quick;
+    private Result? best;
 
     public MachineLimits(bool quick) => this.quick = quick;
+
+    /// <summary>How many times <see cref="Sample"/> ran.</summary>
+    public int Samples { get; private set; }
+
+    /// <summary>The best of each figure over all samples so far.</summary>
+    public Result Best => best ?? throw new InvalidOperationException("MachineLimits.Sample has not run.");
+
+    /// <summary>
+    /// Measures all three once more and keeps the best of each figure. The bench samples before each model and
+    /// after the last, so a burst of load from other processes during one sample does not set the limits.
+    /// </summary>
+    public Result Sample(int threads)
+    {
+        var now = Measure(threads);
+        Samples++;
+        best = best is null ? now : now with
+        {
+            GemmFlopsPerSecond = Math.Max(best.GemmFlopsPerSecond, now.GemmFlopsPerSecond),
+            ConvFlopsPerSecond = Math.Max(best.ConvFlopsPerSecond, now.ConvFlopsPerSecond),
+            CopyBytesPerSecond = Math.Max(best.CopyBytesPerSecond, now.CopyBytesPerSecond),
+        };
+        return now;
+    }
 
     /// <summary>Measures all three on <paramref name="threads"/> libtorch threads (restored afterwards).</summary>
     public Result Measure(int threads)
@@ -57,7 +82,7 @@ internal sealed class MachineLimits
         var a = randn(n, n);
         var b = randn(n, n);
         var calls = quick ? 2 : Math.Max(1, (int)(4e9 / (2.0 * n * n * n)));
-        var seconds = Best(() =>
+        var seconds = Fastest(() =>
         {
             for (var i = 0; i < calls; i++)
             {
@@ -74,7 +99,7 @@ internal sealed class MachineLimits
         var w = randn(ConvFilters, ConvChannels, ConvKernel);
         var bias = randn(ConvFilters);
         var calls = quick ? 2 : 20;
-        var seconds = Best(() =>
+        var seconds = Fastest(() =>
         {
             for (var i = 0; i < calls; i++)
             {
@@ -89,16 +114,16 @@ internal sealed class MachineLimits
         using var scope = NewDisposeScope();
         var source = ones(bytes / sizeof(float));
         var target = empty(bytes / sizeof(float));
-        var seconds = Best(() => target.copy_(source));
+        var seconds = Fastest(() => target.copy_(source));
         return 2.0 * bytes / seconds;
     }
 
     /// <summary>The shortest of several timed runs after one untimed warm-up (which also touches every page).</summary>
-    private double Best(Action run)
+    private double Fastest(Action run)
     {
         run();
         var best = double.MaxValue;
-        for (var i = 0; i < (quick ? 2 : 7); i++)
+        for (var i = 0; i < (quick ? 2 : 3); i++)
         {
             best = Math.Min(best, BenchRunner.Time(run));
         }

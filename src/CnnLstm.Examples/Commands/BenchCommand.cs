@@ -46,17 +46,25 @@ internal static class BenchCommand
 
             var runner = isQuick ? new BenchRunner(1, 2, 5) : new BenchRunner(result.GetValue(rounds), result.GetValue(steps), 1000);
             Console.WriteLine($"bench: {SystemReport.CpuModel}, {Environment.ProcessorCount} cores, threads {ThreadPolicy.Describe()}, {(isQuick ? "quick" : "full")} run");
-            var sentiment = Report(runner.Run(Workloads.Sentiment), "sentiment");
-            var regression = Report(runner.Run(Workloads.Regression), "regression");
-            var temperatures = Report(runner.Run(Workloads.Temperatures), "temperatures");
-            var bidirectional = Report(runner.Run(Workloads.Bidirectional), "bidirectional");
-            var attention = Report(runner.Run(Workloads.Attention), "attention");
+            // The machine's limits are sampled before each model and after the last; the best of each figure counts.
+            var limits = new MachineLimits(isQuick);
+            Result Measure(Workload workload)
+            {
+                limits.Sample(runner.DefaultThreads);
+                return Report(runner.Run(workload), workload.Name);
+            }
+
+            var sentiment = Measure(Workloads.Sentiment);
+            var regression = Measure(Workloads.Regression);
+            var temperatures = Measure(Workloads.Temperatures);
+            var bidirectional = Measure(Workloads.Bidirectional);
+            var attention = Measure(Workloads.Attention);
             var onnx = new OnnxRuntimeBench(isQuick ? 1 : result.GetValue(rounds), isQuick ? 5 : 1000).Run(Workloads.Sentiment);
             Console.WriteLine($"sentiment through ONNX Runtime (exported, default session options), same token ids, largest output difference {onnx.MaxDifference:0.0e+00}:");
             Console.WriteLine($"sentiment inference samples/s (batch 256): library Predict {F(onnx.BatchLibrary)}, ONNX Runtime {F(onnx.BatchOnnx)}, ONNX Runtime / library {F(onnx.BatchRatio)}");
             Console.WriteLine($"sentiment single-sample latency ms: library Predict median {F(onnx.LatencyLibrary.Median)} p99 {F(onnx.LatencyLibrary.P99)}, ONNX Runtime median {F(onnx.LatencyOnnx.Median)} p99 {F(onnx.LatencyOnnx.P99)}");
             Console.WriteLine($"peak working set: {Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0):F0} MiB");
-            var limits = new MachineLimits(isQuick).Measure(runner.DefaultThreads);
+            limits.Sample(runner.DefaultThreads);
             var floors = ReportLimits(limits, new[] { sentiment, regression, temperatures, bidirectional, attention },
                 new[] { "sentiment", "regression", "temperatures", "bidirectional", "attention" });
             var peakTrain = PeakMemory.InChild("train", isQuick);
@@ -94,12 +102,13 @@ internal static class BenchCommand
     /// counted FLOPs and bytes, and the fraction of it the library and the hand-written code reach
     /// (floor / measured time). Returns the library's training fractions in the order of <paramref name="results"/>.
     /// </summary>
-    private static double[] ReportLimits(MachineLimits.Result limits, Result[] results, string[] names)
+    private static double[] ReportLimits(MachineLimits sampled, Result[] results, string[] names)
     {
+        var limits = sampled.Best;
         var peak = limits.PeakFlopsPerSecond;
         var bandwidth = limits.CopyBytesPerSecond;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"machine limits ({SystemReport.CpuModel}, libtorch {limits.Threads} threads, best of the timed repetitions): float32 GEMM {limits.GemmSize}x{limits.GemmSize} {limits.GemmFlopsPerSecond / 1e9:F1} GFLOP/s; "
+            $"machine limits ({SystemReport.CpuModel}, libtorch {limits.Threads} threads, best of {sampled.Samples} samples spread through the run): float32 GEMM {limits.GemmSize}x{limits.GemmSize} {limits.GemmFlopsPerSecond / 1e9:F1} GFLOP/s; "
             + $"seed conv1d ({MachineLimits.ConvBatch}x{MachineLimits.ConvChannels}x{MachineLimits.ConvSteps} -> {MachineLimits.ConvFilters} filters, kernel {MachineLimits.ConvKernel}) {limits.ConvFlopsPerSecond / 1e9:F1} GFLOP/s; "
             + $"copy_ of {limits.CopyBytes >> 20} MiB {bandwidth / 1e9:F1} GB/s (read + written); library threads now {ThreadPolicy.Describe()}"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
