@@ -63,7 +63,9 @@ internal static class BenchCommand
             Console.WriteLine($"sentiment through ONNX Runtime (exported, default session options), same token ids, largest output difference {onnx.MaxDifference:0.0e+00}:");
             Console.WriteLine($"sentiment inference samples/s (batch 256): library Predict {F(onnx.BatchLibrary)}, ONNX Runtime {F(onnx.BatchOnnx)}, ONNX Runtime / library {F(onnx.BatchRatio)}");
             Console.WriteLine($"sentiment single-sample latency ms: library Predict median {F(onnx.LatencyLibrary.Median)} p99 {F(onnx.LatencyLibrary.P99)}, ONNX Runtime median {F(onnx.LatencyOnnx.Median)} p99 {F(onnx.LatencyOnnx.P99)}");
-            Console.WriteLine($"peak working set: {Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0):F0} MiB");
+            Console.WriteLine(limits.PeakWorkingSetOutsideSamples is long peakBytes
+                ? $"peak working set: {peakBytes / (1024.0 * 1024.0):F0} MiB (the machine-limit samples left out)"
+                : $"peak working set: {Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0):F0} MiB (including the machine-limit samples' {2 * (limits.Best.CopyBytes >> 20)} MiB copy)");
             limits.Sample(runner.DefaultThreads);
             var floors = ReportLimits(limits, new[] { sentiment, regression, temperatures, bidirectional, attention },
                 new[] { "sentiment", "regression", "temperatures", "bidirectional", "attention" });
