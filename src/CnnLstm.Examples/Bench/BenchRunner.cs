@@ -16,6 +16,9 @@ internal sealed class BenchRunner(int rounds, int stepsPerRound, int latencyCall
     // side gets its count back before each of its runs.
     private readonly int handThreads = get_num_threads();
 
+    /// <summary>libtorch's default thread count, read before the library set any (the hand-written side's and the machine limits' count).</summary>
+    public int DefaultThreads => handThreads;
+
     /// <param name="HandInferenceDifference">Largest difference between the hand-written model's no_grad output and
     /// its autograd forward (libtorch's inference kernels against its training kernels, which the library checks).</param>
     /// <param name="TrainRatio">Median over rounds of library / hand-written training throughput, each round's pair
@@ -26,6 +29,18 @@ internal sealed class BenchRunner(int rounds, int stepsPerRound, int latencyCall
         (double Median, double P99) LatencyLibrary, (double Median, double P99) LatencyHand, (double Median, double P99) LatencyHandAutograd,
         double TrainFlopsPerSample, double HandInferenceDifference, double TrainRatio, double InferRatio, double InferRatioCorrect)
     {
+        /// <summary>The training batch size (also the inference batch size of the throughput figures).</summary>
+        public int BatchSize { get; init; }
+
+        /// <summary>Counted forward FLOPs of a sample (inference).</summary>
+        public double InferFlopsPerSample { get; init; }
+
+        /// <summary>Counted bytes of a training step (<see cref="ByteCount.Training"/>).</summary>
+        public ByteCount.Traffic TrainBytes { get; init; } = new(0, 0);
+
+        /// <summary>Counted bytes of an inference batch (<see cref="ByteCount.Inference"/>).</summary>
+        public ByteCount.Traffic InferBytes { get; init; } = new(0, 0);
+
         /// <summary>The largest difference from the autograd forward that still counts as correct (float rounding).</summary>
         public const double CorrectTolerance = 1e-5;
 
@@ -114,7 +129,13 @@ internal sealed class BenchRunner(int rounds, int stepsPerRound, int latencyCall
             : inferHandAutograd;
         return new Result(Median(trainLib), Median(trainHand), Median(inferLib), Median(inferHand), Median(inferHandAutograd),
             Percentiles(latencyLib), Percentiles(latencyHand), Percentiles(latencyHandAutograd), FlopCount.TrainingPerSample(library), handDifference,
-            Median(Ratios(trainLib, trainHand)), Median(Ratios(inferLib, inferHand)), Median(Ratios(inferLib, handCorrect)));
+            Median(Ratios(trainLib, trainHand)), Median(Ratios(inferLib, inferHand)), Median(Ratios(inferLib, handCorrect)))
+        {
+            BatchSize = workload.BatchSize,
+            InferFlopsPerSample = FlopCount.ForwardPerSample(library),
+            TrainBytes = ByteCount.Training(library),
+            InferBytes = ByteCount.Inference(library),
+        };
     }
 
     /// <summary>Runs a measurement of the hand-written side with libtorch's default thread count.</summary>
