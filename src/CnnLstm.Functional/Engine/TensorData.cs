@@ -120,15 +120,22 @@ internal static class TensorData
     {
         // Each step returns a new tensor handle; the scope releases them all, so nothing waits for the finalizer.
         using var scope = NewDisposeScope();
-        var cpu = value.to_type(ScalarType.Float32).cpu().contiguous();
-        var result = Array.CreateInstance(typeof(float), cpu.shape.Select(d => (int)d).ToArray());
+        // Predict's outputs are already float32, on the CPU and contiguous: read them as they are, in one copy.
+        var cpu = value.dtype == ScalarType.Float32 && value.device_type == TorchSharp.DeviceType.CPU && value.is_contiguous() ? value : value.to_type(ScalarType.Float32).cpu().contiguous();
+        var shape = cpu.shape;
+        var lengths = new int[shape.Length];
+        for (var d = 0; d < lengths.Length; d++)
+        {
+            lengths[d] = checked((int)shape[d]);
+        }
+
+        var result = Array.CreateInstance(typeof(float), lengths);
         if (result.Length == 0)
         {
             return result;
         }
 
-        var data = cpu.data<float>().ToArray();
-        Buffer.BlockCopy(data, 0, result, 0, data.Length * sizeof(float));
+        cpu.data<float>().CopyTo(WritableElements<float>(result), 0, 0);
         return result;
     }
 
@@ -198,6 +205,12 @@ internal static class TensorData
     private static ReadOnlySpan<T> Elements<T>(Array array)
         where T : unmanaged =>
         System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(
+            ref System.Runtime.CompilerServices.Unsafe.As<byte, T>(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(array)), array.Length);
+
+    /// <summary>The elements of an array of any rank, in row-major order, to write in place; T must be its element type.</summary>
+    private static Span<T> WritableElements<T>(Array array)
+        where T : unmanaged =>
+        System.Runtime.InteropServices.MemoryMarshal.CreateSpan(
             ref System.Runtime.CompilerServices.Unsafe.As<byte, T>(ref System.Runtime.InteropServices.MemoryMarshal.GetArrayDataReference(array)), array.Length);
 
     private static T[] Flatten<T>(Array array)
