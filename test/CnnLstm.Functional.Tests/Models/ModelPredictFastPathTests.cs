@@ -71,6 +71,25 @@ public class ModelPredictFastPathTests
     }
 
     [Test]
+    public void FromArray_EveryElementTypeAndRank_KeepsTheValuesInRowMajorOrder()
+    {
+        using var scope = NewDisposeScope();
+        var floats = TensorData.FromArray(new float[,,] { { { 1.5f, 2 } }, { { 3, 4 } } }, "x");
+        Assert.That(floats.shape, Is.EqualTo(new long[] { 2, 1, 2 }));
+        Assert.That(floats.dtype, Is.EqualTo(ScalarType.Float32));
+        Assert.That(floats.data<float>().ToArray(), Is.EqualTo(new float[] { 1.5f, 2, 3, 4 }));
+        var doubles = TensorData.FromArray(new double[,] { { 0.25, -1 }, { 1e30, 7 } }, "x");
+        Assert.That(doubles.dtype, Is.EqualTo(ScalarType.Float32));
+        Assert.That(doubles.data<float>().ToArray(), Is.EqualTo(new float[] { 0.25f, -1, 1e30f, 7 }));
+        var ints = TensorData.FromArray(new int[,] { { 19999, -3 }, { 0, 5 } }, "x");
+        Assert.That(ints.dtype, Is.EqualTo(ScalarType.Int64));
+        Assert.That(ints.data<long>().ToArray(), Is.EqualTo(new long[] { 19999, -3, 0, 5 }));
+        var longs = TensorData.FromArray(new long[,] { { long.MaxValue, 2 } }, "x");
+        Assert.That(longs.data<long>().ToArray(), Is.EqualTo(new long[] { long.MaxValue, 2 }));
+        Assert.That(TensorData.FromArray(new float[0, 3], "x").shape, Is.EqualTo(new long[] { 0, 3 }));
+    }
+
+    [Test]
     public void RegressionModel_SingleSamplePredict_MatchesTheSameSampleInABatch()
     {
         // One sample of one step runs the LSTM cell; a batch of them runs the fused kernel (or the cell where that is distrusted).
