@@ -32,13 +32,15 @@ internal static class PredictProfileCommand
         var rounds = ExampleOptions.Positive("--rounds", "Timed batch-256 rounds per side and stage (each predicts 1,024 samples).", 9);
         var only = new Option<string?>("--model") { Description = "Profile one model only: sentiment or regression." };
         only.AcceptOnlyFromAmong("sentiment", "regression");
+        var threads = new Option<int?>("--threads") { Description = "Pin the library's thread count (ThreadPolicy.FixedThreads) instead of its adaptive policy; ONNX Runtime keeps its default." };
         var command = new Command("predict-profile", "Time each stage of Predict on the seed models, at one sample and at batch 256, against ONNX Runtime on the exported model (issue 27).")
         {
-            quick, calls, rounds, only,
+            quick, calls, rounds, only, threads,
         };
         command.SetAction(result =>
         {
             var isQuick = result.GetValue(quick);
+            ThreadPolicy.FixedThreads = result.GetValue(threads);
             var n = isQuick ? 10 : result.GetValue(calls);
             var r = isQuick ? 1 : result.GetValue(rounds);
             Console.WriteLine($"predict-profile: {SystemReport.CpuModel}, {Environment.ProcessorCount} cores, threads {ThreadPolicy.Describe()}, {n} single calls, {r} batch rounds{(isQuick ? " (quick)" : string.Empty)}");
@@ -58,6 +60,8 @@ internal static class PredictProfileCommand
             {
                 Console.WriteLine(line);
             }
+
+            Console.WriteLine($"threads at the end: {ThreadPolicy.Describe()}");
 
             return 0;
         });
