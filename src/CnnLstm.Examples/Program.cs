@@ -11,6 +11,7 @@ root.Subcommands.Add(PredictCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(BenchDistributedCommand.Create());
+root.Subcommands.Add(PredictProfileCommand.Create());
 root.Subcommands.Add(DoctorCommand.Create());
 
 var parsed = root.Parse(args);

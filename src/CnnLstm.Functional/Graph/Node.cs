@@ -24,6 +24,11 @@ public sealed class Node
     /// <summary>The symbolic tensors the call consumed (empty for an input layer).</summary>
     public IReadOnlyList<KerasTensor> Inputs { get; }
 
+    /// <summary>The dtypes of <see cref="Inputs"/>, made once (every graph run hands them to the layer).</summary>
+    internal IReadOnlyList<DType> InputDTypes => inputDTypes ??= Inputs.Select(t => t.DType).ToArray();
+
+    private DType[]? inputDTypes;
+
     /// <summary>The symbolic tensors the call produced.</summary>
     public IReadOnlyList<KerasTensor> Outputs { get; }
 

@@ -566,7 +566,7 @@ public partial class Model : IDisposable
             }
             else
             {
-                (results, resultMasks) = node.Layer.Forward(inputValues, nodeMasks, training, node.Inputs.Select(t => t.DType).ToArray());
+                (results, resultMasks) = node.Layer.Forward(inputValues, nodeMasks, training, node.InputDTypes);
             }
 
             for (var o = 0; o < results.Count; o++)

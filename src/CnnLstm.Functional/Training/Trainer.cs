@@ -336,7 +336,8 @@ internal sealed class Trainer
         var tensors = Adapter.PredictInputs(x, batchSize, nameof(x));
         try
         {
-            var predicted = Predict(tensors, batchSize, cancellationToken);
+            // The outputs are read into new arrays below, so a single batch's outputs need no copy of their own.
+            var predicted = Predict(tensors, batchSize, cancellationToken, copyOneBatch: false);
             try
             {
                 // A string output (StringLookup with invert) comes back as strings.
@@ -573,9 +574,11 @@ internal sealed class Trainer
 
     /// <summary>
     /// Keras' predict loop on inputs that passed the adapter's checks, in batches of <paramref name="batchSize"/>, in
-    /// inference mode; one new tensor per output, the caller's.
+    /// inference mode; one new tensor per output, the caller's. With <paramref name="copyOneBatch"/> false (a caller that
+    /// only reads the outputs and disposes them, as Predict on arrays), a single batch's outputs come back as new
+    /// handles on the graph's results instead of copies.
     /// </summary>
-    private List<Tensor> Predict(IReadOnlyList<Tensor> x, int batchSize, CancellationToken cancellationToken)
+    private List<Tensor> Predict(IReadOnlyList<Tensor> x, int batchSize, CancellationToken cancellationToken, bool copyOneBatch = true)
     {
         // All batches of one call see one state of the weights: no training step or weight write runs meanwhile.
         using var weights = model.ReadWeights();
@@ -616,7 +619,23 @@ internal sealed class Trainer
             // Always a copy, even of one batch (TorchSharp's cat returns a single tensor itself): an output may be an
             // input, a view of one (Dropout's inference alias, a reshape) or the same tensor as another output, and
             // each result is the caller's own.
-            return batches.Select(list => list.Count == 1 ? list[0].clone() : cat(list, 0)).ToList();
+            var result = new List<Tensor>(batches.Length);
+            for (var o = 0; o < batches.Length; o++)
+            {
+                var list = batches[o];
+                if (list.Count == 1 && !copyOneBatch)
+                {
+                    // Handed over as it is: the finally below no longer disposes it.
+                    result.Add(list[0]);
+                    list.Clear();
+                }
+                else
+                {
+                    result.Add(list.Count == 1 ? list[0].clone() : cat(list, 0));
+                }
+            }
+
+            return result;
         }
         finally
         {

@@ -202,11 +202,19 @@ public sealed class LSTMCell : DropoutRNNCell
 
     /// <summary>
     /// The fused kernel where its check passed for this mode (libtorch picks oneDNN's inference kernel with autograd
-    /// off and its training kernel with autograd on); null (the step loop) where it did not.
+    /// off and its training kernel with autograd on); null (the step loop) where it did not. Inference on one sample of
+    /// one step (the regression seed's single-sample Predict) also takes the step loop: one cell step computes the same
+    /// formula in a few small operations (about 15 µs against 55–60 µs for a oneDNN call on the project's machines, see
+    /// docs/performance.md, "Predict's per-call path").
     /// </summary>
     internal override (Tensor Sequence, Tensor[] States)? RunFused(Tensor sequence, Tensor[]? initial)
     {
         if (fused is null)
+        {
+            return null;
+        }
+
+        if (OneStepOneSample(sequence) && !is_grad_enabled())
         {
             return null;
         }
@@ -233,6 +241,9 @@ public sealed class LSTMCell : DropoutRNNCell
         using var grad = enable_grad();
         return CallFused(InferenceTwin(), sequence, initial);
     }
+
+    /// <summary>Whether the sequence is one sample of one step, which inference runs through the cell (see <see cref="RunFused"/>).</summary>
+    internal static bool OneStepOneSample(Tensor sequence) => sequence.shape[0] == 1 && sequence.shape[1] == 1;
 
     /// <summary>A second nn.LSTM whose parameters share the fused module's storage but do not require grad.</summary>
     private TorchSharp.Modules.LSTM InferenceTwin()
