@@ -106,6 +106,30 @@ public abstract class Metric
         Accumulate(Statistics(targets, predictions, weights).data<double>().ToArray(), predictions.shape);
     }
 
+    /// <summary>
+    /// The confusion-matrix metrics' extra weight form (Keras' <c>update_confusion_matrix_variables</c> broadcasts the
+    /// weights to the predictions): one weight per entry of the predictions, last axis included. Adds the batch and
+    /// returns true for such weights; returns false for the per-sample forms, which <see cref="UpdateState(Tensor, Tensor, Tensor)"/> takes.
+    /// </summary>
+    /// <exception cref="ArgumentException">Weights that do not broadcast to the predictions.</exception>
+    private protected bool TryUpdateStatePerEntry(Tensor yTrue, Tensor yPred, Tensor? sampleWeight)
+    {
+        ArgumentNullException.ThrowIfNull(yTrue);
+        ArgumentNullException.ThrowIfNull(yPred);
+        if (sampleWeight is null || sampleWeight.dim() < 2 || sampleWeight.dim() != yPred.dim() || sampleWeight.shape[^1] == 1)
+        {
+            return false;
+        }
+
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var (targets, predictions) = EagerArguments.TargetsAndPredictions(yTrue, yPred, false, $"metric '{Name}'");
+        var weights = EagerArguments.Float(sampleWeight, nameof(sampleWeight));
+        EagerArguments.RequireBroadcast(weights.shape, predictions.shape, $"metric '{Name}': sampleWeight", nameof(sampleWeight));
+        Accumulate(Statistics(targets, predictions, weights).data<double>().ToArray(), predictions.shape);
+        return true;
+    }
+
     /// <summary>Adds a batch's statistics to the state (the library's metrics' <c>update_state</c>).</summary>
     /// <exception cref="ArgumentException">Statistics of another size than the earlier batches' (another number of classes).</exception>
     private protected void Accumulate(double[] statistics, long[] predictionShape)

@@ -100,20 +100,10 @@ public abstract class PrecisionRecall : Metric
     /// <exception cref="ArgumentException">Shapes that do not fit.</exception>
     public override void UpdateState(Tensor yTrue, Tensor yPred, Tensor? sampleWeight = null)
     {
-        ArgumentNullException.ThrowIfNull(yTrue);
-        ArgumentNullException.ThrowIfNull(yPred);
-        if (sampleWeight is null || sampleWeight.dim() < 2 || sampleWeight.dim() != yPred.dim() || sampleWeight.shape[^1] == 1)
+        if (!TryUpdateStatePerEntry(yTrue, yPred, sampleWeight))
         {
             base.UpdateState(yTrue, yPred, sampleWeight);
-            return;
         }
-
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        var (targets, predictions) = EagerArguments.TargetsAndPredictions(yTrue, yPred, false, $"metric '{Name}'");
-        var weights = EagerArguments.Float(sampleWeight, nameof(sampleWeight));
-        EagerArguments.RequireBroadcast(weights.shape, predictions.shape, $"metric '{Name}': sampleWeight", nameof(sampleWeight));
-        Accumulate(Statistics(targets, predictions, weights).data<double>().ToArray(), predictions.shape);
     }
 
     /// <summary>Checks that <c>top_k</c> and <c>class_id</c> fit the output's units, at <c>Compile</c>.</summary>
