@@ -74,21 +74,5 @@ public class KerasOptimizerUpdateTests
         }
     }
 
-    private static Model Build()
-    {
-        var input = new Input(shape: 4);
-        var hidden = new Dense(3, activation: "tanh");
-        var output = new Dense(1);
-        var model = new Model(input, output.Call(hidden.Call(input)));
-        var w = Fixture["weights"]!.AsArray();
-        hidden.SetWeights(new[] { WeightArray.FromArray(FixtureJson.ToFloat2(w[0]!.AsArray())), Vector(w[1]!) });
-        output.SetWeights(new[] { WeightArray.FromArray(FixtureJson.ToFloat2(w[2]!.AsArray())), Vector(w[3]!) });
-        return model;
-    }
-
-    private static WeightArray Vector(JsonNode values)
-    {
-        var data = FixtureJson.Flatten(values).Select(v => (float)v).ToArray();
-        return new WeightArray(new[] { data.Length }, data);
-    }
+    private static Model Build() => OptimizerFixtureModel.Build(Fixture["weights"]!.AsArray(), 1);
 }

@@ -39,7 +39,7 @@ public class KerasOptimizersFixtureTests
         for (var step = 0; step < 5; step++)
         {
             model.TrainOnBatch(X, Y);
-            AssertWeights(model, keras["steps"]![step]!, $"{name} step {step + 1}");
+            OptimizerFixtureModel.AssertWeights(model.GetWeights(), keras["steps"]![step]!, $"{name} step {step + 1}");
         }
     }
 
@@ -50,11 +50,11 @@ public class KerasOptimizersFixtureTests
         using var model = Model.Load(Path.Combine(Folder, $"{name}.keras"));
         Assert.That(model.Optimizer!.GetType().Name, Is.EqualTo(keras["class_name"]!.GetValue<string>()));
         Assert.That(model.Optimizer.Iterations, Is.EqualTo(3));
-        AssertWeights(model, keras["steps"]![2]!, $"{name} as saved");
+        OptimizerFixtureModel.AssertWeights(model.GetWeights(), keras["steps"]![2]!, $"{name} as saved");
         for (var step = 3; step < 5; step++)
         {
             model.TrainOnBatch(X, Y);
-            AssertWeights(model, keras["steps"]![step]!, $"{name} step {step + 1} after loading");
+            OptimizerFixtureModel.AssertWeights(model.GetWeights(), keras["steps"]![step]!, $"{name} step {step + 1} after loading");
         }
     }
 
@@ -81,7 +81,7 @@ public class KerasOptimizersFixtureTests
             for (var step = 3; step < 5; step++)
             {
                 loaded.TrainOnBatch(X, Y);
-                AssertWeights(loaded, keras["steps"]![step]!, $"{name} step {step + 1} after saving here");
+                OptimizerFixtureModel.AssertWeights(loaded.GetWeights(), keras["steps"]![step]!, $"{name} step {step + 1} after saving here");
             }
         }
         finally
@@ -156,7 +156,7 @@ public class KerasOptimizersFixtureTests
             model.TrainOnBatch(X, Y);
             model.LoadWeights(path);
             model.TrainOnBatch(X, Y);
-            AssertWeights(model, Fixture["cases"]!["nadam"]!["steps"]![0]!, "nadam after reloading an unbuilt state");
+            OptimizerFixtureModel.AssertWeights(model.GetWeights(), Fixture["cases"]!["nadam"]!["steps"]![0]!, "nadam after reloading an unbuilt state");
         }
         finally
         {
@@ -196,34 +196,5 @@ public class KerasOptimizersFixtureTests
         }
     }
 
-    private static void AssertWeights(Model model, JsonNode expected, string what)
-    {
-        var after = model.GetWeights();
-        for (var w = 0; w < after.Count; w++)
-        {
-            var want = FixtureJson.Flatten(expected[w]!).ToArray();
-            for (var i = 0; i < want.Length; i++)
-            {
-                Assert.That(after[w].Data[i], Is.EqualTo(want[i]).Within((1e-5 * Math.Abs(want[i])) + 1e-5), $"{what}: weight {w}[{i}]");
-            }
-        }
-    }
-
-    private static Model Build()
-    {
-        var input = new Input(shape: 4);
-        var hidden = new Dense(3, activation: "tanh");
-        var output = new Dense(1);
-        var model = new Model(input, output.Call(hidden.Call(input)));
-        var w = Fixture["weights"]!.AsArray();
-        hidden.SetWeights(new[] { WeightArray.FromArray(FixtureJson.ToFloat2(w[0]!.AsArray())), Vector(w[1]!) });
-        output.SetWeights(new[] { WeightArray.FromArray(FixtureJson.ToFloat2(w[2]!.AsArray())), Vector(w[3]!) });
-        return model;
-    }
-
-    private static WeightArray Vector(JsonNode values)
-    {
-        var data = FixtureJson.Flatten(values).Select(v => (float)v).ToArray();
-        return new WeightArray(new[] { data.Length }, data);
-    }
+    private static Model Build() => OptimizerFixtureModel.Build(Fixture["weights"]!.AsArray(), 1);
 }

@@ -57,7 +57,7 @@ public class OptimizerOptionsTests
         for (var s = 0; s < 4; s++)
         {
             model.TrainOnBatch(x, y);
-            AssertWeights(model.GetWeights(), keras["steps"]![s]!.AsArray(), $"{name}, step {s + 1}");
+            OptimizerFixtureModel.AssertWeights(model.GetWeights(), keras["steps"]![s]!.AsArray(), $"{name}, step {s + 1}");
         }
 
         Assert.That(optimizer.Iterations, Is.EqualTo(keras["iterations_after_steps"]!.GetValue<long>()));
@@ -85,7 +85,7 @@ public class OptimizerOptionsTests
 
         model.Fit(FixtureJson.ToFloat2(Fixture["x"]!.AsArray()), FixtureJson.ToFloat2(Fixture["y"]!.AsArray()), batchSize: 4, epochs: 2, verbose: 0, shuffle: false);
 
-        AssertWeights(model.GetWeights(), keras["fit_weights"]!.AsArray(), name);
+        OptimizerFixtureModel.AssertWeights(model.GetWeights(), keras["fit_weights"]!.AsArray(), name);
     }
 
     [TestCaseSource(nameof(Cases))]
@@ -129,7 +129,7 @@ public class OptimizerOptionsTests
         for (var s = 0; s < 3; s++)
         {
             model.TrainOnBatch(x, y);
-            AssertWeights(model.GetWeights(), keras["steps"]![s]!.AsArray(), $"{name}, step {s + 1}");
+            OptimizerFixtureModel.AssertWeights(model.GetWeights(), keras["steps"]![s]!.AsArray(), $"{name}, step {s + 1}");
         }
     }
 
@@ -270,34 +270,5 @@ public class OptimizerOptionsTests
         Assert.That(v3.data<float>().ToArray(), Is.EqualTo(v1.data<float>().ToArray()).Within(1e-5));
     }
 
-    private static void AssertWeights(IReadOnlyList<WeightArray> actual, JsonArray expected, string what)
-    {
-        Assert.That(actual, Has.Count.EqualTo(expected.Count));
-        for (var w = 0; w < actual.Count; w++)
-        {
-            var want = FixtureJson.Flatten(expected[w]!).ToArray();
-            for (var i = 0; i < want.Length; i++)
-            {
-                Assert.That(actual[w].Data[i], Is.EqualTo(want[i]).Within((1e-5 * Math.Abs(want[i])) + 1e-5), $"{what}: weight {w}[{i}]");
-            }
-        }
-    }
-
-    private static Model Build()
-    {
-        var input = new Input(shape: 4);
-        var hidden = new Dense(3, activation: "tanh");
-        var output = new Dense(2);
-        var model = new Model(input, output.Call(hidden.Call(input)));
-        var w = Fixture["weights"]!.AsArray();
-        hidden.SetWeights(new[] { WeightArray.FromArray(FixtureJson.ToFloat2(w[0]!.AsArray())), Vector(w[1]!) });
-        output.SetWeights(new[] { WeightArray.FromArray(FixtureJson.ToFloat2(w[2]!.AsArray())), Vector(w[3]!) });
-        return model;
-    }
-
-    private static WeightArray Vector(JsonNode values)
-    {
-        var data = FixtureJson.Flatten(values).Select(v => (float)v).ToArray();
-        return new WeightArray(new[] { data.Length }, data);
-    }
+    private static Model Build() => OptimizerFixtureModel.Build(Fixture["weights"]!.AsArray(), 2);
 }
