@@ -121,6 +121,15 @@ internal static class PredictProfileCommand
                 ("predict_tensors", () => model.PredictTensors(new[] { tensorAll }, BatchSize).ForEach(t => t.Dispose())),
                 ("graph", () => GraphOnly(model, xAll, BatchSize)),
             };
+            using var xBatch = xAll.narrow(0, 0, BatchSize);
+            var batchLayers = model.Layers.Where(l => l is not InputLayer).ToArray();
+            for (var i = 0; i < batchLayers.Length; i++)
+            {
+                // Each layer at batch 256, four times per round, so that its figure is per 1,024 samples as the others.
+                var upTo = i;
+                batchStages = batchStages.Append(($"layer{i}_{batchLayers[i].Name}", () => LayerAlone(batchLayers, upTo, xBatch, Samples / BatchSize))).ToArray();
+            }
+
             var batch = Alternate(batchStages, rounds, 1);
 
             // One sample: blocks of calls alternating between the stages.
@@ -174,7 +183,7 @@ internal static class PredictProfileCommand
     }
 
     /// <summary>Layer <paramref name="upTo"/>'s Invoke alone: the layers before it run first, untimed, in the same scope.</summary>
-    private static void LayerAlone(Layer[] layers, int upTo, Tensor x)
+    private static void LayerAlone(Layer[] layers, int upTo, Tensor x, int repeat = 1)
     {
         using var inference = inference_mode(true);
         using var scope = NewDisposeScope();
@@ -184,8 +193,13 @@ internal static class PredictProfileCommand
             value = layers[i].Invoke(value);
         }
 
+        set_num_threads(x.shape[0] <= 1 ? 1 : ThreadPolicy.CurrentThreads);
         var clock = Stopwatch.StartNew();
-        _ = layers[upTo].Invoke(value);
+        for (var i = 0; i < repeat; i++)
+        {
+            layers[upTo].Invoke(value).Dispose();
+        }
+
         lastLayerSeconds = clock.Elapsed.TotalSeconds;
     }
 
