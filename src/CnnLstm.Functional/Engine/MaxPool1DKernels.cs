@@ -1,4 +1,7 @@
 using System.Globalization;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using static TorchSharp.torch;
 
 namespace KerasStyle.Engine;
@@ -11,8 +14,11 @@ namespace KerasStyle.Engine;
 /// channels-first view (3x faster there than the image view). The plain alternative unfolds the windows and takes
 /// their maximum.
 /// </summary>
-internal static class MaxPool1DKernels
+internal static unsafe class MaxPool1DKernels
 {
+    // Below this many output values a second thread costs more than it saves.
+    private const long ParallelThreshold = 1 << 15;
+
     /// <summary>Name of the check of the channels-last path with autograd off.</summary>
     public const string ChannelsLastInference = "maxpool1d-channels-last-inference";
 
@@ -33,8 +39,13 @@ internal static class MaxPool1DKernels
     /// <summary>Pools x (batch, length, channels) by the path for its memory layout whose check passed, or unfolds.</summary>
     public static Tensor Run(Tensor x, int pool, int stride)
     {
-        var channelsFirst = x.stride(1) == 1 && x.shape[2] > 1;
         var training = is_grad_enabled();
+        if (!training && Direct(x, pool, stride) is { } direct)
+        {
+            return direct;
+        }
+
+        var channelsFirst = x.stride(1) == 1 && x.shape[2] > 1;
         var kernel = channelsFirst ? (training ? ChannelsFirstTraining : ChannelsFirstInference) : (training ? ChannelsLastTraining : ChannelsLastInference);
         if (!Trusted(kernel, pool, stride))
         {
@@ -42,6 +53,107 @@ internal static class MaxPool1DKernels
         }
 
         return channelsFirst ? ChannelsFirst(x, pool, stride) : ChannelsLast(x, pool, stride);
+    }
+
+    /// <summary>
+    /// Inference pooling in C#, with no libtorch call: a float32 CPU input whose memory is channels-last (contiguous)
+    /// or channels-first (a transposed contiguous tensor, as the one-sample convolution returns) → a new contiguous
+    /// (batch, out, channels) tensor. A window's maximum propagates NaN, as libtorch's pooling does. Null for any
+    /// other input (the libtorch paths take it). For one sample of the seed's shape, libtorch's pooling took 10-13 µs,
+    /// nearly all of it per-call overhead (docs/performance.md, "Predict's per-call path").
+    /// </summary>
+    internal static Tensor? Direct(Tensor x, int pool, int stride)
+    {
+        if (x.dtype != ScalarType.Float32 || x.device_type != TorchSharp.DeviceType.CPU || x.dim() != 3)
+        {
+            return null;
+        }
+
+        var (batch, length, channels) = (x.shape[0], x.shape[1], x.shape[2]);
+        var channelsLast = x.is_contiguous();
+        if (!channelsLast && !x.transpose(1, 2).is_contiguous())
+        {
+            return null;
+        }
+
+        var outLength = length < pool ? 0 : ((length - pool) / stride) + 1;
+        var output = empty(batch, outLength, channels);
+        if (output.numel() == 0)
+        {
+            return output;
+        }
+
+        using var source = channelsLast ? x.alias() : x.transpose(1, 2);
+        var input = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(source.bytes));
+        var result = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(output.bytes));
+        // Channels-last: step t, channel c at t * channels + c; channels-first: at c * length + t.
+        var (stepStride, channelStride) = channelsLast ? (channels, 1L) : (1L, length);
+        ParallelRanges.For(batch, output.numel(), ParallelThreshold, 1, (first, last) =>
+        {
+            for (var b = first; b < last; b++)
+            {
+                var sample = input + (b * length * channels);
+                var target = result + (b * outLength * channels);
+                for (var o = 0L; o < outLength; o++)
+                {
+                    var window = sample + (o * stride * stepStride);
+                    if (channelsLast)
+                    {
+                        WindowMaxChannelsLast(window, target + (o * channels), channels, pool);
+                        continue;
+                    }
+
+                    for (var c = 0L; c < channels; c++)
+                    {
+                        var cell = window + (c * channelStride);
+                        var max = cell[0];
+                        for (var k = 1; k < pool; k++)
+                        {
+                            // NaN wins, as in libtorch (a comparison with NaN is false either way round).
+                            var value = cell[k];
+                            if (value > max || float.IsNaN(value))
+                            {
+                                max = value;
+                            }
+                        }
+
+                        target[(o * channels) + c] = max;
+                    }
+                }
+            }
+        });
+        return output;
+    }
+
+    /// <summary>The maximum of <paramref name="pool"/> consecutive channels-last steps, channel by channel; NaN propagates (Vector.Max is IEEE 754 maximum).</summary>
+    private static void WindowMaxChannelsLast(float* window, float* target, long channels, int pool)
+    {
+        var c = 0L;
+        for (; c + Vector<float>.Count <= channels; c += Vector<float>.Count)
+        {
+            var max = Vector.Load(window + c);
+            for (var k = 1; k < pool; k++)
+            {
+                max = Vector.Max(max, Vector.Load(window + (k * channels) + c));
+            }
+
+            max.Store(target + c);
+        }
+
+        for (; c < channels; c++)
+        {
+            var max = window[c];
+            for (var k = 1; k < pool; k++)
+            {
+                var value = window[(k * channels) + c];
+                if (value > max || float.IsNaN(value))
+                {
+                    max = value;
+                }
+            }
+
+            target[c] = max;
+        }
     }
 
     /// <summary>Whether a path gives the reference maths for this window.</summary>
