@@ -1,0 +1,564 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using static TorchSharp.torch;
+
+namespace KerasStyle.Engine;
+
+/// <summary>
+/// Conv1D inference for small batches written in C# with AVX-512 (or AVX2) fused multiply-adds, for the shapes where
+/// libtorch's own paths spend most of their time outside the arithmetic: for one sample of the sentiment model
+/// ((1, 100, 128) input, 64 filters of width 5) libtorch's <c>conv1d</c> takes about 125 µs on this project's Zen 5
+/// machine, most of it an MKL GEMM that uses only AVX2 on AMD CPUs.
+/// <para>
+/// How: the channels-last input (batch, length, channels) is copied once into rows of one channel each (and, for a
+/// stride s, split into s phases, row (b, p, c) holding x[b, m·s + p, c] for m = 0, 1, ..., zero past the end), so
+/// that for every kernel tap k the inputs of consecutive outputs are consecutive in a row: output o of filter f is
+/// bias[f] + Σ over c and k of weight[f, c, k] · row(b, (k·d) mod s, c)[o + (k·d) div s]. A register block of up to
+/// 4 filters × 6 vectors of 16 outputs (AVX-512; 2 × 6 vectors of 8 with AVX2) accumulates that sum over the channels
+/// and taps, each weight broadcast once from the layer's own (filters, channels, kernel) tensor, so the weights are
+/// neither copied nor cached and every update of them is seen. Bias and, when asked, relu are applied in registers
+/// before the store. Blocks of filters are split across the threads of <see cref="ThreadPolicy"/> when the work is
+/// large enough (<see cref="ParallelRanges"/>).
+/// </para>
+/// <para>
+/// The result is written channels-first, (batch, filters, out), and returned as its (batch, out, filters) view, the
+/// same layout libtorch's one-sample <c>conv1d</c> path returns. Each output is one float sum in a fixed order
+/// (channels outer, taps inner, fused multiply-adds), so it differs from libtorch's only by float rounding: within
+/// 1e-5 on typical values (tests <c>SmallConv1DKernelTests</c>). Valid convolution only: the caller pads for
+/// <c>same</c> and <c>causal</c>; any stride and dilation; no groups; autograd off (no gradient is recorded).
+/// </para>
+/// </summary>
+internal static unsafe class SmallConv1DKernel
+{
+    /// <summary>The largest batch the kernel takes: above it libtorch's batched oneDNN convolution is faster
+    /// (measured on the sentiment shape, docs/performance.md "Small-batch Conv1D kernel").</summary>
+    public const int MaxBatch = 8;
+
+    /// <summary>Below this many multiply-adds one thread does the work: waking a second costs more.</summary>
+    private const long ParallelThreshold = 400_000;
+
+    private const int Filters512 = 4;
+    private const int Filters256 = 2;
+    private const int VectorsPerBlock = 6;
+
+    [ThreadStatic]
+    private static float[]? rows;
+
+    /// <summary>
+    /// The vector width used: 512 (AVX-512F), 256 (AVX2 with FMA) or 0 (neither: the kernel does not apply). Tests
+    /// lower it to check the AVX2 code on an AVX-512 CPU.
+    /// </summary>
+    internal static int Width { get; set; } = NativeWidth;
+
+    /// <summary>The widest width this CPU runs (see <see cref="Width"/>).</summary>
+    internal static int NativeWidth =>
+        Avx512F.IsSupported && Vector512.IsHardwareAccelerated ? 512 : Avx2.IsSupported && Fma.IsSupported ? 256 : 0;
+
+    /// <summary>
+    /// Whether the kernel takes this convolution: autograd off, a CPU with AVX2 or AVX-512, CPU float32 tensors, a
+    /// batch of 1 to <see cref="MaxBatch"/>, a (filters, channels, kernel) weight over all input channels (no groups),
+    /// a bias of (filters) or none, and an input at least one window long.
+    /// </summary>
+    /// <param name="x">Padded input (batch, length, channels).</param>
+    /// <param name="weight">Kernel (filters, channels, kernel).</param>
+    /// <param name="bias">Bias (filters) or null.</param>
+    /// <param name="stride">Stride, positive.</param>
+    /// <param name="dilation">Dilation, positive.</param>
+    public static bool Applies(Tensor x, Tensor weight, Tensor? bias, int stride, int dilation)
+    {
+        if (Width == 0 || is_grad_enabled() || stride < 1 || dilation < 1 || x.dim() != 3 || weight.dim() != 3
+            || !IsCpuFloat(x) || !IsCpuFloat(weight) || (bias is not null && (!IsCpuFloat(bias) || bias.dim() != 1 || bias.shape[0] != weight.shape[0])))
+        {
+            return false;
+        }
+
+        var (batch, length, channels) = (x.shape[0], x.shape[1], x.shape[2]);
+        var (filters, kernel) = (weight.shape[0], weight.shape[2]);
+        if (batch < 1 || batch > MaxBatch || weight.shape[1] != channels || channels < 1 || filters < 1 || kernel < 1)
+        {
+            return false;
+        }
+
+        var span = ((kernel - 1) * dilation) + 1;
+        if (length < span)
+        {
+            return false;
+        }
+
+        // Every index and the transposed rows must fit an int.
+        var outLength = ((length - span) / stride) + 1;
+        var rowWidth = RowWidth(outLength, kernel, stride, dilation, 16);
+        return rowWidth < int.MaxValue && batch * stride * channels * rowWidth < int.MaxValue / 2
+            && batch * filters * outLength < int.MaxValue && filters * channels * kernel < int.MaxValue;
+
+        static bool IsCpuFloat(Tensor t) => t.device_type == TorchSharp.DeviceType.CPU && t.dtype == ScalarType.Float32;
+    }
+
+    /// <summary>The valid convolution; call only where <see cref="Applies"/> is true.</summary>
+    /// <param name="x">Padded input (batch, length, channels).</param>
+    /// <param name="weight">Kernel (filters, channels, kernel).</param>
+    /// <param name="bias">Bias (filters) or null.</param>
+    /// <param name="stride">Stride.</param>
+    /// <param name="dilation">Dilation.</param>
+    /// <param name="relu">Whether to apply relu (max(0, y), NaN kept) to the result.</param>
+    /// <returns>(batch, out, filters), a view of a new channels-first tensor.</returns>
+    public static Tensor Run(Tensor x, Tensor weight, Tensor? bias, int stride, int dilation, bool relu)
+    {
+        var width = Width;
+        var lanes = width / 32;
+        var batch = (int)x.shape[0];
+        var length = (int)x.shape[1];
+        var channels = (int)x.shape[2];
+        var filters = (int)weight.shape[0];
+        var kernel = (int)weight.shape[2];
+        var outLength = ((length - (((kernel - 1) * dilation) + 1)) / stride) + 1;
+        var rowWidth = (int)RowWidth(outLength, kernel, stride, dilation, lanes);
+
+        using var scope = NewDisposeScope();
+        var input = x.is_contiguous() ? x : x.contiguous();
+        var w = weight.is_contiguous() ? weight : weight.contiguous();
+        var b = bias is null || bias.is_contiguous() ? bias : bias.contiguous();
+        var output = empty(new long[] { batch, filters, outLength }, ScalarType.Float32);
+
+        var rowCount = batch * stride * channels;
+        var buffer = Rows(rowCount * rowWidth);
+        fixed (float* rowData = buffer)
+        {
+            var state = new State
+            {
+                Rows = rowData,
+                Weights = Pointer(w),
+                Bias = b is null ? null : Pointer(b),
+                Output = Pointer(output),
+                Channels = channels,
+                Filters = filters,
+                Kernel = kernel,
+                OutLength = outLength,
+                RowWidth = rowWidth,
+                SampleRows = stride * channels * rowWidth,
+                Relu = relu,
+            };
+
+            Transpose(Pointer(input), rowData, batch, length, channels, stride, rowWidth);
+
+            // Tap k reads phase (k·d) mod s, shifted by (k·d) div s.
+            var offsets = stackalloc int[kernel];
+            for (var k = 0; k < kernel; k++)
+            {
+                offsets[k] = ((k * dilation % stride) * channels * rowWidth) + (k * dilation / stride);
+            }
+
+            state.Offsets = offsets;
+            var perBlock = width == 512 ? Filters512 : Filters256;
+            var filterBlocks = (filters + perBlock - 1) / perBlock;
+            var items = batch * filterBlocks;
+            var work = (long)batch * filters * outLength * channels * kernel;
+            if (work < ParallelThreshold || ThreadPolicy.CurrentThreads == 1 || items == 1)
+            {
+                Compute(state, width, filterBlocks, 0, items);
+            }
+            else
+            {
+                ParallelRanges.For(items, work, ParallelThreshold, 1, (start, end) => Compute(state, width, filterBlocks, (int)start, (int)end));
+            }
+        }
+
+        return output.transpose(1, 2).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Row length: the output padded to whole vectors plus the largest tap shift.</summary>
+    private static long RowWidth(long outLength, long kernel, long stride, long dilation, long lanes) =>
+        ((outLength + lanes - 1) / lanes * lanes) + ((kernel - 1) * dilation / stride);
+
+    private static float[] Rows(int size)
+    {
+        var buffer = rows;
+        if (buffer is null || buffer.Length < size)
+        {
+            buffer = GC.AllocateUninitializedArray<float>(Math.Max(size, 4096), pinned: true);
+            rows = buffer;
+        }
+
+        return buffer;
+    }
+
+    private static float* Pointer(Tensor t) => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(t.bytes));
+
+    /// <summary>Input (batch, length, channels) to rows (batch, phase, channel) of <paramref name="rowWidth"/>, zero
+    /// past each row's last input.</summary>
+    internal static void Transpose(float* x, float* rowData, int batch, int length, int channels, int stride, int rowWidth)
+    {
+        for (var b = 0; b < batch; b++)
+        {
+            for (var p = 0; p < stride; p++)
+            {
+                var count = p < length ? Math.Min(rowWidth, ((length - p) + stride - 1) / stride) : 0;
+                var rowBase = rowData + (((b * stride) + p) * channels * (long)rowWidth);
+                for (var m = 0; m < count; m++)
+                {
+                    var source = x + ((((long)b * length) + (m * stride) + p) * channels);
+                    var target = rowBase + m;
+                    for (var c = 0; c < channels; c++)
+                    {
+                        target[(long)c * rowWidth] = source[c];
+                    }
+                }
+
+                if (count < rowWidth)
+                {
+                    for (var c = 0; c < channels; c++)
+                    {
+                        new Span<float>(rowBase + ((long)c * rowWidth) + count, rowWidth - count).Clear();
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Work items [start, end): item i is sample i / filterBlocks, filter block i mod filterBlocks.</summary>
+    private static void Compute(State s, int width, int filterBlocks, int start, int end)
+    {
+        var lanes = width / 32;
+        var perBlock = width == 512 ? Filters512 : Filters256;
+        var vectors = (s.OutLength + lanes - 1) / lanes;
+        var scratch = stackalloc float[Filters512 * VectorsPerBlock * 16];
+        for (var item = start; item < end; item++)
+        {
+            var b = item / filterBlocks;
+            var f0 = item % filterBlocks * perBlock;
+            var nf = Math.Min(perBlock, s.Filters - f0);
+            for (var v0 = 0; v0 < vectors; v0 += VectorsPerBlock)
+            {
+                var nv = Math.Min(VectorsPerBlock, vectors - v0);
+                var block = new Block
+                {
+                    Rows = s.Rows + ((long)b * s.SampleRows) + (v0 * lanes),
+                    Weights = s.Weights + ((long)f0 * s.Channels * s.Kernel),
+                    Bias = s.Bias is null ? null : s.Bias + f0,
+                    Output = s.Output + ((((long)b * s.Filters) + f0) * s.OutLength) + (v0 * lanes),
+                    Scratch = scratch,
+                    Valid = s.OutLength - (v0 * lanes),
+                };
+                if (width == 512)
+                {
+                    Dispatch512(s, block, nf, nv);
+                }
+                else
+                {
+                    Dispatch256(s, block, nf, nv);
+                }
+            }
+        }
+    }
+
+    private static void Dispatch512(in State s, in Block k, int nf, int nv)
+    {
+        switch (nf)
+        {
+            case 4: Vectors512<C4>(s, k, nv); break;
+            case 3: Vectors512<C3>(s, k, nv); break;
+            case 2: Vectors512<C2>(s, k, nv); break;
+            default: Vectors512<C1>(s, k, nv); break;
+        }
+    }
+
+    private static void Vectors512<TF>(in State s, in Block k, int nv)
+        where TF : struct, ICount
+    {
+        switch (nv)
+        {
+            case 6: Kernel512<TF, C6>(s, k); break;
+            case 5: Kernel512<TF, C5>(s, k); break;
+            case 4: Kernel512<TF, C4>(s, k); break;
+            case 3: Kernel512<TF, C3>(s, k); break;
+            case 2: Kernel512<TF, C2>(s, k); break;
+            default: Kernel512<TF, C1>(s, k); break;
+        }
+    }
+
+    private static void Dispatch256(in State s, in Block k, int nf, int nv)
+    {
+        if (nf == 2)
+        {
+            Vectors256<C2>(s, k, nv);
+        }
+        else
+        {
+            Vectors256<C1>(s, k, nv);
+        }
+    }
+
+    private static void Vectors256<TF>(in State s, in Block k, int nv)
+        where TF : struct, ICount
+    {
+        switch (nv)
+        {
+            case 6: Kernel256<TF, C6>(s, k); break;
+            case 5: Kernel256<TF, C5>(s, k); break;
+            case 4: Kernel256<TF, C4>(s, k); break;
+            case 3: Kernel256<TF, C3>(s, k); break;
+            case 2: Kernel256<TF, C2>(s, k); break;
+            default: Kernel256<TF, C1>(s, k); break;
+        }
+    }
+
+    /// <summary>
+    /// TF filters × TV vectors of 16 outputs: the sum over channels and taps in 4 × 6 zmm accumulators at most (the
+    /// unused ones are removed when the JIT specialises the method for the counts).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel512<TF, TV>(in State s, in Block blk)
+        where TF : struct, ICount
+        where TV : struct, ICount
+    {
+        var nf = TF.Count;
+        var nv = TV.Count;
+        var ck = s.Channels * s.Kernel;
+        Vector512<float> b0 = default, b1 = default, b2 = default, b3 = default;
+        if (blk.Bias is not null)
+        {
+            b0 = Vector512.Create(blk.Bias[0]);
+            if (nf > 1) { b1 = Vector512.Create(blk.Bias[1]); }
+            if (nf > 2) { b2 = Vector512.Create(blk.Bias[2]); }
+            if (nf > 3) { b3 = Vector512.Create(blk.Bias[3]); }
+        }
+
+        Vector512<float> a00 = b0, a01 = b0, a02 = b0, a03 = b0, a04 = b0, a05 = b0;
+        Vector512<float> a10 = b1, a11 = b1, a12 = b1, a13 = b1, a14 = b1, a15 = b1;
+        Vector512<float> a20 = b2, a21 = b2, a22 = b2, a23 = b2, a24 = b2, a25 = b2;
+        Vector512<float> a30 = b3, a31 = b3, a32 = b3, a33 = b3, a34 = b3, a35 = b3;
+        var offsets = s.Offsets;
+        var kernel = s.Kernel;
+        var rowWidth = s.RowWidth;
+        for (var c = 0; c < s.Channels; c++)
+        {
+            var row = blk.Rows + ((long)c * rowWidth);
+            var wr = blk.Weights + (c * kernel);
+            for (var k = 0; k < kernel; k++)
+            {
+                var xp = row + offsets[k];
+                var w0 = Vector512.Create(wr[k]);
+                var w1 = nf > 1 ? Vector512.Create(wr[k + ck]) : default;
+                var w2 = nf > 2 ? Vector512.Create(wr[k + (2 * ck)]) : default;
+                var w3 = nf > 3 ? Vector512.Create(wr[k + (3 * ck)]) : default;
+                var v = Vector512.Load(xp);
+                a00 = Avx512F.FusedMultiplyAdd(v, w0, a00);
+                if (nf > 1) { a10 = Avx512F.FusedMultiplyAdd(v, w1, a10); }
+                if (nf > 2) { a20 = Avx512F.FusedMultiplyAdd(v, w2, a20); }
+                if (nf > 3) { a30 = Avx512F.FusedMultiplyAdd(v, w3, a30); }
+                if (nv > 1)
+                {
+                    v = Vector512.Load(xp + 16);
+                    a01 = Avx512F.FusedMultiplyAdd(v, w0, a01);
+                    if (nf > 1) { a11 = Avx512F.FusedMultiplyAdd(v, w1, a11); }
+                    if (nf > 2) { a21 = Avx512F.FusedMultiplyAdd(v, w2, a21); }
+                    if (nf > 3) { a31 = Avx512F.FusedMultiplyAdd(v, w3, a31); }
+                }
+
+                if (nv > 2)
+                {
+                    v = Vector512.Load(xp + 32);
+                    a02 = Avx512F.FusedMultiplyAdd(v, w0, a02);
+                    if (nf > 1) { a12 = Avx512F.FusedMultiplyAdd(v, w1, a12); }
+                    if (nf > 2) { a22 = Avx512F.FusedMultiplyAdd(v, w2, a22); }
+                    if (nf > 3) { a32 = Avx512F.FusedMultiplyAdd(v, w3, a32); }
+                }
+
+                if (nv > 3)
+                {
+                    v = Vector512.Load(xp + 48);
+                    a03 = Avx512F.FusedMultiplyAdd(v, w0, a03);
+                    if (nf > 1) { a13 = Avx512F.FusedMultiplyAdd(v, w1, a13); }
+                    if (nf > 2) { a23 = Avx512F.FusedMultiplyAdd(v, w2, a23); }
+                    if (nf > 3) { a33 = Avx512F.FusedMultiplyAdd(v, w3, a33); }
+                }
+
+                if (nv > 4)
+                {
+                    v = Vector512.Load(xp + 64);
+                    a04 = Avx512F.FusedMultiplyAdd(v, w0, a04);
+                    if (nf > 1) { a14 = Avx512F.FusedMultiplyAdd(v, w1, a14); }
+                    if (nf > 2) { a24 = Avx512F.FusedMultiplyAdd(v, w2, a24); }
+                    if (nf > 3) { a34 = Avx512F.FusedMultiplyAdd(v, w3, a34); }
+                }
+
+                if (nv > 5)
+                {
+                    v = Vector512.Load(xp + 80);
+                    a05 = Avx512F.FusedMultiplyAdd(v, w0, a05);
+                    if (nf > 1) { a15 = Avx512F.FusedMultiplyAdd(v, w1, a15); }
+                    if (nf > 2) { a25 = Avx512F.FusedMultiplyAdd(v, w2, a25); }
+                    if (nf > 3) { a35 = Avx512F.FusedMultiplyAdd(v, w3, a35); }
+                }
+            }
+        }
+
+        // Straight stores to the block's scratch, then the bias-free finish (relu, partial vectors) out of line: a
+        // call while the accumulators are live would make the JIT keep them in memory inside the loop.
+        var acc = blk.Scratch;
+        a00.Store(acc); a01.Store(acc + 16); a02.Store(acc + 32); a03.Store(acc + 48); a04.Store(acc + 64); a05.Store(acc + 80);
+        if (nf > 1) { a10.Store(acc + 96); a11.Store(acc + 112); a12.Store(acc + 128); a13.Store(acc + 144); a14.Store(acc + 160); a15.Store(acc + 176); }
+        if (nf > 2) { a20.Store(acc + 192); a21.Store(acc + 208); a22.Store(acc + 224); a23.Store(acc + 240); a24.Store(acc + 256); a25.Store(acc + 272); }
+        if (nf > 3) { a30.Store(acc + 288); a31.Store(acc + 304); a32.Store(acc + 320); a33.Store(acc + 336); a34.Store(acc + 352); a35.Store(acc + 368); }
+        Finish(blk, nf, VectorsPerBlock * 16, nv * 16, s.OutLength, s.Relu);
+    }
+
+    /// <summary>TF (≤ 2) filters × TV vectors of 8 outputs in ymm accumulators: the AVX2 form of <see cref="Kernel512{TF, TV}"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Kernel256<TF, TV>(in State s, in Block blk)
+        where TF : struct, ICount
+        where TV : struct, ICount
+    {
+        var nf = TF.Count;
+        var nv = TV.Count;
+        var ck = s.Channels * s.Kernel;
+        Vector256<float> b0 = default, b1 = default;
+        if (blk.Bias is not null)
+        {
+            b0 = Vector256.Create(blk.Bias[0]);
+            if (nf > 1) { b1 = Vector256.Create(blk.Bias[1]); }
+        }
+
+        Vector256<float> a00 = b0, a01 = b0, a02 = b0, a03 = b0, a04 = b0, a05 = b0;
+        Vector256<float> a10 = b1, a11 = b1, a12 = b1, a13 = b1, a14 = b1, a15 = b1;
+        var offsets = s.Offsets;
+        var kernel = s.Kernel;
+        var rowWidth = s.RowWidth;
+        for (var c = 0; c < s.Channels; c++)
+        {
+            var row = blk.Rows + ((long)c * rowWidth);
+            var wr = blk.Weights + (c * kernel);
+            for (var k = 0; k < kernel; k++)
+            {
+                var xp = row + offsets[k];
+                var w0 = Vector256.Create(wr[k]);
+                var w1 = nf > 1 ? Vector256.Create(wr[k + ck]) : default;
+                var v = Vector256.Load(xp);
+                a00 = Fma.MultiplyAdd(v, w0, a00);
+                if (nf > 1) { a10 = Fma.MultiplyAdd(v, w1, a10); }
+                if (nv > 1)
+                {
+                    v = Vector256.Load(xp + 8);
+                    a01 = Fma.MultiplyAdd(v, w0, a01);
+                    if (nf > 1) { a11 = Fma.MultiplyAdd(v, w1, a11); }
+                }
+
+                if (nv > 2)
+                {
+                    v = Vector256.Load(xp + 16);
+                    a02 = Fma.MultiplyAdd(v, w0, a02);
+                    if (nf > 1) { a12 = Fma.MultiplyAdd(v, w1, a12); }
+                }
+
+                if (nv > 3)
+                {
+                    v = Vector256.Load(xp + 24);
+                    a03 = Fma.MultiplyAdd(v, w0, a03);
+                    if (nf > 1) { a13 = Fma.MultiplyAdd(v, w1, a13); }
+                }
+
+                if (nv > 4)
+                {
+                    v = Vector256.Load(xp + 32);
+                    a04 = Fma.MultiplyAdd(v, w0, a04);
+                    if (nf > 1) { a14 = Fma.MultiplyAdd(v, w1, a14); }
+                }
+
+                if (nv > 5)
+                {
+                    v = Vector256.Load(xp + 40);
+                    a05 = Fma.MultiplyAdd(v, w0, a05);
+                    if (nf > 1) { a15 = Fma.MultiplyAdd(v, w1, a15); }
+                }
+            }
+        }
+
+        var acc = blk.Scratch;
+        a00.Store(acc); a01.Store(acc + 8); a02.Store(acc + 16); a03.Store(acc + 24); a04.Store(acc + 32); a05.Store(acc + 40);
+        if (nf > 1) { a10.Store(acc + 48); a11.Store(acc + 56); a12.Store(acc + 64); a13.Store(acc + 72); a14.Store(acc + 80); a15.Store(acc + 88); }
+        Finish(blk, nf, VectorsPerBlock * 8, nv * 8, s.OutLength, s.Relu);
+    }
+
+    /// <summary>
+    /// Copies a block's sums from its scratch (filter i's <paramref name="span"/> outputs at i · <paramref name="pitch"/>)
+    /// to the output, applying relu when asked (max(0, y); NaN stays NaN, as torch's relu), only the outputs that exist.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Finish(in Block blk, int nf, int pitch, int span, int outLength, bool relu)
+    {
+        var count = Math.Min(span, blk.Valid);
+        for (var i = 0; i < nf; i++)
+        {
+            var source = new ReadOnlySpan<float>(blk.Scratch + (i * pitch), count);
+            var target = new Span<float>(blk.Output + ((long)i * outLength), count);
+            if (relu)
+            {
+                var t = 0;
+                for (; t + 8 <= count; t += 8)
+                {
+                    var y = Vector256.Create(source.Slice(t, 8));
+                    Vector256.ConditionalSelect(Vector256.LessThan(y, Vector256<float>.Zero), Vector256<float>.Zero, y).CopyTo(target.Slice(t, 8));
+                }
+
+                for (; t < count; t++)
+                {
+                    var y = source[t];
+                    target[t] = y < 0 ? 0 : y;
+                }
+            }
+            else
+            {
+                source.CopyTo(target);
+            }
+        }
+    }
+
+    /// <summary>What every block of one call shares.</summary>
+    private struct State
+    {
+        public float* Rows;
+        public float* Weights;
+        public float* Bias;
+        public float* Output;
+        public int* Offsets;
+        public int Channels;
+        public int Filters;
+        public int Kernel;
+        public int OutLength;
+        public int RowWidth;
+        public int SampleRows;
+        public bool Relu;
+    }
+
+    /// <summary>One register block: its first row element, first filter's weights and bias, first output, and how
+    /// many outputs exist from its first one on.</summary>
+    private struct Block
+    {
+        public float* Rows;
+        public float* Weights;
+        public float* Bias;
+        public float* Output;
+        public float* Scratch;
+        public int Valid;
+    }
+
+    /// <summary>A count fixed at JIT time (the filters and vectors of a register block).</summary>
+    private interface ICount
+    {
+        static abstract int Count { get; }
+    }
+
+    private struct C1 : ICount { public static int Count => 1; }
+
+    private struct C2 : ICount { public static int Count => 2; }
+
+    private struct C3 : ICount { public static int Count => 3; }
+
+    private struct C4 : ICount { public static int Count => 4; }
+
+    private struct C5 : ICount { public static int Count => 5; }
+
+    private struct C6 : ICount { public static int Count => 6; }
+}
