@@ -104,6 +104,7 @@ internal static unsafe class SmallConv1DKernel
     /// <param name="dilation">Dilation.</param>
     /// <param name="relu">Whether to apply relu (max(0, y), NaN kept) to the result.</param>
     /// <returns>(batch, out, filters), a view of a new channels-first tensor.</returns>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static Tensor Run(Tensor x, Tensor weight, Tensor? bias, int stride, int dilation, bool relu)
     {
         var width = Width;
@@ -188,7 +189,8 @@ internal static unsafe class SmallConv1DKernel
 
     /// <summary>Input (batch, length, channels) to rows (batch, phase, channel) of <paramref name="rowWidth"/>, zero
     /// past each row's last input.</summary>
-    internal static void Transpose(float* x, float* rowData, int batch, int length, int channels, int stride, int rowWidth)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Transpose(float* x, float* rowData, int batch, int length, int channels, int stride, int rowWidth)
     {
         for (var b = 0; b < batch; b++)
         {
@@ -196,9 +198,30 @@ internal static unsafe class SmallConv1DKernel
             {
                 var count = p < length ? Math.Min(rowWidth, ((length - p) + stride - 1) / stride) : 0;
                 var rowBase = rowData + (((b * stride) + p) * channels * (long)rowWidth);
-                for (var m = 0; m < count; m++)
+                var sampleBase = x + ((((long)b * length) + p) * channels);
+                var m = 0;
+                // 8 × 8 tiles in registers, then the rest one by one.
+                for (; m + 8 <= count; m += 8)
                 {
-                    var source = x + ((((long)b * length) + (m * stride) + p) * channels);
+                    var source = sampleBase + ((long)m * stride * channels);
+                    var c = 0;
+                    for (; c + 8 <= channels; c += 8)
+                    {
+                        Transpose8(source + c, (long)stride * channels, rowBase + ((long)c * rowWidth) + m, rowWidth);
+                    }
+
+                    for (; c < channels; c++)
+                    {
+                        for (var i = 0; i < 8; i++)
+                        {
+                            rowBase[((long)c * rowWidth) + m + i] = source[((long)i * stride * channels) + c];
+                        }
+                    }
+                }
+
+                for (; m < count; m++)
+                {
+                    var source = sampleBase + ((long)m * stride * channels);
                     var target = rowBase + m;
                     for (var c = 0; c < channels; c++)
                     {
@@ -217,7 +240,47 @@ internal static unsafe class SmallConv1DKernel
         }
     }
 
+    /// <summary>Transposes the 8 × 8 tile of 8 rows <paramref name="sourceStride"/> apart into 8 rows
+    /// <paramref name="targetStride"/> apart (AVX: unpack, shuffle, exchange lanes).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8(float* source, long sourceStride, float* target, long targetStride)
+    {
+        var r0 = Vector256.Load(source);
+        var r1 = Vector256.Load(source + sourceStride);
+        var r2 = Vector256.Load(source + (2 * sourceStride));
+        var r3 = Vector256.Load(source + (3 * sourceStride));
+        var r4 = Vector256.Load(source + (4 * sourceStride));
+        var r5 = Vector256.Load(source + (5 * sourceStride));
+        var r6 = Vector256.Load(source + (6 * sourceStride));
+        var r7 = Vector256.Load(source + (7 * sourceStride));
+        var t0 = Avx.UnpackLow(r0, r1);
+        var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3);
+        var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5);
+        var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7);
+        var t7 = Avx.UnpackHigh(r6, r7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44);
+        var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44);
+        var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44);
+        var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44);
+        var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Permute2x128(u0, u4, 0x20).Store(target);
+        Avx.Permute2x128(u1, u5, 0x20).Store(target + targetStride);
+        Avx.Permute2x128(u2, u6, 0x20).Store(target + (2 * targetStride));
+        Avx.Permute2x128(u3, u7, 0x20).Store(target + (3 * targetStride));
+        Avx.Permute2x128(u0, u4, 0x31).Store(target + (4 * targetStride));
+        Avx.Permute2x128(u1, u5, 0x31).Store(target + (5 * targetStride));
+        Avx.Permute2x128(u2, u6, 0x31).Store(target + (6 * targetStride));
+        Avx.Permute2x128(u3, u7, 0x31).Store(target + (7 * targetStride));
+    }
+
     /// <summary>Work items [start, end): item i is sample i / filterBlocks, filter block i mod filterBlocks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Compute(State s, int width, int filterBlocks, int start, int end)
     {
         var lanes = width / 32;
@@ -253,6 +316,7 @@ internal static unsafe class SmallConv1DKernel
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Dispatch512(in State s, in Block k, int nf, int nv)
     {
         switch (nf)
@@ -264,6 +328,7 @@ internal static unsafe class SmallConv1DKernel
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Vectors512<TF>(in State s, in Block k, int nv)
         where TF : struct, ICount
     {
@@ -278,6 +343,7 @@ internal static unsafe class SmallConv1DKernel
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Dispatch256(in State s, in Block k, int nf, int nv)
     {
         if (nf == 2)
@@ -290,6 +356,7 @@ internal static unsafe class SmallConv1DKernel
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Vectors256<TF>(in State s, in Block k, int nv)
         where TF : struct, ICount
     {
@@ -485,7 +552,7 @@ internal static unsafe class SmallConv1DKernel
     /// Copies a block's sums from its scratch (filter i's <paramref name="span"/> outputs at i · <paramref name="pitch"/>)
     /// to the output, applying relu when asked (max(0, y); NaN stays NaN, as torch's relu), only the outputs that exist.
     /// </summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Finish(in Block blk, int nf, int pitch, int span, int outLength, bool relu)
     {
         var count = Math.Min(span, blk.Valid);
