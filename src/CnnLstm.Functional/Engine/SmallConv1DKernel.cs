@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -34,7 +35,7 @@ internal static unsafe class SmallConv1DKernel
 {
     /// <summary>The largest batch the kernel takes: above it libtorch's batched oneDNN convolution is faster
     /// (measured on the sentiment shape, docs/performance.md "Small-batch Conv1D kernel").</summary>
-    public const int MaxBatch = 8;
+    public const int MaxBatch = 16;
 
     /// <summary>Below this many multiply-adds one thread does the work: waking a second costs more.</summary>
     private const long ParallelThreshold = 400_000;
@@ -42,9 +43,6 @@ internal static unsafe class SmallConv1DKernel
     private const int Filters512 = 4;
     private const int Filters256 = 2;
     private const int VectorsPerBlock = 6;
-
-    [ThreadStatic]
-    private static float[]? rows;
 
     /// <summary>
     /// The vector width used: 512 (AVX-512F), 256 (AVX2 with FMA) or 0 (neither: the kernel does not apply). Tests
@@ -124,46 +122,57 @@ internal static unsafe class SmallConv1DKernel
         var output = empty(new long[] { batch, filters, outLength }, ScalarType.Float32);
 
         var rowCount = batch * stride * channels;
-        var buffer = Rows(rowCount * rowWidth);
-        fixed (float* rowData = buffer)
+        // The rows are a copy of the input's size (plus padding to whole vectors), from the shared pool.
+        var buffer = ArrayPool<float>.Shared.Rent(rowCount * rowWidth);
+        try
         {
-            var state = new State
+            fixed (float* rowData = buffer)
             {
-                Rows = rowData,
-                Weights = Pointer(w),
-                Bias = b is null ? null : Pointer(b),
-                Output = Pointer(output),
-                Channels = channels,
-                Filters = filters,
-                Kernel = kernel,
-                OutLength = outLength,
-                RowWidth = rowWidth,
-                SampleRows = stride * channels * rowWidth,
-                Relu = relu,
-            };
+                var state = new State
+                {
+                    Rows = rowData,
+                    Weights = Pointer(w),
+                    Bias = b is null ? null : Pointer(b),
+                    Output = Pointer(output),
+                    Channels = channels,
+                    Filters = filters,
+                    Kernel = kernel,
+                    OutLength = outLength,
+                    RowWidth = rowWidth,
+                    SampleRows = stride * channels * rowWidth,
+                    Relu = relu,
+                };
 
-            Transpose(Pointer(input), rowData, batch, length, channels, stride, rowWidth);
+                Transpose(Pointer(input), rowData, batch, length, channels, stride, rowWidth);
 
-            // Tap k reads phase (k·d) mod s, shifted by (k·d) div s.
-            var offsets = stackalloc int[kernel];
-            for (var k = 0; k < kernel; k++)
-            {
-                offsets[k] = ((k * dilation % stride) * channels * rowWidth) + (k * dilation / stride);
-            }
+                // Tap k reads phase (k·d) mod s, shifted by (k·d) div s.
+                Span<int> tapOffsets = kernel <= 256 ? stackalloc int[kernel] : new int[kernel];
+                for (var k = 0; k < kernel; k++)
+                {
+                    tapOffsets[k] = ((k * dilation % stride) * channels * rowWidth) + (k * dilation / stride);
+                }
 
-            state.Offsets = offsets;
-            var perBlock = width == 512 ? Filters512 : Filters256;
-            var filterBlocks = (filters + perBlock - 1) / perBlock;
-            var items = batch * filterBlocks;
-            var work = (long)batch * filters * outLength * channels * kernel;
-            if (work < ParallelThreshold || ThreadPolicy.CurrentThreads == 1 || items == 1)
-            {
-                Compute(state, width, filterBlocks, 0, items);
+                fixed (int* offsets = tapOffsets)
+                {
+                    state.Offsets = offsets;
+                    var perBlock = width == 512 ? Filters512 : Filters256;
+                    var filterBlocks = (filters + perBlock - 1) / perBlock;
+                    var items = batch * filterBlocks;
+                    var work = (long)batch * filters * outLength * channels * kernel;
+                    if (work < ParallelThreshold || ThreadPolicy.CurrentThreads == 1 || items == 1)
+                    {
+                        Compute(state, width, filterBlocks, 0, items);
+                    }
+                    else
+                    {
+                        ParallelRanges.For(items, work, ParallelThreshold, 1, (start, end) => Compute(state, width, filterBlocks, (int)start, (int)end));
+                    }
+                }
             }
-            else
-            {
-                ParallelRanges.For(items, work, ParallelThreshold, 1, (start, end) => Compute(state, width, filterBlocks, (int)start, (int)end));
-            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(buffer);
         }
 
         return output.transpose(1, 2).MoveToOuterDisposeScope();
@@ -172,18 +181,6 @@ internal static unsafe class SmallConv1DKernel
     /// <summary>Row length: the output padded to whole vectors plus the largest tap shift.</summary>
     private static long RowWidth(long outLength, long kernel, long stride, long dilation, long lanes) =>
         ((outLength + lanes - 1) / lanes * lanes) + ((kernel - 1) * dilation / stride);
-
-    private static float[] Rows(int size)
-    {
-        var buffer = rows;
-        if (buffer is null || buffer.Length < size)
-        {
-            buffer = GC.AllocateUninitializedArray<float>(Math.Max(size, 4096), pinned: true);
-            rows = buffer;
-        }
-
-        return buffer;
-    }
 
     private static float* Pointer(Tensor t) => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(t.bytes));
 
