@@ -38,10 +38,13 @@ internal static unsafe class SmallConv1DKernel
     public const int MaxBatch = 16;
 
     /// <summary>
-    /// Below this many multiply-adds (about 20 µs of work on one Zen 5 core) one thread does the work: handing half
-    /// of it to a second thread costs 5–20 µs (an empty <see cref="ParallelRanges.For"/> took 18 µs at load 12).
+    /// Below this many multiply-adds (about 30 µs of work on one Zen 5 core) one thread does the work: handing half of
+    /// it to a second thread costs 5–20 µs (an empty <see cref="ParallelRanges.For"/> took 18 µs at load 12), and more
+    /// when the other core is not quite free. One sample of the sentiment model (3.9 million) stays on one thread:
+    /// forced onto two at load 6 its Conv1D took 71–89 µs against 49–55 µs; two samples (7.9 million) gained
+    /// (69 µs against 82 µs). docs/performance.md, "Small-batch Conv1D kernel".
     /// </summary>
-    private const long ParallelThreshold = 2_000_000;
+    private const long ParallelThreshold = 6_000_000;
 
     private const int Filters512 = 4;
     private const int Filters256 = 2;
