@@ -46,6 +46,9 @@ internal static unsafe class SmallConv1DKernel
     /// </summary>
     private const long ParallelThreshold = 6_000_000;
 
+    /// <summary>The most floats the copied input rows may take (16 MB); a longer input goes to libtorch.</summary>
+    private const long RowsLimit = 1 << 22;
+
     private const int Filters512 = 4;
     private const int Filters256 = 2;
     private const int VectorsPerBlock = 6;
@@ -63,7 +66,8 @@ internal static unsafe class SmallConv1DKernel
     /// <summary>
     /// Whether the kernel takes this convolution: autograd off, a CPU with AVX2 or AVX-512, CPU float32 tensors, a
     /// batch of 1 to <see cref="MaxBatch"/>, a (filters, channels, kernel) weight over all input channels (no groups),
-    /// a bias of (filters) or none, and an input at least one window long.
+    /// a bias of (filters) or none, an input at least one window long, and at most <see cref="RowsLimit"/> floats of
+    /// copied input rows (batch × stride × channels × padded output length).
     /// </summary>
     /// <param name="x">Padded input (batch, length, channels).</param>
     /// <param name="weight">Kernel (filters, channels, kernel).</param>
@@ -72,30 +76,37 @@ internal static unsafe class SmallConv1DKernel
     /// <param name="dilation">Dilation, positive.</param>
     public static bool Applies(Tensor x, Tensor weight, Tensor? bias, int stride, int dilation)
     {
-        if (Width == 0 || is_grad_enabled() || stride < 1 || dilation < 1 || x.dim() != 3 || weight.dim() != 3
-            || !IsCpuFloat(x) || !IsCpuFloat(weight) || (bias is not null && (!IsCpuFloat(bias) || bias.dim() != 1 || bias.shape[0] != weight.shape[0])))
+        if (Width == 0 || stride < 1 || dilation < 1 || is_grad_enabled() || !IsCpuFloat(x) || !IsCpuFloat(weight)
+            || (bias is not null && !IsCpuFloat(bias)))
         {
             return false;
         }
 
-        var (batch, length, channels) = (x.shape[0], x.shape[1], x.shape[2]);
-        var (filters, kernel) = (weight.shape[0], weight.shape[2]);
-        if (batch < 1 || batch > MaxBatch || weight.shape[1] != channels || channels < 1 || filters < 1 || kernel < 1)
+        var xs = x.shape;
+        var ws = weight.shape;
+        if (xs.Length != 3 || ws.Length != 3 || (bias is not null && (bias.shape is not { Length: 1 } bs || bs[0] != ws[0])))
         {
             return false;
         }
 
-        var span = ((kernel - 1) * dilation) + 1;
+        var (batch, length, channels) = (xs[0], xs[1], xs[2]);
+        var (filters, kernel) = (ws[0], ws[2]);
+        if (batch < 1 || batch > MaxBatch || ws[1] != channels || channels < 1 || filters < 1 || kernel < 1)
+        {
+            return false;
+        }
+
+        var span = ((kernel - 1) * (double)dilation) + 1;
         if (length < span)
         {
             return false;
         }
 
-        // Every index and the transposed rows must fit an int.
-        var outLength = ((length - span) / stride) + 1;
+        // The copied rows stay within RowsLimit floats (so every index fits an int), the output and weights too.
+        var outLength = (long)((length - span) / stride) + 1;
         var rowWidth = RowWidth(outLength, kernel, stride, dilation, 16);
-        return rowWidth < int.MaxValue && batch * stride * channels * rowWidth < int.MaxValue / 2
-            && batch * filters * outLength < int.MaxValue && filters * channels * kernel < int.MaxValue;
+        return (double)batch * stride * channels * rowWidth <= RowsLimit
+            && (double)batch * filters * outLength < int.MaxValue && (double)filters * channels * kernel < int.MaxValue;
 
         static bool IsCpuFloat(Tensor t) => t.device_type == TorchSharp.DeviceType.CPU && t.dtype == ScalarType.Float32;
     }

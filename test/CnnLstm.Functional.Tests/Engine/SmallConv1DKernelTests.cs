@@ -117,6 +117,8 @@ public class SmallConv1DKernelTests
             Assert.That(SmallConv1DKernel.Applies(zeros(1, 10, 4, dtype: ScalarType.Float64), w.to_type(ScalarType.Float64), null, 1, 1), Is.False);
             Assert.That(SmallConv1DKernel.Applies(zeros(1, 2, 4), w, b, 1, 2), Is.False, "shorter than the dilated window");
             Assert.That(SmallConv1DKernel.Applies(zeros(1, 10, 4), w, zeros(7), 1, 1), Is.False);
+            Assert.That(SmallConv1DKernel.Applies(zeros(1, 10, 4), w, b, 1 << 20, 1), Is.False, "a stride of 2^20 would copy 4 × 2^20 rows");
+            Assert.That(SmallConv1DKernel.Applies(zeros(1, 1 << 17, 32), zeros(8, 32, 3), b, 1, 1), Is.False, "2^22 copied floats at most");
             SmallConv1DKernel.Width = 0;
             Assert.That(SmallConv1DKernel.Applies(zeros(1, 10, 4), w, b, 1, 1), Is.False, "switched off");
         }
