@@ -124,19 +124,21 @@ internal static unsafe class SmallConv1DKernel
     {
         var width = Width;
         var lanes = width / 32;
-        var batch = (int)x.shape[0];
-        var length = (int)x.shape[1];
-        var channels = (int)x.shape[2];
-        var filters = (int)weight.shape[0];
-        var kernel = (int)weight.shape[2];
+        var xs = x.shape;
+        var ws = weight.shape;
+        var (batch, length, channels) = ((int)xs[0], (int)xs[1], (int)xs[2]);
+        var (filters, kernel) = ((int)ws[0], (int)ws[2]);
         var outLength = ((length - (((kernel - 1) * dilation) + 1)) / stride) + 1;
         var rowWidth = (int)RowWidth(outLength, kernel, stride, dilation, lanes);
 
-        using var scope = NewDisposeScope();
-        var input = x.is_contiguous() ? x : x.contiguous();
-        var w = weight.is_contiguous() ? weight : weight.contiguous();
-        var b = bias is null || bias.is_contiguous() ? bias : bias.contiguous();
-        var output = empty(new long[] { batch, filters, outLength }, ScalarType.Float32);
+        // Copies only where a tensor is not contiguous (the layer's are); no dispose scope of its own.
+        using var inputCopy = x.is_contiguous() ? null : x.contiguous();
+        using var weightCopy = weight.is_contiguous() ? null : weight.contiguous();
+        using var biasCopy = bias is null || bias.is_contiguous() ? null : bias.contiguous();
+        var input = inputCopy ?? x;
+        var w = weightCopy ?? weight;
+        var b = biasCopy ?? bias;
+        using var output = empty(new long[] { batch, filters, outLength }, ScalarType.Float32);
 
         var rowCount = batch * stride * channels;
         // The rows are a copy of the input's size (plus padding to whole vectors), from the shared pool.
@@ -192,7 +194,8 @@ internal static unsafe class SmallConv1DKernel
             ArrayPool<float>.Shared.Return(buffer);
         }
 
-        return output.transpose(1, 2).MoveToOuterDisposeScope();
+        // The view keeps the storage alive and joins the caller's dispose scope, if any.
+        return output.transpose(1, 2);
     }
 
     /// <summary>Row length: the output padded to whole vectors plus the largest tap shift.</summary>
