@@ -19,9 +19,9 @@ namespace KerasStyle.Engine;
 /// bias[f] + Σ over c and k of weight[f, c, k] · row(b, (k·d) mod s, c)[o + (k·d) div s]. A register block of up to
 /// 4 filters × 6 vectors of 16 outputs (AVX-512; 2 × 6 vectors of 8 with AVX2) accumulates that sum over the channels
 /// and taps, each weight broadcast once from the layer's own (filters, channels, kernel) tensor, so the weights are
-/// neither copied nor cached and every update of them is seen. Bias and, when asked, relu are applied in registers
-/// before the store. Blocks of filters are split across the threads of <see cref="ThreadPolicy"/> when the work is
-/// large enough (<see cref="ParallelRanges"/>).
+/// neither copied nor cached and every update of them is seen. The bias starts each sum; relu, when asked, is applied
+/// as the sums are stored (NaN kept, as torch's relu). Blocks of filters are split across the threads of
+/// <see cref="ThreadPolicy.KernelThreads"/> when the work is large enough (<see cref="ParallelRanges"/>).
 /// </para>
 /// <para>
 /// The result is written channels-first, (batch, filters, out), and returned as its (batch, out, filters) view, the
@@ -33,8 +33,9 @@ namespace KerasStyle.Engine;
 /// </summary>
 internal static unsafe class SmallConv1DKernel
 {
-    /// <summary>The largest batch the kernel takes: above it libtorch's batched oneDNN convolution is faster
-    /// (measured on the sentiment shape, docs/performance.md "Small-batch Conv1D kernel").</summary>
+    /// <summary>The largest batch the kernel takes: up to it the kernel beat libtorch's batched path on one and two
+    /// threads for the sentiment shape; above it oneDNN's batched convolution may be faster on quiet cores
+    /// (docs/performance.md, "Small-batch Conv1D kernel").</summary>
     public const int MaxBatch = 16;
 
     /// <summary>
