@@ -4,8 +4,12 @@ using static TorchSharp.torch;
 namespace KerasStyle.Engine;
 
 /// <summary>
-/// Conv1D's two libtorch paths, each checked before use, and their plain alternative.
+/// Conv1D's paths: the library's own small-batch kernel, two libtorch paths, each checked before use, and their plain
+/// alternative.
 /// <list type="bullet">
+/// <item>Inference (autograd off) on 1 to <see cref="SmallConv1DKernel.MaxBatch"/> samples on a CPU with AVX2 or
+/// AVX-512: <see cref="SmallConv1DKernel"/>, AVX-512/AVX2 fused multiply-adds in C# reading the layer's weights in
+/// place, with the bias and relu fused (about 2.5x faster than libtorch for one sample of the sentiment model).</item>
 /// <item>Batches of two or more: the channels-last (batch, steps, channels) input seen as a channels-last
 /// (batch, channels, 1, steps) image, convolved by <c>conv2d</c> (oneDNN) in place, about 3x faster than
 /// <c>conv1d</c>, which first reorders to channels-first.</item>
@@ -42,8 +46,31 @@ internal static class Conv1DKernels
     /// <param name="stride">Stride.</param>
     /// <param name="dilation">Dilation.</param>
     /// <returns>(batch, out, filters).</returns>
-    public static Tensor Run(Tensor x, Tensor weight, Tensor? bias, int stride, int dilation)
+    public static Tensor Run(Tensor x, Tensor weight, Tensor? bias, int stride, int dilation) =>
+        Run(x, weight, bias, stride, dilation, relu: false, out _);
+
+    /// <summary>
+    /// Runs the convolution by the fastest path for this geometry, batch size and mode, applying relu too when
+    /// <paramref name="relu"/> is asked and the path fuses it (the small-batch kernel does).
+    /// </summary>
+    /// <param name="x">Padded input (batch, length, channels).</param>
+    /// <param name="weight">Kernel (filters, channels, kernel).</param>
+    /// <param name="bias">Bias (filters) or null.</param>
+    /// <param name="stride">Stride.</param>
+    /// <param name="dilation">Dilation.</param>
+    /// <param name="relu">Whether the caller applies relu next (and would let the convolution do it).</param>
+    /// <param name="reluApplied">Whether the result already has relu applied; when false the caller applies its
+    /// activation.</param>
+    /// <returns>(batch, out, filters).</returns>
+    public static Tensor Run(Tensor x, Tensor weight, Tensor? bias, int stride, int dilation, bool relu, out bool reluApplied)
     {
+        if (SmallConv1DKernel.Applies(x, weight, bias, stride, dilation))
+        {
+            reluApplied = relu;
+            return SmallConv1DKernel.Run(x, weight, bias, stride, dilation, relu);
+        }
+
+        reluApplied = false;
         LibTorchSwitches.EnsureApplied();
         var key = new KernelCase((int)weight.shape[1], (int)weight.shape[0], (int)weight.shape[2], stride, dilation);
         var training = is_grad_enabled();

@@ -58,6 +58,14 @@ public static class ThreadPolicy
     /// <summary>The number of threads the library uses now.</summary>
     public static int CurrentThreads => fixedThreads ?? (UserSetOmp ? get_num_threads() : adaptive);
 
+    /// <summary>
+    /// The threads the library's own parallel kernels may use now: <see cref="CurrentThreads"/>, with the load sampled
+    /// first when the policy adapts (at most every half second, as before a batch). A single-sample
+    /// <c>Predict</c> runs libtorch on one thread and never samples the load itself, so without this a process
+    /// answering only single samples would keep the thread count of its start.
+    /// </summary>
+    internal static int KernelThreads() => fixedThreads ?? (UserSetOmp ? get_num_threads() : Adapt());
+
     /// <summary>One line for reports: the mode, the thread count and what it was based on.</summary>
     public static string Describe()
     {

@@ -10,6 +10,8 @@ namespace KerasStyle.Tests.Engine;
 /// <summary>
 /// The kernel checks, and the fallbacks they switch to. This machine may well run every fast kernel correctly, so
 /// each failure is forced with KernelChecks.Distrust (undone after each test by an internal hook); the fallback must then give the reference maths (C# doubles).
+/// The library's own small-batch convolution (tested in SmallConv1DKernelTests) is switched off here, so that
+/// inference reaches libtorch's checked convolutions.
 /// </summary>
 [NonParallelizable]
 public class KernelChecksTests
@@ -23,6 +25,7 @@ public class KernelChecksTests
         Utils.SetRandomSeed(11);
         warnings.Clear();
         Warnings.Raised += Record;
+        SmallConv1DKernel.Width = 0;
     }
 
     [TearDown]
@@ -30,6 +33,7 @@ public class KernelChecksTests
     {
         Warnings.Raised -= Record;
         KernelChecks.ClearDistrust();
+        SmallConv1DKernel.Width = SmallConv1DKernel.NativeWidth;
     }
 
     [Test]

@@ -86,4 +86,43 @@ public class ThreadPolicyTests
             }
         }
     }
+
+    [Test]
+    public void KernelThreads_Fixed_IsThatCount()
+    {
+        ThreadPolicy.FixedThreads = 1;
+        Assert.That(ThreadPolicy.KernelThreads(), Is.EqualTo(1));
+    }
+
+    [Test]
+    public void KernelThreads_WhileOtherProcessesKeepEveryCoreBusy_SamplesTheLoadWithoutABatch()
+    {
+        Assume.That(OperatingSystem.IsLinux() && File.Exists("/proc/stat") && File.Exists("/usr/bin/yes"), "needs Linux /proc and yes");
+        Assume.That(Environment.ProcessorCount, Is.GreaterThan(1));
+        Assume.That(Environment.GetEnvironmentVariable("OMP_NUM_THREADS"), Is.Null.Or.Empty);
+        ThreadPolicy.FixedThreads = null;
+        var busy = Enumerable.Range(0, Environment.ProcessorCount)
+            .Select(_ => Process.Start(new ProcessStartInfo("/bin/sh", new[] { "-c", "exec /usr/bin/yes > /dev/null" }) { UseShellExecute = false })!)
+            .ToList();
+        try
+        {
+            // Only single samples (which never sample the load themselves) and the library's own kernels.
+            Thread.Sleep(700);
+            ThreadPolicy.Apply(1);
+            ThreadPolicy.KernelThreads();
+            Thread.Sleep(700);
+            ThreadPolicy.Apply(1);
+            Assert.That(ThreadPolicy.KernelThreads(), Is.EqualTo(1), ThreadPolicy.Describe());
+            Assert.That(ThreadPolicy.CurrentThreads, Is.EqualTo(1));
+        }
+        finally
+        {
+            foreach (var process in busy)
+            {
+                process.Kill();
+                process.WaitForExit();
+                process.Dispose();
+            }
+        }
+    }
 }

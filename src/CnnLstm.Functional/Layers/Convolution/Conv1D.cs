@@ -85,8 +85,9 @@ public sealed class Conv1D : BaseConv
         };
         var x = left + right > 0 ? nn.functional.pad(input, new[] { 0L, 0L, left, right }) : input;
 
-        // The fastest libtorch path whose check passed on this CPU, or im2col (Engine/Conv1DKernels.cs).
-        var y = Conv1DKernels.Run(x, Kernel!.Variable, Bias?.Variable, Strides, DilationRate);
-        return Activations.Apply(Activation, y);
+        // The small-batch inference kernel (relu fused), else the fastest libtorch path whose check passed on this
+        // CPU, or im2col (Engine/Conv1DKernels.cs).
+        var y = Conv1DKernels.Run(x, Kernel!.Variable, Bias?.Variable, Strides, DilationRate, Activation == "relu", out var reluApplied);
+        return reluApplied ? y : Activations.Apply(Activation, y);
     }
 }
