@@ -1,0 +1,588 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using static TorchSharp.torch;
+
+namespace KerasStyle.Engine;
+
+/// <summary>
+/// The library's own LSTM inference kernel (issue 27), for Keras' LSTM with tanh and sigmoid when autograd is off
+/// (Predict, Evaluate, validation): the input projection of every step in one libtorch call
+/// (<c>linear(x, kernel, bias)</c>, (batch, steps, 4 units)), then the recurrence in C#: per step
+/// z = projected[:, t, :] + h · Uᵀ, i = σ(z_i), f = σ(z_f), g = tanh(z_c), o = σ(z_o), c' = f c + i g,
+/// h' = o tanh(c'), with Keras' gate order (i, f, c, o).
+/// </summary>
+/// <remarks>
+/// Why: libtorch's fused LSTM runs oneDNN, whose inference kernel is wrong on some AVX-512 CPUs (issue 10: AMD Zen 5)
+/// and whose training kernel, the fallback there, is slow for inference (about 17 GFLOP/s on the seed's LSTM); MKL's
+/// products use AVX2 only on AMD. This kernel is plain C# with <see cref="Vector512"/> (or 256/128-bit, or scalar)
+/// fused multiply-adds, the same code on every CPU. Uᵀ is packed once as (units, 4 units padded to the vector width),
+/// so each h[j] broadcasts against one contiguous row; the packing is kept while the weight's bytes are unchanged.
+/// Samples are taken four at a time so each loaded row serves four samples; the batch is split across the library's
+/// threads (<see cref="ParallelRanges"/>) when it is large. The gates use an exp-based σ(x) = 1 / (1 + e^(−x)) and
+/// tanh(x) = 2σ(2x) − 1, within about 1e-7 of the exact values.
+/// </remarks>
+internal static unsafe class LstmInferenceKernel
+{
+    /// <summary>Samples per pass over the packed recurrent weights.</summary>
+    private const int Block = 4;
+
+    /// <summary>Multiply-adds (batch · steps · units · 4 units) below which the batch runs on the calling thread.</summary>
+    private const long ParallelThreshold = 1 << 21;
+
+    /// <summary>The lanes this CPU runs: 16 with AVX-512, 8 with AVX2, 4 with 128-bit SIMD, otherwise 1 (scalar).</summary>
+    public static int NativeLanes { get; } =
+        Vector512.IsHardwareAccelerated ? 16 : Vector256.IsHardwareAccelerated ? 8 : Vector128.IsHardwareAccelerated ? 4 : 1;
+
+    /// <summary>
+    /// Whether the kernel takes the call: a float32 CPU sequence (batch, steps, features) of at least one sample and
+    /// one step, and initial states, if any, float32 CPU (batch, units).
+    /// </summary>
+    public static bool Supports(Tensor sequence, Tensor[]? initial, int units) =>
+        sequence.dim() == 3 && IsCpuFloat(sequence) && sequence.shape[0] > 0 && sequence.shape[1] > 0
+        && (initial is null || (initial.Length == 2 && initial.All(s => IsCpuFloat(s) && s.dim() == 2 && s.shape[0] == sequence.shape[0] && s.shape[1] == units)));
+
+    /// <summary>
+    /// Runs the LSTM over <paramref name="sequence"/> (batch, steps, features) with weights in torch's layout:
+    /// <paramref name="kernel"/> (4 units, features), <paramref name="recurrentKernel"/> (4 units, units),
+    /// <paramref name="bias"/> (4 units) or null. Returns every step's h (batch, steps, units) and the last h and c
+    /// (batch, units), new tensors owned by the caller's dispose scope, as libtorch's fused LSTM returns them.
+    /// </summary>
+    /// <param name="sequence">The input, float32 on the CPU (see <see cref="Supports"/>).</param>
+    /// <param name="kernel">The input weights (4 units, features), gate blocks i, f, c, o.</param>
+    /// <param name="recurrentKernel">The recurrent weights (4 units, units).</param>
+    /// <param name="bias">The gate bias (4 units), or null for none.</param>
+    /// <param name="initial">The initial h and c, each (batch, units), or null for zeros.</param>
+    /// <param name="packed">The packing of <paramref name="recurrentKernel"/> kept from an earlier call, reused while
+    /// the weight's bytes are unchanged and replaced otherwise (the caller keeps it per cell).</param>
+    /// <param name="lanes">The vector width to run (16, 8, 4 or 1); 0 for <see cref="NativeLanes"/>. Tests run
+    /// every width on one CPU.</param>
+    public static (Tensor Sequence, Tensor H, Tensor C) Run(Tensor sequence, Tensor kernel, Tensor recurrentKernel, Tensor? bias, Tensor[]? initial,
+        ref PackedRecurrentKernel? packed, int lanes = 0)
+    {
+        lanes = lanes == 0 ? NativeLanes : lanes;
+        var (batch, steps) = (sequence.shape[0], (int)sequence.shape[1]);
+        var units = (int)recurrentKernel.shape[1];
+        using var scope = NewDisposeScope();
+        var projected = nn.functional.linear(sequence, kernel, bias).contiguous();
+        var pack = PackedRecurrentKernel.For(recurrentKernel, lanes, packed);
+        packed = pack;
+        var h0 = initial?[0].contiguous();
+        var c0 = initial?[1].contiguous();
+        var all = empty(new[] { batch, steps, units }, ScalarType.Float32);
+        var h = empty(new[] { batch, units }, ScalarType.Float32);
+        var c = empty(new[] { batch, units }, ScalarType.Float32);
+        fixed (float* weights = pack.Packed)
+        {
+            var job = new Job(Pointer(projected), weights, h0 is null ? null : Pointer(h0), c0 is null ? null : Pointer(c0), Pointer(all), Pointer(h), Pointer(c),
+                steps, units, pack.Width);
+            Action<long, long> body = lanes switch
+            {
+                16 => (start, end) => Samples<Lanes512>(job, start, end),
+                8 => (start, end) => Samples<Lanes256>(job, start, end),
+                4 => (start, end) => Samples<Lanes128>(job, start, end),
+                1 => (start, end) => Samples<Lanes1>(job, start, end),
+                _ => throw new ArgumentOutOfRangeException(nameof(lanes), lanes, "LstmInferenceKernel: lanes are 16, 8, 4 or 1."),
+            };
+            ParallelRanges.For(batch, batch * steps * units * 4L * units, ParallelThreshold, Block, body);
+        }
+
+        return (all.MoveToOuterDisposeScope(), h.MoveToOuterDisposeScope(), c.MoveToOuterDisposeScope());
+    }
+
+    private static bool IsCpuFloat(Tensor t) => t.device_type == TorchSharp.DeviceType.CPU && t.dtype == ScalarType.Float32;
+
+    private static float* Pointer(Tensor t) => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(t.bytes));
+
+    /// <summary>Samples [start, end): blocks of <see cref="Block"/> samples, each run over every step.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Samples<TL>(Job job, long start, long end)
+        where TL : unmanaged, ILanes<TL>
+    {
+        var (steps, units, width) = (job.Steps, job.Units, job.Width);
+        var gates = 4 * units;
+        // Per sample: z (the padded gate row, plus one vector of slack read by the last gate block's tail), h and c
+        // (units rounded up to the lanes; the lanes past the units hold values that are never read back).
+        var zStride = width + TL.Count;
+        var stateStride = (units + TL.Count - 1) / TL.Count * TL.Count;
+        var scratch = new float[Block * (zStride + (2 * stateStride))];
+        fixed (float* zAll = scratch)
+        {
+            var hAll = zAll + (Block * zStride);
+            var cAll = hAll + (Block * stateStride);
+            for (var s0 = start; s0 < end; s0 += Block)
+            {
+                var n = (int)Math.Min(Block, end - s0);
+                for (var r = 0; r < n; r++)
+                {
+                    var row = (s0 + r) * units;
+                    CopyOrZero(job.H0 is null ? null : job.H0 + row, hAll + (r * stateStride), units);
+                    CopyOrZero(job.C0 is null ? null : job.C0 + row, cAll + (r * stateStride), units);
+                }
+
+                for (var t = 0; t < steps; t++)
+                {
+                    for (var r = 0; r < n; r++)
+                    {
+                        Copy(job.Projected + ((((s0 + r) * steps) + t) * gates), zAll + (r * zStride), gates);
+                    }
+
+                    if (n == Block)
+                    {
+                        Product4<TL>(job.Packed, hAll, stateStride, zAll, zStride, units, width);
+                    }
+                    else
+                    {
+                        for (var r = 0; r < n; r++)
+                        {
+                            Product1<TL>(job.Packed, hAll + (r * stateStride), zAll + (r * zStride), units, width);
+                        }
+                    }
+
+                    for (var r = 0; r < n; r++)
+                    {
+                        var hr = hAll + (r * stateStride);
+                        Cell<TL>(zAll + (r * zStride), hr, cAll + (r * stateStride), units);
+                        Copy(hr, job.Sequence + ((((s0 + r) * steps) + t) * units), units);
+                    }
+                }
+
+                for (var r = 0; r < n; r++)
+                {
+                    var row = (s0 + r) * units;
+                    Copy(hAll + (r * stateStride), job.H + row, units);
+                    Copy(cAll + (r * stateStride), job.C + row, units);
+                }
+            }
+        }
+    }
+
+    /// <summary>z[r] += h[r] · Uᵀ for four samples: tiles of four samples × three vectors of columns, each packed row loaded once for the four.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Product4<TL>(float* packed, float* h, int hStride, float* z, int zStride, int units, int width)
+        where TL : unmanaged, ILanes<TL>
+    {
+        var n = TL.Count;
+        float* h0 = h, h1 = h + hStride, h2 = h + (2 * hStride), h3 = h + (3 * hStride);
+        float* z0 = z, z1 = z + zStride, z2 = z + (2 * zStride), z3 = z + (3 * zStride);
+        var col = 0;
+        for (; col + (3 * n) <= width; col += 3 * n)
+        {
+            TL a00 = TL.Load(z0 + col), a01 = TL.Load(z0 + col + n), a02 = TL.Load(z0 + col + (2 * n));
+            TL a10 = TL.Load(z1 + col), a11 = TL.Load(z1 + col + n), a12 = TL.Load(z1 + col + (2 * n));
+            TL a20 = TL.Load(z2 + col), a21 = TL.Load(z2 + col + n), a22 = TL.Load(z2 + col + (2 * n));
+            TL a30 = TL.Load(z3 + col), a31 = TL.Load(z3 + col + n), a32 = TL.Load(z3 + col + (2 * n));
+            var row = packed + col;
+            for (var j = 0; j < units; j++, row += width)
+            {
+                TL w0 = TL.Load(row), w1 = TL.Load(row + n), w2 = TL.Load(row + (2 * n));
+                var b = TL.Broadcast(h0[j]);
+                (a00, a01, a02) = (TL.MulAdd(b, w0, a00), TL.MulAdd(b, w1, a01), TL.MulAdd(b, w2, a02));
+                b = TL.Broadcast(h1[j]);
+                (a10, a11, a12) = (TL.MulAdd(b, w0, a10), TL.MulAdd(b, w1, a11), TL.MulAdd(b, w2, a12));
+                b = TL.Broadcast(h2[j]);
+                (a20, a21, a22) = (TL.MulAdd(b, w0, a20), TL.MulAdd(b, w1, a21), TL.MulAdd(b, w2, a22));
+                b = TL.Broadcast(h3[j]);
+                (a30, a31, a32) = (TL.MulAdd(b, w0, a30), TL.MulAdd(b, w1, a31), TL.MulAdd(b, w2, a32));
+            }
+
+            TL.Store(a00, z0 + col); TL.Store(a01, z0 + col + n); TL.Store(a02, z0 + col + (2 * n));
+            TL.Store(a10, z1 + col); TL.Store(a11, z1 + col + n); TL.Store(a12, z1 + col + (2 * n));
+            TL.Store(a20, z2 + col); TL.Store(a21, z2 + col + n); TL.Store(a22, z2 + col + (2 * n));
+            TL.Store(a30, z3 + col); TL.Store(a31, z3 + col + n); TL.Store(a32, z3 + col + (2 * n));
+        }
+
+        for (; col < width; col += n)
+        {
+            TL a0 = TL.Load(z0 + col), a1 = TL.Load(z1 + col), a2 = TL.Load(z2 + col), a3 = TL.Load(z3 + col);
+            var row = packed + col;
+            for (var j = 0; j < units; j++, row += width)
+            {
+                var w = TL.Load(row);
+                (a0, a1, a2, a3) = (TL.MulAdd(TL.Broadcast(h0[j]), w, a0), TL.MulAdd(TL.Broadcast(h1[j]), w, a1), TL.MulAdd(TL.Broadcast(h2[j]), w, a2), TL.MulAdd(TL.Broadcast(h3[j]), w, a3));
+            }
+
+            TL.Store(a0, z0 + col); TL.Store(a1, z1 + col); TL.Store(a2, z2 + col); TL.Store(a3, z3 + col);
+        }
+    }
+
+    /// <summary>z += h · Uᵀ for one sample: four vectors of columns at a time, even and odd j summed apart (eight independent chains).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Product1<TL>(float* packed, float* h, float* z, int units, int width)
+        where TL : unmanaged, ILanes<TL>
+    {
+        var n = TL.Count;
+        var col = 0;
+        for (; col + (4 * n) <= width; col += 4 * n)
+        {
+            TL a0 = TL.Load(z + col), a1 = TL.Load(z + col + n), a2 = TL.Load(z + col + (2 * n)), a3 = TL.Load(z + col + (3 * n));
+            TL e0 = TL.Zero, e1 = TL.Zero, e2 = TL.Zero, e3 = TL.Zero;
+            var row = packed + col;
+            var j = 0;
+            for (; j + 1 < units; j += 2, row += 2 * width)
+            {
+                var b = TL.Broadcast(h[j]);
+                (a0, a1, a2, a3) = (TL.MulAdd(b, TL.Load(row), a0), TL.MulAdd(b, TL.Load(row + n), a1), TL.MulAdd(b, TL.Load(row + (2 * n)), a2), TL.MulAdd(b, TL.Load(row + (3 * n)), a3));
+                var next = row + width;
+                b = TL.Broadcast(h[j + 1]);
+                (e0, e1, e2, e3) = (TL.MulAdd(b, TL.Load(next), e0), TL.MulAdd(b, TL.Load(next + n), e1), TL.MulAdd(b, TL.Load(next + (2 * n)), e2), TL.MulAdd(b, TL.Load(next + (3 * n)), e3));
+            }
+
+            if (j < units)
+            {
+                var b = TL.Broadcast(h[j]);
+                (a0, a1, a2, a3) = (TL.MulAdd(b, TL.Load(row), a0), TL.MulAdd(b, TL.Load(row + n), a1), TL.MulAdd(b, TL.Load(row + (2 * n)), a2), TL.MulAdd(b, TL.Load(row + (3 * n)), a3));
+            }
+
+            TL.Store(TL.Add(a0, e0), z + col); TL.Store(TL.Add(a1, e1), z + col + n); TL.Store(TL.Add(a2, e2), z + col + (2 * n)); TL.Store(TL.Add(a3, e3), z + col + (3 * n));
+        }
+
+        for (; col < width; col += n)
+        {
+            var a = TL.Load(z + col);
+            var row = packed + col;
+            for (var j = 0; j < units; j++, row += width)
+            {
+                a = TL.MulAdd(TL.Broadcast(h[j]), TL.Load(row), a);
+            }
+
+            TL.Store(a, z + col);
+        }
+    }
+
+    /// <summary>The gates of one sample from z (i, f, c, o blocks of <paramref name="units"/>): c = σ(z_f) c + σ(z_i) tanh(z_c), h = σ(z_o) tanh(c), in place.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Cell<TL>(float* z, float* h, float* c, int units)
+        where TL : unmanaged, ILanes<TL>
+    {
+        for (var k = 0; k < units; k += TL.Count)
+        {
+            var input = Sigmoid(TL.Load(z + k));
+            var forget = Sigmoid(TL.Load(z + units + k));
+            var candidate = Tanh(TL.Load(z + (2 * units) + k));
+            var output = Sigmoid(TL.Load(z + (3 * units) + k));
+            var cell = TL.MulAdd(forget, TL.Load(c + k), TL.Mul(input, candidate));
+            TL.Store(cell, c + k);
+            TL.Store(TL.Mul(output, Tanh(cell)), h + k);
+        }
+
+        static TL Sigmoid(TL x) => TL.Divide(TL.One, TL.Add(TL.One, TL.Exp(TL.Negate(x))));
+
+        // 2σ(2x) − 1: ±1 (not NaN) where e^(−2x) overflows or vanishes.
+        static TL Tanh(TL x) => TL.Subtract(TL.Divide(TL.Two, TL.Add(TL.One, TL.Exp(TL.Mul(TL.MinusTwo, x)))), TL.One);
+    }
+
+    private static void Copy(float* from, float* to, int count) => new ReadOnlySpan<float>(from, count).CopyTo(new Span<float>(to, count));
+
+    private static void CopyOrZero(float* from, float* to, int count)
+    {
+        if (from is null)
+        {
+            new Span<float>(to, count).Clear();
+        }
+        else
+        {
+            Copy(from, to, count);
+        }
+    }
+
+    /// <summary>One call's memory: the projected input (batch, steps, 4 units), the packed Uᵀ, initial states (batch, units) or null, and the outputs.</summary>
+    private readonly struct Job(float* projected, float* packed, float* h0, float* c0, float* sequence, float* h, float* c, int steps, int units, int width)
+    {
+        public float* Projected { get; } = projected;
+
+        public float* Packed { get; } = packed;
+
+        public float* H0 { get; } = h0;
+
+        public float* C0 { get; } = c0;
+
+        public float* Sequence { get; } = sequence;
+
+        public float* H { get; } = h;
+
+        public float* C { get; } = c;
+
+        public int Steps { get; } = steps;
+
+        public int Units { get; } = units;
+
+        /// <summary>The packed row length: 4 units rounded up to the lanes.</summary>
+        public int Width { get; } = width;
+    }
+
+    /// <summary>The vector operations the kernel is written in, one implementation per width; the JIT compiles each instantiation to straight SIMD code.</summary>
+    private interface ILanes<TSelf>
+        where TSelf : unmanaged, ILanes<TSelf>
+    {
+        static abstract int Count { get; }
+
+        static abstract TSelf Zero { get; }
+
+        static abstract TSelf One { get; }
+
+        static abstract TSelf Two { get; }
+
+        static abstract TSelf MinusTwo { get; }
+
+        static abstract TSelf Load(float* p);
+
+        static abstract void Store(TSelf v, float* p);
+
+        static abstract TSelf Broadcast(float x);
+
+        /// <summary>a b + c, fused where the CPU has FMA.</summary>
+        static abstract TSelf MulAdd(TSelf a, TSelf b, TSelf c);
+
+        static abstract TSelf Add(TSelf a, TSelf b);
+
+        static abstract TSelf Subtract(TSelf a, TSelf b);
+
+        static abstract TSelf Mul(TSelf a, TSelf b);
+
+        static abstract TSelf Divide(TSelf a, TSelf b);
+
+        static abstract TSelf Negate(TSelf a);
+
+        /// <summary>e^x, within a few ulp (.NET's vectorised Exp).</summary>
+        static abstract TSelf Exp(TSelf a);
+    }
+
+    private readonly struct Lanes512(Vector512<float> v) : ILanes<Lanes512>
+    {
+        private readonly Vector512<float> v = v;
+
+        public static int Count => Vector512<float>.Count;
+
+        public static Lanes512 Zero => new(Vector512<float>.Zero);
+
+        public static Lanes512 One => new(Vector512<float>.One);
+
+        public static Lanes512 Two => new(Vector512.Create(2f));
+
+        public static Lanes512 MinusTwo => new(Vector512.Create(-2f));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes512 Load(float* p) => new(Vector512.Load(p));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Store(Lanes512 x, float* p) => x.v.Store(p);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes512 Broadcast(float x) => new(Vector512.Create(x));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes512 MulAdd(Lanes512 a, Lanes512 b, Lanes512 c) => new(Vector512.MultiplyAddEstimate(a.v, b.v, c.v));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes512 Add(Lanes512 a, Lanes512 b) => new(a.v + b.v);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes512 Subtract(Lanes512 a, Lanes512 b) => new(a.v - b.v);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes512 Mul(Lanes512 a, Lanes512 b) => new(a.v * b.v);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes512 Divide(Lanes512 a, Lanes512 b) => new(a.v / b.v);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes512 Negate(Lanes512 a) => new(-a.v);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes512 Exp(Lanes512 a) => new(Vector512.Exp(a.v));
+    }
+
+    private readonly struct Lanes256(Vector256<float> v) : ILanes<Lanes256>
+    {
+        private readonly Vector256<float> v = v;
+
+        public static int Count => Vector256<float>.Count;
+
+        public static Lanes256 Zero => new(Vector256<float>.Zero);
+
+        public static Lanes256 One => new(Vector256<float>.One);
+
+        public static Lanes256 Two => new(Vector256.Create(2f));
+
+        public static Lanes256 MinusTwo => new(Vector256.Create(-2f));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes256 Load(float* p) => new(Vector256.Load(p));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Store(Lanes256 x, float* p) => x.v.Store(p);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes256 Broadcast(float x) => new(Vector256.Create(x));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes256 MulAdd(Lanes256 a, Lanes256 b, Lanes256 c) => new(Vector256.MultiplyAddEstimate(a.v, b.v, c.v));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes256 Add(Lanes256 a, Lanes256 b) => new(a.v + b.v);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes256 Subtract(Lanes256 a, Lanes256 b) => new(a.v - b.v);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes256 Mul(Lanes256 a, Lanes256 b) => new(a.v * b.v);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes256 Divide(Lanes256 a, Lanes256 b) => new(a.v / b.v);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes256 Negate(Lanes256 a) => new(-a.v);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes256 Exp(Lanes256 a) => new(Vector256.Exp(a.v));
+    }
+
+    private readonly struct Lanes128(Vector128<float> v) : ILanes<Lanes128>
+    {
+        private readonly Vector128<float> v = v;
+
+        public static int Count => Vector128<float>.Count;
+
+        public static Lanes128 Zero => new(Vector128<float>.Zero);
+
+        public static Lanes128 One => new(Vector128<float>.One);
+
+        public static Lanes128 Two => new(Vector128.Create(2f));
+
+        public static Lanes128 MinusTwo => new(Vector128.Create(-2f));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes128 Load(float* p) => new(Vector128.Load(p));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Store(Lanes128 x, float* p) => x.v.Store(p);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes128 Broadcast(float x) => new(Vector128.Create(x));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes128 MulAdd(Lanes128 a, Lanes128 b, Lanes128 c) => new(Vector128.MultiplyAddEstimate(a.v, b.v, c.v));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes128 Add(Lanes128 a, Lanes128 b) => new(a.v + b.v);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes128 Subtract(Lanes128 a, Lanes128 b) => new(a.v - b.v);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes128 Mul(Lanes128 a, Lanes128 b) => new(a.v * b.v);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes128 Divide(Lanes128 a, Lanes128 b) => new(a.v / b.v);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes128 Negate(Lanes128 a) => new(-a.v);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes128 Exp(Lanes128 a) => new(Vector128.Exp(a.v));
+    }
+
+    /// <summary>The scalar path, for CPUs without SIMD (and the tests' check of the vector paths).</summary>
+    private readonly struct Lanes1(float v) : ILanes<Lanes1>
+    {
+        private readonly float v = v;
+
+        public static int Count => 1;
+
+        public static Lanes1 Zero => new(0f);
+
+        public static Lanes1 One => new(1f);
+
+        public static Lanes1 Two => new(2f);
+
+        public static Lanes1 MinusTwo => new(-2f);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes1 Load(float* p) => new(*p);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Store(Lanes1 x, float* p) => *p = x.v;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes1 Broadcast(float x) => new(x);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes1 MulAdd(Lanes1 a, Lanes1 b, Lanes1 c) => new((a.v * b.v) + c.v);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes1 Add(Lanes1 a, Lanes1 b) => new(a.v + b.v);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes1 Subtract(Lanes1 a, Lanes1 b) => new(a.v - b.v);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes1 Mul(Lanes1 a, Lanes1 b) => new(a.v * b.v);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes1 Divide(Lanes1 a, Lanes1 b) => new(a.v / b.v);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes1 Negate(Lanes1 a) => new(-a.v);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Lanes1 Exp(Lanes1 a) => new(MathF.Exp(a.v));
+    }
+}
+
+/// <summary>
+/// An LSTM's recurrent kernel packed for <see cref="LstmInferenceKernel"/>: Uᵀ as (units, 4 units rounded up to the
+/// lanes, zero-padded), row j holding U's column j, so the product broadcasts h[j] against one contiguous row. Kept
+/// with a copy of the weight's bytes (4 units, units) it was made from, and reused only while they are unchanged:
+/// training (the fused Adam writes memory directly), SetWeights and loading all change the bytes in place.
+/// </summary>
+internal sealed class PackedRecurrentKernel
+{
+    private PackedRecurrentKernel(byte[] source, float[] packed, int lanes, int width)
+    {
+        Source = source;
+        Packed = packed;
+        Lanes = lanes;
+        Width = width;
+    }
+
+    /// <summary>The weight's bytes, (4 units, units) float32, when packed.</summary>
+    public byte[] Source { get; }
+
+    /// <summary>Uᵀ (units, <see cref="Width"/>).</summary>
+    public float[] Packed { get; }
+
+    /// <summary>The vector width the padding follows.</summary>
+    public int Lanes { get; }
+
+    /// <summary>The row length: 4 units rounded up to <see cref="Lanes"/>.</summary>
+    public int Width { get; }
+
+    /// <summary><paramref name="previous"/> if it was packed from the same bytes for the same lanes, else a new packing of <paramref name="recurrentKernel"/> (4 units, units).</summary>
+    public static PackedRecurrentKernel For(Tensor recurrentKernel, int lanes, PackedRecurrentKernel? previous)
+    {
+        // An alias (or a copy) released with the caller's dispose scope: disposing it here could release the weight itself.
+        var contiguous = recurrentKernel.contiguous();
+        var bytes = contiguous.bytes;
+        if (previous is not null && previous.Lanes == lanes && bytes.SequenceEqual(previous.Source))
+        {
+            return previous;
+        }
+
+        var gates = (int)contiguous.shape[0];
+        var units = (int)contiguous.shape[1];
+        var width = (gates + lanes - 1) / lanes * lanes;
+        var weights = MemoryMarshal.Cast<byte, float>(bytes);
+        var packed = new float[units * width];
+        for (var g = 0; g < gates; g++)
+        {
+            var row = weights.Slice(g * units, units);
+            for (var j = 0; j < units; j++)
+            {
+                packed[(j * width) + g] = row[j];
+            }
+        }
+
+        return new PackedRecurrentKernel(bytes.ToArray(), packed, lanes, width);
+    }
+}
