@@ -223,7 +223,7 @@ public sealed class LSTMCell : DropoutRNNCell
             return (all, new[] { h, c });
         }
 
-        return FusedLstmKernel.Trusted(training: true, InputDim, Units) ? CallFused(fused, sequence, initial) : null;
+        return FusedLstmKernel.Trusted(InputDim, Units) ? CallFused(fused, sequence, initial) : null;
     }
 
     private static (Tensor Sequence, Tensor[] States) CallFused(TorchSharp.Modules.LSTM module, Tensor input, Tensor[]? state)
