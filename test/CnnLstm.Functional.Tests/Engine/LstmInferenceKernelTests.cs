@@ -78,7 +78,7 @@ public class LstmInferenceKernelTests
             states = next.ToArray();
         }
 
-        PackedRecurrentKernel? packed = null;
+        PackedLstmWeights? packed = null;
         using var inference = inference_mode();
         var (sequence, h, c) = LstmInferenceKernel.Run(x, cell.Weights[0].Variable, cell.Weights[1].Variable, cell.Weights[2].Variable, new[] { h0, c0 }, ref packed);
 
@@ -97,7 +97,7 @@ public class LstmInferenceKernelTests
         using var inference = inference_mode();
         var (w, u, b) = weights.Tensors();
         var input = Float(x, 2, 4, 3);
-        PackedRecurrentKernel? packed = null;
+        PackedLstmWeights? packed = null;
         LstmInferenceKernel.Run(input, w, u, b, null, ref packed);
         var first = packed;
         LstmInferenceKernel.Run(input, w, u, b, null, ref packed);
@@ -195,7 +195,33 @@ public class LstmInferenceKernelTests
         {
             var (sequence, _, lastC) = RunKernel(weights, x, 3, 4, lanes, initial: null);
             Assert.That(sequence.All(double.IsFinite) && lastC.All(double.IsFinite), Is.True, $"{lanes} lanes");
-            Assert.That(MaxDifference(sequence, expected.Sequence), Is.LessThan(Tolerance), $"{lanes} lanes");
+            // Pre-activations near 100 carry float rounding of about 1e-5 (not typical values): a looser bound.
+            Assert.That(MaxDifference(sequence, expected.Sequence), Is.LessThan(1e-4), $"{lanes} lanes");
+        }
+    }
+
+    [Test]
+    public void Run_NaNInput_GivesNaNForThatSampleFromThatStepOn([Values(16, 8, 4, 1)] int lanes)
+    {
+        // As Keras: a NaN is not clamped into a number by the gates' exponentials.
+        var weights = new Weights(input: 3, units: 7, seed: 4);
+        var x = Uniform(new Random(4), 3 * 4 * 3, 1.0);
+        x[((1 * 4) + 2) * 3] = double.NaN;
+        var expected = ReferenceMaths.Lstm(x, weights.W, weights.U, weights.B, 3, 4, 3, 7);
+
+        var (sequence, _, _) = RunKernel(weights, x, 3, 4, lanes, initial: null);
+
+        for (var i = 0; i < sequence.Length; i++)
+        {
+            var (sample, step) = (i / (4 * 7), i / 7 % 4);
+            if (sample == 1 && step >= 2)
+            {
+                Assert.That(double.IsNaN(sequence[i]), Is.True, $"sample 1, step {step}");
+            }
+            else
+            {
+                Assert.That(sequence[i], Is.EqualTo(expected.Sequence[i]).Within(Tolerance), $"sample {sample}, step {step}");
+            }
         }
     }
 
@@ -226,7 +252,7 @@ public class LstmInferenceKernelTests
         using var scope = NewDisposeScope();
         using var inference = inference_mode();
         var (w, u, b) = weights.Tensors();
-        PackedRecurrentKernel? packed = null;
+        PackedLstmWeights? packed = null;
         var (sequence, h, c) = LstmInferenceKernel.Run(Float(x, batch, steps, weights.Input), w, u, b, initial, ref packed, lanes);
         Assert.That(sequence.shape, Is.EqualTo(new long[] { batch, steps, weights.Units }));
         Assert.That(h.shape, Is.EqualTo(new long[] { batch, weights.Units }));

@@ -31,7 +31,7 @@ public sealed class LSTMCell : DropoutRNNCell
     private LayerWeight? bias;
     private TorchSharp.Modules.LSTM? fused;
     private Dictionary<string, TorchSharp.Modules.Parameter>? fusedParameters;
-    private PackedRecurrentKernel? packedRecurrent;
+    private PackedLstmWeights? packedWeights;
 
     /// <summary>Creates the cell.</summary>
     /// <param name="units">Size of the state; positive.</param>
@@ -201,7 +201,7 @@ public sealed class LSTMCell : DropoutRNNCell
 
     /// <summary>
     /// With autograd off (Predict, Evaluate, validation), the library's own kernel (<see cref="LstmInferenceKernel"/>)
-    /// on every CPU: one libtorch projection of all steps and the recurrence in C#. With autograd on, libtorch's fused
+    /// on every CPU: the input and recurrent products and the gates in C#, per step. With autograd on, libtorch's fused
     /// LSTM (oneDNN's training kernel) where its check passed on this CPU; null (the step loop) otherwise, and for
     /// inputs the kernels do not take (not float32 on the CPU, no samples or no steps).
     /// </summary>
@@ -219,7 +219,7 @@ public sealed class LSTMCell : DropoutRNNCell
                 return null;
             }
 
-            var (all, h, c) = LstmInferenceKernel.Run(sequence, kernel!.Variable, recurrentKernel!.Variable, bias?.Variable, initial, ref packedRecurrent);
+            var (all, h, c) = LstmInferenceKernel.Run(sequence, kernel!.Variable, recurrentKernel!.Variable, bias?.Variable, initial, ref packedWeights);
             return (all, new[] { h, c });
         }
 
