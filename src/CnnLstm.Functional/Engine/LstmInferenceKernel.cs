@@ -67,22 +67,16 @@ internal static unsafe class LstmInferenceKernel
         var (batch, steps) = (sequence.shape[0], (int)sequence.shape[1]);
         var units = (int)recurrentKernel.shape[1];
         using var scope = NewDisposeScope();
-        var input = sequence.contiguous();
+        var input = Contiguous(sequence);
         var features = (int)sequence.shape[2];
-        var pack = PackedLstmWeights.For(kernel, recurrentKernel, lanes, packed);
+        var pack = PackedLstmWeights.For(kernel, recurrentKernel, bias, lanes, packed);
         packed = pack;
-        var gateBias = new float[pack.Width];
-        if (bias is not null)
-        {
-            MemoryMarshal.Cast<byte, float>(bias.contiguous().bytes).CopyTo(gateBias);
-        }
-
-        var h0 = initial?[0].contiguous();
-        var c0 = initial?[1].contiguous();
+        var h0 = initial is null ? null : Contiguous(initial[0]);
+        var c0 = initial is null ? null : Contiguous(initial[1]);
         var all = empty(new[] { batch, steps, units }, ScalarType.Float32);
         var h = empty(new[] { batch, units }, ScalarType.Float32);
         var c = empty(new[] { batch, units }, ScalarType.Float32);
-        fixed (float* weights = pack.Packed, biasRow = gateBias)
+        fixed (float* weights = pack.Packed, biasRow = pack.Bias)
         {
             var job = new Job(Pointer(input), features, biasRow, weights, h0 is null ? null : Pointer(h0), c0 is null ? null : Pointer(c0), Pointer(all), Pointer(h), Pointer(c),
                 steps, units, pack.Width);
@@ -99,6 +93,9 @@ internal static unsafe class LstmInferenceKernel
 
         return (all.MoveToOuterDisposeScope(), h.MoveToOuterDisposeScope(), c.MoveToOuterDisposeScope());
     }
+
+    /// <summary>The tensor itself when contiguous (no new handle: a TorchSharp call costs about a microsecond, which one-sample Predict feels), else a contiguous copy in the current dispose scope.</summary>
+    internal static Tensor Contiguous(Tensor t) => t.is_contiguous() ? t : t.contiguous();
 
     private static bool IsCpuFloat(Tensor t) => t.device_type == TorchSharp.DeviceType.CPU && t.dtype == ScalarType.Float32;
 
@@ -651,16 +648,20 @@ internal static unsafe class LstmInferenceKernel
 /// </summary>
 internal sealed class PackedLstmWeights
 {
-    private PackedLstmWeights(byte[] source, float[] packed, int lanes, int width)
+    private PackedLstmWeights(byte[] source, float[] packed, float[] bias, int lanes, int width)
     {
         Source = source;
         Packed = packed;
+        Bias = bias;
         Lanes = lanes;
         Width = width;
     }
 
-    /// <summary>The weights' bytes when packed: W (4 units, features) then U (4 units, units), float32.</summary>
+    /// <summary>The weights' bytes when packed: W (4 units, features), U (4 units, units), then the bias (4 units) if any, float32.</summary>
     public byte[] Source { get; }
+
+    /// <summary>The bias (zeros without one), zero-padded to <see cref="Width"/>: the row every step's z starts from.</summary>
+    public float[] Bias { get; }
 
     /// <summary>[Wᵀ; Uᵀ] (features + units, <see cref="Width"/>).</summary>
     public float[] Packed { get; }
@@ -673,17 +674,21 @@ internal sealed class PackedLstmWeights
 
     /// <summary>
     /// <paramref name="previous"/> if it was packed from the same bytes for the same lanes, else a new packing of
-    /// <paramref name="kernel"/> (4 units, features) and <paramref name="recurrentKernel"/> (4 units, units).
+    /// <paramref name="kernel"/> (4 units, features), <paramref name="recurrentKernel"/> (4 units, units) and
+    /// <paramref name="bias"/> (4 units, or null).
     /// </summary>
-    public static PackedLstmWeights For(Tensor kernel, Tensor recurrentKernel, int lanes, PackedLstmWeights? previous)
+    public static PackedLstmWeights For(Tensor kernel, Tensor recurrentKernel, Tensor? bias, int lanes, PackedLstmWeights? previous)
     {
-        // Aliases (or copies) released with the caller's dispose scope: disposing them here could release the weights.
-        var w = kernel.contiguous();
-        var u = recurrentKernel.contiguous();
+        // The weights themselves, or copies released with the caller's dispose scope.
+        var w = LstmInferenceKernel.Contiguous(kernel);
+        var u = LstmInferenceKernel.Contiguous(recurrentKernel);
         var wBytes = w.bytes;
         var uBytes = u.bytes;
-        if (previous is not null && previous.Lanes == lanes && previous.Source.Length == wBytes.Length + uBytes.Length
-            && wBytes.SequenceEqual(previous.Source.AsSpan(0, wBytes.Length)) && uBytes.SequenceEqual(previous.Source.AsSpan(wBytes.Length)))
+        var bBytes = bias is null ? Span<byte>.Empty : LstmInferenceKernel.Contiguous(bias).bytes;
+        if (previous is not null && previous.Lanes == lanes && previous.Source.Length == wBytes.Length + uBytes.Length + bBytes.Length
+            && wBytes.SequenceEqual(previous.Source.AsSpan(0, wBytes.Length))
+            && uBytes.SequenceEqual(previous.Source.AsSpan(wBytes.Length, uBytes.Length))
+            && bBytes.SequenceEqual(previous.Source.AsSpan(wBytes.Length + uBytes.Length)))
         {
             return previous;
         }
@@ -695,10 +700,13 @@ internal sealed class PackedLstmWeights
         var packed = new float[(features + units) * width];
         Transpose(MemoryMarshal.Cast<byte, float>(wBytes), features, 0);
         Transpose(MemoryMarshal.Cast<byte, float>(uBytes), units, features);
-        var source = new byte[wBytes.Length + uBytes.Length];
+        var row = new float[width];
+        MemoryMarshal.Cast<byte, float>(bBytes).CopyTo(row);
+        var source = new byte[wBytes.Length + uBytes.Length + bBytes.Length];
         wBytes.CopyTo(source);
         uBytes.CopyTo(source.AsSpan(wBytes.Length));
-        return new PackedLstmWeights(source, packed, lanes, width);
+        bBytes.CopyTo(source.AsSpan(wBytes.Length + uBytes.Length));
+        return new PackedLstmWeights(source, packed, row, lanes, width);
 
         void Transpose(ReadOnlySpan<float> weights, int columns, int firstRow)
         {
