@@ -114,14 +114,28 @@ internal static unsafe class LstmInferenceKernel
         var zStride = width + TL.Count;
         var stateStride = (units + TL.Count - 1) / TL.Count * TL.Count;
         var xhStride = features + stateStride;
-        var scratch = new float[Block * (zStride + xhStride + stateStride)];
+        // Samples left over from the blocks run alone, with every step's input product computed first (one more gate
+        // row per step).
+        var lone = (end - start) % Block == 0 ? 0 : steps * zStride;
+        var scratch = new float[(Block * (zStride + xhStride + stateStride)) + lone];
         fixed (float* zAll = scratch)
         {
             var xhAll = zAll + (Block * zStride);
             var cAll = xhAll + (Block * xhStride);
+            var inputs = cAll + (Block * stateStride);
             for (var s0 = start; s0 < end; s0 += Block)
             {
                 var n = (int)Math.Min(Block, end - s0);
+                if (n < Block)
+                {
+                    for (var r = 0; r < n; r++)
+                    {
+                        Alone<TL>(job, s0 + r, inputs, zStride, xhAll + features, cAll);
+                    }
+
+                    continue;
+                }
+
                 for (var r = 0; r < n; r++)
                 {
                     var row = (s0 + r) * units;
@@ -138,17 +152,7 @@ internal static unsafe class LstmInferenceKernel
                         Copy(job.Bias, zAll + (r * zStride), width);
                     }
 
-                    if (n == Block)
-                    {
-                        Product4<TL>(job.Packed, xhAll, xhStride, zAll, zStride, rows, width);
-                    }
-                    else
-                    {
-                        for (var r = 0; r < n; r++)
-                        {
-                            Product1<TL>(job.Packed, xhAll + (r * xhStride), zAll + (r * zStride), rows, width);
-                        }
-                    }
+                    Product4<TL>(job.Packed, xhAll, xhStride, zAll, zStride, rows, width);
 
                     for (var r = 0; r < n; r++)
                     {
@@ -166,6 +170,50 @@ internal static unsafe class LstmInferenceKernel
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// One sample on its own (a batch of fewer than four, or the last samples of a range): every step's input product
+    /// first, four steps per pass over Wᵀ (into <paramref name="inputs"/>, one padded gate row per step), then per step
+    /// only h · Uᵀ and the gates. A lone sample would otherwise stream the whole packed [Wᵀ; Uᵀ], larger than the L1
+    /// cache for the seed's LSTM, once per step.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Alone<TL>(Job job, long sample, float* inputs, int zStride, float* h, float* c)
+        where TL : unmanaged, ILanes<TL>
+    {
+        var (steps, units, width, features) = (job.Steps, job.Units, job.Width, job.Features);
+        var row = sample * units;
+        CopyOrZero(job.H0 is null ? null : job.H0 + row, h, units);
+        CopyOrZero(job.C0 is null ? null : job.C0 + row, c, units);
+        var x = job.Input + (sample * steps * features);
+        for (var t = 0; t < steps; t++)
+        {
+            Copy(job.Bias, inputs + (t * zStride), width);
+        }
+
+        var step = 0;
+        for (; step + Block <= steps; step += Block)
+        {
+            Product4<TL>(job.Packed, x + (step * features), features, inputs + (step * zStride), zStride, features, width);
+        }
+
+        for (; step < steps; step++)
+        {
+            Product1<TL>(job.Packed, x + (step * features), inputs + (step * zStride), features, width);
+        }
+
+        var recurrent = job.Packed + ((long)features * width);
+        for (var t = 0; t < steps; t++)
+        {
+            var z = inputs + (t * zStride);
+            Product1<TL>(recurrent, h, z, units, width);
+            Cell<TL>(z, h, c, units);
+            Copy(h, job.Sequence + (((sample * steps) + t) * units), units);
+        }
+
+        Copy(h, job.H + row, units);
+        Copy(c, job.C + row, units);
     }
 
     /// <summary>z[r] += xh[r] · [Wᵀ; Uᵀ] for four samples (xh[r] = [x_t, h], <paramref name="rows"/> values each): tiles of four samples × three vectors of columns, each packed row loaded once for the four.</summary>

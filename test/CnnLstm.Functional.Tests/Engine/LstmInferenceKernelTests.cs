@@ -56,6 +56,21 @@ public class LstmInferenceKernelTests
     }
 
     [Test]
+    public void Run_SplitAcrossTwoThreads_MatchesReferenceMaths()
+    {
+        // 258 samples: two ranges of whole four-sample blocks, the second ending in two samples run alone.
+        using var threads = TestSetup.Threads(2);
+        var weights = new Weights(input: 16, units: 70, seed: 12);
+        var x = Uniform(new Random(12), 258 * 24 * 16, 1.0);
+        var expected = ReferenceMaths.Lstm(x, weights.W, weights.U, weights.B, 258, 24, 16, 70);
+
+        var (sequence, _, lastC) = RunKernel(weights, x, 258, 24, lanes: 0, initial: null);
+
+        Assert.That(MaxDifference(sequence, expected.Sequence), Is.LessThan(Tolerance));
+        Assert.That(MaxDifference(lastC, expected.LastCell), Is.LessThan(Tolerance));
+    }
+
+    [Test]
     public void Run_FromInitialStates_MatchesTheStepByStepCell([Values(1, 5, 8)] int batch, [Values(7, 32)] int units)
     {
         const int Steps = 6;
