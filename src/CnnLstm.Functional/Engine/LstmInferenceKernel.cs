@@ -18,12 +18,13 @@ namespace KerasStyle.Engine;
 /// fused multiply-adds, the same code on every CPU. [Wᵀ; Uᵀ] is packed as (features + units, 4 units rounded up to
 /// the vector width), so each input or state value broadcasts against one contiguous row, and the packing is kept
 /// while the weights' bytes are unchanged (<see cref="PackedLstmWeights"/>). The input's product is taken inside the
-/// recurrence rather than by one libtorch <c>linear</c> over all steps: on the project's AMD Zen 5 that measured
-/// 3.8 ms against 6.0 ms for the seed's LSTM (64 → 70, 24 steps) at batch 256 on one thread (libtorch's linear alone
-/// took 3.2 ms), and the same at one sample. Samples are taken four at a time so each loaded row serves four; the
-/// batch is split across the library's threads (<see cref="ParallelRanges"/>) when it is large. The gates use
+/// recurrence rather than by one libtorch <c>linear</c> over all steps: on the project's AMD Zen 5 (loaded) that
+/// measured 3.8 ms against 6.0 ms for the seed's LSTM (64 → 70, 24 steps) at batch 256 on one thread (libtorch's
+/// linear alone took 3.2 ms; see docs/performance.md). Samples are taken four at a time so each loaded row serves
+/// four; a sample left alone computes every step's input product first, four steps per pass over Wᵀ. The batch is
+/// split across the library's threads (<see cref="ParallelRanges"/>) when it is large. The gates use
 /// σ(x) = 1 / (1 + e^(−x)) and tanh(x) = 2σ(2x) − 1 with a polynomial e^x within about 2 ulp, so results agree with
-/// the double-precision reference within about 1e-7 per step on typical values.
+/// the double-precision reference within 1e-6 on typical values (LstmInferenceKernelTests).
 /// </remarks>
 internal static unsafe class LstmInferenceKernel
 {
@@ -109,8 +110,8 @@ internal static unsafe class LstmInferenceKernel
         var (steps, units, width, features) = (job.Steps, job.Units, job.Width, job.Features);
         var rows = features + units;
         // Per sample: z (the padded gate row, plus one vector of slack read by the last gate block's tail), [x, h]
-        // (the step's input when it is multiplied here, then h: units rounded up to the lanes, the lanes past the
-        // units holding values that are never read back) and c.
+        // (the step's input, then h: units rounded up to the lanes, the lanes past the units holding values that are
+        // never read back) and c (likewise rounded up).
         var zStride = width + TL.Count;
         var stateStride = (units + TL.Count - 1) / TL.Count * TL.Count;
         var xhStride = features + stateStride;
