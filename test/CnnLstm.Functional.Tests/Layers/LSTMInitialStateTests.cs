@@ -43,15 +43,22 @@ public class LSTMInitialStateTests
 
     [Test]
     [NonParallelizable]
-    public void Predict_WithTheFusedKernelsDistrusted_TheStepLoopTakesTheStatesToo()
+    public void ForwardWithAutogradOn_WithTheFusedKernelDistrusted_TheStepLoopTakesTheStatesToo()
     {
-        // The checked fallback (the cell loop) must start from the given state as the fused kernel does.
-        KernelChecks.Distrust(FusedLstmKernel.Inference);
+        // The checked fallback of the fused training kernel (the cell loop) must start from the given state as the
+        // fused kernel and the inference kernel do.
         KernelChecks.Distrust(FusedLstmKernel.Training);
         try
         {
             using var model = Model.Load(Path.Combine(Folder, "seq2seq.keras"));
-            AssertAsKeras(model);
+            var fixture = Fixture;
+            var inputs = fixture["inputs"]!;
+            var source = FixtureJson.First(FixtureJson.ToFloat3(inputs["source"]!.AsArray()), 5);
+            var target = FixtureJson.First(FixtureJson.ToFloat3(inputs["target"]!.AsArray()), 5);
+            using var scope = TorchSharp.torch.NewDisposeScope();
+            using var grad = TorchSharp.torch.enable_grad();
+            var output = model.Run(new[] { TensorData.FromArray(source, "source"), TensorData.FromArray(target, "target") }, training: false)[0];
+            Assert.That(output.detach().contiguous().data<float>().ToArray().Select(v => (double)v), Is.EqualTo(FixtureJson.Flatten(fixture["predictions_before"]!)).Within(1e-5));
         }
         finally
         {

@@ -17,21 +17,21 @@ namespace KerasStyle.Layers;
 /// (4u) zeros with the forget block at 1 (<c>unitForgetBias</c>). <see cref="LSTM"/> is <c>RNN(LSTMCell)</c>.
 /// </summary>
 /// <remarks>
-/// With activation tanh and recurrent activation sigmoid, a sequence without mask or recurrent dropout runs
-/// TorchSharp's fused LSTM, whose second bias is held at zero and is not a weight; otherwise the step loop with the
-/// same maths. The fused kernel is used in each mode only after <see cref="KernelChecks"/> has found it right on this
-/// CPU; otherwise the step loop runs (issue 10: oneDNN's inference kernel is wrong on AMD Zen 5).
+/// With activation tanh and recurrent activation sigmoid, a sequence without mask or recurrent dropout runs a fused
+/// kernel; otherwise the step loop with the same maths. With autograd off that is the library's own
+/// <see cref="LstmInferenceKernel"/> on every CPU (issue 27; oneDNN's inference kernel is wrong on AMD Zen 5, issue
+/// 10). With autograd on it is TorchSharp's fused LSTM, whose second bias is held at zero and is not a weight, once
+/// <see cref="KernelChecks"/> has found its training kernel right on this CPU; otherwise the step loop runs.
 /// </remarks>
 [KerasLayer("LSTMCell"), Keras3OnlyArgument("seed", null), TfKeras2OnlyArgument("implementation", 2)]
 public sealed class LSTMCell : DropoutRNNCell
 {
-    private readonly object twinGate = new();
     private LayerWeight? kernel;
     private LayerWeight? recurrentKernel;
     private LayerWeight? bias;
     private TorchSharp.Modules.LSTM? fused;
     private Dictionary<string, TorchSharp.Modules.Parameter>? fusedParameters;
-    private TorchSharp.Modules.LSTM? inferenceTwin;
+    private PackedLstmWeights? packedWeights;
 
     /// <summary>Creates the cell.</summary>
     /// <param name="units">Size of the state; positive.</param>
@@ -176,7 +176,6 @@ public sealed class LSTMCell : DropoutRNNCell
         if (disposing)
         {
             fused?.Dispose();
-            inferenceTwin?.Dispose();
         }
     }
 
@@ -201,11 +200,10 @@ public sealed class LSTMCell : DropoutRNNCell
     }
 
     /// <summary>
-    /// The fused kernel where its check passed for this mode (libtorch picks oneDNN's inference kernel with autograd
-    /// off and its training kernel with autograd on); null (the step loop) where it did not. Inference on one sample of
-    /// one step (the regression seed's single-sample Predict) also takes the step loop: one cell step computes the same
-    /// formula in a few small operations (about 15 µs against 55–60 µs for a oneDNN call on the project's machines, see
-    /// docs/performance.md, "Predict's per-call path").
+    /// With autograd off (Predict, Evaluate, validation), the library's own kernel (<see cref="LstmInferenceKernel"/>)
+    /// on every CPU: the input and recurrent products and the gates in C#, per step. With autograd on, libtorch's fused
+    /// LSTM (oneDNN's training kernel) where its check passed on this CPU; null (the step loop) otherwise, and for
+    /// inputs the kernels do not take (not float32 on the CPU, no samples or no steps).
     /// </summary>
     internal override (Tensor Sequence, Tensor[] States)? RunFused(Tensor sequence, Tensor[]? initial)
     {
@@ -214,72 +212,18 @@ public sealed class LSTMCell : DropoutRNNCell
             return null;
         }
 
-        if (OneStepOneSample(sequence) && !is_grad_enabled())
+        if (!is_grad_enabled())
         {
-            return null;
-        }
-
-        if (is_grad_enabled())
-        {
-            return FusedLstmKernel.Trusted(training: true, InputDim, Units) ? CallFused(fused, sequence, initial) : null;
-        }
-
-        if (FusedLstmKernel.Trusted(training: false, InputDim, Units))
-        {
-            return CallFused(fused, sequence, initial);
-        }
-
-        if (!FusedLstmKernel.Trusted(training: true, InputDim, Units))
-        {
-            return null;
-        }
-
-        // The training kernel is right where the inference kernel is not, and faster than the cell for small batches.
-        // libtorch runs it whenever autograd is on; through the twin, whose weights do not require grad, nothing is
-        // recorded, so the (possibly inference-mode) input needs no copy and the outputs no detaching.
-        using var notInference = inference_mode(false);
-        using var grad = enable_grad();
-        return CallFused(InferenceTwin(), sequence, initial);
-    }
-
-    /// <summary>Whether the sequence is one sample of one step, which inference runs through the cell (see <see cref="RunFused"/>).</summary>
-    internal static bool OneStepOneSample(Tensor sequence) => sequence.shape[0] == 1 && sequence.shape[1] == 1;
-
-    /// <summary>A second nn.LSTM whose parameters share the fused module's storage but do not require grad.</summary>
-    private TorchSharp.Modules.LSTM InferenceTwin()
-    {
-        lock (twinGate)
-        {
-            if (inferenceTwin is null)
+            if (!LstmInferenceKernel.Supports(sequence, initial, Units))
             {
-                // Its construction draws initial weights from the generator that Utils.SetRandomSeed fixed.
-                using var rngState = get_rng_state();
-                TorchSharp.Modules.LSTM twin;
-                try
-                {
-                    twin = nn.LSTM(InputDim, Units, numLayers: 1, bias: true, batchFirst: true);
-                }
-                finally
-                {
-                    set_rng_state(rngState);
-                }
-
-                var source = fused!.named_parameters().ToDictionary(p => p.name, p => p.parameter);
-                using (no_grad())
-                {
-                    foreach (var (name, parameter) in twin.named_parameters())
-                    {
-                        // Owned by the twin, which lives as long as the cell, not by the batch's dispose scope.
-                        parameter.DetachFromDisposeScope();
-                        parameter.requires_grad_(false).set_(source[name]);
-                    }
-                }
-
-                inferenceTwin = twin;
+                return null;
             }
 
-            return inferenceTwin;
+            var (all, h, c) = LstmInferenceKernel.Run(sequence, kernel!.Variable, recurrentKernel!.Variable, bias?.Variable, initial, ref packedWeights);
+            return (all, new[] { h, c });
         }
+
+        return FusedLstmKernel.Trusted(InputDim, Units) ? CallFused(fused, sequence, initial) : null;
     }
 
     private static (Tensor Sequence, Tensor[] States) CallFused(TorchSharp.Modules.LSTM module, Tensor input, Tensor[]? state)
