@@ -64,7 +64,7 @@ public static class KernelChecks
             Conv1DKernels.Trusted(kernel, new KernelCase(128, 64, 5, 1, 1));
         }
 
-        foreach (var kernel in new[] { MaxPool1DKernels.ChannelsLastInference, MaxPool1DKernels.ChannelsLastTraining, MaxPool1DKernels.ChannelsFirstInference, MaxPool1DKernels.ChannelsFirstTraining })
+        foreach (var kernel in new[] { MaxPool1DKernels.ChannelsLastTraining, MaxPool1DKernels.ChannelsFirstTraining })
         {
             MaxPool1DKernels.Trusted(kernel, pool: 4, stride: 4);
         }
@@ -113,8 +113,8 @@ public static class KernelChecks
     public static IReadOnlyList<string> Kernels { get; } = new[]
     {
         FusedLstmKernel.Training, Conv1DKernels.ChannelsLastInference, Conv1DKernels.ChannelsLastTraining,
-        Conv1DKernels.SingleSampleInference, Conv1DKernels.SingleSampleTraining, MaxPool1DKernels.ChannelsLastInference,
-        MaxPool1DKernels.ChannelsLastTraining, MaxPool1DKernels.ChannelsFirstInference, MaxPool1DKernels.ChannelsFirstTraining,
+        Conv1DKernels.SingleSampleInference, Conv1DKernels.SingleSampleTraining, MaxPool1DKernels.ChannelsLastTraining,
+        MaxPool1DKernels.ChannelsFirstTraining,
         ConvKernels.ConvInference, ConvKernels.ConvTraining, ConvKernels.TransposeInference, ConvKernels.TransposeTraining,
     };
 

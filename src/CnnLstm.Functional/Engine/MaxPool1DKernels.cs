@@ -19,14 +19,8 @@ internal static unsafe class MaxPool1DKernels
     // Below this many output values a second thread costs more than it saves.
     private const long ParallelThreshold = 1 << 15;
 
-    /// <summary>Name of the check of the channels-last path with autograd off.</summary>
-    public const string ChannelsLastInference = "maxpool1d-channels-last-inference";
-
     /// <summary>Name of the check of the channels-last path with autograd on, gradients included.</summary>
     public const string ChannelsLastTraining = "maxpool1d-channels-last-training";
-
-    /// <summary>Name of the check of the channels-first path with autograd off.</summary>
-    public const string ChannelsFirstInference = "maxpool1d-channels-first-inference";
 
     /// <summary>Name of the check of the channels-first path with autograd on, gradients included.</summary>
     public const string ChannelsFirstTraining = "maxpool1d-channels-first-training";
@@ -39,14 +33,14 @@ internal static unsafe class MaxPool1DKernels
     /// <summary>Pools x (batch, length, channels) by the path for its memory layout whose check passed, or unfolds.</summary>
     public static Tensor Run(Tensor x, int pool, int stride)
     {
-        var training = is_grad_enabled();
-        if (!training && Direct(x, pool, stride) is { } direct)
+        if (!is_grad_enabled())
         {
-            return direct;
+            // Inference never calls libtorch's pooling: C# for float32, the plain path for anything else.
+            return Direct(x, pool, stride) ?? Unfolded(x, pool, stride);
         }
 
         var channelsFirst = x.stride(1) == 1 && x.shape[2] > 1;
-        var kernel = channelsFirst ? (training ? ChannelsFirstTraining : ChannelsFirstInference) : (training ? ChannelsLastTraining : ChannelsLastInference);
+        var kernel = channelsFirst ? ChannelsFirstTraining : ChannelsLastTraining;
         if (!Trusted(kernel, pool, stride))
         {
             return Unfolded(x, pool, stride);
@@ -159,9 +153,7 @@ internal static unsafe class MaxPool1DKernels
     /// <summary>Whether a path gives the reference maths for this window.</summary>
     public static bool Trusted(string kernel, int pool, int stride) => kernel switch
     {
-        ChannelsLastInference => KernelChecks.Trusted(kernel, new KernelCase(pool, stride), 1e-6, Fallback, Describe, static c => Measure(ChannelsLast, false, false, c)),
         ChannelsLastTraining => KernelChecks.Trusted(kernel, new KernelCase(pool, stride), 1e-6, Fallback, Describe, static c => Measure(ChannelsLast, false, true, c)),
-        ChannelsFirstInference => KernelChecks.Trusted(kernel, new KernelCase(pool, stride), 1e-6, Fallback, Describe, static c => Measure(ChannelsFirst, true, false, c)),
         ChannelsFirstTraining => KernelChecks.Trusted(kernel, new KernelCase(pool, stride), 1e-6, Fallback, Describe, static c => Measure(ChannelsFirst, true, true, c)),
         _ => throw new ArgumentOutOfRangeException(nameof(kernel), kernel, "not a MaxPooling1D kernel"),
     };
