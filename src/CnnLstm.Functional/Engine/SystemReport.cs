@@ -48,7 +48,6 @@ public static class SystemReport
         report.AppendLine($"libtorch: {__version__}");
         report.AppendLine($"threads: {ThreadPolicy.Describe()}; torch threads on this thread {get_num_threads()}, inter-op {get_num_interop_threads()}; OMP_NUM_THREADS={Environment.GetEnvironmentVariable("OMP_NUM_THREADS") ?? "(unset)"}");
         report.AppendLine($"native fix: {NativeLibraryFix.Outcome}");
-        report.AppendLine($"openmp spin: {OpenMpSpin.Outcome}");
         report.AppendLine($"kernel checks: {checks.Count(c => c.Passed)} of {checks.Count} passed");
         foreach (var check in checks)
         {
