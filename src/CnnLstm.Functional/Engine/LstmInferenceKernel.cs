@@ -43,8 +43,8 @@ internal static unsafe class LstmInferenceKernel
     /// step and one feature, and initial states, if any, float32 CPU (batch, units).
     /// </summary>
     public static bool Supports(Tensor sequence, Tensor[]? initial, int units) =>
-        sequence.dim() == 3 && IsCpuFloat(sequence) && sequence.shape[0] > 0 && sequence.shape[1] > 0 && sequence.shape[2] > 0
-        && (initial is null || (initial.Length == 2 && initial.All(s => IsCpuFloat(s) && s.dim() == 2 && s.shape[0] == sequence.shape[0] && s.shape[1] == units)));
+        sequence.dim() == 3 && IsCpuFloat(sequence) && sequence.size(0) > 0 && sequence.size(1) > 0 && sequence.size(2) > 0
+        && (initial is null || (initial.Length == 2 && initial.All(s => IsCpuFloat(s) && s.dim() == 2 && s.size(0) == sequence.size(0) && s.size(1) == units)));
 
     /// <summary>
     /// Runs the LSTM over <paramref name="sequence"/> (batch, steps, features) with weights in torch's layout:
@@ -61,30 +61,36 @@ internal static unsafe class LstmInferenceKernel
     /// are unchanged and replaced otherwise (the caller keeps it per cell).</param>
     /// <param name="lanes">The vector width to run (16, 8, 4 or 1); 0 for <see cref="NativeLanes"/>. Tests run
     /// every width on one CPU.</param>
+    /// <param name="everyStep">Whether every step's h is wanted; when false, the returned sequence is the last h itself
+    /// (one tensor fewer for a layer returning only its last output).</param>
     public static (Tensor Sequence, Tensor H, Tensor C) Run(Tensor sequence, Tensor kernel, Tensor recurrentKernel, Tensor? bias, Tensor[]? initial,
-        ref PackedLstmWeights? packed, int lanes = 0)
+        ref PackedLstmWeights? packed, int lanes = 0, bool everyStep = true)
     {
-        lanes = lanes == 0 ? NativeLanes : lanes;
-        var (batch, steps) = (sequence.shape[0], (int)sequence.shape[1]);
-        var units = (int)recurrentKernel.shape[1];
+        lanes = lanes == 0 ? NativeLanes : lanes is 16 or 8 or 4 or 1 ? lanes
+            : throw new ArgumentOutOfRangeException(nameof(lanes), lanes, "LstmInferenceKernel: lanes are 16, 8, 4 or 1.");
+        // size(d), not shape: TorchSharp's shape copies every size through a callback (about half a microsecond).
+        var (batch, steps) = (sequence.size(0), (int)sequence.size(1));
+        var units = (int)recurrentKernel.size(1);
+        var features = (int)sequence.size(2);
+        // The outputs in the caller's dispose scope; the scope below releases only contiguous copies.
+        var all = everyStep ? empty(new[] { batch, steps, units }, ScalarType.Float32) : null;
+        var h = empty(new[] { batch, units }, ScalarType.Float32);
+        var c = empty(new[] { batch, units }, ScalarType.Float32);
         using var scope = NewDisposeScope();
         var input = Contiguous(sequence);
-        var features = (int)sequence.shape[2];
         if (batch * steps <= DirectLimit)
         {
-            return Direct(input, features, kernel, recurrentKernel, bias, initial, batch, steps, units, lanes);
+            Direct(input, features, kernel, recurrentKernel, bias, initial, batch, steps, units, lanes, all, h, c);
+            return (all ?? h, h, c);
         }
 
         var pack = PackedLstmWeights.For(kernel, recurrentKernel, bias, lanes, packed);
         packed = pack;
         var h0 = initial is null ? null : Contiguous(initial[0]);
         var c0 = initial is null ? null : Contiguous(initial[1]);
-        var all = empty(new[] { batch, steps, units }, ScalarType.Float32);
-        var h = empty(new[] { batch, units }, ScalarType.Float32);
-        var c = empty(new[] { batch, units }, ScalarType.Float32);
         fixed (float* weights = pack.Packed, biasRow = pack.Bias)
         {
-            var job = new Job(Pointer(input), features, biasRow, weights, h0 is null ? null : Pointer(h0), c0 is null ? null : Pointer(c0), Pointer(all), Pointer(h), Pointer(c),
+            var job = new Job(Pointer(input), features, biasRow, weights, h0 is null ? null : Pointer(h0), c0 is null ? null : Pointer(c0), all is null ? null : Pointer(all), Pointer(h), Pointer(c),
                 steps, units, pack.Width);
             Action<long, long> body = lanes switch
             {
@@ -97,7 +103,7 @@ internal static unsafe class LstmInferenceKernel
             ParallelRanges.For(batch, batch * steps * (features + units) * 4L * units, ParallelThreshold, Block, body);
         }
 
-        return (all.MoveToOuterDisposeScope(), h.MoveToOuterDisposeScope(), c.MoveToOuterDisposeScope());
+        return (all ?? h, h, c);
     }
 
     /// <summary>
@@ -111,19 +117,16 @@ internal static unsafe class LstmInferenceKernel
     /// The small call's path: per sample and step, z[g] = b[g] + W[g] · x_t + U[g] · h as dot products over the
     /// contiguous rows of W (4 units, features) and U (4 units, units), then the same gates as the packed path.
     /// </summary>
-    private static (Tensor Sequence, Tensor H, Tensor C) Direct(Tensor input, int features, Tensor kernel, Tensor recurrentKernel, Tensor? bias, Tensor[]? initial,
-        long batch, int steps, int units, int lanes)
+    private static void Direct(Tensor input, int features, Tensor kernel, Tensor recurrentKernel, Tensor? bias, Tensor[]? initial,
+        long batch, int steps, int units, int lanes, Tensor? all, Tensor h, Tensor c)
     {
         var w = Contiguous(kernel);
         var u = Contiguous(recurrentKernel);
         var b = bias is null ? null : Contiguous(bias);
         var h0 = initial is null ? null : Contiguous(initial[0]);
         var c0 = initial is null ? null : Contiguous(initial[1]);
-        var all = empty(new[] { batch, steps, units }, ScalarType.Float32);
-        var h = empty(new[] { batch, units }, ScalarType.Float32);
-        var c = empty(new[] { batch, units }, ScalarType.Float32);
         var job = new Job(Pointer(input), features, b is null ? null : Pointer(b), Pointer(w), h0 is null ? null : Pointer(h0), c0 is null ? null : Pointer(c0),
-            Pointer(all), Pointer(h), Pointer(c), steps, units, 0, Pointer(u));
+            all is null ? null : Pointer(all), Pointer(h), Pointer(c), steps, units, 0, Pointer(u));
         switch (lanes)
         {
             case 16: DirectSamples<Lanes512>(job, batch); break;
@@ -132,8 +135,6 @@ internal static unsafe class LstmInferenceKernel
             case 1: DirectSamples<Lanes1>(job, batch); break;
             default: throw new ArgumentOutOfRangeException(nameof(lanes), lanes, "LstmInferenceKernel: lanes are 16, 8, 4 or 1.");
         }
-
-        return (all.MoveToOuterDisposeScope(), h.MoveToOuterDisposeScope(), c.MoveToOuterDisposeScope());
     }
 
     /// <summary>Every sample of a small call from the weights in torch's layout (<see cref="Job.Packed"/> is W, <see cref="Job.Recurrent"/> U).</summary>
@@ -165,7 +166,10 @@ internal static unsafe class LstmInferenceKernel
                     }
 
                     Cell<TL>(z, h, c, units);
-                    Copy(h, job.Sequence + (((s * steps) + t) * units), units);
+                    if (job.Sequence is not null)
+                    {
+                        Copy(h, job.Sequence + (((s * steps) + t) * units), units);
+                    }
                 }
 
                 Copy(h, job.H + row, units);
@@ -272,7 +276,10 @@ internal static unsafe class LstmInferenceKernel
                     {
                         var hr = xhAll + (r * xhStride) + features;
                         Cell<TL>(zAll + (r * zStride), hr, cAll + (r * stateStride), units);
-                        Copy(hr, job.Sequence + ((((s0 + r) * steps) + t) * units), units);
+                        if (job.Sequence is not null)
+                        {
+                            Copy(hr, job.Sequence + ((((s0 + r) * steps) + t) * units), units);
+                        }
                     }
                 }
 
@@ -323,7 +330,10 @@ internal static unsafe class LstmInferenceKernel
             var z = inputs + (t * zStride);
             Product1<TL>(recurrent, h, z, units, width);
             Cell<TL>(z, h, c, units);
-            Copy(h, job.Sequence + (((sample * steps) + t) * units), units);
+            if (job.Sequence is not null)
+            {
+                Copy(h, job.Sequence + (((sample * steps) + t) * units), units);
+            }
         }
 
         Copy(h, job.H + row, units);

@@ -190,6 +190,24 @@ public class LstmInferenceKernelTests
     }
 
     [Test]
+    public void Run_LastStepOnly_ReturnsTheLastHAsTheSequence([Values(1, 6)] int batch, [Values(1, 5)] int steps)
+    {
+        var weights = new Weights(input: 4, units: 9, seed: batch + steps);
+        var x = Uniform(new Random(batch), batch * steps * 4, 1.0);
+        var expected = ReferenceMaths.Lstm(x, weights.W, weights.U, weights.B, batch, steps, 4, 9);
+        using var scope = NewDisposeScope();
+        using var inference = inference_mode();
+        var (w, u, b) = weights.Tensors();
+        PackedLstmWeights? packed = null;
+
+        var (sequence, h, c) = LstmInferenceKernel.Run(Float(x, batch, steps, 4), w, u, b, null, ref packed, everyStep: false);
+
+        Assert.That(sequence, Is.SameAs(h));
+        Assert.That(MaxDifference(ToDoubles(h), LastStep(expected.Sequence, batch, steps, 9)), Is.LessThan(Tolerance), "last h");
+        Assert.That(MaxDifference(ToDoubles(c), expected.LastCell), Is.LessThan(Tolerance), "last c");
+    }
+
+    [Test]
     public void Run_WeightChangedInPlace_IsPackedAgain()
     {
         var weights = new Weights(input: 3, units: 7, seed: 2);
