@@ -204,6 +204,19 @@ internal static unsafe class LstmInferenceKernel
             sum = TL.Sum(TL.Add(e0, e1));
         }
 
+        // The rest in 8 and 4 lanes where the width is wider (W's rows are often shorter than 16 features).
+        if (n > 8 && i + 8 <= count)
+        {
+            sum += Vector256.Sum(Vector256.Load(a + i) * Vector256.Load(b + i));
+            i += 8;
+        }
+
+        if (n > 4 && i + 4 <= count)
+        {
+            sum += Vector128.Sum(Vector128.Load(a + i) * Vector128.Load(b + i));
+            i += 4;
+        }
+
         for (; i < count; i++)
         {
             sum += a[i] * b[i];
