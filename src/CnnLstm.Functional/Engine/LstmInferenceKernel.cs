@@ -21,7 +21,8 @@ namespace KerasStyle.Engine;
 /// recurrence rather than by one libtorch <c>linear</c> over all steps: on the project's AMD Zen 5 (loaded) that
 /// measured 3.8 ms against 6.0 ms for the seed's LSTM (64 → 70, 24 steps) at batch 256 on one thread (libtorch's
 /// linear alone took 3.2 ms; see docs/performance.md). Samples are taken four at a time so each loaded row serves
-/// four; a sample left alone computes every step's input product first, four steps per pass over Wᵀ. The batch is
+/// four; a sample left alone computes every step's input product first, four steps per pass over Wᵀ; a call of at most
+/// <see cref="DirectLimit"/> sample-steps reads W and U in torch's layout instead (no packing, no bytes compared). The batch is
 /// split across the library's threads (<see cref="ParallelRanges"/>) when it is large. The gates use
 /// σ(x) = 1 / (1 + e^(−x)) and tanh(x) = 2σ(2x) − 1 with a polynomial e^x within about 2 ulp, so results agree with
 /// the double-precision reference within 1e-6 on typical values (LstmInferenceKernelTests).
