@@ -21,7 +21,8 @@ namespace KerasStyle.Engine;
 /// recurrence rather than by one libtorch <c>linear</c> over all steps: on the project's AMD Zen 5 (loaded) that
 /// measured 3.8 ms against 6.0 ms for the seed's LSTM (64 → 70, 24 steps) at batch 256 on one thread (libtorch's
 /// linear alone took 3.2 ms; see docs/performance.md). Samples are taken four at a time so each loaded row serves
-/// four; a sample left alone computes every step's input product first, four steps per pass over Wᵀ. The batch is
+/// four; a sample left alone computes every step's input product first, four steps per pass over Wᵀ; a call of at most
+/// <see cref="DirectLimit"/> sample-steps reads W and U in torch's layout instead (no packing, no bytes compared). The batch is
 /// split across the library's threads (<see cref="ParallelRanges"/>) when it is large. The gates use
 /// σ(x) = 1 / (1 + e^(−x)) and tanh(x) = 2σ(2x) − 1 with a polynomial e^x within about 2 ulp, so results agree with
 /// the double-precision reference within 1e-6 on typical values (LstmInferenceKernelTests).
@@ -43,8 +44,8 @@ internal static unsafe class LstmInferenceKernel
     /// step and one feature, and initial states, if any, float32 CPU (batch, units).
     /// </summary>
     public static bool Supports(Tensor sequence, Tensor[]? initial, int units) =>
-        sequence.dim() == 3 && IsCpuFloat(sequence) && sequence.shape[0] > 0 && sequence.shape[1] > 0 && sequence.shape[2] > 0
-        && (initial is null || (initial.Length == 2 && initial.All(s => IsCpuFloat(s) && s.dim() == 2 && s.shape[0] == sequence.shape[0] && s.shape[1] == units)));
+        sequence.dim() == 3 && IsCpuFloat(sequence) && sequence.size(0) > 0 && sequence.size(1) > 0 && sequence.size(2) > 0
+        && (initial is null || (initial.Length == 2 && initial.All(s => IsCpuFloat(s) && s.dim() == 2 && s.size(0) == sequence.size(0) && s.size(1) == units)));
 
     /// <summary>
     /// Runs the LSTM over <paramref name="sequence"/> (batch, steps, features) with weights in torch's layout:
@@ -61,25 +62,36 @@ internal static unsafe class LstmInferenceKernel
     /// are unchanged and replaced otherwise (the caller keeps it per cell).</param>
     /// <param name="lanes">The vector width to run (16, 8, 4 or 1); 0 for <see cref="NativeLanes"/>. Tests run
     /// every width on one CPU.</param>
+    /// <param name="everyStep">Whether every step's h is wanted; when false, the returned sequence is the last h itself
+    /// (one tensor fewer for a layer returning only its last output).</param>
     public static (Tensor Sequence, Tensor H, Tensor C) Run(Tensor sequence, Tensor kernel, Tensor recurrentKernel, Tensor? bias, Tensor[]? initial,
-        ref PackedLstmWeights? packed, int lanes = 0)
+        ref PackedLstmWeights? packed, int lanes = 0, bool everyStep = true)
     {
-        lanes = lanes == 0 ? NativeLanes : lanes;
-        var (batch, steps) = (sequence.shape[0], (int)sequence.shape[1]);
-        var units = (int)recurrentKernel.shape[1];
+        lanes = lanes == 0 ? NativeLanes : lanes is 16 or 8 or 4 or 1 ? lanes
+            : throw new ArgumentOutOfRangeException(nameof(lanes), lanes, "LstmInferenceKernel: lanes are 16, 8, 4 or 1.");
+        // size(d), not shape: TorchSharp's shape copies every size through a callback (about half a microsecond).
+        var (batch, steps) = (sequence.size(0), (int)sequence.size(1));
+        var units = (int)recurrentKernel.size(1);
+        var features = (int)sequence.size(2);
+        // The outputs in the caller's dispose scope; the scope below releases only contiguous copies.
+        var all = everyStep ? empty(new[] { batch, steps, units }, ScalarType.Float32) : null;
+        var h = empty(new[] { batch, units }, ScalarType.Float32);
+        var c = empty(new[] { batch, units }, ScalarType.Float32);
         using var scope = NewDisposeScope();
         var input = Contiguous(sequence);
-        var features = (int)sequence.shape[2];
+        if (batch * steps <= DirectLimit)
+        {
+            Direct(input, features, kernel, recurrentKernel, bias, initial, batch, steps, units, lanes, all, h, c);
+            return (all ?? h, h, c);
+        }
+
         var pack = PackedLstmWeights.For(kernel, recurrentKernel, bias, lanes, packed);
         packed = pack;
         var h0 = initial is null ? null : Contiguous(initial[0]);
         var c0 = initial is null ? null : Contiguous(initial[1]);
-        var all = empty(new[] { batch, steps, units }, ScalarType.Float32);
-        var h = empty(new[] { batch, units }, ScalarType.Float32);
-        var c = empty(new[] { batch, units }, ScalarType.Float32);
         fixed (float* weights = pack.Packed, biasRow = pack.Bias)
         {
-            var job = new Job(Pointer(input), features, biasRow, weights, h0 is null ? null : Pointer(h0), c0 is null ? null : Pointer(c0), Pointer(all), Pointer(h), Pointer(c),
+            var job = new Job(Pointer(input), features, biasRow, weights, h0 is null ? null : Pointer(h0), c0 is null ? null : Pointer(c0), all is null ? null : Pointer(all), Pointer(h), Pointer(c),
                 steps, units, pack.Width);
             Action<long, long> body = lanes switch
             {
@@ -92,7 +104,126 @@ internal static unsafe class LstmInferenceKernel
             ParallelRanges.For(batch, batch * steps * (features + units) * 4L * units, ParallelThreshold, Block, body);
         }
 
-        return (all.MoveToOuterDisposeScope(), h.MoveToOuterDisposeScope(), c.MoveToOuterDisposeScope());
+        return (all ?? h, h, c);
+    }
+
+    /// <summary>
+    /// A call this small (batch · steps sample-steps, e.g. one sample of one step) reads the weights in torch's layout
+    /// directly (<see cref="DirectSamples{TL}"/>) rather than the packing: checking the packing's bytes against the
+    /// weights would read more memory than the product itself.
+    /// </summary>
+    internal const long DirectLimit = 1;
+
+    /// <summary>
+    /// The small call's path: per sample and step, z[g] = b[g] + W[g] · x_t + U[g] · h as dot products over the
+    /// contiguous rows of W (4 units, features) and U (4 units, units), then the same gates as the packed path.
+    /// </summary>
+    private static void Direct(Tensor input, int features, Tensor kernel, Tensor recurrentKernel, Tensor? bias, Tensor[]? initial,
+        long batch, int steps, int units, int lanes, Tensor? all, Tensor h, Tensor c)
+    {
+        var w = Contiguous(kernel);
+        var u = Contiguous(recurrentKernel);
+        var b = bias is null ? null : Contiguous(bias);
+        var h0 = initial is null ? null : Contiguous(initial[0]);
+        var c0 = initial is null ? null : Contiguous(initial[1]);
+        var job = new Job(Pointer(input), features, b is null ? null : Pointer(b), Pointer(w), h0 is null ? null : Pointer(h0), c0 is null ? null : Pointer(c0),
+            all is null ? null : Pointer(all), Pointer(h), Pointer(c), steps, units, 0, Pointer(u));
+        switch (lanes)
+        {
+            case 16: DirectSamples<Lanes512>(job, batch); break;
+            case 8: DirectSamples<Lanes256>(job, batch); break;
+            case 4: DirectSamples<Lanes128>(job, batch); break;
+            case 1: DirectSamples<Lanes1>(job, batch); break;
+            default: throw new ArgumentOutOfRangeException(nameof(lanes), lanes, "LstmInferenceKernel: lanes are 16, 8, 4 or 1.");
+        }
+    }
+
+    /// <summary>Every sample of a small call from the weights in torch's layout (<see cref="Job.Packed"/> is W, <see cref="Job.Recurrent"/> U).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void DirectSamples<TL>(Job job, long batch)
+        where TL : unmanaged, ILanes<TL>
+    {
+        var (steps, units, features) = (job.Steps, job.Units, job.Features);
+        var gates = 4 * units;
+        // z plus one vector of slack (read by the last gate block's tail), h and c rounded up to the lanes.
+        var stateStride = (units + TL.Count - 1) / TL.Count * TL.Count;
+        var scratch = new float[gates + TL.Count + (2 * stateStride)];
+        fixed (float* z = scratch)
+        {
+            var h = z + gates + TL.Count;
+            var c = h + stateStride;
+            for (long s = 0; s < batch; s++)
+            {
+                var row = s * units;
+                CopyOrZero(job.H0 is null ? null : job.H0 + row, h, units);
+                CopyOrZero(job.C0 is null ? null : job.C0 + row, c, units);
+                for (var t = 0; t < steps; t++)
+                {
+                    var x = job.Input + (((s * steps) + t) * features);
+                    for (var g = 0; g < gates; g++)
+                    {
+                        var start = job.Bias is null ? 0f : job.Bias[g];
+                        z[g] = start + Dot<TL>(job.Packed + ((long)g * features), x, features) + Dot<TL>(job.Recurrent + ((long)g * units), h, units);
+                    }
+
+                    Cell<TL>(z, h, c, units);
+                    if (job.Sequence is not null)
+                    {
+                        Copy(h, job.Sequence + (((s * steps) + t) * units), units);
+                    }
+                }
+
+                Copy(h, job.H + row, units);
+                Copy(c, job.C + row, units);
+            }
+        }
+    }
+
+    /// <summary>a · b over <paramref name="count"/> values: two vector accumulators, then the rest one by one.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Dot<TL>(float* a, float* b, int count)
+        where TL : unmanaged, ILanes<TL>
+    {
+        var n = TL.Count;
+        var i = 0;
+        var sum = 0f;
+        if (n > 1 && count >= n)
+        {
+            TL e0 = TL.Zero, e1 = TL.Zero;
+            for (; i + (2 * n) <= count; i += 2 * n)
+            {
+                e0 = TL.MulAdd(TL.Load(a + i), TL.Load(b + i), e0);
+                e1 = TL.MulAdd(TL.Load(a + i + n), TL.Load(b + i + n), e1);
+            }
+
+            if (i + n <= count)
+            {
+                e0 = TL.MulAdd(TL.Load(a + i), TL.Load(b + i), e0);
+                i += n;
+            }
+
+            sum = TL.Sum(TL.Add(e0, e1));
+        }
+
+        // The rest in 8 and 4 lanes where the width is wider (W's rows are often shorter than 16 features).
+        if (n > 8 && i + 8 <= count)
+        {
+            sum += Vector256.Sum(Vector256.Load(a + i) * Vector256.Load(b + i));
+            i += 8;
+        }
+
+        if (n > 4 && i + 4 <= count)
+        {
+            sum += Vector128.Sum(Vector128.Load(a + i) * Vector128.Load(b + i));
+            i += 4;
+        }
+
+        for (; i < count; i++)
+        {
+            sum += a[i] * b[i];
+        }
+
+        return sum;
     }
 
     /// <summary>The tensor itself when contiguous (no new handle: a TorchSharp call costs about a microsecond, which one-sample Predict feels), else a contiguous copy in the current dispose scope.</summary>
@@ -159,7 +290,10 @@ internal static unsafe class LstmInferenceKernel
                     {
                         var hr = xhAll + (r * xhStride) + features;
                         Cell<TL>(zAll + (r * zStride), hr, cAll + (r * stateStride), units);
-                        Copy(hr, job.Sequence + ((((s0 + r) * steps) + t) * units), units);
+                        if (job.Sequence is not null)
+                        {
+                            Copy(hr, job.Sequence + ((((s0 + r) * steps) + t) * units), units);
+                        }
                     }
                 }
 
@@ -210,7 +344,10 @@ internal static unsafe class LstmInferenceKernel
             var z = inputs + (t * zStride);
             Product1<TL>(recurrent, h, z, units, width);
             Cell<TL>(z, h, c, units);
-            Copy(h, job.Sequence + (((sample * steps) + t) * units), units);
+            if (job.Sequence is not null)
+            {
+                Copy(h, job.Sequence + (((sample * steps) + t) * units), units);
+            }
         }
 
         Copy(h, job.H + row, units);
@@ -381,8 +518,12 @@ internal static unsafe class LstmInferenceKernel
     }
 
     /// <summary>One call's memory: the input (batch, steps, features), the bias row (zero-padded to the width), the packed [Wᵀ; Uᵀ], initial states (batch, units) or null, and the outputs.</summary>
-    private readonly struct Job(float* input, int features, float* bias, float* packed, float* h0, float* c0, float* sequence, float* h, float* c, int steps, int units, int width)
+    private readonly struct Job(float* input, int features, float* bias, float* packed, float* h0, float* c0, float* sequence, float* h, float* c, int steps, int units, int width,
+        float* recurrent = null)
     {
+        /// <summary>The direct path's U (4 units, units); there <see cref="Packed"/> is W (4 units, features).</summary>
+        public float* Recurrent { get; } = recurrent;
+
         public float* Input { get; } = input;
 
         public int Features { get; } = features;
@@ -434,6 +575,9 @@ internal static unsafe class LstmInferenceKernel
 
         static abstract TSelf Add(TSelf a, TSelf b);
 
+        /// <summary>The sum of the lanes.</summary>
+        static abstract float Sum(TSelf a);
+
         static abstract TSelf Subtract(TSelf a, TSelf b);
 
         static abstract TSelf Mul(TSelf a, TSelf b);
@@ -483,6 +627,9 @@ internal static unsafe class LstmInferenceKernel
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Lanes512 MulAdd(Lanes512 a, Lanes512 b, Lanes512 c) => new(Vector512.MultiplyAddEstimate(a.v, b.v, c.v));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Sum(Lanes512 a) => Vector512.Sum(a.v);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Lanes512 Add(Lanes512 a, Lanes512 b) => new(a.v + b.v);
@@ -542,6 +689,9 @@ internal static unsafe class LstmInferenceKernel
         public static Lanes256 MulAdd(Lanes256 a, Lanes256 b, Lanes256 c) => new(Vector256.MultiplyAddEstimate(a.v, b.v, c.v));
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Sum(Lanes256 a) => Vector256.Sum(a.v);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Lanes256 Add(Lanes256 a, Lanes256 b) => new(a.v + b.v);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -597,6 +747,9 @@ internal static unsafe class LstmInferenceKernel
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Lanes128 MulAdd(Lanes128 a, Lanes128 b, Lanes128 c) => new(Vector128.MultiplyAddEstimate(a.v, b.v, c.v));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Sum(Lanes128 a) => Vector128.Sum(a.v);
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Lanes128 Add(Lanes128 a, Lanes128 b) => new(a.v + b.v);
@@ -655,6 +808,9 @@ internal static unsafe class LstmInferenceKernel
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Lanes1 MulAdd(Lanes1 a, Lanes1 b, Lanes1 c) => new((a.v * b.v) + c.v);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Sum(Lanes1 a) => a.v;
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static Lanes1 Add(Lanes1 a, Lanes1 b) => new(a.v + b.v);

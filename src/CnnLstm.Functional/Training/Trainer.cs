@@ -584,7 +584,7 @@ internal sealed class Trainer
         using var weights = model.ReadWeights();
         using var threads = ThreadPolicy.Begin();
         var outputs = model.Outputs;
-        var samples = x[0].shape[0];
+        var samples = x[0].size(0);
         if (samples == 0)
         {
             // As Keras: no samples give empty outputs of the output shapes (a dimension the graph leaves open is 0).

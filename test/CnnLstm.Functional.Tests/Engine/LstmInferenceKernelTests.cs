@@ -104,6 +104,110 @@ public class LstmInferenceKernelTests
     }
 
     [Test]
+    public void Run_OneSampleOneStep_ReadsTheWeightsDirectly_MatchesReferenceMaths(
+        [Values(16, 8, 4, 1)] int lanes, [Values(7, 70)] int units, [Values(3, 10, 40)] int input, [Values(false, true)] bool noBias)
+    {
+        // Batch · steps at most LstmInferenceKernel.DirectLimit: dot products over W's and U's rows, no packing kept.
+        var weights = new Weights(input, units, seed: lanes + units + input);
+        var x = Uniform(new Random(input), input, 1.0);
+        var expected = ReferenceMaths.Lstm(x, weights.W, weights.U, noBias ? new double[4 * units] : weights.B, 1, 1, input, units);
+        using var scope = NewDisposeScope();
+        using var inference = inference_mode();
+        var (w, u, b) = weights.Tensors();
+        PackedLstmWeights? packed = null;
+
+        var (sequence, h, c) = LstmInferenceKernel.Run(Float(x, 1, 1, input), w, u, noBias ? null : b, null, ref packed, lanes);
+
+        Assert.That(packed, Is.Null, "no packing for one sample of one step");
+        Assert.That(sequence.shape, Is.EqualTo(new long[] { 1, 1, units }));
+        Assert.That(MaxDifference(ToDoubles(sequence), expected.Sequence), Is.LessThan(Tolerance), "h");
+        Assert.That(MaxDifference(ToDoubles(h), expected.Sequence), Is.LessThan(Tolerance), "last h");
+        Assert.That(MaxDifference(ToDoubles(c), expected.LastCell), Is.LessThan(Tolerance), "last c");
+    }
+
+    [Test]
+    public void Run_OneSampleOneStepFromInitialStates_MatchesTheCell([Values(16, 8, 4, 1)] int lanes, [Values(7, 70)] int units)
+    {
+        const int Input = 10;
+        using var scope = NewDisposeScope();
+        using var cell = new LSTMCell(units);
+        var random = new Random(units + lanes);
+        var x = tensor(Uniform(random, Input, 1.0).Select(v => (float)v).ToArray(), new long[] { 1, 1, Input });
+        var h0 = tensor(Uniform(random, units, 1.0).Select(v => (float)v).ToArray(), new long[] { 1, units });
+        var c0 = tensor(Uniform(random, units, 2.0).Select(v => (float)v).ToArray(), new long[] { 1, units });
+        cell.Call(x.select(1, 0), new[] { h0, c0 });
+        TestData.Randomize(cell.Weights[2], seed: units);
+        var (output, next) = cell.Call(x.select(1, 0), new[] { h0, c0 });
+
+        PackedLstmWeights? packed = null;
+        using var inference = inference_mode();
+        var (sequence, h, c) = LstmInferenceKernel.Run(x, cell.Weights[0].Variable, cell.Weights[1].Variable, cell.Weights[2].Variable, new[] { h0, c0 }, ref packed, lanes);
+
+        Assert.That((sequence.select(1, 0) - output).abs().max().item<float>(), Is.LessThan(Tolerance), "h");
+        Assert.That((h - next[0]).abs().max().item<float>(), Is.LessThan(Tolerance), "last h");
+        Assert.That((c - next[1]).abs().max().item<float>(), Is.LessThan(Tolerance), "last c");
+    }
+
+    [Test]
+    public void Run_OneSampleOneStep_WeightChangedInPlace_UsesTheNewWeights()
+    {
+        var weights = new Weights(input: 3, units: 7, seed: 5);
+        var x = Uniform(new Random(5), 3, 1.0);
+        using var scope = NewDisposeScope();
+        using var inference = inference_mode();
+        var (w, u, b) = weights.Tensors();
+        var input = Float(x, 1, 1, 3);
+        PackedLstmWeights? packed = null;
+        LstmInferenceKernel.Run(input, w, u, b, null, ref packed);
+
+        // As the fused Adam writes a weight: its memory, with no version bump libtorch could see.
+        var changed = weights.W.Select(v => -v).ToArray();
+        System.Runtime.InteropServices.MemoryMarshal.Cast<float, byte>(changed.Select(v => (float)v).ToArray()).CopyTo(w.bytes);
+        var (sequence, _, _) = LstmInferenceKernel.Run(input, w, u, b, null, ref packed);
+
+        var expected = ReferenceMaths.Lstm(x, changed, weights.U, weights.B, 1, 1, 3, 7);
+        Assert.That(MaxDifference(ToDoubles(sequence), expected.Sequence), Is.LessThan(Tolerance));
+    }
+
+    [Test]
+    public void RegressionShapedPredict_OneSample_MatchesTheTrainingModeForwardAndLeavesNoTensors()
+    {
+        // The seed regression model's shape: (1, 3) through Conv1D and an LSTM over one step.
+        var input = new Input(new[] { 1, 3 });
+        var conv = new Conv1D(10, 1, activation: "relu").Call(input);
+        var lstm = new LSTM(70).Call(conv);
+        using var model = new Model(input, new Dense(1).Call(lstm));
+        using var x = rand(1, 1, 3);
+        AssertPredictMatchesForward(model, x);
+        model.PredictTensors(new[] { x }, batchSize: 1).ForEach(t => t.Dispose());
+        var live = LiveOnThisThread;
+        for (var i = 0; i < 20; i++)
+        {
+            model.PredictTensors(new[] { x }, batchSize: 1).ForEach(t => t.Dispose());
+        }
+
+        Assert.That(LiveOnThisThread, Is.EqualTo(live));
+    }
+
+    [Test]
+    public void Run_LastStepOnly_ReturnsTheLastHAsTheSequence([Values(1, 6)] int batch, [Values(1, 5)] int steps)
+    {
+        var weights = new Weights(input: 4, units: 9, seed: batch + steps);
+        var x = Uniform(new Random(batch), batch * steps * 4, 1.0);
+        var expected = ReferenceMaths.Lstm(x, weights.W, weights.U, weights.B, batch, steps, 4, 9);
+        using var scope = NewDisposeScope();
+        using var inference = inference_mode();
+        var (w, u, b) = weights.Tensors();
+        PackedLstmWeights? packed = null;
+
+        var (sequence, h, c) = LstmInferenceKernel.Run(Float(x, batch, steps, 4), w, u, b, null, ref packed, everyStep: false);
+
+        Assert.That(sequence, Is.SameAs(h));
+        Assert.That(MaxDifference(ToDoubles(h), LastStep(expected.Sequence, batch, steps, 9)), Is.LessThan(Tolerance), "last h");
+        Assert.That(MaxDifference(ToDoubles(c), expected.LastCell), Is.LessThan(Tolerance), "last c");
+    }
+
+    [Test]
     public void Run_WeightChangedInPlace_IsPackedAgain()
     {
         var weights = new Weights(input: 3, units: 7, seed: 2);

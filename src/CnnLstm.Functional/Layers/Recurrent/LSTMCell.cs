@@ -205,7 +205,7 @@ public sealed class LSTMCell : DropoutRNNCell
     /// LSTM (oneDNN's training kernel) where its check passed on this CPU; null (the step loop) otherwise, and for
     /// inputs the kernels do not take (not float32 on the CPU, no samples or no steps).
     /// </summary>
-    internal override (Tensor Sequence, Tensor[] States)? RunFused(Tensor sequence, Tensor[]? initial)
+    internal override (Tensor Sequence, Tensor[] States)? RunFused(Tensor sequence, Tensor[]? initial, bool everyStep = true)
     {
         if (fused is null)
         {
@@ -219,7 +219,7 @@ public sealed class LSTMCell : DropoutRNNCell
                 return null;
             }
 
-            var (all, h, c) = LstmInferenceKernel.Run(sequence, kernel!.Variable, recurrentKernel!.Variable, bias?.Variable, initial, ref packedWeights);
+            var (all, h, c) = LstmInferenceKernel.Run(sequence, kernel!.Variable, recurrentKernel!.Variable, bias?.Variable, initial, ref packedWeights, everyStep: everyStep);
             return (all, new[] { h, c });
         }
 

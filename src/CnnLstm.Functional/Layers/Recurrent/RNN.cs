@@ -411,9 +411,9 @@ public class RNN : Layer
     {
         var sequence = GoBackwards ? inputs[0].flip(1) : inputs[0];
         var mask = GoBackwards ? masks[0]?.flip(1) : masks[0];
-        var run = sequence.shape[1] == 0 ? null : Cell.Start(sequence, training);
+        var run = sequence.size(1) == 0 ? null : Cell.Start(sequence, training);
         var dropped = run?.Drop(sequence) ?? sequence;
-        var (all, last, states) = mask is null && run?.DropsState != true && Cell.RunFused(dropped, initial) is { } fused
+        var (all, last, states) = mask is null && run?.DropsState != true && Cell.RunFused(dropped, initial, ReturnSequences) is { } fused
             ? (fused.Sequence, fused.States[0], fused.States)
             : Loop(run, dropped, mask, initial);
         var output = ReturnSequences ? all : last;

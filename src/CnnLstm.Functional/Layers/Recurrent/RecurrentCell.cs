@@ -83,7 +83,8 @@ public abstract class RecurrentCell : Layer
     /// </summary>
     /// <param name="sequence">The sequence, input dropout applied.</param>
     /// <param name="initial">The initial states, or null for zeros.</param>
-    internal virtual (Tensor Sequence, Tensor[] States)? RunFused(Tensor sequence, Tensor[]? initial) => null;
+    /// <param name="everyStep">Whether every step's output is wanted; when false a kernel may return the last output as the sequence.</param>
+    internal virtual (Tensor Sequence, Tensor[] States)? RunFused(Tensor sequence, Tensor[]? initial, bool everyStep = true) => null;
 
     /// <summary>The zero states a sequence (batch, steps, ...) starts from without initial states: one (batch, size) per <see cref="StateSize"/>.</summary>
     internal virtual Tensor[] ZeroStates(Tensor sequence) =>
