@@ -92,7 +92,7 @@ internal static unsafe class LstmInferenceKernel
         fixed (float* weights = pack.Packed, biasRow = pack.Bias)
         {
             var job = new Job(Pointer(input), features, biasRow, weights, h0 is null ? null : Pointer(h0), c0 is null ? null : Pointer(c0), all is null ? null : Pointer(all), Pointer(h), Pointer(c),
-                steps, units, pack.Width);
+                steps, units, pack.Width, skipFirstRecurrent: h0 is null && pack.RecurrentFinite);
             Action<long, long> body = lanes switch
             {
                 16 => (start, end) => Samples<Lanes512>(job, start, end),
@@ -284,7 +284,8 @@ internal static unsafe class LstmInferenceKernel
                         Copy(job.Bias, zAll + (r * zStride), width);
                     }
 
-                    Product4<TL>(job.Packed, xhAll, xhStride, zAll, zStride, rows, width);
+                    // From zero states the first step's h · Uᵀ adds exact zeros: only x · Wᵀ (see RecurrentFinite).
+                    Product4<TL>(job.Packed, xhAll, xhStride, zAll, zStride, t == 0 && job.SkipFirstRecurrent ? features : rows, width);
 
                     for (var r = 0; r < n; r++)
                     {
@@ -342,7 +343,11 @@ internal static unsafe class LstmInferenceKernel
         for (var t = 0; t < steps; t++)
         {
             var z = inputs + (t * zStride);
-            Product1<TL>(recurrent, h, z, units, width);
+            if (t > 0 || !job.SkipFirstRecurrent)
+            {
+                Product1<TL>(recurrent, h, z, units, width);
+            }
+
             Cell<TL>(z, h, c, units);
             if (job.Sequence is not null)
             {
@@ -519,8 +524,11 @@ internal static unsafe class LstmInferenceKernel
 
     /// <summary>One call's memory: the input (batch, steps, features), the bias row (zero-padded to the width), the packed [Wᵀ; Uᵀ], initial states (batch, units) or null, and the outputs.</summary>
     private readonly struct Job(float* input, int features, float* bias, float* packed, float* h0, float* c0, float* sequence, float* h, float* c, int steps, int units, int width,
-        float* recurrent = null)
+        float* recurrent = null, bool skipFirstRecurrent = false)
     {
+        /// <summary>Whether the first step skips h · Uᵀ: zero initial states and a finite U (<see cref="PackedLstmWeights.RecurrentFinite"/>).</summary>
+        public bool SkipFirstRecurrent { get; } = skipFirstRecurrent;
+
         /// <summary>The direct path's U (4 units, units); there <see cref="Packed"/> is W (4 units, features).</summary>
         public float* Recurrent { get; } = recurrent;
 
@@ -853,8 +861,9 @@ internal static unsafe class LstmInferenceKernel
 /// </summary>
 internal sealed class PackedLstmWeights
 {
-    private PackedLstmWeights(byte[] source, float[] packed, float[] bias, int lanes, int width)
+    private PackedLstmWeights(byte[] source, float[] packed, float[] bias, int lanes, int width, bool recurrentFinite)
     {
+        RecurrentFinite = recurrentFinite;
         Source = source;
         Packed = packed;
         Bias = bias;
@@ -873,6 +882,12 @@ internal sealed class PackedLstmWeights
 
     /// <summary>The vector width the padding follows.</summary>
     public int Lanes { get; }
+
+    /// <summary>
+    /// Whether U holds no infinity or NaN: only then does a zero h contribute exactly nothing (0 · ∞ is NaN, which
+    /// Keras' product would carry into the first step), so the first step from zero states may skip h · Uᵀ.
+    /// </summary>
+    public bool RecurrentFinite { get; }
 
     /// <summary>The row length: 4 units rounded up to <see cref="Lanes"/>.</summary>
     public int Width { get; }
@@ -911,7 +926,13 @@ internal sealed class PackedLstmWeights
         wBytes.CopyTo(source);
         uBytes.CopyTo(source.AsSpan(wBytes.Length));
         bBytes.CopyTo(source.AsSpan(wBytes.Length + uBytes.Length));
-        return new PackedLstmWeights(source, packed, row, lanes, width);
+        var recurrentFinite = true;
+        foreach (var value in MemoryMarshal.Cast<byte, float>(uBytes))
+        {
+            recurrentFinite &= float.IsFinite(value);
+        }
+
+        return new PackedLstmWeights(source, packed, row, lanes, width, recurrentFinite);
 
         void Transpose(ReadOnlySpan<float> weights, int columns, int firstRow)
         {

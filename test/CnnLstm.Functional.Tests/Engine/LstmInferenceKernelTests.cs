@@ -344,6 +344,21 @@ public class LstmInferenceKernelTests
         }
     }
 
+    [Test]
+    public void Run_InfiniteRecurrentWeight_FromZeroStates_GivesNaNAsKeras([Values(16, 1)] int lanes, [Values(1, 5)] int batch)
+    {
+        // From zero states the first step may skip h · Uᵀ only while U is finite: Keras' product gives 0 · ∞ = NaN.
+        var weights = new Weights(input: 3, units: 7, seed: 5);
+        weights.U[0] = double.PositiveInfinity;
+        var x = Uniform(new Random(5), batch * 3 * 3, 1.0);
+        var expected = ReferenceMaths.Lstm(x, weights.W, weights.U, weights.B, batch, 3, 3, 7);
+        Assume.That(expected.Sequence.Any(double.IsNaN), Is.True, "the reference carries the NaN");
+
+        var (sequence, _, _) = RunKernel(weights, x, batch, 3, lanes, initial: null);
+
+        Assert.That(sequence.Select(double.IsNaN), Is.EqualTo(expected.Sequence.Select(double.IsNaN)));
+    }
+
     /// <summary>Predict (the kernel, autograd off) against the graph run with autograd on (libtorch's fused training kernel or the cell), training false.</summary>
     private static void AssertPredictMatchesForward(Model model, Tensor x)
     {
