@@ -219,10 +219,20 @@ internal static class PredictProfileCommand
     /// <summary>Median seconds of each stage, the stages run in turn, <paramref name="block"/> calls each, for <paramref name="rounds"/> rounds.</summary>
     private static Dictionary<string, double> Alternate(IReadOnlyList<(string Name, Action Run)> stages, int rounds, int block)
     {
-        foreach (var (_, run) in stages)
+        // Warm-up to steady state: .NET compiles a method fully (tier 1) only after about 30 calls and a pause of
+        // 100 ms without new compilations; without it a short run times unoptimised library code (a regression-only
+        // run printed batch ratios 0.67-0.74 where the same build after the sentiment stages printed 1.55).
+        for (var pass = 0; pass < 2; pass++)
         {
-            run();
-            run();
+            foreach (var (_, run) in stages)
+            {
+                for (var i = 0; i < Math.Max(2, 40 / block); i++)
+                {
+                    run();
+                }
+            }
+
+            Thread.Sleep(300);
         }
 
         var times = stages.ToDictionary(s => s.Name, _ => new List<double>());
