@@ -61,11 +61,7 @@ public class ThreadPolicyTests
         Assume.That(Environment.ProcessorCount, Is.GreaterThan(1));
         Assume.That(Environment.GetEnvironmentVariable("OMP_NUM_THREADS"), Is.Null.Or.Empty);
         ThreadPolicy.FixedThreads = null;
-        // `yes` into /dev/null keeps one core busy each; exec makes Kill reach it.
-        var busy = Enumerable.Range(0, Environment.ProcessorCount)
-            .Select(_ => Process.Start(new ProcessStartInfo("/bin/sh", new[] { "-c", "exec /usr/bin/yes > /dev/null" }) { UseShellExecute = false })!)
-            .ToList();
-        try
+        using (BusyCores())
         {
             // Two samples half a second apart or more, the second wholly under load.
             Thread.Sleep(700);
@@ -75,15 +71,6 @@ public class ThreadPolicyTests
             Assert.That(ThreadPolicy.CurrentThreads, Is.EqualTo(1), ThreadPolicy.Describe());
             Assert.That(get_num_threads(), Is.EqualTo(1));
             Assert.That(ThreadPolicy.Describe(), Does.StartWith("adaptive: 1 of"));
-        }
-        finally
-        {
-            foreach (var process in busy)
-            {
-                process.Kill();
-                process.WaitForExit();
-                process.Dispose();
-            }
         }
     }
 
@@ -101,10 +88,7 @@ public class ThreadPolicyTests
         Assume.That(Environment.ProcessorCount, Is.GreaterThan(1));
         Assume.That(Environment.GetEnvironmentVariable("OMP_NUM_THREADS"), Is.Null.Or.Empty);
         ThreadPolicy.FixedThreads = null;
-        var busy = Enumerable.Range(0, Environment.ProcessorCount)
-            .Select(_ => Process.Start(new ProcessStartInfo("/bin/sh", new[] { "-c", "exec /usr/bin/yes > /dev/null" }) { UseShellExecute = false })!)
-            .ToList();
-        try
+        using (BusyCores())
         {
             // Only single samples (which never sample the load themselves) and the library's own kernels.
             Thread.Sleep(700);
@@ -115,7 +99,20 @@ public class ThreadPolicyTests
             Assert.That(ThreadPolicy.KernelThreads(), Is.EqualTo(1), ThreadPolicy.Describe());
             Assert.That(ThreadPolicy.CurrentThreads, Is.EqualTo(1));
         }
-        finally
+    }
+
+    /// <summary>One `yes` into /dev/null per core, each keeping a core busy until disposed (exec makes Kill reach it).</summary>
+    private static IDisposable BusyCores()
+    {
+        var busy = Enumerable.Range(0, Environment.ProcessorCount)
+            .Select(_ => Process.Start(new ProcessStartInfo("/bin/sh", new[] { "-c", "exec /usr/bin/yes > /dev/null" }) { UseShellExecute = false })!)
+            .ToList();
+        return new Stopper(busy);
+    }
+
+    private sealed class Stopper(List<Process> busy) : IDisposable
+    {
+        public void Dispose()
         {
             foreach (var process in busy)
             {
