@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using static TorchSharp.torch;
 
@@ -16,14 +15,14 @@ internal static unsafe class DropoutMask
     private const long ParallelThreshold = 1 << 15;
 
     /// <summary>Whether the fast path applies: a CPU float32 tensor.</summary>
-    public static bool Supports(Tensor x) => x.device_type == TorchSharp.DeviceType.CPU && x.dtype == ScalarType.Float32;
+    public static bool Supports(Tensor x) => TensorData.IsCpuFloat32(x);
 
     /// <summary>x * mask, where mask is 1 / (1 - rate) with probability 1 - rate and 0 otherwise.</summary>
     public static Tensor Apply(Tensor x, double rate, ulong seed)
     {
         using var mask = empty(x.shape, dtype: ScalarType.Float32);
         var n = mask.numel();
-        var data = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(mask.bytes));
+        var data = TensorData.FloatPointer(mask);
         // Keep when the 32-bit draw is at or above rate * 2^32, i.e. with probability 1 - rate.
         var threshold = (uint)Math.Min(Math.Round(rate * 4294967296.0), uint.MaxValue);
         var scale = (float)(1 / (1 - rate));

@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using static TorchSharp.torch;
 
@@ -23,7 +22,7 @@ internal static unsafe class FusedAdam
             && AllOf(variable, n) && AllOf(grad, n) && AllOf(m, n) && AllOf(v, n);
 
         static bool AllOf(Tensor t, long n) =>
-            t.device_type == TorchSharp.DeviceType.CPU && t.dtype == ScalarType.Float32 && t.is_contiguous() && t.numel() == n;
+            TensorData.IsCpuFloat32(t) && t.is_contiguous() && t.numel() == n;
     }
 
     /// <summary>m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g²; p -= lrT m / (√v + ε), in place.</summary>
@@ -31,7 +30,7 @@ internal static unsafe class FusedAdam
     {
         var n = variable.numel();
         // 1 - beta in double, then rounded: (float)(1 - 0.999) is 0.001, but 1 - 0.999f is 0.000999987.
-        var state = new State(Pointer(variable), Pointer(grad), Pointer(m), Pointer(v), (float)beta1, (float)beta2, (float)(1 - beta1), (float)(1 - beta2), (float)lrT, (float)epsilon);
+        var state = new State(TensorData.FloatPointer(variable), TensorData.FloatPointer(grad), TensorData.FloatPointer(m), TensorData.FloatPointer(v), (float)beta1, (float)beta2, (float)(1 - beta1), (float)(1 - beta2), (float)lrT, (float)epsilon);
         // Ranges start on vector boundaries so only the last has a scalar tail.
         ParallelRanges.For(n, n, ParallelThreshold, Vector<float>.Count, (start, end) => Kernel(state, start, end));
     }
@@ -40,7 +39,7 @@ internal static unsafe class FusedAdam
     public static bool SupportsRows(Tensor variable, Tensor ids, Tensor rowGrad, Tensor m, Tensor v) =>
         variable.dim() == 2 && Supports(variable, variable, m, v)
         && ids.device_type == TorchSharp.DeviceType.CPU && ids.dtype == ScalarType.Int64 && ids.is_contiguous()
-        && rowGrad.device_type == TorchSharp.DeviceType.CPU && rowGrad.dtype == ScalarType.Float32 && rowGrad.is_contiguous()
+        && TensorData.IsCpuFloat32(rowGrad) && rowGrad.is_contiguous()
         && rowGrad.dim() == 2 && rowGrad.shape[0] == ids.shape[0] && rowGrad.shape[1] == variable.shape[1];
 
     /// <summary>
@@ -59,7 +58,7 @@ internal static unsafe class FusedAdam
             gradRowOf[idSpan[k]] = k;
         }
 
-        var state = new State(Pointer(variable), Pointer(rowGrad), Pointer(m), Pointer(v), (float)beta1, (float)beta2, (float)(1 - beta1), (float)(1 - beta2), (float)lrT, (float)epsilon);
+        var state = new State(TensorData.FloatPointer(variable), TensorData.FloatPointer(rowGrad), TensorData.FloatPointer(m), TensorData.FloatPointer(v), (float)beta1, (float)beta2, (float)(1 - beta1), (float)(1 - beta2), (float)lrT, (float)epsilon);
         ParallelRanges.For(rows, rows * width, ParallelThreshold, 1, (first, last) =>
         {
             for (var r = first; r < last; r++)
@@ -77,8 +76,6 @@ internal static unsafe class FusedAdam
             }
         });
     }
-
-    private static float* Pointer(Tensor t) => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(t.bytes));
 
     private static void Kernel(State s, long start, long end)
     {

@@ -44,8 +44,8 @@ internal static unsafe class LstmInferenceKernel
     /// step and one feature, and initial states, if any, float32 CPU (batch, units).
     /// </summary>
     public static bool Supports(Tensor sequence, Tensor[]? initial, int units) =>
-        sequence.dim() == 3 && IsCpuFloat(sequence) && sequence.size(0) > 0 && sequence.size(1) > 0 && sequence.size(2) > 0
-        && (initial is null || (initial.Length == 2 && initial.All(s => IsCpuFloat(s) && s.dim() == 2 && s.size(0) == sequence.size(0) && s.size(1) == units)));
+        sequence.dim() == 3 && TensorData.IsCpuFloat32(sequence) && sequence.size(0) > 0 && sequence.size(1) > 0 && sequence.size(2) > 0
+        && (initial is null || (initial.Length == 2 && initial.All(s => TensorData.IsCpuFloat32(s) && s.dim() == 2 && s.size(0) == sequence.size(0) && s.size(1) == units)));
 
     /// <summary>
     /// Runs the LSTM over <paramref name="sequence"/> (batch, steps, features) with weights in torch's layout:
@@ -91,7 +91,7 @@ internal static unsafe class LstmInferenceKernel
         var c0 = initial is null ? null : Contiguous(initial[1]);
         fixed (float* weights = pack.Packed, biasRow = pack.Bias)
         {
-            var job = new Job(Pointer(input), features, biasRow, weights, h0 is null ? null : Pointer(h0), c0 is null ? null : Pointer(c0), all is null ? null : Pointer(all), Pointer(h), Pointer(c),
+            var job = new Job(TensorData.FloatPointer(input), features, biasRow, weights, h0 is null ? null : TensorData.FloatPointer(h0), c0 is null ? null : TensorData.FloatPointer(c0), all is null ? null : TensorData.FloatPointer(all), TensorData.FloatPointer(h), TensorData.FloatPointer(c),
                 steps, units, pack.Width, skipFirstRecurrent: h0 is null && pack.RecurrentFinite);
             Action<long, long> body = lanes switch
             {
@@ -126,8 +126,8 @@ internal static unsafe class LstmInferenceKernel
         var b = bias is null ? null : Contiguous(bias);
         var h0 = initial is null ? null : Contiguous(initial[0]);
         var c0 = initial is null ? null : Contiguous(initial[1]);
-        var job = new Job(Pointer(input), features, b is null ? null : Pointer(b), Pointer(w), h0 is null ? null : Pointer(h0), c0 is null ? null : Pointer(c0),
-            all is null ? null : Pointer(all), Pointer(h), Pointer(c), steps, units, 0, Pointer(u));
+        var job = new Job(TensorData.FloatPointer(input), features, b is null ? null : TensorData.FloatPointer(b), TensorData.FloatPointer(w), h0 is null ? null : TensorData.FloatPointer(h0), c0 is null ? null : TensorData.FloatPointer(c0),
+            all is null ? null : TensorData.FloatPointer(all), TensorData.FloatPointer(h), TensorData.FloatPointer(c), steps, units, 0, TensorData.FloatPointer(u));
         switch (lanes)
         {
             case 16: DirectSamples<Lanes512>(job, batch); break;
@@ -228,10 +228,6 @@ internal static unsafe class LstmInferenceKernel
 
     /// <summary>The tensor itself when contiguous (no new handle: a TorchSharp call costs about a microsecond, which one-sample Predict feels), else a contiguous copy in the current dispose scope.</summary>
     internal static Tensor Contiguous(Tensor t) => t.is_contiguous() ? t : t.contiguous();
-
-    private static bool IsCpuFloat(Tensor t) => t.device_type == TorchSharp.DeviceType.CPU && t.dtype == ScalarType.Float32;
-
-    private static float* Pointer(Tensor t) => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(t.bytes));
 
     /// <summary>Samples [start, end): blocks of <see cref="Block"/> samples, each run over every step.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

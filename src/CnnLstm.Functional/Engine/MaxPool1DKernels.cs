@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Numerics;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using static TorchSharp.torch;
 
 namespace KerasStyle.Engine;
@@ -58,12 +56,12 @@ internal static unsafe class MaxPool1DKernels
     /// </summary>
     internal static Tensor? Direct(Tensor x, int pool, int stride)
     {
-        if (x.dtype != ScalarType.Float32 || x.device_type != TorchSharp.DeviceType.CPU || x.dim() != 3)
+        if (!TensorData.IsCpuFloat32(x) || x.dim() != 3)
         {
             return null;
         }
 
-        var (batch, length, channels) = (x.shape[0], x.shape[1], x.shape[2]);
+        var (batch, length, channels) = (x.size(0), x.size(1), x.size(2));
         var channelsLast = x.is_contiguous();
         if (!channelsLast && !x.transpose(1, 2).is_contiguous())
         {
@@ -78,8 +76,8 @@ internal static unsafe class MaxPool1DKernels
         }
 
         using var source = channelsLast ? x.alias() : x.transpose(1, 2);
-        var input = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(source.bytes));
-        var result = (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(output.bytes));
+        var input = TensorData.FloatPointer(source);
+        var result = TensorData.FloatPointer(output);
         // Channels-last: step t, channel c at t * channels + c; channels-first: at c * length + t.
         var (stepStride, channelStride) = channelsLast ? (channels, 1L) : (1L, length);
         ParallelRanges.For(batch, output.numel(), ParallelThreshold, 1, (first, last) =>
@@ -99,19 +97,7 @@ internal static unsafe class MaxPool1DKernels
 
                     for (var c = 0L; c < channels; c++)
                     {
-                        var cell = window + (c * channelStride);
-                        var max = cell[0];
-                        for (var k = 1; k < pool; k++)
-                        {
-                            // NaN wins, as in libtorch (a comparison with NaN is false either way round).
-                            var value = cell[k];
-                            if (value > max || float.IsNaN(value))
-                            {
-                                max = value;
-                            }
-                        }
-
-                        target[(o * channels) + c] = max;
+                        target[(o * channels) + c] = WindowMax(window + (c * channelStride), 1, pool);
                     }
                 }
             }
@@ -136,18 +122,24 @@ internal static unsafe class MaxPool1DKernels
 
         for (; c < channels; c++)
         {
-            var max = window[c];
-            for (var k = 1; k < pool; k++)
-            {
-                var value = window[(k * channels) + c];
-                if (value > max || float.IsNaN(value))
-                {
-                    max = value;
-                }
-            }
-
-            target[c] = max;
+            target[c] = WindowMax(window + c, channels, pool);
         }
+    }
+
+    /// <summary>The maximum of <paramref name="pool"/> floats <paramref name="step"/> apart; NaN wins, as in libtorch (a comparison with NaN is false either way round).</summary>
+    private static float WindowMax(float* first, long step, int pool)
+    {
+        var max = first[0];
+        for (var k = 1; k < pool; k++)
+        {
+            var value = first[k * step];
+            if (value > max || float.IsNaN(value))
+            {
+                max = value;
+            }
+        }
+
+        return max;
     }
 
     /// <summary>Whether a path gives the reference maths for this window.</summary>

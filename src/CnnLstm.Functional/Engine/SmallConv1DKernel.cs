@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 using static TorchSharp.torch;
@@ -77,8 +76,8 @@ internal static unsafe class SmallConv1DKernel
     /// <param name="dilation">Dilation, positive.</param>
     public static bool Applies(Tensor x, Tensor weight, Tensor? bias, int stride, int dilation)
     {
-        if (Width == 0 || stride < 1 || dilation < 1 || is_grad_enabled() || !IsCpuFloat(x) || !IsCpuFloat(weight)
-            || (bias is not null && !IsCpuFloat(bias)))
+        if (Width == 0 || stride < 1 || dilation < 1 || is_grad_enabled() || !TensorData.IsCpuFloat32(x) || !TensorData.IsCpuFloat32(weight)
+            || (bias is not null && !TensorData.IsCpuFloat32(bias)))
         {
             return false;
         }
@@ -107,8 +106,6 @@ internal static unsafe class SmallConv1DKernel
         var rowWidth = RowWidth(outLength, kernel, stride, dilation, 16);
         return (double)batch * stride * channels * rowWidth <= RowsLimit
             && (double)batch * filters * outLength < int.MaxValue && (double)filters * channels * kernel < int.MaxValue;
-
-        static bool IsCpuFloat(Tensor t) => t.device_type == TorchSharp.DeviceType.CPU && t.dtype == ScalarType.Float32;
     }
 
     /// <summary>The valid convolution; call only where <see cref="Applies"/> is true.</summary>
@@ -148,9 +145,9 @@ internal static unsafe class SmallConv1DKernel
                 var state = new State
                 {
                     Rows = rowData,
-                    Weights = Pointer(w),
-                    Bias = b is null ? null : Pointer(b),
-                    Output = Pointer(output),
+                    Weights = TensorData.FloatPointer(w),
+                    Bias = b is null ? null : TensorData.FloatPointer(b),
+                    Output = TensorData.FloatPointer(output),
                     Channels = channels,
                     Filters = filters,
                     Kernel = kernel,
@@ -160,7 +157,7 @@ internal static unsafe class SmallConv1DKernel
                     Relu = relu,
                 };
 
-                Transpose(Pointer(input), rowData, batch, length, channels, stride, rowWidth);
+                Transpose(TensorData.FloatPointer(input), rowData, batch, length, channels, stride, rowWidth);
 
                 // Tap k reads phase (k·d) mod s, shifted by (k·d) div s.
                 Span<int> tapOffsets = kernel <= 256 ? stackalloc int[kernel] : new int[kernel];
@@ -199,8 +196,6 @@ internal static unsafe class SmallConv1DKernel
     /// <summary>Row length: the output padded to whole vectors plus the largest tap shift.</summary>
     private static long RowWidth(long outLength, long kernel, long stride, long dilation, long lanes) =>
         ((outLength + lanes - 1) / lanes * lanes) + ((kernel - 1) * dilation / stride);
-
-    private static float* Pointer(Tensor t) => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(t.bytes));
 
     /// <summary>Input (batch, length, channels) to rows (batch, phase, channel) of <paramref name="rowWidth"/>, zero
     /// past each row's last input.</summary>

@@ -1,11 +1,22 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using KerasStyle.Graph;
 using static TorchSharp.torch;
 
 namespace KerasStyle.Engine;
 
 /// <summary>Moves C# arrays in and out of TorchSharp tensors, checking them against a model input.</summary>
-internal static class TensorData
+internal static unsafe class TensorData
 {
+    /// <summary>Whether <paramref name="t"/> is a float32 tensor on the CPU, the kind the library's own kernels read through <see cref="FloatPointer"/>.</summary>
+    public static bool IsCpuFloat32(Tensor t) => t.device_type == TorchSharp.DeviceType.CPU && t.dtype == ScalarType.Float32;
+
+    /// <summary>
+    /// The first float of a contiguous float32 CPU tensor (its storage offset included), for the library's own kernels;
+    /// valid while the tensor lives.
+    /// </summary>
+    public static float* FloatPointer(Tensor t) => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(t.bytes));
+
     /// <summary>Converts a float, double, int or long array of any rank to a tensor for <paramref name="input"/>.</summary>
     /// <param name="array">The data, samples along the first dimension.</param>
     /// <param name="input">The model input it feeds.</param>
