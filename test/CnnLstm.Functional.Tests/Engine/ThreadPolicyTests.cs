@@ -57,11 +57,7 @@ public class ThreadPolicyTests
     [Test]
     public void Apply_Adaptive_WhileOtherProcessesKeepEveryCoreBusy_UsesOneThread()
     {
-        Assume.That(OperatingSystem.IsLinux() && File.Exists("/proc/stat") && File.Exists("/usr/bin/yes"), "needs Linux /proc and yes");
-        Assume.That(Environment.ProcessorCount, Is.GreaterThan(1));
-        Assume.That(Environment.GetEnvironmentVariable("OMP_NUM_THREADS"), Is.Null.Or.Empty);
-        ThreadPolicy.FixedThreads = null;
-        using (BusyCores())
+        using (AdaptingWhileEveryCoreIsBusy())
         {
             // Two samples half a second apart or more, the second wholly under load.
             Thread.Sleep(700);
@@ -84,11 +80,7 @@ public class ThreadPolicyTests
     [Test]
     public void KernelThreads_WhileOtherProcessesKeepEveryCoreBusy_SamplesTheLoadWithoutABatch()
     {
-        Assume.That(OperatingSystem.IsLinux() && File.Exists("/proc/stat") && File.Exists("/usr/bin/yes"), "needs Linux /proc and yes");
-        Assume.That(Environment.ProcessorCount, Is.GreaterThan(1));
-        Assume.That(Environment.GetEnvironmentVariable("OMP_NUM_THREADS"), Is.Null.Or.Empty);
-        ThreadPolicy.FixedThreads = null;
-        using (BusyCores())
+        using (AdaptingWhileEveryCoreIsBusy())
         {
             // Only single samples (which never sample the load themselves) and the library's own kernels.
             Thread.Sleep(700);
@@ -101,9 +93,16 @@ public class ThreadPolicyTests
         }
     }
 
-    /// <summary>One `yes` into /dev/null per core, each keeping a core busy until disposed (exec makes Kill reach it).</summary>
-    private static IDisposable BusyCores()
+    /// <summary>
+    /// The adaptive policy (where it can read the load) with one `yes` into /dev/null per core, each keeping a core busy
+    /// until disposed (exec makes Kill reach it).
+    /// </summary>
+    private static IDisposable AdaptingWhileEveryCoreIsBusy()
     {
+        Assume.That(OperatingSystem.IsLinux() && File.Exists("/proc/stat") && File.Exists("/usr/bin/yes"), "needs Linux /proc and yes");
+        Assume.That(Environment.ProcessorCount, Is.GreaterThan(1));
+        Assume.That(Environment.GetEnvironmentVariable("OMP_NUM_THREADS"), Is.Null.Or.Empty);
+        ThreadPolicy.FixedThreads = null;
         var busy = Enumerable.Range(0, Environment.ProcessorCount)
             .Select(_ => Process.Start(new ProcessStartInfo("/bin/sh", new[] { "-c", "exec /usr/bin/yes > /dev/null" }) { UseShellExecute = false })!)
             .ToList();
