@@ -9,6 +9,10 @@ namespace KerasStyle.Tests.Saving;
 /// <summary>Save("m.h5") writes the legacy full-model file as Keras 3.16 does (issue 11: it could not be written).</summary>
 public class LegacyH5SaveTests
 {
+    // The file names the optimizer by its default name ("adam"), which counts optimizers made since the last ClearSession.
+    [SetUp]
+    public void Fresh() => Backend.ClearSession();
+
     [Test]
     public void SaveThenLoad_TrainedModel_KeepsPredictionsAndOptimizerState_AndTrainsOnAsTheKerasArchive()
     {
