@@ -35,8 +35,26 @@ internal static unsafe class DropoutMask
     private static void Fill(float* data, long start, long end, ulong seed, uint threshold, float scale)
     {
         // One hash gives two 32-bit draws: elements 2k and 2k + 1 take the low and high half of hash k (chunks
-        // start on even indices). Eight elements per vector step; the scalar tail draws the same values.
+        // start on even indices). Sixteen or eight elements per vector step; the scalar tail draws the same values.
         var i = start;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            // Sixteen elements (eight hashes) per step where .NET accelerates AVX-512: the same draws as below.
+            var lanes = Vector512.Create(0UL, 1UL, 2UL, 3UL, 4UL, 5UL, 6UL, 7UL);
+            var seeds = Vector512.Create(seed);
+            var thresholds = Vector512.Create(threshold);
+            var scales = Vector512.Create(scale);
+            for (; i + 16 <= end; i += 16)
+            {
+                var z = seeds + ((Vector512.Create(((ulong)i >> 1) + 1) + lanes) * Vector512.Create(Golden));
+                z = (z ^ Vector512.ShiftRightLogical(z, 30)) * Vector512.Create(Mix1);
+                z = (z ^ Vector512.ShiftRightLogical(z, 27)) * Vector512.Create(Mix2);
+                z ^= Vector512.ShiftRightLogical(z, 31);
+                var keep = Vector512.GreaterThanOrEqual(z.AsUInt32(), thresholds).AsSingle();
+                Vector512.ConditionalSelect(keep, scales, Vector512<float>.Zero).Store(data + i);
+            }
+        }
+
         if (Vector256.IsHardwareAccelerated)
         {
             var lanes = Vector256.Create(0UL, 1UL, 2UL, 3UL);
