@@ -917,30 +917,44 @@ internal sealed class PackedLstmWeights
         var features = (int)w.shape[1];
         var width = (gates + lanes - 1) / lanes * lanes;
         var packed = new float[(features + units) * width];
-        Transpose(MemoryMarshal.Cast<byte, float>(wBytes), features, 0);
-        Transpose(MemoryMarshal.Cast<byte, float>(uBytes), units, features);
         var row = new float[width];
-        MemoryMarshal.Cast<byte, float>(bBytes).CopyTo(row);
+        var recurrentFinite = Pack(MemoryMarshal.Cast<byte, float>(wBytes), MemoryMarshal.Cast<byte, float>(uBytes), MemoryMarshal.Cast<byte, float>(bBytes), features, units, width, packed, row);
         var source = new byte[wBytes.Length + uBytes.Length + bBytes.Length];
         wBytes.CopyTo(source);
         uBytes.CopyTo(source.AsSpan(wBytes.Length));
         bBytes.CopyTo(source.AsSpan(wBytes.Length + uBytes.Length));
+        return new PackedLstmWeights(source, packed, row, lanes, width, recurrentFinite);
+    }
+
+    /// <summary>
+    /// Writes [Wᵀ; Uᵀ] into <paramref name="packed"/> ((features + units) rows of <paramref name="width"/>, padding
+    /// zeroed) and the bias (zeros without one) into <paramref name="biasRow"/> (<paramref name="width"/>, padding
+    /// zeroed). Returns whether U holds no infinity or NaN (<see cref="RecurrentFinite"/>).
+    /// </summary>
+    internal static bool Pack(ReadOnlySpan<float> w, ReadOnlySpan<float> u, ReadOnlySpan<float> b, int features, int units, int width, Span<float> packed, Span<float> biasRow)
+    {
+        var gates = 4 * units;
+        packed.Slice(0, (features + units) * width).Clear();
+        biasRow.Slice(0, width).Clear();
+        b.CopyTo(biasRow);
+        Transpose(w, features, 0, packed);
+        Transpose(u, units, features, packed);
         var recurrentFinite = true;
-        foreach (var value in MemoryMarshal.Cast<byte, float>(uBytes))
+        foreach (var value in u)
         {
             recurrentFinite &= float.IsFinite(value);
         }
 
-        return new PackedLstmWeights(source, packed, row, lanes, width, recurrentFinite);
+        return recurrentFinite;
 
-        void Transpose(ReadOnlySpan<float> weights, int columns, int firstRow)
+        void Transpose(ReadOnlySpan<float> weights, int columns, int firstRow, Span<float> to)
         {
             for (var g = 0; g < gates; g++)
             {
                 var row = weights.Slice(g * columns, columns);
                 for (var j = 0; j < columns; j++)
                 {
-                    packed[((firstRow + j) * width) + g] = row[j];
+                    to[((firstRow + j) * width) + g] = row[j];
                 }
             }
         }

@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using static KerasStyle.Engine.LstmInferenceKernel;
 using static TorchSharp.torch;
 
@@ -62,17 +64,14 @@ internal static unsafe class LstmTrainingKernel
     /// <param name="recurrentKernel">U (4 units, units).</param>
     /// <param name="bias">The gate bias (4 units), or null for none.</param>
     /// <param name="initial">The initial h and c, each (batch, units), or null for zeros.</param>
-    /// <param name="packed">The packing of W and U kept from an earlier call (shared with <see cref="LstmInferenceKernel"/>).</param>
     /// <param name="everyStep">Whether every step's h is an output.</param>
     /// <param name="lanes">The vector width (16, 8, 4 or 1); 0 for <see cref="LstmInferenceKernel.NativeLanes"/>.</param>
     public static (Tensor Sequence, Tensor H, Tensor C) Run(Tensor sequence, Tensor kernel, Tensor recurrentKernel, Tensor? bias, Tensor[]? initial,
-        ref PackedLstmWeights? packed, bool everyStep = true, int lanes = 0)
+        bool everyStep = true, int lanes = 0)
     {
         lanes = lanes == 0 ? NativeLanes : lanes is 16 or 8 or 4 or 1 ? lanes
             : throw new ArgumentOutOfRangeException(nameof(lanes), lanes, "LstmTrainingKernel: lanes are 16, 8, 4 or 1.");
-        var options = new Options(everyStep, lanes, packed);
-        var outputs = Function.apply(sequence, kernel, recurrentKernel, bias, initial?[0], initial?[1], options);
-        packed = options.Packed;
+        var outputs = Function.apply(sequence, kernel, recurrentKernel, bias, initial?[0], initial?[1], new Options(everyStep, lanes));
         return everyStep ? (outputs[0], outputs[1], outputs[2]) : (outputs[0], outputs[0], outputs[1]);
     }
 
@@ -100,18 +99,24 @@ internal static unsafe class LstmTrainingKernel
             {
                 var input = Contiguous(x);
                 var cStart = c0 is null ? null : Contiguous(c0);
-                var pack = PackedLstmWeights.For(w, u, b, lanes, options.Packed);
-                options.Packed = pack;
-                var hStart = h0 is null ? null : Contiguous(h0);
-                fixed (float* weights = pack.Packed, biasRow = pack.Bias)
+                // Packed on every call into pooled arrays: training changes the weights every step, so a kept packing
+                // (as the inference kernel's) would cost a comparison and two large allocations per step.
+                var width = Pad(4 * units, lanes);
+                var packedWeights = ArrayPool<float>.Shared.Rent((features + units) * width);
+                var biasRow = ArrayPool<float>.Shared.Rent(width + lanes);
+                try
                 {
+                    var recurrentFinite = PackedLstmWeights.Pack(Floats(Contiguous(w)), Floats(Contiguous(u)), b is null ? default : Floats(Contiguous(b)), features, units, width, packedWeights, biasRow);
+                    var hStart = h0 is null ? null : Contiguous(h0);
+                    fixed (float* weights = packedWeights, biasValues = biasRow)
+                    {
                     var job = new ForwardJob
                     {
-                        Input = TensorData.FloatPointer(input), Features = features, Steps = steps, Units = units, Padded = padded, Width = pack.Width,
-                        Packed = weights, Bias = biasRow, H0 = hStart is null ? null : TensorData.FloatPointer(hStart), C0 = cStart is null ? null : TensorData.FloatPointer(cStart),
+                        Input = TensorData.FloatPointer(input), Features = features, Steps = steps, Units = units, Padded = padded, Width = width,
+                        Packed = weights, Bias = biasValues, H0 = hStart is null ? null : TensorData.FloatPointer(hStart), C0 = cStart is null ? null : TensorData.FloatPointer(cStart),
                         Sequence = all is null ? null : TensorData.FloatPointer(all), H = TensorData.FloatPointer(h), C = TensorData.FloatPointer(c),
                         Gates = TensorData.FloatPointer(gates), Cells = TensorData.FloatPointer(cells), TanhCells = TensorData.FloatPointer(tanhCells), Previous = TensorData.FloatPointer(previous),
-                        SkipFirstRecurrent = hStart is null && pack.RecurrentFinite,
+                        SkipFirstRecurrent = hStart is null && recurrentFinite,
                     };
                     Action<long, long> body = lanes switch
                     {
@@ -121,6 +126,12 @@ internal static unsafe class LstmTrainingKernel
                         _ => (start, end) => Forward<Lanes1>(job, start, end),
                     };
                     ParallelRanges.For(batch, batch * steps * (features + units) * 4L * units, ParallelThreshold, Block, body);
+                    }
+                }
+                finally
+                {
+                    ArrayPool<float>.Shared.Return(packedWeights);
+                    ArrayPool<float>.Shared.Return(biasRow);
                 }
             }
 
@@ -155,9 +166,12 @@ internal static unsafe class LstmTrainingKernel
                 var gH = gradH.IsInvalid ? null : Contiguous(gradH);
                 var gC = gradC.IsInvalid ? null : Contiguous(gradC);
                 var cStart = c0 is null ? null : Contiguous(c0);
-                var recurrent = PackRecurrent(Contiguous(u), units, padded);
-                fixed (float* packedU = recurrent)
+                var recurrent = ArrayPool<float>.Shared.Rent(4 * units * padded);
+                try
                 {
+                    PackRecurrent(Contiguous(u), units, padded, recurrent);
+                    fixed (float* packedU = recurrent)
+                    {
                     var job = new BackwardJob
                     {
                         Steps = steps, Units = units, Padded = padded, Recurrent = packedU,
@@ -174,6 +188,11 @@ internal static unsafe class LstmTrainingKernel
                         _ => (start, end) => Backward<Lanes1>(job, start, end),
                     };
                     ParallelRanges.For(batch, batch * steps * 4L * units * (units + 8), ParallelThreshold, Block, body);
+                    }
+                }
+                finally
+                {
+                    ArrayPool<float>.Shared.Return(recurrent);
                 }
             }
 
@@ -205,24 +224,17 @@ internal static unsafe class LstmTrainingKernel
         }
     }
 
-    /// <summary>The arguments that are not tensors: whether every step's h is an output, the lanes, and the packing in and out.</summary>
-    private sealed class Options(bool everyStep, int lanes, PackedLstmWeights? packed)
-    {
-        public bool EveryStep { get; } = everyStep;
-
-        public int Lanes { get; } = lanes;
-
-        public PackedLstmWeights? Packed { get; set; } = packed;
-    }
+    /// <summary>The arguments that are not tensors: whether every step's h is an output, and the lanes.</summary>
+    private sealed record Options(bool EveryStep, int Lanes);
 
     /// <summary>Units rounded up to the lanes: the row length of the saved c and tanh(c), and of each saved gate block.</summary>
     private static int Pad(int units, int lanes) => (units + lanes - 1) / lanes * lanes;
 
-    /// <summary>U (4 units, units) with each row zero-padded to <paramref name="padded"/>: dh_prev = dz · U broadcasts dz[g] against row g.</summary>
-    private static float[] PackRecurrent(Tensor u, int units, int padded)
+    /// <summary>Writes U (4 units, units) into <paramref name="packed"/> with each row zero-padded to <paramref name="padded"/>: dh_prev = dz · U broadcasts dz[g] against row g.</summary>
+    private static void PackRecurrent(Tensor u, int units, int padded, float[] packed)
     {
         var gates = 4 * units;
-        var packed = new float[gates * padded];
+        Array.Clear(packed, 0, gates * padded);
         var source = TensorData.FloatPointer(u);
         fixed (float* to = packed)
         {
@@ -231,9 +243,10 @@ internal static unsafe class LstmTrainingKernel
                 Copy(source + ((long)g * units), to + ((long)g * padded), units);
             }
         }
-
-        return packed;
     }
+
+    /// <summary>The floats of a contiguous float32 CPU tensor.</summary>
+    private static ReadOnlySpan<float> Floats(Tensor t) => MemoryMarshal.Cast<byte, float>(t.bytes);
 
     /// <summary>
     /// Samples [start, end) forward in blocks of <see cref="Block"/> (a last partial block runs with zero rows), as

@@ -90,8 +90,7 @@ public class LstmTrainingKernelTests
         }
 
         var leaves = values.Select(v => tensor(v.Values, v.Shape).requires_grad_(true)).ToArray();
-        PackedLstmWeights? packed = null;
-        var (sequence, _, _) = LstmTrainingKernel.Run(leaves[0], leaves[1], leaves[2], leaves[3], initial ? new[] { leaves[4], leaves[5] } : null, ref packed);
+        var (sequence, _, _) = LstmTrainingKernel.Run(leaves[0], leaves[1], leaves[2], leaves[3], initial ? new[] { leaves[4], leaves[5] } : null);
         double[] Reference(IReadOnlyList<double[]> a) =>
             ReferenceMaths.Lstm(a[0], a[1], a[2], a[3], Batch, Steps, Input, Units, initial ? a[4] : null, initial ? a[5] : null).Sequence;
 
@@ -122,9 +121,8 @@ public class LstmTrainingKernelTests
         using var scope = NewDisposeScope();
         var x = randn(3, 4, 5).requires_grad_(true);
         var (w, u) = (randn(4 * 6, 5).requires_grad_(true), randn(4 * 6, 6).requires_grad_(true));
-        PackedLstmWeights? packed = null;
 
-        var (sequence, h, c) = LstmTrainingKernel.Run(x, w, u, null, null, ref packed, everyStep: false);
+        var (sequence, h, c) = LstmTrainingKernel.Run(x, w, u, null, null, everyStep: false);
 
         Assert.That(sequence, Is.SameAs(h));
         Assert.That(h.shape, Is.EqualTo(new long[] { 3, 6 }));
@@ -210,8 +208,7 @@ public class LstmTrainingKernelTests
         {
             using var scope = NewDisposeScope();
             var x = randn(2, 3, 4).requires_grad_(true);
-            PackedLstmWeights? packed = null;
-            LstmTrainingKernel.Run(x, randn(20, 4).requires_grad_(true), randn(20, 5).requires_grad_(true), null, null, ref packed);
+                LstmTrainingKernel.Run(x, randn(20, 4).requires_grad_(true), randn(20, 5).requires_grad_(true), null, null);
         }
 
         Assert.That(AliveAutogradFunctionNodes(), Is.EqualTo(nodes));
@@ -274,8 +271,7 @@ public class LstmTrainingKernelTests
 
         Tensor Bias(Tensor[] t) => c.Bias ? t[3] : null!;
         Tensor[]? Initial(Tensor[] t) => c.Initial ? new[] { t[^2], t[^1] } : null;
-        PackedLstmWeights? packed = null;
-        var kernel = LstmTrainingKernel.Run(floats[0], floats[1], floats[2], c.Bias ? floats[3] : null, Initial(floats), ref packed, c.EveryStep, lanes);
+        var kernel = LstmTrainingKernel.Run(floats[0], floats[1], floats[2], c.Bias ? floats[3] : null, Initial(floats), c.EveryStep, lanes);
         var loop = StepLoop(doubles[0], doubles[1], doubles[2], c.Bias ? Bias(doubles) : null, Initial(doubles));
         Tensor Loss((Tensor Sequence, Tensor H, Tensor C) o, ScalarType type)
         {

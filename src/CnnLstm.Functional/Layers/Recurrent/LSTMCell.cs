@@ -223,7 +223,7 @@ public sealed class LSTMCell : DropoutRNNCell
             return (all, new[] { h, c });
         }
 
-        var (trainedAll, trainedH, trainedC) = LstmTrainingKernel.Run(sequence, w, u, b, initial, ref packedWeights, everyStep);
+        var (trainedAll, trainedH, trainedC) = LstmTrainingKernel.Run(sequence, w, u, b, initial, everyStep);
         return (trainedAll, new[] { trainedH, trainedC });
     }
 
