@@ -25,7 +25,9 @@ namespace KerasStyle.Engine;
 /// same C# on every CPU.</para>
 /// <para>How: the forward is the inference kernel's loop (four samples per pass over the packed [Wᵀ; Uᵀ],
 /// <see cref="LstmInferenceKernel.Product4{TL}"/> and its vector σ, tanh and e^x) that also stores per step the four
-/// activated gates, c, tanh(c) and the h the step started from. The backward runs per sample from the last step to
+/// activated gates, c, tanh(c) and the h the step started from. The weights are packed on every call into pooled
+/// arrays (<see cref="PackedLstmWeights.Pack"/>): training changes them every step, so the inference kernel's kept
+/// packing would only add a comparison and two large allocations. The backward runs per sample from the last step to
 /// the first: dh (the output's gradient plus the next step's) and dc give dz = (di, df, dg, do) ⊙ the activations'
 /// derivatives, kept for every step, and the previous step's dh = dz · U (four samples per pass over U) and
 /// dc = dc ⊙ f. After the loop four libtorch products over all batch · steps rows give dW = dZᵀ · X,
@@ -33,8 +35,10 @@ namespace KerasStyle.Engine;
 /// threads (<see cref="ParallelRanges"/>) with no synchronisation per step. Results agree with the double-precision
 /// reference within 1e-5 (LstmTrainingKernelTests).</para>
 /// <para>Memory: the saved tensors (x, W, U, c0, the gates, c, tanh(c) and H_prev) are held by the autograd graph
-/// and freed with it; every temporary of the forward and backward is in a dispose scope; the results are in the
-/// caller's.</para>
+/// and freed with it (TorchSharp frees its node's context when libtorch deletes the node); every temporary of the
+/// forward and backward is in a dispose scope; the outputs and gradients are in the caller's (libtorch takes the
+/// gradients when the backward returns).</para>
+/// <para>Not taken (the RNN's step loop runs instead): masks, recurrent dropout and other activations.</para>
 /// </remarks>
 internal static unsafe class LstmTrainingKernel
 {
@@ -136,7 +140,7 @@ internal static unsafe class LstmTrainingKernel
             }
 
             // x and c0 as given (the graph's own references); their contiguous copies would be new tensors.
-            ctx.save_for_backward(new List<Tensor> { x, w, u, c0!, gates, cells, tanhCells, previous });
+            ctx.save_for_backward(new List<Tensor> { x, w, u, c0!, gates, cells, tanhCells, previous, b!, h0! });
             ctx.save_data("lanes", lanes);
             ctx.save_data("everyStep", options.EveryStep);
             ctx.save_data("needs", new[] { x.requires_grad, w.requires_grad, u.requires_grad, b?.requires_grad == true, h0?.requires_grad == true, c0?.requires_grad == true });
@@ -150,6 +154,13 @@ internal static unsafe class LstmTrainingKernel
             var needs = (bool[])ctx.get_data("needs");
             var saved = ctx.get_saved_variables();
             var (x, w, u, c0, gates, cells, tanhCells, previous) = (saved[0], saved[1], saved[2], saved[3], saved[4], saved[5], saved[6], saved[7]);
+            if (is_grad_enabled())
+            {
+                // A backward that builds a graph (create_graph, for a second derivative): the C# pass would record
+                // nothing, so the gradients come from the same maths in libtorch ops, differentiable again.
+                return Differentiable(needs, everyStep, x, w, u, saved[8], saved[9], c0, grad_outputs);
+            }
+
             var (batch, steps, features) = (x.size(0), (int)x.size(1), (int)x.size(2));
             var units = (int)u.size(1);
             var padded = Pad(units, lanes);
@@ -222,6 +233,47 @@ internal static unsafe class LstmTrainingKernel
             results[5] = needs[5] ? dc0 : null!;
             return results;
         }
+    }
+
+    /// <summary>
+    /// The backward of a call whose backward builds a graph: the LSTM run again as libtorch ops (Keras' step, as
+    /// <see cref="Layers.LSTMCell"/>'s step loop) from the saved inputs, and autograd's gradients of its outputs with
+    /// the given output gradients, themselves differentiable.
+    /// </summary>
+    private static List<Tensor> Differentiable(bool[] needs, bool everyStep, Tensor x, Tensor w, Tensor u, Tensor? b, Tensor? h0, Tensor? c0, List<Tensor> gradOutputs)
+    {
+        var (batch, steps, units) = (x.size(0), x.size(1), u.size(1));
+        var h = h0 ?? zeros(new[] { batch, units }, x.dtype);
+        var c = c0 ?? zeros(new[] { batch, units }, x.dtype);
+        var sequence = new List<Tensor>();
+        for (long t = 0; t < steps; t++)
+        {
+            var z = x.select(1, t).matmul(w.t()) + h.matmul(u.t());
+            z = b is null ? z : z + b;
+            var blocks = z.chunk(4, 1);
+            c = (sigmoid(blocks[1]) * c) + (sigmoid(blocks[0]) * tanh(blocks[2]));
+            h = sigmoid(blocks[3]) * tanh(c);
+            sequence.Add(h);
+        }
+
+        var outputs = everyStep ? new List<Tensor> { stack(sequence, 1), h, c } : new List<Tensor> { h, c };
+        var used = Enumerable.Range(0, outputs.Count).Where(i => !gradOutputs[i].IsInvalid).ToArray();
+        var inputs = new[] { x, w, u, b, h0, c0 };
+        var wanted = Enumerable.Range(0, inputs.Length).Where(i => needs[i] && inputs[i] is not null).ToArray();
+        var results = new List<Tensor> { null!, null!, null!, null!, null!, null!, null! };
+        if (used.Length == 0 || wanted.Length == 0)
+        {
+            return results;
+        }
+
+        var gradients = TorchSharp.torch.autograd.grad(used.Select(i => outputs[i]).ToArray(), wanted.Select(i => inputs[i]!).ToArray(), used.Select(i => gradOutputs[i]).ToArray(),
+            retain_graph: true, create_graph: true, allow_unused: true);
+        for (var k = 0; k < wanted.Length; k++)
+        {
+            results[wanted[k]] = gradients[k].IsInvalid ? null! : gradients[k];
+        }
+
+        return results;
     }
 
     /// <summary>The arguments that are not tensors: whether every step's h is an output, and the lanes.</summary>

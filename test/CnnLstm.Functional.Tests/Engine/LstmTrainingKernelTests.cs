@@ -130,6 +130,39 @@ public class LstmTrainingKernelTests
         Assert.That(h.requires_grad && c.requires_grad, Is.True);
     }
 
+    [Test]
+    public void Backward_WithCreateGraph_GivesSecondDerivativesAsTheStepLoop([Values(false, true)] bool everyStep)
+    {
+        // A gradient penalty's pattern: the gradient of W, built as a graph, differentiated again with respect to x,
+        // h0 and U. The kernel's backward then runs the same maths as libtorch ops (the C# pass records nothing).
+        using var scope = NewDisposeScope();
+        var random = new Random(8);
+        var floats = new[]
+        {
+            tensor(KernelChecks.Uniform(random, 3 * 4 * 5, 1.0), new long[] { 3, 4, 5 }), tensor(KernelChecks.Uniform(random, 24 * 5, 0.5), new long[] { 24, 5 }),
+            tensor(KernelChecks.Uniform(random, 24 * 6, 0.5), new long[] { 24, 6 }), tensor(KernelChecks.Uniform(random, 24, 0.5), new long[] { 24 }),
+            tensor(KernelChecks.Uniform(random, 3 * 6, 1.0), new long[] { 3, 6 }), tensor(KernelChecks.Uniform(random, 3 * 6, 1.0), new long[] { 3, 6 }),
+        }.Select(t => t.requires_grad_(true)).ToArray();
+        var doubles = floats.Select(f => f.detach().to(ScalarType.Float64).requires_grad_(true)).ToArray();
+        Tensor[] Second(Tensor[] leaves, bool kernel)
+        {
+            var (sequence, h, c) = kernel
+                ? LstmTrainingKernel.Run(leaves[0], leaves[1], leaves[2], leaves[3], new[] { leaves[4], leaves[5] }, everyStep)
+                : StepLoop(leaves[0], leaves[1], leaves[2], leaves[3], new[] { leaves[4], leaves[5] });
+            var loss = (everyStep ? sequence.sum() : h.sum()) + (c * c).sum();
+            var gradientOfW = torch.autograd.grad(new[] { loss }, new[] { leaves[1] }, retain_graph: true, create_graph: true)[0];
+            return torch.autograd.grad(new[] { (gradientOfW * gradientOfW).sum() }, new[] { leaves[0], leaves[2], leaves[4] }).ToArray();
+        }
+
+        var actual = Second(floats, kernel: true);
+        var expected = Second(doubles, kernel: false);
+
+        for (var i = 0; i < actual.Length; i++)
+        {
+            AssertClose(actual[i], expected[i], Tolerance, new[] { "x", "U", "h0" }[i], relative: true);
+        }
+    }
+
     [TestCase(false, false, false, false)]
     [TestCase(true, false, false, false)]
     [TestCase(false, true, false, false)]
