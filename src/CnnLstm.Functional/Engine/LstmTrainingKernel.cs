@@ -248,10 +248,10 @@ internal static unsafe class LstmTrainingKernel
         var sequence = new List<Tensor>();
         for (long t = 0; t < steps; t++)
         {
-            var z = x.select(1, t).matmul(w.t()) + h.matmul(u.t());
-            z = b is null ? z : z + b;
+            var z = x.select(1, t).matmul(w.t()).add(h.matmul(u.t()), Scalars.IntOne);
+            z = b is null ? z : z.add(b, Scalars.IntOne);
             var blocks = z.chunk(4, 1);
-            c = (sigmoid(blocks[1]) * c) + (sigmoid(blocks[0]) * tanh(blocks[2]));
+            c = addcmul(sigmoid(blocks[1]) * c, sigmoid(blocks[0]), tanh(blocks[2]), Scalars.IntOne);
             h = sigmoid(blocks[3]) * tanh(c);
             sequence.Add(h);
         }
