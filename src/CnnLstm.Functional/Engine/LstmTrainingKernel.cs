@@ -114,22 +114,22 @@ internal static unsafe class LstmTrainingKernel
                     var hStart = h0 is null ? null : Contiguous(h0);
                     fixed (float* weights = packedWeights, biasValues = biasRow)
                     {
-                    var job = new ForwardJob
-                    {
-                        Input = TensorData.FloatPointer(input), Features = features, Steps = steps, Units = units, Padded = padded, Width = width,
-                        Packed = weights, Bias = biasValues, H0 = hStart is null ? null : TensorData.FloatPointer(hStart), C0 = cStart is null ? null : TensorData.FloatPointer(cStart),
-                        Sequence = all is null ? null : TensorData.FloatPointer(all), H = TensorData.FloatPointer(h), C = TensorData.FloatPointer(c),
-                        Gates = TensorData.FloatPointer(gates), Cells = TensorData.FloatPointer(cells), TanhCells = TensorData.FloatPointer(tanhCells), Previous = TensorData.FloatPointer(previous),
-                        SkipFirstRecurrent = hStart is null && recurrentFinite,
-                    };
-                    Action<long, long> body = lanes switch
-                    {
-                        16 => (start, end) => Forward<Lanes512>(job, start, end),
-                        8 => (start, end) => Forward<Lanes256>(job, start, end),
-                        4 => (start, end) => Forward<Lanes128>(job, start, end),
-                        _ => (start, end) => Forward<Lanes1>(job, start, end),
-                    };
-                    ParallelRanges.For(batch, batch * steps * (features + units) * 4L * units, ParallelThreshold, Block, body);
+                        var job = new ForwardJob
+                        {
+                            Input = TensorData.FloatPointer(input), Features = features, Steps = steps, Units = units, Padded = padded, Width = width,
+                            Packed = weights, Bias = biasValues, H0 = hStart is null ? null : TensorData.FloatPointer(hStart), C0 = cStart is null ? null : TensorData.FloatPointer(cStart),
+                            Sequence = all is null ? null : TensorData.FloatPointer(all), H = TensorData.FloatPointer(h), C = TensorData.FloatPointer(c),
+                            Gates = TensorData.FloatPointer(gates), Cells = TensorData.FloatPointer(cells), TanhCells = TensorData.FloatPointer(tanhCells), Previous = TensorData.FloatPointer(previous),
+                            SkipFirstRecurrent = hStart is null && recurrentFinite,
+                        };
+                        Action<long, long> body = lanes switch
+                        {
+                            16 => (start, end) => Forward<Lanes512>(job, start, end),
+                            8 => (start, end) => Forward<Lanes256>(job, start, end),
+                            4 => (start, end) => Forward<Lanes128>(job, start, end),
+                            _ => (start, end) => Forward<Lanes1>(job, start, end),
+                        };
+                        ParallelRanges.For(batch, batch * steps * (features + units) * 4L * units, ParallelThreshold, Block, body);
                     }
                 }
                 finally
@@ -183,22 +183,22 @@ internal static unsafe class LstmTrainingKernel
                     PackRecurrent(Contiguous(u), units, padded, recurrent);
                     fixed (float* packedU = recurrent)
                     {
-                    var job = new BackwardJob
-                    {
-                        Steps = steps, Units = units, Padded = padded, Recurrent = packedU,
-                        GradSequence = gAll is null ? null : TensorData.FloatPointer(gAll), GradH = gH is null ? null : TensorData.FloatPointer(gH), GradC = gC is null ? null : TensorData.FloatPointer(gC),
-                        C0 = cStart is null ? null : TensorData.FloatPointer(cStart),
-                        Gates = TensorData.FloatPointer(gates), Cells = TensorData.FloatPointer(cells), TanhCells = TensorData.FloatPointer(tanhCells),
-                        Dz = TensorData.FloatPointer(dz), Dh0 = TensorData.FloatPointer(dh0), Dc0 = TensorData.FloatPointer(dc0),
-                    };
-                    Action<long, long> body = lanes switch
-                    {
-                        16 => (start, end) => Backward<Lanes512>(job, start, end),
-                        8 => (start, end) => Backward<Lanes256>(job, start, end),
-                        4 => (start, end) => Backward<Lanes128>(job, start, end),
-                        _ => (start, end) => Backward<Lanes1>(job, start, end),
-                    };
-                    ParallelRanges.For(batch, batch * steps * 4L * units * (units + 8), ParallelThreshold, Block, body);
+                        var job = new BackwardJob
+                        {
+                            Steps = steps, Units = units, Padded = padded, Recurrent = packedU,
+                            GradSequence = gAll is null ? null : TensorData.FloatPointer(gAll), GradH = gH is null ? null : TensorData.FloatPointer(gH), GradC = gC is null ? null : TensorData.FloatPointer(gC),
+                            C0 = cStart is null ? null : TensorData.FloatPointer(cStart),
+                            Gates = TensorData.FloatPointer(gates), Cells = TensorData.FloatPointer(cells), TanhCells = TensorData.FloatPointer(tanhCells),
+                            Dz = TensorData.FloatPointer(dz), Dh0 = TensorData.FloatPointer(dh0), Dc0 = TensorData.FloatPointer(dc0),
+                        };
+                        Action<long, long> body = lanes switch
+                        {
+                            16 => (start, end) => Backward<Lanes512>(job, start, end),
+                            8 => (start, end) => Backward<Lanes256>(job, start, end),
+                            4 => (start, end) => Backward<Lanes128>(job, start, end),
+                            _ => (start, end) => Backward<Lanes1>(job, start, end),
+                        };
+                        ParallelRanges.For(batch, batch * steps * 4L * units * (units + 8), ParallelThreshold, Block, body);
                     }
                 }
                 finally
