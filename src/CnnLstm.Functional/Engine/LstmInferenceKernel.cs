@@ -357,7 +357,7 @@ internal static unsafe class LstmInferenceKernel
 
     /// <summary>z[r] += xh[r] · [Wᵀ; Uᵀ] for four samples (xh[r] = [x_t, h], <paramref name="rows"/> values each): tiles of four samples × three vectors of columns, each packed row loaded once for the four.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Product4<TL>(float* packed, float* xh, int xhStride, float* z, int zStride, int rows, int width)
+    internal static void Product4<TL>(float* packed, float* xh, int xhStride, float* z, int zStride, int rows, int width)
         where TL : unmanaged, ILanes<TL>
     {
         var n = TL.Count;
@@ -406,7 +406,7 @@ internal static unsafe class LstmInferenceKernel
 
     /// <summary>z += xh · [Wᵀ; Uᵀ] for one sample: four vectors of columns at a time, even and odd rows summed apart (eight independent chains).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Product1<TL>(float* packed, float* xh, float* z, int rows, int width)
+    internal static void Product1<TL>(float* packed, float* xh, float* z, int rows, int width)
         where TL : unmanaged, ILanes<TL>
     {
         var n = TL.Count;
@@ -471,14 +471,17 @@ internal static unsafe class LstmInferenceKernel
             TL.Store(cell, c + k);
             TL.Store(TL.Mul(output, Tanh(cell)), h + k);
         }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        static TL Sigmoid(TL x) => TL.Divide(TL.One, TL.Add(TL.One, TL.Exp(TL.Negate(x))));
-
-        // 2σ(2x) − 1: ±1 (not NaN) where e^(−2x) overflows or vanishes.
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        static TL Tanh(TL x) => TL.Subtract(TL.Divide(TL.Two, TL.Add(TL.One, TL.Exp(TL.Mul(TL.MinusTwo, x)))), TL.One);
     }
+
+    /// <summary>σ(x) = 1 / (1 + e^(−x)), 0 or 1 (not NaN) where e^(−x) overflows or vanishes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static TL Sigmoid<TL>(TL x)
+        where TL : unmanaged, ILanes<TL> => TL.Divide(TL.One, TL.Add(TL.One, TL.Exp(TL.Negate(x))));
+
+    /// <summary>tanh(x) = 2σ(2x) − 1: ±1 (not NaN) where e^(−2x) overflows or vanishes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static TL Tanh<TL>(TL x)
+        where TL : unmanaged, ILanes<TL> => TL.Subtract(TL.Divide(TL.Two, TL.Add(TL.One, TL.Exp(TL.Mul(TL.MinusTwo, x)))), TL.One);
 
     /// <summary>
     /// e^x in float within about 2 ulp (Cephes' <c>expf</c>): x = n ln 2 + r with |r| ≤ ln 2 / 2, e^r by a degree-7
@@ -487,7 +490,7 @@ internal static unsafe class LstmInferenceKernel
     /// which is a call into code the JIT compiles in tiers (slow until it is recompiled).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TL ExpPolynomial<TL>(TL x)
+    internal static TL ExpPolynomial<TL>(TL x)
         where TL : unmanaged, ILanes<TL>
     {
         x = TL.Max(TL.Min(x, TL.Broadcast(88.7f)), TL.Broadcast(-87.3f));
@@ -504,9 +507,9 @@ internal static unsafe class LstmInferenceKernel
         return TL.Mul(p, TL.PowerOfTwo(n));
     }
 
-    private static void Copy(float* from, float* to, int count) => new ReadOnlySpan<float>(from, count).CopyTo(new Span<float>(to, count));
+    internal static void Copy(float* from, float* to, int count) => new ReadOnlySpan<float>(from, count).CopyTo(new Span<float>(to, count));
 
-    private static void CopyOrZero(float* from, float* to, int count)
+    internal static void CopyOrZero(float* from, float* to, int count)
     {
         if (from is null)
         {
@@ -555,7 +558,7 @@ internal static unsafe class LstmInferenceKernel
     }
 
     /// <summary>The vector operations the kernel is written in, one implementation per width; the JIT compiles each instantiation to straight SIMD code.</summary>
-    private interface ILanes<TSelf>
+    internal interface ILanes<TSelf>
         where TSelf : unmanaged, ILanes<TSelf>
     {
         static abstract int Count { get; }
@@ -606,7 +609,7 @@ internal static unsafe class LstmInferenceKernel
         static abstract TSelf Exp(TSelf a);
     }
 
-    private readonly struct Lanes512(Vector512<float> v) : ILanes<Lanes512>
+    internal readonly struct Lanes512(Vector512<float> v) : ILanes<Lanes512>
     {
         private readonly Vector512<float> v = v;
 
@@ -666,7 +669,7 @@ internal static unsafe class LstmInferenceKernel
         public static Lanes512 PowerOfTwo(Lanes512 n) => new(Vector512.ShiftLeft(Vector512.ConvertToInt32Native(n.v) + Vector512.Create(127), 23).AsSingle());
     }
 
-    private readonly struct Lanes256(Vector256<float> v) : ILanes<Lanes256>
+    internal readonly struct Lanes256(Vector256<float> v) : ILanes<Lanes256>
     {
         private readonly Vector256<float> v = v;
 
@@ -726,7 +729,7 @@ internal static unsafe class LstmInferenceKernel
         public static Lanes256 PowerOfTwo(Lanes256 n) => new(Vector256.ShiftLeft(Vector256.ConvertToInt32Native(n.v) + Vector256.Create(127), 23).AsSingle());
     }
 
-    private readonly struct Lanes128(Vector128<float> v) : ILanes<Lanes128>
+    internal readonly struct Lanes128(Vector128<float> v) : ILanes<Lanes128>
     {
         private readonly Vector128<float> v = v;
 
@@ -787,7 +790,7 @@ internal static unsafe class LstmInferenceKernel
     }
 
     /// <summary>The scalar path, for CPUs without SIMD (and the tests' check of the vector paths).</summary>
-    private readonly struct Lanes1(float v) : ILanes<Lanes1>
+    internal readonly struct Lanes1(float v) : ILanes<Lanes1>
     {
         private readonly float v = v;
 
@@ -914,30 +917,44 @@ internal sealed class PackedLstmWeights
         var features = (int)w.shape[1];
         var width = (gates + lanes - 1) / lanes * lanes;
         var packed = new float[(features + units) * width];
-        Transpose(MemoryMarshal.Cast<byte, float>(wBytes), features, 0);
-        Transpose(MemoryMarshal.Cast<byte, float>(uBytes), units, features);
         var row = new float[width];
-        MemoryMarshal.Cast<byte, float>(bBytes).CopyTo(row);
+        var recurrentFinite = Pack(MemoryMarshal.Cast<byte, float>(wBytes), MemoryMarshal.Cast<byte, float>(uBytes), MemoryMarshal.Cast<byte, float>(bBytes), features, units, width, packed, row);
         var source = new byte[wBytes.Length + uBytes.Length + bBytes.Length];
         wBytes.CopyTo(source);
         uBytes.CopyTo(source.AsSpan(wBytes.Length));
         bBytes.CopyTo(source.AsSpan(wBytes.Length + uBytes.Length));
+        return new PackedLstmWeights(source, packed, row, lanes, width, recurrentFinite);
+    }
+
+    /// <summary>
+    /// Writes [Wᵀ; Uᵀ] into <paramref name="packed"/> ((features + units) rows of <paramref name="width"/>, padding
+    /// zeroed) and the bias (zeros without one) into <paramref name="biasRow"/> (<paramref name="width"/>, padding
+    /// zeroed). Returns whether U holds no infinity or NaN (<see cref="RecurrentFinite"/>).
+    /// </summary>
+    internal static bool Pack(ReadOnlySpan<float> w, ReadOnlySpan<float> u, ReadOnlySpan<float> b, int features, int units, int width, Span<float> packed, Span<float> biasRow)
+    {
+        var gates = 4 * units;
+        packed.Slice(0, (features + units) * width).Clear();
+        biasRow.Slice(0, width).Clear();
+        b.CopyTo(biasRow);
+        Transpose(w, features, 0, packed);
+        Transpose(u, units, features, packed);
         var recurrentFinite = true;
-        foreach (var value in MemoryMarshal.Cast<byte, float>(uBytes))
+        foreach (var value in u)
         {
             recurrentFinite &= float.IsFinite(value);
         }
 
-        return new PackedLstmWeights(source, packed, row, lanes, width, recurrentFinite);
+        return recurrentFinite;
 
-        void Transpose(ReadOnlySpan<float> weights, int columns, int firstRow)
+        void Transpose(ReadOnlySpan<float> weights, int columns, int firstRow, Span<float> to)
         {
             for (var g = 0; g < gates; g++)
             {
                 var row = weights.Slice(g * columns, columns);
                 for (var j = 0; j < columns; j++)
                 {
-                    packed[((firstRow + j) * width) + g] = row[j];
+                    to[((firstRow + j) * width) + g] = row[j];
                 }
             }
         }

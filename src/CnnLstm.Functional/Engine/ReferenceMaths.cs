@@ -11,12 +11,13 @@ namespace KerasStyle.Engine;
 internal static class ReferenceMaths
 {
     /// <summary>
-    /// Keras' LSTM with tanh and sigmoid over x (batch, steps, input) from zero states: gate blocks i, f, c, o of
-    /// z = x·Wᵀ + h·Uᵀ + b, with w (4u, input), u (4u, u) and b (4u). Returns every step's h as (batch, steps, u)
-    /// and the last c as (batch, u).
+    /// Keras' LSTM with tanh and sigmoid over x (batch, steps, input) from zero states, or from h0 and c0 (batch, u):
+    /// gate blocks i, f, c, o of z = x·Wᵀ + h·Uᵀ + b, with w (4u, input), u (4u, u) and b (4u). Returns every step's
+    /// h as (batch, steps, u) and the last c as (batch, u).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static (double[] Sequence, double[] LastCell) Lstm(double[] x, double[] w, double[] u, double[] b, int batch, int steps, int input, int units)
+    public static (double[] Sequence, double[] LastCell) Lstm(double[] x, double[] w, double[] u, double[] b, int batch, int steps, int input, int units,
+        double[]? h0 = null, double[]? c0 = null)
     {
         var sequence = new double[batch * steps * units];
         var lastCell = new double[batch * units];
@@ -25,6 +26,16 @@ internal static class ReferenceMaths
         {
             var h = new double[units];
             var c = new double[units];
+            if (h0 is not null)
+            {
+                Array.Copy(h0, s * units, h, 0, units);
+            }
+
+            if (c0 is not null)
+            {
+                Array.Copy(c0, s * units, c, 0, units);
+            }
+
             for (var t = 0; t < steps; t++)
             {
                 var xt = ((s * steps) + t) * input;

@@ -359,7 +359,7 @@ public class LstmInferenceKernelTests
         Assert.That(sequence.Select(double.IsNaN), Is.EqualTo(expected.Sequence.Select(double.IsNaN)));
     }
 
-    /// <summary>Predict (the kernel, autograd off) against the graph run with autograd on (libtorch's fused training kernel or the cell), training false.</summary>
+    /// <summary>Predict (the kernel, autograd off) against the graph run with autograd on (the library's training kernel or the cell), training false.</summary>
     private static void AssertPredictMatchesForward(Model model, Tensor x)
     {
         var predicted = model.PredictTensors(new[] { x }, batchSize: (int)x.shape[0]);

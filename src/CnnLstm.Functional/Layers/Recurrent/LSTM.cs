@@ -11,9 +11,9 @@ namespace KerasStyle.Layers;
 /// forget block at 1 (unit_forget_bias); gate blocks i, f, c, o; ONE bias vector: 4u(features + u) + 4u parameters.
 /// </summary>
 /// <remarks>
-/// With activation tanh and recurrent activation sigmoid, a call without mask or recurrent dropout runs TorchSharp's
-/// fused LSTM where <see cref="Engine.KernelChecks"/> found it right on this CPU (see <see cref="LSTMCell"/>); otherwise
-/// the RNN's step loop with the same maths.
+/// With activation tanh and recurrent activation sigmoid, a call without mask or recurrent dropout runs the library's
+/// own LSTM kernels, for inference and for training (see <see cref="LSTMCell"/>); otherwise the RNN's step loop with
+/// the same maths.
 /// </remarks>
 [KerasLayer("LSTM"), Keras3OnlyArgument("seed", null), Keras3OnlyArgument("use_cudnn", "auto"), TfKeras2OnlyArgument("time_major", false), TfKeras2OnlyArgument("implementation", 2)]
 public sealed class LSTM : RNN<LSTMCell>

@@ -17,11 +17,10 @@ namespace KerasStyle.Layers;
 /// (4u) zeros with the forget block at 1 (<c>unitForgetBias</c>). <see cref="LSTM"/> is <c>RNN(LSTMCell)</c>.
 /// </summary>
 /// <remarks>
-/// With activation tanh and recurrent activation sigmoid, a sequence without mask or recurrent dropout runs a fused
-/// kernel; otherwise the step loop with the same maths. With autograd off that is the library's own
-/// <see cref="LstmInferenceKernel"/> on every CPU (issue 27; oneDNN's inference kernel is wrong on AMD Zen 5, issue
-/// 10). With autograd on it is TorchSharp's fused LSTM, whose second bias is held at zero and is not a weight, once
-/// <see cref="KernelChecks"/> has found its training kernel right on this CPU; otherwise the step loop runs.
+/// With activation tanh and recurrent activation sigmoid, a sequence without mask or recurrent dropout runs the
+/// library's own kernels, the same C# on every CPU (issue 27): <see cref="LstmInferenceKernel"/> with autograd off and
+/// <see cref="LstmTrainingKernel"/> with autograd on; otherwise the step loop with the same maths. The weights are the
+/// variables of a TorchSharp LSTM module, which only holds them (its second bias is held at zero and is not a weight).
 /// </remarks>
 [KerasLayer("LSTMCell"), Keras3OnlyArgument("seed", null), TfKeras2OnlyArgument("implementation", 2)]
 public sealed class LSTMCell : DropoutRNNCell
@@ -71,7 +70,7 @@ public sealed class LSTMCell : DropoutRNNCell
 
     internal override IReadOnlyList<string> StateNames => new[] { "h", "c" };
 
-    /// <summary>libtorch's fused LSTM computes Keras' maths for these activations only.</summary>
+    /// <summary>The library's LSTM kernels compute Keras' maths for these activations only.</summary>
     private bool UsesFusedKernel => Activation == "tanh" && RecurrentActivation == "sigmoid";
 
     private protected override int Gates => 4;
@@ -104,8 +103,8 @@ public sealed class LSTMCell : DropoutRNNCell
     }
 
     /// <summary>
-    /// Declares the weights, kept in torch's layout (gates × units, features): with the fused kernel they are the
-    /// fused module's own variables, so one libtorch call runs the sequence without copies.
+    /// Declares the weights, kept in torch's layout (gates × units, features), which the library's kernels read
+    /// directly; with tanh and sigmoid they are the variables of a TorchSharp LSTM module, which holds them.
     /// </summary>
     /// <inheritdoc/>
     protected override void Build(KerasTensor input) =>
@@ -200,9 +199,9 @@ public sealed class LSTMCell : DropoutRNNCell
     }
 
     /// <summary>
-    /// With autograd off (Predict, Evaluate, validation), the library's own kernel (<see cref="LstmInferenceKernel"/>)
-    /// on every CPU: the input and recurrent products and the gates in C#, per step. With autograd on, libtorch's fused
-    /// LSTM (oneDNN's training kernel) where its check passed on this CPU; null (the step loop) otherwise, and for
+    /// The library's own kernels on every CPU: with autograd off (Predict, Evaluate, validation), or when nothing
+    /// needs a gradient, <see cref="LstmInferenceKernel"/>; with autograd on (Fit, TrainOnBatch),
+    /// <see cref="LstmTrainingKernel"/>, whose backward runs backpropagation through time. Null (the step loop) for
     /// inputs the kernels do not take (not float32 on the CPU, no samples or no steps).
     /// </summary>
     internal override (Tensor Sequence, Tensor[] States)? RunFused(Tensor sequence, Tensor[]? initial, bool everyStep = true)
@@ -212,24 +211,20 @@ public sealed class LSTMCell : DropoutRNNCell
             return null;
         }
 
-        if (!is_grad_enabled())
+        var (w, u, b) = (kernel!.Variable, recurrentKernel!.Variable, bias?.Variable);
+        if (!LstmTrainingKernel.Supports(sequence, w, u, b, initial, Units))
         {
-            if (!LstmInferenceKernel.Supports(sequence, initial, Units))
-            {
-                return null;
-            }
+            return null;
+        }
 
-            var (all, h, c) = LstmInferenceKernel.Run(sequence, kernel!.Variable, recurrentKernel!.Variable, bias?.Variable, initial, ref packedWeights, everyStep: everyStep);
+        if (!is_grad_enabled() || !(sequence.requires_grad || w.requires_grad || u.requires_grad || b?.requires_grad == true || initial?.Any(s => s.requires_grad) == true))
+        {
+            var (all, h, c) = LstmInferenceKernel.Run(sequence, w, u, b, initial, ref packedWeights, everyStep: everyStep);
             return (all, new[] { h, c });
         }
 
-        return FusedLstmKernel.Trusted(InputDim, Units) ? CallFused(fused, sequence, initial) : null;
-    }
-
-    private static (Tensor Sequence, Tensor[] States) CallFused(TorchSharp.Modules.LSTM module, Tensor input, Tensor[]? state)
-    {
-        var (sequence, h, c) = state is { } s ? module.call(input, (s[0].unsqueeze(0), s[1].unsqueeze(0))) : module.call(input);
-        return (sequence, new[] { h.squeeze(0), c.squeeze(0) });
+        var (trainedAll, trainedH, trainedC) = LstmTrainingKernel.Run(sequence, w, u, b, initial, everyStep);
+        return (trainedAll, new[] { trainedH, trainedC });
     }
 
     /// <summary>ONNX's LSTM: gates reordered from Keras' (i, f, c, o) to ONNX's (i, o, f, c); Keras' one bias is ONNX's Wb, with Rb zeros.</summary>
