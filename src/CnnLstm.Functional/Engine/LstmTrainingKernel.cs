@@ -75,7 +75,22 @@ internal static unsafe class LstmTrainingKernel
     {
         lanes = lanes == 0 ? NativeLanes : lanes is 16 or 8 or 4 or 1 ? lanes
             : throw new ArgumentOutOfRangeException(nameof(lanes), lanes, "LstmTrainingKernel: lanes are 16, 8, 4 or 1.");
-        var outputs = Function.apply(sequence, kernel, recurrentKernel, bias, initial?[0], initial?[1], new Options(everyStep, lanes));
+        var options = new Options(everyStep, lanes);
+        List<Tensor> outputs;
+        using (var scope = NewDisposeScope())
+        {
+            outputs = Function.apply(sequence, kernel, recurrentKernel, bias, initial?[0], initial?[1], options);
+
+            // TorchSharp's graph node also makes, in the current scope, one empty tensor per output, kept to give
+            // zeros to an output that gets no gradient and freed with the node. Left in a scope, they would be freed
+            // by a caller's scope that ends before its backward (an eager layer call, then backward), and that
+            // backward would end the process. So the outputs go to the caller's scope, the forward's own tensors
+            // are freed here (the graph holds what it saved; the outputs are new handles), and the rest is left to
+            // the node.
+            scope.MoveToOuter(outputs);
+            scope.Detach(scope.DisposablesView.Where(d => !options.Made.Contains(d)).ToArray());
+        }
+
         return everyStep ? (outputs[0], outputs[1], outputs[2]) : (outputs[0], outputs[0], outputs[1]);
     }
 
@@ -99,6 +114,7 @@ internal static unsafe class LstmTrainingKernel
             var cells = empty(new[] { batch, steps, (long)padded }, ScalarType.Float32);
             var tanhCells = empty(new[] { batch, steps, (long)padded }, ScalarType.Float32);
             var previous = empty(new[] { batch, steps, (long)units }, ScalarType.Float32);
+            options.Made.UnionWith(new[] { all, h, c, gates, cells, tanhCells, previous }.OfType<Tensor>());
             using (var scope = NewDisposeScope())
             {
                 var input = Contiguous(x);
@@ -277,7 +293,11 @@ internal static unsafe class LstmTrainingKernel
     }
 
     /// <summary>The arguments that are not tensors: whether every step's h is an output, and the lanes.</summary>
-    private sealed record Options(bool EveryStep, int Lanes);
+    /// <summary>The call's options, and the tensors its forward made (<see cref="Run"/> frees them after TorchSharp wrapped the outputs).</summary>
+    private sealed record Options(bool EveryStep, int Lanes)
+    {
+        public HashSet<IDisposable> Made { get; } = new(ReferenceEqualityComparer.Instance);
+    }
 
     /// <summary>Units rounded up to the lanes: the row length of the saved c and tanh(c), and of each saved gate block.</summary>
     private static int Pad(int units, int lanes) => (units + lanes - 1) / lanes * lanes;

@@ -234,6 +234,34 @@ public class LstmTrainingKernelTests
     }
 
     [Test]
+    public void EagerLayerCall_BackwardAfterTheCallEnded_RunsAndLeavesNoTensors()
+    {
+        // The layer's own dispose scopes end before the caller's backward: TorchSharp's per-output tensors of the
+        // graph node must outlive them (the process ended here before the kernel left them to the node).
+        var lstm = new LSTM(7);
+        lstm.Call(new Input(new[] { 5, 4 }));
+        using var x = randn(3, 5, 4).requires_grad_(true);
+        void Step()
+        {
+            using var scope = NewDisposeScope();
+            lstm.Invoke(x, training: true).sum().backward();
+        }
+
+        Step();
+        var (live, nodes) = (LiveOnThisThread, AliveAutogradFunctionNodes());
+        for (var i = 0; i < 5; i++)
+        {
+            Step();
+        }
+
+        Assert.That(LiveOnThisThread, Is.EqualTo(live), "tensors");
+        Assert.That(AliveAutogradFunctionNodes(), Is.EqualTo(nodes), "nodes");
+        using var gradient = x.grad;
+        Assert.That(gradient, Is.Not.Null);
+        Assert.That(gradient!.abs().sum().item<float>(), Is.GreaterThan(0));
+    }
+
+    [Test]
     public void Run_GraphDroppedWithoutBackward_FreesItsNode()
     {
         var nodes = AliveAutogradFunctionNodes();
