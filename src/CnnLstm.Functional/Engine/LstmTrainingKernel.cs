@@ -159,11 +159,40 @@ internal static unsafe class LstmTrainingKernel
             ctx.save_for_backward(new List<Tensor> { x, w, u, c0!, gates, cells, tanhCells, previous, b!, h0! });
             ctx.save_data("lanes", lanes);
             ctx.save_data("everyStep", options.EveryStep);
+            ctx.save_data("shapes", new[] { x, w, u, b, h0, c0 }.Select(t => t?.shape).ToArray());
             ctx.save_data("needs", new[] { x.requires_grad, w.requires_grad, u.requires_grad, b?.requires_grad == true, h0?.requires_grad == true, c0?.requires_grad == true });
             return all is null ? new List<Tensor> { h, c } : new List<Tensor> { all, h, c };
         }
 
         public override List<Tensor> backward(TorchSharp.torch.autograd.AutogradContext ctx, List<Tensor> grad_outputs)
+        {
+            try
+            {
+                return Backward(ctx, grad_outputs);
+            }
+            catch (Exception e)
+            {
+                // An exception leaving a custom backward ends the process (TorchSharp calls it from libtorch's engine),
+                // so libtorch's error (e.g. "one of the variables needed for gradient computation has been modified
+                // by an inplace operation": a saved input changed between forward and backward) becomes a warning,
+                // and every gradient the call owes is NaN: the failure shows in the weights, never as plausible numbers.
+                Warnings.Warn($"LSTM backward could not run ({e.Message.Split('\n')[0].Trim()}); its gradients are NaN.");
+                var needs = (bool[])ctx.get_data("needs");
+                var shapes = (long[]?[])ctx.get_data("shapes");
+                var results = new List<Tensor> { null!, null!, null!, null!, null!, null!, null! };
+                for (var i = 0; i < needs.Length; i++)
+                {
+                    if (needs[i] && shapes[i] is { } shape)
+                    {
+                        results[i] = full(shape, float.NaN, ScalarType.Float32);
+                    }
+                }
+
+                return results;
+            }
+        }
+
+        private static List<Tensor> Backward(TorchSharp.torch.autograd.AutogradContext ctx, List<Tensor> grad_outputs)
         {
             var lanes = (int)ctx.get_data("lanes");
             var everyStep = (bool)ctx.get_data("everyStep");

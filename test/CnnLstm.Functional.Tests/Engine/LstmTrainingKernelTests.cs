@@ -262,6 +262,33 @@ public class LstmTrainingKernelTests
     }
 
     [Test]
+    public void Backward_InputChangedInPlaceAfterForward_WarnsAndGivesNaNInsteadOfEndingTheProcess()
+    {
+        // libtorch refuses a saved input changed in place; inside a custom backward that error would end the process.
+        var lstm = new LSTM(7);
+        lstm.Call(new Input(new[] { 5, 4 }));
+        using var scope = NewDisposeScope();
+        var x = randn(3, 5, 4).requires_grad_(true);
+        var input = x.mul(1);
+        var y = lstm.Invoke(input, training: true);
+        input.add_(1);
+        var warnings = new List<string>();
+        void Collect(object? sender, string message) => warnings.Add(message);
+        KerasStyle.Warnings.Raised += Collect;
+        try
+        {
+            y.sum().backward();
+        }
+        finally
+        {
+            KerasStyle.Warnings.Raised -= Collect;
+        }
+
+        Assert.That(warnings, Has.Some.Contains("modified by an inplace operation").And.Contains("NaN"));
+        Assert.That(x.grad!.isnan().all().item<bool>(), Is.True);
+    }
+
+    [Test]
     public void Run_GraphDroppedWithoutBackward_FreesItsNode()
     {
         var nodes = AliveAutogradFunctionNodes();
