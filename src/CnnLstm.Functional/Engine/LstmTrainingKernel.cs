@@ -38,6 +38,9 @@ namespace KerasStyle.Engine;
 /// and freed with it (TorchSharp frees its node's context when libtorch deletes the node); every temporary of the
 /// forward and backward is in a dispose scope; the outputs and gradients are in the caller's (libtorch takes the
 /// gradients when the backward returns).</para>
+/// <para>Errors: an exception cannot leave a custom backward (it would end the process), so a backward that fails
+/// (libtorch refuses a saved input, weight or initial state changed in place between forward and backward, where PyTorch
+/// raises) reports libtorch's message through <see cref="Warnings"/> and gives NaN for every gradient it owes.</para>
 /// <para>Not taken (the RNN's step loop runs instead): masks, recurrent dropout and other activations.</para>
 /// </remarks>
 internal static unsafe class LstmTrainingKernel
