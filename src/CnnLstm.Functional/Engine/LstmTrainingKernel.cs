@@ -187,7 +187,7 @@ internal static unsafe class LstmTrainingKernel
                 {
                     if (needs[i] && shapes[i] is { } shape)
                     {
-                        results[i] = full(shape, float.NaN, ScalarType.Float32);
+                        results[i] = Scalars.With(double.NaN, nan => full(shape, nan, ScalarType.Float32));
                     }
                 }
 
