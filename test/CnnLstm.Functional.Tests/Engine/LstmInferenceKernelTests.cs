@@ -435,4 +435,13 @@ public class LstmInferenceKernelTests
         public (Tensor W, Tensor U, Tensor B) Tensors() =>
             (Float(W, 4 * Units, Input), Float(U, 4 * Units, Units), Float(B, 4 * Units));
     }
+
+    [Test]
+    public void Supports_WeightsTooLargeForOnePackedArray_LeavesTheCallToTheStepLoop()
+    {
+        // (features + units) · 4 units past int's range would wrap the packed array's size; the step loop takes it.
+        using var sequence = empty(1, 1, 1);
+        Assert.That(LstmInferenceKernel.Supports(sequence, null, 70), Is.True);
+        Assert.That(LstmInferenceKernel.Supports(sequence, null, 30_000), Is.False);
+    }
 }
