@@ -41,13 +41,14 @@ internal static unsafe class LstmInferenceKernel
 
     /// <summary>
     /// Whether the kernel takes the call: a float32 CPU sequence (batch, steps, features) of at least one sample, one
-    /// step and one feature, weights small enough for their packing to fit one .NET array (about 23,000 units at
-    /// most), and initial states, if any, float32 CPU (batch, units).
+    /// step and one feature, weights of at most int.MaxValue bytes in all (W, U and the bias: 16 units (features +
+    /// units + 1) bytes; about 11,500 units at most), and initial states, if any, float32 CPU (batch, units).
     /// </summary>
     public static bool Supports(Tensor sequence, Tensor[]? initial, int units) =>
         sequence.dim() == 3 && TensorData.IsCpuFloat32(sequence) && sequence.size(0) > 0 && sequence.size(1) > 0 && sequence.size(2) > 0
-        // The packed [Wᵀ; Uᵀ] (features + units rows of 4 units padded) must fit one .NET array: its sizes are ints.
-        && (sequence.size(2) + units) * ((4L * units) + 16) <= Array.MaxLength
+        // W, U and the bias are read as byte spans and packed into .NET arrays, whose sizes are ints: 16 u (f + u + 1)
+        // bytes at most int.MaxValue (then the packed floats fit too).
+        && 16L * units * (sequence.size(2) + units + 1) <= int.MaxValue
         && (initial is null || (initial.Length == 2 && initial.All(s => TensorData.IsCpuFloat32(s) && s.dim() == 2 && s.size(0) == sequence.size(0) && s.size(1) == units)));
 
     /// <summary>

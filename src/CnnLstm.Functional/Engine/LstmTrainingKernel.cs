@@ -40,7 +40,9 @@ namespace KerasStyle.Engine;
 /// gradients when the backward returns).</para>
 /// <para>Errors: an exception cannot leave a custom backward (it would end the process), so a backward that fails
 /// (libtorch refuses a saved input, weight or initial state changed in place between forward and backward, where PyTorch
-/// raises) reports libtorch's message through <see cref="Warnings"/> and gives NaN for every gradient it owes.</para>
+/// raises) reports libtorch's message through <see cref="Warnings"/> (standard error if a handler throws) and gives NaN
+/// for every gradient it owes. libtorch sees only in-place changes made through its operations: the fused Adam's
+/// direct writes (a <c>TrainOnBatch</c> between forward and backward) go unseen, as they do for the step loop.</para>
 /// <para>Not taken (the RNN's step loop runs instead): masks, recurrent dropout and other activations.</para>
 /// </remarks>
 internal static unsafe class LstmTrainingKernel
@@ -179,7 +181,17 @@ internal static unsafe class LstmTrainingKernel
                 // so libtorch's error (e.g. "one of the variables needed for gradient computation has been modified
                 // by an inplace operation": a saved input changed between forward and backward) becomes a warning,
                 // and every gradient the call owes is NaN: the failure shows in the weights, never as plausible numbers.
-                Warnings.Warn($"LSTM backward could not run ({e.Message.Split('\n')[0].Trim()}); its gradients are NaN.");
+                var message = $"LSTM backward could not run ({e.Message.Split('\n')[0].Trim()}); its gradients are NaN.";
+                try
+                {
+                    Warnings.Warn(message);
+                }
+                catch (Exception)
+                {
+                    // A handler that throws (warnings as errors) cannot do so here either.
+                    Console.Error.WriteLine($"Warning: {message}");
+                }
+
                 var needs = (bool[])ctx.get_data("needs");
                 var shapes = (long[]?[])ctx.get_data("shapes");
                 var results = new List<Tensor> { null!, null!, null!, null!, null!, null!, null! };
@@ -305,9 +317,11 @@ internal static unsafe class LstmTrainingKernel
         }
 
         var outputs = everyStep ? new List<Tensor> { stack(sequence, 1), h, c } : new List<Tensor> { h, c };
-        var used = Enumerable.Range(0, outputs.Count).Where(i => !gradOutputs[i].IsInvalid).ToArray();
+        // Only what requires a gradient now: libtorch's grad throws for anything else, and TorchSharp's native call
+        // does not catch that (the process would end), e.g. a weight whose requires_grad was turned off after forward.
+        var used = Enumerable.Range(0, outputs.Count).Where(i => !gradOutputs[i].IsInvalid && outputs[i].requires_grad).ToArray();
         var inputs = new[] { x, w, u, b, h0, c0 };
-        var wanted = Enumerable.Range(0, inputs.Length).Where(i => needs[i] && inputs[i] is not null).ToArray();
+        var wanted = Enumerable.Range(0, inputs.Length).Where(i => needs[i] && inputs[i] is { requires_grad: true }).ToArray();
         var results = new List<Tensor> { null!, null!, null!, null!, null!, null!, null! };
         if (used.Length == 0 || wanted.Length == 0)
         {
@@ -324,7 +338,6 @@ internal static unsafe class LstmTrainingKernel
         return results;
     }
 
-    /// <summary>The arguments that are not tensors: whether every step's h is an output, and the lanes.</summary>
     /// <summary>The call's options, and the tensors its forward made (<see cref="Run"/> frees them after TorchSharp wrapped the outputs).</summary>
     private sealed record Options(bool EveryStep, int Lanes)
     {
@@ -390,7 +403,7 @@ internal static unsafe class LstmTrainingKernel
                         Copy(xhAll + (r * xhStride) + features, job.Previous + (at * units), units);
                     }
 
-                    // Rows past n hold zeros (the scratch is new): their results are never read.
+                    // Rows past n hold zeros or an earlier block's values: their results are never read.
                     Product4<TL>(job.Packed, xhAll, xhStride, zAll, zStride, t == 0 && job.SkipFirstRecurrent ? features : rows, width);
 
                     for (var r = 0; r < n; r++)

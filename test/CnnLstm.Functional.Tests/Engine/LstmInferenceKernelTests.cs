@@ -437,11 +437,14 @@ public class LstmInferenceKernelTests
     }
 
     [Test]
-    public void Supports_WeightsTooLargeForOnePackedArray_LeavesTheCallToTheStepLoop()
+    public void Supports_WeightsPastIntMaxValueBytes_LeaveTheCallToTheStepLoop()
     {
-        // (features + units) · 4 units past int's range would wrap the packed array's size; the step loop takes it.
-        using var sequence = empty(1, 1, 1);
-        Assert.That(LstmInferenceKernel.Supports(sequence, null, 70), Is.True);
-        Assert.That(LstmInferenceKernel.Supports(sequence, null, 30_000), Is.False);
+        // Weights past int.MaxValue bytes cannot be read as one span nor packed into one array; the step loop takes them.
+        using var one = empty(1, 1, 1);
+        using var wide = empty(1, 1, 10_000);
+        Assert.That(LstmInferenceKernel.Supports(one, null, 70), Is.True);
+        Assert.That(LstmInferenceKernel.Supports(one, null, 11_500), Is.True);
+        Assert.That(LstmInferenceKernel.Supports(one, null, 11_600), Is.False);
+        Assert.That(LstmInferenceKernel.Supports(wide, null, 10_000), Is.False);
     }
 }

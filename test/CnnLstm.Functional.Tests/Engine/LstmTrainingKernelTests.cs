@@ -289,6 +289,54 @@ public class LstmTrainingKernelTests
     }
 
     [Test]
+    public void Backward_FailingWithAWarningHandlerThatThrows_StillDoesNotEndTheProcess()
+    {
+        var lstm = new LSTM(7);
+        lstm.Call(new Input(new[] { 5, 4 }));
+        using var scope = NewDisposeScope();
+        var x = randn(3, 5, 4).requires_grad_(true);
+        var input = x.mul(1);
+        var y = lstm.Invoke(input, training: true);
+        input.add_(1);
+        void Throw(object? sender, string message) => throw new InvalidOperationException(message);
+        KerasStyle.Warnings.Raised += Throw;
+        try
+        {
+            y.sum().backward();
+        }
+        finally
+        {
+            KerasStyle.Warnings.Raised -= Throw;
+        }
+
+        Assert.That(x.grad!.isnan().all().item<bool>(), Is.True);
+    }
+
+    [Test]
+    public void Backward_CreateGraphAfterAWeightStoppedRequiringGrad_GivesTheInputGradient()
+    {
+        // libtorch's grad throws for an input that does not require a gradient, and TorchSharp's native call does not
+        // catch it: the differentiable backward asks only for what requires one when it runs.
+        var lstm = new LSTM(6);
+        lstm.Call(new Input(new[] { 5, 4 }));
+        var kernel = lstm.TrainableWeights[0].Variable;
+        using var scope = NewDisposeScope();
+        var x = randn(3, 5, 4).requires_grad_(true);
+        try
+        {
+            var expected = torch.autograd.grad(new[] { lstm.Invoke(x, training: true).square().sum() }, new[] { x })[0];
+            var y = lstm.Invoke(x, training: true);
+            kernel.requires_grad_(false);
+            var actual = torch.autograd.grad(new[] { y.square().sum() }, new[] { x }, retain_graph: true, create_graph: true)[0];
+            Assert.That(actual.sub(expected).abs().max().item<float>(), Is.LessThan(1e-6f));
+        }
+        finally
+        {
+            kernel.requires_grad_(true);
+        }
+    }
+
+    [Test]
     public void Run_GraphDroppedWithoutBackward_FreesItsNode()
     {
         var nodes = AliveAutogradFunctionNodes();
