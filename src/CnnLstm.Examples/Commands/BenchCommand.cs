@@ -45,7 +45,7 @@ internal static class BenchCommand
             }
 
             var runner = isQuick ? new BenchRunner(1, 2, 5) : new BenchRunner(result.GetValue(rounds), result.GetValue(steps), 1000);
-            Console.WriteLine($"bench: {SystemReport.CpuModel}, {Environment.ProcessorCount} cores, threads {ThreadPolicy.Describe()}, {(isQuick ? "quick" : "full")} run");
+            Console.WriteLine($"bench: {SystemReport.CpuModel}, {Environment.ProcessorCount} cores, threads {ThreadPolicy.Describe()}, OpenMP spin {SystemReport.OpenMpSpinSetting}, {(isQuick ? "quick" : "full")} run");
             // The machine's limits are sampled before each model and after the last; the best of each figure counts.
             var limits = new MachineLimits(isQuick);
             Result Measure(Workload workload)

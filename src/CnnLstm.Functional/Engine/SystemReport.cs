@@ -7,7 +7,7 @@ namespace KerasStyle.Engine;
 
 /// <summary>
 /// What a bug report needs about the machine and the engine: OS, CPU model and instruction sets, .NET, TorchSharp
-/// and libtorch versions, the thread policy, the Debian native fix, and every kernel check. The examples'
+/// and libtorch versions, the thread policy, the Debian native fix, OpenMP's spin setting, and every kernel check. The examples'
 /// <c>doctor</c> command prints <see cref="Describe"/>.
 /// </summary>
 public static class SystemReport
@@ -25,6 +25,13 @@ public static class SystemReport
 
     /// <summary>The vector instruction sets of the CPU that decide which libtorch and oneDNN kernels run.</summary>
     public static IReadOnlyList<string> CpuIsaFlags => Cpu.Value.Flags;
+
+    /// <summary>
+    /// How long libtorch's idle OpenMP threads spin in this process, and whether the library chose it: the library
+    /// sets <c>GOMP_SPINCOUNT=10000</c> when it is first used, unless the user set <c>GOMP_SPINCOUNT</c> or
+    /// <c>OMP_WAIT_POLICY</c>, or libtorch was loaded first (docs/performance.md, "libtorch's spinning threads").
+    /// </summary>
+    public static string OpenMpSpinSetting => OpenMpSpin.Outcome;
 
     /// <summary>
     /// The full report, one fact per line. Runs <see cref="KernelChecks.RunAll"/> first (tens of milliseconds), so
@@ -48,6 +55,7 @@ public static class SystemReport
         report.AppendLine($"libtorch: {__version__}");
         report.AppendLine($"threads: {ThreadPolicy.Describe()}; torch threads on this thread {get_num_threads()}, inter-op {get_num_interop_threads()}; OMP_NUM_THREADS={Environment.GetEnvironmentVariable("OMP_NUM_THREADS") ?? "(unset)"}");
         report.AppendLine($"native fix: {NativeLibraryFix.Outcome}");
+        report.AppendLine($"openmp spin: {OpenMpSpinSetting}");
         report.AppendLine($"kernel checks: {checks.Count(c => c.Passed)} of {checks.Count} passed");
         foreach (var check in checks)
         {

@@ -182,13 +182,42 @@ public class ExamplesProgramTests
         Assert.That(OtherThanLibraryWarnings(run.Stderr), Is.Empty, run.ToString());
     }
 
+    /// <summary>
+    /// Issue 27: a fresh process that uses the library before libtorch gets GOMP_SPINCOUNT=10000 in its native
+    /// environment (libgomp's idle threads otherwise spin for milliseconds and take the core the library's kernels
+    /// split their work onto), and a user's own GOMP_SPINCOUNT or OMP_WAIT_POLICY is left as it is.
+    /// </summary>
+    [TestCase(null, null, "openmp spin: GOMP_SPINCOUNT=10000, set by the library")]
+    [TestCase("2000", null, "openmp spin: left to the user's GOMP_SPINCOUNT=2000")]
+    [TestCase(null, "PASSIVE", "openmp spin: left to the user's OMP_WAIT_POLICY=PASSIVE")]
+    public void Doctor_OpenMpSpin_SetByTheLibraryUnlessTheUserChose(string? spinCount, string? waitPolicy, string expected)
+    {
+        var run = ChildProcess.Run(ChildProcess.DotnetHost, new[] { ExamplesProgram.Dll, "doctor" }, TimeSpan.FromMinutes(5), scratch.FullName, environment =>
+        {
+            foreach (var (name, value) in new[] { ("GOMP_SPINCOUNT", spinCount), ("OMP_WAIT_POLICY", waitPolicy) })
+            {
+                if (value is null)
+                {
+                    environment.Remove(name);
+                }
+                else
+                {
+                    environment[name] = value;
+                }
+            }
+        });
+
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
+        Assert.That(run.StdoutLines, Has.One.StartsWith(expected), run.ToString());
+    }
+
     [Test]
     public void Doctor_PrintsMachineEngineAndEveryKernelCheck()
     {
         var run = ExamplesProgram.Run(ExamplesProgram.Dll, scratch.FullName, null, "doctor");
 
         Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
-        foreach (var prefix in new[] { "os: ", "cpu: ", "cpu isa: ", ".net: ", "kerasstyle: ", "torchsharp: 0.107.0", "libtorch: 2.10", "threads: ", "native fix: " })
+        foreach (var prefix in new[] { "os: ", "cpu: ", "cpu isa: ", ".net: ", "kerasstyle: ", "torchsharp: 0.107.0", "libtorch: 2.10", "threads: ", "native fix: ", "openmp spin: " })
         {
             Assert.That(run.StdoutLines, Has.One.StartsWith(prefix), run.ToString());
         }
