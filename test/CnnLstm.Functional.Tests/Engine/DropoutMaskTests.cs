@@ -200,34 +200,6 @@ public class DropoutMaskTests
         AssertSameBits(x.grad!, DropoutMask.Mask(x.shape, 0.25, 77), "gradient of the sum");
     }
 
-    [Test]
-    public void Apply_UndefinedGradientAfterTheCallsScopeEnded_GivesZerosInsteadOfEndingTheProcess()
-    {
-        // A node after the dropout that returns no gradient: TorchSharp then gives the dropout's backward zeros shaped
-        // as its kept per-output tensor, which must outlive the scope the call ran in (the process ended otherwise).
-        using var outer = NewDisposeScope();
-        var x = Values(new long[] { 4, 20 }, 9).requires_grad_(true);
-        Tensor y;
-        using (var inner = NewDisposeScope())
-        {
-            y = DropoutMask.Apply(x, 0.25, 77).MoveToOuterDisposeScope();
-        }
-
-        var z = NoGradient.apply(y);
-        (z.sum() + x.sum()).backward();
-        Assert.That(x.grad!.eq(1).all().item<bool>(), Is.True, "only the direct term's gradient");
-    }
-
-    /// <summary>A custom function that passes its input on and returns no gradient for it.</summary>
-    private sealed class NoGradient : torch.autograd.SingleTensorFunction<NoGradient>
-    {
-        public override string Name => nameof(NoGradient);
-
-        public override Tensor forward(torch.autograd.AutogradContext ctx, params object[] vars) => ((Tensor)vars[0]).clone();
-
-        public override List<Tensor> backward(torch.autograd.AutogradContext ctx, Tensor grad_output) => new() { null! };
-    }
-
     /// <summary>y = dropout(x) and the gradient of x for the output gradient <paramref name="dy"/>, on a fresh leaf.</summary>
     private static (Tensor Y, Tensor Dx) ForwardBackward(Tensor x, Tensor dy, double rate, ulong seed, bool maskTensor)
     {
