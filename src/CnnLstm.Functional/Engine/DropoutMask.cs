@@ -41,7 +41,7 @@ internal static unsafe class DropoutMask
     public static Tensor Apply(Tensor x, double rate, ulong seed)
     {
         var draw = new Draw(seed, rate);
-        if (!Supports(x) || UseMaskTensor)
+        if (!Supports(x))
         {
             using var mask = Mask(x.shape, draw);
             return x * mask;
@@ -53,11 +53,12 @@ internal static unsafe class DropoutMask
     /// <summary>The mask itself (float32, contiguous): the values <see cref="Apply"/> multiplies by.</summary>
     internal static Tensor Mask(long[] shape, double rate, ulong seed) => Mask(shape, new Draw(seed, rate));
 
-    /// <summary>
-    /// For tests and measurements: when set, every call takes the path before issue 27's change (the mask tensor and
-    /// libtorch's <c>x * mask</c>, whose backward multiplies by the saved mask). Process-wide; off by default.
-    /// </summary>
-    internal static bool UseMaskTensor { get; set; }
+    /// <summary>The present path before issue 27's change, for comparisons: the mask tensor and libtorch's <c>x * mask</c>.</summary>
+    internal static Tensor ApplyWithMaskTensor(Tensor x, double rate, ulong seed)
+    {
+        using var mask = Mask(x.shape, rate, seed);
+        return x * mask;
+    }
 
     private static Tensor Mask(long[] shape, Draw draw)
     {
@@ -193,7 +194,6 @@ internal static unsafe class DropoutMask
                 scope.Detach(scope.DisposablesView.Where(d => !draw.Made.Contains(d)).ToArray());
             }
 
-            draw.Made.Clear();
             return output;
         }
 
