@@ -11,14 +11,12 @@ namespace KerasStyle.Engine;
 /// That is libtorch's <c>unique(sorted, return_inverse)</c> + <c>zeros().index_add_(0, inverse, grads)</c> bit for
 /// bit (its CPU kernel sorts the inverse stably and adds each id's rows in that order onto the zero row), without the
 /// sorts and the scatter kernel, which cost about 0.3-0.45 ms of each 9-10 ms step of the seed sentiment model
-/// (issue 27). The ids are marked in a table of the embedding's rows (an int and a bit per row, kept between steps
-/// and cleared only where they were touched), so a step costs O(ids x width) plus a scan of one bit per row.
+/// (issue 27). The ids are marked in a <see cref="Marker"/> over the embedding's rows (an int and a bit per row, made
+/// once, kept by the weight between steps and cleared only where it was touched), so a step costs O(ids x width) plus
+/// a scan of one bit per row; measured faster than sorting the ids at the seed shape.
 /// </summary>
 internal static unsafe class RowGradientSum
 {
-    /// <summary>The table kept between calls, all clear; null while a caller holds it.</summary>
-    private static Marker? kept;
-
     /// <summary>
     /// Whether <see cref="Sum"/> applies: at least one piece, every piece's ids CPU int64 contiguous 1-D and its
     /// gradient CPU float32 contiguous (ids, width) with one width, an embedding of at most <see cref="int.MaxValue"/> rows.
@@ -52,7 +50,11 @@ internal static unsafe class RowGradientSum
     /// (float32 (distinct, width)), new tensors in the caller's dispose scope; null when an id is outside
     /// [0, <paramref name="rows"/>), which the caller leaves to libtorch. The pieces must pass <see cref="Supports"/>.
     /// </summary>
-    public static (Tensor Ids, Tensor Grad)? Sum(IReadOnlyList<(Tensor Ids, Tensor Grad)> pieces, long rows)
+    /// <param name="pieces">Each lookup's ids and its rows' gradient, in the order the lookups were made.</param>
+    /// <param name="rows">The embedding's rows.</param>
+    /// <param name="kept">The caller's marker, all clear, or null (one is made); set back, all clear, on return
+    /// (null if the call failed half-way, so a marker with marks left is never used again).</param>
+    public static (Tensor Ids, Tensor Grad)? Sum(IReadOnlyList<(Tensor Ids, Tensor Grad)> pieces, long rows, ref Marker? kept)
     {
         var width = pieces[0].Grad.shape[1];
         foreach (var (ids, _) in pieces)
@@ -66,12 +68,8 @@ internal static unsafe class RowGradientSum
             }
         }
 
-        var marker = Interlocked.Exchange(ref kept, null);
-        if (marker is null || marker.Slot.Length < rows)
-        {
-            // The first call, a larger embedding, or another thread holds the kept one: a new table, all clear.
-            marker = new Marker((int)rows);
-        }
+        var marker = kept is { } held && held.Slot.Length >= rows ? held : new Marker((int)rows);
+        kept = null;
 
         var (slot, seen) = (marker.Slot, marker.Seen);
 
@@ -192,8 +190,11 @@ internal static unsafe class RowGradientSum
         }
     }
 
-    /// <summary>Per embedding row: its result row + 1 (0: not looked up), and one bit per row (looked up).</summary>
-    private sealed class Marker(int rows)
+    /// <summary>
+    /// Per embedding row, all clear between calls: its result row + 1 during a call (0: not looked up), and one bit
+    /// (looked up). 4.1 bytes per row, made on the first step.
+    /// </summary>
+    internal sealed class Marker(int rows)
     {
         public readonly int[] Slot = new int[rows];
         public readonly ulong[] Seen = new ulong[(rows + 63) / 64];

@@ -97,6 +97,9 @@ public sealed class LayerWeight
     /// </summary>
     private readonly List<(Tensor Ids, Tensor Rows)> rowLookups = new();
 
+    /// <summary>The marks <see cref="RowGradientSum"/> keeps over this weight's rows between steps (made on the first), all clear.</summary>
+    private RowGradientSum.Marker? rowMarker;
+
     /// <summary>A data-parallel step's gradient by rows, gathered from every rank (<see cref="ReplaceRowGradient"/>), or null.</summary>
     private (Tensor Ids, Tensor Grad)? replacedRows;
 
@@ -185,7 +188,7 @@ public sealed class LayerWeight
         }
 
         var tableRows = Variable.shape[0];
-        return (RowGradientSum.Supports(withGrad, tableRows) ? RowGradientSum.Sum(withGrad, tableRows) : null)
+        return (RowGradientSum.Supports(withGrad, tableRows) ? RowGradientSum.Sum(withGrad, tableRows, ref rowMarker) : null)
             ?? RowGradientByLibTorch(withGrad);
     }
 

@@ -14,16 +14,23 @@ public class RowGradientSumTests
 {
     private static long LiveOnThisThread => DisposeScopeManager.Statistics.ThreadTotalLiveCount;
 
+    // The marks kept between calls, as a weight keeps them between steps.
+    private RowGradientSum.Marker? marker;
+
+    [SetUp]
+    public void NoMarks() => marker = null;
+
     private static (Tensor Ids, Tensor Grad) Piece(long[] ids, int width, Random random) =>
         (tensor(ids), tensor(Enumerable.Range(0, ids.Length * width).Select(_ => (random.NextSingle() * 2) - 1).ToArray(), new long[] { ids.Length, width }));
 
     private static int[] Bits(Tensor t) => t.data<float>().ToArray().Select(BitConverter.SingleToInt32Bits).ToArray();
 
     /// <summary>Sums in C# and through libtorch, and asserts the same ids, shape and bits; returns the C# sum.</summary>
-    private static (Tensor Ids, Tensor Grad) AssertAsLibTorch(long rows, params (Tensor Ids, Tensor Grad)[] pieces)
+    private (Tensor Ids, Tensor Grad) AssertAsLibTorch(long rows, params (Tensor Ids, Tensor Grad)[] pieces)
     {
         Assert.That(RowGradientSum.Supports(pieces, rows), Is.True);
-        var mine = RowGradientSum.Sum(pieces, rows)!.Value;
+        var mine = RowGradientSum.Sum(pieces, rows, ref marker)!.Value;
+        Assert.That(marker, Is.Not.Null, "the marks are kept");
         var torch = LayerWeight.RowGradientByLibTorch(pieces);
         Assert.That(mine.Ids.data<long>().ToArray(), Is.EqualTo(torch.Ids.data<long>().ToArray()), "ids");
         Assert.That(mine.Grad.shape, Is.EqualTo(torch.Grad.shape), "shape");
@@ -138,8 +145,8 @@ public class RowGradientSumTests
     {
         using var scope = NewDisposeScope();
         var random = new Random(8);
-        Assert.That(RowGradientSum.Sum(new[] { Piece(new long[] { 1, 10 }, 4, random) }, 10), Is.Null);
-        Assert.That(RowGradientSum.Sum(new[] { Piece(new long[] { -1, 2 }, 4, random) }, 10), Is.Null);
+        Assert.That(RowGradientSum.Sum(new[] { Piece(new long[] { 1, 10 }, 4, random) }, 10, ref marker), Is.Null);
+        Assert.That(RowGradientSum.Sum(new[] { Piece(new long[] { -1, 2 }, 4, random) }, 10, ref marker), Is.Null);
     }
 
     [Test]
@@ -157,11 +164,14 @@ public class RowGradientSumTests
     [Test]
     public void ABigTableThenASmallOne_TheKeptMarksAreClear()
     {
-        // The marks are kept between calls and cleared where touched: a later call, on another table, sees none.
+        // The marks are kept between calls and cleared where touched: a later call, even on a smaller table (which
+        // reuses the bigger marker), sees none.
         using var scope = NewDisposeScope();
         var random = new Random(9);
         AssertAsLibTorch(100_000, Piece(new long[] { 99_999, 5, 64, 5, 0 }, 8, random));
+        var big = marker;
         AssertAsLibTorch(70, Piece(new long[] { 69, 5, 64, 1 }, 8, random));
+        Assert.That(marker, Is.SameAs(big));
         AssertAsLibTorch(100_000, Piece(new long[] { 3, 99_998 }, 8, random));
     }
 
@@ -174,14 +184,14 @@ public class RowGradientSumTests
         using var grad = Piece(ids, 16, random).Grad;
         using (var warm = NewDisposeScope())
         {
-            RowGradientSum.Sum(new[] { (piece, grad) }, 1000);
+            RowGradientSum.Sum(new[] { (piece, grad) }, 1000, ref marker);
         }
 
         var live = LiveOnThisThread;
         for (var i = 0; i < 50; i++)
         {
             using var step = NewDisposeScope();
-            var (sumIds, sumGrad) = RowGradientSum.Sum(new[] { (piece, grad) }, 1000)!.Value;
+            var (sumIds, sumGrad) = RowGradientSum.Sum(new[] { (piece, grad) }, 1000, ref marker)!.Value;
             Assert.That(sumIds.shape[0], Is.EqualTo(sumGrad.shape[0]));
         }
 
