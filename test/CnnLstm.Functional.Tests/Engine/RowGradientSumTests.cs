@@ -140,6 +140,18 @@ public class RowGradientSumTests
         Assert.That(BitConverter.SingleToInt32Bits(mine.Grad[1, 0].item<float>()), Is.EqualTo(0), "+0 for id 3's -0");
     }
 
+    [TestCase(16)]
+    [TestCase(41)]
+    [TestCase(128)]
+    public void NegativeZeroRows_EveryVectorWidth_BecomePositiveZero_AsLibTorch(int width)
+    {
+        // 41 = two 16-lane steps, one Vector<float> step (8 lanes here) and a scalar tail: each loop adds onto zero.
+        using var scope = NewDisposeScope();
+        var grad = full(3, width, -0f);
+        var mine = AssertAsLibTorch(4, (tensor(new long[] { 2, 0, 2 }), grad));
+        Assert.That(Bits(mine.Grad), Is.All.EqualTo(0));
+    }
+
     [Test]
     public void IdOutsideTheTable_IsLeftToLibTorch()
     {
