@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using static TorchSharp.torch;
@@ -47,37 +49,115 @@ internal static unsafe class FusedAdam
 
     /// <summary>
     /// The dense Adam step where the gradient is zero except for the given rows: every row's m, v and weight are
-    /// updated (Keras updates them all), but no dense gradient is read or built.
+    /// updated (Keras updates them all), but no dense gradient is read or built. <paramref name="ids"/> are distinct;
+    /// ascending ids (as <c>LayerWeight.RowGradient</c> gives them) are walked alongside the rows with no memory
+    /// allocated, others are mapped to their gradient rows through a pooled array.
     /// </summary>
     public static void StepRows(Tensor variable, Tensor ids, Tensor rowGrad, Tensor m, Tensor v, double beta1, double beta2, double lrT, double epsilon)
     {
         var rows = variable.shape[0];
         var width = variable.shape[1];
-        var gradRowOf = new int[rows];
-        Array.Fill(gradRowOf, -1);
         var idSpan = MemoryMarshal.Cast<byte, long>(ids.bytes);
-        for (var k = 0; k < idSpan.Length; k++)
+        var state = new State(TensorData.FloatPointer(variable), TensorData.FloatPointer(rowGrad), TensorData.FloatPointer(m), TensorData.FloatPointer(v), (float)beta1, (float)beta2, (float)(1 - beta1), (float)(1 - beta2), (float)lrT, (float)epsilon);
+        if (Ascending(idSpan, rows))
         {
-            gradRowOf[idSpan[k]] = k;
+            var idPointer = (long*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(idSpan));
+            var count = idSpan.Length;
+            ParallelRanges.For(rows, rows * width, ParallelThreshold, 1, (first, last) =>
+            {
+                // The first id at or after this range's first row, then one id ahead of the rows.
+                var k = LowerBound(idPointer, count, first);
+                for (var r = first; r < last; r++)
+                {
+                    if (k < count && idPointer[k] == r)
+                    {
+                        Kernel(state.At(r * width, k * width), 0, width);
+                        k++;
+                    }
+                    else
+                    {
+                        NoGradientKernel(state.At(r * width, 0), width);
+                    }
+                }
+            });
+            return;
         }
 
-        var state = new State(TensorData.FloatPointer(variable), TensorData.FloatPointer(rowGrad), TensorData.FloatPointer(m), TensorData.FloatPointer(v), (float)beta1, (float)beta2, (float)(1 - beta1), (float)(1 - beta2), (float)lrT, (float)epsilon);
-        ParallelRanges.For(rows, rows * width, ParallelThreshold, 1, (first, last) =>
+        var gradRowOf = ArrayPool<int>.Shared.Rent((int)rows);
+        try
         {
-            for (var r = first; r < last; r++)
+            Array.Fill(gradRowOf, -1, 0, (int)rows);
+            for (var k = 0; k < idSpan.Length; k++)
             {
-                var g = gradRowOf[r];
-                var offset = r * width;
-                if (g >= 0)
-                {
-                    Kernel(state.At(offset, (long)g * width), 0, width);
-                }
-                else
-                {
-                    NoGradientKernel(state.At(offset, 0), width);
-                }
+                var id = idSpan[k];
+                gradRowOf[id >= 0 && id < rows ? (int)id : throw new ArgumentOutOfRangeException(nameof(ids), $"id {id} is outside the {rows} rows.")] = k;
             }
-        });
+
+            ParallelRanges.For(rows, rows * width, ParallelThreshold, 1, (first, last) =>
+            {
+                for (var r = first; r < last; r++)
+                {
+                    var g = gradRowOf[r];
+                    var offset = r * width;
+                    if (g >= 0)
+                    {
+                        Kernel(state.At(offset, (long)g * width), 0, width);
+                    }
+                    else
+                    {
+                        NoGradientKernel(state.At(offset, 0), width);
+                    }
+                }
+            });
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(gradRowOf);
+        }
+    }
+
+    /// <summary>Whether the ids are strictly ascending and within [0, rows).</summary>
+    private static bool Ascending(ReadOnlySpan<long> ids, long rows)
+    {
+        if (ids.Length == 0)
+        {
+            return true;
+        }
+
+        if (ids[0] < 0 || ids[^1] >= rows)
+        {
+            return false;
+        }
+
+        for (var k = 1; k < ids.Length; k++)
+        {
+            if (ids[k] <= ids[k - 1])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The first index k in the ascending ids with ids[k] &gt;= row (count when none).</summary>
+    private static long LowerBound(long* ids, long count, long row)
+    {
+        long lo = 0, hi = count;
+        while (lo < hi)
+        {
+            var mid = lo + ((hi - lo) / 2);
+            if (ids[mid] < row)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+
+        return lo;
     }
 
     private static void Kernel(State s, long start, long end)

@@ -97,6 +97,9 @@ public sealed class LayerWeight
     /// </summary>
     private readonly List<(Tensor Ids, Tensor Rows)> rowLookups = new();
 
+    /// <summary>The marks <see cref="RowGradientSum"/> keeps over this weight's rows between steps (made on the first), all clear.</summary>
+    private RowGradientSum.Marker? rowMarker;
+
     /// <summary>A data-parallel step's gradient by rows, gathered from every rank (<see cref="ReplaceRowGradient"/>), or null.</summary>
     private (Tensor Ids, Tensor Grad)? replacedRows;
 
@@ -158,8 +161,10 @@ public sealed class LayerWeight
     }
 
     /// <summary>
-    /// The gradient by rows: the distinct ids and the summed gradient of each, or null when there were no lookups
-    /// with a gradient.
+    /// The gradient by rows: the distinct ids in ascending order and the summed gradient of each (its looked-up rows'
+    /// gradients added in order of appearance), or null when there were no lookups with a gradient. The tensors are
+    /// new in the caller's dispose scope (the optimizer's step). CPU int64 ids with float32 gradients are summed in C#
+    /// (<see cref="RowGradientSum"/>); anything else by libtorch (<see cref="RowGradientByLibTorch"/>), with the same bits.
     /// </summary>
     internal (Tensor Ids, Tensor Grad)? RowGradient()
     {
@@ -168,14 +173,33 @@ public sealed class LayerWeight
             return replaced;
         }
 
-        var withGrad = rowLookups.Where(l => l.Rows.grad is not null).ToArray();
-        if (withGrad.Length == 0)
+        var withGrad = new List<(Tensor Ids, Tensor Grad)>(rowLookups.Count);
+        foreach (var (ids, rows) in rowLookups)
+        {
+            if (rows.grad is { } grad)
+            {
+                withGrad.Add((ids, grad));
+            }
+        }
+
+        if (withGrad.Count == 0)
         {
             return null;
         }
 
-        var ids = cat(withGrad.Select(l => l.Ids).ToArray(), 0);
-        var grads = cat(withGrad.Select(l => l.Rows.grad!).ToArray(), 0);
+        var tableRows = Variable.shape[0];
+        return (RowGradientSum.Supports(withGrad, tableRows) ? RowGradientSum.Sum(withGrad, tableRows, ref rowMarker) : null)
+            ?? RowGradientByLibTorch(withGrad);
+    }
+
+    /// <summary>
+    /// libtorch's sum by id of row gradients: <c>unique(sorted, return_inverse)</c> then
+    /// <c>zeros().index_add_(0, inverse, grads)</c>, for the cases <see cref="RowGradientSum"/> does not take.
+    /// </summary>
+    internal static (Tensor Ids, Tensor Grad) RowGradientByLibTorch(IReadOnlyList<(Tensor Ids, Tensor Grad)> pieces)
+    {
+        var ids = cat(pieces.Select(l => l.Ids).ToArray(), 0);
+        var grads = cat(pieces.Select(l => l.Grad).ToArray(), 0);
         var (distinct, inverse, _) = unique(ids, sorted: true, return_inverse: true);
         var summed = zeros(distinct.shape[0], grads.shape[1], dtype: grads.dtype).index_add_(0, inverse!, grads, Scalars.One);
         return (distinct, summed);

@@ -52,15 +52,20 @@ public class FusedAdamTests
         Assert.That(tv.data<float>().ToArray(), Is.EqualTo(v));
     }
 
-    [TestCase(5, 24)]
-    [TestCase(600, 128)]
-    [TestCase(9, 19)]
-    public void StepRows_EqualsDenseStepWithZeroGradientElsewhere(int rows, int width)
+    [TestCase(5, 24, true)]
+    [TestCase(600, 128, true)]
+    [TestCase(9, 19, true)]
+    [TestCase(5, 24, false)]
+    [TestCase(600, 128, false)]
+    [TestCase(9, 19, false)]
+    public void StepRows_EqualsDenseStepWithZeroGradientElsewhere(int rows, int width, bool ascending)
     {
+        // Ascending ids are walked alongside the rows (split across two threads at 600 x 128); others are mapped
+        // through a pooled array.
         var random = new Random(rows + width);
         var n = rows * width;
         var (p, m, v) = (Random(random, n, 1), Random(random, n, 0.01f), Random(random, n, 1e-4f, positive: true));
-        var ids = new long[] { 0, 3, rows - 1 };
+        var ids = ascending ? new long[] { 0, 3, rows - 1 } : new long[] { rows - 1, 0, 3 };
         var rowGrad = Random(random, ids.Length * width, 0.1f);
         var dense = new float[n];
         for (var k = 0; k < ids.Length; k++)
@@ -76,5 +81,14 @@ public class FusedAdamTests
         Assert.That(rp.data<float>().ToArray(), Is.EqualTo(dp.data<float>().ToArray()));
         Assert.That(rm.data<float>().ToArray(), Is.EqualTo(dm.data<float>().ToArray()));
         Assert.That(rv.data<float>().ToArray(), Is.EqualTo(dv.data<float>().ToArray()));
+    }
+
+    [TestCase(-1L)]
+    [TestCase(9L)]
+    public void StepRows_IdOutsideTheRows_Throws(long id)
+    {
+        using var scope = NewDisposeScope();
+        var (p, m, v) = (zeros(9, 4), zeros(9, 4), zeros(9, 4));
+        Assert.Throws<ArgumentOutOfRangeException>(() => FusedAdam.StepRows(p, tensor(new[] { 2L, id }), ones(2, 4), m, v, Beta1, Beta2, Rate, Epsilon));
     }
 }
