@@ -12,8 +12,10 @@ namespace KerasStyle.Engine;
 /// second thread found its core taken by a spinning OpenMP thread and the work ran on one core. When the library is
 /// first used, before TorchSharp loads libtorch, it therefore sets <c>GOMP_SPINCOUNT=10000</c> in the process'
 /// native environment, which libgomp reads once when it loads (docs/performance.md, "libtorch's spinning threads").
-/// It does nothing when the user chose: <c>GOMP_SPINCOUNT</c> or <c>OMP_WAIT_POLICY</c> already set (so
-/// <c>GOMP_SPINCOUNT=300000</c> restores libgomp's default). It cannot act when libgomp was loaded before the library
+/// It does nothing when the user chose: <c>GOMP_SPINCOUNT</c> or <c>OMP_WAIT_POLICY</c> already set to a non-empty
+/// value (so <c>GOMP_SPINCOUNT=300000</c> restores libgomp's default). An empty one counts as unset, as
+/// <see cref="ThreadPolicy"/> treats an empty <c>OMP_NUM_THREADS</c> and as libgomp does (it reports an empty value as
+/// invalid and keeps its default); an empty <c>GOMP_SPINCOUNT</c> is overwritten. It cannot act when libgomp was loaded before the library
 /// was first used (a program that called TorchSharp first); <see cref="Outcome"/> says which case applied. The
 /// variable is set with the C library's <c>setenv</c>, so native code and child processes started from native code
 /// see it; .NET's <see cref="Environment.GetEnvironmentVariable(string)"/> and <c>Process.Start</c> keep the
@@ -38,8 +40,10 @@ internal static class OpenMpSpin
 
         try
         {
-            var (set, outcome) = Decide(NativeVariable("GOMP_SPINCOUNT"), NativeVariable("OMP_WAIT_POLICY"), LibGompLoaded());
-            if (set && setenv("GOMP_SPINCOUNT", LibrarySpinCount, 0) != 0)
+            var spinCount = NativeVariable("GOMP_SPINCOUNT");
+            var (set, outcome) = Decide(spinCount, NativeVariable("OMP_WAIT_POLICY"), LibGompLoaded());
+            // Overwrite only an empty value (Decide leaves a non-empty one alone).
+            if (set && setenv("GOMP_SPINCOUNT", LibrarySpinCount, spinCount is null ? 0 : 1) != 0)
             {
                 outcome = $"left at libgomp's default (setenv failed with errno {Marshal.GetLastPInvokeError()})";
             }
@@ -55,17 +59,17 @@ internal static class OpenMpSpin
 
     /// <summary>
     /// Whether the library sets <c>GOMP_SPINCOUNT</c>, and the line <see cref="Outcome"/> reports, from the native
-    /// environment's <paramref name="spinCount"/> and <paramref name="waitPolicy"/> (null when unset) and whether
-    /// libgomp is already in the process.
+    /// environment's <paramref name="spinCount"/> and <paramref name="waitPolicy"/> (null when unset; empty counts as
+    /// unset) and whether libgomp is already in the process.
     /// </summary>
     internal static (bool Set, string Outcome) Decide(string? spinCount, string? waitPolicy, bool libGompLoaded)
     {
-        if (spinCount is not null)
+        if (!string.IsNullOrEmpty(spinCount))
         {
             return (false, $"left to the user's GOMP_SPINCOUNT={spinCount}");
         }
 
-        if (waitPolicy is not null)
+        if (!string.IsNullOrEmpty(waitPolicy))
         {
             return (false, $"left to the user's OMP_WAIT_POLICY={waitPolicy}");
         }

@@ -18,7 +18,7 @@ public class OpenMpSpinTests
     }
 
     [TestCase("300000", null, "left to the user's GOMP_SPINCOUNT=300000")]
-    [TestCase("", null, "left to the user's GOMP_SPINCOUNT=")]
+    [TestCase(" ", null, "left to the user's GOMP_SPINCOUNT= ")]
     [TestCase(null, "passive", "left to the user's OMP_WAIT_POLICY=passive")]
     [TestCase("5", "active", "left to the user's GOMP_SPINCOUNT=5")]
     public void Decide_UserChose_LeavesIt(string? spinCount, string? waitPolicy, string expected)
@@ -27,6 +27,18 @@ public class OpenMpSpinTests
 
         Assert.That(set, Is.False);
         Assert.That(outcome, Is.EqualTo(expected));
+    }
+
+    /// <summary>An empty variable is no choice (libgomp reports it as invalid and keeps its 300000), as ThreadPolicy reads OMP_NUM_THREADS.</summary>
+    [TestCase("", null)]
+    [TestCase(null, "")]
+    [TestCase("", "")]
+    public void Decide_EmptyVariables_CountAsUnset(string? spinCount, string? waitPolicy)
+    {
+        var (set, outcome) = OpenMpSpin.Decide(spinCount, waitPolicy, libGompLoaded: false);
+
+        Assert.That(set, Is.True);
+        Assert.That(outcome, Does.StartWith("GOMP_SPINCOUNT=10000, set by the library"));
     }
 
     [Test]

@@ -185,16 +185,20 @@ public class ExamplesProgramTests
     /// <summary>
     /// Issue 27: a fresh process that uses the library before libtorch gets GOMP_SPINCOUNT=10000 in its native
     /// environment (libgomp's idle threads otherwise spin for milliseconds and take the core the library's kernels
-    /// split their work onto), and a user's own GOMP_SPINCOUNT or OMP_WAIT_POLICY is left as it is.
+    /// split their work onto), and a user's own GOMP_SPINCOUNT or OMP_WAIT_POLICY is left as it is; an empty one
+    /// counts as unset (the variable is set, over an empty GOMP_SPINCOUNT). libgomp's own report of the spin count it
+    /// read (OMP_DISPLAY_ENV=VERBOSE, on standard error as it loads) shows what took effect.
     /// </summary>
-    [TestCase(null, null, "openmp spin: GOMP_SPINCOUNT=10000, set by the library")]
-    [TestCase("2000", null, "openmp spin: left to the user's GOMP_SPINCOUNT=2000")]
-    [TestCase(null, "PASSIVE", "openmp spin: left to the user's OMP_WAIT_POLICY=PASSIVE")]
-    public void Doctor_OpenMpSpin_SetByTheLibraryUnlessTheUserChose(string? spinCount, string? waitPolicy, string expected)
+    [TestCase(null, null, "openmp spin: GOMP_SPINCOUNT=10000, set by the library", "10000")]
+    [TestCase("", null, "openmp spin: GOMP_SPINCOUNT=10000, set by the library", "10000")]
+    [TestCase(null, "", "openmp spin: GOMP_SPINCOUNT=10000, set by the library", "10000")]
+    [TestCase("2000", null, "openmp spin: left to the user's GOMP_SPINCOUNT=2000", "2000")]
+    [TestCase(null, "PASSIVE", "openmp spin: left to the user's OMP_WAIT_POLICY=PASSIVE", "0")]
+    public void Doctor_OpenMpSpin_SetByTheLibraryUnlessTheUserChose(string? spinCount, string? waitPolicy, string expected, string libGompSpinCount)
     {
         var run = ChildProcess.Run(ChildProcess.DotnetHost, new[] { ExamplesProgram.Dll, "doctor" }, TimeSpan.FromMinutes(5), scratch.FullName, environment =>
         {
-            foreach (var (name, value) in new[] { ("GOMP_SPINCOUNT", spinCount), ("OMP_WAIT_POLICY", waitPolicy) })
+            foreach (var (name, value) in new[] { ("GOMP_SPINCOUNT", spinCount), ("OMP_WAIT_POLICY", waitPolicy), ("OMP_DISPLAY_ENV", "VERBOSE") })
             {
                 if (value is null)
                 {
@@ -209,6 +213,7 @@ public class ExamplesProgramTests
 
         Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
         Assert.That(run.StdoutLines, Has.One.StartsWith(expected), run.ToString());
+        Assert.That(run.Stderr, Does.Contain($"GOMP_SPINCOUNT = '{libGompSpinCount}'"), run.ToString());
     }
 
     [Test]
