@@ -53,6 +53,8 @@ internal static unsafe class FusedAdam
     /// ascending ids (as <c>LayerWeight.RowGradient</c> gives them) are walked alongside the rows with no memory
     /// allocated, others are mapped to their gradient rows through a pooled array.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">An id outside [0, rows), before anything changes.</exception>
+    /// <exception cref="ArgumentException">An id given twice, before anything changes.</exception>
     public static void StepRows(Tensor variable, Tensor ids, Tensor rowGrad, Tensor m, Tensor v, double beta1, double beta2, double lrT, double epsilon)
     {
         var rows = variable.shape[0];
@@ -87,10 +89,21 @@ internal static unsafe class FusedAdam
         try
         {
             Array.Fill(gradRowOf, -1, 0, (int)rows);
+            // Every id is checked before any row changes: one outside the rows or given twice throws.
             for (var k = 0; k < idSpan.Length; k++)
             {
                 var id = idSpan[k];
-                gradRowOf[id >= 0 && id < rows ? (int)id : throw new ArgumentOutOfRangeException(nameof(ids), $"id {id} is outside the {rows} rows.")] = k;
+                if (id < 0 || id >= rows)
+                {
+                    throw new ArgumentOutOfRangeException(nameof(ids), $"id {id} is outside the {rows} rows.");
+                }
+
+                if (gradRowOf[id] >= 0)
+                {
+                    throw new ArgumentException($"id {id} is given twice; the ids must be distinct.", nameof(ids));
+                }
+
+                gradRowOf[id] = k;
             }
 
             ParallelRanges.For(rows, rows * width, ParallelThreshold, 1, (first, last) =>

@@ -40,6 +40,8 @@ public class FusedAdamTests
     [TestCase(70_001)]
     public void Step_AnyLength_EqualsTheScalarFormulaBitForBit(int n)
     {
+        // Two threads, as the class says: the kernel splits above 65,536 elements (70,001 here).
+        using var threads = TestSetup.Threads(2);
         var random = new Random(n);
         var (p, g, m, v) = (Random(random, n, 1), Random(random, n, 0.1f), Random(random, n, 0.01f), Random(random, n, 1e-4f, positive: true));
         g[0] = 0;
@@ -60,8 +62,8 @@ public class FusedAdamTests
     [TestCase(9, 19, false)]
     public void StepRows_EqualsDenseStepWithZeroGradientElsewhere(int rows, int width, bool ascending)
     {
-        // Ascending ids are walked alongside the rows (split across two threads at 600 x 128); others are mapped
-        // through a pooled array.
+        // Ascending ids are walked alongside the rows; others are mapped through a pooled array. (The test run's one
+        // thread: StepRows_TwoThreads_IdsAtTheSplit_EqualsDenseStep splits the rows.)
         var random = new Random(rows + width);
         var n = rows * width;
         var (p, m, v) = (Random(random, n, 1), Random(random, n, 0.01f), Random(random, n, 1e-4f, positive: true));
@@ -83,12 +85,71 @@ public class FusedAdamTests
         Assert.That(rv.data<float>().ToArray(), Is.EqualTo(dv.data<float>().ToArray()));
     }
 
-    [TestCase(-1L)]
-    [TestCase(9L)]
-    public void StepRows_IdOutsideTheRows_Throws(long id)
+    /// <summary>
+    /// On two threads the rows split at 300 (600 rows) or 301 (601 rows): ids on both sides of the split, none, or all
+    /// rows give the dense step with a zero gradient elsewhere, bit for bit.
+    /// </summary>
+    [TestCase(600, new long[] { 0, 299, 300, 599 })]
+    [TestCase(600, new long[] { 299 })]
+    [TestCase(600, new long[] { 300 })]
+    [TestCase(601, new long[] { 300, 301, 600 })]
+    [TestCase(601, new long[] { 301 })]
+    [TestCase(601, new long[0])]
+    [TestCase(601, null)]
+    [TestCase(600, new long[] { 599, 300, 0, 299 })]
+    public void StepRows_TwoThreads_IdsAtTheSplit_EqualsDenseStep(int rows, long[]? ids)
+    {
+        using var threads = TestSetup.Threads(2);
+        const int width = 128;
+        ids ??= Enumerable.Range(0, rows).Select(i => (long)i).ToArray();
+        var random = new Random(rows + ids.Length);
+        var n = rows * width;
+        var (p, m, v) = (Random(random, n, 1), Random(random, n, 0.01f), Random(random, n, 1e-4f, positive: true));
+        var rowGrad = Random(random, ids.Length * width, 0.1f);
+        var dense = new float[n];
+        for (var k = 0; k < ids.Length; k++)
+        {
+            Array.Copy(rowGrad, k * width, dense, ids[k] * width, width);
+        }
+
+        using var scope = NewDisposeScope();
+        var (rp, rm, rv) = (tensor(p, new long[] { rows, width }), tensor(m, new long[] { rows, width }), tensor(v, new long[] { rows, width }));
+        FusedAdam.StepRows(rp, tensor(ids), tensor(rowGrad, new long[] { ids.Length, width }), rm, rv, Beta1, Beta2, Rate, Epsilon);
+        // The scalar formula, one float at a time, over the dense gradient.
+        Reference(p, dense, m, v);
+        Assert.That(rp.data<float>().ToArray(), Is.EqualTo(p));
+        Assert.That(rm.data<float>().ToArray(), Is.EqualTo(m));
+        Assert.That(rv.data<float>().ToArray(), Is.EqualTo(v));
+    }
+
+    [TestCase(new[] { 2L, -1L })]
+    [TestCase(new[] { 2L, 9L })]
+    [TestCase(new[] { 9L })]
+    [TestCase(new[] { -1L, 2L })]
+    public void StepRows_IdOutsideTheRows_ThrowsBeforeAnyChange(long[] ids)
+    {
+        AssertThrowsAndChangesNothing<ArgumentOutOfRangeException>(ids);
+    }
+
+    /// <summary>A repeated id would otherwise take only its last gradient row (the map keeps one row per id).</summary>
+    [TestCase(new[] { 2L, 5L, 2L })]
+    [TestCase(new[] { 3L, 3L })]
+    [TestCase(new[] { 0L, 4L, 8L, 8L })]
+    public void StepRows_RepeatedId_ThrowsBeforeAnyChange(long[] ids)
+    {
+        AssertThrowsAndChangesNothing<ArgumentException>(ids);
+    }
+
+    private static void AssertThrowsAndChangesNothing<TException>(long[] ids)
+        where TException : Exception
     {
         using var scope = NewDisposeScope();
-        var (p, m, v) = (zeros(9, 4), zeros(9, 4), zeros(9, 4));
-        Assert.Throws<ArgumentOutOfRangeException>(() => FusedAdam.StepRows(p, tensor(new[] { 2L, id }), ones(2, 4), m, v, Beta1, Beta2, Rate, Epsilon));
+        var random = new Random(ids.Length);
+        var (p, m, v) = (Random(random, 36, 1), Random(random, 36, 0.01f), Random(random, 36, 1e-4f, positive: true));
+        var (tp, tm, tv) = (tensor(p, new long[] { 9, 4 }), tensor(m, new long[] { 9, 4 }), tensor(v, new long[] { 9, 4 }));
+        Assert.Throws<TException>(() => FusedAdam.StepRows(tp, tensor(ids), ones(ids.Length, 4), tm, tv, Beta1, Beta2, Rate, Epsilon));
+        Assert.That(tp.data<float>().ToArray(), Is.EqualTo(p), "weights");
+        Assert.That(tm.data<float>().ToArray(), Is.EqualTo(m), "m");
+        Assert.That(tv.data<float>().ToArray(), Is.EqualTo(v), "v");
     }
 }
