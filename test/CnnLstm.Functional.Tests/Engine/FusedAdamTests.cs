@@ -62,32 +62,14 @@ public class FusedAdamTests
     [TestCase(9, 19, false)]
     public void StepRows_EqualsDenseStepWithZeroGradientElsewhere(int rows, int width, bool ascending)
     {
-        // Ascending ids are walked alongside the rows; others are mapped through a pooled array. (The test run's one
-        // thread: StepRows_TwoThreads_IdsAtTheSplit_EqualsDenseStep splits the rows.)
-        var random = new Random(rows + width);
-        var n = rows * width;
-        var (p, m, v) = (Random(random, n, 1), Random(random, n, 0.01f), Random(random, n, 1e-4f, positive: true));
-        var ids = ascending ? new long[] { 0, 3, rows - 1 } : new long[] { rows - 1, 0, 3 };
-        var rowGrad = Random(random, ids.Length * width, 0.1f);
-        var dense = new float[n];
-        for (var k = 0; k < ids.Length; k++)
-        {
-            Array.Copy(rowGrad, k * width, dense, ids[k] * width, width);
-        }
-
-        using var scope = NewDisposeScope();
-        var (rp, rm, rv) = (tensor(p, new long[] { rows, width }), tensor(m, new long[] { rows, width }), tensor(v, new long[] { rows, width }));
-        var (dp, dm, dv) = (rp.clone(), rm.clone(), rv.clone());
-        FusedAdam.StepRows(rp, tensor(ids), tensor(rowGrad, new long[] { ids.Length, width }), rm, rv, Beta1, Beta2, Rate, Epsilon);
-        FusedAdam.Step(dp, tensor(dense, new long[] { rows, width }), dm, dv, Beta1, Beta2, Rate, Epsilon);
-        Assert.That(rp.data<float>().ToArray(), Is.EqualTo(dp.data<float>().ToArray()));
-        Assert.That(rm.data<float>().ToArray(), Is.EqualTo(dm.data<float>().ToArray()));
-        Assert.That(rv.data<float>().ToArray(), Is.EqualTo(dv.data<float>().ToArray()));
+        // Ascending ids are walked alongside the rows; others are mapped through a pooled array (on the test run's
+        // one thread; StepRows_TwoThreads_IdsAtTheSplit_EqualsDenseStep splits the rows).
+        AssertStepRowsAsDense(rows, width, ascending ? new long[] { 0, 3, rows - 1 } : new long[] { rows - 1, 0, 3 });
     }
 
     /// <summary>
     /// On two threads the rows split at 300 (600 rows) or 301 (601 rows): ids on both sides of the split, none, or all
-    /// rows give the dense step with a zero gradient elsewhere, bit for bit.
+    /// rows (null) give the dense step with a zero gradient elsewhere, bit for bit.
     /// </summary>
     [TestCase(600, new long[] { 0, 299, 300, 599 })]
     [TestCase(600, new long[] { 299 })]
@@ -100,9 +82,13 @@ public class FusedAdamTests
     public void StepRows_TwoThreads_IdsAtTheSplit_EqualsDenseStep(int rows, long[]? ids)
     {
         using var threads = TestSetup.Threads(2);
-        const int width = 128;
-        ids ??= Enumerable.Range(0, rows).Select(i => (long)i).ToArray();
-        var random = new Random(rows + ids.Length);
+        AssertStepRowsAsDense(rows, 128, ids ?? Enumerable.Range(0, rows).Select(i => (long)i).ToArray());
+    }
+
+    /// <summary>StepRows on random state against Keras' formula, one float at a time, over the dense gradient.</summary>
+    private static void AssertStepRowsAsDense(int rows, int width, long[] ids)
+    {
+        var random = new Random(rows + width + ids.Length);
         var n = rows * width;
         var (p, m, v) = (Random(random, n, 1), Random(random, n, 0.01f), Random(random, n, 1e-4f, positive: true));
         var rowGrad = Random(random, ids.Length * width, 0.1f);
@@ -115,7 +101,6 @@ public class FusedAdamTests
         using var scope = NewDisposeScope();
         var (rp, rm, rv) = (tensor(p, new long[] { rows, width }), tensor(m, new long[] { rows, width }), tensor(v, new long[] { rows, width }));
         FusedAdam.StepRows(rp, tensor(ids), tensor(rowGrad, new long[] { ids.Length, width }), rm, rv, Beta1, Beta2, Rate, Epsilon);
-        // The scalar formula, one float at a time, over the dense gradient.
         Reference(p, dense, m, v);
         Assert.That(rp.data<float>().ToArray(), Is.EqualTo(p));
         Assert.That(rm.data<float>().ToArray(), Is.EqualTo(m));
