@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -49,108 +48,54 @@ internal static unsafe class FusedAdam
 
     /// <summary>
     /// The dense Adam step where the gradient is zero except for the given rows: every row's m, v and weight are
-    /// updated (Keras updates them all), but no dense gradient is read or built. <paramref name="ids"/> are distinct;
-    /// ascending ids (as <c>LayerWeight.RowGradient</c> gives them) are walked alongside the rows with no memory
-    /// allocated, others are mapped to their gradient rows through a pooled array.
+    /// updated (Keras updates them all), but no dense gradient is read or built. The ids, strictly ascending (as
+    /// <c>LayerWeight.RowGradient</c> and the data-parallel exchange give them), are walked alongside the rows, each
+    /// thread's range starting at a binary search, with no memory allocated.
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">An id outside [0, rows), before anything changes.</exception>
-    /// <exception cref="ArgumentException">An id given twice, before anything changes.</exception>
+    /// <exception cref="ArgumentException">Ids not strictly ascending within [0, rows), before anything changes.</exception>
     public static void StepRows(Tensor variable, Tensor ids, Tensor rowGrad, Tensor m, Tensor v, double beta1, double beta2, double lrT, double epsilon)
     {
         var rows = variable.shape[0];
         var width = variable.shape[1];
         var idSpan = MemoryMarshal.Cast<byte, long>(ids.bytes);
+        CheckAscending(idSpan, rows);
         var state = new State(TensorData.FloatPointer(variable), TensorData.FloatPointer(rowGrad), TensorData.FloatPointer(m), TensorData.FloatPointer(v), (float)beta1, (float)beta2, (float)(1 - beta1), (float)(1 - beta2), (float)lrT, (float)epsilon);
-        if (Ascending(idSpan, rows))
+        var idPointer = (long*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(idSpan));
+        var count = idSpan.Length;
+        ParallelRanges.For(rows, rows * width, ParallelThreshold, 1, (first, last) =>
         {
-            var idPointer = (long*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(idSpan));
-            var count = idSpan.Length;
-            ParallelRanges.For(rows, rows * width, ParallelThreshold, 1, (first, last) =>
+            // The first id at or after this range's first row, then one id ahead of the rows.
+            var k = LowerBound(idPointer, count, first);
+            for (var r = first; r < last; r++)
             {
-                // The first id at or after this range's first row, then one id ahead of the rows.
-                var k = LowerBound(idPointer, count, first);
-                for (var r = first; r < last; r++)
+                if (k < count && idPointer[k] == r)
                 {
-                    if (k < count && idPointer[k] == r)
-                    {
-                        Kernel(state.At(r * width, k * width), 0, width);
-                        k++;
-                    }
-                    else
-                    {
-                        NoGradientKernel(state.At(r * width, 0), width);
-                    }
+                    Kernel(state.At(r * width, k * width), 0, width);
+                    k++;
                 }
-            });
-            return;
-        }
-
-        var gradRowOf = ArrayPool<int>.Shared.Rent((int)rows);
-        try
-        {
-            Array.Fill(gradRowOf, -1, 0, (int)rows);
-            // Every id is checked before any row changes: one outside the rows or given twice throws.
-            for (var k = 0; k < idSpan.Length; k++)
-            {
-                var id = idSpan[k];
-                if (id < 0 || id >= rows)
+                else
                 {
-                    throw new ArgumentOutOfRangeException(nameof(ids), $"id {id} is outside the {rows} rows.");
+                    NoGradientKernel(state.At(r * width, 0), width);
                 }
-
-                if (gradRowOf[id] >= 0)
-                {
-                    throw new ArgumentException($"id {id} is given twice; the ids must be distinct.", nameof(ids));
-                }
-
-                gradRowOf[id] = k;
             }
-
-            ParallelRanges.For(rows, rows * width, ParallelThreshold, 1, (first, last) =>
-            {
-                for (var r = first; r < last; r++)
-                {
-                    var g = gradRowOf[r];
-                    var offset = r * width;
-                    if (g >= 0)
-                    {
-                        Kernel(state.At(offset, (long)g * width), 0, width);
-                    }
-                    else
-                    {
-                        NoGradientKernel(state.At(offset, 0), width);
-                    }
-                }
-            });
-        }
-        finally
-        {
-            ArrayPool<int>.Shared.Return(gradRowOf);
-        }
+        });
     }
 
-    /// <summary>Whether the ids are strictly ascending and within [0, rows).</summary>
-    private static bool Ascending(ReadOnlySpan<long> ids, long rows)
+    /// <summary>Throws unless the ids are strictly ascending (so distinct) and within [0, rows).</summary>
+    private static void CheckAscending(ReadOnlySpan<long> ids, long rows)
     {
-        if (ids.Length == 0)
+        for (var k = 0; k < ids.Length; k++)
         {
-            return true;
-        }
-
-        if (ids[0] < 0 || ids[^1] >= rows)
-        {
-            return false;
-        }
-
-        for (var k = 1; k < ids.Length; k++)
-        {
-            if (ids[k] <= ids[k - 1])
+            if (ids[k] < 0 || ids[k] >= rows)
             {
-                return false;
+                throw new ArgumentOutOfRangeException(nameof(ids), $"id {ids[k]} is outside the {rows} rows.");
+            }
+
+            if (k > 0 && ids[k] <= ids[k - 1])
+            {
+                throw new ArgumentException($"ids {ids[k - 1]} then {ids[k]}: the ids must be strictly ascending.", nameof(ids));
             }
         }
-
-        return true;
     }
 
     /// <summary>The first index k in the ascending ids with ids[k] &gt;= row (count when none).</summary>

@@ -851,7 +851,7 @@ public abstract class Optimizer : IDisposable
     /// without building the dense gradient; returns false where the optimizer has no such path.
     /// </summary>
     /// <param name="variable">The weight, (rows, width).</param>
-    /// <param name="ids">Distinct row ids.</param>
+    /// <param name="ids">Distinct row ids, ascending (as <see cref="LayerWeight.RowGradient"/> gives them).</param>
     /// <param name="rowGrad">The gradient of each of those rows.</param>
     /// <param name="state">Its slots, updated in place.</param>
     /// <param name="step">The step number, from 1.</param>
