@@ -259,10 +259,8 @@ internal static unsafe class DataParallelTraining
         for (var j = 0; j < k; j++)
         {
             var weight = trainable[sparse[j]];
-            var allIds = cat(idParts[j], 0);
-            var allRows = cat(rowParts[j], 0);
-            var (distinct, inverse, _) = unique(allIds, sorted: true, return_inverse: true);
-            var summed = zeros(distinct.shape[0], widths[j], dtype: ScalarType.Float32).index_add_(0, inverse!, allRows, Scalars.One);
+            // Rank after rank, each id's rows in order: the same sum as one rank's lookups.
+            var (distinct, summed) = weight.SumRowGradients(idParts[j].Zip(rowParts[j]).ToList());
             var mean = Scalars.With(total, s => summed.div(s)).to_type(weight.Variable.dtype).contiguous();
             weight.ReplaceRowGradient(distinct.contiguous().MoveToOuterDisposeScope(), mean.MoveToOuterDisposeScope());
         }

@@ -182,14 +182,21 @@ public sealed class LayerWeight
             }
         }
 
-        if (withGrad.Count == 0)
-        {
-            return null;
-        }
+        return withGrad.Count == 0 ? null : SumRowGradients(withGrad);
+    }
 
+    /// <summary>
+    /// Row gradients of this weight summed by id: the distinct ids ascending, each one's rows added in order of
+    /// appearance, new tensors in the caller's dispose scope; in C# (<see cref="RowGradientSum"/>) where it applies,
+    /// else by libtorch (<see cref="RowGradientByLibTorch"/>), with the same bits. Also the data-parallel exchange's
+    /// sum of every rank's rows.
+    /// </summary>
+    /// <param name="pieces">Ids and their rows' gradients, in order.</param>
+    internal (Tensor Ids, Tensor Grad) SumRowGradients(IReadOnlyList<(Tensor Ids, Tensor Grad)> pieces)
+    {
         var tableRows = Variable.shape[0];
-        return (RowGradientSum.Supports(withGrad, tableRows) ? RowGradientSum.Sum(withGrad, tableRows, ref rowMarker) : null)
-            ?? RowGradientByLibTorch(withGrad);
+        return (RowGradientSum.Supports(pieces, tableRows) ? RowGradientSum.Sum(pieces, tableRows, ref rowMarker) : null)
+            ?? RowGradientByLibTorch(pieces);
     }
 
     /// <summary>

@@ -121,6 +121,19 @@ public class RowGradientSumTests
     }
 
     [Test]
+    public void PiecesNarrowedFromOneBuffer_AsLibTorch()
+    {
+        // The data-parallel exchange sums every rank's part of the gathered buffers: views at an offset, one empty.
+        using var scope = NewDisposeScope();
+        var random = new Random(11);
+        var (ids, grads) = Piece(Enumerable.Range(0, 900).Select(_ => (long)random.Next(50)).ToArray(), 24, random);
+        var flat = grads.reshape(-1);
+        (Tensor, Tensor) Part(long start, long count) => (ids.narrow(0, start, count), flat.narrow(0, start * 24, count * 24).view(count, 24));
+        var mine = AssertAsLibTorch(50, Part(0, 0), Part(0, 400), Part(400, 0), Part(400, 500));
+        Assert.That(Bits(mine.Grad), Is.EqualTo(Bits(AssertAsLibTorch(50, (ids, grads)).Grad)), "the same as the whole buffer at once");
+    }
+
+    [Test]
     public void SeedSentimentShape_AsLibTorch()
     {
         // 30 samples of 100 tokens over 20,000 ids, the most frequent ids looked up most (about 2,800 distinct).
