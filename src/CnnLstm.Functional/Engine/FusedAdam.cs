@@ -52,7 +52,8 @@ internal static unsafe class FusedAdam
     /// <c>LayerWeight.RowGradient</c> and the data-parallel exchange give them), are walked alongside the rows, each
     /// thread's range starting at a binary search, with no memory allocated.
     /// </summary>
-    /// <exception cref="ArgumentException">Ids not strictly ascending within [0, rows), before anything changes.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An id outside [0, rows), before anything changes.</exception>
+    /// <exception cref="ArgumentException">Ids not strictly ascending, before anything changes.</exception>
     public static void StepRows(Tensor variable, Tensor ids, Tensor rowGrad, Tensor m, Tensor v, double beta1, double beta2, double lrT, double epsilon)
     {
         var rows = variable.shape[0];
