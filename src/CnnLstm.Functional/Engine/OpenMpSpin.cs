@@ -17,10 +17,9 @@ namespace KerasStyle.Engine;
 /// <see cref="ThreadPolicy"/> treats an empty <c>OMP_NUM_THREADS</c> and as libgomp does (it reports an empty value as
 /// invalid and keeps its default); an empty <c>GOMP_SPINCOUNT</c> is overwritten. It cannot act when libgomp was
 /// loaded before the library was first used (a program that called TorchSharp first); <see cref="Outcome"/> says
-/// which case applied. The
-/// variable is set with the C library's <c>setenv</c>, so native code and child processes started from native code
-/// see it; .NET's <see cref="Environment.GetEnvironmentVariable(string)"/> and <c>Process.Start</c> keep the
-/// environment .NET read at start-up, where it is not set.
+/// which case applied. The variable is set with the C library's <c>setenv</c>, so native code and child processes
+/// started from native code see it; .NET's <see cref="Environment.GetEnvironmentVariable(string)"/> and
+/// <c>Process.Start</c> keep the environment .NET read at start-up, where it is not set.
 /// </summary>
 internal static class OpenMpSpin
 {
