@@ -1,4 +1,3 @@
-using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -9,9 +8,9 @@ namespace KerasStyle.Engine;
 /// <summary>
 /// Keras' Adam step as one vectorised pass over each weight's memory (weight, gradient, m, v), split across the
 /// cores. Issuing the same update as separate TorchSharp operations walks the 2.6 million sentiment weights about
-/// seven times per step; this walks them once, 16 lanes at a time where .NET accelerates AVX-512 (else
-/// <see cref="Vector{T}"/>'s width, then scalar). Every operation is element-wise IEEE single precision (no fused
-/// multiply-add), so every width, thread split and CPU gives the same bits.
+/// seven times per step; this walks them once, 16 lanes at a time where .NET accelerates AVX-512, then 8, 4 and
+/// scalar (each loop written once over <see cref="ILanes{TSelf}"/>). Every operation is element-wise IEEE single
+/// precision (no fused multiply-add), so every width, thread split and CPU gives the same bits.
 /// </summary>
 internal static unsafe class FusedAdam
 {
@@ -121,89 +120,84 @@ internal static unsafe class FusedAdam
 
     private static void Kernel(State s, long start, long end)
     {
-        float oneMinusB1 = s.OneMinusBeta1, oneMinusB2 = s.OneMinusBeta2;
-        var b1 = new Vector<float>(s.Beta1);
-        var b2 = new Vector<float>(s.Beta2);
-        var c1 = new Vector<float>(oneMinusB1);
-        var c2 = new Vector<float>(oneMinusB2);
-        var lr = new Vector<float>(s.LrT);
-        var eps = new Vector<float>(s.Epsilon);
+        // Element-wise IEEE operations: every width gives the same bits; AVX-512 halves the square roots and
+        // divisions issued, which bound this loop once the weights are in cache (issue 27).
         var i = start;
         if (Vector512.IsHardwareAccelerated)
         {
-            // Element-wise IEEE operations: every width gives the same bits; AVX-512 halves the square roots and
-            // divisions issued, which bound this loop once the weights are in cache (issue 27).
-            var (b1w, b2w, c1w, c2w, lrw, epsw) = (Vector512.Create(s.Beta1), Vector512.Create(s.Beta2), Vector512.Create(oneMinusB1), Vector512.Create(oneMinusB2), Vector512.Create(s.LrT), Vector512.Create(s.Epsilon));
-            for (; i + Vector512<float>.Count <= end; i += Vector512<float>.Count)
-            {
-                var g = Vector512.Load(s.G + i);
-                var m = (Vector512.Load(s.M + i) * b1w) + (g * c1w);
-                var v = (Vector512.Load(s.V + i) * b2w) + (g * g * c2w);
-                m.Store(s.M + i);
-                v.Store(s.V + i);
-                (Vector512.Load(s.P + i) - (lrw * m / (Vector512.Sqrt(v) + epsw))).Store(s.P + i);
-            }
+            i = Update<Lanes512>(s, i, end);
         }
 
-        for (; i + Vector<float>.Count <= end; i += Vector<float>.Count)
+        if (Vector256.IsHardwareAccelerated)
         {
-            var g = Vector.Load(s.G + i);
-            var m = (Vector.Load(s.M + i) * b1) + (g * c1);
-            var v = (Vector.Load(s.V + i) * b2) + (g * g * c2);
-            m.Store(s.M + i);
-            v.Store(s.V + i);
-            (Vector.Load(s.P + i) - (lr * m / (Vector.SquareRoot(v) + eps))).Store(s.P + i);
+            i = Update<Lanes256>(s, i, end);
         }
 
-        for (; i < end; i++)
+        if (Vector128.IsHardwareAccelerated)
         {
-            var g = s.G[i];
-            var m = (s.M[i] * s.Beta1) + (g * oneMinusB1);
-            var v = (s.V[i] * s.Beta2) + (g * g * oneMinusB2);
-            s.M[i] = m;
-            s.V[i] = v;
-            s.P[i] -= s.LrT * m / (MathF.Sqrt(v) + s.Epsilon);
+            i = Update<Lanes128>(s, i, end);
         }
+
+        Update<Lanes1>(s, i, end);
+    }
+
+    /// <summary>Keras' Adam on [i, end) in steps of <typeparamref name="TL"/>'s width; returns where it stopped.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static long Update<TL>(State s, long i, long end)
+        where TL : unmanaged, ILanes<TL>
+    {
+        var (b1, b2, c1, c2, lr, eps) = (TL.Broadcast(s.Beta1), TL.Broadcast(s.Beta2), TL.Broadcast(s.OneMinusBeta1), TL.Broadcast(s.OneMinusBeta2), TL.Broadcast(s.LrT), TL.Broadcast(s.Epsilon));
+        for (; i + TL.Count <= end; i += TL.Count)
+        {
+            var g = TL.Load(s.G + i);
+            var m = TL.Add(TL.Mul(TL.Load(s.M + i), b1), TL.Mul(g, c1));
+            var v = TL.Add(TL.Mul(TL.Load(s.V + i), b2), TL.Mul(TL.Mul(g, g), c2));
+            TL.Store(m, s.M + i);
+            TL.Store(v, s.V + i);
+            TL.Store(TL.Subtract(TL.Load(s.P + i), TL.Divide(TL.Mul(lr, m), TL.Add(TL.Sqrt(v), eps))), s.P + i);
+        }
+
+        return i;
     }
 
     /// <summary>Adam with g = 0: m = b1 m; v = b2 v; p -= lrT m / (√v + ε).</summary>
     private static void NoGradientKernel(State s, long width)
     {
-        var b1 = new Vector<float>(s.Beta1);
-        var b2 = new Vector<float>(s.Beta2);
-        var lr = new Vector<float>(s.LrT);
-        var eps = new Vector<float>(s.Epsilon);
         var i = 0L;
         if (Vector512.IsHardwareAccelerated)
         {
-            var (b1w, b2w, lrw, epsw) = (Vector512.Create(s.Beta1), Vector512.Create(s.Beta2), Vector512.Create(s.LrT), Vector512.Create(s.Epsilon));
-            for (; i + Vector512<float>.Count <= width; i += Vector512<float>.Count)
-            {
-                var m = Vector512.Load(s.M + i) * b1w;
-                var v = Vector512.Load(s.V + i) * b2w;
-                m.Store(s.M + i);
-                v.Store(s.V + i);
-                (Vector512.Load(s.P + i) - (lrw * m / (Vector512.Sqrt(v) + epsw))).Store(s.P + i);
-            }
+            i = Decay<Lanes512>(s, i, width);
         }
 
-        for (; i + Vector<float>.Count <= width; i += Vector<float>.Count)
+        if (Vector256.IsHardwareAccelerated)
         {
-            var m = Vector.Load(s.M + i) * b1;
-            var v = Vector.Load(s.V + i) * b2;
-            m.Store(s.M + i);
-            v.Store(s.V + i);
-            (Vector.Load(s.P + i) - (lr * m / (Vector.SquareRoot(v) + eps))).Store(s.P + i);
+            i = Decay<Lanes256>(s, i, width);
         }
 
-        for (; i < width; i++)
+        if (Vector128.IsHardwareAccelerated)
         {
-            var m = s.M[i] * s.Beta1;
-            var v = s.V[i] * s.Beta2;
-            s.M[i] = m;
-            s.V[i] = v;
-            s.P[i] -= s.LrT * m / (MathF.Sqrt(v) + s.Epsilon);
+            i = Decay<Lanes128>(s, i, width);
         }
+
+        Decay<Lanes1>(s, i, width);
+    }
+
+    /// <summary><see cref="NoGradientKernel"/> on [i, end) in steps of <typeparamref name="TL"/>'s width; returns where it stopped.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static long Decay<TL>(State s, long i, long end)
+        where TL : unmanaged, ILanes<TL>
+    {
+        var (b1, b2, lr, eps) = (TL.Broadcast(s.Beta1), TL.Broadcast(s.Beta2), TL.Broadcast(s.LrT), TL.Broadcast(s.Epsilon));
+        for (; i + TL.Count <= end; i += TL.Count)
+        {
+            var m = TL.Mul(TL.Load(s.M + i), b1);
+            var v = TL.Mul(TL.Load(s.V + i), b2);
+            TL.Store(m, s.M + i);
+            TL.Store(v, s.V + i);
+            TL.Store(TL.Subtract(TL.Load(s.P + i), TL.Divide(TL.Mul(lr, m), TL.Add(TL.Sqrt(v), eps))), s.P + i);
+        }
+
+        return i;
     }
 
     private readonly struct State(float* p, float* g, float* m, float* v, float beta1, float beta2, float oneMinusBeta1, float oneMinusBeta2, float lrT, float epsilon)
