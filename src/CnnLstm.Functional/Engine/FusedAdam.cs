@@ -118,86 +118,87 @@ internal static unsafe class FusedAdam
         return lo;
     }
 
-    private static void Kernel(State s, long start, long end)
+    private static void Kernel(State s, long start, long end) => AllWidths<Update>(s, start, end);
+
+    /// <summary>Adam with g = 0: m = b1 m; v = b2 v; p -= lrT m / (√v + ε).</summary>
+    private static void NoGradientKernel(State s, long width) => AllWidths<Decay>(s, 0, width);
+
+    /// <summary>
+    /// <typeparamref name="TPass"/> over [start, end): 16 lanes where .NET accelerates AVX-512 (element-wise IEEE
+    /// operations: every width gives the same bits; AVX-512 halves the square roots and divisions issued, which bound
+    /// these loops once the weights are in cache, issue 27), then 8, 4, and one at a time for the tail.
+    /// </summary>
+    private static void AllWidths<TPass>(State s, long start, long end)
+        where TPass : IPass
     {
-        // Element-wise IEEE operations: every width gives the same bits; AVX-512 halves the square roots and
-        // divisions issued, which bound this loop once the weights are in cache (issue 27).
         var i = start;
         if (Vector512.IsHardwareAccelerated)
         {
-            i = Update<Lanes512>(s, i, end);
+            i = TPass.Run<Lanes512>(s, i, end);
         }
 
         if (Vector256.IsHardwareAccelerated)
         {
-            i = Update<Lanes256>(s, i, end);
+            i = TPass.Run<Lanes256>(s, i, end);
         }
 
         if (Vector128.IsHardwareAccelerated)
         {
-            i = Update<Lanes128>(s, i, end);
+            i = TPass.Run<Lanes128>(s, i, end);
         }
 
-        Update<Lanes1>(s, i, end);
+        TPass.Run<Lanes1>(s, i, end);
     }
 
-    /// <summary>Keras' Adam on [i, end) in steps of <typeparamref name="TL"/>'s width; returns where it stopped.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static long Update<TL>(State s, long i, long end)
-        where TL : unmanaged, ILanes<TL>
+    /// <summary>One loop of the step, written once for every width.</summary>
+    private interface IPass
     {
-        var (b1, b2, c1, c2, lr, eps) = (TL.Broadcast(s.Beta1), TL.Broadcast(s.Beta2), TL.Broadcast(s.OneMinusBeta1), TL.Broadcast(s.OneMinusBeta2), TL.Broadcast(s.LrT), TL.Broadcast(s.Epsilon));
-        for (; i + TL.Count <= end; i += TL.Count)
-        {
-            var g = TL.Load(s.G + i);
-            var m = TL.Add(TL.Mul(TL.Load(s.M + i), b1), TL.Mul(g, c1));
-            var v = TL.Add(TL.Mul(TL.Load(s.V + i), b2), TL.Mul(TL.Mul(g, g), c2));
-            TL.Store(m, s.M + i);
-            TL.Store(v, s.V + i);
-            TL.Store(TL.Subtract(TL.Load(s.P + i), TL.Divide(TL.Mul(lr, m), TL.Add(TL.Sqrt(v), eps))), s.P + i);
-        }
-
-        return i;
+        /// <summary>The pass on [i, end) in steps of <typeparamref name="TL"/>'s width; returns where it stopped.</summary>
+        static abstract long Run<TL>(State s, long i, long end)
+            where TL : unmanaged, ILanes<TL>;
     }
 
-    /// <summary>Adam with g = 0: m = b1 m; v = b2 v; p -= lrT m / (√v + ε).</summary>
-    private static void NoGradientKernel(State s, long width)
+    /// <summary>Keras' Adam: m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g²; p -= lrT m / (√v + ε).</summary>
+    private readonly struct Update : IPass
     {
-        var i = 0L;
-        if (Vector512.IsHardwareAccelerated)
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static long Run<TL>(State s, long i, long end)
+            where TL : unmanaged, ILanes<TL>
         {
-            i = Decay<Lanes512>(s, i, width);
-        }
+            var (b1, b2, c1, c2, lr, eps) = (TL.Broadcast(s.Beta1), TL.Broadcast(s.Beta2), TL.Broadcast(s.OneMinusBeta1), TL.Broadcast(s.OneMinusBeta2), TL.Broadcast(s.LrT), TL.Broadcast(s.Epsilon));
+            for (; i + TL.Count <= end; i += TL.Count)
+            {
+                var g = TL.Load(s.G + i);
+                var m = TL.Add(TL.Mul(TL.Load(s.M + i), b1), TL.Mul(g, c1));
+                var v = TL.Add(TL.Mul(TL.Load(s.V + i), b2), TL.Mul(TL.Mul(g, g), c2));
+                TL.Store(m, s.M + i);
+                TL.Store(v, s.V + i);
+                TL.Store(TL.Subtract(TL.Load(s.P + i), TL.Divide(TL.Mul(lr, m), TL.Add(TL.Sqrt(v), eps))), s.P + i);
+            }
 
-        if (Vector256.IsHardwareAccelerated)
-        {
-            i = Decay<Lanes256>(s, i, width);
+            return i;
         }
-
-        if (Vector128.IsHardwareAccelerated)
-        {
-            i = Decay<Lanes128>(s, i, width);
-        }
-
-        Decay<Lanes1>(s, i, width);
     }
 
-    /// <summary><see cref="NoGradientKernel"/> on [i, end) in steps of <typeparamref name="TL"/>'s width; returns where it stopped.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static long Decay<TL>(State s, long i, long end)
-        where TL : unmanaged, ILanes<TL>
+    /// <summary>Adam with g = 0, for rows without a gradient: no gradient is read.</summary>
+    private readonly struct Decay : IPass
     {
-        var (b1, b2, lr, eps) = (TL.Broadcast(s.Beta1), TL.Broadcast(s.Beta2), TL.Broadcast(s.LrT), TL.Broadcast(s.Epsilon));
-        for (; i + TL.Count <= end; i += TL.Count)
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static long Run<TL>(State s, long i, long end)
+            where TL : unmanaged, ILanes<TL>
         {
-            var m = TL.Mul(TL.Load(s.M + i), b1);
-            var v = TL.Mul(TL.Load(s.V + i), b2);
-            TL.Store(m, s.M + i);
-            TL.Store(v, s.V + i);
-            TL.Store(TL.Subtract(TL.Load(s.P + i), TL.Divide(TL.Mul(lr, m), TL.Add(TL.Sqrt(v), eps))), s.P + i);
-        }
+            var (b1, b2, lr, eps) = (TL.Broadcast(s.Beta1), TL.Broadcast(s.Beta2), TL.Broadcast(s.LrT), TL.Broadcast(s.Epsilon));
+            for (; i + TL.Count <= end; i += TL.Count)
+            {
+                var m = TL.Mul(TL.Load(s.M + i), b1);
+                var v = TL.Mul(TL.Load(s.V + i), b2);
+                TL.Store(m, s.M + i);
+                TL.Store(v, s.V + i);
+                TL.Store(TL.Subtract(TL.Load(s.P + i), TL.Divide(TL.Mul(lr, m), TL.Add(TL.Sqrt(v), eps))), s.P + i);
+            }
 
-        return i;
+            return i;
+        }
     }
 
     private readonly struct State(float* p, float* g, float* m, float* v, float beta1, float beta2, float oneMinusBeta1, float oneMinusBeta2, float lrT, float epsilon)
