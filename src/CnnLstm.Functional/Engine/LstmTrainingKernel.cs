@@ -268,20 +268,43 @@ internal static unsafe class LstmTrainingKernel
             }
 
             var rows = dz.view(batch * steps, 4L * units);
-            if (needs[0])
+            if (lanes == 16)
             {
-                results[0] = mm(rows, w).view(batch, steps, features);
-            }
+                // AVX-512: the library's own products (SmallGemm), dW and dU in one pass over dZ.
+                if (needs[0])
+                {
+                    results[0] = SmallGemm.Multiply(rows, false, lanes, w)[0].view(batch, steps, features);
+                }
 
-            if (needs[1])
-            {
                 using var flat = x.reshape(batch * steps, features);
-                results[1] = mm(rows.t(), flat);
+                using var hPrevious = previous.view(batch * steps, units);
+                var wanted = new[] { (needs[1], flat, 1), (needs[2], hPrevious, 2) }.Where(p => p.Item1).ToArray();
+                if (wanted.Length > 0)
+                {
+                    var products = SmallGemm.Multiply(rows, true, lanes, wanted.Select(p => p.Item2).ToArray());
+                    for (var i = 0; i < wanted.Length; i++)
+                    {
+                        results[wanted[i].Item3] = products[i];
+                    }
+                }
             }
-
-            if (needs[2])
+            else
             {
-                results[2] = mm(rows.t(), previous.view(batch * steps, units));
+                if (needs[0])
+                {
+                    results[0] = mm(rows, w).view(batch, steps, features);
+                }
+
+                if (needs[1])
+                {
+                    using var flat = x.reshape(batch * steps, features);
+                    results[1] = mm(rows.t(), flat);
+                }
+
+                if (needs[2])
+                {
+                    results[2] = mm(rows.t(), previous.view(batch * steps, units));
+                }
             }
 
             if (needs[3])
