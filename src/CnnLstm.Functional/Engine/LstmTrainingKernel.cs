@@ -129,26 +129,19 @@ internal static unsafe class LstmTrainingKernel
                 var width = Pad(4 * units, lanes);
                 var packedWeights = ArrayPool<float>.Shared.Rent((features + units) * width);
                 var biasRow = ArrayPool<float>.Shared.Rent(width + lanes);
-                // With AVX-512, x_t · Wᵀ of every step first, in one product (SmallGemm); the loop then adds h · Uᵀ only.
-                var inputProducts = lanes == 16 ? ArrayPool<float>.Shared.Rent(checked((int)(batch * steps * width))) : null;
                 try
                 {
                     var recurrentFinite = PackedLstmWeights.Pack(Floats(Contiguous(w)), Floats(Contiguous(u)), b is null ? default : Floats(Contiguous(b)), features, units, width, packedWeights, biasRow);
                     var hStart = h0 is null ? null : Contiguous(h0);
-                    fixed (float* weights = packedWeights, biasValues = biasRow, products = inputProducts)
+                    fixed (float* weights = packedWeights, biasValues = biasRow)
                     {
-                        if (products is not null)
-                        {
-                            SmallGemm.Multiply(TensorData.FloatPointer(input), features, 1, batch * steps, features, weights, width, products, lanes);
-                        }
-
                         var job = new ForwardJob
                         {
                             Input = TensorData.FloatPointer(input), Features = features, Steps = steps, Units = units, Padded = padded, Width = width,
                             Packed = weights, Bias = biasValues, H0 = hStart is null ? null : TensorData.FloatPointer(hStart), C0 = cStart is null ? null : TensorData.FloatPointer(cStart),
                             Sequence = all is null ? null : TensorData.FloatPointer(all), H = TensorData.FloatPointer(h), C = TensorData.FloatPointer(c),
                             Gates = TensorData.FloatPointer(gates), Cells = TensorData.FloatPointer(cells), TanhCells = TensorData.FloatPointer(tanhCells), Previous = TensorData.FloatPointer(previous),
-                            SkipFirstRecurrent = hStart is null && recurrentFinite, InputProducts = products,
+                            SkipFirstRecurrent = hStart is null && recurrentFinite,
                         };
                         Action<long, long> body = lanes switch
                         {
@@ -164,10 +157,6 @@ internal static unsafe class LstmTrainingKernel
                 {
                     ArrayPool<float>.Shared.Return(packedWeights);
                     ArrayPool<float>.Shared.Return(biasRow);
-                    if (inputProducts is not null)
-                    {
-                        ArrayPool<float>.Shared.Return(inputProducts);
-                    }
                 }
             }
 
@@ -432,29 +421,13 @@ internal static unsafe class LstmTrainingKernel
                     for (var r = 0; r < n; r++)
                     {
                         var at = ((s0 + r) * steps) + t;
-                        if (job.InputProducts is null)
-                        {
-                            Copy(job.Input + (at * features), xhAll + (r * xhStride), features);
-                            Copy(job.Bias, zAll + (r * zStride), width);
-                        }
-                        else
-                        {
-                            AddRow<TL>(job.InputProducts + (at * width), job.Bias, zAll + (r * zStride), width);
-                        }
-
+                        Copy(job.Input + (at * features), xhAll + (r * xhStride), features);
+                        Copy(job.Bias, zAll + (r * zStride), width);
                         Copy(xhAll + (r * xhStride) + features, job.Previous + (at * units), units);
                     }
 
                     // Rows past n hold zeros or an earlier block's values: their results are never read.
-                    var skipRecurrent = t == 0 && job.SkipFirstRecurrent;
-                    if (job.InputProducts is null)
-                    {
-                        Product4<TL>(job.Packed, xhAll, xhStride, zAll, zStride, skipRecurrent ? features : rows, width);
-                    }
-                    else if (!skipRecurrent)
-                    {
-                        Product4<TL>(job.Packed + ((long)features * width), xhAll + features, xhStride, zAll, zStride, units, width);
-                    }
+                    Product4<TL>(job.Packed, xhAll, xhStride, zAll, zStride, t == 0 && job.SkipFirstRecurrent ? features : rows, width);
 
                     for (var r = 0; r < n; r++)
                     {
@@ -475,17 +448,6 @@ internal static unsafe class LstmTrainingKernel
                     Copy(cAll + (r * padded), job.C + row, units);
                 }
             }
-        }
-    }
-
-    /// <summary>to = a + b over <paramref name="count"/> floats, a multiple of the lanes.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AddRow<TL>(float* a, float* b, float* to, int count)
-        where TL : unmanaged, ILanes<TL>
-    {
-        for (var k = 0; k < count; k += TL.Count)
-        {
-            TL.Store(TL.Add(TL.Load(a + k), TL.Load(b + k)), to + k);
         }
     }
 
@@ -647,9 +609,6 @@ internal static unsafe class LstmTrainingKernel
         public float* TanhCells;
         public float* Previous;
         public bool SkipFirstRecurrent;
-
-        /// <summary>x_t · Wᵀ of every (sample, step) row, Width floats each, computed before the loop; or null, and the loop multiplies [x_t, h] · [Wᵀ; Uᵀ].</summary>
-        public float* InputProducts;
     }
 
     /// <summary>One backward call's memory (see <see cref="Function.backward"/>).</summary>

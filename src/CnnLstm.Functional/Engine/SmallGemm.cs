@@ -103,7 +103,20 @@ internal static unsafe class SmallGemm
                     new Span<float>(pb + (p * padded) + n, padded - n).Clear();
                 }
 
-                Multiply(TensorData.FloatPointer(a), transposeA ? 1 : k, transposeA ? m : 1, m, (int)k, pb, padded, pc, lanes);
+                var job = new Job
+                {
+                    A = TensorData.FloatPointer(a), RowStride = transposeA ? 1 : k, DepthStride = transposeA ? m : 1,
+                    B = pb, C = pc, Width = padded, Depth = (int)k, Rows = m,
+                };
+                Action<long, long> body = lanes switch
+                {
+                    16 => (first, last) => Rows<Lanes512>(job, first, last),
+                    8 => (first, last) => Rows<Lanes256>(job, first, last),
+                    4 => (first, last) => Rows<Lanes128>(job, first, last),
+                    _ => (first, last) => Rows<Lanes1>(job, first, last),
+                };
+                var blocks = (m + Block - 1) / Block;
+                ParallelRanges.For(blocks, m * k * n, ParallelThreshold, 1, body);
 
                 var offset = 0;
                 for (var i = 0; i < results.Length; i++)
@@ -125,25 +138,6 @@ internal static unsafe class SmallGemm
         }
 
         return results;
-    }
-
-    /// <summary>
-    /// C (m, width) = A (m, k) · B (k, width), row-major B and C with <paramref name="width"/> a multiple of
-    /// <paramref name="lanes"/>; A[i][p] at a + i · rowStride + p · depthStride. The rows of C are split across the
-    /// library's threads.
-    /// </summary>
-    public static void Multiply(float* a, long rowStride, long depthStride, long m, int k, float* b, int width, float* c, int lanes)
-    {
-        var job = new Job { A = a, RowStride = rowStride, DepthStride = depthStride, B = b, C = c, Width = width, Depth = k, Rows = m };
-        Action<long, long> body = lanes switch
-        {
-            16 => (first, last) => Rows<Lanes512>(job, first, last),
-            8 => (first, last) => Rows<Lanes256>(job, first, last),
-            4 => (first, last) => Rows<Lanes128>(job, first, last),
-            _ => (first, last) => Rows<Lanes1>(job, first, last),
-        };
-        var blocks = (m + Block - 1) / Block;
-        ParallelRanges.For(blocks, m * k * width, ParallelThreshold, 1, body);
     }
 
     /// <summary>Pointers and sizes of one product: C (Rows, Width) = A (Rows, Depth) · B (Depth, Width).</summary>
