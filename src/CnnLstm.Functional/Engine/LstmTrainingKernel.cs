@@ -30,8 +30,9 @@ namespace KerasStyle.Engine;
 /// packing would only add a comparison and two large allocations. The backward runs per sample from the last step to
 /// the first: dh (the output's gradient plus the next step's) and dc give dz = (di, df, dg, do) ⊙ the activations'
 /// derivatives, kept for every step, and the previous step's dh = dz · U (four samples per pass over U) and
-/// dc = dc ⊙ f. After the loop four libtorch products over all batch · steps rows give dW = dZᵀ · X,
-/// dU = dZᵀ · H_prev, db = Σ dZ and dX = dZ · W. Samples are independent, so the batch is split across the library's
+/// dc = dc ⊙ f. After the loop, products over all batch · steps rows give dX = dZ · W, dW = dZᵀ · X and
+/// dU = dZᵀ · H_prev (with 16 lanes <see cref="SmallGemm"/>, dW and dU in one pass over dZ; otherwise libtorch's
+/// <c>mm</c>, whose MKL sgemm is an AVX2 CPU's own) and db = Σ dZ. Samples are independent, so the batch is split across the library's
 /// threads (<see cref="ParallelRanges"/>) with no synchronisation per step. Results agree with the double-precision
 /// reference within 1e-5 (LstmTrainingKernelTests).</para>
 /// <para>Memory: the saved tensors (x, W, U, c0, the gates, c, tanh(c) and H_prev) are held by the autograd graph
