@@ -269,7 +269,8 @@ internal static unsafe class LstmTrainingKernel
             }
 
             var rows = dz.view(batch * steps, 4L * units);
-            if (lanes == 16)
+            var rowCount = batch * steps;
+            if (lanes == 16 && SmallGemm.Fits(rowCount, 4L * units, features, lanes) && SmallGemm.Fits(4L * units, rowCount, features + units, lanes))
             {
                 // AVX-512: the library's own products (SmallGemm), dW and dU in one pass over dZ.
                 if (needs[0])

@@ -36,6 +36,17 @@ internal static unsafe class SmallGemm
     private const long ParallelThreshold = 1 << 20;
 
     /// <summary>
+    /// Whether a product of A (m, k) by B of <paramref name="n"/> columns in all fits the kernel's buffers (.NET arrays
+    /// of at most <see cref="Array.MaxLength"/> floats: k · n and m · n, n rounded up to the lanes); callers use
+    /// libtorch's <c>mm</c> otherwise.
+    /// </summary>
+    public static bool Fits(long m, long k, long n, int lanes)
+    {
+        var padded = (n + lanes - 1) / lanes * lanes;
+        return m >= 0 && k >= 0 && n >= 0 && k * padded <= Array.MaxLength && m * padded <= Array.MaxLength;
+    }
+
+    /// <summary>
     /// A · B_i for each of <paramref name="bs"/>: A is <paramref name="a"/> (rows, cols), or its transpose when
     /// <paramref name="transposeA"/>; so A is (m, k). Each B_i is (k, n_i). Returns new contiguous float32 (m, n_i)
     /// tensors in the caller's dispose scope.
@@ -45,7 +56,8 @@ internal static unsafe class SmallGemm
     /// <param name="lanes">The vector width (16, 8, 4 or 1).</param>
     /// <param name="bs">Float32 CPU matrices of k rows (made contiguous if they are not).</param>
     /// <exception cref="ArgumentException">A matrix that is not float32 on the CPU, not 2-D, or of the wrong rows.</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="lanes"/> is not 16, 8, 4 or 1.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="lanes"/> is not 16, 8, 4 or 1, or the product
+    /// does not fit (<see cref="Fits"/>).</exception>
     public static Tensor[] Multiply(Tensor a, bool transposeA, int lanes, params Tensor[] bs)
     {
         if (a.dim() != 2 || !TensorData.IsCpuFloat32(a) || !a.is_contiguous())
@@ -67,6 +79,11 @@ internal static unsafe class SmallGemm
             throw new ArgumentOutOfRangeException(nameof(lanes), lanes, "SmallGemm: lanes are 16, 8, 4 or 1.");
         }
 
+        if (!Fits(m, k, bs.Sum(b => b.size(1)), lanes))
+        {
+            throw new ArgumentOutOfRangeException(nameof(bs), $"SmallGemm: a product of ({m}, {k}) by {bs.Sum(b => b.size(1))} columns does not fit .NET arrays; use libtorch's mm.");
+        }
+
         var widths = bs.Select(b => (int)b.size(1)).ToArray();
         var n = widths.Sum();
         var padded = (n + lanes - 1) / lanes * lanes;
@@ -76,8 +93,8 @@ internal static unsafe class SmallGemm
             return results;
         }
 
-        var packedB = ArrayPool<float>.Shared.Rent(checked((int)(k * padded)));
-        var product = ArrayPool<float>.Shared.Rent(checked((int)(m * padded)));
+        var packedB = ArrayPool<float>.Shared.Rent((int)(k * padded));
+        var product = ArrayPool<float>.Shared.Rent((int)(m * padded));
         try
         {
             fixed (float* pb = packedB, pc = product)

@@ -107,6 +107,19 @@ public class SmallGemmTests
     }
 
     [Test]
+    public void Fits_ProductsBeyondDotNetArrays_AreLeftToLibTorch()
+    {
+        Assert.That(SmallGemm.Fits(720, 280, 134, 16), Is.True);
+        // dX of a long sequence: 2^22 rows by 1,024 features would need a 2^32-float product buffer.
+        Assert.That(SmallGemm.Fits(1L << 22, 4096, 1024, 16), Is.False);
+        // dW of the same: 2^22 rows of B by 1,024 columns.
+        Assert.That(SmallGemm.Fits(4096, 1L << 22, 1024, 16), Is.False);
+        // The padding counts: 2^27 - 1 columns round up to 2^27 at 16 lanes.
+        Assert.That(SmallGemm.Fits(1, 16, (1L << 27) - 1, 16), Is.False);
+        Assert.That(SmallGemm.Fits(1, 15, (1L << 27) - 1, 1), Is.True);
+    }
+
+    [Test]
     public void Multiply_LeavesNoTensorBehindItsResults()
     {
         using var scope = NewDisposeScope();
