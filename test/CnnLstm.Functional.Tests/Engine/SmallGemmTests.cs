@@ -21,6 +21,7 @@ public class SmallGemmTests
         Utils.SetRandomSeed(11);
     }
 
+    [TestCase(3, 0, new[] { 5 })]
     [TestCase(1, 1, new[] { 1 })]
     [TestCase(3, 5, new[] { 7 })]
     [TestCase(4, 9, new[] { 64 })]
