@@ -43,7 +43,7 @@ internal static unsafe class SmallGemm
     public static bool Fits(long m, long k, long n, int lanes)
     {
         var padded = (n + lanes - 1) / lanes * lanes;
-        return m >= 0 && k >= 0 && n >= 0 && k * padded <= Array.MaxLength && m * padded <= Array.MaxLength;
+        return m >= 0 && k >= 0 && n >= 0 && padded <= Array.MaxLength && k * padded <= Array.MaxLength && m * padded <= Array.MaxLength;
     }
 
     /// <summary>

@@ -118,6 +118,8 @@ public class SmallGemmTests
         // The padding counts: 2^27 - 1 columns round up to 2^27 at 16 lanes.
         Assert.That(SmallGemm.Fits(1, 16, (1L << 27) - 1, 16), Is.False);
         Assert.That(SmallGemm.Fits(1, 15, (1L << 27) - 1, 1), Is.True);
+        // No rows on either side: the column count alone must still fit an int.
+        Assert.That(SmallGemm.Fits(0, 0, 1L << 32, 16), Is.False);
     }
 
     [Test]
