@@ -278,15 +278,16 @@ internal static unsafe class LstmTrainingKernel
                     results[0] = SmallGemm.Multiply(rows, false, lanes, w)[0].view(batch, steps, features);
                 }
 
-                using var flat = x.reshape(batch * steps, features);
-                using var hPrevious = previous.view(batch * steps, units);
-                var wanted = new[] { (needs[1], flat, 1), (needs[2], hPrevious, 2) }.Where(p => p.Item1).ToArray();
-                if (wanted.Length > 0)
+                // dW and/or dU: results[1] and results[2] take the products in the order their B were given.
+                using var flat = x.reshape(rowCount, features);
+                using var hPrevious = previous.view(rowCount, units);
+                var given = new[] { 1, 2 }.Where(i => needs[i]).ToArray();
+                if (given.Length > 0)
                 {
-                    var products = SmallGemm.Multiply(rows, true, lanes, wanted.Select(p => p.Item2).ToArray());
-                    for (var i = 0; i < wanted.Length; i++)
+                    var products = SmallGemm.Multiply(rows, true, lanes, given.Select(i => i == 1 ? flat : hPrevious).ToArray());
+                    for (var j = 0; j < given.Length; j++)
                     {
-                        results[wanted[i].Item3] = products[i];
+                        results[given[j]] = products[j];
                     }
                 }
             }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using static KerasStyle.Engine.LstmInferenceKernel;
 using static TorchSharp.torch;
 
 namespace KerasStyle.Engine;
@@ -79,13 +80,14 @@ internal static unsafe class SmallGemm
             throw new ArgumentOutOfRangeException(nameof(lanes), lanes, "SmallGemm: lanes are 16, 8, 4 or 1.");
         }
 
-        if (!Fits(m, k, bs.Sum(b => b.size(1)), lanes))
+        var columns = bs.Sum(b => b.size(1));
+        if (!Fits(m, k, columns, lanes))
         {
-            throw new ArgumentOutOfRangeException(nameof(bs), $"SmallGemm: a product of ({m}, {k}) by {bs.Sum(b => b.size(1))} columns does not fit .NET arrays; use libtorch's mm.");
+            throw new ArgumentOutOfRangeException(nameof(bs), $"SmallGemm: a product of ({m}, {k}) by {columns} columns does not fit .NET arrays; use libtorch's mm.");
         }
 
         var widths = bs.Select(b => (int)b.size(1)).ToArray();
-        var n = widths.Sum();
+        var n = (int)columns;
         var padded = (n + lanes - 1) / lanes * lanes;
         var results = bs.Select((_, i) => empty(new[] { m, (long)widths[i] }, ScalarType.Float32)).ToArray();
         if (m == 0 || n == 0)
@@ -108,7 +110,7 @@ internal static unsafe class SmallGemm
                         var width = (int)b.size(1);
                         for (long p = 0; p < k; p++)
                         {
-                            new ReadOnlySpan<float>(source + (p * width), width).CopyTo(new Span<float>(pb + (p * padded) + column, width));
+                            Copy(source + (p * width), pb + (p * padded) + column, width);
                         }
 
                         column += width;
@@ -141,7 +143,7 @@ internal static unsafe class SmallGemm
                     var target = TensorData.FloatPointer(results[i]);
                     for (long r = 0; r < m; r++)
                     {
-                        new ReadOnlySpan<float>(pc + (r * padded) + offset, widths[i]).CopyTo(new Span<float>(target + (r * widths[i]), widths[i]));
+                        Copy(pc + (r * padded) + offset, target + (r * widths[i]), widths[i]);
                     }
 
                     offset += widths[i];
